@@ -1,0 +1,181 @@
+"""One object for the chain we talk to: the embedded EVM, a local node, or any JSON-RPC URL.
+
+``Chain.embedded()`` runs an in-process EVM (eth-tester + py-evm): nothing to install,
+instant, gone when the process ends. ``Chain.connect(url)`` talks to a node (Anvil from
+``chainpass node``, Ganache, or any EVM endpoint). Everything else in chainpass takes a
+``Chain``; there is no global connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import requests
+from eth_typing import ChecksumAddress
+from eth_utils import is_address, to_checksum_address
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.types import TxReceipt
+
+from chainpass.artifacts import Artifact
+from chainpass.errors import (
+    ChainIdMismatch,
+    ContractRevert,
+    InvalidInput,
+    NodeUnreachable,
+    TransactionFailed,
+)
+from chainpass.reverts import decode_revert, revert_data_from_exception
+
+#: Seconds to wait for a transaction's receipt before giving up.
+RECEIPT_TIMEOUT = 120
+
+
+def parse_address(value: str, what: str = "address") -> ChecksumAddress:
+    """``value`` as a checksummed address, or :class:`InvalidInput` naming ``what``."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not is_address(text):
+        raise InvalidInput(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits).")
+    mixed_case = text[2:] not in (text[2:].lower(), text[2:].upper())
+    if mixed_case and to_checksum_address(text) != text:
+        raise InvalidInput(f"{what} {value!r} has a wrong checksum: check it for a typo.")
+    return to_checksum_address(text)
+
+
+@dataclass
+class Chain:
+    """A connection to one chain, and the dev helpers that local chains support."""
+
+    w3: Web3
+    #: "embedded" for the in-process EVM, else the endpoint URL.
+    endpoint: str
+    _chain_id: int | None = field(default=None, repr=False)
+
+    @classmethod
+    def embedded(cls) -> Chain:
+        """A fresh in-process EVM with ten funded, unlocked dev accounts."""
+        return cls(Web3(EthereumTesterProvider()), "embedded")
+
+    @classmethod
+    def connect(cls, url: str, *, expected_chain_id: int | None = None, timeout: float = 10.0) -> Chain:
+        """Connect to the node at ``url``; fail fast and clearly if it does not answer.
+
+        With ``expected_chain_id``, refuse a node that reports another chain id.
+        """
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"RPC URL {url!r} must start with http:// or https://.")
+        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        chain = cls(w3, url)
+        try:
+            chain_id = chain.chain_id
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
+            raise NodeUnreachable(
+                f"No Ethereum node answers at {url}: start one with `chainpass node`, or pass --rpc "
+                f"with the right URL. ({type(exc).__name__})"
+            ) from None
+        if expected_chain_id is not None and chain_id != expected_chain_id:
+            raise ChainIdMismatch(
+                f"The node at {url} is chain {chain_id}, not the expected chain {expected_chain_id}."
+            )
+        return chain
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.endpoint == "embedded"
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    # ------------------------------------------------------------------ accounts
+
+    def dev_accounts(self) -> list[ChecksumAddress]:
+        """The accounts the node holds unlocked (Anvil's and eth-tester's ten)."""
+        return [to_checksum_address(a) for a in self.w3.eth.accounts]
+
+    def account(self, spec: str | int) -> ChecksumAddress:
+        """A dev account by index (``"0"`` … ``"9"``) or by address."""
+        accounts = self.dev_accounts()
+        text = str(spec).strip()
+        if text.isdigit():
+            index = int(text)
+            if index >= len(accounts):
+                raise InvalidInput(f"Account index {index} is out of range: this node has {len(accounts)}.")
+            return accounts[index]
+        address = parse_address(text, "account")
+        if address not in accounts:
+            raise InvalidInput(
+                f"Account {address} is not unlocked on this node: use one of its dev accounts "
+                f"(an index 0-{len(accounts) - 1} or an address from `chainpass accounts`)."
+            )
+        return address
+
+    # -------------------------------------------------------------- transactions
+
+    def contract(self, artifact: Artifact, address: str) -> Contract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=artifact.abi)
+
+    def transact(self, call: ContractFunction | ContractConstructor, sender: str) -> TxReceipt:
+        """Send ``call`` from ``sender`` and wait for a successful receipt.
+
+        A call the contract would refuse is refused before it is sent (gas estimation
+        runs it), and its custom error becomes a :class:`ContractRevert` with a sentence.
+        """
+        try:
+            tx_hash = call.transact({"from": sender})
+        except Exception as exc:
+            raise self._refusal(exc) from None
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+        if receipt["status"] != 1:
+            raise TransactionFailed(
+                f"Transaction {tx_hash.hex()} failed in block {receipt['blockNumber']} "
+                f"after using {receipt['gasUsed']} gas."
+            )
+        return receipt
+
+    def deploy(self, artifact: Artifact, args: list[Any], sender: str) -> TxReceipt:
+        """Deploy ``artifact`` with constructor ``args`` from ``sender``."""
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        return self.transact(factory.constructor(*args), sender)
+
+    def _refusal(self, exc: Exception) -> Exception:
+        data = revert_data_from_exception(exc)
+        revert: ContractRevert | None = decode_revert(data) if data else None
+        if revert is not None:
+            return revert
+        if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
+            return NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}")
+        return TransactionFailed(f"The transaction was refused: {exc}")
+
+    # ------------------------------------------------------------ dev helpers
+
+    def latest_timestamp(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def snapshot(self) -> Any:
+        """Save the chain state (embedded or Anvil/Ganache) to return to with :meth:`revert`."""
+        if self.is_embedded:
+            return self._tester().take_snapshot()
+        return self.w3.provider.make_request(cast(Any, "evm_snapshot"), [])["result"]
+
+    def revert(self, snapshot: Any) -> None:
+        """Return to a state saved by :meth:`snapshot`."""
+        if self.is_embedded:
+            self._tester().revert_to_snapshot(snapshot)
+        else:
+            self.w3.provider.make_request(cast(Any, "evm_revert"), [snapshot])
+
+    def advance_time(self, seconds: int) -> None:
+        """Move the chain's clock forward by ``seconds`` and mine a block there."""
+        if self.is_embedded:
+            self._tester().time_travel(self.latest_timestamp() + seconds)
+        else:
+            self.w3.provider.make_request(cast(Any, "evm_increaseTime"), [seconds])
+            self.w3.provider.make_request(cast(Any, "evm_mine"), [])
+
+    def _tester(self) -> Any:
+        return cast(EthereumTesterProvider, self.w3.provider).ethereum_tester

@@ -1,0 +1,118 @@
+"""Compile `contracts/` into the ABI + bytecode artifacts shipped in `chainpass/artifacts/`.
+
+This is the only module that runs the Solidity compiler. It drives solc-js (the npm
+package ``solc``, pinned in ``package.json``) through ``tools/solc``, a shim that
+behaves like a native ``solc`` for ``--version`` and ``--standard-json``, by way of
+py-solc-x. The library itself never needs node or solc: it reads the artifacts.
+
+Run ``python -m chainpass.compiler`` (or ``make artifacts``) after changing a contract;
+``python -m chainpass.compiler --check`` exits 1 when the artifacts are stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from chainpass.artifacts import ARTIFACT_DIR, COMPILER_SETTINGS, DEPLOYABLE_CONTRACTS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS_DIR = REPO_ROOT / "contracts"
+SOLC_SHIM = REPO_ROOT / "tools" / "solc"
+
+
+def source_files(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, str]:
+    """Every ``.sol`` file below ``contracts_dir``, keyed by its path from the repo root."""
+    return {
+        path.relative_to(contracts_dir.parent).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(contracts_dir.rglob("*.sol"))
+    }
+
+
+def sources_hash(sources: dict[str, str]) -> str:
+    """A SHA-256 over the source paths and texts, recorded in each artifact."""
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Compile ``sources`` and return one artifact per deployable contract."""
+    import solcx  # only this module needs the compiler
+
+    standard_input = {
+        "language": "Solidity",
+        "sources": {name: {"content": text} for name, text in sources.items()},
+        "settings": {
+            "evmVersion": COMPILER_SETTINGS["evmVersion"],
+            "optimizer": COMPILER_SETTINGS["optimizer"],
+            "metadata": {"bytecodeHash": "none"},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+    output = solcx.compile_standard(standard_input, solc_binary=SOLC_SHIM, allow_empty=False)
+    errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    if errors:
+        raise RuntimeError("\n".join(e["formattedMessage"] for e in errors))
+    digest = sources_hash(sources)
+    artifacts: dict[str, dict[str, Any]] = {}
+    for source_name, contracts in output["contracts"].items():
+        for name, compiled in contracts.items():
+            if name not in DEPLOYABLE_CONTRACTS:
+                continue
+            artifacts[name] = {
+                "contractName": name,
+                "sourceName": source_name,
+                "abi": compiled["abi"],
+                "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
+                "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "compiler": {"solc": COMPILER_SETTINGS["solc"], **{k: v for k, v in COMPILER_SETTINGS.items() if k != "solc"}},
+                "sourcesHash": digest,
+            }
+    missing = set(DEPLOYABLE_CONTRACTS) - set(artifacts)
+    if missing:
+        raise RuntimeError(f"contracts not found in contracts/: {sorted(missing)}")
+    return artifacts
+
+
+def render(artifact: dict[str, Any]) -> str:
+    """The artifact's file text: stable key order, so diffs stay readable."""
+    return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
+
+
+def stale_artifacts(artifacts: dict[str, dict[str, Any]], artifact_dir: Path = ARTIFACT_DIR) -> list[str]:
+    """Names of the artifacts whose file differs from a fresh compilation."""
+    stale = []
+    for name, artifact in artifacts.items():
+        path = artifact_dir / f"{name}.json"
+        if not path.exists() or path.read_text(encoding="utf-8") != render(artifact):
+            stale.append(name)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the artifacts are stale")
+    args = parser.parse_args(argv)
+    artifacts = compile_contracts(source_files())
+    if args.check:
+        stale = stale_artifacts(artifacts)
+        if stale:
+            print(f"stale artifacts: {', '.join(stale)}; run `make artifacts`", file=sys.stderr)
+            return 1
+        print("artifacts are up to date")
+        return 0
+    ARTIFACT_DIR.mkdir(parents=True, exist_ok=True)
+    for name, artifact in artifacts.items():
+        (ARTIFACT_DIR / f"{name}.json").write_text(render(artifact), encoding="utf-8")
+        print(f"wrote {ARTIFACT_DIR / name}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""Deploy the contracts once per chain and remember where they live.
+
+A deployment record is one JSON file per chain id (``<home>/deployments/<chain id>.json``)
+holding, per contract: address, transaction hash, block number, runtime-code hash and
+constructor arguments. It is written atomically (temporary file, then rename).
+
+:func:`deploy` is safe to re-run: it finds the recorded deployment and changes nothing.
+A record is never trusted blindly: :func:`load_deployment` checks that the recorded code
+is really on the chain (a fresh Anvil has the same chain id as the one that went away).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from eth_utils import keccak, to_checksum_address
+
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
+from chainpass.chain import Chain
+from chainpass.errors import ChainIdMismatch, DeploymentError
+
+RECORD_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ContractDeployment:
+    """Where one contract was deployed, and how."""
+
+    address: ChecksumAddress
+    tx_hash: str
+    block_number: int
+    code_hash: str
+    constructor_args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The chainpass contracts on one chain."""
+
+    chain_id: int
+    contracts: dict[str, ContractDeployment]
+
+    def address(self, name: str) -> ChecksumAddress:
+        return self.contracts[name].address
+
+    def first_block(self) -> int:
+        """The earliest block with one of our contracts: where log queries start."""
+        return min(c.block_number for c in self.contracts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RECORD_FORMAT,
+            "chain_id": self.chain_id,
+            "contracts": {name: asdict(c) for name, c in self.contracts.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deployment:
+        return cls(
+            chain_id=int(data["chain_id"]),
+            contracts={
+                name: ContractDeployment(
+                    address=to_checksum_address(c["address"]),
+                    tx_hash=c["tx_hash"],
+                    block_number=int(c["block_number"]),
+                    code_hash=c["code_hash"],
+                    constructor_args=dict(c["constructor_args"]),
+                )
+                for name, c in data["contracts"].items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentStore:
+    """The folder of deployment records, one file per chain id."""
+
+    directory: Path
+
+    def path(self, chain_id: int) -> Path:
+        return self.directory / f"{chain_id}.json"
+
+    def read(self, chain_id: int) -> Deployment | None:
+        """The record for ``chain_id``, or None; a record for another chain is refused."""
+        path = self.path(chain_id)
+        if not path.exists():
+            return None
+        try:
+            deployment = Deployment.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeploymentError(f"The deployment record {path} is damaged ({exc}): move it away.") from None
+        if deployment.chain_id != chain_id:
+            raise ChainIdMismatch(
+                f"The deployment record {path} is for chain {deployment.chain_id}, not chain {chain_id}."
+            )
+        return deployment
+
+    def write(self, deployment: Deployment) -> Path:
+        """Write the record atomically: readers see the old file or the new one, never half."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(deployment.chain_id)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(deployment.to_json(), handle, indent=2, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def code_hash_at(chain: Chain, address: str) -> str:
+    return "0x" + keccak(bytes(chain.w3.eth.get_code(to_checksum_address(address)))).hex()
+
+
+def check_on_chain(chain: Chain, deployment: Deployment) -> None:
+    """Raise :class:`DeploymentError` unless every recorded contract's code is on ``chain``."""
+    if deployment.chain_id != chain.chain_id:
+        raise ChainIdMismatch(
+            f"The deployment record is for chain {deployment.chain_id}, but the node is chain {chain.chain_id}."
+        )
+    for name, record in deployment.contracts.items():
+        found = code_hash_at(chain, record.address)
+        if found != record.code_hash:
+            what = "no code" if found == "0x" + keccak(b"").hex() else "different code"
+            raise DeploymentError(
+                f"The record says {name} is at {record.address} on chain {chain.chain_id}, but there is "
+                f"{what} there: the chain was reset or replaced since. Run `chainpass deploy --replace` "
+                "to deploy afresh."
+            )
+
+
+def load_deployment(chain: Chain, store: DeploymentStore) -> Deployment:
+    """The checked deployment on ``chain``, or :class:`DeploymentError` saying what to do."""
+    deployment = store.read(chain.chain_id)
+    if deployment is None:
+        raise DeploymentError(
+            f"No deployment record for chain {chain.chain_id} in {store.directory}: run `chainpass deploy`."
+        )
+    check_on_chain(chain, deployment)
+    return deployment
+
+
+def deploy(
+    chain: Chain, sender: str, store: DeploymentStore | None = None, *, replace: bool = False
+) -> tuple[Deployment, bool]:
+    """Deploy the contracts, or find them: returns the deployment and whether it is new.
+
+    Without a ``store`` (the embedded chain's demo) nothing is recorded. With one, an
+    existing record that checks out is returned unchanged; one whose code is gone or
+    differs is reported, and replaced only when ``replace`` is true.
+    """
+    existing = store.read(chain.chain_id) if store is not None else None
+    if existing is not None and not replace:
+        check_on_chain(chain, existing)
+        if not _matches_build(existing):
+            raise DeploymentError(
+                f"The contracts recorded on chain {chain.chain_id} come from another build than this "
+                "package's: run `chainpass deploy --replace` to deploy this build."
+            )
+        return existing, False
+    contracts: dict[str, ContractDeployment] = {}
+    for name in DEPLOYABLE_CONTRACTS:
+        args = {"initialGovernor": to_checksum_address(sender)}
+        receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
+        address = to_checksum_address(receipt["contractAddress"])
+        contracts[name] = ContractDeployment(
+            address=address,
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            code_hash=code_hash_at(chain, address),
+            constructor_args=args,
+        )
+    deployment = Deployment(chain_id=chain.chain_id, contracts=contracts)
+    if store is not None:
+        store.write(deployment)
+    return deployment, True
+
+
+def _matches_build(deployment: Deployment) -> bool:
+    return all(
+        name in deployment.contracts and deployment.contracts[name].code_hash == load_artifact(name).code_hash
+        for name in DEPLOYABLE_CONTRACTS
+    )

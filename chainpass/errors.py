@@ -1,0 +1,44 @@
+"""The exceptions chainpass raises. Every message says what happened and what to do.
+
+All derive from :class:`ChainpassError`; each is also the matching builtin where one
+fits (``InvalidInput`` is a ``ValueError``), so callers can catch either.
+"""
+
+from __future__ import annotations
+
+
+class ChainpassError(Exception):
+    """Base class of every error chainpass raises on purpose."""
+
+
+class InvalidInput(ChainpassError, ValueError):
+    """A value given by the user is malformed: fix it and try again."""
+
+
+class NodeUnreachable(ChainpassError, ConnectionError):
+    """The JSON-RPC endpoint does not answer."""
+
+
+class ChainIdMismatch(ChainpassError):
+    """The connected chain is not the chain the caller or the deployment record expects."""
+
+
+class DeploymentError(ChainpassError):
+    """No usable deployment of the contracts on this chain."""
+
+
+class ContractRevert(ChainpassError):
+    """The contract refused a call; ``error`` is the custom error's name, ``args`` its arguments."""
+
+    def __init__(self, message: str, error: str, args: dict[str, object]) -> None:
+        super().__init__(message)
+        self.error = error
+        self.error_args = args
+
+
+class TransactionFailed(ChainpassError):
+    """A transaction was mined but failed for a reason the contract did not name."""
+
+
+class DisclosureInvalid(ChainpassError, ValueError):
+    """A disclosure does not match the holder's on-chain commitment, or is malformed."""

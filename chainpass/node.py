@@ -1,0 +1,139 @@
+"""Run a local Anvil node (from the npm package ``@foundry-rs/anvil``) on 127.0.0.1.
+
+``chainpass node`` uses it in the foreground; the test suite starts and stops one
+itself. State can be kept in a file (Anvil's ``--state``) so that CLI work survives a
+restart: it is loaded at start, written every second and again on a clean stop.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from chainpass.errors import ChainpassError, NodeUnreachable
+
+DEFAULT_PORT = 8545
+#: Anvil's default chain id; the same for every fresh Anvil, which is why deployment
+#: records are checked against the code on chain.
+ANVIL_CHAIN_ID = 31337
+#: Same as the compiler target, and the newest EVM Ganache 7.9 runs.
+HARDFORK = "shanghai"
+
+
+class AnvilNotFound(ChainpassError):
+    """No anvil binary: run `make setup` (npm ci) or set CHAINPASS_ANVIL."""
+
+
+def find_anvil() -> Path:
+    """The anvil binary: $CHAINPASS_ANVIL, the npm package next to us or the cwd, or PATH."""
+    explicit = os.environ.get("CHAINPASS_ANVIL")
+    if explicit:
+        return Path(explicit)
+    roots = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent.parent]
+    for root in roots:
+        for binary in sorted((root / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+            if os.access(binary, os.X_OK):
+                return binary
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    raise AnvilNotFound(
+        "No anvil binary found: run `make setup` in the chainpass checkout (it runs `npm ci`), "
+        "or set CHAINPASS_ANVIL to the binary's path."
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rpc_answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        reply = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout
+        )
+        return reply.ok and "result" in reply.json()
+    except (requests.exceptions.RequestException, ValueError):
+        return False
+
+
+@dataclass
+class AnvilNode:
+    """One Anvil process on 127.0.0.1."""
+
+    port: int = DEFAULT_PORT
+    state_file: Path | None = None
+    quiet: bool = True
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [
+            str(find_anvil()),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(ANVIL_CHAIN_ID),
+            "--hardfork", HARDFORK,
+        ]  # fmt: skip
+        if self.state_file is not None:
+            command += ["--state", str(self.state_file), "--state-interval", "1"]
+        if self.quiet:
+            command.append("--silent")
+        return command
+
+    def start(self, timeout: float = 30.0) -> AnvilNode:
+        """Start anvil and return once it answers JSON-RPC."""
+        if rpc_answers(self.url):
+            raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise NodeUnreachable(f"anvil exited at start with code {self.process.returncode}.")
+            if rpc_answers(self.url):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise NodeUnreachable(f"anvil did not answer on {self.url} within {timeout:.0f} s.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop anvil cleanly (SIGINT, so it writes its state file), killing it if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def wait(self) -> int:
+        """Block until anvil exits (Ctrl-C stops it cleanly) and return its exit code."""
+        assert self.process is not None
+        try:
+            return self.process.wait()
+        except KeyboardInterrupt:
+            self.stop()
+            return 0
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

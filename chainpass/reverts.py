@@ -1,0 +1,143 @@
+"""Turn a contract's custom error into a sentence that says what to do next."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
+from chainpass.errors import ContractRevert
+
+#: What each custom error means to the person who caused it. Keys are error names,
+#: values are format strings over the error's arguments (addresses checksummed,
+#: enums named by `chainpass.identity`).
+MESSAGES: dict[str, str] = {
+    "IdentityNotGovernor": "{account} is not the registry governor: only the governor can do this.",
+    "IdentityNotPendingGovernor": "{account} has not been offered the governor role.",
+    "IdentityZeroAddress": "The zero address cannot take this role: give a real account.",
+    "IdentityInvalidLevel": "Assurance level {level} cannot be granted: use low, substantial or high.",
+    "IdentityInvalidSector": "Sector {sector} is not a sector: use government, bank, hospital, hotel, "
+    "courier or other.",
+    "IdentityNotAuthority": "{account} is not an appointed authority: ask the registry governor to "
+    "appoint it (chainpass identity appoint-authority).",
+    "IdentityNotRelyingParty": "{account} is not an appointed relying party: ask the registry governor "
+    "to appoint it (chainpass identity appoint-relying-party).",
+    "IdentityLevelAboveAuthority": "Authority {authority} may grant at most {maxLevel}, not {level}.",
+    "IdentityExpiryNotInFuture": "The expiry {expiresAt} is not in the future (chain time is {nowTime}).",
+    "IdentityEmptyCommitment": "The attribute commitment is empty.",
+    "IdentityAlreadyVerified": "{holder} is already verified by {issuer}: use reverify to renew or "
+    "update the verification.",
+    "IdentityNotVerified": "{holder} has never been verified: verify the holder first.",
+    "IdentityNotIssuer": "Only {holder}'s issuing authority {issuer} can do this, not {account}.",
+    "IdentityHolderRevoked": "{holder}'s verification was revoked, and revocation is final.",
+    "IdentityNotActive": "{holder} is not active (it is {status}).",
+    "IdentityNotSuspended": "{holder} is not suspended (it is {status}), so there is nothing to reinstate.",
+    "IdentityInvalidReason": "Suspension reason code {reason} is not a reason: give one.",
+}
+
+#: Names for enum-typed error arguments, by argument name.
+ENUM_NAMES: dict[str, tuple[str, ...]] = {
+    "level": ("none", "low", "substantial", "high"),
+    "maxLevel": ("none", "low", "substantial", "high"),
+    "sector": ("none", "government", "bank", "hospital", "hotel", "courier", "other"),
+    "status": ("never verified", "active", "suspended", "revoked"),
+}
+
+
+@dataclass(frozen=True)
+class _ErrorAbi:
+    name: str
+    arg_names: tuple[str, ...]
+    arg_types: tuple[str, ...]
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    return str(entry["type"])
+
+
+@cache
+def _errors_by_selector() -> dict[bytes, _ErrorAbi]:
+    errors: dict[bytes, _ErrorAbi] = {}
+    for name in DEPLOYABLE_CONTRACTS:
+        for entry in load_artifact(name).abi:
+            if entry["type"] != "error":
+                continue
+            types = tuple(_abi_type(i) for i in entry["inputs"])
+            signature = f"{entry['name']}({','.join(types)})"
+            errors[function_signature_to_4byte_selector(signature)] = _ErrorAbi(
+                entry["name"], tuple(i["name"] for i in entry["inputs"]), types
+            )
+    return errors
+
+
+def _display(name: str, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    if isinstance(value, int) and name in ENUM_NAMES and 0 <= value < len(ENUM_NAMES[name]):
+        return ENUM_NAMES[name][value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+def decode_revert(data: bytes) -> ContractRevert | None:
+    """The :class:`ContractRevert` for revert data ``data``, or None if no custom error matches."""
+    error = _errors_by_selector().get(bytes(data[:4]))
+    if error is None:
+        return None
+    values = abi_decode(list(error.arg_types), bytes(data[4:]))
+    args = {n: _display(n, v) for n, v in zip(error.arg_names, values, strict=True)}
+    template = MESSAGES.get(error.name)
+    if template is None:
+        rendered = ", ".join(f"{k}={v}" for k, v in args.items())
+        message = f"The contract refused: {error.name}({rendered})."
+    else:
+        message = template.format(**args)
+    return ContractRevert(message, error.name, args)
+
+
+_HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")
+
+
+def revert_data_from_exception(exc: BaseException) -> bytes | None:
+    """The raw revert data carried by an exception from web3 or eth-tester, if any.
+
+    web3 puts it in ``.data`` (a hex string, or a dict with ``data``) when talking to a
+    node; eth-tester raises ``TransactionFailed("execution reverted: b'...'")``.
+    """
+    for candidate in _candidates(exc):
+        if isinstance(candidate, bytes | bytearray) and len(candidate) >= 4:
+            return bytes(candidate)
+        if isinstance(candidate, str):
+            literal = candidate.partition("execution reverted: ")[2]
+            if literal.startswith(("b'", 'b"')):
+                try:
+                    value = ast.literal_eval(literal)
+                except (ValueError, SyntaxError):
+                    value = None
+                if isinstance(value, bytes) and len(value) >= 4:
+                    return value
+            match = _HEX_DATA.search(candidate)
+            if match:
+                return bytes.fromhex(match.group(0)[2:])
+    return None
+
+
+def _candidates(exc: BaseException) -> Iterable[Any]:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        yield data.get("data")
+    elif data is not None:
+        yield data
+    for arg in exc.args:
+        if isinstance(arg, dict):
+            yield arg.get("data")
+        else:
+            yield arg

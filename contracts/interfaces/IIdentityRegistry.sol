@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IIdentityRegistry
+/// @notice "Verify once, rely everywhere": authorities record that they verified a
+/// person (a holder wallet) in person, relying parties check that verification.
+/// @dev No personal data ever reaches this contract. An authority records only a
+/// commitment: the root of a Merkle tree of salted attribute leaves built off-chain.
+/// Attribute values travel off-chain from the holder to a relying party and are
+/// checked against that root (see `verifyAttribute`).
+interface IIdentityRegistry {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Assurance level of a verification, as in eIDAS.
+    enum Level {
+        None,
+        Low,
+        Substantial,
+        High
+    }
+
+    /// @notice Sector of a relying party.
+    enum Sector {
+        None,
+        Government,
+        Bank,
+        Hospital,
+        Hotel,
+        Courier,
+        Other
+    }
+
+    /// @notice Stored lifecycle state of a holder's verification.
+    enum Status {
+        None,
+        Active,
+        Suspended,
+        Revoked
+    }
+
+    /// @notice What a relying party learns from a check: whether the holder's
+    /// verification is in force right now and, if not, why not.
+    enum Standing {
+        NeverVerified,
+        Valid,
+        Suspended,
+        Revoked,
+        Expired,
+        IssuerRemoved
+    }
+
+    /// @notice An authority appointed by the governor.
+    struct Authority {
+        bool active; // Whether the authority may act now.
+        Level maxLevel; // The highest assurance level it may grant.
+    }
+
+    /// @notice A relying party appointed by the governor.
+    struct RelyingParty {
+        bool active; // Whether the relying party may check holders now.
+        Sector sector; // The sector it belongs to.
+    }
+
+    /// @notice A holder's verification. Two storage slots.
+    struct Identity {
+        bytes32 commitment; // Merkle root of the salted attribute leaves.
+        address issuer; // The authority that verified the holder last.
+        uint40 expiresAt; // Unix time from which the verification no longer holds.
+        Level level; // The assurance level of the verification.
+        Status status; // Active, suspended or revoked.
+        uint8 suspensionReason; // Reason code of the current suspension, 0 when not suspended.
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice `account` is not the governor.
+    error IdentityNotGovernor(address account);
+    /// @notice `account` is not the pending governor.
+    error IdentityNotPendingGovernor(address account);
+    /// @notice The zero address cannot take this role.
+    error IdentityZeroAddress();
+    /// @notice `level` is not a level that can be granted.
+    error IdentityInvalidLevel(Level level);
+    /// @notice `sector` is not a sector.
+    error IdentityInvalidSector(Sector sector);
+    /// @notice `account` is not an active authority.
+    error IdentityNotAuthority(address account);
+    /// @notice `account` is not an active relying party.
+    error IdentityNotRelyingParty(address account);
+    /// @notice `authority` may grant at most `maxLevel`, not `level`.
+    error IdentityLevelAboveAuthority(address authority, Level level, Level maxLevel);
+    /// @notice The expiry `expiresAt` is not after the current block time `nowTime`.
+    error IdentityExpiryNotInFuture(uint40 expiresAt, uint256 nowTime);
+    /// @notice A commitment must not be zero.
+    error IdentityEmptyCommitment();
+    /// @notice `holder` is already verified by `issuer`; use `reverify`.
+    error IdentityAlreadyVerified(address holder, address issuer);
+    /// @notice `holder` has never been verified.
+    error IdentityNotVerified(address holder);
+    /// @notice Only `issuer`, the holder's issuing authority, may do this, not `account`.
+    error IdentityNotIssuer(address holder, address issuer, address account);
+    /// @notice `holder`'s verification was revoked; revocation is final.
+    error IdentityHolderRevoked(address holder);
+    /// @notice `holder` is not active (its status is `status`).
+    error IdentityNotActive(address holder, Status status);
+    /// @notice `holder` is not suspended (its status is `status`).
+    error IdentityNotSuspended(address holder, Status status);
+    /// @notice A suspension needs a reason code other than 0.
+    error IdentityInvalidReason(uint8 reason);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The governor offered the role to `newGovernor`.
+    event GovernanceTransferStarted(address indexed previousGovernor, address indexed newGovernor);
+    /// @notice `newGovernor` accepted the role (also emitted at deployment).
+    event GovernanceTransferred(address indexed previousGovernor, address indexed newGovernor);
+    /// @notice `authority` was appointed, or its maximum level changed.
+    event AuthorityAppointed(address indexed authority, Level maxLevel);
+    /// @notice `authority` was removed and can no longer act.
+    event AuthorityRemoved(address indexed authority);
+    /// @notice `relyingParty` was appointed, or its sector changed.
+    event RelyingPartyAppointed(address indexed relyingParty, Sector sector);
+    /// @notice `relyingParty` was removed and can no longer check holders.
+    event RelyingPartyRemoved(address indexed relyingParty);
+    /// @notice `issuer` verified `holder` for the first time.
+    event HolderVerified(
+        address indexed holder, address indexed issuer, bytes32 commitment, Level level, uint40 expiresAt
+    );
+    /// @notice `issuer` renewed or updated the verification of `holder`.
+    event HolderReverified(
+        address indexed holder, address indexed issuer, bytes32 commitment, Level level, uint40 expiresAt
+    );
+    /// @notice `issuer` suspended `holder` for reason code `reason`.
+    event HolderSuspended(address indexed holder, address indexed issuer, uint8 reason);
+    /// @notice `issuer` lifted the suspension of `holder`.
+    event HolderReinstated(address indexed holder, address indexed issuer);
+    /// @notice `issuer` revoked `holder` for good.
+    event HolderRevoked(address indexed holder, address indexed issuer);
+    /// @notice `relyingParty` checked `holder` and learnt `standing`: the holder's audit trail.
+    event HolderChecked(address indexed holder, address indexed relyingParty, Standing standing);
+
+    /*//////////////////////////////////////////////////////////////
+                               GOVERNANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The account that appoints and removes authorities and relying parties.
+    function governor() external view returns (address);
+
+    /// @notice The account offered the governor role, or the zero address.
+    function pendingGovernor() external view returns (address);
+
+    /// @notice Offers the governor role to `newGovernor`, who must accept it.
+    /// @dev Only the governor. Offering to the zero address cancels a pending offer.
+    /// Emits {GovernanceTransferStarted}.
+    /// @param newGovernor The proposed governor.
+    function transferGovernance(address newGovernor) external;
+
+    /// @notice Accepts the governor role offered to the caller.
+    /// @dev Only the pending governor. Emits {GovernanceTransferred}.
+    function acceptGovernance() external;
+
+    /// @notice Appoints `authority`, or changes its maximum level.
+    /// @dev Only the governor. Emits {AuthorityAppointed}.
+    /// @param authority The authority's account.
+    /// @param maxLevel The highest assurance level it may grant.
+    function appointAuthority(address authority, Level maxLevel) external;
+
+    /// @notice Removes `authority`: it can no longer act, and holders it verified
+    /// stand as {Standing.IssuerRemoved} until another authority re-verifies them.
+    /// @dev Only the governor. Emits {AuthorityRemoved}.
+    /// @param authority The authority's account.
+    function removeAuthority(address authority) external;
+
+    /// @notice Appoints `relyingParty` in `sector`, or changes its sector.
+    /// @dev Only the governor. Emits {RelyingPartyAppointed}.
+    /// @param relyingParty The relying party's account.
+    /// @param sector Its sector.
+    function appointRelyingParty(address relyingParty, Sector sector) external;
+
+    /// @notice Removes `relyingParty`: it can no longer check holders.
+    /// @dev Only the governor. Emits {RelyingPartyRemoved}.
+    /// @param relyingParty The relying party's account.
+    function removeRelyingParty(address relyingParty) external;
+
+    /// @notice The authority record of `account` (inactive and level None if never appointed).
+    /// @param account The account to look up.
+    function authorityOf(address account) external view returns (Authority memory);
+
+    /// @notice The relying-party record of `account` (inactive and sector None if never appointed).
+    /// @param account The account to look up.
+    function relyingPartyOf(address account) external view returns (RelyingParty memory);
+
+    /*//////////////////////////////////////////////////////////////
+                              VERIFICATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Records that the caller, an authority, verified `holder` in person.
+    /// @dev Only an active authority, for a holder with no verification yet.
+    /// Emits {HolderVerified}.
+    /// @param holder The holder's wallet.
+    /// @param commitment Merkle root of the holder's salted attribute leaves.
+    /// @param level Assurance level, at most the authority's maximum.
+    /// @param expiresAt Unix time from which the verification no longer holds.
+    function verify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external;
+
+    /// @notice Renews or updates the verification of `holder`; keeps its status.
+    /// @dev Only the holder's issuer, or any active authority once the issuer was
+    /// removed (it then becomes the issuer). Not for revoked holders.
+    /// Emits {HolderReverified}.
+    /// @param holder The holder's wallet.
+    /// @param commitment Merkle root of the holder's salted attribute leaves.
+    /// @param level Assurance level, at most the authority's maximum.
+    /// @param expiresAt Unix time from which the verification no longer holds.
+    function reverify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external;
+
+    /// @notice Suspends `holder` with reason code `reason`; checks fail until reinstated.
+    /// @dev Only the holder's issuer, while active. Emits {HolderSuspended}.
+    /// @param holder The holder's wallet.
+    /// @param reason A non-zero reason code (the client library names them).
+    function suspend(address holder, uint8 reason) external;
+
+    /// @notice Lifts the suspension of `holder`.
+    /// @dev Only the holder's issuer, while suspended. Emits {HolderReinstated}.
+    /// @param holder The holder's wallet.
+    function reinstate(address holder) external;
+
+    /// @notice Revokes `holder` for good: no reinstatement, no re-verification.
+    /// @dev Only the holder's issuer, while active or suspended. Emits {HolderRevoked}.
+    /// @param holder The holder's wallet.
+    function revoke(address holder) external;
+
+    /// @notice The stored verification of `holder` (all zero if never verified).
+    /// @param holder The holder's wallet.
+    function identityOf(address holder) external view returns (Identity memory);
+
+    /// @notice Whether `holder`'s verification is in force now and, if not, why not.
+    /// @dev A read anyone can make; it leaves no audit trail. Relying parties use {check}.
+    /// @param holder The holder's wallet.
+    function standingOf(address holder) external view returns (Standing);
+
+    /// @notice Checks `holder` as the calling relying party and records the check
+    /// in the holder's audit trail.
+    /// @dev Only an active relying party. Emits {HolderChecked}.
+    /// @param holder The holder's wallet.
+    /// @return standing Whether the verification is in force now and, if not, why not.
+    function check(address holder) external returns (Standing standing);
+
+    /// @notice Whether `holder` is verified now and their commitment contains the
+    /// attribute `key` = `value` with salt `salt`, proven by `proof`.
+    /// @dev Leaf: keccak256(bytes.concat(keccak256(abi.encode(salt, key, value)))).
+    /// Inner nodes hash the sorted pair. Returns false when the standing is not Valid.
+    /// @param holder The holder's wallet.
+    /// @param key The attribute's name, e.g. "age_over_18".
+    /// @param value The attribute's value as committed, e.g. "true".
+    /// @param salt The attribute's salt.
+    /// @param proof The Merkle proof from the leaf to the commitment.
+    function verifyAttribute(
+        address holder,
+        string calldata key,
+        string calldata value,
+        bytes32 salt,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+
+    /// @notice The semantic version of this contract.
+    function version() external pure returns (string memory);
+}
