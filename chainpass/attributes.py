@@ -107,7 +107,9 @@ def canonical_value(key: str, value: Any) -> str:
         text = str(value).strip()
         if text:
             return text
-    raise InvalidInput(f"Attribute {key!r} must be a non-empty string, number or true/false, not {value!r}.")
+    raise InvalidInput(
+        f"Attribute {key!r} must be a non-empty string, whole number or true/false, not {value!r}."
+    )
 
 
 def derive_claims(attributes: Mapping[str, str], on: dt.date) -> dict[str, str]:
@@ -158,7 +160,8 @@ class Credential:
         return cls(
             holder=parse_address(holder, "holder"),
             attributes=tuple(
-                Attribute(key, value, secrets.token_bytes(SALT_BYTES)) for key, value in sorted(values.items())
+                Attribute(key, value, secrets.token_bytes(SALT_BYTES))
+                for key, value in sorted(values.items())
             ),
         )
 
@@ -191,7 +194,9 @@ class Credential:
             "format": CREDENTIAL_FORMAT,
             "holder": self.holder,
             "commitment": "0x" + self.commitment.hex(),
-            "attributes": [{"key": a.key, "value": a.value, "salt": "0x" + a.salt.hex()} for a in self.attributes],
+            "attributes": [
+                {"key": a.key, "value": a.value, "salt": "0x" + a.salt.hex()} for a in self.attributes
+            ],
         }
 
     @classmethod
@@ -202,7 +207,8 @@ class Credential:
             credential = cls(
                 holder=parse_address(data["holder"], "holder"),
                 attributes=tuple(
-                    Attribute(a["key"], a["value"], _bytes32(a["salt"], "salt")) for a in data["attributes"]
+                    Attribute(str(a["key"]), str(a["value"]), _bytes32(a["salt"], "salt"))
+                    for a in data["attributes"]
                 ),
             )
         except (KeyError, TypeError) as exc:
@@ -284,7 +290,7 @@ class Disclosure:
                     for a in data["attributes"]
                 ),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, InvalidInput) as exc:
             raise DisclosureInvalid(f"The disclosure is incomplete or malformed ({exc}).") from None
 
     @classmethod

@@ -36,7 +36,7 @@ RECEIPT_TIMEOUT = 120
 def parse_address(value: str, what: str = "address") -> ChecksumAddress:
     """``value`` as a checksummed address, or :class:`InvalidInput` naming ``what``."""
     text = value.strip() if isinstance(value, str) else ""
-    if not is_address(text):
+    if not (text.startswith("0x") and is_address(text)):
         raise InvalidInput(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits).")
     mixed_case = text[2:] not in (text[2:].lower(), text[2:].upper())
     if mixed_case and to_checksum_address(text) != text:
@@ -172,7 +172,11 @@ class Chain:
     def advance_time(self, seconds: int) -> None:
         """Move the chain's clock forward by ``seconds`` and mine a block there."""
         if self.is_embedded:
-            self._tester().time_travel(self.latest_timestamp() + seconds)
+            tester = self._tester()
+            # The pending block may already be ahead (its time is taken from the wall clock,
+            # e.g. after a revert), and eth-tester mines one second before the time travelled to.
+            pending = int(tester.get_block_by_number("pending")["timestamp"])
+            tester.time_travel(max(self.latest_timestamp() + seconds, pending) + 1)
         else:
             self.w3.provider.make_request(cast(Any, "evm_increaseTime"), [seconds])
             self.w3.provider.make_request(cast(Any, "evm_mine"), [])

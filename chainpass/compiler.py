@@ -71,7 +71,7 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
                 "abi": compiled["abi"],
                 "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
-                "compiler": {"solc": COMPILER_SETTINGS["solc"], **{k: v for k, v in COMPILER_SETTINGS.items() if k != "solc"}},
+                "compiler": COMPILER_SETTINGS,
                 "sourcesHash": digest,
             }
     missing = set(DEPLOYABLE_CONTRACTS) - set(artifacts)

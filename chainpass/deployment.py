@@ -127,7 +127,14 @@ def check_on_chain(chain: Chain, deployment: Deployment) -> None:
     """Raise :class:`DeploymentError` unless every recorded contract's code is on ``chain``."""
     if deployment.chain_id != chain.chain_id:
         raise ChainIdMismatch(
-            f"The deployment record is for chain {deployment.chain_id}, but the node is chain {chain.chain_id}."
+            f"The deployment record is for chain {deployment.chain_id}, "
+            f"but the node is chain {chain.chain_id}."
+        )
+    missing = [name for name in DEPLOYABLE_CONTRACTS if name not in deployment.contracts]
+    if missing:
+        raise DeploymentError(
+            f"The deployment record for chain {chain.chain_id} has no {', '.join(missing)}: run "
+            "`chainpass deploy --replace` to deploy afresh."
         )
     for name, record in deployment.contracts.items():
         found = code_hash_at(chain, record.address)
@@ -173,6 +180,10 @@ def deploy(
     for name in DEPLOYABLE_CONTRACTS:
         args = {"initialGovernor": to_checksum_address(sender)}
         receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
+        if receipt["contractAddress"] is None:
+            raise DeploymentError(
+                f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r})."
+            )
         address = to_checksum_address(receipt["contractAddress"])
         contracts[name] = ContractDeployment(
             address=address,

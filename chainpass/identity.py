@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from enum import IntEnum
-from typing import Any
+from functools import cached_property
+from typing import Any, Self
 
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.attributes import Credential, Disclosure
@@ -32,7 +32,7 @@ class _Named(IntEnum):
     """An enum that parses from and prints as its lower-case name."""
 
     @classmethod
-    def parse(cls, text: str | int) -> Any:
+    def parse(cls, text: str | int) -> Self:
         if isinstance(text, int) or (isinstance(text, str) and text.isdigit()):
             try:
                 return cls(int(text))
@@ -295,7 +295,9 @@ class IdentityRegistry:
     def appoint_relying_party(self, relying_party: str, sector: Sector | str, *, sender: str) -> TxReceipt:
         parsed = Sector.parse(sector)
         if parsed is Sector.NONE:
-            raise InvalidInput("A relying party needs a sector: government, bank, hospital, hotel, courier, other.")
+            raise InvalidInput(
+                "A relying party needs a sector: government, bank, hospital, hotel, courier, other."
+            )
         return self._send(
             "appointRelyingParty", sender, parse_address(relying_party, "relying party"), int(parsed)
         )
@@ -308,7 +310,8 @@ class IdentityRegistry:
         return Authority(to_checksum_address(account), bool(active), Level(level))
 
     def relying_party(self, account: str) -> RelyingParty:
-        active, sector = self.contract.functions.relyingPartyOf(parse_address(account, "relying party")).call()
+        address = parse_address(account, "relying party")
+        active, sector = self.contract.functions.relyingPartyOf(address).call()
         return RelyingParty(to_checksum_address(account), bool(active), Sector(sector))
 
     # ----------------------------------------------------------- verification
@@ -318,7 +321,12 @@ class IdentityRegistry:
     ) -> TxReceipt:
         """Record that ``sender`` (an authority) verified ``credential``'s holder in person."""
         return self._send(
-            "verify", sender, credential.holder, credential.commitment, int(self._grant_level(level)), expires_at
+            "verify",
+            sender,
+            credential.holder,
+            credential.commitment,
+            int(self._grant_level(level)),
+            expires_at,
         )
 
     def reverify(
@@ -326,7 +334,12 @@ class IdentityRegistry:
     ) -> TxReceipt:
         """Renew or update the verification of ``credential``'s holder."""
         return self._send(
-            "reverify", sender, credential.holder, credential.commitment, int(self._grant_level(level)), expires_at
+            "reverify",
+            sender,
+            credential.holder,
+            credential.commitment,
+            int(self._grant_level(level)),
+            expires_at,
         )
 
     def suspend(self, holder: str, reason: SuspensionReason | str | int, *, sender: str) -> TxReceipt:
@@ -350,7 +363,7 @@ class IdentityRegistry:
 
     # ----------------------------------------------------------------- reads
 
-    def status(self, holder: str, *, block: int | str = "latest") -> IdentityStatus:
+    def status(self, holder: str, *, block: BlockIdentifier = "latest") -> IdentityStatus:
         """The holder's stored verification and its standing, read without an audit trail."""
         address = parse_address(holder, "holder")
         commitment, issuer, expires_at, level, status, reason = self.contract.functions.identityOf(

@@ -172,7 +172,8 @@ interface IIdentityRegistry {
     function appointAuthority(address authority, Level maxLevel) external;
 
     /// @notice Removes `authority`: it can no longer act, and holders it verified
-    /// stand as {Standing.IssuerRemoved} until another authority re-verifies them.
+    /// stand as {Standing.IssuerRemoved} while it is removed. Another authority may
+    /// take them over with {reverify}; re-appointing `authority` restores the others.
     /// @dev Only the governor. Emits {AuthorityRemoved}.
     /// @param authority The authority's account.
     function removeAuthority(address authority) external;

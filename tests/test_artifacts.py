@@ -1,0 +1,94 @@
+"""The shipped contract artifacts are what the sources compile to (`chainpass.compiler`, `artifacts`).
+
+Runs the real compiler (solc-js through tools/solc), so it needs node_modules.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from chainpass import compiler
+from chainpass.artifacts import (
+    ARTIFACT_DIR,
+    COMPILER_SETTINGS,
+    DEPLOYABLE_CONTRACTS,
+    event_topic,
+    load_artifact,
+)
+
+
+@pytest.fixture(scope="module")
+def compiled() -> dict[str, dict[str, Any]]:
+    """A fresh compilation of contracts/, once for the module."""
+    return compiler.compile_contracts(compiler.source_files())
+
+
+def test_shipped_artifacts_are_not_stale(compiled: dict[str, dict[str, Any]]) -> None:
+    assert sorted(compiled) == sorted(DEPLOYABLE_CONTRACTS)
+    assert compiler.stale_artifacts(compiled) == []
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS)
+def test_recorded_sources_hash_matches_the_sources(name: str) -> None:
+    artifact = load_artifact(name)
+
+    assert artifact.sources_hash == compiler.sources_hash(compiler.source_files())
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS)
+def test_artifact_records_the_pinned_compiler(name: str) -> None:
+    data = json.loads((ARTIFACT_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+    assert data["compiler"] == COMPILER_SETTINGS
+    assert data["contractName"] == name
+
+
+def test_source_files_are_every_solidity_file() -> None:
+    sources = compiler.source_files()
+
+    assert set(sources) == {
+        "contracts/IdentityRegistry.sol",
+        "contracts/interfaces/IIdentityRegistry.sol",
+        "contracts/libraries/AttributeProof.sol",
+    }
+    assert all("pragma solidity 0.8.28;" in text for text in sources.values())
+
+
+def test_sources_hash_changes_with_any_source() -> None:
+    sources = compiler.source_files()
+    edited = {**sources, "contracts/IdentityRegistry.sol": sources["contracts/IdentityRegistry.sol"] + "\n"}
+    renamed = {
+        ("contracts/Renamed.sol" if k.endswith("AttributeProof.sol") else k): v for k, v in sources.items()
+    }
+
+    digests = {compiler.sources_hash(s) for s in (sources, edited, renamed)}
+
+    assert len(digests) == 3
+    assert compiler.sources_hash(dict(reversed(sources.items()))) == compiler.sources_hash(sources)
+
+
+def test_stale_artifacts_detects_a_changed_or_missing_file(
+    compiled: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    (name,) = DEPLOYABLE_CONTRACTS
+    changed = json.loads(compiler.render(compiled[name]))
+    changed["bytecode"] += "00"
+    (tmp_path / f"{name}.json").write_text(compiler.render(changed), encoding="utf-8")
+
+    assert compiler.stale_artifacts(compiled, tmp_path) == [name]
+    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == [name]
+    (tmp_path / f"{name}.json").write_text(compiler.render(compiled[name]), encoding="utf-8")
+    assert compiler.stale_artifacts(compiled, tmp_path) == []
+
+
+def test_loaded_artifact_matches_its_file() -> None:
+    artifact = load_artifact("IdentityRegistry")
+
+    assert artifact.code_hash == "0x" + keccak(artifact.deployed_bytecode).hex()
+    assert 0 < len(artifact.deployed_bytecode) < len(artifact.bytecode)
+    assert event_topic(artifact.abi, "HolderChecked") == keccak(text="HolderChecked(address,address,uint8)")

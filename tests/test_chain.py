@@ -1,0 +1,201 @@
+"""`chainpass.chain`: addresses, connecting, dev accounts, transactions and the dev clock."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chainpass.artifacts import load_artifact
+from chainpass.chain import Chain, parse_address
+from chainpass.errors import ChainIdMismatch, ContractRevert, InvalidInput, NodeUnreachable
+from chainpass.node import ANVIL_CHAIN_ID, AnvilNode, free_port
+
+CHECKSUMMED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+def break_checksum(address: str) -> str:
+    """``address`` with the case of its first letter flipped: same bytes, wrong checksum."""
+    index = next(i for i, ch in enumerate(address) if i > 1 and ch.isalpha())
+    return address[:index] + address[index].swapcase() + address[index + 1 :]
+
+
+# ------------------------------------------------------------------ parse_address
+
+
+@pytest.mark.parametrize(
+    "text", [CHECKSUMMED, CHECKSUMMED.lower(), "0x" + CHECKSUMMED[2:].upper(), f"  {CHECKSUMMED}\n"]
+)
+def test_parse_address_accepts_valid_forms(text: str) -> None:
+    assert parse_address(text) == CHECKSUMMED
+
+
+def test_parse_address_refuses_a_bad_checksum() -> None:
+    broken = break_checksum(CHECKSUMMED)
+
+    with pytest.raises(InvalidInput, match="wrong checksum") as info:
+        parse_address(broken, "holder")
+
+    assert str(info.value).startswith(f"holder {broken!r}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        CHECKSUMMED[:-1],
+        CHECKSUMMED + "a",
+        "0x",
+        "",
+        "hello",
+        "0x" + "g" * 40,
+        "0x" + "12" * 32,
+        CHECKSUMMED[2:],
+    ],
+    ids=["39-digits", "41-digits", "bare-prefix", "empty", "word", "non-hex", "32-bytes", "no-0x"],
+)
+def test_parse_address_refuses_malformed_text(text: str) -> None:
+    with pytest.raises(
+        InvalidInput, match=r"is not an Ethereum address \(0x followed by 40 hex digits\)\."
+    ) as info:
+        parse_address(text, "authority")
+
+    assert str(info.value).startswith(f"authority {text!r}")
+
+
+@pytest.mark.parametrize("value", [None, 42, b"\x12" * 20], ids=["none", "int", "bytes"])
+def test_parse_address_refuses_non_text(value: object) -> None:
+    with pytest.raises(InvalidInput, match="not an Ethereum address"):
+        parse_address(value)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- connect
+
+
+def test_connect_to_a_closed_port_is_a_clear_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+
+    with pytest.raises(NodeUnreachable) as info:
+        Chain.connect(url, timeout=2.0)
+
+    assert url in str(info.value) and "chainpass node" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8545", "ws://127.0.0.1:8545", ""])
+def test_connect_refuses_a_url_that_is_not_http(url: str) -> None:
+    with pytest.raises(InvalidInput, match="http://"):
+        Chain.connect(url)
+
+
+@pytest.mark.anvil
+def test_connect_checks_the_expected_chain_id(anvil_node: AnvilNode) -> None:
+    with pytest.raises(ChainIdMismatch) as info:
+        Chain.connect(anvil_node.url, expected_chain_id=ANVIL_CHAIN_ID + 1)
+
+    chain = Chain.connect(anvil_node.url, expected_chain_id=ANVIL_CHAIN_ID)
+
+    assert str(ANVIL_CHAIN_ID) in str(info.value) and str(ANVIL_CHAIN_ID + 1) in str(info.value)
+    assert (chain.chain_id, chain.endpoint, chain.is_embedded) == (ANVIL_CHAIN_ID, anvil_node.url, False)
+
+
+# ------------------------------------------------------------------------ accounts
+
+
+def test_account_by_index(chain: Chain) -> None:
+    accounts = chain.dev_accounts()
+
+    assert len(accounts) == 10
+    assert [chain.account(i) for i in range(len(accounts))] == accounts
+    assert chain.account("3") == chain.account(" 3 ") == accounts[3]
+
+
+def test_account_by_address(chain: Chain) -> None:
+    accounts = chain.dev_accounts()
+
+    assert chain.account(accounts[4].lower()) == accounts[4]
+    assert chain.account(accounts[4]) == accounts[4]
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"), [(10, "out of range"), ("99", "out of range"), ("-1", "not an")]
+)
+def test_account_out_of_range_is_refused(chain: Chain, spec: str | int, fragment: str) -> None:
+    with pytest.raises(InvalidInput, match=fragment):
+        chain.account(spec)
+
+
+def test_account_that_is_not_unlocked_is_refused(chain: Chain) -> None:
+    with pytest.raises(InvalidInput, match="not unlocked"):
+        chain.account(CHECKSUMMED)
+
+
+# ------------------------------------------------------------------- transactions
+
+
+def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
+    sender = chain.account(0)
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(ContractRevert) as info:
+        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20], sender)
+
+    assert info.value.error == "IdentityZeroAddress"
+    assert str(info.value) == "The zero address cannot take this role: give a real account."
+    assert chain.w3.eth.block_number == block
+
+
+def test_deploy_returns_a_receipt_with_the_contract(chain: Chain) -> None:
+    artifact = load_artifact("IdentityRegistry")
+
+    receipt = chain.deploy(artifact, [chain.account(1)], chain.account(0))
+
+    address = receipt["contractAddress"]
+    assert address is not None and receipt["status"] == 1
+    assert bytes(chain.w3.eth.get_code(address)) == artifact.deployed_bytecode
+    contract = chain.contract(artifact, address.lower())
+    assert contract.functions.governor().call() == chain.account(1)
+
+
+# ----------------------------------------------------------------- dev helpers
+
+
+@pytest.mark.parametrize("seconds", [1, 2, 3_600, 400 * 24 * 3_600])
+def test_advance_time_mines_a_block_that_far_ahead(chain: Chain, seconds: int) -> None:
+    block, before = chain.w3.eth.block_number, chain.latest_timestamp()
+
+    chain.advance_time(seconds)
+
+    after = chain.latest_timestamp()
+    assert chain.w3.eth.block_number == block + 1
+    assert before + seconds <= after <= before + seconds + 5
+    if chain.is_embedded:
+        assert after == before + seconds
+
+
+def test_advance_time_after_a_revert_while_the_wall_clock_ran_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On eth-tester, reverting restarts the pending block at wall-clock time, maybe ahead of the chain."""
+    chain = Chain.embedded()
+    snapshot = chain.snapshot()
+    before = chain.latest_timestamp()
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 600)
+    chain.revert(snapshot)
+    monkeypatch.undo()
+
+    chain.advance_time(5)
+
+    assert chain.latest_timestamp() >= before + 5
+
+
+def test_snapshot_and_revert_restore_state_and_clock(chain: Chain) -> None:
+    sender = chain.account(0)
+    snapshot = chain.snapshot()
+    block, timestamp = chain.w3.eth.block_number, chain.latest_timestamp()
+    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender], sender)
+    chain.advance_time(10_000)
+
+    chain.revert(snapshot)
+
+    address = receipt["contractAddress"]
+    assert address is not None
+    assert bytes(chain.w3.eth.get_code(address)) == b""
+    assert (chain.w3.eth.block_number, chain.latest_timestamp()) == (block, timestamp)

@@ -1,0 +1,92 @@
+"""The demo plays the whole story, and leaves no personal data on chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from chainpass.chain import Chain
+from chainpass.demo import RESIDENT, DemoResult, run_demo
+from chainpass.identity import IdentityRegistry, Standing
+
+
+@pytest.fixture(scope="module")
+def demo_run(backend: str, request: pytest.FixtureRequest) -> tuple[Chain, DemoResult, list[str], int]:
+    if backend == "anvil":
+        chain = Chain.connect(request.getfixturevalue("anvil_node").url)
+    else:
+        chain = Chain.embedded()
+    first_block = chain.w3.eth.block_number + 1
+    lines: list[str] = []
+    result = run_demo(chain, say=lines.append)
+    return chain, result, lines, first_block
+
+
+def test_demo_tells_the_story(demo_run: tuple[Chain, DemoResult, list[str], int]) -> None:
+    chain, result, lines, _ = demo_run
+    registry = IdentityRegistry.from_deployment(chain, result.deployment)
+
+    checks = registry.checks_of(result.cast.resident)
+
+    standings = [e.details["standing"] for e in checks]
+    assert standings == ["valid", "valid", "valid", "valid", "suspended", "valid"]
+    assert [e.actor for e in checks] == [
+        result.cast.bank,
+        result.cast.hospital,
+        result.cast.courier,
+        result.cast.hotel,
+        result.cast.bank,
+        result.cast.bank,
+    ]
+    assert registry.status(result.cast.resident).standing is Standing.VALID
+    assert result.hotel_disclosure.values() == {"name": RESIDENT["name"], "age_over_18": "true"}
+    assert any("suspended" in line and "bank" in line for line in lines)
+    assert lines[-1].startswith("Done: one verification, 6 checks by 4 parties")
+
+
+def _secrets() -> dict[str, bytes]:
+    """Every attribute value, and the unsalted hashes someone might be tempted to store."""
+    found: dict[str, bytes] = {}
+    values = {**{k: str(v) for k, v in RESIDENT.items()}, "age_over_18": "true"}
+    for key, value in values.items():
+        if key == "age_over_18":
+            continue  # "true" is too short to search for meaningfully; its hashes are checked below
+        found[f"{key} value"] = value.encode()
+    for key, value in values.items():
+        raw = value.encode()
+        found[f"keccak({key})"] = keccak(raw)
+        found[f"keccak(key,{key})"] = keccak(key.encode() + raw)
+        found[f"keccak(abi(key,{key}))"] = keccak(abi_encode(["string", "string"], [key, value]))
+        found[f"keccak(abi({key}))"] = keccak(abi_encode(["string"], [value]))
+        found[f"sha256({key})"] = __import__("hashlib").sha256(raw).digest()
+    born = dt.date.fromisoformat(RESIDENT["date_of_birth"])
+    midnight = int(dt.datetime.combine(born, dt.time(), dt.UTC).timestamp())
+    found["date_of_birth as unix time"] = midnight.to_bytes(32, "big", signed=True)
+    found["date_of_birth as yyyymmdd"] = int(born.strftime("%Y%m%d")).to_bytes(32, "big")
+    return found
+
+
+def _chain_data(chain: Chain, first_block: int) -> Iterator[tuple[str, bytes]]:
+    """Every transaction's calldata and every log's topics and data since ``first_block``."""
+    for number in range(first_block, chain.w3.eth.block_number + 1):
+        for raw_hash in chain.w3.eth.get_block(number)["transactions"]:
+            tx_hash = "0x" + bytes(raw_hash).hex()  # type: ignore[arg-type]
+            yield f"calldata of {tx_hash}", bytes(chain.w3.eth.get_transaction(tx_hash)["input"])
+            for log in chain.w3.eth.get_transaction_receipt(tx_hash)["logs"]:
+                blob = b"".join(bytes(t) for t in log["topics"]) + bytes(log["data"])
+                yield f"log {log['logIndex']} of {tx_hash}", blob
+
+
+def test_no_personal_data_on_chain(demo_run: tuple[Chain, DemoResult, list[str], int]) -> None:
+    chain, result, _, first_block = demo_run
+    blobs = list(_chain_data(chain, first_block))
+    # The scan really sees calldata and logs: the commitment is on chain in both.
+    assert sum(result.credential.commitment in blob for _, blob in blobs) >= 2
+
+    leaks = [(what, where) for what, secret in _secrets().items() for where, blob in blobs if secret in blob]
+
+    assert leaks == []

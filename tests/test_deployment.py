@@ -1,0 +1,194 @@
+"""`chainpass.deployment`: deploy once per chain, record it, and never trust a record blindly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Roles
+from eth_utils import keccak
+
+from chainpass.artifacts import load_artifact
+from chainpass.chain import Chain
+from chainpass.deployment import Deployment, DeploymentStore, deploy, load_deployment
+from chainpass.errors import ChainIdMismatch, DeploymentError
+from chainpass.identity import IdentityRegistry
+
+NAME = "IdentityRegistry"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DeploymentStore:
+    return DeploymentStore(tmp_path / "deployments")
+
+
+def files_in(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``directory`` with its bytes and modification time."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
+
+
+def record_json(store: DeploymentStore, chain_id: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.path(chain_id).read_text(encoding="utf-8"))
+    return data
+
+
+def test_deploy_twice_finds_the_first_deployment(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    first, first_created = deploy(chain, roles.governor, store)
+    files, block = files_in(store.directory), chain.w3.eth.block_number
+
+    second, second_created = deploy(chain, roles.governor, store)
+
+    assert (first_created, second_created) == (True, False)
+    assert second == first
+    assert files_in(store.directory) == files
+    assert list(files) == [f"{chain.chain_id}.json"]
+    assert chain.w3.eth.block_number == block
+
+
+def test_record_holds_everything_needed_to_trust_it(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    deployment, _ = deploy(chain, roles.governor, store)
+
+    data = record_json(store, chain.chain_id)
+
+    record = data["contracts"][NAME]
+    receipt = chain.w3.eth.get_transaction_receipt(record["tx_hash"])
+    code = bytes(chain.w3.eth.get_code(record["address"]))
+    assert data["chain_id"] == chain.chain_id
+    assert set(record) == {"address", "tx_hash", "block_number", "code_hash", "constructor_args"}
+    assert receipt["contractAddress"] == record["address"] == deployment.address(NAME)
+    assert receipt["blockNumber"] == record["block_number"] == deployment.first_block()
+    assert record["code_hash"] == "0x" + keccak(code).hex() == load_artifact(NAME).code_hash
+    assert record["constructor_args"] == {"initialGovernor": roles.governor}
+    assert IdentityRegistry.from_deployment(chain, deployment).governor() == roles.governor
+    assert Deployment.from_json(data) == deployment
+
+
+def test_load_deployment_returns_the_checked_record(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    deployment, _ = deploy(chain, roles.governor, store)
+
+    assert load_deployment(chain, store) == deployment
+
+
+def test_a_record_for_another_chain_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    deploy(chain, roles.governor, store)
+    other_id = chain.chain_id + 1
+    data = record_json(store, chain.chain_id)
+    store.path(chain.chain_id).rename(store.path(other_id))
+    data["chain_id"] = other_id
+    store.path(chain.chain_id).write_text(json.dumps(data), encoding="utf-8")
+
+    with pytest.raises(ChainIdMismatch, match=f"for chain {other_id}, not chain {chain.chain_id}"):
+        load_deployment(chain, store)
+    with pytest.raises(ChainIdMismatch):
+        deploy(chain, roles.governor, store)
+    with pytest.raises(ChainIdMismatch, match=f"for chain {chain.chain_id}, not chain {other_id}"):
+        store.read(other_id)
+
+
+def test_a_record_whose_code_is_gone_is_refused_until_replaced(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    before_deployment = chain.snapshot()
+    gone, _ = deploy(chain, roles.governor, store)
+    chain.revert(before_deployment)
+    stale_record = files_in(store.directory)
+
+    with pytest.raises(DeploymentError, match="--replace") as loading:
+        load_deployment(chain, store)
+    with pytest.raises(DeploymentError, match="--replace"):
+        deploy(chain, roles.governor, store)
+    assert files_in(store.directory) == stale_record
+
+    fresh, created = deploy(chain, roles.governor, store, replace=True)
+
+    assert "no code" in str(loading.value) and gone.address(NAME) in str(loading.value)
+    assert created is True
+    assert load_deployment(chain, store) == fresh
+    assert bytes(chain.w3.eth.get_code(fresh.address(NAME))) == load_artifact(NAME).deployed_bytecode
+    assert record_json(store, chain.chain_id) == fresh.to_json()
+
+
+def test_a_record_from_another_embedded_chain_is_refused(store: DeploymentStore) -> None:
+    first = Chain.embedded()
+    deploy(first, first.account(0), store)
+    second = Chain.embedded()
+
+    with pytest.raises(DeploymentError, match="--replace"):
+        load_deployment(second, store)
+
+
+def test_a_record_with_different_code_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    deployment, _ = deploy(chain, roles.governor, store)
+    data = record_json(store, chain.chain_id)
+    data["contracts"][NAME]["address"] = roles.stranger  # an account: it has no code
+    store.write(Deployment.from_json(data))
+
+    with pytest.raises(DeploymentError, match=f"{roles.stranger}.*--replace"):
+        load_deployment(chain, store)
+    assert bytes(chain.w3.eth.get_code(deployment.address(NAME))) != b""
+
+
+def test_load_deployment_without_a_record_says_what_to_do(chain: Chain, store: DeploymentStore) -> None:
+    with pytest.raises(DeploymentError, match="run `chainpass deploy`") as info:
+        load_deployment(chain, store)
+
+    assert str(chain.chain_id) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("{not json", "is damaged"),
+        ("", "is damaged"),
+        ("null", "is damaged"),
+        ("[]", "is damaged"),
+        ("{}", "is damaged"),
+        ('{"chain_id": "mainnet", "contracts": {}}', "is damaged"),
+        ('{"chain_id": CHAIN, "contracts": {"IdentityRegistry": {"address": "0x12"}}}', "is damaged"),
+        ('{"chain_id": CHAIN, "contracts": {}}', "has no IdentityRegistry"),
+    ],
+    ids=[
+        "truncated",
+        "empty-file",
+        "null",
+        "list",
+        "empty-object",
+        "bad-chain-id",
+        "bad-address",
+        "no-contracts",
+    ],
+)
+def test_a_damaged_record_is_refused(chain: Chain, store: DeploymentStore, text: str, fragment: str) -> None:
+    store.directory.mkdir(parents=True)
+    store.path(chain.chain_id).write_text(text.replace("CHAIN", str(chain.chain_id)), encoding="utf-8")
+
+    with pytest.raises(DeploymentError, match=fragment) as info:
+        load_deployment(chain, store)
+
+    assert str(store.path(chain.chain_id)) in str(info.value) or "--replace" in str(info.value)
+
+
+def test_deploy_without_a_store_records_nothing(chain: Chain, roles: Roles, tmp_path: Path) -> None:
+    deployment, created = deploy(chain, roles.governor)
+
+    assert created is True
+    assert deployment.chain_id == chain.chain_id
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_writes_atomically_and_leaves_no_temporary_files(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    deployment, _ = deploy(chain, roles.governor, store)
+
+    path = store.write(deployment)
+
+    assert path == store.path(chain.chain_id)
+    assert [p.name for p in store.directory.iterdir()] == [path.name]
+    assert path.read_text(encoding="utf-8").endswith("}\n")

@@ -1,0 +1,294 @@
+"""Stateful property test: the registry's lifecycle against a Python model of it.
+
+Hypothesis drives random sequences of verify / reverify / suspend / reinstate / revoke,
+checks, clock moves and authority removals and (re-)appointments. The model predicts for
+each step either success or the exact custom error; after every step each holder's
+stored verification and standing on chain must equal the model's.
+
+Runs on the embedded EVM only (its own chain, deployed once, reverted to a snapshot
+after each example) to stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+import pytest
+from eth_typing import ChecksumAddress
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from chainpass.attributes import Credential
+from chainpass.chain import Chain
+from chainpass.deployment import deploy
+from chainpass.errors import ContractRevert
+from chainpass.identity import IdentityRegistry, Level, Sector, Standing, Status
+
+HOUR = 60 * 60
+DAY = 24 * HOUR
+#: Initial authorities and the highest level each may grant.
+AUTHORITY_LEVELS = {"bureau": Level.HIGH, "clinic": Level.LOW}
+HOLDER_COUNT = 2
+
+holders = st.integers(0, HOLDER_COUNT - 1)
+#: Who acts: a named authority, or whichever authority issued the holder's verification
+#: (steers runs towards actions that go through, not only refusals).
+authority_names = st.sampled_from(sorted(AUTHORITY_LEVELS))
+actors = st.one_of(st.just("issuer"), authority_names)
+levels = st.sampled_from([Level.LOW, Level.SUBSTANTIAL, Level.HIGH])
+#: A level to grant: the actor's own maximum, or any level.
+grant_levels = st.one_of(st.none(), levels)
+#: A new maximum level for an authority, or None to remove it.
+appointments = st.one_of(st.none(), levels)
+# Far from zero on purpose: a grant's block may be a few seconds after the latest block.
+future_lifetimes = st.sampled_from([DAY, 30 * DAY, 365 * DAY])
+#: Mostly in the future; sometimes in the past, which the contract refuses.
+lifetimes = st.one_of(future_lifetimes, st.just(-DAY))
+advances = st.sampled_from([HOUR, DAY, 10 * DAY, 40 * DAY])
+reasons = st.integers(1, 255)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    chain: Chain
+    registry: IdentityRegistry
+    governor: ChecksumAddress
+    relying_party: ChecksumAddress
+    authorities: dict[str, ChecksumAddress]
+    holders: tuple[ChecksumAddress, ...]
+
+
+@cache
+def deployed() -> Deployed:
+    """One embedded chain with a registry, the authorities and a relying party appointed."""
+    chain = Chain.embedded()
+    accounts = chain.dev_accounts()
+    governor, relying_party = accounts[0], accounts[1]
+    # Reads then name their sender, which spares web3 listing the accounts on every call.
+    chain.w3.eth.default_account = governor
+    named = dict(zip(sorted(AUTHORITY_LEVELS), accounts[2:4], strict=True))
+    deployment, _ = deploy(chain, governor)
+    registry = IdentityRegistry.from_deployment(chain, deployment)
+    for name, address in named.items():
+        registry.appoint_authority(address, AUTHORITY_LEVELS[name], sender=governor)
+    registry.appoint_relying_party(relying_party, Sector.BANK, sender=governor)
+    holder_accounts = tuple(accounts[4 : 4 + HOLDER_COUNT])
+    return Deployed(chain, registry, governor, relying_party, named, holder_accounts)
+
+
+@dataclass
+class Held:
+    """The model of one holder's stored verification."""
+
+    status: Status = Status.NONE
+    issuer: str | None = None
+    level: Level = Level.NONE
+    expires_at: int = 0
+    commitment: bytes = field(default=bytes(32))
+    reason: int = 0
+
+
+class IdentityLifecycle(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = deployed()
+        self.registry = self.world.registry
+        self.snapshot = self.world.chain.snapshot()
+        #: Active authorities (by address) and the highest level each may grant.
+        self.active: dict[str, Level] = {self.world.authorities[n]: lv for n, lv in AUTHORITY_LEVELS.items()}
+        self.held: dict[str, Held] = {h: Held() for h in self.world.holders}
+        self.serial = 0
+
+    def teardown(self) -> None:
+        self.world.chain.revert(self.snapshot)
+
+    # ------------------------------------------------------------------ model
+
+    def now(self) -> int:
+        return self.world.chain.latest_timestamp()
+
+    def standing(self, held: Held) -> Standing:
+        if held.status is Status.NONE:
+            return Standing.NEVER_VERIFIED
+        if held.status is Status.REVOKED:
+            return Standing.REVOKED
+        if held.status is Status.SUSPENDED:
+            return Standing.SUSPENDED
+        if held.issuer not in self.active:
+            return Standing.ISSUER_REMOVED
+        if held.expires_at <= self.now():
+            return Standing.EXPIRED
+        return Standing.VALID
+
+    def grant_error(self, authority: str, level: Level, expires_at: int) -> str | None:
+        if authority not in self.active:
+            return "IdentityNotAuthority"
+        if level > self.active[authority]:
+            return "IdentityLevelAboveAuthority"
+        if expires_at <= self.now():
+            return "IdentityExpiryNotInFuture"
+        return None
+
+    def issuer_error(self, authority: str, held: Held) -> str | None:
+        if authority not in self.active:
+            return "IdentityNotAuthority"
+        if held.status is Status.NONE:
+            return "IdentityNotVerified"
+        if held.issuer != authority:
+            return "IdentityNotIssuer"
+        return None
+
+    def credential(self, holder: str) -> Credential:
+        self.serial += 1
+        person = {
+            "name": f"Holder {self.serial}",
+            "date_of_birth": "1990-01-01",
+            "national_id": f"ID-{self.serial}",
+            "address": "1 Main Street",
+        }
+        return Credential.issue(holder, person, on=dt.date(2025, 1, 1))
+
+    @staticmethod
+    def attempt(expected_error: str | None, call: Callable[[], object]) -> bool:
+        """Run ``call``; True if it went through, as the model predicted, else the predicted refusal."""
+        if expected_error is None:
+            call()
+            return True
+        with pytest.raises(ContractRevert) as info:
+            call()
+        assert info.value.error == expected_error, str(info.value)
+        return False
+
+    def actor(self, holder: str, actor: str) -> str:
+        issuer = self.held[holder].issuer
+        if actor == "issuer":
+            return issuer if issuer is not None else self.world.authorities["bureau"]
+        return self.world.authorities[actor]
+
+    def grant_level(self, authority: str, level: Level | None) -> Level:
+        return level if level is not None else self.active.get(authority, Level.LOW)
+
+    # ------------------------------------------------------------------ rules
+
+    @initialize(name=authority_names, lifetime=future_lifetimes)
+    def verify_first_holder(self, name: str, lifetime: int) -> None:
+        self.verify(0, name, None, lifetime)
+
+    @initialize(name=authority_names, lifetime=future_lifetimes, skip=st.booleans())
+    def maybe_verify_second_holder(self, name: str, lifetime: int, skip: bool) -> None:
+        if not skip:
+            self.verify(1, name, None, lifetime)
+
+    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes)
+    def verify(self, index: int, actor: str, level: Level | None, lifetime: int) -> None:
+        holder = self.world.holders[index]
+        authority = self.actor(holder, actor)
+        grant = self.grant_level(authority, level)
+        held, credential, expires_at = self.held[holder], self.credential(holder), self.now() + lifetime
+        expected = self.grant_error(authority, grant, expires_at)
+        if expected is None and held.status is Status.REVOKED:
+            expected = "IdentityHolderRevoked"
+        elif expected is None and held.status is not Status.NONE:
+            expected = "IdentityAlreadyVerified"
+        if self.attempt(
+            expected, lambda: self.registry.verify(credential, grant, expires_at, sender=authority)
+        ):
+            self.held[holder] = Held(Status.ACTIVE, authority, grant, expires_at, credential.commitment)
+
+    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes)
+    def reverify(self, index: int, actor: str, level: Level | None, lifetime: int) -> None:
+        holder = self.world.holders[index]
+        authority = self.actor(holder, actor)
+        grant = self.grant_level(authority, level)
+        held, credential, expires_at = self.held[holder], self.credential(holder), self.now() + lifetime
+        expected = self.grant_error(authority, grant, expires_at)
+        if expected is None and held.status is Status.NONE:
+            expected = "IdentityNotVerified"
+        elif expected is None and held.status is Status.REVOKED:
+            expected = "IdentityHolderRevoked"
+        elif expected is None and held.issuer != authority and held.issuer in self.active:
+            expected = "IdentityNotIssuer"
+        if self.attempt(
+            expected, lambda: self.registry.reverify(credential, grant, expires_at, sender=authority)
+        ):
+            held.issuer, held.level, held.expires_at = authority, grant, expires_at
+            held.commitment = credential.commitment
+
+    @rule(index=holders, actor=actors, suspend=st.booleans(), reason=reasons)
+    def suspend_or_reinstate(self, index: int, actor: str, suspend: bool, reason: int) -> None:
+        holder = self.world.holders[index]
+        authority, held = self.actor(holder, actor), self.held[holder]
+        expected = self.issuer_error(authority, held)
+        if suspend:
+            if expected is None and held.status is not Status.ACTIVE:
+                expected = "IdentityNotActive"
+            if self.attempt(expected, lambda: self.registry.suspend(holder, reason, sender=authority)):
+                held.status, held.reason = Status.SUSPENDED, reason
+        else:
+            if expected is None and held.status is not Status.SUSPENDED:
+                expected = "IdentityNotSuspended"
+            if self.attempt(expected, lambda: self.registry.reinstate(holder, sender=authority)):
+                held.status, held.reason = Status.ACTIVE, 0
+
+    @rule(index=holders, actor=actors)
+    def revoke(self, index: int, actor: str) -> None:
+        holder = self.world.holders[index]
+        authority, held = self.actor(holder, actor), self.held[holder]
+        expected = self.issuer_error(authority, held)
+        if expected is None and held.status is Status.REVOKED:
+            expected = "IdentityHolderRevoked"
+        if self.attempt(expected, lambda: self.registry.revoke(holder, sender=authority)):
+            held.status, held.reason = Status.REVOKED, 0
+
+    @rule(seconds=advances)
+    def advance_time(self, seconds: int) -> None:
+        before = self.now()
+        self.world.chain.advance_time(seconds)
+        assert self.now() >= before + seconds
+
+    @rule(name=authority_names, level=appointments)
+    def appoint_or_remove_authority(self, name: str, level: Level | None) -> None:
+        authority, governor = self.world.authorities[name], self.world.governor
+        if level is not None:
+            self.registry.appoint_authority(authority, level, sender=governor)
+            self.active[authority] = level
+            return
+        expected = None if authority in self.active else "IdentityNotAuthority"
+        if self.attempt(expected, lambda: self.registry.remove_authority(authority, sender=governor)):
+            del self.active[authority]
+
+    @rule(index=holders)
+    def check(self, index: int) -> None:
+        holder = self.world.holders[index]
+        result = self.registry.check(holder, sender=self.world.relying_party)
+        assert result.standing is self.standing(self.held[holder])
+
+    # ------------------------------------------------------------- invariant
+
+    @invariant()
+    def chain_matches_model(self) -> None:
+        for holder, held in self.held.items():
+            status = self.registry.status(holder)
+            assert (status.status, status.issuer, status.level, status.suspension_reason) == (
+                held.status,
+                held.issuer,
+                held.level,
+                held.reason,
+            )
+            assert (status.expires_at, status.commitment) == (held.expires_at, held.commitment)
+            assert status.standing is self.standing(held), (holder, held)
+
+
+class TestIdentityLifecycle(IdentityLifecycle.TestCase):  # type: ignore[valid-type,misc]
+    settings = hypothesis_settings(
+        IdentityLifecycle.TestCase.settings, max_examples=25, stateful_step_count=15, deadline=None
+    )
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        # Build the chain before Hypothesis runs: py-evm raises the recursion limit on import.
+        deployed()
