@@ -33,12 +33,26 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: bytes
     deployed_bytecode: bytes
+    #: (offset, length) of each immutable value in the runtime code: filled in at deployment.
+    immutable_references: tuple[tuple[int, int], ...]
     sources_hash: str
 
-    @property
-    def code_hash(self) -> str:
-        """keccak256 of the runtime code, as `eth_getCode` returns it after deployment."""
-        return "0x" + keccak(self.deployed_bytecode).hex()
+    def built_this(self, runtime_code: bytes) -> bool:
+        """Whether ``runtime_code`` (from `eth_getCode`) was deployed from this artifact.
+
+        Immutable values (chain id, domain separator, constructor settings) differ per
+        deployment, so those bytes are left out of the comparison.
+        """
+        return _mask(runtime_code, self.immutable_references) == _mask(
+            self.deployed_bytecode, self.immutable_references
+        )
+
+
+def _mask(code: bytes, references: tuple[tuple[int, int], ...]) -> bytes:
+    masked = bytearray(code)
+    for start, length in references:
+        masked[start : start + length] = bytes(length)
+    return bytes(masked)
 
 
 @cache
@@ -50,6 +64,7 @@ def load_artifact(name: str) -> Artifact:
         abi=data["abi"],
         bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
         deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
+        immutable_references=tuple((int(start), int(length)) for start, length in data["immutableReferences"]),
         sources_hash=data["sourcesHash"],
     )
 

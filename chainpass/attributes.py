@@ -107,9 +107,7 @@ def canonical_value(key: str, value: Any) -> str:
         text = str(value).strip()
         if text:
             return text
-    raise InvalidInput(
-        f"Attribute {key!r} must be a non-empty string, whole number or true/false, not {value!r}."
-    )
+    raise InvalidInput(f"Attribute {key!r} must be a non-empty string, whole number or true/false, not {value!r}.")
 
 
 def derive_claims(attributes: Mapping[str, str], on: dt.date) -> dict[str, str]:
@@ -160,8 +158,7 @@ class Credential:
         return cls(
             holder=parse_address(holder, "holder"),
             attributes=tuple(
-                Attribute(key, value, secrets.token_bytes(SALT_BYTES))
-                for key, value in sorted(values.items())
+                Attribute(key, value, secrets.token_bytes(SALT_BYTES)) for key, value in sorted(values.items())
             ),
         )
 
@@ -194,9 +191,7 @@ class Credential:
             "format": CREDENTIAL_FORMAT,
             "holder": self.holder,
             "commitment": "0x" + self.commitment.hex(),
-            "attributes": [
-                {"key": a.key, "value": a.value, "salt": "0x" + a.salt.hex()} for a in self.attributes
-            ],
+            "attributes": [{"key": a.key, "value": a.value, "salt": "0x" + a.salt.hex()} for a in self.attributes],
         }
 
     @classmethod
@@ -207,8 +202,7 @@ class Credential:
             credential = cls(
                 holder=parse_address(data["holder"], "holder"),
                 attributes=tuple(
-                    Attribute(str(a["key"]), str(a["value"]), _bytes32(a["salt"], "salt"))
-                    for a in data["attributes"]
+                    Attribute(str(a["key"]), str(a["value"]), _bytes32(a["salt"], "salt")) for a in data["attributes"]
                 ),
             )
         except (KeyError, TypeError) as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
@@ -23,6 +24,7 @@ from chainpass.artifacts import Artifact
 from chainpass.errors import (
     ChainIdMismatch,
     ContractRevert,
+    InsufficientFunds,
     InvalidInput,
     NodeUnreachable,
     TransactionFailed,
@@ -31,6 +33,14 @@ from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Seconds to wait for a transaction's receipt before giving up.
 RECEIPT_TIMEOUT = 120
+
+#: Who sends a transaction: an account the node holds unlocked (its address), or a
+#: local account (from a keystore) that signs here.
+Sender = str | LocalAccount
+
+
+def sender_address(sender: Sender) -> ChecksumAddress:
+    return sender.address if isinstance(sender, LocalAccount) else to_checksum_address(sender)
 
 
 def parse_address(value: str, what: str = "address") -> ChecksumAddress:
@@ -76,9 +86,7 @@ class Chain:
                 f"with the right URL. ({type(exc).__name__})"
             ) from None
         if expected_chain_id is not None and chain_id != expected_chain_id:
-            raise ChainIdMismatch(
-                f"The node at {url} is chain {chain_id}, not the expected chain {expected_chain_id}."
-            )
+            raise ChainIdMismatch(f"The node at {url} is chain {chain_id}, not the expected chain {expected_chain_id}.")
         return chain
 
     @property
@@ -119,16 +127,27 @@ class Chain:
     def contract(self, artifact: Artifact, address: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=artifact.abi)
 
-    def transact(self, call: ContractFunction | ContractConstructor, sender: str) -> TxReceipt:
+    def transact(self, call: ContractFunction | ContractConstructor, sender: Sender) -> TxReceipt:
         """Send ``call`` from ``sender`` and wait for a successful receipt.
 
         A call the contract would refuse is refused before it is sent (gas estimation
         runs it), and its custom error becomes a :class:`ContractRevert` with a sentence.
+        A local account signs here; an address must be unlocked on the node.
         """
         try:
-            tx_hash = call.transact({"from": sender})
+            if isinstance(sender, LocalAccount):
+                tx = call.build_transaction(
+                    {
+                        "from": sender.address,
+                        "nonce": self.w3.eth.get_transaction_count(sender.address, "pending"),
+                    }
+                )
+                signed = sender.sign_transaction(cast(dict[str, Any], tx))
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            else:
+                tx_hash = call.transact({"from": sender})
         except Exception as exc:
-            raise self._refusal(exc) from None
+            raise self._refusal(exc, sender_address(sender)) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
         if receipt["status"] != 1:
             raise TransactionFailed(
@@ -137,18 +156,23 @@ class Chain:
             )
         return receipt
 
-    def deploy(self, artifact: Artifact, args: list[Any], sender: str) -> TxReceipt:
+    def deploy(self, artifact: Artifact, args: list[Any], sender: Sender) -> TxReceipt:
         """Deploy ``artifact`` with constructor ``args`` from ``sender``."""
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         return self.transact(factory.constructor(*args), sender)
 
-    def _refusal(self, exc: Exception) -> Exception:
+    def _refusal(self, exc: Exception, sender: str) -> Exception:
         data = revert_data_from_exception(exc)
         revert: ContractRevert | None = decode_revert(data) if data else None
         if revert is not None:
             return revert
         if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
             return NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}")
+        if "insufficient funds" in str(exc).lower():
+            return InsufficientFunds(
+                f"{sender} has no ETH to pay for gas: fund it, or sign the message instead and let a "
+                "relayer submit it (chainpass consent typed-data / relay)."
+            )
         return TransactionFailed(f"The transaction was refused: {exc}")
 
     # ------------------------------------------------------------ dev helpers

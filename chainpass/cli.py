@@ -176,9 +176,7 @@ def node(port: int, state_file: Path | None, ephemeral: bool) -> None:
     """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
     state = None if ephemeral else (state_file or _settings().home / "anvil-state.json")
     anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
-    click.echo(
-        f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it."
-    )
+    click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
     sys.exit(anvil.wait())
 
 
@@ -200,9 +198,7 @@ def accounts(as_json: bool) -> None:
 
 @cli.command(name="deploy")
 @account_option
-@click.option(
-    "--replace", is_flag=True, help="Deploy afresh even if a record exists (e.g. after a chain reset)."
-)
+@click.option("--replace", is_flag=True, help="Deploy afresh even if a record exists (e.g. after a chain reset).")
 @json_option
 def deploy_command(account: str, replace: bool, as_json: bool) -> None:
     """Deploy the contracts, or find them if already deployed; record where they live."""
@@ -214,9 +210,7 @@ def deploy_command(account: str, replace: bool, as_json: bool) -> None:
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
         lines = [f"{verb} on chain {chain.chain_id} (record {data['record']})"]
-        lines += [
-            f"  {name}: {c.address} (block {c.block_number})" for name, c in deployment.contracts.items()
-        ]
+        lines += [f"  {name}: {c.address} (block {c.block_number})" for name, c in deployment.contracts.items()]
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -257,9 +251,7 @@ def appoint_authority(address: str, max_level: str, account: str, as_json: bool)
     """Appoint ADDRESS as an authority that may verify up to --max-level (governor only)."""
     registry = _settings().registry()
     receipt = registry.appoint_authority(address, max_level, sender=registry.chain.account(account))
-    _send_and_report(
-        f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address
-    )
+    _send_and_report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
 
 
 @identity.command("remove-authority")
@@ -304,9 +296,7 @@ def transfer_governance(address: str, account: str, as_json: bool) -> None:
     """Offer the governor role to ADDRESS, who must accept it (governor only)."""
     registry = _settings().registry()
     receipt = registry.transfer_governance(address, sender=registry.chain.account(account))
-    _send_and_report(
-        f"Offered the governor role to {address}; it must run accept-governance", receipt, as_json
-    )
+    _send_and_report(f"Offered the governor role to {address}; it must run accept-governance", receipt, as_json)
 
 
 @identity.command("accept-governance")
@@ -505,9 +495,7 @@ def check(holder: str, account: str, as_json: bool) -> None:
     type=click.Path(path_type=Path),
     help="The holder's credential file.",
 )
-@click.option(
-    "--attribute", "keys", required=True, multiple=True, help="An attribute to reveal (repeatable)."
-)
+@click.option("--attribute", "keys", required=True, multiple=True, help="An attribute to reveal (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the disclosure here instead of stdout.")
 def disclose(credential_file: Path, keys: tuple[str, ...], out: Path | None) -> None:
     """Make a disclosure of some attributes from a credential (offline; always JSON)."""
@@ -584,9 +572,7 @@ def main(argv: list[str] | None = None) -> None:
         error = (
             exc
             if isinstance(exc, ChainpassError)
-            else NodeUnreachable(
-                f"The node stopped answering: {exc.__class__.__name__}. Is it still running?"
-            )
+            else NodeUnreachable(f"The node stopped answering: {exc.__class__.__name__}. Is it still running?")
         )
         if "--json" in args:
             click.echo(json.dumps({"error": str(error), "kind": type(error).__name__}))

@@ -52,7 +52,16 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
             "evmVersion": COMPILER_SETTINGS["evmVersion"],
             "optimizer": COMPILER_SETTINGS["optimizer"],
             "metadata": {"bytecodeHash": "none"},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {
+                "*": {
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "evm.deployedBytecode.immutableReferences",
+                    ]
+                }
+            },
         },
     }
     output = solcx.compile_standard(standard_input, solc_binary=SOLC_SHIM, allow_empty=False)
@@ -71,6 +80,11 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
                 "abi": compiled["abi"],
                 "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "immutableReferences": sorted(
+                    [ref["start"], ref["length"]]
+                    for refs in compiled["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                    for ref in refs
+                ),
                 "compiler": COMPILER_SETTINGS,
                 "sourcesHash": digest,
             }

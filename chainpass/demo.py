@@ -84,10 +84,7 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
         "3. Wang Xiuying shows her papers at the bureau once. The bureau salts her "
         f"{len(credential.attributes)} attributes, keeps them off chain"
     )
-    say(
-        f"   and records only their Merkle root 0x{credential.commitment.hex()[:16]}... for her wallet "
-        f"{cast.resident}"
-    )
+    say(f"   and records only their Merkle root 0x{credential.commitment.hex()[:16]}... for her wallet {cast.resident}")
     say(
         f"   at level high for {VALID_YEARS} years ({receipt['gasUsed']:,} gas). Her credential file stays "
         "on her phone."

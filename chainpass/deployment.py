@@ -22,10 +22,12 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
-from chainpass.chain import Chain
+from chainpass.chain import Chain, Sender, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError
 
 RECORD_FORMAT = 1
+#: Seconds a holder's old key has to object before a recovery completes: 3 days.
+DEFAULT_RECOVERY_DELAY = 3 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,7 @@ def check_on_chain(chain: Chain, deployment: Deployment) -> None:
     """Raise :class:`DeploymentError` unless every recorded contract's code is on ``chain``."""
     if deployment.chain_id != chain.chain_id:
         raise ChainIdMismatch(
-            f"The deployment record is for chain {deployment.chain_id}, "
-            f"but the node is chain {chain.chain_id}."
+            f"The deployment record is for chain {deployment.chain_id}, but the node is chain {chain.chain_id}."
         )
     missing = [name for name in DEPLOYABLE_CONTRACTS if name not in deployment.contracts]
     if missing:
@@ -159,18 +160,25 @@ def load_deployment(chain: Chain, store: DeploymentStore) -> Deployment:
 
 
 def deploy(
-    chain: Chain, sender: str, store: DeploymentStore | None = None, *, replace: bool = False
+    chain: Chain,
+    sender: Sender,
+    store: DeploymentStore | None = None,
+    *,
+    replace: bool = False,
+    recovery_delay: int = DEFAULT_RECOVERY_DELAY,
 ) -> tuple[Deployment, bool]:
     """Deploy the contracts, or find them: returns the deployment and whether it is new.
 
     Without a ``store`` (the embedded chain's demo) nothing is recorded. With one, an
     existing record that checks out is returned unchanged; one whose code is gone or
-    differs is reported, and replaced only when ``replace`` is true.
+    differs is reported, and replaced only when ``replace`` is true. ``sender``
+    becomes the registry's governor; ``recovery_delay`` is the seconds a holder's old
+    key has to object to a recovery.
     """
     existing = store.read(chain.chain_id) if store is not None else None
     if existing is not None and not replace:
         check_on_chain(chain, existing)
-        if not _matches_build(existing):
+        if not _matches_build(chain, existing):
             raise DeploymentError(
                 f"The contracts recorded on chain {chain.chain_id} come from another build than this "
                 "package's: run `chainpass deploy --replace` to deploy this build."
@@ -178,12 +186,10 @@ def deploy(
         return existing, False
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
-        args = {"initialGovernor": to_checksum_address(sender)}
+        args: dict[str, Any] = {"initialGovernor": sender_address(sender), "recoveryDelay": recovery_delay}
         receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
         if receipt["contractAddress"] is None:
-            raise DeploymentError(
-                f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r})."
-            )
+            raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")
         address = to_checksum_address(receipt["contractAddress"])
         contracts[name] = ContractDeployment(
             address=address,
@@ -198,8 +204,8 @@ def deploy(
     return deployment, True
 
 
-def _matches_build(deployment: Deployment) -> bool:
+def _matches_build(chain: Chain, deployment: Deployment) -> bool:
     return all(
-        name in deployment.contracts and deployment.contracts[name].code_hash == load_artifact(name).code_hash
+        load_artifact(name).built_this(bytes(chain.w3.eth.get_code(deployment.address(name))))
         for name in DEPLOYABLE_CONTRACTS
     )

@@ -36,6 +36,10 @@ class ContractRevert(ChainpassError):
         self.error_args = args
 
 
+class InsufficientFunds(ChainpassError):
+    """The sending account cannot pay for gas."""
+
+
 class TransactionFailed(ChainpassError):
     """A transaction was mined but failed for a reason the contract did not name."""
 

@@ -21,9 +21,10 @@ from web3.types import BlockIdentifier, TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.attributes import Credential, Disclosure
-from chainpass.chain import Chain, parse_address
+from chainpass.chain import Chain, Sender, parse_address, sender_address
 from chainpass.deployment import Deployment
 from chainpass.errors import InvalidInput
+from chainpass.signatures import ACTIONS, Domain, SignedAction, TypedAction, is_high_s
 
 CONTRACT_NAME = "IdentityRegistry"
 
@@ -74,6 +75,7 @@ class Status(_Named):
     ACTIVE = 1
     SUSPENDED = 2
     REVOKED = 3
+    MOVED = 4
 
 
 class Standing(_Named):
@@ -85,6 +87,10 @@ class Standing(_Named):
     REVOKED = 3
     EXPIRED = 4
     ISSUER_REMOVED = 5
+    #: The identity moved to another wallet (rotation or recovery): this one is spent.
+    MOVED = 6
+    #: The relying party has no consent in force: it learns nothing else.
+    NO_CONSENT = 7
 
 
 class SuspensionReason(_Named):
@@ -124,6 +130,8 @@ class IdentityStatus:
     expires_at: int
     commitment: bytes
     suspension_reason: int
+    #: The nonce the holder's next signed message must carry.
+    nonce: int
 
     @property
     def valid(self) -> bool:
@@ -141,6 +149,7 @@ class IdentityStatus:
             "expires": _iso(self.expires_at),
             "commitment": "0x" + self.commitment.hex(),
             "suspension_reason": reason_label(self.suspension_reason),
+            "nonce": self.nonce,
         }
 
 
@@ -198,6 +207,28 @@ class DisclosureCheck:
 
 
 @dataclass(frozen=True)
+class Recovery:
+    """A pending move of a lost wallet's identity to a new wallet."""
+
+    holder: ChecksumAddress
+    new_holder: ChecksumAddress | None
+    ready_at: int
+
+    @property
+    def pending(self) -> bool:
+        return self.new_holder is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "pending": self.pending,
+            "new_holder": self.new_holder,
+            "ready_at": self.ready_at,
+            "ready": _iso(self.ready_at),
+        }
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     """One event in a holder's history, rebuilt from the contract's logs."""
 
@@ -205,11 +236,15 @@ class HistoryEntry:
     log_index: int
     tx_hash: str
     event: str
+    #: The wallet the event is about (an earlier wallet for history carried over by a move).
+    holder: ChecksumAddress
+    #: Who acted (issuer, relying party, ...), or None for the holder's own actions.
     actor: ChecksumAddress | None
     details: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "holder": self.holder,
             "block_number": self.block_number,
             "log_index": self.log_index,
             "tx_hash": self.tx_hash,
@@ -220,14 +255,23 @@ class HistoryEntry:
 
 
 #: The events of a holder's history, and which argument is the actor.
-HOLDER_EVENTS = {
+HOLDER_EVENTS: dict[str, str | None] = {
     "HolderVerified": "issuer",
     "HolderReverified": "issuer",
     "HolderSuspended": "issuer",
     "HolderReinstated": "issuer",
     "HolderRevoked": "issuer",
     "HolderChecked": "relyingParty",
+    "ConsentGranted": None,
+    "ConsentWithdrawn": None,
+    "SignaturesCancelled": None,
+    "HolderRotated": None,
+    "RecoveryRequested": "issuer",
+    "RecoveryCancelled": "by",
+    "HolderRecovered": "issuer",
 }
+#: The events that move an identity to a new wallet (indexed as their second topic).
+MOVE_EVENTS = ("HolderRotated", "HolderRecovered")
 #: Blocks per log query: providers refuse very wide ranges.
 LOG_CHUNK = 2_000
 
@@ -266,7 +310,7 @@ class IdentityRegistry:
         record = deployment.contracts[CONTRACT_NAME]
         return cls(chain, record.address, first_block=record.block_number)
 
-    def _send(self, function: str, sender: str, *args: Any) -> TxReceipt:
+    def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
         return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
 
     # ------------------------------------------------------------ governance
@@ -277,32 +321,28 @@ class IdentityRegistry:
     def pending_governor(self) -> ChecksumAddress | None:
         return _optional_address(self.contract.functions.pendingGovernor().call())
 
-    def transfer_governance(self, new_governor: str, *, sender: str) -> TxReceipt:
+    def transfer_governance(self, new_governor: str, *, sender: Sender) -> TxReceipt:
         return self._send("transferGovernance", sender, parse_address(new_governor, "new governor"))
 
-    def accept_governance(self, *, sender: str) -> TxReceipt:
+    def accept_governance(self, *, sender: Sender) -> TxReceipt:
         return self._send("acceptGovernance", sender)
 
-    def appoint_authority(self, authority: str, max_level: Level | str, *, sender: str) -> TxReceipt:
+    def appoint_authority(self, authority: str, max_level: Level | str, *, sender: Sender) -> TxReceipt:
         level = Level.parse(max_level)
         if level is Level.NONE:
             raise InvalidInput("An authority needs a maximum level: low, substantial or high.")
         return self._send("appointAuthority", sender, parse_address(authority, "authority"), int(level))
 
-    def remove_authority(self, authority: str, *, sender: str) -> TxReceipt:
+    def remove_authority(self, authority: str, *, sender: Sender) -> TxReceipt:
         return self._send("removeAuthority", sender, parse_address(authority, "authority"))
 
-    def appoint_relying_party(self, relying_party: str, sector: Sector | str, *, sender: str) -> TxReceipt:
+    def appoint_relying_party(self, relying_party: str, sector: Sector | str, *, sender: Sender) -> TxReceipt:
         parsed = Sector.parse(sector)
         if parsed is Sector.NONE:
-            raise InvalidInput(
-                "A relying party needs a sector: government, bank, hospital, hotel, courier, other."
-            )
-        return self._send(
-            "appointRelyingParty", sender, parse_address(relying_party, "relying party"), int(parsed)
-        )
+            raise InvalidInput("A relying party needs a sector: government, bank, hospital, hotel, courier, other.")
+        return self._send("appointRelyingParty", sender, parse_address(relying_party, "relying party"), int(parsed))
 
-    def remove_relying_party(self, relying_party: str, *, sender: str) -> TxReceipt:
+    def remove_relying_party(self, relying_party: str, *, sender: Sender) -> TxReceipt:
         return self._send("removeRelyingParty", sender, parse_address(relying_party, "relying party"))
 
     def authority(self, account: str) -> Authority:
@@ -316,9 +356,7 @@ class IdentityRegistry:
 
     # ----------------------------------------------------------- verification
 
-    def verify(
-        self, credential: Credential, level: Level | str, expires_at: int, *, sender: str
-    ) -> TxReceipt:
+    def verify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: str) -> TxReceipt:
         """Record that ``sender`` (an authority) verified ``credential``'s holder in person."""
         return self._send(
             "verify",
@@ -329,9 +367,7 @@ class IdentityRegistry:
             expires_at,
         )
 
-    def reverify(
-        self, credential: Credential, level: Level | str, expires_at: int, *, sender: str
-    ) -> TxReceipt:
+    def reverify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: str) -> TxReceipt:
         """Renew or update the verification of ``credential``'s holder."""
         return self._send(
             "reverify",
@@ -342,16 +378,16 @@ class IdentityRegistry:
             expires_at,
         )
 
-    def suspend(self, holder: str, reason: SuspensionReason | str | int, *, sender: str) -> TxReceipt:
+    def suspend(self, holder: str, reason: SuspensionReason | str | int, *, sender: Sender) -> TxReceipt:
         code = SuspensionReason.parse(reason) if not isinstance(reason, int) else reason
         if not 0 < int(code) < 256:
             raise InvalidInput(f"Suspension reason code {int(code)} must be between 1 and 255.")
         return self._send("suspend", sender, parse_address(holder, "holder"), int(code))
 
-    def reinstate(self, holder: str, *, sender: str) -> TxReceipt:
+    def reinstate(self, holder: str, *, sender: Sender) -> TxReceipt:
         return self._send("reinstate", sender, parse_address(holder, "holder"))
 
-    def revoke(self, holder: str, *, sender: str) -> TxReceipt:
+    def revoke(self, holder: str, *, sender: Sender) -> TxReceipt:
         return self._send("revoke", sender, parse_address(holder, "holder"))
 
     @staticmethod
@@ -366,7 +402,7 @@ class IdentityRegistry:
     def status(self, holder: str, *, block: BlockIdentifier = "latest") -> IdentityStatus:
         """The holder's stored verification and its standing, read without an audit trail."""
         address = parse_address(holder, "holder")
-        commitment, issuer, expires_at, level, status, reason = self.contract.functions.identityOf(
+        commitment, issuer, expires_at, level, status, reason, nonce = self.contract.functions.identityOf(
             address
         ).call(block_identifier=block)
         standing = self.contract.functions.standingOf(address).call(block_identifier=block)
@@ -379,22 +415,25 @@ class IdentityRegistry:
             expires_at=int(expires_at),
             commitment=bytes(commitment),
             suspension_reason=int(reason),
+            nonce=int(nonce),
         )
 
-    def check(self, holder: str, *, sender: str) -> CheckResult:
+    def check(self, holder: str, *, sender: Sender) -> CheckResult:
         """Check ``holder`` as relying party ``sender``; the check joins the holder's audit trail."""
         address = parse_address(holder, "holder")
         receipt = self._send("check", sender, address)
         (event,) = self.contract.events.HolderChecked().process_receipt(receipt)
         block = int(receipt["blockNumber"])
-        status = self.status(address, block=block)
+        standing = Standing(event["args"]["standing"])
+        # Without consent the relying party learns the refusal and nothing more.
+        status = None if standing is Standing.NO_CONSENT else self.status(address, block=block)
         return CheckResult(
             holder=address,
-            relying_party=to_checksum_address(sender),
-            standing=Standing(event["args"]["standing"]),
-            level=status.level,
-            issuer=status.issuer,
-            expires_at=status.expires_at,
+            relying_party=sender_address(sender),
+            standing=standing,
+            level=status.level if status else Level.NONE,
+            issuer=status.issuer if status else None,
+            expires_at=status.expires_at if status else 0,
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             block_number=block,
         )
@@ -413,35 +452,157 @@ class IdentityRegistry:
     def verify_disclosure_on_chain(self, disclosure: Disclosure) -> bool:
         """Ask the contract itself (`verifyAttribute`, a view) to check every attribute."""
         return all(
-            self.contract.functions.verifyAttribute(
-                disclosure.holder, a.key, a.value, a.salt, list(a.proof)
-            ).call()
+            self.contract.functions.verifyAttribute(disclosure.holder, a.key, a.value, a.salt, list(a.proof)).call()
             for a in disclosure.attributes
         )
+
+    # ------------------------------------------------------ consent and keys
+
+    def domain(self) -> Domain:
+        """The EIP-712 domain holders sign in: this registry on this chain."""
+        return Domain(self.chain.chain_id, self.address)
+
+    def nonce(self, holder: str) -> int:
+        """The nonce ``holder``'s next signed message must carry."""
+        return int(self.contract.functions.nonceOf(parse_address(holder, "holder")).call())
+
+    def consent_until(self, holder: str, relying_party: str) -> int:
+        """Until when ``holder`` consents to checks by ``relying_party`` (0: no consent)."""
+        return int(
+            self.contract.functions.consentUntil(
+                parse_address(holder, "holder"), parse_address(relying_party, "relying party")
+            ).call()
+        )
+
+    def grant_consent(self, relying_party: str, until: int, *, sender: Sender) -> TxReceipt:
+        """The holder ``sender`` consents to checks by ``relying_party`` until ``until`` (pays gas)."""
+        party = self._consentable_party(relying_party, until)
+        return self._send("grantConsent", sender, party, until)
+
+    def withdraw_consent(self, relying_party: str, *, sender: Sender) -> TxReceipt:
+        return self._send("withdrawConsent", sender, parse_address(relying_party, "relying party"))
+
+    def cancel_signatures(self, *, sender: Sender) -> TxReceipt:
+        """Void every signature the holder ``sender`` handed out and that was not used yet."""
+        return self._send("cancelSignatures", sender)
+
+    def rotate(self, new_holder: str, *, sender: Sender) -> TxReceipt:
+        """Move the holder ``sender``'s identity to its new wallet (pays gas)."""
+        return self._send("rotate", sender, parse_address(new_holder, "new holder"))
+
+    def typed_grant_consent(self, holder: str, relying_party: str, until: int, *, deadline: int) -> TypedAction:
+        """The message a holder signs to consent to ``relying_party`` until ``until``."""
+        party = self._consentable_party(relying_party, until)
+        return self._typed("GrantConsent", holder, deadline, relyingParty=party, until=until)
+
+    def typed_withdraw_consent(self, holder: str, relying_party: str, *, deadline: int) -> TypedAction:
+        party = parse_address(relying_party, "relying party")
+        return self._typed("WithdrawConsent", holder, deadline, relyingParty=party)
+
+    def typed_cancel_signatures(self, holder: str, *, deadline: int) -> TypedAction:
+        return self._typed("CancelSignatures", holder, deadline)
+
+    def typed_rotate(self, holder: str, new_holder: str, *, deadline: int) -> TypedAction:
+        return self._typed("Rotate", holder, deadline, newHolder=parse_address(new_holder, "new holder"))
+
+    def typed_cancel_recovery(self, holder: str, *, deadline: int) -> TypedAction:
+        return self._typed("CancelRecovery", holder, deadline)
+
+    def relay(self, signed: SignedAction, *, sender: Sender) -> TxReceipt:
+        """Submit a holder's signed action; ``sender`` pays the gas.
+
+        What Python can tell is refused before anything is sent: another chain or
+        registry, a used or cancelled nonce, a passed deadline, a malleated signature.
+        """
+        action = signed.action
+        action.check_domain(self.domain())
+        current = self.nonce(action.holder)
+        if action.nonce != current:
+            raise InvalidInput(
+                f"This signature carries nonce {action.nonce}, but {action.holder}'s next nonce is {current}: "
+                "it was used already, or cancelled. Ask the holder to sign again."
+            )
+        if action.deadline < self.chain.latest_timestamp():
+            raise InvalidInput(f"This signature expired at {_iso(action.deadline)}: ask the holder to sign again.")
+        if is_high_s(signed.signature):
+            raise InvalidInput("This signature has a high s value (a malleated copy): it is refused.")
+        fields = [action.message[f["name"]] for f in ACTIONS[action.primary_type]]
+        return self._send(
+            action.primary_type[0].lower() + action.primary_type[1:] + "BySig", sender, *fields, signed.signature
+        )
+
+    def _typed(self, primary_type: str, holder: str, deadline: int, **fields: Any) -> TypedAction:
+        address = parse_address(holder, "holder")
+        message = {"holder": address, **fields, "nonce": self.nonce(address), "deadline": deadline}
+        ordered = {f["name"]: message[f["name"]] for f in ACTIONS[primary_type]}
+        return TypedAction(self.domain(), primary_type, ordered)
+
+    def _consentable_party(self, relying_party: str, until: int) -> ChecksumAddress:
+        party = parse_address(relying_party, "relying party")
+        if not self.relying_party(party).active:
+            raise InvalidInput(f"{party} is not an appointed relying party: consent to it would be pointless.")
+        if until <= self.chain.latest_timestamp():
+            raise InvalidInput(f"The consent must last until a time in the future, not {_iso(until)}.")
+        return party
+
+    # -------------------------------------------------------------- recovery
+
+    def recovery_delay(self) -> int:
+        return int(self.contract.functions.recoveryDelay().call())
+
+    def recovery(self, holder: str) -> Recovery:
+        """The pending recovery of ``holder``, if any."""
+        address = parse_address(holder, "holder")
+        new_holder, ready_at = self.contract.functions.recoveryOf(address).call()
+        return Recovery(address, _optional_address(new_holder), int(ready_at))
+
+    def request_recovery(self, holder: str, new_holder: str, *, sender: Sender) -> TxReceipt:
+        """The issuer ``sender`` starts moving a lost wallet's identity to ``new_holder``."""
+        return self._send(
+            "requestRecovery", sender, parse_address(holder, "holder"), parse_address(new_holder, "new holder")
+        )
+
+    def cancel_recovery(self, holder: str, *, sender: Sender) -> TxReceipt:
+        """The holder (objecting) or its issuer cancels a pending recovery."""
+        return self._send("cancelRecovery", sender, parse_address(holder, "holder"))
+
+    def complete_recovery(self, holder: str, *, sender: Sender) -> TxReceipt:
+        """The issuer ``sender`` completes a recovery once the waiting period is over."""
+        return self._send("completeRecovery", sender, parse_address(holder, "holder"))
 
     # --------------------------------------------------------------- history
 
     def history(self, holder: str, *, to_block: int | None = None) -> list[HistoryEntry]:
         """Every event about ``holder``, oldest first, rebuilt from logs alone.
 
-        Logs are queried by the holder's topic, from the registry's deployment block
-        in chunks of :data:`LOG_CHUNK` blocks.
+        An identity that arrived by rotation or recovery brings the history of the wallet
+        it came from. Logs are queried by topic, from the registry's deployment block, in
+        chunks of :data:`LOG_CHUNK` blocks.
         """
         address = parse_address(holder, "holder")
-        holder_topic = "0x" + address[2:].lower().rjust(64, "0")
         last = self.chain.w3.eth.block_number if to_block is None else to_block
-        entries: list[HistoryEntry] = []
+        entries = {(e.block_number, e.log_index): e for e in self._logs_about(address, 1, last)}
+        for arrival in self._logs_about(address, 2, last):
+            if arrival.event in MOVE_EVENTS and arrival.holder != address:
+                for entry in self.history(arrival.holder, to_block=arrival.block_number):
+                    entries[(entry.block_number, entry.log_index)] = entry
+        return [entries[key] for key in sorted(entries)]
+
+    def _logs_about(self, address: ChecksumAddress, position: int, last: int) -> list[HistoryEntry]:
+        topics: list[str | None] = [None] * (position + 1)
+        topics[position] = "0x" + address[2:].lower().rjust(64, "0")
+        entries = []
         for start in range(self.first_block, last + 1, LOG_CHUNK):
             logs = self.chain.w3.eth.get_logs(
                 {
                     "address": self.address,
                     "fromBlock": start,
                     "toBlock": min(start + LOG_CHUNK - 1, last),
-                    "topics": [None, holder_topic],
+                    "topics": topics,  # type: ignore[typeddict-item]
                 }
             )
-            entries.extend(self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events)
-        return sorted(entries, key=lambda e: (e.block_number, e.log_index))
+            entries += [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events]
+        return entries
 
     def checks_of(self, holder: str) -> list[HistoryEntry]:
         """Who looked ``holder`` up, and what they learnt: the holder's audit trail."""
@@ -458,9 +619,11 @@ class IdentityRegistry:
     def _entry(self, log: Any) -> HistoryEntry:
         name, event = self._holder_events[bytes(log["topics"][0])]
         args = dict(event.process_log(log)["args"])
-        actor = to_checksum_address(args.pop(HOLDER_EVENTS[name]))
-        args.pop("holder")
+        actor_arg = HOLDER_EVENTS[name]
+        actor = to_checksum_address(args.pop(actor_arg)) if actor_arg else None
+        holder = to_checksum_address(args.pop("holder"))
         return HistoryEntry(
+            holder=holder,
             block_number=int(log["blockNumber"]),
             log_index=int(log["logIndex"]),
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
@@ -468,6 +631,10 @@ class IdentityRegistry:
             actor=actor,
             details=_describe_args(args),
         )
+
+
+#: Unix-time event arguments, and the name their ISO form is shown under.
+_TIME_FIELDS = {"expiresAt": "expires", "until": "until", "readyAt": "ready"}
 
 
 def _describe_args(args: dict[str, Any]) -> dict[str, Any]:
@@ -479,8 +646,8 @@ def _describe_args(args: dict[str, Any]) -> dict[str, Any]:
             described[key] = Standing(value).label
         elif key == "reason":
             described[key] = reason_label(value)
-        elif key == "expiresAt":
-            described["expires"] = _iso(value)
+        elif key in _TIME_FIELDS:
+            described[_TIME_FIELDS[key]] = _iso(value)
         elif isinstance(value, bytes):
             described[key] = "0x" + value.hex()
         else:

@@ -40,6 +40,21 @@ MESSAGES: dict[str, str] = {
     "IdentityNotActive": "{holder} is not active (it is {status}).",
     "IdentityNotSuspended": "{holder} is not suspended (it is {status}), so there is nothing to reinstate.",
     "IdentityInvalidReason": "Suspension reason code {reason} is not a reason: give one.",
+    "IdentityHolderMoved": "{holder}'s identity moved to another wallet: this wallet can do nothing more.",
+    "IdentityConsentNotInFuture": "A consent must last until a time after now ({nowTime}), not {until}.",
+    "IdentitySignatureExpired": "The signed message expired at {deadline} (chain time is {nowTime}): ask the "
+    "holder to sign again.",
+    "IdentityInvalidNonce": "The signed message carries nonce {given}, but {holder}'s next nonce is {expected}: "
+    "it was used already, or cancelled. Ask the holder to sign again.",
+    "IdentityInvalidSigner": "The signature is not {holder}'s (it recovers to {signer}): a field was altered, or "
+    "it was signed for another chain, registry or account.",
+    "IdentityMalleableSignature": "The signature has a high s value ({s}): it is a malleated copy and is refused.",
+    "IdentityRecoveryPending": "{holder} already has a recovery pending to {newHolder} (ready at {readyAt}): "
+    "cancel it first.",
+    "IdentityNoRecovery": "{holder} has no recovery pending.",
+    "IdentityRecoveryNotReady": "The recovery of {holder} cannot complete before {readyAt} (chain time is "
+    "{nowTime}): the old key may still object until then.",
+    "IdentityNotHolderOrIssuer": "Only {holder} itself or its issuer {issuer} can do this, not {account}.",
 }
 
 #: Names for enum-typed error arguments, by argument name.
@@ -47,7 +62,7 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
     "level": ("none", "low", "substantial", "high"),
     "maxLevel": ("none", "low", "substantial", "high"),
     "sector": ("none", "government", "bank", "hospital", "hotel", "courier", "other"),
-    "status": ("never verified", "active", "suspended", "revoked"),
+    "status": ("never verified", "active", "suspended", "revoked", "moved"),
 }
 
 

@@ -2,14 +2,41 @@
 pragma solidity 0.8.28;
 
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
+import {IERC1271} from "./interfaces/IERC1271.sol";
 import {AttributeProof} from "./libraries/AttributeProof.sol";
 
 /// @title IdentityRegistry
 /// @notice Verified identity shared with consent: verify once, rely everywhere.
 /// @dev See {IIdentityRegistry}. Storage is laid out so that the hot paths read one
-/// slot each: a holder's issuer, expiry, level and status share a slot, and so do an
-/// authority's flag and level. Nothing here loops over storage.
+/// slot each: a holder's issuer, expiry, level, status and signature nonce share a
+/// slot, and so do an authority's flag and level. Nothing here loops over storage.
 contract IdentityRegistry is IIdentityRegistry {
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("chainpass IdentityRegistry");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _GRANT_CONSENT_TYPEHASH = keccak256(
+        "GrantConsent(address holder,address relyingParty,uint40 until,uint32 nonce,uint40 deadline)"
+    );
+    bytes32 private constant _WITHDRAW_CONSENT_TYPEHASH =
+        keccak256("WithdrawConsent(address holder,address relyingParty,uint32 nonce,uint40 deadline)");
+    bytes32 private constant _CANCEL_SIGNATURES_TYPEHASH =
+        keccak256("CancelSignatures(address holder,uint32 nonce,uint40 deadline)");
+    bytes32 private constant _ROTATE_TYPEHASH =
+        keccak256("Rotate(address holder,address newHolder,uint32 nonce,uint40 deadline)");
+    bytes32 private constant _CANCEL_RECOVERY_TYPEHASH =
+        keccak256("CancelRecovery(address holder,uint32 nonce,uint40 deadline)");
+    /// @dev Half the secp256k1 order: a larger s is a malleated signature (EIP-2).
+    uint256 private constant _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    uint256 private immutable _recoveryDelay;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -19,6 +46,8 @@ contract IdentityRegistry is IIdentityRegistry {
     mapping(address authority => Authority record) private _authorities;
     mapping(address relyingParty => RelyingParty record) private _relyingParties;
     mapping(address holder => Identity identity) private _identities;
+    mapping(address holder => mapping(address relyingParty => uint40 until)) private _consents;
+    mapping(address holder => Recovery recovery) private _recoveries;
 
     /*//////////////////////////////////////////////////////////////
                                MODIFIERS
@@ -30,8 +59,12 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @param initialGovernor The first governor.
-    constructor(address initialGovernor) {
+    /// @param recoveryDelay_ Seconds the old key has to object to a recovery.
+    constructor(address initialGovernor, uint256 recoveryDelay_) {
         if (initialGovernor == address(0)) revert IdentityZeroAddress();
+        _recoveryDelay = recoveryDelay_;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
     }
@@ -118,6 +151,7 @@ contract IdentityRegistry is IIdentityRegistry {
         Identity storage identity = _identities[holder];
         Status status = identity.status;
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        if (status == Status.Moved) revert IdentityHolderMoved(holder);
         if (status != Status.None) revert IdentityAlreadyVerified(holder, identity.issuer);
         identity.commitment = commitment;
         identity.issuer = msg.sender;
@@ -134,6 +168,7 @@ contract IdentityRegistry is IIdentityRegistry {
         Status status = identity.status;
         if (status == Status.None) revert IdentityNotVerified(holder);
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        if (status == Status.Moved) revert IdentityHolderMoved(holder);
         address issuer = identity.issuer;
         if (issuer != msg.sender && _authorities[issuer].active) {
             revert IdentityNotIssuer(holder, issuer, msg.sender);
@@ -186,7 +221,9 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function check(address holder) external returns (Standing standing) {
         if (!_relyingParties[msg.sender].active) revert IdentityNotRelyingParty(msg.sender);
-        standing = _standing(_identities[holder]);
+        standing = _consents[holder][msg.sender] > block.timestamp
+            ? _standing(_identities[holder])
+            : Standing.NoConsent;
         emit HolderChecked(holder, msg.sender, standing);
     }
 
@@ -203,9 +240,193 @@ contract IdentityRegistry is IIdentityRegistry {
         return AttributeProof.verify(proof, identity.commitment, AttributeProof.leaf(salt, key, value));
     }
 
+    /*//////////////////////////////////////////////////////////////
+                          CONSENT AND SIGNATURES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IIdentityRegistry
+    function grantConsent(address relyingParty, uint40 until) external {
+        _boundIdentity(msg.sender);
+        _grantConsent(msg.sender, relyingParty, until);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function grantConsentBySig(
+        address holder,
+        address relyingParty,
+        uint40 until,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external {
+        _useSignature(
+            _boundIdentity(holder),
+            holder,
+            nonce,
+            deadline,
+            keccak256(abi.encode(_GRANT_CONSENT_TYPEHASH, holder, relyingParty, until, nonce, deadline)),
+            signature
+        );
+        _grantConsent(holder, relyingParty, until);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function withdrawConsent(address relyingParty) external {
+        _existingIdentity(msg.sender);
+        _withdrawConsent(msg.sender, relyingParty);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function withdrawConsentBySig(
+        address holder,
+        address relyingParty,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external {
+        _useSignature(
+            _existingIdentity(holder),
+            holder,
+            nonce,
+            deadline,
+            keccak256(abi.encode(_WITHDRAW_CONSENT_TYPEHASH, holder, relyingParty, nonce, deadline)),
+            signature
+        );
+        _withdrawConsent(holder, relyingParty);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function consentUntil(address holder, address relyingParty) external view returns (uint40) {
+        return _consents[holder][relyingParty];
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function cancelSignatures() external {
+        Identity storage identity = _existingIdentity(msg.sender);
+        uint32 nonce = identity.nonce + 1;
+        identity.nonce = nonce;
+        emit SignaturesCancelled(msg.sender, nonce);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
+        external
+    {
+        _useSignature(
+            _existingIdentity(holder),
+            holder,
+            nonce,
+            deadline,
+            keccak256(abi.encode(_CANCEL_SIGNATURES_TYPEHASH, holder, nonce, deadline)),
+            signature
+        );
+        emit SignaturesCancelled(holder, nonce + 1);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function rotate(address newHolder) external {
+        _boundIdentity(msg.sender);
+        _move(msg.sender, newHolder);
+        emit HolderRotated(msg.sender, newHolder);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function rotateBySig(
+        address holder,
+        address newHolder,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external {
+        _useSignature(
+            _boundIdentity(holder),
+            holder,
+            nonce,
+            deadline,
+            keccak256(abi.encode(_ROTATE_TYPEHASH, holder, newHolder, nonce, deadline)),
+            signature
+        );
+        _move(holder, newHolder);
+        emit HolderRotated(holder, newHolder);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function nonceOf(address holder) external view returns (uint32) {
+        return _identities[holder].nonce;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                RECOVERY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IIdentityRegistry
+    function requestRecovery(address holder, address newHolder) external {
+        Identity storage identity = _issuedByCaller(holder);
+        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        _checkFreeWallet(newHolder);
+        Recovery storage recovery = _recoveries[holder];
+        if (recovery.readyAt != 0) revert IdentityRecoveryPending(holder, recovery.newHolder, recovery.readyAt);
+        uint40 readyAt = uint40(block.timestamp + _recoveryDelay);
+        recovery.newHolder = newHolder;
+        recovery.readyAt = readyAt;
+        emit RecoveryRequested(holder, newHolder, msg.sender, readyAt);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function cancelRecovery(address holder) external {
+        if (msg.sender != holder) {
+            address issuer = _identities[holder].issuer;
+            if (msg.sender != issuer) revert IdentityNotHolderOrIssuer(holder, issuer, msg.sender);
+        }
+        _cancelRecovery(holder, msg.sender);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function cancelRecoveryBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
+        external
+    {
+        _useSignature(
+            _existingIdentity(holder),
+            holder,
+            nonce,
+            deadline,
+            keccak256(abi.encode(_CANCEL_RECOVERY_TYPEHASH, holder, nonce, deadline)),
+            signature
+        );
+        _cancelRecovery(holder, holder);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function completeRecovery(address holder) external {
+        Identity storage identity = _issuedByCaller(holder);
+        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        Recovery memory recovery = _recoveries[holder];
+        if (recovery.readyAt == 0) revert IdentityNoRecovery(holder);
+        if (block.timestamp < recovery.readyAt) {
+            revert IdentityRecoveryNotReady(holder, recovery.readyAt, block.timestamp);
+        }
+        _move(holder, recovery.newHolder);
+        emit HolderRecovered(holder, recovery.newHolder, msg.sender);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function recoveryOf(address holder) external view returns (Recovery memory) {
+        return _recoveries[holder];
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function recoveryDelay() external view returns (uint256) {
+        return _recoveryDelay;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparator();
+    }
+
     /// @inheritdoc IIdentityRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -228,8 +449,109 @@ contract IdentityRegistry is IIdentityRegistry {
     function _issuedByCaller(address holder) private view returns (Identity storage identity) {
         if (!_authorities[msg.sender].active) revert IdentityNotAuthority(msg.sender);
         identity = _identities[holder];
-        if (identity.status == Status.None) revert IdentityNotVerified(holder);
+        Status status = identity.status;
+        if (status == Status.None) revert IdentityNotVerified(holder);
+        if (status == Status.Moved) revert IdentityHolderMoved(holder);
         if (identity.issuer != msg.sender) revert IdentityNotIssuer(holder, identity.issuer, msg.sender);
+    }
+
+    /// @dev The identity of `holder`, which must exist and not have moved away.
+    function _existingIdentity(address holder) private view returns (Identity storage identity) {
+        identity = _identities[holder];
+        Status status = identity.status;
+        if (status == Status.None) revert IdentityNotVerified(holder);
+        if (status == Status.Moved) revert IdentityHolderMoved(holder);
+    }
+
+    /// @dev The identity of `holder`, which must be active or suspended: bound to this wallet.
+    function _boundIdentity(address holder) private view returns (Identity storage identity) {
+        identity = _existingIdentity(holder);
+        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+    }
+
+    /// @dev Reverts unless `wallet` can receive an identity: not zero, never used.
+    function _checkFreeWallet(address wallet) private view {
+        if (wallet == address(0)) revert IdentityZeroAddress();
+        Identity storage target = _identities[wallet];
+        if (target.status == Status.Moved) revert IdentityHolderMoved(wallet);
+        if (target.status != Status.None) revert IdentityAlreadyVerified(wallet, target.issuer);
+    }
+
+    /// @dev Moves `holder`'s identity to `newHolder`; the old wallet keeps a tombstone
+    /// (status Moved) so it can never be verified again and its consents never revive.
+    function _move(address holder, address newHolder) private {
+        _checkFreeWallet(newHolder);
+        Identity storage source = _identities[holder];
+        _identities[newHolder] = source;
+        source.commitment = bytes32(0);
+        source.status = Status.Moved;
+        source.suspensionReason = 0;
+        delete _recoveries[holder];
+    }
+
+    function _grantConsent(address holder, address relyingParty, uint40 until) private {
+        if (until <= block.timestamp) revert IdentityConsentNotInFuture(until, block.timestamp);
+        if (relyingParty == address(0)) revert IdentityZeroAddress();
+        _consents[holder][relyingParty] = until;
+        emit ConsentGranted(holder, relyingParty, until);
+    }
+
+    function _withdrawConsent(address holder, address relyingParty) private {
+        delete _consents[holder][relyingParty];
+        emit ConsentWithdrawn(holder, relyingParty);
+    }
+
+    function _cancelRecovery(address holder, address by) private {
+        if (_recoveries[holder].readyAt == 0) revert IdentityNoRecovery(holder);
+        delete _recoveries[holder];
+        emit RecoveryCancelled(holder, by);
+    }
+
+    /// @dev Checks the deadline, the nonce and `holder`'s signature over `structHash`,
+    /// then uses up the nonce.
+    function _useSignature(
+        Identity storage identity,
+        address holder,
+        uint32 nonce,
+        uint40 deadline,
+        bytes32 structHash,
+        bytes calldata signature
+    ) private {
+        if (block.timestamp > deadline) revert IdentitySignatureExpired(deadline, block.timestamp);
+        uint32 expected = identity.nonce;
+        if (nonce != expected) revert IdentityInvalidNonce(holder, expected, nonce);
+        _checkSignature(holder, keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash)), signature);
+        identity.nonce = expected + 1;
+    }
+
+    /// @dev Reverts unless `signature` over `digest` is `holder`'s: an ECDSA signature
+    /// with a low s, or one `holder`'s contract wallet accepts through ERC-1271.
+    function _checkSignature(address holder, bytes32 digest, bytes calldata signature) private view {
+        address signer;
+        if (signature.length == 65) {
+            bytes32 r = bytes32(signature[0:32]);
+            bytes32 s = bytes32(signature[32:64]);
+            uint8 v = uint8(signature[64]);
+            if (uint256(s) > _HALF_ORDER) revert IdentityMalleableSignature(s);
+            signer = ecrecover(digest, v < 27 ? v + 27 : v, r, s);
+            if (signer == holder && signer != address(0)) return;
+        }
+        if (holder.code.length != 0) {
+            (bool ok, bytes memory result) =
+                holder.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
+            if (ok && result.length >= 32 && abi.decode(result, (bytes4)) == IERC1271.isValidSignature.selector) {
+                return;
+            }
+        }
+        revert IdentityInvalidSigner(holder, signer);
+    }
+
+    function _domainSeparator() private view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
     }
 
     /// @dev The standing of `identity` at the current block time.
@@ -237,6 +559,7 @@ contract IdentityRegistry is IIdentityRegistry {
         Status status = identity.status;
         if (status == Status.None) return Standing.NeverVerified;
         if (status == Status.Revoked) return Standing.Revoked;
+        if (status == Status.Moved) return Standing.Moved;
         if (status == Status.Suspended) return Standing.Suspended;
         if (!_authorities[identity.issuer].active) return Standing.IssuerRemoved;
         if (identity.expiresAt <= block.timestamp) return Standing.Expired;

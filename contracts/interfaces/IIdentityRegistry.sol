@@ -8,6 +8,12 @@ pragma solidity 0.8.28;
 /// commitment: the root of a Merkle tree of salted attribute leaves built off-chain.
 /// Attribute values travel off-chain from the holder to a relying party and are
 /// checked against that root (see `verifyAttribute`).
+///
+/// Holders never need gas: every holder action (consent, key rotation, cancelling
+/// signatures, objecting to a recovery) also exists as an EIP-712 signed message that
+/// anyone may relay. Signatures carry the chain id and this contract's address in the
+/// domain, and a per-holder nonce and a deadline in the message; contract wallets sign
+/// through ERC-1271.
 interface IIdentityRegistry {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -37,7 +43,8 @@ interface IIdentityRegistry {
         None,
         Active,
         Suspended,
-        Revoked
+        Revoked,
+        Moved
     }
 
     /// @notice What a relying party learns from a check: whether the holder's
@@ -48,7 +55,9 @@ interface IIdentityRegistry {
         Suspended,
         Revoked,
         Expired,
-        IssuerRemoved
+        IssuerRemoved,
+        Moved,
+        NoConsent
     }
 
     /// @notice An authority appointed by the governor.
@@ -69,8 +78,15 @@ interface IIdentityRegistry {
         address issuer; // The authority that verified the holder last.
         uint40 expiresAt; // Unix time from which the verification no longer holds.
         Level level; // The assurance level of the verification.
-        Status status; // Active, suspended or revoked.
+        Status status; // Active, suspended, revoked, or moved to another wallet.
         uint8 suspensionReason; // Reason code of the current suspension, 0 when not suspended.
+        uint32 nonce; // The nonce the holder's next signed message must carry.
+    }
+
+    /// @notice A pending recovery of a holder's identity to a new wallet. One slot.
+    struct Recovery {
+        address newHolder; // The wallet the identity moves to.
+        uint40 readyAt; // Unix time from which the issuer may complete the recovery.
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -111,6 +127,29 @@ interface IIdentityRegistry {
     error IdentityNotSuspended(address holder, Status status);
     /// @notice A suspension needs a reason code other than 0.
     error IdentityInvalidReason(uint8 reason);
+    /// @notice `holder`'s identity moved to another wallet; this one can do nothing more.
+    error IdentityHolderMoved(address holder);
+    /// @notice A consent must last until a time after now (`nowTime`), not `until`.
+    error IdentityConsentNotInFuture(uint40 until, uint256 nowTime);
+    /// @notice The signed message expired at `deadline`; the chain's time is `nowTime`.
+    error IdentitySignatureExpired(uint40 deadline, uint256 nowTime);
+    /// @notice The message carries nonce `given`, but `holder`'s next nonce is `expected`:
+    /// the signature was used already, or cancelled.
+    error IdentityInvalidNonce(address holder, uint32 expected, uint32 given);
+    /// @notice The signature is not `holder`'s (it recovers to `signer`): a field was
+    /// altered, or it was signed for another chain, contract or account.
+    error IdentityInvalidSigner(address holder, address signer);
+    /// @notice The signature's s value is in the upper half of the curve order: a
+    /// malleated copy of a valid signature.
+    error IdentityMalleableSignature(bytes32 s);
+    /// @notice `holder` has a pending recovery to `newHolder`, ready at `readyAt`.
+    error IdentityRecoveryPending(address holder, address newHolder, uint40 readyAt);
+    /// @notice `holder` has no pending recovery.
+    error IdentityNoRecovery(address holder);
+    /// @notice The recovery of `holder` cannot complete before `readyAt` (now `nowTime`).
+    error IdentityRecoveryNotReady(address holder, uint40 readyAt, uint256 nowTime);
+    /// @notice Only `holder` itself or its issuer `issuer` may do this, not `account`.
+    error IdentityNotHolderOrIssuer(address holder, address issuer, address account);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -144,6 +183,23 @@ interface IIdentityRegistry {
     event HolderRevoked(address indexed holder, address indexed issuer);
     /// @notice `relyingParty` checked `holder` and learnt `standing`: the holder's audit trail.
     event HolderChecked(address indexed holder, address indexed relyingParty, Standing standing);
+    /// @notice `holder` consented to checks by `relyingParty` until `until`.
+    event ConsentGranted(address indexed holder, address indexed relyingParty, uint40 until);
+    /// @notice `holder` withdrew its consent to `relyingParty`.
+    event ConsentWithdrawn(address indexed holder, address indexed relyingParty);
+    /// @notice `holder` cancelled every outstanding signature; its next nonce is `nonce`.
+    event SignaturesCancelled(address indexed holder, uint32 nonce);
+    /// @notice `holder` moved its identity to its new wallet `newHolder` with its own key.
+    event HolderRotated(address indexed holder, address indexed newHolder);
+    /// @notice `issuer` started recovering `holder`'s identity to `newHolder`; the old
+    /// key may object until `readyAt`.
+    event RecoveryRequested(
+        address indexed holder, address indexed newHolder, address indexed issuer, uint40 readyAt
+    );
+    /// @notice `by` (the holder or its issuer) cancelled the pending recovery of `holder`.
+    event RecoveryCancelled(address indexed holder, address indexed by);
+    /// @notice `issuer` completed the recovery of `holder`'s identity to `newHolder`.
+    event HolderRecovered(address indexed holder, address indexed newHolder, address indexed issuer);
 
     /*//////////////////////////////////////////////////////////////
                                GOVERNANCE
@@ -247,7 +303,9 @@ interface IIdentityRegistry {
 
     /// @notice Checks `holder` as the calling relying party and records the check
     /// in the holder's audit trail.
-    /// @dev Only an active relying party. Emits {HolderChecked}.
+    /// @dev Only an active relying party. Without the holder's consent in force the
+    /// answer is {Standing.NoConsent}, whatever the verification's state, and the
+    /// attempt is recorded all the same. Emits {HolderChecked}.
     /// @param holder The holder's wallet.
     /// @return standing Whether the verification is in force now and, if not, why not.
     function check(address holder) external returns (Standing standing);
@@ -268,6 +326,145 @@ interface IIdentityRegistry {
         bytes32 salt,
         bytes32[] calldata proof
     ) external view returns (bool);
+
+    /*//////////////////////////////////////////////////////////////
+                          CONSENT AND SIGNATURES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The caller, a holder, consents to checks by `relyingParty` until `until`.
+    /// @dev Replaces an earlier consent to the same party. Emits {ConsentGranted}.
+    /// @param relyingParty The relying party.
+    /// @param until Unix time at which the consent ends.
+    function grantConsent(address relyingParty, uint40 until) external;
+
+    /// @notice Records `holder`'s signed consent to checks by `relyingParty`; anyone may
+    /// submit it and pay the gas.
+    /// @dev EIP-712 `GrantConsent(address holder,address relyingParty,uint40 until,
+    /// uint32 nonce,uint40 deadline)`. Emits {ConsentGranted}.
+    /// @param holder The consenting holder.
+    /// @param relyingParty The relying party.
+    /// @param until Unix time at which the consent ends.
+    /// @param nonce The holder's current nonce.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature 65-byte ECDSA signature, or an ERC-1271 contract wallet's signature.
+    function grantConsentBySig(
+        address holder,
+        address relyingParty,
+        uint40 until,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice The caller, a holder, withdraws its consent to `relyingParty`.
+    /// @dev Emits {ConsentWithdrawn}.
+    /// @param relyingParty The relying party.
+    function withdrawConsent(address relyingParty) external;
+
+    /// @notice Withdraws `holder`'s consent to `relyingParty` by the holder's signature.
+    /// @dev EIP-712 `WithdrawConsent(address holder,address relyingParty,uint32 nonce,
+    /// uint40 deadline)`. Emits {ConsentWithdrawn}.
+    /// @param holder The holder.
+    /// @param relyingParty The relying party.
+    /// @param nonce The holder's current nonce.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The holder's signature.
+    function withdrawConsentBySig(
+        address holder,
+        address relyingParty,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Until when `holder` consents to checks by `relyingParty` (0: never or withdrawn).
+    /// @param holder The holder.
+    /// @param relyingParty The relying party.
+    function consentUntil(address holder, address relyingParty) external view returns (uint40);
+
+    /// @notice The caller, a holder, voids every signature it has handed out and not
+    /// yet seen used.
+    /// @dev Increments the nonce. Emits {SignaturesCancelled}.
+    function cancelSignatures() external;
+
+    /// @notice Voids `holder`'s outstanding signatures, by the holder's signature.
+    /// @dev EIP-712 `CancelSignatures(address holder,uint32 nonce,uint40 deadline)`.
+    /// Emits {SignaturesCancelled}.
+    /// @param holder The holder.
+    /// @param nonce The holder's current nonce.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The holder's signature.
+    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
+        external;
+
+    /// @notice The caller, a holder, moves its identity to its new wallet `newHolder`.
+    /// The old wallet stops verifying at once; consents are not carried over.
+    /// @dev `newHolder` must never have held an identity. Emits {HolderRotated}.
+    /// @param newHolder The new wallet.
+    function rotate(address newHolder) external;
+
+    /// @notice Moves `holder`'s identity to `newHolder` by the old key's signature.
+    /// @dev EIP-712 `Rotate(address holder,address newHolder,uint32 nonce,uint40 deadline)`.
+    /// Emits {HolderRotated}.
+    /// @param holder The old wallet.
+    /// @param newHolder The new wallet.
+    /// @param nonce The holder's current nonce.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The old key's signature.
+    function rotateBySig(
+        address holder,
+        address newHolder,
+        uint32 nonce,
+        uint40 deadline,
+        bytes calldata signature
+    ) external;
+
+    /// @notice The nonce `holder`'s next signed message must carry.
+    /// @param holder The holder.
+    function nonceOf(address holder) external view returns (uint32);
+
+    /*//////////////////////////////////////////////////////////////
+                                RECOVERY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Starts recovering `holder`'s identity to `newHolder` (a lost phone).
+    /// The old key may object until the waiting period ends.
+    /// @dev Only the holder's issuer. Emits {RecoveryRequested}.
+    /// @param holder The lost wallet.
+    /// @param newHolder The new wallet.
+    function requestRecovery(address holder, address newHolder) external;
+
+    /// @notice Cancels the pending recovery of `holder`: the old key objects, or the
+    /// issuer withdraws its request.
+    /// @dev Only the holder or its issuer. Emits {RecoveryCancelled}.
+    /// @param holder The wallet whose recovery is pending.
+    function cancelRecovery(address holder) external;
+
+    /// @notice The old key's objection to a recovery, by signature (gasless).
+    /// @dev EIP-712 `CancelRecovery(address holder,uint32 nonce,uint40 deadline)`.
+    /// Emits {RecoveryCancelled}.
+    /// @param holder The wallet whose recovery is pending.
+    /// @param nonce The holder's current nonce.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The old key's signature.
+    function cancelRecoveryBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
+        external;
+
+    /// @notice Completes a recovery once the waiting period is over: the identity moves
+    /// to the new wallet and the old one stops verifying.
+    /// @dev Only the holder's issuer. Emits {HolderRecovered}.
+    /// @param holder The lost wallet.
+    function completeRecovery(address holder) external;
+
+    /// @notice The pending recovery of `holder` (all zero if none).
+    /// @param holder The wallet.
+    function recoveryOf(address holder) external view returns (Recovery memory);
+
+    /// @notice Seconds the old key has to object to a recovery.
+    function recoveryDelay() external view returns (uint256);
+
+    /// @notice The EIP-712 domain separator of this contract on this chain.
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
 
     /// @notice The semantic version of this contract.
     function version() external pure returns (string memory);
