@@ -356,7 +356,7 @@ class IdentityRegistry:
 
     # ----------------------------------------------------------- verification
 
-    def verify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: str) -> TxReceipt:
+    def verify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: Sender) -> TxReceipt:
         """Record that ``sender`` (an authority) verified ``credential``'s holder in person."""
         return self._send(
             "verify",
@@ -367,7 +367,7 @@ class IdentityRegistry:
             expires_at,
         )
 
-    def reverify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: str) -> TxReceipt:
+    def reverify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: Sender) -> TxReceipt:
         """Renew or update the verification of ``credential``'s holder."""
         return self._send(
             "reverify",
@@ -402,9 +402,9 @@ class IdentityRegistry:
     def status(self, holder: str, *, block: BlockIdentifier = "latest") -> IdentityStatus:
         """The holder's stored verification and its standing, read without an audit trail."""
         address = parse_address(holder, "holder")
-        commitment, issuer, expires_at, level, status, reason, nonce = self.contract.functions.identityOf(
-            address
-        ).call(block_identifier=block)
+        commitment, issuer, expires_at, level, status, reason, nonce = self.contract.functions.identityOf(address).call(
+            block_identifier=block
+        )
         standing = self.contract.functions.standingOf(address).call(block_identifier=block)
         return IdentityStatus(
             holder=address,

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils import to_checksum_address
 
+from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.node import AnvilNode, free_port
 
@@ -102,11 +104,16 @@ def test_operator_flow(deployed: Operator, tmp_path: Path) -> None:
         "--valid-days", "30", "--credential-out", str(credential), "--account", "1", "--json",
     ).json()  # fmt: skip
     status = op.ok("identity", "status", holder, "--json").json()
+    refused = op.ok("identity", "check", holder, "--account", "2", "--json").json()
+    op.ok("consent", "grant", op.accounts[2], "--days", "30", "--account", "6")
+    consent = op.ok("consent", "status", holder, op.accounts[2], "--json").json()
     check = op.ok("identity", "check", holder, "--account", "2", "--json").json()
 
     assert stat.S_IMODE(credential.stat().st_mode) == 0o600
     assert json.loads(credential.read_text())["commitment"] == verified["commitment"] == status["commitment"]
     assert status["valid"] is True and status["level"] == "high" and status["issuer"] == op.accounts[1]
+    assert refused["standing"] == "no_consent" and refused["issuer"] is None
+    assert consent["in_force"] is True
     assert check["valid"] is True and check["relying_party"] == op.accounts[2]
 
     disclosure = tmp_path / "disclosure.json"
@@ -131,9 +138,9 @@ def test_operator_flow(deployed: Operator, tmp_path: Path) -> None:
     assert "VERIFIED" in reinstated.out and "NOT" not in reinstated.out
 
     checks = op.ok("identity", "history", holder, "--checks", "--json").json()
-    assert [c["standing"] for c in checks] == ["valid", "suspended", "valid"]
+    assert [c["standing"] for c in checks] == ["no_consent", "valid", "suspended", "valid"]
     events = [e["event"] for e in op.ok("identity", "history", holder, "--json").json()]
-    assert events[:3] == ["HolderVerified", "HolderChecked", "HolderSuspended"]
+    assert events[:4] == ["HolderVerified", "HolderChecked", "ConsentGranted", "HolderChecked"]
 
 
 def _assert_one_line_error(result: Result, expected: str) -> None:
@@ -156,7 +163,7 @@ def _assert_one_line_error(result: Result, expected: str) -> None:
         ("unknown relying party", "is not an appointed relying party"),
         ("wrong chain id", "not the expected chain 1"),
         ("reverted transaction", "is already verified by"),
-        ("unknown account", "is not unlocked on this node"),
+        ("unknown account", "is not a keystore account"),
     ],
 )
 def test_bad_input_is_one_clear_line(deployed: Operator, tmp_path: Path, case: str, expected: str) -> None:
@@ -178,9 +185,7 @@ def test_bad_input_is_one_clear_line(deployed: Operator, tmp_path: Path, case: s
         attributes.write_text(json.dumps({"name": "Li", "date_of_birth": "1990-01-01"}))
         args = [*verify, "--credential-out", str(tmp_path / "new.json"), "--account", "1"]
     elif case == "tampered disclosure":
-        document = json.loads(
-            op.ok("identity", "disclose", "--credential", str(credential), "--attribute", "name").out
-        )
+        document = json.loads(op.ok("identity", "disclose", "--credential", str(credential), "--attribute", "name").out)
         document["attributes"][0]["value"] = "Somebody Else"
         (tmp_path / "d.json").write_text(json.dumps(document))
         args = ["identity", "verify-disclosure", str(tmp_path / "d.json")]
@@ -255,3 +260,112 @@ def test_demo_command_runs_on_the_embedded_chain(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "Chain: embedded" in out
     assert "The bank's next check: suspended" in out
+
+
+# ------------------------------------------------------------ keys and consent
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def resident(deployed: Operator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A keystore account with no ETH, verified by the bureau."""
+    monkeypatch.setenv("CHAINPASS_PASSWORD", PASSWORD)
+    address = str(deployed.ok("account", "new", "resident", "--json").json()["address"])
+    deployed.ok(
+        "identity", "verify", address, "--attributes", str(tmp_path / "person.json"), "--level", "high",
+        "--credential-out", str(tmp_path / "resident.credential.json"), "--account", "1",
+    )  # fmt: skip
+    return address
+
+
+def test_keystore_accounts_keep_secrets_off_disk(deployed: Operator, resident: str) -> None:
+    listed = deployed.ok("account", "list", "--json").json()
+    keystore = Path(listed[0]["keystore"])
+
+    assert [(a["name"], a["address"]) for a in listed] == [("resident", resident)]
+    assert stat.S_IMODE(keystore.stat().st_mode) == 0o600
+    assert PASSWORD not in keystore.read_text()
+    assert json.loads(keystore.read_text())["crypto"]["kdf"] == "scrypt"
+
+
+def test_passwords_never_come_from_the_command_line(deployed: Operator) -> None:
+    result = deployed.run("account", "new", "someone", "--password", PASSWORD)
+    assert result.code == 2 and "No such option" in result.err
+
+
+def test_wrong_password_is_one_clear_line(deployed: Operator, resident: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINPASS_PASSWORD", "not it")
+    result = deployed.run("consent", "grant", deployed.accounts[2], "--account", "resident")
+    _assert_one_line_error(result, "does not unlock account 'resident'")
+
+
+def test_gasless_consent_signed_offline_and_relayed(deployed: Operator, resident: str, tmp_path: Path) -> None:
+    op, bank = deployed, deployed.accounts[2]
+    typed, signed = tmp_path / "grant.json", tmp_path / "grant.signed.json"
+
+    op.ok("consent", "typed-data", "grant", resident, bank, "--days", "30", "--out", str(typed))
+    op.ok("consent", "sign", str(typed), "--account", "resident", "--out", str(signed))
+    relayed = op.ok("consent", "relay", str(signed), "--account", "2", "--json").json()
+    check = op.ok("identity", "check", resident, "--account", "2", "--json").json()
+    replay = op.run("consent", "relay", str(signed), "--account", "2")
+
+    document = json.loads(typed.read_text())
+    assert document["primaryType"] == "GrantConsent" and document["domain"]["chainId"] == 31337
+    assert set(document["types"]) == {"EIP712Domain", "GrantConsent"}
+    assert relayed["message"] == "GrantConsent" and relayed["holder"] == resident
+    assert check["valid"] is True
+    assert op.ok("accounts", "--json").json()  # the node is still there
+    balance = Chain.connect(op.rpc).w3.eth.get_balance(resident)
+    assert balance == 0
+    _assert_one_line_error(replay, "was used already, or cancelled")
+
+
+def test_rotation_by_a_signature_from_any_wallet(deployed: Operator, resident: str, tmp_path: Path) -> None:
+    op, new_wallet = deployed, "0x" + "5a" * 20
+    typed = tmp_path / "rotate.json"
+    op.ok("consent", "typed-data", "rotate", resident, new_wallet, "--out", str(typed))
+    signature = op.ok("consent", "sign", str(typed), "--account", "resident").out.strip()
+
+    op.ok("consent", "relay", str(typed), "--signature", signature, "--account", "3")
+
+    assert op.ok("identity", "status", resident, "--json").json()["standing"] == "moved"
+    moved_to = op.ok("identity", "status", to_checksum_address(new_wallet), "--json").json()
+    assert moved_to["valid"] is True
+    events = [e["event"] for e in op.ok("identity", "history", to_checksum_address(new_wallet), "--json").json()]
+    assert events == ["HolderVerified", "HolderRotated"]
+
+
+def test_typed_data_edited_for_another_chain_is_refused(deployed: Operator, resident: str, tmp_path: Path) -> None:
+    op = deployed
+    typed = tmp_path / "grant.json"
+    op.ok("consent", "typed-data", "grant", resident, op.accounts[2], "--out", str(typed))
+    document = json.loads(typed.read_text())
+    document["domain"]["chainId"] = 1
+    typed.write_text(json.dumps(document))
+    signature = op.ok("consent", "sign", str(typed), "--account", "resident").out.strip()
+
+    result = op.run("consent", "relay", str(typed), "--signature", signature, "--account", "2")
+
+    _assert_one_line_error(result, "made for chain 1")
+
+
+def test_recovery_after_the_waiting_period(deployed: Operator, tmp_path: Path) -> None:
+    op, holder, new_phone = deployed, deployed.accounts[6], deployed.accounts[7]
+    op.ok(
+        "identity", "verify", holder, "--attributes", str(tmp_path / "person.json"), "--level", "high",
+        "--credential-out", str(tmp_path / "c.json"), "--account", "1",
+    )  # fmt: skip
+
+    requested = op.ok("identity", "recovery", "request", holder, new_phone, "--account", "1", "--json").json()
+    early = op.run("identity", "recovery", "complete", holder, "--account", "1")
+    Chain.connect(op.rpc).advance_time(3 * 24 * 3600 + 1)
+    op.ok("identity", "recovery", "complete", holder, "--account", "1")
+
+    assert requested["pending"] is True and requested["new_holder"] == new_phone
+    _assert_one_line_error(early, "the old key may still object")
+    assert op.ok("identity", "recovery", "status", holder, "--json").json()["pending"] is False
+    assert op.ok("identity", "status", holder, "--json").json()["standing"] == "moved"
+    assert op.ok("identity", "status", new_phone, "--json").json()["valid"] is True
+    stale = op.run("consent", "grant", op.accounts[2], "--account", "6")
+    _assert_one_line_error(stale, "moved to another wallet")

@@ -1,0 +1,160 @@
+"""What every `chainpass` command shares: settings, output, options, parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from chainpass.accounts import KeystoreDirectory
+from chainpass.chain import Chain, Sender, parse_address
+from chainpass.deployment import DeploymentStore, load_deployment
+from chainpass.errors import InvalidInput
+from chainpass.identity import IdentityRegistry
+from chainpass.node import DEFAULT_PORT
+
+DEFAULT_RPC = f"http://127.0.0.1:{DEFAULT_PORT}"
+#: The environment variable scripts use to pass a keystore password.
+PASSWORD_ENV = "CHAINPASS_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the root options say: where the chain is and where chainpass keeps its files."""
+
+    rpc: str | None
+    chain_id: int | None
+    home: Path
+
+    @property
+    def store(self) -> DeploymentStore:
+        return DeploymentStore(self.home / "deployments")
+
+    def connect(self) -> Chain:
+        return Chain.connect(self.rpc or DEFAULT_RPC, expected_chain_id=self.chain_id)
+
+    @property
+    def keystores(self) -> KeystoreDirectory:
+        return KeystoreDirectory(self.home / "keystores")
+
+    def registry(self) -> IdentityRegistry:
+        chain = self.connect()
+        return IdentityRegistry.from_deployment(chain, load_deployment(chain, self.store))
+
+    def sender(self, chain: Chain, spec: str) -> Sender:
+        """The account ``--account`` names (see :meth:`KeystoreDirectory.sender`)."""
+        return self.keystores.sender(chain, spec, password)
+
+    def keystore_account(self, spec: str) -> LocalAccount:
+        """A keystore account by name or address, unlocked with its password."""
+        return self.keystores.account(spec, password)
+
+
+def acting(account: str) -> tuple[IdentityRegistry, Sender]:
+    """The registry from the settings, and the ``--account`` that acts on it."""
+    options = settings()
+    registry = options.registry()
+    return registry, options.sender(registry.chain, account)
+
+
+def password(prompt: str, confirm: bool = False) -> str:
+    """A password from $CHAINPASS_PASSWORD or a hidden prompt; never from the command line."""
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env is not None:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"No terminal to ask for the password: set {PASSWORD_ENV} in the environment.")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def settings() -> Settings:
+    return click.get_current_context().find_object(Settings)  # type: ignore[return-value]
+
+
+def emit(data: Any, human: str | Callable[[], str], as_json: bool) -> None:
+    """Print ``data`` as JSON, or the human text."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        click.echo(human() if callable(human) else human)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def account_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--account",
+        envvar="CHAINPASS_ACCOUNT",
+        default="0",
+        show_default=True,
+        help="Who sends the transaction: a keystore account's name or address (see `chainpass account`), "
+        "or a dev account of the node by index or address.",
+    )(func)
+
+
+def tx_fields(receipt: Any) -> dict[str, Any]:
+    return {
+        "tx_hash": "0x" + bytes(receipt["transactionHash"]).hex(),
+        "block_number": int(receipt["blockNumber"]),
+        "gas_used": int(receipt["gasUsed"]),
+    }
+
+
+def report(what: str, receipt: Any, as_json: bool, **data: Any) -> None:
+    """Print a mined transaction: ``what`` happened, in which block, for how much gas."""
+    emit(
+        {**data, **tx_fields(receipt)},
+        f"{what} (block {receipt['blockNumber']}, {receipt['gasUsed']:,} gas)",
+        as_json,
+    )
+
+
+def read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"The {what} file {path} does not exist.") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"The {what} file {path} is not JSON: {exc.msg} at line {exc.lineno}.") from None
+
+
+def end_time(date: str | None, days: int | None, now: int, *, default_days: int, names: str) -> int:
+    """Unix time from a date (UTC midnight) or a number of days from ``now``.
+
+    ``names`` is how the two options are spelt to the user, e.g. "--expires/--valid-days".
+    """
+    date_option, days_option = names.split("/")
+    if date and days:
+        raise InvalidInput(f"Give either {date_option} or {days_option}, not both.")
+    if date:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InvalidInput(f"{date_option} {date!r} is not a date in the form YYYY-MM-DD.") from None
+        return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+    return now + (days or default_days) * 24 * 3600
+
+
+class AddressType(click.ParamType):
+    """An Ethereum address, checked before anything touches the chain."""
+
+    name = "address"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return parse_address(str(value), self.what)  # InvalidInput: one line, exit 1
+
+
+HOLDER = AddressType("holder")

@@ -1,0 +1,421 @@
+"""`chainpass identity`: govern, verify, check, disclose, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from chainpass.attributes import Credential, Disclosure
+from chainpass.cli.common import (
+    HOLDER,
+    AddressType,
+    account_option,
+    acting,
+    emit,
+    end_time,
+    json_option,
+    read_json,
+    report,
+    settings,
+)
+from chainpass.errors import InvalidInput
+from chainpass.files import write_json_atomic
+from chainpass.identity import Level, Sector, SuspensionReason
+
+
+@click.group()
+def identity() -> None:
+    """Verified identity: appoint, verify, suspend, check, disclose, audit."""
+
+
+@identity.command("appoint-authority")
+@click.argument("address", type=AddressType("authority"))
+@click.option("--max-level", required=True, type=click.Choice([m.label for m in Level if m.value]))
+@account_option
+@json_option
+def appoint_authority(address: str, max_level: str, account: str, as_json: bool) -> None:
+    """Appoint ADDRESS as an authority that may verify up to --max-level (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.appoint_authority(address, max_level, sender=sender)
+    report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
+
+
+@identity.command("remove-authority")
+@click.argument("address", type=AddressType("authority"))
+@account_option
+@json_option
+def remove_authority(address: str, account: str, as_json: bool) -> None:
+    """Remove authority ADDRESS; its holders stand as issuer_removed (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.remove_authority(address, sender=sender)
+    report(f"Removed authority {address}", receipt, as_json, authority=address)
+
+
+@identity.command("appoint-relying-party")
+@click.argument("address", type=AddressType("relying party"))
+@click.option("--sector", required=True, type=click.Choice([m.label for m in Sector if m.value]))
+@account_option
+@json_option
+def appoint_relying_party(address: str, sector: str, account: str, as_json: bool) -> None:
+    """Appoint ADDRESS as a relying party of --sector (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.appoint_relying_party(address, sector, sender=sender)
+    report(f"Appointed relying party {address} ({sector})", receipt, as_json, relying_party=address)
+
+
+@identity.command("remove-relying-party")
+@click.argument("address", type=AddressType("relying party"))
+@account_option
+@json_option
+def remove_relying_party(address: str, account: str, as_json: bool) -> None:
+    """Remove relying party ADDRESS (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.remove_relying_party(address, sender=sender)
+    report(f"Removed relying party {address}", receipt, as_json, relying_party=address)
+
+
+@identity.command("transfer-governance")
+@click.argument("address", type=AddressType("new governor"))
+@account_option
+@json_option
+def transfer_governance(address: str, account: str, as_json: bool) -> None:
+    """Offer the governor role to ADDRESS, who must accept it (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.transfer_governance(address, sender=sender)
+    report(f"Offered the governor role to {address}; it must run accept-governance", receipt, as_json)
+
+
+@identity.command("accept-governance")
+@account_option
+@json_option
+def accept_governance(account: str, as_json: bool) -> None:
+    """Accept the governor role offered to --account."""
+    registry, sender = acting(account)
+    receipt = registry.accept_governance(sender=sender)
+    report("Accepted the governor role", receipt, as_json)
+
+
+@identity.command("roles")
+@click.argument("address", type=AddressType("account"))
+@json_option
+def roles(address: str, as_json: bool) -> None:
+    """Show whether ADDRESS is the governor, an authority or a relying party."""
+    registry = settings().registry()
+    authority, party = registry.authority(address), registry.relying_party(address)
+    data = {
+        "address": address,
+        "governor": registry.governor() == authority.address,
+        "authority": {"active": authority.active, "max_level": authority.max_level.label},
+        "relying_party": {"active": party.active, "sector": party.sector.label},
+    }
+
+    def human() -> str:
+        lines = [f"{authority.address}:"]
+        lines.append(f"  governor:      {'yes' if data['governor'] else 'no'}")
+        lines.append(f"  authority:     {'up to ' + authority.max_level.label if authority.active else 'no'}")
+        lines.append(f"  relying party: {party.sector.label if party.active else 'no'}")
+        return "\n".join(lines)
+
+    emit(data, human, as_json)
+
+
+def _verification_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    decorators: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.argument("holder", type=HOLDER),
+        click.option(
+            "--attributes",
+            "attributes_file",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="JSON object of the verified attributes (name, date_of_birth, national_id, address, ...).",
+        ),
+        click.option("--level", required=True, type=click.Choice([m.label for m in Level if m.value])),
+        click.option("--expires", help="Expiry date YYYY-MM-DD (UTC midnight)."),
+        click.option("--valid-days", type=click.IntRange(min=1), help="Valid for N days [default: 3650]."),
+        click.option(
+            "--credential-out",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Where to write the holder's credential (private: values and salts).",
+        ),
+        account_option,
+        json_option,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _verify(
+    reverify: bool,
+    holder: str,
+    attributes_file: Path,
+    level: str,
+    expires: str | None,
+    valid_days: int | None,
+    credential_out: Path,
+    account: str,
+    as_json: bool,
+) -> None:
+    if credential_out.exists():
+        raise InvalidInput(f"{credential_out} exists already: choose another --credential-out.")
+    person = read_json(attributes_file, "attributes")
+    registry, sender = acting(account)
+    credential = Credential.issue(holder, person)
+    expires_at = end_time(
+        expires, valid_days, registry.chain.latest_timestamp(), default_days=3650, names="--expires/--valid-days"
+    )
+    action = registry.reverify if reverify else registry.verify
+    # The credential is written before the transaction is sent and kept only if it is
+    # mined: a commitment on chain whose salts were lost could never be disclosed.
+    pending = credential_out.with_name(credential_out.name + ".pending")
+    write_json_atomic(pending, credential.to_json(), private=True)
+    try:
+        receipt = action(credential, level, expires_at, sender=sender)
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    pending.replace(credential_out)
+    verb = "Re-verified" if reverify else "Verified"
+    until = dt.datetime.fromtimestamp(expires_at, dt.UTC).date()
+    report(
+        f"{verb} {credential.holder} at level {level} until {until}; commitment "
+        f"0x{credential.commitment.hex()}; credential written to {credential_out} (give it to the holder)",
+        receipt,
+        as_json,
+        holder=credential.holder,
+        commitment="0x" + credential.commitment.hex(),
+        credential=str(credential_out),
+    )
+
+
+@identity.command("verify")
+@_verification_options
+def verify(**kwargs: Any) -> None:
+    """Record that --account (an authority) verified HOLDER in person."""
+    _verify(False, **kwargs)
+
+
+@identity.command("reverify")
+@_verification_options
+def reverify(**kwargs: Any) -> None:
+    """Renew or update HOLDER's verification (its issuer, or any authority once the issuer is removed)."""
+    _verify(True, **kwargs)
+
+
+@identity.command("suspend")
+@click.argument("holder", type=HOLDER)
+@click.option("--reason", required=True, type=click.Choice([m.label for m in SuspensionReason]))
+@account_option
+@json_option
+def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
+    """Suspend HOLDER: every check fails until reinstated (issuer only)."""
+    registry, sender = acting(account)
+    receipt = registry.suspend(holder, reason, sender=sender)
+    report(f"Suspended {holder} ({reason})", receipt, as_json, holder=holder, reason=reason)
+
+
+@identity.command("reinstate")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def reinstate(holder: str, account: str, as_json: bool) -> None:
+    """Lift HOLDER's suspension (issuer only)."""
+    registry, sender = acting(account)
+    receipt = registry.reinstate(holder, sender=sender)
+    report(f"Reinstated {holder}", receipt, as_json, holder=holder)
+
+
+@identity.command("revoke")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def revoke(holder: str, account: str, as_json: bool) -> None:
+    """Revoke HOLDER for good (issuer only)."""
+    registry, sender = acting(account)
+    receipt = registry.revoke(holder, sender=sender)
+    report(f"Revoked {holder}", receipt, as_json, holder=holder)
+
+
+def _standing_lines(data: dict[str, Any]) -> list[str]:
+    verdict = "VERIFIED" if data["valid"] else f"NOT VERIFIED ({data['standing'].replace('_', ' ')})"
+    lines = [f"{data['holder']}: {verdict}"]
+    if data.get("issuer"):
+        lines.append(f"  level {data['level']}, issued by {data['issuer']}, expires {data['expires']}")
+    return lines
+
+
+@identity.command("status")
+@click.argument("holder", type=HOLDER)
+@json_option
+def status(holder: str, as_json: bool) -> None:
+    """Show HOLDER's verification (a plain read: no audit trail)."""
+    data = settings().registry().status(holder).to_json()
+
+    def human() -> str:
+        lines = _standing_lines(data)
+        if data["suspension_reason"]:
+            lines.append(f"  suspended: {data['suspension_reason'].replace('_', ' ')}")
+        if data["issuer"]:
+            lines.append(f"  commitment {data['commitment']}")
+        return "\n".join(lines)
+
+    emit(data, human, as_json)
+
+
+@identity.command("check")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def check(holder: str, account: str, as_json: bool) -> None:
+    """Check HOLDER as relying party --account; the check joins the holder's audit trail."""
+    registry, sender = acting(account)
+    result = registry.check(holder, sender=sender)
+    emit(result.to_json(), lambda: "\n".join(_standing_lines(result.to_json())), as_json)
+
+
+@identity.command("disclose")
+@click.option(
+    "--credential",
+    "credential_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The holder's credential file.",
+)
+@click.option("--attribute", "keys", required=True, multiple=True, help="An attribute to reveal (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the disclosure here instead of stdout.")
+def disclose(credential_file: Path, keys: tuple[str, ...], out: Path | None) -> None:
+    """Make a disclosure of some attributes from a credential (offline; always JSON)."""
+    credential = Credential.from_json(read_json(credential_file, "credential"))
+    document = credential.disclose(keys).to_json()
+    if out is None:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        write_json_atomic(out, document, private=True)
+        click.echo(f"Wrote a disclosure of {', '.join(keys)} to {out}", err=True)
+
+
+@identity.command("verify-disclosure")
+@click.argument("disclosure_file", type=click.Path(path_type=Path))
+@click.option("--on-chain", is_flag=True, help="Also ask the contract's verifyAttribute view.")
+@json_option
+def verify_disclosure(disclosure_file: Path, on_chain: bool, as_json: bool) -> None:
+    """Check a holder's disclosure against the commitment on chain."""
+    disclosure = Disclosure.from_json(read_json(disclosure_file, "disclosure"))
+    registry = settings().registry()
+    result = registry.verify_disclosure(disclosure)
+    data = result.to_json()
+    if on_chain:
+        data["on_chain"] = registry.verify_disclosure_on_chain(disclosure)
+
+    def human() -> str:
+        lines = [f"Disclosure matches {result.holder}'s commitment on chain."]
+        lines += [f"  {key}: {value}" for key, value in result.attributes.items()]
+        if on_chain:
+            lines.append(f"  contract view agrees: {'yes' if data['on_chain'] else 'no'}")
+        lines.append(f"  holder standing now: {result.standing.label.replace('_', ' ')}")
+        return "\n".join(lines)
+
+    emit(data, human, as_json)
+
+
+@identity.command("history")
+@click.argument("holder", type=HOLDER)
+@click.option("--checks", "checks_only", is_flag=True, help="Only who looked the holder up.")
+@json_option
+def history(holder: str, checks_only: bool, as_json: bool) -> None:
+    """HOLDER's full history from the chain's logs (or only the checks: who looked them up)."""
+    registry = settings().registry()
+    entries = registry.checks_of(holder) if checks_only else registry.history(holder)
+    data = [e.to_json() for e in entries]
+
+    def human() -> str:
+        if not entries:
+            return f"No events for {holder}."
+        lines = []
+        for e in entries:
+            details = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "commitment")
+            lines.append(f"block {e.block_number:>6}  {e.event:<17} by {e.actor}  {details}".rstrip())
+        return "\n".join(lines)
+
+    emit(data, human, as_json)
+
+
+# ----------------------------------------------------------- keys and recovery
+
+NEW_HOLDER = AddressType("new holder")
+
+
+@identity.command("rotate")
+@click.argument("new_holder", type=NEW_HOLDER)
+@account_option
+@json_option
+def rotate(new_holder: str, account: str, as_json: bool) -> None:
+    """The holder --account moves its identity to its new wallet NEW_HOLDER (the holder pays gas;
+    gasless: `consent typed-data rotate` + `consent relay`)."""
+    registry, sender = acting(account)
+    receipt = registry.rotate(new_holder, sender=sender)
+    report(f"Moved the identity to {new_holder}; the old wallet no longer verifies", receipt, as_json,
+           new_holder=new_holder)  # fmt: skip
+
+
+@identity.group()
+def recovery() -> None:
+    """Recover a lost wallet's identity to a new wallet, after a waiting period."""
+
+
+@recovery.command("request")
+@click.argument("holder", type=HOLDER)
+@click.argument("new_holder", type=NEW_HOLDER)
+@account_option
+@json_option
+def recovery_request(holder: str, new_holder: str, account: str, as_json: bool) -> None:
+    """The issuer --account starts moving HOLDER's identity to NEW_HOLDER."""
+    registry, sender = acting(account)
+    receipt = registry.request_recovery(holder, new_holder, sender=sender)
+    pending = registry.recovery(holder)
+    report(f"Recovery of {holder} to {new_holder} requested; the old key may object until "
+           f"{pending.to_json()['ready']}", receipt, as_json, **pending.to_json())  # fmt: skip
+
+
+@recovery.command("cancel")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def recovery_cancel(holder: str, account: str, as_json: bool) -> None:
+    """Cancel HOLDER's pending recovery: --account is the holder (objecting) or its issuer."""
+    registry, sender = acting(account)
+    receipt = registry.cancel_recovery(holder, sender=sender)
+    report(f"Cancelled the recovery of {holder}", receipt, as_json, holder=holder)
+
+
+@recovery.command("complete")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def recovery_complete(holder: str, account: str, as_json: bool) -> None:
+    """The issuer --account completes HOLDER's recovery once the waiting period is over."""
+    registry, sender = acting(account)
+    new_holder = registry.recovery(holder).new_holder
+    receipt = registry.complete_recovery(holder, sender=sender)
+    report(f"Recovered {holder}'s identity to {new_holder}; the old wallet no longer verifies", receipt, as_json,
+           holder=holder, new_holder=new_holder)  # fmt: skip
+
+
+@recovery.command("status")
+@click.argument("holder", type=HOLDER)
+@json_option
+def recovery_status(holder: str, as_json: bool) -> None:
+    """Show HOLDER's pending recovery, if any."""
+    pending = settings().registry().recovery(holder)
+    data = pending.to_json()
+    if pending.pending:
+        human = f"{holder}: recovery to {pending.new_holder} pending; it can complete from {data['ready']}."
+    else:
+        human = f"{holder}: no recovery pending."
+    emit(data, human, as_json)
