@@ -168,7 +168,8 @@ class Chain:
             return revert
         if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
             return NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}")
-        if "insufficient funds" in str(exc).lower():
+        # Nodes say "insufficient funds"; the embedded EVM (py-evm) "cannot afford txn gas".
+        if any(text in str(exc).lower() for text in ("insufficient funds", "cannot afford")):
             return InsufficientFunds(
                 f"{sender} has no ETH to pay for gas: fund it, or sign the message instead and let a "
                 "relayer submit it (chainpass consent typed-data / relay)."

@@ -12,8 +12,6 @@ is really on the chain (a fresh Anvil has the same chain id as the one that went
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from eth_utils import keccak, to_checksum_address
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
 from chainpass.chain import Chain, Sender, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError
+from chainpass.files import write_json_atomic
 
 RECORD_FORMAT = 1
 #: Seconds a holder's old key has to object before a recovery completes: 3 days.
@@ -105,20 +104,7 @@ class DeploymentStore:
 
     def write(self, deployment: Deployment) -> Path:
         """Write the record atomically: readers see the old file or the new one, never half."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(deployment.chain_id)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(deployment.to_json(), handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_json_atomic(self.path(deployment.chain_id), deployment.to_json())
 
 
 def code_hash_at(chain: Chain, address: str) -> str:

@@ -48,7 +48,8 @@ MESSAGES: dict[str, str] = {
     "it was used already, or cancelled. Ask the holder to sign again.",
     "IdentityInvalidSigner": "The signature is not {holder}'s (it recovers to {signer}): a field was altered, or "
     "it was signed for another chain, registry or account.",
-    "IdentityMalleableSignature": "The signature has a high s value ({s}): it is a malleated copy and is refused.",
+    "IdentityMalleableSignature": "The signature has a high s value: it is a malleated copy of a valid signature "
+    "and is refused.",
     "IdentityRecoveryPending": "{holder} already has a recovery pending to {newHolder} (ready at {readyAt}): "
     "cancel it first.",
     "IdentityNoRecovery": "{holder} has no recovery pending.",

@@ -4,22 +4,50 @@ The Anvil node is started by the session on 127.0.0.1 (a free port) and stopped 
 end. ``--backend embedded`` or ``--backend anvil`` narrows a local run to one; CI runs
 both. Each test starts from the same deployed registry (roles appointed) and is
 isolated by a snapshot taken before it and reverted after it.
+
+Shared helpers live here too: credentials, event arguments, readable refusals, funding
+and consenting holders, and the test-only contracts compiled from tests/contracts/.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from web3.types import TxReceipt
 
-from chainpass.chain import Chain
+from chainpass import compiler
+from chainpass.artifacts import COMPILER_SETTINGS, Artifact
+from chainpass.attributes import Credential
+from chainpass.chain import Chain, Sender
 from chainpass.deployment import Deployment, deploy
+from chainpass.errors import ContractRevert
 from chainpass.identity import IdentityRegistry, Level, Sector
 from chainpass.node import AnvilNode, free_port
 
 BACKENDS = ("embedded", "anvil")
+YEAR = 365 * 24 * 60 * 60
+PERSON: dict[str, str] = {
+    "name": "Ada Lovelace",
+    "date_of_birth": "1990-12-10",
+    "national_id": "NL-123456789",
+    "address": "1 Main Street, Utrecht",
+}
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: Test-only contracts (not shipped, not in the artifacts' sources hash).
+TEST_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+#: The dev account that funds holders; not one of the roles.
+FAUCET_INDEX = 9
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,10 +96,7 @@ class World:
 
 @pytest.fixture(scope="session")
 def world_session(backend: str, request: pytest.FixtureRequest) -> World:
-    if backend == "anvil":
-        chain = Chain.connect(request.getfixturevalue("anvil_node").url)
-    else:
-        chain = Chain.embedded()
+    chain = Chain.connect(request.getfixturevalue("anvil_node").url) if backend == "anvil" else Chain.embedded()
     accounts = chain.dev_accounts()
     roles = Roles(*accounts[:8])
     deployment, _ = deploy(chain, roles.governor)
@@ -103,3 +128,81 @@ def registry(world: World) -> IdentityRegistry:
 @pytest.fixture
 def roles(world: World) -> Roles:
     return world.roles
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def credential_for(holder: str, **changes: str) -> Credential:
+    return Credential.issue(holder, {**PERSON, **changes}, on=dt.date(2025, 1, 1))
+
+
+def events(registry: IdentityRegistry, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+    """The arguments of every ``name`` event in ``receipt``."""
+    return [dict(e["args"]) for e in getattr(registry.contract.events, name)().process_receipt(receipt)]
+
+
+def assert_readable(revert: ContractRevert) -> None:
+    """The refusal reads as a sentence: no raw revert data, no placeholders, checksummed addresses."""
+    message = str(revert)
+    assert message.endswith("."), message
+    assert message[0].isupper() or message.startswith("0x"), message
+    assert "0x" not in ADDRESS.sub("", message), f"raw hex in: {message}"
+    assert "{" not in message and revert.error not in message, message
+    assert not message.startswith("The contract refused"), message
+    for address in ADDRESS.findall(message):
+        assert address == to_checksum_address(address), message
+
+
+def fund(chain: Chain, account: str, value: int = 10**18) -> None:
+    """Send ``value`` wei to ``account`` from the faucet dev account."""
+    tx_hash = chain.w3.eth.send_transaction(
+        {"from": chain.account(FAUCET_INDEX), "to": to_checksum_address(account), "value": value}
+    )
+    chain.w3.eth.wait_for_transaction_receipt(tx_hash)
+
+
+def grant_consents(
+    registry: IdentityRegistry, holder: Sender, parties: Iterable[str], until: int | None = None
+) -> list[TxReceipt]:
+    """``holder`` (able to pay gas) consents to each of ``parties``, for ten years by default."""
+    end = until if until is not None else registry.chain.latest_timestamp() + 10 * YEAR
+    return [registry.grant_consent(party, end, sender=holder) for party in parties]
+
+
+def new_account() -> LocalAccount:
+    """A fresh key: an address that never held ETH or an identity."""
+    account: LocalAccount = Account.create()
+    return account
+
+
+@cache
+def compile_test_contract(name: str) -> Artifact:
+    """``tests/contracts/<name>.sol`` compiled with the package's pinned compiler, once per session."""
+    import solcx
+
+    source = (TEST_CONTRACTS_DIR / f"{name}.sol").read_text(encoding="utf-8")
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {f"{name}.sol": {"content": source}},
+            "settings": {
+                "evmVersion": COMPILER_SETTINGS["evmVersion"],
+                "optimizer": COMPILER_SETTINGS["optimizer"],
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            },
+        },
+        solc_binary=compiler.SOLC_SHIM,
+        allow_empty=False,
+    )
+    errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
+    assert not errors, "\n".join(errors)
+    compiled = output["contracts"][f"{name}.sol"][name]
+    return Artifact(
+        name=name,
+        abi=compiled["abi"],
+        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
+        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
+        immutable_references=(),
+        sources_hash="",
+    )

@@ -1,6 +1,7 @@
 """The shipped contract artifacts are what the sources compile to (`chainpass.compiler`, `artifacts`).
 
-Runs the real compiler (solc-js through tools/solc), so it needs node_modules.
+Runs the real compiler (solc-js through tools/solc), so it needs node_modules. Test-only
+contracts live in tests/contracts/, outside the sources the artifacts are built from.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def test_source_files_are_every_solidity_file() -> None:
 
     assert set(sources) == {
         "contracts/IdentityRegistry.sol",
+        "contracts/interfaces/IERC1271.sol",
         "contracts/interfaces/IIdentityRegistry.sol",
         "contracts/libraries/AttributeProof.sol",
     }
@@ -88,7 +90,45 @@ def test_stale_artifacts_detects_a_changed_or_missing_file(
 
 def test_loaded_artifact_matches_its_file() -> None:
     artifact = load_artifact("IdentityRegistry")
+    data = json.loads((ARTIFACT_DIR / "IdentityRegistry.json").read_text(encoding="utf-8"))
 
-    assert artifact.code_hash == "0x" + keccak(artifact.deployed_bytecode).hex()
+    assert artifact.bytecode.hex() == data["bytecode"].removeprefix("0x")
+    assert artifact.deployed_bytecode.hex() == data["deployedBytecode"].removeprefix("0x")
+    assert artifact.immutable_references == tuple(tuple(r) for r in data["immutableReferences"])
+    assert artifact.sources_hash == data["sourcesHash"]
     assert 0 < len(artifact.deployed_bytecode) < len(artifact.bytecode)
     assert event_topic(artifact.abi, "HolderChecked") == keccak(text="HolderChecked(address,address,uint8)")
+
+
+def test_immutable_references_cover_the_three_immutables() -> None:
+    """Recovery delay, cached chain id and cached domain separator: 32-byte slots, filled in at deployment."""
+    artifact = load_artifact("IdentityRegistry")
+    references = artifact.immutable_references
+
+    assert references == tuple(sorted(references))
+    assert len(references) >= 3
+    assert {length for _, length in references} == {32}
+    assert all(0 <= start and start + length <= len(artifact.deployed_bytecode) for start, length in references)
+    assert all(a + la <= b for (a, la), (b, _) in zip(references, references[1:], strict=False))
+    # Unfilled, as the compiler leaves them.
+    assert all(artifact.deployed_bytecode[s : s + n] == bytes(n) for s, n in references)
+
+
+def test_built_this_ignores_immutables_and_nothing_else() -> None:
+    artifact = load_artifact("IdentityRegistry")
+    code = artifact.deployed_bytecode
+    start, length = artifact.immutable_references[0]
+    filled = bytearray(code)
+    for s, n in artifact.immutable_references:
+        filled[s : s + n] = (s * 7919).to_bytes(n, "big")  # any value, as a deployment writes
+    outside = next(i for i in range(len(code)) if all(not s <= i < s + n for s, n in artifact.immutable_references))
+    altered = bytearray(filled)
+    altered[outside] ^= 0x01
+
+    assert bytes(filled) != code and artifact.built_this(bytes(filled))
+    assert artifact.built_this(code)
+    assert not artifact.built_this(bytes(altered))
+    assert not artifact.built_this(bytes(filled) + b"\x00")
+    assert not artifact.built_this(bytes(filled)[:-1])
+    assert not artifact.built_this(b"")
+    assert not artifact.built_this(code[: start + length])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import fund, new_account
 
 from chainpass.artifacts import load_artifact
-from chainpass.chain import Chain, parse_address
-from chainpass.errors import ChainIdMismatch, ContractRevert, InvalidInput, NodeUnreachable
+from chainpass.chain import Chain, parse_address, sender_address
+from chainpass.deployment import DEFAULT_RECOVERY_DELAY
+from chainpass.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable
 from chainpass.node import ANVIL_CHAIN_ID, AnvilNode, free_port
 
 CHECKSUMMED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -136,7 +138,7 @@ def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
     block = chain.w3.eth.block_number
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20], sender)
+        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, DEFAULT_RECOVERY_DELAY], sender)
 
     assert info.value.error == "IdentityZeroAddress"
     assert str(info.value) == "The zero address cannot take this role: give a real account."
@@ -146,13 +148,53 @@ def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
 def test_deploy_returns_a_receipt_with_the_contract(chain: Chain) -> None:
     artifact = load_artifact("IdentityRegistry")
 
-    receipt = chain.deploy(artifact, [chain.account(1)], chain.account(0))
+    receipt = chain.deploy(artifact, [chain.account(1), 600], chain.account(0))
 
     address = receipt["contractAddress"]
     assert address is not None and receipt["status"] == 1
-    assert bytes(chain.w3.eth.get_code(address)) == artifact.deployed_bytecode
+    assert artifact.built_this(bytes(chain.w3.eth.get_code(address)))
     contract = chain.contract(artifact, address.lower())
     assert contract.functions.governor().call() == chain.account(1)
+    assert contract.functions.recoveryDelay().call() == 600
+
+
+def test_a_local_account_signs_its_own_transactions(chain: Chain) -> None:
+    """A key the node does not hold: chainpass signs the transaction and sends it raw."""
+    account = new_account()
+    fund(chain, account.address)
+    assert account.address not in chain.dev_accounts()
+    artifact = load_artifact("IdentityRegistry")
+
+    first = chain.deploy(artifact, [account.address, 60], account)
+    address = first["contractAddress"]
+    assert address is not None
+    second = chain.transact(chain.contract(artifact, address).functions.transferGovernance(chain.account(1)), account)
+
+    assert (first["from"], second["from"]) == (account.address, account.address)
+    assert chain.w3.eth.get_transaction_count(account.address) == 2
+    assert chain.contract(artifact, address).functions.pendingGovernor().call() == chain.account(1)
+    assert sender_address(account) == account.address == sender_address(account.address.lower())
+
+
+def test_a_local_account_without_eth_is_told_to_fund_or_relay(chain: Chain) -> None:
+    account = new_account()
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(InsufficientFunds) as info:
+        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 60], account)
+
+    assert account.address in str(info.value) and "relay" in str(info.value)
+    assert chain.w3.eth.block_number == block
+
+
+def test_a_local_account_gets_the_named_refusal(chain: Chain) -> None:
+    account = new_account()
+    fund(chain, account.address)
+
+    with pytest.raises(ContractRevert) as info:
+        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, 60], account)
+
+    assert info.value.error == "IdentityZeroAddress"
 
 
 # ----------------------------------------------------------------- dev helpers
@@ -190,7 +232,7 @@ def test_snapshot_and_revert_restore_state_and_clock(chain: Chain) -> None:
     sender = chain.account(0)
     snapshot = chain.snapshot()
     block, timestamp = chain.w3.eth.block_number, chain.latest_timestamp()
-    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender], sender)
+    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender, DEFAULT_RECOVERY_DELAY], sender)
     chain.advance_time(10_000)
 
     chain.revert(snapshot)

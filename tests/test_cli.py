@@ -369,3 +369,20 @@ def test_recovery_after_the_waiting_period(deployed: Operator, tmp_path: Path) -
     assert op.ok("identity", "status", new_phone, "--json").json()["valid"] is True
     stale = op.run("consent", "grant", op.accounts[2], "--account", "6")
     _assert_one_line_error(stale, "moved to another wallet")
+
+
+def test_a_signature_from_another_wallet_relays(deployed: Operator, tmp_path: Path) -> None:
+    """Anvil's own eth_signTypedData_v4 (a wallet implementation that is not ours) signs the printed JSON."""
+    op, holder, bank = deployed, deployed.accounts[6], deployed.accounts[2]
+    op.ok(
+        "identity", "verify", holder, "--attributes", str(tmp_path / "person.json"), "--level", "low",
+        "--credential-out", str(tmp_path / "c.json"), "--account", "1",
+    )  # fmt: skip
+    typed = tmp_path / "grant.json"
+    op.ok("consent", "typed-data", "grant", holder, bank, "--days", "7", "--out", str(typed))
+    node = Chain.connect(op.rpc).w3.provider
+    signature = node.make_request("eth_signTypedData_v4", [holder, typed.read_text()])["result"]  # type: ignore[arg-type]
+
+    op.ok("consent", "relay", str(typed), "--signature", signature, "--account", "2")
+
+    assert op.ok("identity", "check", holder, "--account", "2", "--json").json()["valid"] is True

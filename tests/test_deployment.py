@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Roles
+from conftest import Roles, compile_test_contract
 from eth_utils import keccak
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
-from chainpass.deployment import Deployment, DeploymentStore, deploy, load_deployment
+from chainpass.deployment import (
+    DEFAULT_RECOVERY_DELAY,
+    Deployment,
+    DeploymentStore,
+    deploy,
+    load_deployment,
+)
 from chainpass.errors import ChainIdMismatch, DeploymentError
 from chainpass.identity import IdentityRegistry
 
@@ -61,10 +67,65 @@ def test_record_holds_everything_needed_to_trust_it(
     assert set(record) == {"address", "tx_hash", "block_number", "code_hash", "constructor_args"}
     assert receipt["contractAddress"] == record["address"] == deployment.address(NAME)
     assert receipt["blockNumber"] == record["block_number"] == deployment.first_block()
-    assert record["code_hash"] == "0x" + keccak(code).hex() == load_artifact(NAME).code_hash
-    assert record["constructor_args"] == {"initialGovernor": roles.governor}
-    assert IdentityRegistry.from_deployment(chain, deployment).governor() == roles.governor
+    assert record["code_hash"] == "0x" + keccak(code).hex()
+    # The code on chain is this build with its immutables (chain id, domain, delay) filled in.
+    assert load_artifact(NAME).built_this(code) and code != load_artifact(NAME).deployed_bytecode
+    assert record["constructor_args"] == {
+        "initialGovernor": roles.governor,
+        "recoveryDelay": DEFAULT_RECOVERY_DELAY,
+    }
+    registry = IdentityRegistry.from_deployment(chain, deployment)
+    assert (registry.governor(), registry.recovery_delay()) == (roles.governor, DEFAULT_RECOVERY_DELAY)
     assert Deployment.from_json(data) == deployment
+
+
+def test_deploy_passes_the_recovery_delay_and_a_rerun_finds_it(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    first, first_created = deploy(chain, roles.bureau, store, recovery_delay=3_600)
+    block = chain.w3.eth.block_number
+
+    again, created = deploy(chain, roles.bureau, store, recovery_delay=3_600)
+
+    registry = IdentityRegistry.from_deployment(chain, first)
+    assert (first_created, created) == (True, False)
+    assert again == first and chain.w3.eth.block_number == block
+    assert first.contracts[NAME].constructor_args == {"initialGovernor": roles.bureau, "recoveryDelay": 3_600}
+    assert (registry.governor(), registry.recovery_delay()) == (roles.bureau, 3_600)
+
+
+def test_deployments_differ_only_in_immutables_and_both_match_the_build(chain: Chain, roles: Roles) -> None:
+    """Each deployment bakes its own settings into its code; build matching looks past them."""
+    one, _ = deploy(chain, roles.governor, recovery_delay=60)
+    two, _ = deploy(chain, roles.bureau, recovery_delay=7 * 24 * 3_600)
+    artifact = load_artifact(NAME)
+    codes = [bytes(chain.w3.eth.get_code(d.address(NAME))) for d in (one, two)]
+    differing = [i for i, (a, b) in enumerate(zip(*codes, strict=True)) if a != b]
+
+    assert one.contracts[NAME].code_hash != two.contracts[NAME].code_hash
+    assert differing
+    assert all(any(s <= i < s + n for s, n in artifact.immutable_references) for i in differing)
+    assert all(artifact.built_this(code) for code in codes)
+
+
+def test_a_record_of_another_build_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    """Code that is on chain as recorded, but is not this package's build, is not taken for it."""
+    deploy(chain, roles.governor, store)
+    wallet = compile_test_contract("TestWallet")
+    receipt = chain.deploy(wallet, [roles.governor], roles.governor)
+    address = receipt["contractAddress"]
+    assert address is not None
+    data = record_json(store, chain.chain_id)
+    data["contracts"][NAME]["address"] = address
+    data["contracts"][NAME]["code_hash"] = "0x" + keccak(bytes(chain.w3.eth.get_code(address))).hex()
+    store.write(Deployment.from_json(data))
+    files = files_in(store.directory)
+
+    with pytest.raises(DeploymentError, match="another build.*--replace"):
+        deploy(chain, roles.governor, store)
+
+    assert load_deployment(chain, store).address(NAME) == address  # the record itself checks out
+    assert files_in(store.directory) == files
 
 
 def test_load_deployment_returns_the_checked_record(
@@ -110,7 +171,7 @@ def test_a_record_whose_code_is_gone_is_refused_until_replaced(
     assert "no code" in str(loading.value) and gone.address(NAME) in str(loading.value)
     assert created is True
     assert load_deployment(chain, store) == fresh
-    assert bytes(chain.w3.eth.get_code(fresh.address(NAME))) == load_artifact(NAME).deployed_bytecode
+    assert load_artifact(NAME).built_this(bytes(chain.w3.eth.get_code(fresh.address(NAME))))
     assert record_json(store, chain.chain_id) == fresh.to_json()
 
 

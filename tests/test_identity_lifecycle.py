@@ -1,9 +1,12 @@
 """Stateful property test: the registry's lifecycle against a Python model of it.
 
 Hypothesis drives random sequences of verify / reverify / suspend / reinstate / revoke,
-checks, clock moves and authority removals and (re-)appointments. The model predicts for
-each step either success or the exact custom error; after every step each holder's
-stored verification and standing on chain must equal the model's.
+checks, clock moves, authority removals and (re-)appointments, and the holders' own
+gasless actions: granting and withdrawing consent, cancelling signatures and rotating
+to a new wallet (each signed by the holder's key and relayed). The model predicts for
+each step either success or the exact custom error; after every step every wallet's
+stored verification, nonce, consent and standing on chain must equal the model's, and
+so must what a relying party learns from a check.
 
 Runs on the embedded EVM only (its own chain, deployed once, reverted to a snapshot
 after each example) to stay fast.
@@ -13,11 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils import keccak
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -27,6 +33,7 @@ from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.errors import ContractRevert
 from chainpass.identity import IdentityRegistry, Level, Sector, Standing, Status
+from chainpass.signatures import ACTIONS, SignedAction, TypedAction
 
 HOUR = 60 * 60
 DAY = 24 * HOUR
@@ -35,6 +42,10 @@ AUTHORITY_LEVELS = {"bureau": Level.HIGH, "clinic": Level.LOW}
 HOLDER_COUNT = 2
 
 holders = st.integers(0, HOLDER_COUNT - 1)
+#: Act on the holder's current wallet (False) or on the one it last moved away from (True).
+olds = st.booleans()
+#: Where a rotation goes: a fresh wallet, the other holder's wallet, or a wallet moved away from.
+rotation_targets = st.sampled_from(["fresh", "fresh", "other", "retired"])
 #: Who acts: a named authority, or whichever authority issued the holder's verification
 #: (steers runs towards actions that go through, not only refusals).
 authority_names = st.sampled_from(sorted(AUTHORITY_LEVELS))
@@ -52,14 +63,21 @@ advances = st.sampled_from([HOUR, DAY, 10 * DAY, 40 * DAY])
 reasons = st.integers(1, 255)
 
 
+def wallet_key(label: str) -> LocalAccount:
+    """A deterministic key (Hypothesis replays examples), never funded: holders act gaslessly."""
+    account: LocalAccount = Account.from_key(keccak(text=f"chainpass lifecycle {label}"))
+    return account
+
+
 @dataclass(frozen=True)
 class Deployed:
     chain: Chain
     registry: IdentityRegistry
     governor: ChecksumAddress
     relying_party: ChecksumAddress
+    relayer: ChecksumAddress
     authorities: dict[str, ChecksumAddress]
-    holders: tuple[ChecksumAddress, ...]
+    holders: tuple[LocalAccount, ...]
 
 
 @cache
@@ -76,8 +94,8 @@ def deployed() -> Deployed:
     for name, address in named.items():
         registry.appoint_authority(address, AUTHORITY_LEVELS[name], sender=governor)
     registry.appoint_relying_party(relying_party, Sector.BANK, sender=governor)
-    holder_accounts = tuple(accounts[4 : 4 + HOLDER_COUNT])
-    return Deployed(chain, registry, governor, relying_party, named, holder_accounts)
+    holder_accounts = tuple(wallet_key(f"holder {i}") for i in range(HOLDER_COUNT))
+    return Deployed(chain, registry, governor, relying_party, accounts[4], named, holder_accounts)
 
 
 @dataclass
@@ -90,6 +108,8 @@ class Held:
     expires_at: int = 0
     commitment: bytes = field(default=bytes(32))
     reason: int = 0
+    #: The nonce the wallet's next signed message must carry.
+    nonce: int = 0
 
 
 class IdentityLifecycle(RuleBasedStateMachine):
@@ -100,7 +120,14 @@ class IdentityLifecycle(RuleBasedStateMachine):
         self.snapshot = self.world.chain.snapshot()
         #: Active authorities (by address) and the highest level each may grant.
         self.active: dict[str, Level] = {self.world.authorities[n]: lv for n, lv in AUTHORITY_LEVELS.items()}
-        self.held: dict[str, Held] = {h: Held() for h in self.world.holders}
+        #: Every wallet seen so far (holders' current ones, fresh ones, moved-away ones), by address.
+        self.keys: dict[str, LocalAccount] = {h.address: h for h in self.world.holders}
+        self.held: dict[str, Held] = {h.address: Held() for h in self.world.holders}
+        #: Each holder's current wallet, and the last one it moved away from.
+        self.current: list[str] = [h.address for h in self.world.holders]
+        self.retired: dict[int, str] = {}
+        #: Until when each wallet consents to checks by the relying party (0: no consent).
+        self.consents: dict[str, int] = {}
         self.serial = 0
 
     def teardown(self) -> None:
@@ -116,6 +143,8 @@ class IdentityLifecycle(RuleBasedStateMachine):
             return Standing.NEVER_VERIFIED
         if held.status is Status.REVOKED:
             return Standing.REVOKED
+        if held.status is Status.MOVED:
+            return Standing.MOVED
         if held.status is Status.SUSPENDED:
             return Standing.SUSPENDED
         if held.issuer not in self.active:
@@ -123,6 +152,12 @@ class IdentityLifecycle(RuleBasedStateMachine):
         if held.expires_at <= self.now():
             return Standing.EXPIRED
         return Standing.VALID
+
+    def checked_standing(self, wallet: str) -> Standing:
+        """What the relying party learns from a check of ``wallet`` now."""
+        if self.consents.get(wallet, 0) <= self.now():
+            return Standing.NO_CONSENT
+        return self.standing(self.held[wallet])
 
     def grant_error(self, authority: str, level: Level, expires_at: int) -> str | None:
         if authority not in self.active:
@@ -138,9 +173,50 @@ class IdentityLifecycle(RuleBasedStateMachine):
             return "IdentityNotAuthority"
         if held.status is Status.NONE:
             return "IdentityNotVerified"
+        if held.status is Status.MOVED:
+            return "IdentityHolderMoved"
         if held.issuer != authority:
             return "IdentityNotIssuer"
         return None
+
+    @staticmethod
+    def holder_error(held: Held, *, bound: bool) -> str | None:
+        """Whether the wallet may sign at all: it must hold an identity (and, if ``bound``, not a revoked one)."""
+        if held.status is Status.NONE:
+            return "IdentityNotVerified"
+        if held.status is Status.MOVED:
+            return "IdentityHolderMoved"
+        if bound and held.status is Status.REVOKED:
+            return "IdentityHolderRevoked"
+        return None
+
+    def wallet(self, index: int, old: bool) -> str:
+        """Holder ``index``'s current wallet, or with ``old`` the one it last moved away from (if any)."""
+        return self.retired.get(index, self.current[index]) if old else self.current[index]
+
+    def fresh_wallet(self) -> str:
+        self.serial += 1
+        account = wallet_key(f"wallet {self.serial}")
+        self.keys[account.address] = account
+        self.held.setdefault(account.address, Held())
+        return account.address
+
+    def relay(self, action: TypedAction) -> Callable[[], object]:
+        """Sign ``action`` with its holder's key; the returned call has the relayer submit it."""
+        signed = action.sign(self.keys[action.holder])
+        return lambda: self.registry.relay(signed, sender=self.world.relayer)
+
+    def submit_raw(self, signed: SignedAction) -> object:
+        """Send a signed action to the contract without the client's checks."""
+        action = signed.action
+        by_sig = getattr(
+            self.registry.contract.functions, action.primary_type[0].lower() + action.primary_type[1:] + "BySig"
+        )
+        fields = [action.message[f["name"]] for f in ACTIONS[action.primary_type]]
+        return self.world.chain.transact(by_sig(*fields, signed.signature), self.world.relayer)
+
+    def deadline(self) -> int:
+        return self.now() + HOUR
 
     def credential(self, holder: str) -> Credential:
         self.serial += 1
@@ -183,25 +259,25 @@ class IdentityLifecycle(RuleBasedStateMachine):
         if not skip:
             self.verify(1, name, None, lifetime)
 
-    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes)
-    def verify(self, index: int, actor: str, level: Level | None, lifetime: int) -> None:
-        holder = self.world.holders[index]
+    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes, old=olds)
+    def verify(self, index: int, actor: str, level: Level | None, lifetime: int, old: bool = False) -> None:
+        holder = self.wallet(index, old)
         authority = self.actor(holder, actor)
         grant = self.grant_level(authority, level)
         held, credential, expires_at = self.held[holder], self.credential(holder), self.now() + lifetime
         expected = self.grant_error(authority, grant, expires_at)
         if expected is None and held.status is Status.REVOKED:
             expected = "IdentityHolderRevoked"
+        elif expected is None and held.status is Status.MOVED:
+            expected = "IdentityHolderMoved"
         elif expected is None and held.status is not Status.NONE:
             expected = "IdentityAlreadyVerified"
-        if self.attempt(
-            expected, lambda: self.registry.verify(credential, grant, expires_at, sender=authority)
-        ):
-            self.held[holder] = Held(Status.ACTIVE, authority, grant, expires_at, credential.commitment)
+        if self.attempt(expected, lambda: self.registry.verify(credential, grant, expires_at, sender=authority)):
+            self.held[holder] = Held(Status.ACTIVE, authority, grant, expires_at, credential.commitment, 0, held.nonce)
 
-    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes)
-    def reverify(self, index: int, actor: str, level: Level | None, lifetime: int) -> None:
-        holder = self.world.holders[index]
+    @rule(index=holders, actor=actors, level=grant_levels, lifetime=lifetimes, old=olds)
+    def reverify(self, index: int, actor: str, level: Level | None, lifetime: int, old: bool) -> None:
+        holder = self.wallet(index, old)
         authority = self.actor(holder, actor)
         grant = self.grant_level(authority, level)
         held, credential, expires_at = self.held[holder], self.credential(holder), self.now() + lifetime
@@ -210,17 +286,17 @@ class IdentityLifecycle(RuleBasedStateMachine):
             expected = "IdentityNotVerified"
         elif expected is None and held.status is Status.REVOKED:
             expected = "IdentityHolderRevoked"
+        elif expected is None and held.status is Status.MOVED:
+            expected = "IdentityHolderMoved"
         elif expected is None and held.issuer != authority and held.issuer in self.active:
             expected = "IdentityNotIssuer"
-        if self.attempt(
-            expected, lambda: self.registry.reverify(credential, grant, expires_at, sender=authority)
-        ):
+        if self.attempt(expected, lambda: self.registry.reverify(credential, grant, expires_at, sender=authority)):
             held.issuer, held.level, held.expires_at = authority, grant, expires_at
             held.commitment = credential.commitment
 
-    @rule(index=holders, actor=actors, suspend=st.booleans(), reason=reasons)
-    def suspend_or_reinstate(self, index: int, actor: str, suspend: bool, reason: int) -> None:
-        holder = self.world.holders[index]
+    @rule(index=holders, actor=actors, suspend=st.booleans(), reason=reasons, old=olds)
+    def suspend_or_reinstate(self, index: int, actor: str, suspend: bool, reason: int, old: bool) -> None:
+        holder = self.wallet(index, old)
         authority, held = self.actor(holder, actor), self.held[holder]
         expected = self.issuer_error(authority, held)
         if suspend:
@@ -234,9 +310,9 @@ class IdentityLifecycle(RuleBasedStateMachine):
             if self.attempt(expected, lambda: self.registry.reinstate(holder, sender=authority)):
                 held.status, held.reason = Status.ACTIVE, 0
 
-    @rule(index=holders, actor=actors)
-    def revoke(self, index: int, actor: str) -> None:
-        holder = self.world.holders[index]
+    @rule(index=holders, actor=actors, old=olds)
+    def revoke(self, index: int, actor: str, old: bool) -> None:
+        holder = self.wallet(index, old)
         authority, held = self.actor(holder, actor), self.held[holder]
         expected = self.issuer_error(authority, held)
         if expected is None and held.status is Status.REVOKED:
@@ -261,17 +337,90 @@ class IdentityLifecycle(RuleBasedStateMachine):
         if self.attempt(expected, lambda: self.registry.remove_authority(authority, sender=governor)):
             del self.active[authority]
 
-    @rule(index=holders)
-    def check(self, index: int) -> None:
-        holder = self.world.holders[index]
+    @rule(index=holders, old=olds)
+    def check(self, index: int, old: bool) -> None:
+        holder = self.wallet(index, old)
         result = self.registry.check(holder, sender=self.world.relying_party)
-        assert result.standing is self.standing(self.held[holder])
+        assert result.standing is self.checked_standing(holder)
+        if result.standing is Standing.NO_CONSENT:
+            assert (result.level, result.issuer, result.expires_at) == (Level.NONE, None, 0)
+
+    # -------------------------------------------------- the holder's own actions
+
+    @rule(index=holders, old=olds, lifetime=lifetimes)
+    def grant_consent(self, index: int, old: bool, lifetime: int) -> None:
+        holder = self.wallet(index, old)
+        held, until = self.held[holder], self.now() + lifetime
+        expected = self.holder_error(held, bound=True)
+        if expected is None and lifetime < 0:
+            expected = "IdentityConsentNotInFuture"
+        # Built by hand: `typed_grant_consent` itself refuses a past `until` before signing.
+        message = {
+            "holder": holder,
+            "relyingParty": self.world.relying_party,
+            "until": until,
+            "nonce": held.nonce,
+            "deadline": self.deadline(),
+        }
+        action = TypedAction(self.registry.domain(), "GrantConsent", message)
+        if self.attempt(expected, self.relay(action)):
+            self.consents[holder] = until
+            held.nonce += 1
+
+    @rule(index=holders, old=olds)
+    def withdraw_consent(self, index: int, old: bool) -> None:
+        holder = self.wallet(index, old)
+        held = self.held[holder]
+        action = self.registry.typed_withdraw_consent(holder, self.world.relying_party, deadline=self.deadline())
+        if self.attempt(self.holder_error(held, bound=False), self.relay(action)):
+            self.consents[holder] = 0
+            held.nonce += 1
+
+    @rule(index=holders, old=olds)
+    def cancel_signatures(self, index: int, old: bool) -> None:
+        holder = self.wallet(index, old)
+        held = self.held[holder]
+        # Signed before the cancellation, with the same nonce, and never submitted.
+        unused = self.registry.typed_withdraw_consent(holder, self.world.relying_party, deadline=self.deadline())
+        unused_signed = unused.sign(self.keys[holder])
+        action = self.registry.typed_cancel_signatures(holder, deadline=self.deadline())
+        if self.attempt(self.holder_error(held, bound=False), self.relay(action)):
+            held.nonce += 1
+            # Straight to the contract (relay() would refuse the stale nonce itself).
+            self.attempt("IdentityInvalidNonce", lambda: self.submit_raw(unused_signed))
+
+    @rule(index=holders, old=olds, onto=rotation_targets)
+    def rotate(self, index: int, old: bool, onto: str) -> None:
+        holder = self.wallet(index, old)
+        held = self.held[holder]
+        if onto == "other":
+            new_holder = self.current[1 - index]
+        elif onto == "retired" and self.retired:
+            new_holder = self.retired[min(self.retired)]
+        else:
+            new_holder = self.fresh_wallet()
+        expected = self.holder_error(held, bound=True)
+        if expected is None and self.held[new_holder].status is Status.MOVED:
+            expected = "IdentityHolderMoved"
+        elif expected is None and self.held[new_holder].status is not Status.NONE:
+            expected = "IdentityAlreadyVerified"
+        action = self.registry.typed_rotate(holder, new_holder, deadline=self.deadline())
+        if self.attempt(expected, self.relay(action)):
+            held.nonce += 1
+            self.held[new_holder] = replace(held)
+            held.status, held.commitment, held.reason = Status.MOVED, bytes(32), 0
+            for slot, wallet in enumerate(self.current):
+                if wallet == holder:
+                    self.current[slot], self.retired[slot] = new_holder, holder
 
     # ------------------------------------------------------------- invariant
 
     @invariant()
     def chain_matches_model(self) -> None:
-        for holder, held in self.held.items():
+        check = self.registry.contract.functions.check
+        # Wallets that never held an identity stay empty (checked whenever they are a holder's).
+        watched = {h: held for h, held in self.held.items() if held.status is not Status.NONE or h in self.current}
+        for holder, held in watched.items():
             status = self.registry.status(holder)
             assert (status.status, status.issuer, status.level, status.suspension_reason) == (
                 held.status,
@@ -279,8 +428,16 @@ class IdentityLifecycle(RuleBasedStateMachine):
                 held.level,
                 held.reason,
             )
-            assert (status.expires_at, status.commitment) == (held.expires_at, held.commitment)
+            assert (status.expires_at, status.commitment, status.nonce) == (
+                held.expires_at,
+                held.commitment,
+                held.nonce,
+            )
             assert status.standing is self.standing(held), (holder, held)
+            assert self.registry.consent_until(holder, self.world.relying_party) == self.consents.get(holder, 0)
+            # What the relying party would learn from a check now (a call: no transaction, no block).
+            learnt = Standing(check(holder).call({"from": self.world.relying_party}))
+            assert learnt is self.checked_standing(holder), (holder, held)
 
 
 class TestIdentityLifecycle(IdentityLifecycle.TestCase):  # type: ignore[valid-type,misc]

@@ -2,22 +2,21 @@
 
 Every test runs on the embedded EVM and on Anvil (see conftest.py) from the same
 deployed registry: bureau may grant high, clinic only low; bank and hotel are
-relying parties.
+relying parties. A relying party learns a holder's standing only with the holder's
+consent, so the holders here consent first (tests/test_consent.py covers consent).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import Roles
+from conftest import PERSON, YEAR, Roles, assert_readable, credential_for, events, grant_consents
 from eth_abi import encode as abi_encode
 from eth_typing import HexStr
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector
 from web3.types import TxReceipt
 
 from chainpass.artifacts import load_artifact
@@ -36,41 +35,13 @@ from chainpass.identity import (
 )
 from chainpass.reverts import MESSAGES, decode_revert
 
-YEAR = 365 * 24 * 60 * 60
 ZERO_ADDRESS = "0x" + "00" * 20
-PERSON: dict[str, str] = {
-    "name": "Ada Lovelace",
-    "date_of_birth": "1990-12-10",
-    "national_id": "NL-123456789",
-    "address": "1 Main Street, Utrecht",
-}
-ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def credential_for(holder: str, **changes: str) -> Credential:
-    return Credential.issue(holder, {**PERSON, **changes}, on=dt.date(2025, 1, 1))
-
-
 def expiry(chain: Chain, seconds: int = YEAR) -> int:
     return chain.latest_timestamp() + seconds
-
-
-def events(registry: IdentityRegistry, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    """The arguments of every ``name`` event in ``receipt``."""
-    return [dict(e["args"]) for e in getattr(registry.contract.events, name)().process_receipt(receipt)]
-
-
-def assert_readable(revert: ContractRevert) -> None:
-    """The refusal reads as a sentence: no raw revert data, no placeholders, checksummed addresses."""
-    message = str(revert)
-    assert message.endswith("."), message
-    assert message[0].isupper() or message.startswith("0x"), message
-    assert "0x" not in ADDRESS.sub("", message), f"raw hex in: {message}"
-    assert "{" not in message and revert.error not in message, message
-    for address in ADDRESS.findall(message):
-        assert address == to_checksum_address(address), message
 
 
 def observable_state(registry: IdentityRegistry, roles: Roles) -> tuple[object, ...]:
@@ -113,10 +84,11 @@ class Verified:
 
 @pytest.fixture
 def verified(chain: Chain, registry: IdentityRegistry, roles: Roles) -> Verified:
-    """roles.holder verified by the bureau at level high, for a year."""
+    """roles.holder verified by the bureau at level high, for a year; it consents to the bank and hotel."""
     credential = credential_for(roles.holder)
     expires_at = expiry(chain)
     receipt = registry.verify(credential, Level.HIGH, expires_at, sender=roles.bureau)
+    grant_consents(registry, roles.holder, [roles.bank, roles.hotel])
     return Verified(credential, expires_at, receipt)
 
 
@@ -218,11 +190,14 @@ def test_reappointing_an_authority_changes_its_level(
     assert registry.status(roles.holder).level is Level.SUBSTANTIAL
 
 
-def test_appoint_reappoint_and_remove_relying_party(registry: IdentityRegistry, roles: Roles) -> None:
+def test_appoint_reappoint_and_remove_relying_party(
+    registry: IdentityRegistry, roles: Roles, verified: Verified
+) -> None:
     appointed = registry.appoint_relying_party(roles.stranger, Sector.HOSPITAL, sender=roles.governor)
     first = registry.relying_party(roles.stranger)
     registry.appoint_relying_party(roles.stranger, Sector.COURIER, sender=roles.governor)
     second = registry.relying_party(roles.stranger)
+    grant_consents(registry, roles.holder, [roles.stranger])
     looked_up = registry.check(roles.holder, sender=roles.stranger)
 
     removed = registry.remove_relying_party(roles.stranger, sender=roles.governor)
@@ -232,7 +207,7 @@ def test_appoint_reappoint_and_remove_relying_party(registry: IdentityRegistry, 
     ]
     assert first == RelyingParty(roles.stranger, True, Sector.HOSPITAL)
     assert second == RelyingParty(roles.stranger, True, Sector.COURIER)
-    assert looked_up.standing is Standing.NEVER_VERIFIED
+    assert looked_up.standing is Standing.VALID
     assert events(registry, "RelyingPartyRemoved", removed) == [{"relyingParty": roles.stranger}]
     assert registry.relying_party(roles.stranger) == RelyingParty(roles.stranger, False, Sector.NONE)
     assert_refused(
@@ -387,7 +362,14 @@ def test_client_refuses_what_the_contract_would_before_sending(
     ids=lambda e: e["name"],
 )
 def test_every_custom_error_decodes_to_a_sentence(entry: dict[str, Any]) -> None:
-    samples = {"address": "0x" + "ab" * 20, "uint8": 2, "uint40": 1_700_000_000, "uint256": 1_700_000_001}
+    samples = {
+        "address": "0x" + "ab" * 20,
+        "uint8": 2,
+        "uint32": 7,
+        "uint40": 1_700_000_000,
+        "uint256": 1_700_000_001,
+        "bytes32": b"\xee" * 32,
+    }
     types = [i["type"] for i in entry["inputs"]]
     signature = f"{entry['name']}({','.join(types)})"
     data = function_signature_to_4byte_selector(signature) + abi_encode(types, [samples[t] for t in types])
@@ -417,6 +399,7 @@ def test_verify_records_emits_and_checks_valid(
 
     receipt = registry.verify(credential, Level.HIGH, expires_at, sender=roles.bureau)
     status = registry.status(roles.holder)
+    grant_consents(registry, roles.holder, [roles.bank])
     result = registry.check(roles.holder, sender=roles.bank)
 
     assert (before.standing, before.status, before.issuer) == (Standing.NEVER_VERIFIED, Status.NONE, None)
@@ -613,6 +596,7 @@ def test_verification_expires(chain: Chain, registry: IdentityRegistry, roles: R
     lifetime = 1_000
     expires_at = expiry(chain, lifetime)
     registry.verify(credential_for(roles.holder), Level.HIGH, expires_at, sender=roles.bureau)
+    grant_consents(registry, roles.holder, [roles.bank])
 
     chain.advance_time(lifetime // 2)
     halfway = registry.check(roles.holder, sender=roles.bank)
@@ -651,9 +635,13 @@ def test_expiry_takes_effect_at_the_expiry_second(
 
 @pytest.fixture
 def issued_by_bureau_and_clinic(chain: Chain, registry: IdentityRegistry, roles: Roles) -> str:
-    """holder and other_holder verified by the bureau; a third holder, returned, by the clinic."""
+    """holder and other_holder verified by the bureau; a third holder, returned, by the clinic.
+
+    The holder consents to checks by the bank.
+    """
     third = chain.account(8)
     registry.verify(credential_for(roles.holder), Level.HIGH, expiry(chain), sender=roles.bureau)
+    grant_consents(registry, roles.holder, [roles.bank])
     registry.verify(credential_for(roles.other_holder), Level.HIGH, expiry(chain), sender=roles.bureau)
     registry.verify(credential_for(third), Level.LOW, expiry(chain), sender=roles.clinic)
     return third
@@ -737,8 +725,9 @@ def test_checks_are_recorded_with_what_was_learnt(
         (roles.bank, {"standing": "valid"}),
         (roles.hotel, {"standing": "suspended"}),
     ]
+    # other_holder never consented (it cannot: it was never verified): the bank learnt only that.
     assert [(c.actor, c.details) for c in registry.checks_of(roles.other_holder)] == [
-        (roles.bank, {"standing": "never_verified"})
+        (roles.bank, {"standing": "no_consent"})
     ]
 
 
@@ -757,6 +746,8 @@ def test_history_lists_every_event_about_the_holder_in_order(
 
     assert [(e.event, e.actor) for e in history] == [
         ("HolderVerified", roles.bureau),
+        ("ConsentGranted", None),
+        ("ConsentGranted", None),
         ("HolderChecked", roles.bank),
         ("HolderSuspended", roles.bureau),
         ("HolderReinstated", roles.bureau),
@@ -769,8 +760,9 @@ def test_history_lists_every_event_about_the_holder_in_order(
     )
     assert history[0].tx_hash == "0x" + bytes(verified.receipt["transactionHash"]).hex()
     assert history[-1].block_number == last["blockNumber"]
-    assert history[2].details == {"reason": "court_order"}
-    assert history[4].details["level"] == "substantial"
+    assert {e.details["relyingParty"] for e in history[1:3]} == {roles.bank, roles.hotel}
+    assert history[4].details == {"reason": "court_order"}
+    assert history[6].details["level"] == "substantial"
     assert [e.event for e in registry.history(roles.other_holder)] == ["HolderVerified"]
 
 
