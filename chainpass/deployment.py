@@ -164,6 +164,12 @@ def deploy(
     existing = store.read(chain.chain_id) if store is not None else None
     if existing is not None and not replace:
         check_on_chain(chain, existing)
+        recorded_delay = existing.contracts["IdentityRegistry"].constructor_args.get("recoveryDelay")
+        if recorded_delay != recovery_delay:
+            raise DeploymentError(
+                f"The registry on chain {chain.chain_id} was deployed with a recovery delay of {recorded_delay} s, "
+                f"not {recovery_delay} s: keep it, or deploy afresh with `chainpass deploy --replace`."
+            )
         if not _matches_build(chain, existing):
             raise DeploymentError(
                 f"The contracts recorded on chain {chain.chain_id} come from another build than this "

@@ -522,7 +522,7 @@ class IdentityRegistry:
                 f"This signature carries nonce {action.nonce}, but {action.holder}'s next nonce is {current}: "
                 "it was used already, or cancelled. Ask the holder to sign again."
             )
-        if action.deadline < self.chain.latest_timestamp():
+        if action.deadline <= self.chain.latest_timestamp():  # the next block is later still
             raise InvalidInput(f"This signature expired at {_iso(action.deadline)}: ask the holder to sign again.")
         if is_high_s(signed.signature):
             raise InvalidInput("This signature has a high s value (a malleated copy): it is refused.")
@@ -598,7 +598,7 @@ class IdentityRegistry:
                     "address": self.address,
                     "fromBlock": start,
                     "toBlock": min(start + LOG_CHUNK - 1, last),
-                    "topics": topics,  # type: ignore[typeddict-item]
+                    "topics": topics,
                 }
             )
             entries += [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events]

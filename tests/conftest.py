@@ -24,7 +24,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
-from web3.types import TxReceipt
+from web3.types import TxReceipt, Wei
 
 from chainpass import compiler
 from chainpass.artifacts import COMPILER_SETTINGS, Artifact
@@ -65,6 +65,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", chosen, scope="session")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run each backend's tests together (a stable sort after pytest's own ordering).
+
+    pytest's fixture-based reordering interleaves the backends once tests carry other
+    parameters too, and every switch rebuilds the session's chain and deployment.
+    """
+
+    def backend_rank(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        return BACKENDS.index(backend) if backend in BACKENDS else -1
+
+    items.sort(key=backend_rank)
+
+
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[AnvilNode]:
     node = AnvilNode(port=free_port()).start()
@@ -95,8 +111,14 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def world_session(backend: str, request: pytest.FixtureRequest) -> World:
-    chain = Chain.connect(request.getfixturevalue("anvil_node").url) if backend == "anvil" else Chain.embedded()
+def backend_chain(backend: str, request: pytest.FixtureRequest) -> Chain:
+    """The session's chain on ``backend``: a fresh embedded EVM, or the session's Anvil node."""
+    return Chain.connect(request.getfixturevalue("anvil_node").url) if backend == "anvil" else Chain.embedded()
+
+
+@pytest.fixture(scope="session")
+def world_session(backend_chain: Chain) -> World:
+    chain = backend_chain
     accounts = chain.dev_accounts()
     roles = Roles(*accounts[:8])
     deployment, _ = deploy(chain, roles.governor)
@@ -157,7 +179,7 @@ def assert_readable(revert: ContractRevert) -> None:
 def fund(chain: Chain, account: str, value: int = 10**18) -> None:
     """Send ``value`` wei to ``account`` from the faucet dev account."""
     tx_hash = chain.w3.eth.send_transaction(
-        {"from": chain.account(FAUCET_INDEX), "to": to_checksum_address(account), "value": value}
+        {"from": chain.account(FAUCET_INDEX), "to": to_checksum_address(account), "value": Wei(value)}
     )
     chain.w3.eth.wait_for_transaction_receipt(tx_hash)
 

@@ -6,6 +6,7 @@ contracts live in tests/contracts/, outside the sources the artifacts are built 
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,7 @@ def test_source_files_are_every_solidity_file() -> None:
 def test_sources_hash_changes_with_any_source() -> None:
     sources = compiler.source_files()
     edited = {**sources, "contracts/IdentityRegistry.sol": sources["contracts/IdentityRegistry.sol"] + "\n"}
-    renamed = {
-        ("contracts/Renamed.sol" if k.endswith("AttributeProof.sol") else k): v for k, v in sources.items()
-    }
+    renamed = {("contracts/Renamed.sol" if k.endswith("AttributeProof.sol") else k): v for k, v in sources.items()}
 
     digests = {compiler.sources_hash(s) for s in (sources, edited, renamed)}
 
@@ -74,9 +73,7 @@ def test_sources_hash_changes_with_any_source() -> None:
     assert compiler.sources_hash(dict(reversed(sources.items()))) == compiler.sources_hash(sources)
 
 
-def test_stale_artifacts_detects_a_changed_or_missing_file(
-    compiled: dict[str, dict[str, Any]], tmp_path: Path
-) -> None:
+def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     (name,) = DEPLOYABLE_CONTRACTS
     changed = json.loads(compiler.render(compiled[name]))
     changed["bytecode"] += "00"
@@ -108,8 +105,8 @@ def test_immutable_references_cover_the_three_immutables() -> None:
     assert references == tuple(sorted(references))
     assert len(references) >= 3
     assert {length for _, length in references} == {32}
-    assert all(0 <= start and start + length <= len(artifact.deployed_bytecode) for start, length in references)
-    assert all(a + la <= b for (a, la), (b, _) in zip(references, references[1:], strict=False))
+    assert all(start >= 0 and start + length <= len(artifact.deployed_bytecode) for start, length in references)
+    assert all(a + la <= b for (a, la), (b, _) in itertools.pairwise(references))  # no overlaps
     # Unfilled, as the compiler leaves them.
     assert all(artifact.deployed_bytecode[s : s + n] == bytes(n) for s, n in references)
 

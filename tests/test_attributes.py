@@ -338,9 +338,7 @@ def test_a_disclosure_cannot_be_moved_to_another_commitment_by_editing_it() -> N
                 "attributes": [{"key": "name", "value": "x", "salt": "0xzz", "proof": []}],
             }
         ),
-        json.dumps(
-            {"format": "chainpass-disclosure/1", "holder": "nobody", "commitment": "0x", "attributes": []}
-        ),
+        json.dumps({"format": "chainpass-disclosure/1", "holder": "nobody", "commitment": "0x", "attributes": []}),
         "[]",
     ],
     ids=["not-json", "credential", "incomplete", "bad-salt", "bad-holder", "list"],

@@ -15,11 +15,8 @@ from chainpass.identity import IdentityRegistry, Standing
 
 
 @pytest.fixture(scope="module")
-def demo_run(backend: str, request: pytest.FixtureRequest) -> tuple[Chain, DemoResult, list[str], int]:
-    if backend == "anvil":
-        chain = Chain.connect(request.getfixturevalue("anvil_node").url)
-    else:
-        chain = Chain.embedded()
+def demo_run(backend_chain: Chain) -> tuple[Chain, DemoResult, list[str], int]:
+    chain = backend_chain
     first_block = chain.w3.eth.block_number + 1
     lines: list[str] = []
     result = run_demo(chain, say=lines.append)

@@ -53,9 +53,7 @@ def test_deploy_twice_finds_the_first_deployment(chain: Chain, roles: Roles, sto
     assert chain.w3.eth.block_number == block
 
 
-def test_record_holds_everything_needed_to_trust_it(
-    chain: Chain, roles: Roles, store: DeploymentStore
-) -> None:
+def test_record_holds_everything_needed_to_trust_it(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
     deployment, _ = deploy(chain, roles.governor, store)
 
     data = record_json(store, chain.chain_id)
@@ -94,6 +92,17 @@ def test_deploy_passes_the_recovery_delay_and_a_rerun_finds_it(
     assert (registry.governor(), registry.recovery_delay()) == (roles.bureau, 3_600)
 
 
+def test_a_rerun_with_another_recovery_delay_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    deploy(chain, roles.bureau, store, recovery_delay=3_600)
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(DeploymentError, match="recovery delay of 3600 s, not 7200 s") as info:
+        deploy(chain, roles.bureau, store, recovery_delay=7_200)
+
+    assert "--replace" in str(info.value)
+    assert chain.w3.eth.block_number == block
+
+
 def test_deployments_differ_only_in_immutables_and_both_match_the_build(chain: Chain, roles: Roles) -> None:
     """Each deployment bakes its own settings into its code; build matching looks past them."""
     one, _ = deploy(chain, roles.governor, recovery_delay=60)
@@ -121,16 +130,14 @@ def test_a_record_of_another_build_is_refused(chain: Chain, roles: Roles, store:
     store.write(Deployment.from_json(data))
     files = files_in(store.directory)
 
-    with pytest.raises(DeploymentError, match="another build.*--replace"):
+    with pytest.raises(DeploymentError, match=r"another build.*--replace"):
         deploy(chain, roles.governor, store)
 
     assert load_deployment(chain, store).address(NAME) == address  # the record itself checks out
     assert files_in(store.directory) == files
 
 
-def test_load_deployment_returns_the_checked_record(
-    chain: Chain, roles: Roles, store: DeploymentStore
-) -> None:
+def test_load_deployment_returns_the_checked_record(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
     deployment, _ = deploy(chain, roles.governor, store)
 
     assert load_deployment(chain, store) == deployment

@@ -57,9 +57,7 @@ def observable_state(registry: IdentityRegistry, roles: Roles) -> tuple[object, 
     )
 
 
-def assert_refused(
-    registry: IdentityRegistry, roles: Roles, call: Callable[[], object], error: str
-) -> ContractRevert:
+def assert_refused(registry: IdentityRegistry, roles: Roles, call: Callable[[], object], error: str) -> ContractRevert:
     """``call`` is refused with custom error ``error``, a readable message, and no change on chain."""
     before = observable_state(registry, roles)
     with pytest.raises(ContractRevert) as info:
@@ -152,9 +150,7 @@ def test_offering_governance_to_zero_cancels_the_offer(registry: IdentityRegistr
 def test_appoint_and_remove_authority(chain: Chain, registry: IdentityRegistry, roles: Roles) -> None:
     appointed = registry.appoint_authority(roles.stranger, Level.SUBSTANTIAL, sender=roles.governor)
     record = registry.authority(roles.stranger)
-    registry.verify(
-        credential_for(roles.other_holder), Level.SUBSTANTIAL, expiry(chain), sender=roles.stranger
-    )
+    registry.verify(credential_for(roles.other_holder), Level.SUBSTANTIAL, expiry(chain), sender=roles.stranger)
 
     removed = registry.remove_authority(roles.stranger, sender=roles.governor)
 
@@ -172,9 +168,7 @@ def test_appoint_and_remove_authority(chain: Chain, registry: IdentityRegistry, 
     )
 
 
-def test_reappointing_an_authority_changes_its_level(
-    chain: Chain, registry: IdentityRegistry, roles: Roles
-) -> None:
+def test_reappointing_an_authority_changes_its_level(chain: Chain, registry: IdentityRegistry, roles: Roles) -> None:
     credential = credential_for(roles.holder)
     assert_refused(
         registry,
@@ -230,9 +224,7 @@ Action = Callable[[IdentityRegistry, Roles, str], object]
 
 ACTIONS: dict[str, Action] = {
     "transfer_governance": lambda r, roles, caller: r.transfer_governance(roles.stranger, sender=caller),
-    "appoint_authority": lambda r, roles, caller: r.appoint_authority(
-        roles.stranger, Level.HIGH, sender=caller
-    ),
+    "appoint_authority": lambda r, roles, caller: r.appoint_authority(roles.stranger, Level.HIGH, sender=caller),
     "remove_authority": lambda r, roles, caller: r.remove_authority(roles.bureau, sender=caller),
     "appoint_relying_party": lambda r, roles, caller: r.appoint_relying_party(
         roles.stranger, Sector.HOTEL, sender=caller
@@ -390,9 +382,7 @@ def test_unknown_revert_data_is_not_decoded() -> None:
 # ------------------------------------------------------------------- verification
 
 
-def test_verify_records_emits_and_checks_valid(
-    chain: Chain, registry: IdentityRegistry, roles: Roles
-) -> None:
+def test_verify_records_emits_and_checks_valid(chain: Chain, registry: IdentityRegistry, roles: Roles) -> None:
     credential = credential_for(roles.holder)
     expires_at = expiry(chain)
     before = registry.status(roles.holder)
@@ -437,9 +427,7 @@ def test_verify_records_emits_and_checks_valid(
     ]
 
 
-def test_verify_twice_is_refused(
-    chain: Chain, registry: IdentityRegistry, roles: Roles, verified: Verified
-) -> None:
+def test_verify_twice_is_refused(chain: Chain, registry: IdentityRegistry, roles: Roles, verified: Verified) -> None:
     again = credential_for(roles.holder, name="Ada King")
 
     revert = assert_refused(
@@ -469,9 +457,7 @@ def test_level_above_authority_is_refused(chain: Chain, registry: IdentityRegist
 
 
 @pytest.mark.parametrize("offset", [-YEAR, -1, 0])
-def test_expiry_not_in_future_is_refused(
-    chain: Chain, registry: IdentityRegistry, roles: Roles, offset: int
-) -> None:
+def test_expiry_not_in_future_is_refused(chain: Chain, registry: IdentityRegistry, roles: Roles, offset: int) -> None:
     credential = credential_for(roles.holder)
     expires_at = chain.latest_timestamp() + offset
 
@@ -507,9 +493,7 @@ def test_suspend_then_reinstate(registry: IdentityRegistry, roles: Roles, verifi
     assert while_suspended.to_json()["suspension_reason"] == "lost_document"
     assert check_suspended.standing is Standing.SUSPENDED and not check_suspended.valid
     assert double.error_args["status"] == "suspended"
-    assert events(registry, "HolderReinstated", reinstated) == [
-        {"holder": roles.holder, "issuer": roles.bureau}
-    ]
+    assert events(registry, "HolderReinstated", reinstated) == [{"holder": roles.holder, "issuer": roles.bureau}]
     assert check_reinstated.standing is Standing.VALID
     status = registry.status(roles.holder)
     assert (status.status, status.suspension_reason, status.commitment) == (
@@ -610,9 +594,7 @@ def test_verification_expires(chain: Chain, registry: IdentityRegistry, roles: R
     assert registry.status(roles.holder).standing is Standing.VALID
 
 
-def test_expiry_takes_effect_at_the_expiry_second(
-    chain: Chain, registry: IdentityRegistry, roles: Roles
-) -> None:
+def test_expiry_takes_effect_at_the_expiry_second(chain: Chain, registry: IdentityRegistry, roles: Roles) -> None:
     expires_at = expiry(chain, 100)
     registry.verify(credential_for(roles.holder), Level.HIGH, expires_at, sender=roles.bureau)
 
@@ -670,9 +652,7 @@ def test_removed_authority_can_no_longer_act(
 ) -> None:
     registry.remove_authority(roles.bureau, sender=roles.governor)
 
-    assert_refused(
-        registry, roles, lambda: ACTIONS[action](registry, roles, roles.bureau), "IdentityNotAuthority"
-    )
+    assert_refused(registry, roles, lambda: ACTIONS[action](registry, roles, roles.bureau), "IdentityNotAuthority")
 
 
 def test_another_authority_takes_over_only_once_the_issuer_is_removed(
@@ -711,9 +691,7 @@ def test_another_authority_takes_over_only_once_the_issuer_is_removed(
 # ---------------------------------------------------------------- audit trail
 
 
-def test_checks_are_recorded_with_what_was_learnt(
-    registry: IdentityRegistry, roles: Roles, verified: Verified
-) -> None:
+def test_checks_are_recorded_with_what_was_learnt(registry: IdentityRegistry, roles: Roles, verified: Verified) -> None:
     registry.check(roles.holder, sender=roles.bank)
     registry.suspend(roles.holder, SuspensionReason.UNDER_REVIEW, sender=roles.bureau)
     registry.check(roles.holder, sender=roles.hotel)
@@ -755,9 +733,7 @@ def test_history_lists_every_event_about_the_holder_in_order(
         ("HolderChecked", roles.hotel),
         ("HolderRevoked", roles.bureau),
     ]
-    assert [(e.block_number, e.log_index) for e in history] == sorted(
-        (e.block_number, e.log_index) for e in history
-    )
+    assert [(e.block_number, e.log_index) for e in history] == sorted((e.block_number, e.log_index) for e in history)
     assert history[0].tx_hash == "0x" + bytes(verified.receipt["transactionHash"]).hex()
     assert history[-1].block_number == last["blockNumber"]
     assert {e.details["relyingParty"] for e in history[1:3]} == {roles.bank, roles.hotel}
@@ -777,9 +753,7 @@ def test_verify_attribute_on_chain(registry: IdentityRegistry, roles: Roles, ver
     def on_chain(holder: str, value: str) -> bool:
         return bool(functions.verifyAttribute(holder, age.key, value, age.salt, list(age.proof)).call())
 
-    registry.verify(
-        credential_for(roles.other_holder), Level.HIGH, expiry(registry.chain), sender=roles.bureau
-    )
+    registry.verify(credential_for(roles.other_holder), Level.HIGH, expiry(registry.chain), sender=roles.bureau)
 
     assert age.value == "true"
     assert on_chain(roles.holder, "true") is True
