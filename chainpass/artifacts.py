@@ -14,7 +14,7 @@ from eth_utils import keccak
 ARTIFACT_DIR = Path(str(resources.files("chainpass"))) / "contract_artifacts"
 
 #: The contracts the package deploys; `chainpass.compiler` writes one artifact each.
-DEPLOYABLE_CONTRACTS = ("IdentityRegistry",)
+DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
 
 #: Compiler settings, pinned: solc-js from the npm package `solc` (package.json).
 #: shanghai is the newest EVM that Ganache 7.9 runs.

@@ -22,6 +22,7 @@ from eth_typing import ChecksumAddress
 
 from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain
+from chainpass.demo_passports import run_passport_demo
 from chainpass.deployment import Deployment, deploy
 from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
 
@@ -57,6 +58,8 @@ class DemoResult:
     cast: DemoCast
     credential: Credential
     hotel_disclosure: Disclosure
+    #: Part 2: the codes a scan flags as recalled at the end.
+    recalled_codes: tuple[str, ...]
 
 
 def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
@@ -147,7 +150,9 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     parties = len({entry.actor for entry in checks})
     say(f"Done: one verification, {len(checks)} checks by {parties} parties, no gas paid by her, "
         "and no personal data on chain.")  # fmt: skip
-    return DemoResult(deployment, cast, credential, disclosure)
+    say("")
+    recalled = run_passport_demo(chain, deployment, say)
+    return DemoResult(deployment, cast, credential, disclosure, tuple(recalled))
 
 
 def _consent(registry: IdentityRegistry, holder: LocalAccount, party: ChecksumAddress) -> int:

@@ -176,9 +176,10 @@ def deploy(
                 "package's: run `chainpass deploy --replace` to deploy this build."
             )
         return existing, False
+    governor = sender_address(sender)
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
-        args: dict[str, Any] = {"initialGovernor": sender_address(sender), "recoveryDelay": recovery_delay}
+        args = _constructor_args(name, governor, recovery_delay, contracts)
         receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
         if receipt["contractAddress"] is None:
             raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")
@@ -194,6 +195,17 @@ def deploy(
     if store is not None:
         store.write(deployment)
     return deployment, True
+
+
+def _constructor_args(
+    name: str, governor: str, recovery_delay: int, deployed: dict[str, ContractDeployment]
+) -> dict[str, Any]:
+    """Each contract's constructor arguments, in order; later contracts use earlier ones' addresses."""
+    if name == "IdentityRegistry":
+        return {"initialGovernor": governor, "recoveryDelay": recovery_delay}
+    if name == "ProductPassport":
+        return {"registry": deployed["IdentityRegistry"].address, "initialGovernor": governor}
+    raise DeploymentError(f"No constructor arguments are known for {name}.")
 
 
 def _matches_build(chain: Chain, deployment: Deployment) -> bool:

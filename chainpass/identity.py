@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import cached_property
-from typing import Any, Self
+from typing import Any
 
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
@@ -23,35 +22,14 @@ from chainpass.artifacts import event_topic, load_artifact
 from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain, Sender, parse_address, sender_address
 from chainpass.deployment import Deployment
+from chainpass.enums import NamedEnum
 from chainpass.errors import InvalidInput
 from chainpass.signatures import ACTIONS, Domain, SignedAction, TypedAction, is_high_s
 
 CONTRACT_NAME = "IdentityRegistry"
 
 
-class _Named(IntEnum):
-    """An enum that parses from and prints as its lower-case name."""
-
-    @classmethod
-    def parse(cls, text: str | int) -> Self:
-        if isinstance(text, int) or (isinstance(text, str) and text.isdigit()):
-            try:
-                return cls(int(text))
-            except ValueError:
-                pass
-        else:
-            for member in cls:
-                if member.label == str(text).strip().lower().replace("-", "_").replace(" ", "_"):
-                    return member
-        choices = ", ".join(m.label for m in cls if m.value or cls is Standing)
-        raise InvalidInput(f"{text!r} is not a valid {cls.__name__.lower()}: choose one of {choices}.")
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-class Level(_Named):
+class Level(NamedEnum):
     """Assurance level of a verification, as in eIDAS."""
 
     NONE = 0
@@ -60,7 +38,7 @@ class Level(_Named):
     HIGH = 3
 
 
-class Sector(_Named):
+class Sector(NamedEnum):
     NONE = 0
     GOVERNMENT = 1
     BANK = 2
@@ -70,7 +48,7 @@ class Sector(_Named):
     OTHER = 6
 
 
-class Status(_Named):
+class Status(NamedEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
@@ -78,8 +56,12 @@ class Status(_Named):
     MOVED = 4
 
 
-class Standing(_Named):
+class Standing(NamedEnum):
     """Whether a verification is in force now and, if not, why not."""
+
+    @classmethod
+    def zero_is_none(cls) -> bool:
+        return False
 
     NEVER_VERIFIED = 0
     VALID = 1
@@ -93,7 +75,7 @@ class Standing(_Named):
     NO_CONSENT = 7
 
 
-class SuspensionReason(_Named):
+class SuspensionReason(NamedEnum):
     """The reason codes the client gives names to (the contract takes any non-zero code)."""
 
     LOST_DOCUMENT = 1

@@ -56,6 +56,36 @@ MESSAGES: dict[str, str] = {
     "IdentityRecoveryNotReady": "The recovery of {holder} cannot complete before {readyAt} (chain time is "
     "{nowTime}): the old key may still object until then.",
     "IdentityNotHolderOrIssuer": "Only {holder} itself or its issuer {issuer} can do this, not {account}.",
+    # ProductPassport
+    "PassportNotGovernor": "{account} is not the passport governor: only the governor can set roles or hand "
+    "over governance.",
+    "PassportNotPendingGovernor": "{account} has not been offered the passport governor role.",
+    "PassportMissingRole": "{account} does not hold the passport role this needs ({role}): ask the passport "
+    "governor to grant it.",
+    "PassportActorNotVerified": "{account} has no identity in force in the registry (its standing is {standing}): "
+    "have an authority verify, renew or reinstate it before it acts on passports.",
+    "PassportUnknown": "No passport {id} exists: check the scanned code, or commission the passport first.",
+    "PassportExists": "Passport {id} exists already: these GS1 keys were commissioned before, so give each "
+    "product its own serial or lot number.",
+    "PassportInvalidKey": "GTIN {gtin} with serial or lot {serial} is not a valid key: items and lots need tier 0, "
+    "containers tier 1 to 3, and both a GTIN and a serial.",
+    "PassportInvalidTransition": "Passport {id} is {state}, so {bizStep} cannot be recorded on it now: check its "
+    "state (and its containers') and record the steps in order.",
+    "PassportInvalidDisposition": "The step {bizStep} cannot leave goods {disposition}: give the step's own "
+    "disposition (inspecting conformant or non_conformant, shipping in_transit, receiving active or sellable, "
+    "customs_releasing in_transit, customs_holding non_conformant, retail_selling retail_sold, recalling recalled, "
+    "decommissioning inactive).",
+    "PassportInContainer": "Passport {id} is packed in container {container}: record the event on the container, "
+    "or unpack the passport first.",
+    "PassportNotPacked": "Passport {id} is not packed in any container, so there is nothing to unpack.",
+    "PassportCannotHold": "Container {container} (tier {containerTier}) cannot hold passport {id} (tier {tier}): "
+    "a container holds only lower tiers (goods 0, case 1, pallet 2, shipping container 3).",
+    "PassportEmptyBatch": "The batch is empty: give at least one passport or event.",
+    "PassportZeroAddress": "The zero address cannot take this role or hold passports: give a real account.",
+    "PassportNotOwnerNorApproved": "{account} may not transfer passport {id}: only its owner, or an account the "
+    "owner approved, can.",
+    "PassportInvalidReceiver": "{receiver} cannot receive passports: send them to an account, or to a contract "
+    "that accepts ERC-721 tokens.",
 }
 
 #: Names for enum-typed error arguments, by argument name.
@@ -64,7 +94,52 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
     "maxLevel": ("none", "low", "substantial", "high"),
     "sector": ("none", "government", "bank", "hospital", "hotel", "courier", "other"),
     "status": ("never verified", "active", "suspended", "revoked", "moved"),
+    # ProductPassport (the labels of chainpass.passport's and chainpass.identity's enums)
+    "standing": (
+        "never_verified",
+        "valid",
+        "suspended",
+        "revoked",
+        "expired",
+        "issuer_removed",
+        "moved",
+        "no_consent",
+    ),
+    "state": ("none", "active", "in_transit", "quarantined", "recalled", "sold", "decommissioned"),
+    "bizStep": (
+        "none",
+        "commissioning",
+        "inspecting",
+        "packing",
+        "unpacking",
+        "shipping",
+        "receiving",
+        "customs_releasing",
+        "customs_holding",
+        "retail_selling",
+        "recalling",
+        "decommissioning",
+    ),
+    "disposition": (
+        "none",
+        "active",
+        "in_transit",
+        "conformant",
+        "non_conformant",
+        "recalled",
+        "sellable",
+        "retail_sold",
+        "inactive",
+    ),
 }
+
+#: Names for bit-set error arguments, bit 0 first; 0 means any of them.
+FLAG_NAMES: dict[str, tuple[str, ...]] = {
+    "role": ("producer", "inspector", "carrier", "customs", "retailer"),
+}
+
+#: Passport ids (256-bit hashes) are shown by their first and last hex digits.
+PASSPORT_IDS = frozenset({"id", "container"})
 
 
 @dataclass(frozen=True)
@@ -98,9 +173,26 @@ def _display(name: str, value: Any) -> Any:
         return to_checksum_address(value)
     if isinstance(value, int) and name in ENUM_NAMES and 0 <= value < len(ENUM_NAMES[name]):
         return ENUM_NAMES[name][value]
+    if isinstance(value, int) and name in FLAG_NAMES:
+        return _flags(FLAG_NAMES[name], value)
+    if isinstance(value, int) and name in PASSPORT_IDS:
+        digits = f"{value:x}"
+        return digits if len(digits) <= 12 else f"{digits[:8]}…{digits[-4:]}"
+    if isinstance(value, int) and name == "gtin":
+        return f"{value:014d}"
+    if isinstance(value, bytes) and name == "serial":
+        return repr(value.rstrip(b"\0").decode("ascii", errors="backslashreplace"))
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
+
+
+def _flags(names: tuple[str, ...], value: int) -> str:
+    if value == 0:
+        return "any role"
+    chosen = [n for bit, n in enumerate(names) if value & (1 << bit)]
+    chosen += [f"bit {bit}" for bit in range(len(names), value.bit_length()) if value & (1 << bit)]
+    return chosen[0] if len(chosen) == 1 else f"{', '.join(chosen[:-1])} or {chosen[-1]}"
 
 
 def decode_revert(data: bytes) -> ContractRevert | None:

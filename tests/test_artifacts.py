@@ -55,8 +55,10 @@ def test_source_files_are_every_solidity_file() -> None:
 
     assert set(sources) == {
         "contracts/IdentityRegistry.sol",
+        "contracts/ProductPassport.sol",
         "contracts/interfaces/IERC1271.sol",
         "contracts/interfaces/IIdentityRegistry.sol",
+        "contracts/interfaces/IProductPassport.sol",
         "contracts/libraries/AttributeProof.sol",
     }
     assert all("pragma solidity 0.8.28;" in text for text in sources.values())
@@ -74,14 +76,16 @@ def test_sources_hash_changes_with_any_source() -> None:
 
 
 def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    (name,) = DEPLOYABLE_CONTRACTS
-    changed = json.loads(compiler.render(compiled[name]))
+    changed_name, *others = DEPLOYABLE_CONTRACTS
+    for name in others:
+        (tmp_path / f"{name}.json").write_text(compiler.render(compiled[name]), encoding="utf-8")
+    changed = json.loads(compiler.render(compiled[changed_name]))
     changed["bytecode"] += "00"
-    (tmp_path / f"{name}.json").write_text(compiler.render(changed), encoding="utf-8")
+    (tmp_path / f"{changed_name}.json").write_text(compiler.render(changed), encoding="utf-8")
 
-    assert compiler.stale_artifacts(compiled, tmp_path) == [name]
-    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == [name]
-    (tmp_path / f"{name}.json").write_text(compiler.render(compiled[name]), encoding="utf-8")
+    assert compiler.stale_artifacts(compiled, tmp_path) == [changed_name]
+    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == list(DEPLOYABLE_CONTRACTS)
+    (tmp_path / f"{changed_name}.json").write_text(compiler.render(compiled[changed_name]), encoding="utf-8")
     assert compiler.stale_artifacts(compiled, tmp_path) == []
 
 

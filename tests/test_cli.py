@@ -386,3 +386,75 @@ def test_a_signature_from_another_wallet_relays(deployed: Operator, tmp_path: Pa
     op.ok("consent", "relay", str(typed), "--signature", signature, "--account", "2")
 
     assert op.ok("identity", "check", holder, "--account", "2", "--json").json()["valid"] is True
+
+
+# ----------------------------------------------------------------- passports
+
+BAG1, BAG2 = "https://id.example.org/01/09506000134352/21/BAG001", "(01)09506000134352(21)BAG002"
+CONTAINER = "(01)09506000134352(21)CNT1"
+
+
+@pytest.fixture
+def supply_chain(deployed: Operator, tmp_path: Path) -> Operator:
+    """Producer (2), carrier (3) and retailer (4), each verified by the bureau and holding its role."""
+    op = deployed
+    for index, role in [(2, "producer"), (3, "carrier"), (4, "retailer")]:
+        op.ok(
+            "identity", "verify", op.accounts[index], "--attributes", str(tmp_path / "person.json"),
+            "--level", "high", "--credential-out", str(tmp_path / f"org{index}.json"), "--account", "1",
+        )  # fmt: skip
+        op.ok("passport", "set-roles", op.accounts[index], "--role", role)
+    return op
+
+
+def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator) -> None:
+    op = supply_chain
+    commissioned = op.ok("passport", "commission", BAG1, BAG2, "--account", "2", "--json").json()
+    op.ok("passport", "commission", CONTAINER, "--tier", "3", "--account", "2")
+    op.ok("passport", "pack", CONTAINER, BAG1, BAG2, "--tier", "3", "--account", "3")
+    op.ok("passport", "event", CONTAINER, "--tier", "3", "--biz-step", "shipping", "--disposition", "in_transit",
+          "--account", "3")  # fmt: skip
+    in_transit = op.ok("passport", "show", BAG1, "--json").json()
+    early_sale = op.run("passport", "event", BAG1, "--biz-step", "retail_selling", "--disposition", "retail_sold",
+                        "--account", "4")  # fmt: skip
+    op.ok("passport", "event", CONTAINER, "--tier", "3", "--biz-step", "receiving", "--disposition", "sellable",
+          "--account", "4")  # fmt: skip
+    op.ok("passport", "unpack", BAG1, "--account", "4")
+    op.ok("passport", "event", BAG1, "--biz-step", "retail_selling", "--disposition", "retail_sold", "--account", "4")
+    verdict = op.ok("passport", "verify", BAG1, "--json").json()
+    clone = op.ok("passport", "verify", BAG1)
+    fake = op.ok("passport", "verify", "(01)09506000134352(21)NOSUCH", "--json").json()
+
+    assert [c["code"] for c in commissioned] == ["(01)09506000134352(21)BAG001", "(01)09506000134352(21)BAG002"]
+    assert in_transit["effective_state"] == "in_transit" and in_transit["state"] == "active"
+    _assert_one_line_error(early_sale, "retail_selling cannot be recorded")
+    assert verdict["genuine"] is True and verdict["sold"] is True and verdict["recalled"] is False
+    steps = [e.get("biz_step") or e["event"] for e in verdict["journey"]]
+    assert steps == ["PassportCommissioned", "PassportPacked", "shipping", "receiving", "PassportUnpacked",
+                     "retail_selling"]  # fmt: skip
+    assert "SOLD ALREADY" in clone.out
+    assert fake["genuine"] is False
+
+
+def test_a_recalled_container_flags_what_is_inside(supply_chain: Operator) -> None:
+    op = supply_chain
+    op.ok("passport", "commission", BAG1, BAG2, "--account", "2")
+    op.ok("passport", "commission", CONTAINER, "--tier", "3", "--account", "2")
+    op.ok("passport", "pack", CONTAINER, BAG1, BAG2, "--tier", "3", "--account", "2")
+
+    op.ok("passport", "recall", CONTAINER, "--tier", "3", "--account", "2")
+
+    assert op.ok("passport", "verify", BAG2, "--json").json()["recalled"] is True
+    assert "RECALLED" in op.ok("passport", "verify", BAG1).out
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("(01)09506000134353(21)X", "Invalid GTIN check digit"),
+        ("https://id.example.org/01/09506000134352", "neither a serial (AI 21) nor a lot (AI 10)"),
+        ("not a code", "is not a GS1"),
+    ],
+)
+def test_bad_codes_are_one_clear_line(supply_chain: Operator, code: str, expected: str) -> None:
+    _assert_one_line_error(supply_chain.run("passport", "commission", code, "--account", "2"), expected)

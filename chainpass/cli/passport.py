@@ -1,0 +1,230 @@
+"""`chainpass passport`: commission, record events, pack, trace and verify product passports.
+
+A passport is named by its code: a GS1 Digital Link URI (``https://id.example.org/01/
+{gtin}/21/{serial}``) or element string (``(01){gtin}(21){serial}``, ``(10){lot}`` for a
+lot); ``--tier`` reads the code as a container's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_utils import keccak
+
+from chainpass.cli.common import AddressType, account_option, emit, json_option, report, settings
+from chainpass.deployment import load_deployment
+from chainpass.errors import InvalidInput
+from chainpass.gs1 import ProductKey, parse_code
+from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, location_id
+
+
+def _passports() -> ProductPassports:
+    options = settings()
+    chain = options.connect()
+    return ProductPassports.from_deployment(chain, load_deployment(chain, options.store))
+
+
+def _acting(account: str) -> tuple[ProductPassports, Any]:
+    passports = _passports()
+    return passports, settings().sender(passports.chain, account)
+
+
+def _tier_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True,
+                        help="Read CODE as a container's: 1 case, 2 pallet, 3 shipping container.")(func)  # fmt: skip
+
+
+def _key(code: str, tier: int) -> ProductKey:
+    return parse_code(code, container_tier=tier)
+
+
+@click.group()
+def passport() -> None:
+    """Product passports: commission, events, containers, trace, verify."""
+
+
+@passport.command("set-roles")
+@click.argument("address", type=AddressType("account"))
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.name.lower() for r in Role if r.name]), help="A role (repeatable).")  # fmt: skip
+@account_option
+@json_option
+def set_roles(address: str, roles: tuple[str, ...], account: str, as_json: bool) -> None:
+    """Give ADDRESS its passport roles (governor only); it also needs an identity in force."""
+    passports, sender = _acting(account)
+    receipt = passports.set_roles(address, Role.parse_many(roles), sender=sender)
+    report(f"{address} now acts as {', '.join(roles)}", receipt, as_json, account=address, roles=list(roles))
+
+
+@passport.command("commission")
+@click.argument("codes", nargs=-1, required=True)
+@_tier_option
+@click.option("--metadata-uri", default="", help="Where the batch's product data lives.")
+@click.option("--metadata-file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The product data document: its keccak256 hash goes on chain.")  # fmt: skip
+@account_option
+@json_option
+def commission(codes: tuple[str, ...], tier: int, metadata_uri: str, metadata_file: Path | None, account: str,
+               as_json: bool) -> None:  # fmt: skip
+    """Commission a passport for each CODE, in one transaction (producer only)."""
+    keys = [_key(code, tier) for code in codes]
+    metadata_hash = keccak(metadata_file.read_bytes()) if metadata_file else bytes(32)
+    passports, sender = _acting(account)
+    ids = passports.commission(keys, metadata_hash=metadata_hash, metadata_uri=metadata_uri, sender=sender)
+    data = [{"code": str(k), "id": hex(i), "digital_link": k.digital_link()} for k, i in zip(keys, ids, strict=True)]
+    emit(data, f"Commissioned {len(ids)} passport(s): " + ", ".join(str(k) for k in keys), as_json)
+
+
+@passport.command("event")
+@click.argument("code")
+@_tier_option
+@click.option("--biz-step", required=True, type=click.Choice([s.label for s in BizStep if s.value]))
+@click.option("--disposition", required=True, type=click.Choice([d.label for d in Disposition if d.value]))
+@click.option("--read-point", default="", help="Where it happened, e.g. an SGLN URN; its hash goes on chain.")
+@click.option("--document", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The certificate or declaration behind the event: its keccak256 hash goes on chain.")  # fmt: skip
+@account_option
+@json_option
+def event(code: str, tier: int, biz_step: str, disposition: str, read_point: str, document: Path | None,
+          account: str, as_json: bool) -> None:  # fmt: skip
+    """Record an EPCIS event on the passport of CODE (the role must fit the step)."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    recorded = EpcisEvent(
+        passport=ProductPassports.passport_id(key),
+        biz_step=BizStep.parse(biz_step),
+        disposition=Disposition.parse(disposition),
+        event_time=int(dt.datetime.now(dt.UTC).timestamp()),
+        read_point=location_id(read_point) if read_point else bytes(32),
+        document_hash=keccak(document.read_bytes()) if document else bytes(32),
+    )
+    receipt = passports.record([recorded], sender=sender)
+    report(f"Recorded {biz_step} ({disposition}) on {key}", receipt, as_json, code=str(key), biz_step=biz_step)
+
+
+@passport.command("recall")
+@click.argument("code")
+@_tier_option
+@account_option
+@json_option
+def recall(code: str, tier: int, account: str, as_json: bool) -> None:
+    """Recall the passport of CODE, and everything packed inside it (producer only)."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    recorded = EpcisEvent(ProductPassports.passport_id(key), BizStep.RECALLING, Disposition.RECALLED, now)
+    receipt = passports.record([recorded], sender=sender)
+    report(f"Recalled {key}", receipt, as_json, code=str(key))
+
+
+@passport.command("pack")
+@click.argument("container")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--tier", type=click.IntRange(1, 3), required=True, help="The container's tier.")
+@click.option("--inner-tier", type=click.IntRange(0, 2), default=0, show_default=True,
+              help="Tier of what goes in (0: goods).")  # fmt: skip
+@account_option
+@json_option
+def pack(container: str, codes: tuple[str, ...], tier: int, inner_tier: int, account: str, as_json: bool) -> None:
+    """Pack each CODE into CONTAINER (producer or carrier)."""
+    outer = _key(container, tier)
+    ids = [ProductPassports.passport_id(_key(code, inner_tier)) for code in codes]
+    passports, sender = _acting(account)
+    receipt = passports.pack(ProductPassports.passport_id(outer), ids, sender=sender)
+    report(f"Packed {len(ids)} into {outer}", receipt, as_json, container=str(outer), count=len(ids))
+
+
+@passport.command("unpack")
+@click.argument("codes", nargs=-1, required=True)
+@_tier_option
+@account_option
+@json_option
+def unpack(codes: tuple[str, ...], tier: int, account: str, as_json: bool) -> None:
+    """Take each CODE out of the container it is in."""
+    ids = [ProductPassports.passport_id(_key(code, tier)) for code in codes]
+    passports, sender = _acting(account)
+    receipt = passports.unpack(ids, sender=sender)
+    report(f"Unpacked {len(ids)}", receipt, as_json, count=len(ids))
+
+
+@passport.command("transfer")
+@click.argument("code")
+@click.argument("to", type=AddressType("new owner"))
+@_tier_option
+@account_option
+@json_option
+def transfer(code: str, to: str, tier: int, account: str, as_json: bool) -> None:
+    """Pass ownership of the passport of CODE to TO (ERC-721 transfer by its owner)."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    receipt = passports.transfer(ProductPassports.passport_id(key), to, sender=sender)
+    report(f"{key} now belongs to {to}", receipt, as_json, code=str(key), owner=to)
+
+
+@passport.command("show")
+@click.argument("code")
+@_tier_option
+@json_option
+def show(code: str, tier: int, as_json: bool) -> None:
+    """The passport of CODE as the chain holds it now."""
+    key = _key(code, tier)
+    record = _passports().passport(ProductPassports.passport_id(key))
+    if record is None:
+        raise InvalidInput(f"No passport for {key}: it was never commissioned.")
+    data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json()}
+    human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}"
+             + (f", inside {hex(record.container)}" if record.container else ""))  # fmt: skip
+    emit(data, human, as_json)
+
+
+def _journey_lines(entries: list[Any]) -> list[str]:
+    lines = []
+    for e in entries:
+        what = e.details.get("biz_step") or e.event.removeprefix("Passport").lower()
+        via = " (via its container)" if e.via_container else ""
+        extra = f" -> {e.details['disposition']}" if "disposition" in e.details else ""
+        lines.append(f"block {e.block_number:>6}  {what}{extra} by {e.actor}{via}")
+    return lines
+
+
+@passport.command("trace")
+@click.argument("code")
+@_tier_option
+@json_option
+def trace(code: str, tier: int, as_json: bool) -> None:
+    """The journey of CODE from the chain's logs, its containers' events included."""
+    key = _key(code, tier)
+    entries = _passports().trace(ProductPassports.passport_id(key))
+    if not entries:
+        raise InvalidInput(f"No passport for {key}: it was never commissioned.")
+    emit([e.to_json() for e in entries], lambda: "\n".join([str(key), *_journey_lines(entries)]), as_json)
+
+
+@passport.command("verify")
+@click.argument("code")
+@_tier_option
+@json_option
+def verify(code: str, tier: int, as_json: bool) -> None:
+    """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees."""
+    key = _key(code, tier)
+    verdict = _passports().verify(key)
+
+    def human() -> str:
+        if verdict.producer is None:
+            return f"{key}: NOT GENUINE: no passport was ever commissioned for this code."
+        head = "GENUINE" if verdict.genuine else "NOT GENUINE (its producer is not a verified, appointed producer)"
+        warnings = []
+        if verdict.recalled:
+            warnings.append("RECALLED: do not sell or eat")
+        if verdict.sold:
+            warnings.append("SOLD ALREADY: if you are buying it now, this code may be a copy")
+        if verdict.state.label == "quarantined":
+            warnings.append("QUARANTINED")
+        lines = [f"{key}: {head}" + ("; " + "; ".join(warnings) if warnings else ""), f"producer {verdict.producer}"]
+        return "\n".join(lines + _journey_lines(list(verdict.journey)))
+
+    emit(verdict.to_json(), human, as_json)

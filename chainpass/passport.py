@@ -1,0 +1,423 @@
+"""Client for the `ProductPassport` contract: commission, record EPCIS events, pack, trace, verify.
+
+Vocabulary follows GS1 EPCIS 2.0 / CBV 2.0: business steps (``shipping``,
+``receiving``, ``inspecting`` ...) and dispositions (``in_transit``, ``sellable`` ...).
+A passport's id is derived from its GS1 keys (see :meth:`ProductPassports.passport_id`),
+so a scanned code finds exactly one passport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntFlag
+from functools import cached_property
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_typing import ChecksumAddress
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chainpass.artifacts import event_topic, load_artifact
+from chainpass.chain import Chain, Sender, parse_address
+from chainpass.deployment import Deployment
+from chainpass.enums import NamedEnum
+from chainpass.errors import InvalidInput
+from chainpass.gs1 import Kind, ProductKey
+from chainpass.identity import IdentityRegistry, Standing
+
+CONTRACT_NAME = "ProductPassport"
+#: Blocks per log query: providers refuse very wide ranges.
+LOG_CHUNK = 2_000
+CBV = "https://ref.gs1.org/cbv/"
+
+
+class Role(IntFlag):
+    """Roles of organisations acting on passports (a bit set, as the contract keeps them)."""
+
+    PRODUCER = 1
+    INSPECTOR = 2
+    CARRIER = 4
+    CUSTOMS = 8
+    RETAILER = 16
+
+    @classmethod
+    def parse_many(cls, names: Iterable[str]) -> Role:
+        roles = cls(0)
+        for name in names:
+            try:
+                roles |= cls[name.strip().upper()]
+            except KeyError:
+                choices = ", ".join(m.name.lower() for m in cls if m.name)
+                raise InvalidInput(f"{name!r} is not a role: choose from {choices}.") from None
+        return roles
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.name.lower() for m in Role if m.name and m in self]
+
+
+class State(NamedEnum):
+    NONE = 0
+    ACTIVE = 1
+    IN_TRANSIT = 2
+    QUARANTINED = 3
+    RECALLED = 4
+    SOLD = 5
+    DECOMMISSIONED = 6
+
+
+class BizStep(NamedEnum):
+    """CBV 2.0 business steps the contract records."""
+
+    NONE = 0
+    COMMISSIONING = 1
+    INSPECTING = 2
+    PACKING = 3
+    UNPACKING = 4
+    SHIPPING = 5
+    RECEIVING = 6
+    CUSTOMS_RELEASING = 7
+    CUSTOMS_HOLDING = 8
+    RETAIL_SELLING = 9
+    RECALLING = 10
+    DECOMMISSIONING = 11
+
+    @property
+    def uri(self) -> str:
+        return f"{CBV}BizStep-{_camel(self.label)}"
+
+
+class Disposition(NamedEnum):
+    """CBV 2.0 dispositions the contract records."""
+
+    NONE = 0
+    ACTIVE = 1
+    IN_TRANSIT = 2
+    CONFORMANT = 3
+    NON_CONFORMANT = 4
+    RECALLED = 5
+    SELLABLE = 6
+    RETAIL_SOLD = 7
+    INACTIVE = 8
+
+    @property
+    def uri(self) -> str:
+        return f"{CBV}Disp-{_camel(self.label)}"
+
+
+def _camel(label: str) -> str:
+    first, *rest = label.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+@dataclass(frozen=True)
+class EpcisEvent:
+    """One event to record on a passport."""
+
+    passport: int
+    biz_step: BizStep
+    disposition: Disposition
+    event_time: int
+    read_point: bytes = bytes(32)
+    document_hash: bytes = bytes(32)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.passport,
+            int(self.biz_step),
+            int(self.disposition),
+            self.event_time,
+            _bytes32(self.read_point, "read point"),
+            _bytes32(self.document_hash, "document hash"),
+        )
+
+
+def location_id(text: str) -> bytes:
+    """A read point or location as the contract stores it: keccak256 of its identifier
+    (e.g. an SGLN URN or a GLN); the identifier itself travels in documents, not on chain."""
+    if not text.strip():
+        raise InvalidInput("A read point needs an identifier, e.g. urn:epc:id:sgln:9506000.00001.0.")
+    return keccak(text=text.strip())
+
+
+@dataclass(frozen=True)
+class PassportRecord:
+    """A passport as the chain holds it now."""
+
+    id: int
+    owner: ChecksumAddress
+    kind: Kind
+    state: State
+    effective_state: State
+    tier: int
+    commissioned_at: int
+    container: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": hex(self.id),
+            "owner": self.owner,
+            "kind": self.kind.name.lower(),
+            "state": self.state.label,
+            "effective_state": self.effective_state.label,
+            "tier": self.tier,
+            "commissioned_at": self.commissioned_at,
+            "container": hex(self.container) if self.container else None,
+        }
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One event in a passport's journey, its own or a container's while it was inside."""
+
+    block_number: int
+    log_index: int
+    tx_hash: str
+    event: str
+    passport: int
+    actor: ChecksumAddress
+    details: dict[str, Any]
+    #: The container the event was recorded on, when it reached the passport through it.
+    via_container: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "block_number": self.block_number,
+            "tx_hash": self.tx_hash,
+            "event": self.event,
+            "passport": hex(self.passport),
+            "actor": self.actor,
+            "via_container": hex(self.via_container) if self.via_container else None,
+            **self.details,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a scan of a code tells a customer or a customs officer."""
+
+    key: ProductKey
+    id: int
+    genuine: bool
+    producer: ChecksumAddress | None
+    producer_standing: Standing | None
+    state: State
+    journey: tuple[TraceEntry, ...]
+
+    @property
+    def recalled(self) -> bool:
+        return self.state is State.RECALLED
+
+    @property
+    def sold(self) -> bool:
+        return self.state is State.SOLD
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": str(self.key),
+            "id": hex(self.id),
+            "genuine": self.genuine,
+            "producer": self.producer,
+            "producer_standing": self.producer_standing.label if self.producer_standing else None,
+            "state": self.state.label,
+            "recalled": self.recalled,
+            "sold": self.sold,
+            "journey": [entry.to_json() for entry in self.journey],
+        }
+
+
+class ProductPassports:
+    """A deployed `ProductPassport` on a :class:`~chainpass.chain.Chain`."""
+
+    def __init__(self, chain: Chain, address: str, *, first_block: int = 0) -> None:
+        self.chain = chain
+        self.address = parse_address(address, "passport contract address")
+        self.first_block = first_block
+        self.contract: Contract = chain.contract(load_artifact(CONTRACT_NAME), self.address)
+
+    @classmethod
+    def from_deployment(cls, chain: Chain, deployment: Deployment) -> ProductPassports:
+        record = deployment.contracts[CONTRACT_NAME]
+        return cls(chain, record.address, first_block=record.block_number)
+
+    @cached_property
+    def registry(self) -> IdentityRegistry:
+        return IdentityRegistry(self.chain, self.contract.functions.identityRegistry().call())
+
+    def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
+        return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
+
+    # ------------------------------------------------------------------ roles
+
+    def set_roles(self, account: str, roles: Role, *, sender: Sender) -> TxReceipt:
+        return self._send("setRoles", sender, parse_address(account, "account"), int(roles))
+
+    def roles_of(self, account: str) -> Role:
+        return Role(self.contract.functions.rolesOf(parse_address(account, "account")).call())
+
+    # -------------------------------------------------------------- passports
+
+    @staticmethod
+    def passport_id(key: ProductKey) -> int:
+        """The passport id of ``key``, as the contract derives it."""
+        encoded = abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, int(key.kind), key.serial_bytes])
+        return int.from_bytes(keccak(encoded), "big")
+
+    def commission(
+        self, keys: Sequence[ProductKey], *, metadata_hash: bytes = bytes(32), metadata_uri: str = "", sender: Sender
+    ) -> list[int]:
+        """Commission one passport per key (one transaction); returns their ids."""
+        if not keys:
+            raise InvalidInput("Give at least one product key to commission.")
+        ids = [self.passport_id(k) for k in keys]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("The batch names the same product key twice.")
+        rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
+        self._send("commission", sender, rows, _bytes32(metadata_hash, "metadata hash"), metadata_uri)
+        return ids
+
+    def record(self, events: Sequence[EpcisEvent], *, sender: Sender) -> TxReceipt:
+        """Record EPCIS events, in order, in one transaction."""
+        if not events:
+            raise InvalidInput("Give at least one event to record.")
+        return self._send("recordEvents", sender, [e.as_tuple() for e in events])
+
+    def pack(self, container: int, ids: Sequence[int], *, sender: Sender) -> TxReceipt:
+        return self._send("pack", sender, container, list(ids))
+
+    def unpack(self, ids: Sequence[int], *, sender: Sender) -> TxReceipt:
+        return self._send("unpack", sender, list(ids))
+
+    def transfer(self, id_: int, to: str, *, sender: Sender) -> TxReceipt:
+        """Pass ownership (ERC-721) of ``id_`` from ``sender`` to ``to``."""
+        record = self.passport(id_)
+        if record is None:
+            raise InvalidInput(f"No passport has id {hex(id_)}.")
+        transfer = self.contract.get_function_by_signature("safeTransferFrom(address,address,uint256)")
+        return self.chain.transact(transfer(record.owner, parse_address(to, "new owner"), id_), sender)
+
+    def passport(self, id_: int) -> PassportRecord | None:
+        """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""
+        owner, kind, state, tier, commissioned_at, packed = self.contract.functions.passportOf(id_).call()
+        if state == State.NONE:
+            return None
+        container = int(self.contract.functions.containerOf(id_).call()) if packed else 0
+        return PassportRecord(
+            id=id_,
+            owner=to_checksum_address(owner),
+            kind=Kind(kind),
+            state=State(state),
+            effective_state=State(self.contract.functions.effectiveState(id_).call()),
+            tier=int(tier),
+            commissioned_at=int(commissioned_at),
+            container=container or None,
+        )
+
+    # ------------------------------------------------------------------ trace
+
+    def trace(self, id_: int) -> list[TraceEntry]:
+        """The passport's journey from logs: its own events, and its containers' events
+        while it was packed in them (following containers up, as far as they nest)."""
+        own = sorted(self._logs(id_), key=_position)
+        entries = list(own)
+        for packed in (e for e in own if e.event == "PassportPacked"):
+            container = int(packed.details["container"], 16)
+            # Windows by (block, log index), not by block: several transactions share a block
+            # on a real chain, and an event on the container in the block of the packing (before
+            # it) or of the unpacking (after it) did not reach the passport.
+            start = _position(packed)
+            end = next((_position(e) for e in own if e.event == "PassportUnpacked" and _position(e) > start), None)
+            for entry in self.trace(container):
+                inside = start < _position(entry) and (end is None or _position(entry) < end)
+                if inside and entry.event == "PassportEventRecorded":
+                    entries.append(_via(entry, container))
+        return sorted(entries, key=_position)
+
+    def _logs(self, id_: int) -> list[TraceEntry]:
+        topic = "0x" + id_.to_bytes(32, "big").hex()
+        last = self.chain.w3.eth.block_number
+        entries = []
+        for start in range(self.first_block, last + 1, LOG_CHUNK):
+            logs = self.chain.w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": start,
+                    "toBlock": min(start + LOG_CHUNK - 1, last),
+                    "topics": [None, topic],
+                }
+            )
+            entries += [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
+        return entries
+
+    @cached_property
+    def _events(self) -> dict[bytes, tuple[str, Any]]:
+        abi = load_artifact(CONTRACT_NAME).abi
+        names = ("PassportCommissioned", "PassportEventRecorded", "PassportPacked", "PassportUnpacked")
+        return {event_topic(abi, n): (n, getattr(self.contract.events, n)()) for n in names}
+
+    def _entry(self, log: Any) -> TraceEntry:
+        name, event = self._events[bytes(log["topics"][0])]
+        args = dict(event.process_log(log)["args"])
+        actor = args.pop("actor", None) or args.pop("producer")
+        details: dict[str, Any] = {}
+        for key, value in args.items():
+            if key == "bizStep":
+                details["biz_step"] = BizStep(value).label
+            elif key == "disposition":
+                details["disposition"] = Disposition(value).label
+            elif key == "kind":
+                details["kind"] = Kind(value).name.lower()
+            elif key == "eventTime":
+                details["event_time"] = dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
+            elif key == "container":
+                details["container"] = hex(value)
+            elif isinstance(value, bytes):
+                details[key] = "0x" + value.hex()
+            elif key != "id":
+                details[key] = value
+        return TraceEntry(
+            block_number=int(log["blockNumber"]),
+            log_index=int(log["logIndex"]),
+            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            event=name,
+            passport=int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big"))),
+            actor=to_checksum_address(actor),
+            details=details,
+        )
+
+    # ----------------------------------------------------------------- verify
+
+    def verify(self, key: ProductKey) -> Verdict:
+        """The verdict for a scanned code: genuine (commissioned by a producer who holds
+        the role and an identity in force), its state now (recalled, quarantined, sold
+        already: a cloned code scanned in another shop shows as sold), and its journey."""
+        id_ = self.passport_id(key)
+        record = self.passport(id_)
+        if record is None:
+            return Verdict(key, id_, False, None, None, State.NONE, ())
+        journey = tuple(self.trace(id_))
+        producer = next(e.actor for e in journey if e.event == "PassportCommissioned")
+        standing = self.registry.status(producer).standing
+        genuine = bool(self.roles_of(producer) & Role.PRODUCER) and standing is Standing.VALID
+        return Verdict(key, id_, genuine, producer, standing, record.effective_state, journey)
+
+
+def _position(entry: TraceEntry) -> tuple[int, int]:
+    return (entry.block_number, entry.log_index)
+
+
+def _via(entry: TraceEntry, container: int) -> TraceEntry:
+    return TraceEntry(
+        entry.block_number, entry.log_index, entry.tx_hash, entry.event, entry.passport, entry.actor,
+        entry.details, entry.via_container or container,
+    )  # fmt: skip
+
+
+def _bytes32(value: bytes, what: str) -> bytes:
+    if len(value) != 32:
+        raise InvalidInput(f"The {what} must be 32 bytes, not {len(value)}.")
+    return value

@@ -1,0 +1,1390 @@
+"""The ProductPassport contract, driven through `chainpass.passport.ProductPassports`.
+
+Every chain test runs on the embedded EVM and on Anvil (see conftest.py). Five
+organisations (producer, inspector, carrier, customs, retailer) are verified by the
+bureau and given their passport role once per module and backend (module snapshot);
+each test is then isolated by the per-test snapshot of the ``world`` fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from conftest import World, assert_readable, credential_for
+from eth_abi import encode as abi_encode
+from eth_typing import ChecksumAddress
+from eth_utils import function_signature_to_4byte_selector, keccak
+from web3.types import TxReceipt
+
+from chainpass.artifacts import load_artifact
+from chainpass.chain import Chain
+from chainpass.errors import ContractRevert, InvalidInput
+from chainpass.gs1 import Kind, ProductKey
+from chainpass.identity import IdentityRegistry, Level, Standing
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    ProductPassports,
+    Role,
+    State,
+    TraceEntry,
+    location_id,
+)
+from chainpass.reverts import ENUM_NAMES, FLAG_NAMES, MESSAGES, decode_revert
+
+GTIN = "9506000134352"
+CASE_GTIN = "19506000134359"
+#: When the events happened, as the actors declare it (2026-01-01T00:00:00Z).
+T0 = 1_767_225_600
+WAREHOUSE = location_id("urn:epc:id:sgln:9506000.00001.0")
+PORT = location_id("urn:epc:id:sgln:9506000.00002.0")
+CERTIFICATE = keccak(text="inspection certificate 2026-001")
+METADATA_HASH = keccak(text='{"product": "coffee beans, 1 kg"}')
+METADATA_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+ZERO_ADDRESS = "0x" + "00" * 20
+ERC165 = bytes.fromhex("01ffc9a7")
+ERC721 = bytes.fromhex("80ac58cd")
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@dataclass(frozen=True)
+class Orgs:
+    producer: ChecksumAddress
+    inspector: ChecksumAddress
+    carrier: ChecksumAddress
+    customs: ChecksumAddress
+    retailer: ChecksumAddress
+    #: No identity, no role.
+    stranger: ChecksumAddress
+    governor: ChecksumAddress
+
+    def by_name(self, name: str) -> ChecksumAddress:
+        address: ChecksumAddress = getattr(self, name)
+        return address
+
+
+ORG_ROLES = {
+    "producer": Role.PRODUCER,
+    "inspector": Role.INSPECTOR,
+    "carrier": Role.CARRIER,
+    "customs": Role.CUSTOMS,
+    "retailer": Role.RETAILER,
+}
+
+
+@pytest.fixture(scope="module")
+def orgs_setup(world_session: World) -> Iterator[Orgs]:
+    """The five organisations, verified (level high) and given their role, on this backend's
+    chain for this module; the chain returns to its state before at the module's end."""
+    chain, registry, roles = world_session.chain, world_session.registry, world_session.roles
+    snapshot = chain.snapshot()
+    accounts = chain.dev_accounts()
+    orgs = Orgs(
+        producer=accounts[8],
+        inspector=roles.holder,
+        carrier=roles.other_holder,
+        customs=roles.hotel,
+        retailer=roles.bank,
+        stranger=roles.stranger,
+        governor=roles.governor,
+    )
+    passports = ProductPassports.from_deployment(chain, world_session.deployment)
+    for name, role in ORG_ROLES.items():
+        org = orgs.by_name(name)
+        registry.verify(credential_for(org), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau)
+        passports.set_roles(org, role, sender=roles.governor)
+    yield orgs
+    chain.revert(snapshot)
+
+
+@pytest.fixture
+def orgs(orgs_setup: Orgs, world: World) -> Orgs:
+    return orgs_setup
+
+
+@pytest.fixture
+def pp(world: World) -> ProductPassports:
+    return ProductPassports.from_deployment(world.chain, world.deployment)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def logs(pp: ProductPassports, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+    """The arguments of every ``name`` event of the passport contract in ``receipt``."""
+    return [dict(e["args"]) for e in getattr(pp.contract.events, name)().process_receipt(receipt)]
+
+
+def last_receipt(chain: Chain) -> TxReceipt:
+    """The receipt of the latest block's (only) transaction: `commission` returns ids, not its receipt."""
+    (tx_hash,) = chain.w3.eth.get_block("latest")["transactions"]
+    return chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+
+
+def shown(id_: int) -> str:
+    """A passport id as refusals show it: its first 8 and last 4 hex digits."""
+    digits = f"{id_:x}"
+    return f"{digits[:8]}…{digits[-4:]}"
+
+
+def assert_refused(chain: Chain, call: Callable[[], object], error: str, **args: object) -> ContractRevert:
+    """``call`` is refused with custom error ``error`` (whose shown arguments include ``args``),
+    a readable sentence, and nothing mined."""
+    head = chain.w3.eth.get_block("latest")
+    with pytest.raises(ContractRevert) as info:
+        call()
+    after = chain.w3.eth.get_block("latest")
+    assert info.value.error == error, str(info.value)
+    for name, value in args.items():
+        assert info.value.error_args[name] == value, (name, info.value.error_args)
+    assert_readable(info.value)
+    assert (after["number"], after["hash"]) == (head["number"], head["hash"])
+    return info.value
+
+
+def event(
+    id_: int,
+    step: BizStep,
+    disposition: Disposition,
+    *,
+    read_point: bytes = WAREHOUSE,
+    document: bytes = bytes(32),
+    at: int = T0,
+) -> EpcisEvent:
+    return EpcisEvent(id_, step, disposition, at, read_point, document)
+
+
+def item_keys(count: int, prefix: str = "BAG") -> list[ProductKey]:
+    return [ProductKey.item(GTIN, f"{prefix}{i:05d}") for i in range(count)]
+
+
+def states(pp: ProductPassports, *ids: int) -> list[tuple[State, State]]:
+    """(own state, effective state) of each passport."""
+    records = [pp.passport(i) for i in ids]
+    return [(r.state, r.effective_state) if r else (State.NONE, State.NONE) for r in records]
+
+
+def commission_one(pp: ProductPassports, orgs: Orgs, key: ProductKey) -> int:
+    (id_,) = pp.commission([key], sender=orgs.producer)
+    return id_
+
+
+def ship(pp: ProductPassports, orgs: Orgs, *ids: int) -> TxReceipt:
+    return pp.record([event(i, BizStep.SHIPPING, Disposition.IN_TRANSIT) for i in ids], sender=orgs.carrier)
+
+
+def receive(pp: ProductPassports, orgs: Orgs, *ids: int) -> TxReceipt:
+    return pp.record([event(i, BizStep.RECEIVING, Disposition.SELLABLE) for i in ids], sender=orgs.retailer)
+
+
+def sell(pp: ProductPassports, orgs: Orgs, id_: int) -> TxReceipt:
+    return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=orgs.retailer)
+
+
+def recorded(
+    id_: int, actor: str, step: BizStep, disposition: Disposition, read_point: bytes = WAREHOUSE
+) -> dict[str, Any]:
+    """A PassportEventRecorded event's arguments, as web3 decodes them."""
+    return {
+        "id": id_,
+        "actor": actor,
+        "bizStep": int(step),
+        "disposition": int(disposition),
+        "eventTime": T0,
+        "readPoint": read_point,
+        "documentHash": bytes(32),
+    }
+
+
+# ---------------------------------------------------------------------------- set-up
+
+
+def test_orgs_hold_their_role_and_an_identity_in_force(
+    pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs
+) -> None:
+    for name, role in ORG_ROLES.items():
+        org = orgs.by_name(name)
+        assert pp.roles_of(org) == role, name
+        assert registry.status(org).standing is Standing.VALID, name
+    assert pp.roles_of(orgs.stranger) == Role(0)
+    assert registry.status(orgs.stranger).standing is Standing.NEVER_VERIFIED
+    assert pp.registry.address == registry.address
+
+
+def test_governor_sets_roles_as_a_bit_set(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    roles = Role.parse_many(["carrier", "Retailer "])
+
+    receipt = pp.set_roles(orgs.stranger, roles, sender=orgs.governor)
+
+    assert receipt["status"] == 1
+    assert logs(pp, "RolesSet", receipt) == [{"account": orgs.stranger, "roles": 4 | 16}]
+    assert pp.roles_of(orgs.stranger) == Role.CARRIER | Role.RETAILER
+    assert pp.roles_of(orgs.stranger).labels == ["carrier", "retailer"]
+    removed = pp.set_roles(orgs.stranger, Role(0), sender=orgs.governor)
+    assert logs(pp, "RolesSet", removed) == [{"account": orgs.stranger, "roles": 0}]
+    assert pp.roles_of(orgs.stranger) == Role(0)
+    with pytest.raises(InvalidInput, match="'shipper' is not a role"):
+        Role.parse_many(["shipper"])
+    assert_refused(
+        chain, lambda: pp.set_roles(ZERO_ADDRESS, Role.PRODUCER, sender=orgs.governor), "PassportZeroAddress"
+    )
+
+
+# --------------------------------------------------------------------- ids and ERC-721
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ProductKey.item(GTIN, "BAG00001"),
+        ProductKey.lot(GTIN, "LOT-2026/01"),
+        ProductKey.container(CASE_GTIN, "CASE1", 1),
+        ProductKey.item("96385074", "!\"%&'()*+,-./:;<=>?_"),
+    ],
+    ids=str,
+)
+def test_passport_id_is_the_contracts(pp: ProductPassports, key: ProductKey) -> None:
+    on_chain = pp.contract.functions.passportId(key.gtin, int(key.kind), key.serial_bytes).call()
+
+    assert ProductPassports.passport_id(key) == on_chain
+    assert on_chain == int.from_bytes(
+        keccak(abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, key.kind, key.serial_bytes])), "big"
+    )
+
+
+def test_item_lot_and_container_of_the_same_code_are_three_passports(pp: ProductPassports) -> None:
+    keys = [ProductKey.item(GTIN, "X1"), ProductKey.lot(GTIN, "X1"), ProductKey.container(GTIN, "X1", 2)]
+
+    ids = {ProductPassports.passport_id(k) for k in keys}
+    on_chain = {pp.contract.functions.passportId(k.gtin, int(k.kind), k.serial_bytes).call() for k in keys}
+
+    assert len(ids) == 3
+    assert on_chain == ids
+
+
+def test_commission_a_batch_mints_one_passport_per_key(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    keys = [*item_keys(4), ProductKey.lot(GTIN, "LOT-2026/01"), ProductKey.container(CASE_GTIN, "CASE1", 1)]
+
+    ids = pp.commission(keys, metadata_hash=METADATA_HASH, metadata_uri=METADATA_URI, sender=orgs.producer)
+
+    receipt = last_receipt(chain)
+    block_time = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    assert ids == [ProductPassports.passport_id(k) for k in keys]
+    assert ids == [pp.contract.functions.passportId(k.gtin, int(k.kind), k.serial_bytes).call() for k in keys]
+    assert logs(pp, "Transfer", receipt) == [{"from": ZERO_ADDRESS, "to": orgs.producer, "tokenId": i} for i in ids]
+    commissioned = logs(pp, "PassportCommissioned", receipt)
+    assert [(c["id"], c["producer"], c["gtin"], c["serial"]) for c in commissioned] == [
+        (i, orgs.producer, k.gtin, k.serial_bytes) for i, k in zip(ids, keys, strict=True)
+    ]
+    assert logs(pp, "BatchCommissioned", receipt) == [
+        {"producer": orgs.producer, "count": 6, "metadataHash": METADATA_HASH, "metadataURI": METADATA_URI}
+    ]
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 6
+    for id_, key in zip(ids, keys, strict=True):
+        record = pp.passport(id_)
+        assert record is not None
+        assert pp.contract.functions.ownerOf(id_).call() == orgs.producer
+        assert (record.owner, record.kind, record.tier) == (orgs.producer, key.kind, key.tier)
+        assert (record.state, record.effective_state, record.container) == (State.ACTIVE, State.ACTIVE, None)
+        assert record.commissioned_at == block_time
+
+
+def test_balance_counts_every_batch(pp: ProductPassports, orgs: Orgs) -> None:
+    first = pp.commission(item_keys(3, "A"), sender=orgs.producer)
+    second = pp.commission(item_keys(7, "B"), sender=orgs.producer)
+
+    assert len(set(first + second)) == 10
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 10
+    assert pp.contract.functions.balanceOf(orgs.retailer).call() == 0
+
+
+def test_commissioning_a_key_twice_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    old = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    new_key = ProductKey.item(GTIN, "BAG2")
+
+    assert_refused(
+        chain,
+        lambda: pp.commission([new_key, ProductKey.item(GTIN, "BAG1")], sender=orgs.producer),
+        "PassportExists",
+        id=shown(old),
+    )
+    # The batch failed as a whole: the new key was not commissioned either.
+    assert pp.passport(ProductPassports.passport_id(new_key)) is None
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 1
+    # The same key in another form (GTIN-14 instead of GTIN-13) is still the same passport.
+    assert_refused(
+        chain,
+        lambda: pp.commission([ProductKey.item("0" + GTIN, "BAG1")], sender=orgs.producer),
+        "PassportExists",
+    )
+
+
+def test_duplicates_within_a_batch_are_refused_before_sending(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    key = ProductKey.item(GTIN, "BAG1")
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(InvalidInput, match="same product key twice"):
+        pp.commission([key, ProductKey.item(GTIN, "BAG2"), ProductKey.item("0" + GTIN, "BAG1")], sender=orgs.producer)
+
+    assert chain.w3.eth.block_number == block
+    assert pp.passport(ProductPassports.passport_id(key)) is None
+    # The contract would refuse the batch too.
+    row = (key.gtin, int(key.kind), key.tier, key.serial_bytes)
+    assert_refused(
+        chain,
+        lambda: chain.transact(pp.contract.functions.commission([row, row], bytes(32), ""), orgs.producer),
+        "PassportExists",
+        id=shown(ProductPassports.passport_id(key)),
+    )
+
+
+def test_empty_batches_are_refused(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    (case,) = pp.commission([ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer)
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(InvalidInput, match="at least one product key"):
+        pp.commission([], sender=orgs.producer)
+    with pytest.raises(InvalidInput, match="at least one event"):
+        pp.record([], sender=orgs.carrier)
+
+    assert chain.w3.eth.block_number == block
+    assert_refused(
+        chain,
+        lambda: chain.transact(pp.contract.functions.commission([], bytes(32), ""), orgs.producer),
+        "PassportEmptyBatch",
+    )
+    assert_refused(
+        chain, lambda: chain.transact(pp.contract.functions.recordEvents([]), orgs.carrier), "PassportEmptyBatch"
+    )
+    assert_refused(chain, lambda: pp.pack(case, [], sender=orgs.carrier), "PassportEmptyBatch")
+    assert_refused(chain, lambda: pp.unpack([], sender=orgs.carrier), "PassportEmptyBatch")
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        (ProductKey(9506000134352, Kind.ITEM, "BAG1", tier=1), "an item with a tier"),
+        (ProductKey(9506000134352, Kind.CONTAINER, "PAL1", tier=0), "a container without a tier"),
+        (ProductKey(9506000134352, Kind.CONTAINER, "PAL1", tier=4), "a container above tier 3"),
+        (ProductKey(0, Kind.ITEM, "BAG1"), "no GTIN"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_malformed_keys_that_skip_python_checks_are_refused_on_chain(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, key: ProductKey, why: str
+) -> None:
+    assert_refused(
+        chain,
+        lambda: pp.commission([key], sender=orgs.producer),
+        "PassportInvalidKey",
+        gtin=f"{key.gtin:014d}",
+        serial=repr(key.serial),
+    )
+    assert pp.passport(ProductPassports.passport_id(key)) is None, why
+
+
+def test_erc721_interfaces(pp: ProductPassports) -> None:
+    supports = pp.contract.functions.supportsInterface
+
+    assert supports(ERC721).call() is True
+    assert supports(ERC165).call() is True
+    assert supports(bytes.fromhex("ffffffff")).call() is False
+    assert supports(bytes.fromhex("12345678")).call() is False
+
+
+def test_owner_transfers_and_a_stranger_cannot(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    first, second = pp.commission(item_keys(2), sender=orgs.producer)
+    transfer = pp.contract.functions.transferFrom
+
+    receipt = chain.transact(transfer(orgs.producer, orgs.retailer, first), orgs.producer)
+
+    assert logs(pp, "Transfer", receipt) == [{"from": orgs.producer, "to": orgs.retailer, "tokenId": first}]
+    assert pp.contract.functions.ownerOf(first).call() == orgs.retailer
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 1
+    assert pp.contract.functions.balanceOf(orgs.retailer).call() == 1
+    record = pp.passport(first)
+    assert record is not None and record.owner == orgs.retailer
+    # Ownership moved, the lifecycle did not.
+    assert (record.state, record.effective_state) == (State.ACTIVE, State.ACTIVE)
+    # The former owner and a stranger cannot move it.
+    assert_refused(
+        chain,
+        lambda: chain.transact(transfer(orgs.retailer, orgs.stranger, first), orgs.producer),
+        "PassportNotOwnerNorApproved",
+        account=orgs.producer,
+        id=shown(first),
+    )
+    assert_refused(
+        chain,
+        lambda: chain.transact(transfer(orgs.producer, orgs.stranger, second), orgs.stranger),
+        "PassportNotOwnerNorApproved",
+        account=orgs.stranger,
+        id=shown(second),
+    )
+    assert_refused(
+        chain,
+        lambda: chain.transact(transfer(orgs.producer, ZERO_ADDRESS, second), orgs.producer),
+        "PassportInvalidReceiver",
+        receiver=ZERO_ADDRESS,
+    )
+    # Approved, the stranger can (once: the approval is spent).
+    approval = chain.transact(pp.contract.functions.approve(orgs.stranger, second), orgs.producer)
+    assert logs(pp, "Approval", approval) == [{"owner": orgs.producer, "approved": orgs.stranger, "tokenId": second}]
+    moved = chain.transact(transfer(orgs.producer, orgs.stranger, second), orgs.stranger)
+    assert logs(pp, "Transfer", moved) == [{"from": orgs.producer, "to": orgs.stranger, "tokenId": second}]
+    assert pp.contract.functions.ownerOf(second).call() == orgs.stranger
+    assert pp.contract.functions.getApproved(second).call() == ZERO_ADDRESS
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 0
+    unknown = ProductPassports.passport_id(ProductKey.item(GTIN, "NEVER"))
+    assert_refused(
+        chain, lambda: chain.transact(transfer(orgs.producer, orgs.stranger, unknown), orgs.producer), "PassportUnknown"
+    )
+
+
+# -------------------------------------------------------------------------- roles table
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Passports ready for each action of the roles table."""
+
+    active: int  # an item, active
+    moving: int  # an item, in transit
+    packed: int  # an item, packed in `case`
+    case: int  # a case, active
+
+
+def scene(pp: ProductPassports, orgs: Orgs) -> Scene:
+    keys = [*item_keys(3), ProductKey.container(CASE_GTIN, "CASE1", 1)]
+    active, moving, packed, case = pp.commission(keys, sender=orgs.producer)
+    ship(pp, orgs, moving)
+    pp.pack(case, [packed], sender=orgs.carrier)
+    return Scene(active, moving, packed, case)
+
+
+NEW_KEY = ProductKey.item(GTIN, "NEW1")
+NEW_ACCOUNT = "0x" + "00" * 19 + "01"
+
+#: What each action does to the scene, and the state it leaves (on `active` unless noted).
+ACTIONS: dict[str, Callable[[ProductPassports, Scene, str], object]] = {
+    "commission": lambda pp, s, who: pp.commission([NEW_KEY], sender=who),
+    "inspect": lambda pp, s, who: pp.record(
+        [event(s.active, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=who
+    ),
+    "ship": lambda pp, s, who: pp.record([event(s.active, BizStep.SHIPPING, Disposition.IN_TRANSIT)], sender=who),
+    "receive": lambda pp, s, who: pp.record([event(s.moving, BizStep.RECEIVING, Disposition.ACTIVE)], sender=who),
+    "customs_release": lambda pp, s, who: pp.record(
+        [event(s.moving, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=who
+    ),
+    "customs_hold": lambda pp, s, who: pp.record(
+        [event(s.moving, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, read_point=PORT)], sender=who
+    ),
+    "sell": lambda pp, s, who: pp.record(
+        [event(s.active, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=who
+    ),
+    "recall": lambda pp, s, who: pp.record([event(s.active, BizStep.RECALLING, Disposition.RECALLED)], sender=who),
+    "decommission": lambda pp, s, who: pp.record(
+        [event(s.active, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=who
+    ),
+    "pack": lambda pp, s, who: pp.pack(s.case, [s.active], sender=who),
+    "unpack": lambda pp, s, who: pp.unpack([s.packed], sender=who),
+    "set_roles": lambda pp, s, who: pp.set_roles(NEW_ACCOUNT, Role.CARRIER, sender=who),
+}
+
+
+def effect(pp: ProductPassports, s: Scene, action: str) -> object:
+    """What the action changes, read back from the chain: the roles it sets, or the
+    (own state, container) of the passport it acts on."""
+    if action == "set_roles":
+        return pp.roles_of(NEW_ACCOUNT)
+    target = {
+        "commission": ProductPassports.passport_id(NEW_KEY),
+        "receive": s.moving,
+        "customs_release": s.moving,
+        "customs_hold": s.moving,
+        "unpack": s.packed,
+    }.get(action, s.active)
+    record = pp.passport(target)
+    return None if record is None else (record.state, record.container)
+
+
+#: The action's effect, and the event that names its actor.
+EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
+    "commission": (lambda s: (State.ACTIVE, None), "PassportCommissioned"),
+    "inspect": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
+    "ship": (lambda s: (State.IN_TRANSIT, None), "PassportEventRecorded"),
+    "receive": (lambda s: (State.ACTIVE, None), "PassportEventRecorded"),
+    "customs_release": (lambda s: (State.IN_TRANSIT, None), "PassportEventRecorded"),
+    "customs_hold": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
+    "sell": (lambda s: (State.SOLD, None), "PassportEventRecorded"),
+    "recall": (lambda s: (State.RECALLED, None), "PassportEventRecorded"),
+    "decommission": (lambda s: (State.DECOMMISSIONED, None), "PassportEventRecorded"),
+    "pack": (lambda s: (State.ACTIVE, s.case), "PassportPacked"),
+    "unpack": (lambda s: (State.ACTIVE, None), "PassportUnpacked"),
+    "set_roles": (lambda s: Role.CARRIER, "RolesSet"),
+}
+
+ALL_THREE = "producer, carrier or retailer"
+#: (action, caller) -> None if allowed, else (custom error, the role it names or None).
+ROLE_TABLE: list[tuple[str, str, tuple[str, str | None] | None]] = [
+    ("commission", "producer", None),
+    ("commission", "inspector", ("PassportMissingRole", "producer")),
+    ("commission", "retailer", ("PassportMissingRole", "producer")),
+    ("commission", "stranger", ("PassportMissingRole", "producer")),
+    ("inspect", "inspector", None),
+    ("inspect", "producer", ("PassportMissingRole", "inspector")),
+    ("inspect", "customs", ("PassportMissingRole", "inspector")),
+    ("inspect", "stranger", ("PassportMissingRole", "any role")),
+    ("ship", "carrier", None),
+    ("ship", "producer", None),
+    ("ship", "retailer", None),
+    ("ship", "customs", ("PassportMissingRole", ALL_THREE)),
+    ("ship", "inspector", ("PassportMissingRole", ALL_THREE)),
+    ("receive", "retailer", None),
+    ("receive", "carrier", None),
+    ("receive", "customs", ("PassportMissingRole", ALL_THREE)),
+    ("customs_release", "customs", None),
+    ("customs_release", "retailer", ("PassportMissingRole", "customs")),
+    ("customs_release", "carrier", ("PassportMissingRole", "customs")),
+    ("customs_hold", "customs", None),
+    ("customs_hold", "inspector", ("PassportMissingRole", "customs")),
+    ("sell", "retailer", None),
+    ("sell", "carrier", ("PassportMissingRole", "retailer")),
+    ("sell", "producer", ("PassportMissingRole", "retailer")),
+    ("recall", "producer", None),
+    ("recall", "retailer", ("PassportMissingRole", "producer")),
+    ("recall", "inspector", ("PassportMissingRole", "producer")),
+    ("decommission", "producer", None),
+    ("decommission", "retailer", None),
+    ("decommission", "carrier", ("PassportMissingRole", "producer or retailer")),
+    ("pack", "carrier", None),
+    ("pack", "producer", None),
+    ("pack", "stranger", ("PassportMissingRole", "producer or carrier")),
+    ("pack", "retailer", ("PassportMissingRole", "producer or carrier")),
+    ("unpack", "retailer", None),
+    ("unpack", "carrier", None),
+    ("unpack", "inspector", ("PassportMissingRole", ALL_THREE)),
+    ("unpack", "customs", ("PassportMissingRole", ALL_THREE)),
+    ("set_roles", "governor", None),
+    ("set_roles", "producer", ("PassportNotGovernor", None)),
+    ("set_roles", "stranger", ("PassportNotGovernor", None)),
+]
+
+
+@pytest.mark.parametrize(("action", "caller", "expected"), ROLE_TABLE, ids=[f"{a}-by-{c}" for a, c, _ in ROLE_TABLE])
+def test_roles_table(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, action: str, caller: str, expected: tuple[str, str | None] | None
+) -> None:
+    s = scene(pp, orgs)
+    who = orgs.by_name(caller)
+    before = effect(pp, s, action)
+    run = ACTIONS[action]
+
+    if expected is None:
+        result = run(pp, s, who)
+        receipt = last_receipt(chain)
+        effect_of, event_name = EXPECTED[action]
+        assert effect(pp, s, action) == effect_of(s) != before
+        (emitted,) = logs(pp, event_name, receipt)
+        assert emitted.get("actor", emitted.get("producer", emitted.get("account"))) == (
+            NEW_ACCOUNT if action == "set_roles" else who
+        )
+        assert receipt["from"] == who
+        assert result == ([ProductPassports.passport_id(NEW_KEY)] if action == "commission" else receipt)
+    else:
+        error, role = expected
+        revert = assert_refused(chain, lambda: run(pp, s, who), error, account=who)
+        if role is not None:
+            assert revert.error_args["role"] == role
+        assert effect(pp, s, action) == before
+
+
+# ---------------------------------------------------------------------- identity gating
+
+
+def test_a_suspended_producer_cannot_commission_until_reinstated(
+    chain: Chain, pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, world: World
+) -> None:
+    bureau = world.roles.bureau
+    first = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    key = ProductKey.item(GTIN, "BAG2")
+
+    registry.suspend(orgs.producer, "under_review", sender=bureau)
+
+    assert_refused(
+        chain,
+        lambda: pp.commission([key], sender=orgs.producer),
+        "PassportActorNotVerified",
+        account=orgs.producer,
+        standing="suspended",
+    )
+    # Its other acts are refused too, and what it made before is untouched.
+    assert_refused(
+        chain,
+        lambda: pp.record([event(first, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer),
+        "PassportActorNotVerified",
+    )
+    assert pp.passport(ProductPassports.passport_id(key)) is None
+    assert states(pp, first) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.roles_of(orgs.producer) == Role.PRODUCER  # the role stays; the identity is what is missing
+
+    registry.reinstate(orgs.producer, sender=bureau)
+    ids = pp.commission([key], sender=orgs.producer)
+
+    assert ids == [ProductPassports.passport_id(key)]
+    assert logs(pp, "Transfer", last_receipt(chain)) == [{"from": ZERO_ADDRESS, "to": orgs.producer, "tokenId": ids[0]}]
+    assert states(pp, *ids) == [(State.ACTIVE, State.ACTIVE)]
+
+
+def test_a_role_without_an_identity_or_a_revoked_one_is_refused(
+    chain: Chain, pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, world: World
+) -> None:
+    pp.set_roles(orgs.stranger, Role.PRODUCER, sender=orgs.governor)
+
+    assert_refused(
+        chain,
+        lambda: pp.commission([ProductKey.item(GTIN, "BAG1")], sender=orgs.stranger),
+        "PassportActorNotVerified",
+        account=orgs.stranger,
+        standing="never_verified",
+    )
+
+    registry.revoke(orgs.carrier, sender=world.roles.bureau)
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    assert_refused(
+        chain, lambda: ship(pp, orgs, item), "PassportActorNotVerified", account=orgs.carrier, standing="revoked"
+    )
+    assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_ship_receive_sell_and_not_twice(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+
+    shipped = ship(pp, orgs, item)
+    after_ship = states(pp, item)
+    received = receive(pp, orgs, item)
+    after_receive = states(pp, item)
+    sold = sell(pp, orgs, item)
+
+    assert after_ship == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+    assert after_receive == [(State.ACTIVE, State.ACTIVE)]
+    assert states(pp, item) == [(State.SOLD, State.SOLD)]
+    assert logs(pp, "PassportEventRecorded", shipped) == [
+        recorded(item, orgs.carrier, BizStep.SHIPPING, Disposition.IN_TRANSIT)
+    ]
+    assert logs(pp, "PassportEventRecorded", received) == [
+        recorded(item, orgs.retailer, BizStep.RECEIVING, Disposition.SELLABLE)
+    ]
+    assert logs(pp, "PassportEventRecorded", sold) == [
+        recorded(item, orgs.retailer, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)
+    ]
+    assert [r["status"] for r in (shipped, received, sold)] == [1, 1, 1]
+    revert = assert_refused(
+        chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="sold", bizStep="retail_selling"
+    )
+    assert shown(item) in str(revert)
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="sold")
+    assert states(pp, item) == [(State.SOLD, State.SOLD)]
+
+
+def test_events_in_one_transaction_apply_in_order(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    a, b = pp.commission(item_keys(2), sender=orgs.producer)
+
+    receipt = pp.record(
+        [
+            event(a, BizStep.SHIPPING, Disposition.IN_TRANSIT),
+            event(b, BizStep.SHIPPING, Disposition.IN_TRANSIT),
+            event(a, BizStep.RECEIVING, Disposition.ACTIVE, read_point=PORT),
+        ],
+        sender=orgs.carrier,
+    )
+
+    assert [(e["id"], e["bizStep"], e["readPoint"]) for e in logs(pp, "PassportEventRecorded", receipt)] == [
+        (a, BizStep.SHIPPING, WAREHOUSE),
+        (b, BizStep.SHIPPING, WAREHOUSE),
+        (a, BizStep.RECEIVING, PORT),
+    ]
+    assert states(pp, a, b) == [(State.ACTIVE, State.ACTIVE), (State.IN_TRANSIT, State.IN_TRANSIT)]
+    # One refused event refuses the whole batch.
+    assert_refused(
+        chain,
+        lambda: pp.record(
+            [event(a, BizStep.SHIPPING, Disposition.IN_TRANSIT), event(b, BizStep.SHIPPING, Disposition.IN_TRANSIT)],
+            sender=orgs.carrier,
+        ),
+        "PassportInvalidTransition",
+        id=shown(b),
+        state="in_transit",
+    )
+    assert states(pp, a, b) == [(State.ACTIVE, State.ACTIVE), (State.IN_TRANSIT, State.IN_TRANSIT)]
+
+
+def test_non_conformant_inspection_quarantines_until_conformant(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+
+    failed = pp.record(
+        [event(item, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector
+    )
+
+    assert states(pp, item) == [(State.QUARANTINED, State.QUARANTINED)]
+    assert logs(pp, "PassportEventRecorded", failed)[0]["documentHash"] == CERTIFICATE
+    assert logs(pp, "PassportEventRecorded", failed)[0]["disposition"] == Disposition.NON_CONFORMANT
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="quarantined")
+    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="quarantined")
+
+    passed = pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+
+    assert logs(pp, "PassportEventRecorded", passed) == [
+        recorded(item, orgs.inspector, BizStep.INSPECTING, Disposition.CONFORMANT)
+    ]
+    assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    ship(pp, orgs, item)
+    assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+
+
+def test_recalled_goods_cannot_be_sold(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    ship(pp, orgs, item)
+    receive(pp, orgs, item)
+
+    recall = pp.record([event(item, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
+
+    assert logs(pp, "PassportEventRecorded", recall) == [
+        recorded(item, orgs.producer, BizStep.RECALLING, Disposition.RECALLED)
+    ]
+    assert states(pp, item) == [(State.RECALLED, State.RECALLED)]
+    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="recalled")
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="recalled")
+    assert_refused(
+        chain,
+        lambda: pp.record([event(item, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer),
+        "PassportInvalidTransition",
+        bizStep="recalling",
+    )
+    # The producer may still take it out of circulation for good.
+    pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    assert states(pp, item) == [(State.DECOMMISSIONED, State.DECOMMISSIONED)]
+
+
+#: Every recordable step with a disposition it accepts.
+EVERY_STEP = [
+    (BizStep.INSPECTING, Disposition.CONFORMANT, "inspector"),
+    (BizStep.SHIPPING, Disposition.IN_TRANSIT, "carrier"),
+    (BizStep.RECEIVING, Disposition.SELLABLE, "retailer"),
+    (BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs"),
+    (BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, "customs"),
+    (BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "retailer"),
+    (BizStep.RECALLING, Disposition.RECALLED, "producer"),
+    (BizStep.DECOMMISSIONING, Disposition.INACTIVE, "producer"),
+    (BizStep.DECOMMISSIONING, Disposition.INACTIVE, "retailer"),
+]
+
+
+def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+
+    done = pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.retailer)
+
+    assert logs(pp, "PassportEventRecorded", done) == [
+        recorded(item, orgs.retailer, BizStep.DECOMMISSIONING, Disposition.INACTIVE)
+    ]
+    assert states(pp, item) == [(State.DECOMMISSIONED, State.DECOMMISSIONED)]
+    for step, disposition, actor in EVERY_STEP:
+        assert_refused(
+            chain,
+            lambda step=step, disposition=disposition, actor=actor: pp.record(  # type: ignore[misc]
+                [event(item, step, disposition)], sender=orgs.by_name(actor)
+            ),
+            "PassportInvalidTransition",
+            state="decommissioned",
+            bizStep=step.label,
+        )
+    assert_refused(
+        chain, lambda: pp.pack(case, [item], sender=orgs.carrier), "PassportInvalidTransition", bizStep="packing"
+    )
+    assert_refused(
+        chain, lambda: pp.unpack([item], sender=orgs.carrier), "PassportInvalidTransition", bizStep="unpacking"
+    )
+    assert_refused(
+        chain, lambda: pp.commission([ProductKey.item(GTIN, "BAG1")], sender=orgs.producer), "PassportExists"
+    )
+    # A decommissioned container takes nothing in either.
+    other = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG2"))
+    pp.record([event(case, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    assert_refused(
+        chain,
+        lambda: pp.pack(case, [other], sender=orgs.carrier),
+        "PassportInvalidTransition",
+        id=shown(case),
+        state="decommissioned",
+        bizStep="packing",
+    )
+    assert states(pp, item, other) == [(State.DECOMMISSIONED, State.DECOMMISSIONED), (State.ACTIVE, State.ACTIVE)]
+
+
+#: (step, a disposition it refuses, who records it, whether the item must be in transit first)
+WRONG_DISPOSITIONS = [
+    (BizStep.SHIPPING, Disposition.SELLABLE, "carrier", False),
+    (BizStep.SHIPPING, Disposition.ACTIVE, "producer", False),
+    (BizStep.RECEIVING, Disposition.IN_TRANSIT, "retailer", True),
+    (BizStep.RECEIVING, Disposition.RETAIL_SOLD, "carrier", True),
+    (BizStep.INSPECTING, Disposition.ACTIVE, "inspector", False),
+    (BizStep.INSPECTING, Disposition.RECALLED, "inspector", False),
+    (BizStep.CUSTOMS_RELEASING, Disposition.SELLABLE, "customs", True),
+    (BizStep.CUSTOMS_HOLDING, Disposition.RECALLED, "customs", True),
+    (BizStep.RETAIL_SELLING, Disposition.SELLABLE, "retailer", False),
+    (BizStep.RECALLING, Disposition.INACTIVE, "producer", False),
+    (BizStep.DECOMMISSIONING, Disposition.RECALLED, "producer", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("step", "disposition", "actor", "in_transit"),
+    WRONG_DISPOSITIONS,
+    ids=[f"{s.label}-{d.label}" for s, d, _, _ in WRONG_DISPOSITIONS],
+)
+def test_a_wrong_disposition_for_the_step_is_refused(
+    chain: Chain,
+    pp: ProductPassports,
+    orgs: Orgs,
+    step: BizStep,
+    disposition: Disposition,
+    actor: str,
+    in_transit: bool,
+) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    if in_transit:
+        ship(pp, orgs, item)
+    before = states(pp, item)
+
+    revert = assert_refused(
+        chain,
+        lambda: pp.record([event(item, step, disposition)], sender=orgs.by_name(actor)),
+        "PassportInvalidDisposition",
+        bizStep=step.label,
+        disposition=disposition.label,
+    )
+
+    assert f"The step {step.label} cannot leave goods {disposition.label}" in str(revert)
+    assert states(pp, item) == before
+
+
+@pytest.mark.parametrize(
+    ("step", "disposition", "state"),
+    [
+        (BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, State.IN_TRANSIT),
+        (BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, State.QUARANTINED),
+    ],
+)
+def test_customs_act_only_on_goods_in_transit(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, step: BizStep, disposition: Disposition, state: State
+) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    customs = orgs.customs
+
+    assert_refused(
+        chain,
+        lambda: pp.record([event(item, step, disposition, read_point=PORT)], sender=customs),
+        "PassportInvalidTransition",
+        state="active",
+        bizStep=step.label,
+    )
+    ship(pp, orgs, item)
+    receipt = pp.record([event(item, step, disposition, read_point=PORT)], sender=customs)
+
+    assert logs(pp, "PassportEventRecorded", receipt) == [recorded(item, customs, step, disposition, PORT)]
+    assert states(pp, item) == [(state, state)]
+    if state is State.IN_TRANSIT:  # released: it travels on and can be received
+        receive(pp, orgs, item)
+        assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+        assert_refused(
+            chain,
+            lambda: pp.record([event(item, step, disposition, read_point=PORT)], sender=customs),
+            "PassportInvalidTransition",
+            state="active",
+        )
+    else:  # held: it cannot be received until an inspection clears it
+        assert_refused(chain, lambda: receive(pp, orgs, item), "PassportInvalidTransition", state="quarantined")
+
+
+# ------------------------------------------------------------------------- aggregation
+
+
+@dataclass(frozen=True)
+class Load:
+    items: list[int]
+    case: int
+    pallet: int
+
+
+def load(pp: ProductPassports, orgs: Orgs, count: int = 3) -> Load:
+    """``count`` items packed in a case (tier 1), packed in a pallet (tier 2)."""
+    keys = [
+        *item_keys(count),
+        ProductKey.container(CASE_GTIN, "CASE1", 1),
+        ProductKey.container(CASE_GTIN, "PAL1", 2),
+    ]
+    *items, case, pallet = pp.commission(keys, sender=orgs.producer)
+    pp.pack(case, items, sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.carrier)
+    return Load(items, case, pallet)
+
+
+def test_pack_items_into_a_case_and_the_case_into_a_pallet(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    *items, case, pallet = pp.commission(
+        [*item_keys(3), ProductKey.container(CASE_GTIN, "CASE1", 1), ProductKey.container(CASE_GTIN, "PAL1", 2)],
+        sender=orgs.producer,
+    )
+
+    into_case = pp.pack(case, items, sender=orgs.producer)
+    into_pallet = pp.pack(pallet, [case], sender=orgs.carrier)
+
+    assert logs(pp, "PassportPacked", into_case) == [
+        {"id": i, "container": case, "actor": orgs.producer} for i in items
+    ]
+    assert logs(pp, "PassportPacked", into_pallet) == [{"id": case, "container": pallet, "actor": orgs.carrier}]
+    for id_, container in [*((i, case) for i in items), (case, pallet)]:
+        record = pp.passport(id_)
+        assert record is not None
+        assert record.container == container
+        assert pp.contract.functions.containerOf(id_).call() == container
+    assert pp.contract.functions.containerOf(pallet).call() == 0
+    assert states(pp, *items, case, pallet) == [(State.ACTIVE, State.ACTIVE)] * 5
+
+
+def test_shipping_the_pallet_moves_everything_inside(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    cargo = load(pp, orgs)
+
+    receipt = ship(pp, orgs, cargo.pallet)
+
+    # One event, on the pallet only: the items' own records are untouched.
+    assert logs(pp, "PassportEventRecorded", receipt) == [
+        recorded(cargo.pallet, orgs.carrier, BizStep.SHIPPING, Disposition.IN_TRANSIT)
+    ]
+    assert states(pp, cargo.pallet) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+    assert states(pp, cargo.case, *cargo.items) == [(State.ACTIVE, State.IN_TRANSIT)] * 4
+    assert [pp.contract.functions.effectiveState(i).call() for i in cargo.items] == [State.IN_TRANSIT] * 3
+
+    receive(pp, orgs, cargo.pallet)
+
+    assert states(pp, cargo.pallet, cargo.case, *cargo.items) == [(State.ACTIVE, State.ACTIVE)] * 5
+
+
+def test_an_event_on_a_container_costs_the_same_whatever_it_holds(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    *items, pallet = pp.commission([*item_keys(20), ProductKey.container(CASE_GTIN, "PAL1", 2)], sender=orgs.producer)
+    pp.pack(pallet, items[:2], sender=orgs.carrier)
+
+    with_2 = ship(pp, orgs, pallet)
+    receive(pp, orgs, pallet)
+    pp.pack(pallet, items[2:], sender=orgs.carrier)
+    with_20 = ship(pp, orgs, pallet)
+
+    assert states(pp, *items) == [(State.ACTIVE, State.IN_TRANSIT)] * 20
+    assert logs(pp, "PassportEventRecorded", with_2) == logs(pp, "PassportEventRecorded", with_20)
+    assert with_2["gasUsed"] == with_20["gasUsed"]
+    # While an event per item grows with their number (here 2 loose items already cost more).
+    loose = pp.commission(item_keys(2, "LOOSE"), sender=orgs.producer)
+    assert ship(pp, orgs, *loose)["gasUsed"] > with_20["gasUsed"]
+
+
+def test_a_container_holds_only_lower_tiers(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    cargo = load(pp, orgs, count=1)
+    (item,) = cargo.items
+    other_case, loose, ship_container = pp.commission(
+        [
+            ProductKey.container(CASE_GTIN, "CASE2", 1),
+            ProductKey.item(GTIN, "LOOSE1"),
+            ProductKey.container(CASE_GTIN, "SC1", 3),
+        ],
+        sender=orgs.producer,
+    )
+
+    # The case is inside the pallet: the pallet cannot go into the case.
+    assert_refused(
+        chain,
+        lambda: pp.pack(cargo.case, [cargo.pallet], sender=orgs.carrier),
+        "PassportCannotHold",
+        container=shown(cargo.case),
+        containerTier=1,
+        id=shown(cargo.pallet),
+        tier=2,
+    )
+    # Equal tiers, itself, and a non-container.
+    assert_refused(
+        chain,
+        lambda: pp.pack(other_case, [cargo.case], sender=orgs.carrier),
+        "PassportCannotHold",
+        containerTier=1,
+        tier=1,
+    )
+    assert_refused(chain, lambda: pp.pack(other_case, [other_case], sender=orgs.carrier), "PassportCannotHold")
+    assert_refused(
+        chain, lambda: pp.pack(loose, [item], sender=orgs.carrier), "PassportCannotHold", container=shown(loose)
+    )
+    assert_refused(
+        chain,
+        lambda: pp.pack(
+            ProductPassports.passport_id(ProductKey.container(CASE_GTIN, "NONE", 1)), [loose], sender=orgs.carrier
+        ),
+        "PassportUnknown",
+    )
+    assert [pp.contract.functions.containerOf(i).call() for i in (cargo.pallet, other_case, loose)] == [0, 0, 0]
+    # A higher tier takes them all; a shipping container takes the pallet.
+    receipt = pp.pack(ship_container, [cargo.pallet], sender=orgs.carrier)
+    assert logs(pp, "PassportPacked", receipt) == [
+        {"id": cargo.pallet, "container": ship_container, "actor": orgs.carrier}
+    ]
+    ship(pp, orgs, ship_container)
+    assert states(pp, item) == [(State.ACTIVE, State.IN_TRANSIT)]
+
+
+def test_a_packed_item_cannot_be_packed_again(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    cargo = load(pp, orgs, count=2)
+    other_case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE2", 1))
+
+    assert_refused(
+        chain,
+        lambda: pp.pack(other_case, [cargo.items[0]], sender=orgs.carrier),
+        "PassportInContainer",
+        id=shown(cargo.items[0]),
+        container=shown(cargo.case),
+    )
+    assert_refused(chain, lambda: pp.pack(cargo.case, [cargo.items[1]], sender=orgs.carrier), "PassportInContainer")
+    assert [pp.contract.functions.containerOf(i).call() for i in cargo.items] == [cargo.case] * 2
+    # Unpacked, it can go elsewhere.
+    out = pp.unpack([cargo.items[0]], sender=orgs.carrier)
+    assert logs(pp, "PassportUnpacked", out) == [{"id": cargo.items[0], "container": cargo.case, "actor": orgs.carrier}]
+    pp.pack(other_case, [cargo.items[0]], sender=orgs.carrier)
+    assert pp.contract.functions.containerOf(cargo.items[0]).call() == other_case
+    assert_refused(
+        chain, lambda: pp.unpack([other_case], sender=orgs.carrier), "PassportNotPacked", id=shown(other_case)
+    )
+
+
+def test_a_packed_item_cannot_move_on_its_own(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    cargo = load(pp, orgs, count=1)
+    (item,) = cargo.items
+
+    for move in (lambda: ship(pp, orgs, item), lambda: sell(pp, orgs, item), lambda: ship(pp, orgs, cargo.case)):
+        assert_refused(chain, move, "PassportInContainer")
+    ship(pp, orgs, cargo.pallet)
+    assert_refused(chain, lambda: receive(pp, orgs, item), "PassportInContainer", container=shown(cargo.case))
+    receive(pp, orgs, cargo.pallet)
+    pp.unpack([cargo.case], sender=orgs.retailer)
+    pp.unpack([item], sender=orgs.retailer)
+
+    sold = sell(pp, orgs, item)
+
+    assert logs(pp, "PassportEventRecorded", sold) == [
+        recorded(item, orgs.retailer, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)
+    ]
+    assert states(pp, item) == [(State.SOLD, State.SOLD)]
+
+
+def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    cargo = load(pp, orgs)
+    ship(pp, orgs, cargo.pallet)
+    receive(pp, orgs, cargo.pallet)
+
+    recall = pp.record([event(cargo.pallet, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
+
+    assert logs(pp, "PassportEventRecorded", recall) == [
+        recorded(cargo.pallet, orgs.producer, BizStep.RECALLING, Disposition.RECALLED)
+    ]
+    assert states(pp, cargo.case, *cargo.items) == [(State.ACTIVE, State.RECALLED)] * 4
+    assert_refused(chain, lambda: sell(pp, orgs, cargo.items[0]), "PassportInvalidTransition", state="recalled")
+
+    out_of_pallet = pp.unpack([cargo.case], sender=orgs.retailer)
+    out_of_case = pp.unpack(cargo.items, sender=orgs.retailer)
+
+    assert logs(pp, "PassportUnpacked", out_of_pallet) == [
+        {"id": cargo.case, "container": cargo.pallet, "actor": orgs.retailer}
+    ]
+    assert [e["id"] for e in logs(pp, "PassportUnpacked", out_of_case)] == cargo.items
+    assert states(pp, cargo.case, *cargo.items) == [(State.RECALLED, State.RECALLED)] * 4
+    assert [pp.passport(i).container for i in cargo.items] == [None] * 3  # type: ignore[union-attr]
+    for item in cargo.items:
+        assert_refused(chain, lambda item=item: sell(pp, orgs, item), "PassportInvalidTransition", state="recalled")  # type: ignore[misc]
+
+
+def test_a_customs_hold_of_the_pallet_stays_with_what_is_unpacked(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    cargo = load(pp, orgs, count=2)
+    ship(pp, orgs, cargo.pallet)
+
+    pp.record([event(cargo.pallet, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT)], sender=orgs.customs)
+
+    assert states(pp, *cargo.items) == [(State.ACTIVE, State.QUARANTINED)] * 2
+    pp.unpack([cargo.case], sender=orgs.carrier)
+    pp.unpack(cargo.items[:1], sender=orgs.carrier)
+    assert states(pp, cargo.case, *cargo.items) == [(State.QUARANTINED, State.QUARANTINED)] * 3
+    # Cleared by an inspection, the unpacked item is active again; its sibling in the held case is not.
+    pp.record([event(cargo.items[0], BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+    assert states(pp, *cargo.items) == [(State.ACTIVE, State.ACTIVE), (State.ACTIVE, State.QUARANTINED)]
+
+
+def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item, case, pallet = pp.commission(
+        [
+            ProductKey.item(GTIN, "BAG1"),
+            ProductKey.container(CASE_GTIN, "CASE1", 1),
+            ProductKey.container(CASE_GTIN, "PAL1", 2),
+        ],
+        sender=orgs.producer,
+    )
+    pp.record([event(pallet, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)  # before: not in
+    pp.pack(case, [item], sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.carrier)
+    ship(pp, orgs, pallet)
+    pp.record([event(pallet, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=orgs.customs)
+    receive(pp, orgs, pallet)
+    pp.unpack([case], sender=orgs.retailer)
+    ship(pp, orgs, pallet)  # the case is out: not in
+    pp.record([event(case, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)  # via the case
+    pp.unpack([item], sender=orgs.retailer)
+    pp.record([event(case, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)  # after: not in
+    sell(pp, orgs, item)
+
+    journey = pp.trace(item)
+
+    def row(e: TraceEntry) -> tuple[str, str | None, int | None, str]:
+        return (e.event, e.details.get("biz_step"), e.via_container, e.actor)
+
+    assert [row(e) for e in journey] == [
+        ("PassportCommissioned", None, None, orgs.producer),
+        ("PassportPacked", None, None, orgs.producer),
+        ("PassportEventRecorded", "shipping", pallet, orgs.carrier),
+        ("PassportEventRecorded", "customs_releasing", pallet, orgs.customs),
+        ("PassportEventRecorded", "receiving", pallet, orgs.retailer),
+        ("PassportEventRecorded", "inspecting", case, orgs.inspector),
+        ("PassportUnpacked", None, None, orgs.retailer),
+        ("PassportEventRecorded", "retail_selling", None, orgs.retailer),
+    ]
+    assert all(e.passport == item for e in journey if e.via_container is None)
+    assert [e.passport for e in journey if e.via_container is not None] == [pallet, pallet, pallet, case]
+    positions = [(e.block_number, e.log_index) for e in journey]
+    assert positions == sorted(positions)
+    assert journey[3].details["readPoint"] == "0x" + PORT.hex()
+    assert journey[3].details["event_time"] == "2026-01-01T00:00:00Z"
+    assert journey[2].to_json()["via_container"] == hex(pallet)
+    # The item was recalled only through the case, after it left it: its state says so.
+    assert states(pp, item) == [(State.SOLD, State.SOLD)]
+
+
+def mine_together(chain: Chain, sends: list[Callable[[], object]]) -> None:
+    """Send each transaction (explicit gas, no estimate) and mine them all into one block."""
+    if chain.is_embedded:
+        tester = chain._tester()
+        tester.disable_auto_mine_transactions()
+        try:
+            hashes = [send() for send in sends]
+            tester.mine_blocks(1)
+        finally:
+            tester.enable_auto_mine_transactions()
+    else:
+        chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+        try:
+            hashes = [send() for send in sends]
+            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        finally:
+            chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    receipts = [chain.w3.eth.wait_for_transaction_receipt(h) for h in hashes]  # type: ignore[arg-type]
+    assert [r["status"] for r in receipts] == [1] * len(sends)
+    assert len({r["blockNumber"] for r in receipts}) == 1
+
+
+def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item, pallet = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "PAL1", 2)], sender=orgs.producer
+    )
+    ship(pp, orgs, pallet)
+    c = pp.contract.functions
+    tx = {"from": orgs.carrier, "gas": 300_000}
+    received = [event(pallet, BizStep.RECEIVING, Disposition.ACTIVE).as_tuple()]
+
+    # In one block: the pallet is received, then the item packed into it.
+    mine_together(chain, [lambda: c.recordEvents(received).transact(tx), lambda: c.pack(pallet, [item]).transact(tx)])
+    ship(pp, orgs, pallet)
+    receive(pp, orgs, pallet)
+    # In one block: the item is unpacked, then the pallet shipped again.
+    mine_together(
+        chain,
+        [
+            lambda: c.unpack([item]).transact(tx),
+            lambda: c.recordEvents([event(pallet, BizStep.SHIPPING, Disposition.IN_TRANSIT).as_tuple()]).transact(tx),
+        ],
+    )
+
+    journey = pp.trace(item)
+
+    assert [(e.event, e.details.get("biz_step")) for e in journey] == [
+        ("PassportCommissioned", None),
+        ("PassportPacked", None),
+        ("PassportEventRecorded", "shipping"),
+        ("PassportEventRecorded", "receiving"),
+        ("PassportUnpacked", None),
+    ]
+    assert states(pp, item, pallet) == [(State.ACTIVE, State.ACTIVE), (State.IN_TRANSIT, State.IN_TRANSIT)]
+
+
+# ------------------------------------------------------------------------------ verify
+
+
+def test_verify_a_genuine_passport(pp: ProductPassports, orgs: Orgs) -> None:
+    key = ProductKey.item(GTIN, "BAG1")
+    item = commission_one(pp, orgs, key)
+    ship(pp, orgs, item)
+    receive(pp, orgs, item)
+
+    verdict = pp.verify(key)
+
+    assert (verdict.key, verdict.id, verdict.genuine) == (key, item, True)
+    assert (verdict.producer, verdict.producer_standing) == (orgs.producer, Standing.VALID)
+    assert (verdict.state, verdict.recalled, verdict.sold) == (State.ACTIVE, False, False)
+    assert [(e.event, e.details.get("biz_step"), e.actor) for e in verdict.journey] == [
+        ("PassportCommissioned", None, orgs.producer),
+        ("PassportEventRecorded", "shipping", orgs.carrier),
+        ("PassportEventRecorded", "receiving", orgs.retailer),
+    ]
+    as_json = verdict.to_json()
+    assert (as_json["code"], as_json["genuine"], as_json["state"]) == ("(01)09506000134352(21)BAG1", True, "active")
+    assert as_json["producer_standing"] == "valid"
+
+
+def test_verify_an_uncommissioned_code(pp: ProductPassports, orgs: Orgs) -> None:
+    commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    fake = ProductKey.item(GTIN, "BAG2")
+
+    verdict = pp.verify(fake)
+
+    assert verdict.id == ProductPassports.passport_id(fake)
+    assert (verdict.genuine, verdict.producer, verdict.producer_standing) == (False, None, None)
+    assert (verdict.state, verdict.journey) == (State.NONE, ())
+    assert pp.passport(verdict.id) is None
+
+
+def test_verify_a_sold_item_scanned_again_shows_sold(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    key = ProductKey.item(GTIN, "BAG1")
+    item = commission_one(pp, orgs, key)
+    sell(pp, orgs, item)
+
+    verdict = pp.verify(key)
+
+    # The code is genuine, but its product was sold already: a second copy of it is a clone.
+    assert (verdict.genuine, verdict.state, verdict.sold) == (True, State.SOLD, True)
+    assert verdict.journey[-1].details["biz_step"] == "retail_selling"
+    assert verdict.to_json()["sold"] is True
+    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="sold")
+
+
+def test_verify_a_recalled_item_and_one_in_a_recalled_pallet(pp: ProductPassports, orgs: Orgs) -> None:
+    cargo = load(pp, orgs, count=1)
+    key = item_keys(1)[0]
+
+    pp.record([event(cargo.pallet, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
+    verdict = pp.verify(key)
+
+    assert (verdict.genuine, verdict.state, verdict.recalled) == (True, State.RECALLED, True)
+    assert verdict.journey[-1].via_container == cargo.pallet
+
+
+def test_verify_when_the_producer_is_suspended_or_loses_its_role(
+    pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, world: World
+) -> None:
+    key = ProductKey.item(GTIN, "BAG1")
+    commission_one(pp, orgs, key)
+
+    registry.suspend(orgs.producer, "under_review", sender=world.roles.bureau)
+    suspended = pp.verify(key)
+    registry.reinstate(orgs.producer, sender=world.roles.bureau)
+    reinstated = pp.verify(key)
+    pp.set_roles(orgs.producer, Role(0), sender=orgs.governor)
+    no_role = pp.verify(key)
+
+    assert (suspended.genuine, suspended.producer, suspended.producer_standing) == (
+        False,
+        orgs.producer,
+        Standing.SUSPENDED,
+    )
+    assert suspended.state is State.ACTIVE
+    assert (reinstated.genuine, reinstated.producer_standing) == (True, Standing.VALID)
+    assert (no_role.genuine, no_role.producer_standing) == (False, Standing.VALID)
+
+
+# ------------------------------------------------------------------------------ refusals
+
+PASSPORT_ERRORS = [e for e in load_artifact("ProductPassport").abi if e["type"] == "error"]
+
+
+@pytest.mark.parametrize("entry", PASSPORT_ERRORS, ids=lambda e: e["name"])
+def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> None:
+    samples: dict[str, Any] = {
+        "address": "0x" + "ab" * 20,
+        "uint8": 3,
+        "uint64": 9506000134352,
+        "uint256": int.from_bytes(keccak(text="a passport"), "big"),
+        "bytes32": b"LOT-7".ljust(32, b"\0"),
+    }
+    types = [i["type"] for i in entry["inputs"]]
+    data = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})") + abi_encode(
+        types, [samples[t] for t in types]
+    )
+
+    revert = decode_revert(data)
+
+    assert entry["name"].startswith("Passport")
+    assert entry["name"] in MESSAGES
+    assert revert is not None and revert.error == entry["name"]
+    assert set(revert.error_args) == {i["name"] for i in entry["inputs"]}
+    assert_readable(revert)
+    message = str(revert)
+    assert "refused:" not in message and "=" not in message
+    for name, type_ in zip(revert.error_args, types, strict=True):
+        if type_ == "uint256":
+            assert revert.error_args[name] == shown(samples["uint256"])
+            assert shown(samples["uint256"]) in message
+        if name in ENUM_NAMES:
+            assert revert.error_args[name] == ENUM_NAMES[name][3]
+    if "serial" in revert.error_args:
+        assert "'LOT-7'" in message and "09506000134352" in message
+
+
+def test_error_argument_names_match_the_python_enums() -> None:
+    assert ENUM_NAMES["state"] == tuple(m.label for m in State)
+    assert ENUM_NAMES["bizStep"] == tuple(m.label for m in BizStep)
+    assert ENUM_NAMES["disposition"] == tuple(m.label for m in Disposition)
+    assert ENUM_NAMES["standing"] == tuple(m.label for m in Standing)
+    assert FLAG_NAMES["role"] == tuple(m.name.lower() for m in Role if m.name)
+    assert [1 << i for i in range(len(FLAG_NAMES["role"]))] == [int(m) for m in Role]
+
+
+@pytest.mark.parametrize(
+    ("role", "shown_as"),
+    [(0, "any role"), (1, "producer"), (4 | 1, "producer or carrier"), (1 | 4 | 16, "producer, carrier or retailer")],
+)
+def test_missing_role_names_the_roles(role: int, shown_as: str) -> None:
+    data = function_signature_to_4byte_selector("PassportMissingRole(address,uint8)") + abi_encode(
+        ["address", "uint8"], ["0x" + "ab" * 20, role]
+    )
+
+    revert = decode_revert(data)
+
+    assert revert is not None
+    assert revert.error_args["role"] == shown_as
+    assert f"({shown_as})" in str(revert)
