@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntFlag
 from functools import cached_property
 from typing import Any
@@ -183,6 +183,9 @@ class TraceEntry:
     details: dict[str, Any]
     #: The container the event was recorded on, when it reached the passport through it.
     via_container: int | None = None
+    #: The transaction's index in its block: with the block number and log index it orders
+    #: events (the embedded EVM numbers logs per transaction, nodes per block).
+    transaction_index: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -326,9 +329,9 @@ class ProductPassports:
         entries = list(own)
         for packed in (e for e in own if e.event == "PassportPacked"):
             container = int(packed.details["container"], 16)
-            # Windows by (block, log index), not by block: several transactions share a block
-            # on a real chain, and an event on the container in the block of the packing (before
-            # it) or of the unpacking (after it) did not reach the passport.
+            # Windows by position (block, transaction, log), not by block: transactions share
+            # blocks on a real chain, and an event on the container in the block of the packing
+            # (before it) or of the unpacking (after it) did not reach the passport.
             start = _position(packed)
             end = next((_position(e) for e in own if e.event == "PassportUnpacked" and _position(e) > start), None)
             for entry in self.trace(container):
@@ -382,6 +385,7 @@ class ProductPassports:
         return TraceEntry(
             block_number=int(log["blockNumber"]),
             log_index=int(log["logIndex"]),
+            transaction_index=int(log["transactionIndex"]),
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
             event=name,
             passport=int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big"))),
@@ -406,15 +410,13 @@ class ProductPassports:
         return Verdict(key, id_, genuine, producer, standing, record.effective_state, journey)
 
 
-def _position(entry: TraceEntry) -> tuple[int, int]:
-    return (entry.block_number, entry.log_index)
+def _position(entry: TraceEntry) -> tuple[int, int, int]:
+    """Where the event is in the chain's order."""
+    return (entry.block_number, entry.transaction_index, entry.log_index)
 
 
 def _via(entry: TraceEntry, container: int) -> TraceEntry:
-    return TraceEntry(
-        entry.block_number, entry.log_index, entry.tx_hash, entry.event, entry.passport, entry.actor,
-        entry.details, entry.via_container or container,
-    )  # fmt: skip
+    return replace(entry, via_container=entry.via_container or container)
 
 
 def _bytes32(value: bytes, what: str) -> bytes:
