@@ -172,14 +172,12 @@ contract ProductPassport is IProductPassport {
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
             Passport storage inner = _existing(id);
-            if (inner.state == State.Decommissioned) revert PassportInvalidTransition(id, inner.state, BizStep.Unpacking);
             if (!inner.packed) revert PassportNotPacked(id);
             uint256 container = _containers[id];
-            // A recall or quarantine of the container stays with what comes out of it.
+            // What comes out of a recalled, quarantined or travelling container is so too.
             State outer = _effectiveState(container, _passports[container]);
-            if ((outer == State.Recalled || outer == State.Quarantined) && inner.state != State.Recalled) {
-                inner.state = outer;
-            }
+            bool carried = outer == State.Recalled || outer == State.Quarantined || outer == State.InTransit;
+            if (carried && inner.state == State.Active) inner.state = outer;
             inner.packed = false;
             delete _containers[id];
             emit PassportUnpacked(id, container, msg.sender);
@@ -340,7 +338,7 @@ contract ProductPassport is IProductPassport {
     function _checkKey(Key calldata key) private pure {
         bool container = key.kind == Kind.Container;
         bool validTier = container ? key.tier >= 1 && key.tier <= _MAX_TIER : key.tier == 0;
-        if (key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin == 0) {
+        if (key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin == 0 || key.gtin >= 1e14) {
             revert PassportInvalidKey(key.gtin, key.serial);
         }
     }
@@ -413,8 +411,11 @@ contract ProductPassport is IProductPassport {
         revert PassportInvalidTransition(e.id, current, step);
     }
 
+    /// @dev Steps that act on goods as a consignment: on packed goods they are recorded
+    /// on the container, never on one item inside it.
     function _movesGoods(BizStep step) private pure returns (bool) {
-        return step == BizStep.Shipping || step == BizStep.Receiving || step == BizStep.RetailSelling;
+        return step == BizStep.Shipping || step == BizStep.Receiving || step == BizStep.RetailSelling
+            || step == BizStep.CustomsReleasing || step == BizStep.CustomsHolding;
     }
 
     /// @dev The passport's own state, overridden by its containers' (at most three up):

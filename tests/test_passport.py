@@ -399,8 +399,9 @@ def test_empty_batches_are_refused(chain: Chain, pp: ProductPassports, orgs: Org
         (ProductKey(9506000134352, Kind.CONTAINER, "PAL1", tier=0), "a container without a tier"),
         (ProductKey(9506000134352, Kind.CONTAINER, "PAL1", tier=4), "a container above tier 3"),
         (ProductKey(0, Kind.ITEM, "BAG1"), "no GTIN"),
+        (ProductKey(10**14, Kind.ITEM, "BAG1"), "a GTIN of 15 digits"),
     ],
-    ids=["item-with-tier", "container-tier-0", "container-tier-4", "gtin-0"],
+    ids=["item-with-tier", "container-tier-0", "container-tier-4", "gtin-0", "gtin-15-digits"],
 )
 def test_malformed_keys_that_skip_python_checks_are_refused_on_chain(
     chain: Chain, pp: ProductPassports, orgs: Orgs, key: ProductKey, why: str
@@ -860,9 +861,7 @@ def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductP
     assert_refused(
         chain, lambda: pp.pack(case, [item], sender=orgs.carrier), "PassportInvalidTransition", bizStep="packing"
     )
-    assert_refused(
-        chain, lambda: pp.unpack([item], sender=orgs.carrier), "PassportInvalidTransition", bizStep="unpacking"
-    )
+    assert_refused(chain, lambda: pp.unpack([item], sender=orgs.carrier), "PassportNotPacked")
     assert_refused(
         chain, lambda: pp.commission([ProductKey.item(GTIN, "BAG1")], sender=orgs.producer), "PassportExists"
     )
@@ -1476,3 +1475,53 @@ def test_missing_role_names_the_roles(role: int, shown_as: str) -> None:
     assert revert is not None
     assert revert.error_args["role"] == shown_as
     assert f"({shown_as})" in str(revert)
+
+
+# ------------------------------------------------ consignments move as one
+
+
+def test_customs_acts_on_the_container_not_on_one_item_inside(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+    pp.pack(case, [item], sender=orgs.carrier)
+    ship(pp, orgs, case)
+
+    for step, disposition in [(BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT),
+                              (BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT)]:  # fmt: skip
+        assert_refused(
+            chain,
+            lambda step=step, disposition=disposition: pp.record(  # type: ignore[misc]
+                [event(item, step, disposition)], sender=orgs.customs
+            ),
+            "PassportInContainer",
+        )
+    assert states(pp, item) == [(State.ACTIVE, State.IN_TRANSIT)]
+
+
+def test_goods_unpacked_from_a_travelling_container_are_still_in_transit(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+    pp.pack(case, [item], sender=orgs.carrier)
+    ship(pp, orgs, case)
+
+    pp.unpack([item], sender=orgs.carrier)
+
+    assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="in_transit")
+    receive(pp, orgs, item)
+    sell(pp, orgs, item)
+    assert states(pp, item) == [(State.SOLD, State.SOLD)]
+
+
+def test_a_decommissioned_item_can_still_leave_its_container(pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+    pp.pack(case, [item], sender=orgs.carrier)
+    pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+
+    pp.unpack([item], sender=orgs.carrier)
+
+    record = pp.passport(item)
+    assert record is not None and record.container is None and record.state is State.DECOMMISSIONED
