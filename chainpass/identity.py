@@ -15,13 +15,12 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
-from web3.contract import Contract
 from web3.types import BlockIdentifier, TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.attributes import Credential, Disclosure
-from chainpass.chain import Chain, Sender, parse_address, sender_address
-from chainpass.deployment import Deployment
+from chainpass.chain import Sender, parse_address, sender_address
+from chainpass.contract_client import ContractClient
 from chainpass.enums import NamedEnum
 from chainpass.errors import InvalidInput
 from chainpass.signatures import ACTIONS, Domain, SignedAction, TypedAction, is_high_s
@@ -254,8 +253,6 @@ HOLDER_EVENTS: dict[str, str | None] = {
 }
 #: The events that move an identity to a new wallet (indexed as their second topic).
 MOVE_EVENTS = ("HolderRotated", "HolderRecovered")
-#: Blocks per log query: providers refuse very wide ranges.
-LOG_CHUNK = 2_000
 
 
 def reason_label(code: int) -> str | None:
@@ -278,22 +275,10 @@ def _optional_address(value: str) -> ChecksumAddress | None:
     return None if int(address, 16) == 0 else address
 
 
-class IdentityRegistry:
+class IdentityRegistry(ContractClient):
     """A deployed `IdentityRegistry` on a :class:`~chainpass.chain.Chain`."""
 
-    def __init__(self, chain: Chain, address: str, *, first_block: int = 0) -> None:
-        self.chain = chain
-        self.address = parse_address(address, "registry address")
-        self.first_block = first_block
-        self.contract: Contract = chain.contract(load_artifact(CONTRACT_NAME), self.address)
-
-    @classmethod
-    def from_deployment(cls, chain: Chain, deployment: Deployment) -> IdentityRegistry:
-        record = deployment.contracts[CONTRACT_NAME]
-        return cls(chain, record.address, first_block=record.block_number)
-
-    def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
-        return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
+    CONTRACT_NAME = CONTRACT_NAME
 
     # ------------------------------------------------------------ governance
 
@@ -559,7 +544,7 @@ class IdentityRegistry:
 
         An identity that arrived by rotation or recovery brings the history of the wallet
         it came from. Logs are queried by topic, from the registry's deployment block, in
-        chunks of :data:`LOG_CHUNK` blocks.
+        chunks (see :meth:`ContractClient._get_logs`).
         """
         address = parse_address(holder, "holder")
         last = self.chain.w3.eth.block_number if to_block is None else to_block
@@ -573,18 +558,8 @@ class IdentityRegistry:
     def _logs_about(self, address: ChecksumAddress, position: int, last: int) -> list[HistoryEntry]:
         topics: list[str | None] = [None] * (position + 1)
         topics[position] = "0x" + address[2:].lower().rjust(64, "0")
-        entries = []
-        for start in range(self.first_block, last + 1, LOG_CHUNK):
-            logs = self.chain.w3.eth.get_logs(
-                {
-                    "address": self.address,
-                    "fromBlock": start,
-                    "toBlock": min(start + LOG_CHUNK - 1, last),
-                    "topics": topics,
-                }
-            )
-            entries += [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events]
-        return entries
+        logs = self._get_logs(topics, last)
+        return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events]
 
     def checks_of(self, holder: str) -> list[HistoryEntry]:
         """Who looked ``holder`` up, and what they learnt: the holder's audit trail."""

@@ -18,20 +18,17 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
-from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
-from chainpass.chain import Chain, Sender, parse_address
-from chainpass.deployment import Deployment
+from chainpass.chain import Sender, parse_address
+from chainpass.contract_client import ContractClient
 from chainpass.enums import NamedEnum
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import Kind, ProductKey
 from chainpass.identity import IdentityRegistry, Standing
 
 CONTRACT_NAME = "ProductPassport"
-#: Blocks per log query: providers refuse very wide ranges.
-LOG_CHUNK = 2_000
 CBV = "https://ref.gs1.org/cbv/"
 
 
@@ -233,26 +230,14 @@ class Verdict:
         }
 
 
-class ProductPassports:
+class ProductPassports(ContractClient):
     """A deployed `ProductPassport` on a :class:`~chainpass.chain.Chain`."""
 
-    def __init__(self, chain: Chain, address: str, *, first_block: int = 0) -> None:
-        self.chain = chain
-        self.address = parse_address(address, "passport contract address")
-        self.first_block = first_block
-        self.contract: Contract = chain.contract(load_artifact(CONTRACT_NAME), self.address)
-
-    @classmethod
-    def from_deployment(cls, chain: Chain, deployment: Deployment) -> ProductPassports:
-        record = deployment.contracts[CONTRACT_NAME]
-        return cls(chain, record.address, first_block=record.block_number)
+    CONTRACT_NAME = CONTRACT_NAME
 
     @cached_property
     def registry(self) -> IdentityRegistry:
         return IdentityRegistry(self.chain, self.contract.functions.identityRegistry().call())
-
-    def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
-        return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
 
     # ------------------------------------------------------------------ roles
 
@@ -341,20 +326,8 @@ class ProductPassports:
         return sorted(entries, key=_position)
 
     def _logs(self, id_: int) -> list[TraceEntry]:
-        topic = "0x" + id_.to_bytes(32, "big").hex()
-        last = self.chain.w3.eth.block_number
-        entries = []
-        for start in range(self.first_block, last + 1, LOG_CHUNK):
-            logs = self.chain.w3.eth.get_logs(
-                {
-                    "address": self.address,
-                    "fromBlock": start,
-                    "toBlock": min(start + LOG_CHUNK - 1, last),
-                    "topics": [None, topic],
-                }
-            )
-            entries += [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
-        return entries
+        logs = self._get_logs([None, "0x" + id_.to_bytes(32, "big").hex()])
+        return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
 
     @cached_property
     def _events(self) -> dict[bytes, tuple[str, Any]]:

@@ -1,0 +1,55 @@
+"""What every contract client shares: where the contract is, sending, and reading its logs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+from web3.contract import Contract
+from web3.types import LogReceipt, TxReceipt
+
+from chainpass.artifacts import load_artifact
+from chainpass.chain import Chain, Sender, parse_address
+from chainpass.deployment import Deployment
+
+#: Blocks per log query: providers refuse very wide ranges.
+LOG_CHUNK = 2_000
+
+
+class ContractClient:
+    """A deployed chainpass contract on a :class:`~chainpass.chain.Chain`."""
+
+    #: The contract's name in the artifacts and deployment records.
+    CONTRACT_NAME: ClassVar[str]
+
+    def __init__(self, chain: Chain, address: str, *, first_block: int = 0) -> None:
+        self.chain = chain
+        self.address = parse_address(address, f"{self.CONTRACT_NAME} address")
+        #: Where log queries start: the contract's deployment block.
+        self.first_block = first_block
+        self.contract: Contract = chain.contract(load_artifact(self.CONTRACT_NAME), self.address)
+
+    @classmethod
+    def from_deployment(cls, chain: Chain, deployment: Deployment) -> Self:
+        record = deployment.contracts[cls.CONTRACT_NAME]
+        return cls(chain, record.address, first_block=record.block_number)
+
+    def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
+        return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
+
+    def _get_logs(self, topics: Sequence[str | None], last: int | None = None) -> list[LogReceipt]:
+        """This contract's logs matching ``topics``, from its deployment block to ``last``
+        (the latest block by default), queried in chunks of :data:`LOG_CHUNK` blocks.
+        The embedded chain is only ever asked for this contract's logs this way."""
+        end = self.chain.w3.eth.block_number if last is None else last
+        logs: list[LogReceipt] = []
+        for start in range(self.first_block, end + 1, LOG_CHUNK):
+            logs += self.chain.w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": start,
+                    "toBlock": min(start + LOG_CHUNK - 1, end),
+                    "topics": list(topics),
+                }
+            )
+        return logs
