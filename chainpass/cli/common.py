@@ -9,13 +9,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from eth_account.signers.local import LocalAccount
 
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain, Sender, parse_address
+from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.errors import InvalidInput
 from chainpass.identity import IdentityRegistry
@@ -24,6 +25,7 @@ from chainpass.node import DEFAULT_PORT
 DEFAULT_RPC = f"http://127.0.0.1:{DEFAULT_PORT}"
 #: The environment variable scripts use to pass a keystore password.
 PASSWORD_ENV = "CHAINPASS_PASSWORD"
+ClientT = TypeVar("ClientT", bound=ContractClient)
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,13 @@ class Settings:
     def keystores(self) -> KeystoreDirectory:
         return KeystoreDirectory(self.home / "keystores")
 
-    def registry(self) -> IdentityRegistry:
+    def client(self, kind: type[ClientT]) -> ClientT:
+        """A client of the deployed contract ``kind`` on the node, its record checked."""
         chain = self.connect()
-        return IdentityRegistry.from_deployment(chain, load_deployment(chain, self.store))
+        return kind.from_deployment(chain, load_deployment(chain, self.store))
+
+    def registry(self) -> IdentityRegistry:
+        return self.client(IdentityRegistry)
 
     def sender(self, chain: Chain, spec: str) -> Sender:
         """The account ``--account`` names (see :meth:`KeystoreDirectory.sender`)."""
@@ -59,10 +65,15 @@ class Settings:
 
 
 def acting(account: str) -> tuple[IdentityRegistry, Sender]:
-    """The registry from the settings, and the ``--account`` that acts on it."""
+    """The identity registry from the settings, and the ``--account`` that acts on it."""
+    return acting_on(IdentityRegistry, account)
+
+
+def acting_on(kind: type[ClientT], account: str) -> tuple[ClientT, Sender]:
+    """The contract client ``kind`` from the settings, and the ``--account`` that acts on it."""
     options = settings()
-    registry = options.registry()
-    return registry, options.sender(registry.chain, account)
+    client = options.client(kind)
+    return client, options.sender(client.chain, account)
 
 
 def password(prompt: str, confirm: bool = False) -> str:

@@ -15,22 +15,19 @@ from typing import Any
 import click
 from eth_utils import keccak
 
-from chainpass.cli.common import AddressType, account_option, emit, json_option, report, settings
-from chainpass.deployment import load_deployment
+from chainpass.chain import Sender
+from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import ProductKey, parse_code
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, location_id
 
 
 def _passports() -> ProductPassports:
-    options = settings()
-    chain = options.connect()
-    return ProductPassports.from_deployment(chain, load_deployment(chain, options.store))
+    return settings().client(ProductPassports)
 
 
-def _acting(account: str) -> tuple[ProductPassports, Any]:
-    passports = _passports()
-    return passports, settings().sender(passports.chain, account)
+def _acting(account: str) -> tuple[ProductPassports, Sender]:
+    return acting_on(ProductPassports, account)
 
 
 def _tier_option(func: Callable[..., Any]) -> Callable[..., Any]:
