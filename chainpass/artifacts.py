@@ -22,6 +22,7 @@ COMPILER_SETTINGS: dict[str, Any] = {
     "solc": "0.8.28",
     "evmVersion": "shanghai",
     "optimizer": {"enabled": True, "runs": 10_000},
+    "viaIR": True,
 }
 
 

@@ -8,10 +8,12 @@ instant, gone when the process ends. ``Chain.connect(url)`` talks to a node (Anv
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
@@ -121,6 +123,21 @@ class Chain:
                 f"(an index 0-{len(accounts) - 1} or an address from `chainpass accounts`)."
             )
         return address
+
+    def sign_typed_data(self, signer: Sender, typed_data: dict[str, Any]) -> bytes:
+        """Sign EIP-712 ``typed_data`` (``eth_signTypedData_v4`` JSON) as ``signer``: a local
+        account signs here, a dev account where its key lives (the embedded EVM or the node)."""
+        if isinstance(signer, LocalAccount):
+            return bytes(Account.sign_typed_data(signer.key, full_message=typed_data).signature)
+        address = self.account(signer)
+        if self.is_embedded:
+            backend = self._tester().backend
+            key = next(k for k in backend.account_keys if k.public_key.to_checksum_address() == address)
+            return bytes(Account.sign_typed_data(key.to_bytes(), full_message=typed_data).signature)
+        response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, json.dumps(typed_data)])
+        if "error" in response:
+            raise InvalidInput(f"The node would not sign for {address}: {response['error'].get('message')}")
+        return bytes.fromhex(str(response["result"]).removeprefix("0x"))
 
     # -------------------------------------------------------------- transactions
 

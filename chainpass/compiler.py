@@ -51,6 +51,7 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
         "settings": {
             "evmVersion": COMPILER_SETTINGS["evmVersion"],
             "optimizer": COMPILER_SETTINGS["optimizer"],
+            "viaIR": COMPILER_SETTINGS["viaIR"],
             "metadata": {"bytecodeHash": "none"},
             "outputSelection": {
                 "*": {

@@ -1,13 +1,15 @@
-"""Part 2 of the demo, as far as passports go today: a Lankao rice cooperative's bags,
-from the field inspection to a shop abroad.
+"""Part 2 of the demo: a Lankao rice cooperative's paddy, from the field to a shop abroad.
 
 The cooperative, the food-safety bureau, a carrier, customs and a retailer are each
 verified once in the identity registry (an organisation's record commits to its
 registration data, with its founding date as date of birth) and given their passport
-role. Bags of rice are commissioned by lot; one lot fails inspection and is quarantined
-until it passes a re-inspection; the bags travel in a container that customs clears for
-export once; the shop abroad receives and sells them. A recall of one lot flags exactly
-its bags, and a cloned code scanned in a second shop shows as sold already.
+role. The cooperative commissions paddy lots; the bureau inspects them (one fails, is
+quarantined, and passes a re-inspection); the paddy is milled into milled-rice lots and
+those are bagged, each step a transformation that keeps the lineage. The bags travel in
+a container: the carrier takes custody of it by accepting the cooperative's signed
+offer, customs clears it for export once, and the shop abroad takes custody, receives,
+unpacks and sells. A recall of one paddy lot later flags exactly the bags made from it,
+and a cloned code scanned in a second shop shows as sold already.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from chainpass.chain import Chain
 from chainpass.deployment import Deployment
 from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry, Level
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, location_id
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    ProductPassports,
+    Role,
+    location_id,
+    transformation_id,
+)
 
 RICE_GTIN = "09506000134352"
 YEAR = 365 * 24 * 3600
@@ -53,51 +63,72 @@ def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str],
     say("10. Five organisations are verified once in the registry and get their passport roles: a rice")
     say("    cooperative (producer), the food-safety bureau (inspector), a carrier, customs and a shop abroad.")
 
-    lots = [ProductKey.lot(RICE_GTIN, f"LK2026-{n}") for n in (1, 2)]
-    bags = [ProductKey.item(RICE_GTIN, f"LK2026-{lot}-{n:03d}") for lot in (1, 2) for n in range(1, 4)]
-    container = ProductKey.container(RICE_GTIN, "CONT-0001", 3)
-    passports.commission(lots + bags, metadata_uri="https://coop.example/lk2026", sender=wallets["cooperative"])
-    passports.commission([container], sender=wallets["cooperative"])
-    lot_ids = [passports.passport_id(k) for k in lots]
-    bag_ids = [passports.passport_id(k) for k in bags]
-    container_id = passports.passport_id(container)
-    say(f"11. The cooperative commissions 2 lots and {len(bags)} retail bags, e.g. {bags[0].digital_link()}")
+    coop = wallets["cooperative"]
+    paddy = [ProductKey.lot(RICE_GTIN, f"LK2026-P{n}") for n in (1, 2, 3)]
+    paddy_ids = passports.commission(paddy, metadata_uri="https://coop.example/lk2026/paddy", sender=coop)
+    say(f"11. The cooperative commissions 3 paddy lots from its fields, e.g. {paddy[0].digital_link()}")
 
     now = chain.latest_timestamp()
     field = location_id("urn:epc:id:sgln:9506000.00001.0")
 
-    def record(event_for: int, step: BizStep, disposition: Disposition, actor: str) -> None:
-        passports.record([EpcisEvent(event_for, step, disposition, now, field)], sender=wallets[actor])
+    def record(ids: list[int], step: BizStep, disposition: Disposition, actor: str) -> None:
+        passports.record([EpcisEvent(tuple(ids), step, disposition, now, field)], sender=wallets[actor])
 
-    record(lot_ids[0], BizStep.INSPECTING, Disposition.CONFORMANT, "bureau")
-    record(lot_ids[1], BizStep.INSPECTING, Disposition.NON_CONFORMANT, "bureau")
-    quarantined = passports.passport(lot_ids[1])
-    record(lot_ids[1], BizStep.INSPECTING, Disposition.CONFORMANT, "bureau")
-    released = passports.passport(lot_ids[1])
-    say(f"12. The bureau inspects: lot 1 passes; lot 2 fails and is {quarantined.state.label if quarantined else '?'}"
-        f", then passes a re-inspection: {released.state.label if released else '?'}.")  # fmt: skip
+    record([paddy_ids[0], paddy_ids[2]], BizStep.INSPECTING, Disposition.CONFORMANT, "bureau")
+    record([paddy_ids[1]], BizStep.INSPECTING, Disposition.NON_CONFORMANT, "bureau")
+    quarantined = passports.passport(paddy_ids[1])
+    record([paddy_ids[1]], BizStep.INSPECTING, Disposition.CONFORMANT, "bureau")
+    released = passports.passport(paddy_ids[1])
+    say(f"12. The bureau inspects: lots P1 and P3 pass; P2 fails and is "
+        f"{quarantined.state.label if quarantined else '?'}, then passes a re-inspection: "
+        f"{released.state.label if released else '?'}.")  # fmt: skip
 
-    passports.pack(container_id, bag_ids, sender=wallets["carrier"])
-    record(container_id, BizStep.SHIPPING, Disposition.IN_TRANSIT, "carrier")
-    record(container_id, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs")
+    milled = [ProductKey.lot(RICE_GTIN, f"LK2026-M{n}") for n in (1, 2)]
+    bags = {run: [ProductKey.item(RICE_GTIN, f"LK2026-M{run}-{n:03d}") for n in (1, 2, 3)] for run in (1, 2)}
+    for run, inputs in ((1, paddy_ids[:2]), (2, paddy_ids[2:])):
+        [milled_id] = passports.transform(transformation_id(f"lankao-mill-run-{run}"), inputs, [milled[run - 1]],
+                                          sender=coop)  # fmt: skip
+        passports.transform(transformation_id(f"lankao-bagging-{run}"), [milled_id], bags[run],
+                            metadata_uri="https://coop.example/lk2026/bag-5kg", sender=coop)  # fmt: skip
+    say("13. The paddy is milled: P1 and P2 into milled lot M1, P3 into M2; each milled lot is bagged into")
+    say(f"    3 retail bags, e.g. {bags[1][0].digital_link()}; each step keeps the lineage.")
+
+    all_bags = bags[1] + bags[2]
+    bag_ids = [passports.passport_id(k) for k in all_bags]
+    container = ProductKey.container(RICE_GTIN, "CONT-0001", 3)
+    [container_id] = passports.commission([container], sender=coop)
+    passports.pack(container_id, bag_ids, sender=coop)
+    record([container_id], BizStep.SHIPPING, Disposition.IN_TRANSIT, "cooperative")
+    deadline = chain.latest_timestamp() + 24 * 3600
+
+    def hand_over(holder: str, receiver: str) -> int:
+        offer = passports.custody_offer(container_id, orgs[receiver], deadline=deadline)
+        signed = passports.sign_offer(offer, signer=wallets[holder])  # a signature: no gas
+        return int(passports.accept_custody(signed, sender=wallets[receiver])["gasUsed"])
+
+    gas = hand_over("cooperative", "carrier")
+    say(f"14. The cooperative packs the bags into container {container} and ships it. It signs a custody")
+    say(f"    offer; the carrier accepts it ({gas:,} gas) and now holds the goods the cooperative still owns.")
+    record([container_id], BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs")
     inside = passports.passport(bag_ids[0])
     standing = inside.effective_state.label if inside else "?"
-    say(f"13. The carrier packs the bags into container {container}; one shipping event and one customs")
-    say(f"    clearance on the container cover every bag (a bag now stands {standing}).")
+    say(f"15. Customs clears the container for export once; that covers every bag (a bag stands {standing}).")
 
-    record(container_id, BizStep.RECEIVING, Disposition.SELLABLE, "shop")
+    hand_over("carrier", "shop")
+    record([container_id], BizStep.RECEIVING, Disposition.SELLABLE, "shop")
     passports.unpack(bag_ids, sender=wallets["shop"])
-    record(bag_ids[0], BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "shop")
-    say("14. The shop abroad receives the container, unpacks it and sells the first bag.")
+    sold = [bags[1][0], bags[2][0]]
+    for bag in sold:
+        record([passports.passport_id(bag)], BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "shop")
+    holder = passports.custodian_of(bag_ids[1])
+    say(f"16. The shop abroad takes custody, receives the container, unpacks it (the bags are now held by "
+        f"{'the shop' if holder == orgs['shop'] else holder}) and sells two bags.")  # fmt: skip
 
-    record(lot_ids[1], BizStep.RECALLING, Disposition.RECALLED, "cooperative")
-    for bag_id in bag_ids[3:]:
-        record(bag_id, BizStep.RECALLING, Disposition.RECALLED, "cooperative")
-    flagged = [str(k) for k in bags if passports.verify(k).recalled]
-    say("15. Lot 2 is recalled with its bags: a scan now flags exactly")
+    record([paddy_ids[1]], BizStep.RECALLING, Disposition.RECALLED, "cooperative")
+    flagged = [str(k) for k in all_bags if passports.verify(k).recalled]
+    say("17. Paddy lot P2 is recalled, long after it was milled. A scan now flags exactly the bags made from it:")
     say(f"    {', '.join(flagged)}.")
-    clone = passports.verify(bags[0])
-    say(f"16. A copy of the first bag's code is scanned in another shop: genuine={clone.genuine}, "
+    clone = passports.verify(bags[2][0])
+    say(f"18. A copy of a sold bag's code is scanned in another shop: genuine={clone.genuine}, "
         f"state {clone.state.label}: the clone shows up.")  # fmt: skip
-    say("    (Transformation lineage, so that a recall of a paddy lot reaches the bags milled from it, comes next.)")
     return flagged

@@ -21,10 +21,11 @@ from eth_utils import keccak, to_checksum_address
 from web3.types import TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
-from chainpass.chain import Sender, parse_address
+from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
+from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import NamedEnum
-from chainpass.errors import InvalidInput
+from chainpass.errors import ChainIdMismatch, InvalidInput
 from chainpass.gs1 import Kind, ProductKey
 from chainpass.identity import IdentityRegistry, Standing
 
@@ -65,6 +66,7 @@ class State(NamedEnum):
     RECALLED = 4
     SOLD = 5
     DECOMMISSIONED = 6
+    CONSUMED = 7
 
 
 class BizStep(NamedEnum):
@@ -113,24 +115,38 @@ def _camel(label: str) -> str:
 
 @dataclass(frozen=True)
 class EpcisEvent:
-    """One event to record on a passport."""
+    """One EPCIS event (an ObjectEvent): what happened, when, where and why, to one or
+    more passports."""
 
-    passport: int
+    passports: tuple[int, ...]
     biz_step: BizStep
     disposition: Disposition
     event_time: int
     read_point: bytes = bytes(32)
     document_hash: bytes = bytes(32)
+    #: The EPCIS event's hash id (CBV 2.0 event hash), or 32 zero bytes.
+    event_id: bytes = bytes(32)
 
     def as_tuple(self) -> tuple[Any, ...]:
+        if not self.passports:
+            raise InvalidInput(f"The {self.biz_step.label} event names no passport.")
         return (
-            self.passport,
             int(self.biz_step),
             int(self.disposition),
             self.event_time,
             _bytes32(self.read_point, "read point"),
             _bytes32(self.document_hash, "document hash"),
+            _bytes32(self.event_id, "event id"),
+            list(self.passports),
         )
+
+
+def transformation_id(text: str) -> bytes:
+    """A transformation's id as the contract keeps it: keccak256 of its EPCIS
+    transformationID (a URI or any name unique to the producer's transformation)."""
+    if not text.strip():
+        raise InvalidInput("A transformation needs an id, e.g. urn:uuid:… or mill-run-2026-11-27.")
+    return keccak(text=text.strip())
 
 
 def location_id(text: str) -> bytes:
@@ -147,23 +163,29 @@ class PassportRecord:
 
     id: int
     owner: ChecksumAddress
+    #: Who holds the goods: the custodian, the owner, or the holder of the outer container.
+    custodian: ChecksumAddress
+    producer: ChecksumAddress
     kind: Kind
     state: State
     effective_state: State
     tier: int
-    commissioned_at: int
     container: int | None
+    #: The transformation that produced it (its 32-byte id), if any.
+    origin: bytes | None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": hex(self.id),
             "owner": self.owner,
+            "custodian": self.custodian,
+            "producer": self.producer,
             "kind": self.kind.name.lower(),
             "state": self.state.label,
             "effective_state": self.effective_state.label,
             "tier": self.tier,
-            "commissioned_at": self.commissioned_at,
             "container": hex(self.container) if self.container else None,
+            "origin": "0x" + self.origin.hex() if self.origin else None,
         }
 
 
@@ -180,6 +202,8 @@ class TraceEntry:
     details: dict[str, Any]
     #: The container the event was recorded on, when it reached the passport through it.
     via_container: int | None = None
+    #: The input (ancestor) the event happened to, when the passport was made from it.
+    via_input: int | None = None
     #: The transaction's index in its block: with the block number and log index it orders
     #: events (the embedded EVM numbers logs per transaction, nodes per block).
     transaction_index: int = 0
@@ -192,8 +216,21 @@ class TraceEntry:
             "passport": hex(self.passport),
             "actor": self.actor,
             "via_container": hex(self.via_container) if self.via_container else None,
+            "via_input": hex(self.via_input) if self.via_input else None,
             **self.details,
         }
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a passport comes from: the transformation that produced it and those before."""
+
+    #: The transformation that produced it; None if it was commissioned directly.
+    origin: bytes | None
+    #: Whether an input of that transformation, or of any before it, was recalled.
+    recalled: bool
+    #: The transformations it descends from (besides its origin).
+    ancestors: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -207,6 +244,11 @@ class Verdict:
     producer_standing: Standing | None
     state: State
     journey: tuple[TraceEntry, ...]
+    #: Who holds the goods now.
+    custodian: ChecksumAddress | None
+    #: When recalled: the passport the recall was recorded on (itself, a container it is
+    #: in, or an input it was made from).
+    recall_source: int | None
 
     @property
     def recalled(self) -> bool:
@@ -226,6 +268,8 @@ class Verdict:
             "state": self.state.label,
             "recalled": self.recalled,
             "sold": self.sold,
+            "custodian": self.custodian,
+            "recall_source": hex(self.recall_source) if self.recall_source else None,
             "journey": [entry.to_json() for entry in self.journey],
         }
 
@@ -274,6 +318,38 @@ class ProductPassports(ContractClient):
             raise InvalidInput("Give at least one event to record.")
         return self._send("recordEvents", sender, [e.as_tuple() for e in events])
 
+    def transform(
+        self,
+        transformation: bytes,
+        inputs: Sequence[int],
+        outputs: Sequence[ProductKey],
+        *,
+        metadata_hash: bytes = bytes(32),
+        metadata_uri: str = "",
+        sender: Sender,
+    ) -> list[int]:
+        """Record (part of) a transformation (see :func:`transformation_id`): consume
+        ``inputs`` and commission ``outputs`` descended from them; returns the outputs' ids.
+        Calling again with the same id adds inputs or outputs to the same transformation."""
+        if not inputs and not outputs:
+            raise InvalidInput("A transformation needs inputs to consume or outputs to produce.")
+        if any(k.kind is Kind.CONTAINER for k in outputs):
+            raise InvalidInput("A transformation produces goods (items or lots), not containers.")
+        ids = [self.passport_id(k) for k in outputs]
+        if len(set(ids)) != len(ids) or len(set(inputs)) != len(inputs):
+            raise InvalidInput("The transformation names the same input or output twice.")
+        rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in outputs]
+        self._send(
+            "transform",
+            sender,
+            _bytes32(transformation, "transformation id"),
+            list(inputs),
+            rows,
+            _bytes32(metadata_hash, "metadata hash"),
+            metadata_uri,
+        )
+        return ids
+
     def pack(self, container: int, ids: Sequence[int], *, sender: Sender) -> TxReceipt:
         return self._send("pack", sender, container, list(ids))
 
@@ -281,35 +357,109 @@ class ProductPassports(ContractClient):
         return self._send("unpack", sender, list(ids))
 
     def transfer(self, id_: int, to: str, *, sender: Sender) -> TxReceipt:
-        """Pass ownership (ERC-721) of ``id_`` from ``sender`` to ``to``."""
-        record = self.passport(id_)
-        if record is None:
-            raise InvalidInput(f"No passport has id {hex(id_)}.")
+        """Pass ownership (ERC-721) of ``id_`` from ``sender`` to ``to``; the goods stay with
+        whoever holds them until someone accepts custody."""
+        record = self._existing(id_)
         transfer = self.contract.get_function_by_signature("safeTransferFrom(address,address,uint256)")
         return self.chain.transact(transfer(record.owner, parse_address(to, "new owner"), id_), sender)
 
+    # ---------------------------------------------------------------- custody
+
+    def custodian_of(self, id_: int) -> ChecksumAddress:
+        """Who holds the goods of ``id_`` now."""
+        self._existing(id_)
+        return to_checksum_address(self.contract.functions.custodianOf(id_).call())
+
+    def custody_offer(self, id_: int, to: str, *, deadline: int) -> CustodyOffer:
+        """The offer the current holder of ``id_``'s goods signs to hand them to ``to``."""
+        record = self._existing(id_)
+        if record.container:
+            raise InvalidInput(
+                f"Passport {hex(id_)} is packed in container {hex(record.container)}: hand over the container."
+            )
+        receiver = parse_address(to, "receiver")
+        if receiver == record.custodian:
+            raise InvalidInput(f"{receiver} holds the goods of passport {hex(id_)} already.")
+        custodian, nonce = self.contract.functions.custodyOf(id_).call()
+        del custodian
+        return CustodyOffer(
+            chain_id=self.chain.chain_id,
+            contract=self.address,
+            passport=id_,
+            holder=record.custodian,
+            receiver=receiver,
+            nonce=int(nonce),
+            deadline=deadline,
+        )
+
+    def sign_offer(self, offer: CustodyOffer, *, signer: Sender) -> SignedOffer:
+        """The holder's signature on ``offer`` (free: nothing is sent)."""
+        if sender_address(signer) != offer.holder:
+            raise InvalidInput(f"The offer is {offer.holder}'s to sign, not {sender_address(signer)}'s.")
+        return SignedOffer(offer, self.chain.sign_typed_data(signer, offer.to_json()))
+
+    def accept_custody(self, signed: SignedOffer, *, sender: Sender) -> TxReceipt:
+        """Take the goods offered in ``signed``: the receiver sends this, and pays its gas."""
+        offer = signed.offer
+        if offer.chain_id != self.chain.chain_id:
+            raise ChainIdMismatch(
+                f"The offer was made for chain {offer.chain_id}, not this chain ({self.chain.chain_id}): "
+                "ask the holder to sign it again here."
+            )
+        if offer.contract != self.address:
+            raise InvalidInput(f"The offer was made for passports at {offer.contract}, not {self.address}.")
+        if sender_address(sender) != offer.receiver:
+            raise InvalidInput(f"The offer is made out to {offer.receiver}; only it can accept it.")
+        return self._send("acceptCustody", sender, offer.passport, offer.deadline, signed.signature)
+
+    def cancel_custody_offers(self, id_: int, *, sender: Sender) -> TxReceipt:
+        """Void every offer the holder of ``id_``'s goods has signed and not yet seen accepted."""
+        return self._send("cancelCustodyOffers", sender, id_)
+
+    # ---------------------------------------------------------------- reading
+
+    def producer_of(self, id_: int) -> ChecksumAddress:
+        self._existing(id_)
+        return to_checksum_address(self.contract.functions.producerOf(id_).call())
+
+    def lineage_of(self, id_: int) -> Lineage:
+        """The transformation that produced ``id_``, and those it descends from."""
+        self._existing(id_)
+        origin, recalled, ancestors = self.contract.functions.lineageOf(id_).call()
+        return Lineage(bytes(origin) if any(origin) else None, bool(recalled), tuple(bytes(a) for a in ancestors))
+
     def passport(self, id_: int) -> PassportRecord | None:
         """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""
-        owner, kind, state, tier, commissioned_at, packed = self.contract.functions.passportOf(id_).call()
+        owner, kind, state, tier, packed, _producer, origin = self.contract.functions.passportOf(id_).call()
         if state == State.NONE:
             return None
-        container = int(self.contract.functions.containerOf(id_).call()) if packed else 0
+        functions = self.contract.functions
+        container = int(functions.containerOf(id_).call()) if packed else 0
         return PassportRecord(
             id=id_,
             owner=to_checksum_address(owner),
+            custodian=to_checksum_address(functions.custodianOf(id_).call()),
+            producer=to_checksum_address(functions.producerOf(id_).call()),
             kind=Kind(kind),
             state=State(state),
-            effective_state=State(self.contract.functions.effectiveState(id_).call()),
+            effective_state=State(functions.effectiveState(id_).call()),
             tier=int(tier),
-            commissioned_at=int(commissioned_at),
             container=container or None,
+            origin=bytes(functions.lineageOf(id_).call()[0]) if origin else None,
         )
+
+    def _existing(self, id_: int) -> PassportRecord:
+        record = self.passport(id_)
+        if record is None:
+            raise InvalidInput(f"No passport has id {hex(id_)}: check the code, or commission it first.")
+        return record
 
     # ------------------------------------------------------------------ trace
 
     def trace(self, id_: int) -> list[TraceEntry]:
-        """The passport's journey from logs: its own events, and its containers' events
-        while it was packed in them (following containers up, as far as they nest)."""
+        """The passport's journey from logs: its own events, its containers' events while
+        it was packed in them (following containers up, as far as they nest), and the
+        journeys of the inputs it was made from (following transformations back)."""
         own = sorted(self._logs(id_), key=_position)
         entries = list(own)
         for packed in (e for e in own if e.event == "PassportPacked"):
@@ -322,8 +472,19 @@ class ProductPassports(ContractClient):
             for entry in self.trace(container):
                 inside = start < _position(entry) and (end is None or _position(entry) < end)
                 if inside and entry.event == "PassportEventRecorded":
-                    entries.append(_via(entry, container))
-        return sorted(entries, key=_position)
+                    entries.append(replace(entry, via_container=entry.via_container or container))
+        for produced in (e for e in own if e.event == "PassportProduced"):
+            for input_id in self.inputs_of(bytes.fromhex(produced.details["transformation_id"][2:])):
+                entries += [replace(e, via_input=e.via_input or input_id) for e in self.trace(input_id)]
+        unique = {(e.tx_hash, e.log_index, e.passport): e for e in entries}
+        return sorted(unique.values(), key=_position)
+
+    def inputs_of(self, transformation: bytes) -> list[int]:
+        """The passports transformation ``transformation`` consumed, in the order it did."""
+        topic = "0x" + _bytes32(transformation, "transformation id").hex()
+        consumed = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportConsumed").hex()
+        logs = sorted(self._get_logs([consumed, None, topic]), key=lambda log: _position(self._entry(log)))
+        return [int.from_bytes(bytes(log["topics"][1]), "big") for log in logs]
 
     def _logs(self, id_: int) -> list[TraceEntry]:
         logs = self._get_logs([None, "0x" + id_.to_bytes(32, "big").hex()])
@@ -332,36 +493,36 @@ class ProductPassports(ContractClient):
     @cached_property
     def _events(self) -> dict[bytes, tuple[str, Any]]:
         abi = load_artifact(CONTRACT_NAME).abi
-        names = ("PassportCommissioned", "PassportEventRecorded", "PassportPacked", "PassportUnpacked")
-        return {event_topic(abi, n): (n, getattr(self.contract.events, n)()) for n in names}
+        return {event_topic(abi, n): (n, getattr(self.contract.events, n)()) for n in TRACED_EVENTS}
 
     def _entry(self, log: Any) -> TraceEntry:
         name, event = self._events[bytes(log["topics"][0])]
         args = dict(event.process_log(log)["args"])
-        actor = args.pop("actor", None) or args.pop("producer")
+        passport = int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big")))
+        actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian") if k in args), None)
+        if actor is None:  # commissioning: the producer is kept on the passport, not in the log
+            actor = self.contract.functions.producerOf(passport).call()
         details: dict[str, Any] = {}
         for key, value in args.items():
             if key == "bizStep":
                 details["biz_step"] = BizStep(value).label
             elif key == "disposition":
                 details["disposition"] = Disposition(value).label
-            elif key == "kind":
-                details["kind"] = Kind(value).name.lower()
             elif key == "eventTime":
                 details["event_time"] = dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
             elif key == "container":
                 details["container"] = hex(value)
             elif isinstance(value, bytes):
-                details[key] = "0x" + value.hex()
+                details[_snake(key)] = "0x" + value.hex()
             elif key != "id":
-                details[key] = value
+                details[_snake(key)] = value
         return TraceEntry(
             block_number=int(log["blockNumber"]),
             log_index=int(log["logIndex"]),
             transaction_index=int(log["transactionIndex"]),
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
             event=name,
-            passport=int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big"))),
+            passport=passport,
             actor=to_checksum_address(actor),
             details=details,
         )
@@ -370,26 +531,46 @@ class ProductPassports(ContractClient):
 
     def verify(self, key: ProductKey) -> Verdict:
         """The verdict for a scanned code: genuine (commissioned by a producer who holds
-        the role and an identity in force), its state now (recalled, quarantined, sold
-        already: a cloned code scanned in another shop shows as sold), and its journey."""
+        the role and an identity in force), its state now (recalled, also through its
+        container or an input it was made from; quarantined; sold already: a cloned code
+        scanned in another shop shows as sold), who holds it, and its journey."""
         id_ = self.passport_id(key)
         record = self.passport(id_)
         if record is None:
-            return Verdict(key, id_, False, None, None, State.NONE, ())
+            return Verdict(key, id_, False, None, None, State.NONE, (), None, None)
         journey = tuple(self.trace(id_))
-        producer = next(e.actor for e in journey if e.event == "PassportCommissioned")
-        standing = self.registry.status(producer).standing
-        genuine = bool(self.roles_of(producer) & Role.PRODUCER) and standing is Standing.VALID
-        return Verdict(key, id_, genuine, producer, standing, record.effective_state, journey)
+        standing = self.registry.status(record.producer).standing
+        genuine = bool(self.roles_of(record.producer) & Role.PRODUCER) and standing is Standing.VALID
+        recall_source = None
+        if record.effective_state is State.RECALLED:
+            recalls = [e for e in journey if e.details.get("biz_step") == BizStep.RECALLING.label]
+            recall_source = recalls[-1].passport if recalls else None
+        return Verdict(
+            key, id_, genuine, record.producer, standing, record.effective_state, journey,
+            record.custodian, recall_source,
+        )  # fmt: skip
+
+
+#: The logs that make up a passport's journey (each has the passport id as first topic).
+TRACED_EVENTS = (
+    "PassportCommissioned",
+    "PassportEventRecorded",
+    "PassportPacked",
+    "PassportUnpacked",
+    "PassportConsumed",
+    "PassportProduced",
+    "CustodyTransferred",
+    "CustodyOffersCancelled",
+)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def _position(entry: TraceEntry) -> tuple[int, int, int]:
     """Where the event is in the chain's order."""
     return (entry.block_number, entry.transaction_index, entry.log_index)
-
-
-def _via(entry: TraceEntry, container: int) -> TraceEntry:
-    return replace(entry, via_container=entry.via_container or container)
 
 
 def _bytes32(value: bytes, what: str) -> bytes:

@@ -86,6 +86,23 @@ MESSAGES: dict[str, str] = {
     "owner approved, can.",
     "PassportInvalidReceiver": "{receiver} cannot receive passports: send them to an account, or to a contract "
     "that accepts ERC-721 tokens.",
+    "PassportWrongOwner": "Passport {id} is owned by {owner}: only a transfer from its owner can move it.",
+    "PassportNotItsProducer": "Only {producer}, which commissioned passport {id}, can recall it.",
+    "PassportNotConsumable": "Passport {id} is {state}: a transformation consumes only goods (items or lots) that "
+    "are active and not packed in a container.",
+    "PassportNoInputs": "Transformation {transformationId} is new, so it needs at least one input to consume "
+    "(and a non-zero id).",
+    "PassportNotItsTransformer": "Transformation {transformationId} was started by {producer}: only it can add "
+    "inputs or outputs to it.",
+    "PassportLineageTooLong": "The outputs of transformation {transformationId} would descend from more than "
+    "{limit} transformations: start the chain from fewer, larger lots.",
+    "PassportInactive": "Passport {id} is {state}: nothing more can happen to its goods.",
+    "PassportAlreadyCustodian": "{account} holds the goods of passport {id} already.",
+    "PassportOfferExpired": "The custody offer expired at {deadline}: ask the holder for a new one.",
+    "PassportInvalidOffer": "The custody offer is not signed by {custodian}, who holds the goods (it was signed by "
+    "{signer}): ask the holder for an offer made out to you, for the current custody nonce.",
+    "PassportMalleableSignature": "The offer's signature has a high s value ({s}): it is a malleated copy, "
+    "so it is refused.",
 }
 
 #: Names for enum-typed error arguments, by argument name.
@@ -105,7 +122,7 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
         "moved",
         "no_consent",
     ),
-    "state": ("none", "active", "in_transit", "quarantined", "recalled", "sold", "decommissioned"),
+    "state": ("none", "active", "in_transit", "quarantined", "recalled", "sold", "decommissioned", "consumed"),
     "bizStep": (
         "none",
         "commissioning",

@@ -2,8 +2,8 @@
 pragma solidity 0.8.28;
 
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
-import {IERC1271} from "./interfaces/IERC1271.sol";
 import {AttributeProof} from "./libraries/AttributeProof.sol";
+import {SignatureCheck} from "./libraries/SignatureCheck.sol";
 
 /// @title IdentityRegistry
 /// @notice Verified identity shared with consent: verify once, rely everywhere.
@@ -15,8 +15,6 @@ contract IdentityRegistry is IIdentityRegistry {
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _NAME_HASH = keccak256("chainpass IdentityRegistry");
     bytes32 private constant _VERSION_HASH = keccak256("1");
     bytes32 private constant _GRANT_CONSENT_TYPEHASH = keccak256(
@@ -30,8 +28,6 @@ contract IdentityRegistry is IIdentityRegistry {
         keccak256("Rotate(address holder,address newHolder,uint32 nonce,uint40 deadline)");
     bytes32 private constant _CANCEL_RECOVERY_TYPEHASH =
         keccak256("CancelRecovery(address holder,uint32 nonce,uint40 deadline)");
-    /// @dev Half the secp256k1 order: a larger s is a malleated signature (EIP-2).
-    uint256 private constant _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     uint256 private immutable _recoveryDelay;
     uint256 private immutable _cachedChainId;
@@ -524,26 +520,11 @@ contract IdentityRegistry is IIdentityRegistry {
         identity.nonce = expected + 1;
     }
 
-    /// @dev Reverts unless `signature` over `digest` is `holder`'s: an ECDSA signature
-    /// with a low s, or one `holder`'s contract wallet accepts through ERC-1271.
+    /// @dev Reverts unless `signature` over `digest` is `holder`'s (see {SignatureCheck}).
     function _checkSignature(address holder, bytes32 digest, bytes calldata signature) private view {
-        address signer;
-        if (signature.length == 65) {
-            bytes32 r = bytes32(signature[0:32]);
-            bytes32 s = bytes32(signature[32:64]);
-            uint8 v = uint8(signature[64]);
-            if (uint256(s) > _HALF_ORDER) revert IdentityMalleableSignature(s);
-            signer = ecrecover(digest, v < 27 ? v + 27 : v, r, s);
-            if (signer == holder && signer != address(0)) return;
-        }
-        if (holder.code.length != 0) {
-            (bool ok, bytes memory result) =
-                holder.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
-            if (ok && result.length >= 32 && abi.decode(result, (bytes4)) == IERC1271.isValidSignature.selector) {
-                return;
-            }
-        }
-        revert IdentityInvalidSigner(holder, signer);
+        (SignatureCheck.Outcome outcome, address signer) = SignatureCheck.check(holder, digest, signature);
+        if (outcome == SignatureCheck.Outcome.Malleable) revert IdentityMalleableSignature(bytes32(signature[32:64]));
+        if (outcome != SignatureCheck.Outcome.Valid) revert IdentityInvalidSigner(holder, signer);
     }
 
     function _domainSeparator() private view returns (bytes32) {
@@ -551,7 +532,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+        return SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
     }
 
     /// @dev The standing of `identity` at the current block time.

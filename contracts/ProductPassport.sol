@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {IProductPassport} from "./interfaces/IProductPassport.sol";
+import {SignatureCheck} from "./libraries/SignatureCheck.sol";
 
 /// @dev The ERC-721 receiver hook (ERC-721's `IERC721Receiver`).
 interface IERC721Receiver {
@@ -13,11 +14,15 @@ interface IERC721Receiver {
 
 /// @title ProductPassport
 /// @notice Product passports from field to customs to shelf. See {IProductPassport}.
-/// @dev A passport's owner, kind, state, tier and commissioning time share one slot;
-/// its container, if packed, takes a second slot. Containers only hold lower tiers
-/// (goods 0 < case 1 < pallet 2 < shipping container 3), so nesting is at most three
-/// deep and a container can never end up inside itself: every walk up the containers
-/// is bounded by that, and nothing loops over unbounded storage.
+/// @dev A passport's owner, kind, state, tier, producer and origin share one slot; its
+/// container, if packed, takes a second slot, and its custodian, once custody has moved,
+/// a third. Containers only hold lower tiers (goods 0 < case 1 < pallet 2 < shipping
+/// container 3), so nesting is at most three deep and a container can never end up
+/// inside itself. Lineage is kept per transformation, not per passport: each lists the
+/// transformations it descends from (at most {MAX_LINEAGE}), and a recall of a consumed
+/// input flags the one transformation that consumed it. So a recall costs one write
+/// whatever descends from it, the state of a descendant is read from at most
+/// {MAX_LINEAGE} + 1 flags, and nothing loops over unbounded storage.
 contract ProductPassport is IProductPassport {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -28,9 +33,32 @@ contract ProductPassport is IProductPassport {
     uint8 public constant CARRIER = 4;
     uint8 public constant CUSTOMS = 8;
     uint8 public constant RETAILER = 16;
+    /// @notice The most transformations a passport may descend from.
+    uint256 public constant MAX_LINEAGE = 16;
     uint8 private constant _MAX_TIER = 3;
+    bytes32 private constant _NAME_HASH = keccak256("chainpass ProductPassport");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _CUSTODY_OFFER_TYPEHASH =
+        keccak256("CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)");
 
     IIdentityRegistry private immutable _registry;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    /// @dev An organisation's roles and its member number (given once, on its first roles).
+    struct Member {
+        uint8 roles;
+        uint24 number;
+    }
+
+    /// @dev A transformation, by number: who made it, whether an input of it is recalled,
+    /// and how many transformations it descends from (listed in `_ancestors`).
+    struct Transformation {
+        uint24 producer;
+        bool recalled;
+        uint8 ancestorCount;
+        bytes32 id;
+    }
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -38,9 +66,17 @@ contract ProductPassport is IProductPassport {
 
     address private _governor;
     address private _pendingGovernor;
-    mapping(address account => uint8 roles) private _roles;
+    uint24 private _memberCount;
+    uint32 private _transformationCount;
+    mapping(address account => Member member) private _members;
+    mapping(uint24 number => address account) private _memberAccounts;
     mapping(uint256 id => Passport passport) private _passports;
     mapping(uint256 id => uint256 container) private _containers;
+    mapping(uint256 id => Custody custody) private _custody;
+    mapping(bytes32 transformationId => uint32 number) private _transformationNumbers;
+    mapping(uint32 number => Transformation transformation) private _transformations;
+    mapping(uint32 number => uint32[MAX_LINEAGE] ancestors) private _ancestors;
+    mapping(uint256 id => uint32 number) private _consumedBy;
     mapping(address owner => uint256 balance) private _balances;
     mapping(uint256 id => address approved) private _approvals;
     mapping(address owner => mapping(address operator => bool approved)) private _operators;
@@ -50,6 +86,8 @@ contract ProductPassport is IProductPassport {
     constructor(IIdentityRegistry registry, address initialGovernor) {
         if (address(registry) == address(0) || initialGovernor == address(0)) revert PassportZeroAddress();
         _registry = registry;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
     }
@@ -88,13 +126,19 @@ contract ProductPassport is IProductPassport {
     function setRoles(address account, uint8 roles) external {
         if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
         if (account == address(0)) revert PassportZeroAddress();
-        _roles[account] = roles;
+        Member storage member = _members[account];
+        member.roles = roles;
+        if (member.number == 0) {
+            uint24 number = ++_memberCount;
+            member.number = number;
+            _memberAccounts[number] = account;
+        }
         emit RolesSet(account, roles);
     }
 
     /// @inheritdoc IProductPassport
     function rolesOf(address account) external view returns (uint8) {
-        return _roles[account];
+        return _members[account].roles;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -108,40 +152,54 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function commission(Key[] calldata keys, bytes32 metadataHash, string calldata metadataURI) external {
-        _authorize(PRODUCER);
-        uint256 count = keys.length;
-        if (count == 0) revert PassportEmptyBatch();
-        for (uint256 i = 0; i < count; ++i) {
-            Key calldata key = keys[i];
-            _checkKey(key);
-            uint256 id = passportId(key.gtin, key.kind, key.serial);
-            if (_passports[id].state != State.None) revert PassportExists(id);
-            _passports[id] = Passport({
-                owner: msg.sender,
-                kind: key.kind,
-                state: State.Active,
-                tier: key.tier,
-                commissionedAt: uint40(block.timestamp),
-                packed: false
-            });
-            emit Transfer(address(0), msg.sender, id);
-            emit PassportCommissioned(id, msg.sender, key.gtin, key.serial);
-        }
-        _balances[msg.sender] += count;
-        emit BatchCommissioned(msg.sender, count, metadataHash, metadataURI);
+        Member memory producer = _authorize(PRODUCER);
+        if (keys.length == 0) revert PassportEmptyBatch();
+        _mint(keys, producer.number, 0, bytes32(0));
+        emit BatchCommissioned(msg.sender, keys.length, metadataHash, metadataURI);
     }
 
     /// @inheritdoc IProductPassport
     function recordEvents(Event[] calldata events) external {
-        uint8 roles = _authorize(0);
+        Member memory actor = _authorize(0);
         if (events.length == 0) revert PassportEmptyBatch();
         for (uint256 i = 0; i < events.length; ++i) {
             Event calldata e = events[i];
-            _record(e, roles);
-            emit PassportEventRecorded(
-                e.id, msg.sender, e.bizStep, e.disposition, e.eventTime, e.readPoint, e.documentHash
-            );
+            uint256 count = e.ids.length;
+            if (count == 0) revert PassportEmptyBatch();
+            for (uint256 j = 0; j < count; ++j) {
+                uint256 id = e.ids[j];
+                _record(id, e, actor);
+                emit PassportEventRecorded(
+                    id, msg.sender, e.eventId, e.bizStep, e.disposition, e.eventTime, e.readPoint, e.documentHash
+                );
+            }
         }
+    }
+
+    /// @inheritdoc IProductPassport
+    function transform(
+        bytes32 transformationId,
+        uint256[] calldata inputs,
+        Key[] calldata outputs,
+        bytes32 metadataHash,
+        string calldata metadataURI
+    ) external {
+        Member memory producer = _authorize(PRODUCER);
+        if (inputs.length == 0 && outputs.length == 0) revert PassportEmptyBatch();
+        uint32 number = _transformationNumbers[transformationId];
+        if (number == 0) {
+            if (inputs.length == 0 || transformationId == bytes32(0)) revert PassportNoInputs(transformationId);
+            number = ++_transformationCount;
+            _transformationNumbers[transformationId] = number;
+            _transformations[number] = Transformation(producer.number, false, 0, transformationId);
+        } else if (_transformations[number].producer != producer.number) {
+            revert PassportNotItsTransformer(transformationId, _memberAccounts[_transformations[number].producer]);
+        }
+        if (inputs.length != 0) _consume(transformationId, number, inputs);
+        _mint(outputs, producer.number, number, transformationId);
+        emit TransformationRecorded(
+            transformationId, msg.sender, inputs.length, outputs.length, metadataHash, metadataURI
+        );
     }
 
     /// @inheritdoc IProductPassport
@@ -158,7 +216,8 @@ contract ProductPassport is IProductPassport {
                 revert PassportCannotHold(container, outer.tier, id, inner.tier);
             }
             if (inner.packed) revert PassportInContainer(id, _containers[id]);
-            if (inner.state != State.Active) revert PassportInvalidTransition(id, inner.state, BizStep.Packing);
+            State innerState = _effectiveState(id, inner);
+            if (innerState != State.Active) revert PassportInvalidTransition(id, innerState, BizStep.Packing);
             inner.packed = true;
             _containers[id] = container;
             emit PassportPacked(id, container, msg.sender);
@@ -174,19 +233,104 @@ contract ProductPassport is IProductPassport {
             Passport storage inner = _existing(id);
             if (!inner.packed) revert PassportNotPacked(id);
             uint256 container = _containers[id];
-            // What comes out of a recalled, quarantined or travelling container is so too.
+            // What comes out of a recalled, quarantined, sold or travelling container is so too.
             State outer = _effectiveState(container, _passports[container]);
-            bool carried = outer == State.Recalled || outer == State.Quarantined || outer == State.InTransit;
+            bool carried = outer == State.Recalled || outer == State.Quarantined || outer == State.InTransit
+                || outer == State.Sold;
             if (carried && inner.state == State.Active) inner.state = outer;
             inner.packed = false;
             delete _containers[id];
+            // The goods come out with whoever holds the container.
+            address holder = _custodianOf(container, _passports[container]);
+            Custody storage custody = _custody[id];
+            address before = custody.custodian == address(0) ? inner.owner : custody.custodian;
+            if (holder != before) {
+                custody.custodian = holder;
+                ++custody.nonce;
+                emit CustodyTransferred(id, before, holder);
+            }
             emit PassportUnpacked(id, container, msg.sender);
         }
     }
 
     /// @inheritdoc IProductPassport
+    function acceptCustody(uint256 id, uint40 deadline, bytes calldata signature) external {
+        _authorize(0);
+        Passport storage passport = _existing(id);
+        if (passport.packed) revert PassportInContainer(id, _containers[id]);
+        State state = passport.state;
+        if (state == State.Decommissioned || state == State.Consumed) revert PassportInactive(id, state);
+        Custody storage custody = _custody[id];
+        Custody memory current = custody;
+        address from = current.custodian == address(0) ? passport.owner : current.custodian;
+        if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
+        if (block.timestamp > deadline) revert PassportOfferExpired(deadline);
+        _requireVerified(from);
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                "\x19\x01",
+                _domainSeparator(),
+                keccak256(abi.encode(_CUSTODY_OFFER_TYPEHASH, id, from, msg.sender, current.nonce, deadline))
+            )
+        );
+        (SignatureCheck.Outcome outcome, address signer) = SignatureCheck.check(from, digest, signature);
+        if (outcome == SignatureCheck.Outcome.Malleable) revert PassportMalleableSignature(bytes32(signature[32:64]));
+        if (outcome != SignatureCheck.Outcome.Valid) revert PassportInvalidOffer(from, signer);
+        custody.custodian = msg.sender;
+        custody.nonce = current.nonce + 1;
+        emit CustodyTransferred(id, from, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function cancelCustodyOffers(uint256 id) external {
+        Passport storage passport = _existing(id);
+        Custody storage custody = _custody[id];
+        address holder = custody.custodian == address(0) ? passport.owner : custody.custodian;
+        if (msg.sender != holder) revert PassportNotOwnerNorApproved(msg.sender, id);
+        ++custody.nonce;
+        emit CustodyOffersCancelled(id, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
     function passportOf(uint256 id) external view returns (Passport memory) {
         return _passports[id];
+    }
+
+    /// @inheritdoc IProductPassport
+    function custodianOf(uint256 id) external view returns (address) {
+        return _custodianOf(id, _existing(id));
+    }
+
+    /// @inheritdoc IProductPassport
+    function custodyOf(uint256 id) external view returns (Custody memory) {
+        return _custody[id];
+    }
+
+    /// @inheritdoc IProductPassport
+    function producerOf(uint256 id) external view returns (address) {
+        return _memberAccounts[_existing(id).producer];
+    }
+
+    /// @inheritdoc IProductPassport
+    function lineageOf(uint256 id)
+        external
+        view
+        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors)
+    {
+        uint32 origin = _existing(id).origin;
+        if (origin == 0) return (bytes32(0), false, ancestors);
+        Transformation storage t = _transformations[origin];
+        uint32[MAX_LINEAGE] storage list = _ancestors[origin];
+        ancestors = new bytes32[](t.ancestorCount);
+        for (uint256 i = 0; i < ancestors.length; ++i) {
+            ancestors[i] = _transformations[list[i]].id;
+        }
+        return (t.id, _lineageRecalled(origin), ancestors);
+    }
+
+    /// @inheritdoc IProductPassport
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparator();
     }
 
     /// @inheritdoc IProductPassport
@@ -201,7 +345,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -277,19 +421,20 @@ contract ProductPassport is IProductPassport {
         return _operators[owner][operator];
     }
 
-    /// @notice ERC-721: transfers passport `id` from `from` to `to` (ownership, not custody).
+    /// @notice ERC-721: transfers passport `id` from `from` to `to`: the title, not the goods,
+    /// which stay with whoever holds them (see {custodianOf}).
     /// @param from The owner.
     /// @param to The new owner.
     /// @param id The passport.
     function transferFrom(address from, address to, uint256 id) public {
         Passport storage passport = _existing(id);
         address owner = passport.owner;
-        if (owner != from) revert PassportNotOwnerNorApproved(from, id);
-        if (msg.sender != owner && _approvals[id] != msg.sender && !_operators[owner][msg.sender]) {
-            revert PassportNotOwnerNorApproved(msg.sender, id);
-        }
+        if (owner != from) revert PassportWrongOwner(id, owner);
+        if (!_isOwnerOrApproved(owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
         if (to == address(0)) revert PassportInvalidReceiver(to);
         delete _approvals[id];
+        // The seller still holds the goods until someone accepts custody of them.
+        if (!passport.packed && _custody[id].custodian == address(0)) _custody[id].custodian = from;
         unchecked {
             _balances[from] -= 1;
             _balances[to] += 1;
@@ -327,18 +472,103 @@ contract ProductPassport is IProductPassport {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Reverts unless the caller holds one of `anyOf` roles (any role if 0) and has
-    /// an identity in force in the registry; returns the caller's roles.
-    function _authorize(uint8 anyOf) private view returns (uint8 roles) {
-        roles = _roles[msg.sender];
+    /// an identity in force in the registry; returns the caller's membership.
+    function _authorize(uint8 anyOf) private view returns (Member memory member) {
+        member = _members[msg.sender];
+        uint8 roles = member.roles;
         if (roles == 0 || (anyOf != 0 && roles & anyOf == 0)) revert PassportMissingRole(msg.sender, anyOf);
-        IIdentityRegistry.Standing standing = _registry.standingOf(msg.sender);
-        if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(msg.sender, uint8(standing));
+        _requireVerified(msg.sender);
     }
 
-    function _checkKey(Key calldata key) private pure {
+    function _requireVerified(address account) private view {
+        IIdentityRegistry.Standing standing = _registry.standingOf(account);
+        if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(account, uint8(standing));
+    }
+
+    function _isOwnerOrApproved(address owner, uint256 id) private view returns (bool) {
+        return msg.sender == owner || _approvals[id] == msg.sender || _operators[owner][msg.sender];
+    }
+
+    function _domainSeparator() private view returns (bytes32) {
+        return block.chainid == _cachedChainId
+            ? _cachedDomainSeparator
+            : SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
+    }
+
+    /// @dev Commissions one passport per key for the caller; `origin` is the transformation
+    /// that produced them (0 for none), whose id is `transformationId`.
+    function _mint(Key[] calldata keys, uint24 producer, uint32 origin, bytes32 transformationId) private {
+        uint256 count = keys.length;
+        for (uint256 i = 0; i < count; ++i) {
+            Key calldata key = keys[i];
+            _checkKey(key, origin != 0);
+            uint256 id = passportId(key.gtin, key.kind, key.serial);
+            if (_passports[id].state != State.None) revert PassportExists(id);
+            _passports[id] = Passport({
+                owner: msg.sender,
+                kind: key.kind,
+                state: State.Active,
+                tier: key.tier,
+                packed: false,
+                producer: producer,
+                origin: origin
+            });
+            emit Transfer(address(0), msg.sender, id);
+            emit PassportCommissioned(id, key.gtin, key.serial);
+            if (origin != 0) emit PassportProduced(id, transformationId, msg.sender);
+        }
+        _balances[msg.sender] += count;
+    }
+
+    /// @dev Consumes `inputs` into transformation `number` and adds their lineage to its own.
+    function _consume(bytes32 transformationId, uint32 number, uint256[] calldata inputs) private {
+        Transformation storage t = _transformations[number];
+        uint32[MAX_LINEAGE] storage list = _ancestors[number];
+        uint256 count = t.ancestorCount;
+        for (uint256 i = 0; i < inputs.length; ++i) {
+            uint256 id = inputs[i];
+            Passport storage input = _existing(id);
+            if (!_isOwnerOrApproved(input.owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
+            State state = _effectiveState(id, input);
+            if (state != State.Active || input.packed || input.kind == Kind.Container) {
+                revert PassportNotConsumable(id, state);
+            }
+            input.state = State.Consumed;
+            _consumedBy[id] = number;
+            uint32 origin = input.origin;
+            if (origin != 0) {
+                count = _addAncestor(transformationId, list, count, origin);
+                uint32[MAX_LINEAGE] storage inherited = _ancestors[origin];
+                uint256 inheritedCount = _transformations[origin].ancestorCount;
+                for (uint256 k = 0; k < inheritedCount; ++k) {
+                    count = _addAncestor(transformationId, list, count, inherited[k]);
+                }
+            }
+            emit PassportConsumed(id, transformationId, msg.sender);
+        }
+        t.ancestorCount = uint8(count);
+    }
+
+    /// @dev Appends `ancestor` to `list` (of `count` entries) unless it is there; returns the new count.
+    function _addAncestor(bytes32 transformationId, uint32[MAX_LINEAGE] storage list, uint256 count, uint32 ancestor)
+        private
+        returns (uint256)
+    {
+        for (uint256 i = 0; i < count; ++i) {
+            if (list[i] == ancestor) return count;
+        }
+        if (count == MAX_LINEAGE) revert PassportLineageTooLong(transformationId, MAX_LINEAGE);
+        list[count] = ancestor;
+        return count + 1;
+    }
+
+    function _checkKey(Key calldata key, bool produced) private pure {
         bool container = key.kind == Kind.Container;
         bool validTier = container ? key.tier >= 1 && key.tier <= _MAX_TIER : key.tier == 0;
-        if (key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin == 0 || key.gtin >= 1e14) {
+        if (
+            key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin == 0 || key.gtin >= 1e14
+                || (produced && container)
+        ) {
             revert PassportInvalidKey(key.gtin, key.serial);
         }
     }
@@ -348,67 +578,79 @@ contract ProductPassport is IProductPassport {
         if (passport.state == State.None) revert PassportUnknown(id);
     }
 
-    /// @dev Applies one event's lifecycle rule: who may record it, from which state, to which.
-    function _record(Event calldata e, uint8 roles) private {
-        Passport storage passport = _existing(e.id);
+    /// @dev Applies one event's lifecycle rule to passport `id`: who may record it, from
+    /// which state, to which.
+    function _record(uint256 id, Event calldata e, Member memory actor) private {
+        Passport storage passport = _existing(id);
         State own = passport.state;
-        State current = _effectiveState(e.id, passport);
-        (uint8 needed, State next, Disposition expected) = _rule(e, current);
-        if (roles & needed == 0) revert PassportMissingRole(msg.sender, needed);
+        State current = _effectiveState(id, passport);
+        (uint8 needed, State next, Disposition expected) = _rule(id, e, current);
+        if (actor.roles & needed == 0) revert PassportMissingRole(msg.sender, needed);
         if (expected != Disposition.None && e.disposition != expected) {
             revert PassportInvalidDisposition(e.bizStep, e.disposition);
         }
-        if (passport.packed && _movesGoods(e.bizStep)) revert PassportInContainer(e.id, _containers[e.id]);
+        if (passport.packed && _movesGoods(e.bizStep)) revert PassportInContainer(id, _containers[id]);
+        if (e.bizStep == BizStep.Recalling) {
+            if (passport.producer != actor.number) revert PassportNotItsProducer(id, _memberAccounts[passport.producer]);
+            if (own == State.Consumed) {
+                uint32 consumer = _consumedBy[id];
+                _transformations[consumer].recalled = true;
+                emit TransformationRecalled(_transformations[consumer].id, id);
+            }
+        }
         if (next != own) passport.state = next;
     }
 
-    /// @dev The rule for `e` in effective state `current`: required roles, next own state,
-    /// and the disposition it must carry (None: any of the step's own, checked here).
-    function _rule(Event calldata e, State current)
+    /// @dev The rule for `e` on passport `id` in effective state `current`: required roles,
+    /// next own state, and the disposition it must carry (None: any of the step's own,
+    /// checked here).
+    function _rule(uint256 id, Event calldata e, State current)
         private
         pure
         returns (uint8 needed, State next, Disposition expected)
     {
         BizStep step = e.bizStep;
-        if (current == State.Decommissioned) revert PassportInvalidTransition(e.id, current, step);
+        if (current == State.Decommissioned) revert PassportInvalidTransition(id, current, step);
+        if (step == BizStep.Recalling) {
+            if (current == State.Recalled) revert PassportInvalidTransition(id, current, step);
+            return (PRODUCER, State.Recalled, Disposition.Recalled);
+        }
+        // A consumed input lives on in what was made from it: only a recall reaches it.
+        if (current == State.Consumed) revert PassportInvalidTransition(id, current, step);
         if (step == BizStep.Inspecting) {
-            if (current != State.Active && current != State.Quarantined) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.Active && current != State.Quarantined) revert PassportInvalidTransition(id, current, step);
             if (e.disposition == Disposition.Conformant) return (INSPECTOR, State.Active, Disposition.None);
             if (e.disposition == Disposition.NonConformant) return (INSPECTOR, State.Quarantined, Disposition.None);
             revert PassportInvalidDisposition(step, e.disposition);
         }
         if (step == BizStep.Shipping) {
-            if (current != State.Active) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.Active) revert PassportInvalidTransition(id, current, step);
             return (PRODUCER | CARRIER | RETAILER, State.InTransit, Disposition.InTransit);
         }
         if (step == BizStep.Receiving) {
-            if (current != State.InTransit) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
             if (e.disposition != Disposition.Active && e.disposition != Disposition.Sellable) {
                 revert PassportInvalidDisposition(step, e.disposition);
             }
             return (PRODUCER | CARRIER | RETAILER, State.Active, Disposition.None);
         }
         if (step == BizStep.CustomsReleasing) {
-            if (current != State.InTransit) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
             return (CUSTOMS, State.InTransit, Disposition.InTransit);
         }
         if (step == BizStep.CustomsHolding) {
-            if (current != State.InTransit) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
             return (CUSTOMS, State.Quarantined, Disposition.NonConformant);
         }
         if (step == BizStep.RetailSelling) {
-            if (current != State.Active) revert PassportInvalidTransition(e.id, current, step);
+            if (current != State.Active) revert PassportInvalidTransition(id, current, step);
             return (RETAILER, State.Sold, Disposition.RetailSold);
-        }
-        if (step == BizStep.Recalling) {
-            if (current == State.Recalled) revert PassportInvalidTransition(e.id, current, step);
-            return (PRODUCER, State.Recalled, Disposition.Recalled);
         }
         if (step == BizStep.Decommissioning) {
             return (PRODUCER | RETAILER, State.Decommissioned, Disposition.Inactive);
         }
         // Commissioning, packing and unpacking have functions of their own.
-        revert PassportInvalidTransition(e.id, current, step);
+        revert PassportInvalidTransition(id, current, step);
     }
 
     /// @dev Steps that act on goods as a consignment: on packed goods they are recorded
@@ -418,19 +660,49 @@ contract ProductPassport is IProductPassport {
             || step == BizStep.CustomsReleasing || step == BizStep.CustomsHolding;
     }
 
-    /// @dev The passport's own state, overridden by its containers' (at most three up):
-    /// recalled beats quarantined beats in transit.
+    /// @dev The passport's own state, overridden by a recall of any ancestor and by its
+    /// containers' states (at most three up): recalled beats quarantined beats sold beats
+    /// in transit.
     function _effectiveState(uint256 id, Passport storage passport) private view returns (State state) {
         state = passport.state;
-        if (!passport.packed || state == State.Decommissioned || state == State.Recalled) return state;
+        if (state == State.Decommissioned || state == State.Recalled) return state;
+        uint32 origin = passport.origin;
+        if (origin != 0 && _lineageRecalled(origin)) return State.Recalled;
+        if (!passport.packed) return state;
         uint256 container = _containers[id];
         for (uint256 level = 0; level < _MAX_TIER; ++level) {
             Passport storage outer = _passports[container];
-            if (outer.state == State.Recalled) return State.Recalled;
-            if (outer.state == State.Quarantined) state = State.Quarantined;
-            else if (outer.state == State.InTransit && state == State.Active) state = State.InTransit;
+            State outerState = outer.state;
+            if (outerState == State.Recalled) return State.Recalled;
+            if (outerState == State.Quarantined) state = State.Quarantined;
+            else if (outerState == State.Sold && (state == State.Active || state == State.InTransit)) state = State.Sold;
+            else if (outerState == State.InTransit && state == State.Active) state = State.InTransit;
             if (!outer.packed) break;
             container = _containers[container];
         }
+    }
+
+    /// @dev Whether transformation `number`, or any it descends from, consumed a recalled input.
+    function _lineageRecalled(uint32 number) private view returns (bool) {
+        Transformation storage t = _transformations[number];
+        if (t.recalled) return true;
+        uint256 count = t.ancestorCount;
+        if (count == 0) return false;
+        uint32[MAX_LINEAGE] storage list = _ancestors[number];
+        for (uint256 i = 0; i < count; ++i) {
+            if (_transformations[list[i]].recalled) return true;
+        }
+        return false;
+    }
+
+    /// @dev Who holds the goods of passport `id`: the custodian of its outermost container
+    /// if packed (at most three up), else its own custodian, else its owner.
+    function _custodianOf(uint256 id, Passport storage passport) private view returns (address) {
+        for (uint256 level = 0; level < _MAX_TIER && passport.packed; ++level) {
+            id = _containers[id];
+            passport = _passports[id];
+        }
+        address custodian = _custody[id].custodian;
+        return custodian == address(0) ? passport.owner : custodian;
     }
 }

@@ -19,7 +19,7 @@ from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role
+from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, transformation_id
 
 PERSON = {"name": "A. Person", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 YEAR = 365 * 24 * 3600
@@ -150,14 +150,19 @@ def measure_passports() -> list[Row]:
     batch = gas(lambda: passports.commission(keys(100), sender=producer))
     rows.append(Row("commission 100 in one batch, per passport", batch // 100, "≤ 30k", "ERC721A batch ≈ 7.4k/token"))
     now = chain.latest_timestamp()
-    ten = keys(10)
-    passports.commission(ten, sender=producer)
-    goods = [ProductPassports.passport_id(k) for k in ten]
-    ship = [EpcisEvent(i, BizStep.SHIPPING, Disposition.IN_TRANSIT, now) for i in goods]
-    rows.append(Row("record one event (shipping)", int(passports.record(ship[:1], sender=carrier)["gasUsed"]),
+    twenty = keys(20)
+    passports.commission(twenty, sender=producer)
+    goods = [ProductPassports.passport_id(k) for k in twenty]
+
+    def ship(ids: list[int]) -> EpcisEvent:
+        return EpcisEvent(tuple(ids), BizStep.SHIPPING, Disposition.IN_TRANSIT, now)
+
+    rows.append(Row("record one event (shipping)", int(passports.record([ship(goods[:1])], sender=carrier)["gasUsed"]),
                     "≤ 38k", "event-only record with a role check ≈ 26.3k"))  # fmt: skip
-    per_event = int(passports.record(ship[1:], sender=carrier)["gasUsed"]) // 9
-    rows.append(Row("record 9 events in one batch, per event", per_event, "≤ 10k"))
+    batch = int(passports.record([ship(goods[1:11])], sender=carrier)["gasUsed"]) // 10
+    rows.append(Row("record a batch of 10 (one EPCIS event, 10 passports), per passport", batch, "≤ 10k"))
+    several = int(passports.record([ship([i]) for i in goods[11:20]], sender=carrier)["gasUsed"]) // 9
+    rows.append(Row("record 9 separate events in one transaction, per event", several))
     for size in (10, 1_000):
         container = ProductKey.container(GTIN, next(serials), 3)
         passports.commission([container], sender=producer)
@@ -171,9 +176,38 @@ def measure_passports() -> list[Row]:
         )
         if size == 10:
             rows.append(Row("pack into a container, per item", packed // size))
-        event = EpcisEvent(passports.passport_id(container), BizStep.SHIPPING, Disposition.IN_TRANSIT, now)
-        container_event = int(passports.record([event], sender=carrier)["gasUsed"])
+        container_event = int(passports.record([ship([passports.passport_id(container)])], sender=carrier)["gasUsed"])
         rows.append(Row(f"event on a container of {size:,} items", container_event, "≤ 40k"))
+
+    paddy = [ProductKey.lot(GTIN, f"PADDY-{n}") for n in range(3)]
+    paddy_ids = passports.commission(paddy, sender=producer)
+    milling, bagging = transformation_id("bench-milling"), transformation_id("bench-bagging")
+    gas(lambda: passports.transform(milling, paddy_ids, [ProductKey.lot(GTIN, "MILLED-1")], sender=producer))
+    rows.append(Row("transform 3 lots into 1 lot", int(chain.w3.eth.get_block("latest")["gasUsed"])))
+    milled = ProductPassports.passport_id(ProductKey.lot(GTIN, "MILLED-1"))
+    bags = keys(100)
+    per_bag = gas(lambda: passports.transform(bagging, [milled], bags, sender=producer)) // 100
+    rows.append(Row("transform 1 lot into 100 items, per item", per_bag, "", "commission in a batch of 100"))
+    bag = ProductPassports.passport_id(bags[0])
+    rows.append(Row("record one event on an item with 2 transformations behind it",
+                    int(passports.record([ship([bag])], sender=carrier)["gasUsed"])))  # fmt: skip
+    recall = EpcisEvent((paddy_ids[0],), BizStep.RECALLING, Disposition.RECALLED, now)
+    rows.append(Row("recall a consumed input (reaches all 101 descendants)",
+                    int(passports.record([recall], sender=producer)["gasUsed"])))  # fmt: skip
+
+    item = goods[0]
+    deadline = chain.latest_timestamp() + 3600
+    handover = passports.custody_offer(item, retailer, deadline=deadline)
+    signed = passports.sign_offer(handover, signer=producer)  # offering is a signature: no gas
+    rows.append(Row("custody handover (signed offer + accept)",
+                    int(passports.accept_custody(signed, sender=retailer)["gasUsed"]), "≤ 70k"))  # fmt: skip
+    back = passports.sign_offer(passports.custody_offer(item, carrier, deadline=deadline), signer=retailer)
+    rows.append(Row("custody handover, the next one", int(passports.accept_custody(back, sender=carrier)["gasUsed"])))
+    rows.append(
+        Row(
+            "transfer ownership (ERC-721)", int(passports.transfer(goods[20 - 1], retailer, sender=producer)["gasUsed"])
+        )
+    )
     return rows
 
 

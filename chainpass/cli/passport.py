@@ -1,4 +1,4 @@
-"""`chainpass passport`: commission, record events, pack, trace and verify product passports.
+"""`chainpass passport`: commission, record events, pack, transform, hand over, trace and verify.
 
 A passport is named by its code: a GS1 Digital Link URI (``https://id.example.org/01/
 {gtin}/21/{serial}``) or element string (``(01){gtin}(21){serial}``, ``(10){lot}`` for a
@@ -17,9 +17,19 @@ from eth_utils import keccak
 
 from chainpass.chain import Sender
 from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
+from chainpass.custody import SignedOffer
 from chainpass.errors import InvalidInput
+from chainpass.files import write_json_atomic
 from chainpass.gs1 import ProductKey, parse_code
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, location_id
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    ProductPassports,
+    Role,
+    location_id,
+    transformation_id,
+)
 
 
 def _passports() -> ProductPassports:
@@ -37,6 +47,10 @@ def _tier_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _key(code: str, tier: int) -> ProductKey:
     return parse_code(code, container_tier=tier)
+
+
+def _now() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp())
 
 
 @click.group()
@@ -77,7 +91,7 @@ def commission(codes: tuple[str, ...], tier: int, metadata_uri: str, metadata_fi
 
 
 @passport.command("event")
-@click.argument("code")
+@click.argument("codes", nargs=-1, required=True)
 @_tier_option
 @click.option("--biz-step", required=True, type=click.Choice([s.label for s in BizStep if s.value]))
 @click.option("--disposition", required=True, type=click.Choice([d.label for d in Disposition if d.value]))
@@ -86,21 +100,23 @@ def commission(codes: tuple[str, ...], tier: int, metadata_uri: str, metadata_fi
               help="The certificate or declaration behind the event: its keccak256 hash goes on chain.")  # fmt: skip
 @account_option
 @json_option
-def event(code: str, tier: int, biz_step: str, disposition: str, read_point: str, document: Path | None,
-          account: str, as_json: bool) -> None:  # fmt: skip
-    """Record an EPCIS event on the passport of CODE (the role must fit the step)."""
-    key = _key(code, tier)
+def event(codes: tuple[str, ...], tier: int, biz_step: str, disposition: str, read_point: str,
+          document: Path | None, account: str, as_json: bool) -> None:  # fmt: skip
+    """Record one EPCIS event on the passport of each CODE (the role must fit the step)."""
+    keys = [_key(code, tier) for code in codes]
     passports, sender = _acting(account)
     recorded = EpcisEvent(
-        passport=ProductPassports.passport_id(key),
+        passports=tuple(ProductPassports.passport_id(k) for k in keys),
         biz_step=BizStep.parse(biz_step),
         disposition=Disposition.parse(disposition),
-        event_time=int(dt.datetime.now(dt.UTC).timestamp()),
+        event_time=_now(),
         read_point=location_id(read_point) if read_point else bytes(32),
         document_hash=keccak(document.read_bytes()) if document else bytes(32),
     )
     receipt = passports.record([recorded], sender=sender)
-    report(f"Recorded {biz_step} ({disposition}) on {key}", receipt, as_json, code=str(key), biz_step=biz_step)
+    names = ", ".join(str(k) for k in keys)
+    report(f"Recorded {biz_step} ({disposition}) on {names}", receipt, as_json,
+           codes=[str(k) for k in keys], biz_step=biz_step)  # fmt: skip
 
 
 @passport.command("recall")
@@ -109,11 +125,11 @@ def event(code: str, tier: int, biz_step: str, disposition: str, read_point: str
 @account_option
 @json_option
 def recall(code: str, tier: int, account: str, as_json: bool) -> None:
-    """Recall the passport of CODE, and everything packed inside it (producer only)."""
+    """Recall the passport of CODE: everything packed in it and everything made from it
+    (only the producer that commissioned it)."""
     key = _key(code, tier)
     passports, sender = _acting(account)
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    recorded = EpcisEvent(ProductPassports.passport_id(key), BizStep.RECALLING, Disposition.RECALLED, now)
+    recorded = EpcisEvent((ProductPassports.passport_id(key),), BizStep.RECALLING, Disposition.RECALLED, _now())
     receipt = passports.record([recorded], sender=sender)
     report(f"Recalled {key}", receipt, as_json, code=str(key))
 
@@ -148,6 +164,75 @@ def unpack(codes: tuple[str, ...], tier: int, account: str, as_json: bool) -> No
     report(f"Unpacked {len(ids)}", receipt, as_json, count=len(ids))
 
 
+@passport.command("transform")
+@click.argument("transformation")
+@click.option("--input", "inputs", multiple=True, help="A code consumed (repeatable).")
+@click.option("--output", "outputs", multiple=True, help="A code produced (repeatable).")
+@click.option("--metadata-uri", default="", help="Where the outputs' product data lives.")
+@click.option("--metadata-file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The outputs' product data document: its keccak256 hash goes on chain.")  # fmt: skip
+@account_option
+@json_option
+def transform(transformation: str, inputs: tuple[str, ...], outputs: tuple[str, ...], metadata_uri: str,
+              metadata_file: Path | None, account: str, as_json: bool) -> None:  # fmt: skip
+    """Record TRANSFORMATION (an EPCIS transformationID, e.g. a milling run): consume each
+    --input and commission each --output as made from them (producer only). Run it again
+    with the same TRANSFORMATION to add more inputs or outputs."""
+    input_ids = [ProductPassports.passport_id(_key(code, 0)) for code in inputs]
+    output_keys = [_key(code, 0) for code in outputs]
+    metadata_hash = keccak(metadata_file.read_bytes()) if metadata_file else bytes(32)
+    passports, sender = _acting(account)
+    ids = passports.transform(transformation_id(transformation), input_ids, output_keys, metadata_hash=metadata_hash,
+                              metadata_uri=metadata_uri, sender=sender)  # fmt: skip
+    data = {
+        "transformation": transformation,
+        "transformation_id": "0x" + transformation_id(transformation).hex(),
+        "inputs": list(inputs),
+        "outputs": [{"code": str(k), "id": hex(i)} for k, i in zip(output_keys, ids, strict=True)],
+    }
+    emit(data, f"{transformation}: consumed {len(inputs)}, produced {len(ids)}", as_json)
+
+
+@passport.command("offer")
+@click.argument("code")
+@click.option("--to", "receiver", required=True, type=AddressType("receiver"), help="Who is to take the goods.")
+@click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=24, show_default=True,
+              help="How long the offer stands.")  # fmt: skip
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the signed offer here.")
+@_tier_option
+@account_option
+@json_option
+def offer(code: str, receiver: str, valid_hours: int, out: Path | None, tier: int, account: str,
+          as_json: bool) -> None:  # fmt: skip
+    """Offer the goods of CODE to --to: signed by --account, who holds them; no gas. The
+    receiver takes them with `chainpass passport accept FILE`."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    deadline = passports.chain.latest_timestamp() + valid_hours * 3600
+    handover = passports.custody_offer(ProductPassports.passport_id(key), receiver, deadline=deadline)
+    signed = passports.sign_offer(handover, signer=sender)
+    if out is not None:
+        write_json_atomic(out, signed.to_json())
+    emit(signed.to_json(), f"Offered {key} to {receiver}" + (f": wrote {out}" if out else ""), as_json)
+
+
+@passport.command("accept")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@account_option
+@json_option
+def accept(file: Path, account: str, as_json: bool) -> None:
+    """Take the goods offered in FILE (from `passport offer`): --account is the receiver."""
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read the offer {file}: {exc.strerror}.") from None
+    signed = SignedOffer.loads(text)
+    passports, sender = _acting(account)
+    receipt = passports.accept_custody(signed, sender=sender)
+    report(f"{signed.offer.receiver} now holds {hex(signed.offer.passport)}", receipt, as_json,
+           id=hex(signed.offer.passport), custodian=signed.offer.receiver)  # fmt: skip
+
+
 @passport.command("transfer")
 @click.argument("code")
 @click.argument("to", type=AddressType("new owner"))
@@ -155,7 +240,8 @@ def unpack(codes: tuple[str, ...], tier: int, account: str, as_json: bool) -> No
 @account_option
 @json_option
 def transfer(code: str, to: str, tier: int, account: str, as_json: bool) -> None:
-    """Pass ownership of the passport of CODE to TO (ERC-721 transfer by its owner)."""
+    """Pass ownership of the passport of CODE to TO (ERC-721 transfer by its owner). The
+    goods stay with whoever holds them: hand them over with offer and accept."""
     key = _key(code, tier)
     passports, sender = _acting(account)
     receipt = passports.transfer(ProductPassports.passport_id(key), to, sender=sender)
@@ -173,8 +259,10 @@ def show(code: str, tier: int, as_json: bool) -> None:
     if record is None:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
     data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json()}
-    human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}"
-             + (f", inside {hex(record.container)}" if record.container else ""))  # fmt: skip
+    human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}, "
+             f"held by {record.custodian}, made by {record.producer}"
+             + (f", inside {hex(record.container)}" if record.container else "")
+             + (f", produced by transformation 0x{record.origin.hex()}" if record.origin else ""))  # fmt: skip
     emit(data, human, as_json)
 
 
@@ -183,6 +271,7 @@ def _journey_lines(entries: list[Any]) -> list[str]:
     for e in entries:
         what = e.details.get("biz_step") or e.event.removeprefix("Passport").lower()
         via = " (via its container)" if e.via_container else ""
+        via += f" (on input {hex(e.via_input)})" if e.via_input else ""
         extra = f" -> {e.details['disposition']}" if "disposition" in e.details else ""
         lines.append(f"block {e.block_number:>6}  {what}{extra} by {e.actor}{via}")
     return lines
@@ -193,7 +282,8 @@ def _journey_lines(entries: list[Any]) -> list[str]:
 @_tier_option
 @json_option
 def trace(code: str, tier: int, as_json: bool) -> None:
-    """The journey of CODE from the chain's logs, its containers' events included."""
+    """The journey of CODE from the chain's logs: its containers' events while it was in
+    them, and the journeys of the inputs it was made from."""
     key = _key(code, tier)
     entries = _passports().trace(ProductPassports.passport_id(key))
     if not entries:
@@ -216,12 +306,15 @@ def verify(code: str, tier: int, as_json: bool) -> None:
         head = "GENUINE" if verdict.genuine else "NOT GENUINE (its producer is not a verified, appointed producer)"
         warnings = []
         if verdict.recalled:
-            warnings.append("RECALLED: do not sell or eat")
+            source = verdict.recall_source
+            cause = "" if source in (None, verdict.id) else f" (recall of {hex(source)}, which it came from or was in)"
+            warnings.append(f"RECALLED{cause}: do not sell or eat")
         if verdict.sold:
             warnings.append("SOLD ALREADY: if you are buying it now, this code may be a copy")
         if verdict.state.label == "quarantined":
             warnings.append("QUARANTINED")
-        lines = [f"{key}: {head}" + ("; " + "; ".join(warnings) if warnings else ""), f"producer {verdict.producer}"]
+        lines = [f"{key}: {head}" + ("; " + "; ".join(warnings) if warnings else ""),
+                 f"producer {verdict.producer}, held by {verdict.custodian}"]  # fmt: skip
         return "\n".join(lines + _journey_lines(list(verdict.journey)))
 
     emit(verdict.to_json(), human, as_json)

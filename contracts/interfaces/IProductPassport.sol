@@ -8,7 +8,11 @@ pragma solidity 0.8.28;
 /// the goods in which state (disposition), where (read point), when, and with which
 /// document (its hash). Documents stay off-chain; the chain keeps their hashes.
 /// @dev Every organisation acting on passports holds a role here and an active
-/// verification in the identity registry at the moment it acts.
+/// verification in the identity registry at the moment it acts. Ownership (ERC-721) is
+/// the commercial title; custody is who holds the goods, and moves only when the
+/// receiver accepts an offer the holder signed. Transformations consume inputs and
+/// produce outputs with their lineage kept, so a recall of an input reaches every
+/// descendant.
 interface IProductPassport {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -30,7 +34,8 @@ interface IProductPassport {
         Quarantined,
         Recalled,
         Sold,
-        Decommissioned
+        Decommissioned,
+        Consumed // an input of a transformation: only a recall can still reach it
     }
 
     /// @notice CBV 2.0 business steps this contract records.
@@ -70,24 +75,33 @@ interface IProductPassport {
         bytes32 serial; // serial or lot number, ASCII, left-aligned and zero-padded (GS1 allows 20 chars)
     }
 
-    /// @notice One EPCIS event to record.
+    /// @notice One EPCIS event (an ObjectEvent): one what, when, where and why for a list
+    /// of passports.
     struct Event {
-        uint256 id; // the passport
         BizStep bizStep; // what happened
         Disposition disposition; // the state it left the goods in
         uint40 eventTime; // when it happened (Unix time, as the actor declares)
-        bytes32 readPoint; // where: a hash or packed GLN of the read point / location
+        bytes32 readPoint; // where: the hash of the read point / location identifier
         bytes32 documentHash; // the certificate, declaration or receipt behind it (0 if none)
+        bytes32 eventId; // the EPCIS event's hash id (CBV 2.0 event hash), 0 if none
+        uint256[] ids; // the passports it happened to
     }
 
     /// @notice The stored record of a passport. One storage slot.
     struct Passport {
-        address owner; // the owner (ERC-721)
+        address owner; // the owner (ERC-721): who holds the title
         Kind kind; // item, lot or container
-        State state; // its own lifecycle state (see {effectiveState} for containers' effect)
+        State state; // its own lifecycle state (see {effectiveState} for containers' and ancestors' effect)
         uint8 tier; // container tier; 0 for goods
-        uint40 commissionedAt; // block time of commissioning
         bool packed; // whether it is inside a container (see {containerOf})
+        uint24 producer; // member number of the producer that commissioned it (see {producerOf})
+        uint32 origin; // the transformation that produced it, by number; 0 if commissioned directly
+    }
+
+    /// @notice Who holds a passport's goods, when not its owner. One storage slot.
+    struct Custody {
+        address custodian; // zero: the owner holds them
+        uint32 nonce; // counts custody changes: an offer is valid for one nonce only
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -127,6 +141,29 @@ interface IProductPassport {
     error PassportNotOwnerNorApproved(address account, uint256 id);
     /// @notice ERC-721: `receiver` does not accept ERC-721 tokens.
     error PassportInvalidReceiver(address receiver);
+    /// @notice ERC-721: passport `id` is owned by `owner`, not by the `from` given.
+    error PassportWrongOwner(uint256 id, address owner);
+    /// @notice Only `producer`, which commissioned passport `id`, may recall it.
+    error PassportNotItsProducer(uint256 id, address producer);
+    /// @notice Passport `id` in state `state` cannot be consumed: inputs are goods, active and unpacked.
+    error PassportNotConsumable(uint256 id, State state);
+    /// @notice A new transformation needs at least one input.
+    error PassportNoInputs(bytes32 transformationId);
+    /// @notice Transformation `transformationId` is `producer`'s: only it may add to it.
+    error PassportNotItsTransformer(bytes32 transformationId, address producer);
+    /// @notice The outputs of `transformationId` would descend from more than the allowed
+    /// number of transformations.
+    error PassportLineageTooLong(bytes32 transformationId, uint256 limit);
+    /// @notice Nothing more can happen to passport `id` in state `state`.
+    error PassportInactive(uint256 id, State state);
+    /// @notice `account` holds the goods of passport `id` already.
+    error PassportAlreadyCustodian(uint256 id, address account);
+    /// @notice The custody offer expired at `deadline`.
+    error PassportOfferExpired(uint40 deadline);
+    /// @notice The offer is not signed by `custodian`, who holds the goods (it recovers to `signer`).
+    error PassportInvalidOffer(address custodian, address signer);
+    /// @notice The signature has a high s: it is a malleated copy of another one.
+    error PassportMalleableSignature(bytes32 s);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -138,16 +175,39 @@ interface IProductPassport {
     event GovernanceTransferred(address indexed previousGovernor, address indexed newGovernor);
     /// @notice The governor set `account`'s roles to `roles` (a bit set).
     event RolesSet(address indexed account, uint8 roles);
-    /// @notice `producer` commissioned passport `id` from its GS1 keys (its kind and tier
-    /// are in {passportOf}); the batch's metadata is in {BatchCommissioned}.
-    event PassportCommissioned(uint256 indexed id, address indexed producer, uint64 gtin, bytes32 serial);
+    /// @notice Passport `id` was commissioned from its GS1 keys (its kind, tier and producer
+    /// are in {passportOf} and {producerOf}, its first owner in {Transfer}); the batch's
+    /// metadata is in {BatchCommissioned}.
+    event PassportCommissioned(uint256 indexed id, uint64 gtin, bytes32 serial);
+    /// @notice `producer` consumed passport `id` in transformation `transformationId`.
+    event PassportConsumed(uint256 indexed id, bytes32 indexed transformationId, address indexed producer);
+    /// @notice Passport `id` was produced by transformation `transformationId` (and commissioned).
+    event PassportProduced(uint256 indexed id, bytes32 indexed transformationId, address indexed producer);
+    /// @notice `producer` recorded (part of) transformation `transformationId`: `inputs`
+    /// consumed and `outputs` produced in this call, with the metadata of the outputs.
+    event TransformationRecorded(
+        bytes32 indexed transformationId,
+        address indexed producer,
+        uint256 inputs,
+        uint256 outputs,
+        bytes32 metadataHash,
+        string metadataURI
+    );
+    /// @notice Input `cause` of `transformationId` was recalled: so is everything it produced,
+    /// and everything made from that.
+    event TransformationRecalled(bytes32 indexed transformationId, uint256 indexed cause);
+    /// @notice `to` accepted custody of passport `id`'s goods from `from`.
+    event CustodyTransferred(uint256 indexed id, address indexed from, address indexed to);
+    /// @notice `custodian` voided its outstanding custody offers for passport `id`.
+    event CustodyOffersCancelled(uint256 indexed id, address indexed custodian);
     /// @notice A commissioning batch of `count` passports shares this metadata.
     event BatchCommissioned(address indexed producer, uint256 count, bytes32 metadataHash, string metadataURI);
-    /// @notice `actor` recorded an EPCIS event on passport `id`.
+    /// @notice `actor` recorded an EPCIS event (hash id `eventId`, 0 if none) on passport `id`.
     event PassportEventRecorded(
         uint256 indexed id,
         address indexed actor,
-        BizStep indexed bizStep,
+        bytes32 indexed eventId,
+        BizStep bizStep,
         Disposition disposition,
         uint40 eventTime,
         bytes32 readPoint,
@@ -209,10 +269,46 @@ interface IProductPassport {
     /// @param metadataURI Where that data lives.
     function commission(Key[] calldata keys, bytes32 metadataHash, string calldata metadataURI) external;
 
-    /// @notice Records EPCIS events, in order; the role of the caller must fit each bizStep.
-    /// @dev Only a verified actor. Emits {PassportEventRecorded} per event.
+    /// @notice Records EPCIS events, in order, each on every passport it lists; the role
+    /// of the caller must fit each bizStep, and only a passport's producer recalls it.
+    /// @dev Only a verified actor. Emits {PassportEventRecorded} per event and passport,
+    /// and {TransformationRecalled} when a recall reaches a consumed input.
     /// @param events The events.
     function recordEvents(Event[] calldata events) external;
+
+    /// @notice Records (part of) transformation `transformationId`: consumes `inputs`
+    /// (owned by the caller, active and unpacked) and commissions `outputs` (items or
+    /// lots) descended from every input the transformation has consumed, in this call or
+    /// an earlier one. A recall of any of them, or of their ancestors, reaches the outputs.
+    /// @dev Only a verified producer; only the producer that started a transformation adds
+    /// to it. Emits {PassportConsumed} per input, {Transfer}, {PassportCommissioned} and
+    /// {PassportProduced} per output, and one {TransformationRecorded}.
+    /// @param transformationId The EPCIS transformation id (e.g. the keccak256 of its URI).
+    /// @param inputs The passports consumed.
+    /// @param outputs The GS1 keys of the passports produced.
+    /// @param metadataHash Hash of the off-chain data of the outputs.
+    /// @param metadataURI Where that data lives.
+    function transform(
+        bytes32 transformationId,
+        uint256[] calldata inputs,
+        Key[] calldata outputs,
+        bytes32 metadataHash,
+        string calldata metadataURI
+    ) external;
+
+    /// @notice Takes custody of passport `id`'s goods from whoever holds them, with the
+    /// offer they signed (EIP-712 `CustodyOffer`) for the caller, this nonce and deadline.
+    /// @dev Only a verified actor with a role, from a verified holder; not for packed
+    /// goods (their container's custody is theirs). Emits {CustodyTransferred}.
+    /// @param id The passport.
+    /// @param deadline The offer's deadline.
+    /// @param signature The holder's signature of the offer.
+    function acceptCustody(uint256 id, uint40 deadline, bytes calldata signature) external;
+
+    /// @notice Voids every outstanding custody offer of the caller for passport `id`.
+    /// @dev Only its custodian. Emits {CustodyOffersCancelled}.
+    /// @param id The passport.
+    function cancelCustodyOffers(uint256 id) external;
 
     /// @notice Packs each of `ids` into `container`; events recorded on the container
     /// then apply to all of them, at a cost that does not grow with their number.
@@ -230,13 +326,37 @@ interface IProductPassport {
     /// @param id The passport.
     function passportOf(uint256 id) external view returns (Passport memory);
 
+    /// @notice Who holds passport `id`'s goods: its custodian, or its owner if it has none;
+    /// for packed goods, whoever holds their outermost container.
+    /// @param id The passport.
+    function custodianOf(uint256 id) external view returns (address);
+
+    /// @notice The custody record of passport `id` (custodian and offer nonce).
+    /// @param id The passport.
+    function custodyOf(uint256 id) external view returns (Custody memory);
+
+    /// @notice The producer that commissioned passport `id`.
+    /// @param id The passport.
+    function producerOf(uint256 id) external view returns (address);
+
+    /// @notice The transformation that produced passport `id` (0 if commissioned directly),
+    /// whether it is recalled through any input, and the transformations it descends from.
+    /// @param id The passport.
+    function lineageOf(uint256 id)
+        external
+        view
+        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors);
+
+    /// @notice The EIP-712 domain separator of custody offers.
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
+
     /// @notice The container passport `id` is packed in (0 if none).
     /// @param id The passport.
     function containerOf(uint256 id) external view returns (uint256);
 
-    /// @notice The state that holds for `id` now, its containers' states included: an
-    /// item in a recalled, quarantined or travelling container is recalled, quarantined
-    /// or in transit too.
+    /// @notice The state that holds for `id` now, its ancestors' and containers' states
+    /// included: anything made from a recalled input is recalled, and an item in a
+    /// recalled, quarantined, sold or travelling container is so too.
     /// @param id The passport.
     function effectiveState(uint256 id) external view returns (State);
 
