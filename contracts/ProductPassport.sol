@@ -557,7 +557,7 @@ contract ProductPassport is IProductPassport {
         for (uint256 i = 0; i < count; ++i) {
             if (list[i] == ancestor) return count;
         }
-        if (count == MAX_LINEAGE) revert PassportLineageTooLong(transformationId, MAX_LINEAGE);
+        if (count == MAX_LINEAGE) revert PassportLineageTooLong(transformationId, uint8(MAX_LINEAGE));
         list[count] = ancestor;
         return count + 1;
     }

@@ -50,6 +50,10 @@ TEST_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 FAUCET_INDEX = 9
 
 
+#: Fixtures shared by the passport tests (orgs_setup, orgs, pp).
+pytest_plugins = ["passport_world"]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--backend",

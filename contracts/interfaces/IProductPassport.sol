@@ -153,7 +153,7 @@ interface IProductPassport {
     error PassportNotItsTransformer(bytes32 transformationId, address producer);
     /// @notice The outputs of `transformationId` would descend from more than the allowed
     /// number of transformations.
-    error PassportLineageTooLong(bytes32 transformationId, uint256 limit);
+    error PassportLineageTooLong(bytes32 transformationId, uint8 limit);
     /// @notice Nothing more can happen to passport `id` in state `state`.
     error PassportInactive(uint256 id, State state);
     /// @notice `account` holds the goods of passport `id` already.
