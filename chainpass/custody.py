@@ -56,7 +56,8 @@ class CustodyOffer:
                 "verifyingContract": self.contract,
             },
             "message": {
-                "id": self.passport,
+                # As a hex string: wallets and nodes (Anvil) take no 256-bit JSON numbers.
+                "id": hex(self.passport),
                 "from": self.holder,
                 "to": self.receiver,
                 "nonce": self.nonce,
@@ -76,11 +77,11 @@ class CustodyOffer:
             return cls(
                 chain_id=int(domain["chainId"]),
                 contract=parse_address(domain["verifyingContract"], "verifying contract"),
-                passport=int(message["id"]),
+                passport=_uint(message["id"]),
                 holder=parse_address(message["from"], "offer's holder"),
                 receiver=parse_address(message["to"], "offer's receiver"),
-                nonce=int(message["nonce"]),
-                deadline=int(message["deadline"]),
+                nonce=_uint(message["nonce"]),
+                deadline=_uint(message["deadline"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InvalidInput):
@@ -124,3 +125,10 @@ class SignedOffer:
             return cls.from_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"The signed offer is not JSON: {exc.msg} at line {exc.lineno}.") from None
+
+
+def _uint(value: Any) -> int:
+    """A typed-data integer: a JSON number, or a decimal or 0x-hex string."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an integer")
+    return value if isinstance(value, int) else int(str(value), 0)

@@ -448,6 +448,55 @@ def test_a_recalled_container_flags_what_is_inside(supply_chain: Operator) -> No
     assert "RECALLED" in op.ok("passport", "verify", BAG1).out
 
 
+PADDY, MILLED = "(01)09506000134352(10)PADDY-1", "(01)09506000134352(10)MILLED-1"
+
+
+def test_a_recall_of_an_input_reaches_what_was_made_from_it(supply_chain: Operator) -> None:
+    op = supply_chain
+    op.ok("passport", "commission", PADDY, "--account", "2")
+    milled = op.ok("passport", "transform", "mill-run-1", "--input", PADDY, "--output", MILLED, "--account", "2",
+                   "--json").json()  # fmt: skip
+    op.ok("passport", "transform", "bagging-1", "--input", MILLED, "--output", BAG1, "--output", BAG2,
+          "--account", "2")  # fmt: skip
+    consumed = op.ok("passport", "show", PADDY, "--json").json()
+    again = op.run("passport", "transform", "mill-run-2", "--input", PADDY, "--output", "(01)09506000134352(10)M2",
+                   "--account", "2")  # fmt: skip
+
+    op.ok("passport", "recall", PADDY, "--account", "2")
+
+    verdict = op.ok("passport", "verify", BAG2, "--json").json()
+    human = op.ok("passport", "verify", BAG1).out
+    trace = op.ok("passport", "trace", BAG1, "--json").json()
+    assert milled["outputs"][0]["code"] == MILLED and milled["inputs"] == [PADDY]
+    assert consumed["state"] == "consumed"
+    _assert_one_line_error(again, "is consumed")
+    assert verdict["recalled"] is True and verdict["state"] == "recalled"
+    assert int(verdict["recall_source"], 16) == int(consumed["id"], 16)
+    assert "RECALLED (recall of" in human
+    # The paddy lot and the milled lot were each consumed on the way to the bag.
+    assert [e["event"] for e in trace if e["via_input"]].count("PassportConsumed") == 2
+    assert any(e.get("biz_step") == "recalling" and e["via_input"] for e in trace)
+
+
+def test_custody_moves_by_signed_offer_and_acceptance(supply_chain: Operator, tmp_path: Path) -> None:
+    op = supply_chain
+    producer, carrier = op.accounts[2], op.accounts[3]
+    op.ok("passport", "commission", BAG1, "--account", "2")
+    offer_file = tmp_path / "offer.json"
+    offered = op.ok("passport", "offer", BAG1, "--to", carrier, "--out", str(offer_file), "--account", "2",
+                    "--json").json()  # fmt: skip
+    stolen = op.run("passport", "accept", str(offer_file), "--account", "4")
+
+    op.ok("passport", "accept", str(offer_file), "--account", "3")
+
+    shown = op.ok("passport", "show", BAG1, "--json").json()
+    replay = op.run("passport", "accept", str(offer_file), "--account", "3")
+    assert offered["typedData"]["message"]["to"] == carrier and offered["signature"].startswith("0x")
+    _assert_one_line_error(stolen, "made out to")
+    assert shown["custodian"] == carrier and shown["owner"] == producer
+    _assert_one_line_error(replay, "holds the goods of passport")
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

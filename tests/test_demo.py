@@ -56,7 +56,13 @@ def test_demo_tells_the_story(demo_run: tuple[Chain, DemoResult, list[str], int]
 def test_demo_part_two_flags_exactly_the_recalled_lot(demo_run: tuple[Chain, DemoResult, list[str], int]) -> None:
     _, result, lines, _ = demo_run
 
-    assert result.recalled_codes == tuple(f"(01)09506000134352(21)LK2026-2-00{n}" for n in (1, 2, 3))
+    # Paddy lot P2 went into milled lot M1 (with P1), and M1 into three bags: exactly those are flagged,
+    # including the one sold before the recall; the bags of M2 (from P3) are not.
+    assert result.recalled_codes == tuple(f"(01)09506000134352(21)LK2026-M1-00{n}" for n in (1, 2, 3))
+    assert any("P2 fails and is quarantined, then passes a re-inspection: active" in line for line in lines)
+    assert any("the carrier accepts it" in line for line in lines)
+    assert any("a bag stands in_transit" in line for line in lines)
+    assert any("the bags are now held by the shop" in line for line in lines)
     assert any("state sold: the clone shows up" in line for line in lines)
 
 

@@ -269,11 +269,19 @@ def show(code: str, tier: int, as_json: bool) -> None:
 def _journey_lines(entries: list[Any]) -> list[str]:
     lines = []
     for e in entries:
-        what = e.details.get("biz_step") or e.event.removeprefix("Passport").lower()
-        via = " (via its container)" if e.via_container else ""
-        via += f" (on input {hex(e.via_input)})" if e.via_input else ""
-        extra = f" -> {e.details['disposition']}" if "disposition" in e.details else ""
-        lines.append(f"block {e.block_number:>6}  {what}{extra} by {e.actor}{via}")
+        d = e.details
+        what = {
+            "PassportCommissioned": "commissioned",
+            "PassportPacked": f"packed into {d.get('container')}",
+            "PassportUnpacked": f"unpacked from {d.get('container')}",
+            "PassportConsumed": f"consumed by transformation {d.get('transformation_id', '')[:18]}…",
+            "PassportProduced": f"produced by transformation {d.get('transformation_id', '')[:18]}…",
+            "CustodyTransferred": f"handed over by {d.get('from')}",
+            "CustodyOffersCancelled": "custody offers cancelled",
+        }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
+        via = f" (via container {hex(e.via_container)})" if e.via_container else ""
+        via += f" (to input {hex(e.via_input)[:18]}…)" if e.via_input else ""
+        lines.append(f"block {e.block_number:>6}  {what}, by {e.actor}{via}")
     return lines
 
 
