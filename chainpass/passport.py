@@ -535,19 +535,19 @@ class ProductPassports(ContractClient):
         container or an input it was made from; quarantined; sold already: a cloned code
         scanned in another shop shows as sold), who holds it, and its journey."""
         id_ = self.passport_id(key)
-        record = self.passport(id_)
-        if record is None:
+        genuine, state, producer, custodian = self.contract.functions.verdictOf(id_).call()
+        if state == State.NONE:
             return Verdict(key, id_, False, None, None, State.NONE, (), None, None)
+        effective = State(state)
         journey = tuple(self.trace(id_))
-        standing = self.registry.status(record.producer).standing
-        genuine = bool(self.roles_of(record.producer) & Role.PRODUCER) and standing is Standing.VALID
+        standing = self.registry.status(producer).standing
         recall_source = None
-        if record.effective_state is State.RECALLED:
+        if effective is State.RECALLED:
             recalls = [e for e in journey if e.details.get("biz_step") == BizStep.RECALLING.label]
             recall_source = recalls[-1].passport if recalls else None
         return Verdict(
-            key, id_, genuine, record.producer, standing, record.effective_state, journey,
-            record.custodian, recall_source,
+            key, id_, bool(genuine), to_checksum_address(producer), standing, effective, journey,
+            to_checksum_address(custodian), recall_source,
         )  # fmt: skip
 
 

@@ -329,6 +329,20 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
+    function verdictOf(uint256 id)
+        external
+        view
+        returns (bool genuine, State state, address producer, address custodian)
+    {
+        Passport storage passport = _passports[id];
+        if (passport.state == State.None) return (false, State.None, address(0), address(0));
+        producer = _memberAccounts[passport.producer];
+        genuine = _members[producer].roles & PRODUCER != 0
+            && _registry.standingOf(producer) == IIdentityRegistry.Standing.Valid;
+        return (genuine, _effectiveState(id, passport), producer, _custodianOf(id, passport));
+    }
+
+    /// @inheritdoc IProductPassport
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparator();
     }

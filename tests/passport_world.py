@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import World, assert_readable, credential_for
 from eth_typing import ChecksumAddress
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -145,8 +145,9 @@ def event(
     read_point: bytes = WAREHOUSE,
     document: bytes = bytes(32),
     at: int = T0,
+    event_id: bytes = bytes(32),
 ) -> EpcisEvent:
-    return EpcisEvent((id_,), step, disposition, at, read_point, document)
+    return EpcisEvent((id_,), step, disposition, at, read_point, document, event_id)
 
 
 def item_keys(count: int, prefix: str = "BAG") -> list[ProductKey]:
@@ -177,16 +178,36 @@ def sell(pp: ProductPassports, orgs: Orgs, id_: int) -> TxReceipt:
 
 
 def recorded(
-    id_: int, actor: str, step: BizStep, disposition: Disposition, read_point: bytes = WAREHOUSE
+    id_: int,
+    actor: str,
+    step: BizStep,
+    disposition: Disposition,
+    read_point: bytes = WAREHOUSE,
+    *,
+    event_id: bytes = bytes(32),
 ) -> dict[str, Any]:
     """A PassportEventRecorded event's arguments, as web3 decodes them."""
     return {
         "id": id_,
         "actor": actor,
-        "eventId": bytes(32),
+        "eventId": event_id,
         "bizStep": int(step),
         "disposition": int(disposition),
         "eventTime": T0,
         "readPoint": read_point,
         "documentHash": bytes(32),
     }
+
+
+def recall(pp: ProductPassports, orgs: Orgs, id_: int, *, by: str | None = None) -> TxReceipt:
+    """Record a recall of ``id_``, by the producer unless ``by`` says otherwise."""
+    return pp.record([event(id_, BizStep.RECALLING, Disposition.RECALLED)], sender=by or orgs.producer)
+
+
+def enlist_producer(world: World, pp: ProductPassports, account: str) -> ChecksumAddress:
+    """Make ``account`` a second producer: verified by the bureau (level high) and given the
+    producer role. Returns its checksummed address."""
+    chain, roles = world.chain, world.roles
+    world.registry.verify(credential_for(account), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau)
+    pp.set_roles(account, Role.PRODUCER, sender=roles.governor)
+    return to_checksum_address(account)

@@ -28,14 +28,17 @@ from passport_world import (
     PORT,
     WAREHOUSE,
     ZERO_ADDRESS,
+    T0,
     Orgs,
     assert_refused,
     commission_one,
+    enlist_producer,
     event,
     item_keys,
     last_receipt,
     logs,
     receive,
+    recall,
     recorded,
     sell,
     ship,
@@ -44,7 +47,7 @@ from passport_world import (
 )
 from web3.types import TxParams
 
-from chainpass.artifacts import load_artifact
+from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import Kind, ProductKey
@@ -52,6 +55,8 @@ from chainpass.identity import IdentityRegistry, Standing
 from chainpass.passport import (
     BizStep,
     Disposition,
+    EpcisEvent,
+    Lineage,
     ProductPassports,
     Role,
     State,
@@ -155,14 +160,13 @@ def test_commission_a_batch_mints_one_passport_per_key(chain: Chain, pp: Product
     ids = pp.commission(keys, metadata_hash=METADATA_HASH, metadata_uri=METADATA_URI, sender=orgs.producer)
 
     receipt = last_receipt(chain)
-    block_time = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert ids == [ProductPassports.passport_id(k) for k in keys]
     assert ids == [pp.contract.functions.passportId(k.gtin, int(k.kind), k.serial_bytes).call() for k in keys]
     assert logs(pp, "Transfer", receipt) == [{"from": ZERO_ADDRESS, "to": orgs.producer, "tokenId": i} for i in ids]
     commissioned = logs(pp, "PassportCommissioned", receipt)
-    assert [(c["id"], c["producer"], c["gtin"], c["serial"]) for c in commissioned] == [
-        (i, orgs.producer, k.gtin, k.serial_bytes) for i, k in zip(ids, keys, strict=True)
-    ]
+    assert commissioned == [{"id": i, "gtin": k.gtin, "serial": k.serial_bytes} for i, k in zip(ids, keys, strict=True)]
+    # Commissioning is not a transformation: nothing produced, no lineage.
+    assert logs(pp, "PassportProduced", receipt) == []
     assert logs(pp, "BatchCommissioned", receipt) == [
         {"producer": orgs.producer, "count": 6, "metadataHash": METADATA_HASH, "metadataURI": METADATA_URI}
     ]
@@ -173,7 +177,10 @@ def test_commission_a_batch_mints_one_passport_per_key(chain: Chain, pp: Product
         assert pp.contract.functions.ownerOf(id_).call() == orgs.producer
         assert (record.owner, record.kind, record.tier) == (orgs.producer, key.kind, key.tier)
         assert (record.state, record.effective_state, record.container) == (State.ACTIVE, State.ACTIVE, None)
-        assert record.commissioned_at == block_time
+        # The producer is kept per passport; it holds the goods, and made them from nothing on chain.
+        assert (record.producer, record.custodian, record.origin) == (orgs.producer, orgs.producer, None)
+        assert pp.producer_of(id_) == orgs.producer
+        assert pp.lineage_of(id_) == Lineage(None, False, ())
 
 
 def test_balance_counts_every_batch(pp: ProductPassports, orgs: Orgs) -> None:
@@ -329,6 +336,45 @@ def test_owner_transfers_and_a_stranger_cannot(chain: Chain, pp: ProductPassport
     )
 
 
+def test_a_transfer_naming_another_owner_as_from_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    c = pp.contract.functions
+    safe = pp.contract.get_function_by_signature("safeTransferFrom(address,address,uint256)")
+    chain.transact(c.approve(orgs.carrier, item), orgs.producer)
+
+    # Not the owner itself, nor the account it approved, nor a stranger, nor by a safe
+    # transfer: `from` must be the owner, and the refusal names it.
+    for sender, wrong_from, send in [
+        (orgs.producer, orgs.retailer, c.transferFrom),
+        (orgs.carrier, orgs.carrier, c.transferFrom),
+        (orgs.stranger, orgs.stranger, c.transferFrom),
+        (orgs.producer, orgs.retailer, safe),
+    ]:
+        assert_refused(
+            chain,
+            lambda sender=sender, wrong_from=wrong_from, send=send: chain.transact(  # type: ignore[misc]
+                send(wrong_from, orgs.retailer, item), sender
+            ),
+            "PassportWrongOwner",
+            id=shown(item),
+            owner=orgs.producer,
+        )
+    assert c.ownerOf(item).call() == orgs.producer
+    assert [c.balanceOf(a).call() for a in (orgs.producer, orgs.retailer, orgs.carrier)] == [1, 0, 0]
+    assert c.getApproved(item).call() == orgs.carrier  # the approval was not spent
+
+    # With the owner as `from`, the approved carrier moves it; then the former owner is the wrong `from`.
+    moved = chain.transact(c.transferFrom(orgs.producer, orgs.retailer, item), orgs.carrier)
+    assert logs(pp, "Transfer", moved) == [{"from": orgs.producer, "to": orgs.retailer, "tokenId": item}]
+    assert_refused(
+        chain,
+        lambda: chain.transact(c.transferFrom(orgs.producer, orgs.stranger, item), orgs.retailer),
+        "PassportWrongOwner",
+        owner=orgs.retailer,
+    )
+    assert c.ownerOf(item).call() == orgs.retailer
+
+
 # -------------------------------------------------------------------------- roles table
 
 
@@ -398,7 +444,7 @@ def effect(pp: ProductPassports, s: Scene, action: str) -> object:
 
 #: The action's effect, and the event that names its actor.
 EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
-    "commission": (lambda s: (State.ACTIVE, None), "PassportCommissioned"),
+    "commission": (lambda s: (State.ACTIVE, None), "BatchCommissioned"),
     "inspect": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
     "ship": (lambda s: (State.IN_TRANSIT, None), "PassportEventRecorded"),
     "receive": (lambda s: (State.ACTIVE, None), "PassportEventRecorded"),
@@ -499,6 +545,8 @@ class TestRolesTable:
                 NEW_ACCOUNT if action == "set_roles" else who
             )
             assert receipt["from"] == who
+            if action == "commission":
+                assert pp.producer_of(ProductPassports.passport_id(NEW_KEY)) == who
             assert result == ([ProductPassports.passport_id(NEW_KEY)] if action == "commission" else receipt)
         else:
             error, role = expected
@@ -676,6 +724,42 @@ def test_recalled_goods_cannot_be_sold(chain: Chain, pp: ProductPassports, orgs:
     # The producer may still take it out of circulation for good.
     pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
     assert states(pp, item) == [(State.DECOMMISSIONED, State.DECOMMISSIONED)]
+
+
+def test_only_the_producer_that_commissioned_a_passport_recalls_it(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger)
+    mine = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    (theirs,) = pp.commission([ProductKey.item(GTIN, "BAG2")], sender=rival)
+
+    assert_refused(
+        chain,
+        lambda: recall(pp, orgs, mine, by=rival),
+        "PassportNotItsProducer",
+        id=shown(mine),
+        producer=orgs.producer,
+    )
+    assert_refused(chain, lambda: recall(pp, orgs, theirs), "PassportNotItsProducer", id=shown(theirs), producer=rival)
+    # One event over both: refused as a whole, even though the first passport is the producer's.
+    both = EpcisEvent((mine, theirs), BizStep.RECALLING, Disposition.RECALLED, T0)
+    assert_refused(chain, lambda: pp.record([both], sender=orgs.producer), "PassportNotItsProducer", id=shown(theirs))
+    assert states(pp, mine, theirs) == [(State.ACTIVE, State.ACTIVE)] * 2
+
+    # Ownership is the title, not the making: the rival owns it now and still cannot recall it ...
+    pp.transfer(mine, rival, sender=orgs.producer)
+    record = pp.passport(mine)
+    assert record is not None and (record.owner, record.producer) == (rival, orgs.producer)
+    assert_refused(chain, lambda: recall(pp, orgs, mine, by=rival), "PassportNotItsProducer", producer=orgs.producer)
+    # ... while its producer, which no longer owns it, still can.
+    recalled = recall(pp, orgs, mine)
+
+    assert logs(pp, "PassportEventRecorded", recalled) == [
+        recorded(mine, orgs.producer, BizStep.RECALLING, Disposition.RECALLED)
+    ]
+    assert logs(pp, "TransformationRecalled", recalled) == []  # nothing was made from it
+    assert states(pp, mine, theirs) == [(State.RECALLED, State.RECALLED), (State.ACTIVE, State.ACTIVE)]
+    assert pp.contract.functions.ownerOf(mine).call() == rival
 
 
 #: Every recordable step with a disposition it accepts.
@@ -1052,6 +1136,102 @@ def test_a_customs_hold_of_the_pallet_stays_with_what_is_unpacked(
     assert states(pp, *cargo.items) == [(State.ACTIVE, State.ACTIVE), (State.ACTIVE, State.QUARANTINED)]
 
 
+def test_a_sold_container_sells_what_it_holds_and_unpacking_keeps_it_sold(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    first, second, case = pp.commission(
+        [*item_keys(2), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [first, second], sender=orgs.producer)
+    ship(pp, orgs, case)
+    receive(pp, orgs, case)
+
+    sold = sell(pp, orgs, case)
+
+    # One event, on the case only; what it holds is sold with it.
+    assert logs(pp, "PassportEventRecorded", sold) == [
+        recorded(case, orgs.retailer, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)
+    ]
+    assert states(pp, case, first, second) == [
+        (State.SOLD, State.SOLD),
+        (State.ACTIVE, State.SOLD),
+        (State.ACTIVE, State.SOLD),
+    ]
+    verdict = pp.verify(item_keys(1)[0])
+    assert (verdict.state, verdict.sold) == (State.SOLD, True)
+    assert_refused(chain, lambda: sell(pp, orgs, first), "PassportInvalidTransition", id=shown(first), state="sold")
+
+    out = pp.unpack([first], sender=orgs.retailer)
+
+    assert logs(pp, "PassportUnpacked", out) == [{"id": first, "container": case, "actor": orgs.retailer}]
+    assert states(pp, first, second) == [(State.SOLD, State.SOLD), (State.ACTIVE, State.SOLD)]
+    other_case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE2", 1))
+    for again in (
+        lambda: sell(pp, orgs, first),
+        lambda: ship(pp, orgs, first),
+        lambda: pp.pack(other_case, [first], sender=orgs.producer),
+    ):
+        assert_refused(chain, again, "PassportInvalidTransition", id=shown(first), state="sold")
+    # A recall of the case after that reaches what it still holds, not what left it.
+    recall(pp, orgs, case)
+    assert states(pp, first, second) == [(State.SOLD, State.SOLD), (State.ACTIVE, State.RECALLED)]
+
+
+def test_one_epcis_event_over_several_passports_logs_each_with_its_event_id(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    a, b, c, idle = pp.commission(item_keys(4), sender=orgs.producer)
+    event_id = keccak(text="ni:///sha-256;1f2e3d?ver=CBV2.0")
+    shipping = EpcisEvent((a, b, c), BizStep.SHIPPING, Disposition.IN_TRANSIT, T0, PORT, CERTIFICATE, event_id)
+
+    receipt = pp.record([shipping], sender=orgs.carrier)
+
+    assert logs(pp, "PassportEventRecorded", receipt) == [
+        {**recorded(i, orgs.carrier, BizStep.SHIPPING, Disposition.IN_TRANSIT, PORT, event_id=event_id),
+         "documentHash": CERTIFICATE}
+        for i in (a, b, c)
+    ]  # fmt: skip
+    assert states(pp, a, b, c, idle) == [(State.IN_TRANSIT, State.IN_TRANSIT)] * 3 + [(State.ACTIVE, State.ACTIVE)]
+    # The event id is indexed: a query by it finds the event's logs, one per passport.
+    topic = event_topic(load_artifact("ProductPassport").abi, "PassportEventRecorded")
+    found = chain.w3.eth.get_logs(
+        {"address": pp.address, "fromBlock": 0, "topics": ["0x" + topic.hex(), None, None, "0x" + event_id.hex()]}
+    )
+    assert [int.from_bytes(bytes(log["topics"][1]), "big") for log in found] == [a, b, c]
+    last = pp.trace(b)[-1]
+    assert (last.details["biz_step"], last.details["event_id"], last.details["document_hash"]) == (
+        "shipping",
+        "0x" + event_id.hex(),
+        "0x" + CERTIFICATE.hex(),
+    )
+    assert last.details["read_point"] == "0x" + PORT.hex()
+
+    # The event applies to each passport in turn: one that cannot take it refuses it all.
+    receiving = EpcisEvent((a, idle), BizStep.RECEIVING, Disposition.ACTIVE, T0)
+    assert_refused(
+        chain,
+        lambda: pp.record([receiving], sender=orgs.retailer),
+        "PassportInvalidTransition",
+        id=shown(idle),
+        state="active",
+        bizStep="receiving",
+    )
+    # An event over no passport: refused before sending, and by the contract, even after a good event.
+    empty = EpcisEvent((), BizStep.RECEIVING, Disposition.ACTIVE, T0)
+    with pytest.raises(InvalidInput, match="names no passport"):
+        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE), empty], sender=orgs.retailer)
+    with pytest.raises(InvalidInput, match="event id must be 32 bytes"):
+        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE, event_id=b"short")], sender=orgs.retailer)
+    good = event(a, BizStep.RECEIVING, Disposition.ACTIVE).as_tuple()
+    raw_empty = (*good[:-1], [])
+    assert_refused(
+        chain,
+        lambda: chain.transact(pp.contract.functions.recordEvents([good, raw_empty]), orgs.retailer),
+        "PassportEmptyBatch",
+    )
+    assert states(pp, a, b, c, idle) == [(State.IN_TRANSIT, State.IN_TRANSIT)] * 3 + [(State.ACTIVE, State.ACTIVE)]
+
+
 def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     item, case, pallet = pp.commission(
         [
@@ -1093,7 +1273,8 @@ def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: Pro
     assert [e.passport for e in journey if e.via_container is not None] == [pallet, pallet, pallet, case]
     positions = [(e.block_number, e.transaction_index, e.log_index) for e in journey]
     assert positions == sorted(positions)
-    assert journey[3].details["readPoint"] == "0x" + PORT.hex()
+    assert journey[3].details["read_point"] == "0x" + PORT.hex()
+    assert journey[3].details["document_hash"] == journey[3].details["event_id"] == "0x" + "00" * 32
     assert journey[3].details["event_time"] == "2026-01-01T00:00:00Z"
     assert journey[2].to_json()["via_container"] == hex(pallet)
     # The item was recalled only through the case, after it left it: its state says so.
@@ -1203,9 +1384,15 @@ def test_verify_a_genuine_passport(pp: ProductPassports, orgs: Orgs) -> None:
         ("PassportEventRecorded", "shipping", orgs.carrier),
         ("PassportEventRecorded", "receiving", orgs.retailer),
     ]
+    # Nobody accepted custody: the producer, its owner, still holds the goods.
+    assert (verdict.custodian, verdict.recall_source) == (orgs.producer, None)
     as_json = verdict.to_json()
     assert (as_json["code"], as_json["genuine"], as_json["state"]) == ("(01)09506000134352(21)BAG1", True, "active")
-    assert as_json["producer_standing"] == "valid"
+    assert (as_json["producer_standing"], as_json["custodian"], as_json["recall_source"]) == (
+        "valid",
+        orgs.producer,
+        None,
+    )
 
 
 def test_verify_an_uncommissioned_code(pp: ProductPassports, orgs: Orgs) -> None:
@@ -1244,6 +1431,9 @@ def test_verify_an_item_in_a_recalled_pallet_shows_recalled(pp: ProductPassports
     assert (verdict.genuine, verdict.state, verdict.recalled) == (True, State.RECALLED, True)
     assert (verdict.journey[-1].details["biz_step"], verdict.journey[-1].via_container) == ("recalling", cargo.pallet)
     assert states(pp, verdict.id) == [(State.ACTIVE, State.RECALLED)]
+    # The recall was recorded on the pallet, which the carrier's pallet still holds for the producer.
+    assert (verdict.recall_source, verdict.custodian) == (cargo.pallet, orgs.producer)
+    assert verdict.to_json()["recall_source"] == hex(cargo.pallet)
 
 
 def test_verify_when_the_producer_is_suspended_or_loses_its_role(
@@ -1279,6 +1469,7 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
     samples: dict[str, Any] = {
         "address": "0x" + "ab" * 20,
         "uint8": 3,
+        "uint40": 1_767_225_600,
         "uint64": 9506000134352,
         "uint256": int.from_bytes(keccak(text="a passport"), "big"),
         "bytes32": b"LOT-7".ljust(32, b"\0"),
@@ -1303,8 +1494,36 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
             assert shown(samples["uint256"]) in message
         if name in ENUM_NAMES:
             assert revert.error_args[name] == ENUM_NAMES[name][3]
+        if type_ == "uint40":
+            assert str(samples["uint40"]) in message
+        if type_ == "address":
+            assert revert.error_args[name] == "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+            assert revert.error_args[name] in message
     if "serial" in revert.error_args:
         assert "'LOT-7'" in message and "09506000134352" in message
+
+
+HASH_ERRORS = [e for e in PASSPORT_ERRORS if any(i["type"] == "bytes32" and i["name"] != "serial" for i in e["inputs"])]
+
+
+@pytest.mark.parametrize("entry", HASH_ERRORS, ids=lambda e: e["name"])
+def test_hash_arguments_are_not_shown_as_raw_hex_or_addresses(entry: dict[str, Any]) -> None:
+    """A transformation id or signature value is a 32-byte hash: the sentence must not show
+    it as raw hex whose first 40 digits read as an (unchecksummed) address."""
+    samples = {
+        "address": "0x" + "ab" * 20,
+        "uint8": 16,
+        "bytes32": keccak(text="urn:uuid:mill-run-2026-11-27"),
+    }
+    types = [i["type"] for i in entry["inputs"]]
+    data = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})") + abi_encode(
+        types, [samples[t] for t in types]
+    )
+
+    revert = decode_revert(data)
+
+    assert revert is not None and revert.error == entry["name"]
+    assert_readable(revert)
 
 
 def test_error_argument_names_match_the_python_enums() -> None:

@@ -276,7 +276,7 @@ def _journey_lines(entries: list[Any]) -> list[str]:
             "PassportUnpacked": f"unpacked from {d.get('container')}",
             "PassportConsumed": f"consumed by transformation {d.get('transformation_id', '')[:18]}…",
             "PassportProduced": f"produced by transformation {d.get('transformation_id', '')[:18]}…",
-            "CustodyTransferred": f"handed over by {d.get('from')}",
+            "CustodyTransferred": f"custody taken over from {d.get('from')}",
             "CustodyOffersCancelled": "custody offers cancelled",
         }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
         via = f" (via container {hex(e.via_container)})" if e.via_container else ""

@@ -347,6 +347,16 @@ interface IProductPassport {
         view
         returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors);
 
+    /// @notice The verdict on passport `id` in one call, for a scanner: whether it is
+    /// genuine (commissioned by a producer that still holds the role and an identity in
+    /// force), its effective state, its producer and who holds the goods. An unknown id
+    /// is not genuine and has state None.
+    /// @param id The passport.
+    function verdictOf(uint256 id)
+        external
+        view
+        returns (bool genuine, State state, address producer, address custodian);
+
     /// @notice The EIP-712 domain separator of custody offers.
     function DOMAIN_SEPARATOR() external view returns (bytes32);
 

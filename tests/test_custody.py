@@ -1,0 +1,726 @@
+"""Custody of a passport's goods: signed offers, acceptance, packing, sales and wallets.
+
+Custody (who holds the goods) is not ownership (the ERC-721 title). The holder signs an
+EIP-712 ``CustodyOffer`` naming the receiver, the passport's custody nonce and a
+deadline; only the receiver submits it, and only then holds the goods. Every test runs
+on the embedded EVM and on Anvil (see conftest.py). A refusal is asserted twice where the
+client has a check of its own: once through `ProductPassports.accept_custody` (before
+anything is sent) and once by sending the raw ``acceptCustody``, so that the contract's
+custom error is seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import cache
+
+import pytest
+from conftest import TEST_CONTRACTS_DIR, YEAR, World, credential_for, fund, new_account
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from passport_world import (
+    CASE_GTIN,
+    GTIN,
+    ZERO_ADDRESS,
+    Orgs,
+    assert_refused,
+    commission_one,
+    event,
+    logs,
+    shown,
+)
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chainpass import compiler
+from chainpass.artifacts import COMPILER_SETTINGS, Artifact
+from chainpass.chain import Chain, Sender
+from chainpass.custody import CustodyOffer, SignedOffer
+from chainpass.deployment import deploy
+from chainpass.errors import ChainIdMismatch, ContractRevert, InvalidInput
+from chainpass.gs1 import ProductKey
+from chainpass.identity import Level
+from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State, transformation_id
+from chainpass.signatures import SECP256K1_N
+
+HOUR = 60 * 60
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def deadline(chain: Chain, seconds: int = HOUR) -> int:
+    return chain.latest_timestamp() + seconds
+
+
+def offer(pp: ProductPassports, id_: int, holder: Sender, to: str, *, seconds: int = HOUR) -> SignedOffer:
+    """``holder`` (who holds ``id_``'s goods) signs an offer of them to ``to``."""
+    typed = pp.custody_offer(id_, to, deadline=deadline(pp.chain, seconds))
+    return pp.sign_offer(typed, signer=holder)
+
+
+def hand_over(pp: ProductPassports, id_: int, holder: Sender, to: str) -> TxReceipt:
+    """``holder`` offers ``id_``'s goods to ``to``, which accepts them."""
+    return pp.accept_custody(offer(pp, id_, holder, to), sender=to)
+
+
+def sign_as(chain: Chain, signer: Sender, typed: CustodyOffer) -> SignedOffer:
+    """``typed`` signed by ``signer`` whoever it names as holder (a wallet's eth_signTypedData_v4)."""
+    if isinstance(signer, LocalAccount):
+        return SignedOffer(typed, bytes(Account.sign_typed_data(signer.key, full_message=typed.to_json()).signature))
+    return SignedOffer(typed, chain.sign_typed_data(signer, typed.to_json()))
+
+
+def raw_accept(pp: ProductPassports, signed: SignedOffer, sender: Sender) -> Callable[[], TxReceipt]:
+    """The raw ``acceptCustody`` call for ``signed``, with no client check in the way."""
+    typed = signed.offer
+    call = pp.contract.functions.acceptCustody(typed.passport, typed.deadline, signed.signature)
+    return lambda: pp.chain.transact(call, sender)
+
+
+def custody(pp: ProductPassports, id_: int) -> tuple[str, int]:
+    """The stored custody record of ``id_``: (custodian, nonce)."""
+    custodian, nonce = pp.contract.functions.custodyOf(id_).call()
+    return custodian, nonce
+
+
+def owner_of(pp: ProductPassports, id_: int) -> str:
+    owner: str = pp.contract.functions.ownerOf(id_).call()
+    return owner
+
+
+def malleated(signature: bytes) -> bytes:
+    """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
+    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
+    v = v + 27 if v < 27 else v
+    assert v in (27, 28)
+    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def refused_by_client(chain: Chain, call: Callable[[], object], kind: type[Exception], fragment: str) -> None:
+    """``call`` is refused by the client with ``kind`` before anything is sent."""
+    head = bytes(chain.w3.eth.get_block("latest")["hash"])
+    with pytest.raises(kind, match=fragment) as info:
+        call()
+    assert not isinstance(info.value, ContractRevert)
+    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head
+
+
+@pytest.fixture
+def item(pp: ProductPassports, orgs: Orgs) -> int:
+    return commission_one(pp, orgs, ProductKey.item(GTIN, "CUST00001"))
+
+
+# ------------------------------------------------------------------- handovers
+
+
+def test_a_fresh_passport_is_held_by_its_owner(pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    record = pp.passport(item)
+
+    assert record is not None
+    assert (record.owner, record.custodian) == (orgs.producer, orgs.producer)
+    assert pp.custodian_of(item) == orgs.producer
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+
+def test_the_goods_move_producer_to_carrier_to_retailer_and_the_title_stays(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    first = pp.custody_offer(item, orgs.carrier, deadline=deadline(chain))
+    to_carrier = pp.accept_custody(pp.sign_offer(first, signer=orgs.producer), sender=orgs.carrier)
+
+    assert (first.holder, first.receiver, first.nonce) == (orgs.producer, orgs.carrier, 0)
+    assert (first.chain_id, first.contract, first.passport) == (chain.chain_id, pp.address, item)
+    assert to_carrier["from"] == orgs.carrier  # the receiver sends, and pays
+    assert logs(pp, "CustodyTransferred", to_carrier) == [{"id": item, "from": orgs.producer, "to": orgs.carrier}]
+    assert pp.custodian_of(item) == orgs.carrier
+    assert custody(pp, item) == (orgs.carrier, 1)
+    assert owner_of(pp, item) == orgs.producer
+
+    second = pp.custody_offer(item, orgs.retailer, deadline=deadline(chain))
+    to_retailer = pp.accept_custody(pp.sign_offer(second, signer=orgs.carrier), sender=orgs.retailer)
+
+    assert (second.holder, second.nonce) == (orgs.carrier, 1)
+    assert logs(pp, "CustodyTransferred", to_retailer) == [{"id": item, "from": orgs.carrier, "to": orgs.retailer}]
+    assert custody(pp, item) == (orgs.retailer, 2)
+    record = pp.passport(item)
+    assert record is not None
+    assert (record.owner, record.custodian, record.state) == (orgs.producer, orgs.retailer, State.ACTIVE)
+
+
+def test_an_offer_is_good_for_one_handover(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+    pp.accept_custody(signed, sender=orgs.carrier)
+
+    # The carrier holds the goods now: the same offer again is pointless.
+    again = assert_refused(
+        chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), "PassportAlreadyCustodian", account=orgs.carrier
+    )
+    assert again.error_args["id"] == shown(item)
+    refused_by_client(
+        chain, lambda: pp.custody_offer(item, orgs.carrier, deadline=deadline(chain)), InvalidInput, "already"
+    )
+
+    # Back to the producer: it holds the goods again, but its old offer was for nonce 0.
+    hand_over(pp, item, orgs.carrier, orgs.producer)
+    assert custody(pp, item) == (orgs.producer, 2)
+    replayed = assert_refused(chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), "PassportInvalidOffer")
+    raw = assert_refused(chain, raw_accept(pp, signed, orgs.carrier), "PassportInvalidOffer")
+
+    current = dataclasses.replace(signed.offer, nonce=2)  # what the contract hashed
+    assert (
+        replayed.error_args
+        == raw.error_args
+        == {
+            "custodian": orgs.producer,
+            "signer": current.signer(signed.signature),
+        }
+    )
+    assert raw.error_args["signer"] != orgs.producer
+    assert pp.custodian_of(item) == orgs.producer
+    hand_over(pp, item, orgs.producer, orgs.carrier)  # a fresh offer, for nonce 2, goes through
+    assert custody(pp, item) == (orgs.carrier, 3)
+
+
+def test_only_the_receiver_can_accept(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+
+    refused_by_client(chain, lambda: pp.accept_custody(signed, sender=orgs.retailer), InvalidInput, "made out to")
+    revert = assert_refused(chain, raw_accept(pp, signed, orgs.retailer), "PassportInvalidOffer")
+
+    # The contract hashed an offer to the retailer, which the producer never signed.
+    as_if_for_retailer = dataclasses.replace(signed.offer, receiver=orgs.retailer)
+    assert revert.error_args == {"custodian": orgs.producer, "signer": as_if_for_retailer.signer(signed.signature)}
+    assert revert.error_args["signer"] != orgs.producer
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+    pp.accept_custody(signed, sender=orgs.carrier)  # the refusals used nothing up
+    assert pp.custodian_of(item) == orgs.carrier
+
+
+def test_an_offer_past_its_deadline_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier, seconds=30)
+    chain.advance_time(60)
+
+    via_client = assert_refused(chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), "PassportOfferExpired")
+    raw = assert_refused(chain, raw_accept(pp, signed, orgs.carrier), "PassportOfferExpired")
+
+    assert via_client.error_args == raw.error_args == {"deadline": signed.offer.deadline}
+    assert chain.latest_timestamp() > signed.offer.deadline
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+    hand_over(pp, item, orgs.producer, orgs.carrier)  # a new offer with a later deadline works
+    assert pp.custodian_of(item) == orgs.carrier
+
+
+def test_cancelled_offers_are_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+
+    cancel = pp.cancel_custody_offers(item, sender=orgs.producer)
+    revert = assert_refused(chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), "PassportInvalidOffer")
+
+    assert logs(pp, "CustodyOffersCancelled", cancel) == [{"id": item, "custodian": orgs.producer}]
+    assert logs(pp, "CustodyTransferred", cancel) == []
+    assert custody(pp, item) == (ZERO_ADDRESS, 1)
+    assert revert.error_args["custodian"] == orgs.producer
+    assert revert.error_args["signer"] != orgs.producer
+    assert pp.custodian_of(item) == orgs.producer
+    fresh = offer(pp, item, orgs.producer, orgs.carrier)
+    assert fresh.offer.nonce == 1
+    pp.accept_custody(fresh, sender=orgs.carrier)
+    assert custody(pp, item) == (orgs.carrier, 2)
+
+
+def test_only_the_holder_can_cancel_its_offers(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    assert_refused(
+        chain,
+        lambda: pp.cancel_custody_offers(item, sender=orgs.carrier),
+        "PassportNotOwnerNorApproved",
+        account=orgs.carrier,
+        id=shown(item),
+    )
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    # The owner no longer holds the goods: it cannot void the carrier's offers.
+    assert_refused(
+        chain,
+        lambda: pp.cancel_custody_offers(item, sender=orgs.producer),
+        "PassportNotOwnerNorApproved",
+        account=orgs.producer,
+        id=shown(item),
+    )
+    signed = offer(pp, item, orgs.carrier, orgs.retailer)
+
+    cancel = pp.cancel_custody_offers(item, sender=orgs.carrier)
+
+    assert logs(pp, "CustodyOffersCancelled", cancel) == [{"id": item, "custodian": orgs.carrier}]
+    assert custody(pp, item) == (orgs.carrier, 2)
+    assert_refused(chain, lambda: pp.accept_custody(signed, sender=orgs.retailer), "PassportInvalidOffer")
+
+
+# ------------------------------------------------------------------ signatures
+
+
+def test_an_offer_signed_by_someone_else_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    typed = pp.custody_offer(item, orgs.carrier, deadline=deadline(chain))
+    refused_by_client(chain, lambda: pp.sign_offer(typed, signer=orgs.retailer), InvalidInput, "to sign")
+    impostor = new_account()
+
+    for forger in (orgs.retailer, impostor):  # a dev account (signing on the node) and a local key
+        forged = sign_as(chain, forger, typed)
+        revert = assert_refused(
+            chain, lambda f=forged: pp.accept_custody(f, sender=orgs.carrier), "PassportInvalidOffer"
+        )
+        signer = forger.address if isinstance(forger, LocalAccount) else forger
+        assert revert.error_args == {"custodian": orgs.producer, "signer": signer}
+
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+
+def test_a_malleated_signature_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+    copy = SignedOffer(signed.offer, malleated(signed.signature))
+
+    via_client = assert_refused(
+        chain, lambda: pp.accept_custody(copy, sender=orgs.carrier), "PassportMalleableSignature"
+    )
+    raw = assert_refused(chain, raw_accept(pp, copy, orgs.carrier), "PassportMalleableSignature")
+
+    # The copy is a valid ECDSA signature by the holder: only the low-s rule stops it.
+    assert copy.signature != signed.signature
+    assert signed.offer.signer(copy.signature) == signed.offer.signer(signed.signature) == orgs.producer
+    assert via_client.error_args == raw.error_args == {"s": "0x" + copy.signature[32:64].hex()}
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+    pp.accept_custody(signed, sender=orgs.carrier)  # the genuine signature is still good
+    assert custody(pp, item) == (orgs.carrier, 1)
+
+
+def test_an_offer_for_another_chain_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    honest = pp.custody_offer(item, orgs.carrier, deadline=deadline(chain))
+    elsewhere = dataclasses.replace(honest, chain_id=chain.chain_id + 1)
+    signed = sign_as(chain, orgs.producer, elsewhere)
+
+    refused_by_client(
+        chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), ChainIdMismatch, f"chain {chain.chain_id + 1}"
+    )
+    revert = assert_refused(chain, raw_accept(pp, signed, orgs.carrier), "PassportInvalidOffer")
+
+    # Signed by the producer, but the contract hashed the offer in its own domain.
+    assert elsewhere.signer(signed.signature) == orgs.producer
+    assert revert.error_args == {"custodian": orgs.producer, "signer": honest.signer(signed.signature)}
+    assert revert.error_args["signer"] != orgs.producer
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+
+def test_an_offer_for_another_deployment_is_refused(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    other_deployment, _ = deploy(chain, orgs.governor)
+    other = ProductPassports.from_deployment(chain, other_deployment)
+    honest = pp.custody_offer(item, orgs.carrier, deadline=deadline(chain))
+    signed = pp.sign_offer(dataclasses.replace(honest, contract=other.address), signer=orgs.producer)
+
+    refused_by_client(
+        chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), InvalidInput, f"passports at {other.address}"
+    )
+    revert = assert_refused(chain, raw_accept(pp, signed, orgs.carrier), "PassportInvalidOffer")
+
+    assert other.address != pp.address
+    assert revert.error_args == {"custodian": orgs.producer, "signer": honest.signer(signed.signature)}
+    assert revert.error_args["signer"] != orgs.producer
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+
+# -------------------------------------------------------------- who may act
+
+
+def test_the_receiver_needs_a_role_and_an_identity_in_force(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    registry, bureau = world.registry, world.roles.bureau
+    # No role (and no identity).
+    to_stranger = offer(pp, item, orgs.producer, orgs.stranger)
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(to_stranger, sender=orgs.stranger),
+        "PassportMissingRole",
+        account=orgs.stranger,
+        role="any role",
+    )
+    # A role, but never verified.
+    pp.set_roles(orgs.governor, Role.CARRIER, sender=orgs.governor)
+    to_governor = offer(pp, item, orgs.producer, orgs.governor)
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(to_governor, sender=orgs.governor),
+        "PassportActorNotVerified",
+        account=orgs.governor,
+        standing="never_verified",
+    )
+    # A carrier whose identity is suspended.
+    to_carrier = offer(pp, item, orgs.producer, orgs.carrier)
+    registry.suspend(orgs.carrier, "under_review", sender=bureau)
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(to_carrier, sender=orgs.carrier),
+        "PassportActorNotVerified",
+        account=orgs.carrier,
+        standing="suspended",
+    )
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+    registry.reinstate(orgs.carrier, sender=bureau)
+    pp.accept_custody(to_carrier, sender=orgs.carrier)  # the same offer, once reinstated
+    assert custody(pp, item) == (orgs.carrier, 1)
+
+
+def test_a_suspended_holder_cannot_hand_over(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    signed = offer(pp, item, orgs.carrier, orgs.retailer)
+    world.registry.suspend(orgs.carrier, "suspected_fraud", sender=world.roles.bureau)
+
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(signed, sender=orgs.retailer),
+        "PassportActorNotVerified",
+        account=orgs.carrier,
+        standing="suspended",
+    )
+    assert custody(pp, item) == (orgs.carrier, 1)
+
+
+# ------------------------------------------------------------------ packed goods
+
+
+def test_packed_goods_are_held_by_whoever_holds_the_outermost_container(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item, case, pallet = pp.commission(
+        [
+            ProductKey.item(GTIN, "CUST00001"),
+            ProductKey.container(CASE_GTIN, "CASE1", 1),
+            ProductKey.container(CASE_GTIN, "PAL1", 2),
+        ],
+        sender=orgs.producer,
+    )
+    early = offer(pp, item, orgs.producer, orgs.carrier)  # signed before packing
+    pp.pack(case, [item], sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+
+    refused_by_client(
+        chain,
+        lambda: pp.custody_offer(item, orgs.carrier, deadline=deadline(chain)),
+        InvalidInput,
+        "hand over the container",
+    )
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(early, sender=orgs.carrier),
+        "PassportInContainer",
+        id=shown(item),
+        container=shown(case),
+    )
+    assert_refused(
+        chain,
+        raw_accept(pp, offer_unchecked(chain, pp, case, orgs.producer, orgs.carrier), orgs.carrier),
+        "PassportInContainer",
+        id=shown(case),
+        container=shown(pallet),
+    )
+
+    receipt = hand_over(pp, pallet, orgs.producer, orgs.carrier)
+
+    assert logs(pp, "CustodyTransferred", receipt) == [{"id": pallet, "from": orgs.producer, "to": orgs.carrier}]
+    assert [pp.custodian_of(i) for i in (item, case, pallet)] == [orgs.carrier] * 3
+    record = pp.passport(item)
+    assert record is not None and (record.owner, record.custodian) == (orgs.producer, orgs.carrier)
+    # No record is written for what is inside: it follows the pallet.
+    assert custody(pp, item) == custody(pp, case) == (ZERO_ADDRESS, 0)
+    hand_over(pp, pallet, orgs.carrier, orgs.retailer)
+    assert [pp.custodian_of(i) for i in (item, case, pallet)] == [orgs.retailer] * 3
+
+
+def offer_unchecked(chain: Chain, pp: ProductPassports, id_: int, holder: str, to: str) -> SignedOffer:
+    """An offer signed by ``holder`` for what the client will not offer (packed goods)."""
+    _, nonce = custody(pp, id_)
+    typed = CustodyOffer(chain.chain_id, pp.address, id_, holder, to, nonce, deadline(chain))  # type: ignore[arg-type]
+    return sign_as(chain, holder, typed)
+
+
+def test_unpacked_goods_are_held_by_the_containers_holder(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    first, second, case = pp.commission(
+        [
+            ProductKey.item(GTIN, "CUST00001"),
+            ProductKey.item(GTIN, "CUST00002"),
+            ProductKey.container(CASE_GTIN, "CASE1", 1),
+        ],
+        sender=orgs.producer,
+    )
+    stale = offer(pp, first, orgs.producer, orgs.retailer)  # the producer's offer, before packing
+    pp.pack(case, [first, second], sender=orgs.producer)
+    hand_over(pp, case, orgs.producer, orgs.carrier)
+
+    by_holder = pp.unpack([first], sender=orgs.carrier)
+    by_other = pp.unpack([second], sender=orgs.retailer)  # whoever unpacks, the goods stay with the holder
+
+    assert logs(pp, "CustodyTransferred", by_holder) == [{"id": first, "from": orgs.producer, "to": orgs.carrier}]
+    assert logs(pp, "CustodyTransferred", by_other) == [{"id": second, "from": orgs.producer, "to": orgs.carrier}]
+    assert logs(pp, "PassportUnpacked", by_holder) == [{"id": first, "container": case, "actor": orgs.carrier}]
+    assert custody(pp, first) == custody(pp, second) == (orgs.carrier, 1)
+    assert pp.custodian_of(first) == pp.custodian_of(second) == orgs.carrier
+    assert owner_of(pp, first) == orgs.producer
+    # The producer's offer from before no longer works: the carrier holds the goods, at nonce 1.
+    revert = assert_refused(chain, lambda: pp.accept_custody(stale, sender=orgs.retailer), "PassportInvalidOffer")
+    assert revert.error_args["custodian"] == orgs.carrier
+    assert revert.error_args["signer"] != orgs.producer
+    hand_over(pp, first, orgs.carrier, orgs.retailer)
+    assert custody(pp, first) == (orgs.retailer, 2)
+
+
+def test_unpacking_by_the_holder_itself_changes_no_custody(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "CUST00001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+    pp.pack(case, [item], sender=orgs.producer)
+
+    receipt = pp.unpack([item], sender=orgs.producer)
+
+    assert logs(pp, "CustodyTransferred", receipt) == []
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+    pp.accept_custody(signed, sender=orgs.carrier)  # the holder never changed: its offer still stands
+    assert pp.custodian_of(item) == orgs.carrier
+
+
+def test_packing_does_not_move_goods_someone_else_holds(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    """Custody moves only by an accepted offer: a carrier cannot take a retailer's goods by
+    packing them into its own case (custodian_of would follow the case, and unpacking
+    would then record the carrier as the holder), nor push its goods onto someone else."""
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "CUST00001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    hand_over(pp, item, orgs.producer, orgs.retailer)
+    hand_over(pp, case, orgs.producer, orgs.carrier)
+    head = chain.w3.eth.get_block("latest")["hash"]
+
+    with pytest.raises(ContractRevert):
+        pp.pack(case, [item], sender=orgs.carrier)
+
+    assert chain.w3.eth.get_block("latest")["hash"] == head
+    assert pp.custodian_of(item) == orgs.retailer
+    assert custody(pp, item) == (orgs.retailer, 1)
+
+
+# ------------------------------------------------------------- title and state
+
+
+def test_a_sale_moves_the_title_not_the_goods(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    sale = pp.transfer(item, orgs.retailer, sender=orgs.producer)
+
+    assert logs(pp, "Transfer", sale) == [{"from": orgs.producer, "to": orgs.retailer, "tokenId": item}]
+    assert logs(pp, "CustodyTransferred", sale) == []
+    assert owner_of(pp, item) == orgs.retailer
+    assert custody(pp, item) == (orgs.producer, 0)  # written down: the seller still holds the goods
+    assert pp.custodian_of(item) == orgs.producer
+
+    # The new owner cannot take the goods with an offer it signed itself.
+    typed = pp.custody_offer(item, orgs.retailer, deadline=deadline(chain))
+    assert typed.holder == orgs.producer
+    refused_by_client(chain, lambda: pp.sign_offer(typed, signer=orgs.retailer), InvalidInput, "to sign")
+    own = sign_as(chain, orgs.retailer, typed)
+    revert = assert_refused(chain, lambda: pp.accept_custody(own, sender=orgs.retailer), "PassportInvalidOffer")
+    assert revert.error_args == {"custodian": orgs.producer, "signer": orgs.retailer}
+    # Nor cancel the seller's offers.
+    assert_refused(chain, lambda: pp.cancel_custody_offers(item, sender=orgs.retailer), "PassportNotOwnerNorApproved")
+
+    receipt = pp.accept_custody(pp.sign_offer(typed, signer=orgs.producer), sender=orgs.retailer)
+
+    assert logs(pp, "CustodyTransferred", receipt) == [{"id": item, "from": orgs.producer, "to": orgs.retailer}]
+    assert custody(pp, item) == (orgs.retailer, 1)
+    assert (owner_of(pp, item), pp.custodian_of(item)) == (orgs.retailer, orgs.retailer)
+
+
+def test_a_sale_leaves_the_goods_with_the_carrier_that_holds_them(pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+
+    pp.transfer(item, orgs.retailer, sender=orgs.producer)
+
+    assert owner_of(pp, item) == orgs.retailer
+    assert custody(pp, item) == (orgs.carrier, 1)
+    assert pp.custodian_of(item) == orgs.carrier
+
+
+def test_a_sale_of_packed_goods_leaves_them_in_their_container(pp: ProductPassports, orgs: Orgs) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "CUST00001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    hand_over(pp, case, orgs.producer, orgs.carrier)
+
+    pp.transfer(item, orgs.retailer, sender=orgs.producer)
+    assert (owner_of(pp, item), pp.custodian_of(item)) == (orgs.retailer, orgs.carrier)
+    pp.unpack([item], sender=orgs.carrier)
+
+    # Out of the case, the goods are the carrier's to hand over, not the new owner's.
+    assert custody(pp, item) == (orgs.carrier, 1)
+    assert (owner_of(pp, item), pp.custodian_of(item)) == (orgs.retailer, orgs.carrier)
+
+
+@pytest.mark.parametrize("end", ["decommissioned", "consumed"])
+def test_goods_that_are_gone_cannot_change_hands(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, item: int, end: str
+) -> None:
+    signed = offer(pp, item, orgs.producer, orgs.carrier)
+    if end == "decommissioned":
+        pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    else:
+        pp.transform(
+            transformation_id("roast-2026-001"), [item], [ProductKey.lot(GTIN, "ROAST1")], sender=orgs.producer
+        )
+
+    assert_refused(
+        chain, lambda: pp.accept_custody(signed, sender=orgs.carrier), "PassportInactive", id=shown(item), state=end
+    )
+    assert custody(pp, item) == (ZERO_ADDRESS, 0)
+    assert pp.custodian_of(item) == orgs.producer
+
+
+# ------------------------------------------------------------- contract wallets
+
+#: A TestWallet (ERC-1271: it accepts signatures by its owner's key) that can also make calls
+#: for its owner, so that it can accept custody itself. Test-only, compiled here.
+CALLING_WALLET = """// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {TestWallet} from "./TestWallet.sol";
+
+contract CallingWallet is TestWallet {
+    constructor(address owner_) TestWallet(owner_) {}
+
+    function execute(address target, bytes calldata data) external returns (bytes memory result) {
+        require(msg.sender == owner, "not the owner");
+        bool ok;
+        (ok, result) = target.call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+    }
+}
+"""
+
+
+@cache
+def calling_wallet() -> Artifact:
+    import solcx
+
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {
+                "TestWallet.sol": {"content": (TEST_CONTRACTS_DIR / "TestWallet.sol").read_text(encoding="utf-8")},
+                "CallingWallet.sol": {"content": CALLING_WALLET},
+            },
+            "settings": {
+                "evmVersion": COMPILER_SETTINGS["evmVersion"],
+                "optimizer": COMPILER_SETTINGS["optimizer"],
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            },
+        },
+        solc_binary=compiler.SOLC_SHIM,
+        allow_empty=False,
+    )
+    errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
+    assert not errors, "\n".join(errors)
+    compiled = output["contracts"]["CallingWallet.sol"]["CallingWallet"]
+    return Artifact(
+        name="CallingWallet",
+        abi=compiled["abi"],
+        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
+        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
+        immutable_references=(),
+        sources_hash="",
+    )
+
+
+def test_a_contract_wallet_hands_over_goods_by_its_owners_signature(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    key = new_account()
+    fund(chain, key.address)
+    receipt = chain.deploy(calling_wallet(), [key.address], orgs.governor)
+    assert receipt["contractAddress"] is not None
+    wallet: Contract = chain.contract(calling_wallet(), receipt["contractAddress"])
+    address: ChecksumAddress = wallet.address
+    world.registry.verify(credential_for(address), Level.HIGH, deadline(chain, YEAR), sender=world.roles.bureau)
+    pp.set_roles(address, Role.CARRIER, sender=orgs.governor)
+    # The wallet takes the goods: its owner has it send acceptCustody.
+    to_wallet = offer(pp, item, orgs.producer, address)
+    data = pp.contract.encode_abi("acceptCustody", args=[item, to_wallet.offer.deadline, to_wallet.signature])
+    taken = chain.transact(wallet.functions.execute(pp.address, data), key)
+    assert logs(pp, "CustodyTransferred", taken) == [{"id": item, "from": orgs.producer, "to": address}]
+    assert pp.custodian_of(item) == address
+
+    typed = pp.custody_offer(item, orgs.retailer, deadline=deadline(chain))
+    refused_by_client(chain, lambda: pp.sign_offer(typed, signer=key), InvalidInput, "to sign")
+    forger = new_account()
+    forged = sign_as(chain, forger, typed)
+    revert = assert_refused(chain, lambda: pp.accept_custody(forged, sender=orgs.retailer), "PassportInvalidOffer")
+    assert revert.error_args == {"custodian": address, "signer": forger.address}
+
+    signed = sign_as(chain, key, typed)  # the owner's key signs the offer that names the wallet
+    handed = pp.accept_custody(signed, sender=orgs.retailer)
+
+    assert typed.holder == address
+    assert typed.signer(signed.signature) == key.address != address  # only ERC-1271 makes it the wallet's
+    assert logs(pp, "CustodyTransferred", handed) == [{"id": item, "from": address, "to": orgs.retailer}]
+    assert custody(pp, item) == (orgs.retailer, 2)
+
+
+def test_a_contract_wallet_needs_an_identity_in_force_to_hand_over(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    key = new_account()
+    fund(chain, key.address)
+    receipt = chain.deploy(calling_wallet(), [key.address], orgs.governor)
+    assert receipt["contractAddress"] is not None
+    wallet: Contract = chain.contract(calling_wallet(), receipt["contractAddress"])
+    address: ChecksumAddress = wallet.address
+    world.registry.verify(credential_for(address), Level.HIGH, deadline(chain, YEAR), sender=world.roles.bureau)
+    pp.set_roles(address, Role.CARRIER, sender=orgs.governor)
+    to_wallet = offer(pp, item, orgs.producer, address)
+    data = pp.contract.encode_abi("acceptCustody", args=[item, to_wallet.offer.deadline, to_wallet.signature])
+    chain.transact(wallet.functions.execute(pp.address, data), key)
+    signed = sign_as(chain, key, pp.custody_offer(item, orgs.retailer, deadline=deadline(chain)))
+    world.registry.suspend(address, "lost_document", sender=world.roles.bureau)
+
+    assert_refused(
+        chain,
+        lambda: pp.accept_custody(signed, sender=orgs.retailer),
+        "PassportActorNotVerified",
+        account=address,
+        standing="suspended",
+    )
+    assert custody(pp, item) == (address, 1)
+
+
+# ------------------------------------------------------------------------ trace
+
+
+def test_the_trace_shows_every_handover(pp: ProductPassports, orgs: Orgs, item: int) -> None:
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    pp.cancel_custody_offers(item, sender=orgs.carrier)
+    hand_over(pp, item, orgs.carrier, orgs.retailer)
+
+    trace = pp.trace(item)
+    custody_entries = [e for e in trace if e.event.startswith("Custody")]
+
+    assert [(e.event, e.actor, e.details) for e in custody_entries] == [
+        ("CustodyTransferred", orgs.carrier, {"from": orgs.producer}),
+        ("CustodyOffersCancelled", orgs.carrier, {}),
+        ("CustodyTransferred", orgs.retailer, {"from": orgs.carrier}),
+    ]
+    assert all(e.passport == item for e in custody_entries)
+    assert trace[0].event == "PassportCommissioned"
+    assert custody_entries[-1].to_json()["from"] == orgs.carrier
