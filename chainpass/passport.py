@@ -457,8 +457,8 @@ class ProductPassports(ContractClient):
     # ------------------------------------------------------------------ trace
 
     def trace(self, id_: int) -> list[TraceEntry]:
-        """The passport's journey from logs: its own events, its containers' events while
-        it was packed in them (following containers up, as far as they nest), and the
+        """The passport's journey from logs: its own events, its containers' events and
+        handovers while it was packed in them (following containers up), and the
         journeys of the inputs it was made from (following transformations back)."""
         own = sorted(self._logs(id_), key=_position)
         entries = list(own)
@@ -471,7 +471,7 @@ class ProductPassports(ContractClient):
             end = next((_position(e) for e in own if e.event == "PassportUnpacked" and _position(e) > start), None)
             for entry in self.trace(container):
                 inside = start < _position(entry) and (end is None or _position(entry) < end)
-                if inside and entry.event == "PassportEventRecorded":
+                if inside and entry.event in ("PassportEventRecorded", "CustodyTransferred"):
                     entries.append(replace(entry, via_container=entry.via_container or container))
         for produced in (e for e in own if e.event == "PassportProduced"):
             for input_id in self.inputs_of(bytes.fromhex(produced.details["transformation_id"][2:])):

@@ -101,8 +101,10 @@ MESSAGES: dict[str, str] = {
     "PassportOfferExpired": "The custody offer expired at {deadline}: ask the holder for a new one.",
     "PassportInvalidOffer": "The custody offer is not signed by {custodian}, who holds the goods (it was signed by "
     "{signer}): ask the holder for an offer made out to you, for the current custody nonce.",
-    "PassportMalleableSignature": "The offer's signature has a high s value ({s}): it is a malleated copy, "
-    "so it is refused.",
+    "PassportMalleableSignature": "The offer's signature has a high s value: it is a malleated copy, so it is "
+    "refused.",
+    "PassportHeldElsewhere": "Passport {id} is held by {holder} and container {container} by {containerHolder}: "
+    "packing cannot move goods between holders, so hand one over to the other first (offer and accept).",
 }
 
 #: Names for enum-typed error arguments, by argument name.

@@ -209,6 +209,7 @@ contract ProductPassport is IProductPassport {
         Passport storage outer = _existing(container);
         State outerState = _effectiveState(container, outer);
         if (outerState != State.Active) revert PassportInvalidTransition(container, outerState, BizStep.Packing);
+        address holder = _custodianOf(container, outer);
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
             Passport storage inner = _existing(id);
@@ -218,6 +219,8 @@ contract ProductPassport is IProductPassport {
             if (inner.packed) revert PassportInContainer(id, _containers[id]);
             State innerState = _effectiveState(id, inner);
             if (innerState != State.Active) revert PassportInvalidTransition(id, innerState, BizStep.Packing);
+            address innerHolder = _custodianOf(id, inner);
+            if (innerHolder != holder) revert PassportHeldElsewhere(id, innerHolder, container, holder);
             inner.packed = true;
             _containers[id] = container;
             emit PassportPacked(id, container, msg.sender);
@@ -284,6 +287,7 @@ contract ProductPassport is IProductPassport {
     /// @inheritdoc IProductPassport
     function cancelCustodyOffers(uint256 id) external {
         Passport storage passport = _existing(id);
+        if (passport.packed) revert PassportInContainer(id, _containers[id]);
         Custody storage custody = _custody[id];
         address holder = custody.custodian == address(0) ? passport.owner : custody.custodian;
         if (msg.sender != holder) revert PassportNotOwnerNorApproved(msg.sender, id);

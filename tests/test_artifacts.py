@@ -60,6 +60,7 @@ def test_source_files_are_every_solidity_file() -> None:
         "contracts/interfaces/IIdentityRegistry.sol",
         "contracts/interfaces/IProductPassport.sol",
         "contracts/libraries/AttributeProof.sol",
+        "contracts/libraries/SignatureCheck.sol",
     }
     assert all("pragma solidity 0.8.28;" in text for text in sources.values())
 

@@ -19,7 +19,6 @@ import pytest
 from conftest import TEST_CONTRACTS_DIR, YEAR, World, credential_for, fund, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
 from passport_world import (
     CASE_GTIN,
     GTIN,
@@ -31,7 +30,6 @@ from passport_world import (
     logs,
     shown,
 )
-from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chainpass import compiler
@@ -72,11 +70,23 @@ def sign_as(chain: Chain, signer: Sender, typed: CustodyOffer) -> SignedOffer:
     return SignedOffer(typed, chain.sign_typed_data(signer, typed.to_json()))
 
 
+def accept(pp: ProductPassports, signed: SignedOffer, sender: Sender) -> Callable[[], TxReceipt]:
+    """``sender`` accepts ``signed`` through the client."""
+    return lambda: pp.accept_custody(signed, sender=sender)
+
+
 def raw_accept(pp: ProductPassports, signed: SignedOffer, sender: Sender) -> Callable[[], TxReceipt]:
     """The raw ``acceptCustody`` call for ``signed``, with no client check in the way."""
     typed = signed.offer
     call = pp.contract.functions.acceptCustody(typed.passport, typed.deadline, signed.signature)
     return lambda: pp.chain.transact(call, sender)
+
+
+def offer_unchecked(chain: Chain, pp: ProductPassports, id_: int, holder: str, to: str) -> SignedOffer:
+    """An offer signed by ``holder`` for what the client will not offer (packed goods)."""
+    _, nonce = custody(pp, id_)
+    typed = CustodyOffer(chain.chain_id, pp.address, id_, holder, to, nonce, deadline(chain))  # type: ignore[arg-type]
+    return sign_as(chain, holder, typed)
 
 
 def custody(pp: ProductPassports, id_: int) -> tuple[str, int]:
@@ -264,12 +274,10 @@ def test_an_offer_signed_by_someone_else_is_refused(chain: Chain, pp: ProductPas
     refused_by_client(chain, lambda: pp.sign_offer(typed, signer=orgs.retailer), InvalidInput, "to sign")
     impostor = new_account()
 
-    for forger in (orgs.retailer, impostor):  # a dev account (signing on the node) and a local key
+    forgers: list[tuple[Sender, str]] = [(orgs.retailer, orgs.retailer), (impostor, impostor.address)]
+    for forger, signer in forgers:  # a dev account (signing where its key lives) and a local key
         forged = sign_as(chain, forger, typed)
-        revert = assert_refused(
-            chain, lambda f=forged: pp.accept_custody(f, sender=orgs.carrier), "PassportInvalidOffer"
-        )
-        signer = forger.address if isinstance(forger, LocalAccount) else forger
+        revert = assert_refused(chain, accept(pp, forged, orgs.carrier), "PassportInvalidOffer")
         assert revert.error_args == {"custodian": orgs.producer, "signer": signer}
 
     assert custody(pp, item) == (ZERO_ADDRESS, 0)
@@ -310,9 +318,7 @@ def test_an_offer_for_another_chain_is_refused(chain: Chain, pp: ProductPassport
     assert custody(pp, item) == (ZERO_ADDRESS, 0)
 
 
-def test_an_offer_for_another_deployment_is_refused(
-    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
-) -> None:
+def test_an_offer_for_another_deployment_is_refused(chain: Chain, pp: ProductPassports, orgs: Orgs, item: int) -> None:
     other_deployment, _ = deploy(chain, orgs.governor)
     other = ProductPassports.from_deployment(chain, other_deployment)
     honest = pp.custody_offer(item, orgs.carrier, deadline=deadline(chain))
@@ -440,13 +446,6 @@ def test_packed_goods_are_held_by_whoever_holds_the_outermost_container(
     assert [pp.custodian_of(i) for i in (item, case, pallet)] == [orgs.retailer] * 3
 
 
-def offer_unchecked(chain: Chain, pp: ProductPassports, id_: int, holder: str, to: str) -> SignedOffer:
-    """An offer signed by ``holder`` for what the client will not offer (packed goods)."""
-    _, nonce = custody(pp, id_)
-    typed = CustodyOffer(chain.chain_id, pp.address, id_, holder, to, nonce, deadline(chain))  # type: ignore[arg-type]
-    return sign_as(chain, holder, typed)
-
-
 def test_unpacked_goods_are_held_by_the_containers_holder(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     first, second, case = pp.commission(
         [
@@ -492,23 +491,30 @@ def test_unpacking_by_the_holder_itself_changes_no_custody(chain: Chain, pp: Pro
     assert pp.custodian_of(item) == orgs.carrier
 
 
-def test_packing_does_not_move_goods_someone_else_holds(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
-    """Custody moves only by an accepted offer: a carrier cannot take a retailer's goods by
-    packing them into its own case (custodian_of would follow the case, and unpacking
-    would then record the carrier as the holder), nor push its goods onto someone else."""
+@pytest.mark.parametrize("move", ["take", "push"])
+def test_packing_does_not_move_goods_between_holders(chain: Chain, pp: ProductPassports, orgs: Orgs, move: str) -> None:
+    """Custody moves only by an accepted offer: a carrier can neither take a retailer's goods
+    by packing them into a case it holds (custodian_of would follow the case, and unpacking
+    would then record the carrier as the holder), nor push goods it holds onto a retailer
+    by packing them into the retailer's case."""
     item, case = pp.commission(
         [ProductKey.item(GTIN, "CUST00001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
     )
-    hand_over(pp, item, orgs.producer, orgs.retailer)
-    hand_over(pp, case, orgs.producer, orgs.carrier)
+    item_holder, case_holder = (orgs.retailer, orgs.carrier) if move == "take" else (orgs.carrier, orgs.retailer)
+    hand_over(pp, item, orgs.producer, item_holder)
+    hand_over(pp, case, orgs.producer, case_holder)
     head = chain.w3.eth.get_block("latest")["hash"]
 
     with pytest.raises(ContractRevert):
         pp.pack(case, [item], sender=orgs.carrier)
 
     assert chain.w3.eth.get_block("latest")["hash"] == head
-    assert pp.custodian_of(item) == orgs.retailer
-    assert custody(pp, item) == (orgs.retailer, 1)
+    assert pp.custodian_of(item) == item_holder
+    assert custody(pp, item) == (item_holder, 1)
+    # Handed over first, the goods can be packed (by whoever packs) and follow the case.
+    hand_over(pp, item, item_holder, case_holder)
+    pp.pack(case, [item], sender=orgs.carrier)
+    assert pp.custodian_of(item) == case_holder
 
 
 # ------------------------------------------------------------- title and state
@@ -644,24 +650,30 @@ def calling_wallet() -> Artifact:
     )
 
 
-def test_a_contract_wallet_hands_over_goods_by_its_owners_signature(
-    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
-) -> None:
+def wallet_holding(chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int) -> tuple[str, LocalAccount]:
+    """A CallingWallet, verified and a carrier, that took ``item``'s goods from the producer;
+    and its owner's key (funded, to have the wallet make calls)."""
     key = new_account()
     fund(chain, key.address)
     receipt = chain.deploy(calling_wallet(), [key.address], orgs.governor)
     assert receipt["contractAddress"] is not None
-    wallet: Contract = chain.contract(calling_wallet(), receipt["contractAddress"])
-    address: ChecksumAddress = wallet.address
+    wallet = chain.contract(calling_wallet(), receipt["contractAddress"])
+    address: str = wallet.address
     world.registry.verify(credential_for(address), Level.HIGH, deadline(chain, YEAR), sender=world.roles.bureau)
     pp.set_roles(address, Role.CARRIER, sender=orgs.governor)
-    # The wallet takes the goods: its owner has it send acceptCustody.
     to_wallet = offer(pp, item, orgs.producer, address)
     data = pp.contract.encode_abi("acceptCustody", args=[item, to_wallet.offer.deadline, to_wallet.signature])
-    taken = chain.transact(wallet.functions.execute(pp.address, data), key)
+    taken = chain.transact(wallet.functions.execute(pp.address, data), key)  # the wallet sends acceptCustody
     assert logs(pp, "CustodyTransferred", taken) == [{"id": item, "from": orgs.producer, "to": address}]
-    assert pp.custodian_of(item) == address
+    assert taken["to"] == address and wallet.functions.owner().call() == key.address
+    return address, key
 
+
+def test_a_contract_wallet_hands_over_goods_by_its_owners_signature(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
+) -> None:
+    address, key = wallet_holding(chain, world, pp, orgs, item)
+    assert (pp.custodian_of(item), custody(pp, item)) == (address, (address, 1))
     typed = pp.custody_offer(item, orgs.retailer, deadline=deadline(chain))
     refused_by_client(chain, lambda: pp.sign_offer(typed, signer=key), InvalidInput, "to sign")
     forger = new_account()
@@ -681,17 +693,7 @@ def test_a_contract_wallet_hands_over_goods_by_its_owners_signature(
 def test_a_contract_wallet_needs_an_identity_in_force_to_hand_over(
     chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
 ) -> None:
-    key = new_account()
-    fund(chain, key.address)
-    receipt = chain.deploy(calling_wallet(), [key.address], orgs.governor)
-    assert receipt["contractAddress"] is not None
-    wallet: Contract = chain.contract(calling_wallet(), receipt["contractAddress"])
-    address: ChecksumAddress = wallet.address
-    world.registry.verify(credential_for(address), Level.HIGH, deadline(chain, YEAR), sender=world.roles.bureau)
-    pp.set_roles(address, Role.CARRIER, sender=orgs.governor)
-    to_wallet = offer(pp, item, orgs.producer, address)
-    data = pp.contract.encode_abi("acceptCustody", args=[item, to_wallet.offer.deadline, to_wallet.signature])
-    chain.transact(wallet.functions.execute(pp.address, data), key)
+    address, key = wallet_holding(chain, world, pp, orgs, item)
     signed = sign_as(chain, key, pp.custody_offer(item, orgs.retailer, deadline=deadline(chain)))
     world.registry.suspend(address, "lost_document", sender=world.roles.bureau)
 

@@ -154,6 +154,9 @@ interface IProductPassport {
     /// @notice The outputs of `transformationId` would descend from more than the allowed
     /// number of transformations.
     error PassportLineageTooLong(bytes32 transformationId, uint8 limit);
+    /// @notice Passport `id`'s goods are held by `holder`, container `container` by
+    /// `containerHolder`: packing cannot move goods between holders (hand them over first).
+    error PassportHeldElsewhere(uint256 id, address holder, uint256 container, address containerHolder);
     /// @notice Nothing more can happen to passport `id` in state `state`.
     error PassportInactive(uint256 id, State state);
     /// @notice `account` holds the goods of passport `id` already.
@@ -306,12 +309,15 @@ interface IProductPassport {
     function acceptCustody(uint256 id, uint40 deadline, bytes calldata signature) external;
 
     /// @notice Voids every outstanding custody offer of the caller for passport `id`.
-    /// @dev Only its custodian. Emits {CustodyOffersCancelled}.
+    /// @dev Only its custodian, and not for packed goods (their container is handed over,
+    /// not they). Emits {CustodyOffersCancelled}.
     /// @param id The passport.
     function cancelCustodyOffers(uint256 id) external;
 
     /// @notice Packs each of `ids` into `container`; events recorded on the container
-    /// then apply to all of them, at a cost that does not grow with their number.
+    /// then apply to all of them, at a cost that does not grow with their number. The
+    /// goods and the container must be held by the same party: packing never moves goods
+    /// between holders.
     /// @dev Only a verified producer or carrier. Emits {PassportPacked} per id.
     /// @param container The container's passport.
     /// @param ids The passports to pack.

@@ -1,0 +1,928 @@
+"""Stateful property test: product passports against a plain-Python model of them.
+
+Hypothesis drives random sequences of passport actions through the client
+(`chainpass.passport.ProductPassports`) on a small pool of passports, so that actions
+meet: commissioning items, lots and containers (tiers 1-3); EPCIS events (inspecting
+conformant / non-conformant, shipping, receiving, customs release and hold, retail
+selling, recalling, decommissioning) on one or more passports, by the org the step is
+meant for or by any org; packing into containers and unpacking; transformations that
+consume goods and produce new ones, and later calls that extend an earlier
+transformation, so that lineage runs several levels deep (outputs of transformations
+are inputs of others); custody handed over by signed offer (valid, forged, voided by
+the holder first, expired, replayed); and ERC-721 transfers between the orgs.
+
+Each action may be legal or not in the current state. The model predicts, before the
+call, either success or the exact refusal (the contract's custom error, or the client's
+``InvalidInput``); a refusal must mine nothing and change nothing. After every step the
+whole chain state is read (one call through a small lens contract compiled here) and
+compared with the model, which keeps its own account of every passport (owner, holder,
+own state, container, producer, which transformation made it and which consumed it)
+and derives the rest, such as effective states, lineage and recalls, from it.
+
+Invariants (checked after every step, for every passport):
+
+1. One owner and one holder: ``ownerOf`` and ``custodianOf`` are org addresses (never
+   zero) equal to the model's; the custody record (custodian and offer nonce) matches;
+   each org's ``balanceOf`` equals the number of passports the model gives it, and the
+   balances add up to the number of passports. Keys never commissioned stay unknown.
+2. No event after decommissioning: every event on a decommissioned passport is refused
+   (and, as for every refusal, nothing changes).
+3. A recall reaches everything it should: the effective state equals the model's, which
+   is, in this order: decommissioned or recalled if the passport's own state is; recalled
+   if any input it descends from, through any number of transformations (including
+   inputs consumed by a transformation after it produced the passport), was recalled;
+   otherwise the highest of its own state and the states of every container around it,
+   with recalled > quarantined > sold > in transit > active. Goods unpacked from a
+   container take its effective state when that ranks higher than their own. ``lineageOf``
+   reports the same recall and every transformation the passport descends from.
+4. Consumed passports accept only a recall: once consumed by a transformation, a
+   passport accepts no other event and no custody handover, even after it has been
+   recalled or one of its own ancestors has; packed goods follow their container
+   (its state, and its holder).
+
+Runs on both backends, from one deployment per backend with the five passport orgs
+(`tests/passport_world.py`) plus a second producer; each example starts from a snapshot
+and is reverted after it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pytest
+import solcx
+from conftest import World, credential_for, fund
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import keccak
+from hypothesis import HealthCheck, settings
+from hypothesis import event as note
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from passport_world import CASE_GTIN, GTIN, T0, WAREHOUSE, Orgs
+from web3.contract import Contract
+
+from chainpass import compiler
+from chainpass.artifacts import COMPILER_SETTINGS
+from chainpass.chain import Chain, Sender
+from chainpass.custody import SignedOffer
+from chainpass.errors import ContractRevert, InvalidInput
+from chainpass.gs1 import Kind, ProductKey
+from chainpass.identity import Level
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    ProductPassports,
+    Role,
+    State,
+    transformation_id,
+)
+
+DAY = 24 * 60 * 60
+ZERO = "0x" + "00" * 20
+
+# ---------------------------------------------------------------------------- the orgs
+
+#: Every org that acts, with its roles; "mill" is a second producer (so that recalls,
+#: transformations and lineage cross producers), "stranger" has no role and no identity.
+ROLES: dict[str, Role] = {
+    "producer": Role.PRODUCER,
+    "mill": Role.PRODUCER,
+    "inspector": Role.INSPECTOR,
+    "carrier": Role.CARRIER,
+    "customs": Role.CUSTOMS,
+    "retailer": Role.RETAILER,
+    "stranger": Role(0),
+}
+ORG_NAMES = tuple(ROLES)
+PRODUCERS = ("producer", "mill")
+#: Orgs with an identity in force in the registry.
+VERIFIED = frozenset(ORG_NAMES) - {"stranger"}
+
+# ------------------------------------------------------------------------ the passports
+
+#: The pool of keys to commission: items, lots and containers of every tier.
+POOL: tuple[ProductKey, ...] = (
+    ProductKey.item(GTIN, "ITEM0"),
+    ProductKey.item(GTIN, "ITEM1"),
+    ProductKey.item(GTIN, "ITEM2"),
+    ProductKey.lot(GTIN, "LOT0"),
+    ProductKey.lot(GTIN, "LOT1"),
+    ProductKey.container(CASE_GTIN, "CASE0", 1),
+    ProductKey.container(CASE_GTIN, "CASE1", 1),
+    ProductKey.container(CASE_GTIN, "PALLET0", 2),
+    ProductKey.container(CASE_GTIN, "SHIP0", 3),
+)
+#: New transformations stop here, so no lineage can outgrow MAX_LINEAGE (16): a
+#: transformation descends from at most all the others.
+MAX_TRANSFORMATIONS = 16
+
+#: Effective-state precedence among the states a container passes on to its contents.
+RANK = {State.ACTIVE: 0, State.IN_TRANSIT: 1, State.SOLD: 2, State.QUARANTINED: 3, State.RECALLED: 4}
+CARRIED = frozenset(s for s, r in RANK.items() if r > 0)
+
+# ------------------------------------------------------------------------------ events
+
+
+@dataclass(frozen=True)
+class Step:
+    biz_step: BizStep
+    disposition: Disposition
+    #: Who the step is meant for; None: the producer of the passport.
+    org: str | None
+    #: A disposition the step does not take.
+    wrong: Disposition
+
+
+STEPS: dict[str, Step] = {
+    "inspect_ok": Step(BizStep.INSPECTING, Disposition.CONFORMANT, "inspector", Disposition.SELLABLE),
+    "inspect_bad": Step(BizStep.INSPECTING, Disposition.NON_CONFORMANT, "inspector", Disposition.RECALLED),
+    "ship": Step(BizStep.SHIPPING, Disposition.IN_TRANSIT, "carrier", Disposition.ACTIVE),
+    "receive": Step(BizStep.RECEIVING, Disposition.SELLABLE, "retailer", Disposition.IN_TRANSIT),
+    "receive_active": Step(BizStep.RECEIVING, Disposition.ACTIVE, "carrier", Disposition.CONFORMANT),
+    "release": Step(BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs", Disposition.ACTIVE),
+    "hold": Step(BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, "customs", Disposition.IN_TRANSIT),
+    "sell": Step(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "retailer", Disposition.SELLABLE),
+    "recall": Step(BizStep.RECALLING, Disposition.RECALLED, None, Disposition.INACTIVE),
+    "decommission": Step(BizStep.DECOMMISSIONING, Disposition.INACTIVE, None, Disposition.RECALLED),
+    # Steps with functions of their own are refused as events.
+    "pack_event": Step(BizStep.PACKING, Disposition.ACTIVE, "carrier", Disposition.ACTIVE),
+}
+#: Steps that move goods as a consignment: refused on goods inside a container.
+MOVES_GOODS = frozenset(
+    {
+        BizStep.SHIPPING,
+        BizStep.RECEIVING,
+        BizStep.RETAIL_SELLING,
+        BizStep.CUSTOMS_RELEASING,
+        BizStep.CUSTOMS_HOLDING,
+    }
+)
+
+# ------------------------------------------------------------------------------- model
+
+
+class Refused(Exception):
+    """The model's prediction that an action is refused, with this error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class Passport:
+    """The model of one passport: what the actions gave it, nothing derived."""
+
+    key: ProductKey
+    owner: str
+    producer: str
+    state: State = State.ACTIVE
+    #: The container it is packed in, if any.
+    container: int | None = None
+    #: Who took custody of the goods by the last handover; None: the owner holds them.
+    custodian: str | None = None
+    #: Custody changes so far (and voided offers): an offer is good for this nonce only.
+    nonce: int = 0
+    #: The transformation that produced it (an index into Model.transformations).
+    origin: int | None = None
+    #: The transformation that consumed it.
+    consumed_by: int | None = None
+    #: Whether a recall was recorded on it while it was consumed.
+    recalled_as_input: bool = False
+
+
+@dataclass
+class Transformation:
+    name: str
+    producer: str
+    #: Every passport it consumed, over all the calls that made it.
+    inputs: list[int] = field(default_factory=list)
+
+    @property
+    def id(self) -> bytes:
+        return transformation_id(self.name)
+
+
+@dataclass
+class Model:
+    passports: dict[int, Passport] = field(default_factory=dict)
+    transformations: list[Transformation] = field(default_factory=list)
+
+    # ------------------------------------------------------------ derived views
+
+    def get(self, id_: int) -> Passport:
+        if id_ not in self.passports:
+            raise Refused("PassportUnknown")
+        return self.passports[id_]
+
+    def enclosing(self, id_: int) -> list[int]:
+        """The containers around passport ``id_``, innermost first."""
+        chain: list[int] = []
+        container = self.passports[id_].container
+        while container is not None:
+            chain.append(container)
+            container = self.passports[container].container
+        return chain
+
+    def holder(self, id_: int) -> str:
+        """Who holds the goods: whoever holds the outermost container, else the custodian, else the owner."""
+        outermost = self.passports[(self.enclosing(id_) or [id_])[-1]]
+        return outermost.custodian or outermost.owner
+
+    def upstream(self, transformation: int) -> set[int]:
+        """Every transformation whose outputs went, directly or through others, into ``transformation``."""
+        seen: set[int] = set()
+        todo = [transformation]
+        while todo:
+            for input_id in self.transformations[todo.pop()].inputs:
+                origin = self.passports[input_id].origin
+                if origin is not None and origin not in seen:
+                    seen.add(origin)
+                    todo.append(origin)
+        return seen
+
+    def ancestry(self, id_: int) -> set[int]:
+        """The transformations passport ``id_`` descends from: its origin and all upstream of it."""
+        origin = self.passports[id_].origin
+        return set() if origin is None else {origin} | self.upstream(origin)
+
+    def lineage_recalled(self, id_: int) -> bool:
+        """Whether any input that passport ``id_`` descends from was recalled."""
+        return any(
+            self.passports[input_id].recalled_as_input
+            for t in self.ancestry(id_)
+            for input_id in self.transformations[t].inputs
+        )
+
+    def effective(self, id_: int) -> State:
+        passport = self.passports[id_]
+        if passport.state in (State.DECOMMISSIONED, State.RECALLED):
+            return passport.state
+        if self.lineage_recalled(id_):
+            return State.RECALLED
+        state = passport.state
+        for container in self.enclosing(id_):
+            outer = self.passports[container].state
+            if outer in CARRIED and RANK[outer] > RANK[state]:
+                state = outer
+        return state
+
+    def consumable(self, id_: int) -> bool:
+        passport = self.passports[id_]
+        return (
+            passport.key.kind is not Kind.CONTAINER
+            and passport.container is None
+            and self.effective(id_) is State.ACTIVE
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    @staticmethod
+    def authorize(actor: str, any_of: Role) -> None:
+        roles = ROLES[actor]
+        if not roles or (any_of and not roles & any_of):
+            raise Refused("PassportMissingRole")
+        if actor not in VERIFIED:
+            raise Refused("PassportActorNotVerified")
+
+    def commission(self, actor: str, keys: list[ProductKey]) -> None:
+        self.authorize(actor, Role.PRODUCER)
+        for key in keys:
+            id_ = ProductPassports.passport_id(key)
+            if id_ in self.passports:
+                raise Refused("PassportExists")
+            self.passports[id_] = Passport(key, owner=actor, producer=actor)
+
+    @staticmethod
+    def rule(
+        passport: Passport, current: State, step: BizStep, disposition: Disposition
+    ) -> tuple[Role, State, Disposition | None]:
+        """The lifecycle table: which roles may record ``step`` on a passport in effective state
+        ``current``, the state it leaves, and the one disposition it takes (None: checked here)."""
+        if current is State.DECOMMISSIONED:
+            raise Refused("PassportInvalidTransition")
+        # A consumed input lives on in its outputs: nothing but a recall reaches it, ever.
+        if passport.consumed_by is not None and step is not BizStep.RECALLING:
+            raise Refused("PassportInvalidTransition")
+        movers = Role.PRODUCER | Role.CARRIER | Role.RETAILER
+        if step is BizStep.RECALLING:
+            if current is State.RECALLED:
+                raise Refused("PassportInvalidTransition")
+            return Role.PRODUCER, State.RECALLED, Disposition.RECALLED
+        if step is BizStep.INSPECTING:
+            if current not in (State.ACTIVE, State.QUARANTINED):
+                raise Refused("PassportInvalidTransition")
+            if disposition is Disposition.CONFORMANT:
+                return Role.INSPECTOR, State.ACTIVE, None
+            if disposition is Disposition.NON_CONFORMANT:
+                return Role.INSPECTOR, State.QUARANTINED, None
+            raise Refused("PassportInvalidDisposition")
+        # The state each remaining step starts from, and what it makes of it.
+        table: dict[BizStep, tuple[State | None, Role, State, Disposition | None]] = {
+            BizStep.SHIPPING: (State.ACTIVE, movers, State.IN_TRANSIT, Disposition.IN_TRANSIT),
+            BizStep.RECEIVING: (State.IN_TRANSIT, movers, State.ACTIVE, None),
+            BizStep.CUSTOMS_RELEASING: (State.IN_TRANSIT, Role.CUSTOMS, State.IN_TRANSIT, Disposition.IN_TRANSIT),
+            BizStep.CUSTOMS_HOLDING: (State.IN_TRANSIT, Role.CUSTOMS, State.QUARANTINED, Disposition.NON_CONFORMANT),
+            BizStep.RETAIL_SELLING: (State.ACTIVE, Role.RETAILER, State.SOLD, Disposition.RETAIL_SOLD),
+            BizStep.DECOMMISSIONING: (None, Role.PRODUCER | Role.RETAILER, State.DECOMMISSIONED, Disposition.INACTIVE),
+        }
+        if step not in table:  # commissioning, packing and unpacking have functions of their own
+            raise Refused("PassportInvalidTransition")
+        start, roles, next_state, expected = table[step]
+        if start is not None and current is not start:
+            raise Refused("PassportInvalidTransition")
+        if step is BizStep.RECEIVING and disposition not in (Disposition.ACTIVE, Disposition.SELLABLE):
+            raise Refused("PassportInvalidDisposition")
+        return roles, next_state, expected
+
+    def record(self, actor: str, events: list[tuple[Step, Disposition, list[int]]]) -> None:
+        self.authorize(actor, Role(0))
+        for step, disposition, ids in events:
+            for id_ in ids:
+                passport = self.get(id_)
+                needed, next_state, expected = self.rule(passport, self.effective(id_), step.biz_step, disposition)
+                if not ROLES[actor] & needed:
+                    raise Refused("PassportMissingRole")
+                if expected is not None and disposition is not expected:
+                    raise Refused("PassportInvalidDisposition")
+                if passport.container is not None and step.biz_step in MOVES_GOODS:
+                    raise Refused("PassportInContainer")
+                if step.biz_step is BizStep.RECALLING:
+                    if passport.producer != actor:
+                        raise Refused("PassportNotItsProducer")
+                    if passport.state is State.CONSUMED:
+                        passport.recalled_as_input = True
+                passport.state = next_state
+
+    def pack(self, actor: str, container: int, ids: list[int]) -> None:
+        self.authorize(actor, Role.PRODUCER | Role.CARRIER)
+        outer = self.get(container)
+        if self.effective(container) is not State.ACTIVE:
+            raise Refused("PassportInvalidTransition")
+        for id_ in ids:
+            inner = self.get(id_)
+            if inner.key.tier >= outer.key.tier or outer.key.kind is not Kind.CONTAINER:
+                raise Refused("PassportCannotHold")
+            if inner.container is not None:
+                raise Refused("PassportInContainer")
+            if self.effective(id_) is not State.ACTIVE:
+                raise Refused("PassportInvalidTransition")
+            inner.container = container
+
+    def unpack(self, actor: str, ids: list[int]) -> None:
+        self.authorize(actor, Role.PRODUCER | Role.CARRIER | Role.RETAILER)
+        for id_ in ids:
+            inner = self.get(id_)
+            if inner.container is None:
+                raise Refused("PassportNotPacked")
+            container = inner.container
+            # What comes out of a recalled, quarantined, sold or travelling container is so
+            # too, unless its own state ranks higher.
+            outer = self.effective(container)
+            if outer in CARRIED and inner.state in RANK and RANK[outer] > RANK[inner.state]:
+                inner.state = outer
+            holder = self.holder(container)
+            inner.container = None
+            # The goods come out with whoever holds the container.
+            if holder != (inner.custodian or inner.owner):
+                inner.custodian = holder
+                inner.nonce += 1
+
+    def transform(
+        self, actor: str, target: int | None, name: str, inputs: list[int], outputs: list[ProductKey]
+    ) -> None:
+        if not inputs and not outputs:
+            raise Refused("InvalidInput")
+        if any(k.kind is Kind.CONTAINER for k in outputs):
+            raise Refused("InvalidInput")
+        self.authorize(actor, Role.PRODUCER)
+        if target is None:
+            if not inputs:
+                raise Refused("PassportNoInputs")
+            target = len(self.transformations)
+            self.transformations.append(Transformation(name, actor))
+        elif self.transformations[target].producer != actor:
+            raise Refused("PassportNotItsTransformer")
+        transformation = self.transformations[target]
+        for id_ in inputs:
+            passport = self.get(id_)
+            if passport.owner != actor:
+                raise Refused("PassportNotOwnerNorApproved")
+            if not self.consumable(id_):
+                raise Refused("PassportNotConsumable")
+            passport.state = State.CONSUMED
+            passport.consumed_by = target
+            transformation.inputs.append(id_)
+        for key in outputs:
+            id_ = ProductPassports.passport_id(key)
+            if id_ in self.passports:
+                raise Refused("PassportExists")
+            self.passports[id_] = Passport(key, owner=actor, producer=actor, origin=target)
+
+    def transfer(self, by: str, id_: int, to: str) -> None:
+        passport = self.get(id_)
+        if by != passport.owner:
+            raise Refused("PassportNotOwnerNorApproved")
+        # The title moves; the goods stay with the seller until someone accepts custody.
+        if passport.container is None and passport.custodian is None:
+            passport.custodian = passport.owner
+        passport.owner = to
+
+    def offer(self, id_: int, receiver: str) -> str:
+        """What the client checks before the holder signs an offer; returns the holder."""
+        passport = self.get(id_)
+        if passport.container is not None:
+            raise Refused("InvalidInput")
+        holder = self.holder(id_)
+        if receiver == holder:
+            raise Refused("InvalidInput")
+        return holder
+
+    def cancel_offers(self, id_: int, actor: str) -> None:
+        passport = self.get(id_)
+        if actor != (passport.custodian or passport.owner):
+            raise Refused("PassportNotOwnerNorApproved")
+        passport.nonce += 1
+
+    def accept_custody(self, receiver: str, id_: int, *, signer: str, nonce: int, expired: bool) -> None:
+        self.authorize(receiver, Role(0))
+        passport = self.get(id_)
+        if passport.container is not None:
+            raise Refused("PassportInContainer")
+        if passport.state is State.DECOMMISSIONED or passport.consumed_by is not None:
+            raise Refused("PassportInactive")
+        holder = passport.custodian or passport.owner
+        if holder == receiver:
+            raise Refused("PassportAlreadyCustodian")
+        if expired:
+            raise Refused("PassportOfferExpired")
+        if holder not in VERIFIED:
+            raise Refused("PassportActorNotVerified")
+        if signer != holder or nonce != passport.nonce:
+            raise Refused("PassportInvalidOffer")
+        passport.custodian = receiver
+        passport.nonce += 1
+
+
+# ------------------------------------------------------------------------ the lens
+
+LENS_SOURCE = """
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+interface IPassports {
+    struct Passport { address owner; uint8 kind; uint8 state; uint8 tier; bool packed; uint24 producer; uint32 origin; }
+    struct Custody { address custodian; uint32 nonce; }
+    function passportOf(uint256 id) external view returns (Passport memory);
+    function ownerOf(uint256 id) external view returns (address);
+    function effectiveState(uint256 id) external view returns (uint8);
+    function custodianOf(uint256 id) external view returns (address);
+    function custodyOf(uint256 id) external view returns (Custody memory);
+    function producerOf(uint256 id) external view returns (address);
+    function containerOf(uint256 id) external view returns (uint256);
+    function lineageOf(uint256 id) external view returns (bytes32, bool, bytes32[] memory);
+    function balanceOf(address owner) external view returns (uint256);
+}
+
+/// Everything the lifecycle test compares after a step, read in one call (test-only).
+contract PassportLens {
+    struct Row {
+        IPassports.Passport stored;
+        address ownerOf;
+        uint8 effective;
+        address custodian;
+        IPassports.Custody custody;
+        uint256 container; // read only when packed
+        bytes32 origin; // the lineage, read only for the outputs of transformations
+        bool recalled;
+        bytes32[] ancestors;
+    }
+
+    function read(IPassports passports, uint256[] calldata ids, address[] calldata accounts)
+        external
+        view
+        returns (Row[] memory rows, uint256[] memory balances)
+    {
+        rows = new Row[](ids.length);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            uint256 id = ids[i];
+            Row memory row = rows[i];
+            row.stored = passports.passportOf(id);
+            row.ownerOf = passports.ownerOf(id);
+            row.effective = passports.effectiveState(id);
+            row.custodian = passports.custodianOf(id);
+            row.custody = passports.custodyOf(id);
+            if (row.stored.packed) row.container = passports.containerOf(id);
+            if (row.stored.origin != 0) (row.origin, row.recalled, row.ancestors) = passports.lineageOf(id);
+        }
+        balances = new uint256[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            balances[i] = passports.balanceOf(accounts[i]);
+        }
+    }
+}
+"""
+
+
+@cache
+def lens_artifact() -> tuple[list[dict[str, Any]], bytes]:
+    """The lens's ABI and bytecode, compiled once with the package's pinned compiler."""
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {"PassportLens.sol": {"content": LENS_SOURCE}},
+            "settings": {
+                "evmVersion": COMPILER_SETTINGS["evmVersion"],
+                "optimizer": COMPILER_SETTINGS["optimizer"],
+                "viaIR": True,
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+            },
+        },
+        solc_binary=compiler.SOLC_SHIM,
+        allow_empty=False,
+    )
+    errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
+    assert not errors, "\n".join(errors)
+    compiled = output["contracts"]["PassportLens.sol"]["PassportLens"]
+    return compiled["abi"], bytes.fromhex(compiled["evm"]["bytecode"]["object"])
+
+
+# ------------------------------------------------------------------------ the world
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    chain: Chain
+    pp: ProductPassports
+    lens: Contract
+    senders: dict[str, Sender]
+    addresses: dict[str, ChecksumAddress]
+
+    def name_of(self, address: str) -> str:
+        return next(n for n, a in self.addresses.items() if a == address)
+
+
+def mill_account() -> LocalAccount:
+    """The second producer: a deterministic key (Hypothesis replays examples), funded here."""
+    account: LocalAccount = Account.from_key(keccak(text="chainpass passport lifecycle mill"))
+    return account
+
+
+def lifecycle_world(world: World, pp: ProductPassports, orgs: Orgs) -> Lifecycle:
+    """The orgs of `passport_world` plus the mill, verified and with its role, and the lens."""
+    chain, roles = world.chain, world.roles
+    mill = mill_account()
+    fund(chain, mill.address)
+    world.registry.verify(
+        credential_for(mill.address), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau
+    )
+    pp.set_roles(mill.address, Role.PRODUCER, sender=orgs.governor)
+    abi, bytecode = lens_artifact()
+    receipt = chain.transact(chain.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(), orgs.governor)
+    lens = chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    senders: dict[str, Sender] = {n: orgs.by_name(n) for n in ORG_NAMES if n != "mill"}
+    senders["mill"] = mill
+    addresses = {n: mill.address if n == "mill" else orgs.by_name(n) for n in ORG_NAMES}
+    return Lifecycle(chain, pp, lens, senders, addresses)
+
+
+# ---------------------------------------------------------------------- strategies
+
+#: Indexes into whatever list a rule picks from (taken modulo its length).
+picks = st.integers(0, 255)
+#: Who acts: None for the org the action is meant for (so most actions can go through), or any org.
+actors = st.sampled_from((None, None, None, *ORG_NAMES))
+producers = st.sampled_from(PRODUCERS)
+#: An event's step: None for one that fits the passport's state now, or any step.
+step_names = st.sampled_from((None, None, *STEPS))
+#: What to produce: an item or a lot; now and then a key that exists, or a container (refused).
+output_kinds = st.sampled_from(("item", "item", "lot", "lot", "item", "lot", "clash", "container"))
+offer_modes = st.sampled_from(("valid", "valid", "valid", "replay", "forged", "voided", "expired"))
+
+
+def pick(items: list[int], index: int) -> int:
+    return items[index % len(items)]
+
+
+def pick_many(items: list[int], indexes: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(pick(items, i) for i in indexes))
+
+
+# ------------------------------------------------------------------- state machine
+
+
+class PassportLifecycle(RuleBasedStateMachine):
+    def __init__(self, world: Lifecycle) -> None:
+        super().__init__()
+        self.world = world
+        self.pp = world.pp
+        self.snapshot = world.chain.snapshot()
+        self.model = Model()
+        self.serial = 0
+        #: The block the chain was last compared with the model at.
+        self.checked_block = -1
+        self.producers_checked: set[int] = set()
+
+    def teardown(self) -> None:
+        self.world.chain.revert(self.snapshot)
+
+    # ---------------------------------------------------------------- helpers
+
+    def predict(self, action: Callable[[Model], object]) -> tuple[str | None, Model]:
+        """What ``action`` does to a copy of the model: (None, the new model) or (the refusal, the model as is)."""
+        after = copy.deepcopy(self.model)
+        try:
+            action(after)
+        except Refused as refusal:
+            return refusal.error, self.model
+        return None, after
+
+    def attempt(self, label: str, expected: str | None, call: Callable[[], object]) -> bool:
+        """Run ``call``: True if it went through as predicted, False if refused with the
+        predicted error (the client's ``InvalidInput``, or the contract's), nothing mined."""
+        note(f"{label}: {expected or 'ok'}")
+        if expected is None:
+            call()
+            return True
+        head = self.world.chain.w3.eth.block_number
+        if expected == "InvalidInput":
+            with pytest.raises(InvalidInput):
+                call()
+        else:
+            with pytest.raises(ContractRevert) as info:
+                call()
+            assert info.value.error == expected, str(info.value)
+        assert self.world.chain.w3.eth.block_number == head
+        return False
+
+    def run(self, label: str, action: Callable[[Model], object], call: Callable[[], object]) -> bool:
+        expected, after = self.predict(action)
+        done = self.attempt(label, expected, call)
+        if done:
+            self.model = after
+        return done
+
+    def ids(self, where: Callable[[int], bool] | None = None) -> list[int]:
+        return [i for i in self.model.passports if where is None or where(i)]
+
+    def fresh_key(self, kind: str) -> ProductKey:
+        self.serial += 1
+        if kind == "container":
+            return ProductKey.container(CASE_GTIN, f"OUTC{self.serial}", 1)
+        if kind == "lot":
+            return ProductKey.lot(GTIN, f"OUTL{self.serial}")
+        return ProductKey.item(GTIN, f"OUT{self.serial}")
+
+    def natural_actor(self, step: Step, id_: int) -> str:
+        if step.org is not None:
+            return step.org
+        return self.model.passports[id_].producer if id_ in self.model.passports else "producer"
+
+    def fitting_step(self, id_: int, index: int) -> Step:
+        """A step that the org it is meant for may record on ``id_`` now (any step if none)."""
+        fits = []
+        for step in STEPS.values():
+            expected, _ = self.predict(
+                lambda m, step=step: m.record(self.natural_actor(step, id_), [(step, step.disposition, [id_])])
+            )
+            if expected is None:
+                fits.append(step)
+        return fits[index % len(fits)] if fits else list(STEPS.values())[index % len(STEPS)]
+
+    def events_call(self, actor: str, events: list[tuple[Step, Disposition, list[int]]]) -> Callable[[], object]:
+        epcis = [EpcisEvent(tuple(ids), s.biz_step, d, T0, WAREHOUSE) for s, d, ids in events]
+        return lambda: self.pp.record(epcis, sender=self.world.senders[actor])
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(
+        keys=st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=2, unique=True), actor=actors, maker=producers
+    )
+    def commission(self, keys: list[int], actor: str | None, maker: str) -> None:
+        who, chosen = actor or maker, [POOL[k] for k in keys]
+        self.run(
+            "commission",
+            lambda m: m.commission(who, chosen),
+            lambda: self.pp.commission(chosen, sender=self.world.senders[who]),
+        )
+
+    @precondition(lambda self: self.model.passports)
+    @rule(
+        plan=st.lists(st.tuples(step_names, st.lists(picks, min_size=1, max_size=2)), min_size=1, max_size=2),
+        actor=actors,
+        odd=st.integers(0, 7),
+    )
+    def record(self, plan: list[tuple[str | None, list[int]]], actor: str | None, odd: int) -> None:
+        everything = self.ids()
+        events: list[tuple[Step, Disposition, list[int]]] = []
+        for name, indexes in plan:
+            targets = [pick(everything, i) for i in indexes]
+            step = STEPS[name] if name is not None else self.fitting_step(targets[0], indexes[0])
+            # Now and then a disposition the step does not take.
+            disposition = step.wrong if odd == 0 and not events else step.disposition
+            events.append((step, disposition, targets))
+        who = actor or self.natural_actor(events[0][0], events[0][2][0])
+        label = "record " + "+".join(e[0].biz_step.label for e in events)
+        self.run(label, lambda m: m.record(who, events), self.events_call(who, events))
+
+    @precondition(
+        lambda self: any(
+            p.state is State.DECOMMISSIONED or p.consumed_by is not None for p in self.model.passports.values()
+        )
+    )
+    @rule(index=picks, name=st.sampled_from(tuple(STEPS)), actor=actors)
+    def event_on_finished(self, index: int, name: str, actor: str | None) -> None:
+        """Any event on a decommissioned or consumed passport: refused, but for a recall of a consumed one."""
+        finished = self.ids(
+            lambda i: (
+                self.model.passports[i].state is State.DECOMMISSIONED or self.model.passports[i].consumed_by is not None
+            )
+        )
+        id_, step = pick(finished, index), STEPS[name]
+        who = actor or self.natural_actor(step, id_)
+        events = [(step, step.disposition, [id_])]
+        expected, _ = self.predict(lambda m: m.record(who, events))
+        passport = self.model.passports[id_]
+        if not (step.biz_step is BizStep.RECALLING and passport.state is State.CONSUMED):
+            assert expected is not None, "the model lets a finished passport move on"
+        self.run(f"finished {step.biz_step.label}", lambda m: m.record(who, events), self.events_call(who, events))
+
+    @precondition(lambda self: self.model.passports)
+    @rule(
+        container=picks,
+        inner=st.lists(picks, min_size=1, max_size=2),
+        actor=actors,
+        loose=st.integers(0, 5),
+    )
+    def pack(self, container: int, inner: list[int], actor: str | None, loose: int) -> None:
+        containers = self.ids(lambda i: self.model.passports[i].key.kind is Kind.CONTAINER)
+        # Mostly a container and what fits in it; now and then anything.
+        outer = pick(containers if containers and loose else self.ids(), container)
+        tier = self.model.passports[outer].key.tier
+        fitting = self.ids(lambda i: self.model.passports[i].key.tier < tier and i != outer)
+        ids = pick_many(fitting if fitting and loose else self.ids(), inner)
+        who = actor or ("carrier" if container % 2 else self.model.passports[outer].owner)
+        self.run(
+            "pack",
+            lambda m: m.pack(who, outer, ids),
+            lambda: self.pp.pack(outer, ids, sender=self.world.senders[who]),
+        )
+
+    @precondition(lambda self: self.model.passports)
+    @rule(chosen=st.lists(picks, min_size=1, max_size=2), actor=actors, loose=st.integers(0, 5))
+    def unpack(self, chosen: list[int], actor: str | None, loose: int) -> None:
+        packed = self.ids(lambda i: self.model.passports[i].container is not None)
+        ids = pick_many(packed if packed and loose else self.ids(), chosen)
+        who = actor or ("retailer" if chosen[0] % 2 else "carrier")
+        self.run("unpack", lambda m: m.unpack(who, ids), lambda: self.pp.unpack(ids, sender=self.world.senders[who]))
+
+    @precondition(lambda self: self.model.passports)
+    @rule(
+        extend=st.one_of(st.none(), st.none(), picks),
+        inputs=st.lists(picks, max_size=2),
+        outputs=st.lists(output_kinds, max_size=2),
+        actor=actors,
+        maker=producers,
+        loose=st.integers(0, 5),
+    )
+    def transform(
+        self, extend: int | None, inputs: list[int], outputs: list[str], actor: str | None, maker: str, loose: int
+    ) -> None:
+        model = self.model
+        target = None
+        if extend is not None and model.transformations:
+            target = extend % len(model.transformations)
+        elif len(model.transformations) >= MAX_TRANSFORMATIONS:
+            target = 0
+        who = actor or (model.transformations[target].producer if target is not None else maker)
+        # Mostly goods the actor may consume; now and then anything.
+        usable = self.ids(lambda i: model.passports[i].owner == who and model.consumable(i))
+        chosen = pick_many(usable if usable and loose else self.ids(), inputs)
+        keys = []
+        for kind in outputs:
+            if kind == "clash":
+                keys.append(model.passports[pick(self.ids(), len(keys))].key)
+            else:
+                keys.append(self.fresh_key(kind))
+        keys = list({ProductPassports.passport_id(k): k for k in keys}.values())
+        name = (
+            f"run-{self.serial}-{len(model.transformations)}" if target is None else model.transformations[target].name
+        )
+        self.serial += 1
+        self.run(
+            "transform" if target is None else "transform (extend)",
+            lambda m: m.transform(who, target, name, chosen, keys),
+            lambda: self.pp.transform(transformation_id(name), chosen, keys, sender=self.world.senders[who]),
+        )
+
+    @precondition(lambda self: self.model.passports)
+    @rule(index=picks, receiver=picks, mode=offer_modes, forger=st.sampled_from(ORG_NAMES), loose=st.integers(0, 5))
+    def hand_over(self, index: int, receiver: int, mode: str, forger: str, loose: int) -> None:
+        """The holder signs a custody offer to another org, which accepts it."""
+        unpacked = self.ids(lambda i: self.model.passports[i].container is None)
+        id_ = pick(unpacked if unpacked and loose else self.ids(), index)
+        holder = self.model.holder(id_)
+        others = [n for n in ORG_NAMES if n != holder or not loose]
+        to = others[receiver % len(others)]
+        expected, _ = self.predict(lambda m: m.offer(id_, to))
+        deadline = self.world.chain.latest_timestamp() + (-1 if mode == "expired" else DAY)
+        make_offer = lambda: self.pp.custody_offer(id_, self.world.addresses[to], deadline=deadline)  # noqa: E731
+        if expected is not None:
+            self.attempt("custody offer", expected, make_offer)
+            return
+        offer = make_offer()
+        signer = holder
+        if mode == "forged" and forger != holder:
+            signer = forger
+            signature = self.world.chain.sign_typed_data(self.world.senders[forger], offer.to_json())
+            signed = SignedOffer(offer, signature)
+        else:
+            signed = self.pp.sign_offer(offer, signer=self.world.senders[holder])
+        nonce = self.model.passports[id_].nonce
+        if mode == "voided":
+            self.run(
+                "cancel offers",
+                lambda m: m.cancel_offers(id_, holder),
+                lambda: self.pp.cancel_custody_offers(id_, sender=self.world.senders[holder]),
+            )
+        accept = lambda: self.pp.accept_custody(signed, sender=self.world.senders[to])  # noqa: E731
+        action = lambda m: m.accept_custody(to, id_, signer=signer, nonce=nonce, expired=mode == "expired")  # noqa: E731
+        if self.run(f"accept custody ({mode})", action, accept) and mode == "replay":
+            self.run("accept custody (again)", action, accept)
+
+    @precondition(lambda self: self.model.passports)
+    @rule(index=picks, to=st.sampled_from(ORG_NAMES), by=actors)
+    def transfer(self, index: int, to: str, by: str | None) -> None:
+        id_ = pick(self.ids(), index)
+        who = by or self.model.passports[id_].owner
+        self.run(
+            "transfer",
+            lambda m: m.transfer(who, id_, to),
+            lambda: self.pp.transfer(id_, self.world.addresses[to], sender=self.world.senders[who]),
+        )
+
+    # -------------------------------------------------------------- invariants
+
+    @invariant()
+    def chain_matches_model(self) -> None:
+        # Only a mined block changes the chain: after a refusal (nothing mined, see
+        # `attempt`) it still matches the model, which a refusal leaves as it was.
+        block = self.world.chain.w3.eth.block_number
+        if block == self.checked_block:
+            return
+        self.checked_block = block
+        model, addresses = self.model, self.world.addresses
+        known = list(model.passports)
+        rows, balances = self.world.lens.functions.read(
+            self.pp.address, known, [addresses[n] for n in ORG_NAMES]
+        ).call()
+        by_tid = {t.id: n for n, t in enumerate(model.transformations)}
+        for id_, row in zip(known, rows, strict=True):
+            (owner, kind, state, tier, packed, _number, origin_number), owner_of, effective, holder = row[:4]
+            (custodian, nonce), container, origin, recalled, ancestors = row[4:]
+            p = model.passports[id_]
+            where = f"passport {p.key} ({hex(id_)[:10]})"
+            # 1. One owner, one holder, both orgs, as the model has them.
+            assert owner == owner_of == addresses[p.owner], where
+            assert holder == addresses[model.holder(id_)] != ZERO, where
+            assert (custodian, nonce) == (addresses[p.custodian] if p.custodian else ZERO, p.nonce), where
+            assert (Kind(kind), tier) == (p.key.kind, p.key.tier), where
+            if id_ not in self.producers_checked:  # it never changes: once is enough
+                assert self.pp.producer_of(id_) == addresses[p.producer], where
+                self.producers_checked.add(id_)
+            # 2-4. Own and effective states, containers, lineage.
+            assert State(state) is p.state, (where, State(state), p.state)
+            assert State(effective) is model.effective(id_), (where, State(effective), model.effective(id_))
+            assert (packed, container or None) == (p.container is not None, p.container), where
+            assert (origin_number != 0) == (p.origin is not None), where
+            expected_origin = model.transformations[p.origin].id if p.origin is not None else bytes(32)
+            assert bytes(origin) == expected_origin, where
+            assert recalled == model.lineage_recalled(id_), where
+            upstream = {by_tid[bytes(a)] for a in ancestors} - {p.origin}
+            assert upstream == model.ancestry(id_) - {p.origin}, (where, upstream, model.ancestry(id_))
+            assert len(set(map(bytes, ancestors))) == len(ancestors), where
+        owned = {n: sum(p.owner == n for p in model.passports.values()) for n in ORG_NAMES}
+        assert dict(zip(ORG_NAMES, balances, strict=True)) == owned
+        # Every passport is owned by one of the orgs: nothing else was minted.
+        assert sum(balances) == len(model.passports)
+
+
+def test_passports_follow_their_model(world: World, pp: ProductPassports, orgs: Orgs) -> None:
+    lifecycle = lifecycle_world(world, pp, orgs)
+    embedded = world.chain.is_embedded
+    run_state_machine_as_test(
+        lambda: PassportLifecycle(lifecycle),
+        settings=settings(
+            max_examples=8 if embedded else 15,
+            stateful_step_count=20 if embedded else 15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

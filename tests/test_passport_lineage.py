@@ -1,0 +1,827 @@
+"""Transformations: inputs consumed, outputs commissioned with their lineage, and recalls
+that reach every descendant (through at most MAX_LINEAGE transformations).
+
+The story: paddy lots are milled into milled-rice lots, which are bagged. Every test runs
+on the embedded EVM and on Anvil, with the organisations of ``passport_world`` and a
+snapshot per test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from conftest import World
+from passport_world import (
+    CASE_GTIN,
+    CERTIFICATE,
+    GTIN,
+    METADATA_HASH,
+    METADATA_URI,
+    T0,
+    ZERO_ADDRESS,
+    Orgs,
+    assert_refused,
+    commission_one,
+    enlist_producer,
+    event,
+    last_receipt,
+    logs,
+    recall,
+    receive,
+    recorded,
+    sell,
+    ship,
+    shown,
+    states,
+)
+from web3.types import TxReceipt
+
+from chainpass.chain import Chain
+from chainpass.errors import ContractRevert, InvalidInput
+from chainpass.gs1 import ProductKey
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    Lineage,
+    ProductPassports,
+    Role,
+    State,
+    TraceEntry,
+    transformation_id,
+)
+
+PADDY_GTIN = "9506000134406"
+RICE_GTIN = "9506000134413"
+MILL_A = transformation_id("urn:uuid:mill-run-2026-11-27-A")
+MILL_B = transformation_id("urn:uuid:mill-run-2026-11-27-B")
+BAG_A = transformation_id("urn:uuid:bagging-2026-11-28-A")
+BAG_B = transformation_id("urn:uuid:bagging-2026-11-28-B")
+
+
+def paddy(name: str) -> ProductKey:
+    return ProductKey.lot(PADDY_GTIN, name)
+
+
+def rice(name: str) -> ProductKey:
+    return ProductKey.lot(RICE_GTIN, name)
+
+
+def bag(serial: str) -> ProductKey:
+    return ProductKey.item(GTIN, serial)
+
+
+def transform(
+    pp: ProductPassports, orgs: Orgs, tid: bytes, inputs: list[int], outputs: list[ProductKey], *, by: str | None = None
+) -> list[int]:
+    return pp.transform(
+        tid, inputs, outputs, metadata_hash=METADATA_HASH, metadata_uri=METADATA_URI, sender=by or orgs.producer
+    )
+
+
+def key_row(key: ProductKey) -> tuple[int, int, int, bytes]:
+    """A key as the contract takes it, to send what the Python client would refuse."""
+    return (key.gtin, int(key.kind), key.tier, key.serial_bytes)
+
+
+@dataclass(frozen=True)
+class Mill:
+    """Two milling runs and their bagging: paddy 1 and 2 -> milled A -> bags A1, A2;
+    paddy 3 -> milled B -> bag B1."""
+
+    paddy1: int
+    paddy2: int
+    paddy3: int
+    milled_a: int
+    milled_b: int
+    bag_a1: int
+    bag_a2: int
+    bag_b1: int
+    receipts: dict[bytes, TxReceipt]
+
+
+def mill(pp: ProductPassports, orgs: Orgs, chain: Chain) -> Mill:
+    paddy1, paddy2, paddy3 = pp.commission([paddy("P-001"), paddy("P-002"), paddy("P-003")], sender=orgs.producer)
+    receipts: dict[bytes, TxReceipt] = {}
+    # The inputs in another order than commissioned: inputs_of keeps the order they were consumed in.
+    (milled_a,) = transform(pp, orgs, MILL_A, [paddy2, paddy1], [rice("M-A")])
+    receipts[MILL_A] = last_receipt(chain)
+    (milled_b,) = transform(pp, orgs, MILL_B, [paddy3], [rice("M-B")])
+    receipts[MILL_B] = last_receipt(chain)
+    bag_a1, bag_a2 = transform(pp, orgs, BAG_A, [milled_a], [bag("A1"), bag("A2")])
+    receipts[BAG_A] = last_receipt(chain)
+    (bag_b1,) = transform(pp, orgs, BAG_B, [milled_b], [bag("B1")])
+    receipts[BAG_B] = last_receipt(chain)
+    return Mill(paddy1, paddy2, paddy3, milled_a, milled_b, bag_a1, bag_a2, bag_b1, receipts)
+
+
+# ------------------------------------------------------------------------- transforming
+
+
+class TestMill:
+    """Two milling runs and their bagging, recorded once per backend."""
+
+    @pytest.fixture(scope="class")
+    def m(self, orgs_setup: Orgs, world_session: World) -> Iterator[Mill]:
+        chain = world_session.chain
+        snapshot = chain.snapshot()
+        yield mill(ProductPassports.from_deployment(chain, world_session.deployment), orgs_setup, chain)
+        chain.revert(snapshot)
+
+    def test_milling_and_bagging_consume_inputs_and_keep_the_lineage(
+        self, chain: Chain, pp: ProductPassports, orgs: Orgs, m: Mill
+    ) -> None:
+        p = orgs.producer
+
+        milling = m.receipts[MILL_A]
+        assert logs(pp, "PassportConsumed", milling) == [
+            {"id": m.paddy2, "transformationId": MILL_A, "producer": p},
+            {"id": m.paddy1, "transformationId": MILL_A, "producer": p},
+        ]
+        assert logs(pp, "PassportProduced", milling) == [{"id": m.milled_a, "transformationId": MILL_A, "producer": p}]
+        assert logs(pp, "TransformationRecorded", milling) == [
+            {
+                "transformationId": MILL_A,
+                "producer": p,
+                "inputs": 2,
+                "outputs": 1,
+                "metadataHash": METADATA_HASH,
+                "metadataURI": METADATA_URI,
+            }
+        ]
+        key = rice("M-A")
+        assert logs(pp, "PassportCommissioned", milling) == [
+            {"id": m.milled_a, "gtin": key.gtin, "serial": key.serial_bytes}
+        ]
+        assert logs(pp, "Transfer", milling) == [{"from": ZERO_ADDRESS, "to": p, "tokenId": m.milled_a}]
+        assert logs(pp, "BatchCommissioned", milling) == []
+        bagging = m.receipts[BAG_A]
+        assert logs(pp, "PassportConsumed", bagging) == [{"id": m.milled_a, "transformationId": BAG_A, "producer": p}]
+        assert logs(pp, "PassportProduced", bagging) == [
+            {"id": m.bag_a1, "transformationId": BAG_A, "producer": p},
+            {"id": m.bag_a2, "transformationId": BAG_A, "producer": p},
+        ]
+        assert [(t["inputs"], t["outputs"]) for t in logs(pp, "TransformationRecorded", bagging)] == [(1, 2)]
+
+        # Lineage: the origin, and the transformations before it.
+        assert pp.lineage_of(m.paddy1) == Lineage(None, False, ())
+        assert pp.lineage_of(m.milled_a) == Lineage(MILL_A, False, ())
+        assert pp.lineage_of(m.bag_a1) == Lineage(BAG_A, False, (MILL_A,))
+        assert pp.lineage_of(m.bag_b1) == Lineage(BAG_B, False, (MILL_B,))
+        assert pp.contract.functions.lineageOf(m.bag_a2).call() == [BAG_A, False, [MILL_A]]
+        for output, origin in [(m.milled_a, MILL_A), (m.bag_a1, BAG_A), (m.bag_b1, BAG_B)]:
+            record = pp.passport(output)
+            assert record is not None
+            assert (record.origin, record.producer, record.owner) == (origin, p, p)
+            assert pp.producer_of(output) == p
+        # Inputs are consumed; outputs are active, and go on like any passport.
+        consumed = [m.paddy1, m.paddy2, m.paddy3, m.milled_a, m.milled_b]
+        assert states(pp, *consumed) == [(State.CONSUMED, State.CONSUMED)] * 5
+        assert states(pp, m.bag_a1, m.bag_a2, m.bag_b1) == [(State.ACTIVE, State.ACTIVE)] * 3
+        assert pp.inputs_of(MILL_A) == [m.paddy2, m.paddy1]
+        assert pp.inputs_of(BAG_A) == [m.milled_a]
+        assert pp.inputs_of(transformation_id("never-ran")) == []
+        ship(pp, orgs, m.bag_b1)
+        receive(pp, orgs, m.bag_b1)
+        sell(pp, orgs, m.bag_b1)
+        assert states(pp, m.bag_b1) == [(State.SOLD, State.SOLD)]
+
+    def test_a_recall_of_one_paddy_lot_reaches_exactly_its_descendants(
+        self, chain: Chain, pp: ProductPassports, orgs: Orgs, m: Mill
+    ) -> None:
+        sell(pp, orgs, m.bag_a2)  # sold before the recall
+
+        receipt = recall(pp, orgs, m.paddy1)
+
+        assert logs(pp, "PassportEventRecorded", receipt) == [
+            recorded(m.paddy1, orgs.producer, BizStep.RECALLING, Disposition.RECALLED)
+        ]
+        assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": MILL_A, "cause": m.paddy1}]
+        # Two levels down from paddy 1, and nothing of the other run; the other input of the
+        # same run is not itself recalled (what was made from it is).
+        assert states(pp, m.paddy1, m.paddy2, m.milled_a, m.bag_a1, m.bag_a2) == [
+            (State.RECALLED, State.RECALLED),
+            (State.CONSUMED, State.CONSUMED),
+            (State.CONSUMED, State.RECALLED),
+            (State.ACTIVE, State.RECALLED),
+            (State.SOLD, State.RECALLED),
+        ]
+        assert states(pp, m.paddy3, m.milled_b, m.bag_b1) == [
+            (State.CONSUMED, State.CONSUMED),
+            (State.CONSUMED, State.CONSUMED),
+            (State.ACTIVE, State.ACTIVE),
+        ]
+        assert pp.lineage_of(m.bag_a1) == Lineage(BAG_A, True, (MILL_A,))
+        assert pp.lineage_of(m.milled_a).recalled is True
+        assert pp.lineage_of(m.bag_b1) == Lineage(BAG_B, False, (MILL_B,))
+        # A scan of a bag says so, and where the recall came from.
+        verdict = pp.verify(bag("A1"))
+        assert (verdict.genuine, verdict.state, verdict.recalled) == (True, State.RECALLED, True)
+        assert verdict.recall_source == m.paddy1
+        assert verdict.to_json()["recall_source"] == hex(m.paddy1)
+        assert pp.verify(bag("A2")).recall_source == m.paddy1
+        unaffected = pp.verify(bag("B1"))
+        assert (unaffected.state, unaffected.recall_source) == (State.ACTIVE, None)
+
+        # Recalled descendants cannot be sold, shipped, packed, consumed, or recalled again.
+        case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+        a1 = shown(m.bag_a1)
+        assert_refused(chain, lambda: sell(pp, orgs, m.bag_a1), "PassportInvalidTransition", id=a1, state="recalled")
+        assert_refused(chain, lambda: ship(pp, orgs, m.bag_a1), "PassportInvalidTransition", id=a1, state="recalled")
+        assert_refused(
+            chain,
+            lambda: pp.pack(case, [m.bag_a1], sender=orgs.producer),
+            "PassportInvalidTransition",
+            id=a1,
+            state="recalled",
+            bizStep="packing",
+        )
+        for descendant in (m.bag_a1, m.bag_a2):
+            assert_refused(
+                chain,
+                lambda descendant=descendant: transform(  # type: ignore[misc]
+                    pp, orgs, transformation_id("rebag"), [descendant], [bag("X1")]
+                ),
+                "PassportNotConsumable",
+                id=shown(descendant),
+                state="recalled",
+            )
+        assert_refused(
+            chain,
+            lambda: recall(pp, orgs, m.bag_a1),
+            "PassportInvalidTransition",
+            state="recalled",
+            bizStep="recalling",
+        )
+        assert_refused(chain, lambda: recall(pp, orgs, m.paddy1), "PassportInvalidTransition", state="recalled")
+        # The other run's bag is untouched.
+        sell(pp, orgs, m.bag_b1)
+        assert states(pp, m.bag_b1) == [(State.SOLD, State.SOLD)]
+
+    def test_a_recall_reaches_a_descendant_packed_in_a_container(
+        self, chain: Chain, pp: ProductPassports, orgs: Orgs, m: Mill
+    ) -> None:
+        case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+        pp.pack(case, [m.bag_a1, m.bag_b1], sender=orgs.producer)
+        ship(pp, orgs, case)
+
+        recall(pp, orgs, m.paddy1)
+
+        # The recall beats the container's state; the case and the other run's bag travel on.
+        assert states(pp, m.bag_a1, m.bag_b1, case) == [
+            (State.ACTIVE, State.RECALLED),
+            (State.ACTIVE, State.IN_TRANSIT),
+            (State.IN_TRANSIT, State.IN_TRANSIT),
+        ]
+        assert pp.passport(m.bag_a1).container == case  # type: ignore[union-attr]
+        receive(pp, orgs, case)
+        pp.unpack([m.bag_a1, m.bag_b1], sender=orgs.retailer)
+        # Out of the case, it is still recalled (through its lineage); its case-mate is not.
+        assert states(pp, m.bag_a1, m.bag_b1) == [(State.ACTIVE, State.RECALLED), (State.ACTIVE, State.ACTIVE)]
+        verdict = pp.verify(bag("A1"))
+        assert (verdict.state, verdict.recall_source) == (State.RECALLED, m.paddy1)
+        assert [e.details["biz_step"] for e in verdict.journey if e.via_container == case] == ["shipping", "receiving"]
+        assert_refused(chain, lambda: sell(pp, orgs, m.bag_a1), "PassportInvalidTransition", state="recalled")
+        sell(pp, orgs, m.bag_b1)
+
+
+#: Every step but recalling, with a disposition it accepts and who may record it.
+STEPS_BUT_RECALLING = [
+    (BizStep.INSPECTING, Disposition.CONFORMANT, "inspector"),
+    (BizStep.INSPECTING, Disposition.NON_CONFORMANT, "inspector"),
+    (BizStep.SHIPPING, Disposition.IN_TRANSIT, "carrier"),
+    (BizStep.RECEIVING, Disposition.SELLABLE, "retailer"),
+    (BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs"),
+    (BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, "customs"),
+    (BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "retailer"),
+    (BizStep.DECOMMISSIONING, Disposition.INACTIVE, "producer"),
+    (BizStep.DECOMMISSIONING, Disposition.INACTIVE, "retailer"),
+]
+
+
+def test_a_consumed_passport_takes_nothing_but_a_recall(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    lot, case = pp.commission([paddy("P-001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer)
+    (milled,) = transform(pp, orgs, MILL_A, [lot], [rice("M-A")])
+    shown_lot = shown(lot)
+
+    for step, disposition, actor in STEPS_BUT_RECALLING:
+        assert_refused(
+            chain,
+            lambda step=step, disposition=disposition, actor=actor: pp.record(  # type: ignore[misc]
+                [event(lot, step, disposition)], sender=orgs.by_name(actor)
+            ),
+            "PassportInvalidTransition",
+            id=shown_lot,
+            state="consumed",
+            bizStep=step.label,
+        )
+    assert_refused(
+        chain,
+        lambda: pp.pack(case, [lot], sender=orgs.producer),
+        "PassportInvalidTransition",
+        id=shown_lot,
+        state="consumed",
+        bizStep="packing",
+    )
+    assert_refused(chain, lambda: pp.unpack([lot], sender=orgs.producer), "PassportNotPacked", id=shown_lot)
+    for again in (MILL_A, MILL_B):  # neither by the transformation that consumed it, nor by another
+        assert_refused(
+            chain,
+            lambda again=again: transform(pp, orgs, again, [lot], [rice("M-X")]),  # type: ignore[misc]
+            "PassportNotConsumable",
+            id=shown_lot,
+            state="consumed",
+        )
+    assert_refused(chain, lambda: recall(pp, orgs, lot, by=orgs.retailer), "PassportMissingRole", role="producer")
+    assert states(pp, lot, milled) == [(State.CONSUMED, State.CONSUMED), (State.ACTIVE, State.ACTIVE)]
+    assert pp.inputs_of(MILL_A) == [lot]
+
+    # Its producer's recall reaches it, and through it what was made from it.
+    receipt = recall(pp, orgs, lot)
+
+    assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": MILL_A, "cause": lot}]
+    assert states(pp, lot, milled) == [(State.RECALLED, State.RECALLED), (State.ACTIVE, State.RECALLED)]
+
+
+# ------------------------------------------------------------- growing a transformation
+
+
+def test_inputs_added_to_a_transformation_later_reach_its_earlier_outputs(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    first, late, root = pp.commission([paddy("P-001"), paddy("P-002"), paddy("P-000")], sender=orgs.producer)
+    (blended,) = transform(pp, orgs, MILL_B, [root], [rice("M-B")])  # an input with a lineage of its own
+    (early,) = transform(pp, orgs, MILL_A, [first], [rice("M-A1")])
+
+    more_inputs = transform(pp, orgs, MILL_A, [late, blended], [])
+    added_inputs = last_receipt(chain)
+    (later,) = transform(pp, orgs, MILL_A, [], [rice("M-A2")])
+    added_output = last_receipt(chain)
+
+    assert more_inputs == []
+    assert [(t["inputs"], t["outputs"]) for t in logs(pp, "TransformationRecorded", added_inputs)] == [(2, 0)]
+    assert [c["id"] for c in logs(pp, "PassportConsumed", added_inputs)] == [late, blended]
+    assert logs(pp, "PassportProduced", added_inputs) == []
+    assert [(t["inputs"], t["outputs"]) for t in logs(pp, "TransformationRecorded", added_output)] == [(0, 1)]
+    assert logs(pp, "PassportProduced", added_output) == [
+        {"id": later, "transformationId": MILL_A, "producer": orgs.producer}
+    ]
+    assert pp.inputs_of(MILL_A) == [first, late, blended]
+    # The earlier output gained the lineage of the later inputs.
+    assert pp.lineage_of(early) == pp.lineage_of(later) == Lineage(MILL_A, False, (MILL_B,))
+
+    receipt = recall(pp, orgs, late)
+
+    assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": MILL_A, "cause": late}]
+    assert states(pp, early, later, first, blended) == [
+        (State.ACTIVE, State.RECALLED),
+        (State.ACTIVE, State.RECALLED),
+        (State.CONSUMED, State.CONSUMED),
+        (State.CONSUMED, State.CONSUMED),
+    ]
+    assert pp.verify(rice("M-A1")).recall_source == late
+
+
+def test_a_recall_through_inputs_added_later_reaches_what_was_made_from_earlier_outputs(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """The lineage an extension adds to a transformation must reach everything already
+    made from its outputs, or the extension must be refused: either way, no descendant of
+    a recalled lot may stay sellable."""
+    first, root = pp.commission([paddy("P-001"), paddy("P-000")], sender=orgs.producer)
+    (milled,) = transform(pp, orgs, MILL_A, [first], [rice("M-A")])
+    (bagged,) = transform(pp, orgs, BAG_A, [milled], [bag("A1")])
+    (other,) = transform(pp, orgs, MILL_B, [root], [rice("M-B")])
+
+    try:
+        transform(pp, orgs, MILL_A, [other], [])  # the milled lot now also descends from MILL_B and `root`
+    except ContractRevert:
+        extended = False
+        assert states(pp, other) == [(State.ACTIVE, State.ACTIVE)]
+    else:
+        extended = True
+    recall(pp, orgs, root)
+
+    if extended:
+        assert states(pp, milled) == [(State.CONSUMED, State.RECALLED)]
+        assert states(pp, bagged) == [(State.ACTIVE, State.RECALLED)], "the bag descends from the recalled lot"
+        assert pp.lineage_of(bagged).recalled is True
+    else:
+        assert states(pp, other, bagged) == [(State.ACTIVE, State.RECALLED), (State.ACTIVE, State.ACTIVE)]
+
+
+def test_only_its_producer_adds_to_a_transformation(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger)
+    (lot,) = pp.commission([paddy("P-001")], sender=orgs.producer)
+    (theirs,) = pp.commission([paddy("P-101")], sender=rival)
+    transform(pp, orgs, MILL_A, [lot], [rice("M-A")])
+
+    # The rival can run a transformation of its own, under another id.
+    (own,) = transform(pp, orgs, MILL_B, [theirs], [rice("M-R")], by=rival)
+    assert (pp.producer_of(own), pp.passport(own).owner) == (rival, rival)  # type: ignore[union-attr]
+    assert pp.lineage_of(own) == Lineage(MILL_B, False, ())
+    (spare,) = pp.commission([paddy("P-102")], sender=rival)
+    for inputs, outputs in [([spare], []), ([], [rice("M-X")]), ([spare], [rice("M-X")])]:
+        assert_refused(
+            chain,
+            lambda inputs=inputs, outputs=outputs: transform(pp, orgs, MILL_A, inputs, outputs, by=rival),  # type: ignore[misc]
+            "PassportNotItsTransformer",
+            producer=orgs.producer,
+        )
+    assert states(pp, spare) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.inputs_of(MILL_A) == [lot]
+
+
+def test_a_new_transformation_needs_inputs_and_an_id(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    (lot,) = pp.commission([paddy("P-001")], sender=orgs.producer)
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(InvalidInput, match="needs inputs to consume or outputs"):
+        transform(pp, orgs, MILL_A, [], [])
+    with pytest.raises(InvalidInput, match="needs an id"):
+        transformation_id("  ")
+    with pytest.raises(InvalidInput, match="transformation id must be 32 bytes"):
+        transform(pp, orgs, b"mill-run-A", [lot], [rice("M-A")])
+    assert chain.w3.eth.block_number == block
+    c = pp.contract.functions
+    assert_refused(
+        chain, lambda: chain.transact(c.transform(MILL_A, [], [], bytes(32), ""), orgs.producer), "PassportEmptyBatch"
+    )
+    assert_refused(chain, lambda: transform(pp, orgs, bytes(32), [lot], [rice("M-A")]), "PassportNoInputs")
+    assert states(pp, lot) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.passport(ProductPassports.passport_id(rice("M-A"))) is None
+    # Outputs alone start nothing: a transformation begins by consuming.
+    assert_refused(chain, lambda: transform(pp, orgs, MILL_A, [], [rice("M-A")]), "PassportNoInputs")
+    assert pp.passport(ProductPassports.passport_id(rice("M-A"))) is None
+
+
+# ------------------------------------------------------------------------- what goes in
+
+
+def test_inputs_must_be_the_callers_or_approved(chain: Chain, pp: ProductPassports, orgs: Orgs, world: World) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger)
+    lot, other_lot = pp.commission([paddy("P-001"), paddy("P-002")], sender=orgs.producer)
+    (mine,) = pp.commission([paddy("P-101")], sender=rival)
+    c = pp.contract.functions
+
+    assert_refused(
+        chain,
+        lambda: transform(pp, orgs, MILL_B, [mine, lot], [rice("M-R")], by=rival),
+        "PassportNotOwnerNorApproved",
+        account=rival,
+        id=shown(lot),
+    )
+    assert states(pp, mine, lot) == [(State.ACTIVE, State.ACTIVE)] * 2
+
+    # Approved for the lot (ERC-721 approve), the rival can consume it; what it makes is its own.
+    chain.transact(c.approve(rival, lot), orgs.producer)
+    (made,) = transform(pp, orgs, MILL_B, [mine, lot], [rice("M-R")], by=rival)
+
+    assert [(e["id"], e["producer"]) for e in logs(pp, "PassportConsumed", last_receipt(chain))] == [
+        (mine, rival),
+        (lot, rival),
+    ]
+    assert (pp.producer_of(made), pp.producer_of(lot)) == (rival, orgs.producer)
+    assert states(pp, lot, made) == [(State.CONSUMED, State.CONSUMED), (State.ACTIVE, State.ACTIVE)]
+    # An operator for all of an owner's passports may too.
+    chain.transact(c.setApprovalForAll(rival, True), orgs.producer)
+    transform(pp, orgs, transformation_id("mill-run-R2"), [other_lot], [rice("M-R2")], by=rival)
+    assert states(pp, other_lot) == [(State.CONSUMED, State.CONSUMED)]
+    # The lot is still its producer's to recall, and that reaches the rival's output.
+    assert_refused(chain, lambda: recall(pp, orgs, lot, by=rival), "PassportNotItsProducer", producer=orgs.producer)
+    recall(pp, orgs, lot)
+    assert states(pp, made) == [(State.ACTIVE, State.RECALLED)]
+
+
+def test_only_active_unpacked_goods_are_consumed(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    good, held, moving, packed, sold, retired, recalled, case = pp.commission(
+        [*(paddy(f"P-00{i}") for i in range(7)), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.record(
+        [event(held, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector
+    )
+    ship(pp, orgs, moving)
+    pp.pack(case, [packed], sender=orgs.producer)
+    sell(pp, orgs, sold)
+    pp.record([event(retired, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    recall(pp, orgs, recalled)
+    unknown = ProductPassports.passport_id(paddy("P-999"))
+    before = states(pp, good, held, moving, packed, sold, retired, recalled, case)
+
+    for bad, state in [
+        (held, "quarantined"),
+        (moving, "in_transit"),
+        (packed, "active"),
+        (case, "active"),
+        (sold, "sold"),
+        (retired, "decommissioned"),
+        (recalled, "recalled"),
+    ]:
+        assert_refused(
+            chain,
+            lambda bad=bad: transform(pp, orgs, MILL_A, [good, bad], [rice("M-A")]),  # type: ignore[misc]
+            "PassportNotConsumable",
+            id=shown(bad),
+            state=state,
+        )
+    assert_refused(chain, lambda: transform(pp, orgs, MILL_A, [good, unknown], [rice("M-A")]), "PassportUnknown")
+    # Nothing was half-done: the good input is still active, no output exists, no transformation began.
+    assert states(pp, good, held, moving, packed, sold, retired, recalled, case) == before
+    assert pp.passport(ProductPassports.passport_id(rice("M-A"))) is None
+    assert pp.inputs_of(MILL_A) == []
+    # Unpacked from its (active) case, the packed lot is fine.
+    pp.unpack([packed], sender=orgs.producer)
+    transform(pp, orgs, MILL_A, [good, packed], [rice("M-A")])
+    assert states(pp, good, packed) == [(State.CONSUMED, State.CONSUMED)] * 2
+
+
+# ------------------------------------------------------------------------ what comes out
+
+
+def test_outputs_are_new_goods(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    lot, existing = pp.commission([paddy("P-001"), ProductKey.item(GTIN, "OLD1")], sender=orgs.producer)
+    pallet = ProductKey.container(CASE_GTIN, "PAL1", 2)
+    c = pp.contract.functions
+    block = chain.w3.eth.block_number
+
+    with pytest.raises(InvalidInput, match="not containers"):
+        transform(pp, orgs, MILL_A, [lot], [rice("M-A"), pallet])
+    with pytest.raises(InvalidInput, match="same input or output twice"):
+        transform(pp, orgs, MILL_A, [lot], [rice("M-A"), rice("M-A")])
+    with pytest.raises(InvalidInput, match="same input or output twice"):
+        transform(pp, orgs, MILL_A, [lot, lot], [rice("M-A")])
+    assert chain.w3.eth.block_number == block
+
+    def raw(inputs: list[int], outputs: list[ProductKey]) -> object:
+        return chain.transact(c.transform(MILL_A, inputs, [key_row(k) for k in outputs], bytes(32), ""), orgs.producer)
+
+    assert_refused(
+        chain,
+        lambda: raw([lot], [rice("M-A"), pallet]),
+        "PassportInvalidKey",
+        gtin=pallet.gtin14,
+        serial="'PAL1'",
+    )
+    assert_refused(
+        chain, lambda: raw([lot], [rice("M-A"), rice("M-A")]), "PassportExists", id=shown(pp.passport_id(rice("M-A")))
+    )
+    assert_refused(
+        chain, lambda: raw([lot, lot], [rice("M-A")]), "PassportNotConsumable", id=shown(lot), state="consumed"
+    )
+    assert_refused(
+        chain, lambda: transform(pp, orgs, MILL_A, [lot], [ProductKey.item(GTIN, "OLD1")]), "PassportExists",
+        id=shown(existing),
+    )  # fmt: skip
+    assert states(pp, lot, existing) == [(State.ACTIVE, State.ACTIVE)] * 2
+    assert pp.passport(pp.passport_id(rice("M-A"))) is None
+    assert pp.lineage_of(existing) == Lineage(None, False, ())
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def test_a_suspended_producer_cannot_transform(
+    chain: Chain, pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, world: World
+) -> None:
+    (lot,) = pp.commission([paddy("P-001")], sender=orgs.producer)
+
+    registry.suspend(orgs.producer, "under_review", sender=world.roles.bureau)
+
+    assert_refused(
+        chain,
+        lambda: transform(pp, orgs, MILL_A, [lot], [rice("M-A")]),
+        "PassportActorNotVerified",
+        account=orgs.producer,
+        standing="suspended",
+    )
+    assert states(pp, lot) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.passport(pp.passport_id(rice("M-A"))) is None
+    assert pp.inputs_of(MILL_A) == []
+    # Without the producer role, a verified organisation cannot either.
+    registry.reinstate(orgs.producer, sender=world.roles.bureau)
+    pp.set_roles(orgs.producer, Role.CARRIER, sender=orgs.governor)
+    assert_refused(
+        chain,
+        lambda: transform(pp, orgs, MILL_A, [lot], [rice("M-A")]),
+        "PassportMissingRole",
+        account=orgs.producer,
+        role="producer",
+    )
+    pp.set_roles(orgs.producer, Role.PRODUCER, sender=orgs.governor)
+    transform(pp, orgs, MILL_A, [lot], [rice("M-A")])
+    assert states(pp, lot) == [(State.CONSUMED, State.CONSUMED)]
+
+
+# ------------------------------------------------------------------------ lineage bound
+
+
+@dataclass(frozen=True)
+class Refinery:
+    """A chain of transformations as long as allowed: each level consumes the lot the one
+    before made (one lot per level)."""
+
+    limit: int
+    #: The ids of limit + 2 transformations; all but the last ran.
+    levels: list[bytes]
+    #: The root lot, then the lot each level made.
+    lots: list[int]
+
+
+class TestLineageBound:
+    """A passport's lineage lists at most MAX_LINEAGE transformations besides its origin."""
+
+    @pytest.fixture(scope="class")
+    def refinery(self, orgs_setup: Orgs, world_session: World) -> Iterator[Refinery]:
+        chain = world_session.chain
+        snapshot = chain.snapshot()
+        pp = ProductPassports.from_deployment(chain, world_session.deployment)
+        limit = pp.contract.functions.MAX_LINEAGE().call()
+        levels = [transformation_id(f"refining-step-{n}") for n in range(1, limit + 3)]
+        (root,) = pp.commission([paddy("P-000")], sender=orgs_setup.producer)
+        lots = [root]
+        for n, tid in enumerate(levels[: limit + 1], start=1):
+            lots += transform(pp, orgs_setup, tid, [lots[-1]], [rice(f"R-{n:02d}")])
+        yield Refinery(limit, levels, lots)
+        chain.revert(snapshot)
+
+    def test_the_longest_lineage_is_kept_and_a_recall_at_its_root_reaches_its_end(
+        self, chain: Chain, pp: ProductPassports, orgs: Orgs, refinery: Refinery
+    ) -> None:
+        limit, levels, lots = refinery.limit, refinery.levels, refinery.lots
+        deepest = lots[-1]
+
+        lineage = pp.lineage_of(deepest)
+
+        assert limit == 16
+        assert lineage.origin == levels[limit]
+        assert lineage.ancestors == tuple(reversed(levels[:limit]))
+        assert pp.inputs_of(levels[limit]) == [lots[-2]]
+        assert states(pp, *lots) == [(State.CONSUMED, State.CONSUMED)] * (limit + 1) + [(State.ACTIVE, State.ACTIVE)]
+
+        receipt = recall(pp, orgs, lots[0])
+
+        assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": levels[0], "cause": lots[0]}]
+        assert states(pp, lots[1], lots[limit], deepest) == [
+            (State.CONSUMED, State.RECALLED),
+            (State.CONSUMED, State.RECALLED),
+            (State.ACTIVE, State.RECALLED),
+        ]
+        assert pp.lineage_of(deepest).recalled is True
+
+    def test_one_level_more_is_refused(
+        self, chain: Chain, pp: ProductPassports, orgs: Orgs, refinery: Refinery
+    ) -> None:
+        limit, levels, lots = refinery.limit, refinery.levels, refinery.lots
+
+        assert_refused(
+            chain,
+            lambda: transform(pp, orgs, levels[limit + 1], [lots[-1]], [rice("R-XX")]),
+            "PassportLineageTooLong",
+            limit=limit,
+        )
+        assert states(pp, lots[-1]) == [(State.ACTIVE, State.ACTIVE)]
+        assert pp.passport(pp.passport_id(rice("R-XX"))) is None
+        assert pp.inputs_of(levels[limit + 1]) == []
+
+
+# -------------------------------------------------------------------------------- trace
+
+
+def test_trace_of_a_bag_includes_its_inputs_journeys_once(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    paddy1, paddy2, stray = pp.commission([paddy("P-001"), paddy("P-002"), paddy("P-003")], sender=orgs.producer)
+    inspection = EpcisEvent(
+        (paddy1, paddy2, stray), BizStep.INSPECTING, Disposition.CONFORMANT, T0, document_hash=CERTIFICATE
+    )
+    pp.record([inspection], sender=orgs.inspector)
+    # A diamond: both milled lots come from the same run, and the bag from both.
+    milled1, milled2 = transform(pp, orgs, MILL_A, [paddy1, paddy2], [rice("M-1"), rice("M-2")])
+    (sack,) = transform(pp, orgs, BAG_A, [milled1, milled2], [bag("S1")])
+    ship(pp, orgs, sack)
+
+    journey = pp.trace(sack)
+
+    def row(e: TraceEntry) -> tuple[str, str | None, int, int | None]:
+        return (e.event, e.details.get("biz_step"), e.passport, e.via_input)
+
+    assert [row(e) for e in journey] == [
+        ("PassportCommissioned", None, paddy1, paddy1),
+        ("PassportCommissioned", None, paddy2, paddy2),
+        ("PassportEventRecorded", "inspecting", paddy1, paddy1),
+        ("PassportEventRecorded", "inspecting", paddy2, paddy2),
+        ("PassportConsumed", None, paddy1, paddy1),
+        ("PassportConsumed", None, paddy2, paddy2),
+        ("PassportCommissioned", None, milled1, milled1),
+        ("PassportProduced", None, milled1, milled1),
+        ("PassportCommissioned", None, milled2, milled2),
+        ("PassportProduced", None, milled2, milled2),
+        ("PassportConsumed", None, milled1, milled1),
+        ("PassportConsumed", None, milled2, milled2),
+        ("PassportCommissioned", None, sack, None),
+        ("PassportProduced", None, sack, None),
+        ("PassportEventRecorded", "shipping", sack, None),
+    ]
+    positions = [(e.block_number, e.transaction_index, e.log_index) for e in journey]
+    assert positions == sorted(positions)
+    assert len({(e.tx_hash, e.log_index) for e in journey}) == len(journey)
+    inspected = journey[2]
+    assert (inspected.actor, inspected.details["document_hash"]) == (orgs.inspector, "0x" + CERTIFICATE.hex())
+    assert inspected.to_json()["via_input"] == hex(paddy1)
+    assert journey[7].details["transformation_id"] == "0x" + MILL_A.hex()
+    assert journey[-1].to_json()["via_input"] is None
+    # The transformation is listed once however many paths lead to it.
+    assert pp.lineage_of(sack) == Lineage(BAG_A, False, (MILL_A,))
+
+
+class LogQueries:
+    """Counts the log queries sent to the chain, and stops a trace that never ends."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, chain: Chain, limit: int = 200) -> None:
+        self.params: list[dict[str, Any]] = []
+        real = chain.w3.eth.get_logs
+
+        def counting(params: dict[str, Any]) -> Any:
+            self.params.append(params)
+            if len(self.params) > limit:
+                raise AssertionError(f"more than {limit} log queries: the trace does not end")
+            return real(params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(chain.w3.eth, "get_logs", counting)
+
+    def per_passport(self) -> Counter[tuple[str, int]]:
+        """How often each passport's logs (each block chunk of them) were read."""
+        return Counter(
+            (str(q["topics"][1]), int(q["fromBlock"])) for q in self.params if q["topics"][1:2] not in ([], [None])
+        )
+
+
+def test_trace_reads_each_ancestor_once_however_many_paths_lead_to_it(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ladder of diamonds: each level consumes both lots of the level before. Read
+    naively, the lots at the bottom are reached 2**levels times."""
+    left, right = pp.commission([paddy("P-0L"), paddy("P-0R")], sender=orgs.producer)
+    for level in range(1, 5):
+        left, right = transform(
+            pp, orgs, transformation_id(f"blend-{level}"), [left, right], [rice(f"B-{level}L"), rice(f"B-{level}R")]
+        )
+    queries = LogQueries(monkeypatch, chain)
+
+    journey = pp.trace(left)
+
+    # Its own 2 logs; 3 (commissioned, produced, consumed) for each of the 6 blended lots
+    # before it; 2 (commissioned, consumed) for each paddy lot.
+    assert len(journey) == 2 + 3 * 6 + 2 * 2
+    assert len({(e.tx_hash, e.log_index) for e in journey}) == len(journey)
+    assert max(queries.per_passport().values()) == 1, queries.per_passport()
+
+
+def remill_own_output(pp: ProductPassports, orgs: Orgs) -> tuple[int, int, int] | None:
+    """A run whose first output goes back into the same run (re-milling part of it).
+    Returns (the paddy lot, that output, the other output), or None if the contract refused
+    it (then with nothing changed)."""
+    (lot,) = pp.commission([paddy("P-001")], sender=orgs.producer)
+    first, second = transform(pp, orgs, MILL_A, [lot], [rice("M-1"), rice("M-2")])
+    try:
+        transform(pp, orgs, MILL_A, [first], [])
+    except ContractRevert:
+        assert states(pp, first) == [(State.ACTIVE, State.ACTIVE)]
+        assert pp.inputs_of(MILL_A) == [lot]
+        return None
+    return lot, first, second
+
+
+def test_a_transformation_consuming_its_own_output_is_not_its_own_ancestor(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """Either refused, or the outputs' lineage does not list their origin before it."""
+    remilled = remill_own_output(pp, orgs)
+
+    if remilled is not None:
+        lot, first, second = remilled
+        assert states(pp, lot, first) == [(State.CONSUMED, State.CONSUMED)] * 2
+        assert pp.lineage_of(second) == Lineage(MILL_A, False, ()), "its origin is listed among its ancestors"
+
+
+def test_the_trace_of_an_output_consumed_by_its_own_transformation_ends(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Either refused, or the trace ends, listing each event once."""
+    remilled = remill_own_output(pp, orgs)
+
+    if remilled is not None:
+        lot, first, second = remilled
+        LogQueries(monkeypatch, chain, limit=60)
+        journey = pp.trace(second)
+        assert len({(e.tx_hash, e.log_index) for e in journey}) == len(journey)
+        assert [(e.event, e.passport) for e in journey if e.event == "PassportCommissioned"] == [
+            ("PassportCommissioned", lot),
+            ("PassportCommissioned", first),
+            ("PassportCommissioned", second),
+        ]
