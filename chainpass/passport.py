@@ -459,7 +459,14 @@ class ProductPassports(ContractClient):
     def trace(self, id_: int) -> list[TraceEntry]:
         """The passport's journey from logs: its own events, its containers' events and
         handovers while it was packed in them (following containers up), and the
-        journeys of the inputs it was made from (following transformations back)."""
+        journeys of the inputs it was made from (following transformations back). Each
+        passport's logs are read once, however many paths lead to it."""
+        return self._trace(id_, {})
+
+    def _trace(self, id_: int, seen: dict[int, list[TraceEntry]]) -> list[TraceEntry]:
+        if id_ in seen:
+            return seen[id_]
+        seen[id_] = []  # a guard: lineage has no cycles, but a trace must end regardless
         own = sorted(self._logs(id_), key=_position)
         entries = list(own)
         for packed in (e for e in own if e.event == "PassportPacked"):
@@ -469,15 +476,16 @@ class ProductPassports(ContractClient):
             # (before it) or of the unpacking (after it) did not reach the passport.
             start = _position(packed)
             end = next((_position(e) for e in own if e.event == "PassportUnpacked" and _position(e) > start), None)
-            for entry in self.trace(container):
+            for entry in self._trace(container, seen):
                 inside = start < _position(entry) and (end is None or _position(entry) < end)
                 if inside and entry.event in ("PassportEventRecorded", "CustodyTransferred"):
                     entries.append(replace(entry, via_container=entry.via_container or container))
         for produced in (e for e in own if e.event == "PassportProduced"):
             for input_id in self.inputs_of(bytes.fromhex(produced.details["transformation_id"][2:])):
-                entries += [replace(e, via_input=e.via_input or input_id) for e in self.trace(input_id)]
+                entries += [replace(e, via_input=e.via_input or input_id) for e in self._trace(input_id, seen)]
         unique = {(e.tx_hash, e.log_index, e.passport): e for e in entries}
-        return sorted(unique.values(), key=_position)
+        seen[id_] = sorted(unique.values(), key=_position)
+        return seen[id_]
 
     def inputs_of(self, transformation: bytes) -> list[int]:
         """The passports transformation ``transformation`` consumed, in the order it did."""

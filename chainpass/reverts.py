@@ -97,12 +97,15 @@ MESSAGES: dict[str, str] = {
     "PassportLineageTooLong": "The outputs of transformation {transformationId} would descend from more than "
     "{limit} transformations: start the chain from fewer, larger lots.",
     "PassportInactive": "Passport {id} is {state}: nothing more can happen to its goods.",
+    "PassportTransformationSealed": "Transformation {transformationId} takes no more inputs: something made from "
+    "its outputs has been consumed already, and new inputs would not reach it. Record a new transformation.",
+    "PassportOwnOutput": "Passport {id} is an output of transformation {transformationId}, so it cannot be an "
+    "input of it too.",
     "PassportAlreadyCustodian": "{account} holds the goods of passport {id} already.",
     "PassportOfferExpired": "The custody offer expired at {deadline}: ask the holder for a new one.",
     "PassportInvalidOffer": "The custody offer is not signed by {custodian}, who holds the goods (it was signed by "
     "{signer}): ask the holder for an offer made out to you, for the current custody nonce.",
-    "PassportMalleableSignature": "The offer's signature has a high s value: it is a malleated copy, so it is "
-    "refused.",
+    "PassportMalleableSignature": "The offer's signature has a high s value: it is a malleated copy, so it is refused.",
     "PassportHeldElsewhere": "Passport {id} is held by {holder} and container {container} by {containerHolder}: "
     "packing cannot move goods between holders, so hand one over to the other first (offer and accept).",
 }
@@ -159,6 +162,8 @@ FLAG_NAMES: dict[str, tuple[str, ...]] = {
 
 #: Passport ids (256-bit hashes) are shown by their first and last hex digits.
 PASSPORT_IDS = frozenset({"id", "container"})
+#: So are the hashes that name things (bytes32).
+HASH_IDS = frozenset({"transformationId"})
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,9 @@ def _display(name: str, value: Any) -> Any:
         return f"{value:014d}"
     if isinstance(value, bytes) and name == "serial":
         return repr(value.rstrip(b"\0").decode("ascii", errors="backslashreplace"))
+    if isinstance(value, bytes) and name in HASH_IDS:
+        digits = value.hex()
+        return f"{digits[:8]}…{digits[-4:]}"
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value

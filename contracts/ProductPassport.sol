@@ -33,7 +33,8 @@ contract ProductPassport is IProductPassport {
     uint8 public constant CARRIER = 4;
     uint8 public constant CUSTOMS = 8;
     uint8 public constant RETAILER = 16;
-    /// @notice The most transformations a passport may descend from.
+    /// @notice The most transformations a transformation may descend from; with the one
+    /// that produced it, a passport descends from at most MAX_LINEAGE + 1.
     uint256 public constant MAX_LINEAGE = 16;
     uint8 private constant _MAX_TIER = 3;
     bytes32 private constant _NAME_HASH = keccak256("chainpass ProductPassport");
@@ -52,10 +53,12 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @dev A transformation, by number: who made it, whether an input of it is recalled,
-    /// and how many transformations it descends from (listed in `_ancestors`).
+    /// whether an output of it has been consumed (then it takes no more inputs), and how
+    /// many transformations it descends from (listed in `_ancestors`).
     struct Transformation {
         uint24 producer;
         bool recalled;
+        bool closed;
         uint8 ancestorCount;
         bytes32 id;
     }
@@ -191,9 +194,13 @@ contract ProductPassport is IProductPassport {
             if (inputs.length == 0 || transformationId == bytes32(0)) revert PassportNoInputs(transformationId);
             number = ++_transformationCount;
             _transformationNumbers[transformationId] = number;
-            _transformations[number] = Transformation(producer.number, false, 0, transformationId);
-        } else if (_transformations[number].producer != producer.number) {
-            revert PassportNotItsTransformer(transformationId, _memberAccounts[_transformations[number].producer]);
+            _transformations[number] = Transformation(producer.number, false, false, 0, transformationId);
+        } else {
+            Transformation storage existing = _transformations[number];
+            if (existing.producer != producer.number) {
+                revert PassportNotItsTransformer(transformationId, _memberAccounts[existing.producer]);
+            }
+            if (inputs.length != 0 && existing.closed) revert PassportTransformationSealed(transformationId);
         }
         if (inputs.length != 0) _consume(transformationId, number, inputs);
         _mint(outputs, producer.number, number, transformationId);
@@ -555,6 +562,9 @@ contract ProductPassport is IProductPassport {
             _consumedBy[id] = number;
             uint32 origin = input.origin;
             if (origin != 0) {
+                if (origin == number) revert PassportOwnOutput(id, transformationId);
+                // Its lineage is now copied into this one: the origin must take no more inputs.
+                _transformations[origin].closed = true;
                 count = _addAncestor(transformationId, list, count, origin);
                 uint32[MAX_LINEAGE] storage inherited = _ancestors[origin];
                 uint256 inheritedCount = _transformations[origin].ancestorCount;

@@ -1513,6 +1513,7 @@ def test_hash_arguments_are_not_shown_as_raw_hex_or_addresses(entry: dict[str, A
     samples = {
         "address": "0x" + "ab" * 20,
         "uint8": 16,
+        "uint256": int.from_bytes(keccak(text="a passport"), "big"),
         "bytes32": keccak(text="urn:uuid:mill-run-2026-11-27"),
     }
     types = [i["type"] for i in entry["inputs"]]

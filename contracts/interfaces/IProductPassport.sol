@@ -157,6 +157,11 @@ interface IProductPassport {
     /// @notice Passport `id`'s goods are held by `holder`, container `container` by
     /// `containerHolder`: packing cannot move goods between holders (hand them over first).
     error PassportHeldElsewhere(uint256 id, address holder, uint256 container, address containerHolder);
+    /// @notice Something made from transformation `transformationId`'s outputs has been
+    /// consumed already, so it takes no more inputs (they would not reach what was made).
+    error PassportTransformationSealed(bytes32 transformationId);
+    /// @notice Passport `id` is an output of `transformationId`: it cannot be its input too.
+    error PassportOwnOutput(uint256 id, bytes32 transformationId);
     /// @notice Nothing more can happen to passport `id` in state `state`.
     error PassportInactive(uint256 id, State state);
     /// @notice `account` holds the goods of passport `id` already.
@@ -283,6 +288,8 @@ interface IProductPassport {
     /// (owned by the caller, active and unpacked) and commissions `outputs` (items or
     /// lots) descended from every input the transformation has consumed, in this call or
     /// an earlier one. A recall of any of them, or of their ancestors, reaches the outputs.
+    /// Once one of its outputs has itself been consumed, a transformation takes no more
+    /// inputs (outputs it still may).
     /// @dev Only a verified producer; only the producer that started a transformation adds
     /// to it. Emits {PassportConsumed} per input, {Transfer}, {PassportCommissioned} and
     /// {PassportProduced} per output, and one {TransformationRecorded}.
