@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 
 from chainpass.chain import parse_address
 from chainpass.errors import InvalidInput
-from chainpass.signatures import DOMAIN_FIELDS, DOMAIN_VERSION
+from chainpass.signatures import DOMAIN_FIELDS, DOMAIN_VERSION, parse_signature
 
 DOMAIN_NAME = "chainpass ProductPassport"
 OFFER_FIELDS = [
@@ -112,12 +112,7 @@ class SignedOffer:
     def from_json(cls, data: Any) -> SignedOffer:
         if not isinstance(data, dict) or "typedData" not in data or "signature" not in data:
             raise InvalidInput("A signed offer is JSON with 'typedData' and 'signature' (from `passport offer`).")
-        text = str(data["signature"]).removeprefix("0x")
-        try:
-            signature = bytes.fromhex(text)
-        except ValueError:
-            raise InvalidInput("The offer's signature must be hex (0x followed by 130 hex digits).") from None
-        return cls(CustodyOffer.from_json(data["typedData"]), signature)
+        return cls(CustodyOffer.from_json(data["typedData"]), parse_signature(str(data["signature"])))
 
     @classmethod
     def loads(cls, text: str) -> SignedOffer:

@@ -204,14 +204,15 @@ def new_account() -> LocalAccount:
 
 @cache
 def compile_test_contract(name: str) -> Artifact:
-    """``tests/contracts/<name>.sol`` compiled with the package's pinned compiler, once per session."""
+    """``tests/contracts/<name>.sol`` compiled with the package's pinned compiler, once per session
+    (the other test contracts are sources too, so one may import another)."""
     import solcx
 
-    source = (TEST_CONTRACTS_DIR / f"{name}.sol").read_text(encoding="utf-8")
+    sources = {path.name: {"content": path.read_text(encoding="utf-8")} for path in TEST_CONTRACTS_DIR.glob("*.sol")}
     output = solcx.compile_standard(
         {
             "language": "Solidity",
-            "sources": {f"{name}.sol": {"content": source}},
+            "sources": sources,
             "settings": {
                 "evmVersion": COMPILER_SETTINGS["evmVersion"],
                 "optimizer": COMPILER_SETTINGS["optimizer"],

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import cache
 
 import pytest
-from conftest import TEST_CONTRACTS_DIR, YEAR, World, credential_for, fund, new_account
+from conftest import YEAR, World, compile_test_contract, credential_for, fund, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from passport_world import (
@@ -32,8 +31,6 @@ from passport_world import (
 )
 from web3.types import TxReceipt
 
-from chainpass import compiler
-from chainpass.artifacts import COMPILER_SETTINGS, Artifact
 from chainpass.chain import Chain, Sender
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import deploy
@@ -593,71 +590,17 @@ def test_goods_that_are_gone_cannot_change_hands(
 
 # ------------------------------------------------------------- contract wallets
 
+
 #: A TestWallet (ERC-1271: it accepts signatures by its owner's key) that can also make calls
 #: for its owner, so that it can accept custody itself. Test-only, compiled here.
-CALLING_WALLET = """// SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
-
-import {TestWallet} from "./TestWallet.sol";
-
-contract CallingWallet is TestWallet {
-    constructor(address owner_) TestWallet(owner_) {}
-
-    function execute(address target, bytes calldata data) external returns (bytes memory result) {
-        require(msg.sender == owner, "not the owner");
-        bool ok;
-        (ok, result) = target.call(data);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
-    }
-}
-"""
-
-
-@cache
-def calling_wallet() -> Artifact:
-    import solcx
-
-    output = solcx.compile_standard(
-        {
-            "language": "Solidity",
-            "sources": {
-                "TestWallet.sol": {"content": (TEST_CONTRACTS_DIR / "TestWallet.sol").read_text(encoding="utf-8")},
-                "CallingWallet.sol": {"content": CALLING_WALLET},
-            },
-            "settings": {
-                "evmVersion": COMPILER_SETTINGS["evmVersion"],
-                "optimizer": COMPILER_SETTINGS["optimizer"],
-                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
-            },
-        },
-        solc_binary=compiler.SOLC_SHIM,
-        allow_empty=False,
-    )
-    errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
-    assert not errors, "\n".join(errors)
-    compiled = output["contracts"]["CallingWallet.sol"]["CallingWallet"]
-    return Artifact(
-        name="CallingWallet",
-        abi=compiled["abi"],
-        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
-        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
-        immutable_references=(),
-        sources_hash="",
-    )
-
-
 def wallet_holding(chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int) -> tuple[str, LocalAccount]:
     """A CallingWallet, verified and a carrier, that took ``item``'s goods from the producer;
     and its owner's key (funded, to have the wallet make calls)."""
     key = new_account()
     fund(chain, key.address)
-    receipt = chain.deploy(calling_wallet(), [key.address], orgs.governor)
+    receipt = chain.deploy(compile_test_contract("CallingWallet"), [key.address], orgs.governor)
     assert receipt["contractAddress"] is not None
-    wallet = chain.contract(calling_wallet(), receipt["contractAddress"])
+    wallet = chain.contract(compile_test_contract("CallingWallet"), receipt["contractAddress"])
     address: str = wallet.address
     world.registry.verify(credential_for(address), Level.HIGH, deadline(chain, YEAR), sender=world.roles.bureau)
     pp.set_roles(address, Role.CARRIER, sender=orgs.governor)
