@@ -420,7 +420,17 @@ class ProductPassports(ContractClient):
 
     def producer_of(self, id_: int) -> ChecksumAddress:
         self._existing(id_)
-        return to_checksum_address(self.contract.functions.producerOf(id_).call())
+        return self._producer(id_)
+
+    def _producer(self, id_: int) -> ChecksumAddress:
+        """The producer of an existing passport; it never changes, so it is asked once."""
+        if id_ not in self._producers:
+            self._producers[id_] = to_checksum_address(self.contract.functions.producerOf(id_).call())
+        return self._producers[id_]
+
+    @cached_property
+    def _producers(self) -> dict[int, ChecksumAddress]:
+        return {}
 
     def lineage_of(self, id_: int) -> Lineage:
         """The transformation that produced ``id_``, and those it descends from."""
@@ -509,7 +519,7 @@ class ProductPassports(ContractClient):
         passport = int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big")))
         actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian") if k in args), None)
         if actor is None:  # commissioning: the producer is kept on the passport, not in the log
-            actor = self.contract.functions.producerOf(passport).call()
+            actor = self._producer(passport)
         details: dict[str, Any] = {}
         for key, value in args.items():
             if key == "bizStep":
