@@ -350,11 +350,13 @@ class ProductPassports(ContractClient):
         )
         return ids
 
-    def pack(self, container: int, ids: Sequence[int], *, sender: Sender) -> TxReceipt:
-        return self._send("pack", sender, container, list(ids))
+    def pack(self, container: int, ids: Sequence[int], *, event_id: bytes = bytes(32), sender: Sender) -> TxReceipt:
+        """Pack ``ids`` into ``container``; ``event_id`` is the EPCIS AggregationEvent's hash id, if any."""
+        return self._send("pack", sender, container, list(ids), _bytes32(event_id, "event id"))
 
-    def unpack(self, ids: Sequence[int], *, sender: Sender) -> TxReceipt:
-        return self._send("unpack", sender, list(ids))
+    def unpack(self, ids: Sequence[int], *, event_id: bytes = bytes(32), sender: Sender) -> TxReceipt:
+        """Take ``ids`` out of their containers; ``event_id`` as for :meth:`pack`."""
+        return self._send("unpack", sender, list(ids), _bytes32(event_id, "event id"))
 
     def transfer(self, id_: int, to: str, *, sender: Sender) -> TxReceipt:
         """Pass ownership (ERC-721) of ``id_`` from ``sender`` to ``to``; the goods stay with

@@ -210,7 +210,7 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
-    function pack(uint256 container, uint256[] calldata ids) external {
+    function pack(uint256 container, uint256[] calldata ids, bytes32 eventId) external {
         _authorize(PRODUCER | CARRIER);
         if (ids.length == 0) revert PassportEmptyBatch();
         Passport storage outer = _existing(container);
@@ -230,12 +230,12 @@ contract ProductPassport is IProductPassport {
             if (innerHolder != holder) revert PassportHeldElsewhere(id, innerHolder, container, holder);
             inner.packed = true;
             _containers[id] = container;
-            emit PassportPacked(id, container, msg.sender);
+            emit PassportPacked(id, container, msg.sender, eventId);
         }
     }
 
     /// @inheritdoc IProductPassport
-    function unpack(uint256[] calldata ids) external {
+    function unpack(uint256[] calldata ids, bytes32 eventId) external {
         _authorize(PRODUCER | CARRIER | RETAILER);
         if (ids.length == 0) revert PassportEmptyBatch();
         for (uint256 i = 0; i < ids.length; ++i) {
@@ -259,7 +259,7 @@ contract ProductPassport is IProductPassport {
                 ++custody.nonce;
                 emit CustodyTransferred(id, before, holder);
             }
-            emit PassportUnpacked(id, container, msg.sender);
+            emit PassportUnpacked(id, container, msg.sender, eventId);
         }
     }
 

@@ -461,7 +461,9 @@ def test_unpacked_goods_are_held_by_the_containers_holder(chain: Chain, pp: Prod
 
     assert logs(pp, "CustodyTransferred", by_holder) == [{"id": first, "from": orgs.producer, "to": orgs.carrier}]
     assert logs(pp, "CustodyTransferred", by_other) == [{"id": second, "from": orgs.producer, "to": orgs.carrier}]
-    assert logs(pp, "PassportUnpacked", by_holder) == [{"id": first, "container": case, "actor": orgs.carrier}]
+    assert logs(pp, "PassportUnpacked", by_holder) == [
+        {"id": first, "container": case, "actor": orgs.carrier, "eventId": bytes(32)}
+    ]
     assert custody(pp, first) == custody(pp, second) == (orgs.carrier, 1)
     assert pp.custodian_of(first) == pp.custodian_of(second) == orgs.carrier
     assert owner_of(pp, first) == orgs.producer

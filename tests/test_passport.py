@@ -940,13 +940,15 @@ def test_pack_items_into_a_case_and_the_case_into_a_pallet(chain: Chain, pp: Pro
         sender=orgs.producer,
     )
 
-    into_case = pp.pack(case, items, sender=orgs.producer)
+    into_case = pp.pack(case, items, event_id=keccak(text="aggregation 1"), sender=orgs.producer)
     into_pallet = pp.pack(pallet, [case], sender=orgs.carrier)
 
     assert logs(pp, "PassportPacked", into_case) == [
-        {"id": i, "container": case, "actor": orgs.producer} for i in items
+        {"id": i, "container": case, "actor": orgs.producer, "eventId": keccak(text="aggregation 1")} for i in items
     ]
-    assert logs(pp, "PassportPacked", into_pallet) == [{"id": case, "container": pallet, "actor": orgs.carrier}]
+    assert logs(pp, "PassportPacked", into_pallet) == [
+        {"id": case, "container": pallet, "actor": orgs.carrier, "eventId": bytes(32)}
+    ]
     for id_, container in [*((i, case) for i in items), (case, pallet)]:
         record = pp.passport(id_)
         assert record is not None
@@ -1038,7 +1040,7 @@ def test_a_container_holds_only_lower_tiers(chain: Chain, pp: ProductPassports, 
     # A higher tier takes them all; a shipping container takes the pallet.
     receipt = pp.pack(ship_container, [cargo.pallet], sender=orgs.carrier)
     assert logs(pp, "PassportPacked", receipt) == [
-        {"id": cargo.pallet, "container": ship_container, "actor": orgs.carrier}
+        {"id": cargo.pallet, "container": ship_container, "actor": orgs.carrier, "eventId": bytes(32)}
     ]
     ship(pp, orgs, ship_container)
     assert states(pp, item) == [(State.ACTIVE, State.IN_TRANSIT)]
@@ -1059,7 +1061,9 @@ def test_a_packed_item_cannot_be_packed_again(chain: Chain, pp: ProductPassports
     assert [pp.contract.functions.containerOf(i).call() for i in cargo.items] == [cargo.case] * 2
     # Unpacked, it can go elsewhere.
     out = pp.unpack([cargo.items[0]], sender=orgs.carrier)
-    assert logs(pp, "PassportUnpacked", out) == [{"id": cargo.items[0], "container": cargo.case, "actor": orgs.carrier}]
+    assert logs(pp, "PassportUnpacked", out) == [
+        {"id": cargo.items[0], "container": cargo.case, "actor": orgs.carrier, "eventId": bytes(32)}
+    ]
     pp.pack(other_case, [cargo.items[0]], sender=orgs.carrier)
     assert pp.contract.functions.containerOf(cargo.items[0]).call() == other_case
     assert_refused(
@@ -1106,7 +1110,7 @@ def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
     out_of_case = pp.unpack(cargo.items, sender=orgs.retailer)
 
     assert logs(pp, "PassportUnpacked", out_of_pallet) == [
-        {"id": cargo.case, "container": cargo.pallet, "actor": orgs.retailer}
+        {"id": cargo.case, "container": cargo.pallet, "actor": orgs.retailer, "eventId": bytes(32)}
     ]
     assert [e["id"] for e in logs(pp, "PassportUnpacked", out_of_case)] == cargo.items
     assert states(pp, cargo.case, *cargo.items) == [(State.RECALLED, State.RECALLED)] * 4
@@ -1163,7 +1167,9 @@ def test_a_sold_container_sells_what_it_holds_and_unpacking_keeps_it_sold(
 
     out = pp.unpack([first], sender=orgs.retailer)
 
-    assert logs(pp, "PassportUnpacked", out) == [{"id": first, "container": case, "actor": orgs.retailer}]
+    assert logs(pp, "PassportUnpacked", out) == [
+        {"id": first, "container": case, "actor": orgs.retailer, "eventId": bytes(32)}
+    ]
     assert states(pp, first, second) == [(State.SOLD, State.SOLD), (State.ACTIVE, State.SOLD)]
     other_case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE2", 1))
     for again in (
@@ -1326,7 +1332,7 @@ def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, o
         chain,
         [
             lambda: c.recordEvents(received).transact(by_retailer),
-            lambda: c.pack(pallet, [item, other]).transact(by_carrier),
+            lambda: c.pack(pallet, [item, other], bytes(32)).transact(by_carrier),
         ],
     )
     ship(pp, orgs, pallet)
@@ -1335,7 +1341,7 @@ def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, o
     mine_together(
         chain,
         [
-            lambda: c.unpack([other, item]).transact(by_retailer),
+            lambda: c.unpack([other, item], bytes(32)).transact(by_retailer),
             lambda: c.recordEvents(shipped).transact(by_carrier),
         ],
     )

@@ -222,9 +222,11 @@ interface IProductPassport {
         bytes32 documentHash
     );
     /// @notice `actor` packed `id` into `container`: events on the container apply to it.
-    event PassportPacked(uint256 indexed id, uint256 indexed container, address indexed actor);
+    /// `eventId` is the EPCIS AggregationEvent's hash id, 0 if none.
+    event PassportPacked(uint256 indexed id, uint256 indexed container, address indexed actor, bytes32 eventId);
     /// @notice `actor` unpacked `id` from `container`.
-    event PassportUnpacked(uint256 indexed id, uint256 indexed container, address indexed actor);
+    /// `eventId` is the EPCIS AggregationEvent's hash id, 0 if none.
+    event PassportUnpacked(uint256 indexed id, uint256 indexed container, address indexed actor, bytes32 eventId);
     /// @notice ERC-721 transfer (also commissioning, from the zero address).
     event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
     /// @notice ERC-721 approval.
@@ -328,12 +330,14 @@ interface IProductPassport {
     /// @dev Only a verified producer or carrier. Emits {PassportPacked} per id.
     /// @param container The container's passport.
     /// @param ids The passports to pack.
-    function pack(uint256 container, uint256[] calldata ids) external;
+    /// @param eventId The EPCIS AggregationEvent's hash id (0 if none).
+    function pack(uint256 container, uint256[] calldata ids, bytes32 eventId) external;
 
     /// @notice Unpacks each of `ids` from the container they are in.
     /// @dev Only a verified producer, carrier or retailer. Emits {PassportUnpacked} per id.
     /// @param ids The passports to unpack.
-    function unpack(uint256[] calldata ids) external;
+    /// @param eventId The EPCIS AggregationEvent's hash id (0 if none).
+    function unpack(uint256[] calldata ids, bytes32 eventId) external;
 
     /// @notice The stored record of passport `id`.
     /// @param id The passport.
