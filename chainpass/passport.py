@@ -87,7 +87,7 @@ class BizStep(NamedEnum):
 
     @property
     def uri(self) -> str:
-        return f"{CBV}BizStep-{_camel(self.label)}"
+        return f"{CBV}BizStep-{self.label}"
 
 
 class Disposition(NamedEnum):
@@ -105,12 +105,7 @@ class Disposition(NamedEnum):
 
     @property
     def uri(self) -> str:
-        return f"{CBV}Disp-{_camel(self.label)}"
-
-
-def _camel(label: str) -> str:
-    first, *rest = label.split("_")
-    return first + "".join(part.capitalize() for part in rest)
+        return f"{CBV}Disp-{self.label}"
 
 
 @dataclass(frozen=True)
