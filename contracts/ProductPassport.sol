@@ -243,11 +243,11 @@ contract ProductPassport is IProductPassport {
             Passport storage inner = _existing(id);
             if (!inner.packed) revert PassportNotPacked(id);
             uint256 container = _containers[id];
-            // What comes out of a recalled, quarantined, sold or travelling container is so too.
+            // What comes out of a recalled, quarantined, sold or travelling container is so
+            // too, when that outranks its own state (as in {effectiveState}).
             State outer = _effectiveState(container, _passports[container]);
-            bool carried = outer == State.Recalled || outer == State.Quarantined || outer == State.InTransit
-                || outer == State.Sold;
-            if (carried && inner.state == State.Active) inner.state = outer;
+            uint8 own = _rank(inner.state);
+            if (own != 0 && _rank(outer) > own) inner.state = outer;
             inner.packed = false;
             delete _containers[id];
             // The goods come out with whoever holds the container.
@@ -269,7 +269,8 @@ contract ProductPassport is IProductPassport {
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
         State state = passport.state;
-        if (state == State.Decommissioned || state == State.Consumed) revert PassportInactive(id, state);
+        if (state == State.Decommissioned) revert PassportInactive(id, state);
+        if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
         Custody storage custody = _custody[id];
         Custody memory current = custody;
         address from = current.custodian == address(0) ? passport.owner : current.custodian;
@@ -611,6 +612,11 @@ contract ProductPassport is IProductPassport {
     function _record(uint256 id, Event calldata e, Member memory actor) private {
         Passport storage passport = _existing(id);
         State own = passport.state;
+        // A consumed input lives on in what was made from it: only a recall reaches it, and
+        // after its recall nothing more does.
+        if (_consumed(id, own) && e.bizStep != BizStep.Recalling) {
+            revert PassportInvalidTransition(id, State.Consumed, e.bizStep);
+        }
         State current = _effectiveState(id, passport);
         (uint8 needed, State next, Disposition expected) = _rule(id, e, current);
         if (actor.roles & needed == 0) revert PassportMissingRole(msg.sender, needed);
@@ -643,8 +649,6 @@ contract ProductPassport is IProductPassport {
             if (current == State.Recalled) revert PassportInvalidTransition(id, current, step);
             return (PRODUCER, State.Recalled, Disposition.Recalled);
         }
-        // A consumed input lives on in what was made from it: only a recall reaches it.
-        if (current == State.Consumed) revert PassportInvalidTransition(id, current, step);
         if (step == BizStep.Inspecting) {
             if (current != State.Active && current != State.Quarantined) revert PassportInvalidTransition(id, current, step);
             if (e.disposition == Disposition.Conformant) return (INSPECTOR, State.Active, Disposition.None);
@@ -708,6 +712,23 @@ contract ProductPassport is IProductPassport {
             if (!outer.packed) break;
             container = _containers[container];
         }
+    }
+
+    /// @dev Whether passport `id` (own state `own`) was consumed by a transformation; a
+    /// consumed input that was recalled since is recalled in state, consumed still.
+    function _consumed(uint256 id, State own) private view returns (bool) {
+        return own == State.Consumed || (own == State.Recalled && _consumedBy[id] != 0);
+    }
+
+    /// @dev How strongly a state of goods overrides another when containers pass it on:
+    /// recalled > quarantined > sold > in transit > active; 0 for states never passed on.
+    function _rank(State state) private pure returns (uint8) {
+        if (state == State.Recalled) return 5;
+        if (state == State.Quarantined) return 4;
+        if (state == State.Sold) return 3;
+        if (state == State.InTransit) return 2;
+        if (state == State.Active) return 1;
+        return 0;
     }
 
     /// @dev Whether transformation `number`, or any it descends from, consumed a recalled input.
