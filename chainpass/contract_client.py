@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt
@@ -16,23 +16,33 @@ from chainpass.deployment import Deployment
 LOG_CHUNK = 2_000
 
 
+class LogSource(Protocol):
+    """Where a client reads its contract's logs instead of the node, e.g. a local
+    :class:`~chainpass.index.TraceIndex`: the logs matching ``topics`` (None matches
+    anything), in chain order, shaped like web3's log receipts."""
+
+    def get_logs(self, topics: Sequence[str | None]) -> list[LogReceipt]: ...
+
+
 class ContractClient:
     """A deployed chainpass contract on a :class:`~chainpass.chain.Chain`."""
 
     #: The contract's name in the artifacts and deployment records.
     CONTRACT_NAME: ClassVar[str]
 
-    def __init__(self, chain: Chain, address: str, *, first_block: int = 0) -> None:
+    def __init__(self, chain: Chain, address: str, *, first_block: int = 0, logs: LogSource | None = None) -> None:
         self.chain = chain
         self.address = parse_address(address, f"{self.CONTRACT_NAME} address")
         #: Where log queries start: the contract's deployment block.
         self.first_block = first_block
+        #: Where logs are read, if not from the node.
+        self.logs = logs
         self.contract: Contract = chain.contract(load_artifact(self.CONTRACT_NAME), self.address)
 
     @classmethod
-    def from_deployment(cls, chain: Chain, deployment: Deployment) -> Self:
+    def from_deployment(cls, chain: Chain, deployment: Deployment, *, logs: LogSource | None = None) -> Self:
         record = deployment.contracts[cls.CONTRACT_NAME]
-        return cls(chain, record.address, first_block=record.block_number)
+        return cls(chain, record.address, first_block=record.block_number, logs=logs)
 
     def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
         return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)
@@ -40,7 +50,10 @@ class ContractClient:
     def _get_logs(self, topics: Sequence[str | None], last: int | None = None) -> list[LogReceipt]:
         """This contract's logs matching ``topics``, from its deployment block to ``last``
         (the latest block by default), queried in chunks of :data:`LOG_CHUNK` blocks.
-        The embedded chain is only ever asked for this contract's logs this way."""
+        The embedded chain is only ever asked for this contract's logs this way.
+        With a :class:`LogSource`, the logs come from it instead."""
+        if self.logs is not None:
+            return [log for log in self.logs.get_logs(topics) if last is None or log["blockNumber"] <= last]
         end = self.chain.w3.eth.block_number if last is None else last
         logs: list[LogReceipt] = []
         for start in range(self.first_block, end + 1, LOG_CHUNK):

@@ -46,3 +46,11 @@ class TransactionFailed(ChainpassError):
 
 class DisclosureInvalid(ChainpassError, ValueError):
     """A disclosure does not match the holder's on-chain commitment, or is malformed."""
+
+
+class IndexMismatch(ChainpassError):
+    """A local trace index file was made for another chain or contract, or is no index at all."""
+
+
+class LogQueryRefused(ChainpassError):
+    """The node refused a log query even for a single block."""

@@ -1,8 +1,21 @@
-"""GS1 keys of a passport: GTIN validation (check digit included) and serial / lot numbers.
+"""GS1 keys of a passport: GTINs, serial and lot numbers, GS1 Digital Link URIs and EPC URNs.
 
-GTINs are parsed and validated with `biip`, a maintained GS1 barcode library. Serial
-(AI 21) and lot (AI 10) numbers are GS1 "X..20" strings: up to 20 characters of the
-GS1 AI encodable character set 82. On chain they are left-aligned ASCII in a bytes32.
+GTINs are validated with `biip`, a maintained GS1 barcode library, which also checks the
+values of Digital Link data attributes and bundles GS1's table of GS1 Company Prefix
+lengths. Serial (AI 21) and lot (AI 10) numbers are GS1 "X..20" strings: 1 to 20
+characters of the GS1 AI encodable character set 82. On chain they are left-aligned
+ASCII in a bytes32.
+
+A passport's key has three spellings, all convertible into each other:
+
+- the element string, ``(01)09506000134352(21)BAG-001`` (``(10)`` for a lot);
+- the GS1 Digital Link URI (GS1 Digital Link Standard: URI Syntax, release 1.2),
+  ``https://id.gs1.org/01/09506000134352/21/BAG-001``: :class:`DigitalLink`;
+- the EPC pure identity URN (GS1 EPC Tag Data Standard), ``urn:epc:id:sgtin:
+  {company prefix}.{indicator + item reference}.{serial}`` for an item or container,
+  ``urn:epc:class:lgtin:...`` for a lot: :meth:`ProductKey.epc_urn`, :func:`parse_epc_urn`.
+
+:func:`parse_code` reads any of them.
 """
 
 from __future__ import annotations
@@ -10,16 +23,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from biip import ParseError
 from biip import parse as biip_parse
+from biip.checksums import gs1_standard_check_digit
+from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_element_strings import GS1ElementString
+from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
 from chainpass.errors import InvalidInput
 
 #: GS1 AI encodable character set 82, which serial and lot numbers use.
+_CSET82_CHARS = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
+
+#: GS1's own resolver: the domain of a canonical GS1 Digital Link URI.
+DEFAULT_RESOLVER = "https://id.gs1.org"
 
 
 class Kind(IntEnum):
@@ -59,6 +80,21 @@ def parse_serial(text: str, what: str = "serial number") -> bytes:
     return value.encode("ascii").ljust(32, b"\0")
 
 
+def company_prefix_length(gtin: str | int) -> int | None:
+    """The length of the GS1 Company Prefix inside ``gtin``, from GS1's prefix-length table.
+
+    The length (6 to 12 digits) cannot be worked out from the digits alone: GS1 and its
+    member organisations allocate prefixes of different lengths, and publish which
+    ranges have which length. biip bundles that table (a snapshot, as of its release).
+    ``None`` where the table has no company prefix for the GTIN: a GTIN-8 (GS1-8
+    prefixes are not company prefixes), restricted-circulation numbers (prefixes 02, 04,
+    20-29) and unallocated ranges. A company that knows its own prefix length should pass
+    it explicitly to :meth:`ProductKey.epc_urn`.
+    """
+    prefix = Gtin.parse(f"{parse_gtin(str(gtin)):014d}").company_prefix
+    return len(prefix.value) if prefix is not None else None
+
+
 @dataclass(frozen=True)
 class ProductKey:
     """The GS1 keys that identify one passport."""
@@ -91,10 +127,33 @@ class ProductKey:
     def serial_bytes(self) -> bytes:
         return parse_serial(self.serial)
 
-    def digital_link(self, base: str = "https://id.gs1.org") -> str:
-        """The GS1 Digital Link URI of this key, e.g. ``https://id.gs1.org/01/{gtin}/21/{serial}``."""
-        ai = "10" if self.kind is Kind.LOT else "21"
-        return f"{base.rstrip('/')}/01/{self.gtin14}/{ai}/{quote(self.serial, safe='')}"
+    def digital_link(self, base: str = DEFAULT_RESOLVER) -> str:
+        """The GS1 Digital Link URI of this key, e.g. ``https://id.gs1.org/01/{gtin}/21/{serial}``.
+
+        ``base`` is the resolver: ``https://`` (or ``http://``), a domain and optionally a
+        path prefix (``https://example.org/products``). See :class:`DigitalLink`.
+        """
+        return str(DigitalLink.of(self, base))
+
+    def epc_urn(self, company_prefix_length: int | None = None) -> str:
+        """The EPC pure identity URN of this key (GS1 EPC Tag Data Standard).
+
+        An item or a container is an SGTIN, ``urn:epc:id:sgtin:{CompanyPrefix}.
+        {IndicatorDigit}{ItemReference}.{serial}``; a lot is an LGTIN, an EPC class,
+        ``urn:epc:class:lgtin:{CompanyPrefix}.{IndicatorDigit}{ItemReference}.{lot}``. The
+        GTIN's check digit is dropped (the URN carries none) and the serial or lot is
+        escaped with :func:`epc_escape`.
+
+        The URN splits the GTIN after its GS1 Company Prefix, whose length (6 to 12
+        digits) is not in the GTIN. ``company_prefix_length`` gives it; left out, it comes
+        from GS1's prefix-length table (:func:`company_prefix_length`), and a GTIN the
+        table does not cover is refused rather than split at a guess: a URN split in the
+        wrong place names a different company's product.
+        """
+        length = _prefix_length(self.gtin14, company_prefix_length)
+        scheme = "urn:epc:class:lgtin:" if self.kind is Kind.LOT else "urn:epc:id:sgtin:"
+        digits = self.gtin14
+        return f"{scheme}{digits[1 : 1 + length]}.{digits[0]}{digits[1 + length : 13]}.{epc_escape(self.serial)}"
 
     def __str__(self) -> str:
         ai = "10" if self.kind is Kind.LOT else "21"
@@ -106,21 +165,402 @@ def _checked(text: str, what: str) -> str:
     return str(text)
 
 
+# ------------------------------------------------------------------- Digital Link
+
+#: The key qualifiers of a GTIN in the order the standard fixes for the path; the
+#: convenience short names of releases 1.0 and 1.1 (deprecated since 1.2) are read too.
+_QUALIFIERS = {"22": "consumer product variant", "10": "lot", "21": "serial"}
+_PATH_NAMES = {"01": "01", "gtin": "01", "22": "22", "cpv": "22", "10": "10", "lot": "10", "21": "21", "ser": "21"}
+#: The other GS1 identification keys a Digital Link path can start with.
+_OTHER_KEYS = {
+    "00": "an SSCC (a logistic unit)",
+    "253": "a GDTI (a document)",
+    "255": "a GCN (a coupon)",
+    "401": "a GINC (a consignment)",
+    "402": "a GSIN (a shipment)",
+    "414": "a GLN (a location)",
+    "417": "a party GLN",
+    "8003": "a GRAI (a returnable asset)",
+    "8004": "a GIAI (an individual asset)",
+    "8006": "an ITIP (a piece of a trade item)",
+    "8010": "a CPID (a component or part)",
+    "8013": "a GMN (a model number)",
+    "8017": "a GSRN-P (a service provider)",
+    "8018": "a GSRN (a service recipient)",
+}
+#: AIs that identify (keys and key qualifiers, 235 being the GTIN's TPX): never data attributes.
+_IDENTIFYING = {"01", "22", "10", "21", "235", *_OTHER_KEYS}
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True)
+class DigitalLink:
+    """A GS1 Digital Link URI for a GTIN (GS1 Digital Link Standard: URI Syntax, 1.2).
+
+    The path carries the primary key and its key qualifiers, in the order the standard
+    fixes: ``/01/{gtin}`` then, each optional and at most once, ``/22/{consumer product
+    variant}``, ``/10/{lot}``, ``/21/{serial}``. The GTIN is written with 14 digits (a
+    GTIN-8, -12 or -13 is read and padded with zeros). Values are percent-encoded:
+    everything but letters, digits and ``-._`` is written ``%XX`` (so ``/`` is ``%2F``
+    and cannot split the path). The query string carries data attributes as
+    ``AI=value`` (e.g. ``?17=261231``, an expiry date), written sorted by AI.
+
+    The URI begins with a resolver, :attr:`resolver`: ``https://id.gs1.org`` (GS1's,
+    the canonical one) or the brand's own domain, optionally with a path prefix
+    (``https://example.org/products/01/...``).
+
+    Reading is strict where the standard is: the GTIN's check digit, the qualifiers'
+    order, GS1's character set and length for each value, well-formed percent-encoding,
+    and each data attribute's format (via biip's AI table, dates included). A key or key
+    qualifier in the query string (``?21=...``) or an AI given twice is refused rather
+    than guessed at, and so is the GTIN's fourth qualifier, ``/235/`` (a third-party
+    controlled serial extension), which no passport has. Query parameters that are not GS1 AIs (``linkType=...``,
+    a campaign tag) are allowed by the standard and carry no GS1 data: they are dropped,
+    as is a ``#fragment``, which never reaches a resolver.
+    """
+
+    gtin: int
+    serial: str | None = None
+    lot: str | None = None
+    cpv: str | None = None
+    #: Data attributes from the query string: (AI, value) pairs sorted by AI.
+    attributes: tuple[tuple[str, str], ...] = ()
+    resolver: str = DEFAULT_RESOLVER
+
+    def __post_init__(self) -> None:
+        """Every DigitalLink is a valid one: checked here however it was made."""
+        if isinstance(self.gtin, bool) or not isinstance(self.gtin, int) or not 0 < self.gtin < 10**14:
+            raise InvalidInput(f"GTIN {self.gtin!r} must be a number of at most 14 digits.")
+        parse_gtin(self.gtin14)
+        for ai, value in (("22", self.cpv), ("10", self.lot), ("21", self.serial)):
+            if value is not None:
+                parse_serial(value, f"{_QUALIFIERS[ai]} (AI {ai})")
+        for ai, value in self.attributes:
+            _check_attribute(ai, value, "A Digital Link")
+        if len({ai for ai, _ in self.attributes}) != len(self.attributes):
+            raise InvalidInput(f"A Digital Link's data attributes {self.attributes!r} give an AI twice.")
+        object.__setattr__(self, "attributes", tuple(sorted(self.attributes)))
+        object.__setattr__(self, "resolver", check_resolver(self.resolver))
+
+    @property
+    def gtin14(self) -> str:
+        return f"{self.gtin:014d}"
+
+    @classmethod
+    def of(cls, key: ProductKey, base: str = DEFAULT_RESOLVER) -> DigitalLink:
+        """The Digital Link of a passport's key on the resolver ``base``."""
+        if key.kind is Kind.LOT:
+            return cls(key.gtin, lot=key.serial, resolver=check_resolver(base))
+        return cls(key.gtin, serial=key.serial, resolver=check_resolver(base))
+
+    @classmethod
+    def parse(cls, text: str) -> DigitalLink:
+        """Read a GS1 Digital Link URI with a GTIN; :class:`InvalidInput` names what is wrong."""
+        value = str(text).strip()
+        if not value.isascii() or any(c.isspace() for c in value):
+            raise InvalidInput(f"{text!r} is not a URI: spaces and non-ASCII characters must be percent-encoded.")
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:
+            raise InvalidInput(f"{text!r} is not a URI: {exc}.") from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise InvalidInput(f"{text!r} is not a GS1 Digital Link URI: it must start with https:// and a domain.")
+        if (bad := _BAD_ESCAPE.search(parts.path + "?" + parts.query)) is not None:
+            raise InvalidInput(
+                f"{text!r} has a '%' that starts no percent-encoding ({bad.string[bad.start() : bad.start() + 3]!r}): "
+                "write % itself as %25."
+            )
+        segments = parts.path.split("/")[1:]
+        start = _key_start(segments, text)
+        gtin = parse_gtin(unquote(segments[start + 1]))
+        qualifiers = {_PATH_NAMES[segments[i]]: unquote(segments[i + 1]) for i in range(start + 2, len(segments), 2)}
+        for ai, qualifier in qualifiers.items():
+            parse_serial(qualifier, f"{_QUALIFIERS[ai]} (AI {ai})")
+        prefix = "/".join(segments[:start])
+        return cls(
+            gtin,
+            serial=qualifiers.get("21"),
+            lot=qualifiers.get("10"),
+            cpv=qualifiers.get("22"),
+            attributes=_attributes(parts.query, text),
+            resolver=f"{parts.scheme.lower()}://{parts.netloc.lower()}" + (f"/{prefix}" if prefix else ""),
+        )
+
+    def key(self, container_tier: int = 0) -> ProductKey:
+        """The passport this link names: the GTIN with its serial (an item, or a container's
+        with ``container_tier``), else with its lot. A consumer product variant and data
+        attributes do not name a passport, and the lot of a serialised item is not part of
+        its key (GTIN + serial is unique, as in an SGTIN)."""
+        if container_tier:
+            if self.serial is None:
+                raise InvalidInput(f"{str(self)!r} carries no serial (AI 21), which a container's code needs.")
+            return ProductKey.container(self.gtin14, self.serial, container_tier)
+        if self.serial is not None:
+            return ProductKey.item(self.gtin14, self.serial)
+        if self.lot is not None:
+            return ProductKey.lot(self.gtin14, self.lot)
+        raise InvalidInput(
+            f"{str(self)!r} carries neither a serial (AI 21) nor a lot (AI 10): it names a product, not one passport."
+        )
+
+    def epc_urn(self, company_prefix_length: int | None = None) -> str:
+        """The EPC URN of :meth:`key` (see :meth:`ProductKey.epc_urn`)."""
+        return self.key().epc_urn(company_prefix_length)
+
+    def __str__(self) -> str:
+        path = f"/01/{self.gtin14}" + "".join(
+            f"/{ai}/{quote(value, safe='')}"
+            for ai, value in (("22", self.cpv), ("10", self.lot), ("21", self.serial))
+            if value is not None
+        )
+        query = "&".join(f"{ai}={quote(value, safe='')}" for ai, value in self.attributes)
+        return self.resolver + path + (f"?{query}" if query else "")
+
+
+def check_resolver(base: str) -> str:
+    """``base`` checked as a Digital Link resolver: ``https://`` (or ``http://``), a domain,
+    optionally a path prefix; no query, fragment or credentials. Without a trailing ``/``."""
+    value = str(base).strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise InvalidInput(f"Resolver {base!r} is not a URL: {exc}.") from None
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or not value.isascii()
+        or any(c.isspace() for c in value)
+        or "//" in parts.path
+    ):
+        raise InvalidInput(
+            f"Resolver {base!r} must be https:// and a domain, optionally with a path (https://id.example.org/p), "
+            "and nothing else."
+        )
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def resolver_of(code: str) -> str | None:
+    """The resolver of ``code`` if it is a GS1 Digital Link URI, else ``None``."""
+    value = str(code).strip()
+    if not value.lower().startswith(("http://", "https://")):
+        return None
+    return DigitalLink.parse(value).resolver
+
+
+def _key_start(segments: list[str], text: str) -> int:
+    """The index of ``01`` in the path: the first one after which the path is a valid
+    GTIN key with qualifiers. A path prefix before it is the resolver's."""
+    starts = [i for i, segment in enumerate(segments) if _PATH_NAMES.get(segment) == "01"]
+    problems = [_key_problem(segments[i:]) for i in starts]
+    for start, problem in zip(starts, problems, strict=True):
+        if problem is None:
+            return start
+    if problems:
+        raise InvalidInput(f"{text!r} is not a valid GS1 Digital Link URI: {problems[0]}")
+    others = [f"{_OTHER_KEYS[s]}, AI {s}" for s in segments if s in _OTHER_KEYS]
+    if others:
+        raise InvalidInput(f"{text!r} names {others[0]}, not a trade item: a passport's link has /01/{{gtin}}.")
+    raise InvalidInput(f"{text!r} is not a GS1 Digital Link URI for a product: its path has no /01/{{gtin}}.")
+
+
+def _key_problem(path: list[str]) -> str | None:
+    """What is wrong with ``01/{gtin}/{AI}/{value}...``, or ``None``."""
+    if len(path) % 2:
+        if path[-1] == "":
+            return "the path must not end with '/'."
+        return f"after /01/ the path must be pairs /AI/value, but /{path[-1]} has no value."
+    if "" in path:
+        return "the path has an empty segment (//)."
+    order = list(_QUALIFIERS)
+    last = -1
+    for name in path[2::2]:
+        ai = _PATH_NAMES.get(name)
+        if ai is None or ai not in _QUALIFIERS:
+            if name == "235":
+                where = "a TPX (AI 235) names no chainpass passport"
+            elif name in _IDENTIFYING:
+                where = "it is a key of its own"
+            elif _is_ai(name):
+                where = f"data attributes go in the query string (?{name}=...)"
+            else:
+                where = "it is no key qualifier"
+            return f"/{name}/ cannot follow a GTIN in the path: {where}; the qualifiers are 22, 10 and 21."
+        if order.index(ai) <= last:
+            return (
+                f"key qualifiers go in the order /22/ (consumer product variant), /10/ (lot), /21/ (serial), "
+                f"each at most once, but /{name}/ comes after /{order[last]}/."
+            )
+        last = order.index(ai)
+    return None
+
+
+def _is_ai(name: str) -> bool:
+    if not (name.isascii() and name.isdigit()):
+        return False
+    try:
+        return GS1ApplicationIdentifier.extract(name).ai == name
+    except ParseError:
+        return False
+
+
+def _attributes(query: str, text: str) -> tuple[tuple[str, str], ...]:
+    """The GS1 data attributes of a Digital Link's query string, validated by biip."""
+    found: dict[str, str] = {}
+    for pair in query.split("&") if query else ():
+        name, _, raw = pair.partition("=")
+        name = unquote(name)
+        if name not in _IDENTIFYING and not _is_ai(name):
+            continue  # not GS1 data, e.g. linkType: allowed, and ignored
+        if name in found:
+            raise InvalidInput(f"{text!r} gives AI {name} twice in its query string.")
+        found[name] = _check_attribute(name, unquote(raw), repr(text))
+    return tuple(sorted(found.items()))
+
+
+def _check_attribute(ai: str, value: str, where: str) -> str:
+    """``value`` if it is valid for the data attribute ``ai`` (biip knows each AI's format)."""
+    if ai in _IDENTIFYING:
+        raise InvalidInput(
+            f"{where} has AI {ai} in its query string: keys and key qualifiers belong in the path "
+            "(/01/{gtin}/22/.../10/.../21/...)."
+        )
+    if not _is_ai(ai):
+        raise InvalidInput(f"{where} has a data attribute {ai!r}, which is no GS1 Application Identifier.")
+    try:
+        element = GS1ElementString.parse(ai + value)
+    except ParseError as exc:
+        raise InvalidInput(f"{where} has an invalid data attribute {ai}={value!r}: {exc}") from None
+    if (element.ai.ai, element.value) != (ai, value):
+        raise InvalidInput(f"{where} has an invalid data attribute {ai}={value!r}: it reads as ({element.ai.ai}).")
+    return value
+
+
+# ------------------------------------------------------------------------ EPC URNs
+
+#: The characters of GS1's set 82 that an EPC URI escapes (Tag Data Standard, table A-1,
+#: "Characters Permitted in Alphanumeric Serial Numbers"): the rest stand as they are.
+_EPC_ESCAPES = {'"': "%22", "%": "%25", "&": "%26", "/": "%2F", "<": "%3C", ">": "%3E", "?": "%3F"}
+#: One character of an EPC URI component (the TDS's GS3A3Char): a plain one or %XX.
+_EPC_CHAR = re.compile(r"[0-9A-Za-z!'()*+,\-.:;=_]|%[0-9A-Fa-f]{2}")
+_SGTIN = "urn:epc:id:sgtin:"
+_LGTIN = "urn:epc:class:lgtin:"
+
+
+def epc_escape(text: str, what: str = "serial number") -> str:
+    """``text`` (GS1 character set 82) as an EPC URI component: ``" % & / < > ?`` become
+    ``%22 %25 %26 %2F %3C %3E %3F`` (uppercase hex), as the Tag Data Standard writes them;
+    all other characters of the set stand for themselves."""
+    parse_serial(text, what)
+    return "".join(_EPC_ESCAPES.get(c, c) for c in text)
+
+
+def epc_unescape(text: str, what: str = "serial number") -> str:
+    """An EPC URI component back to its characters: the inverse of :func:`epc_escape`.
+
+    As the Tag Data Standard's grammar allows, any character may come escaped (``%41``
+    is ``A``, hex in either case) as long as it is one of GS1's 82; the seven above must
+    be. The result is checked as a serial or lot (1 to 20 characters).
+    """
+    value = str(text)
+    chars = []
+    position = 0
+    while position < len(value):
+        match = _EPC_CHAR.match(value, position)
+        if match is None:
+            bad = value[position]
+            hint = "starts no escape %XX" if bad == "%" else "must be escaped as %XX"
+            raise InvalidInput(f"The EPC URN's {what} {value!r} has {bad!r} at position {position + 1}, which {hint}.")
+        token = match.group()
+        char = chr(int(token[1:], 16)) if token.startswith("%") else token
+        if char not in _CSET82_CHARS:
+            raise InvalidInput(f"The EPC URN's {what} {value!r} has {token}, which is no character of GS1's set.")
+        chars.append(char)
+        position = match.end()
+    return _checked("".join(chars), what)
+
+
+def parse_epc_urn(text: str, *, container_tier: int = 0) -> ProductKey:
+    """The key in an EPC pure identity URN: ``urn:epc:id:sgtin:...`` (an item, or a
+    container's with ``container_tier``) or ``urn:epc:class:lgtin:...`` (a lot).
+
+    The URN carries the split after the GS1 Company Prefix (6 to 12 digits; with the
+    indicator digit and item reference, 13 digits in all), so no prefix length is
+    needed. The GTIN's check digit, which the URN leaves out, is computed again.
+    """
+    value = str(text).strip()
+    lower = value.lower()
+    if lower.startswith(_SGTIN):
+        scheme, body = "sgtin", value[len(_SGTIN) :]
+    elif lower.startswith(_LGTIN):
+        scheme, body = "lgtin", value[len(_LGTIN) :]
+    elif lower.startswith("urn:epc:tag:"):
+        raise InvalidInput(f"{text!r} is an EPC tag URI (RFID encoding): give the pure identity URN, urn:epc:id:...")
+    elif lower.startswith("urn:epc:idpat:"):
+        raise InvalidInput(f"{text!r} is an EPC pattern, which names many objects: give one, urn:epc:id:sgtin:...")
+    else:
+        raise InvalidInput(
+            f"{text!r} is not an EPC URN of an item (urn:epc:id:sgtin:...) or a lot (urn:epc:class:lgtin:...)."
+        )
+    parts = body.split(".", 2)
+    if len(parts) != 3:
+        raise InvalidInput(
+            f"{text!r} must have three parts after '{scheme}:', separated by '.': the company prefix, "
+            "the indicator digit + item reference, and the " + ("lot." if scheme == "lgtin" else "serial.")
+        )
+    prefix, reference, escaped = parts
+    if not (prefix.isascii() and prefix.isdigit() and 6 <= len(prefix) <= 12):
+        raise InvalidInput(f"{text!r}: the GS1 Company Prefix {prefix!r} must be 6 to 12 digits.")
+    if not (reference.isascii() and reference.isdigit() and len(prefix) + len(reference) == 13):
+        raise InvalidInput(
+            f"{text!r}: the indicator digit + item reference {reference!r} must be {13 - len(prefix)} digits, "
+            f"so that with the {len(prefix)}-digit company prefix they make 13."
+        )
+    body13 = reference[0] + prefix + reference[1:]
+    gtin14 = body13 + str(gs1_standard_check_digit(body13))
+    if scheme == "lgtin":
+        if container_tier:
+            raise InvalidInput(f"{text!r} is a lot (LGTIN): a container's code has a serial (urn:epc:id:sgtin:...).")
+        return ProductKey.lot(gtin14, epc_unescape(escaped, "lot number"))
+    serial = epc_unescape(escaped, "serial number")
+    if container_tier:
+        return ProductKey.container(gtin14, serial, container_tier)
+    return ProductKey.item(gtin14, serial)
+
+
+def _prefix_length(gtin14: str, given: int | None) -> int:
+    if given is None:
+        known = company_prefix_length(gtin14)
+        if known is None:
+            raise InvalidInput(
+                f"GS1's prefix table has no GS1 Company Prefix for GTIN {gtin14}: give its length (6 to 12) explicitly."
+            )
+        return known
+    if isinstance(given, bool) or not isinstance(given, int) or not 6 <= given <= 12:
+        raise InvalidInput(f"A GS1 Company Prefix has 6 to 12 digits, not {given!r}.")
+    return given
+
+
+# ---------------------------------------------------------------------- any code
+
+
 def parse_code(text: str, *, container_tier: int = 0) -> ProductKey:
     """The product key in a scanned code: a GS1 Digital Link URI
-    (``https://id.example.org/01/{gtin}/21/{serial}`` or ``/10/{lot}``), a GS1 element
-    string (``(01)...(21)...``) or its barcode form. With ``container_tier`` the code is
-    read as a container's (GTIN + serial)."""
+    (``https://id.example.org/01/{gtin}/21/{serial}`` or ``/10/{lot}``, see
+    :class:`DigitalLink`), an EPC URN (``urn:epc:id:sgtin:...``, ``urn:epc:class:lgtin:...``),
+    a GS1 element string (``(01)...(21)...``) or its barcode form. With
+    ``container_tier`` the code is read as a container's (GTIN + serial)."""
     value = str(text).strip()
-    human = value.startswith("(")
-    try:
-        result = biip_parse(value.replace("(", "").replace(")", "") if human else value)
-    except ParseError as exc:
-        raise InvalidInput(f"{text!r} is not a GS1 code: {exc}") from None
-    message = result.gs1_digital_link_uri or result.gs1_message
-    if message is None:
-        raise InvalidInput(f"{text!r} is not a GS1 Digital Link URI or element string with a GTIN and serial or lot.")
-    fields = {element.ai.ai: element.value for element in message.element_strings}
+    lower = value.lower()
+    if lower.startswith("urn:"):
+        return parse_epc_urn(value, container_tier=container_tier)
+    if lower.startswith(("http://", "https://")):
+        return DigitalLink.parse(value).key(container_tier)
+    fields = _element_strings(value, text)
     if "01" not in fields:
         raise InvalidInput(f"{text!r} carries no GTIN (AI 01).")
     if container_tier:
@@ -132,3 +572,25 @@ def parse_code(text: str, *, container_tier: int = 0) -> ProductKey:
     if "10" in fields:
         return ProductKey.lot(fields["01"], fields["10"])
     raise InvalidInput(f"{text!r} carries neither a serial (AI 21) nor a lot (AI 10).")
+
+
+def _element_strings(value: str, text: str) -> dict[str, str]:
+    """The AIs of a GS1 element string: human-readable ``(01)...`` or barcode data."""
+    try:
+        if value.startswith("("):
+            message = GS1Message.parse_hri(value)
+            # Parentheses are in GS1's character set, so "(21)AB(C)" could be serial "AB(C)"
+            # or "AB" and garbage; refuse what does not read back exactly.
+            if "".join(f"({e.ai.ai}){e.value}" for e in message.element_strings) != value:
+                raise InvalidInput(
+                    f"{text!r} is ambiguous: a value contains parentheses; use its Digital Link URI, "
+                    "which percent-encodes them, or the barcode data."
+                )
+        else:
+            result = biip_parse(value)
+            if result.gs1_message is None:
+                raise InvalidInput(f"{text!r} is not a GS1 element string with a GTIN and serial or lot.")
+            message = result.gs1_message
+    except ParseError as exc:
+        raise InvalidInput(f"{text!r} is not a GS1 code: {exc}") from None
+    return {element.ai.ai: element.value for element in message.element_strings}

@@ -17,10 +17,11 @@ from eth_utils import keccak
 
 from chainpass.chain import Sender
 from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
+from chainpass.cli.index import open_index
 from chainpass.custody import SignedOffer
 from chainpass.errors import InvalidInput
 from chainpass.files import write_json_atomic
-from chainpass.gs1 import ProductKey, parse_code
+from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
 from chainpass.passport import (
     BizStep,
     Disposition,
@@ -30,6 +31,7 @@ from chainpass.passport import (
     location_id,
     transformation_id,
 )
+from chainpass.qr import DEFAULT_SCALE, write_qr
 
 
 def _passports() -> ProductPassports:
@@ -288,15 +290,39 @@ def _journey_lines(entries: list[Any]) -> list[str]:
 @passport.command("trace")
 @click.argument("code")
 @_tier_option
+@click.option("--index", "use_index", is_flag=True, help="Read the local trace index (`chainpass index sync`).")
 @json_option
-def trace(code: str, tier: int, as_json: bool) -> None:
+def trace(code: str, tier: int, use_index: bool, as_json: bool) -> None:
     """The journey of CODE from the chain's logs: its containers' events while it was in
     them, and the journeys of the inputs it was made from."""
     key = _key(code, tier)
-    entries = _passports().trace(ProductPassports.passport_id(key))
+    passports = _passports()
+    passports.logs = open_index(passports, create=False) if use_index else None
+    entries = passports.trace(ProductPassports.passport_id(key))
     if not entries:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
     emit([e.to_json() for e in entries], lambda: "\n".join([str(key), *_journey_lines(entries)]), as_json)
+
+
+@passport.command("qr")
+@click.argument("code")
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write: FILE.svg or FILE.png.")  # fmt: skip
+@_tier_option
+@click.option("--resolver", help=f"Where the link points, e.g. https://id.example.org [default: CODE's own resolver "
+              f"if CODE is a Digital Link, else {DEFAULT_RESOLVER}].")  # fmt: skip
+@click.option("--scale", type=click.IntRange(1, 100), default=DEFAULT_SCALE, show_default=True,
+              help="Pixels per module in a PNG (an SVG scales freely).")  # fmt: skip
+@json_option
+def qr(code: str, out: Path, tier: int, resolver: str | None, scale: int, as_json: bool) -> None:
+    """Write the QR code of CODE's GS1 Digital Link to --out (SVG or PNG, by its suffix):
+    error correction level M, a quiet zone of 4 modules. Offline: the code carries the
+    link, not chain data, so it needs no node and no commissioned passport."""
+    key = _key(code, tier)
+    link = key.digital_link(resolver or resolver_of(code) or DEFAULT_RESOLVER)
+    written = write_qr(link, out, scale=scale)
+    data = {"code": str(key), "digital_link": link, "file": str(out), "format": written.format}
+    emit(data, f"Wrote {out}: QR code (version {written.version}, level M) of {link}", as_json)
 
 
 @passport.command("verify")

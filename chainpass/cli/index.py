@@ -1,0 +1,82 @@
+"""`chainpass index`: a local SQLite index of the passport contract's logs that follows
+the chain, for fast traces (``chainpass passport trace CODE --index``).
+
+The file lives at ``HOME/index/<chain id>-<contract address>.sqlite``; see
+:mod:`chainpass.index` for how it follows the chain (ranges, checkpoint, confirmations,
+reorgs).
+"""
+
+from __future__ import annotations
+
+import click
+
+from chainpass.cli.common import emit, json_option, settings
+from chainpass.index import DEFAULT_CONFIRMATIONS, TraceIndex, index_path
+from chainpass.passport import ProductPassports
+
+
+def open_index(passports: ProductPassports, *, create: bool = True) -> TraceIndex:
+    """The trace index of ``passports``' contract in HOME/index, closed with the command."""
+    path = index_path(settings().home, passports.chain.chain_id, passports.address)
+    trace_index = TraceIndex.for_client(passports, path, create=create)
+    click.get_current_context().call_on_close(trace_index.close)
+    return trace_index
+
+
+@click.group()
+def index() -> None:
+    """A local index of the passports' logs, for fast traces."""
+
+
+@index.command("sync")
+@click.option(
+    "--confirmations",
+    type=click.IntRange(min=0),
+    default=DEFAULT_CONFIRMATIONS,
+    show_default=True,
+    help="Index only blocks with at least N blocks after them: events in the last N blocks are not final "
+    "and not shown yet. Use the chain's usual depth on a public chain (e.g. 12).",
+)
+@json_option
+def sync(confirmations: int, as_json: bool) -> None:
+    """Bring the index up to date with the node: new blocks, and any reorg."""
+    trace_index = open_index(settings().client(ProductPassports))
+    report = trace_index.sync(confirmations)
+    data = {"path": str(trace_index.path), **report.to_json()}
+
+    def human() -> str:
+        lines = []
+        if report.reorg:
+            reorg = report.reorg
+            lines.append(
+                f"Reorg: blocks after {reorg.fork_block} left the chain; {reorg.removed_logs} log(s) marked removed."
+            )
+        if report.ranges:
+            first, last = report.ranges[0][0], report.ranges[-1][1]
+            lines.append(f"Indexed blocks {first}-{last}: {report.logs} log(s) in {len(report.ranges)} range(s).")
+        else:
+            lines.append("Nothing new to index.")
+        lines.append(
+            f"Checkpoint block {report.checkpoint}; head {report.head}, {report.confirmations} confirmation(s) "
+            f"needed. ({trace_index.path})"
+        )
+        return "\n".join(lines)
+
+    emit(data, human, as_json)
+
+
+@index.command("status")
+@json_option
+def status(as_json: bool) -> None:
+    """Where the index stands: its checkpoint against the node's head, and its logs."""
+    state = open_index(settings().client(ProductPassports), create=False).status()
+    emit(
+        state.to_json(),
+        lambda: (
+            f"Trace index {state.path}\n"
+            f"  chain {state.chain_id}, contract {state.address} (deployed in block {state.deployment_block})\n"
+            f"  checkpoint block {state.checkpoint}, node head {state.head}: {state.behind} block(s) behind\n"
+            f"  {state.logs} log(s), {state.removed_logs} removed by reorgs"
+        ),
+        as_json,
+    )

@@ -1,0 +1,522 @@
+"""A local index of one contract's logs in SQLite that follows the chain: traces read it
+instead of asking the node.
+
+Why: :meth:`ProductPassports.trace <chainpass.passport.ProductPassports.trace>` rebuilds a
+journey from logs, one log query per passport it reaches, and each query walks the chain
+from the contract's deployment block in chunks. On a long chain or a remote node that is
+slow; the index answers the same queries from a local file in milliseconds.
+
+**One file per chain and contract** (the CLI keeps it at
+``<home>/index/<chain id>-<contract address>.sqlite``), SQLite in WAL mode. A meta table
+holds the chain id, the contract address, the deployment block and the checkpoint (the
+last block indexed); a file made for another chain or contract is refused with
+:class:`~chainpass.errors.IndexMismatch`. Tables: ``logs`` (block number and hash,
+transaction index and hash, log index, address, topic0..topic3, data, a ``removed``
+flag) and ``blocks`` (number, hash) for every block logs were stored from and for every
+checkpoint.
+
+**Sync** (:meth:`TraceIndex.sync`) indexes from checkpoint + 1 up to ``head -
+confirmations``: only blocks with at least N confirmations are indexed. Events in the
+last N blocks are not final yet and are not shown by a trace from the index until more
+blocks are mined. ``0`` (the default) suits a local node; on a public chain use the
+chain's usual depth (e.g. 12, or more for a chain with slow finality).
+
+- Logs are asked with ``eth_getLogs`` for the contract's address, in block ranges of
+  :data:`MAX_RANGE` blocks at first. When the provider refuses a range (any JSON-RPC
+  error: providers word it as "query returned more than 10000 results", "block range too
+  large", "limit exceeded" and many more; or a timeout) the range is halved and asked
+  again, down to a single block (then :class:`~chainpass.errors.LogQueryRefused`); after
+  each success the range doubles again, up to the maximum.
+- Each range is committed in one SQLite transaction with the new checkpoint and the
+  hashes of its blocks that had logs and of its last block. An interrupted sync (an
+  exception, the process killed) leaves the file as of the last committed range, and the
+  next sync resumes from its checkpoint. A UNIQUE constraint on (block hash, transaction
+  index, log index) keeps every log once (the transaction index is part of it because the
+  embedded EVM numbers logs per transaction, nodes per block).
+
+**Reorgs.** Before each sync the stored hash of the checkpoint block is compared with the
+node's. On a mismatch the stored blocks are searched for the highest one the node still
+has (a binary search: a block whose hash still matches vouches for every block before it):
+that is the fork point. Logs from the blocks after it are marked removed (kept, and listed
+by :meth:`TraceIndex.removed_logs`, but never served to a trace), their block hashes are
+forgotten, the checkpoint moves back to the fork point, and the sync indexes the new
+blocks. A log a provider returns with ``removed: true`` is stored as removed; one that
+comes back in the same block later is live again. A reorg deeper than the confirmations
+that happens during a sync is found by the next sync. A chain reset under the index (a
+fresh Anvil has the same chain id, and deploys at the same address) is a reorg too: no
+stored hash matches, every log is marked removed and the new chain indexed.
+
+**Reading.** :class:`TraceIndex` is a :class:`~chainpass.contract_client.LogSource`: a
+client made with ``logs=index`` (``ProductPassports.from_deployment(chain, deployment,
+logs=index)``) reads its logs from the index, ordered by block, transaction index and log
+index and shaped like web3's log receipts, so the trace logic is the same code either
+way. A trace still asks the node for what logs do not hold (the producer of a
+commissioned passport, one call each).
+
+**The embedded chain.** eth-tester answers ``eth_getLogs`` by reading every block and
+receipt of the range, and its cost grows far faster than the chain: about 58 s for the
+whole chain at ~760 blocks. Never ask it for the whole chain at once. The index only ever
+asks in ranges, but syncing a long embedded chain stays slow: use the index on the
+embedded chain for tests with short chains, and on a node for anything else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import requests
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from web3.exceptions import BlockNotFound, Web3RPCError
+from web3.types import FilterParams, LogReceipt
+
+from chainpass.chain import Chain, parse_address
+from chainpass.contract_client import LOG_CHUNK, ContractClient
+from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
+
+#: The file layout's version, kept in the meta table.
+FORMAT = 1
+#: The widest block range asked at once (and the first one).
+MAX_RANGE = LOG_CHUNK
+#: Confirmations a block needs before its logs are indexed, unless told otherwise.
+DEFAULT_CONFIRMATIONS = 0
+#: What a refused log query raises: an error the node returns, or a timeout.
+REFUSALS: tuple[type[BaseException], ...] = (Web3RPCError, requests.exceptions.Timeout, TimeoutError)
+
+#: A topic to match: one value (hex or bytes), any of several, or None for anything.
+Topic = str | bytes | Sequence[str | bytes] | None
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,
+    block_number INTEGER NOT NULL,
+    block_hash BLOB NOT NULL,
+    transaction_index INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    transaction_hash BLOB NOT NULL,
+    address TEXT NOT NULL,
+    topic0 BLOB,
+    topic1 BLOB,
+    topic2 BLOB,
+    topic3 BLOB,
+    data BLOB NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (block_hash, transaction_index, log_index)
+);
+CREATE INDEX IF NOT EXISTS logs_topic1 ON logs (topic1);
+CREATE INDEX IF NOT EXISTS logs_topic2 ON logs (topic2);
+CREATE INDEX IF NOT EXISTS logs_position ON logs (block_number, transaction_index, log_index);
+"""
+_COLUMNS = (
+    "block_number, block_hash, transaction_index, log_index, transaction_hash, address, "
+    "topic0, topic1, topic2, topic3, data, removed"
+)
+_ORDER = "ORDER BY block_number, transaction_index, log_index"
+
+
+def index_path(home: Path, chain_id: int, address: str) -> Path:
+    """Where the CLI keeps the index of the contract at ``address`` on chain ``chain_id``."""
+    return home / "index" / f"{chain_id}-{parse_address(address, 'contract address')}.sqlite"
+
+
+@dataclass(frozen=True)
+class IndexedLog:
+    """One log as the index holds it."""
+
+    block_number: int
+    block_hash: str
+    transaction_index: int
+    log_index: int
+    transaction_hash: str
+    address: ChecksumAddress
+    topics: tuple[str, ...]
+    data: str
+    #: Its block left the chain (a reorg), or the provider said so.
+    removed: bool
+
+
+@dataclass(frozen=True)
+class Reorg:
+    """A fork the index followed: the blocks after ``fork_block`` left the chain."""
+
+    #: The last block the index and the node still agree on.
+    fork_block: int
+    #: The checkpoint before: blocks ``fork_block + 1`` to it were indexed again.
+    old_checkpoint: int
+    #: How many logs were marked removed.
+    removed_logs: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"fork_block": self.fork_block, "old_checkpoint": self.old_checkpoint, "removed_logs": self.removed_logs}
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one :meth:`TraceIndex.sync` did."""
+
+    head: int
+    confirmations: int
+    #: The last block indexed now (the deployment block - 1 while nothing is).
+    checkpoint: int
+    #: The block ranges committed, in order (inclusive).
+    ranges: tuple[tuple[int, int], ...]
+    #: The block ranges the provider refused, in order (each was asked again halved).
+    refused: tuple[tuple[int, int], ...]
+    #: Logs stored.
+    logs: int
+    reorg: Reorg | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "head": self.head,
+            "confirmations": self.confirmations,
+            "checkpoint": self.checkpoint,
+            "ranges": [list(r) for r in self.ranges],
+            "refused": [list(r) for r in self.refused],
+            "logs": self.logs,
+            "reorg": self.reorg.to_json() if self.reorg else None,
+        }
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """Where an index stands against the node."""
+
+    path: Path
+    chain_id: int
+    address: ChecksumAddress
+    deployment_block: int
+    #: The last block indexed (the deployment block - 1 while nothing is).
+    checkpoint: int
+    #: The node's latest block.
+    head: int
+    logs: int
+    removed_logs: int
+
+    @property
+    def behind(self) -> int:
+        """Blocks the node has that the index has not (yet) indexed."""
+        return max(0, self.head - self.checkpoint)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "chain_id": self.chain_id,
+            "address": self.address,
+            "deployment_block": self.deployment_block,
+            "checkpoint": self.checkpoint,
+            "head": self.head,
+            "behind": self.behind,
+            "logs": self.logs,
+            "removed_logs": self.removed_logs,
+        }
+
+
+class TraceIndex:
+    """The logs of the contract at ``address`` on ``chain``, kept in the SQLite file ``path``.
+
+    Creates the file if it does not exist (unless ``create`` is false); refuses one made for
+    another chain or contract. Use it as a context manager, or :meth:`close` it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        chain: Chain,
+        address: str,
+        *,
+        deployment_block: int = 0,
+        max_range: int = MAX_RANGE,
+        create: bool = True,
+    ) -> None:
+        if max_range < 1:
+            raise InvalidInput(f"The block range must be at least 1, not {max_range}.")
+        self.path = Path(path)
+        self.chain = chain
+        self.address = parse_address(address, "contract address")
+        self.deployment_block = deployment_block
+        self.max_range = max_range
+        #: The block range asked next: halved on refusals, doubled back after successes.
+        self.range = max_range
+        if not self.path.exists():
+            if not create:
+                raise InvalidInput(f"There is no trace index at {self.path}: run `chainpass index sync` first.")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._check_meta()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise IndexMismatch(f"{self.path} is not a chainpass trace index ({exc}): move it away.") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def for_client(cls, client: ContractClient, path: Path, **options: Any) -> TraceIndex:
+        """The index of ``client``'s contract, from its deployment block."""
+        return cls(path, client.chain, client.address, deployment_block=client.first_block, **options)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> TraceIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------------- meta
+
+    def _check_meta(self) -> None:
+        expected = {
+            "format": str(FORMAT),
+            "chain_id": str(self.chain.chain_id),
+            "address": self.address,
+            "deployment_block": str(self.deployment_block),
+        }
+        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if not stored:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [*expected.items(), ("checkpoint", str(self.deployment_block - 1))],
+                )
+            return
+        described = {
+            "format": "file format",
+            "chain_id": "chain",
+            "address": "contract",
+            "deployment_block": "contract deployed in block",
+        }
+        for key, value in expected.items():
+            if stored.get(key) != value:
+                raise IndexMismatch(
+                    f"The trace index {self.path} was made for {described[key]} {stored.get(key)}, not "
+                    f"{described[key]} {value}: use the index of this chain and contract, or move this one away."
+                )
+
+    @property
+    def checkpoint(self) -> int:
+        """The last block indexed: the deployment block - 1 while nothing is."""
+        (value,) = self._db.execute("SELECT value FROM meta WHERE key = 'checkpoint'").fetchone()
+        return int(value)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -------------------------------------------------------------------- sync
+
+    def sync(self, confirmations: int = DEFAULT_CONFIRMATIONS, *, until: int | None = None) -> SyncReport:
+        """Follow a reorg if there was one, then index every block with at least
+        ``confirmations`` confirmations (up to ``until`` at most); return what was done."""
+        if confirmations < 0:
+            raise InvalidInput(f"Confirmations must be 0 or more, not {confirmations}.")
+        head = int(self.chain.w3.eth.block_number)
+        reorg = self._follow_reorg()
+        target = head - confirmations if until is None else min(head - confirmations, until)
+        start = self.checkpoint + 1
+        ranges: list[tuple[int, int]] = []
+        refused: list[tuple[int, int]] = []
+        stored = 0
+        while start <= target:
+            end = min(start + self.range - 1, target)
+            try:
+                logs = self._fetch(start, end)
+            except REFUSALS as exc:
+                refused.append((start, end))
+                if start == end:
+                    raise LogQueryRefused(
+                        f"The node at {self.chain.endpoint} refused the logs of block {start} alone: {exc}"
+                    ) from None
+                self.range = max(1, (end - start + 1) // 2)
+                continue
+            end_hash = self._hash_at(end)
+            if end_hash is None:  # the chain got shorter meanwhile: the next sync follows the reorg
+                break
+            stored += self._store(end, end_hash, logs)
+            ranges.append((start, end))
+            start = end + 1
+            self.range = min(self.max_range, self.range * 2)
+        return SyncReport(head, confirmations, self.checkpoint, tuple(ranges), tuple(refused), stored, reorg)
+
+    def _fetch(self, start: int, end: int) -> list[LogReceipt]:
+        params: FilterParams = {"address": self.address, "fromBlock": start, "toBlock": end}
+        return list(self.chain.w3.eth.get_logs(params))
+
+    def _hash_at(self, number: int) -> bytes | None:
+        try:
+            return bytes(self.chain.w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            return None
+
+    def _store(self, end: int, end_hash: bytes, logs: Iterable[LogReceipt]) -> int:
+        """Store one range's logs and move the checkpoint to ``end``, all or nothing."""
+        rows = [_row(log) for log in logs if to_checksum_address(log["address"]) == self.address]
+        blocks = {(row[0], row[1]) for row in rows} | {(end, end_hash)}
+        with self._transaction():
+            self._db.executemany(
+                f"INSERT INTO logs ({_COLUMNS}) VALUES ({', '.join('?' * 12)}) "
+                "ON CONFLICT (block_hash, transaction_index, log_index) DO UPDATE SET removed = excluded.removed",
+                rows,
+            )
+            self._db.executemany("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", sorted(blocks))
+            self._set_checkpoint(end)
+        return len(rows)
+
+    def _set_checkpoint(self, number: int) -> None:
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(number),))
+
+    def _follow_reorg(self) -> Reorg | None:
+        """If the checkpoint block is no longer the node's, go back to the fork point."""
+        checkpoint = self.checkpoint
+        rows = self._db.execute("SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number", (checkpoint,))
+        stored: list[tuple[int, bytes]] = [(int(n), bytes(h)) for n, h in rows]
+        if not stored or self._hash_at(stored[-1][0]) == stored[-1][1]:
+            return None
+        # stored[high] is gone; every block before stored[low] (-1: none) is still there.
+        low, high = -1, len(stored) - 1
+        while high - low > 1:
+            middle = (low + high) // 2
+            number, block_hash = stored[middle]
+            if self._hash_at(number) == block_hash:
+                low = middle
+            else:
+                high = middle
+        fork = stored[low][0] if low >= 0 else self.deployment_block - 1
+        with self._transaction():
+            removed = self._db.execute(
+                "UPDATE logs SET removed = 1 WHERE block_number > ? AND removed = 0", (fork,)
+            ).rowcount
+            self._db.execute("DELETE FROM blocks WHERE number > ?", (fork,))
+            self._set_checkpoint(fork)
+        self.range = self.max_range
+        return Reorg(fork_block=fork, old_checkpoint=checkpoint, removed_logs=removed)
+
+    # ----------------------------------------------------------------- reading
+
+    def get_logs(self, topics: Sequence[Topic], *, include_removed: bool = False) -> list[LogReceipt]:
+        """The indexed logs matching ``topics`` (None matches anything, a list any of its
+        values), in chain order, as web3 log receipts; removed logs only if asked."""
+        where, params = _where(topics, include_removed)
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)
+        return [_receipt(row) for row in rows]
+
+    def logs(self, topics: Sequence[Topic] = (), *, include_removed: bool = False) -> list[IndexedLog]:
+        """The indexed logs matching ``topics`` as records."""
+        where, params = _where(topics, include_removed)
+        return [_record(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
+
+    def removed_logs(self) -> list[IndexedLog]:
+        """The logs whose blocks left the chain (or that a provider returned as removed)."""
+        return [_record(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]
+
+    def status(self) -> IndexStatus:
+        live, removed = self._db.execute(
+            "SELECT COALESCE(SUM(removed = 0), 0), COALESCE(SUM(removed = 1), 0) FROM logs"
+        ).fetchone()
+        return IndexStatus(
+            path=self.path,
+            chain_id=self.chain.chain_id,
+            address=self.address,
+            deployment_block=self.deployment_block,
+            checkpoint=self.checkpoint,
+            head=int(self.chain.w3.eth.block_number),
+            logs=int(live),
+            removed_logs=int(removed),
+        )
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _row(log: LogReceipt) -> tuple[Any, ...]:
+    topics = [bytes(t) for t in log["topics"]]
+    return (
+        int(log["blockNumber"]),
+        bytes(log["blockHash"]),
+        int(log["transactionIndex"]),
+        int(log["logIndex"]),
+        bytes(log["transactionHash"]),
+        to_checksum_address(log["address"]),
+        *(topics + [None] * 4)[:4],
+        bytes(log["data"]),
+        int(bool(log.get("removed", False))),
+    )
+
+
+def _receipt(row: tuple[Any, ...]) -> LogReceipt:
+    number, block_hash, tx_index, log_index, tx_hash, address, t0, t1, t2, t3, data, removed = row
+    return cast(
+        LogReceipt,
+        {
+            "address": address,
+            "blockHash": HexBytes(block_hash),
+            "blockNumber": number,
+            "data": HexBytes(data),
+            "logIndex": log_index,
+            "removed": bool(removed),
+            "topics": [HexBytes(t) for t in (t0, t1, t2, t3) if t is not None],
+            "transactionHash": HexBytes(tx_hash),
+            "transactionIndex": tx_index,
+        },
+    )
+
+
+def _record(row: tuple[Any, ...]) -> IndexedLog:
+    number, block_hash, tx_index, log_index, tx_hash, address, t0, t1, t2, t3, data, removed = row
+    return IndexedLog(
+        block_number=number,
+        block_hash="0x" + bytes(block_hash).hex(),
+        transaction_index=tx_index,
+        log_index=log_index,
+        transaction_hash="0x" + bytes(tx_hash).hex(),
+        address=to_checksum_address(address),
+        topics=tuple("0x" + bytes(t).hex() for t in (t0, t1, t2, t3) if t is not None),
+        data="0x" + bytes(data).hex(),
+        removed=bool(removed),
+    )
+
+
+def _where(topics: Sequence[Topic], include_removed: bool) -> tuple[str, list[bytes]]:
+    if len(topics) > 4:
+        raise InvalidInput(f"A log has at most 4 topics; {len(topics)} were given.")
+    clauses = [] if include_removed else ["removed = 0"]
+    params: list[bytes] = []
+    for position, topic in enumerate(topics):
+        if topic is None:
+            continue
+        values = [topic] if isinstance(topic, str | bytes) else list(topic)
+        clauses.append(f"topic{position} IN ({', '.join('?' * len(values))})")
+        params += [_topic_bytes(value) for value in values]
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _topic_bytes(value: str | bytes) -> bytes:
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+    except ValueError:
+        raise InvalidInput(f"Topic {value!r} is not hex.") from None
+    if len(raw) != 32:
+        raise InvalidInput(f"A topic is 32 bytes, not {len(raw)}: {value!r}.")
+    return raw
