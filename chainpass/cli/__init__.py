@@ -18,6 +18,7 @@ from chainpass.chain import Chain
 from chainpass.cli.account import account
 from chainpass.cli.common import DEFAULT_RPC, Settings, account_option, emit, json_option, settings
 from chainpass.cli.consent import consent
+from chainpass.cli.epcis import epcis
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
@@ -109,7 +110,7 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, index):
+for group in (identity, consent, account, passport, index, epcis):
     cli.add_command(group)
 
 

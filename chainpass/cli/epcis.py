@@ -1,0 +1,60 @@
+"""`chainpass epcis`: import EPCIS 2.0 documents into passports, export a passport's history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from chainpass.cli.common import account_option, acting_on, emit, json_option, read_json, settings
+from chainpass.epcis import export, import_document
+from chainpass.errors import InvalidInput
+from chainpass.files import write_json_atomic
+from chainpass.gs1 import parse_code
+from chainpass.passport import ProductPassports
+
+
+@click.group()
+def epcis() -> None:
+    """EPCIS 2.0 documents: import events (with their CBV 2.0 hash ids), export histories."""
+
+
+@epcis.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--partial", is_flag=True, help="Send the valid events even if others are refused.")
+@account_option
+@json_option
+def import_command(file: Path, partial: bool, account: str, as_json: bool) -> None:
+    """Import the events of an EPCIS 2.0 JSON(-LD) document FILE; re-running records nothing twice."""
+    document = read_json(file, "EPCIS document")
+    passports, sender = acting_on(ProductPassports, account)
+    result = import_document(passports, document, sender=sender, partial=partial)
+    lines = [result.summary(), *(f"  {o.describe()}" for o in result.outcomes)]
+    emit(result.to_json(), "\n".join(lines), as_json)
+    if result.refused:
+        raise SystemExit(1)
+
+
+@epcis.command("export")
+@click.argument("code")
+@click.option("--tier", type=click.IntRange(0, 3), default=0, show_default=True, help="Read CODE as a container's.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the document here.")
+@click.option("--schema", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Validate the document against this JSON schema (GS1's EPCIS-JSON-Schema.json).")  # fmt: skip
+def export_command(code: str, tier: int, out: Path | None, schema: Path | None) -> None:
+    """Export the history of the passport of CODE as an EPCIS 2.0 document."""
+    passports = settings().client(ProductPassports)
+    document = export(passports, passports.passport_id(parse_code(code, container_tier=tier)))
+    if schema is not None:
+        import jsonschema
+
+        try:
+            jsonschema.validate(document, read_json(schema, "JSON schema"))
+        except jsonschema.ValidationError as exc:
+            raise InvalidInput(f"The export does not validate against {schema}: {exc.message}") from None
+    if out is None:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        write_json_atomic(out, document)
+        click.echo(f"Wrote {len(document['epcisBody']['eventList'])} event(s) to {out}")

@@ -1,0 +1,704 @@
+"""EPCIS 2.0 documents in and out of passports: import events with their CBV 2.0 hash ids, export a history.
+
+Import (:func:`import_document`) reads an EPCISDocument (``epcisBody.eventList`` or
+``epcisBody.event``) or a query document (``epcisBody.queryResults.resultsBody.eventList``),
+computes each event's CBV 2.0 event hash (``ni:///sha-256;…?ver=CBV2.0``, with GS1's
+reference implementation, `epcis-event-hash-generator`) and maps it to passport actions:
+
+- ObjectEvent ADD (commissioning, or naming identifiers with no passport yet): commission,
+  the event hash as the batch's metadata hash;
+- ObjectEvent OBSERVE/ADD/DELETE with a bizStep and disposition the contract knows: one
+  recorded event on all its passports, the event hash as its ``eventId``;
+- AggregationEvent ADD / DELETE: pack / unpack, the event hash as ``eventId``;
+- TransformationEvent: transform (id: keccak of transformationID, else of the event hash);
+- TransactionEvent: recorded like an ObjectEvent if its bizStep is supported.
+
+Everything is validated before anything is sent; by default an invalid event stops the
+whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
+asked what is there already, so re-importing, or re-running an interrupted import, records
+every event exactly once.
+
+JSON-LD contexts are never fetched: GS1's EPCIS 2.0 context is bundled with the hash
+generator, and any other remote context is refused (inline contexts are fine).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import importlib.resources
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# The hash generator installs a document loader that falls back to the internet: import
+# it first, then install ours (see _offline_loader), which never leaves the process.
+from epcis_event_hash_generator import hash_generator, json_to_py
+from epcis_event_hash_generator import json_xml_model_mismatch_correction as _correction
+from eth_utils import keccak
+from pyld import jsonld
+from web3.logs import DISCARD
+
+from chainpass.artifacts import event_topic, load_artifact
+from chainpass.chain import Sender
+from chainpass.errors import ChainpassError, InvalidInput
+from chainpass.gs1 import Kind, ProductKey, parse_code
+from chainpass.passport import (
+    BizStep,
+    Disposition,
+    EpcisEvent,
+    ProductPassports,
+    location_id,
+    transformation_id,
+)
+
+#: GS1's EPCIS 2.0 JSON-LD context, as published.
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+_BUNDLED = "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld"
+_CONTEXT_FILES = {
+    EPCIS_CONTEXT: _BUNDLED,
+    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld": _BUNDLED,
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (
+        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
+    ),
+}
+CBV = "https://ref.gs1.org/cbv/"
+_OLD_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
+_OLD_DISP = "urn:epcglobal:cbv:disp:"
+#: The disposition a bizStep implies when the event gives none (the contract requires these).
+_IMPLIED = {
+    BizStep.SHIPPING: Disposition.IN_TRANSIT,
+    BizStep.CUSTOMS_RELEASING: Disposition.IN_TRANSIT,
+    BizStep.CUSTOMS_HOLDING: Disposition.NON_CONFORMANT,
+    BizStep.RETAIL_SELLING: Disposition.RETAIL_SOLD,
+    BizStep.RECALLING: Disposition.RECALLED,
+    BizStep.DECOMMISSIONING: Disposition.INACTIVE,
+}
+_EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent")
+
+
+def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
+    """Serve GS1's EPCIS context from the bundled copy; refuse any other remote document."""
+    name = _CONTEXT_FILES.get(url)
+    if name is None:
+        raise jsonld.JsonLdError(
+            f"Remote JSON-LD context {url} is not fetched (offline): use GS1's EPCIS context or an inline one.",
+            "jsonld.LoadDocumentError",
+            code="loading document failed",
+        )
+    text = importlib.resources.files("epcis_event_hash_generator").joinpath(name).read_text(encoding="utf-8")
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": json.loads(text)}
+
+
+jsonld.set_document_loader(_offline_loader)
+
+
+# ---------------------------------------------------------------------------- hashing
+
+
+def hash_uri(digest: bytes) -> str:
+    return f"ni:///sha-256;{digest.hex()}?ver=CBV2.0"
+
+
+def parse_hash_uri(text: str) -> bytes | None:
+    """The 32-byte digest of a ``ni:///sha-256;…`` event id, or None if it is not one."""
+    head = "ni:///sha-256;"
+    if not isinstance(text, str) or not text.startswith(head):
+        return None
+    hexdigits = text[len(head) :].split("?", 1)[0]
+    try:
+        digest = bytes.fromhex(hexdigits)
+    except ValueError:
+        return None
+    return digest if len(digest) == 32 else None
+
+
+def event_hash(event: Mapping[str, Any], context: Any = None) -> bytes:
+    """The CBV 2.0 event hash (sha-256 digest) of one EPCIS event, read with ``context``
+    (the document's ``@context``; GS1's EPCIS context if None). The event's own eventID
+    is ignored. :class:`InvalidInput` if the event cannot be canonicalised."""
+    jsonld.set_document_loader(_offline_loader)
+    body = {k: v for k, v in copy.deepcopy(dict(event)).items() if k != "eventID"}
+    ctx = context if context is not None else [EPCIS_CONTEXT]
+    doc = {"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": [body]}}
+    try:
+        json_to_py._namespaces.clear()
+        expanded = json_to_py._bare_string_pre_preocessing(doc)
+        contexts = ctx if isinstance(ctx, list) else [ctx]
+        # The library reads namespace prefixes from string-valued context entries only.
+        named = [c if isinstance(c, str) else {k: v for k, v in c.items() if isinstance(v, str)} for c in contexts]
+        json_to_py._collect_namespaces_from_jsonld_context(named)
+        py_event = _correction.deep_structure_correction(json_to_py._json_to_py(expanded["epcisBody"]["eventList"][0]))
+        prehashes = hash_generator.derive_prehashes_from_events(("EventList", "", [py_event]))
+    except Exception as exc:  # the reference implementation raises anything on odd input
+        raise InvalidInput(f"its CBV 2.0 event hash cannot be computed: {type(exc).__name__}: {exc}") from None
+    if len(prehashes) != 1:
+        raise InvalidInput("its CBV 2.0 event hash cannot be computed (the canonicalisation failed).")
+    uri = hash_generator.calculate_hashes_from_pre_hashes(prehashes)[0]
+    digest = parse_hash_uri(uri)
+    assert digest is not None
+    return digest
+
+
+def events_of(document: Any) -> list[Any]:
+    """The events of an EPCISDocument or EPCISQueryDocument."""
+    if not isinstance(document, dict) or not isinstance(document.get("epcisBody"), dict):
+        raise InvalidInput("Not an EPCIS 2.0 document: it has no epcisBody.")
+    body = document["epcisBody"]
+    if "eventList" in body:
+        events = body["eventList"]
+    elif "event" in body:
+        events = [body["event"]]
+    elif isinstance(body.get("queryResults"), dict):
+        events = body["queryResults"].get("resultsBody", {}).get("eventList", [])
+    else:
+        raise InvalidInput("The EPCIS document's epcisBody has no eventList, event or queryResults.")
+    if not isinstance(events, list):
+        raise InvalidInput("The EPCIS document's eventList is not a list.")
+    return events
+
+
+# ---------------------------------------------------------------------------- vocabulary
+
+
+def _vocab(value: Any, prefixes: tuple[str, ...], enum: type[BizStep] | type[Disposition]) -> Any:
+    text = str(value).strip()
+    for prefix in prefixes:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    else:
+        if ":" in text:  # a URI outside the CBV: a private vocabulary
+            raise InvalidInput(f"{value!r} is not a CBV value this contract records")
+    label = "".join(f"_{c.lower()}" if c.isupper() else c for c in text).lstrip("_")  # camelCase or snake_case
+    try:
+        return enum.parse(label)
+    except (InvalidInput, KeyError, ValueError):
+        raise InvalidInput(f"{value!r} is not a CBV value this contract records") from None
+
+
+def parse_biz_step(value: Any) -> BizStep:
+    step: BizStep = _vocab(value, (f"{CBV}BizStep-", _OLD_BIZSTEP, "cbv:BizStep-"), BizStep)
+    return step
+
+
+def parse_disposition(value: Any) -> Disposition:
+    disposition: Disposition = _vocab(value, (f"{CBV}Disp-", _OLD_DISP, "cbv:Disp-"), Disposition)
+    return disposition
+
+
+def _event_time(event: Mapping[str, Any]) -> int:
+    raw = event.get("eventTime")
+    try:
+        moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{raw!r} has no time zone")
+    return int(moment.timestamp())
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+@dataclass
+class Planned:
+    """One valid event and what it does on chain."""
+
+    index: int
+    event_id: bytes
+    type: str
+    #: commission, record, pack, unpack or transform
+    action: str
+    keys: tuple[ProductKey, ...] = ()
+    ids: tuple[int, ...] = ()
+    container: int = 0
+    record: EpcisEvent | None = None
+    transformation: bytes = bytes(32)
+    biz_step: BizStep = BizStep.NONE
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What became of one event of the document."""
+
+    index: int
+    #: The event's CBV 2.0 hash id (ni:///sha-256;…), or its own eventID if the hash failed.
+    event_id: str | None
+    type: str
+    action: str | None
+    #: recorded, already_on_chain, refused or not_sent
+    status: str
+    field: str | None = None
+    reason: str | None = None
+    tx_hashes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "event_id": self.event_id,
+            "type": self.type,
+            "action": self.action,
+            "status": self.status,
+            "field": self.field,
+            "reason": self.reason,
+            "tx_hashes": list(self.tx_hashes),
+        }
+
+    def describe(self) -> str:
+        head = f"event {self.index} ({self.type}, {self.event_id or 'no id'})"
+        if self.status == "refused":
+            return f"{head}: refused, {self.field}: {self.reason}"
+        return f"{head}: {self.status.replace('_', ' ')}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    outcomes: tuple[EventOutcome, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def recorded(self) -> int:
+        return self.count("recorded")
+
+    @property
+    def already_on_chain(self) -> int:
+        return self.count("already_on_chain")
+
+    @property
+    def refused(self) -> int:
+        return self.count("refused")
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.recorded == 0
+
+    @property
+    def tx_hashes(self) -> list[str]:
+        return [h for o in self.outcomes for h in o.tx_hashes]
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.recorded} recorded",
+            f"{self.already_on_chain} already on chain",
+            f"{self.refused} refused",
+        ]
+        if self.count("not_sent"):
+            parts.append(f"{self.count('not_sent')} not sent")
+        text = f"{len(self.outcomes)} event(s): " + ", ".join(parts)
+        if self.nothing_new and self.outcomes and self.already_on_chain == len(self.outcomes):
+            text += " (nothing new: every event is on chain already)"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": [o.to_json() for o in self.outcomes],
+            "recorded": self.recorded,
+            "already_on_chain": self.already_on_chain,
+            "refused": self.refused,
+            "not_sent": self.count("not_sent"),
+            "nothing_new": self.nothing_new,
+            "tx_hashes": self.tx_hashes,
+        }
+
+
+class _Refusal(Exception):
+    def __init__(self, field_: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field_
+        self.reason = reason
+
+
+@dataclass
+class _Planner:
+    pp: ProductPassports
+    #: ids that exist on chain or are commissioned earlier in the document, by id
+    known: dict[int, ProductKey] = field(default_factory=dict)
+    #: identifiers that are parents of AggregationEvents in the document: their tier
+    tiers: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def exists(self, id_: int) -> bool:
+        if id_ in self.known:
+            return True
+        record = self.pp.passport(id_)
+        return record is not None
+
+    def parse(self, value: Any, where: str) -> ProductKey:
+        if not isinstance(value, str):
+            raise _Refusal(where, "an identifier must be a string")
+        try:
+            return parse_code(value)
+        except InvalidInput as exc:
+            raise _Refusal(
+                where, f"{value!r} is not an identifier passports take (SGTIN, LGTIN or GS1 Digital Link): {exc}"
+            ) from None
+
+    def resolve(self, key: ProductKey) -> int:
+        """The passport an item identifier names: the item, or the container with that GTIN + serial."""
+        item = self.pp.passport_id(key)
+        if key.kind is Kind.LOT or self.exists(item):
+            return item
+        container = self.pp.passport_id(ProductKey(key.gtin, Kind.CONTAINER, key.serial, 1))
+        return container if self.exists(container) else item
+
+    def identifiers(
+        self, event: Mapping[str, Any], names: Sequence[str], quantities: Sequence[str]
+    ) -> list[ProductKey]:
+        keys: list[ProductKey] = []
+        for name in names:
+            values = event.get(name) or []
+            if not isinstance(values, list):
+                raise _Refusal(name, "must be a list")
+            keys += [self.parse(v, f"{name}[{i}]") for i, v in enumerate(values)]
+        for name in quantities:
+            values = event.get(name) or []
+            if not isinstance(values, list):
+                raise _Refusal(name, "must be a list")
+            for i, element in enumerate(values):
+                where = f"{name}[{i}].epcClass"
+                cls = element.get("epcClass") if isinstance(element, dict) else None
+                key = self.parse(cls, where)
+                if key.kind is not Kind.LOT:
+                    raise _Refusal(where, f"{cls!r} is not a lot (LGTIN class)")
+                keys.append(key)
+        return keys
+
+    def plan(self, index: int, event: Any, context: Any) -> Planned:
+        if not isinstance(event, dict):
+            raise _Refusal("event", "is not a JSON object")
+        kind = event.get("type")
+        if kind not in _EVENT_TYPES:
+            raise _Refusal("type", f"{kind!r} is not an EPCIS event type passports take")
+        try:
+            digest = event_hash(event, context)
+        except InvalidInput as exc:
+            raise _Refusal("eventID", str(exc)) from None
+        action = event.get("action")
+        try:
+            step = parse_biz_step(event["bizStep"]) if event.get("bizStep") else BizStep.NONE
+        except InvalidInput as exc:
+            raise _Refusal("bizStep", str(exc)) from None
+        try:
+            disposition = parse_disposition(event["disposition"]) if event.get("disposition") else None
+        except InvalidInput as exc:
+            raise _Refusal("disposition", str(exc)) from None
+        try:
+            when = _event_time(event)
+        except InvalidInput as exc:
+            raise _Refusal("eventTime", str(exc)) from None
+        read_point = bytes(32)
+        if isinstance(event.get("readPoint"), dict) and event["readPoint"].get("id"):
+            read_point = location_id(str(event["readPoint"]["id"]))
+        base = Planned(index, digest, str(kind), "", biz_step=step)
+
+        if kind == "AggregationEvent":
+            if action not in ("ADD", "DELETE"):
+                raise _Refusal(
+                    "action", f"{action!r}: only ADD (pack) and DELETE (unpack) aggregations change passports"
+                )
+            children = self.identifiers(event, ["childEPCs"], ["childQuantityList"])
+            if not children:
+                raise _Refusal("childEPCs", "names nothing to pack or unpack")
+            child_ids = tuple(self.resolve(k) for k in children)
+            for i, id_ in enumerate(child_ids):
+                if not self.exists(id_):
+                    raise _Refusal(f"childEPCs[{i}]", f"{children[i]} has no passport: commission it first")
+            if action == "DELETE":
+                base.action, base.ids = "unpack", child_ids
+                return base
+            parent = self.parse(event.get("parentID"), "parentID")
+            container = self.pp.passport_id(ProductKey(parent.gtin, Kind.CONTAINER, parent.serial, 1))
+            if parent.kind is Kind.LOT or not self.exists(container):
+                raise _Refusal("parentID", f"{parent} has no container passport: commission it first")
+            base.action, base.ids, base.container = "pack", child_ids, container
+            return base
+
+        if kind == "TransformationEvent":
+            inputs = self.identifiers(event, ["inputEPCList"], ["inputQuantityList"])
+            outputs = self.identifiers(event, ["outputEPCList"], ["outputQuantityList"])
+            if not inputs and not outputs:
+                raise _Refusal("inputEPCList", "the transformation names no inputs and no outputs")
+            input_ids = tuple(self.resolve(k) for k in inputs)
+            for i, id_ in enumerate(input_ids):
+                if not self.exists(id_):
+                    raise _Refusal("inputEPCList", f"input {i}, {inputs[i]}, has no passport")
+            tid_text = event.get("transformationID")
+            base.transformation = transformation_id(str(tid_text)) if tid_text else keccak(digest)
+            base.action, base.ids, base.keys = "transform", input_ids, tuple(outputs)
+            for key in outputs:
+                self.known[self.pp.passport_id(key)] = key
+            return base
+
+        # ObjectEvent, TransactionEvent
+        keys = self.identifiers(event, ["epcList"], ["quantityList"])
+        if not keys:
+            raise _Refusal("epcList", "names no identifier")
+        if kind == "ObjectEvent" and action == "ADD" and step in (BizStep.COMMISSIONING, BizStep.NONE):
+            tiered = []
+            for key in keys:
+                tier = self.tiers.get((key.gtin, key.serial), 0) if key.kind is Kind.ITEM else 0
+                tiered.append(ProductKey(key.gtin, Kind.CONTAINER, key.serial, tier) if tier else key)
+            base.action, base.keys = "commission", tuple(tiered)
+            for key in tiered:
+                self.known[self.pp.passport_id(key)] = key
+            return base
+        if kind == "ObjectEvent" and action == "ADD" and not all(self.exists(self.resolve(k)) for k in keys):
+            base.action, base.keys = "commission", tuple(keys)
+            for key in keys:
+                self.known[self.pp.passport_id(key)] = key
+            return base
+        if kind == "ObjectEvent" and action not in ("OBSERVE", "ADD", "DELETE"):
+            raise _Refusal("action", f"{action!r} is not an EPCIS action")
+        if kind == "ObjectEvent" and action == "DELETE" and step is not BizStep.DECOMMISSIONING:
+            raise _Refusal("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+        if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
+            raise _Refusal("bizStep", f"{event.get('bizStep')!r} is not recorded as an event by passports")
+        disposition = disposition or _IMPLIED.get(step)
+        if disposition is None:
+            raise _Refusal("disposition", f"a {step.label} event needs a disposition")
+        ids = tuple(self.resolve(k) for k in keys)
+        for i, id_ in enumerate(ids):
+            if not self.exists(id_):
+                raise _Refusal("epcList", f"identifier {i}, {keys[i]}, has no passport: commission it first")
+        base.action, base.ids = "record", ids
+        base.record = EpcisEvent(ids, step, disposition, when, read_point, bytes(32), digest)
+        return base
+
+
+def _parent_tiers(events: Sequence[Any]) -> dict[tuple[int, str], int]:
+    """Tiers for the identifiers the document uses as aggregation parents: one above their children's."""
+    children: dict[tuple[int, str], set[tuple[int, str]]] = {}
+    for event in events:
+        if isinstance(event, dict) and event.get("type") == "AggregationEvent" and event.get("action") == "ADD":
+            try:
+                parent = parse_code(str(event.get("parentID")))
+                kids = {(k.gtin, k.serial) for k in (parse_code(str(c)) for c in event.get("childEPCs") or [])}
+            except (InvalidInput, TypeError):
+                continue
+            children.setdefault((parent.gtin, parent.serial), set()).update(kids)
+
+    def tier(node: tuple[int, str], depth: int = 0) -> int:
+        if node not in children or depth > 3:
+            return 0
+        return min(3, 1 + max((tier(k, depth + 1) for k in children[node]), default=0))
+
+    return {node: tier(node) for node in children}
+
+
+# ---------------------------------------------------------------------------- import
+
+SenderFor = Callable[[Planned], Sender]
+
+
+def import_document(
+    pp: ProductPassports,
+    document: Any,
+    *,
+    sender: Sender | SenderFor,
+    partial: bool = False,
+) -> ImportResult:
+    """Import an EPCIS 2.0 document's events (see the module's description). ``sender``
+    sends every transaction, or is a function choosing the sender per planned event."""
+    events = events_of(document)
+    context = document.get("@context")
+    planner = _Planner(pp, tiers=_parent_tiers(events))
+    outcomes: dict[int, EventOutcome] = {}
+    plans: list[Planned] = []
+    for index, event in enumerate(events):
+        kind = str(event.get("type")) if isinstance(event, dict) else "?"
+        own_id = event.get("eventID") if isinstance(event, dict) else None
+        try:
+            planned = planner.plan(index, event, context)
+        except _Refusal as refusal:
+            outcomes[index] = EventOutcome(index, own_id, kind, None, "refused", refusal.field, refusal.reason)
+            continue
+        plans.append(planned)
+    choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
+    stop = bool(outcomes) and not partial
+    for planned in plans:
+        uri = hash_uri(planned.event_id)
+        if stop:
+            outcomes[planned.index] = EventOutcome(planned.index, uri, planned.type, planned.action, "not_sent",
+                                                   reason="another event of the document is invalid")  # fmt: skip
+            continue
+        try:
+            hashes = _send(pp, planned, choose(planned))
+        except ChainpassError as exc:
+            outcomes[planned.index] = EventOutcome(
+                planned.index, uri, planned.type, planned.action, "refused", "chain", str(exc)
+            )
+            stop = not partial
+            continue
+        status = "recorded" if hashes else "already_on_chain"
+        outcomes[planned.index] = EventOutcome(planned.index, uri, planned.type, planned.action, status,
+                                               tx_hashes=tuple(hashes))  # fmt: skip
+    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
+
+
+def _tx(pp: ProductPassports, function: str, sender: Sender, *args: Any) -> str:
+    receipt = pp._send(function, sender, *args)
+    return "0x" + bytes(receipt["transactionHash"]).hex()
+
+
+def _rows(keys: Sequence[ProductKey]) -> list[tuple[int, int, int, bytes]]:
+    return [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
+
+
+def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
+    """Send what of ``planned`` the chain does not hold yet; the tx hashes (none if nothing was missing)."""
+    functions = pp.contract.functions
+    if planned.action == "commission":
+        missing = [k for k in planned.keys if pp.passport(pp.passport_id(k)) is None]
+        if not missing:
+            return []
+        return [_tx(pp, "commission", sender, _rows(missing), planned.event_id, "")]
+    if planned.action == "record":
+        assert planned.record is not None
+        done = recorded_with(pp, planned.event_id)
+        todo = tuple(i for i in planned.ids if i not in done)
+        if not todo:
+            return []
+        return [_tx(pp, "recordEvents", sender, [replace(planned.record, passports=todo).as_tuple()])]
+    if planned.action == "pack":
+        todo_ids = [i for i in planned.ids if int(functions.containerOf(i).call()) != planned.container]
+        if not todo_ids:
+            return []
+        return [_tx(pp, "pack", sender, planned.container, todo_ids, planned.event_id)]
+    if planned.action == "unpack":
+        todo_ids = [i for i in planned.ids if int(functions.containerOf(i).call()) != 0]
+        if not todo_ids:
+            return []
+        return [_tx(pp, "unpack", sender, todo_ids, planned.event_id)]
+    if planned.action == "transform":
+        consumed = set(pp.inputs_of(planned.transformation))
+        inputs = [i for i in planned.ids if i not in consumed]
+        outputs = [k for k in planned.keys if pp.passport(pp.passport_id(k)) is None]
+        if not inputs and not outputs:
+            return []
+        return [_tx(pp, "transform", sender, planned.transformation, inputs, _rows(outputs), planned.event_id, "")]
+    raise AssertionError(planned.action)
+
+
+def recorded_with(pp: ProductPassports, event_id: bytes) -> set[int]:
+    """The passports an event with hash id ``event_id`` is recorded on already."""
+    logs = pp._get_logs([_topic(pp, "PassportEventRecorded"), None, None, "0x" + event_id.hex()])
+    return {int.from_bytes(bytes(log["topics"][1]), "big") for log in logs}
+
+
+def _topic(pp: ProductPassports, name: str) -> str:
+    return "0x" + event_topic(load_artifact("ProductPassport").abi, name).hex()
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def _iso(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
+    """An EPCIS 2.0 EPCISDocument with the passport's history (see :meth:`ProductPassports.trace`)."""
+    if pp.passport(passport_id) is None:
+        raise InvalidInput(f"No passport has id {hex(passport_id)}.")
+    trace = pp.trace(passport_id)
+    chain = pp.chain
+    block_times: dict[int, int] = {}
+    receipts: dict[str, Any] = {}
+    codes: dict[int, str] = {}
+
+    def block_time(number: int) -> int:
+        if number not in block_times:
+            block_times[number] = int(chain.w3.eth.get_block(number)["timestamp"])
+        return block_times[number]
+
+    def receipt(tx_hash: str) -> Any:
+        if tx_hash not in receipts:
+            receipts[tx_hash] = chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        return receipts[tx_hash]
+
+    def logged_hash(tx_hash: str, event_name: str) -> str | None:
+        processed = getattr(pp.contract.events, event_name)().process_receipt(receipt(tx_hash), errors=DISCARD)
+        for entry in processed:
+            value = bytes(entry["args"]["metadataHash"])
+            if any(value):
+                return hash_uri(value)
+        return None
+
+    def code(id_: int) -> str:
+        if id_ not in codes:
+            record = pp.passport(id_)
+            commissioned = pp._get_logs([_topic(pp, "PassportCommissioned"), "0x" + id_.to_bytes(32, "big").hex()])
+            if record is None or not commissioned:
+                codes[id_] = f"urn:chainpass:passport:{id_:#x}"
+            else:
+                args = pp.contract.events.PassportCommissioned().process_log(commissioned[0])["args"]
+                serial = bytes(args["serial"]).rstrip(b"\0").decode("ascii")
+                key = ProductKey(int(args["gtin"]), record.kind, serial, record.tier)
+                try:
+                    codes[id_] = key.epc_urn()
+                except InvalidInput:
+                    codes[id_] = key.digital_link()
+        return codes[id_]
+
+    def what(id_: int) -> dict[str, Any]:
+        urn = code(id_)
+        if urn.startswith("urn:epc:class:") or "/10/" in urn:
+            return {"quantityList": [{"epcClass": urn}]}
+        return {"epcList": [urn]}
+
+    def when(entry: Any, declared: int | None = None) -> dict[str, str]:
+        moment = declared if declared is not None else block_time(entry.block_number)
+        return {"eventTime": _iso(moment), "eventTimeZoneOffset": "+00:00"}
+
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for entry in trace:
+        d = entry.details
+        if entry.event == "PassportCommissioned":
+            key_: tuple[str, ...] = ("c", entry.tx_hash, str(entry.passport))
+            ev: dict[str, Any] = {"type": "ObjectEvent", **when(entry), **what(entry.passport), "action": "ADD",
+                                  "bizStep": "commissioning", "disposition": "active"}  # fmt: skip
+            eid = logged_hash(entry.tx_hash, "BatchCommissioned")
+        elif entry.event == "PassportEventRecorded":
+            key_ = ("r", entry.tx_hash, str(entry.log_index))
+            declared = int(dt.datetime.fromisoformat(d["event_time"].replace("Z", "+00:00")).timestamp())
+            ev = {"type": "ObjectEvent", **when(entry, declared), **what(entry.passport), "action": "OBSERVE",
+                  "bizStep": d["biz_step"], "disposition": d["disposition"]}  # fmt: skip
+            eid = hash_uri(bytes.fromhex(d["event_id"][2:])) if int(d["event_id"], 16) else None
+        elif entry.event in ("PassportPacked", "PassportUnpacked"):
+            key_ = ("a", entry.tx_hash, str(entry.log_index))
+            ev = {"type": "AggregationEvent", **when(entry), "parentID": code(int(d["container"], 16)),
+                  "childEPCs": [code(entry.passport)], "action": "ADD" if entry.event == "PassportPacked" else "DELETE",
+                  "bizStep": "packing" if entry.event == "PassportPacked" else "unpacking"}  # fmt: skip
+            eid = hash_uri(bytes.fromhex(d["event_id"][2:])) if int(d["event_id"], 16) else None
+        elif entry.event == "PassportProduced":
+            tid = d["transformation_id"]
+            key_ = ("t", tid)
+            inputs = pp.inputs_of(bytes.fromhex(tid[2:]))
+            ev = {"type": "TransformationEvent", **when(entry),
+                  "inputEPCList": [code(i) for i in inputs if "urn:epc:class:" not in code(i)],
+                  "inputQuantityList": [{"epcClass": code(i)} for i in inputs if "urn:epc:class:" in code(i)],
+                  "outputEPCList": [code(entry.passport)] if "urn:epc:class:" not in code(entry.passport) else [],
+                  "outputQuantityList": [{"epcClass": code(entry.passport)}]
+                  if "urn:epc:class:" in code(entry.passport) else [],
+                  "transformationID": f"urn:chainpass:transformation:{tid}"}  # fmt: skip
+            ev = {k: v for k, v in ev.items() if v != []}
+            eid = logged_hash(entry.tx_hash, "TransformationRecorded")
+        else:
+            continue
+        if key_ in seen:
+            continue
+        seen.add(key_)
+        if eid:
+            ev = {"eventID": eid, **ev}
+        out.append(ev)
+    return {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _iso(int(dt.datetime.now(dt.UTC).timestamp())),
+        "epcisBody": {"eventList": out},
+    }
