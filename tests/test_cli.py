@@ -497,6 +497,38 @@ def test_custody_moves_by_signed_offer_and_acceptance(supply_chain: Operator, tm
     _assert_one_line_error(replay, "holds the goods of passport")
 
 
+def test_epcis_import_is_idempotent_and_exports_the_history(supply_chain: Operator, tmp_path: Path) -> None:
+    op = supply_chain
+    bag = "urn:epc:id:sgtin:9506000.013435.BAG001"
+    events = [
+        {"type": "ObjectEvent", "eventTime": "2026-01-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": [bag], "action": "ADD", "bizStep": "commissioning", "disposition": "active"},
+        {"type": "ObjectEvent", "eventTime": "2026-01-02T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": [bag], "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit"},
+    ]  # fmt: skip
+    document = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-03T00:00:00Z",
+                "epcisBody": {"eventList": events}}  # fmt: skip
+    path = tmp_path / "events.jsonld"
+    path.write_text(json.dumps(document))
+
+    first = op.ok("epcis", "import", str(path), "--account", "2", "--json").json()
+    again = op.ok("epcis", "import", str(path), "--account", "2")
+    exported = op.ok("epcis", "export", bag, "--out", str(tmp_path / "out.json"), "--json").json()
+    broken = tmp_path / "broken.jsonld"
+    broken.write_text(json.dumps({**document, "epcisBody": {"eventList": [{**events[1], "bizStep": "dancing"}]}}))
+    refused = op.run("epcis", "import", str(broken), "--account", "2")
+
+    assert first["recorded"] == 2 and first["refused"] == 0
+    assert "nothing new" in again.out
+    assert op.ok("passport", "show", bag, "--json").json()["state"] == "in_transit"
+    exported_events = exported["epcisBody"]["eventList"]
+    assert [e.get("bizStep") for e in exported_events][-1].endswith("shipping")
+    assert {e["eventID"] for e in exported_events} >= {e["event_id"] for e in first["events"]}
+    assert json.loads((tmp_path / "out.json").read_text()) == exported
+    assert refused.code == 1 and "dancing" in refused.out
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

@@ -42,7 +42,8 @@ def import_command(file: Path, partial: bool, account: str, as_json: bool) -> No
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the document here.")
 @click.option("--schema", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Validate the document against this JSON schema (GS1's EPCIS-JSON-Schema.json).")  # fmt: skip
-def export_command(code: str, tier: int, out: Path | None, schema: Path | None) -> None:
+@json_option
+def export_command(code: str, tier: int, out: Path | None, schema: Path | None, as_json: bool) -> None:
     """Export the history of the passport of CODE as an EPCIS 2.0 document."""
     passports = settings().client(ProductPassports)
     document = export(passports, passports.passport_id(parse_code(code, container_tier=tier)))
@@ -53,8 +54,9 @@ def export_command(code: str, tier: int, out: Path | None, schema: Path | None) 
             jsonschema.validate(document, read_json(schema, "JSON schema"))
         except jsonschema.ValidationError as exc:
             raise InvalidInput(f"The export does not validate against {schema}: {exc.message}") from None
-    if out is None:
+    if out is not None:
+        write_json_atomic(out, document)
+    if out is None or as_json:
         click.echo(json.dumps(document, indent=2))
     else:
-        write_json_atomic(out, document)
         click.echo(f"Wrote {len(document['epcisBody']['eventList'])} event(s) to {out}")
