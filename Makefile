@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench ape-compile clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-compile clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -44,6 +44,9 @@ check-artifacts: setup
 
 bench: setup
 	$(BIN)/python scripts/bench_gas.py
+
+bench-trace: setup
+	$(BIN)/python scripts/bench_trace.py
 
 # ape compiles through the same shim: py-solc-x finds it as an "installed" solc 0.8.28.
 ape-compile: setup
