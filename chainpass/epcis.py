@@ -518,23 +518,37 @@ def import_document(
         plans.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
-    for planned in plans:
-        uri = hash_uri(planned.event_id)
+    for batch in _batches(plans, choose):
         if stop:
-            outcomes[planned.index] = EventOutcome(planned.index, uri, planned.type, planned.action, "not_sent",
-                                                   reason="another event of the document is invalid")  # fmt: skip
+            for planned in batch:
+                outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                       planned.action, "not_sent",
+                                                       reason="another event of the document is invalid")  # fmt: skip
             continue
         try:
-            hashes = _send(pp, planned, choose(planned))
-        except ChainpassError as exc:
-            outcomes[planned.index] = EventOutcome(
-                planned.index, uri, planned.type, planned.action, "refused", "chain", str(exc)
-            )
-            stop = not partial
-            continue
-        status = "recorded" if hashes else "already_on_chain"
-        outcomes[planned.index] = EventOutcome(planned.index, uri, planned.type, planned.action, status,
-                                               tx_hashes=tuple(hashes))  # fmt: skip
+            sent = _send_batch(pp, batch, choose(batch[0]))
+        except ChainpassError:
+            # One transaction for the batch was refused: send its events one by one, so the
+            # report names the event the chain refuses (those before it go in).
+            sent = {}
+            for planned in batch:
+                if stop:
+                    outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                           planned.action, "not_sent",
+                                                           reason="an earlier event was refused")  # fmt: skip
+                    continue
+                try:
+                    sent.update(_send_batch(pp, [planned], choose(planned)))
+                except ChainpassError as exc:
+                    outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                           planned.action, "refused", "chain", str(exc))  # fmt: skip
+                    stop = not partial
+        for planned in batch:
+            if planned.index in sent:
+                hashes = sent[planned.index]
+                status = "recorded" if hashes else "already_on_chain"
+                outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                       planned.action, status, tx_hashes=tuple(hashes))  # fmt: skip
     return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
 
 
@@ -547,6 +561,49 @@ def _rows(keys: Sequence[ProductKey]) -> list[tuple[int, int, int, bytes]]:
     return [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
 
 
+#: The most ObjectEvents sent in one `recordEvents` transaction.
+RECORD_BATCH = 50
+
+
+def _batches(plans: Sequence[Planned], choose: SenderFor) -> list[list[Planned]]:
+    """Runs of consecutive plans to send together: ObjectEvents recorded by the same sender
+    go in one transaction (up to :data:`RECORD_BATCH`); anything else goes alone."""
+    batches: list[list[Planned]] = []
+    for planned in plans:
+        last = batches[-1] if batches else None
+        joins = (
+            last is not None
+            and planned.action == "record"
+            and last[-1].action == "record"
+            and len(last) < RECORD_BATCH
+            and choose(last[-1]) == choose(planned)
+        )
+        if joins and last is not None:
+            last.append(planned)
+        else:
+            batches.append([planned])
+    return batches
+
+
+def _send_batch(pp: ProductPassports, batch: Sequence[Planned], sender: Sender) -> dict[int, list[str]]:
+    """Send what of ``batch`` the chain does not hold yet: {plan index: tx hashes (none if
+    it was all on chain)}. A run of ObjectEvents goes in one transaction."""
+    if len(batch) == 1 and batch[0].action != "record":
+        return {batch[0].index: _send(pp, batch[0], sender)}
+    done = recorded_with(pp, [p.event_id for p in batch])
+    records = []
+    for planned in batch:
+        assert planned.record is not None
+        todo = tuple(i for i in planned.ids if (planned.event_id, i) not in done)
+        if todo:
+            records.append((planned.index, replace(planned.record, passports=todo).as_tuple()))
+    if not records:
+        return {p.index: [] for p in batch}
+    tx_hash = _tx(pp, "recordEvents", sender, [row for _, row in records])
+    sent = {index for index, _ in records}
+    return {p.index: [tx_hash] if p.index in sent else [] for p in batch}
+
+
 def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
     """Send what of ``planned`` the chain does not hold yet; the tx hashes (none if nothing was missing)."""
     functions = pp.contract.functions
@@ -557,8 +614,8 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
         return [_tx(pp, "commission", sender, _rows(missing), planned.event_id, "")]
     if planned.action == "record":
         assert planned.record is not None
-        done = recorded_with(pp, planned.event_id)
-        todo = tuple(i for i in planned.ids if i not in done)
+        done = recorded_with(pp, [planned.event_id])
+        todo = tuple(i for i in planned.ids if (planned.event_id, i) not in done)
         if not todo:
             return []
         return [_tx(pp, "recordEvents", sender, [replace(planned.record, passports=todo).as_tuple()])]
@@ -582,10 +639,14 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
     raise AssertionError(planned.action)
 
 
-def recorded_with(pp: ProductPassports, event_id: bytes) -> set[int]:
-    """The passports an event with hash id ``event_id`` is recorded on already."""
-    logs = pp._get_logs([_topic(pp, "PassportEventRecorded"), None, None, "0x" + event_id.hex()])
-    return {int.from_bytes(bytes(log["topics"][1]), "big") for log in logs}
+def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
+    """(event hash id, passport) of each passport the events ``event_ids`` are recorded on
+    already: one log query for them all."""
+    if not event_ids:
+        return set()
+    topics: list[Any] = [_topic(pp, "PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
+    logs = pp._get_logs(topics)
+    return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}
 
 
 def _topic(pp: ProductPassports, name: str) -> str:

@@ -177,3 +177,27 @@ def test_export_validates(pp: ProductPassports, orgs: Orgs) -> None:
     # The export re-imports as nothing new: its commissioning events name passports on chain.
     again = import_document(pp, copy.deepcopy(exported), sender=senders(orgs), partial=True)
     assert again.refused == 0 or all(o.field for o in again.outcomes if o.status == "refused")
+
+
+def test_object_events_go_in_one_transaction_and_a_refusal_names_its_event(pp: ProductPassports, orgs: Orgs) -> None:
+    document = story()
+    import_document(pp, {**document, "epcisBody": {"eventList": document["epcisBody"]["eventList"][:3]}},
+                    sender=senders(orgs))  # fmt: skip
+    observed = [
+        _event("ObjectEvent", f"2026-02-0{day}T09:00:00+08:00", epcList=[BAG1], action="OBSERVE",
+               bizStep="inspecting", disposition="conformant")
+        for day in (1, 2, 3)
+    ]  # fmt: skip
+    batch = import_document(pp, {**document, "epcisBody": {"eventList": observed}}, sender=orgs.inspector)
+    # The second of three refused by the chain (selling is the retailer's step, not the inspector's).
+    refused_in_middle = [observed[0] | {"eventTime": "2026-03-01T09:00:00+08:00"},
+                         _event("ObjectEvent", "2026-03-02T09:00:00+08:00", epcList=[BAG1], action="OBSERVE",
+                                bizStep="retail_selling", disposition="retail_sold"),
+                         observed[0] | {"eventTime": "2026-03-03T09:00:00+08:00"}]  # fmt: skip
+    stopped = import_document(pp, {**document, "epcisBody": {"eventList": refused_in_middle}}, sender=orgs.inspector)
+
+    assert [o.status for o in batch.outcomes] == ["recorded"] * 3
+    assert len({h for o in batch.outcomes for h in o.tx_hashes}) == 1  # one transaction for the three
+    assert [(o.status, o.field) for o in stopped.outcomes] == [("recorded", None), ("refused", "chain"),
+                                                                ("not_sent", None)]  # fmt: skip
+    assert "retail" in (stopped.outcomes[1].reason or "") or "role" in (stopped.outcomes[1].reason or "")
