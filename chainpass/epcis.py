@@ -320,11 +320,16 @@ class _Planner:
     #: identifiers that are parents of AggregationEvents in the document: their tier
     tiers: dict[tuple[int, str], int] = field(default_factory=dict)
 
+    #: ids found on chain already
+    on_chain: set[int] = field(default_factory=set)
+
     def exists(self, id_: int) -> bool:
-        if id_ in self.known:
+        if id_ in self.known or id_ in self.on_chain:
             return True
-        record = self.pp.passport(id_)
-        return record is not None
+        if self.pp.exists(id_):
+            self.on_chain.add(id_)
+            return True
+        return False
 
     def parse(self, value: Any, where: str) -> ProductKey:
         if not isinstance(value, str):

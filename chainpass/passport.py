@@ -435,6 +435,10 @@ class ProductPassports(ContractClient):
         origin, recalled, ancestors = self.contract.functions.lineageOf(id_).call()
         return Lineage(bytes(origin) if any(origin) else None, bool(recalled), tuple(bytes(a) for a in ancestors))
 
+    def exists(self, id_: int) -> bool:
+        """Whether passport ``id_`` was commissioned (one call)."""
+        return int(self.contract.functions.passportOf(id_).call()[2]) != State.NONE
+
     def passport(self, id_: int) -> PassportRecord | None:
         """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""
         owner, kind, state, tier, packed, _producer, origin = self.contract.functions.passportOf(id_).call()

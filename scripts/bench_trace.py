@@ -197,7 +197,7 @@ def measure(workdir: Path) -> tuple[list[Row], list[str]]:
                 + "; ".join(o.describe() for o in result.outcomes if o.status == "refused")
             )
         rate = IMPORT_EVENTS / import_s
-        rows.append(Row(f"EPCIS import ({IMPORT_EVENTS} ObjectEvents, one tx each)", f"{rate:,.0f} events/s",
+        rows.append(Row(f"EPCIS import ({IMPORT_EVENTS} ObjectEvents, 50 per tx)", f"{rate:,.0f} events/s",
                         "≥ 100 events/s", rate >= 100))  # fmt: skip
         notes.append(f"import of {IMPORT_EVENTS} events took {import_s:.1f} s")
         return rows, notes
