@@ -1,4 +1,4 @@
-"""Atomic JSON files: readers see the old file or the new one, never half of either."""
+"""Atomic files: readers see the old file or the new one, never half of either."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from typing import Any
 
 
 def write_json_atomic(path: Path, data: Any, *, private: bool = False) -> Path:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename.
+    """Write ``data`` as JSON to ``path`` atomically (see :func:`write_bytes_atomic`)."""
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    return write_bytes_atomic(path, text.encode("utf-8"), private=private)
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
 
     With ``private`` the file is readable by its owner only (mode 0600) from the
     moment it exists: for credentials and keystores.
@@ -19,9 +25,8 @@ def write_json_atomic(path: Path, data: Any, *, private: bool = False) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o600 if private else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

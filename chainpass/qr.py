@@ -26,8 +26,6 @@ The format follows the file's suffix, ``.svg`` or ``.png``.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +33,7 @@ from typing import Literal
 import segno
 
 from chainpass.errors import InvalidInput
+from chainpass.files import write_bytes_atomic
 
 #: Error correction level of every QR code chainpass draws.
 ERROR_CORRECTION = "M"
@@ -93,25 +92,9 @@ def write_qr(content: str, path: Path, *, scale: int = DEFAULT_SCALE) -> QrFile:
     fmt = qr_format(path)
     data = render(content, fmt, scale=scale)
     try:
-        _write_atomic(path, data)
+        write_bytes_atomic(path, data)
     except OSError as exc:
         raise InvalidInput(f"Cannot write the QR code to {path}: {exc.strerror or exc}.") from None
     code = qr_code(content)
     modules = int(code.symbol_size(scale=1, border=QUIET_ZONE)[0])
     return QrFile(path, fmt, int(code.version), modules, modules * (scale if fmt == "png" else 1))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of either."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
