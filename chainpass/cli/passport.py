@@ -282,7 +282,7 @@ def _journey_lines(entries: list[Any]) -> list[str]:
             "CustodyOffersCancelled": "custody offers cancelled",
         }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
         via = f" (via container {hex(e.via_container)})" if e.via_container else ""
-        via += f" (to input {hex(e.via_input)[:18]}…)" if e.via_input else ""
+        via += f" (on input {hex(e.via_input)[:18]}…)" if e.via_input else ""
         lines.append(f"block {e.block_number:>6}  {what}, by {e.actor}{via}")
     return lines
 
