@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,6 +34,7 @@ from chainpass.deployment import Deployment, deploy
 from chainpass.errors import ContractRevert
 from chainpass.identity import IdentityRegistry, Level, Sector
 from chainpass.node import AnvilNode, free_port
+from chainpass.signatures import SECP256K1_N
 
 BACKENDS = ("embedded", "anvil")
 YEAR = 365 * 24 * 60 * 60
@@ -233,3 +234,19 @@ def compile_test_contract(name: str) -> Artifact:
         immutable_references=(),
         sources_hash="",
     )
+
+
+def malleated(signature: bytes) -> bytes:
+    """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
+    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
+    assert v in (27, 28)
+    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def refused_by_client(chain: Chain, call: Callable[[], object], kind: type[Exception], fragment: str) -> None:
+    """``call`` is refused by the client with ``kind`` before anything is sent."""
+    head = bytes(chain.w3.eth.get_block("latest")["hash"])
+    with pytest.raises(kind, match=fragment) as info:
+        call()
+    assert not isinstance(info.value, ContractRevert)
+    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head

@@ -24,7 +24,9 @@ from conftest import (
     credential_for,
     events,
     fund,
+    malleated,
     new_account,
+    refused_by_client,
 )
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -45,7 +47,6 @@ from chainpass.identity import IdentityRegistry, Level, Recovery, Standing, Stat
 from chainpass.reverts import MESSAGES, decode_revert
 from chainpass.signatures import (
     ACTIONS,
-    SECP256K1_N,
     Domain,
     SignedAction,
     TypedAction,
@@ -131,13 +132,6 @@ def altered(action: TypedAction, **changes: Any) -> TypedAction:
     return TypedAction(action.domain, action.primary_type, {**action.message, **changes})
 
 
-def malleated(signature: bytes) -> bytes:
-    """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
-    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
-    assert v in (27, 28)
-    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
-
-
 def refused(chain: Chain, call: Callable[[], object], error: str) -> ContractRevert:
     """``call`` is refused by the contract with ``error``, as a sentence, and nothing is mined."""
     head = bytes(chain.w3.eth.get_block("latest")["hash"])
@@ -147,15 +141,6 @@ def refused(chain: Chain, call: Callable[[], object], error: str) -> ContractRev
     assert_readable(info.value)
     assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head
     return info.value
-
-
-def refused_by_client(chain: Chain, call: Callable[[], object], kind: type[Exception], fragment: str) -> None:
-    """``call`` is refused by the client with ``kind`` before anything is sent."""
-    head = bytes(chain.w3.eth.get_block("latest")["hash"])
-    with pytest.raises(kind, match=fragment) as info:
-        call()
-    assert not isinstance(info.value, ContractRevert)
-    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head
 
 
 # ------------------------------------------------------------------ consent

@@ -15,7 +15,16 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from conftest import YEAR, World, compile_test_contract, credential_for, fund, new_account
+from conftest import (
+    YEAR,
+    World,
+    compile_test_contract,
+    credential_for,
+    fund,
+    malleated,
+    new_account,
+    refused_by_client,
+)
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from passport_world import (
@@ -38,7 +47,6 @@ from chainpass.errors import ChainIdMismatch, ContractRevert, InvalidInput
 from chainpass.gs1 import ProductKey
 from chainpass.identity import Level
 from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State, transformation_id
-from chainpass.signatures import SECP256K1_N
 
 HOUR = 60 * 60
 
@@ -95,23 +103,6 @@ def custody(pp: ProductPassports, id_: int) -> tuple[str, int]:
 def owner_of(pp: ProductPassports, id_: int) -> str:
     owner: str = pp.contract.functions.ownerOf(id_).call()
     return owner
-
-
-def malleated(signature: bytes) -> bytes:
-    """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
-    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
-    v = v + 27 if v < 27 else v
-    assert v in (27, 28)
-    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
-
-
-def refused_by_client(chain: Chain, call: Callable[[], object], kind: type[Exception], fragment: str) -> None:
-    """``call`` is refused by the client with ``kind`` before anything is sent."""
-    head = bytes(chain.w3.eth.get_block("latest")["hash"])
-    with pytest.raises(kind, match=fragment) as info:
-        call()
-    assert not isinstance(info.value, ContractRevert)
-    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head
 
 
 @pytest.fixture
