@@ -33,8 +33,9 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Two workers (CI has two cores); each test file runs whole on one worker, with its own Anvil node.
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 artifacts: setup
 	$(BIN)/python -m chainpass.compiler
