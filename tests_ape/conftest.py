@@ -9,10 +9,16 @@ same deployed, governed registry and passport contract.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from world import CARRIER, LEVEL_HIGH, PRODUCER, RECOVERY_DELAY, SECTOR_BANK, TEN_YEARS, Actors, commitment
+
+# A private Anvil on a free port, never a node the user runs on 127.0.0.1:8545
+# (ape-config.yaml's host, which `ape run deploy` is meant to find): unless
+# APE_FOUNDRY_HOST says otherwise. ape-foundry reads it when it connects, after this.
+os.environ.setdefault("APE_FOUNDRY_HOST", "auto")
 
 
 @pytest.fixture(scope="session")
