@@ -26,7 +26,7 @@ from typing import Any
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment, DeploymentStore, deploy, load_deployment
-from chainpass.errors import ChainpassError, InvalidInput
+from chainpass.errors import ChainpassError, DeploymentError, InvalidInput
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
@@ -61,7 +61,7 @@ def deploy_or_find(
     sender = KeystoreDirectory(home / "keystores").sender(chain, account, _password_from_environment)
     deployment, created = deploy(chain, sender, store, replace=replace)
     if load_deployment(chain, store) != deployment:
-        raise ChainpassError(f"The record {store.path(chain.chain_id)} does not read back as written.")
+        raise DeploymentError(f"The record {store.path(chain.chain_id)} does not read back as written.")
     verb = "deployed" if created else "found"
     for name, contract in deployment.contracts.items():
         say(f"{verb} {name} at {contract.address} on chain {deployment.chain_id}")
