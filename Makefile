@@ -24,11 +24,11 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/chainpass demo
 
-test: setup lint typecheck unit
+test: setup lint typecheck unit ape-check
 
 lint: setup
-	$(BIN)/ruff check chainpass tests scripts
-	$(BIN)/ruff format --check chainpass tests scripts
+	$(BIN)/ruff check chainpass tests tests_ape scripts
+	$(BIN)/ruff format --check chainpass tests tests_ape scripts
 
 typecheck: setup
 	$(BIN)/mypy
@@ -66,12 +66,10 @@ $(VENV)/.ape-installed: $(VENV)/.installed pyproject.toml constraints.txt
 ape-compile: setup ape-setup
 	$(APE_ENV) $(BIN)/ape compile
 
-# Lint the ape suite; ape compile; the ape suite (contracts through ape's fixtures, `ape run deploy` against
+# ape compile; the ape suite (contracts through ape's fixtures, `ape run deploy` against
 # chainpass's records both ways, ape's build against the shipped artifacts); then the
 # documented command itself, on an Anvil ape starts and stops, into a throwaway home.
 ape-check: setup ape-setup
-	$(BIN)/ruff check tests_ape
-	$(BIN)/ruff format --check tests_ape
 	$(APE_ENV) $(BIN)/ape compile
 	$(APE_PRIVATE) $(BIN)/ape test tests_ape
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
