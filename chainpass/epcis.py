@@ -487,7 +487,9 @@ class _Planner:
         except InvalidInput as exc:
             raise _Refusal("bizStep", str(exc)) from None
         if step is BizStep.OTHER and str(event["bizStep"]).strip() not in ("other", BizStep.OTHER.uri):
-            notes.append(f"bizStep {event['bizStep']} is outside the CBV: recorded as other (the event hash id keeps it)")
+            notes.append(
+                f"bizStep {event['bizStep']} is outside the CBV: recorded as other (the event hash id keeps it)"
+            )
         try:
             disposition = parse_disposition(event["disposition"]) if event.get("disposition") else None
         except InvalidInput as exc:
@@ -506,7 +508,9 @@ class _Planner:
         planned.adopt, planned.notes = tuple(adopt), tuple(notes)
         return planned
 
-    def persistent(self, event: Mapping[str, Any], disposition: Disposition | None, notes: list[str]) -> Disposition | None:
+    def persistent(
+        self, event: Mapping[str, Any], disposition: Disposition | None, notes: list[str]
+    ) -> Disposition | None:
         """The recorded disposition given ``persistentDisposition``: a ``set`` value is recorded
         when the event has no disposition of its own; everything else of it is noted."""
         persistent = event.get("persistentDisposition")
@@ -774,7 +778,9 @@ def _batches(plans: Sequence[Planned], choose: SenderFor) -> list[list[Planned]]
 Sent = dict[int, tuple[list[str], tuple[str, ...]]]
 
 
-def _adopt(pp: ProductPassports, batch: Sequence[Planned], choose: SenderFor) -> dict[int, tuple[list[str], tuple[str, ...]]]:
+def _adopt(
+    pp: ProductPassports, batch: Sequence[Planned], choose: SenderFor
+) -> dict[int, tuple[list[str], tuple[str, ...]]]:
     """Commission the adopted identifiers of ``batch`` that have no passport yet: {plan index:
     (tx hashes, identifiers commissioned)}. One transaction per plan that adopts any."""
     adopted: dict[int, tuple[list[str], tuple[str, ...]]] = {}

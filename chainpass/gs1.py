@@ -159,8 +159,7 @@ class ProductKey:
 
     @property
     def serial_bytes(self) -> bytes:
-        if self.gtin == 0:
-            self.other_key  # noqa: B018 (validates)
+        if self.gtin == 0:  # another GS1 key (validated by sscc() and giai(); the chain checks its AI)
             if not (self.serial.isascii() and 0 < len(self.serial) <= 32):
                 raise InvalidInput(f"The key {self.serial!r} must be 1 to 32 ASCII characters.")
             return self.serial.encode("ascii").ljust(32, b"\0")
@@ -700,6 +699,8 @@ def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
         return None
     segments = [unquote(x) for x in parts.path.split("/")[1:]]
     for i, segment in enumerate(segments[:-1]):
+        if _PATH_NAMES.get(segment) == "01":
+            return None  # a trade item's link: a key after /01/ is refused there
         if segment in PERSONAL_KEYS:
             raise _personal(segment, text)
         if segment == SSCC_AI and i + 2 == len(segments):

@@ -624,11 +624,18 @@ contract ProductPassport is IProductPassport {
         bool validTier = container ? key.tier >= 1 && key.tier <= _MAX_TIER : key.tier == 0;
         if (
             key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin >= 1e14
-                || (key.gtin == 0 && key.kind == Kind.Lot)
+                || (key.gtin == 0 && !_isOtherKey(key.kind, key.serial))
                 || (produced && container)
         ) {
             revert PassportInvalidKey(key.gtin, key.serial);
         }
+    }
+
+    /// @dev Whether a key with GTIN 0 carries another GS1 key in `serial`: a container an
+    /// SSCC ("00" + 18 digits), an item a GIAI ("8004" + the GIAI); never a lot.
+    function _isOtherKey(Kind kind, bytes32 serial) private pure returns (bool) {
+        if (kind == Kind.Container) return bytes2(serial) == "00";
+        return kind == Kind.Item && bytes4(serial) == "8004";
     }
 
     function _existing(uint256 id) private view returns (Passport storage passport) {
