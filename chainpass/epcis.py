@@ -567,8 +567,10 @@ class _Planner:
             parent = self.parse(event.get("parentID"), "parentID")
             if parent.kind is Kind.LOT:
                 raise _Refusal("parentID", f"{parent} is a lot, not a container")
-            if parent.kind is Kind.ITEM:
-                parent = ProductKey(parent.gtin, Kind.CONTAINER, parent.serial, 1)
+            if parent.kind is Kind.ITEM:  # a GTIN + serial parent: a container, a tier above its children
+                parent = ProductKey(
+                    parent.gtin, Kind.CONTAINER, parent.serial, self.tiers.get((parent.gtin, parent.serial), 1)
+                )
             container = self.pp.passport_id(parent)
             if not self.exists(container):
                 self.need([parent], "parentID", adopt)
@@ -707,6 +709,7 @@ def import_document(
         plans.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
+    adoptions: Sent = {}
     for batch in _batches(plans, choose):
         if stop:
             for planned in batch:
@@ -715,7 +718,7 @@ def import_document(
                                                        reason="another event of the document is invalid")  # fmt: skip
             continue
         try:
-            sent = _send_batch(pp, batch, choose(batch[0]), choose)
+            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions)
         except ChainpassError:
             # One transaction for the batch was refused: send its events one by one, so the
             # report names the event the chain refuses (those before it go in).
@@ -727,7 +730,7 @@ def import_document(
                                                            reason="an earlier event was refused")  # fmt: skip
                     continue
                 try:
-                    sent.update(_send_batch(pp, [planned], choose(planned), choose))
+                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions))
                 except ChainpassError as exc:
                     outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
                                                            planned.action, "refused", "chain", str(exc))  # fmt: skip
@@ -793,11 +796,15 @@ def _adopt(
     return adopted
 
 
-def _send_batch(pp: ProductPassports, batch: Sequence[Planned], sender: Sender, choose: SenderFor) -> Sent:
+def _send_batch(
+    pp: ProductPassports, batch: Sequence[Planned], sender: Sender, choose: SenderFor, adoptions: Sent
+) -> Sent:
     """Send what of ``batch`` the chain does not hold yet: {plan index: (tx hashes (none if
     it was all on chain), identifiers adopted)}. A run of ObjectEvents goes in one transaction,
-    after the commissioning of the identifiers they adopt."""
-    adopted = _adopt(pp, batch, choose)
+    after the commissioning of the identifiers they adopt (kept in ``adoptions``, so that a
+    retry event by event still reports them)."""
+    adoptions.update(_adopt(pp, batch, choose))
+    adopted = adoptions
 
     def with_adopted(index: int, hashes: list[str]) -> tuple[list[str], tuple[str, ...]]:
         before, keys = adopted.get(index, ([], ()))
