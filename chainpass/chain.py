@@ -135,6 +135,9 @@ class Chain:
             key = next(k for k in backend.account_keys if k.public_key.to_checksum_address() == address)
             return bytes(Account.sign_typed_data(key.to_bytes(), full_message=typed_data).signature)
         response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, json.dumps(typed_data)])
+        if "error" in response and "expected object" in str(response["error"].get("message")):
+            # Ganache 7 takes the typed data as a JSON object only (MetaMask and Anvil: a string).
+            response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, typed_data])
         if "error" in response:
             raise InvalidInput(f"The node would not sign for {address}: {response['error'].get('message')}")
         return bytes.fromhex(str(response["result"]).removeprefix("0x"))
