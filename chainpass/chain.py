@@ -34,6 +34,7 @@ from chainpass.errors import (
 )
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
+
 class DevMethodUnsupported(ChainpassError):
     """The node refused a dev method (snapshots, time travel, mining on demand)."""
 
