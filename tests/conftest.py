@@ -128,9 +128,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Keep Ganache to its modules, and run each backend's tests together.
 
     Tests outside ``GANACHE_MODULES`` (or listed in ``GANACHE_GAPS``), and the cases of a
-    ``GANACHE_SAMPLED`` table outside its sample, are deselected on Ganache, not skipped. The sort is stable, after pytest's own ordering: pytest's
-    fixture-based reordering interleaves the backends once tests carry other parameters
-    too, and every switch rebuilds the session's chain and deployment.
+    ``GANACHE_SAMPLED`` table outside its sample, are deselected on Ganache, not skipped.
+    The sort is stable, after pytest's own ordering: pytest's fixture-based reordering
+    interleaves the backends once tests carry other parameters too, and every switch
+    rebuilds the session's chain and deployment.
     """
     chosen = config.getoption("backend") or list(BACKENDS)
 

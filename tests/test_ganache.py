@@ -7,15 +7,22 @@ ganache backend is chosen (the default), and leave the session's node as they fo
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from web3.exceptions import Web3RPCError
 from web3.types import Wei
 
+from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain, DevMethodUnsupported
-from chainpass.node import DEV_MNEMONIC, GANACHE_CHAIN_ID, HARDFORK, GanacheNode
+from chainpass.deployment import deploy
+from chainpass.node import DEV_MNEMONIC, GANACHE_CHAIN_ID, HARDFORK, GanacheNode, free_port, rpc_answers
 
 
 @pytest.fixture
@@ -85,3 +92,41 @@ def test_ganache_replays_a_mined_signed_transaction_with_nonce_zero(ganache: Cha
     assert bytes(again) == bytes(signed[0].hash)
     assert ganache.w3.eth.get_balance(payee) == 3
     assert ganache.w3.eth.get_transaction_count(account.address) == 3
+
+
+def test_chainpass_node_ganache_keeps_its_chain_across_a_restart(tmp_path: Path, ganache_node: GanacheNode) -> None:
+    """`chainpass node --ganache` runs Ganache with its database in HOME/ganache-db: what
+    was deployed is there after a clean stop (Ctrl-C) and a new start."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "chainpass"), "--home", str(tmp_path), "node", "--ganache"]
+    command += ["--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+
+    first = _run_until_it_answers(command, url)
+    try:
+        deployment, _ = deploy(Chain.connect(url), Chain.connect(url).account(0))
+    finally:
+        first.send_signal(signal.SIGINT)
+        assert first.wait(20) == 0
+    second = _run_until_it_answers(command, url)
+    try:
+        chain = Chain.connect(url)
+        address = deployment.contracts["IdentityRegistry"].address
+        assert chain.chain_id == GANACHE_CHAIN_ID
+        assert load_artifact("IdentityRegistry").built_this(bytes(chain.w3.eth.get_code(address)))
+    finally:
+        second.send_signal(signal.SIGINT)
+        assert second.wait(20) == 0
+    assert (tmp_path / "ganache-db").is_dir()
+
+
+def _run_until_it_answers(command: list[str], url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not rpc_answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            _, err = process.communicate()
+            pytest.fail(f"chainpass node --ganache did not answer on {url}: {err.decode(errors='replace')}")
+        time.sleep(0.1)
+    return process
