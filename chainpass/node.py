@@ -221,12 +221,16 @@ class GanacheNode:
         output = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise NodeUnreachable(f"ganache exited at start with code {self.process.returncode}.")
-            if rpc_answers(self.url):
-                return self
-            time.sleep(0.1)
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise NodeUnreachable(f"ganache exited at start with code {self.process.returncode}.")
+                if rpc_answers(self.url):
+                    return self
+                time.sleep(0.1)
+        except BaseException:  # Ctrl-C while it starts: leave no ganache behind
+            self.stop()
+            raise
         self.stop()
         raise NodeUnreachable(f"ganache did not answer on {self.url} within {timeout:.0f} s.")
 

@@ -66,12 +66,13 @@ def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> 
     """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
     if ganache:
         db_dir = None if ephemeral else (state_file or settings().home / "ganache-db")
-        running = GanacheNode(port=port, db_dir=db_dir).start()
-        click.echo(
-            f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
-            "Ctrl-C stops it."
-        )
-        sys.exit(running.wait())
+        with GanacheNode(port=port, db_dir=db_dir) as running:  # stopped however this ends
+            click.echo(
+                f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
+                "Ctrl-C stops it."
+            )
+            code = running.wait()
+        sys.exit(code)
     state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
     anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
     click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
