@@ -101,14 +101,14 @@ def test_chainpass_node_ganache_keeps_its_chain_across_a_restart(tmp_path: Path,
     url = f"http://127.0.0.1:{port}"
     payee = Account.create().address
 
-    first = _run_until_it_answers(command, url)
-    try:
-        chain = Chain.connect(url)
-        sent = chain.w3.eth.send_transaction({"from": chain.account(0), "to": payee, "value": Wei(12345)})
-        chain.w3.eth.wait_for_transaction_receipt(sent)
-    finally:
-        first.send_signal(signal.SIGINT)
-        assert first.wait(20) == 0
+    with _run_until_it_answers(command, url) as first:  # closes its pipe at the end
+        try:
+            chain = Chain.connect(url)
+            sent = chain.w3.eth.send_transaction({"from": chain.account(0), "to": payee, "value": Wei(12345)})
+            chain.w3.eth.wait_for_transaction_receipt(sent)
+        finally:
+            first.send_signal(signal.SIGINT)
+            assert first.wait(20) == 0
     with GanacheNode(port=port, db_dir=tmp_path / "ganache-db"):  # the same database, started again
         chain = Chain.connect(url)
         assert chain.chain_id == GANACHE_CHAIN_ID
