@@ -72,9 +72,9 @@ def test_reverting_to_an_unknown_snapshot_is_refused(ganache: Chain) -> None:
 
 def test_ganache_replays_a_mined_signed_transaction_with_nonce_zero(ganache: Chain) -> None:
     """A Ganache 7.9.2 bug that matters to anyone who re-broadcasts signed bytes: a raw
-    transaction with nonce 0 is executed again when sent again after it was mined (a
-    nonce 0 reads as "no nonce", and Ganache gives it the next one). Other nonces are
-    refused as on any node. Check the receipt before re-broadcasting on Ganache."""
+    transaction with nonce 0 is executed again when sent again after it was mined (as if
+    a zero nonce were a missing one). Other nonces are refused as on any node. Check the
+    receipt before re-broadcasting on Ganache."""
     account, payee = Account.create(), Account.create().address
     funding = ganache.w3.eth.send_transaction({"from": ganache.account(9), "to": account.address, "value": Wei(10**18)})
     ganache.w3.eth.wait_for_transaction_receipt(funding)
