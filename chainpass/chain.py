@@ -25,6 +25,7 @@ from web3.types import TxReceipt
 from chainpass.artifacts import Artifact
 from chainpass.errors import (
     ChainIdMismatch,
+    ChainpassError,
     ContractRevert,
     InsufficientFunds,
     InvalidInput,
@@ -32,6 +33,11 @@ from chainpass.errors import (
     TransactionFailed,
 )
 from chainpass.reverts import decode_revert, revert_data_from_exception
+
+
+class DevMethodUnsupported(ChainpassError):
+    """The node refused a dev method (snapshots, time travel, mining on demand)."""
+
 
 #: Seconds to wait for a transaction's receipt before giving up.
 RECEIPT_TIMEOUT = 120
@@ -135,6 +141,9 @@ class Chain:
             key = next(k for k in backend.account_keys if k.public_key.to_checksum_address() == address)
             return bytes(Account.sign_typed_data(key.to_bytes(), full_message=typed_data).signature)
         response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, json.dumps(typed_data)])
+        if "error" in response and "expected object" in str(response["error"].get("message")):
+            # Ganache 7 takes the typed data as a JSON object only (MetaMask and Anvil: a string).
+            response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, typed_data])
         if "error" in response:
             raise InvalidInput(f"The node would not sign for {address}: {response['error'].get('message')}")
         return bytes.fromhex(str(response["result"]).removeprefix("0x"))
@@ -202,14 +211,14 @@ class Chain:
         """Save the chain state (embedded or Anvil/Ganache) to return to with :meth:`revert`."""
         if self.is_embedded:
             return self._tester().take_snapshot()
-        return self.w3.provider.make_request(cast(Any, "evm_snapshot"), [])["result"]
+        return self._dev_request("evm_snapshot", [])
 
     def revert(self, snapshot: Any) -> None:
         """Return to a state saved by :meth:`snapshot`."""
         if self.is_embedded:
             self._tester().revert_to_snapshot(snapshot)
-        else:
-            self.w3.provider.make_request(cast(Any, "evm_revert"), [snapshot])
+        elif self._dev_request("evm_revert", [snapshot]) is False:
+            raise DevMethodUnsupported(f"The node at {self.endpoint} has no snapshot {snapshot!r} to revert to.")
 
     def advance_time(self, seconds: int) -> None:
         """Move the chain's clock forward by ``seconds`` and mine a block there."""
@@ -220,8 +229,42 @@ class Chain:
             pending = int(tester.get_block_by_number("pending")["timestamp"])
             tester.time_travel(max(self.latest_timestamp() + seconds, pending) + 1)
         else:
-            self.w3.provider.make_request(cast(Any, "evm_increaseTime"), [seconds])
-            self.w3.provider.make_request(cast(Any, "evm_mine"), [])
+            self._dev_request("evm_increaseTime", [seconds])
+            self._dev_request("evm_mine", [])
+
+    def set_automine(self, enabled: bool) -> None:
+        """Mine each transaction as it arrives (the default), or hold them in the pool until
+        :meth:`mine` (or automining again)."""
+        if self.is_embedded:
+            tester = self._tester()
+            if enabled:
+                tester.enable_auto_mine_transactions()
+            else:
+                tester.disable_auto_mine_transactions()
+            return
+        try:
+            self._dev_request("evm_setAutomine", [enabled])
+        except DevMethodUnsupported:  # Ganache 7: the geth-style miner switch instead
+            self._dev_request("miner_start" if enabled else "miner_stop", [])
+
+    def mine(self) -> None:
+        """Mine one block now, with the transactions waiting in the pool."""
+        if self.is_embedded:
+            self._tester().mine_blocks(1)
+        else:
+            self._dev_request("evm_mine", [])
+
+    def _dev_request(self, method: str, params: list[Any]) -> Any:
+        """Call a local node's dev method; a node without it raises :class:`DevMethodUnsupported`."""
+        response = self.w3.provider.make_request(cast(Any, method), params)
+        if "error" in response:
+            error = response["error"]
+            detail = error.get("message") if isinstance(error, dict) else error
+            raise DevMethodUnsupported(
+                f"The node at {self.endpoint} refused {method} ({detail}): it works on the embedded chain, "
+                "Anvil or Ganache, not on a public node."
+            )
+        return response["result"]
 
     def _tester(self) -> Any:
         return cast(EthereumTesterProvider, self.w3.provider).ethereum_tester

@@ -137,3 +137,125 @@ class AnvilNode:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# ----------------------------------------------------------------------------- Ganache
+
+#: Ganache's default chain id (also what MetaMask and Truffle expect of a local Ganache).
+GANACHE_CHAIN_ID = 1337
+#: The mnemonic Anvil and Hardhat use: Ganache then holds the same ten dev accounts
+#: (same addresses, same keys) as Anvil, so scripts and docs work on either node.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+#: Ether per dev account: Anvil's 10,000, plenty for the suite's faucet and deployments.
+GANACHE_BALANCE_ETHER = 10_000
+#: Anvil's block gas limit (30M): large batches and deployments fit as they do on Anvil.
+GANACHE_BLOCK_GAS_LIMIT = 30_000_000
+
+
+class GanacheNotFound(ChainpassError):
+    """No ganache CLI: run `make setup` (npm ci) or set CHAINPASS_GANACHE."""
+
+
+def find_ganache() -> Path:
+    """The ganache CLI: $CHAINPASS_GANACHE, the npm package next to us or the cwd, or PATH."""
+    explicit = os.environ.get("CHAINPASS_GANACHE")
+    if explicit:
+        return Path(explicit)
+    roots = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent.parent]
+    for root in roots:
+        binary = root / "node_modules" / ".bin" / "ganache"
+        if os.access(binary, os.X_OK):
+            return binary
+    found = shutil.which("ganache")
+    if found:
+        return Path(found)
+    raise GanacheNotFound(
+        "No ganache found: run `make setup` in the chainpass checkout (it runs `npm ci`), "
+        "or set CHAINPASS_GANACHE to the ganache CLI's path."
+    )
+
+
+@dataclass
+class GanacheNode:
+    """One Ganache 7.9 process on 127.0.0.1: shanghai, instamine, Anvil's dev accounts.
+
+    ``db_dir`` keeps the chain in a directory (Ganache's ``--database.dbPath``) so that it
+    survives a restart, as Anvil's state file does.
+    """
+
+    port: int = DEFAULT_PORT
+    db_dir: Path | None = None
+    quiet: bool = True
+    accounts: int = 10
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [
+            str(find_ganache()),
+            "--server.host", "127.0.0.1",
+            "--server.port", str(self.port),
+            "--chain.chainId", str(GANACHE_CHAIN_ID),
+            "--chain.hardfork", HARDFORK,
+            "--wallet.mnemonic", DEV_MNEMONIC,
+            "--wallet.totalAccounts", str(self.accounts),
+            "--wallet.defaultBalance", str(GANACHE_BALANCE_ETHER),
+            "--miner.blockGasLimit", hex(GANACHE_BLOCK_GAS_LIMIT),
+            "--miner.instamine", "eager",
+        ]  # fmt: skip
+        if self.db_dir is not None:
+            command += ["--database.dbPath", str(self.db_dir)]
+        if self.quiet:
+            command.append("--logging.quiet")
+        return command
+
+    def start(self, timeout: float = 60.0) -> GanacheNode:
+        """Start ganache and return once it answers JSON-RPC."""
+        if rpc_answers(self.url):
+            raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
+        if self.db_dir is not None:
+            self.db_dir.mkdir(parents=True, exist_ok=True)
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise NodeUnreachable(f"ganache exited at start with code {self.process.returncode}.")
+                if rpc_answers(self.url):
+                    return self
+                time.sleep(0.1)
+        except BaseException:  # Ctrl-C while it starts: leave no ganache behind
+            self.stop()
+            raise
+        self.stop()
+        raise NodeUnreachable(f"ganache did not answer on {self.url} within {timeout:.0f} s.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop ganache (SIGINT: it closes its database), killing it if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def wait(self) -> int:
+        """Block until ganache exits (Ctrl-C stops it cleanly) and return its exit code."""
+        assert self.process is not None
+        try:
+            return self.process.wait()
+        except KeyboardInterrupt:
+            self.stop()
+            return 0
+
+    def __enter__(self) -> GanacheNode:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -305,8 +305,8 @@ _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")
 def revert_data_from_exception(exc: BaseException) -> bytes | None:
     """The raw revert data carried by an exception from web3 or eth-tester, if any.
 
-    web3 puts it in ``.data`` (a hex string, or a dict with ``data``) when talking to a
-    node; eth-tester raises ``TransactionFailed("execution reverted: b'...'")``.
+    web3 puts it in ``.data`` (a hex string, or a dict with ``data``, or with ``result``
+    from Ganache) when talking to a node; eth-tester raises ``TransactionFailed("execution reverted: b'...'")``.
     """
     for candidate in _candidates(exc):
         if isinstance(candidate, bytes | bytearray) and len(candidate) >= 4:
@@ -327,13 +327,17 @@ def revert_data_from_exception(exc: BaseException) -> bytes | None:
 
 
 def _candidates(exc: BaseException) -> Iterable[Any]:
+    # Anvil and most nodes put the revert data in the error's "data"; Ganache 7 in the
+    # error data's "result" (web3 hands it over as {"hash", "programCounter", "result", ...}).
     data = getattr(exc, "data", None)
     if isinstance(data, dict):
         yield data.get("data")
+        yield data.get("result")
     elif data is not None:
         yield data
     for arg in exc.args:
         if isinstance(arg, dict):
             yield arg.get("data")
+            yield arg.get("result")
         else:
             yield arg

@@ -45,7 +45,7 @@ from passport_world import (
     shown,
     states,
 )
-from web3.types import TxParams
+from web3.types import TxParams, Wei
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain
@@ -1290,21 +1290,12 @@ def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: Pro
 def mine_together(chain: Chain, sends: list[Callable[[], Any]]) -> None:
     """Send each transaction (explicit gas: no estimate against the state before the block)
     and mine them all, in this order, into one block."""
-    if chain.is_embedded:
-        tester = chain._tester()
-        tester.disable_auto_mine_transactions()
-        try:
-            hashes = [send() for send in sends]
-            tester.mine_blocks(1)
-        finally:
-            tester.enable_auto_mine_transactions()
-    else:
-        chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
-        try:
-            hashes = [send() for send in sends]
-            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        finally:
-            chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    chain.set_automine(False)
+    try:
+        hashes = [send() for send in sends]
+        chain.mine()
+    finally:
+        chain.set_automine(True)
     receipts = [chain.w3.eth.wait_for_transaction_receipt(h, timeout=10) for h in hashes]
     assert [r["status"] for r in receipts] == [1] * len(sends)
     assert len({r["blockNumber"] for r in receipts}) == 1
@@ -1320,8 +1311,10 @@ def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, o
     ship(pp, orgs, pallet, other)
     c = pp.contract.functions
     # Different senders: the embedded EVM gives queued transactions of one sender the same nonce.
-    by_retailer: TxParams = {"from": orgs.retailer, "gas": 500_000}
-    by_carrier: TxParams = {"from": orgs.carrier, "gas": 500_000}
+    # The retailer's go first in both blocks: it pays more, as Ganache orders a block by fee
+    # and breaks ties arbitrarily (ganache#899).
+    by_retailer: TxParams = {"from": orgs.retailer, "gas": 500_000, "gasPrice": Wei(3 * 10**9)}
+    by_carrier: TxParams = {"from": orgs.carrier, "gas": 500_000, "gasPrice": Wei(2 * 10**9)}
     # Two events, so that the pallet's comes second in its transaction (the embedded EVM
     # numbers logs per transaction: a log index alone would put it after the packing).
     received = [event(i, BizStep.RECEIVING, Disposition.ACTIVE).as_tuple() for i in (other, pallet)]

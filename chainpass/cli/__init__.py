@@ -24,7 +24,7 @@ from chainpass.cli.index import index
 from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, NodeUnreachable
-from chainpass.node import DEFAULT_PORT, AnvilNode
+from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
 
 # ---------------------------------------------------------------------- root
 
@@ -56,8 +56,23 @@ def cli(ctx: click.Context, rpc: str | None, chain_id: int | None, home: Path) -
     help="State file [default: HOME/anvil-state.json].",
 )
 @click.option("--ephemeral", is_flag=True, help="Keep no state: start empty, forget everything on stop.")
-def node(port: int, state_file: Path | None, ephemeral: bool) -> None:
+@click.option(
+    "--ganache",
+    is_flag=True,
+    help="Run Ganache 7.9 instead (chain id 1337, the same dev accounts); --state then names its database "
+    "directory [default: HOME/ganache-db].",
+)
+def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> None:
     """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
+    if ganache:
+        db_dir = None if ephemeral else (state_file or settings().home / "ganache-db")
+        with GanacheNode(port=port, db_dir=db_dir) as running:  # stopped however this ends
+            click.echo(
+                f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
+                "Ctrl-C stops it."
+            )
+            code = running.wait()
+        sys.exit(code)
     state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
     anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
     click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
