@@ -184,6 +184,29 @@ class _Flight:
         return [*self.journaled, *(v.tx_hash for v in self.versions)]
 
 
+@dataclass
+class _Run:
+    """One call of :meth:`BulkSender.send`: where each item stands."""
+
+    flights: list[_Flight]
+    #: Positions not signed yet, last to send first.
+    todo: list[int]
+    #: Signed and broadcast, no receipt yet.
+    in_flight: dict[int, _Flight] = field(default_factory=dict)
+    #: Mined, waiting for their confirmations.
+    mined: dict[int, _Flight] = field(default_factory=dict)
+    results: dict[int, Sent] = field(default_factory=dict)
+    deadline_of: dict[int, float] = field(default_factory=dict)
+
+    def fly(self, flight: _Flight, timeout: float) -> None:
+        self.in_flight[flight.index] = flight
+        self.deadline_of[flight.index] = time.monotonic() + timeout
+
+    @property
+    def done(self) -> int:
+        return len(self.results) + len(self.mined)
+
+
 # ------------------------------------------------------------------------- transport
 
 
@@ -386,46 +409,37 @@ class BulkSender:
         total = len(calls)
         if total == 0:
             return []
-        flights = [self._flight(n, call) for n, call in enumerate(calls)]
-        results: dict[int, Sent] = {}
         self._start()
-        todo = list(range(total))
+        run = _Run([self._flight(n, call) for n, call in enumerate(calls)], list(range(total)))
         if resume:
-            todo = self._resumed(flights, resume, results)
-        todo.reverse()  # pop() from the end takes them in input order
-        in_flight: dict[int, _Flight] = {f.index: f for f in flights if f.journaled and f.index not in results}
-        deadline_of: dict[int, float] = {i: time.monotonic() + self.receipt_timeout for i in in_flight}
-        mined: dict[int, _Flight] = {}
+            self._resumed(run, resume)
+        run.todo.reverse()  # pop() from the end takes them in input order
         reported = -1
         idle = 0.0
         while True:
-            if todo and len(in_flight) < self.window:
-                chunk = [flights[todo.pop()] for _ in range(min(self.window - len(in_flight), len(todo)))]
-                for flight in self._launch(chunk, results):
-                    in_flight[flight.index] = flight
-                    deadline_of[flight.index] = time.monotonic() + self.receipt_timeout
-            progressed = self._collect(in_flight, mined)
-            self._chase(in_flight, deadline_of, results)
-            if not self.confirmations:
-                for index in list(mined):
-                    results[index] = self._outcome(mined.pop(index))
-            if self.on_progress is not None and len(results) + len(mined) != reported:
-                reported = len(results) + len(mined)
-                self.on_progress(min(reported, total - 1) if mined else reported, total)
-            if not todo and not in_flight:
-                if not mined or self._confirm(mined, in_flight, deadline_of):
+            if run.todo and len(run.in_flight) < self.window:
+                count = min(self.window - len(run.in_flight), len(run.todo))
+                for flight in self._launch([run.flights[run.todo.pop()] for _ in range(count)], run.results):
+                    run.fly(flight, self.receipt_timeout)
+            progressed = self._collect(run)
+            self._chase(run)
+            if self.on_progress is not None and run.done != reported:
+                reported = run.done
+                self.on_progress(reported, total)
+            if not run.todo and not run.in_flight:
+                if not run.mined or self._confirm(run):
                     break
-                progressed = bool(in_flight)
-            if progressed or (todo and len(in_flight) < self.window):
+                progressed = bool(run.in_flight)
+            if progressed or (run.todo and len(run.in_flight) < self.window):
                 idle = 0.0
             else:
                 idle = min(max(idle * 2, 0.002), 0.25)
                 time.sleep(idle)
-        for index in list(mined):
-            results[index] = self._outcome(mined.pop(index))
+        for index in list(run.mined):
+            run.results[index] = self._outcome(run.mined.pop(index))
         if self.on_progress is not None and reported != total:
             self.on_progress(total, total)
-        return [results[n] for n in range(total)]
+        return [run.results[n] for n in range(total)]
 
     def resync(self) -> int:
         """Take the next nonce from the node (its pending count) and return it."""
@@ -469,20 +483,20 @@ class BulkSender:
         except _RpcError as exc:
             raise TransactionFailed(f"The node at {self.chain.endpoint} refused a basic request: {exc}") from None
 
-    def _resumed(
-        self, flights: list[_Flight], resume: Mapping[int, Sequence[str]], results: dict[int, Sent]
-    ) -> list[int]:
-        """Attach an earlier run's hashes; return the positions still to send."""
-        journaled = [(i, h) for i, hashes in resume.items() if 0 <= i < len(flights) for h in hashes]
+    def _resumed(self, run: _Run, resume: Mapping[int, Sequence[str]]) -> None:
+        """Attach an earlier run's hashes the node knows; those items are waited for, not sent."""
+        journaled = [(i, h) for i, hashes in resume.items() if 0 <= i < len(run.flights) for h in hashes]
         answers = self._retrying_batch([("eth_getTransactionByHash", [h]) for _, h in journaled])
         known: dict[int, list[str]] = {}
         for (index, tx_hash), answer in zip(journaled, answers, strict=True):
             if answer is not None and not isinstance(answer, _RpcError):
                 known.setdefault(index, []).append(tx_hash)
         for index, hashes in known.items():
-            flights[index].journaled = tuple(hashes)
-            flights[index].signed_at = flights[index].broadcast_at = time.monotonic()
-        return [n for n in range(len(flights)) if n not in known]
+            flight = run.flights[index]
+            flight.journaled = tuple(hashes)
+            flight.signed_at = flight.broadcast_at = time.monotonic()
+            run.fly(flight, self.receipt_timeout)
+        run.todo = [n for n in run.todo if n not in known]
 
     def _refresh_fees(self) -> tuple[int, int]:
         block, tip = self._retrying_batch(
@@ -587,30 +601,39 @@ class BulkSender:
 
     # ------------------------------------------------------------- receipts
 
-    def _collect(self, in_flight: dict[int, _Flight], mined: dict[int, _Flight]) -> bool:
-        """Ask for every in-flight transaction's receipts in one batch; move the mined ones."""
-        if not in_flight:
+    def _collect(self, run: _Run) -> bool:
+        """Ask for every in-flight transaction's receipts in one batch; move the mined ones on
+        (to the results, or to wait for their confirmations)."""
+        if not run.in_flight:
             return False
-        asked = [(f, h) for f in in_flight.values() for h in f.hashes]
+        asked = [(f, h) for f in run.in_flight.values() for h in f.hashes]
         answers = self._retrying_batch([("eth_getTransactionReceipt", [h]) for _, h in asked])
         progressed = False
         for (flight, _), answer in zip(asked, answers, strict=True):
-            if answer is None or isinstance(answer, _RpcError) or flight.index not in in_flight:
+            if answer is None or isinstance(answer, _RpcError) or flight.index not in run.in_flight:
                 continue
             flight.receipt = _receipt(answer)
-            del in_flight[flight.index]
-            mined[flight.index] = flight
+            del run.in_flight[flight.index]
+            if self.confirmations:
+                run.mined[flight.index] = flight
+            else:
+                run.results[flight.index] = self._outcome(flight)
             progressed = True
         return progressed
 
-    def _chase(self, in_flight: dict[int, _Flight], deadline_of: dict[int, float], results: dict[int, Sent]) -> None:
-        """Re-broadcast transactions unmined for a while; replace those stuck for longer."""
+    def _chase(self, run: _Run) -> None:
+        """Re-broadcast transactions unmined for a while; replace those stuck for longer; put
+        back in flight mined ones the chain lost (a reorganisation, a node restarted from an
+        older state), which the waiting ones' nonces show."""
         now = time.monotonic()
+        in_flight = run.in_flight
         late = [f for f in in_flight.values() if f.versions and now - f.broadcast_at >= self.rebroadcast_after]
+        if late:
+            self._recover_lost(run)
         for flight in list(in_flight.values()):
-            if now > deadline_of[flight.index]:
+            if now > run.deadline_of[flight.index]:
                 del in_flight[flight.index]
-                results[flight.index] = Sent(
+                run.results[flight.index] = Sent(
                     flight.index,
                     flight.hashes[-1] if flight.hashes else "",
                     flight.nonce,
@@ -654,21 +677,20 @@ class BulkSender:
         answer = self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0]
         return answer is not None and not isinstance(answer, _RpcError)
 
-    def _confirm(self, mined: dict[int, _Flight], in_flight: dict[int, _Flight], deadline_of: dict[int, float]) -> bool:
-        """Once the last receipt is ``confirmations`` deep, check every receipt again: a
-        transaction a reorganisation took out goes back in flight (same bytes, same nonce).
-        True when every receipt stood at that depth."""
-        deepest = max(int(f.receipt["blockNumber"]) for f in mined.values())
-        head = _int(self._retrying("eth_blockNumber", []))
-        if head < deepest + self.confirmations:
-            if time.monotonic() > max(deadline_of[i] for i in mined):
-                raise TransactionFailed(
-                    f"The chain did not reach {self.confirmations} confirmations "
-                    f"(block {deepest + self.confirmations}, head {head}) within {self.receipt_timeout:.0f} s: "
-                    "is the node mining?"
-                )
-            return False
-        flights = list(mined.values())
+    def _recover_lost(self, run: _Run) -> None:
+        """Transactions wait for a nonce below theirs that the chain has not mined: if it is one
+        of ours that had a receipt, the chain lost it; broadcast it again (same bytes)."""
+        waiting = [f.nonce for f in run.in_flight.values() if f.versions]
+        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        if not waiting or mined_count >= min(waiting):
+            return
+        suspects = [
+            f for f in run.flights if f.versions and f.receipt is not None and mined_count <= f.nonce < min(waiting)
+        ]
+        self._recheck(run, suspects)
+
+    def _recheck(self, run: _Run, flights: list[_Flight]) -> bool:
+        """Ask again for ``flights``' receipts; those gone go back in flight. True if all stood."""
         answers = self._retrying_batch(
             [("eth_getTransactionReceipt", [_hash_text(f.receipt["transactionHash"])]) for f in flights]
         )
@@ -680,13 +702,32 @@ class BulkSender:
             settled = False
             if fresh is not None:
                 flight.receipt = fresh  # mined again in another block: check it at depth again
+                if flight.index in run.results:
+                    run.results[flight.index] = self._outcome(flight)
                 continue
-            del mined[flight.index]
+            run.mined.pop(flight.index, None)
+            run.results.pop(flight.index, None)
             flight.receipt = None
             flight.broadcast_at = 0.0  # broadcast again (same bytes) at the next pass
-            in_flight[flight.index] = flight
-            deadline_of[flight.index] = time.monotonic() + self.receipt_timeout
+            run.fly(flight, self.receipt_timeout)
         return settled
+
+    def _confirm(self, run: _Run) -> bool:
+        """Once the last receipt is ``confirmations`` deep, check every receipt again: a
+        transaction a reorganisation took out goes back in flight (same bytes, same nonce).
+        True when every receipt stood at that depth."""
+        deepest = max(int(f.receipt["blockNumber"]) for f in run.mined.values())
+        head = _int(self._retrying("eth_blockNumber", []))
+        if head < deepest + self.confirmations:
+            if time.monotonic() > max(run.deadline_of[i] for i in run.mined):
+                raise TransactionFailed(
+                    f"The chain did not reach {self.confirmations} confirmations "
+                    f"(block {deepest + self.confirmations}, head {head}) within {self.receipt_timeout:.0f} s: "
+                    "is the node mining?"
+                )
+            time.sleep(0.01)
+            return False
+        return self._recheck(run, list(run.mined.values()))
 
     def _outcome(self, flight: _Flight) -> Sent:
         receipt = cast(TxReceipt, flight.receipt)
@@ -747,6 +788,7 @@ class BulkSender:
                 return self._node.batch(requests_)
             except _Transport as exc:
                 if time.monotonic() + pause > deadline:
+                    self._next_nonce = None  # whatever the node holds when it is back, ask it
                     raise NodeUnreachable(
                         f"The node at {self.chain.endpoint} stopped answering ({exc}) and did not come back within "
                         f"{self.retry_for:.0f} s. Transactions already signed are in your journal (on_signed): run "
