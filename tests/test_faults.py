@@ -9,6 +9,7 @@ for another chain id (tests/test_deployment.py, the record renamed to another ch
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, Wei
@@ -40,7 +42,7 @@ def rpc(node: AnvilNode, method: str, *params: Any) -> Any:
     return reply["result"]
 
 
-def recipient(n: int) -> str:
+def recipient(n: int) -> ChecksumAddress:
     """A fresh address per item: its balance says how many times the item was sent."""
     return to_checksum_address(keccak(text=f"chainpass fault test recipient {n}")[12:])
 
@@ -60,7 +62,7 @@ def assert_receipts_stand(chain: Chain, sent: list[Sent]) -> None:
     """Every reported receipt is the chain's receipt now (same block)."""
     for s in sent:
         assert s.ok and s.receipt is not None, s
-        now = chain.w3.eth.get_transaction_receipt(s.tx_hash)
+        now = chain.w3.eth.get_transaction_receipt(HexStr(s.tx_hash))
         assert bytes(now["blockHash"]) == bytes(s.receipt["blockHash"])
 
 
@@ -217,8 +219,8 @@ def test_a_stuck_low_fee_transaction_is_replaced_with_higher_fees(node: AnvilNod
     first, second = signed[0][1], signed[1][1]
     assert sent[0].ok and sent[0].tx_hash == second
     with pytest.raises(TransactionNotFound):
-        chain.w3.eth.get_transaction_receipt(first)
-    replacement = chain.w3.eth.get_transaction(second)
+        chain.w3.eth.get_transaction_receipt(HexStr(first))
+    replacement = chain.w3.eth.get_transaction(HexStr(second))
     assert replacement["maxFeePerGas"] > 2 * 20 * GWEI * 0.875  # followed the base fee up
     assert replacement["maxPriorityFeePerGas"] >= GWEI * 112 // 100
     assert_each_paid_once(chain, operator, 1)
@@ -256,7 +258,7 @@ def test_a_base_fee_above_the_cap_is_refused_before_anything_is_sent(node: Anvil
     signed: list[object] = []
     sender = BulkSender(chain, operator, fees=FeePolicy(cap_per_gas=100 * GWEI), on_signed=lambda *a: signed.append(a))
 
-    with pytest.raises(FeeCapExceeded, match="above your cap of 100.000 gwei") as info:
+    with pytest.raises(FeeCapExceeded, match=re.escape("above your cap of 100.000 gwei")) as info:
         sender.send(payments(3))
 
     assert "base fee 80.000 gwei" in str(info.value)

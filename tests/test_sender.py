@@ -13,9 +13,10 @@ import pytest
 from conftest import YEAR, World, credential_for, fund, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils import to_checksum_address
 from web3 import HTTPProvider, Web3
-from web3.types import TxParams
+from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
 from chainpass.errors import ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
@@ -82,7 +83,7 @@ def test_transfers_are_mined_in_input_order_with_contiguous_nonces(chain: Chain,
 def test_each_transaction_carries_the_value_it_was_given(chain: Chain, operator: LocalAccount) -> None:
     sent = BulkSender(chain, operator).send(transfers(5))
 
-    values = [chain.w3.eth.get_transaction(s.tx_hash)["value"] for s in sent]
+    values = [chain.w3.eth.get_transaction(HexStr(s.tx_hash))["value"] for s in sent]
 
     assert values == [1, 2, 3, 4, 5]
 
@@ -90,7 +91,7 @@ def test_each_transaction_carries_the_value_it_was_given(chain: Chain, operator:
 def test_signatures_match_eth_account(chain: Chain, operator: LocalAccount) -> None:
     """The fast signer makes the very bytes eth-account would (same hash, RFC 6979)."""
     sent = BulkSender(chain, operator).send(transfers(1, gas=30_000))
-    tx = chain.w3.eth.get_transaction(sent[0].tx_hash)
+    tx = chain.w3.eth.get_transaction(HexStr(sent[0].tx_hash))
 
     expected = Account.sign_transaction(
         {
@@ -124,7 +125,7 @@ def test_gas_is_estimated_for_contract_calls(world: World, operator: LocalAccoun
     assert registry.contract.functions.nonceOf(operator.address).call() == 2
     for s in sent:
         assert s.receipt is not None
-        tx = chain.w3.eth.get_transaction(s.tx_hash)
+        tx = chain.w3.eth.get_transaction(HexStr(s.tx_hash))
         assert s.receipt["gasUsed"] < tx["gas"] <= s.receipt["gasUsed"] * 2
 
 
@@ -158,7 +159,7 @@ def test_a_transaction_that_fails_when_mined_is_decoded_too(world: World, operat
     data = registry.contract.functions.appointAuthority(roles.stranger, int(Level.LOW))._encode_transaction_data()
     calls = [
         TxParams(to=registry.address, data=data, gas=100_000),
-        TxParams(to=SINK, value=7, gas=21_000),
+        TxParams(to=SINK, value=Wei(7), gas=21_000),
     ]
 
     sent = BulkSender(chain, operator).send(calls)
@@ -276,7 +277,7 @@ def test_the_operators_fees_are_the_ones_paid(chain: Chain, operator: LocalAccou
     sent = BulkSender(chain, operator, fees=policy).send(transfers(2))
 
     for s in sent:
-        tx = chain.w3.eth.get_transaction(s.tx_hash)
+        tx = chain.w3.eth.get_transaction(HexStr(s.tx_hash))
         assert (tx["maxFeePerGas"], tx["maxPriorityFeePerGas"]) == (50 * GWEI, 2 * GWEI)
 
 
