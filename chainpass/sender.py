@@ -54,7 +54,7 @@ GAS_MARGIN_PERCENT = 25
 MIN_BUMP_PERCENT = 10
 
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
-_NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce")
+_NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
 _NO_FUNDS = ("insufficient funds", "cannot afford")
 
