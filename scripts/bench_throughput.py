@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -176,7 +177,7 @@ def middleware_threads(chain: Chain, threads: int, each: int) -> tuple[Run, int]
                     hashes.append(tx_hash)
             except Exception as exc:
                 with lock:
-                    errors.append(type(exc).__name__)
+                    errors.append(str(exc))
 
     def run() -> None:
         pool = [threading.Thread(target=work) for _ in range(threads)]
@@ -190,7 +191,12 @@ def middleware_threads(chain: Chain, threads: int, each: int) -> tuple[Run, int]
     seconds = timed(run)
     mined = w3.eth.get_transaction_count(account.address)
     total = threads * each
-    note = f"{mined} of {total} mined, {total - mined} lost to nonce errors"
+    kinds = Counter(
+        next((k for k in ("nonce too low", "underpriced", "already imported", "already known") if k in e), "other")
+        for e in errors
+    )
+    said = ", ".join(f"{n} {kind!r}" for kind, n in kinds.most_common())
+    note = f"{mined} of {total} mined, {total - mined} lost; the node said: {said}"
     return Run(f"{threads} threads x {each}, web3 signing middleware", mined, seconds, note=note), total - mined
 
 
