@@ -30,7 +30,7 @@ import requests
 import rlp
 from coincurve import PrivateKey
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_bytes, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
@@ -50,6 +50,10 @@ from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Gas limit = estimate x this (state may change between estimation and mining).
 GAS_MARGIN_PERCENT = 25
+#: Seconds a base fee and tip read from the node are used before they are asked again.
+FEE_REFRESH = 1.0
+#: Seconds without any receipt before the lowest waiting transaction is broadcast again.
+NUDGE_AFTER = 0.5
 #: Nodes refuse a replacement that does not raise both fees by at least this much.
 MIN_BUMP_PERCENT = 10
 
@@ -197,6 +201,8 @@ class _Run:
     mined: dict[int, _Flight] = field(default_factory=dict)
     results: dict[int, Sent] = field(default_factory=dict)
     deadline_of: dict[int, float] = field(default_factory=dict)
+    #: When a receipt last came in (or the run started).
+    last_progress: float = field(default_factory=time.monotonic)
 
     def fly(self, flight: _Flight, timeout: float) -> None:
         self.in_flight[flight.index] = flight
@@ -227,6 +233,10 @@ class _HttpNode:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            # Read the proxy settings once, not at every request (requests reads the whole
+            # environment each time, which costs more than the rest of a broadcast).
+            session.proxies = dict(requests.utils.get_environ_proxies(self.url))
+            session.trust_env = False
             self._local.session = session
         return session
 
@@ -428,6 +438,7 @@ class BulkSender:
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
+        self._fees_cache: tuple[float, int, int] | None = None  # (when, base fee, tip)
 
     # ------------------------------------------------------------------ public
 
@@ -452,11 +463,13 @@ class BulkSender:
         reported = -1
         idle = 0.0
         while True:
-            if run.todo and len(run.in_flight) < self.window:
+            if run.todo and len(run.in_flight) <= self.window // 2:
                 count = min(self.window - len(run.in_flight), len(run.todo))
                 for flight in self._launch([run.flights[run.todo.pop()] for _ in range(count)], run.results):
                     run.fly(flight, self.receipt_timeout)
             progressed = self._collect(run)
+            if progressed:
+                run.last_progress = time.monotonic()
             self._chase(run)
             if self.on_progress is not None and run.done != reported:
                 reported = run.done
@@ -465,7 +478,7 @@ class BulkSender:
                 if not run.mined or self._confirm(run):
                     break
                 progressed = bool(run.in_flight)
-            if progressed or (run.todo and len(run.in_flight) < self.window):
+            if progressed or (run.todo and len(run.in_flight) <= self.window // 2):
                 idle = 0.0
             else:
                 idle = min(max(idle * 2, 0.002), 0.25)
@@ -488,15 +501,18 @@ class BulkSender:
         if isinstance(call, ContractFunction):
             value = int(call.transaction.get("value", 0)) if call.transaction else 0
             return _Flight(
-                index, to_bytes(hexstr=call.address), to_bytes(hexstr=call._encode_transaction_data()), value, 0
+                index, bytes(HexBytes(call.address)), bytes(HexBytes(call._encode_transaction_data())), value, 0
             )
         if not isinstance(call, Mapping):
             raise InvalidInput(f"Item {index} is neither a contract call nor transaction fields.")
         to = call.get("to")
         data = call.get("data", b"")
+        target = bytes(HexBytes(cast(Any, to))) if to else b""
+        if to and len(target) != 20:
+            raise InvalidInput(f"Item {index} is sent to {to!r}, which is not an address.")
         return _Flight(
             index,
-            to_bytes(hexstr=to_checksum_address(cast(str, to))) if to else b"",
+            target,
             bytes(HexBytes(cast(Any, data))) if data else b"",
             int(call.get("value", 0)),
             int(call.get("gas", 0)),
@@ -533,6 +549,13 @@ class BulkSender:
             run.fly(flight, self.receipt_timeout)
         run.todo = [n for n in run.todo if n not in known]
 
+    def _current_fees(self) -> tuple[int, int]:
+        """(base fee, suggested tip), asked again every :data:`FEE_REFRESH` seconds."""
+        cached = self._fees_cache
+        if cached is not None and time.monotonic() - cached[0] < FEE_REFRESH:
+            return cached[1], cached[2]
+        return self._refresh_fees()
+
     def _refresh_fees(self) -> tuple[int, int]:
         block, tip = self._retrying_batch(
             [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
@@ -541,11 +564,12 @@ class BulkSender:
             raise TransactionFailed(f"The node did not give its latest block: {block}")
         base = _int(block.get("baseFeePerGas") or 0)
         suggested = 10**9 if isinstance(tip, _RpcError) or tip is None else _int(tip)
+        self._fees_cache = (time.monotonic(), base, suggested)
         return base, suggested
 
     def _launch(self, chunk: list[_Flight], results: dict[int, Sent]) -> list[_Flight]:
         """Estimate, sign and broadcast ``chunk``; return the flights now in the air."""
-        base, tip = self._refresh_fees()
+        base, tip = self._current_fees()
         max_fee, tip = self.fees.fees(base, tip)
         need_gas = [f for f in chunk if f.gas == 0]
         estimates = self._retrying_batch([("eth_estimateGas", [self._call_fields(f)]) for f in need_gas])
@@ -670,6 +694,14 @@ class BulkSender:
         now = time.monotonic()
         in_flight = run.in_flight
         late = [f for f in in_flight.values() if f.versions and now - f.broadcast_at >= self.rebroadcast_after]
+        if not late and in_flight and now - run.last_progress >= NUDGE_AFTER:
+            # Nothing mined for a while: broadcast the next one due again. Some nodes (Anvil,
+            # now and then) hold a transaction in the pool until another one arrives.
+            waiting = [f for f in in_flight.values() if f.versions]
+            if waiting:
+                lowest = min(waiting, key=lambda f: f.nonce)
+                if now - lowest.broadcast_at >= NUDGE_AFTER:
+                    late = [lowest]
         if late:
             self._recover_lost(run)
         for flight in list(in_flight.values()):
