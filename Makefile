@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-setup ape-compile ape-check clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace bench-throughput ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -48,6 +48,9 @@ bench: setup
 
 bench-trace: setup
 	$(BIN)/python scripts/bench_trace.py
+
+bench-throughput: setup
+	$(BIN)/python scripts/bench_throughput.py
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
 # venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.28.
