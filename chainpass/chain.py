@@ -9,6 +9,7 @@ instant, gone when the process ends. ``Chain.connect(url)`` talks to a node (Anv
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,7 +21,8 @@ from eth_utils import is_address, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.types import TxReceipt
+from web3.exceptions import TransactionNotFound
+from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import Artifact
 from chainpass.errors import (
@@ -32,6 +34,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
+from chainpass.fees import GWEI, FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 
@@ -41,6 +44,8 @@ class DevMethodUnsupported(ChainpassError):
 
 #: Seconds to wait for a transaction's receipt before giving up.
 RECEIPT_TIMEOUT = 120
+#: Seconds between looks at the chain head while waiting for confirmations.
+CONFIRMATION_POLL = 0.5
 
 #: Who sends a transaction: an account the node holds unlocked (its address), or a
 #: local account (from a keystore) that signs here.
@@ -70,6 +75,17 @@ class Chain:
     #: "embedded" for the in-process EVM, else the endpoint URL.
     endpoint: str
     _chain_id: int | None = field(default=None, repr=False)
+    #: EIP-1559 fees for what this connection sends; the default is the node's own
+    #: suggestion (twice the base fee plus its tip), with no cap.
+    fees: FeePolicy = field(default_factory=FeePolicy)
+    #: Blocks on top of a transaction before :meth:`transact` returns its receipt
+    #: (0: as soon as it is mined). The receipt is read again at that depth, so a
+    #: transaction a reorganisation took out is noticed.
+    confirmations: int = 0
+
+    def __post_init__(self) -> None:
+        if self.confirmations < 0:
+            raise InvalidInput(f"Confirmations must be 0 or more, not {self.confirmations}.")
 
     @classmethod
     def embedded(cls) -> Chain:
@@ -77,15 +93,24 @@ class Chain:
         return cls(Web3(EthereumTesterProvider()), "embedded")
 
     @classmethod
-    def connect(cls, url: str, *, expected_chain_id: int | None = None, timeout: float = 10.0) -> Chain:
+    def connect(
+        cls,
+        url: str,
+        *,
+        expected_chain_id: int | None = None,
+        timeout: float = 10.0,
+        fees: FeePolicy | None = None,
+        confirmations: int = 0,
+    ) -> Chain:
         """Connect to the node at ``url``; fail fast and clearly if it does not answer.
 
-        With ``expected_chain_id``, refuse a node that reports another chain id.
+        With ``expected_chain_id``, refuse a node that reports another chain id. ``fees``
+        and ``confirmations`` apply to every transaction sent through this connection.
         """
         if not url.startswith(("http://", "https://")):
             raise InvalidInput(f"RPC URL {url!r} must start with http:// or https://.")
         w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
-        chain = cls(w3, url)
+        chain = cls(w3, url, fees=fees or FeePolicy(), confirmations=confirmations)
         try:
             chain_id = chain.chain_id
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
@@ -158,29 +183,75 @@ class Chain:
 
         A call the contract would refuse is refused before it is sent (gas estimation
         runs it), and its custom error becomes a :class:`ContractRevert` with a sentence.
-        A local account signs here; an address must be unlocked on the node.
+        A local account signs here; an address must be unlocked on the node. Fees follow
+        :attr:`fees` (a fee above its cap is refused before anything is signed), and with
+        :attr:`confirmations` the receipt is returned only once that many blocks stand on it.
         """
+        fees = self._fee_fields()
         try:
             if isinstance(sender, LocalAccount):
-                tx = call.build_transaction(
-                    {
-                        "from": sender.address,
-                        "nonce": self.w3.eth.get_transaction_count(sender.address, "pending"),
-                    }
-                )
+                params = {"from": sender.address, "nonce": self.w3.eth.get_transaction_count(sender.address, "pending")}
+                tx = call.build_transaction(cast(TxParams, {**params, **fees}))
                 signed = sender.sign_transaction(cast(dict[str, Any], tx))
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             else:
-                tx_hash = call.transact({"from": sender})
+                tx_hash = call.transact(cast(TxParams, {"from": sender, **fees}))
         except Exception as exc:
             raise self._refusal(exc, sender_address(sender)) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+        if self.confirmations:
+            receipt = self._confirmed(receipt)
         if receipt["status"] != 1:
             raise TransactionFailed(
                 f"Transaction {tx_hash.hex()} failed in block {receipt['blockNumber']} "
                 f"after using {receipt['gasUsed']} gas."
             )
         return receipt
+
+    def _fee_fields(self) -> dict[str, Any]:
+        """The EIP-1559 fee fields for the next transaction: none when the policy is the
+        default (the node's suggestion, as web3 fills it in), else the policy's, checked
+        against its cap (:class:`~chainpass.fees.FeeCapExceeded` before anything is signed)."""
+        if self.fees == FeePolicy():
+            return {}
+        try:
+            # The pending block carries the base fee the next block will charge.
+            base_fee = int(self.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
+            try:
+                tip = int(self.w3.eth.max_priority_fee)
+            except Exception:  # a node without eth_maxPriorityFeePerGas: 1 gwei, as web3 assumes
+                tip = GWEI
+        except (requests.exceptions.RequestException, ConnectionError) as exc:
+            raise NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}") from None
+        max_fee, priority_fee = self.fees.fees(base_fee, tip)
+        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee}
+
+    def _confirmed(self, receipt: TxReceipt) -> TxReceipt:
+        """Wait until :attr:`confirmations` blocks stand on ``receipt``'s block, then read the
+        receipt again: a reorganisation may have moved the transaction, or dropped it."""
+        tx_hash = receipt["transactionHash"]
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        while True:
+            head = self.w3.eth.block_number
+            current = self._receipt_or_none(tx_hash)
+            if current is not None and head >= current["blockNumber"] + self.confirmations:
+                block = self.w3.eth.get_block(current["blockNumber"])
+                if block["hash"] == current["blockHash"]:
+                    return current
+            if time.monotonic() > deadline:
+                where = "is no longer on the chain" if current is None else f"is in block {current['blockNumber']}"
+                raise TransactionFailed(
+                    f"Transaction {bytes(tx_hash).hex()} {where}, and the chain did not reach "
+                    f"{self.confirmations} confirmations on it within {RECEIPT_TIMEOUT} s (head {head}). "
+                    "Check it later; re-running a chainpass command never records anything twice."
+                )
+            time.sleep(CONFIRMATION_POLL)
+
+    def _receipt_or_none(self, tx_hash: Any) -> TxReceipt | None:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
 
     def deploy(self, artifact: Artifact, args: list[Any], sender: Sender) -> TxReceipt:
         """Deploy ``artifact`` with constructor ``args`` from ``sender``."""

@@ -46,6 +46,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
+from chainpass.fees import FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Gas limit = estimate x this (state may change between estimation and mining).
@@ -54,17 +55,11 @@ GAS_MARGIN_PERCENT = 25
 FEE_REFRESH = 1.0
 #: Seconds without any receipt before the lowest waiting transaction is broadcast again.
 NUDGE_AFTER = 0.5
-#: Nodes refuse a replacement that does not raise both fees by at least this much.
-MIN_BUMP_PERCENT = 10
 
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 _NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
 _NO_FUNDS = ("insufficient funds", "cannot afford")
-
-
-class FeeCapExceeded(ChainpassError):
-    """The fee the chain asks for now is above the operator's cap: nothing was sent."""
 
 
 class _RpcError(Exception):
@@ -80,64 +75,6 @@ class _Transport(Exception):
 
 
 # --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class FeePolicy:
-    """EIP-1559 fees, with a cap the operator sets.
-
-    ``max_fee_per_gas`` None means twice the current base fee plus the tip (room for the
-    base fee to double before the transaction is mined); a computed fee above
-    ``cap_per_gas`` is refused with :class:`FeeCapExceeded` before anything is sent.
-    ``max_priority_fee_per_gas`` None takes the node's suggestion. A stuck transaction is
-    replaced with both fees raised by ``bump_percent`` (at least 10%, as nodes require),
-    never above the cap.
-    """
-
-    max_fee_per_gas: int | None = None
-    max_priority_fee_per_gas: int | None = None
-    cap_per_gas: int | None = None
-    bump_percent: int = 12
-
-    def __post_init__(self) -> None:
-        if self.bump_percent < MIN_BUMP_PERCENT:
-            raise InvalidInput(f"bump_percent must be at least {MIN_BUMP_PERCENT}: nodes refuse smaller replacements.")
-        for name in ("max_fee_per_gas", "max_priority_fee_per_gas", "cap_per_gas"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise InvalidInput(f"{name} cannot be negative.")
-
-    def fees(self, base_fee: int, suggested_tip: int) -> tuple[int, int]:
-        """(max fee, priority fee) per gas for a chain whose next base fee is ``base_fee``."""
-        tip = self.max_priority_fee_per_gas if self.max_priority_fee_per_gas is not None else suggested_tip
-        max_fee = self.max_fee_per_gas if self.max_fee_per_gas is not None else 2 * base_fee + tip
-        if self.cap_per_gas is not None:
-            tip = min(tip, self.cap_per_gas)
-            if max_fee > self.cap_per_gas:
-                raise FeeCapExceeded(
-                    f"The chain asks for up to {_gwei(max_fee)} per gas now (base fee {_gwei(base_fee)}, tip "
-                    f"{_gwei(tip)}), above your cap of {_gwei(self.cap_per_gas)}: nothing was sent. Wait for "
-                    "lower fees, or raise the cap."
-                )
-        if max_fee < base_fee:
-            raise FeeCapExceeded(
-                f"The maximum fee {_gwei(max_fee)} per gas is below the base fee {_gwei(base_fee)}: nothing "
-                "was sent. Raise max_fee_per_gas, or leave it unset."
-            )
-        return max_fee, min(tip, max_fee)
-
-    def bumped(self, max_fee: int, tip: int, base_fee: int, suggested_tip: int) -> tuple[int, int] | None:
-        """The fees that replace a transaction sent at (``max_fee``, ``tip``), or None if the
-        cap leaves no room for a replacement nodes accept."""
-        factor = 100 + self.bump_percent
-        new_tip = max(-(-tip * factor // 100), tip + 1)
-        new_max = max(-(-max_fee * factor // 100), max_fee + 1, 2 * base_fee + new_tip)
-        if self.cap_per_gas is not None and new_max > self.cap_per_gas:
-            new_max = self.cap_per_gas
-        floor = 100 + MIN_BUMP_PERCENT
-        if new_max * 100 < max_fee * floor or new_tip * 100 < tip * floor:
-            return None
-        return new_max, min(new_tip, new_max)
 
 
 @dataclass(frozen=True)
@@ -388,10 +325,6 @@ def _hash_text(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
 
 
-def _gwei(wei: int) -> str:
-    return f"{wei / 10**9:,.3f} gwei"
-
-
 # ---------------------------------------------------------------------------- sender
 
 
@@ -403,9 +336,9 @@ class BulkSender:
         chain: Chain,
         account: LocalAccount,
         *,
-        fees: FeePolicy = FeePolicy(),
+        fees: FeePolicy | None = None,
         window: int = 64,
-        confirmations: int = 0,
+        confirmations: int | None = None,
         receipt_timeout: float = 120.0,
         on_signed: Callable[[int, str, int], None] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
@@ -416,6 +349,9 @@ class BulkSender:
     ) -> None:
         if window < 1:
             raise InvalidInput("The window (transactions in flight) must be at least 1.")
+        # The connection's own fees and confirmations (the CLI's root options) unless given here.
+        fees = chain.fees if fees is None else fees
+        confirmations = chain.confirmations if confirmations is None else confirmations
         if confirmations < 0:
             raise InvalidInput("Confirmations cannot be negative.")
         self.chain = chain

@@ -26,8 +26,9 @@ from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
 from chainpass.errors import NodeUnreachable
+from chainpass.fees import FeeCapExceeded, FeePolicy
 from chainpass.node import AnvilNode, free_port
-from chainpass.sender import BulkSender, FeeCapExceeded, FeePolicy, Sent
+from chainpass.sender import BulkSender, Sent
 
 pytestmark = pytest.mark.anvil
 

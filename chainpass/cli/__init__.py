@@ -24,6 +24,7 @@ from chainpass.cli.index import index
 from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, NodeUnreachable
+from chainpass.fees import GWEI, FeePolicy
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
 
 # ---------------------------------------------------------------------- root
@@ -40,11 +41,43 @@ from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNod
     show_default="~/.chainpass",
     help="Where deployment records and the node's state live.",
 )
+@click.option(
+    "--max-fee-gwei",
+    type=click.FloatRange(min=0),
+    envvar="CHAINPASS_MAX_FEE_GWEI",
+    help="Never pay more than this per gas: a transaction the chain would charge more is refused, unsent.",
+)
+@click.option(
+    "--priority-fee-gwei",
+    type=click.FloatRange(min=0),
+    envvar="CHAINPASS_PRIORITY_FEE_GWEI",
+    help="The tip per gas [default: the node's suggestion].",
+)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(min=0),
+    envvar="CHAINPASS_CONFIRMATIONS",
+    default=0,
+    show_default=True,
+    help="Blocks on top of each transaction before a command reports it done.",
+)
 @click.version_option(package_name="chainpass")
 @click.pass_context
-def cli(ctx: click.Context, rpc: str | None, chain_id: int | None, home: Path) -> None:
+def cli(
+    ctx: click.Context,
+    rpc: str | None,
+    chain_id: int | None,
+    home: Path,
+    max_fee_gwei: float | None,
+    priority_fee_gwei: float | None,
+    confirmations: int,
+) -> None:
     """chainpass: verified identity and product passports on an EVM chain."""
-    ctx.obj = Settings(rpc=rpc, chain_id=chain_id, home=home)
+    fees = FeePolicy(
+        max_priority_fee_per_gas=None if priority_fee_gwei is None else round(priority_fee_gwei * GWEI),
+        cap_per_gas=None if max_fee_gwei is None else round(max_fee_gwei * GWEI),
+    )
+    ctx.obj = Settings(rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations)
 
 
 @cli.command()

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from chainpass.chain import Chain, Sender, parse_address
 from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.errors import InvalidInput
+from chainpass.fees import FeePolicy
 from chainpass.identity import IdentityRegistry
 from chainpass.node import DEFAULT_PORT
 
@@ -35,13 +36,21 @@ class Settings:
     rpc: str | None
     chain_id: int | None
     home: Path
+    #: Fees and confirmations for every transaction a command sends (root options).
+    fees: FeePolicy = field(default_factory=FeePolicy)
+    confirmations: int = 0
 
     @property
     def store(self) -> DeploymentStore:
         return DeploymentStore(self.home / "deployments")
 
     def connect(self) -> Chain:
-        return Chain.connect(self.rpc or DEFAULT_RPC, expected_chain_id=self.chain_id)
+        return Chain.connect(
+            self.rpc or DEFAULT_RPC,
+            expected_chain_id=self.chain_id,
+            fees=self.fees,
+            confirmations=self.confirmations,
+        )
 
     @property
     def keystores(self) -> KeystoreDirectory:
