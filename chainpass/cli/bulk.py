@@ -1,0 +1,183 @@
+"""`chainpass bulk`: commission passports and record EPCIS events from CSV files, resumably.
+
+Every row is checked before anything is sent; then only what the chain does not hold yet
+is sent, in batches, with transactions signed ahead and pipelined. Interrupt it any time
+(Ctrl-C, a killed process, a node restart): the same command again finishes the work, and
+every passport and event ends up on chain exactly once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from eth_utils import keccak
+
+from chainpass import bulk
+from chainpass.chain import Chain, Sender
+from chainpass.cli.common import account_option, acting_on, emit, json_option
+from chainpass.files import write_json_atomic
+from chainpass.passport import ProductPassports
+
+
+@click.group(name="bulk")
+def bulk_group() -> None:
+    """Bulk work from CSV files: commission passports, record events (resumable)."""
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(func)
+    func = click.option("--dry-run", is_flag=True, help="Check every row and the chain; send nothing.")(func)
+    return json_option(account_option(func))
+
+
+@dataclass
+class _Progress:
+    """The progress bar on stderr (only on a terminal), and how far the work got."""
+
+    label: str
+    shown: bool
+    done: int = 0
+    bar: Any = field(default=None, repr=False)
+
+    def update(self, done: int, total: int) -> None:
+        if self.shown and self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@contextmanager
+def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
+    """Ctrl-C ends the command with one line saying how far it got, and exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"interrupted after {progress.done} {noun}; re-run the same command to resume", err=True)
+        sys.exit(130)
+    finally:
+        progress.close()
+
+
+def _sender_factory(chain: Chain, sender: Sender, quiet: bool) -> bulk.SenderFactory:
+    """A pipelining BulkSender if the key of ``sender`` is here, else one transaction at a time."""
+    key = bulk.local_key(chain, sender)
+    if key is None:
+        if not quiet:
+            click.echo(
+                f"note: the key of {sender} is held by the node, so transactions are sent one at a time; "
+                "for full speed use a keystore account (`chainpass account import`).",
+                err=True,
+            )
+        return lambda progress: bulk.SequentialSender(chain, sender, progress)
+    return lambda progress: bulk.SequentialSender(chain, key, progress)
+
+
+def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:
+    if as_json:
+        emit({"error": str(exc).splitlines()[0], "kind": "BadRows", "problems": [p.to_json() for p in exc.problems]},
+             "", True)  # fmt: skip
+        raise SystemExit(1)
+    raise exc
+
+
+def _finish(result: bulk.BulkResult, as_json: bool, quiet: bool, lines: list[str] | None = None) -> None:
+    text = [result.summary(), *(lines or [])]
+    text += [f"  line {line}: refused: {reason}" for line, reason in result.refused]
+    if not (quiet and not result.refused) or as_json:
+        emit(result.to_json(), "\n".join(text), as_json)
+    if result.refused:
+        raise SystemExit(1)
+
+
+@bulk_group.command("commission")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--metadata-uri", default="", help="Where the product data of the passports lives.")
+@click.option("--metadata-file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The product data document: its keccak256 hash goes on chain with every batch.")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(1, 500), help="Passports per transaction [default: 100, "
+              "fewer if a batch would take over a quarter of a block].")  # fmt: skip
+@_common
+def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None, batch_size: int | None,
+                       quiet: bool, dry_run: bool, account: str, as_json: bool) -> None:  # fmt: skip
+    """Commission a passport for each row of the CSV FILE (producer only).
+
+    Columns: gtin, and serial (an item) or lot; or code (a GS1 Digital Link, EPC URN or
+    element string). Optional: kind (item, lot, container) and tier (1 case, 2 pallet,
+    3 shipping container). Passports that exist already are skipped: re-run the same
+    command after an interruption to finish.
+    """
+    try:
+        rows = bulk.commission_rows(bulk.read_csv(file), str(file))
+    except bulk.BadRows as exc:
+        _bad_rows(exc, as_json)
+    passports, sender = acting_on(ProductPassports, account)
+    if dry_run:
+        there = bulk.existing(passports, [r.id for r in rows])
+        data = {"rows": len(rows), "already": len(there), "to_commission": len(rows) - len(there)}
+        emit(data, f"{len(rows)} row(s) valid: {len(there)} already on chain, {data['to_commission']} to "
+             "commission (dry run: nothing sent)", as_json)  # fmt: skip
+        return
+    progress = _Progress("commissioning", sys.stderr.isatty() and not (quiet or as_json))
+    with _interruptible(progress, "passport(s)"):
+        result = bulk.commission(
+            passports, rows, sender=sender, make_sender=_sender_factory(passports.chain, sender, quiet or as_json),
+            metadata_hash=keccak(metadata_file.read_bytes()) if metadata_file else bytes(32),
+            metadata_uri=metadata_uri, batch_size=batch_size, on_progress=progress.update,
+        )  # fmt: skip
+    _finish(result, as_json, quiet)
+
+
+@bulk_group.command("events")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--epcis-out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the rows as an EPCIS 2.0 document (same event hash ids).")  # fmt: skip
+@_common
+def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: bool, account: str,
+                   as_json: bool) -> None:  # fmt: skip
+    """Record one EPCIS ObjectEvent per row of the CSV FILE, with its CBV 2.0 hash id.
+
+    Columns: code (one or more GS1 codes, separated by spaces or '|'), bizStep,
+    disposition (optional where the step implies one), eventTime (ISO 8601 with a time
+    zone), optional readPoint. Events recorded already (by this command or `chainpass
+    epcis import`) are not recorded again: re-run the same command to resume.
+    """
+    try:
+        rows = bulk.event_rows(bulk.read_csv(file), str(file))
+    except bulk.BadRows as exc:
+        _bad_rows(exc, as_json)
+    if epcis_out is not None:
+        write_json_atomic(epcis_out, bulk.epcis_document(rows))
+    passports, sender = acting_on(ProductPassports, account)
+    if dry_run:
+        try:
+            planned, whole = bulk.plan_events(passports, rows, str(file))
+        except bulk.BadRows as exc:
+            _bad_rows(exc, as_json)
+        data = {"rows": len(rows), "already": whole, "to_record": len(planned)}
+        emit(data, f"{len(rows)} row(s) valid: {whole} already on chain, {len(planned)} to record "
+             "(dry run: nothing sent)", as_json)  # fmt: skip
+        return
+    progress = _Progress("recording", sys.stderr.isatty() and not (quiet or as_json))
+    with _interruptible(progress, "event(s)"):
+        try:
+            result = bulk.record_events(
+                passports, rows, sender=sender, make_sender=_sender_factory(passports.chain, sender, quiet or as_json),
+                source=str(file), on_progress=progress.update,
+            )  # fmt: skip
+        except bulk.BadRows as exc:
+            _bad_rows(exc, as_json)
+    _finish(result, as_json, quiet)
