@@ -26,18 +26,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+import requests
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3.contract.contract import ContractFunction
-from web3.exceptions import Web3TypeError
-from web3.types import TxReceipt
+from eth_typing import ABIFunction, HexStr
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+from web3.types import TxParams, TxReceipt
 
-from chainpass.chain import Chain, Sender, sender_address
+from chainpass.artifacts import load_artifact
+from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
 from chainpass.epcis import EPCIS_CONTEXT, event_hash, hash_uri, parse_biz_step, parse_disposition, recorded_with
-from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, TransactionFailed
-from chainpass.gs1 import Kind, ProductKey, parse_code
+from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
+from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
@@ -52,6 +55,8 @@ RECORD_PASSPORTS = 100
 READ_BATCH = 500
 #: Event ids per log query.
 LOG_IDS = 200
+#: The gas limit given to a commission batch: its share of the first batch's measured gas, times this.
+GAS_MARGIN = 1.25
 #: The share of the block gas limit one transaction may take.
 BLOCK_SHARE = 4
 #: Refusals that concern the sender, not a row: reported before anything is sent.
@@ -111,7 +116,7 @@ class SentTx(Protocol):
 class TxSender(Protocol):
     """Sends calls, in order, and reports each one's receipt or error (as :class:`chainpass.sender.BulkSender`)."""
 
-    def send(self, calls: Sequence[ContractFunction]) -> Sequence[SentTx]: ...
+    def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
 
 
 #: Makes a sender that reports its progress to the given function.
@@ -137,17 +142,98 @@ class SequentialSender:
     sender: Sender
     on_progress: Progress | None = None
 
-    def send(self, calls: Sequence[ContractFunction]) -> list[Outcome]:
+    def send(self, calls: Sequence[TxParams]) -> list[Outcome]:
         out: list[Outcome] = []
         for index, call in enumerate(calls):
             try:
-                receipt = self.chain.transact(call, self.sender)
+                receipt = transact(self.chain, call, self.sender)
                 out.append(Outcome(index, "0x" + bytes(receipt["transactionHash"]).hex(), receipt, None))
             except ChainpassError as exc:
                 out.append(Outcome(index, "", None, exc))
             if self.on_progress is not None:
                 self.on_progress(index + 1, len(calls))
         return out
+
+
+def transact(chain: Chain, call: TxParams, sender: Sender) -> TxReceipt:
+    """Send ``call`` (``to``, ``data``, optionally ``gas``) from ``sender`` and wait for its
+    receipt; a refusal is raised as the contract's error."""
+    w3 = chain.w3
+    tx: dict[str, Any] = {**call, "from": sender_address(sender)}
+    try:
+        if "gas" not in tx:
+            tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)))
+        if isinstance(sender, LocalAccount):
+            tx.update(nonce=w3.eth.get_transaction_count(sender.address, "pending"), chainId=chain.chain_id,
+                      gasPrice=w3.eth.gas_price)  # fmt: skip
+            tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        else:
+            tx_hash = w3.eth.send_transaction(cast(TxParams, tx))
+    except Exception as exc:  # web3 raises several kinds for a revert
+        raise refusal(exc) from None
+    receipt = _receipt(chain, "0x" + bytes(tx_hash).hex())
+    if receipt["status"] != 1:
+        raise TransactionFailed(f"Transaction 0x{bytes(tx_hash).hex()} failed in block {receipt['blockNumber']}.")
+    return receipt
+
+
+def _receipt(chain: Chain, tx_hash: str) -> TxReceipt:
+    """The receipt's status, gas, block and hash, without its logs: web3 spends a tenth of a
+    second formatting the 200 logs of a batch of 100 passports, which bulk work never reads."""
+    if chain.is_embedded:
+        full = chain.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=RECEIPT_TIMEOUT)
+        return cast(TxReceipt, {k: full[k] for k in ("status", "gasUsed", "blockNumber", "transactionHash")})  # type: ignore[literal-required]
+    deadline = time.monotonic() + RECEIPT_TIMEOUT
+    delay = 0.005
+    while True:
+        raw = chain.w3.provider.make_request(cast(Any, "eth_getTransactionReceipt"), [tx_hash])
+        result = raw.get("result")
+        if result:
+            return cast(TxReceipt, {
+                "status": int(result["status"], 16),
+                "gasUsed": int(result["gasUsed"], 16),
+                "blockNumber": int(result["blockNumber"], 16),
+                "transactionHash": bytes.fromhex(tx_hash[2:]),
+            })  # fmt: skip
+        if time.monotonic() > deadline:
+            raise TransactionFailed(f"No receipt for {tx_hash} after {RECEIPT_TIMEOUT} s: is the node mining?")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def refusal(exc: Exception) -> ChainpassError:
+    """The contract's error behind ``exc``, or what else went wrong."""
+    if isinstance(exc, ChainpassError):
+        return exc
+    data = revert_data_from_exception(exc)
+    revert = decode_revert(data) if data else None
+    if revert is not None:
+        return revert
+    if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
+        return NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.")
+    return TransactionFailed(f"The transaction was refused: {exc}")
+
+
+class Encoder:
+    """Calldata for a contract's functions, encoded with eth-abi directly (web3's contract
+    functions spend a quarter of a second encoding a batch of 100 passports)."""
+
+    def __init__(self, contract_name: str) -> None:
+        abi = load_artifact(contract_name).abi
+        self.functions = {e["name"]: cast(ABIFunction, e) for e in abi if e.get("type") == "function"}
+
+    def data(self, name: str, *args: Any) -> bytes:
+        abi = self.functions[name]
+        return bytes(function_abi_to_4byte_selector(abi)) + abi_encode(get_abi_input_types(abi), args)
+
+    def call(self, to: str, name: str, *args: Any, gas: int | None = None) -> TxParams:
+        tx: dict[str, Any] = {"to": to, "data": "0x" + self.data(name, *args).hex()}
+        if gas is not None:
+            tx["gas"] = gas
+        return cast(TxParams, tx)
+
+
+PASSPORTS = Encoder("ProductPassport")
 
 
 def local_key(chain: Chain, sender: Sender) -> LocalAccount | None:
@@ -281,9 +367,10 @@ def commission_rows(rows: Sequence[CsvRow], source: str = "the CSV") -> list[Com
     problems: list[RowProblem] = []
     out: list[CommissionRow] = []
     seen: dict[int, int] = {}
+    gtins: dict[str, int] = {}
     for row in rows:
         try:
-            key = _commission_key(row)
+            key = _commission_key(row, gtins)
         except _Bad as bad:
             problems.append(RowProblem(row.line, bad.column, bad.reason))
             continue
@@ -304,7 +391,8 @@ class _Bad(Exception):
         self.column, self.reason = column, reason
 
 
-def _commission_key(row: CsvRow) -> ProductKey:
+def _commission_key(row: CsvRow, gtins: dict[str, int]) -> ProductKey:
+    """The row's key; ``gtins`` caches parsed GTINs (a file has few, and parsing one is slow)."""
     kind_text = row.get("kind").lower()
     if kind_text and kind_text not in KINDS:
         raise _Bad("kind", f"{kind_text!r} is not a kind: item, lot or container")
@@ -320,35 +408,35 @@ def _commission_key(row: CsvRow) -> ProductKey:
     if tier and kind is not Kind.CONTAINER:
         raise _Bad("tier", f"a tier makes the row a container, not a {kind_text}")
     code, gtin, serial, lot = row.get(*CODE_COLUMNS), row.get("gtin"), row.get("serial", "sn"), row.get("lot", "batch")
-    try:
-        if code:
-            if gtin or serial or lot:
-                raise _Bad("code", "give either a code or gtin with serial or lot, not both")
+    if code:
+        if gtin or serial or lot:
+            raise _Bad("code", "give either a code or gtin with serial or lot, not both")
+        try:
             key = parse_code(code, container_tier=tier)
-            if kind is not None and key.kind is not kind:
-                raise _Bad("kind", f"{code} is a {key.kind.name.lower()}'s code, not a {kind.name.lower()}'s")
-            return key
-        if not gtin:
-            raise _Bad("gtin", "no GTIN (and no code)")
-        if serial and lot:
-            raise _Bad("lot", "give a serial (an item or container) or a lot, not both")
-        if kind is Kind.LOT or (kind is None and lot):
-            if not lot:
-                raise _Bad("lot", "a lot needs a lot number")
-            return ProductKey.lot(gtin, lot)
-        if not serial:
-            raise _Bad(
-                "serial",
-                f"{'an item' if kind is Kind.ITEM else 'a container'} needs a serial"
-                if kind
-                else "no serial and no lot",
-            )
-        return ProductKey.container(gtin, serial, tier) if tier else ProductKey.item(gtin, serial)
+        except InvalidInput as exc:
+            raise _Bad("code", str(exc).rstrip(".")) from None
+        if kind is not None and key.kind is not kind:
+            raise _Bad("kind", f"{code} is a {key.kind.name.lower()}'s code, not a {kind.name.lower()}'s")
+        return key
+    if not gtin:
+        raise _Bad("gtin", "no GTIN (and no code)")
+    if serial and lot:
+        raise _Bad("lot", "give a serial (an item or container) or a lot, not both")
+    if kind is None:
+        kind = Kind.LOT if lot else Kind.ITEM
+    column, number = ("lot", lot) if kind is Kind.LOT else ("serial", serial)
+    if not number:
+        raise _Bad(column, f"a {kind.name.lower()} needs a {column} number" if kind_text else "no serial and no lot")
+    if gtin not in gtins:
+        try:
+            gtins[gtin] = parse_gtin(gtin)
+        except InvalidInput as exc:
+            raise _Bad("gtin", str(exc).rstrip(".")) from None
+    try:
+        parse_serial(number, f"{column} number")
     except InvalidInput as exc:
-        column = (
-            "gtin" if "GTIN" in str(exc) else ("lot" if lot and "lot" in str(exc) else "code" if code else "serial")
-        )
         raise _Bad(column, str(exc).rstrip(".")) from None
+    return ProductKey(gtins[gtin], kind, number, tier)
 
 
 # ---------------------------------------------------------------------------- reading the chain
@@ -367,31 +455,32 @@ def existing(pp: ProductPassports, ids: Iterable[int]) -> set[int]:
 
 
 def _states(pp: ProductPassports, ids: Sequence[int]) -> list[int]:
-    if not pp.chain.is_embedded:
+    """The state of each passport (the third word of `passportOf`), read in one batch request."""
+    calls = [{"to": pp.address, "data": "0x" + PASSPORTS.data("passportOf", id_).hex()} for id_ in ids]
+    w3 = pp.chain.w3
+    if pp.chain.is_embedded:  # no batch requests
+        results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
+    else:
         try:
-            with pp.chain.w3.batch_requests() as batch:
-                for id_ in ids:
-                    batch.add(pp.contract.functions.passportOf(id_))
-                results: list[Any] = list(batch.execute())
-            return [int(r[2]) for r in results]
-        except Web3TypeError:
-            pass  # a provider without batches
-    return [int(pp.contract.functions.passportOf(id_).call()[2]) for id_ in ids]
+            responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, "latest"]) for call in calls])
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
+        if not isinstance(responses, list) or any("result" not in r for r in responses):
+            raise TransactionFailed(f"The node would not read passports in a batch: {responses!r:.200}")
+        results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
+    return [int.from_bytes(r[64:96], "big") for r in results]
 
 
-def _preflight(call: ContractFunction, sender: Sender) -> int | None:
+def _preflight(pp: ProductPassports, call: TxParams, sender: Sender) -> int | None:
     """The gas ``call`` would use, or None if the contract would refuse it for a row's sake;
     a refusal that concerns the sender (no role, no identity in force) is raised."""
     try:
-        return int(call.estimate_gas({"from": sender_address(sender)}))
+        return int(pp.chain.w3.eth.estimate_gas(cast(TxParams, {**call, "from": sender_address(sender)})))
     except Exception as exc:  # web3 raises several kinds for a revert
-        data = revert_data_from_exception(exc)
-        revert = decode_revert(data) if data else None
-        if revert is not None and revert.error in ACTOR_ERRORS:
-            raise revert from None
-        if revert is None and not isinstance(exc, ValueError | TransactionFailed):
-            raise TransactionFailed(f"The node would not estimate the first batch: {exc}") from None
-        return None
+        error = refusal(exc)
+        if isinstance(error, ContractRevert) and error.error not in ACTOR_ERRORS:
+            return None
+        raise error from None
 
 
 def _block_gas_limit(chain: Chain) -> int:
@@ -494,19 +583,17 @@ def commission(
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))
-    size = batch_size or _commission_batch_size(pp, todo, sender, metadata_hash, metadata_uri)
+    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)
+    size = batch_size or measured
     for _round in range(3):  # a batch refused because a passport appeared meanwhile is re-planned
         if not todo:
             break
         batches = [todo[i : i + size] for i in range(0, len(todo), size)]
         calls = [
-            pp.contract.functions.commission(
-                [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in batch],
-                metadata_hash,
-                metadata_uri,
-            )
+            PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri,
+                           gas=int(per_passport * len(batch) * GAS_MARGIN) + 30_000 if per_passport else None)
             for batch in batches
-        ]
+        ]  # fmt: skip
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
         failed: list[tuple[CommissionRow, ChainpassError]] = []
         for outcome in sorted(sent, key=lambda s: s.index):
@@ -546,21 +633,27 @@ def _count(result: BulkResult, receipt: TxReceipt, items: int) -> None:
     result.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())
 
 
-def _commission_batch_size(
+def _key_rows(rows: Sequence[CommissionRow]) -> list[tuple[int, int, int, bytes]]:
+    return [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in rows]
+
+
+def _measure(
     pp: ProductPassports, todo: Sequence[CommissionRow], sender: Sender, metadata_hash: bytes, metadata_uri: str
-) -> int:
-    """:data:`COMMISSION_BATCH`, or fewer if the first batch's measured gas would take more
-    than 1/:data:`BLOCK_SHARE` of a block. Refuses early (nothing sent) a producer the
-    contract would refuse."""
+) -> tuple[float | None, int]:
+    """The gas per passport of the first batch (None if it cannot be estimated), and the
+    batch size: :data:`COMMISSION_BATCH`, or fewer if a batch would take more than
+    1/:data:`BLOCK_SHARE` of a block. A producer the contract would refuse is refused here,
+    before anything is sent."""
     if not todo:
-        return COMMISSION_BATCH
+        return None, COMMISSION_BATCH
     first = todo[:COMMISSION_BATCH]
-    rows = [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in first]
-    gas = _preflight(pp.contract.functions.commission(rows, metadata_hash, metadata_uri), sender)
+    gas = _preflight(
+        pp, PASSPORTS.call(pp.address, "commission", _key_rows(first), metadata_hash, metadata_uri), sender
+    )
     if gas is None:
-        return COMMISSION_BATCH
+        return None, COMMISSION_BATCH
     per_passport = gas / len(first)
-    return max(1, min(COMMISSION_BATCH, int(_block_gas_limit(pp.chain) / BLOCK_SHARE / per_passport)))
+    return per_passport, max(1, min(COMMISSION_BATCH, int(_block_gas_limit(pp.chain) / BLOCK_SHARE / per_passport)))
 
 
 # ---------------------------------------------------------------------------- events
@@ -705,7 +798,7 @@ class _Planned:
     #: The passports this run records the row on (those not carrying its id yet).
     ids: tuple[int, ...]
 
-    def record(self) -> tuple[Any, ...]:
+    def record(self) -> tuple[Any, ...]:  # as the contract's Event struct
         r = self.row
         return EpcisEvent(
             self.ids, r.biz_step, r.disposition, r.event_time, r.read_point, bytes(32), r.event_id
@@ -800,10 +893,10 @@ def record_events(
     if on_progress is not None:
         on_progress(result.already, len(rows))
     if planned:
-        _preflight(pp.contract.functions.recordEvents([p.record() for p in planned[:RECORD_BATCH]]), sender)
+        _preflight(pp, _record_call(pp, planned[:RECORD_BATCH]), sender)
     for wave in _waves(planned):
         batches = list(_record_batches(wave))
-        calls = [pp.contract.functions.recordEvents([p.record() for p in batch]) for batch in batches]
+        calls = [_record_call(pp, batch) for batch in batches]
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
         retry: list[_Planned] = []
         for outcome in sorted(sent, key=lambda s: s.index):
@@ -826,8 +919,12 @@ def _record_one(pp: ProductPassports, planned: _Planned, make_sender: SenderFact
     if not todo:
         result.already += 1
         return
-    (outcome,) = make_sender(None).send([pp.contract.functions.recordEvents([_Planned(planned.row, todo).record()])])
+    (outcome,) = make_sender(None).send([_record_call(pp, [_Planned(planned.row, todo)])])
     if outcome.receipt is not None and outcome.error is None:
         _count(result, outcome.receipt, 1)
     else:
         result.refused.append((planned.row.line, str(outcome.error or "not mined")))
+
+
+def _record_call(pp: ProductPassports, batch: Sequence[_Planned]) -> TxParams:
+    return PASSPORTS.call(pp.address, "recordEvents", [p.record() for p in batch])

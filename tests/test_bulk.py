@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import World
 from passport_world import GTIN, Orgs
-from web3.contract.contract import ContractFunction
+from web3.types import TxParams
 
 from chainpass import bulk
 from chainpass.artifacts import event_topic, load_artifact
@@ -213,7 +213,7 @@ def test_a_batch_that_races_another_run_is_replanned(
         sender = inner(progress)
 
         class Racing:
-            def send(self, calls: Sequence[ContractFunction]) -> Sequence[bulk.SentTx]:
+            def send(self, calls: Sequence[TxParams]) -> Sequence[bulk.SentTx]:
                 if not pp.exists(rows[1].id):
                     pp.commission([rows[1].key], sender=orgs.producer)
                 return sender.send(calls)
@@ -247,7 +247,8 @@ def events_csv(
 def event_log_count(pp: ProductPassports, rows: Sequence[bulk.EventRow]) -> dict[bytes, int]:
     """How many PassportEventRecorded logs carry each row's event id."""
     topic = "0x" + event_topic(load_artifact("ProductPassport").abi, "PassportEventRecorded").hex()
-    logs = pp._get_logs([topic, None, None, ["0x" + r.event_id.hex() for r in rows]])
+    topics: list[Any] = [topic, None, None, ["0x" + r.event_id.hex() for r in rows]]
+    logs = pp._get_logs(topics)
     counts = {r.event_id: 0 for r in rows}
     for log in logs:
         counts[bytes(log["topics"][3])] += 1

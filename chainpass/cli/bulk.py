@@ -31,7 +31,7 @@ def bulk_group() -> None:
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(func)
+    func = click.option("--quiet", "-q", is_flag=True, help="No progress bar and no notes on stderr.")(func)
     func = click.option("--dry-run", is_flag=True, help="Check every row and the chain; send nothing.")(func)
     return json_option(account_option(func))
 
@@ -94,11 +94,9 @@ def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:
     raise exc
 
 
-def _finish(result: bulk.BulkResult, as_json: bool, quiet: bool, lines: list[str] | None = None) -> None:
-    text = [result.summary(), *(lines or [])]
-    text += [f"  line {line}: refused: {reason}" for line, reason in result.refused]
-    if not (quiet and not result.refused) or as_json:
-        emit(result.to_json(), "\n".join(text), as_json)
+def _finish(result: bulk.BulkResult, as_json: bool) -> None:
+    text = [result.summary(), *(f"  line {line}: refused: {reason}" for line, reason in result.refused)]
+    emit(result.to_json(), "\n".join(text), as_json)
     if result.refused:
         raise SystemExit(1)
 
@@ -138,7 +136,7 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
             metadata_hash=keccak(metadata_file.read_bytes()) if metadata_file else bytes(32),
             metadata_uri=metadata_uri, batch_size=batch_size, on_progress=progress.update,
         )  # fmt: skip
-    _finish(result, as_json, quiet)
+    _finish(result, as_json)
 
 
 @bulk_group.command("events")
@@ -180,4 +178,4 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
             )  # fmt: skip
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
-    _finish(result, as_json, quiet)
+    _finish(result, as_json)
