@@ -74,6 +74,10 @@ class AnvilNode:
     port: int = DEFAULT_PORT
     state_file: Path | None = None
     quiet: bool = True
+    #: Seconds between state-file writes (Anvil's --state-interval); a killed node loses at most this much.
+    state_interval: int = 1
+    #: Mine a block every this many seconds instead of one per transaction (Anvil's --block-time).
+    block_time: float | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -89,7 +93,9 @@ class AnvilNode:
             "--hardfork", HARDFORK,
         ]  # fmt: skip
         if self.state_file is not None:
-            command += ["--state", str(self.state_file), "--state-interval", "1"]
+            command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+        if self.block_time is not None:
+            command += ["--block-time", f"{self.block_time:g}"]
         if self.quiet:
             command.append("--silent")
         return command
@@ -122,6 +128,19 @@ class AnvilNode:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def kill(self) -> None:
+        """Kill anvil at once (SIGKILL), as a crash would: the state file keeps only what it
+        wrote at its last interval."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self, timeout: float = 30.0) -> AnvilNode:
+        """Start anvil again on the same port, from the state file if there is one."""
+        self.stop()
+        return self.start(timeout)
 
     def wait(self) -> int:
         """Block until anvil exits (Ctrl-C stops it cleanly) and return its exit code."""

@@ -1,0 +1,803 @@
+"""Bulk sending: many transactions from one key, pipelined, at the node's speed, surviving faults.
+
+:class:`BulkSender` signs transactions here (EIP-1559, with a fee cap the operator sets),
+keeps up to ``window`` of them in flight and waits for their receipts in bulk. It keeps its
+own nonce counter behind a lock, so several threads may share one sender (and one key);
+the counter is resynced from the node when the node says a nonce is taken. A broadcast
+that fails for want of a node is retried with backoff by sending the *same signed bytes*
+again, so a transaction can never be recorded twice (the node answers "already known",
+which counts as success). A transaction that stays unmined is re-broadcast (a node may
+have dropped it) and, after ``replace_after`` seconds, replaced by the same transaction at
+the same nonce with fees bumped by the policy's ``bump_percent`` (never above its cap).
+A transaction the contract refuses is reported, decoded, in its :class:`Sent`; the others
+go on. With ``confirmations``, every receipt is checked again once that deep, and a
+transaction a reorganisation took out is broadcast again (same bytes, same nonce).
+
+Every signed transaction is announced to ``on_signed(index, tx_hash, nonce)`` *before* it
+is broadcast: a journal of those lets an interrupted run resume without duplicates
+(``send(calls, resume=journal)``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import requests
+import rlp
+from coincurve import PrivateKey
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_bytes, to_checksum_address
+from hexbytes import HexBytes
+from web3.contract.contract import ContractFunction
+from web3.datastructures import AttributeDict
+from web3.exceptions import TransactionNotFound
+from web3.types import TxParams, TxReceipt
+
+from chainpass.chain import Chain
+from chainpass.errors import (
+    ChainpassError,
+    ContractRevert,
+    InsufficientFunds,
+    InvalidInput,
+    NodeUnreachable,
+    TransactionFailed,
+)
+from chainpass.reverts import decode_revert, revert_data_from_exception
+
+#: Gas limit = estimate x this (state may change between estimation and mining).
+GAS_MARGIN_PERCENT = 25
+#: Nodes refuse a replacement that does not raise both fees by at least this much.
+MIN_BUMP_PERCENT = 10
+
+_KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
+_NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce")
+_UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
+_NO_FUNDS = ("insufficient funds", "cannot afford")
+
+
+class FeeCapExceeded(ChainpassError):
+    """The fee the chain asks for now is above the operator's cap: nothing was sent."""
+
+
+class _RpcError(Exception):
+    """A JSON-RPC error reply (the node answered, and said no)."""
+
+    def __init__(self, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class _Transport(Exception):
+    """No answer from the node (connection refused, reset, timed out)."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """EIP-1559 fees, with a cap the operator sets.
+
+    ``max_fee_per_gas`` None means twice the current base fee plus the tip (room for the
+    base fee to double before the transaction is mined); a computed fee above
+    ``cap_per_gas`` is refused with :class:`FeeCapExceeded` before anything is sent.
+    ``max_priority_fee_per_gas`` None takes the node's suggestion. A stuck transaction is
+    replaced with both fees raised by ``bump_percent`` (at least 10%, as nodes require),
+    never above the cap.
+    """
+
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    cap_per_gas: int | None = None
+    bump_percent: int = 12
+
+    def __post_init__(self) -> None:
+        if self.bump_percent < MIN_BUMP_PERCENT:
+            raise InvalidInput(f"bump_percent must be at least {MIN_BUMP_PERCENT}: nodes refuse smaller replacements.")
+        for name in ("max_fee_per_gas", "max_priority_fee_per_gas", "cap_per_gas"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise InvalidInput(f"{name} cannot be negative.")
+
+    def fees(self, base_fee: int, suggested_tip: int) -> tuple[int, int]:
+        """(max fee, priority fee) per gas for a chain whose next base fee is ``base_fee``."""
+        tip = self.max_priority_fee_per_gas if self.max_priority_fee_per_gas is not None else suggested_tip
+        max_fee = self.max_fee_per_gas if self.max_fee_per_gas is not None else 2 * base_fee + tip
+        if self.cap_per_gas is not None:
+            tip = min(tip, self.cap_per_gas)
+            if max_fee > self.cap_per_gas:
+                raise FeeCapExceeded(
+                    f"The chain asks for up to {_gwei(max_fee)} per gas now (base fee {_gwei(base_fee)}, tip "
+                    f"{_gwei(tip)}), above your cap of {_gwei(self.cap_per_gas)}: nothing was sent. Wait for "
+                    "lower fees, or raise the cap."
+                )
+        if max_fee < base_fee:
+            raise FeeCapExceeded(
+                f"The maximum fee {_gwei(max_fee)} per gas is below the base fee {_gwei(base_fee)}: nothing "
+                "was sent. Raise max_fee_per_gas, or leave it unset."
+            )
+        return max_fee, min(tip, max_fee)
+
+    def bumped(self, max_fee: int, tip: int, base_fee: int, suggested_tip: int) -> tuple[int, int] | None:
+        """The fees that replace a transaction sent at (``max_fee``, ``tip``), or None if the
+        cap leaves no room for a replacement nodes accept."""
+        factor = 100 + self.bump_percent
+        new_tip = max(-(-tip * factor // 100), tip + 1)
+        new_max = max(-(-max_fee * factor // 100), max_fee + 1, 2 * base_fee + new_tip)
+        if self.cap_per_gas is not None and new_max > self.cap_per_gas:
+            new_max = self.cap_per_gas
+        floor = 100 + MIN_BUMP_PERCENT
+        if new_max * 100 < max_fee * floor or new_tip * 100 < tip * floor:
+            return None
+        return new_max, min(new_tip, new_max)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of one input of :meth:`BulkSender.send`."""
+
+    #: Position in the input.
+    index: int
+    #: The transaction that was mined (or the last one signed); "" if none was signed.
+    tx_hash: str
+    #: Its nonce; -1 if none was signed.
+    nonce: int
+    #: None only if the transaction failed before it was mined.
+    receipt: TxReceipt | None
+    #: A decoded refusal (:class:`ContractRevert`) or another failure; None on success.
+    error: ChainpassError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Version:
+    tx_hash: str
+    raw: bytes
+    max_fee: int
+    tip: int
+
+
+@dataclass
+class _Flight:
+    index: int
+    to: bytes
+    data: bytes
+    value: int
+    gas: int
+    nonce: int = -1
+    versions: list[_Version] = field(default_factory=list)
+    signed_at: float = 0.0
+    broadcast_at: float = 0.0
+    receipt: Any = None
+    #: Hashes from a journal (an earlier run) whose bytes we do not have.
+    journaled: tuple[str, ...] = ()
+
+    @property
+    def hashes(self) -> list[str]:
+        return [*self.journaled, *(v.tx_hash for v in self.versions)]
+
+
+@dataclass
+class _Run:
+    """One call of :meth:`BulkSender.send`: where each item stands."""
+
+    flights: list[_Flight]
+    #: Positions not signed yet, last to send first.
+    todo: list[int]
+    #: Signed and broadcast, no receipt yet.
+    in_flight: dict[int, _Flight] = field(default_factory=dict)
+    #: Mined, waiting for their confirmations.
+    mined: dict[int, _Flight] = field(default_factory=dict)
+    results: dict[int, Sent] = field(default_factory=dict)
+    deadline_of: dict[int, float] = field(default_factory=dict)
+
+    def fly(self, flight: _Flight, timeout: float) -> None:
+        self.in_flight[flight.index] = flight
+        self.deadline_of[flight.index] = time.monotonic() + timeout
+
+    @property
+    def done(self) -> int:
+        return len(self.results) + len(self.mined)
+
+
+# ------------------------------------------------------------------------- transport
+
+
+class _Node(Protocol):
+    def call(self, method: str, params: list[Any]) -> Any: ...
+    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]: ...
+
+
+class _HttpNode:
+    """JSON-RPC over HTTP, with batches (one round trip for many requests)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+        return session
+
+    def _post(self, payload: Any) -> Any:
+        try:
+            reply = self._session().post(self.url, json=payload, timeout=self.timeout)
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise _Transport(type(exc).__name__) from None
+        if reply.status_code >= 500 or reply.status_code == 429:
+            raise _Transport(f"HTTP {reply.status_code}")
+        try:
+            return reply.json()
+        except ValueError:
+            raise _Transport(f"HTTP {reply.status_code}, not JSON") from None
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        result = _unwrap(self._post({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        if isinstance(result, _RpcError):
+            raise result
+        return result
+
+    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
+        if not requests_:
+            return []
+        payload = [{"jsonrpc": "2.0", "id": n, "method": m, "params": p} for n, (m, p) in enumerate(requests_)]
+        replies = self._post(payload)
+        if not isinstance(replies, list):  # a node without batch support answers with one error
+            return [_unwrap(self._post({**one, "id": 1})) for one in payload]
+        by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
+        return [_unwrap(by_id.get(n, {"error": {"message": "no reply"}})) for n in range(len(requests_))]
+
+
+def _unwrap(reply: Any) -> Any:
+    if not isinstance(reply, dict):
+        return _RpcError(f"malformed reply {reply!r}")
+    if "error" in reply and reply["error"] is not None:
+        error = reply["error"]
+        if isinstance(error, dict):
+            return _RpcError(str(error.get("message", error)), error.get("data"))
+        return _RpcError(str(error))
+    return reply.get("result")
+
+
+class _Web3Node:
+    """Any web3 provider (the embedded EVM): one request at a time, results as JSON-RPC would give."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._lock = threading.Lock()  # eth-tester is not thread-safe
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        w3 = self.chain.w3
+        with self._lock:
+            try:
+                if method == "eth_sendRawTransaction":
+                    return "0x" + bytes(w3.eth.send_raw_transaction(params[0])).hex()
+                if method == "eth_getTransactionReceipt":
+                    try:
+                        return w3.eth.get_transaction_receipt(params[0])
+                    except TransactionNotFound:
+                        return None
+                if method == "eth_getTransactionByHash":
+                    try:
+                        return w3.eth.get_transaction(params[0])
+                    except TransactionNotFound:
+                        return None
+                if method == "eth_estimateGas":
+                    return w3.eth.estimate_gas(params[0])
+                if method == "eth_call":
+                    return "0x" + bytes(w3.eth.call(params[0], _int(params[1]))).hex()
+                if method == "eth_getTransactionCount":
+                    return w3.eth.get_transaction_count(params[0], params[1])
+                if method == "eth_getBlockByNumber":
+                    return w3.eth.get_block(params[0])
+                if method == "eth_maxPriorityFeePerGas":
+                    return w3.eth.max_priority_fee
+                if method == "eth_blockNumber":
+                    return w3.eth.block_number
+                if method == "eth_chainId":
+                    return self.chain.chain_id
+                response = w3.provider.make_request(cast(Any, method), params)
+            except (requests.exceptions.RequestException, ConnectionError) as exc:
+                raise _Transport(type(exc).__name__) from None
+            except Exception as exc:
+                raise _RpcError(str(exc), revert_data_from_exception(exc)) from None
+        result = _unwrap(response)
+        if isinstance(result, _RpcError):
+            raise result
+        return result
+
+    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
+        results: list[Any] = []
+        for method, params in requests_:
+            try:
+                results.append(self.call(method, params))
+            except _RpcError as exc:
+                results.append(exc)
+        return results
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _receipt(value: Any) -> TxReceipt:
+    if isinstance(value, AttributeDict):
+        return cast(TxReceipt, value)
+    from web3._utils.method_formatters import receipt_formatter
+
+    return cast(TxReceipt, AttributeDict.recursive(receipt_formatter(value)))
+
+
+def _hash_text(value: Any) -> str:
+    return "0x" + bytes(HexBytes(value)).hex()
+
+
+def _gwei(wei: int) -> str:
+    return f"{wei / 10**9:,.3f} gwei"
+
+
+# ---------------------------------------------------------------------------- sender
+
+
+class BulkSender:
+    """Sends many transactions from one local account; safe to share between threads."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        account: LocalAccount,
+        *,
+        fees: FeePolicy = FeePolicy(),
+        window: int = 64,
+        confirmations: int = 0,
+        receipt_timeout: float = 120.0,
+        on_signed: Callable[[int, str, int], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        rebroadcast_after: float = 3.0,
+        replace_after: float = 30.0,
+        retry_for: float = 30.0,
+        rpc_timeout: float = 10.0,
+    ) -> None:
+        if window < 1:
+            raise InvalidInput("The window (transactions in flight) must be at least 1.")
+        if confirmations < 0:
+            raise InvalidInput("Confirmations cannot be negative.")
+        self.chain = chain
+        self.account = account
+        self.fees = fees
+        self.window = window
+        self.confirmations = confirmations
+        self.receipt_timeout = receipt_timeout
+        self.on_signed = on_signed
+        self.on_progress = on_progress
+        #: Seconds without a receipt before the same bytes are broadcast again.
+        self.rebroadcast_after = rebroadcast_after
+        #: Seconds without a receipt before the transaction is replaced with higher fees.
+        self.replace_after = replace_after
+        #: Seconds to keep retrying a node that stopped answering before giving up.
+        self.retry_for = retry_for
+        self.address = account.address
+        self._key = PrivateKey(bytes(account.key))
+        self._node: _Node = _Web3Node(chain) if chain.is_embedded else _HttpNode(chain.endpoint, rpc_timeout)
+        self._lock = threading.Lock()
+        self._next_nonce: int | None = None
+        self._chain_id: int | None = None
+
+    # ------------------------------------------------------------------ public
+
+    def send(
+        self, calls: Sequence[ContractFunction | TxParams], *, resume: Mapping[int, Sequence[str]] | None = None
+    ) -> list[Sent]:
+        """Send every call (a contract function, or transaction fields: ``to``, ``data``,
+        ``value``, optionally ``gas``) and return what became of each, in input order.
+
+        ``resume`` maps input positions to the hashes an earlier, interrupted run signed for
+        them (from ``on_signed``): an item whose transaction the node knows is waited for,
+        not sent again; the others are sent afresh.
+        """
+        total = len(calls)
+        if total == 0:
+            return []
+        self._start()
+        run = _Run([self._flight(n, call) for n, call in enumerate(calls)], list(range(total)))
+        if resume:
+            self._resumed(run, resume)
+        run.todo.reverse()  # pop() from the end takes them in input order
+        reported = -1
+        idle = 0.0
+        while True:
+            if run.todo and len(run.in_flight) < self.window:
+                count = min(self.window - len(run.in_flight), len(run.todo))
+                for flight in self._launch([run.flights[run.todo.pop()] for _ in range(count)], run.results):
+                    run.fly(flight, self.receipt_timeout)
+            progressed = self._collect(run)
+            self._chase(run)
+            if self.on_progress is not None and run.done != reported:
+                reported = run.done
+                self.on_progress(reported, total)
+            if not run.todo and not run.in_flight:
+                if not run.mined or self._confirm(run):
+                    break
+                progressed = bool(run.in_flight)
+            if progressed or (run.todo and len(run.in_flight) < self.window):
+                idle = 0.0
+            else:
+                idle = min(max(idle * 2, 0.002), 0.25)
+                time.sleep(idle)
+        for index in list(run.mined):
+            run.results[index] = self._outcome(run.mined.pop(index))
+        if self.on_progress is not None and reported != total:
+            self.on_progress(total, total)
+        return [run.results[n] for n in range(total)]
+
+    def resync(self) -> int:
+        """Take the next nonce from the node (its pending count) and return it."""
+        with self._lock:
+            self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+            return self._next_nonce
+
+    # -------------------------------------------------------------- building
+
+    def _flight(self, index: int, call: ContractFunction | TxParams) -> _Flight:
+        if isinstance(call, ContractFunction):
+            value = int(call.transaction.get("value", 0)) if call.transaction else 0
+            return _Flight(
+                index, to_bytes(hexstr=call.address), to_bytes(hexstr=call._encode_transaction_data()), value, 0
+            )
+        if not isinstance(call, Mapping):
+            raise InvalidInput(f"Item {index} is neither a contract call nor transaction fields.")
+        to = call.get("to")
+        data = call.get("data", b"")
+        return _Flight(
+            index,
+            to_bytes(hexstr=to_checksum_address(cast(str, to))) if to else b"",
+            bytes(HexBytes(cast(Any, data))) if data else b"",
+            int(call.get("value", 0)),
+            int(call.get("gas", 0)),
+        )
+
+    def _start(self) -> None:
+        """The first contact of a run: a node that does not answer now is reported at once."""
+        try:
+            if self._chain_id is None:
+                self._chain_id = _int(self._node.call("eth_chainId", []))
+            with self._lock:
+                if self._next_nonce is None:
+                    self._next_nonce = _int(self._node.call("eth_getTransactionCount", [self.address, "pending"]))
+        except _Transport as exc:
+            raise NodeUnreachable(
+                f"No Ethereum node answers at {self.chain.endpoint} ({exc}): nothing was sent. Start the node, "
+                "or check the --rpc URL."
+            ) from None
+        except _RpcError as exc:
+            raise TransactionFailed(f"The node at {self.chain.endpoint} refused a basic request: {exc}") from None
+
+    def _resumed(self, run: _Run, resume: Mapping[int, Sequence[str]]) -> None:
+        """Attach an earlier run's hashes the node knows; those items are waited for, not sent."""
+        journaled = [(i, h) for i, hashes in resume.items() if 0 <= i < len(run.flights) for h in hashes]
+        answers = self._retrying_batch([("eth_getTransactionByHash", [h]) for _, h in journaled])
+        known: dict[int, list[str]] = {}
+        for (index, tx_hash), answer in zip(journaled, answers, strict=True):
+            if answer is not None and not isinstance(answer, _RpcError):
+                known.setdefault(index, []).append(tx_hash)
+        for index, hashes in known.items():
+            flight = run.flights[index]
+            flight.journaled = tuple(hashes)
+            flight.signed_at = flight.broadcast_at = time.monotonic()
+            run.fly(flight, self.receipt_timeout)
+        run.todo = [n for n in run.todo if n not in known]
+
+    def _refresh_fees(self) -> tuple[int, int]:
+        block, tip = self._retrying_batch(
+            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
+        )
+        if isinstance(block, _RpcError):
+            raise TransactionFailed(f"The node did not give its latest block: {block}")
+        base = _int(block.get("baseFeePerGas") or 0)
+        suggested = 10**9 if isinstance(tip, _RpcError) or tip is None else _int(tip)
+        return base, suggested
+
+    def _launch(self, chunk: list[_Flight], results: dict[int, Sent]) -> list[_Flight]:
+        """Estimate, sign and broadcast ``chunk``; return the flights now in the air."""
+        base, tip = self._refresh_fees()
+        max_fee, tip = self.fees.fees(base, tip)
+        need_gas = [f for f in chunk if f.gas == 0]
+        estimates = self._retrying_batch([("eth_estimateGas", [self._call_fields(f)]) for f in need_gas])
+        ready: list[_Flight] = []
+        estimated = dict(zip((f.index for f in need_gas), estimates, strict=True))
+        for flight in chunk:
+            answer = estimated.get(flight.index)
+            if isinstance(answer, _RpcError):
+                results[flight.index] = Sent(flight.index, "", -1, None, self._refusal(answer))
+                continue
+            if answer is not None:
+                flight.gas = _int(answer) * (100 + GAS_MARGIN_PERCENT) // 100
+            ready.append(flight)
+        if not ready:
+            return []
+        with self._lock:
+            self._sign_and_broadcast(ready, max_fee, tip)
+        return ready
+
+    def _call_fields(self, flight: _Flight) -> dict[str, Any]:
+        fields: dict[str, Any] = {"from": self.address, "data": "0x" + flight.data.hex(), "value": hex(flight.value)}
+        if flight.to:
+            fields["to"] = to_checksum_address(flight.to)
+        return fields
+
+    def _sign(self, flight: _Flight, max_fee: int, tip: int) -> _Version:
+        assert self._chain_id is not None
+        fields = [self._chain_id, flight.nonce, tip, max_fee, flight.gas, flight.to, flight.value, flight.data, []]
+        digest = keccak(b"\x02" + rlp.encode(fields))
+        signature = self._key.sign_recoverable(digest, hasher=None)
+        r, s, v = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"), signature[64]
+        raw = b"\x02" + rlp.encode([*fields, v, r, s])
+        version = _Version("0x" + keccak(raw).hex(), raw, max_fee, tip)
+        flight.versions.append(version)
+        flight.signed_at = time.monotonic()
+        if self.on_signed is not None:
+            self.on_signed(flight.index, version.tx_hash, flight.nonce)
+        return version
+
+    def _sign_and_broadcast(self, flights: list[_Flight], max_fee: int, tip: int) -> None:
+        """Under the lock: give each flight the next nonce, sign, announce, broadcast in one batch.
+        Transactions a node refuses for a taken nonce get new nonces; for fees, fresh fees."""
+        todo = flights
+        for _attempt in range(5):
+            if self._next_nonce is None:
+                self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+            for flight in todo:
+                flight.nonce = self._next_nonce
+                self._next_nonce += 1
+                self._sign(flight, max_fee, tip)
+            answers = self._broadcast([f.versions[-1] for f in todo])
+            retry: list[_Flight] = []
+            for flight, answer in zip(todo, answers, strict=True):
+                flight.broadcast_at = time.monotonic()
+                if not isinstance(answer, _RpcError) or _says(answer, _KNOWN):
+                    continue
+                if _says(answer, _NONCE_LOW) and not self._known(flight.versions[-1].tx_hash):
+                    retry.append(flight)
+                elif _says(answer, _NO_FUNDS):
+                    self._next_nonce = None
+                    raise InsufficientFunds(
+                        f"{self.address} cannot pay for gas ({answer}): fund it and run again; transactions sent "
+                        "so far stand (resume from the journal)."
+                    )
+                elif _says(answer, _UNDERPRICED):
+                    retry.append(flight)
+                elif not _says(answer, _NONCE_LOW):
+                    self._next_nonce = None
+                    raise TransactionFailed(f"The node refused transaction {flight.versions[-1].tx_hash}: {answer}")
+            if not retry:
+                return
+            # A taken nonce or a fee the chain outgrew: start again from the node's count and fees.
+            self._next_nonce = None
+            base, suggested = self._refresh_fees()
+            max_fee, tip = self.fees.fees(base, suggested)
+            todo = retry
+        raise TransactionFailed(
+            f"The node kept refusing {len(todo)} transactions from {self.address}: another sender may be using "
+            "this key at the same time."
+        )
+
+    def _broadcast(self, versions: list[_Version]) -> list[Any]:
+        return self._retrying_batch([("eth_sendRawTransaction", ["0x" + v.raw.hex()]) for v in versions])
+
+    def _known(self, tx_hash: str) -> bool:
+        answer = self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0]
+        return answer is not None and not isinstance(answer, _RpcError)
+
+    # ------------------------------------------------------------- receipts
+
+    def _collect(self, run: _Run) -> bool:
+        """Ask for every in-flight transaction's receipts in one batch; move the mined ones on
+        (to the results, or to wait for their confirmations)."""
+        if not run.in_flight:
+            return False
+        asked = [(f, h) for f in run.in_flight.values() for h in f.hashes]
+        answers = self._retrying_batch([("eth_getTransactionReceipt", [h]) for _, h in asked])
+        progressed = False
+        for (flight, _), answer in zip(asked, answers, strict=True):
+            if answer is None or isinstance(answer, _RpcError) or flight.index not in run.in_flight:
+                continue
+            flight.receipt = _receipt(answer)
+            del run.in_flight[flight.index]
+            if self.confirmations:
+                run.mined[flight.index] = flight
+            else:
+                run.results[flight.index] = self._outcome(flight)
+            progressed = True
+        return progressed
+
+    def _chase(self, run: _Run) -> None:
+        """Re-broadcast transactions unmined for a while; replace those stuck for longer; put
+        back in flight mined ones the chain lost (a reorganisation, a node restarted from an
+        older state), which the waiting ones' nonces show."""
+        now = time.monotonic()
+        in_flight = run.in_flight
+        late = [f for f in in_flight.values() if f.versions and now - f.broadcast_at >= self.rebroadcast_after]
+        if late:
+            self._recover_lost(run)
+        for flight in list(in_flight.values()):
+            if now > run.deadline_of[flight.index]:
+                del in_flight[flight.index]
+                run.results[flight.index] = Sent(
+                    flight.index,
+                    flight.hashes[-1] if flight.hashes else "",
+                    flight.nonce,
+                    None,
+                    TransactionFailed(
+                        f"Transaction {flight.hashes[-1] if flight.hashes else '?'} (nonce {flight.nonce}) was not "
+                        f"mined within {self.receipt_timeout:.0f} s: it may still be; check it, or run again with "
+                        "the journal."
+                    ),
+                )
+        late = [f for f in late if f.index in in_flight]
+        if not late:
+            return
+        with self._lock:
+            stale = [f for f in late if now - f.signed_at >= self.replace_after]
+            if stale:
+                base, suggested = self._refresh_fees()
+                for flight in stale:
+                    last = flight.versions[-1]
+                    bumped = self.fees.bumped(last.max_fee, last.tip, base, suggested)
+                    if bumped is not None:
+                        self._sign(flight, *bumped)
+            answers = self._broadcast([f.versions[-1] for f in late])
+            for flight, answer in zip(late, answers, strict=True):
+                flight.broadcast_at = now
+                if not isinstance(answer, _RpcError) or _says(answer, _KNOWN):
+                    continue
+                if _says(answer, _UNDERPRICED) and len(flight.versions) > 1:
+                    # The replacement was refused: keep broadcasting the one the node holds.
+                    flight.versions.pop()
+                elif _says(answer, _NONCE_LOW) and not any(self._mined(h) for h in flight.hashes):
+                    # Someone else's transaction took this nonce: sign ours again with a new one.
+                    self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+                    flight.nonce = self._next_nonce
+                    self._next_nonce += 1
+                    last = flight.versions[-1]
+                    self._sign(flight, last.max_fee, last.tip)
+                    self._broadcast([flight.versions[-1]])
+
+    def _mined(self, tx_hash: str) -> bool:
+        answer = self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0]
+        return answer is not None and not isinstance(answer, _RpcError)
+
+    def _recover_lost(self, run: _Run) -> None:
+        """Transactions wait for a nonce below theirs that the chain has not mined: if it is one
+        of ours that had a receipt, the chain lost it; broadcast it again (same bytes)."""
+        waiting = [f.nonce for f in run.in_flight.values() if f.versions]
+        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        if not waiting or mined_count >= min(waiting):
+            return
+        suspects = [
+            f for f in run.flights if f.versions and f.receipt is not None and mined_count <= f.nonce < min(waiting)
+        ]
+        self._recheck(run, suspects)
+
+    def _recheck(self, run: _Run, flights: list[_Flight]) -> bool:
+        """Ask again for ``flights``' receipts; those gone go back in flight. True if all stood."""
+        answers = self._retrying_batch(
+            [("eth_getTransactionReceipt", [_hash_text(f.receipt["transactionHash"])]) for f in flights]
+        )
+        settled = True
+        for flight, answer in zip(flights, answers, strict=True):
+            fresh = None if answer is None or isinstance(answer, _RpcError) else _receipt(answer)
+            if fresh is not None and bytes(fresh["blockHash"]) == bytes(flight.receipt["blockHash"]):
+                continue
+            settled = False
+            if fresh is not None:
+                flight.receipt = fresh  # mined again in another block: check it at depth again
+                if flight.index in run.results:
+                    run.results[flight.index] = self._outcome(flight)
+                continue
+            run.mined.pop(flight.index, None)
+            run.results.pop(flight.index, None)
+            flight.receipt = None
+            flight.broadcast_at = 0.0  # broadcast again (same bytes) at the next pass
+            run.fly(flight, self.receipt_timeout)
+        return settled
+
+    def _confirm(self, run: _Run) -> bool:
+        """Once the last receipt is ``confirmations`` deep, check every receipt again: a
+        transaction a reorganisation took out goes back in flight (same bytes, same nonce).
+        True when every receipt stood at that depth."""
+        deepest = max(int(f.receipt["blockNumber"]) for f in run.mined.values())
+        head = _int(self._retrying("eth_blockNumber", []))
+        if head < deepest + self.confirmations:
+            if time.monotonic() > max(run.deadline_of[i] for i in run.mined):
+                raise TransactionFailed(
+                    f"The chain did not reach {self.confirmations} confirmations "
+                    f"(block {deepest + self.confirmations}, head {head}) within {self.receipt_timeout:.0f} s: "
+                    "is the node mining?"
+                )
+            time.sleep(0.01)
+            return False
+        return self._recheck(run, list(run.mined.values()))
+
+    def _outcome(self, flight: _Flight) -> Sent:
+        receipt = cast(TxReceipt, flight.receipt)
+        tx_hash = _hash_text(receipt["transactionHash"])
+        if int(receipt["status"]) == 1:
+            return Sent(flight.index, tx_hash, flight.nonce, receipt, None)
+        return Sent(flight.index, tx_hash, flight.nonce, receipt, self._mined_refusal(flight, receipt))
+
+    def _mined_refusal(self, flight: _Flight, receipt: TxReceipt) -> ChainpassError:
+        """Why a mined transaction failed: the call replayed on the state before its block."""
+        fields = {**self._call_fields(flight), "gas": hex(flight.gas)}
+        block = max(int(receipt["blockNumber"]) - 1, 0)
+        try:
+            self._node.call("eth_call", [fields, hex(block)])
+        except _RpcError as exc:
+            revert = self._refusal(exc)
+            if isinstance(revert, ContractRevert):
+                return revert
+        except _Transport:
+            pass
+        return TransactionFailed(
+            f"Transaction {_hash_text(receipt['transactionHash'])} failed in block {receipt['blockNumber']} after "
+            f"using {receipt['gasUsed']} gas."
+        )
+
+    def _refusal(self, error: _RpcError) -> ChainpassError:
+        data = error.data
+        raw: bytes | None = None
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            raw = bytes.fromhex(data[2:])
+        elif isinstance(data, bytes | bytearray) and len(data) >= 4:
+            raw = bytes(data)
+        if raw is None:
+            raw = revert_data_from_exception(error)
+        revert = decode_revert(raw) if raw else None
+        if revert is not None:
+            return revert
+        if _says(error, _NO_FUNDS):
+            return InsufficientFunds(f"{self.address} cannot pay for gas: fund it and run again.")
+        return TransactionFailed(f"The node refused the transaction: {error}")
+
+    # ----------------------------------------------------------------- retry
+
+    def _retrying(self, method: str, params: list[Any]) -> Any:
+        answer = self._retrying_batch([(method, params)])[0]
+        if isinstance(answer, _RpcError):
+            raise TransactionFailed(f"The node refused {method}: {answer}")
+        return answer
+
+    def _retrying_batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Send a batch; while the node does not answer, retry (backoff) for ``retry_for`` seconds."""
+        deadline = time.monotonic() + self.retry_for
+        pause = 0.05
+        while True:
+            try:
+                return self._node.batch(requests_)
+            except _Transport as exc:
+                if time.monotonic() + pause > deadline:
+                    self._next_nonce = None  # whatever the node holds when it is back, ask it
+                    raise NodeUnreachable(
+                        f"The node at {self.chain.endpoint} stopped answering ({exc}) and did not come back within "
+                        f"{self.retry_for:.0f} s. Transactions already signed are in your journal (on_signed): run "
+                        "again with it to resume without duplicates."
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+
+def _says(error: BaseException, fragments: tuple[str, ...]) -> bool:
+    text = str(error).lower()
+    return any(fragment in text for fragment in fragments)
