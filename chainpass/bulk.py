@@ -119,8 +119,19 @@ class TxSender(Protocol):
     def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
 
 
-#: Makes a sender that reports its progress to the given function.
-SenderFactory = Callable[[Progress | None], TxSender]
+#: Makes a sender that reports its progress to the given function and keeps at most the
+#: given number of transactions in flight (see :func:`window_for`).
+SenderFactory = Callable[[Progress | None, int], TxSender]
+
+
+def window_for(chain: Chain, gas_per_tx: float | None) -> int:
+    """Transactions to keep in flight: as many as fit in one block (at most 64). More would
+    stall on Anvil, which mines what arrives at once into one block and leaves the rest
+    pending until the next transaction comes; on any chain, more than a block's worth only
+    waits in the pool."""
+    if not gas_per_tx:
+        return 64
+    return max(1, min(64, int(_block_gas_limit(chain) // gas_per_tx)))
 
 
 @dataclass(frozen=True)
@@ -252,6 +263,27 @@ def local_key(chain: Chain, sender: Sender) -> LocalAccount | None:
         if account.address == address:
             return account
     return None
+
+
+def settle(chain: Chain, sender: Sender, *, timeout: float = 60.0) -> None:
+    """Wait until no transaction of ``sender`` is pending on the node (a run killed a moment
+    ago may have left some in flight): what the chain holds is then what later runs build
+    on, and an event sent by the killed run cannot be mined after this run checked for it."""
+    address = sender_address(sender)
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        pending = chain.w3.eth.get_transaction_count(address, "pending")
+        mined = chain.w3.eth.get_transaction_count(address, "latest")
+        if pending <= mined:
+            return
+        if time.monotonic() > deadline:
+            raise TransactionFailed(
+                f"{pending - mined} transaction(s) of {address} are still pending on the node after {timeout:.0f} s: "
+                "wait until they are mined (or dropped), then run the same command again."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 # ---------------------------------------------------------------------------- rows
@@ -456,7 +488,8 @@ def existing(pp: ProductPassports, ids: Iterable[int]) -> set[int]:
 
 def _states(pp: ProductPassports, ids: Sequence[int]) -> list[int]:
     """The state of each passport (the third word of `passportOf`), read in one batch request."""
-    calls = [{"to": pp.address, "data": "0x" + PASSPORTS.data("passportOf", id_).hex()} for id_ in ids]
+    selector = PASSPORTS.data("passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
+    calls = [{"to": pp.address, "data": f"0x{selector}{id_:064x}"} for id_ in ids]
     w3 = pp.chain.w3
     if pp.chain.is_embedded:  # no batch requests
         results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
@@ -577,6 +610,7 @@ def commission(
     (for the pre-flight check). Re-running after an interruption commissions the rest."""
     start = time.monotonic()
     result = BulkResult("commission", len(rows))
+    settle(pp.chain, sender)
     there = existing(pp, [r.id for r in rows])
     todo = [r for r in rows if r.id not in there]
     result.already = len(rows) - len(todo)
@@ -594,7 +628,8 @@ def commission(
                            gas=int(per_passport * len(batch) * GAS_MARGIN) + 30_000 if per_passport else None)
             for batch in batches
         ]  # fmt: skip
-        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
+        gas = per_passport * size * GAS_MARGIN if per_passport else None
+        sent = make_sender(tracker.for_send([len(b) for b in batches]), window_for(pp.chain, gas)).send(calls)
         failed: list[tuple[CommissionRow, ChainpassError]] = []
         for outcome in sorted(sent, key=lambda s: s.index):
             batch = batches[outcome.index]
@@ -888,16 +923,17 @@ def record_events(
     is retried row by row, so the refused rows are named and the others recorded."""
     start = time.monotonic()
     result = BulkResult("events", len(rows))
+    settle(pp.chain, sender)
     planned, result.already = plan_events(pp, rows, source)
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))
-    if planned:
-        _preflight(pp, _record_call(pp, planned[:RECORD_BATCH]), sender)
+    gas = _preflight(pp, _record_call(pp, next(_record_batches(planned))), sender) if planned else None
+    window = window_for(pp.chain, gas * GAS_MARGIN if gas else None)
     for wave in _waves(planned):
         batches = list(_record_batches(wave))
         calls = [_record_call(pp, batch) for batch in batches]
-        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
+        sent = make_sender(tracker.for_send([len(b) for b in batches]), window).send(calls)
         retry: list[_Planned] = []
         for outcome in sorted(sent, key=lambda s: s.index):
             batch = batches[outcome.index]
@@ -919,7 +955,7 @@ def _record_one(pp: ProductPassports, planned: _Planned, make_sender: SenderFact
     if not todo:
         result.already += 1
         return
-    (outcome,) = make_sender(None).send([_record_call(pp, [_Planned(planned.row, todo)])])
+    (outcome,) = make_sender(None, 1).send([_record_call(pp, [_Planned(planned.row, todo)])])
     if outcome.receipt is not None and outcome.error is None:
         _count(result, outcome.receipt, 1)
     else:
