@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import World
+from eth_account.signers.local import LocalAccount
 from passport_world import GTIN, Orgs
 from web3.types import TxParams
 
@@ -28,6 +29,7 @@ from chainpass.errors import ContractRevert
 from chainpass.gs1 import ProductKey
 from chainpass.node import AnvilNode
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State
+from chainpass.sender import BulkSender
 
 GTIN14 = "09506000134352"
 
@@ -41,17 +43,22 @@ def serial_csv(path: Path, count: int, prefix: str = "S") -> Path:
     return write(path, "gtin,serial\n" + "".join(f"{GTIN},{prefix}{i:05d}\n" for i in range(count)))
 
 
-def factory(chain: Chain, sender: Sender, *, interrupt_after: int | None = None) -> bulk.SenderFactory:
-    """Senders one transaction at a time; with ``interrupt_after``, Ctrl-C strikes once that
-    many transactions of a send are mined (as if the operator pressed it)."""
+def factory(
+    chain: Chain, sender: Sender, *, interrupt_after: int | None = None, pipelined: bool = False
+) -> bulk.SenderFactory:
+    """Senders one transaction at a time, or the pipelining BulkSender; with ``interrupt_after``,
+    Ctrl-C strikes once that many transactions of a send are mined (as if the operator pressed it)."""
 
-    def make(progress: bulk.Progress | None, _window: int) -> bulk.TxSender:
+    def make(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
         def report(done: int, total: int) -> None:
             if progress is not None:
                 progress(done, total)
             if interrupt_after is not None and done >= interrupt_after:
                 raise KeyboardInterrupt
 
+        if pipelined:
+            assert isinstance(sender, LocalAccount)
+            return BulkSender(chain, sender, window=window, on_progress=report)
         return bulk.SequentialSender(chain, sender, report)
 
     return make
@@ -202,6 +209,23 @@ def test_an_interrupted_commission_resumes_to_every_passport_once(
     assert commissioned_count(pp, orgs.producer) == 9
 
 
+def test_an_interrupted_pipelined_commission_resumes_to_every_passport_once(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, producer_key: Sender, tmp_path: Path
+) -> None:
+    """The BulkSender has transactions in flight when Ctrl-C strikes: they may still be mined;
+    the re-run settles them first, and counts them as there already."""
+    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 30)))
+    with pytest.raises(KeyboardInterrupt):
+        bulk.commission(pp, rows, sender=orgs.producer, batch_size=3,
+                        make_sender=factory(chain, producer_key, interrupt_after=1, pipelined=True))  # fmt: skip
+
+    resumed = bulk.commission(pp, rows, sender=orgs.producer, batch_size=3,
+                              make_sender=factory(chain, producer_key, pipelined=True))  # fmt: skip
+
+    assert resumed.done + resumed.already == 30 and resumed.already >= 3 and resumed.refused == []
+    assert commissioned_count(pp, orgs.producer) == 30
+
+
 def test_a_batch_that_races_another_run_is_replanned(
     chain: Chain, pp: ProductPassports, orgs: Orgs, producer_key: Sender, tmp_path: Path
 ) -> None:
@@ -265,8 +289,8 @@ def test_events_are_recorded_once_and_an_epcis_import_of_the_same_events_adds_no
     carrier = bulk.local_key(chain, orgs.carrier)
     assert carrier is not None
 
-    first = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier))
-    again = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier))
+    first = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier, pipelined=True))
+    again = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier, pipelined=True))
     imported = import_document(pp, bulk.epcis_document(rows), sender=orgs.carrier)
 
     assert (first.done, first.already, first.transactions, first.refused) == (3, 0, 1, [])
