@@ -27,7 +27,7 @@ from chainpass.cli import main
 from chainpass.epcis import import_document
 from chainpass.errors import ContractRevert
 from chainpass.gs1 import ProductKey
-from chainpass.node import AnvilNode
+from chainpass.node import AnvilNode, free_port
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State
 from chainpass.sender import BulkSender
 
@@ -378,7 +378,11 @@ class Cli:
 @pytest.fixture
 def cli(anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     """A fresh deployment on the session's Anvil: account 1 the bureau, account 3 a verified producer."""
-    op = Cli(capsys, anvil_node.url, tmp_path / "home")
+    return deployed(Cli(capsys, anvil_node.url, tmp_path / "home"), tmp_path)
+
+
+def deployed(op: Cli, tmp_path: Path) -> Cli:
+    """Deploy on ``op``'s node: account 1 the bureau, account 3 a verified producer, 4 a carrier."""
     accounts = [row["address"] for row in json.loads(op.ok("accounts", "--json"))]
     op.ok("deploy")
     op.ok("identity", "appoint-authority", accounts[1], "--max-level", "high")
@@ -498,3 +502,53 @@ def test_the_dev_keys_are_found(world: World) -> None:
     for address in chain.dev_accounts()[:3]:
         key = bulk.local_key(chain, address)
         assert key is not None and key.address == address
+
+
+def test_a_node_killed_mid_run_and_restarted_reruns_to_every_passport_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node is SIGKILLed mid-run (it loses what it mined since its last state write): the
+    command stops with a clear error; the node restarts from its state file, and the same
+    command again ends with every passport exactly once."""
+    import chainpass.cli.bulk as cli_bulk
+
+    node = AnvilNode(port=free_port(), state_file=tmp_path / "state.json").start()
+    try:
+        op = deployed(Cli(capsys, node.url, tmp_path / "home"), tmp_path)
+        node.restart()  # a clean stop writes the state: the deployment survives the crash to come
+        producer = json.loads(op.ok("accounts", "--json"))[3]["address"]
+        csv = serial_csv(tmp_path / "n.csv", 2000, "NODE")
+
+        def crashing(chain: Chain, sender: Sender, *_args: Any) -> bulk.SenderFactory:
+            key = bulk.local_key(chain, sender)
+            assert key is not None
+
+            def make(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
+                def report(done: int, total: int) -> None:
+                    if progress is not None:
+                        progress(done, total)
+                    if done >= 5:
+                        node.kill()
+
+                return BulkSender(chain, key, window=window, retry_for=0.5, on_progress=report)
+
+            return make
+
+        monkeypatch.setattr(cli_bulk, "_sender_factory", crashing)
+        code, out, err = op.run("bulk", "commission", str(csv), "--account", "3", "--batch-size", "50")
+        monkeypatch.undo()
+        node.start()
+        chain = Chain.connect(node.url)
+        pp = ProductPassports.from_deployment(chain, _deployment(op, chain))
+        survived = commissioned_count(pp, producer)
+        resumed = json.loads(op.ok("bulk", "commission", str(csv), "--account", "3", "--json"))
+        final = commissioned_count(pp, producer)
+    finally:
+        node.kill()
+
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert re.fullmatch(r"error: The node stopped answering after \d+ passport\(s\): start it again, then re-run "
+                        r"the same command to resume \(nothing is recorded twice\)\.", err.strip())  # fmt: skip
+    assert survived < 2000
+    assert (resumed["already"], resumed["done"], resumed["refused"]) == (survived, 2000 - survived, [])
+    assert final == 2000

@@ -21,6 +21,7 @@ from eth_utils import keccak
 from chainpass import bulk
 from chainpass.chain import Chain, Sender
 from chainpass.cli.common import account_option, acting_on, emit, json_option
+from chainpass.errors import InsufficientFunds, NodeUnreachable, TransactionFailed
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
 from chainpass.sender import BulkSender, FeePolicy
@@ -66,13 +67,26 @@ class _Progress:
 
 @contextmanager
 def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
-    """Ctrl-C ends the command with one line saying how far it got, and exit code 130."""
+    """Ctrl-C ends the command with one line saying how far it got, and exit code 130; a node
+    that goes away or an account out of funds ends it with an error saying the same."""
     try:
         yield
     except KeyboardInterrupt:
         progress.close()
         click.echo(f"interrupted after {progress.done} {noun}; re-run the same command to resume", err=True)
         sys.exit(130)
+    except NodeUnreachable:
+        progress.close()
+        raise NodeUnreachable(
+            f"The node stopped answering after {progress.done} {noun}: start it again, then re-run the same "
+            "command to resume (nothing is recorded twice)."
+        ) from None
+    except (InsufficientFunds, TransactionFailed) as exc:
+        progress.close()
+        raise type(exc)(
+            f"{str(exc).split('; transactions sent so far')[0].rstrip('.')}. Stopped after {progress.done} {noun}: "
+            "re-run the same command to resume (nothing is recorded twice)."
+        ) from None
     finally:
         progress.close()
 
