@@ -38,7 +38,15 @@ from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
-from chainpass.epcis import EPCIS_CONTEXT, event_hash, hash_uri, parse_biz_step, parse_disposition, recorded_with
+from chainpass.epcis import (
+    EPCIS_CONTEXT,
+    event_hash,
+    events_of,
+    hash_uri,
+    parse_biz_step,
+    parse_disposition,
+    recorded_with,
+)
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
@@ -295,12 +303,15 @@ class RowProblem:
     line: int
     column: str
     reason: str
+    #: What ``line`` counts: "line" of a CSV file, or "event" of an EPCIS document (from 0).
+    unit: str = "line"
 
     def describe(self) -> str:
-        return f"line {self.line}, {self.column}: {self.reason}" if self.column else f"line {self.line}: {self.reason}"
+        head = f"{self.unit} {self.line}"
+        return f"{head}, {self.column}: {self.reason}" if self.column else f"{head}: {self.reason}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "reason": self.reason}
+        return {self.unit: self.line, "column": self.column, "reason": self.reason}
 
 
 class BadRows(InvalidInput):
@@ -315,8 +326,9 @@ class BadRows(InvalidInput):
         if len(self.problems) > self.SHOWN:
             lines.append(f"  ... and {len(self.problems) - self.SHOWN} more")
         rows = len({p.line for p in self.problems})
+        what = "row" if not self.problems or self.problems[0].unit == "line" else self.problems[0].unit
         super().__init__(
-            f"{rows} bad row(s) in {source}; nothing was sent. Fix them and run again:\n" + "\n".join(lines)
+            f"{rows} bad {what}(s) in {source}; nothing was sent. Fix them and run again:\n" + "\n".join(lines)
         )
 
 
@@ -529,6 +541,8 @@ class BulkResult:
     #: commission or events
     what: str
     rows: int
+    #: What the rows are numbered by: "line" (CSV) or "event" (EPCIS document, from 0).
+    unit: str = "line"
     #: Items (passports, or events) sent now and mined.
     done: int = 0
     #: Items on chain already before this run (or sent by a run still in flight).
@@ -550,7 +564,8 @@ class BulkResult:
 
     def summary(self) -> str:
         verb = "commissioned" if self.what == "commission" else "recorded"
-        text = f"{self.rows} row(s): {self.done} {self.noun} {verb}, {self.already} already on chain"
+        rows = f"{self.rows} {'row' if self.unit == 'line' else 'event'}(s)"
+        text = f"{rows}: {self.done} {self.noun} {verb}, {self.already} already on chain"
         if self.refused:
             text += f", {len(self.refused)} refused"
         text += f"; {self.transactions} transaction(s), {self.gas_used:,} gas; {self.seconds:.1f} s"
@@ -564,7 +579,7 @@ class BulkResult:
             "rows": self.rows,
             "done": self.done,
             "already": self.already,
-            "refused": [{"line": line, "reason": reason} for line, reason in self.refused],
+            "refused": [{self.unit: line, "reason": reason} for line, reason in self.refused],
             "transactions": self.transactions,
             "gas_used": self.gas_used,
             "seconds": round(self.seconds, 3),
@@ -759,6 +774,19 @@ def event_rows(rows: Sequence[CsvRow], source: str = "the CSV") -> list[EventRow
 
 def _event_row(row: CsvRow) -> EventRow:
     codes = row.get("code", "codes", "epc", "epclist", "digitallink").replace("|", " ").split()
+    when_text, read_point = row.get("eventtime", "time", "when"), row.get("readpoint", "location")
+    keys, step, disposition, moment, offset = _event_parts(
+        codes, row.get("bizstep", "step"), row.get("disposition", "disp"), when_text
+    )
+    event = epcis_event(keys, step, disposition, when_text, offset, read_point)
+    return _built(row.line, keys, step, disposition, moment, read_point, event, None)
+
+
+def _event_parts(
+    codes: Sequence[str], step_text: str, disp_text: str, when_text: str
+) -> tuple[list[ProductKey], BizStep, Disposition, dt.datetime, str]:
+    """What an ObjectEvent's fields say, checked: its keys, step, disposition, time and the
+    time's zone offset (as EPCIS writes it)."""
     if not codes:
         raise _Bad("code", "no code")
     keys: list[ProductKey] = []
@@ -769,7 +797,6 @@ def _event_row(row: CsvRow) -> EventRow:
             raise _Bad("code", str(exc).rstrip(".")) from None
     if len({ProductPassports.passport_id(k) for k in keys}) != len(keys):
         raise _Bad("code", "names the same code twice")
-    step_text = row.get("bizstep", "step")
     if not step_text:
         raise _Bad("bizStep", "no business step (e.g. shipping, receiving, inspecting)")
     try:
@@ -778,14 +805,12 @@ def _event_row(row: CsvRow) -> EventRow:
         raise _Bad("bizStep", str(exc)) from None
     if step in NOT_RECORDED:
         raise _Bad("bizStep", f"{step_text!r} is not recorded as an event{NOT_RECORDED[step]}")
-    disp_text = row.get("disposition", "disp")
     try:
         disposition = parse_disposition(disp_text) if disp_text else IMPLIED.get(step)
     except InvalidInput as exc:
         raise _Bad("disposition", str(exc)) from None
     if disposition is None:
         raise _Bad("disposition", f"a {step.label} event needs a disposition")
-    when_text = row.get("eventtime", "time", "when")
     if not when_text:
         raise _Bad("eventTime", "no event time (ISO 8601 with a time zone, e.g. 2026-11-27T09:30:00+08:00)")
     try:
@@ -797,22 +822,86 @@ def _event_row(row: CsvRow) -> EventRow:
         raise _Bad("eventTime", f"{when_text!r} has no time zone (add Z or +08:00)")
     minutes = int(offset.total_seconds()) // 60
     offset_text = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    read_point = row.get("readpoint", "location")
-    event = epcis_event(keys, step, disposition, when_text, offset_text, read_point)
+    return keys, step, disposition, moment, offset_text
+
+
+def _built(
+    line: int,
+    keys: Sequence[ProductKey],
+    step: BizStep,
+    disposition: Disposition,
+    moment: dt.datetime,
+    read_point: str,
+    event: Mapping[str, Any],
+    context: Any,
+) -> EventRow:
     try:
-        digest = event_hash(event)
+        digest = event_hash(event, context)
     except InvalidInput as exc:
         raise _Bad("", f"the event's {exc}") from None
     return EventRow(
-        line=row.line,
+        line=line,
         keys=tuple(keys),
         biz_step=step,
         disposition=disposition,
         event_time=int(moment.timestamp()),
         read_point=location_id(read_point) if read_point else bytes(32),
-        epcis={"eventID": hash_uri(digest), **event},
+        epcis={"eventID": hash_uri(digest), **{k: v for k, v in event.items() if k != "eventID"}},
         event_id=digest,
     )
+
+
+def document_rows(document: Any, source: str = "the document") -> list[EventRow]:
+    """The ObjectEvents of an EPCIS 2.0 document as rows (``line`` is the event's index, from
+    0, as `chainpass epcis import` counts), with the hash ids the import gives them; or
+    :class:`BadRows` naming every event bulk work does not record (aggregations,
+    transformations and commissioning go through `chainpass epcis import`)."""
+    events = events_of(document)
+    context = document.get("@context")
+    problems: list[RowProblem] = []
+    out: list[EventRow] = []
+    seen: dict[bytes, int] = {}
+    for index, event in enumerate(events):
+        try:
+            row = _document_row(index, event, context)
+        except _Bad as bad:
+            problems.append(RowProblem(index, bad.column, bad.reason, "event"))
+            continue
+        if row.event_id in seen:
+            problems.append(RowProblem(index, "", f"the same event as event {seen[row.event_id]}", "event"))
+            continue
+        seen[row.event_id] = index
+        out.append(row)
+    if problems:
+        raise BadRows(source, problems)
+    if not out:
+        raise InvalidInput(f"{source} has no events.")
+    return out
+
+
+def _document_row(index: int, event: Any, context: Any) -> EventRow:
+    if not isinstance(event, dict):
+        raise _Bad("event", "is not a JSON object")
+    kind, action = event.get("type"), event.get("action")
+    if kind != "ObjectEvent":
+        raise _Bad(
+            "type", f"{kind!r}: bulk work records ObjectEvents; import the document with `chainpass epcis import`"
+        )
+    if action == "ADD":
+        raise _Bad("action", "an ADD commissions: use `chainpass bulk commission` or `chainpass epcis import`")
+    if action not in ("OBSERVE", "DELETE"):
+        raise _Bad("action", f"{action!r} is not an EPCIS action")
+    codes = [str(c) for c in event.get("epcList") or []]
+    codes += [str(q.get("epcClass")) for q in event.get("quantityList") or [] if isinstance(q, dict)]
+    keys, step, disposition, moment, _offset = _event_parts(
+        [str(c) for c in codes], str(event.get("bizStep") or ""), str(event.get("disposition") or ""),
+        str(event.get("eventTime") or ""),
+    )  # fmt: skip
+    if action == "DELETE" and step is not BizStep.DECOMMISSIONING:
+        raise _Bad("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+    read_point = event.get("readPoint")
+    point = str(read_point.get("id") or "") if isinstance(read_point, dict) else ""
+    return _built(index, keys, step, disposition, moment, point, event, context)
 
 
 def epcis_document(rows: Sequence[EventRow]) -> dict[str, Any]:
@@ -839,7 +928,9 @@ class _Planned:
         ).as_tuple()
 
 
-def plan_events(pp: ProductPassports, rows: Sequence[EventRow], source: str = "the CSV") -> tuple[list[_Planned], int]:
+def plan_events(
+    pp: ProductPassports, rows: Sequence[EventRow], source: str = "the CSV", unit: str = "line"
+) -> tuple[list[_Planned], int]:
     """What is left to record of ``rows`` (in order), and how many rows are wholly on chain
     already; :class:`BadRows` for rows naming a code without a passport. An item code with
     no passport of its own names the container with that GTIN and serial, as on import."""
@@ -860,7 +951,7 @@ def plan_events(pp: ProductPassports, rows: Sequence[EventRow], source: str = "t
             elif key in container_ids and container_ids[key] in there:
                 ids.append(container_ids[key])
             else:
-                problems.append(RowProblem(row.line, "code", f"{key} has no passport: commission it first"))
+                problems.append(RowProblem(row.line, "code", f"{key} has no passport: commission it first", unit))
         resolved.append((row, tuple(ids)))
     if problems:
         raise BadRows(source, problems)
@@ -915,15 +1006,16 @@ def record_events(
     sender: Sender,
     make_sender: SenderFactory,
     source: str = "the CSV",
+    unit: str = "line",
     on_progress: Progress | None = None,
 ) -> BulkResult:
     """Record each row's event on the passports that do not carry its id yet, in
     `recordEvents` batches sent through ``make_sender(progress)``. A batch the chain refuses
     is retried row by row, so the refused rows are named and the others recorded."""
     start = time.monotonic()
-    result = BulkResult("events", len(rows))
+    result = BulkResult("events", len(rows), unit)
     settle(pp.chain, sender)
-    planned, result.already = plan_events(pp, rows, source)
+    planned, result.already = plan_events(pp, rows, source, unit)
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))

@@ -155,6 +155,24 @@ def test_an_event_row_has_the_hash_id_of_its_epcis_equivalent(tmp_path: Path) ->
     assert len(ids) == 1
 
 
+def test_an_epcis_documents_object_events_are_rows_with_the_same_ids(tmp_path: Path) -> None:
+    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["D1", "D2"])))
+    document = bulk.epcis_document(rows)
+    aggregation = {"type": "AggregationEvent", "action": "ADD", "eventTime": "2026-11-27T09:30:00Z",
+                   "eventTimeZoneOffset": "+00:00", "parentID": f"https://id.gs1.org/01/{GTIN14}/21/C1",
+                   "childEPCs": [f"https://id.gs1.org/01/{GTIN14}/21/D1"]}  # fmt: skip
+    commissioning = {**document["epcisBody"]["eventList"][0], "action": "ADD", "bizStep": "commissioning"}
+
+    again = bulk.document_rows(document)
+    with pytest.raises(bulk.BadRows) as info:
+        bulk.document_rows({**document, "epcisBody": {"eventList": [*document["epcisBody"]["eventList"],
+                                                                    aggregation, commissioning]}})  # fmt: skip
+
+    assert [r.event_id for r in again] == [r.event_id for r in rows]
+    assert [(p.unit, p.line, p.column) for p in info.value.problems] == [("event", 2, "type"), ("event", 3, "action")]
+    assert str(info.value).startswith("2 bad event(s) in the document")
+
+
 def test_dependent_rows_go_in_successive_waves() -> None:
     def planned(line: int, *ids: int) -> Any:
         row = bulk.EventRow(line, (), BizStep.SHIPPING, Disposition.IN_TRANSIT, 0, bytes(32), {}, bytes(32))
@@ -461,10 +479,12 @@ def test_cli_events_rerun_records_nothing(cli: Cli, tmp_path: Path) -> None:
     first = json.loads(cli.ok("bulk", "events", str(csv), "--account", "4", "--json", "--epcis-out", str(document)))
     second = json.loads(cli.ok("bulk", "events", str(csv), "--account", "4", "--json"))
     imported = json.loads(cli.ok("epcis", "import", str(document), "--account", "4", "--json"))
+    as_document = json.loads(cli.ok("bulk", "events", str(document), "--account", "4", "--json"))
 
     assert (first["done"], first["already"], first["transactions"]) == (60, 0, 2)
     assert (second["done"], second["already"], second["transactions"]) == (0, 60, 0)
     assert imported["recorded"] == 0 and imported["already_on_chain"] == 60
+    assert (as_document["done"], as_document["already"]) == (0, 60)
 
 
 def test_a_killed_commission_process_reruns_to_every_passport_once(cli: Cli, tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from eth_utils import keccak
 
 from chainpass import bulk
 from chainpass.chain import Chain, Sender
-from chainpass.cli.common import account_option, acting_on, emit, json_option
-from chainpass.errors import InsufficientFunds, NodeUnreachable, TransactionFailed
+from chainpass.cli.common import account_option, acting_on, emit, json_option, read_json
+from chainpass.errors import InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
 from chainpass.sender import BulkSender, FeePolicy
@@ -122,7 +122,7 @@ def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:
 
 
 def _finish(result: bulk.BulkResult, as_json: bool) -> None:
-    text = [result.summary(), *(f"  line {line}: refused: {reason}" for line, reason in result.refused)]
+    text = [result.summary(), *(f"  {result.unit} {line}: refused: {reason}" for line, reason in result.refused)]
     emit(result.to_json(), "\n".join(text), as_json)
     if result.refused:
         raise SystemExit(1)
@@ -179,23 +179,23 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
 
     Columns: code (one or more GS1 codes, separated by spaces or '|'), bizStep,
     disposition (optional where the step implies one), eventTime (ISO 8601 with a time
-    zone), optional readPoint. Events recorded already (by this command or `chainpass
-    epcis import`) are not recorded again: re-run the same command to resume.
+    zone), optional readPoint. FILE may also be an EPCIS 2.0 JSON(-LD) document: its
+    ObjectEvents are recorded the same way (other event types: `chainpass epcis import`).
+    Events recorded already (by this command or `chainpass epcis import`) are not recorded
+    again: re-run the same command to resume.
     """
-    try:
-        rows = bulk.event_rows(bulk.read_csv(file), str(file))
-    except bulk.BadRows as exc:
-        _bad_rows(exc, as_json)
+    rows, unit = _event_source(file, as_json)
     if epcis_out is not None:
         write_json_atomic(epcis_out, bulk.epcis_document(rows))
     passports, sender = acting_on(ProductPassports, account)
     if dry_run:
         try:
-            planned, whole = bulk.plan_events(passports, rows, str(file))
+            planned, whole = bulk.plan_events(passports, rows, str(file), unit)
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
         data = {"rows": len(rows), "already": whole, "to_record": len(planned)}
-        emit(data, f"{len(rows)} row(s) valid: {whole} already on chain, {len(planned)} to record "
+        noun = "row(s)" if unit == "line" else "event(s)"
+        emit(data, f"{len(rows)} {noun} valid: {whole} already on chain, {len(planned)} to record "
              "(dry run: nothing sent)", as_json)  # fmt: skip
         return
     make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
@@ -204,8 +204,25 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
         try:
             result = bulk.record_events(
                 passports, rows, sender=sender, make_sender=make,
-                source=str(file), on_progress=progress.update,
+                source=str(file), unit=unit, on_progress=progress.update,
             )  # fmt: skip
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
     _finish(result, as_json)
+
+
+def _event_source(file: Path, as_json: bool) -> tuple[list[bulk.EventRow], str]:
+    """The rows of an events CSV (numbered by line), or the ObjectEvents of an EPCIS document
+    (numbered by event, from 0); every bad one reported."""
+    try:
+        head = file.read_text(encoding="utf-8-sig")[:4096].lstrip()
+    except FileNotFoundError:
+        raise InvalidInput(f"The file {file} does not exist.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"The file {file} is not UTF-8 text.") from None
+    try:
+        if head.startswith("{"):
+            return bulk.document_rows(read_json(file, "EPCIS document"), str(file)), "event"
+        return bulk.event_rows(bulk.read_csv(file), str(file)), "line"
+    except bulk.BadRows as exc:
+        _bad_rows(exc, as_json)
