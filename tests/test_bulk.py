@@ -572,3 +572,21 @@ def test_a_node_killed_mid_run_and_restarted_reruns_to_every_passport_once(
     assert survived < 2000
     assert (resumed["already"], resumed["done"], resumed["refused"]) == (survived, 2000 - survived, [])
     assert final == 2000
+
+
+def test_cli_without_a_node_says_so_and_ctrl_c_before_sending_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    op = Cli(capsys, f"http://127.0.0.1:{free_port()}", tmp_path / "home")
+    csv = serial_csv(tmp_path / "p.csv", 3)
+
+    no_node = op.run("bulk", "commission", str(csv), "--account", "3")
+
+    def pressed(_path: Path) -> list[bulk.CsvRow]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bulk, "read_csv", pressed)
+    early = op.run("bulk", "commission", str(csv), "--account", "3")
+
+    assert no_node[0] == 1 and no_node[2].startswith("error: No Ethereum node answers at")
+    assert early == (130, "", "interrupted after 0 passport(s); re-run the same command to resume\n")

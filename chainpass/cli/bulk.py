@@ -49,9 +49,12 @@ class _Progress:
     label: str
     shown: bool
     done: int = 0
+    #: Whether the work reached the chain (the first progress report comes before sending).
+    started: bool = False
     bar: Any = field(default=None, repr=False)
 
     def update(self, done: int, total: int) -> None:
+        self.started = True
         if self.shown and self.bar is None:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
             self.bar.__enter__()
@@ -77,12 +80,16 @@ def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
         sys.exit(130)
     except NodeUnreachable:
         progress.close()
+        if not progress.started:
+            raise
         raise NodeUnreachable(
             f"The node stopped answering after {progress.done} {noun}: start it again, then re-run the same "
             "command to resume (nothing is recorded twice)."
         ) from None
     except (InsufficientFunds, TransactionFailed) as exc:
         progress.close()
+        if not progress.started:
+            raise
         raise type(exc)(
             f"{str(exc).split('; transactions sent so far')[0].rstrip('.')}. Stopped after {progress.done} {noun}: "
             "re-run the same command to resume (nothing is recorded twice)."
@@ -146,26 +153,26 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
     3 shipping container). Passports that exist already are skipped: re-run the same
     command after an interruption to finish.
     """
-    try:
-        rows = bulk.commission_rows(bulk.read_csv(file), str(file))
-    except bulk.BadRows as exc:
-        _bad_rows(exc, as_json)
-    passports, sender = acting_on(ProductPassports, account)
-    if dry_run:
-        there = bulk.existing(passports, [r.id for r in rows])
-        data = {"rows": len(rows), "already": len(there), "to_commission": len(rows) - len(there)}
-        emit(data, f"{len(rows)} row(s) valid: {len(there)} already on chain, {data['to_commission']} to "
-             "commission (dry run: nothing sent)", as_json)  # fmt: skip
-        return
-    make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
     progress = _Progress("commissioning", sys.stderr.isatty() and not (quiet or as_json))
-    with _interruptible(progress, "passport(s)"):
+    with _interruptible(progress, "passport(s)"):  # Ctrl-C at any point: one line, no traceback
+        try:
+            rows = bulk.commission_rows(bulk.read_csv(file), str(file))
+        except bulk.BadRows as exc:
+            _bad_rows(exc, as_json)
+        passports, sender = acting_on(ProductPassports, account)
+        if dry_run:
+            there = bulk.existing(passports, [r.id for r in rows])
+            data = {"rows": len(rows), "already": len(there), "to_commission": len(rows) - len(there)}
+            emit(data, f"{len(rows)} row(s) valid: {len(there)} already on chain, {data['to_commission']} to "
+                 "commission (dry run: nothing sent)", as_json)  # fmt: skip
+            return
+        make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
         result = bulk.commission(
             passports, rows, sender=sender, make_sender=make,
             metadata_hash=keccak(metadata_file.read_bytes()) if metadata_file else bytes(32),
             metadata_uri=metadata_uri, batch_size=batch_size, on_progress=progress.update,
         )  # fmt: skip
-    _finish(result, as_json)
+        _finish(result, as_json)
 
 
 @bulk_group.command("events")
@@ -184,23 +191,23 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
     Events recorded already (by this command or `chainpass epcis import`) are not recorded
     again: re-run the same command to resume.
     """
-    rows, unit = _event_source(file, as_json)
-    if epcis_out is not None:
-        write_json_atomic(epcis_out, bulk.epcis_document(rows))
-    passports, sender = acting_on(ProductPassports, account)
-    if dry_run:
-        try:
-            planned, whole = bulk.plan_events(passports, rows, str(file), unit)
-        except bulk.BadRows as exc:
-            _bad_rows(exc, as_json)
-        data = {"rows": len(rows), "already": whole, "to_record": len(planned)}
-        noun = "row(s)" if unit == "line" else "event(s)"
-        emit(data, f"{len(rows)} {noun} valid: {whole} already on chain, {len(planned)} to record "
-             "(dry run: nothing sent)", as_json)  # fmt: skip
-        return
-    make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
     progress = _Progress("recording", sys.stderr.isatty() and not (quiet or as_json))
-    with _interruptible(progress, "event(s)"):
+    with _interruptible(progress, "event(s)"):  # Ctrl-C at any point: one line, no traceback
+        rows, unit = _event_source(file, as_json)
+        if epcis_out is not None:
+            write_json_atomic(epcis_out, bulk.epcis_document(rows))
+        passports, sender = acting_on(ProductPassports, account)
+        if dry_run:
+            try:
+                planned, whole = bulk.plan_events(passports, rows, str(file), unit)
+            except bulk.BadRows as exc:
+                _bad_rows(exc, as_json)
+            data = {"rows": len(rows), "already": whole, "to_record": len(planned)}
+            noun = "row(s)" if unit == "line" else "event(s)"
+            emit(data, f"{len(rows)} {noun} valid: {whole} already on chain, {len(planned)} to record "
+                 "(dry run: nothing sent)", as_json)  # fmt: skip
+            return
+        make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
         try:
             result = bulk.record_events(
                 passports, rows, sender=sender, make_sender=make,
@@ -208,7 +215,7 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
             )  # fmt: skip
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
-    _finish(result, as_json)
+        _finish(result, as_json)
 
 
 def _event_source(file: Path, as_json: bool) -> tuple[list[bulk.EventRow], str]:
