@@ -498,20 +498,21 @@ def existing(pp: ProductPassports, ids: Iterable[int]) -> set[int]:
 
 
 def _states(pp: ProductPassports, ids: Sequence[int]) -> list[int]:
-    """The state of each passport (the third word of `passportOf`), read in one batch request."""
+    """The state of each passport (the third word of `passportOf`), read in one batch request
+    (one call at a time on the embedded chain, or from a node that refuses batches)."""
     selector = PASSPORTS.data("passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
     calls = [{"to": pp.address, "data": f"0x{selector}{id_:064x}"} for id_ in ids]
     w3 = pp.chain.w3
-    if pp.chain.is_embedded:  # no batch requests
-        results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
-    else:
-        try:
+    results: list[bytes] | None = None
+    try:
+        if not pp.chain.is_embedded:
             responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, "latest"]) for call in calls])
-        except (requests.exceptions.RequestException, OSError) as exc:
-            raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
-        if not isinstance(responses, list) or any("result" not in r for r in responses):
-            raise TransactionFailed(f"The node would not read passports in a batch: {responses!r:.200}")
-        results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
+            if isinstance(responses, list) and all(isinstance(r, dict) and "result" in r for r in responses):
+                results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
+        if results is None:
+            results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
+    except (requests.exceptions.RequestException, OSError) as exc:
+        raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
     return [int.from_bytes(r[64:96], "big") for r in results]
 
 

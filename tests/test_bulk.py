@@ -269,6 +269,26 @@ def test_a_batch_that_races_another_run_is_replanned(
     assert commissioned_count(pp, orgs.producer) == 4
 
 
+def test_existence_is_read_in_batches_or_one_by_one_from_a_node_without_batches(
+    pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [ProductKey.item(GTIN, f"X{i}") for i in range(5)]
+    pp.commission(keys[1:4], sender=orgs.producer)
+    ids = [ProductPassports.passport_id(k) for k in keys]
+    batched = bulk.existing(pp, ids)
+    refusals: list[int] = []
+
+    def no_batches(requests_: list[Any]) -> dict[str, Any]:
+        refusals.append(len(requests_))
+        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "batch requests are disabled"}}
+
+    monkeypatch.setattr(pp.chain.w3.provider, "make_batch_request", no_batches, raising=False)
+    one_by_one = bulk.existing(pp, ids)
+
+    assert batched == one_by_one == set(ids[1:4])
+    assert refusals == ([] if pp.chain.is_embedded else [5])
+
+
 def test_a_sender_without_the_role_is_refused_before_anything_is_sent(
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
