@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-compile clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace bench-throughput ape-compile clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -47,6 +47,9 @@ bench: setup
 
 bench-trace: setup
 	$(BIN)/python scripts/bench_trace.py
+
+bench-throughput: setup
+	$(BIN)/python scripts/bench_throughput.py
 
 # ape compiles through the same shim: py-solc-x finds it as an "installed" solc 0.8.28.
 ape-compile: setup

@@ -54,7 +54,7 @@ GAS_MARGIN_PERCENT = 25
 MIN_BUMP_PERCENT = 10
 
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
-_NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce")
+_NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
 _NO_FUNDS = ("insufficient funds", "cannot afford")
 
@@ -331,12 +331,47 @@ def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
+_INTS = frozenset(
+    {"blockNumber", "transactionIndex", "cumulativeGasUsed", "status", "gasUsed", "effectiveGasPrice", "type"}
+    | {"blobGasPrice", "blobGasUsed", "blockTimestamp"}
+)
+#: web3 formats fewer fields in a log (a log's blockTimestamp stays hex).
+_LOG_INTS = frozenset({"blockNumber", "transactionIndex", "logIndex"})
+_BYTES = frozenset({"blockHash", "transactionHash", "logsBloom", "data", "root"})
+_ADDRESSES = frozenset({"from", "to", "contractAddress", "address"})
+
+
 def _receipt(value: Any) -> TxReceipt:
+    """A JSON-RPC receipt shaped as web3 shapes it (ints, HexBytes, checksummed addresses),
+    without web3's generic formatters, which cost more than the rest of the sender for a
+    receipt with hundreds of logs."""
     if isinstance(value, AttributeDict):
         return cast(TxReceipt, value)
-    from web3._utils.method_formatters import receipt_formatter
+    checksums: dict[str, str] = {}
 
-    return cast(TxReceipt, AttributeDict.recursive(receipt_formatter(value)))
+    def shape(raw: dict[str, Any], ints: frozenset[str] = _INTS) -> AttributeDict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in raw.items():
+            if item is None:
+                out[key] = None
+            elif key in ints:
+                out[key] = int(item, 16) if isinstance(item, str) else item
+            elif key in _BYTES:
+                out[key] = HexBytes(item)
+            elif key in _ADDRESSES:
+                address = checksums.get(item)
+                if address is None:
+                    address = checksums[item] = to_checksum_address(item)
+                out[key] = address
+            elif key == "topics":
+                out[key] = [HexBytes(topic) for topic in item]
+            elif key == "logs":
+                out[key] = [shape(log, _LOG_INTS) for log in item]
+            else:
+                out[key] = item
+        return AttributeDict(out)
+
+    return cast(TxReceipt, shape(value))
 
 
 def _hash_text(value: Any) -> str:
@@ -593,7 +628,10 @@ class BulkSender:
         )
 
     def _broadcast(self, versions: list[_Version]) -> list[Any]:
-        return self._retrying_batch([("eth_sendRawTransaction", ["0x" + v.raw.hex()]) for v in versions])
+        """Send signed transactions in nonce order, one request each: a node may handle the
+        parts of a batch out of order, and some (Anvil) leave a transaction that arrived before
+        its predecessor waiting until something else wakes the pool up."""
+        return [self._retrying_batch([("eth_sendRawTransaction", ["0x" + v.raw.hex()])])[0] for v in versions]
 
     def _known(self, tx_hash: str) -> bool:
         answer = self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0]
@@ -602,11 +640,15 @@ class BulkSender:
     # ------------------------------------------------------------- receipts
 
     def _collect(self, run: _Run) -> bool:
-        """Ask for every in-flight transaction's receipts in one batch; move the mined ones on
-        (to the results, or to wait for their confirmations)."""
+        """Fetch the receipts of the in-flight transactions the chain has mined, in one batch,
+        and move them on (to the results, or to wait for their confirmations). Nonces are
+        mined in order, so the account's mined count says which to ask for."""
         if not run.in_flight:
             return False
-        asked = [(f, h) for f in run.in_flight.values() for h in f.hashes]
+        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        asked = [(f, h) for f in run.in_flight.values() if f.nonce < mined_count for h in f.hashes]
+        if not asked:
+            return False
         answers = self._retrying_batch([("eth_getTransactionReceipt", [h]) for _, h in asked])
         progressed = False
         for (flight, _), answer in zip(asked, answers, strict=True):

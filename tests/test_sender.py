@@ -312,3 +312,17 @@ def test_no_node_at_start_is_a_clear_error_and_nothing_is_signed(operator: Local
 
     assert gone.endpoint in str(info.value) and signed == []
     assert not isinstance(info.value, TransactionFailed)
+
+
+def test_receipts_are_shaped_as_web3_shapes_them(world: World, operator: LocalAccount) -> None:
+    """The sender shapes JSON-RPC receipts itself (fast); they equal web3's own, logs included,
+    so event decoding (process_receipt) works on them."""
+    chain, registry = world.chain, world.registry
+    verified(world, operator)
+
+    sent = BulkSender(chain, operator).send([registry.contract.functions.cancelSignatures()])
+
+    receipt = sent[0].receipt
+    assert receipt is not None and receipt == chain.w3.eth.get_transaction_receipt(HexStr(sent[0].tx_hash))
+    (event,) = registry.contract.events.SignaturesCancelled().process_receipt(receipt)
+    assert event["args"]["holder"] == operator.address

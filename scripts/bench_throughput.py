@@ -1,0 +1,321 @@
+"""Transaction throughput on Anvil: a naive web3.py loop, a raw pipelined script, and BulkSender.
+
+Run with `make bench-throughput`. Starts its own Anvil on a free loopback port (one block
+per transaction, Anvil's default) and, in one run, sends the same kind of transaction (a
+1-wei transfer, 21,000 gas) from a fresh funded key each time. Every run starts from a
+fresh chain (``anvil_reset``: Anvil slows down as its chain grows, which would favour
+whichever run came first); the pipelined runs alternate and the best of ``--rounds`` counts
+(the machine may be shared):
+
+- naive: web3.py's send-and-wait loop (ask the nonce and fees, sign, send, wait for the receipt);
+- raw: every transaction signed beforehand, then all sent back to back, one JSON-RPC request
+  each over one keep-alive HTTP session, then every receipt fetched (the reference
+  pipeline, with no library in the way; signing is not timed);
+- BulkSender: the library's sender, signing included, with gas given and with gas estimated;
+- 4 threads x 50 transactions sharing one key: through web3's signing middleware
+  (SignAndSendRawMiddlewareBuilder, which asks the node for each nonce) and through one
+  BulkSender;
+- commissioning 10,000 passports in batches of 100 through BulkSender.
+
+Prints a markdown table; exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.middleware import SignAndSendRawMiddlewareBuilder
+from web3.types import TxParams, Wei
+
+from chainpass.attributes import Credential
+from chainpass.chain import Chain
+from chainpass.deployment import deploy
+from chainpass.gs1 import ProductKey
+from chainpass.identity import IdentityRegistry, Level
+from chainpass.node import AnvilNode, free_port
+from chainpass.passport import ProductPassports, Role
+from chainpass.sender import BulkSender
+
+SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
+PERSON = {"name": "A. Producer", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
+GTIN = "09506000134352"
+YEAR = 365 * 24 * 3600
+GWEI = 10**9
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    count: int
+    seconds: float
+    unit: str = "tx"
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+
+def funded(chain: Chain, value: int = 10**21) -> LocalAccount:
+    account: LocalAccount = Account.create()
+    tx = chain.w3.eth.send_transaction({"from": chain.dev_accounts()[0], "to": account.address, "value": Wei(value)})
+    chain.w3.eth.wait_for_transaction_receipt(tx)
+    return account
+
+
+def transfers(count: int) -> list[TxParams]:
+    return [TxParams(to=SINK, value=Wei(1), gas=21_000) for _ in range(count)]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def fees(w3: Web3) -> tuple[int, int]:
+    base = int(w3.eth.get_block("latest")["baseFeePerGas"])
+    tip = int(w3.eth.max_priority_fee)
+    return 2 * base + tip, tip
+
+
+def naive(chain: Chain, count: int) -> Run:
+    """The textbook loop: each transaction asks the node for its nonce and fees, then waits."""
+    w3, account = chain.w3, funded(chain)
+
+    def loop() -> None:
+        for _ in range(count):
+            max_fee, tip = fees(w3)
+            tx: dict[str, Any] = {
+                "chainId": w3.eth.chain_id,
+                "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                "to": SINK,
+                "value": 1,
+                "gas": 21_000,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": tip,
+            }
+            tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            w3.eth.wait_for_transaction_receipt(tx_hash)
+
+    return Run("naive web3.py send-and-wait loop (reference)", count, timed(loop))
+
+
+def raw(chain: Chain, count: int) -> Run:
+    """Pre-signed transactions sent back to back over plain JSON-RPC, then every receipt fetched."""
+    account = funded(chain)
+    max_fee, tip = fees(chain.w3)
+    signed = [
+        "0x"
+        + bytes(
+            account.sign_transaction(
+                {
+                    "chainId": chain.chain_id,
+                    "nonce": nonce,
+                    "to": SINK,
+                    "value": 1,
+                    "gas": 21_000,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": tip,
+                }
+            ).raw_transaction
+        ).hex()
+        for nonce in range(count)
+    ]
+    session = requests.Session()
+
+    def call(method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        return session.post(chain.endpoint, json=body, timeout=30).json()["result"]
+
+    def pipeline() -> None:
+        hashes = [call("eth_sendRawTransaction", tx) for tx in signed]
+        for tx_hash in hashes:
+            while call("eth_getTransactionReceipt", tx_hash) is None:
+                time.sleep(0.001)
+
+    return Run("raw pre-signed pipeline (reference)", count, timed(pipeline), note="plain JSON-RPC, signing not timed")
+
+
+def bulk(chain: Chain, count: int, *, estimate: bool = False) -> Run:
+    account = funded(chain)
+    calls = [TxParams(to=SINK, value=Wei(1)) for _ in range(count)] if estimate else transfers(count)
+    sender = BulkSender(chain, account)
+    sent: list[Any] = []
+    seconds = timed(lambda: sent.extend(sender.send(calls)))
+    ok = sum(s.ok for s in sent)
+    assert ok == count, f"BulkSender: {ok} of {count} mined"
+    name = "BulkSender, gas estimated per transaction" if estimate else "BulkSender"
+    return Run(name, count, seconds, note="signing included")
+
+
+def middleware_threads(chain: Chain, threads: int, each: int) -> tuple[Run, int]:
+    """web3's signing middleware shared by threads: each send asks the node for the nonce."""
+    account = funded(chain)
+    w3 = Web3(Web3.HTTPProvider(chain.endpoint))
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
+    errors: list[str] = []
+    hashes: list[Any] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(each):
+            try:
+                tx_hash = w3.eth.send_transaction({"from": account.address, "to": SINK, "value": Wei(1), "gas": 21_000})
+                with lock:
+                    hashes.append(tx_hash)
+            except Exception as exc:
+                with lock:
+                    errors.append(str(exc))
+
+    def run() -> None:
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        for tx_hash in hashes:
+            w3.eth.wait_for_transaction_receipt(tx_hash, timeout=5)
+
+    seconds = timed(run)
+    mined = w3.eth.get_transaction_count(account.address)
+    total = threads * each
+    kinds = Counter(
+        next((k for k in ("nonce too low", "underpriced", "already imported", "already known") if k in e), "other")
+        for e in errors
+    )
+    said = ", ".join(f"{n} {kind!r}" for kind, n in kinds.most_common())
+    note = f"{mined} of {total} mined, {total - mined} lost; the node said: {said}"
+    return Run(f"{threads} threads x {each}, web3 signing middleware", mined, seconds, note=note), total - mined
+
+
+def bulk_threads(chain: Chain, threads: int, each: int) -> tuple[Run, int]:
+    account = funded(chain)
+    sender = BulkSender(chain, account)
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        sent = sender.send(transfers(each))
+        with lock:
+            results.extend(sent)
+
+    def run() -> None:
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+
+    seconds = timed(run)
+    mined = chain.w3.eth.get_transaction_count(account.address)
+    nonces = sorted(s.nonce for s in results)
+    assert nonces == list(range(threads * each)), "nonces are not contiguous"
+    total = threads * each
+    note = f"{mined} of {total} mined, nonces 0-{total - 1}"
+    return Run(f"{threads} threads x {each}, one BulkSender", mined, seconds, note=note), total - mined
+
+
+def passports(chain: Chain, count: int, batch: int, *, estimate: bool) -> Run:
+    governor, bureau = chain.dev_accounts()[:2]
+    producer = funded(chain)
+    deployment, _ = deploy(chain, governor)
+    registry = IdentityRegistry.from_deployment(chain, deployment)
+    pp = ProductPassports.from_deployment(chain, deployment)
+    registry.appoint_authority(bureau, Level.HIGH, sender=governor)
+    registry.verify(
+        Credential.issue(producer.address, PERSON), Level.HIGH, chain.latest_timestamp() + YEAR, sender=bureau
+    )
+    pp.set_roles(producer.address, Role.PRODUCER, sender=governor)
+    keys = [ProductKey.item(GTIN, f"T{n:08d}") for n in range(count)]
+    rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
+    functions = [pp.contract.functions.commission(rows[s : s + batch], bytes(32), "") for s in range(0, count, batch)]
+    calls: list[Any] = functions
+    sender = BulkSender(chain, producer)
+    sent: list[Any] = []
+    started = time.perf_counter()
+    if not estimate:  # batches of one size cost the same: estimate one, give that gas to all
+        gas = functions[0].estimate_gas({"from": producer.address}) * 5 // 4
+        calls = [TxParams(to=pp.address, data=f._encode_transaction_data(), gas=gas) for f in functions]
+    sent.extend(sender.send(calls))
+    seconds = time.perf_counter() - started
+    assert all(s.ok for s in sent), [str(s.error) for s in sent if not s.ok][:3]
+    assert pp.exists(pp.passport_id(keys[0])) and pp.exists(pp.passport_id(keys[-1]))
+    per_passport = sum(int(s.receipt["gasUsed"]) for s in sent) / count
+    how = "gas estimated per transaction" if estimate else "gas estimated once for all batches (+25%)"
+    note = f"{len(calls)} transactions, {per_passport:,.0f} gas per passport"
+    return Run(f"commission {count:,} passports in batches of {batch}, {how}", count, seconds, "passports", note)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2_000, help="transactions per pipelined run (default 2,000)")
+    parser.add_argument("--naive", type=int, default=300, help="transactions in the naive loop (default 300)")
+    parser.add_argument("--passports", type=int, default=10_000, help="passports to commission (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the pipelined runs; the best counts")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    node = AnvilNode(port=free_port()).start()
+    try:
+        chain = Chain.connect(node.url)
+
+        def fresh() -> Chain:
+            chain.w3.provider.make_request(cast(Any, "anvil_reset"), [])
+            return chain
+
+        ref_naive = naive(fresh(), args.naive)
+        raws: list[Run] = []
+        ours_runs: list[Run] = []
+        for _ in range(args.rounds):
+            raws.append(raw(fresh(), args.count))
+            ours_runs.append(bulk(fresh(), args.count))
+        ref_raw = max(raws, key=lambda r: r.rate)
+        ours = max(ours_runs, key=lambda r: r.rate)
+        estimated = bulk(fresh(), args.count, estimate=True)
+        middleware, lost = middleware_threads(fresh(), 4, 50)
+        threaded, ours_lost = bulk_threads(fresh(), 4, 50)
+        commissioned = passports(fresh(), args.passports, 100, estimate=False)
+        commissioned_estimated = passports(fresh(), args.passports, 100, estimate=True)
+    finally:
+        node.stop()
+
+    lines = ["| run | count | seconds | rate | vs raw | vs naive | note |", "|---|---:|---:|---:|---:|---:|---|"]
+    for run in [ref_naive, ref_raw, ours, estimated, middleware, threaded, commissioned, commissioned_estimated]:
+        ratios = f"{run.rate / ref_raw.rate:.2f}x | {run.rate / ref_naive.rate:.1f}x" if run.unit == "tx" else " | "
+        lines.append(
+            f"| {run.name} | {run.count:,} | {run.seconds:.2f} | {run.rate:,.0f} {run.unit}/s | {ratios} | {run.note} |"
+        )
+    print("\n".join(lines))
+    print()
+    checks = [
+        ("BulkSender within 10% of the raw pipeline", ours.rate >= 0.9 * ref_raw.rate),
+        ("BulkSender at least 4x the naive loop", ours.rate >= 4 * ref_naive.rate),
+        ("at least 2,000 passports/s commissioned", commissioned.rate >= 2_000),
+        ("4 threads x 50 through one BulkSender: 200 of 200", ours_lost == 0),
+    ]
+    for name, ok in checks:
+        print(f"- {name}: {verdict(ok)}")
+    print(f"- the signing middleware lost {lost} of 200 (the issue measured 130 of 200)")
+    spread = ", ".join(f"raw {r.rate:,.0f} / ours {o.rate:,.0f}" for r, o in zip(raws, ours_runs, strict=True))
+    print(f"- rounds (tx/s): {spread}")
+    print(f"- whole run: {time.perf_counter() - started:.1f} s")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
