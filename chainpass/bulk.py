@@ -127,19 +127,8 @@ class TxSender(Protocol):
     def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
 
 
-#: Makes a sender that reports its progress to the given function and keeps at most the
-#: given number of transactions in flight (see :func:`window_for`).
-SenderFactory = Callable[[Progress | None, int], TxSender]
-
-
-def window_for(chain: Chain, gas_per_tx: float | None) -> int:
-    """Transactions to keep in flight: as many as fit in one block (at most 64). More would
-    stall on Anvil, which mines what arrives at once into one block and leaves the rest
-    pending until the next transaction comes; on any chain, more than a block's worth only
-    waits in the pool."""
-    if not gas_per_tx:
-        return 64
-    return max(1, min(64, int(_block_gas_limit(chain) // gas_per_tx)))
+#: Makes a sender that reports its progress to the given function.
+SenderFactory = Callable[[Progress | None], TxSender]
 
 
 @dataclass(frozen=True)
@@ -643,8 +632,7 @@ def commission(
                            gas=int(per_passport * len(batch) * GAS_MARGIN) + 30_000 if per_passport else None)
             for batch in batches
         ]  # fmt: skip
-        gas = per_passport * size * GAS_MARGIN if per_passport else None
-        sent = make_sender(tracker.for_send([len(b) for b in batches]), window_for(pp.chain, gas)).send(calls)
+        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
         failed: list[tuple[CommissionRow, ChainpassError]] = []
         for outcome in sorted(sent, key=lambda s: s.index):
             batch = batches[outcome.index]
@@ -1020,12 +1008,12 @@ def record_events(
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))
-    gas = _preflight(pp, _record_call(pp, next(_record_batches(planned))), sender) if planned else None
-    window = window_for(pp.chain, gas * GAS_MARGIN if gas else None)
+    if planned:
+        _preflight(pp, _record_call(pp, next(_record_batches(planned))), sender)
     for wave in _waves(planned):
         batches = list(_record_batches(wave))
         calls = [_record_call(pp, batch) for batch in batches]
-        sent = make_sender(tracker.for_send([len(b) for b in batches]), window).send(calls)
+        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
         retry: list[_Planned] = []
         for outcome in sorted(sent, key=lambda s: s.index):
             batch = batches[outcome.index]
@@ -1047,7 +1035,7 @@ def _record_one(pp: ProductPassports, planned: _Planned, make_sender: SenderFact
     if not todo:
         result.already += 1
         return
-    (outcome,) = make_sender(None, 1).send([_record_call(pp, [_Planned(planned.row, todo)])])
+    (outcome,) = make_sender(None).send([_record_call(pp, [_Planned(planned.row, todo)])])
     if outcome.receipt is not None and outcome.error is None:
         _count(result, outcome.receipt, 1)
     else:

@@ -47,8 +47,8 @@ def main() -> None:
 
         def make(key: object, pipelined: bool) -> bulk.SenderFactory:
             if pipelined:
-                return lambda progress, window: BulkSender(chain, key, window=window, on_progress=progress)  # type: ignore[arg-type]
-            return lambda progress, _window: bulk.SequentialSender(chain, key, progress)  # type: ignore[arg-type]
+                return lambda progress: BulkSender(chain, key, on_progress=progress)  # type: ignore[arg-type]
+            return lambda progress: bulk.SequentialSender(chain, key, progress)  # type: ignore[arg-type]
 
         for label, producer, pipelined in (("BulkSender", 3, True), ("one at a time", 5, False)):
             csv = Path(tmp) / f"{producer}.csv"

@@ -49,7 +49,7 @@ def factory(
     """Senders one transaction at a time, or the pipelining BulkSender; with ``interrupt_after``,
     Ctrl-C strikes once that many transactions of a send are mined (as if the operator pressed it)."""
 
-    def make(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
+    def make(progress: bulk.Progress | None) -> bulk.TxSender:
         def report(done: int, total: int) -> None:
             if progress is not None:
                 progress(done, total)
@@ -58,7 +58,7 @@ def factory(
 
         if pipelined:
             assert isinstance(sender, LocalAccount)
-            return BulkSender(chain, sender, window=window, on_progress=report)
+            return BulkSender(chain, sender, on_progress=report)
         return bulk.SequentialSender(chain, sender, report)
 
     return make
@@ -252,8 +252,8 @@ def test_a_batch_that_races_another_run_is_replanned(
     rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 4)))
     inner = factory(chain, producer_key)
 
-    def racing(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
-        sender = inner(progress, window)
+    def racing(progress: bulk.Progress | None) -> bulk.TxSender:
+        sender = inner(progress)
 
         class Racing:
             def send(self, calls: Sequence[TxParams]) -> Sequence[bulk.SentTx]:
@@ -468,14 +468,14 @@ def test_cli_ctrl_c_says_how_far_it_got_and_a_rerun_finishes(
     def interrupting(*args: Any) -> bulk.SenderFactory:
         make = real(*args)
 
-        def wrapped(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
+        def wrapped(progress: bulk.Progress | None) -> bulk.TxSender:
             def report(done: int, total: int) -> None:
                 if progress is not None:
                     progress(done, total)
                 if done >= 3:
                     raise KeyboardInterrupt
 
-            return make(report, window)
+            return make(report)
 
         return wrapped
 
@@ -563,14 +563,14 @@ def test_a_node_killed_mid_run_and_restarted_reruns_to_every_passport_once(
             key = bulk.local_key(chain, sender)
             assert key is not None
 
-            def make(progress: bulk.Progress | None, window: int) -> bulk.TxSender:
+            def make(progress: bulk.Progress | None) -> bulk.TxSender:
                 def report(done: int, total: int) -> None:
                     if progress is not None:
                         progress(done, total)
                     if done >= 5:
                         node.kill()
 
-                return BulkSender(chain, key, window=window, retry_for=0.5, on_progress=report)
+                return BulkSender(chain, key, retry_for=0.5, on_progress=report)
 
             return make
 

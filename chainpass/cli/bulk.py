@@ -110,10 +110,8 @@ def _sender_factory(
                 "for full speed use a keystore account (`chainpass account import`).",
                 err=True,
             )
-        return lambda progress, _window: bulk.SequentialSender(chain, sender, progress)
-    return lambda progress, window: BulkSender(
-        chain, key, fees=fees, confirmations=confirmations, window=window, on_progress=progress
-    )
+        return lambda progress: bulk.SequentialSender(chain, sender, progress)
+    return lambda progress: BulkSender(chain, key, fees=fees, confirmations=confirmations, on_progress=progress)
 
 
 def _fees(fee_cap_gwei: float | None) -> FeePolicy:
