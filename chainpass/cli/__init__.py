@@ -16,6 +16,7 @@ import requests
 
 from chainpass.chain import Chain
 from chainpass.cli.account import account
+from chainpass.cli.bulk import bulk_group
 from chainpass.cli.common import DEFAULT_RPC, Settings, account_option, emit, json_option, settings
 from chainpass.cli.consent import consent
 from chainpass.cli.epcis import epcis
@@ -158,7 +159,7 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, index, epcis):
+for group in (identity, consent, account, passport, index, epcis, bulk_group):
     cli.add_command(group)
 
 

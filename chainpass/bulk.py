@@ -1,0 +1,1046 @@
+"""Bulk work from CSV files: commission thousands of passports, record thousands of EPCIS events.
+
+Both start by validating every row (nothing is sent while one row is bad: each bad row is
+reported with its line number), then ask the chain what is there already, and send only
+the rest, in batches, through a pipelining sender (:class:`~chainpass.sender.BulkSender`
+or, for an account whose key is not known here, :class:`SequentialSender`).
+
+Resuming needs no journal: the chain itself is the record. A passport that exists is
+skipped (one batched ``passportOf`` read per 500 rows), and the contract refuses to
+commission one twice anyway; an event row is recorded on the passports that do not carry
+its CBV 2.0 event hash id yet (the same log query ``chainpass epcis import`` uses). So a run
+interrupted anywhere (Ctrl-C, a killed process, a node that went away) is resumed by
+running the same command again, and ends with every passport and every event exactly once.
+
+An events row is an EPCIS 2.0 ObjectEvent (:func:`epcis_event`); its id is the event hash
+of that ObjectEvent, so a CSV row and the same event imported from an EPCIS document are
+recognised as one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import requests
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ABIFunction, HexStr
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
+from web3.types import TxParams, TxReceipt
+
+from chainpass.artifacts import load_artifact
+from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
+from chainpass.epcis import (
+    EPCIS_CONTEXT,
+    event_hash,
+    events_of,
+    hash_uri,
+    parse_biz_step,
+    parse_disposition,
+    recorded_with,
+)
+from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
+from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
+from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
+from chainpass.reverts import decode_revert, revert_data_from_exception
+
+#: Passports per `commission` transaction. Measured (`make bench`): 29.8k gas per passport in a
+#: batch of 100, so about 3.0M gas a transaction, a tenth of a 30M block: ten fit in a block,
+#: and a batch a node refuses costs little to redo. Smaller if the block gas limit is smaller.
+COMMISSION_BATCH = 100
+#: Events per `recordEvents` transaction, and passports they may name in all (about 15k gas each).
+RECORD_BATCH = 50
+RECORD_PASSPORTS = 100
+#: `passportOf` reads per JSON-RPC batch request.
+READ_BATCH = 500
+#: Event ids per log query.
+LOG_IDS = 200
+#: The gas limit given to a commission batch: its share of the first batch's measured gas, times this.
+GAS_MARGIN = 1.25
+#: The share of the block gas limit one transaction may take.
+BLOCK_SHARE = 4
+#: Refusals that concern the sender, not a row: reported before anything is sent.
+ACTOR_ERRORS = frozenset({"PassportMissingRole", "PassportActorNotVerified", "PassportZeroAddress"})
+#: Steps a CSV event row cannot record (they have their own commands).
+NOT_RECORDED = {
+    BizStep.NONE: "",
+    BizStep.COMMISSIONING: " (commission with `chainpass bulk commission`)",
+    BizStep.PACKING: " (pack with `chainpass passport pack`)",
+    BizStep.UNPACKING: " (unpack with `chainpass passport unpack`)",
+}
+#: The disposition a step implies when the row gives none (as an EPCIS import reads it).
+IMPLIED = {
+    BizStep.SHIPPING: Disposition.IN_TRANSIT,
+    BizStep.CUSTOMS_RELEASING: Disposition.IN_TRANSIT,
+    BizStep.CUSTOMS_HOLDING: Disposition.NON_CONFORMANT,
+    BizStep.RETAIL_SELLING: Disposition.RETAIL_SOLD,
+    BizStep.RECALLING: Disposition.RECALLED,
+    BizStep.DECOMMISSIONING: Disposition.INACTIVE,
+}
+#: The keys of the dev accounts of every Anvil (its public test mnemonic, "test test ... junk").
+#: Public knowledge: for local nodes only, never for value. They let bulk work sign locally
+#: for `--account 0..9` on Anvil; an address they do not match is simply not used.
+ANVIL_DEV_KEYS = (
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+)
+
+
+# ---------------------------------------------------------------------------- sending
+
+#: Progress of a send: (done, total).
+Progress = Callable[[int, int], None]
+
+
+class SentTx(Protocol):
+    """What a sender reports for one call (as :class:`chainpass.sender.Sent`)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def tx_hash(self) -> str: ...
+    @property
+    def receipt(self) -> TxReceipt | None: ...
+    @property
+    def error(self) -> ChainpassError | None: ...
+
+
+class TxSender(Protocol):
+    """Sends calls, in order, and reports each one's receipt or error (as :class:`chainpass.sender.BulkSender`)."""
+
+    def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
+
+
+#: Makes a sender that reports its progress to the given function.
+SenderFactory = Callable[[Progress | None], TxSender]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One call sent by :class:`SequentialSender`."""
+
+    index: int
+    tx_hash: str
+    receipt: TxReceipt | None
+    error: ChainpassError | None
+
+
+@dataclass
+class SequentialSender:
+    """One transaction at a time, each waited for: for senders whose key is not here (an
+    account unlocked on the node), where transactions cannot be signed ahead."""
+
+    chain: Chain
+    sender: Sender
+    on_progress: Progress | None = None
+
+    def send(self, calls: Sequence[TxParams]) -> list[Outcome]:
+        out: list[Outcome] = []
+        for index, call in enumerate(calls):
+            try:
+                receipt = transact(self.chain, call, self.sender)
+                out.append(Outcome(index, "0x" + bytes(receipt["transactionHash"]).hex(), receipt, None))
+            except ChainpassError as exc:
+                out.append(Outcome(index, "", None, exc))
+            if self.on_progress is not None:
+                self.on_progress(index + 1, len(calls))
+        return out
+
+
+def transact(chain: Chain, call: TxParams, sender: Sender) -> TxReceipt:
+    """Send ``call`` (``to``, ``data``, optionally ``gas``) from ``sender`` and wait for its
+    receipt; a refusal is raised as the contract's error."""
+    w3 = chain.w3
+    tx: dict[str, Any] = {**call, "from": sender_address(sender)}
+    try:
+        if "gas" not in tx:
+            tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)))
+        if isinstance(sender, LocalAccount):
+            tx.update(nonce=w3.eth.get_transaction_count(sender.address, "pending"), chainId=chain.chain_id,
+                      gasPrice=w3.eth.gas_price)  # fmt: skip
+            tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        else:
+            tx_hash = w3.eth.send_transaction(cast(TxParams, tx))
+    except Exception as exc:  # web3 raises several kinds for a revert
+        raise refusal(exc) from None
+    receipt = _receipt(chain, "0x" + bytes(tx_hash).hex())
+    if receipt["status"] != 1:
+        raise TransactionFailed(f"Transaction 0x{bytes(tx_hash).hex()} failed in block {receipt['blockNumber']}.")
+    return receipt
+
+
+def _receipt(chain: Chain, tx_hash: str) -> TxReceipt:
+    """The receipt's status, gas, block and hash, without its logs: web3 spends a tenth of a
+    second formatting the 200 logs of a batch of 100 passports, which bulk work never reads."""
+    if chain.is_embedded:
+        return chain.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=RECEIPT_TIMEOUT)
+    deadline = time.monotonic() + RECEIPT_TIMEOUT
+    delay = 0.005
+    while True:
+        raw = chain.w3.provider.make_request(cast(Any, "eth_getTransactionReceipt"), [tx_hash])
+        result = raw.get("result")
+        if result:
+            return cast(TxReceipt, {
+                "status": int(result["status"], 16),
+                "gasUsed": int(result["gasUsed"], 16),
+                "blockNumber": int(result["blockNumber"], 16),
+                "transactionHash": bytes.fromhex(tx_hash[2:]),
+            })  # fmt: skip
+        if time.monotonic() > deadline:
+            raise TransactionFailed(f"No receipt for {tx_hash} after {RECEIPT_TIMEOUT} s: is the node mining?")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def refusal(exc: Exception) -> ChainpassError:
+    """The contract's error behind ``exc``, or what else went wrong."""
+    if isinstance(exc, ChainpassError):
+        return exc
+    data = revert_data_from_exception(exc)
+    revert = decode_revert(data) if data else None
+    if revert is not None:
+        return revert
+    if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
+        return NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.")
+    return TransactionFailed(f"The transaction was refused: {exc}")
+
+
+class Encoder:
+    """Calldata for a contract's functions, encoded with eth-abi directly (web3's contract
+    functions spend a quarter of a second encoding a batch of 100 passports)."""
+
+    def __init__(self, contract_name: str) -> None:
+        abi = load_artifact(contract_name).abi
+        self.functions = {e["name"]: cast(ABIFunction, e) for e in abi if e.get("type") == "function"}
+
+    def data(self, name: str, *args: Any) -> bytes:
+        abi = self.functions[name]
+        return bytes(function_abi_to_4byte_selector(abi)) + abi_encode(get_abi_input_types(abi), args)
+
+    def call(self, to: str, name: str, *args: Any, gas: int | None = None) -> TxParams:
+        tx: dict[str, Any] = {"to": to, "data": "0x" + self.data(name, *args).hex()}
+        if gas is not None:
+            tx["gas"] = gas
+        return cast(TxParams, tx)
+
+
+PASSPORTS = Encoder("ProductPassport")
+
+
+def local_key(chain: Chain, sender: Sender) -> LocalAccount | None:
+    """A local account that signs for ``sender``: itself if it is one, the key of a dev
+    account of the embedded chain or of Anvil, else None (the node holds the key)."""
+    if isinstance(sender, LocalAccount):
+        return sender
+    address = sender_address(sender)
+    keys: list[str] = []
+    if chain.is_embedded:
+        keys = [k.to_hex() for k in chain._tester().backend.account_keys]
+    elif chain.chain_id == 31337:
+        keys = list(ANVIL_DEV_KEYS)
+    for key in keys:
+        account: LocalAccount = Account.from_key(key)
+        if account.address == address:
+            return account
+    return None
+
+
+def settle(chain: Chain, sender: Sender, *, timeout: float = 60.0) -> None:
+    """Wait until no transaction of ``sender`` is pending on the node (a run killed a moment
+    ago may have left some in flight): what the chain holds is then what later runs build
+    on, and an event sent by the killed run cannot be mined after this run checked for it."""
+    address = sender_address(sender)
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        pending = chain.w3.eth.get_transaction_count(address, "pending")
+        mined = chain.w3.eth.get_transaction_count(address, "latest")
+        if pending <= mined:
+            return
+        if time.monotonic() > deadline:
+            raise TransactionFailed(
+                f"{pending - mined} transaction(s) of {address} are still pending on the node after {timeout:.0f} s: "
+                "wait until they are mined (or dropped), then run the same command again."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of a CSV file."""
+
+    line: int
+    column: str
+    reason: str
+    #: What ``line`` counts: "line" of a CSV file, or "event" of an EPCIS document (from 0).
+    unit: str = "line"
+
+    def describe(self) -> str:
+        head = f"{self.unit} {self.line}"
+        return f"{head}, {self.column}: {self.reason}" if self.column else f"{head}: {self.reason}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.unit: self.line, "column": self.column, "reason": self.reason}
+
+
+class BadRows(InvalidInput):
+    """Rows of a CSV file are invalid: nothing was sent."""
+
+    #: Problems shown in the message; all of them are in ``problems``.
+    SHOWN = 20
+
+    def __init__(self, source: str, problems: Sequence[RowProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = [f"  {p.describe()}" for p in self.problems[: self.SHOWN]]
+        if len(self.problems) > self.SHOWN:
+            lines.append(f"  ... and {len(self.problems) - self.SHOWN} more")
+        rows = len({p.line for p in self.problems})
+        what = "row" if not self.problems or self.problems[0].unit == "line" else self.problems[0].unit
+        super().__init__(
+            f"{rows} bad {what}(s) in {source}; nothing was sent. Fix them and run again:\n" + "\n".join(lines)
+        )
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    #: Values by normalised column name (lower case, no spaces, '_' or '-').
+    values: Mapping[str, str]
+
+    def get(self, *names: str) -> str:
+        for name in names:
+            value = self.values.get(name, "").strip()
+            if value:
+                return value
+        return ""
+
+
+def normalise(column: str) -> str:
+    return "".join(c for c in column.lower() if c not in " _-")
+
+
+def read_csv(path: Path) -> list[CsvRow]:
+    """The rows of a CSV file with a header line (comma, semicolon or tab separated); each
+    row keeps the line it starts on. Blank lines are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput(f"The CSV file {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"The CSV file {path} is not UTF-8 text (byte {exc.start}).") from None
+    return parse_csv(text, str(path))
+
+
+def parse_csv(text: str, source: str = "the CSV") -> list[CsvRow]:
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = max(",;\t", key=first.count) if first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput(f"{source} is empty: it needs a header line and rows.") from None
+    columns = [normalise(c) for c in header]
+    rows: list[CsvRow] = []
+    line = reader.line_num + 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                if len(record) > len(columns):
+                    raise InvalidInput(
+                        f"Line {line} of {source} has {len(record)} cells; the header names {len(columns)}."
+                    )
+                rows.append(CsvRow(line, dict(zip(columns, record, strict=False))))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} is not valid CSV at line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise InvalidInput(f"{source} has a header but no rows.")
+    return rows
+
+
+# ---------------------------------------------------------------------------- commission
+
+KINDS = {"item": Kind.ITEM, "lot": Kind.LOT, "container": Kind.CONTAINER}
+CODE_COLUMNS = ("code", "digitallink", "uri", "epc", "urn")
+
+
+@dataclass(frozen=True)
+class CommissionRow:
+    line: int
+    key: ProductKey
+    id: int
+
+
+def commission_rows(rows: Sequence[CsvRow], source: str = "the CSV") -> list[CommissionRow]:
+    """Every row of a commission CSV as a product key, or :class:`BadRows` naming every bad
+    row. Columns: ``gtin`` and ``serial`` or ``lot``, or ``code`` (a GS1 Digital Link, EPC
+    URN or element string); optional ``kind`` (item, lot, container) and ``tier`` (1 case,
+    2 pallet, 3 shipping container; a tier makes the row a container)."""
+    problems: list[RowProblem] = []
+    out: list[CommissionRow] = []
+    seen: dict[int, int] = {}
+    gtins: dict[str, int] = {}
+    for row in rows:
+        try:
+            key = _commission_key(row, gtins)
+        except _Bad as bad:
+            problems.append(RowProblem(row.line, bad.column, bad.reason))
+            continue
+        id_ = ProductPassports.passport_id(key)
+        if id_ in seen:
+            problems.append(RowProblem(row.line, "", f"{key} is the same passport as line {seen[id_]}"))
+            continue
+        seen[id_] = row.line
+        out.append(CommissionRow(row.line, key, id_))
+    if problems:
+        raise BadRows(source, problems)
+    return out
+
+
+class _Bad(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+def _commission_key(row: CsvRow, gtins: dict[str, int]) -> ProductKey:
+    """The row's key; ``gtins`` caches parsed GTINs (a file has few, and parsing one is slow)."""
+    kind_text = row.get("kind").lower()
+    if kind_text and kind_text not in KINDS:
+        raise _Bad("kind", f"{kind_text!r} is not a kind: item, lot or container")
+    tier_text = row.get("tier")
+    tier = 0
+    if tier_text:
+        if tier_text not in ("0", "1", "2", "3"):
+            raise _Bad("tier", f"{tier_text!r} is not a tier: 1 case, 2 pallet, 3 shipping container (0: goods)")
+        tier = int(tier_text)
+    kind = KINDS.get(kind_text) or (Kind.CONTAINER if tier else None)
+    if kind is Kind.CONTAINER and not tier:
+        raise _Bad("tier", "a container needs a tier: 1 case, 2 pallet, 3 shipping container")
+    if tier and kind is not Kind.CONTAINER:
+        raise _Bad("tier", f"a tier makes the row a container, not a {kind_text}")
+    code, gtin, serial, lot = row.get(*CODE_COLUMNS), row.get("gtin"), row.get("serial", "sn"), row.get("lot", "batch")
+    if code:
+        if gtin or serial or lot:
+            raise _Bad("code", "give either a code or gtin with serial or lot, not both")
+        try:
+            key = parse_code(code, container_tier=tier)
+        except InvalidInput as exc:
+            raise _Bad("code", str(exc).rstrip(".")) from None
+        if kind is not None and key.kind is not kind:
+            raise _Bad("kind", f"{code} is a {key.kind.name.lower()}'s code, not a {kind.name.lower()}'s")
+        return key
+    if not gtin:
+        raise _Bad("gtin", "no GTIN (and no code)")
+    if serial and lot:
+        raise _Bad("lot", "give a serial (an item or container) or a lot, not both")
+    if kind is None:
+        kind = Kind.LOT if lot else Kind.ITEM
+    column, number = ("lot", lot) if kind is Kind.LOT else ("serial", serial)
+    if not number:
+        raise _Bad(column, f"a {kind.name.lower()} needs a {column} number" if kind_text else "no serial and no lot")
+    if gtin not in gtins:
+        try:
+            gtins[gtin] = parse_gtin(gtin)
+        except InvalidInput as exc:
+            raise _Bad("gtin", str(exc).rstrip(".")) from None
+    try:
+        parse_serial(number, f"{column} number")
+    except InvalidInput as exc:
+        raise _Bad(column, str(exc).rstrip(".")) from None
+    return ProductKey(gtins[gtin], kind, number, tier)
+
+
+# ---------------------------------------------------------------------------- reading the chain
+
+
+def existing(pp: ProductPassports, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` are passports already: ``passportOf`` read in JSON-RPC batches of
+    :data:`READ_BATCH` (one call at a time on the embedded chain, which has no batches)."""
+    wanted = list(dict.fromkeys(ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), READ_BATCH):
+        chunk = wanted[start : start + READ_BATCH]
+        states = _states(pp, chunk)
+        found.update(id_ for id_, state in zip(chunk, states, strict=True) if state != State.NONE)
+    return found
+
+
+def _states(pp: ProductPassports, ids: Sequence[int]) -> list[int]:
+    """The state of each passport (the third word of `passportOf`), read in one batch request
+    (one call at a time on the embedded chain, or from a node that refuses batches)."""
+    selector = PASSPORTS.data("passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
+    calls = [{"to": pp.address, "data": f"0x{selector}{id_:064x}"} for id_ in ids]
+    w3 = pp.chain.w3
+    results: list[bytes] | None = None
+    try:
+        if not pp.chain.is_embedded:
+            responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, "latest"]) for call in calls])
+            if isinstance(responses, list) and all(isinstance(r, dict) and "result" in r for r in responses):
+                results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
+        if results is None:
+            results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
+    except (requests.exceptions.RequestException, OSError) as exc:
+        raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
+    return [int.from_bytes(r[64:96], "big") for r in results]
+
+
+def _preflight(pp: ProductPassports, call: TxParams, sender: Sender) -> int | None:
+    """The gas ``call`` would use, or None if the contract would refuse it for a row's sake;
+    a refusal that concerns the sender (no role, no identity in force) is raised."""
+    try:
+        return int(pp.chain.w3.eth.estimate_gas(cast(TxParams, {**call, "from": sender_address(sender)})))
+    except Exception as exc:  # web3 raises several kinds for a revert
+        error = refusal(exc)
+        if isinstance(error, ContractRevert) and error.error not in ACTOR_ERRORS:
+            return None
+        raise error from None
+
+
+def _block_gas_limit(chain: Chain) -> int:
+    return int(chain.w3.eth.get_block("latest")["gasLimit"])
+
+
+# ---------------------------------------------------------------------------- commission run
+
+
+@dataclass
+class BulkResult:
+    """What a bulk run did."""
+
+    #: commission or events
+    what: str
+    rows: int
+    #: What the rows are numbered by: "line" (CSV) or "event" (EPCIS document, from 0).
+    unit: str = "line"
+    #: Items (passports, or events) sent now and mined.
+    done: int = 0
+    #: Items on chain already before this run (or sent by a run still in flight).
+    already: int = 0
+    #: Items the chain refused: (line, reason).
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    transactions: int = 0
+    gas_used: int = 0
+    seconds: float = 0.0
+    tx_hashes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def noun(self) -> str:
+        return "passport(s)" if self.what == "commission" else "event(s)"
+
+    def summary(self) -> str:
+        verb = "commissioned" if self.what == "commission" else "recorded"
+        rows = f"{self.rows} {'row' if self.unit == 'line' else 'event'}(s)"
+        text = f"{rows}: {self.done} {self.noun} {verb}, {self.already} already on chain"
+        if self.refused:
+            text += f", {len(self.refused)} refused"
+        text += f"; {self.transactions} transaction(s), {self.gas_used:,} gas; {self.seconds:.1f} s"
+        if self.done:
+            text += f", {self.rate:,.0f} {self.noun.removesuffix('(s)')}s/s"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "rows": self.rows,
+            "done": self.done,
+            "already": self.already,
+            "refused": [{self.unit: line, "reason": reason} for line, reason in self.refused],
+            "transactions": self.transactions,
+            "gas_used": self.gas_used,
+            "seconds": round(self.seconds, 3),
+            "per_second": round(self.rate, 1),
+            "tx_hashes": self.tx_hashes,
+        }
+
+
+@dataclass
+class _Tracker:
+    """Adds the items of mined transactions up for a progress callback."""
+
+    on_progress: Progress | None
+    total: int
+    base: int = 0
+
+    def for_send(self, sizes: Sequence[int]) -> Progress:
+        prefix = [0]
+        for size in sizes:
+            prefix.append(prefix[-1] + size)
+
+        def progress(done: int, _total: int) -> None:
+            if self.on_progress is not None:
+                self.on_progress(self.base + prefix[min(done, len(sizes))], self.total)
+
+        return progress
+
+
+def commission(
+    pp: ProductPassports,
+    rows: Sequence[CommissionRow],
+    *,
+    sender: Sender,
+    make_sender: SenderFactory,
+    metadata_hash: bytes = bytes(32),
+    metadata_uri: str = "",
+    batch_size: int | None = None,
+    on_progress: Progress | None = None,
+) -> BulkResult:
+    """Commission a passport for each row that has none yet, in batches (one `commission`
+    transaction each) sent through ``make_sender(progress)``. ``sender`` is the producer
+    (for the pre-flight check). Re-running after an interruption commissions the rest."""
+    start = time.monotonic()
+    result = BulkResult("commission", len(rows))
+    settle(pp.chain, sender)
+    there = existing(pp, [r.id for r in rows])
+    todo = [r for r in rows if r.id not in there]
+    result.already = len(rows) - len(todo)
+    tracker = _Tracker(on_progress, len(rows), result.already)
+    if on_progress is not None:
+        on_progress(result.already, len(rows))
+    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)
+    size = batch_size or measured
+    for _round in range(3):  # a batch refused because a passport appeared meanwhile is re-planned
+        if not todo:
+            break
+        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        calls = [
+            PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri,
+                           gas=int(per_passport * len(batch) * GAS_MARGIN) + 30_000 if per_passport else None)
+            for batch in batches
+        ]  # fmt: skip
+        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
+        failed: list[tuple[CommissionRow, ChainpassError]] = []
+        for outcome in sorted(sent, key=lambda s: s.index):
+            batch = batches[outcome.index]
+            if outcome.receipt is not None and outcome.error is None:
+                _count(result, outcome.receipt, len(batch))
+                tracker.base += len(batch)
+            else:
+                error = outcome.error or TransactionFailed("The transaction was not mined.")
+                failed += [(row, error) for row in batch]
+        if not failed:
+            todo = []
+            break
+        now_there = existing(pp, [row.id for row, _ in failed])
+        result.already += len(now_there)
+        tracker.base += len(now_there)
+        todo = [row for row, _ in failed if row.id not in now_there]
+        errors = {row.id: error for row, error in failed}
+        # Refusals other than "exists already" will not change on a retry: report them.
+        final = [r for r in todo if not _retryable(errors[r.id])]
+        result.refused += [(r.line, str(errors[r.id])) for r in final]
+        todo = [r for r in todo if _retryable(errors[r.id])]
+        size = max(1, size // 4)
+    result.refused += [(r.line, "still refused after 3 attempts") for r in todo]
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _retryable(error: ChainpassError) -> bool:
+    return not isinstance(error, ContractRevert) or error.error == "PassportExists"
+
+
+def _count(result: BulkResult, receipt: TxReceipt, items: int) -> None:
+    result.done += items
+    result.transactions += 1
+    result.gas_used += int(receipt["gasUsed"])
+    result.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())
+
+
+def _key_rows(rows: Sequence[CommissionRow]) -> list[tuple[int, int, int, bytes]]:
+    return [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in rows]
+
+
+def _measure(
+    pp: ProductPassports, todo: Sequence[CommissionRow], sender: Sender, metadata_hash: bytes, metadata_uri: str
+) -> tuple[float | None, int]:
+    """The gas per passport of the first batch (None if it cannot be estimated), and the
+    batch size: :data:`COMMISSION_BATCH`, or fewer if a batch would take more than
+    1/:data:`BLOCK_SHARE` of a block. A producer the contract would refuse is refused here,
+    before anything is sent."""
+    if not todo:
+        return None, COMMISSION_BATCH
+    first = todo[:COMMISSION_BATCH]
+    gas = _preflight(
+        pp, PASSPORTS.call(pp.address, "commission", _key_rows(first), metadata_hash, metadata_uri), sender
+    )
+    if gas is None:
+        return None, COMMISSION_BATCH
+    per_passport = gas / len(first)
+    return per_passport, max(1, min(COMMISSION_BATCH, int(_block_gas_limit(pp.chain) / BLOCK_SHARE / per_passport)))
+
+
+# ---------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of an events CSV: an EPCIS ObjectEvent."""
+
+    line: int
+    keys: tuple[ProductKey, ...]
+    biz_step: BizStep
+    disposition: Disposition
+    event_time: int
+    read_point: bytes
+    #: The equivalent EPCIS 2.0 ObjectEvent (its eventID included).
+    epcis: Mapping[str, Any]
+    #: Its CBV 2.0 event hash.
+    event_id: bytes
+
+
+def epcis_event(
+    keys: Sequence[ProductKey], step: BizStep, disposition: Disposition, when: str, offset: str, read_point: str
+) -> dict[str, Any]:
+    """The EPCIS 2.0 ObjectEvent a CSV row stands for: OBSERVE (DELETE for decommissioning),
+    items in ``epcList`` and lots in ``quantityList``, as GS1 Digital Link URIs."""
+    event: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": when,
+        "eventTimeZoneOffset": offset,
+        "action": "DELETE" if step is BizStep.DECOMMISSIONING else "OBSERVE",
+        "bizStep": step.label,
+        "disposition": disposition.label,
+    }
+    items = [k.digital_link() for k in keys if k.kind is not Kind.LOT]
+    lots = [{"epcClass": k.digital_link()} for k in keys if k.kind is Kind.LOT]
+    if items:
+        event["epcList"] = items
+    if lots:
+        event["quantityList"] = lots
+    if read_point:
+        event["readPoint"] = {"id": read_point}
+    return event
+
+
+def event_rows(rows: Sequence[CsvRow], source: str = "the CSV") -> list[EventRow]:
+    """Every row of an events CSV as an EPCIS ObjectEvent with its hash id, or
+    :class:`BadRows` naming every bad row. Columns: ``code`` (one or more codes, separated by
+    spaces or '|'), ``bizStep``, ``disposition`` (optional where the step implies one),
+    ``eventTime`` (or ``time``: ISO 8601 with a time zone), optional ``readPoint``."""
+    problems: list[RowProblem] = []
+    out: list[EventRow] = []
+    seen: dict[bytes, int] = {}
+    for row in rows:
+        try:
+            event = _event_row(row)
+        except _Bad as bad:
+            problems.append(RowProblem(row.line, bad.column, bad.reason))
+            continue
+        if event.event_id in seen:
+            problems.append(RowProblem(row.line, "", f"the same event as line {seen[event.event_id]}"))
+            continue
+        seen[event.event_id] = row.line
+        out.append(event)
+    if problems:
+        raise BadRows(source, problems)
+    return out
+
+
+def _event_row(row: CsvRow) -> EventRow:
+    codes = row.get("code", "codes", "epc", "epclist", "digitallink").replace("|", " ").split()
+    when_text, read_point = row.get("eventtime", "time", "when"), row.get("readpoint", "location")
+    keys, step, disposition, moment, offset = _event_parts(
+        codes, row.get("bizstep", "step"), row.get("disposition", "disp"), when_text
+    )
+    event = epcis_event(keys, step, disposition, when_text, offset, read_point)
+    return _built(row.line, keys, step, disposition, moment, read_point, event, None)
+
+
+def _event_parts(
+    codes: Sequence[str], step_text: str, disp_text: str, when_text: str
+) -> tuple[list[ProductKey], BizStep, Disposition, dt.datetime, str]:
+    """What an ObjectEvent's fields say, checked: its keys, step, disposition, time and the
+    time's zone offset (as EPCIS writes it)."""
+    if not codes:
+        raise _Bad("code", "no code")
+    keys: list[ProductKey] = []
+    for code in codes:
+        try:
+            keys.append(parse_code(code))
+        except InvalidInput as exc:
+            raise _Bad("code", str(exc).rstrip(".")) from None
+    if len({ProductPassports.passport_id(k) for k in keys}) != len(keys):
+        raise _Bad("code", "names the same code twice")
+    if not step_text:
+        raise _Bad("bizStep", "no business step (e.g. shipping, receiving, inspecting)")
+    try:
+        step = parse_biz_step(step_text)
+    except InvalidInput as exc:
+        raise _Bad("bizStep", str(exc)) from None
+    if step in NOT_RECORDED:
+        raise _Bad("bizStep", f"{step_text!r} is not recorded as an event{NOT_RECORDED[step]}")
+    try:
+        disposition = parse_disposition(disp_text) if disp_text else IMPLIED.get(step)
+    except InvalidInput as exc:
+        raise _Bad("disposition", str(exc)) from None
+    if disposition is None:
+        raise _Bad("disposition", f"a {step.label} event needs a disposition")
+    if not when_text:
+        raise _Bad("eventTime", "no event time (ISO 8601 with a time zone, e.g. 2026-11-27T09:30:00+08:00)")
+    try:
+        moment = dt.datetime.fromisoformat(when_text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Bad("eventTime", f"{when_text!r} is not an ISO 8601 date-time") from None
+    offset = moment.utcoffset()
+    if offset is None:
+        raise _Bad("eventTime", f"{when_text!r} has no time zone (add Z or +08:00)")
+    minutes = int(offset.total_seconds()) // 60
+    offset_text = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return keys, step, disposition, moment, offset_text
+
+
+def _built(
+    line: int,
+    keys: Sequence[ProductKey],
+    step: BizStep,
+    disposition: Disposition,
+    moment: dt.datetime,
+    read_point: str,
+    event: Mapping[str, Any],
+    context: Any,
+) -> EventRow:
+    try:
+        digest = event_hash(event, context)
+    except InvalidInput as exc:
+        raise _Bad("", f"the event's {exc}") from None
+    return EventRow(
+        line=line,
+        keys=tuple(keys),
+        biz_step=step,
+        disposition=disposition,
+        event_time=int(moment.timestamp()),
+        read_point=location_id(read_point) if read_point else bytes(32),
+        epcis={"eventID": hash_uri(digest), **{k: v for k, v in event.items() if k != "eventID"}},
+        event_id=digest,
+    )
+
+
+def document_rows(document: Any, source: str = "the document") -> list[EventRow]:
+    """The ObjectEvents of an EPCIS 2.0 document as rows (``line`` is the event's index, from
+    0, as `chainpass epcis import` counts), with the hash ids the import gives them; or
+    :class:`BadRows` naming every event bulk work does not record (aggregations,
+    transformations and commissioning go through `chainpass epcis import`)."""
+    events = events_of(document)
+    context = document.get("@context")
+    problems: list[RowProblem] = []
+    out: list[EventRow] = []
+    seen: dict[bytes, int] = {}
+    for index, event in enumerate(events):
+        try:
+            row = _document_row(index, event, context)
+        except _Bad as bad:
+            problems.append(RowProblem(index, bad.column, bad.reason, "event"))
+            continue
+        if row.event_id in seen:
+            problems.append(RowProblem(index, "", f"the same event as event {seen[row.event_id]}", "event"))
+            continue
+        seen[row.event_id] = index
+        out.append(row)
+    if problems:
+        raise BadRows(source, problems)
+    if not out:
+        raise InvalidInput(f"{source} has no events.")
+    return out
+
+
+def _document_row(index: int, event: Any, context: Any) -> EventRow:
+    if not isinstance(event, dict):
+        raise _Bad("event", "is not a JSON object")
+    kind, action = event.get("type"), event.get("action")
+    if kind != "ObjectEvent":
+        raise _Bad(
+            "type", f"{kind!r}: bulk work records ObjectEvents; import the document with `chainpass epcis import`"
+        )
+    if action == "ADD":
+        raise _Bad("action", "an ADD commissions: use `chainpass bulk commission` or `chainpass epcis import`")
+    if action not in ("OBSERVE", "DELETE"):
+        raise _Bad("action", f"{action!r} is not an EPCIS action")
+    codes = [str(c) for c in event.get("epcList") or []]
+    codes += [str(q.get("epcClass")) for q in event.get("quantityList") or [] if isinstance(q, dict)]
+    keys, step, disposition, moment, _offset = _event_parts(
+        [str(c) for c in codes], str(event.get("bizStep") or ""), str(event.get("disposition") or ""),
+        str(event.get("eventTime") or ""),
+    )  # fmt: skip
+    if action == "DELETE" and step is not BizStep.DECOMMISSIONING:
+        raise _Bad("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+    read_point = event.get("readPoint")
+    point = str(read_point.get("id") or "") if isinstance(read_point, dict) else ""
+    return _built(index, keys, step, disposition, moment, point, event, context)
+
+
+def epcis_document(rows: Sequence[EventRow]) -> dict[str, Any]:
+    """The EPCIS 2.0 document with the rows' events: importing it is the same as the CSV."""
+    return {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "epcisBody": {"eventList": [dict(r.epcis) for r in rows]},
+    }
+
+
+@dataclass(frozen=True)
+class _Planned:
+    row: EventRow
+    #: The passports this run records the row on (those not carrying its id yet).
+    ids: tuple[int, ...]
+
+    def record(self) -> tuple[Any, ...]:  # as the contract's Event struct
+        r = self.row
+        return EpcisEvent(
+            self.ids, r.biz_step, r.disposition, r.event_time, r.read_point, bytes(32), r.event_id
+        ).as_tuple()
+
+
+def plan_events(
+    pp: ProductPassports, rows: Sequence[EventRow], source: str = "the CSV", unit: str = "line"
+) -> tuple[list[_Planned], int]:
+    """What is left to record of ``rows`` (in order), and how many rows are wholly on chain
+    already; :class:`BadRows` for rows naming a code without a passport. An item code with
+    no passport of its own names the container with that GTIN and serial, as on import."""
+    item_ids = {k: ProductPassports.passport_id(k) for r in rows for k in r.keys}
+    container_ids = {
+        k: ProductPassports.passport_id(ProductKey(k.gtin, Kind.CONTAINER, k.serial, 1))
+        for k in item_ids
+        if k.kind is Kind.ITEM
+    }
+    there = existing(pp, [*item_ids.values(), *container_ids.values()])
+    problems: list[RowProblem] = []
+    resolved: list[tuple[EventRow, tuple[int, ...]]] = []
+    for row in rows:
+        ids: list[int] = []
+        for key in row.keys:
+            if item_ids[key] in there:
+                ids.append(item_ids[key])
+            elif key in container_ids and container_ids[key] in there:
+                ids.append(container_ids[key])
+            else:
+                problems.append(RowProblem(row.line, "code", f"{key} has no passport: commission it first", unit))
+        resolved.append((row, tuple(ids)))
+    if problems:
+        raise BadRows(source, problems)
+    done: set[tuple[bytes, int]] = set()
+    event_ids = [r.event_id for r in rows]
+    for start in range(0, len(event_ids), LOG_IDS):
+        done |= recorded_with(pp, event_ids[start : start + LOG_IDS])
+    planned: list[_Planned] = []
+    whole = 0
+    for row, row_ids in resolved:
+        todo = tuple(i for i in row_ids if (row.event_id, i) not in done)
+        if todo:
+            planned.append(_Planned(row, todo))
+        else:
+            whole += 1
+    return planned, whole
+
+
+def _waves(planned: Sequence[_Planned]) -> list[list[_Planned]]:
+    """Planned rows in waves that keep each passport's events in file order: a row goes in
+    the wave after the last one that holds an earlier row on any of its passports. Rows of
+    one wave touch different passports, so their transactions may be mined in any order."""
+    waves: list[list[_Planned]] = []
+    last: dict[int, int] = {}
+    for p in planned:
+        wave = max((last[i] + 1 for i in p.ids if i in last), default=0)
+        while len(waves) <= wave:
+            waves.append([])
+        waves[wave].append(p)
+        for i in p.ids:
+            last[i] = wave
+    return waves
+
+
+def _record_batches(planned: Sequence[_Planned]) -> Iterator[list[_Planned]]:
+    batch: list[_Planned] = []
+    passports = 0
+    for p in planned:
+        if batch and (len(batch) >= RECORD_BATCH or passports + len(p.ids) > RECORD_PASSPORTS):
+            yield batch
+            batch, passports = [], 0
+        batch.append(p)
+        passports += len(p.ids)
+    if batch:
+        yield batch
+
+
+def record_events(
+    pp: ProductPassports,
+    rows: Sequence[EventRow],
+    *,
+    sender: Sender,
+    make_sender: SenderFactory,
+    source: str = "the CSV",
+    unit: str = "line",
+    on_progress: Progress | None = None,
+) -> BulkResult:
+    """Record each row's event on the passports that do not carry its id yet, in
+    `recordEvents` batches sent through ``make_sender(progress)``. A batch the chain refuses
+    is retried row by row, so the refused rows are named and the others recorded."""
+    start = time.monotonic()
+    result = BulkResult("events", len(rows), unit)
+    settle(pp.chain, sender)
+    planned, result.already = plan_events(pp, rows, source, unit)
+    tracker = _Tracker(on_progress, len(rows), result.already)
+    if on_progress is not None:
+        on_progress(result.already, len(rows))
+    if planned:
+        _preflight(pp, _record_call(pp, next(_record_batches(planned))), sender)
+    for wave in _waves(planned):
+        batches = list(_record_batches(wave))
+        calls = [_record_call(pp, batch) for batch in batches]
+        sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
+        retry: list[_Planned] = []
+        for outcome in sorted(sent, key=lambda s: s.index):
+            batch = batches[outcome.index]
+            if outcome.receipt is not None and outcome.error is None:
+                _count(result, outcome.receipt, len(batch))
+                tracker.base += len(batch)
+            else:
+                retry += batch
+        for p in retry:  # one by one, to name the refused rows
+            _record_one(pp, p, make_sender, result)
+            tracker.base += 1
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _record_one(pp: ProductPassports, planned: _Planned, make_sender: SenderFactory, result: BulkResult) -> None:
+    done = recorded_with(pp, [planned.row.event_id])
+    todo = tuple(i for i in planned.ids if (planned.row.event_id, i) not in done)
+    if not todo:
+        result.already += 1
+        return
+    (outcome,) = make_sender(None).send([_record_call(pp, [_Planned(planned.row, todo)])])
+    if outcome.receipt is not None and outcome.error is None:
+        _count(result, outcome.receipt, 1)
+    else:
+        result.refused.append((planned.row.line, str(outcome.error or "not mined")))
+
+
+def _record_call(pp: ProductPassports, batch: Sequence[_Planned]) -> TxParams:
+    return PASSPORTS.call(pp.address, "recordEvents", [p.record() for p in batch])
