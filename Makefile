@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace bench-throughput ape-compile clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-compile clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -48,6 +48,7 @@ bench: setup
 bench-trace: setup
 	$(BIN)/python scripts/bench_trace.py
 
+.PHONY: bench-throughput
 bench-throughput: setup
 	$(BIN)/python scripts/bench_throughput.py
 
