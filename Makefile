@@ -45,12 +45,12 @@ check-artifacts: setup
 bench: setup
 	$(BIN)/python scripts/bench_gas.py
 
-bench-trace: setup
-	$(BIN)/python scripts/bench_trace.py
-
 .PHONY: bench-throughput
 bench-throughput: setup
 	$(BIN)/python scripts/bench_throughput.py
+
+bench-trace: setup
+	$(BIN)/python scripts/bench_trace.py
 
 # ape compiles through the same shim: py-solc-x finds it as an "installed" solc 0.8.28.
 ape-compile: setup
