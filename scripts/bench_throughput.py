@@ -272,7 +272,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=2_000, help="transactions per pipelined run (default 2,000)")
     parser.add_argument("--naive", type=int, default=300, help="transactions in the naive loop (default 300)")
     parser.add_argument("--passports", type=int, default=10_000, help="passports to commission (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the pipelined runs; the best counts")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the pipelined runs; the best counts")
     args = parser.parse_args()
     started = time.perf_counter()
     node = AnvilNode(port=free_port()).start()
