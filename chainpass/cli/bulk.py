@@ -24,7 +24,7 @@ from chainpass.cli.common import account_option, acting_on, emit, json_option, r
 from chainpass.errors import InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
-from chainpass.sender import BulkSender, FeePolicy
+from chainpass.sender import BulkSender
 
 
 @click.group(name="bulk")
@@ -33,10 +33,6 @@ def bulk_group() -> None:
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--fee-cap-gwei", type=click.FloatRange(min=0), help="Refuse to pay more per gas than "
-                        "this (EIP-1559 max fee); nothing is sent while the chain asks for more.")(func)  # fmt: skip
-    func = click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
-                        help="Blocks on top of a transaction before it counts (resent if reorged).")(func)  # fmt: skip
     func = click.option("--quiet", "-q", is_flag=True, help="No progress bar and no notes on stderr.")(func)
     func = click.option("--dry-run", is_flag=True, help="Check every row and the chain; send nothing.")(func)
     return json_option(account_option(func))
@@ -98,10 +94,9 @@ def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
         progress.close()
 
 
-def _sender_factory(
-    chain: Chain, sender: Sender, quiet: bool, fees: FeePolicy, confirmations: int
-) -> bulk.SenderFactory:
-    """A pipelining BulkSender if the key of ``sender`` is here, else one transaction at a time."""
+def _sender_factory(chain: Chain, sender: Sender, quiet: bool) -> bulk.SenderFactory:
+    """A pipelining BulkSender if the key of ``sender`` is here, else one transaction at a time;
+    both with the fees and confirmations of the root options (``--max-fee-gwei``, ``--confirmations``)."""
     key = bulk.local_key(chain, sender)
     if key is None:
         if not quiet:
@@ -111,11 +106,7 @@ def _sender_factory(
                 err=True,
             )
         return lambda progress: bulk.SequentialSender(chain, sender, progress)
-    return lambda progress: BulkSender(chain, key, fees=fees, confirmations=confirmations, on_progress=progress)
-
-
-def _fees(fee_cap_gwei: float | None) -> FeePolicy:
-    return FeePolicy(cap_per_gas=int(fee_cap_gwei * 10**9) if fee_cap_gwei is not None else None)
+    return lambda progress: BulkSender(chain, key, on_progress=progress)
 
 
 def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:
@@ -142,8 +133,7 @@ def _finish(result: bulk.BulkResult, as_json: bool) -> None:
               "fewer if a batch would take over a quarter of a block].")  # fmt: skip
 @_common
 def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None, batch_size: int | None,
-                       quiet: bool, dry_run: bool, confirmations: int, fee_cap_gwei: float | None, account: str,
-                       as_json: bool) -> None:  # fmt: skip
+                       quiet: bool, dry_run: bool, account: str, as_json: bool) -> None:  # fmt: skip
     """Commission a passport for each row of the CSV FILE (producer only).
 
     Columns: gtin, and serial (an item) or lot; or code (a GS1 Digital Link, EPC URN or
@@ -164,7 +154,7 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
             emit(data, f"{len(rows)} row(s) valid: {len(there)} already on chain, {data['to_commission']} to "
                  "commission (dry run: nothing sent)", as_json)  # fmt: skip
             return
-        make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
+        make = _sender_factory(passports.chain, sender, quiet or as_json)
         result = bulk.commission(
             passports, rows, sender=sender, make_sender=make,
             metadata_hash=keccak(metadata_file.read_bytes()) if metadata_file else bytes(32),
@@ -178,8 +168,8 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
 @click.option("--epcis-out", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the rows as an EPCIS 2.0 document (same event hash ids).")  # fmt: skip
 @_common
-def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: bool, confirmations: int,
-                   fee_cap_gwei: float | None, account: str, as_json: bool) -> None:  # fmt: skip
+def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: bool, account: str,
+                   as_json: bool) -> None:  # fmt: skip
     """Record one EPCIS ObjectEvent per row of the CSV FILE, with its CBV 2.0 hash id.
 
     Columns: code (one or more GS1 codes, separated by spaces or '|'), bizStep,
@@ -205,7 +195,7 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
             emit(data, f"{len(rows)} {noun} valid: {whole} already on chain, {len(planned)} to record "
                  "(dry run: nothing sent)", as_json)  # fmt: skip
             return
-        make = _sender_factory(passports.chain, sender, quiet or as_json, _fees(fee_cap_gwei), confirmations)
+        make = _sender_factory(passports.chain, sender, quiet or as_json)
         try:
             result = bulk.record_events(
                 passports, rows, sender=sender, make_sender=make,
