@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-compile clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -24,17 +24,18 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/chainpass demo
 
-test: setup lint typecheck unit
+test: setup lint typecheck unit ape-check
 
 lint: setup
-	$(BIN)/ruff check chainpass tests scripts
-	$(BIN)/ruff format --check chainpass tests scripts
+	$(BIN)/ruff check chainpass tests tests_ape scripts
+	$(BIN)/ruff format --check chainpass tests tests_ape scripts
 
 typecheck: setup
 	$(BIN)/mypy
 
+# Two workers (CI has two cores); each test file runs whole on one worker, with its own Anvil node.
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 artifacts: setup
 	$(BIN)/python -m chainpass.compiler
@@ -48,11 +49,32 @@ bench: setup
 bench-trace: setup
 	$(BIN)/python scripts/bench_trace.py
 
-# ape compiles through the same shim: py-solc-x finds it as an "installed" solc 0.8.28.
-ape-compile: setup
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[ape]'
-	mkdir -p .build/solcx && ln -sf ../../tools/solc .build/solcx/solc-v0.8.28
-	SOLCX_BINARY_PATH=$(CURDIR)/.build/solcx $(BIN)/ape compile
+# ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
+# venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.28.
+# ape-foundry runs the npm Anvil (node_modules/.bin on PATH), on 127.0.0.1 only.
+APE_ENV := PATH="$(CURDIR)/node_modules/.bin:$$PATH" SOLCX_BINARY_PATH="$(CURDIR)/.build/solcx" ANVIL_IP_ADDR=127.0.0.1
+# A private Anvil on a free port: never a `chainpass node` running on 8545.
+APE_PRIVATE := $(APE_ENV) APE_FOUNDRY_HOST=auto
+
+ape-setup: $(VENV)/.ape-installed
+	@mkdir -p .build/solcx && ln -sfn ../../tools/solc .build/solcx/solc-v0.8.28
+
+$(VENV)/.ape-installed: $(VENV)/.installed pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,ape]'
+	touch $@
+
+ape-compile: setup ape-setup
+	$(APE_ENV) $(BIN)/ape compile
+
+# ape compile; the ape suite (contracts through ape's fixtures, `ape run deploy` against
+# chainpass's records both ways, ape's build against the shipped artifacts); then the
+# documented command itself, on an Anvil ape starts and stops, into a throwaway home.
+ape-check: setup ape-setup
+	$(APE_ENV) $(BIN)/ape compile
+	$(APE_PRIVATE) $(BIN)/ape test tests_ape
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	  $(APE_PRIVATE) $(BIN)/ape run deploy --network ethereum:local:foundry --home "$$home" && \
+	  test -s "$$home/deployments/31337.json"
 
 clean:
 	rm -rf $(VENV) node_modules

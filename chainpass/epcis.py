@@ -11,7 +11,19 @@ reference implementation, `epcis-event-hash-generator`) and maps it to passport 
   recorded event on all its passports, the event hash as its ``eventId``;
 - AggregationEvent ADD / DELETE: pack / unpack, the event hash as ``eventId``;
 - TransformationEvent: transform (id: keccak of transformationID, else of the event hash);
-- TransactionEvent: recorded like an ObjectEvent if its bizStep is supported.
+- TransactionEvent: recorded like an ObjectEvent;
+- AggregationEvent OBSERVE: the event recorded on the parent, whose children must be in it.
+
+bizStep and disposition take the whole CBV 2.0 vocabulary (short names, ``https://ref.gs1.org/cbv/``
+URIs or the old ``urn:epcglobal:cbv:`` URNs); a bizStep outside the CBV (an extension URI) is
+recorded as ``other``, the exact URI provable through the event hash id recorded with it. A
+``persistentDisposition`` ``set`` value gives the recorded disposition of an event that has none;
+the rest of it is noted in the report (the chain keeps one disposition per event).
+
+Identifiers: SGTIN and LGTIN URNs, SSCC and GIAI URNs, GS1 Digital Link URIs; class-level
+quantities of a product without a lot (``urn:epc:idpat:sgtin:...*``) name no passport and are
+noted. By default an identifier with no passport is refused; with ``adopt_unknown=True`` the
+importing producer commissions it right before the event (the report lists each one).
 
 Everything is validated before anything is sent; by default an invalid event stops the
 whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
@@ -43,7 +55,7 @@ from web3.logs import DISCARD
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender
 from chainpass.errors import ChainpassError, InvalidInput
-from chainpass.gs1 import Kind, ProductKey, parse_code
+from chainpass.gs1 import SSCC_TIER, Kind, ProductKey, parse_code
 from chainpass.passport import (
     BizStep,
     Disposition,
@@ -74,7 +86,10 @@ _IMPLIED = {
     BizStep.RETAIL_SELLING: Disposition.RETAIL_SOLD,
     BizStep.RECALLING: Disposition.RECALLED,
     BizStep.DECOMMISSIONING: Disposition.INACTIVE,
+    BizStep.DESTROYING: Disposition.DESTROYED,
 }
+#: Lifecycle steps whose next state their disposition decides: they need one.
+_NEEDS_DISPOSITION = (BizStep.INSPECTING, BizStep.RECEIVING)
 _EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent")
 
 
@@ -129,7 +144,9 @@ def event_hash(event: Mapping[str, Any], context: Any = None) -> bytes:
         # The library reads namespace prefixes from string-valued context entries only.
         named = [c if isinstance(c, str) else {k: v for k, v in c.items() if isinstance(v, str)} for c in contexts]
         json_to_py._collect_namespaces_from_jsonld_context(named)
-        py_event = _correction.deep_structure_correction(json_to_py._json_to_py(expanded["epcisBody"]["eventList"][0]))
+        py_event = _correction.deep_structure_correction(
+            _pad_single_lists(json_to_py._json_to_py(expanded["epcisBody"]["eventList"][0]))
+        )
         prehashes = hash_generator.derive_prehashes_from_events(("EventList", "", [py_event]))
     except Exception as exc:  # the reference implementation raises anything on odd input
         raise InvalidInput(f"its CBV 2.0 event hash cannot be computed: {type(exc).__name__}: {exc}") from None
@@ -139,6 +156,21 @@ def event_hash(event: Mapping[str, Any], context: Any = None) -> bytes:
     digest = parse_hash_uri(uri)
     assert digest is not None
     return digest
+
+
+#: Lists whose elements the reference implementation reads as (type, value) pairs.
+_PAIRED_LISTS = ("bizTransactionList", "sourceList", "destinationList")
+
+
+def _pad_single_lists(py_event: Any) -> Any:
+    """A bizTransaction with no type (allowed: the type is optional) reaches the reference
+    implementation as one child where it expects two, and it fails; an empty second child
+    adds nothing to the pre-hash string (``bizTransactionListbizTransaction=...``)."""
+    name, value, children = py_event
+    padded = [
+        (c[0], c[1], [c[2][0], ("", "", [])]) if c[0] in _PAIRED_LISTS and len(c[2]) == 1 else c for c in children
+    ]
+    return (name, value, padded)
 
 
 def events_of(document: Any) -> list[Any]:
@@ -162,6 +194,10 @@ def events_of(document: Any) -> list[Any]:
 # ---------------------------------------------------------------------------- vocabulary
 
 
+class _Extension(InvalidInput):
+    """A URI outside the CBV: a private vocabulary."""
+
+
 def _vocab(value: Any, prefixes: tuple[str, ...], enum: type[BizStep] | type[Disposition]) -> Any:
     text = str(value).strip()
     for prefix in prefixes:
@@ -170,7 +206,7 @@ def _vocab(value: Any, prefixes: tuple[str, ...], enum: type[BizStep] | type[Dis
             break
     else:
         if ":" in text:  # a URI outside the CBV: a private vocabulary
-            raise InvalidInput(f"{value!r} is not a CBV value this contract records")
+            raise _Extension(f"{value!r} is not a CBV value")
     label = "".join(f"_{c.lower()}" if c.isupper() else c for c in text).lstrip("_")  # camelCase or snake_case
     try:
         return enum.parse(label)
@@ -179,12 +215,21 @@ def _vocab(value: Any, prefixes: tuple[str, ...], enum: type[BizStep] | type[Dis
 
 
 def parse_biz_step(value: Any) -> BizStep:
-    step: BizStep = _vocab(value, (f"{CBV}BizStep-", _OLD_BIZSTEP, "cbv:BizStep-"), BizStep)
+    """A bizStep in short, URI or URN form; a URI outside the CBV (an extension) is ``other``."""
+    try:
+        step: BizStep = _vocab(value, (f"{CBV}BizStep-", _OLD_BIZSTEP, "cbv:BizStep-"), BizStep)
+    except _Extension:
+        return BizStep.OTHER
     return step
 
 
 def parse_disposition(value: Any) -> Disposition:
-    disposition: Disposition = _vocab(value, (f"{CBV}Disp-", _OLD_DISP, "cbv:Disp-"), Disposition)
+    """A disposition in short, URI or URN form; one outside the CBV is refused (the chain's
+    rules depend on what a disposition means)."""
+    try:
+        disposition: Disposition = _vocab(value, (f"{CBV}Disp-", _OLD_DISP, "cbv:Disp-"), Disposition)
+    except _Extension:
+        raise InvalidInput(f"{value!r} is not a CBV disposition, which the chain's rules need") from None
     return disposition
 
 
@@ -217,6 +262,10 @@ class Planned:
     record: EpcisEvent | None = None
     transformation: bytes = bytes(32)
     biz_step: BizStep = BizStep.NONE
+    #: Identifiers first seen in the document, commissioned right before the event (adoption).
+    adopt: tuple[ProductKey, ...] = ()
+    #: What the report says besides the status (entries skipped, fields not recorded).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +282,9 @@ class EventOutcome:
     field: str | None = None
     reason: str | None = None
     tx_hashes: tuple[str, ...] = ()
+    #: Identifiers this import commissioned right before the event (``adopt_unknown``).
+    adopted: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -244,13 +296,18 @@ class EventOutcome:
             "field": self.field,
             "reason": self.reason,
             "tx_hashes": list(self.tx_hashes),
+            "adopted": list(self.adopted),
+            "notes": list(self.notes),
         }
 
     def describe(self) -> str:
         head = f"event {self.index} ({self.type}, {self.event_id or 'no id'})"
         if self.status == "refused":
             return f"{head}: refused, {self.field}: {self.reason}"
-        return f"{head}: {self.status.replace('_', ' ')}"
+        text = f"{head}: {self.status.replace('_', ' ')}"
+        if self.adopted:
+            text += "; adopted (commissioned first): " + ", ".join(self.adopted)
+        return text + "".join(f"; note: {n}" for n in self.notes)
 
 
 @dataclass(frozen=True)
@@ -280,6 +337,10 @@ class ImportResult:
     def tx_hashes(self) -> list[str]:
         return [h for o in self.outcomes for h in o.tx_hashes]
 
+    @property
+    def adopted(self) -> list[str]:
+        return [a for o in self.outcomes for a in o.adopted]
+
     def summary(self) -> str:
         parts = [
             f"{self.recorded} recorded",
@@ -300,6 +361,7 @@ class ImportResult:
             "already_on_chain": self.already_on_chain,
             "refused": self.refused,
             "not_sent": self.count("not_sent"),
+            "adopted": self.adopted,
             "nothing_new": self.nothing_new,
             "tx_hashes": self.tx_hashes,
         }
@@ -315,10 +377,14 @@ class _Refusal(Exception):
 @dataclass
 class _Planner:
     pp: ProductPassports
+    #: Whether identifiers first seen in the document are commissioned (adopted).
+    adopt_unknown: bool = False
     #: ids that exist on chain or are commissioned earlier in the document, by id
     known: dict[int, ProductKey] = field(default_factory=dict)
     #: identifiers that are parents of AggregationEvents in the document: their tier
     tiers: dict[tuple[int, str], int] = field(default_factory=dict)
+    #: the container each passport is in, as the document leaves it so far (None: ask the chain)
+    packed_in: dict[int, int] = field(default_factory=dict)
 
     #: ids found on chain already
     on_chain: set[int] = field(default_factory=set)
@@ -335,22 +401,26 @@ class _Planner:
         if not isinstance(value, str):
             raise _Refusal(where, "an identifier must be a string")
         try:
-            return parse_code(value)
+            key = parse_code(value)
         except InvalidInput as exc:
             raise _Refusal(
-                where, f"{value!r} is not an identifier passports take (SGTIN, LGTIN or GS1 Digital Link): {exc}"
+                where,
+                f"{value!r} is not an identifier passports take (SGTIN, LGTIN, SSCC, GIAI or GS1 Digital Link): {exc}",
             ) from None
+        if key.kind is Kind.CONTAINER and key.other_key is not None:  # an SSCC: its tier from the document
+            key = replace(key, tier=self.tiers.get((key.gtin, key.serial), SSCC_TIER) or SSCC_TIER)
+        return key
 
     def resolve(self, key: ProductKey) -> int:
         """The passport an item identifier names: the item, or the container with that GTIN + serial."""
         item = self.pp.passport_id(key)
-        if key.kind is Kind.LOT or self.exists(item):
+        if key.kind is not Kind.ITEM or self.exists(item):
             return item
         container = self.pp.passport_id(ProductKey(key.gtin, Kind.CONTAINER, key.serial, 1))
         return container if self.exists(container) else item
 
     def identifiers(
-        self, event: Mapping[str, Any], names: Sequence[str], quantities: Sequence[str]
+        self, event: Mapping[str, Any], names: Sequence[str], quantities: Sequence[str], notes: list[str]
     ) -> list[ProductKey]:
         keys: list[ProductKey] = []
         for name in names:
@@ -365,11 +435,40 @@ class _Planner:
             for i, element in enumerate(values):
                 where = f"{name}[{i}].epcClass"
                 cls = element.get("epcClass") if isinstance(element, dict) else None
+                if isinstance(cls, str) and cls.lower().startswith("urn:epc:idpat:") and cls.endswith(".*"):
+                    notes.append(f"{where} {cls} is a quantity of a product with no lot: no passport names it")
+                    continue
                 key = self.parse(cls, where)
                 if key.kind is not Kind.LOT:
                     raise _Refusal(where, f"{cls!r} is not a lot (LGTIN class)")
                 keys.append(key)
         return keys
+
+    def need(self, keys: Sequence[ProductKey], where: str, adopt: list[ProductKey]) -> tuple[int, ...]:
+        """The passports of ``keys``; those with none are adopted (``adopt_unknown``) or refused."""
+        ids = []
+        for i, key in enumerate(keys):
+            id_ = self.resolve(key)
+            if not self.exists(id_):
+                tier = self.tiers.get((key.gtin, key.serial), 0)
+                if key.kind is Kind.ITEM and tier:  # an aggregation parent of the document: a container
+                    key = ProductKey(key.gtin, Kind.CONTAINER, key.serial, tier)
+                    id_ = self.pp.passport_id(key)
+                if not self.adopt_unknown:
+                    raise _Refusal(
+                        where,
+                        f"identifier {i}, {key}, has no passport: commission it first "
+                        "(or import with adopt_unknown / --adopt-unknown)",
+                    )
+                adopt.append(key)
+                self.known[id_] = key
+            ids.append(id_)
+        return tuple(ids)
+
+    def container_of(self, id_: int) -> int:
+        if id_ not in self.packed_in:
+            self.packed_in[id_] = int(self.pp.contract.functions.containerOf(id_).call()) if id_ in self.on_chain else 0
+        return self.packed_in[id_]
 
     def plan(self, index: int, event: Any, context: Any) -> Planned:
         if not isinstance(event, dict):
@@ -382,14 +481,20 @@ class _Planner:
         except InvalidInput as exc:
             raise _Refusal("eventID", str(exc)) from None
         action = event.get("action")
+        notes: list[str] = []
         try:
             step = parse_biz_step(event["bizStep"]) if event.get("bizStep") else BizStep.NONE
         except InvalidInput as exc:
             raise _Refusal("bizStep", str(exc)) from None
+        if step is BizStep.OTHER and str(event["bizStep"]).strip() not in ("other", BizStep.OTHER.uri):
+            notes.append(
+                f"bizStep {event['bizStep']} is outside the CBV: recorded as other (the event hash id keeps it)"
+            )
         try:
             disposition = parse_disposition(event["disposition"]) if event.get("disposition") else None
         except InvalidInput as exc:
             raise _Refusal("disposition", str(exc)) from None
+        disposition = self.persistent(event, disposition, notes)
         try:
             when = _event_time(event)
         except InvalidInput as exc:
@@ -398,47 +503,112 @@ class _Planner:
         if isinstance(event.get("readPoint"), dict) and event["readPoint"].get("id"):
             read_point = location_id(str(event["readPoint"]["id"]))
         base = Planned(index, digest, str(kind), "", biz_step=step)
+        adopt: list[ProductKey] = []
+        planned = self._plan(base, event, action, step, disposition, when, read_point, adopt, notes)
+        planned.adopt, planned.notes = tuple(adopt), tuple(notes)
+        return planned
 
+    def persistent(
+        self, event: Mapping[str, Any], disposition: Disposition | None, notes: list[str]
+    ) -> Disposition | None:
+        """The recorded disposition given ``persistentDisposition``: a ``set`` value is recorded
+        when the event has no disposition of its own; everything else of it is noted."""
+        persistent = event.get("persistentDisposition")
+        if persistent is None:
+            return disposition
+        if not isinstance(persistent, dict):
+            raise _Refusal("persistentDisposition", "must be an object with set and/or unset lists")
+        for name in ("set", "unset"):
+            values = persistent.get(name) or []
+            if not isinstance(values, list):
+                raise _Refusal(f"persistentDisposition.{name}", "must be a list")
+            for value in values:
+                try:
+                    parsed = parse_disposition(value)
+                except InvalidInput as exc:
+                    raise _Refusal(f"persistentDisposition.{name}", str(exc)) from None
+                if name == "set" and disposition is None:
+                    disposition = parsed
+                    notes.append(f"persistentDisposition set {parsed.label}: recorded as the event's disposition")
+                else:
+                    notes.append(
+                        f"persistentDisposition {name} {parsed.label}: not recorded on its own (the chain keeps "
+                        "one disposition per event; the event hash id keeps it)"
+                    )
+        return disposition
+
+    def _plan(
+        self,
+        base: Planned,
+        event: Mapping[str, Any],
+        action: Any,
+        step: BizStep,
+        disposition: Disposition | None,
+        when: int,
+        read_point: bytes,
+        adopt: list[ProductKey],
+        notes: list[str],
+    ) -> Planned:
+        kind = base.type
         if kind == "AggregationEvent":
-            if action not in ("ADD", "DELETE"):
-                raise _Refusal(
-                    "action", f"{action!r}: only ADD (pack) and DELETE (unpack) aggregations change passports"
-                )
-            children = self.identifiers(event, ["childEPCs"], ["childQuantityList"])
-            if not children:
+            if action not in ("ADD", "DELETE", "OBSERVE"):
+                raise _Refusal("action", f"{action!r} is not an EPCIS action")
+            children = self.identifiers(event, ["childEPCs"], ["childQuantityList"], notes)
+            if not children and action != "OBSERVE":
                 raise _Refusal("childEPCs", "names nothing to pack or unpack")
-            child_ids = tuple(self.resolve(k) for k in children)
-            for i, id_ in enumerate(child_ids):
-                if not self.exists(id_):
-                    raise _Refusal(f"childEPCs[{i}]", f"{children[i]} has no passport: commission it first")
             if action == "DELETE":
+                child_ids = tuple(self.resolve(k) for k in children)
+                for i, id_ in enumerate(child_ids):
+                    if not self.exists(id_):
+                        raise _Refusal(f"childEPCs[{i}]", f"{children[i]} has no passport, so it is in no container")
+                    self.packed_in[id_] = 0
                 base.action, base.ids = "unpack", child_ids
                 return base
             parent = self.parse(event.get("parentID"), "parentID")
-            container = self.pp.passport_id(ProductKey(parent.gtin, Kind.CONTAINER, parent.serial, 1))
-            if parent.kind is Kind.LOT or not self.exists(container):
-                raise _Refusal("parentID", f"{parent} has no container passport: commission it first")
-            base.action, base.ids, base.container = "pack", child_ids, container
+            if parent.kind is Kind.LOT:
+                raise _Refusal("parentID", f"{parent} is a lot, not a container")
+            if parent.kind is Kind.ITEM:  # a GTIN + serial parent: a container, a tier above its children
+                parent = ProductKey(
+                    parent.gtin, Kind.CONTAINER, parent.serial, self.tiers.get((parent.gtin, parent.serial), 1)
+                )
+            container = self.pp.passport_id(parent)
+            if not self.exists(container):
+                self.need([parent], "parentID", adopt)
+            child_ids = self.need(children, "childEPCs", adopt)
+            if action == "ADD":
+                for id_ in child_ids:
+                    self.packed_in[id_] = container
+                base.action, base.ids, base.container = "pack", child_ids, container
+                return base
+            # OBSERVE: the children are in the parent already (those adopted now are packed into it).
+            adopted = {self.pp.passport_id(k) for k in adopt}
+            for i, id_ in enumerate(child_ids):
+                if id_ not in adopted and self.container_of(id_) != container:
+                    raise _Refusal(
+                        f"childEPCs[{i}]", f"{children[i]} is not packed in {parent}: record its packing (ADD) first"
+                    )
+                self.packed_in[id_] = container
+            base.action, base.container = "observe", container
+            base.ids = tuple(i for i in child_ids if i in adopted)
+            if step is not BizStep.NONE:
+                base.record = self.record(step, disposition, (container,), when, read_point, base.event_id)
             return base
 
         if kind == "TransformationEvent":
-            inputs = self.identifiers(event, ["inputEPCList"], ["inputQuantityList"])
-            outputs = self.identifiers(event, ["outputEPCList"], ["outputQuantityList"])
+            inputs = self.identifiers(event, ["inputEPCList"], ["inputQuantityList"], notes)
+            outputs = self.identifiers(event, ["outputEPCList"], ["outputQuantityList"], notes)
             if not inputs and not outputs:
                 raise _Refusal("inputEPCList", "the transformation names no inputs and no outputs")
-            input_ids = tuple(self.resolve(k) for k in inputs)
-            for i, id_ in enumerate(input_ids):
-                if not self.exists(id_):
-                    raise _Refusal("inputEPCList", f"input {i}, {inputs[i]}, has no passport")
+            input_ids = self.need(inputs, "inputEPCList", adopt)
             tid_text = event.get("transformationID")
-            base.transformation = transformation_id(str(tid_text)) if tid_text else keccak(digest)
+            base.transformation = transformation_id(str(tid_text)) if tid_text else keccak(base.event_id)
             base.action, base.ids, base.keys = "transform", input_ids, tuple(outputs)
             for key in outputs:
                 self.known[self.pp.passport_id(key)] = key
             return base
 
         # ObjectEvent, TransactionEvent
-        keys = self.identifiers(event, ["epcList"], ["quantityList"])
+        keys = self.identifiers(event, ["epcList"], ["quantityList"], notes)
         if not keys:
             raise _Refusal("epcList", "names no identifier")
         if kind == "ObjectEvent" and action == "ADD" and step in (BizStep.COMMISSIONING, BizStep.NONE):
@@ -455,29 +625,41 @@ class _Planner:
             for key in keys:
                 self.known[self.pp.passport_id(key)] = key
             return base
-        if kind == "ObjectEvent" and action not in ("OBSERVE", "ADD", "DELETE"):
+        if action not in ("OBSERVE", "ADD", "DELETE"):
             raise _Refusal("action", f"{action!r} is not an EPCIS action")
         if kind == "ObjectEvent" and action == "DELETE" and step is not BizStep.DECOMMISSIONING:
             raise _Refusal("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
-        if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
-            raise _Refusal("bizStep", f"{event.get('bizStep')!r} is not recorded as an event by passports")
-        disposition = disposition or _IMPLIED.get(step)
-        if disposition is None:
-            raise _Refusal("disposition", f"a {step.label} event needs a disposition")
-        ids = tuple(self.resolve(k) for k in keys)
-        for i, id_ in enumerate(ids):
-            if not self.exists(id_):
-                raise _Refusal("epcList", f"identifier {i}, {keys[i]}, has no passport: commission it first")
+        ids = self.need(keys, "epcList", adopt)
         base.action, base.ids = "record", ids
-        base.record = EpcisEvent(ids, step, disposition, when, read_point, bytes(32), digest)
+        base.record = self.record(step, disposition, ids, when, read_point, base.event_id)
         return base
+
+    def record(
+        self,
+        step: BizStep,
+        disposition: Disposition | None,
+        ids: tuple[int, ...],
+        when: int,
+        read_point: bytes,
+        digest: bytes,
+    ) -> EpcisEvent:
+        if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
+            raise _Refusal("bizStep", f"{step.label!r} is not recorded as an event by passports")
+        disposition = disposition or _IMPLIED.get(step)
+        if disposition is None and step in _NEEDS_DISPOSITION:
+            raise _Refusal("disposition", f"a {step.label} event needs a disposition")
+        return EpcisEvent(ids, step, disposition or Disposition.NONE, when, read_point, bytes(32), digest)
 
 
 def _parent_tiers(events: Sequence[Any]) -> dict[tuple[int, str], int]:
     """Tiers for the identifiers the document uses as aggregation parents: one above their children's."""
     children: dict[tuple[int, str], set[tuple[int, str]]] = {}
     for event in events:
-        if isinstance(event, dict) and event.get("type") == "AggregationEvent" and event.get("action") == "ADD":
+        if (
+            isinstance(event, dict)
+            and event.get("type") == "AggregationEvent"
+            and event.get("action") in ("ADD", "OBSERVE")
+        ):
             try:
                 parent = parse_code(str(event.get("parentID")))
                 kids = {(k.gtin, k.serial) for k in (parse_code(str(c)) for c in event.get("childEPCs") or [])}
@@ -504,12 +686,16 @@ def import_document(
     *,
     sender: Sender | SenderFor,
     partial: bool = False,
+    adopt_unknown: bool = False,
 ) -> ImportResult:
     """Import an EPCIS 2.0 document's events (see the module's description). ``sender``
-    sends every transaction, or is a function choosing the sender per planned event."""
+    sends every transaction, or is a function choosing the sender per planned event (for
+    the commissioning of adopted identifiers it is asked with a plan whose action is
+    ``adopt``: a producer's). With ``adopt_unknown``, identifiers that have no passport are
+    commissioned right before the event that first names them."""
     events = events_of(document)
     context = document.get("@context")
-    planner = _Planner(pp, tiers=_parent_tiers(events))
+    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
     outcomes: dict[int, EventOutcome] = {}
     plans: list[Planned] = []
     for index, event in enumerate(events):
@@ -523,6 +709,7 @@ def import_document(
         plans.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
+    adoptions: Sent = {}
     for batch in _batches(plans, choose):
         if stop:
             for planned in batch:
@@ -531,7 +718,7 @@ def import_document(
                                                        reason="another event of the document is invalid")  # fmt: skip
             continue
         try:
-            sent = _send_batch(pp, batch, choose(batch[0]))
+            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions)
         except ChainpassError:
             # One transaction for the batch was refused: send its events one by one, so the
             # report names the event the chain refuses (those before it go in).
@@ -543,17 +730,18 @@ def import_document(
                                                            reason="an earlier event was refused")  # fmt: skip
                     continue
                 try:
-                    sent.update(_send_batch(pp, [planned], choose(planned)))
+                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions))
                 except ChainpassError as exc:
                     outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
                                                            planned.action, "refused", "chain", str(exc))  # fmt: skip
                     stop = not partial
         for planned in batch:
             if planned.index in sent:
-                hashes = sent[planned.index]
+                hashes, adopted = sent[planned.index]
                 status = "recorded" if hashes else "already_on_chain"
                 outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
-                                                       planned.action, status, tx_hashes=tuple(hashes))  # fmt: skip
+                                                       planned.action, status, tx_hashes=tuple(hashes),
+                                                       adopted=adopted, notes=planned.notes)  # fmt: skip
     return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
 
 
@@ -590,11 +778,40 @@ def _batches(plans: Sequence[Planned], choose: SenderFor) -> list[list[Planned]]
     return batches
 
 
-def _send_batch(pp: ProductPassports, batch: Sequence[Planned], sender: Sender) -> dict[int, list[str]]:
-    """Send what of ``batch`` the chain does not hold yet: {plan index: tx hashes (none if
-    it was all on chain)}. A run of ObjectEvents goes in one transaction."""
+Sent = dict[int, tuple[list[str], tuple[str, ...]]]
+
+
+def _adopt(
+    pp: ProductPassports, batch: Sequence[Planned], choose: SenderFor
+) -> dict[int, tuple[list[str], tuple[str, ...]]]:
+    """Commission the adopted identifiers of ``batch`` that have no passport yet: {plan index:
+    (tx hashes, identifiers commissioned)}. One transaction per plan that adopts any."""
+    adopted: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+    for planned in batch:
+        missing = [k for k in dict.fromkeys(planned.adopt) if not pp.exists(pp.passport_id(k))]
+        if missing:
+            adopter = choose(replace(planned, action="adopt", biz_step=BizStep.COMMISSIONING))
+            tx = _tx(pp, "commission", adopter, _rows(missing), bytes(32), "")
+            adopted[planned.index] = ([tx], tuple(str(k) for k in missing))
+    return adopted
+
+
+def _send_batch(
+    pp: ProductPassports, batch: Sequence[Planned], sender: Sender, choose: SenderFor, adoptions: Sent
+) -> Sent:
+    """Send what of ``batch`` the chain does not hold yet: {plan index: (tx hashes (none if
+    it was all on chain), identifiers adopted)}. A run of ObjectEvents goes in one transaction,
+    after the commissioning of the identifiers they adopt (kept in ``adoptions``, so that a
+    retry event by event still reports them)."""
+    adoptions.update(_adopt(pp, batch, choose))
+    adopted = adoptions
+
+    def with_adopted(index: int, hashes: list[str]) -> tuple[list[str], tuple[str, ...]]:
+        before, keys = adopted.get(index, ([], ()))
+        return before + hashes, keys
+
     if len(batch) == 1 and batch[0].action != "record":
-        return {batch[0].index: _send(pp, batch[0], sender)}
+        return {batch[0].index: with_adopted(batch[0].index, _send(pp, batch[0], sender))}
     done = recorded_with(pp, [p.event_id for p in batch])
     records = []
     for planned in batch:
@@ -603,10 +820,10 @@ def _send_batch(pp: ProductPassports, batch: Sequence[Planned], sender: Sender) 
         if todo:
             records.append((planned.index, replace(planned.record, passports=todo).as_tuple()))
     if not records:
-        return {p.index: [] for p in batch}
+        return {p.index: with_adopted(p.index, []) for p in batch}
     tx_hash = _tx(pp, "recordEvents", sender, [row for _, row in records])
     sent = {index for index, _ in records}
-    return {p.index: [tx_hash] if p.index in sent else [] for p in batch}
+    return {p.index: with_adopted(p.index, [tx_hash] if p.index in sent else []) for p in batch}
 
 
 def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
@@ -634,6 +851,16 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
         if not todo_ids:
             return []
         return [_tx(pp, "unpack", sender, todo_ids, planned.event_id)]
+    if planned.action == "observe":
+        hashes = []
+        todo_ids = [i for i in planned.ids if int(functions.containerOf(i).call()) != planned.container]
+        if todo_ids:
+            hashes.append(_tx(pp, "pack", sender, planned.container, todo_ids, planned.event_id))
+        if planned.record is not None and (planned.event_id, planned.container) not in recorded_with(
+            pp, [planned.event_id]
+        ):
+            hashes.append(_tx(pp, "recordEvents", sender, [planned.record.as_tuple()]))
+        return hashes
     if planned.action == "transform":
         consumed = set(pp.inputs_of(planned.transformation))
         inputs = [i for i in planned.ids if i not in consumed]

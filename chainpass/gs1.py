@@ -15,6 +15,11 @@ A passport's key has three spellings, all convertible into each other:
   {company prefix}.{indicator + item reference}.{serial}`` for an item or container,
   ``urn:epc:class:lgtin:...`` for a lot: :meth:`ProductKey.epc_urn`, :func:`parse_epc_urn`.
 
+A logistic unit's SSCC (AI 00: ``urn:epc:id:sscc:...``, ``https://id.gs1.org/00/{sscc}``)
+and an asset's GIAI (AI 8004: ``urn:epc:id:giai:...``, ``/8004/{giai}``) key passports too:
+GTIN 0, and the AI with its value as the serial (:meth:`ProductKey.sscc`,
+:meth:`ProductKey.giai`). A GSRN (AI 8018 or 8017) names a person and is refused.
+
 :func:`parse_code` reads any of them.
 """
 
@@ -32,6 +37,7 @@ from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
+from biip.sscc import Sscc
 
 from chainpass.errors import InvalidInput
 
@@ -41,6 +47,12 @@ _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 
 #: GS1's own resolver: the domain of a canonical GS1 Digital Link URI.
 DEFAULT_RESOLVER = "https://id.gs1.org"
+
+#: The AIs that prefix the serial of a passport keyed by another GS1 key than a GTIN (GTIN 0).
+SSCC_AI = "00"
+GIAI_AI = "8004"
+#: The tier of a logistic unit's container when nothing says otherwise: a pallet.
+SSCC_TIER = 2
 
 
 class Kind(IntEnum):
@@ -115,9 +127,31 @@ class ProductKey:
 
     @classmethod
     def container(cls, gtin: str, serial: str, tier: int) -> ProductKey:
-        if isinstance(tier, bool) or tier not in (1, 2, 3):
-            raise InvalidInput(f"Container tier {tier} must be 1 (case), 2 (pallet) or 3 (shipping container).")
-        return cls(parse_gtin(gtin), Kind.CONTAINER, _checked(serial, "serial number"), tier)
+        return cls(parse_gtin(gtin), Kind.CONTAINER, _checked(serial, "serial number"), _checked_tier(tier))
+
+    @classmethod
+    def sscc(cls, sscc: str, tier: int = SSCC_TIER) -> ProductKey:
+        """A logistic unit's passport from its SSCC (18 digits, check digit validated): a
+        container with GTIN 0 and serial ``00`` + the SSCC (see :attr:`other_key`)."""
+        return cls(0, Kind.CONTAINER, SSCC_AI + parse_sscc(sscc), _checked_tier(tier))
+
+    @classmethod
+    def giai(cls, giai: str) -> ProductKey:
+        """An individual asset's passport from its GIAI (a company prefix and an asset
+        reference, GS1's character set, up to 28 characters here): an item with GTIN 0 and
+        serial ``8004`` + the GIAI."""
+        return cls(0, Kind.ITEM, GIAI_AI + parse_giai(giai))
+
+    @property
+    def other_key(self) -> tuple[str, str] | None:
+        """For a passport keyed by another GS1 key than a GTIN (GTIN 0): its AI and value,
+        ``("00", sscc)`` or ``("8004", giai)``; None for a GTIN's."""
+        if self.gtin != 0:
+            return None
+        for ai in (SSCC_AI, GIAI_AI):
+            if self.serial.startswith(ai):
+                return ai, self.serial[len(ai) :]
+        raise InvalidInput(f"Key {self.serial!r} has GTIN 0 but no SSCC (00) or GIAI (8004) in its serial.")
 
     @property
     def gtin14(self) -> str:
@@ -125,6 +159,10 @@ class ProductKey:
 
     @property
     def serial_bytes(self) -> bytes:
+        if self.gtin == 0:  # another GS1 key (validated by sscc() and giai(); the chain checks its AI)
+            if not (self.serial.isascii() and 0 < len(self.serial) <= 32):
+                raise InvalidInput(f"The key {self.serial!r} must be 1 to 32 ASCII characters.")
+            return self.serial.encode("ascii").ljust(32, b"\0")
         return parse_serial(self.serial)
 
     def digital_link(self, base: str = DEFAULT_RESOLVER) -> str:
@@ -133,6 +171,9 @@ class ProductKey:
         ``base`` is the resolver: ``https://`` (or ``http://``), a domain and optionally a
         path prefix (``https://example.org/products``). See :class:`DigitalLink`.
         """
+        other = self.other_key
+        if other is not None:
+            return f"{check_resolver(base)}/{other[0]}/{quote(other[1], safe='')}"
         return str(DigitalLink.of(self, base))
 
     def epc_urn(self, company_prefix_length: int | None = None) -> str:
@@ -150,12 +191,18 @@ class ProductKey:
         table does not cover is refused rather than split at a guess: a URN split in the
         wrong place names a different company's product.
         """
+        other = self.other_key
+        if other is not None:
+            return _other_epc_urn(other[0], other[1], company_prefix_length)
         length = _prefix_length(self.gtin14, company_prefix_length)
         scheme = "urn:epc:class:lgtin:" if self.kind is Kind.LOT else "urn:epc:id:sgtin:"
         digits = self.gtin14
         return f"{scheme}{digits[1 : 1 + length]}.{digits[0]}{digits[1 + length : 13]}.{epc_escape(self.serial)}"
 
     def __str__(self) -> str:
+        other = self.other_key
+        if other is not None:
+            return f"({other[0]}){other[1]}"
         ai = "10" if self.kind is Kind.LOT else "21"
         return f"(01){self.gtin14}({ai}){self.serial}"
 
@@ -163,6 +210,78 @@ class ProductKey:
 def _checked(text: str, what: str) -> str:
     parse_serial(text, what)
     return str(text)
+
+
+def _checked_tier(tier: int) -> int:
+    if isinstance(tier, bool) or tier not in (1, 2, 3):
+        raise InvalidInput(f"Container tier {tier} must be 1 (case), 2 (pallet) or 3 (shipping container).")
+    return tier
+
+
+# ------------------------------------------------------------------- SSCC and GIAI
+
+#: A GIAI must fit a passport's 32-byte serial with its AI.
+_GIAI_MAX = 32 - len(GIAI_AI)
+_GIAI = re.compile(r"[0-9]{6,12}[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,24}")
+#: Keys that name a person, never a passport: their numbers would put personal data on chain.
+PERSONAL_KEYS = {
+    "8017": "a GSRN-P (a service provider: a person)",
+    "8018": "a GSRN (a service recipient: a person, such as a patient)",
+}
+
+
+def parse_sscc(text: str) -> str:
+    """An SSCC (Serial Shipping Container Code, AI 00): 18 digits with a valid check digit."""
+    value = str(text).strip()
+    if not (value.isascii() and value.isdigit() and len(value) == 18):
+        raise InvalidInput(f"SSCC {text!r} must be 18 digits.")
+    try:
+        Sscc.parse(value)
+    except ParseError as exc:
+        raise InvalidInput(f"SSCC {text!r} is not valid: {exc}") from None
+    return value
+
+
+def parse_giai(text: str) -> str:
+    """A GIAI (Global Individual Asset Identifier, AI 8004): a company prefix and an asset
+    reference in GS1's character set, at most 28 characters here (GS1 allows 30)."""
+    value = str(text).strip()
+    if not _GIAI.fullmatch(value) or len(value) > _GIAI_MAX:
+        raise InvalidInput(
+            f"GIAI {text!r} must be a company prefix and an asset reference, {_GIAI_MAX} characters at most, "
+            "of GS1's set."
+        )
+    return value
+
+
+def _personal(ai: str, text: str) -> InvalidInput:
+    return InvalidInput(
+        f"{text!r} names {PERSONAL_KEYS[ai]}: a passport never carries it, since its number would put "
+        "personal data on chain."
+    )
+
+
+def _other_epc_urn(ai: str, value: str, company_prefix_length: int | None) -> str:
+    """The EPC URN of an SSCC (``urn:epc:id:sscc:CP.SerialRef``) or a GIAI
+    (``urn:epc:id:giai:CP.AssetRef``); the company prefix length from GS1's table if not given."""
+    if ai == SSCC_AI:
+        length = company_prefix_length
+        if length is None:
+            prefix = Sscc.parse(value).company_prefix
+            if prefix is None:
+                raise InvalidInput(f"GS1's prefix table has no GS1 Company Prefix for SSCC {value}.")
+            length = len(prefix.value)
+        _prefix_length("0" * 14, length)
+        return f"urn:epc:id:sscc:{value[1 : 1 + length]}.{value[0]}{value[1 + length : 17]}"
+    if company_prefix_length is None:
+        raise InvalidInput(f"GIAI {value} carries no GS1 Company Prefix length: give it explicitly.")
+    length = _prefix_length("0" * 14, company_prefix_length)
+    return f"urn:epc:id:giai:{value[:length]}.{epc_escape_long(value[length:])}"
+
+
+def epc_escape_long(text: str) -> str:
+    """:func:`epc_escape` for components longer than a serial (an asset reference)."""
+    return "".join(_EPC_ESCAPES.get(c, c) for c in text)
 
 
 # ------------------------------------------------------------------- Digital Link
@@ -498,13 +617,20 @@ def parse_epc_urn(text: str, *, container_tier: int = 0) -> ProductKey:
         scheme, body = "sgtin", value[len(_SGTIN) :]
     elif lower.startswith(_LGTIN):
         scheme, body = "lgtin", value[len(_LGTIN) :]
+    elif lower.startswith("urn:epc:id:sscc:"):
+        return _sscc_from_urn(value, container_tier or SSCC_TIER)
+    elif lower.startswith("urn:epc:id:giai:"):
+        return _giai_from_urn(value)
+    elif lower.startswith(("urn:epc:id:gsrn:", "urn:epc:id:gsrnp:")):
+        raise _personal("8018" if lower.startswith("urn:epc:id:gsrn:") else "8017", value)
     elif lower.startswith("urn:epc:tag:"):
         raise InvalidInput(f"{text!r} is an EPC tag URI (RFID encoding): give the pure identity URN, urn:epc:id:...")
     elif lower.startswith("urn:epc:idpat:"):
         raise InvalidInput(f"{text!r} is an EPC pattern, which names many objects: give one, urn:epc:id:sgtin:...")
     else:
         raise InvalidInput(
-            f"{text!r} is not an EPC URN of an item (urn:epc:id:sgtin:...) or a lot (urn:epc:class:lgtin:...)."
+            f"{text!r} is not an EPC URN of an item (urn:epc:id:sgtin:...), a lot (urn:epc:class:lgtin:...), "
+            "a logistic unit (urn:epc:id:sscc:...) or an asset (urn:epc:id:giai:...)."
         )
     parts = body.split(".", 2)
     if len(parts) != 3:
@@ -530,6 +656,58 @@ def parse_epc_urn(text: str, *, container_tier: int = 0) -> ProductKey:
     if container_tier:
         return ProductKey.container(gtin14, serial, container_tier)
     return ProductKey.item(gtin14, serial)
+
+
+def _sscc_from_urn(value: str, tier: int) -> ProductKey:
+    body = value[len("urn:epc:id:sscc:") :]
+    prefix, _, reference = body.partition(".")
+    if not (
+        prefix.isascii() and prefix.isdigit() and reference.isascii() and reference.isdigit()
+        and 6 <= len(prefix) <= 12 and len(prefix) + len(reference) == 17
+    ):  # fmt: skip
+        raise InvalidInput(
+            f"{value!r} must be urn:epc:id:sscc:{{company prefix}}.{{extension digit + serial reference}}, "
+            "17 digits in all."
+        )
+    payload = reference[0] + prefix + reference[1:]
+    return ProductKey.sscc(payload + str(gs1_standard_check_digit(payload)), tier)
+
+
+def _giai_from_urn(value: str) -> ProductKey:
+    body = value[len("urn:epc:id:giai:") :]
+    prefix, dot, reference = body.partition(".")
+    if not (dot and prefix.isascii() and prefix.isdigit() and 6 <= len(prefix) <= 12 and reference):
+        raise InvalidInput(f"{value!r} must be urn:epc:id:giai:{{company prefix}}.{{asset reference}}.")
+    chars = []
+    position = 0
+    while position < len(reference):
+        match = _EPC_CHAR.match(reference, position)
+        if match is None:
+            raise InvalidInput(f"{value!r}: the asset reference has {reference[position]!r}, which must be escaped.")
+        token = match.group()
+        chars.append(chr(int(token[1:], 16)) if token.startswith("%") else token)
+        position = match.end()
+    return ProductKey.giai(prefix + "".join(chars))
+
+
+def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
+    """The key of a Digital Link whose primary key is an SSCC (/00/) or a GIAI (/8004/); None
+    for any other link. A GSRN (/8018/, /8017/) is refused: it names a person."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    segments = [unquote(x) for x in parts.path.split("/")[1:]]
+    for i, segment in enumerate(segments[:-1]):
+        if _PATH_NAMES.get(segment) == "01":
+            return None  # a trade item's link: a key after /01/ is refused there
+        if segment in PERSONAL_KEYS:
+            raise _personal(segment, text)
+        if segment == SSCC_AI and i + 2 == len(segments):
+            return ProductKey.sscc(segments[i + 1], container_tier or SSCC_TIER)
+        if segment == GIAI_AI and i + 2 == len(segments):
+            return ProductKey.giai(segments[i + 1])
+    return None
 
 
 def _prefix_length(gtin14: str, given: int | None) -> int:
@@ -559,8 +737,16 @@ def parse_code(text: str, *, container_tier: int = 0) -> ProductKey:
     if lower.startswith("urn:"):
         return parse_epc_urn(value, container_tier=container_tier)
     if lower.startswith(("http://", "https://")):
-        return DigitalLink.parse(value).key(container_tier)
+        other = _other_key_link(value, container_tier)
+        return other if other is not None else DigitalLink.parse(value).key(container_tier)
     fields = _element_strings(value, text)
+    for ai in PERSONAL_KEYS:
+        if ai in fields:
+            raise _personal(ai, text)
+    if SSCC_AI in fields and "01" not in fields:
+        return ProductKey.sscc(fields[SSCC_AI], container_tier or SSCC_TIER)
+    if GIAI_AI in fields and "01" not in fields:
+        return ProductKey.giai(fields[GIAI_AI])
     if "01" not in fields:
         raise InvalidInput(f"{text!r} carries no GTIN (AI 01).")
     if container_tier:

@@ -70,7 +70,8 @@ class State(NamedEnum):
 
 
 class BizStep(NamedEnum):
-    """CBV 2.0 business steps the contract records."""
+    """Business steps: the CBV 2.0 standard vocabulary, chainpass's customs and recall
+    steps, and ``other`` (also any step outside the CBV). Numbers 0-11 never move."""
 
     NONE = 0
     COMMISSIONING = 1
@@ -84,14 +85,52 @@ class BizStep(NamedEnum):
     RETAIL_SELLING = 9
     RECALLING = 10
     DECOMMISSIONING = 11
+    ACCEPTING = 12
+    ARRIVING = 13
+    ASSEMBLING = 14
+    COLLECTING = 15
+    CONSIGNING = 16
+    CREATING_CLASS_INSTANCE = 17
+    CYCLE_COUNTING = 18
+    DEPARTING = 19
+    DESTROYING = 20
+    DISASSEMBLING = 21
+    DISPENSING = 22
+    ENCODING = 23
+    ENTERING_EXITING = 24
+    HOLDING = 25
+    INSTALLING = 26
+    KILLING = 27
+    LOADING = 28
+    OTHER = 29
+    PICKING = 30
+    REMOVING = 31
+    REPACKAGING = 32
+    REPAIRING = 33
+    REPLACING = 34
+    RESERVING = 35
+    SAMPLING = 36
+    SENSOR_REPORTING = 37
+    STAGING_OUTBOUND = 38
+    STOCK_TAKING = 39
+    STOCKING = 40
+    STORING = 41
+    TRANSPORTING = 42
+    UNLOADING = 43
+    VOID_SHIPPING = 44
 
     @property
     def uri(self) -> str:
         return f"{CBV}BizStep-{self.label}"
 
+    @property
+    def is_cbv(self) -> bool:
+        """Whether the step is a CBV 2.0 standard value (customs and recall steps are chainpass's own)."""
+        return self not in (BizStep.NONE, BizStep.CUSTOMS_RELEASING, BizStep.CUSTOMS_HOLDING, BizStep.RECALLING)
+
 
 class Disposition(NamedEnum):
-    """CBV 2.0 dispositions the contract records."""
+    """Dispositions: the CBV 2.0 standard vocabulary and chainpass's ``sellable``. Numbers 0-8 never move."""
 
     NONE = 0
     ACTIVE = 1
@@ -102,10 +141,41 @@ class Disposition(NamedEnum):
     SELLABLE = 6
     RETAIL_SOLD = 7
     INACTIVE = 8
+    AVAILABLE = 9
+    COMPLETENESS_INFERRED = 10
+    COMPLETENESS_VERIFIED = 11
+    CONTAINER_CLOSED = 12
+    CONTAINER_OPEN = 13
+    DAMAGED = 14
+    DESTROYED = 15
+    DISPENSED = 16
+    DISPOSED = 17
+    ENCODED = 18
+    EXPIRED = 19
+    IN_PROGRESS = 20
+    MISMATCH_CLASS = 21
+    MISMATCH_INSTANCE = 22
+    MISMATCH_QUANTITY = 23
+    NEEDS_REPLACEMENT = 24
+    NO_PEDIGREE_MATCH = 25
+    NON_SELLABLE_OTHER = 26
+    PARTIALLY_DISPENSED = 27
+    RESERVED = 28
+    RETURNED = 29
+    SELLABLE_ACCESSIBLE = 30
+    SELLABLE_NOT_ACCESSIBLE = 31
+    STOLEN = 32
+    UNAVAILABLE = 33
+    UNKNOWN = 34
 
     @property
     def uri(self) -> str:
         return f"{CBV}Disp-{self.label}"
+
+    @property
+    def is_cbv(self) -> bool:
+        """Whether the disposition is a CBV 2.0 standard value (``sellable`` is chainpass's own)."""
+        return self not in (Disposition.NONE, Disposition.SELLABLE)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,41 @@ contract ProductPassport is IProductPassport {
     bytes32 private constant _CUSTODY_OFFER_TYPEHASH =
         keccak256("CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)");
 
+    // The lifecycle table of {IProductPassport-BizStep}, packed into constants so that a
+    // rule costs a few shifts whatever the step (docs/cbv.md has the table;
+    // tests/test_passport_cbv.py rebuilds these numbers from it). Indexed by step: byte
+    // `step` of _STEP_*; by disposition: nibble `disposition` of _DISPOSITION_CLASS.
+    /// @dev The lifecycle steps' rules, 32 bits per step, steps 0-7, 8-15 and 16-23 (none
+    /// after): bits 0-7 the states it is recorded from (bit per State; none: not a lifecycle
+    /// step), 8-15 the roles that record it, 16-23 the state it leaves (0: its disposition's
+    /// class gives it), 24-31 the one disposition it takes, checked after the role (0: any
+    /// of the classes in _STEP_CLASSES, checked before the role).
+    uint256 private constant _STEP_RULES_0 = 0x02020804000015040202150200000000000000000000020a0000000000000000;
+    uint256 private constant _STEP_RULES_1 = 0x00000000000000000000000000000000080611be050401ae0705100204030804;
+    uint256 private constant _STEP_RULES_2 = 0x0000000000000000000000000f0611be00000000000000000000000000000000;
+    /// @dev Byte `step`: the disposition classes it takes (bit per class), checked before the role.
+    uint256 private constant _STEP_CLASSES = 0x0000000000000000000000000000000000000000000000000002000000180000;
+    /// @dev Nibble `disposition`: its class. 0 none, 1 usable, 2 in transit, 3 quarantining,
+    /// 4 conformant, 5 state-neutral, 6 only recorded by its own step.
+    uint256 private constant _DISPOSITION_CLASS = 0x0000000000000000000000000000055311111533333131666311551661634210;
+    /// @dev Nibble `class * 8 + state`: the state an observation leaves; 0: refused.
+    uint256 private constant _OBSERVED_NEXT = 0x0000000000000000765432107654321076343330765432207654311076543210;
+    /// @dev Nibble `class`: the state a step leaves when its disposition's class decides it.
+    uint256 private constant _CLASS_STATE = 0x0000000000000000000000000000000000000000000000000000000000013010;
+    /// @dev Bit `step`: observations (no lifecycle rule of their own).
+    uint256 private constant _OBSERVATIONS = 0x00000000000000000000000000000000000000000000000000001fffffeff000;
+    /// @dev Bit `step`: lifecycle steps that, with disposition InProgress, are observations.
+    uint256 private constant _UNDER_WAY = 0x0000000000000000000000000000000000000000000000000000000000000044;
+    /// @dev Bit `step`: steps that move goods as a consignment (recorded on the container).
+    uint256 private constant _MOVES_GOODS = 0x00000000000000000000000000000000000000000000000000000000000003e0;
+    uint256 private constant _IN_PROGRESS = 20;
+    /// @dev Flags of a packed rule (see {_ruleOf}): an observation; a disposition the
+    /// lifecycle step does not take; a step that moves goods.
+    uint256 private constant _OBSERVATION = 1 << 40;
+    uint256 private constant _WRONG_CLASS = 1 << 41;
+    uint256 private constant _MOVES = 1 << 42;
+    uint256 private constant _MISSING_ROLE = 1 << 43;
+
     IIdentityRegistry private immutable _registry;
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
@@ -165,17 +200,10 @@ contract ProductPassport is IProductPassport {
     function recordEvents(Event[] calldata events) external {
         Member memory actor = _authorize(0);
         if (events.length == 0) revert PassportEmptyBatch();
+        uint256 roles = actor.roles;
+        uint24 number = actor.number;
         for (uint256 i = 0; i < events.length; ++i) {
-            Event calldata e = events[i];
-            uint256 count = e.ids.length;
-            if (count == 0) revert PassportEmptyBatch();
-            for (uint256 j = 0; j < count; ++j) {
-                uint256 id = e.ids[j];
-                _record(id, e, actor);
-                emit PassportEventRecorded(
-                    id, msg.sender, e.eventId, e.bizStep, e.disposition, e.eventTime, e.readPoint, e.documentHash
-                );
-            }
+            _recordEvent(events[i], roles, number);
         }
     }
 
@@ -371,7 +399,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -595,11 +623,19 @@ contract ProductPassport is IProductPassport {
         bool container = key.kind == Kind.Container;
         bool validTier = container ? key.tier >= 1 && key.tier <= _MAX_TIER : key.tier == 0;
         if (
-            key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin == 0 || key.gtin >= 1e14
+            key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin >= 1e14
+                || (key.gtin == 0 && !_isOtherKey(key.kind, key.serial))
                 || (produced && container)
         ) {
             revert PassportInvalidKey(key.gtin, key.serial);
         }
+    }
+
+    /// @dev Whether a key with GTIN 0 carries another GS1 key in `serial`: a container an
+    /// SSCC ("00" + 18 digits), an item a GIAI ("8004" + the GIAI); never a lot.
+    function _isOtherKey(Kind kind, bytes32 serial) private pure returns (bool) {
+        if (kind == Kind.Container) return bytes2(serial) == "00";
+        return kind == Kind.Item && bytes4(serial) == "8004";
     }
 
     function _existing(uint256 id) private view returns (Passport storage passport) {
@@ -607,100 +643,130 @@ contract ProductPassport is IProductPassport {
         if (passport.state == State.None) revert PassportUnknown(id);
     }
 
-    /// @dev Applies one event's lifecycle rule to passport `id`: who may record it, from
-    /// which state, to which.
-    function _record(uint256 id, Event calldata e, Member memory actor) private {
-        Passport storage passport = _existing(id);
-        State own = passport.state;
+    /// @dev Records event `e` on each of its passports, for the caller with `roles` and
+    /// member number `actor`.
+    function _recordEvent(Event calldata e, uint256 roles, uint24 actor) private {
+        uint256 count = e.ids.length;
+        if (count == 0) revert PassportEmptyBatch();
+        BizStep step = e.bizStep;
+        Disposition disposition = e.disposition;
+        uint256 rule = _ruleOf(step, disposition);
+        // Observations take any role; a lifecycle step the caller lacks the role for is
+        // refused on each passport, after the checks of its state.
+        if (rule & _OBSERVATION == 0 && roles & (rule >> 8) & 0xff == 0) rule |= _MISSING_ROLE;
+        for (uint256 j = 0; j < count; ++j) {
+            uint256 id = e.ids[j];
+            _record(id, step, rule, actor);
+            emit PassportEventRecorded(
+                id, msg.sender, e.eventId, step, disposition, e.eventTime, e.readPoint, e.documentHash
+            );
+        }
+    }
+
+    /// @dev Applies one event's lifecycle rule (`rule`, from {_ruleOf}) to passport `id`:
+    /// who may record it, from which state, to which.
+    function _record(uint256 id, BizStep step, uint256 rule, uint24 actor) private {
+        Passport storage passport = _passports[id];
+        // The passport's slot, read once: owner (bits 0-159), kind (160), state (168), tier
+        // (176), packed (184), producer (192), origin (216).
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(passport.slot)
+        }
+        State own = State(uint8(word >> 168));
+        if (own == State.None) revert PassportUnknown(id);
+        bool packed = uint8(word >> 184) != 0;
         // A consumed input lives on in what was made from it: only a recall reaches it, and
         // after its recall nothing more does.
-        if (_consumed(id, own) && e.bizStep != BizStep.Recalling) {
-            revert PassportInvalidTransition(id, State.Consumed, e.bizStep);
+        if (_consumed(id, own) && step != BizStep.Recalling) {
+            revert PassportInvalidTransition(id, State.Consumed, step);
         }
-        State current = _effectiveState(id, passport);
-        (uint8 needed, State next, Disposition expected) = _rule(id, e, current);
-        if (actor.roles & needed == 0) revert PassportMissingRole(msg.sender, needed);
-        if (expected != Disposition.None && e.disposition != expected) {
-            revert PassportInvalidDisposition(e.bizStep, e.disposition);
+        State current = _effectiveState(id, own, uint32(word >> 216), packed);
+        if (current == State.Decommissioned) revert PassportInvalidTransition(id, current, step);
+        uint256 next;
+        if (rule & _OBSERVATION != 0) {
+            // An observation: any role, any state; the disposition's class decides the next one.
+            next = (_OBSERVED_NEXT >> ((((rule >> 32) & 0xf) << 5) | (uint256(current) << 2))) & 0xf;
+            if (next == 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
+        } else {
+            // Commissioning, packing and unpacking have functions of their own: no from-states.
+            if ((rule >> uint256(current)) & 1 == 0) revert PassportInvalidTransition(id, current, step);
+            if (rule & _WRONG_CLASS != 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
+            if (rule & _MISSING_ROLE != 0) revert PassportMissingRole(msg.sender, uint8(rule >> 8));
+            next = uint8(rule >> 16);
         }
-        if (passport.packed && _movesGoods(e.bizStep)) revert PassportInContainer(id, _containers[id]);
-        if (e.bizStep == BizStep.Recalling) {
-            if (passport.producer != actor.number) revert PassportNotItsProducer(id, _memberAccounts[passport.producer]);
+        uint256 expected = uint8(rule >> 24);
+        if (expected != 0 && uint8(rule >> 56) != expected) {
+            revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
+        }
+        if (packed && rule & _MOVES != 0) revert PassportInContainer(id, _containers[id]);
+        if (step == BizStep.Recalling) {
+            uint24 producer = uint24(word >> 192);
+            if (producer != actor) revert PassportNotItsProducer(id, _memberAccounts[producer]);
             if (own == State.Consumed) {
                 uint32 consumer = _consumedBy[id];
                 _transformations[consumer].recalled = true;
                 emit TransformationRecalled(_transformations[consumer].id, id);
             }
         }
-        if (next != own) passport.state = next;
-    }
-
-    /// @dev The rule for `e` on passport `id` in effective state `current`: required roles,
-    /// next own state, and the disposition it must carry (None: any of the step's own,
-    /// checked here).
-    function _rule(uint256 id, Event calldata e, State current)
-        private
-        pure
-        returns (uint8 needed, State next, Disposition expected)
-    {
-        BizStep step = e.bizStep;
-        if (current == State.Decommissioned) revert PassportInvalidTransition(id, current, step);
-        if (step == BizStep.Recalling) {
-            if (current == State.Recalled) revert PassportInvalidTransition(id, current, step);
-            return (PRODUCER, State.Recalled, Disposition.Recalled);
-        }
-        if (step == BizStep.Inspecting) {
-            if (current != State.Active && current != State.Quarantined) revert PassportInvalidTransition(id, current, step);
-            if (e.disposition == Disposition.Conformant) return (INSPECTOR, State.Active, Disposition.None);
-            if (e.disposition == Disposition.NonConformant) return (INSPECTOR, State.Quarantined, Disposition.None);
-            revert PassportInvalidDisposition(step, e.disposition);
-        }
-        if (step == BizStep.Shipping) {
-            if (current != State.Active) revert PassportInvalidTransition(id, current, step);
-            return (PRODUCER | CARRIER | RETAILER, State.InTransit, Disposition.InTransit);
-        }
-        if (step == BizStep.Receiving) {
-            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
-            if (e.disposition != Disposition.Active && e.disposition != Disposition.Sellable) {
-                revert PassportInvalidDisposition(step, e.disposition);
+        if (next != uint256(own)) {
+            // The state byte rewritten in the word read above (nothing else wrote the slot since).
+            assembly ("memory-safe") {
+                sstore(passport.slot, or(and(word, not(shl(168, 0xff))), shl(168, next)))
             }
-            return (PRODUCER | CARRIER | RETAILER, State.Active, Disposition.None);
         }
-        if (step == BizStep.CustomsReleasing) {
-            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
-            return (CUSTOMS, State.InTransit, Disposition.InTransit);
-        }
-        if (step == BizStep.CustomsHolding) {
-            if (current != State.InTransit) revert PassportInvalidTransition(id, current, step);
-            return (CUSTOMS, State.Quarantined, Disposition.NonConformant);
-        }
-        if (step == BizStep.RetailSelling) {
-            if (current != State.Active) revert PassportInvalidTransition(id, current, step);
-            return (RETAILER, State.Sold, Disposition.RetailSold);
-        }
-        if (step == BizStep.Decommissioning) {
-            return (PRODUCER | RETAILER, State.Decommissioned, Disposition.Inactive);
-        }
-        // Commissioning, packing and unpacking have functions of their own.
-        revert PassportInvalidTransition(id, current, step);
     }
 
-    /// @dev Steps that act on goods as a consignment: on packed goods they are recorded
-    /// on the container, never on one item inside it.
-    function _movesGoods(BizStep step) private pure returns (bool) {
-        return step == BizStep.Shipping || step == BizStep.Receiving || step == BizStep.RetailSelling
-            || step == BizStep.CustomsReleasing || step == BizStep.CustomsHolding;
+    /// @dev The rule of `step` with `disposition`, read once per event from the tables above
+    /// and packed in one word: bits 0-31 the step's lane of _STEP_RULES_* (its next state
+    /// filled in from the disposition's class where the lane leaves it 0),
+    /// 32-35 the disposition's class, flags {_OBSERVATION}, {_WRONG_CLASS} and {_MOVES} (bits
+    /// 40-42; {_MISSING_ROLE}, bit 43, is the caller's), 48-55 the step and 56-63 the disposition.
+    function _ruleOf(BizStep step, Disposition disposition) private pure returns (uint256 rule) {
+        // Shifts and masks only: a lifecycle step with a fixed next state (the most recorded)
+        // costs one lane read.
+        assembly ("memory-safe") {
+            let s := and(step, 0xff)
+            let d := and(disposition, 0xff)
+            let word := _STEP_RULES_0
+            if gt(s, 7) {
+                word := _STEP_RULES_1
+                if gt(s, 15) { word := _STEP_RULES_2 }
+                if gt(s, 23) { word := 0 }
+            }
+            let lane := and(shr(shl(5, and(s, 7)), word), 0xffffffff)
+            rule := or(or(shl(48, s), shl(56, d)), lane)
+            if and(shr(s, _MOVES_GOODS), 1) { rule := or(rule, _MOVES) }
+            if iszero(and(lane, 0xff0000)) {
+                // An observation, a step with a function of its own (no from-states), or a
+                // step whose disposition's class gives the next state.
+                let class := and(shr(shl(2, d), _DISPOSITION_CLASS), 0xf)
+                switch or(and(shr(s, _OBSERVATIONS), 1), and(eq(d, _IN_PROGRESS), and(shr(s, _UNDER_WAY), 1)))
+                case 0 {
+                    if lane {
+                        switch and(shr(class, shr(shl(3, s), _STEP_CLASSES)), 1)
+                        case 0 { rule := or(rule, _WRONG_CLASS) }
+                        default { rule := or(rule, shl(16, and(shr(shl(2, class), _CLASS_STATE), 0xf))) }
+                    }
+                }
+                default { rule := or(and(rule, not(0xffffffff)), or(_OBSERVATION, shl(32, class))) }
+            }
+        }
     }
 
     /// @dev The passport's own state, overridden by a recall of any ancestor and by its
     /// containers' states (at most three up): recalled beats quarantined beats sold beats
     /// in transit.
     function _effectiveState(uint256 id, Passport storage passport) private view returns (State state) {
-        state = passport.state;
+        return _effectiveState(id, passport.state, passport.origin, passport.packed);
+    }
+
+    /// @dev {_effectiveState} from the passport's own `state`, `origin` and `packed`, read already.
+    function _effectiveState(uint256 id, State own, uint32 origin, bool packed) private view returns (State state) {
+        state = own;
         if (state == State.Decommissioned || state == State.Recalled) return state;
-        uint32 origin = passport.origin;
         if (origin != 0 && _lineageRecalled(origin)) return State.Recalled;
-        if (!passport.packed) return state;
+        if (!packed) return state;
         uint256 container = _containers[id];
         for (uint256 level = 0; level < _MAX_TIER; ++level) {
             Passport storage outer = _passports[container];

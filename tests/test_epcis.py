@@ -129,9 +129,10 @@ def test_interrupted_import_resumes(pp: ProductPassports, orgs: Orgs, monkeypatc
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"disposition": "in_progress"}, "disposition"),
-        ({"bizStep": "http://example.org/bizstep/tasting"}, "bizStep"),
-        ({"epcList": ["urn:epc:id:sscc:9506000.0000000001"]}, "epcList[0]"),
+        ({"disposition": "http://example.org/disp/wet"}, "disposition"),
+        ({"bizStep": "https://ref.gs1.org/cbv/BizStep-tasting"}, "bizStep"),
+        ({"epcList": ["urn:epc:id:grai:9506000.00001.1"]}, "epcList[0]"),
+        ({"epcList": ["urn:epc:id:gsrn:9506000.00000000001"]}, "epcList[0]"),
         ({"type": "AssociationEvent"}, "type"),
     ],
 )
@@ -201,3 +202,112 @@ def test_object_events_go_in_one_transaction_and_a_refusal_names_its_event(pp: P
     assert [(o.status, o.field) for o in stopped.outcomes] == [("recorded", None), ("refused", "chain"),
                                                                 ("not_sent", None)]  # fmt: skip
     assert "retail" in (stopped.outcomes[1].reason or "") or "role" in (stopped.outcomes[1].reason or "")
+
+
+# ------------------------------------------------------------------------- adoption
+
+SSCC = "urn:epc:id:sscc:9506000.1000000001"
+BAG3 = "urn:epc:id:sgtin:9506000.013435.BAG3"
+BAG4 = "urn:epc:id:sgtin:9506000.013435.BAG4"
+PADDY2 = "urn:epc:class:lgtin:9506000.013440.P2"
+RICE2 = "urn:epc:class:lgtin:9506000.013441.M2"
+TASTING = "http://example.org/bizstep/tasting"
+
+
+def strangers() -> dict[str, Any]:
+    """A document naming only identifiers never commissioned here, as GS1's examples do."""
+    events = [
+        _event("ObjectEvent", "2026-04-01T08:00:00+08:00", epcList=[BAG1, BAG2], action="OBSERVE",
+               bizStep="shipping", disposition="in_transit"),
+        _event("ObjectEvent", "2026-04-02T08:00:00+08:00", epcList=[BAG2], action="OBSERVE",
+               bizStep="receiving", disposition="in_progress"),
+        _event("AggregationEvent", "2026-04-03T08:00:00+08:00", parentID=SSCC, childEPCs=[BAG3],
+               childQuantityList=[{"epcClass": PADDY, "quantity": 5, "uom": "KGM"}], action="ADD",
+               bizStep="packing"),
+        _event("AggregationEvent", "2026-04-04T08:00:00+08:00", parentID=SSCC, childEPCs=[BAG3], action="OBSERVE",
+               bizStep=TASTING, disposition="sellable_accessible",
+               bizTransactionList=[{"bizTransaction": "urn:epcglobal:cbv:bt:9506000134352:77"}]),
+        _event("ObjectEvent", "2026-04-05T08:00:00+08:00", quantityList=[{"epcClass": PADDY2}], action="OBSERVE",
+               bizStep="storing", persistentDisposition={"set": ["damaged"], "unset": ["completeness_verified"]}),
+        _event("TransformationEvent", "2026-04-06T08:00:00+08:00", inputEPCList=[BAG4],
+               inputQuantityList=[{"epcClass": "urn:epc:idpat:sgtin:9506000.013435.*", "quantity": 3}],
+               outputQuantityList=[{"epcClass": RICE2}], transformationID="urn:uuid:mill-run-2"),
+    ]  # fmt: skip
+    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2026-04-07T00:00:00Z", "epcisBody": {"eventList": events}}  # fmt: skip
+
+
+def key_id(pp: ProductPassports, code: str) -> int:
+    from chainpass.gs1 import parse_code
+
+    return pp.passport_id(parse_code(code))
+
+
+def test_identifiers_first_seen_are_refused_by_default(pp: ProductPassports, orgs: Orgs) -> None:
+    head = pp.chain.w3.eth.block_number
+    result = import_document(pp, strangers(), sender=orgs.producer)
+    first = result.outcomes[0]
+    assert (first.status, first.field) == ("refused", "epcList")
+    assert "has no passport" in (first.reason or "") and "--adopt-unknown" in (first.reason or "")
+    assert result.recorded == 0 and pp.chain.w3.eth.block_number == head
+    assert not pp.exists(key_id(pp, BAG1))
+
+
+def test_adoption_commissions_identifiers_first_seen_right_before_their_event(pp: ProductPassports, orgs: Orgs) -> None:
+    document = strangers()
+    result = import_document(pp, document, sender=orgs.producer, adopt_unknown=True)
+
+    assert [o.status for o in result.outcomes] == ["recorded"] * 6, [o.describe() for o in result.outcomes]
+    adopted = [o.adopted for o in result.outcomes]
+    assert adopted == [
+        ("(01)09506000134352(21)BAG1", "(01)09506000134352(21)BAG2"),
+        (),
+        (str(parse(SSCC)), "(01)09506000134352(21)BAG3", "(01)09506000134406(10)P1"),
+        (),
+        ("(01)09506000134406(10)P2",),
+        ("(01)09506000134352(21)BAG4",),
+    ]
+    assert "adopted (commissioned first): (01)09506000134352(21)BAG1" in result.outcomes[0].describe()
+    assert any("outside the CBV" in n for n in result.outcomes[3].notes)
+    assert any("no lot" in n for n in result.outcomes[5].notes)
+    assert any("set damaged: recorded" in n for n in result.outcomes[4].notes)
+    assert any("unset completeness_verified" in n for n in result.outcomes[4].notes)
+
+    bag1, bag2, bag3 = (key_id(pp, c) for c in (BAG1, BAG2, BAG3))
+    container = key_id(pp, SSCC)
+    states_now = {n: pp.passport(i) for n, i in (("bag1", bag1), ("bag2", bag2), ("bag3", bag3))}
+    assert states_now["bag1"].state is State.IN_TRANSIT  # type: ignore[union-attr]
+    assert states_now["bag2"].state is State.ACTIVE  # received, in progress  # type: ignore[union-attr]
+    assert states_now["bag3"].container == container  # type: ignore[union-attr]
+    record = pp.passport(container)
+    assert record is not None and record.kind is Kind.CONTAINER and record.tier == 1
+    assert pp.passport(key_id(pp, PADDY2)).state is State.QUARANTINED  # type: ignore[union-attr]
+    assert pp.passport(key_id(pp, BAG4)).state is State.CONSUMED  # type: ignore[union-attr]
+    # The extension step is recorded as other, with the hash id of the event as written (its URI included).
+    (tasting,) = [e for e in pp.trace(container) if e.event == "PassportEventRecorded"]
+    assert tasting.details["biz_step"] == "other"
+    assert tasting.details["event_id"] == "0x" + event_hash(document["epcisBody"]["eventList"][3], CONTEXT).hex()
+    other = {**document["epcisBody"]["eventList"][3], "bizStep": "http://example.org/bizstep/smelling"}
+    assert event_hash(other, CONTEXT) != event_hash(document["epcisBody"]["eventList"][3], CONTEXT)
+    exported = export(pp, bag3)
+    steps = [e.get("bizStep") for e in exported["epcisBody"]["eventList"]]
+    assert "other" in steps and "packing" in steps
+
+    again = import_document(pp, document, sender=orgs.producer, adopt_unknown=True)
+    assert [o.status for o in again.outcomes] == ["already_on_chain"] * 6
+    assert not again.adopted and not again.tx_hashes
+
+
+def parse(code: str) -> ProductKey:
+    from chainpass.gs1 import parse_code
+
+    return parse_code(code)
+
+
+def test_a_bizTransaction_without_type_hashes() -> None:
+    event = _event("ObjectEvent", "2026-04-01T08:00:00+08:00", epcList=[BAG1], action="OBSERVE", bizStep="storing",
+                   bizTransactionList=[{"bizTransaction": "urn:epcglobal:cbv:bt:9506000134352:77"}])  # fmt: skip
+    typed = {**event, "bizTransactionList": [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:9506000134352:77"}]}
+    assert event_hash(event, CONTEXT) == event_hash(copy.deepcopy(event), CONTEXT)
+    assert event_hash(event, CONTEXT) != event_hash(typed, CONTEXT)
+    assert event_hash(event, CONTEXT) != event_hash({**event, "bizTransactionList": []}, CONTEXT)

@@ -60,20 +60,58 @@ def test_hash_ids_are_stable(path: Path) -> None:
         assert event_hash({**event, "eventID": "urn:uuid:other"}, document["@context"]) == first
 
 
+#: Events refused on purpose: (example, event index) -> what the refusal must say. A GSRN names
+#: a person (here a patient being discharged): its number never goes on chain.
+REFUSED = {("Example-TransactionEvents-2020_07_03y.jsonld", 0): ("epcList[0]", "personal data")}
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_examples_import_or_report(pp: ProductPassports, orgs: Orgs, path: Path) -> None:
+def test_examples_import_with_adoption_and_exports_validate(pp: ProductPassports, orgs: Orgs, path: Path) -> None:
+    """With adoption every event of every example is recorded (but the one naming a person),
+    a re-import records nothing, and every passport touched exports a schema-valid document."""
     import jsonschema
 
-    result = import_document(pp, load(path), sender=orgs.producer, partial=True)
-    assert len(result.outcomes) == len(events_of(load(path)))
+    document = load(path)
+    result = import_document(pp, document, sender=orgs.producer, partial=True, adopt_unknown=True)
+
+    assert len(result.outcomes) == len(events_of(document))
     for outcome in result.outcomes:
-        assert outcome.status in ("recorded", "already_on_chain", "refused"), outcome
+        expected = REFUSED.get((path.name, outcome.index))
+        if expected is None:
+            assert outcome.status == "recorded", outcome.describe()
+            assert outcome.tx_hashes
+        else:
+            assert outcome.status == "refused"
+            assert outcome.field == expected[0] and expected[1] in (outcome.reason or ""), outcome.describe()
+    assert result.adopted, "GS1's examples name identifiers never commissioned here"
+
+    again = import_document(pp, document, sender=orgs.producer, partial=True, adopt_unknown=True)
+    assert again.recorded == 0 and not again.adopted and not again.tx_hashes
+    assert again.already_on_chain == len(events_of(document)) - sum(1 for k in REFUSED if k[0] == path.name)
+
+    touched: set[int] = set()
+    for tx in result.tx_hashes:
+        receipt = pp.chain.w3.eth.get_transaction_receipt(tx)  # type: ignore[arg-type]
+        for log in receipt["logs"]:
+            if len(log["topics"]) > 1:
+                id_ = int.from_bytes(bytes(log["topics"][1]), "big")
+                if pp.exists(id_):
+                    touched.add(id_)
+    assert touched
+    for id_ in touched:
+        exported = export(pp, id_)
+        jsonschema.validate(exported, SCHEMA)
+        assert exported["epcisBody"]["eventList"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_examples_without_adoption_refuse_with_a_report(pp: ProductPassports, orgs: Orgs, path: Path) -> None:
+    """By default identifiers never commissioned are refused, naming the event and the field,
+    and nothing of the document is recorded."""
+    result = import_document(pp, load(path), sender=orgs.producer)
+    assert result.recorded == 0 and not result.tx_hashes
+    assert result.refused >= 1
+    for outcome in result.outcomes:
+        assert outcome.status in ("refused", "not_sent"), outcome
         if outcome.status == "refused":
             assert outcome.field and outcome.reason and "Traceback" not in outcome.reason
-    recorded = [o for o in result.outcomes if o.status == "recorded"]
-    for outcome in recorded:
-        for tx in outcome.tx_hashes:
-            receipt = pp.chain.w3.eth.get_transaction_receipt(tx)  # type: ignore[arg-type]
-            for log in receipt["logs"]:
-                if len(log["topics"]) > 1 and pp.passport(int.from_bytes(bytes(log["topics"][1]), "big")):
-                    jsonschema.validate(export(pp, int.from_bytes(bytes(log["topics"][1]), "big")), SCHEMA)

@@ -351,7 +351,8 @@ def test_digital_links_that_are_read(uri: str, key: ProductKey) -> None:
         ("https://id.gs1.org/01/09506000134352/21/A%20B", r"serial \(AI 21\) 'A B' must be"),
         ("https://id.gs1.org/01/09506000134352/21/" + "A" * 21, r"serial \(AI 21\) 'A{21}' must be 1 to 20"),
         ("https://id.gs1.org/01/09506000134352/21/S 1", r"not a URI: spaces"),
-        ("https://id.gs1.org/00/106141412345678908", r"names an SSCC \(a logistic unit\), AI 00, not a trade item"),
+        ("https://id.gs1.org/00/106141412345678907", r"SSCC '106141412345678907' is not valid.*check digit"),
+        ("https://id.gs1.org/8018/952520840000000010", r"names a GSRN \(a service recipient.*personal data"),
         ("https://id.gs1.org/414/9506000134352", r"names a GLN"),
         ("https://id.gs1.org/products/42", r"no /01/\{gtin\}"),
         ("https:///01/09506000134352/21/S", r"must start with https:// and a domain"),
@@ -541,7 +542,7 @@ def test_any_character_may_come_escaped_in_either_case(serial: str, data: st.Dat
         ("urn:epc:id:sgtin:0000000.000000.1", r"all zeros"),
         ("urn:epc:tag:sgtin-96:3.0614141.812345.6789", r"EPC tag URI"),
         ("urn:epc:idpat:sgtin:0614141.812345.*", r"EPC pattern"),
-        ("urn:epc:id:sscc:0614141.1234567890", r"not an EPC URN of an item .* or a lot"),
+        ("urn:epc:id:grai:0614141.12345.400", r"not an EPC URN of an item .* a lot .* or an asset"),
         ("urn:isbn:9780000000002", r"not an EPC URN"),
     ],
 )
@@ -612,3 +613,69 @@ def test_a_digital_link_made_by_hand_is_checked_and_normalised() -> None:
     ]:
         with pytest.raises(InvalidInput, match=problem):
             DigitalLink(**bad)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------- SSCC and GIAI
+
+#: GS1's example SSCC: extension digit 1, company prefix 0614141, serial reference 23456789, check digit 8.
+SSCC = "106141412345678908"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "urn:epc:id:sscc:0614141.1234567890",
+        "https://id.gs1.org/00/106141412345678908",
+        "https://example.org/logistics/00/106141412345678908",
+        "(00)106141412345678908",
+    ],
+)
+def test_an_sscc_in_any_spelling_is_a_container_keyed_by_gtin_0(code: str) -> None:
+    key = parse_code(code)
+
+    assert key == ProductKey(0, Kind.CONTAINER, "00" + SSCC, 2)
+    assert key.other_key == ("00", SSCC)
+    assert key.serial_bytes == b"00" + SSCC.encode() + bytes(12)
+    assert str(key) == f"(00){SSCC}"
+    assert key.epc_urn() == "urn:epc:id:sscc:0614141.1234567890"
+    assert key.digital_link() == f"https://id.gs1.org/00/{SSCC}"
+    assert parse_code(code, container_tier=3).tier == 3
+
+
+def test_sscc_round_trips_and_other_prefix_lengths() -> None:
+    key = ProductKey.sscc(SSCC, 1)
+    assert parse_code(key.epc_urn()) == ProductKey.sscc(SSCC)
+    assert parse_code(key.digital_link()).other_key == ("00", SSCC)
+    # The URN splits after the company prefix: a 9-digit prefix moves the dot, not the digits.
+    assert key.epc_urn(9) == "urn:epc:id:sscc:061414123.14567890"
+    assert parse_code("urn:epc:id:sscc:061414123.14567890") == ProductKey.sscc(SSCC)
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("urn:epc:id:sscc:0614141.123456789", r"17 digits in all"),
+        ("urn:epc:id:sscc:0614141.12345678901", r"17 digits in all"),
+        ("(00)106141412345678907", r"check digit"),
+        ("https://id.gs1.org/00/10614141234567890", r"must be 18 digits"),
+        ("urn:epc:id:gsrn:95252084.000000001", r"GSRN \(a service recipient.*personal data on chain"),
+        ("urn:epc:id:gsrnp:95252084.000000001", r"GSRN-P \(a service provider"),
+        ("(8018)952520840000000010", r"GSRN.*personal data"),
+        ("urn:epc:id:giai:952005385.", r"urn:epc:id:giai:\{company prefix\}\.\{asset reference\}"),
+        ("urn:epc:id:giai:952005385." + "A" * 20, r"28 characters at most"),
+    ],
+)
+def test_bad_sscc_giai_and_person_keys_are_refused(code: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem):
+        parse_code(code)
+
+
+def test_a_giai_is_an_item_keyed_by_gtin_0() -> None:
+    for code in ("urn:epc:id:giai:952005385.w2", "https://id.gs1.org/8004/952005385w2", "(8004)952005385w2"):
+        key = parse_code(code)
+        assert key == ProductKey(0, Kind.ITEM, "8004952005385w2")
+        assert key.other_key == ("8004", "952005385w2")
+    assert key.epc_urn(9) == "urn:epc:id:giai:952005385.w2"
+    with pytest.raises(InvalidInput, match="Company Prefix length"):
+        key.epc_urn()
+    assert key.digital_link() == "https://id.gs1.org/8004/952005385w2"

@@ -23,13 +23,19 @@ def epcis() -> None:
 @epcis.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--partial", is_flag=True, help="Send the valid events even if others are refused.")
+@click.option(
+    "--adopt-unknown",
+    is_flag=True,
+    help="Commission identifiers first seen in FILE (as this account, a producer) right before their event, "
+    "instead of refusing them.",
+)
 @account_option
 @json_option
-def import_command(file: Path, partial: bool, account: str, as_json: bool) -> None:
+def import_command(file: Path, partial: bool, adopt_unknown: bool, account: str, as_json: bool) -> None:
     """Import the events of an EPCIS 2.0 JSON(-LD) document FILE; re-running records nothing twice."""
     document = read_json(file, "EPCIS document")
     passports, sender = acting_on(ProductPassports, account)
-    result = import_document(passports, document, sender=sender, partial=partial)
+    result = import_document(passports, document, sender=sender, partial=partial, adopt_unknown=adopt_unknown)
     lines = [result.summary(), *(f"  {o.describe()}" for o in result.outcomes)]
     emit(result.to_json(), "\n".join(lines), as_json)
     if result.refused:

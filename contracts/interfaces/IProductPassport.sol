@@ -38,7 +38,34 @@ interface IProductPassport {
         Consumed // an input of a transformation: only a recall can still reach it
     }
 
-    /// @notice CBV 2.0 business steps this contract records.
+    /// @notice Business steps: the whole CBV 2.0 standard vocabulary, chainpass's customs and
+    /// recall steps, and `Other` for a step outside the CBV (an extension URI: the exact URI
+    /// stays provable through the event's hash id, `eventId`).
+    /// @dev Numbers 0-11 are the steps modelled first and never move; the rest follow in
+    /// alphabetical order of their CBV names. How each step acts on a passport's state:
+    /// - lifecycle steps (from-states, roles, next state, disposition):
+    ///   Inspecting: from Active or Quarantined; inspector; Conformant -> Active, a
+    ///     quarantining disposition (NonConformant, Damaged, Expired, Stolen, Mismatch*,
+    ///     NeedsReplacement, NoPedigreeMatch) -> Quarantined.
+    ///   Shipping: from Active; producer, carrier or retailer; -> InTransit; InTransit only.
+    ///   Receiving: from InTransit; producer, carrier or retailer; -> Active; any usable
+    ///     disposition (Active, Sellable, Available, InProgress, SellableAccessible, ...).
+    ///   CustomsReleasing: from InTransit; customs; stays InTransit; InTransit only.
+    ///   CustomsHolding: from InTransit; customs; -> Quarantined; NonConformant only.
+    ///   RetailSelling: from Active; retailer; -> Sold; RetailSold only.
+    ///   Recalling: from any state but Recalled; the passport's producer; -> Recalled; Recalled only.
+    ///   Decommissioning: from any state; producer or retailer; -> Decommissioned; Inactive only.
+    ///   Destroying: from any state; producer or retailer; -> Decommissioned; Destroyed only.
+    ///   Commissioning, Packing, Unpacking: functions of their own ({commission}, {pack}, {unpack}).
+    /// - Inspecting and Receiving with disposition InProgress (the step under way), and every
+    ///   other step (Accepting ... VoidShipping, Other), are observations: any role records
+    ///   them, in any state but Decommissioned, and the state changes only as the
+    ///   disposition implies: a usable one (Active, InProgress, Sellable, Available, ...)
+    ///   ends a journey (InTransit -> Active), InTransit starts one (Active -> InTransit), a
+    ///   quarantining one quarantines (Active, InTransit, Sold -> Quarantined); others
+    ///   (Conformant, Unknown, Completeness*, NonSellableOther, Unavailable, None) keep the
+    ///   state; Recalled, RetailSold, Inactive, Destroyed, Disposed and Dispensed are
+    ///   refused: their own steps record them.
     enum BizStep {
         None,
         Commissioning,
@@ -47,14 +74,49 @@ interface IProductPassport {
         Unpacking,
         Shipping,
         Receiving,
-        CustomsReleasing,
-        CustomsHolding,
+        CustomsReleasing, // chainpass: customs clears the goods (not a CBV 2.0 value)
+        CustomsHolding, // chainpass: customs holds the goods (not a CBV 2.0 value)
         RetailSelling,
-        Recalling,
-        Decommissioning
+        Recalling, // chainpass: the producer recalls the goods (not a CBV 2.0 value)
+        Decommissioning,
+        Accepting,
+        Arriving,
+        Assembling,
+        Collecting,
+        Consigning,
+        CreatingClassInstance,
+        CycleCounting,
+        Departing,
+        Destroying,
+        Disassembling,
+        Dispensing,
+        Encoding,
+        EnteringExiting,
+        Holding,
+        Installing,
+        Killing,
+        Loading,
+        Other, // CBV "other", and any step outside the CBV (an extension URI)
+        Picking,
+        Removing,
+        Repackaging,
+        Repairing,
+        Replacing,
+        Reserving,
+        Sampling,
+        SensorReporting,
+        StagingOutbound,
+        StockTaking,
+        Stocking,
+        Storing,
+        Transporting,
+        Unloading,
+        VoidShipping
     }
 
-    /// @notice CBV 2.0 dispositions this contract records.
+    /// @notice Dispositions: the whole CBV 2.0 standard vocabulary, and chainpass's `Sellable`.
+    /// @dev Numbers 0-8 never move; the rest follow in alphabetical order of their CBV names.
+    /// See {BizStep} for what each does to a passport's state.
     enum Disposition {
         None,
         Active,
@@ -62,17 +124,45 @@ interface IProductPassport {
         Conformant,
         NonConformant,
         Recalled,
-        Sellable,
+        Sellable, // chainpass: usable and sellable (CBV 2.0 says SellableAccessible)
         RetailSold,
-        Inactive
+        Inactive,
+        Available,
+        CompletenessInferred,
+        CompletenessVerified,
+        ContainerClosed,
+        ContainerOpen,
+        Damaged,
+        Destroyed,
+        Dispensed,
+        Disposed,
+        Encoded,
+        Expired,
+        InProgress,
+        MismatchClass,
+        MismatchInstance,
+        MismatchQuantity,
+        NeedsReplacement,
+        NoPedigreeMatch,
+        NonSellableOther,
+        PartiallyDispensed,
+        Reserved,
+        Returned,
+        SellableAccessible,
+        SellableNotAccessible,
+        Stolen,
+        Unavailable,
+        Unknown
     }
 
     /// @notice The GS1 keys of a passport to commission.
     struct Key {
-        uint64 gtin; // GTIN-14 as a number (check digit validated off-chain)
+        uint64 gtin; // GTIN-14 as a number (check digit validated off-chain); 0: another GS1 key, in `serial`
         Kind kind; // Item, Lot or Container
         uint8 tier; // 0 for goods; 1 case, 2 pallet, 3 shipping container: a container holds lower tiers only
-        bytes32 serial; // serial or lot number, ASCII, left-aligned and zero-padded (GS1 allows 20 chars)
+        bytes32 serial; // serial or lot number, ASCII, left-aligned and zero-padded (GS1 allows 20 chars);
+        // with gtin 0, an item's or container's other GS1 key as AI + value, e.g. "00" + an
+        // 18-digit SSCC (a logistic unit: a container), "8004" + a GIAI (an asset: an item)
     }
 
     /// @notice One EPCIS event (an ObjectEvent): one what, when, where and why for a list
@@ -281,6 +371,9 @@ interface IProductPassport {
 
     /// @notice Records EPCIS events, in order, each on every passport it lists; the role
     /// of the caller must fit each bizStep, and only a passport's producer recalls it.
+    /// Lifecycle steps move a passport's state as {BizStep} lists; observations (any other
+    /// step, and inspecting or receiving in progress) change it only as their disposition
+    /// implies.
     /// @dev Only a verified actor. Emits {PassportEventRecorded} per event and passport,
     /// and {TransformationRecalled} when a recall reaches a consumed input.
     /// @param events The events.

@@ -1,0 +1,54 @@
+"""Fixtures of the ape suite (`ape test tests_ape`, or `make ape-check`).
+
+ape deploys the contracts it compiled from contracts/ (`project.IdentityRegistry`),
+from its test accounts, on the network ape-config.yaml names (Anvil through
+ape-foundry). The module-scoped fixtures run once; ape's chain isolation takes a
+snapshot around every test and reverts it afterwards, so each test starts from the
+same deployed, governed registry and passport contract.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from world import CARRIER, LEVEL_HIGH, PRODUCER, RECOVERY_DELAY, SECTOR_BANK, TEN_YEARS, Actors, commitment
+
+# A private Anvil on a free port, never a node the user runs on 127.0.0.1:8545
+# (ape-config.yaml's host, which `ape run deploy` is meant to find): unless
+# APE_FOUNDRY_HOST says otherwise. ape-foundry reads it when it connects, after this.
+os.environ.setdefault("APE_FOUNDRY_HOST", "auto")
+
+
+@pytest.fixture(scope="session")
+def actors(accounts: Any) -> Actors:
+    return Actors(*accounts[:7])
+
+
+@pytest.fixture(scope="module")
+def registry(project: Any, actors: Actors) -> Any:
+    return project.IdentityRegistry.deploy(actors.governor, RECOVERY_DELAY, sender=actors.governor)
+
+
+@pytest.fixture(scope="module")
+def passports(project: Any, actors: Actors, registry: Any) -> Any:
+    return project.ProductPassport.deploy(registry, actors.governor, sender=actors.governor)
+
+
+@pytest.fixture(scope="module")
+def bureau(registry: Any, actors: Actors) -> Any:
+    """A registry whose bureau is an appointed authority (high) and whose bank a relying party."""
+    registry.appointAuthority(actors.bureau, LEVEL_HIGH, sender=actors.governor)
+    registry.appointRelyingParty(actors.bank, SECTOR_BANK, sender=actors.governor)
+    return actors.bureau
+
+
+@pytest.fixture(scope="module")
+def supply_chain(chain: Any, registry: Any, passports: Any, bureau: Any, actors: Actors) -> Any:
+    """The cooperative (producer) and the carrier, verified by the bureau and given their roles."""
+    expires = chain.pending_timestamp + TEN_YEARS
+    for org, role in ((actors.coop, PRODUCER), (actors.carrier, CARRIER)):
+        registry.verify(org, commitment(org.address), LEVEL_HIGH, expires, sender=bureau)
+        passports.setRoles(org, role, sender=actors.governor)
+    return passports
