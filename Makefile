@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace bench-throughput ape-setup ape-compile ape-check clean
+.PHONY: setup demo test lint typecheck unit artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +51,9 @@ bench-trace: setup
 
 bench-throughput: setup
 	$(BIN)/python scripts/bench_throughput.py
+
+bench-bulk: setup
+	$(BIN)/python scripts/bench_bulk.py
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
 # venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.28.
