@@ -7,6 +7,7 @@ restart: it is loaded at start, written every second and again on a clean stop.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 import requests
 
 from chainpass.errors import ChainpassError, NodeUnreachable
+from chainpass.files import write_bytes_atomic
 
 DEFAULT_PORT = 8545
 #: Anvil's default chain id; the same for every fresh Anvil, which is why deployment
@@ -79,6 +81,8 @@ class AnvilNode:
     #: Mine a block every this many seconds instead of one per transaction (Anvil's --block-time).
     block_time: float | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
+    restored_state: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -106,6 +110,7 @@ class AnvilNode:
             raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.restored_state = self._check_state_file(self.state_file)
         output = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
         deadline = time.monotonic() + timeout
@@ -117,6 +122,33 @@ class AnvilNode:
             time.sleep(0.05)
         self.stop()
         raise NodeUnreachable(f"anvil did not answer on {self.url} within {timeout:.0f} s.")
+
+    @staticmethod
+    def _check_state_file(state: Path) -> bool:
+        """Keep a last good copy of the state file, and fall back to it when the file is damaged.
+
+        Anvil rewrites its state file in place every ``state_interval``; a node killed during
+        that write leaves a truncated file that Anvil then refuses to start from. Each start
+        first copies a state file that reads back into ``<state>.last-good``; a damaged one is
+        replaced by that copy (the chain loses what it mined since then, as a crash loses
+        what is not yet written). Returns whether the copy was used.
+        """
+        if not state.exists():
+            return False
+        backup = state.with_name(state.name + ".last-good")
+        data = state.read_bytes()
+        try:
+            json.loads(data)
+        except ValueError:
+            if not backup.exists():
+                raise NodeUnreachable(
+                    f"The node's state file {state} is damaged (the node was killed while writing it) and there "
+                    "is no earlier copy: move it aside to start an empty chain."
+                ) from None
+            write_bytes_atomic(state, backup.read_bytes())
+            return True
+        write_bytes_atomic(backup, data)
+        return False
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop anvil cleanly (SIGINT, so it writes its state file), killing it if it hangs."""

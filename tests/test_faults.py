@@ -310,3 +310,33 @@ def test_a_reorg_during_bulk_work_loses_nothing_and_records_nothing_twice(node: 
     assert len(signed) == count  # nothing re-signed: the lost ones were broadcast again as they were
     assert_receipts_stand(chain, sent)
     assert_each_paid_once(chain, operator, count)
+
+
+# ------------------------------------------------------------------ a damaged state file
+
+
+def test_a_state_file_torn_by_a_kill_falls_back_to_its_last_good_copy(node: AnvilNode) -> None:
+    """Anvil rewrites its state file in place: a kill during that write leaves it torn, and
+    Anvil refuses to start from it. The node starts from the copy taken at its last start."""
+    assert node.state_file is not None
+    chain, operator = funded(node)
+    node.restart()  # a clean stop writes the state; the start copies it aside
+    kept = chain.w3.eth.get_balance(operator.address)
+    chain.w3.eth.send_transaction({"from": chain.dev_accounts()[0], "to": operator.address, "value": Wei(1)})
+    node.kill()
+    node.state_file.write_bytes(node.state_file.read_bytes()[:100])  # torn mid-write
+
+    node.start()
+
+    assert node.restored_state
+    assert Chain.connect(node.url).w3.eth.get_balance(operator.address) == kept
+
+
+def test_a_torn_state_file_without_a_copy_is_a_clear_error(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"block": {"number": "0x')
+    node = AnvilNode(port=free_port(), state_file=state)
+
+    with pytest.raises(NodeUnreachable, match="is damaged .* move it aside to start an empty chain"):
+        node.start()
+    assert node.process is None

@@ -109,6 +109,11 @@ def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> 
         sys.exit(code)
     state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
     anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
+    if anvil.restored_state:
+        click.echo(
+            f"note: {state} was damaged (the node was killed while writing it); started from its last good copy.",
+            err=True,
+        )
     click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
     sys.exit(anvil.wait())
 
