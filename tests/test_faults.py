@@ -337,6 +337,6 @@ def test_a_torn_state_file_without_a_copy_is_a_clear_error(tmp_path: Path) -> No
     state.write_text('{"block": {"number": "0x')
     node = AnvilNode(port=free_port(), state_file=state)
 
-    with pytest.raises(NodeUnreachable, match="is damaged .* move it aside to start an empty chain"):
+    with pytest.raises(NodeUnreachable, match=r"is damaged .* move it aside to start an empty chain"):
         node.start()
     assert node.process is None
