@@ -40,6 +40,7 @@ from chainpass.artifacts import load_artifact
 from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
 from chainpass.epcis import (
     EPCIS_CONTEXT,
+    IMPLIED_DISPOSITION,
     event_hash,
     events_of,
     hash_uri,
@@ -75,15 +76,6 @@ NOT_RECORDED = {
     BizStep.COMMISSIONING: " (commission with `chainpass bulk commission`)",
     BizStep.PACKING: " (pack with `chainpass passport pack`)",
     BizStep.UNPACKING: " (unpack with `chainpass passport unpack`)",
-}
-#: The disposition a step implies when the row gives none (as an EPCIS import reads it).
-IMPLIED = {
-    BizStep.SHIPPING: Disposition.IN_TRANSIT,
-    BizStep.CUSTOMS_RELEASING: Disposition.IN_TRANSIT,
-    BizStep.CUSTOMS_HOLDING: Disposition.NON_CONFORMANT,
-    BizStep.RETAIL_SELLING: Disposition.RETAIL_SOLD,
-    BizStep.RECALLING: Disposition.RECALLED,
-    BizStep.DECOMMISSIONING: Disposition.INACTIVE,
 }
 #: The keys of the dev accounts of every Anvil (its public test mnemonic, "test test ... junk").
 #: Public knowledge: for local nodes only, never for value. They let bulk work sign locally
@@ -794,8 +786,8 @@ def _event_parts(
         raise _Bad("bizStep", str(exc)) from None
     if step in NOT_RECORDED:
         raise _Bad("bizStep", f"{step_text!r} is not recorded as an event{NOT_RECORDED[step]}")
-    try:
-        disposition = parse_disposition(disp_text) if disp_text else IMPLIED.get(step)
+    try:  # a missing disposition: the one the step implies, as an EPCIS import reads it
+        disposition = parse_disposition(disp_text) if disp_text else IMPLIED_DISPOSITION.get(step)
     except InvalidInput as exc:
         raise _Bad("disposition", str(exc)) from None
     if disposition is None:

@@ -79,7 +79,7 @@ CBV = "https://ref.gs1.org/cbv/"
 _OLD_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
 _OLD_DISP = "urn:epcglobal:cbv:disp:"
 #: The disposition a bizStep implies when the event gives none (the contract requires these).
-_IMPLIED = {
+IMPLIED_DISPOSITION = {
     BizStep.SHIPPING: Disposition.IN_TRANSIT,
     BizStep.CUSTOMS_RELEASING: Disposition.IN_TRANSIT,
     BizStep.CUSTOMS_HOLDING: Disposition.NON_CONFORMANT,
@@ -645,7 +645,7 @@ class _Planner:
     ) -> EpcisEvent:
         if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
             raise _Refusal("bizStep", f"{step.label!r} is not recorded as an event by passports")
-        disposition = disposition or _IMPLIED.get(step)
+        disposition = disposition or IMPLIED_DISPOSITION.get(step)
         if disposition is None and step in _NEEDS_DISPOSITION:
             raise _Refusal("disposition", f"a {step.label} event needs a disposition")
         return EpcisEvent(ids, step, disposition or Disposition.NONE, when, read_point, bytes(32), digest)

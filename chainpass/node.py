@@ -16,6 +16,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Self
 
 import requests
 
@@ -70,23 +71,102 @@ def rpc_answers(url: str, timeout: float = 1.0) -> bool:
 
 
 @dataclass
-class AnvilNode:
-    """One Anvil process on 127.0.0.1."""
+class LocalNode:
+    """A local node process on 127.0.0.1 that chainpass starts and stops (Anvil, Ganache)."""
+
+    #: The program's name, for messages.
+    program: ClassVar[str] = "node"
+    #: Seconds between looks while it starts.
+    poll: ClassVar[float] = 0.05
 
     port: int = DEFAULT_PORT
-    state_file: Path | None = None
     quiet: bool = True
-    #: Seconds between state-file writes (Anvil's --state-interval); a killed node loses at most this much.
-    state_interval: int = 1
-    #: Mine a block every this many seconds instead of one per transaction (Anvil's --block-time).
-    block_time: float | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
-    restored_state: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Get the node's files ready before it starts (nothing by default)."""
+
+    def start(self, timeout: float = 30.0) -> Self:
+        """Start the node and return once it answers JSON-RPC; a Ctrl-C meanwhile leaves none behind."""
+        if rpc_answers(self.url):
+            raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
+        self._prepare()
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise NodeUnreachable(f"{self.program} exited at start with code {self.process.returncode}.")
+                if rpc_answers(self.url):
+                    return self
+                time.sleep(self.poll)
+        except BaseException:
+            self.stop()
+            raise
+        self.stop()
+        raise NodeUnreachable(f"{self.program} did not answer on {self.url} within {timeout:.0f} s.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the node cleanly (SIGINT: Anvil writes its state file, Ganache closes its
+        database), killing it if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """Kill the node at once (SIGKILL), as a crash would: it keeps only what it has written."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self, timeout: float = 30.0) -> Self:
+        """Start the node again on the same port, from its saved state if it has any."""
+        self.stop()
+        return self.start(timeout)
+
+    def wait(self) -> int:
+        """Block until the node exits (Ctrl-C stops it cleanly) and return its exit code."""
+        assert self.process is not None
+        try:
+            return self.process.wait()
+        except KeyboardInterrupt:
+            self.stop()
+            return 0
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class AnvilNode(LocalNode):
+    """One Anvil process on 127.0.0.1."""
+
+    program: ClassVar[str] = "anvil"
+
+    state_file: Path | None = None
+    #: Seconds between state-file writes (Anvil's --state-interval); a killed node loses at most this much.
+    state_interval: int = 1
+    #: Mine a block every this many seconds instead of one per transaction (Anvil's --block-time).
+    block_time: float | None = None
+    #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
+    restored_state: bool = field(default=False, repr=False)
 
     def command(self) -> list[str]:
         command = [
@@ -104,24 +184,10 @@ class AnvilNode:
             command.append("--silent")
         return command
 
-    def start(self, timeout: float = 30.0) -> AnvilNode:
-        """Start anvil and return once it answers JSON-RPC."""
-        if rpc_answers(self.url):
-            raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
+    def _prepare(self) -> None:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.restored_state = self._check_state_file(self.state_file)
-        output = subprocess.DEVNULL if self.quiet else None
-        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise NodeUnreachable(f"anvil exited at start with code {self.process.returncode}.")
-            if rpc_answers(self.url):
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise NodeUnreachable(f"anvil did not answer on {self.url} within {timeout:.0f} s.")
 
     @staticmethod
     def _check_state_file(state: Path) -> bool:
@@ -149,45 +215,6 @@ class AnvilNode:
             return True
         write_bytes_atomic(backup, data)
         return False
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop anvil cleanly (SIGINT, so it writes its state file), killing it if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        """Kill anvil at once (SIGKILL), as a crash would: the state file keeps only what it
-        wrote at its last interval."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.kill()
-        self.process.wait()
-
-    def restart(self, timeout: float = 30.0) -> AnvilNode:
-        """Start anvil again on the same port, from the state file if there is one."""
-        self.stop()
-        return self.start(timeout)
-
-    def wait(self) -> int:
-        """Block until anvil exits (Ctrl-C stops it cleanly) and return its exit code."""
-        assert self.process is not None
-        try:
-            return self.process.wait()
-        except KeyboardInterrupt:
-            self.stop()
-            return 0
-
-    def __enter__(self) -> AnvilNode:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # ----------------------------------------------------------------------------- Ganache
@@ -227,22 +254,18 @@ def find_ganache() -> Path:
 
 
 @dataclass
-class GanacheNode:
+class GanacheNode(LocalNode):
     """One Ganache 7.9 process on 127.0.0.1: shanghai, instamine, Anvil's dev accounts.
 
     ``db_dir`` keeps the chain in a directory (Ganache's ``--database.dbPath``) so that it
     survives a restart, as Anvil's state file does.
     """
 
-    port: int = DEFAULT_PORT
-    db_dir: Path | None = None
-    quiet: bool = True
-    accounts: int = 10
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    program: ClassVar[str] = "ganache"
+    poll: ClassVar[float] = 0.1
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    db_dir: Path | None = None
+    accounts: int = 10
 
     def command(self) -> list[str]:
         command = [
@@ -263,50 +286,10 @@ class GanacheNode:
             command.append("--logging.quiet")
         return command
 
-    def start(self, timeout: float = 60.0) -> GanacheNode:
-        """Start ganache and return once it answers JSON-RPC."""
-        if rpc_answers(self.url):
-            raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
+    def start(self, timeout: float = 60.0) -> Self:
+        """Start ganache (slower to start than Anvil) and return once it answers JSON-RPC."""
+        return super().start(timeout)
+
+    def _prepare(self) -> None:
         if self.db_dir is not None:
             self.db_dir.mkdir(parents=True, exist_ok=True)
-        output = subprocess.DEVNULL if self.quiet else None
-        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise NodeUnreachable(f"ganache exited at start with code {self.process.returncode}.")
-                if rpc_answers(self.url):
-                    return self
-                time.sleep(0.1)
-        except BaseException:  # Ctrl-C while it starts: leave no ganache behind
-            self.stop()
-            raise
-        self.stop()
-        raise NodeUnreachable(f"ganache did not answer on {self.url} within {timeout:.0f} s.")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop ganache (SIGINT: it closes its database), killing it if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def wait(self) -> int:
-        """Block until ganache exits (Ctrl-C stops it cleanly) and return its exit code."""
-        assert self.process is not None
-        try:
-            return self.process.wait()
-        except KeyboardInterrupt:
-            self.stop()
-            return 0
-
-    def __enter__(self) -> GanacheNode:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
