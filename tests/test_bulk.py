@@ -610,3 +610,62 @@ def test_cli_without_a_node_says_so_and_ctrl_c_before_sending_is_one_line(
 
     assert no_node[0] == 1 and no_node[2].startswith("error: No Ethereum node answers at")
     assert early == (130, "", "interrupted after 0 passport(s); re-run the same command to resume\n")
+
+
+def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chainpass epcis import` while the node is SIGKILLed after a few transactions: the
+    command stops with a clear error; the node restarts from its state file (losing what it
+    mined since its last write), and the same import again ends with every event once."""
+    from chainpass.contract_client import ContractClient
+
+    items = [f"urn:epc:id:sgtin:9506000.013435.K{i:03d}" for i in range(60)]
+    events = [
+        {"type": "ObjectEvent", "eventTime": "2026-02-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": items[i : i + 10], "action": "ADD", "bizStep": "commissioning"}
+        for i in range(0, 60, 10)
+    ] + [
+        {"type": "ObjectEvent", "eventTime": f"2026-02-02T{8 + i // 60:02d}:{i % 60:02d}:00+08:00",
+         "eventTimeZoneOffset": "+08:00", "epcList": [items[i % 60]], "action": "OBSERVE", "bizStep": "storing"}
+        for i in range(240)
+    ]  # fmt: skip
+    document = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-02-03T00:00:00Z",
+                "epcisBody": {"eventList": events}}  # fmt: skip
+    path = write(tmp_path / "scans.jsonld", json.dumps(document))
+    node = AnvilNode(port=free_port(), state_file=tmp_path / "state.json").start()
+    original = ContractClient._send
+    sends: list[str] = []
+
+    def crashing(self: ContractClient, function: str, sender: Sender, *args: Any) -> Any:
+        sends.append(function)
+        if len(sends) == 7:  # the commissioning done, a run of events in
+            node.kill()
+        return original(self, function, sender, *args)
+
+    try:
+        op = deployed(Cli(capsys, node.url, tmp_path / "home"), tmp_path)
+        node.restart()  # a clean stop writes the state: the deployment survives the crash to come
+        monkeypatch.setattr(ContractClient, "_send", crashing)
+        code, out, err = op.run("epcis", "import", str(path), "--account", "3")
+        monkeypatch.undo()
+        node.start()
+        resumed = json.loads(op.ok("epcis", "import", str(path), "--account", "3", "--json"))
+        again = json.loads(op.ok("epcis", "import", str(path), "--account", "3", "--json"))
+        chain = Chain.connect(node.url)
+        pp = ProductPassports.from_deployment(chain, _deployment(op, chain))
+        recorded = pp.contract.events.PassportEventRecorded().get_logs(from_block=0)
+        commissioned = pp.contract.events.PassportCommissioned().get_logs(from_block=0)
+    finally:
+        node.kill()
+
+    assert code != 0 and out == "" and "Traceback" not in err, err
+    assert err.startswith("error: The node stopped answering") and "resume without recording anything twice" in err
+    assert len(sends) >= 7
+    event_ids = [bytes(log["args"]["eventId"]) for log in recorded]
+    assert len(event_ids) == len(set(event_ids)) == 240  # every observation once
+    assert len(commissioned) == len({log["args"]["id"] for log in commissioned}) == 60
+    assert resumed["recorded"] > 0 and resumed["already_on_chain"] > 0  # it resumed: some were there already
+    assert resumed["recorded"] + resumed["already_on_chain"] == 246 and resumed["refused"] == 0
+    assert again["nothing_new"] and again["already_on_chain"] == 246

@@ -186,7 +186,10 @@ def main(argv: list[str] | None = None) -> None:
         error = (
             exc
             if isinstance(exc, ChainpassError)
-            else NodeUnreachable(f"The node stopped answering: {exc.__class__.__name__}. Is it still running?")
+            else NodeUnreachable(
+                f"The node stopped answering ({exc.__class__.__name__}): is it still running? Once it is back, "
+                "re-run the command (`epcis import` and `bulk` resume without recording anything twice)."
+            )
         )
         if "--json" in args:
             click.echo(json.dumps({"error": str(error), "kind": type(error).__name__}))
