@@ -529,6 +529,37 @@ def test_epcis_import_is_idempotent_and_exports_the_history(supply_chain: Operat
     assert refused.code == 1 and "dancing" in refused.out
 
 
+def test_epcis_import_adopts_unknown_identifiers_only_when_asked(supply_chain: Operator, tmp_path: Path) -> None:
+    op = supply_chain
+    case = "urn:epc:id:sscc:9506000.0000000042"
+    bags = ["urn:epc:id:sgtin:9506000.013435.ADOPT1", "urn:epc:id:sgtin:9506000.013435.ADOPT2"]
+    events = [
+        {"type": "ObjectEvent", "eventTime": "2026-03-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": bags, "action": "OBSERVE", "bizStep": "receiving", "disposition": "in_progress"},
+        {"type": "AggregationEvent", "eventTime": "2026-03-01T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "parentID": case, "childEPCs": bags, "action": "ADD", "bizStep": "packing"},
+    ]  # fmt: skip
+    document = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-03-02T00:00:00Z",
+                "epcisBody": {"eventList": events}}  # fmt: skip
+    path = tmp_path / "seen.jsonld"
+    path.write_text(json.dumps(document))
+
+    refused = op.run("epcis", "import", str(path), "--account", "2")
+    before = op.run("passport", "show", bags[0])
+    adopted = op.ok("epcis", "import", str(path), "--adopt-unknown", "--account", "2", "--json").json()
+    again = op.ok("epcis", "import", str(path), "--adopt-unknown", "--account", "2", "--json").json()
+
+    assert refused.code == 1 and "ADOPT1" in refused.out and "--adopt-unknown" in refused.out + refused.err
+    assert before.code == 1  # nothing of the refused document went in
+    assert adopted["recorded"] == 2 and adopted["refused"] == 0
+    assert adopted["adopted"] == [
+        "(01)09506000134352(21)ADOPT1", "(01)09506000134352(21)ADOPT2", "(00)095060000000000428"
+    ]  # fmt: skip
+    assert again["nothing_new"] and again["adopted"] == []
+    assert op.ok("passport", "show", bags[1], "--json").json()["state"] == "active"
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
