@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import requests
 from eth_abi import encode as abi_encode
@@ -98,6 +98,8 @@ ANVIL_DEV_KEYS = (
 
 #: Progress of a send: (done, total).
 Progress = Callable[[int, int], None]
+#: What a batch holds: commission rows or planned events.
+_Item = TypeVar("_Item")
 
 
 class SentTx(Protocol):
@@ -625,15 +627,7 @@ def commission(
             for batch in batches
         ]  # fmt: skip
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
-        failed: list[tuple[CommissionRow, ChainpassError]] = []
-        for outcome in sorted(sent, key=lambda s: s.index):
-            batch = batches[outcome.index]
-            if outcome.receipt is not None and outcome.error is None:
-                _count(result, outcome.receipt, len(batch))
-                tracker.base += len(batch)
-            else:
-                error = outcome.error or TransactionFailed("The transaction was not mined.")
-                failed += [(row, error) for row in batch]
+        failed = [(row, error) for batch, error in _tally(result, tracker, batches, sent) for row in batch]
         if not failed:
             todo = []
             break
@@ -650,6 +644,22 @@ def commission(
     result.refused += [(r.line, "still refused after 3 attempts") for r in todo]
     result.seconds = time.monotonic() - start
     return result
+
+
+def _tally(
+    result: BulkResult, tracker: _Tracker, batches: Sequence[Sequence[_Item]], sent: Sequence[SentTx]
+) -> list[tuple[Sequence[_Item], ChainpassError]]:
+    """Count each mined batch into ``result`` and the progress; the others, in order, with
+    what went wrong."""
+    failed: list[tuple[Sequence[_Item], ChainpassError]] = []
+    for outcome in sorted(sent, key=lambda s: s.index):
+        batch = batches[outcome.index]
+        if outcome.receipt is not None and outcome.error is None:
+            _count(result, outcome.receipt, len(batch))
+            tracker.base += len(batch)
+        else:
+            failed.append((batch, outcome.error or TransactionFailed("The transaction was not mined.")))
+    return failed
 
 
 def _retryable(error: ChainpassError) -> bool:
@@ -1006,14 +1016,7 @@ def record_events(
         batches = list(_record_batches(wave))
         calls = [_record_call(pp, batch) for batch in batches]
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
-        retry: list[_Planned] = []
-        for outcome in sorted(sent, key=lambda s: s.index):
-            batch = batches[outcome.index]
-            if outcome.receipt is not None and outcome.error is None:
-                _count(result, outcome.receipt, len(batch))
-                tracker.base += len(batch)
-            else:
-                retry += batch
+        retry = [p for batch, _error in _tally(result, tracker, batches, sent) for p in batch]
         for p in retry:  # one by one, to name the refused rows
             _record_one(pp, p, make_sender, result)
             tracker.base += 1
