@@ -50,6 +50,7 @@ from chainpass.epcis import (
 )
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
+from chainpass.node import ANVIL_CHAIN_ID
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
@@ -77,7 +78,7 @@ NOT_RECORDED = {
     BizStep.PACKING: " (pack with `chainpass passport pack`)",
     BizStep.UNPACKING: " (unpack with `chainpass passport unpack`)",
 }
-#: The keys of the dev accounts of every Anvil (its public test mnemonic, "test test ... junk").
+#: The keys of the dev accounts of every Anvil (of its public test mnemonic, :data:`~chainpass.node.DEV_MNEMONIC`).
 #: Public knowledge: for local nodes only, never for value. They let bulk work sign locally
 #: for `--account 0..9` on Anvil; an address they do not match is simply not used.
 ANVIL_DEV_KEYS = (
@@ -246,7 +247,7 @@ def local_key(chain: Chain, sender: Sender) -> LocalAccount | None:
     keys: list[str] = []
     if chain.is_embedded:
         keys = [k.to_hex() for k in chain._tester().backend.account_keys]
-    elif chain.chain_id == 31337:
+    elif chain.chain_id == ANVIL_CHAIN_ID:
         keys = list(ANVIL_DEV_KEYS)
     for key in keys:
         account: LocalAccount = Account.from_key(key)
