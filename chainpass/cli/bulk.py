@@ -210,14 +210,14 @@ def _event_source(file: Path, as_json: bool) -> tuple[list[bulk.EventRow], str]:
     """The rows of an events CSV (numbered by line), or the ObjectEvents of an EPCIS document
     (numbered by event, from 0); every bad one reported."""
     try:
-        head = file.read_text(encoding="utf-8-sig")[:4096].lstrip()
+        text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InvalidInput(f"The file {file} does not exist.") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"The file {file} is not UTF-8 text.") from None
     try:
-        if head.startswith("{"):
+        if text[:4096].lstrip().startswith("{"):
             return bulk.document_rows(read_json(file, "EPCIS document"), str(file)), "event"
-        return bulk.event_rows(bulk.read_csv(file), str(file)), "line"
+        return bulk.event_rows(bulk.parse_csv(text, str(file)), str(file)), "line"
     except bulk.BadRows as exc:
         _bad_rows(exc, as_json)
