@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
 from chainpass import bulk
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
@@ -45,10 +47,11 @@ def main() -> None:
             registry.verify(credential, Level.HIGH, chain.latest_timestamp() + 10**8, sender=accounts[1])
             pp.set_roles(accounts[index], role, sender=accounts[0])
 
-        def make(key: object, pipelined: bool) -> bulk.SenderFactory:
+        def make(key: LocalAccount | None, pipelined: bool) -> bulk.SenderFactory:
+            assert key is not None  # Anvil's dev keys are known
             if pipelined:
-                return lambda progress: BulkSender(chain, key, on_progress=progress)  # type: ignore[arg-type]
-            return lambda progress: bulk.SequentialSender(chain, key, progress)  # type: ignore[arg-type]
+                return lambda progress: BulkSender(chain, key, on_progress=progress)
+            return lambda progress: bulk.SequentialSender(chain, key, progress)
 
         for label, producer, pipelined in (("BulkSender", 3, True), ("one at a time", 5, False)):
             csv = Path(tmp) / f"{producer}.csv"
