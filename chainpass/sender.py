@@ -764,16 +764,8 @@ class BulkSender:
         )
 
     def _refusal(self, error: _RpcError) -> ChainpassError:
-        data = error.data
-        raw: bytes | None = None
-        if isinstance(data, dict):
-            data = data.get("data")
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            raw = bytes.fromhex(data[2:])
-        elif isinstance(data, bytes | bytearray) and len(data) >= 4:
-            raw = bytes(data)
-        if raw is None:
-            raw = revert_data_from_exception(error)
+        # The error's .data (a hex string, bytes, or a dict with "data"/"result") comes first.
+        raw = revert_data_from_exception(error)
         revert = decode_revert(raw) if raw else None
         if revert is not None:
             return revert
