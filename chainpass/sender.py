@@ -46,7 +46,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
-from chainpass.fees import FeePolicy
+from chainpass.fees import GWEI, FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Gas limit = estimate x this (state may change between estimation and mining).
@@ -499,7 +499,7 @@ class BulkSender:
         if isinstance(block, _RpcError):
             raise TransactionFailed(f"The node did not give its latest block: {block}")
         base = _int(block.get("baseFeePerGas") or 0)
-        suggested = 10**9 if isinstance(tip, _RpcError) or tip is None else _int(tip)
+        suggested = GWEI if isinstance(tip, _RpcError) or tip is None else _int(tip)
         self._fees_cache = (time.monotonic(), base, suggested)
         return base, suggested
 
