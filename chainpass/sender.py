@@ -425,12 +425,6 @@ class BulkSender:
             self.on_progress(total, total)
         return [run.results[n] for n in range(total)]
 
-    def resync(self) -> int:
-        """Take the next nonce from the node (its pending count) and return it."""
-        with self._lock:
-            self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
-            return self._next_nonce
-
     # -------------------------------------------------------------- building
 
     def _flight(self, index: int, call: ContractFunction | TxParams) -> _Flight:
