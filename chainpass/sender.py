@@ -470,7 +470,7 @@ class BulkSender:
         answers = self._retrying_batch([("eth_getTransactionByHash", [h]) for _, h in journaled])
         known: dict[int, list[str]] = {}
         for (index, tx_hash), answer in zip(journaled, answers, strict=True):
-            if answer is not None and not isinstance(answer, _RpcError):
+            if _answered(answer):
                 known.setdefault(index, []).append(tx_hash)
         for index, hashes in known.items():
             flight = run.flights[index]
@@ -545,7 +545,7 @@ class BulkSender:
         todo = flights
         for _attempt in range(5):
             if self._next_nonce is None:
-                self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+                self._next_nonce = self._count("pending")
             for flight in todo:
                 flight.nonce = self._next_nonce
                 self._next_nonce += 1
@@ -587,9 +587,12 @@ class BulkSender:
         its predecessor waiting until something else wakes the pool up."""
         return [self._retrying_batch([("eth_sendRawTransaction", ["0x" + v.raw.hex()])])[0] for v in versions]
 
+    def _count(self, block: str) -> int:
+        """The account's transaction count at ``block`` ("latest": mined, "pending": with the pool)."""
+        return _int(self._retrying("eth_getTransactionCount", [self.address, block]))
+
     def _known(self, tx_hash: str) -> bool:
-        answer = self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0]
-        return answer is not None and not isinstance(answer, _RpcError)
+        return _answered(self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0])
 
     # ------------------------------------------------------------- receipts
 
@@ -599,14 +602,14 @@ class BulkSender:
         mined in order, so the account's mined count says which to ask for."""
         if not run.in_flight:
             return False
-        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        mined_count = self._count("latest")
         asked = [(f, h) for f in run.in_flight.values() if f.nonce < mined_count for h in f.hashes]
         if not asked:
             return False
         answers = self._retrying_batch([("eth_getTransactionReceipt", [h]) for _, h in asked])
         progressed = False
         for (flight, _), answer in zip(asked, answers, strict=True):
-            if answer is None or isinstance(answer, _RpcError) or flight.index not in run.in_flight:
+            if not _answered(answer) or flight.index not in run.in_flight:
                 continue
             flight.receipt = _receipt(answer)
             del run.in_flight[flight.index]
@@ -670,7 +673,7 @@ class BulkSender:
                     flight.versions.pop()
                 elif _says(answer, _NONCE_LOW) and not any(self._mined(h) for h in flight.hashes):
                     # Someone else's transaction took this nonce: sign ours again with a new one.
-                    self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+                    self._next_nonce = self._count("pending")
                     flight.nonce = self._next_nonce
                     self._next_nonce += 1
                     last = flight.versions[-1]
@@ -678,14 +681,13 @@ class BulkSender:
                     self._broadcast([flight.versions[-1]])
 
     def _mined(self, tx_hash: str) -> bool:
-        answer = self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0]
-        return answer is not None and not isinstance(answer, _RpcError)
+        return _answered(self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0])
 
     def _recover_lost(self, run: _Run) -> None:
         """Transactions wait for a nonce below theirs that the chain has not mined: if it is one
         of ours that had a receipt, the chain lost it; broadcast it again (same bytes)."""
         waiting = [f.nonce for f in run.in_flight.values() if f.versions]
-        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        mined_count = self._count("latest")
         if not waiting or mined_count >= min(waiting):
             return
         suspects = [
@@ -700,7 +702,7 @@ class BulkSender:
         )
         settled = True
         for flight, answer in zip(flights, answers, strict=True):
-            fresh = None if answer is None or isinstance(answer, _RpcError) else _receipt(answer)
+            fresh = _receipt(answer) if _answered(answer) else None
             if fresh is not None and bytes(fresh["blockHash"]) == bytes(flight.receipt["blockHash"]):
                 continue
             settled = False
@@ -792,6 +794,11 @@ class BulkSender:
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
+
+
+def _answered(answer: Any) -> bool:
+    """A batch answer that carries a result (a transaction, a receipt), not nothing or an error."""
+    return answer is not None and not isinstance(answer, _RpcError)
 
 
 def _says(error: BaseException, fragments: tuple[str, ...]) -> bool:
