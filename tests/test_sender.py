@@ -20,13 +20,12 @@ from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
 from chainpass.errors import ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
-from chainpass.fees import FeeCapExceeded, FeePolicy
+from chainpass.fees import GWEI, FeeCapExceeded, FeePolicy
 from chainpass.identity import Level
 from chainpass.node import free_port
 from chainpass.sender import BulkSender, Sent
 
 SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
-GWEI = 10**9
 
 
 @pytest.fixture
