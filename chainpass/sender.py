@@ -37,7 +37,7 @@ from web3.datastructures import AttributeDict
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
-from chainpass.chain import Chain
+from chainpass.chain import NO_FUNDS_TEXTS, Chain
 from chainpass.errors import (
     ChainpassError,
     ContractRevert,
@@ -59,7 +59,6 @@ NUDGE_AFTER = 0.5
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 _NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
-_NO_FUNDS = ("insufficient funds", "cannot afford")
 
 
 class _RpcError(Exception):
@@ -558,7 +557,7 @@ class BulkSender:
                     continue
                 if _says(answer, _NONCE_LOW) and not self._known(flight.versions[-1].tx_hash):
                     retry.append(flight)
-                elif _says(answer, _NO_FUNDS):
+                elif _says(answer, NO_FUNDS_TEXTS):
                     self._next_nonce = None
                     raise InsufficientFunds(
                         f"{self.address} cannot pay for gas ({answer}): fund it and run again; transactions sent "
@@ -765,7 +764,7 @@ class BulkSender:
         revert = decode_revert(raw) if raw else None
         if revert is not None:
             return revert
-        if _says(error, _NO_FUNDS):
+        if _says(error, NO_FUNDS_TEXTS):
             return InsufficientFunds(f"{self.address} cannot pay for gas: fund it and run again.")
         return TransactionFailed(f"The node refused the transaction: {error}")
 
