@@ -46,6 +46,9 @@ class DevMethodUnsupported(ChainpassError):
 RECEIPT_TIMEOUT = 120
 #: Seconds between looks at the chain head while waiting for confirmations.
 CONFIRMATION_POLL = 0.5
+#: How a refusal for want of ETH reads: nodes say "insufficient funds", the embedded EVM
+#: (py-evm) "cannot afford txn gas".
+NO_FUNDS_TEXTS = ("insufficient funds", "cannot afford")
 
 #: Who sends a transaction: an account the node holds unlocked (its address), or a
 #: local account (from a keystore) that signs here.
@@ -265,8 +268,7 @@ class Chain:
             return revert
         if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
             return NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}")
-        # Nodes say "insufficient funds"; the embedded EVM (py-evm) "cannot afford txn gas".
-        if any(text in str(exc).lower() for text in ("insufficient funds", "cannot afford")):
+        if any(text in str(exc).lower() for text in NO_FUNDS_TEXTS):
             return InsufficientFunds(
                 f"{sender} has no ETH to pay for gas: fund it, or sign the message instead and let a "
                 "relayer submit it (chainpass consent typed-data / relay)."

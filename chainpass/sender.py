@@ -37,7 +37,7 @@ from web3.datastructures import AttributeDict
 from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
-from chainpass.chain import Chain
+from chainpass.chain import NO_FUNDS_TEXTS, Chain
 from chainpass.errors import (
     ChainpassError,
     ContractRevert,
@@ -46,7 +46,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
-from chainpass.fees import FeePolicy
+from chainpass.fees import GWEI, FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Gas limit = estimate x this (state may change between estimation and mining).
@@ -59,7 +59,6 @@ NUDGE_AFTER = 0.5
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 _NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
-_NO_FUNDS = ("insufficient funds", "cannot afford")
 
 
 class _RpcError(Exception):
@@ -425,12 +424,6 @@ class BulkSender:
             self.on_progress(total, total)
         return [run.results[n] for n in range(total)]
 
-    def resync(self) -> int:
-        """Take the next nonce from the node (its pending count) and return it."""
-        with self._lock:
-            self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
-            return self._next_nonce
-
     # -------------------------------------------------------------- building
 
     def _flight(self, index: int, call: ContractFunction | TxParams) -> _Flight:
@@ -476,7 +469,7 @@ class BulkSender:
         answers = self._retrying_batch([("eth_getTransactionByHash", [h]) for _, h in journaled])
         known: dict[int, list[str]] = {}
         for (index, tx_hash), answer in zip(journaled, answers, strict=True):
-            if answer is not None and not isinstance(answer, _RpcError):
+            if _answered(answer):
                 known.setdefault(index, []).append(tx_hash)
         for index, hashes in known.items():
             flight = run.flights[index]
@@ -499,7 +492,7 @@ class BulkSender:
         if isinstance(block, _RpcError):
             raise TransactionFailed(f"The node did not give its latest block: {block}")
         base = _int(block.get("baseFeePerGas") or 0)
-        suggested = 10**9 if isinstance(tip, _RpcError) or tip is None else _int(tip)
+        suggested = GWEI if isinstance(tip, _RpcError) or tip is None else _int(tip)
         self._fees_cache = (time.monotonic(), base, suggested)
         return base, suggested
 
@@ -551,7 +544,7 @@ class BulkSender:
         todo = flights
         for _attempt in range(5):
             if self._next_nonce is None:
-                self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+                self._next_nonce = self._count("pending")
             for flight in todo:
                 flight.nonce = self._next_nonce
                 self._next_nonce += 1
@@ -564,7 +557,7 @@ class BulkSender:
                     continue
                 if _says(answer, _NONCE_LOW) and not self._known(flight.versions[-1].tx_hash):
                     retry.append(flight)
-                elif _says(answer, _NO_FUNDS):
+                elif _says(answer, NO_FUNDS_TEXTS):
                     self._next_nonce = None
                     raise InsufficientFunds(
                         f"{self.address} cannot pay for gas ({answer}): fund it and run again; transactions sent "
@@ -593,9 +586,12 @@ class BulkSender:
         its predecessor waiting until something else wakes the pool up."""
         return [self._retrying_batch([("eth_sendRawTransaction", ["0x" + v.raw.hex()])])[0] for v in versions]
 
+    def _count(self, block: str) -> int:
+        """The account's transaction count at ``block`` ("latest": mined, "pending": with the pool)."""
+        return _int(self._retrying("eth_getTransactionCount", [self.address, block]))
+
     def _known(self, tx_hash: str) -> bool:
-        answer = self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0]
-        return answer is not None and not isinstance(answer, _RpcError)
+        return _answered(self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0])
 
     # ------------------------------------------------------------- receipts
 
@@ -605,14 +601,14 @@ class BulkSender:
         mined in order, so the account's mined count says which to ask for."""
         if not run.in_flight:
             return False
-        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        mined_count = self._count("latest")
         asked = [(f, h) for f in run.in_flight.values() if f.nonce < mined_count for h in f.hashes]
         if not asked:
             return False
         answers = self._retrying_batch([("eth_getTransactionReceipt", [h]) for _, h in asked])
         progressed = False
         for (flight, _), answer in zip(asked, answers, strict=True):
-            if answer is None or isinstance(answer, _RpcError) or flight.index not in run.in_flight:
+            if not _answered(answer) or flight.index not in run.in_flight:
                 continue
             flight.receipt = _receipt(answer)
             del run.in_flight[flight.index]
@@ -676,7 +672,7 @@ class BulkSender:
                     flight.versions.pop()
                 elif _says(answer, _NONCE_LOW) and not any(self._mined(h) for h in flight.hashes):
                     # Someone else's transaction took this nonce: sign ours again with a new one.
-                    self._next_nonce = _int(self._retrying("eth_getTransactionCount", [self.address, "pending"]))
+                    self._next_nonce = self._count("pending")
                     flight.nonce = self._next_nonce
                     self._next_nonce += 1
                     last = flight.versions[-1]
@@ -684,14 +680,13 @@ class BulkSender:
                     self._broadcast([flight.versions[-1]])
 
     def _mined(self, tx_hash: str) -> bool:
-        answer = self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0]
-        return answer is not None and not isinstance(answer, _RpcError)
+        return _answered(self._retrying_batch([("eth_getTransactionReceipt", [tx_hash])])[0])
 
     def _recover_lost(self, run: _Run) -> None:
         """Transactions wait for a nonce below theirs that the chain has not mined: if it is one
         of ours that had a receipt, the chain lost it; broadcast it again (same bytes)."""
         waiting = [f.nonce for f in run.in_flight.values() if f.versions]
-        mined_count = _int(self._retrying("eth_getTransactionCount", [self.address, "latest"]))
+        mined_count = self._count("latest")
         if not waiting or mined_count >= min(waiting):
             return
         suspects = [
@@ -706,7 +701,7 @@ class BulkSender:
         )
         settled = True
         for flight, answer in zip(flights, answers, strict=True):
-            fresh = None if answer is None or isinstance(answer, _RpcError) else _receipt(answer)
+            fresh = _receipt(answer) if _answered(answer) else None
             if fresh is not None and bytes(fresh["blockHash"]) == bytes(flight.receipt["blockHash"]):
                 continue
             settled = False
@@ -764,20 +759,12 @@ class BulkSender:
         )
 
     def _refusal(self, error: _RpcError) -> ChainpassError:
-        data = error.data
-        raw: bytes | None = None
-        if isinstance(data, dict):
-            data = data.get("data")
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            raw = bytes.fromhex(data[2:])
-        elif isinstance(data, bytes | bytearray) and len(data) >= 4:
-            raw = bytes(data)
-        if raw is None:
-            raw = revert_data_from_exception(error)
+        # The error's .data (a hex string, bytes, or a dict with "data"/"result") comes first.
+        raw = revert_data_from_exception(error)
         revert = decode_revert(raw) if raw else None
         if revert is not None:
             return revert
-        if _says(error, _NO_FUNDS):
+        if _says(error, NO_FUNDS_TEXTS):
             return InsufficientFunds(f"{self.address} cannot pay for gas: fund it and run again.")
         return TransactionFailed(f"The node refused the transaction: {error}")
 
@@ -806,6 +793,11 @@ class BulkSender:
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
+
+
+def _answered(answer: Any) -> bool:
+    """A batch answer that carries a result (a transaction, a receipt), not nothing or an error."""
+    return answer is not None and not isinstance(answer, _RpcError)
 
 
 def _says(error: BaseException, fragments: tuple[str, ...]) -> bool:

@@ -51,7 +51,6 @@ SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
 PERSON = {"name": "A. Producer", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 GTIN = "09506000134352"
 YEAR = 365 * 24 * 3600
-GWEI = 10**9
 
 
 @dataclass(frozen=True)

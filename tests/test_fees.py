@@ -16,6 +16,7 @@ from web3.types import Wei
 from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.deployment import Deployment, deploy
+from chainpass.errors import InvalidInput
 from chainpass.fees import GWEI, FeeCapExceeded, FeePolicy
 from chainpass.identity import IdentityRegistry, Level
 from chainpass.node import AnvilNode, free_port
@@ -101,7 +102,7 @@ def test_confirmations_wait_for_blocks_on_top(node: AnvilNode, chain: Chain) -> 
 
 
 def test_confirmations_cannot_be_negative(node: AnvilNode) -> None:
-    with pytest.raises(Exception, match="Confirmations must be 0 or more"):
+    with pytest.raises(InvalidInput, match="Confirmations must be 0 or more"):
         Chain.connect(node.url, confirmations=-1)
 
 

@@ -19,14 +19,13 @@ from web3 import HTTPProvider, Web3
 from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
-from chainpass.errors import ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
-from chainpass.fees import FeeCapExceeded, FeePolicy
+from chainpass.errors import ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
+from chainpass.fees import GWEI, FeeCapExceeded, FeePolicy
 from chainpass.identity import Level
 from chainpass.node import free_port
 from chainpass.sender import BulkSender, Sent
 
 SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
-GWEI = 10**9
 
 
 @pytest.fixture
@@ -175,6 +174,16 @@ def test_items_that_are_neither_calls_nor_fields_are_refused(chain: Chain, opera
         BulkSender(chain, operator).send([transfers(1)[0], "0x1234"])  # type: ignore[list-item]
     with pytest.raises(InvalidInput, match="window"):
         BulkSender(chain, operator, window=0)
+
+
+def test_a_key_without_eth_is_told_to_fund_it(chain: Chain) -> None:
+    """The node's refusal for want of funds (each backend words it its own way) is one clear error."""
+    broke = new_account()
+
+    with pytest.raises(InsufficientFunds, match="cannot pay for gas"):
+        BulkSender(chain, broke).send(transfers(1))
+
+    assert chain.w3.eth.get_transaction_count(broke.address, "pending") == 0
 
 
 # --------------------------------------------------------------------------- threads
