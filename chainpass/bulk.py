@@ -52,7 +52,6 @@ from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeU
 from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
 from chainpass.node import ANVIL_CHAIN_ID
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
-from chainpass.reverts import decode_revert, revert_data_from_exception
 
 #: Passports per `commission` transaction. Measured (`make bench`): 29.8k gas per passport in a
 #: batch of 100, so about 3.0M gas a transaction, a tenth of a 30M block: ten fit in a block,
@@ -160,21 +159,27 @@ class SequentialSender:
 
 def transact(chain: Chain, call: TxParams, sender: Sender) -> TxReceipt:
     """Send ``call`` (``to``, ``data``, optionally ``gas``) from ``sender`` and wait for its
-    receipt; a refusal is raised as the contract's error."""
+    receipt, with the chain's fee policy and confirmations; a refusal is raised as the
+    contract's error. (:meth:`Chain.transact` does the same for web3 contract calls; this
+    path sends calldata encoded here and skips web3's formatting of the receipt's logs.)"""
     w3 = chain.w3
     tx: dict[str, Any] = {**call, "from": sender_address(sender)}
     try:
         if "gas" not in tx:
             tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)))
+        tx.update(chain.fee_fields())  # the operator's fee policy and cap, as every transaction
         if isinstance(sender, LocalAccount):
-            tx.update(nonce=w3.eth.get_transaction_count(sender.address, "pending"), chainId=chain.chain_id,
-                      gasPrice=w3.eth.gas_price)  # fmt: skip
+            if "maxFeePerGas" not in tx:
+                tx["gasPrice"] = w3.eth.gas_price
+            tx.update(nonce=w3.eth.get_transaction_count(sender.address, "pending"), chainId=chain.chain_id)
             tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
         else:
             tx_hash = w3.eth.send_transaction(cast(TxParams, tx))
     except Exception as exc:  # web3 raises several kinds for a revert
-        raise refusal(exc) from None
+        raise chain.refusal(exc, sender_address(sender)) from None
     receipt = _receipt(chain, "0x" + bytes(tx_hash).hex())
+    if chain.confirmations:
+        receipt = chain.confirmed(receipt)
     if receipt["status"] != 1:
         raise TransactionFailed(f"Transaction 0x{bytes(tx_hash).hex()} failed in block {receipt['blockNumber']}.")
     return receipt
@@ -201,19 +206,6 @@ def _receipt(chain: Chain, tx_hash: str) -> TxReceipt:
             raise TransactionFailed(f"No receipt for {tx_hash} after {RECEIPT_TIMEOUT} s: is the node mining?")
         time.sleep(delay)
         delay = min(delay * 2, 0.5)
-
-
-def refusal(exc: Exception) -> ChainpassError:
-    """The contract's error behind ``exc``, or what else went wrong."""
-    if isinstance(exc, ChainpassError):
-        return exc
-    data = revert_data_from_exception(exc)
-    revert = decode_revert(data) if data else None
-    if revert is not None:
-        return revert
-    if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
-        return NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.")
-    return TransactionFailed(f"The transaction was refused: {exc}")
 
 
 class Encoder:
@@ -506,7 +498,7 @@ def _preflight(pp: ProductPassports, call: TxParams, sender: Sender) -> int | No
     try:
         return int(pp.chain.w3.eth.estimate_gas(cast(TxParams, {**call, "from": sender_address(sender)})))
     except Exception as exc:  # web3 raises several kinds for a revert
-        error = refusal(exc)
+        error = pp.chain.refusal(exc, sender_address(sender))
         if isinstance(error, ContractRevert) and error.error not in ACTOR_ERRORS:
             return None
         raise error from None

@@ -190,7 +190,7 @@ class Chain:
         :attr:`fees` (a fee above its cap is refused before anything is signed), and with
         :attr:`confirmations` the receipt is returned only once that many blocks stand on it.
         """
-        fees = self._fee_fields()
+        fees = self.fee_fields()
         try:
             if isinstance(sender, LocalAccount):
                 params = {"from": sender.address, "nonce": self.w3.eth.get_transaction_count(sender.address, "pending")}
@@ -200,10 +200,10 @@ class Chain:
             else:
                 tx_hash = call.transact(cast(TxParams, {"from": sender, **fees}))
         except Exception as exc:
-            raise self._refusal(exc, sender_address(sender)) from None
+            raise self.refusal(exc, sender_address(sender)) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
         if self.confirmations:
-            receipt = self._confirmed(receipt)
+            receipt = self.confirmed(receipt)
         if receipt["status"] != 1:
             raise TransactionFailed(
                 f"Transaction {tx_hash.hex()} failed in block {receipt['blockNumber']} "
@@ -211,7 +211,7 @@ class Chain:
             )
         return receipt
 
-    def _fee_fields(self) -> dict[str, Any]:
+    def fee_fields(self) -> dict[str, Any]:
         """The EIP-1559 fee fields for the next transaction: none when the policy is the
         default (the node's suggestion, as web3 fills it in), else the policy's, checked
         against its cap (:class:`~chainpass.fees.FeeCapExceeded` before anything is signed)."""
@@ -229,7 +229,7 @@ class Chain:
         max_fee, priority_fee = self.fees.fees(base_fee, tip)
         return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee}
 
-    def _confirmed(self, receipt: TxReceipt) -> TxReceipt:
+    def confirmed(self, receipt: TxReceipt) -> TxReceipt:
         """Wait until :attr:`confirmations` blocks stand on ``receipt``'s block, then read the
         receipt again: a reorganisation may have moved the transaction, or dropped it."""
         tx_hash = receipt["transactionHash"]
@@ -261,7 +261,11 @@ class Chain:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         return self.transact(factory.constructor(*args), sender)
 
-    def _refusal(self, exc: Exception, sender: str) -> Exception:
+    def refusal(self, exc: Exception, sender: str) -> ChainpassError:
+        """What ``exc``, raised while sending from ``sender``, means: the contract's custom error
+        as a sentence, a node gone, an account without ETH, or the node's own refusal."""
+        if isinstance(exc, ChainpassError):
+            return exc
         data = revert_data_from_exception(exc)
         revert: ContractRevert | None = decode_revert(data) if data else None
         if revert is not None:

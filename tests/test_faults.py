@@ -176,7 +176,7 @@ def test_a_transaction_dropped_from_the_pool_is_broadcast_again(node: AnvilNode)
         rpc(node, "evm_mine")  # nonces 0 and 1 mined; 3 and 4 wait for the missing 2
         rpc(node, "evm_setAutomine", True)
 
-    thread = threading.Thread(target=saboteur)
+    thread = threading.Thread(target=saboteur, daemon=True)
     thread.start()
     sent = BulkSender(chain, operator, rebroadcast_after=0.2, on_signed=lambda *a: signed.append(a)).send(payments(5))
     thread.join()
@@ -210,7 +210,7 @@ def test_a_stuck_low_fee_transaction_is_replaced_with_higher_fees(node: AnvilNod
     sender = BulkSender(
         chain, operator, fees=policy, rebroadcast_after=0.1, replace_after=0.5, on_signed=lambda *a: signed.append(a)
     )
-    thread = threading.Thread(target=stall_below, args=(node, operator, 20 * GWEI))
+    thread = threading.Thread(target=stall_below, args=(node, operator, 20 * GWEI), daemon=True)
     thread.start()
 
     sent = sender.send(payments(1))
@@ -241,7 +241,7 @@ def test_a_stuck_transaction_is_not_replaced_above_the_cap(node: AnvilNode) -> N
         receipt_timeout=1.5,
         on_signed=lambda *a: signed.append(a),
     )
-    thread = threading.Thread(target=stall_below, args=(node, operator, 20 * GWEI))
+    thread = threading.Thread(target=stall_below, args=(node, operator, 20 * GWEI), daemon=True)
     thread.start()
 
     sent = sender.send(payments(1))
