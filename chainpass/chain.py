@@ -22,6 +22,7 @@ from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
+from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import Artifact
@@ -44,6 +45,17 @@ class DevMethodUnsupported(ChainpassError):
 
 #: Seconds to wait for a transaction's receipt before giving up.
 RECEIPT_TIMEOUT = 120
+#: Requests sent again when the connection fails before an answer: a node may close a
+#: kept-alive connection just as it is reused (Ganache does, after a pause), having read
+#: nothing. Only connection failures: a request that timed out may have been carried out.
+#: Node-signed sends (eth_sendTransaction) are among them: keys a node holds are for local
+#: dev nodes; keystore transactions go as eth_sendRawTransaction, which is safe to resend.
+_RETRY = ExceptionRetryConfiguration(
+    errors=(requests.exceptions.ConnectionError,),
+    retries=3,
+    backoff_factor=0.05,
+    method_allowlist=[*REQUEST_RETRY_ALLOWLIST, "eth_sendTransaction", "anvil", "miner"],
+)
 #: Seconds between looks at the chain head while waiting for confirmations.
 CONFIRMATION_POLL = 0.5
 #: How a refusal for want of ETH reads: nodes say "insufficient funds", the embedded EVM
@@ -112,7 +124,7 @@ class Chain:
         """
         if not url.startswith(("http://", "https://")):
             raise InvalidInput(f"RPC URL {url!r} must start with http:// or https://.")
-        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=_RETRY))
         chain = cls(w3, url, fees=fees or FeePolicy(), confirmations=confirmations)
         try:
             chain_id = chain.chain_id

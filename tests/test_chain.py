@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+import socket
+import threading
 import time
+from typing import Any, cast
 
 import pytest
 from conftest import fund, new_account
@@ -78,6 +83,51 @@ def test_connect_to_a_closed_port_is_a_clear_error() -> None:
         Chain.connect(url, timeout=2.0)
 
     assert url in str(info.value) and "chainpass node" in str(info.value)
+
+
+class DroppingNode:
+    """A JSON-RPC server on 127.0.0.1 that closes the first connection of every request it is
+    told to drop without answering (as a node closing a kept-alive connection does), then
+    answers ``0x1`` to everything."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.drop: set[str] = set()
+        self.seen: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            connection, _ = self.server.accept()
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+                while len(body) < length:
+                    body += connection.recv(65536)
+                request = json.loads(body)
+                self.seen.append(request["method"])
+                if request["method"] in self.drop:
+                    self.drop.discard(request["method"])
+                    continue  # closed without an answer
+                answer = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x1"}).encode()
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                   b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))  # fmt: skip
+
+
+def test_a_connection_closed_without_an_answer_is_tried_again() -> None:
+    node = DroppingNode()
+    node.drop = {"eth_chainId"}
+    chain = Chain.connect(node.url, timeout=2.0)
+    node.drop = {"eth_sendTransaction"}
+
+    sent = chain.w3.provider.make_request(cast(Any, "eth_sendTransaction"), [{"from": "0x" + "11" * 20}])
+
+    assert chain.chain_id == 1 and sent["result"] == "0x1"
+    assert node.seen == ["eth_chainId", "eth_chainId", "eth_sendTransaction", "eth_sendTransaction"]
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8545", "ws://127.0.0.1:8545", ""])
