@@ -205,8 +205,16 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function identityOf(address holder) external view returns (Identity memory) {
-        return _identities[holder];
+    function identityOf(address holder) external view returns (Identity memory identity) {
+        identity = _identities[holder];
+        // A tombstone keeps its successor in `issuer` (see {_move}); that is {successorOf}'s.
+        if (identity.status == Status.Moved) identity.issuer = address(0);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function successorOf(address holder) external view returns (address) {
+        Identity storage identity = _identities[holder];
+        return identity.status == Status.Moved ? identity.issuer : address(0);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -475,11 +483,14 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @dev Moves `holder`'s identity to `newHolder`; the old wallet keeps a tombstone
     /// (status Moved) so it can never be verified again and its consents never revive.
+    /// The tombstone names its successor in `issuer`, which a moved identity no longer
+    /// needs: written in the same slot as the status, so following costs nothing more.
     function _move(address holder, address newHolder) private {
         _checkFreeWallet(newHolder);
         Identity storage source = _identities[holder];
         _identities[newHolder] = source;
         source.commitment = bytes32(0);
+        source.issuer = newHolder;
         source.status = Status.Moved;
         source.suspensionReason = 0;
         delete _recoveries[holder];

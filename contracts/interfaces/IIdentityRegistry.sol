@@ -296,6 +296,13 @@ interface IIdentityRegistry {
     /// @param holder The holder's wallet.
     function identityOf(address holder) external view returns (Identity memory);
 
+    /// @notice The wallet that `holder`'s identity moved to, by rotation or recovery: one
+    /// hop (that wallet may have moved on too: ask again). Lets contracts that keep an
+    /// organisation's wallet follow it through key changes.
+    /// @param holder A wallet.
+    /// @return The wallet the identity moved to, or zero if it has not moved.
+    function successorOf(address holder) external view returns (address);
+
     /// @notice Whether `holder`'s verification is in force now and, if not, why not.
     /// @dev A read anyone can make; it leaves no audit trail. Relying parties use {check}.
     /// @param holder The holder's wallet.
