@@ -21,7 +21,7 @@ DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
 COMPILER_SETTINGS: dict[str, Any] = {
     "solc": "0.8.28",
     "evmVersion": "shanghai",
-    "optimizer": {"enabled": True, "runs": 10_000},
+    "optimizer": {"enabled": True, "runs": 200},
     "viaIR": True,
 }
 

@@ -26,7 +26,7 @@ from chainpass.contract_client import ContractClient
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import NamedEnum
 from chainpass.errors import ChainIdMismatch, InvalidInput
-from chainpass.gs1 import Kind, ProductKey
+from chainpass.gs1 import Kind, ProductKey, parse_gtin
 from chainpass.identity import IdentityRegistry, Standing
 
 CONTRACT_NAME = "ProductPassport"
@@ -41,6 +41,10 @@ class Role(IntFlag):
     CARRIER = 4
     CUSTOMS = 8
     RETAILER = 16
+    #: A GS1 member organisation: registers company prefixes to their brands.
+    REGISTRAR = 32
+    #: A food-safety authority: orders the recall of any product.
+    FOOD_SAFETY = 64
 
     @classmethod
     def parse_many(cls, names: Iterable[str]) -> Role:
@@ -299,11 +303,24 @@ class Lineage:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """A registered GS1 company prefix and the brand (its licensee) that owns the codes under it."""
+
+    prefix: str
+    licensee: ChecksumAddress
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prefix": self.prefix, "licensee": self.licensee}
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What a scan of a code tells a customer or a customs officer."""
 
     key: ProductKey
     id: int
+    #: Commissioned here by a producer licensed for the code: a fact about origin that
+    #: never flips (whether the producer stands verified today is :attr:`producer_standing`).
     genuine: bool
     producer: ChecksumAddress | None
     producer_standing: Standing | None
@@ -314,6 +331,11 @@ class Verdict:
     #: When recalled: the passport the recall was recorded on (itself, a container it is
     #: in, or an input it was made from).
     recall_source: int | None
+    #: The brand that owns the code's GS1 company prefix today, if registered.
+    brand: Brand | None = None
+    #: Whether it was ever sold to a customer (no later step erases it: a returned item
+    #: is shown as sold and returned, and a clone of a sold code shows up).
+    sold_once: bool = False
 
     @property
     def recalled(self) -> bool:
@@ -321,18 +343,25 @@ class Verdict:
 
     @property
     def sold(self) -> bool:
-        return self.state is State.SOLD
+        return self.state is State.SOLD or self.sold_once
+
+    @property
+    def returned(self) -> bool:
+        """Sold once, and back in the trade since."""
+        return self.sold_once and self.state in (State.ACTIVE, State.IN_TRANSIT)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "code": str(self.key),
             "id": hex(self.id),
             "genuine": self.genuine,
+            "brand": self.brand.to_json() if self.brand else None,
             "producer": self.producer,
             "producer_standing": self.producer_standing.label if self.producer_standing else None,
             "state": self.state.label,
             "recalled": self.recalled,
             "sold": self.sold,
+            "returned": self.returned,
             "custodian": self.custodian,
             "recall_source": hex(self.recall_source) if self.recall_source else None,
             "journey": [entry.to_json() for entry in self.journey],
@@ -358,10 +387,65 @@ class ProductPassports(ContractClient):
 
     # -------------------------------------------------------------- passports
 
+    # ----------------------------------------------------------------- brands
+
+    def register_prefix(self, prefix: str, licensee: str, *, sender: Sender) -> TxReceipt:
+        """Register GS1 company prefix ``prefix`` (4 to 12 digits) to the brand ``licensee`` (a registrar's act)."""
+        return self._send("registerPrefix", sender, *_prefix_args(prefix), parse_address(licensee, "licensee"))
+
+    def revoke_prefix(self, prefix: str, *, sender: Sender) -> TxReceipt:
+        """Revoke a prefix's registration: nothing more is commissioned under it (a registrar's act)."""
+        return self._send("revokePrefix", sender, *_prefix_args(prefix))
+
+    def set_licence(
+        self, prefix: str, manufacturer: str, *, gtin: str | None = None, granted: bool = True, sender: Sender
+    ) -> TxReceipt:
+        """Grant (or revoke) ``manufacturer`` a licence to commission under ``prefix``, or
+        only for ``gtin`` (the brand's act)."""
+        digits, length = _prefix_args(prefix)
+        number = parse_gtin(gtin) if gtin is not None else 0
+        if number and str(number).zfill(14)[1 : 1 + length] != prefix:
+            raise InvalidInput(f"GTIN {gtin} is not under GS1 company prefix {prefix}.")
+        return self._send(
+            "setLicence", sender, digits, length, number, parse_address(manufacturer, "manufacturer"), granted
+        )
+
+    def brand_of(self, key: ProductKey) -> Brand | None:
+        """The brand that owns ``key``'s GS1 company prefix, if one is registered."""
+        licensee, prefix, length = self.contract.functions.brandOf(key.gtin, key.serial_bytes).call()
+        if not length:
+            return None
+        return Brand(str(prefix).zfill(int(length)), to_checksum_address(licensee))
+
+    def is_licensed(self, prefix: str, manufacturer: str, *, gtin: str | None = None) -> bool:
+        """Whether ``manufacturer`` may commission under ``prefix`` (or ``gtin`` under it)."""
+        number = parse_gtin(gtin) if gtin is not None else 0
+        return bool(
+            self.contract.functions.isLicensed(
+                *_prefix_args(prefix), number, parse_address(manufacturer, "manufacturer")
+            ).call()
+        )
+
+    # ---------------------------------------------------------- organisations
+
+    def follow_member(self, old_wallet: str, *, sender: Sender) -> TxReceipt:
+        """Follow an organisation from ``old_wallet`` to the wallet its identity moved to
+        in the registry (one hop): its roles, licences, products and custody go with it.
+        Anyone may send this."""
+        return self._send("followMember", sender, parse_address(old_wallet, "old wallet"))
+
+    def current_wallet_of(self, account: str) -> ChecksumAddress:
+        """The wallet an organisation's (possibly old) wallet ``account`` stands for now."""
+        return to_checksum_address(self.contract.functions.currentWalletOf(parse_address(account, "account")).call())
+
+    # -------------------------------------------------------------- passports
+
     @staticmethod
     def passport_id(key: ProductKey) -> int:
-        """The passport id of ``key``, as the contract derives it."""
-        encoded = abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, int(key.kind), key.serial_bytes])
+        """The passport id of ``key``, as the contract derives it: one GS1 key names one
+        passport, so a container takes an item's kind in the hash."""
+        kind = Kind.ITEM if key.kind is Kind.CONTAINER else key.kind
+        encoded = abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, int(kind), key.serial_bytes])
         return int.from_bytes(keccak(encoded), "big")
 
     def commission(
@@ -483,6 +567,17 @@ class ProductPassports(ContractClient):
         """Void every offer the holder of ``id_``'s goods has signed and not yet seen accepted."""
         return self._send("cancelCustodyOffers", sender, id_)
 
+    def reclaim_custody(self, id_: int, *, sender: Sender) -> TxReceipt:
+        """The owner takes the goods back from a custodian whose identity was revoked."""
+        return self._send("reclaimCustody", sender, id_)
+
+    def repair_custody(self, id_: int, to: str, *, reason: str, sender: Sender) -> TxReceipt:
+        """The governor hands ``id_``'s goods to ``to``; the hash of ``reason`` (its written
+        decision, kept off chain) goes on the record."""
+        if not reason.strip():
+            raise InvalidInput("A custody repair needs the reason, as written in the governor's decision.")
+        return self._send("repairCustody", sender, id_, parse_address(to, "new custodian"), keccak(text=reason))
+
     # ---------------------------------------------------------------- reading
 
     def producer_of(self, id_: int) -> ChecksumAddress:
@@ -511,14 +606,14 @@ class ProductPassports(ContractClient):
 
     def passport(self, id_: int) -> PassportRecord | None:
         """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""
-        owner, kind, state, tier, packed, _producer, origin = self.contract.functions.passportOf(id_).call()
+        _owner, kind, state, tier, packed, _producer, origin, _flags = self.contract.functions.passportOf(id_).call()
         if state == State.NONE:
             return None
         functions = self.contract.functions
         container = int(functions.containerOf(id_).call()) if packed else 0
         return PassportRecord(
             id=id_,
-            owner=to_checksum_address(owner),
+            owner=to_checksum_address(functions.ownerOf(id_).call()),
             custodian=to_checksum_address(functions.custodianOf(id_).call()),
             producer=to_checksum_address(functions.producerOf(id_).call()),
             kind=Kind(kind),
@@ -619,24 +714,24 @@ class ProductPassports(ContractClient):
     # ----------------------------------------------------------------- verify
 
     def verify(self, key: ProductKey) -> Verdict:
-        """The verdict for a scanned code: genuine (commissioned by a producer who holds
-        the role and an identity in force), its state now (recalled, also through its
-        container or an input it was made from; quarantined; sold already: a cloned code
-        scanned in another shop shows as sold), who holds it, and its journey."""
+        """The verdict for a scanned code: genuine (commissioned here by a producer licensed
+        for the code: a fact that never flips), the brand, whether the producer stands
+        verified today, its state now (recalled, also through its container or an input
+        it was made from; quarantined; sold once: a cloned code scanned in another shop
+        shows as sold), who holds it, and its journey."""
         id_ = self.passport_id(key)
-        genuine, state, producer, custodian = self.contract.functions.verdictOf(id_).call()
+        genuine, state, sold_once, producer, standing, custodian = self.contract.functions.verdictOf(id_).call()
         if state == State.NONE:
-            return Verdict(key, id_, False, None, None, State.NONE, (), None, None)
+            return Verdict(key, id_, False, None, None, State.NONE, (), None, None, self.brand_of(key))
         effective = State(state)
         journey = tuple(self.trace(id_))
-        standing = self.registry.status(producer).standing
         recall_source = None
         if effective is State.RECALLED:
             recalls = [e for e in journey if e.details.get("biz_step") == BizStep.RECALLING.label]
             recall_source = recalls[-1].passport if recalls else None
         return Verdict(
-            key, id_, bool(genuine), to_checksum_address(producer), standing, effective, journey,
-            to_checksum_address(custodian), recall_source,
+            key, id_, bool(genuine), to_checksum_address(producer), Standing(standing), effective, journey,
+            to_checksum_address(custodian), recall_source, self.brand_of(key), bool(sold_once),
         )  # fmt: skip
 
 
@@ -650,6 +745,8 @@ TRACED_EVENTS = (
     "PassportProduced",
     "CustodyTransferred",
     "CustodyOffersCancelled",
+    "CustodyReassigned",
+    "PassportStateInherited",
 )
 
 
@@ -660,6 +757,14 @@ def _snake(name: str) -> str:
 def _position(entry: TraceEntry) -> tuple[int, int, int]:
     """Where the event is in the chain's order."""
     return (entry.block_number, entry.transaction_index, entry.log_index)
+
+
+def _prefix_args(prefix: str) -> tuple[int, int]:
+    """A GS1 company prefix as the contract takes it: its digits as a number, and their count."""
+    text = prefix.strip()
+    if not (text.isdigit() and text.isascii() and 4 <= len(text) <= 12):
+        raise InvalidInput(f"{prefix!r} is not a GS1 company prefix: give its 4 to 12 digits, e.g. 9506000.")
+    return int(text), len(text)
 
 
 def _bytes32(value: bytes, what: str) -> bytes:

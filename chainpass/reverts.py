@@ -89,7 +89,8 @@ MESSAGES: dict[str, str] = {
     "PassportInvalidReceiver": "{receiver} cannot receive passports: send them to an account, or to a contract "
     "that accepts ERC-721 tokens.",
     "PassportWrongOwner": "Passport {id} is owned by {owner}: only a transfer from its owner can move it.",
-    "PassportNotItsProducer": "Only {producer}, which commissioned passport {id}, can recall it.",
+    "PassportNotItsProducer": "Only {producer}, which commissioned passport {id}, or a food-safety authority can "
+    "recall it.",
     "PassportNotConsumable": "Passport {id} is {state}: a transformation consumes only goods (items or lots) that "
     "are active and not packed in a container.",
     "PassportNoInputs": "Transformation {transformationId} is new, so it needs at least one input to consume "
@@ -110,6 +111,29 @@ MESSAGES: dict[str, str] = {
     "PassportMalleableSignature": "The offer's signature has a high s value: it is a malleated copy, so it is refused.",
     "PassportHeldElsewhere": "Passport {id} is held by {holder} and container {container} by {containerHolder}: "
     "packing cannot move goods between holders, so hand one over to the other first (offer and accept).",
+    "PassportNotHolder": "Only {holder}, who holds the goods of passport {id}, can record this on it, not {account}: "
+    "physical steps and observations belong to whoever holds the goods (take custody first: offer and accept).",
+    "PassportUnregisteredPrefix": "No brand is registered for the GS1 company prefix of GTIN {gtin} (serial or key "
+    "{serial}): a registrar must register the prefix to its licensee before anything is commissioned under it.",
+    "PassportNotLicensed": "{account} holds no licence from {brand}, the brand that owns the GS1 company prefix of "
+    "GTIN {gtin}, to commission it: ask the brand for a licence (chainpass brand license).",
+    "PassportInvalidPrefix": "{prefix} with {length} digits is not a GS1 company prefix: give 4 to 12 digits.",
+    "PassportPrefixTaken": "GS1 company prefix {prefix} ({length} digits) is registered to {licensee} already, or "
+    "overlaps a registered prefix: revoke that registration first.",
+    "PassportPrefixNotRegistered": "GS1 company prefix {prefix} ({length} digits) is not registered.",
+    "PassportNotBrand": "Only {brand}, the licensee of GS1 company prefix {prefix} ({length} digits), can license "
+    "manufacturers under it, not {account}.",
+    "PassportNotUnderPrefix": "GTIN {gtin} is not under GS1 company prefix {prefix} ({length} digits).",
+    "PassportNotMember": "{account} is not an organisation known to the passports: the governor sets its roles first.",
+    "PassportMemberMoved": "{account}'s identity moved to {successor}: act with the new wallet, or name it.",
+    "PassportNotMoved": "{account}'s identity has not moved in the registry, so there is nothing to follow.",
+    "PassportMemberExists": "{account} is an organisation on the passports already, so another one cannot move into "
+    "it: ask the governor to clear its roles, or rotate to a fresh wallet.",
+    "PassportEventInFuture": "The event time {eventTime} lies in the future (chain time is {nowTime}; 15 minutes of "
+    "clock skew are allowed): record events when they have happened.",
+    "PassportCustodianInForce": "{custodian}, who holds the goods of passport {id}, still stands in the registry: "
+    "only the goods of a custodian whose identity was revoked can be taken back by the owner; ask the holder for "
+    "an offer, or the governor for a repair.",
 }
 
 #: Names for enum-typed error arguments, by argument name.

@@ -16,7 +16,8 @@ interface IERC721Receiver {
 /// @notice Product passports from field to customs to shelf. See {IProductPassport}.
 /// @dev A passport's owner, kind, state, tier, producer and origin share one slot; its
 /// container, if packed, takes a second slot, and its custodian, once custody has moved,
-/// a third. Containers only hold lower tiers (goods 0 < case 1 < pallet 2 < shipping
+/// a third (a flag in the first says when to read it, so the holder of goods that never
+/// changed hands costs no extra read). Containers only hold lower tiers (goods 0 < case 1 < pallet 2 < shipping
 /// container 3), so nesting is at most three deep and a container can never end up
 /// inside itself. Lineage is kept per transformation, not per passport: each lists the
 /// transformations it descends from (at most {MAX_LINEAGE}), and a recall of a consumed
@@ -33,6 +34,10 @@ contract ProductPassport is IProductPassport {
     uint8 public constant CARRIER = 4;
     uint8 public constant CUSTOMS = 8;
     uint8 public constant RETAILER = 16;
+    uint8 public constant REGISTRAR = 32;
+    uint8 public constant FOOD_SAFETY = 64;
+    /// @notice How far in the future an event's time may lie: the actors' clocks drift.
+    uint256 public constant MAX_CLOCK_SKEW = 15 minutes;
     /// @notice The most transformations a transformation may descend from; with the one
     /// that produced it, a passport descends from at most MAX_LINEAGE + 1.
     uint256 public constant MAX_LINEAGE = 16;
@@ -70,6 +75,16 @@ contract ProductPassport is IProductPassport {
     /// @dev Bit `step`: steps that move goods as a consignment (recorded on the container).
     uint256 private constant _MOVES_GOODS = 0x00000000000000000000000000000000000000000000000000000000000003e0;
     uint256 private constant _IN_PROGRESS = 20;
+    /// @dev Bit `step`: regulators' steps, recorded by their role on any passport:
+    /// inspecting (2), customs releasing (7) and customs holding (8).
+    uint256 private constant _REGULATED = 0x184;
+    /// @dev Bits of {Passport-flags}.
+    uint8 private constant _CUSTODY_MOVED = 1;
+    uint8 private constant _SOLD_ONCE = 2;
+    /// @dev GS1 company prefix lengths in the order they are looked up (the most common
+    /// first: each miss is a cold storage read), one byte each from the left.
+    bytes9 private constant _PREFIX_LENGTHS = 0x0709080a060b0c0504;
+    uint256 private constant _PREFIX_SPAN = 1e12;
     /// @dev Flags of a packed rule (see {_ruleOf}): an observation; a disposition the
     /// lifecycle step does not take; a step that moves goods.
     uint256 private constant _OBSERVATION = 1 << 40;
@@ -81,10 +96,19 @@ contract ProductPassport is IProductPassport {
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
 
-    /// @dev An organisation's roles and its member number (given once, on its first roles).
+    /// @dev An organisation's roles and its member number (given once, on its first roles),
+    /// by wallet. A wallet the organisation's identity moved away from keeps its number
+    /// with `moved` set; {_memberAccounts} names the current wallet.
     struct Member {
-        uint8 roles;
-        uint24 number;
+        uint8 roles; // bit set of roles (see {setRoles})
+        uint24 number; // the organisation's number here, for ever
+        bool moved; // the organisation moved on to another wallet
+    }
+
+    /// @dev A registered GS1 company prefix.
+    struct Prefix {
+        uint24 licensee; // member number of the brand owner; 0: not registered
+        uint24 nested; // how many registered prefixes extend this one (then it cannot be registered)
     }
 
     /// @dev A transformation, by number: who made it, whether an input of it is recalled,
@@ -118,6 +142,12 @@ contract ProductPassport is IProductPassport {
     mapping(address owner => uint256 balance) private _balances;
     mapping(uint256 id => address approved) private _approvals;
     mapping(address owner => mapping(address operator => bool approved)) private _operators;
+    /// @dev Keyed by {_prefixKey}: length * 1e12 + digits.
+    mapping(uint64 prefixKey => Prefix prefix) private _prefixes;
+    /// @dev The licensee that granted a member a licence for a whole prefix (valid while it is still the licensee).
+    mapping(uint64 prefixKey => mapping(uint24 member => uint24 grantedBy)) private _prefixLicences;
+    /// @dev The licensee that granted a member a licence for one GTIN.
+    mapping(uint64 gtin => mapping(uint24 member => uint24 grantedBy)) private _gtinLicences;
 
     /// @param registry The identity registry that vouches for every actor.
     /// @param initialGovernor The first governor.
@@ -165,6 +195,7 @@ contract ProductPassport is IProductPassport {
         if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
         if (account == address(0)) revert PassportZeroAddress();
         Member storage member = _members[account];
+        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
         member.roles = roles;
         if (member.number == 0) {
             uint24 number = ++_memberCount;
@@ -184,8 +215,103 @@ contract ProductPassport is IProductPassport {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IProductPassport
+    function followMember(address account) external {
+        Member memory member = _members[account];
+        if (member.number == 0) revert PassportNotMember(account);
+        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        address successor = _registry.successorOf(account);
+        if (successor == address(0)) revert PassportNotMoved(account);
+        if (_members[successor].number != 0) revert PassportMemberExists(successor);
+        _members[successor] = Member(member.roles, member.number, false);
+        _members[account] = Member(0, member.number, true);
+        _memberAccounts[member.number] = successor;
+        uint256 balance = _balances[account];
+        if (balance != 0) {
+            delete _balances[account];
+            _balances[successor] += balance;
+        }
+        emit MemberFollowed(member.number, account, successor);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 BRANDS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IProductPassport
+    function registerPrefix(uint64 prefix, uint8 length, address licensee) external {
+        _authorize(REGISTRAR);
+        uint64 key = _prefixKey(prefix, length);
+        uint24 number = _memberNumber(licensee);
+        Prefix storage record = _prefixes[key];
+        if (record.licensee != 0 || record.nested != 0) {
+            revert PassportPrefixTaken(prefix, length, _memberAccounts[record.licensee]);
+        }
+        // GS1 company prefixes never contain one another: no shorter one may be registered.
+        for (uint8 shorter = 4; shorter < length; ++shorter) {
+            uint64 head = uint64(prefix / 10 ** (length - shorter));
+            Prefix storage outer = _prefixes[_prefixKey(head, shorter)];
+            if (outer.licensee != 0) revert PassportPrefixTaken(head, shorter, _memberAccounts[outer.licensee]);
+            ++outer.nested;
+        }
+        record.licensee = number;
+        emit PrefixRegistered(prefix, length, licensee, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function revokePrefix(uint64 prefix, uint8 length) external {
+        _authorize(REGISTRAR);
+        uint64 key = _prefixKey(prefix, length);
+        if (_prefixes[key].licensee == 0) revert PassportPrefixNotRegistered(prefix, length);
+        for (uint8 shorter = 4; shorter < length; ++shorter) {
+            --_prefixes[_prefixKey(uint64(prefix / 10 ** (length - shorter)), shorter)].nested;
+        }
+        _prefixes[key].licensee = 0;
+        emit PrefixRevoked(prefix, length, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function setLicence(uint64 prefix, uint8 length, uint64 gtin, address manufacturer, bool granted) external {
+        Member memory brand = _authorize(0);
+        uint64 key = _prefixKey(prefix, length);
+        uint24 licensee = _prefixes[key].licensee;
+        if (licensee == 0) revert PassportPrefixNotRegistered(prefix, length);
+        if (licensee != brand.number) revert PassportNotBrand(prefix, length, _memberAccounts[licensee], msg.sender);
+        if (gtin != 0 && (gtin >= 1e14 || (gtin / 10) % _PREFIX_SPAN / 10 ** (12 - length) != prefix)) {
+            revert PassportNotUnderPrefix(gtin, prefix, length);
+        }
+        uint24 number = _memberNumber(manufacturer);
+        uint24 grantedBy = granted ? licensee : 0;
+        if (gtin == 0) _prefixLicences[key][number] = grantedBy;
+        else _gtinLicences[gtin][number] = grantedBy;
+        if (granted) emit LicenceGranted(prefix, length, gtin, manufacturer, msg.sender);
+        else emit LicenceRevoked(prefix, length, gtin, manufacturer, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function brandOf(uint64 gtin, bytes32 serial) public view returns (address brand, uint64 prefix, uint8 length) {
+        (uint64 key, uint24 licensee) = _findPrefix(_prefixSource(gtin, serial));
+        if (licensee == 0) return (address(0), 0, 0);
+        return (_memberAccounts[licensee], uint64(key % _PREFIX_SPAN), uint8(key / _PREFIX_SPAN));
+    }
+
+    /// @inheritdoc IProductPassport
+    function isLicensed(uint64 prefix, uint8 length, uint64 gtin, address manufacturer) external view returns (bool) {
+        uint64 key = _prefixKey(prefix, length);
+        uint24 licensee = _prefixes[key].licensee;
+        uint24 number = _members[manufacturer].number;
+        if (licensee == 0 || number == 0 || _members[manufacturer].moved) return false;
+        return licensee == number || _prefixLicences[key][number] == licensee
+            || (gtin != 0 && _gtinLicences[gtin][number] == licensee);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               PASSPORTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IProductPassport
     function passportId(uint64 gtin, Kind kind, bytes32 serial) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(gtin, kind, serial)));
+        // One GS1 key, one passport: a container is named by the same key as an item.
+        return uint256(keccak256(abi.encode(gtin, kind == Kind.Container ? Kind.Item : kind, serial)));
     }
 
     /// @inheritdoc IProductPassport
@@ -200,10 +326,8 @@ contract ProductPassport is IProductPassport {
     function recordEvents(Event[] calldata events) external {
         Member memory actor = _authorize(0);
         if (events.length == 0) revert PassportEmptyBatch();
-        uint256 roles = actor.roles;
-        uint24 number = actor.number;
         for (uint256 i = 0; i < events.length; ++i) {
-            _recordEvent(events[i], roles, number);
+            _recordEvent(events[i], actor.roles, actor.number);
         }
     }
 
@@ -245,6 +369,7 @@ contract ProductPassport is IProductPassport {
         State outerState = _effectiveState(container, outer);
         if (outerState != State.Active) revert PassportInvalidTransition(container, outerState, BizStep.Packing);
         address holder = _custodianOf(container, outer);
+        if (holder != msg.sender) revert PassportNotHolder(container, holder, msg.sender);
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
             Passport storage inner = _existing(id);
@@ -271,20 +396,30 @@ contract ProductPassport is IProductPassport {
             Passport storage inner = _existing(id);
             if (!inner.packed) revert PassportNotPacked(id);
             uint256 container = _containers[id];
-            // What comes out of a recalled, quarantined, sold or travelling container is so
-            // too, when that outranks its own state (as in {effectiveState}).
-            State outer = _effectiveState(container, _passports[container]);
+            Passport storage box = _passports[container];
+            // The goods come out with whoever holds the container, who alone unpacks it.
+            address holder = _custodianOf(container, box);
+            if (holder != msg.sender) revert PassportNotHolder(container, holder, msg.sender);
+            // What comes out of a quarantined, sold or travelling container is so too, when
+            // that outranks its own state (as in {effectiveState}); a recall of the container
+            // passes on only to goods of the container's own producer: a producer recalls
+            // its own goods (docs/passport-rules.md).
+            State outer = _effectiveState(container, box);
+            if (outer == State.Recalled && box.producer != inner.producer) outer = State.Active;
             uint8 own = _rank(inner.state);
-            if (own != 0 && _rank(outer) > own) inner.state = outer;
+            if (own != 0 && _rank(outer) > own) {
+                inner.state = outer;
+                if (outer == State.Sold) inner.flags |= _SOLD_ONCE;
+                emit PassportStateInherited(id, container, outer);
+            }
             inner.packed = false;
             delete _containers[id];
-            // The goods come out with whoever holds the container.
-            address holder = _custodianOf(container, _passports[container]);
             Custody storage custody = _custody[id];
-            address before = custody.custodian == address(0) ? inner.owner : custody.custodian;
+            address before = _resolve(custody.custodian == address(0) ? inner.owner : custody.custodian);
             if (holder != before) {
                 custody.custodian = holder;
                 ++custody.nonce;
+                inner.flags |= _CUSTODY_MOVED;
                 emit CustodyTransferred(id, before, holder);
             }
             emit PassportUnpacked(id, container, msg.sender, eventId);
@@ -302,9 +437,16 @@ contract ProductPassport is IProductPassport {
         Custody storage custody = _custody[id];
         Custody memory current = custody;
         address from = current.custodian == address(0) ? passport.owner : current.custodian;
-        if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
         if (block.timestamp > deadline) revert PassportOfferExpired(deadline);
-        _requireVerified(from);
+        // The holder as stored, unless its identity moved: then the wallet it was followed
+        // to (asked only then: a cold read saved on every ordinary handover).
+        IIdentityRegistry.Standing standing = _registry.standingOf(from);
+        if (standing == IIdentityRegistry.Standing.Moved) {
+            from = _resolve(from);
+            standing = _registry.standingOf(from);
+        }
+        if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
+        if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(from, uint8(standing));
         bytes32 digest = keccak256(
             abi.encodePacked(
                 "\x19\x01",
@@ -317,7 +459,34 @@ contract ProductPassport is IProductPassport {
         if (outcome != SignatureCheck.Outcome.Valid) revert PassportInvalidOffer(from, signer);
         custody.custodian = msg.sender;
         custody.nonce = current.nonce + 1;
+        if (passport.flags & _CUSTODY_MOVED == 0) passport.flags |= _CUSTODY_MOVED;
         emit CustodyTransferred(id, from, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function reclaimCustody(uint256 id) external {
+        Passport storage passport = _existing(id);
+        if (passport.packed) revert PassportInContainer(id, _containers[id]);
+        if (msg.sender != _resolve(passport.owner)) revert PassportNotOwnerNorApproved(msg.sender, id);
+        _requireVerified(msg.sender);
+        Custody storage custody = _custody[id];
+        address custodian = _resolve(custody.custodian);
+        if (custody.custodian == address(0) || custodian == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
+        if (_registry.standingOf(custodian) != IIdentityRegistry.Standing.Revoked) {
+            revert PassportCustodianInForce(id, custodian);
+        }
+        _reassign(id, passport, custodian, msg.sender, bytes32(0));
+    }
+
+    /// @inheritdoc IProductPassport
+    function repairCustody(uint256 id, address to, bytes32 reason) external {
+        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        if (to == address(0)) revert PassportZeroAddress();
+        Passport storage passport = _existing(id);
+        if (passport.packed) revert PassportInContainer(id, _containers[id]);
+        address from = _custodianOf(id, passport);
+        if (from == to) revert PassportAlreadyCustodian(id, to);
+        _reassign(id, passport, from, to, reason);
     }
 
     /// @inheritdoc IProductPassport
@@ -325,7 +494,7 @@ contract ProductPassport is IProductPassport {
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
         Custody storage custody = _custody[id];
-        address holder = custody.custodian == address(0) ? passport.owner : custody.custodian;
+        address holder = _resolve(custody.custodian == address(0) ? passport.owner : custody.custodian);
         if (msg.sender != holder) revert PassportNotOwnerNorApproved(msg.sender, id);
         ++custody.nonce;
         emit CustodyOffersCancelled(id, msg.sender);
@@ -352,6 +521,11 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
+    function currentWalletOf(address account) external view returns (address) {
+        return _resolve(account);
+    }
+
+    /// @inheritdoc IProductPassport
     function lineageOf(uint256 id)
         external
         view
@@ -369,17 +543,17 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
-    function verdictOf(uint256 id)
-        external
-        view
-        returns (bool genuine, State state, address producer, address custodian)
-    {
+    function verdictOf(uint256 id) external view returns (Verdict memory verdict) {
         Passport storage passport = _passports[id];
-        if (passport.state == State.None) return (false, State.None, address(0), address(0));
-        producer = _memberAccounts[passport.producer];
-        genuine = _members[producer].roles & PRODUCER != 0
-            && _registry.standingOf(producer) == IIdentityRegistry.Standing.Valid;
-        return (genuine, _effectiveState(id, passport), producer, _custodianOf(id, passport));
+        if (passport.state == State.None) return verdict;
+        // Genuine: commissioned here, which took a licensed, verified producer at the time.
+        // Whether that producer stands verified today is told beside it, and never undoes it.
+        verdict.genuine = true;
+        verdict.state = _effectiveState(id, passport);
+        verdict.soldOnce = passport.flags & _SOLD_ONCE != 0 || verdict.state == State.Sold;
+        verdict.producer = _memberAccounts[passport.producer];
+        verdict.producerStanding = _registry.standingOf(verdict.producer);
+        verdict.custodian = _custodianOf(id, passport);
     }
 
     /// @inheritdoc IProductPassport
@@ -399,7 +573,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.3.0";
+        return "0.4.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -440,7 +614,7 @@ contract ProductPassport is IProductPassport {
     /// @notice ERC-721: the owner of passport `id`.
     /// @param id The passport.
     function ownerOf(uint256 id) public view returns (address) {
-        return _existing(id).owner;
+        return _resolve(_existing(id).owner);
     }
 
     /// @notice ERC-721: lets `approved` transfer passport `id`.
@@ -482,13 +656,19 @@ contract ProductPassport is IProductPassport {
     /// @param id The passport.
     function transferFrom(address from, address to, uint256 id) public {
         Passport storage passport = _existing(id);
-        address owner = passport.owner;
+        address owner = _resolve(passport.owner);
         if (owner != from) revert PassportWrongOwner(id, owner);
         if (!_isOwnerOrApproved(owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
         if (to == address(0)) revert PassportInvalidReceiver(to);
+        State state = passport.state;
+        if (state == State.Decommissioned) revert PassportInactive(id, state);
+        if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
         delete _approvals[id];
         // The seller still holds the goods until someone accepts custody of them.
-        if (!passport.packed && _custody[id].custodian == address(0)) _custody[id].custodian = from;
+        if (!passport.packed && _custody[id].custodian == address(0)) {
+            _custody[id].custodian = from;
+            passport.flags |= _CUSTODY_MOVED;
+        }
         unchecked {
             _balances[from] -= 1;
             _balances[to] += 1;
@@ -530,8 +710,85 @@ contract ProductPassport is IProductPassport {
     function _authorize(uint8 anyOf) private view returns (Member memory member) {
         member = _members[msg.sender];
         uint8 roles = member.roles;
-        if (roles == 0 || (anyOf != 0 && roles & anyOf == 0)) revert PassportMissingRole(msg.sender, anyOf);
+        if (roles == 0 || (anyOf != 0 && roles & anyOf == 0)) {
+            if (member.moved) revert PassportMemberMoved(msg.sender, _memberAccounts[member.number]);
+            revert PassportMissingRole(msg.sender, anyOf);
+        }
         _requireVerified(msg.sender);
+    }
+
+    /// @dev The wallet an organisation's stored wallet `account` stands for now (see
+    /// {followMember}); any other account stands for itself.
+    function _resolve(address account) private view returns (address) {
+        Member memory member = _members[account];
+        return member.moved ? _memberAccounts[member.number] : account;
+    }
+
+    /// @dev The member number of organisation `account`, which must be known and current.
+    function _memberNumber(address account) private view returns (uint24 number) {
+        Member memory member = _members[account];
+        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        number = member.number;
+        if (number == 0) revert PassportNotMember(account);
+    }
+
+    /// @dev Hands passport `id`'s goods from `from` to `to` outside a signed offer.
+    function _reassign(uint256 id, Passport storage passport, address from, address to, bytes32 reason) private {
+        Custody storage custody = _custody[id];
+        custody.custodian = to;
+        ++custody.nonce;
+        passport.flags |= _CUSTODY_MOVED;
+        emit CustodyReassigned(id, msg.sender, reason);
+        emit CustodyTransferred(id, from, to);
+    }
+
+    /// @dev The storage key of GS1 company prefix `prefix` of `length` digits.
+    function _prefixKey(uint64 prefix, uint8 length) private pure returns (uint64) {
+        if (length < 4 || length > 12 || prefix >= 10 ** length) revert PassportInvalidPrefix(prefix, length);
+        return uint64(length * _PREFIX_SPAN + prefix);
+    }
+
+    /// @dev Where a code's company prefix lies: its first (up to 12) digits after the
+    /// indicator or extension digit, as `digits << 8 | count`. A GTIN-14's digits 2-13;
+    /// an SSCC's ("00" + extension digit + ...) and a GIAI's ("8004" + ...) leading digits.
+    function _prefixSource(uint64 gtin, bytes32 serial) private pure returns (uint256) {
+        if (gtin != 0) return ((gtin / 10) % _PREFIX_SPAN) << 8 | 12;
+        uint256 start = bytes2(serial) == "00" ? 3 : 4;
+        uint256 value;
+        uint256 count;
+        for (; count < 12; ++count) {
+            uint8 c = uint8(serial[start + count]);
+            if (c < 0x30 || c > 0x39) break;
+            value = value * 10 + (c - 0x30);
+        }
+        return value << 8 | count;
+    }
+
+    /// @dev The registered prefix that `source` (from {_prefixSource}) begins with, if any.
+    function _findPrefix(uint256 source) private view returns (uint64 key, uint24 licensee) {
+        uint256 count = source & 0xff;
+        uint256 digits = source >> 8;
+        for (uint256 i = 0; i < 9; ++i) {
+            uint256 length = uint8(_PREFIX_LENGTHS[i]);
+            if (length > count) continue;
+            key = uint64(length * _PREFIX_SPAN + digits / 10 ** (count - length));
+            licensee = _prefixes[key].licensee;
+            if (licensee != 0) return (key, licensee);
+        }
+        return (0, 0);
+    }
+
+    /// @dev Reverts unless member `producer` may commission `key`: its prefix is registered,
+    /// and `producer` is its licensee or holds the licensee's licence for it or its GTIN.
+    function _checkLicence(Key calldata key, uint256 source, uint24 producer) private view {
+        (uint64 prefixKey, uint24 licensee) = _findPrefix(source);
+        if (licensee == 0) revert PassportUnregisteredPrefix(key.gtin, key.serial);
+        if (
+            licensee != producer && _prefixLicences[prefixKey][producer] != licensee
+                && (key.gtin == 0 || _gtinLicences[key.gtin][producer] != licensee)
+        ) {
+            revert PassportNotLicensed(key.gtin, key.serial, _memberAccounts[licensee], msg.sender);
+        }
     }
 
     function _requireVerified(address account) private view {
@@ -553,20 +810,33 @@ contract ProductPassport is IProductPassport {
     /// that produced them (0 for none), whose id is `transformationId`.
     function _mint(Key[] calldata keys, uint24 producer, uint32 origin, bytes32 transformationId) private {
         uint256 count = keys.length;
+        // A batch is mostly one GTIN: its licence is looked up once (the memo is the GTIN,
+        // or the prefix digits of another key, with the top bit set).
+        uint256 checked;
         for (uint256 i = 0; i < count; ++i) {
             Key calldata key = keys[i];
             _checkKey(key, origin != 0);
-            uint256 id = passportId(key.gtin, key.kind, key.serial);
-            if (_passports[id].state != State.None) revert PassportExists(id);
-            _passports[id] = Passport({
-                owner: msg.sender,
-                kind: key.kind,
-                state: State.Active,
-                tier: key.tier,
-                packed: false,
-                producer: producer,
-                origin: origin
-            });
+            uint256 source = key.gtin != 0 ? key.gtin : _prefixSource(0, key.serial) | 1 << 255;
+            if (source != checked) {
+                _checkLicence(key, key.gtin != 0 ? _prefixSource(key.gtin, 0) : source & ~uint256(1 << 255), producer);
+                checked = source;
+            }
+            Kind kind = key.kind;
+            uint256 id = passportId(key.gtin, kind, key.serial);
+            Passport storage passport = _passports[id];
+            // The slot read and written whole, laid out as in {_record}: owner, kind, state
+            // Active, tier, not packed, producer, origin, no flags. `make bench` measured
+            // 30,490 gas per passport in a batch of 100 with the struct assignment, 28,529 this way.
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(passport.slot)
+            }
+            if (word != 0) revert PassportExists(id);
+            word = uint256(uint160(msg.sender)) | uint256(kind) << 160 | uint256(State.Active) << 168
+                | uint256(key.tier) << 176 | uint256(producer) << 192 | uint256(origin) << 216;
+            assembly ("memory-safe") {
+                sstore(passport.slot, word)
+            }
             emit Transfer(address(0), msg.sender, id);
             emit PassportCommissioned(id, key.gtin, key.serial);
             if (origin != 0) emit PassportProduced(id, transformationId, msg.sender);
@@ -582,11 +852,13 @@ contract ProductPassport is IProductPassport {
         for (uint256 i = 0; i < inputs.length; ++i) {
             uint256 id = inputs[i];
             Passport storage input = _existing(id);
-            if (!_isOwnerOrApproved(input.owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
+            if (!_isOwnerOrApproved(_resolve(input.owner), id)) revert PassportNotOwnerNorApproved(msg.sender, id);
             State state = _effectiveState(id, input);
             if (state != State.Active || input.packed || input.kind == Kind.Container) {
                 revert PassportNotConsumable(id, state);
             }
+            address holder = _custodianOf(id, input);
+            if (holder != msg.sender) revert PassportNotHolder(id, holder, msg.sender);
             input.state = State.Consumed;
             _consumedBy[id] = number;
             uint32 origin = input.origin;
@@ -645,18 +917,27 @@ contract ProductPassport is IProductPassport {
 
     /// @dev Records event `e` on each of its passports, for the caller with `roles` and
     /// member number `actor`.
-    function _recordEvent(Event calldata e, uint256 roles, uint24 actor) private {
+    function _recordEvent(Event calldata e, uint8 roles, uint24 actor) private {
         uint256 count = e.ids.length;
         if (count == 0) revert PassportEmptyBatch();
+        if (e.eventTime > block.timestamp + MAX_CLOCK_SKEW) revert PassportEventInFuture(e.eventTime, block.timestamp);
         BizStep step = e.bizStep;
         Disposition disposition = e.disposition;
         uint256 rule = _ruleOf(step, disposition);
-        // Observations take any role; a lifecycle step the caller lacks the role for is
-        // refused on each passport, after the checks of its state.
-        if (rule & _OBSERVATION == 0 && roles & (rule >> 8) & 0xff == 0) rule |= _MISSING_ROLE;
+        // Observations take any role (the holder's relation is checked per passport), but
+        // a regulator's step under way takes the regulator's role; a lifecycle step the
+        // caller lacks the role for is refused on each passport, after the checks of its
+        // state. A food-safety authority recalls any product.
+        uint256 needed = (rule >> 8) & 0xff;
+        if ((_REGULATED >> uint256(step)) & 1 != 0) {
+            needed = step == BizStep.Inspecting ? INSPECTOR : CUSTOMS;
+        } else if (rule & _OBSERVATION != 0 || (step == BizStep.Recalling && roles & FOOD_SAFETY != 0)) {
+            needed = 0;
+        }
+        if (needed != 0 && roles & needed == 0) rule |= _MISSING_ROLE | needed << 8;
         for (uint256 j = 0; j < count; ++j) {
             uint256 id = e.ids[j];
-            _record(id, step, rule, actor);
+            _record(id, step, rule, actor, roles);
             emit PassportEventRecorded(
                 id, msg.sender, e.eventId, step, disposition, e.eventTime, e.readPoint, e.documentHash
             );
@@ -664,11 +945,11 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @dev Applies one event's lifecycle rule (`rule`, from {_ruleOf}) to passport `id`:
-    /// who may record it, from which state, to which.
-    function _record(uint256 id, BizStep step, uint256 rule, uint24 actor) private {
+    /// who may record it (the caller, member `actor` with `roles`), from which state, to which.
+    function _record(uint256 id, BizStep step, uint256 rule, uint24 actor, uint8 roles) private {
         Passport storage passport = _passports[id];
         // The passport's slot, read once: owner (bits 0-159), kind (160), state (168), tier
-        // (176), packed (184), producer (192), origin (216).
+        // (176), packed (184), producer (192), origin (216), flags (248).
         uint256 word;
         assembly ("memory-safe") {
             word := sload(passport.slot)
@@ -685,34 +966,52 @@ contract ProductPassport is IProductPassport {
         if (current == State.Decommissioned) revert PassportInvalidTransition(id, current, step);
         uint256 next;
         if (rule & _OBSERVATION != 0) {
-            // An observation: any role, any state; the disposition's class decides the next one.
-            next = (_OBSERVED_NEXT >> ((((rule >> 32) & 0xf) << 5) | (uint256(current) << 2))) & 0xf;
+            // An observation: any state; the disposition's class decides the next one, from
+            // the passport's own state (a container's or an ancestor's state is theirs).
+            next = (_OBSERVED_NEXT >> ((((rule >> 32) & 0xf) << 5) | (uint256(own) << 2))) & 0xf;
             if (next == 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
         } else {
             // Commissioning, packing and unpacking have functions of their own: no from-states.
             if ((rule >> uint256(current)) & 1 == 0) revert PassportInvalidTransition(id, current, step);
             if (rule & _WRONG_CLASS != 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
-            if (rule & _MISSING_ROLE != 0) revert PassportMissingRole(msg.sender, uint8(rule >> 8));
             next = uint8(rule >> 16);
         }
+        if (rule & _MISSING_ROLE != 0) revert PassportMissingRole(msg.sender, uint8(rule >> 8));
         uint256 expected = uint8(rule >> 24);
         if (expected != 0 && uint8(rule >> 56) != expected) {
             revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
         }
         if (packed && rule & _MOVES != 0) revert PassportInContainer(id, _containers[id]);
+        // Who may (docs/passport-rules.md): a regulator in its own step, the producer or a
+        // food-safety authority to recall, and otherwise only whoever holds the goods.
         if (step == BizStep.Recalling) {
             uint24 producer = uint24(word >> 192);
-            if (producer != actor) revert PassportNotItsProducer(id, _memberAccounts[producer]);
+            if (producer != actor && roles & FOOD_SAFETY == 0) {
+                revert PassportNotItsProducer(id, _memberAccounts[producer]);
+            }
             if (own == State.Consumed) {
                 uint32 consumer = _consumedBy[id];
                 _transformations[consumer].recalled = true;
                 emit TransformationRecalled(_transformations[consumer].id, id);
             }
+        } else if ((_REGULATED >> uint256(step)) & 1 == 0) {
+            // The holder: its outermost container's if packed, else its custodian if custody
+            // ever moved (flag bit 0), else its owner; an organisation followed by its wallet.
+            address holder;
+            if (packed) holder = _custodianOf(id, passport);
+            else if ((word >> 248) & _CUSTODY_MOVED != 0) holder = _custody[id].custodian;
+            else holder = address(uint160(word));
+            if (holder != msg.sender) {
+                holder = _resolve(holder);
+                if (holder != msg.sender) revert PassportNotHolder(id, holder, msg.sender);
+            }
         }
         if (next != uint256(own)) {
-            // The state byte rewritten in the word read above (nothing else wrote the slot since).
+            // The state byte rewritten in the word read above (nothing else wrote the slot
+            // since), and a sale kept as a fact in the flags (bit 1), which nothing clears.
+            uint256 sold = next == uint256(State.Sold) ? uint256(_SOLD_ONCE) << 248 : 0;
             assembly ("memory-safe") {
-                sstore(passport.slot, or(and(word, not(shl(168, 0xff))), shl(168, next)))
+                sstore(passport.slot, or(or(and(word, not(shl(168, 0xff))), shl(168, next)), sold))
             }
         }
     }
@@ -818,6 +1117,6 @@ contract ProductPassport is IProductPassport {
             passport = _passports[id];
         }
         address custodian = _custody[id].custodian;
-        return custodian == address(0) ? passport.owner : custodian;
+        return _resolve(custodian == address(0) ? passport.owner : custodian);
     }
 }

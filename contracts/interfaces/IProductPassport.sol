@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IIdentityRegistry} from "./IIdentityRegistry.sol";
+
 /// @title IProductPassport
 /// @notice A passport per item (GTIN + serial), lot (GTIN + lot number) or logistic
 /// container, as an ERC-721 token whose id is derived from its GS1 keys, with a
@@ -8,11 +10,17 @@ pragma solidity 0.8.28;
 /// the goods in which state (disposition), where (read point), when, and with which
 /// document (its hash). Documents stay off-chain; the chain keeps their hashes.
 /// @dev Every organisation acting on passports holds a role here and an active
-/// verification in the identity registry at the moment it acts. Ownership (ERC-721) is
-/// the commercial title; custody is who holds the goods, and moves only when the
-/// receiver accepts an offer the holder signed. Transformations consume inputs and
-/// produce outputs with their lineage kept, so a recall of an input reaches every
-/// descendant.
+/// verification in the identity registry at the moment it acts, and acts only on the
+/// passports it has a relation to (docs/passport-rules.md has the table): physical steps
+/// belong to whoever holds the goods, regulators (inspector, customs) act in their own
+/// steps on any passport, a producer recalls its own goods and a food-safety authority
+/// any. Ownership (ERC-721) is the commercial title; custody is who holds the goods, and
+/// moves only when the receiver accepts an offer the holder signed. A brand's codes are
+/// its own: a registrar binds each GS1 company prefix to its licensee, and only the
+/// licensee and the manufacturers it licenses commission under it. Organisations are
+/// followed through key changes in the registry ({followMember}). Transformations
+/// consume inputs and produce outputs with their lineage kept, so a recall of an input
+/// reaches every descendant.
 interface IProductPassport {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -179,13 +187,24 @@ interface IProductPassport {
 
     /// @notice The stored record of a passport. One storage slot.
     struct Passport {
-        address owner; // the owner (ERC-721): who holds the title
+        address owner; // the owner (ERC-721) as last written: who holds the title (see {ownerOf})
         Kind kind; // item, lot or container
         State state; // its own lifecycle state (see {effectiveState} for containers' and ancestors' effect)
         uint8 tier; // container tier; 0 for goods
         bool packed; // whether it is inside a container (see {containerOf})
         uint24 producer; // member number of the producer that commissioned it (see {producerOf})
         uint32 origin; // the transformation that produced it, by number; 0 if commissioned directly
+        uint8 flags; // bit 0: custody has left the owner once (read {custodyOf}); bit 1: sold once
+    }
+
+    /// @notice What a scan of a passport's code is told, in one call (its brand: {brandOf}).
+    struct Verdict {
+        bool genuine; // commissioned here by a licensed producer: a fact about origin that never flips
+        State state; // its effective state now (see {effectiveState})
+        bool soldOnce; // it was sold to a customer at some point (a fact no later step erases)
+        address producer; // the producer that commissioned it, at its current wallet
+        IIdentityRegistry.Standing producerStanding; // whether that producer stands verified today
+        address custodian; // who holds the goods now
     }
 
     /// @notice Who holds a passport's goods, when not its owner. One storage slot.
@@ -233,8 +252,43 @@ interface IProductPassport {
     error PassportInvalidReceiver(address receiver);
     /// @notice ERC-721: passport `id` is owned by `owner`, not by the `from` given.
     error PassportWrongOwner(uint256 id, address owner);
-    /// @notice Only `producer`, which commissioned passport `id`, may recall it.
+    /// @notice Only `producer`, which commissioned passport `id`, or a food-safety
+    /// authority may recall it.
     error PassportNotItsProducer(uint256 id, address producer);
+    /// @notice Only `holder`, who holds passport `id`'s goods, may record this step on it
+    /// (`account` tried): physical steps and observations belong to whoever holds the goods.
+    error PassportNotHolder(uint256 id, address holder, address account);
+    /// @notice The GS1 company prefix of the code (`gtin`, or the key in `serial`) is
+    /// registered to no brand: a registrar must register it before anything is commissioned.
+    error PassportUnregisteredPrefix(uint64 gtin, bytes32 serial);
+    /// @notice `account` holds no licence from `brand`, the licensee of this code's GS1
+    /// company prefix, to commission it.
+    error PassportNotLicensed(uint64 gtin, bytes32 serial, address brand, address account);
+    /// @notice `prefix` (of `length` digits) is not a GS1 company prefix: 4 to 12 digits.
+    error PassportInvalidPrefix(uint64 prefix, uint8 length);
+    /// @notice `prefix` (of `length` digits) overlaps a registered prefix, licensed to
+    /// `licensee`: GS1 company prefixes never contain one another.
+    error PassportPrefixTaken(uint64 prefix, uint8 length, address licensee);
+    /// @notice `prefix` (of `length` digits) is not registered.
+    error PassportPrefixNotRegistered(uint64 prefix, uint8 length);
+    /// @notice Only `brand`, the licensee of the prefix, licenses manufacturers under it.
+    error PassportNotBrand(uint64 prefix, uint8 length, address brand, address account);
+    /// @notice GTIN `gtin` is not under prefix `prefix` (of `length` digits).
+    error PassportNotUnderPrefix(uint64 gtin, uint64 prefix, uint8 length);
+    /// @notice `account` is not an organisation known here: the governor sets its roles first.
+    error PassportNotMember(address account);
+    /// @notice `account`'s identity moved to `successor`: act with, or name, the new wallet.
+    error PassportMemberMoved(address account, address successor);
+    /// @notice `account`'s identity has not moved in the registry: there is nothing to follow.
+    error PassportNotMoved(address account);
+    /// @notice `account` is an organisation here already, so another one cannot move into it.
+    error PassportMemberExists(address account);
+    /// @notice The event time `eventTime` lies in the future (now `nowTime`, plus the
+    /// allowed clock skew).
+    error PassportEventInFuture(uint40 eventTime, uint256 nowTime);
+    /// @notice `custodian`, who holds passport `id`'s goods, still stands in the registry:
+    /// only a custodian whose identity was revoked can be replaced by the owner.
+    error PassportCustodianInForce(uint256 id, address custodian);
     /// @notice Passport `id` in state `state` cannot be consumed: inputs are goods, active and unpacked.
     error PassportNotConsumable(uint256 id, State state);
     /// @notice A new transformation needs at least one input.
@@ -273,6 +327,29 @@ interface IProductPassport {
     event GovernanceTransferred(address indexed previousGovernor, address indexed newGovernor);
     /// @notice The governor set `account`'s roles to `roles` (a bit set).
     event RolesSet(address indexed account, uint8 roles);
+    /// @notice Organisation number `number` followed its identity in the registry from
+    /// wallet `from` to `to`: its roles, licences, products, ownership and custody go with it.
+    event MemberFollowed(uint24 indexed number, address indexed from, address indexed to);
+    /// @notice `registrar` registered GS1 company prefix `prefix` (of `length` digits) to `licensee`.
+    event PrefixRegistered(uint64 indexed prefix, uint8 length, address indexed licensee, address indexed registrar);
+    /// @notice `registrar` revoked GS1 company prefix `prefix` (of `length` digits): nothing
+    /// more is commissioned under it; what was stays genuine.
+    event PrefixRevoked(uint64 indexed prefix, uint8 length, address indexed registrar);
+    /// @notice `brand` licensed `manufacturer` to commission under prefix `prefix` (of
+    /// `length` digits), for GTIN `gtin` only, or the whole prefix if `gtin` is 0.
+    event LicenceGranted(
+        uint64 indexed prefix, uint8 length, uint64 gtin, address indexed manufacturer, address indexed brand
+    );
+    /// @notice `brand` revoked the licence {LicenceGranted} gave `manufacturer`.
+    event LicenceRevoked(
+        uint64 indexed prefix, uint8 length, uint64 gtin, address indexed manufacturer, address indexed brand
+    );
+    /// @notice `by` handed passport `id`'s goods to `to` outside a signed offer: the owner
+    /// replacing a revoked custodian, or the governor repairing custody (`reason`: the
+    /// hash of its written decision). {CustodyTransferred} follows.
+    event CustodyReassigned(uint256 indexed id, address indexed by, bytes32 reason);
+    /// @notice Unpacking `id` from `container` passed the container's state `state` on to it.
+    event PassportStateInherited(uint256 indexed id, uint256 indexed container, State state);
     /// @notice Passport `id` was commissioned from its GS1 keys (its kind, tier and producer
     /// are in {passportOf} and {producerOf}, its first owner in {Transfer}); the batch's
     /// metadata is in {BatchCommissioned}.
@@ -343,7 +420,8 @@ interface IProductPassport {
     /// @dev Emits {GovernanceTransferred}.
     function acceptGovernance() external;
 
-    /// @notice Sets `account`'s roles: producer 1, inspector 2, carrier 4, customs 8, retailer 16.
+    /// @notice Sets `account`'s roles: producer 1, inspector 2, carrier 4, customs 8,
+    /// retailer 16, registrar 32 (a GS1 member organisation), food-safety authority 64.
     /// @dev Only the governor. Emits {RolesSet}.
     /// @param account The organisation's account.
     /// @param roles The bit set of its roles (0 removes them all).
@@ -354,14 +432,17 @@ interface IProductPassport {
     function rolesOf(address account) external view returns (uint8);
 
     /// @notice The passport id of GS1 keys `gtin` + `kind` + `serial`:
-    /// uint256(keccak256(abi.encode(gtin, kind, serial))).
+    /// uint256(keccak256(abi.encode(gtin, kind, serial))), with an item's kind for a
+    /// container: one GS1 key (GTIN + serial, SSCC, GIAI) names one passport, whatever it
+    /// is used as. A lot (GTIN + lot number) is another key.
     /// @param gtin The GTIN-14 as a number.
     /// @param kind Item, Lot or Container.
     /// @param serial The serial or lot number, ASCII left-aligned in 32 bytes.
     function passportId(uint64 gtin, Kind kind, bytes32 serial) external pure returns (uint256);
 
     /// @notice Commissions one passport per key, owned by the calling producer; their ids
-    /// are {passportId} of each key.
+    /// are {passportId} of each key. Each key's GS1 company prefix must be registered, and
+    /// the caller must be its licensee or licensed by it (for the prefix or the GTIN).
     /// @dev Only a verified producer. Emits {Transfer}, {PassportCommissioned} per key
     /// and one {BatchCommissioned}.
     /// @param keys The GS1 keys, one per passport.
@@ -369,8 +450,11 @@ interface IProductPassport {
     /// @param metadataURI Where that data lives.
     function commission(Key[] calldata keys, bytes32 metadataHash, string calldata metadataURI) external;
 
-    /// @notice Records EPCIS events, in order, each on every passport it lists; the role
-    /// of the caller must fit each bizStep, and only a passport's producer recalls it.
+    /// @notice Records EPCIS events, in order, each on every passport it lists. The caller
+    /// must hold the goods (physical steps and observations), be the regulator of the step
+    /// (inspecting: an inspector; customs steps: customs), or, to recall, be the passport's
+    /// producer or a food-safety authority; and hold the role each bizStep takes. Event
+    /// times may lie at most {MAX_CLOCK_SKEW} seconds in the future.
     /// Lifecycle steps move a passport's state as {BizStep} lists; observations (any other
     /// step, and inspecting or receiving in progress) change it only as their disposition
     /// implies.
@@ -380,7 +464,7 @@ interface IProductPassport {
     function recordEvents(Event[] calldata events) external;
 
     /// @notice Records (part of) transformation `transformationId`: consumes `inputs`
-    /// (owned by the caller, active and unpacked) and commissions `outputs` (items or
+    /// (owned and held by the caller, active and unpacked) and commissions `outputs` (items or
     /// lots) descended from every input the transformation has consumed, in this call or
     /// an earlier one. A recall of any of them, or of their ancestors, reaches the outputs.
     /// Once one of its outputs has itself been consumed, a transformation takes no more
@@ -418,16 +502,19 @@ interface IProductPassport {
 
     /// @notice Packs each of `ids` into `container`; events recorded on the container
     /// then apply to all of them, at a cost that does not grow with their number. The
-    /// goods and the container must be held by the same party: packing never moves goods
-    /// between holders.
+    /// caller must hold the container and the goods: packing never moves goods between
+    /// holders.
     /// @dev Only a verified producer or carrier. Emits {PassportPacked} per id.
     /// @param container The container's passport.
     /// @param ids The passports to pack.
     /// @param eventId The EPCIS AggregationEvent's hash id (0 if none).
     function pack(uint256 container, uint256[] calldata ids, bytes32 eventId) external;
 
-    /// @notice Unpacks each of `ids` from the container they are in.
-    /// @dev Only a verified producer, carrier or retailer. Emits {PassportUnpacked} per id.
+    /// @notice Unpacks each of `ids` from the container they are in; the caller must hold
+    /// the container. What comes out of a recalled (by the goods' own producer),
+    /// quarantined, sold or travelling container is so too, when that outranks its own state.
+    /// @dev Only a verified producer, carrier or retailer. Emits {PassportUnpacked} per id,
+    /// and {PassportStateInherited} where a state passes on.
     /// @param ids The passports to unpack.
     /// @param eventId The EPCIS AggregationEvent's hash id (0 if none).
     function unpack(uint256[] calldata ids, bytes32 eventId) external;
@@ -445,9 +532,15 @@ interface IProductPassport {
     /// @param id The passport.
     function custodyOf(uint256 id) external view returns (Custody memory);
 
-    /// @notice The producer that commissioned passport `id`.
+    /// @notice The producer that commissioned passport `id`, at its current wallet.
     /// @param id The passport.
     function producerOf(uint256 id) external view returns (address);
+
+    /// @notice The wallet organisation wallet `account` stands for now: the one it was
+    /// followed to (see {followMember}), or `account` itself.
+    /// @param account A wallet.
+    /// @return The current wallet.
+    function currentWalletOf(address account) external view returns (address);
 
     /// @notice The transformation that produced passport `id` (0 if commissioned directly),
     /// whether it is recalled through any input, and the transformations it descends from.
@@ -457,15 +550,75 @@ interface IProductPassport {
         view
         returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors);
 
-    /// @notice The verdict on passport `id` in one call, for a scanner: whether it is
-    /// genuine (commissioned by a producer that still holds the role and an identity in
-    /// force), its effective state, its producer and who holds the goods. An unknown id
-    /// is not genuine and has state None.
+    /// @notice The verdict on passport `id` in one call, for a scanner (see {Verdict}). An
+    /// unknown id is not genuine and has state None.
     /// @param id The passport.
-    function verdictOf(uint256 id)
-        external
-        view
-        returns (bool genuine, State state, address producer, address custodian);
+    /// @return verdict Genuine, state, sold once, producer and its standing today, custodian.
+    function verdictOf(uint256 id) external view returns (Verdict memory verdict);
+
+    /// @notice Registers GS1 company prefix `prefix` (its `length` digits, 4 to 12) to
+    /// `licensee`, the verified organisation GS1 licensed it to. Prefixes never nest.
+    /// @dev Only a verified registrar. Emits {PrefixRegistered}.
+    /// @param prefix The prefix's digits as a number.
+    /// @param length How many digits it has (leading zeros count).
+    /// @param licensee The brand owner, an organisation known here (see {setRoles}).
+    function registerPrefix(uint64 prefix, uint8 length, address licensee) external;
+
+    /// @notice Revokes the registration of `prefix`: nothing more is commissioned under it;
+    /// what was commissioned stays genuine.
+    /// @dev Only a verified registrar. Emits {PrefixRevoked}.
+    /// @param prefix The prefix's digits as a number.
+    /// @param length How many digits it has.
+    function revokePrefix(uint64 prefix, uint8 length) external;
+
+    /// @notice Grants or revokes `manufacturer`'s licence to commission under `prefix`:
+    /// for GTIN `gtin` only, or the whole prefix if `gtin` is 0.
+    /// @dev Only the prefix's licensee, verified. Emits {LicenceGranted} or {LicenceRevoked}.
+    /// @param prefix The prefix's digits as a number.
+    /// @param length How many digits it has.
+    /// @param gtin A GTIN-14 under the prefix, or 0 for all of them.
+    /// @param manufacturer The licensed organisation (known here).
+    /// @param granted True to grant, false to revoke.
+    function setLicence(uint64 prefix, uint8 length, uint64 gtin, address manufacturer, bool granted) external;
+
+    /// @notice The brand behind a code: the licensee of its GS1 company prefix, and that prefix.
+    /// @param gtin The GTIN-14 (0 for an SSCC or GIAI in `serial`).
+    /// @param serial The serial, lot or other key.
+    /// @return brand The licensee (zero if no prefix is registered for the code).
+    /// @return prefix The registered prefix's digits.
+    /// @return length Its number of digits (0 if none).
+    function brandOf(uint64 gtin, bytes32 serial) external view returns (address brand, uint64 prefix, uint8 length);
+
+    /// @notice Whether `manufacturer` may commission GTIN `gtin` under `prefix` (as its
+    /// licensee, or by a licence for the prefix or that GTIN).
+    /// @param prefix The prefix's digits as a number.
+    /// @param length How many digits it has.
+    /// @param gtin The GTIN-14 (0: a licence for the whole prefix only).
+    /// @param manufacturer The organisation.
+    /// @return Whether it may.
+    function isLicensed(uint64 prefix, uint8 length, uint64 gtin, address manufacturer) external view returns (bool);
+
+    /// @notice Follows organisation `account` to the wallet its identity moved to in the
+    /// registry (one hop; call again for the next): its roles, licences, products,
+    /// ownership and custody are then the new wallet's. Anyone may call it: it only
+    /// applies what the registry says.
+    /// @dev Emits {MemberFollowed}.
+    /// @param account The organisation's old wallet.
+    function followMember(address account) external;
+
+    /// @notice The owner of passport `id` takes its goods back from a custodian whose
+    /// identity was revoked in the registry (a custodian that cannot sign offers any more).
+    /// @dev Only the verified owner. Emits {CustodyReassigned} and {CustodyTransferred}.
+    /// @param id The passport.
+    function reclaimCustody(uint256 id) external;
+
+    /// @notice The governor's repair of custody: hands passport `id`'s goods to `to`, with
+    /// `reason` (the hash of its written decision) on the record.
+    /// @dev Only the governor. Emits {CustodyReassigned} and {CustodyTransferred}.
+    /// @param id The passport.
+    /// @param to The new custodian.
+    /// @param reason The hash of the decision.
+    function repairCustody(uint256 id, address to, bytes32 reason) external;
 
     /// @notice The EIP-712 domain separator of custody offers.
     function DOMAIN_SEPARATOR() external view returns (bytes32);
