@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World, assert_readable, credential_for
+from conftest import World, assert_readable, credential_for, fund
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chainpass.chain import Chain
+from chainpass.chain import Chain, Sender, sender_address
 from chainpass.errors import ContractRevert
 from chainpass.gs1 import ProductKey
 from chainpass.identity import Level
@@ -26,6 +28,9 @@ from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassport
 
 GTIN = "9506000134352"
 CASE_GTIN = "19506000134359"
+#: The GS1 company prefixes the fixtures register to the producer (GS1's example
+#: prefixes, and those of the other GTINs the tests use).
+PRODUCER_PREFIXES = ("9506000", "0614141", "4012345", "0036000")
 #: When the events happened, as the actors declare it (2026-01-01T00:00:00Z).
 T0 = 1_767_225_600
 WAREHOUSE = location_id("urn:epc:id:sgln:9506000.00001.0")
@@ -51,6 +56,11 @@ class Orgs:
     #: No identity, no role.
     stranger: ChecksumAddress
     governor: ChecksumAddress
+    #: A GS1 member organisation (role registrar): registered PRODUCER_PREFIXES to the producer.
+    registrar: ChecksumAddress
+    #: A food-safety authority (role food_safety): may order the recall of any product.
+    #: A local key (the dev accounts are all taken), funded and verified like the others.
+    food_safety: LocalAccount
 
     def by_name(self, name: str) -> ChecksumAddress:
         address: ChecksumAddress = getattr(self, name)
@@ -63,7 +73,10 @@ ORG_ROLES = {
     "carrier": Role.CARRIER,
     "customs": Role.CUSTOMS,
     "retailer": Role.RETAILER,
+    "registrar": Role.REGISTRAR,
 }
+#: The food-safety authority's key: fixed, so every module and backend sees the same one.
+FOOD_SAFETY_KEY = keccak(text="chainpass tests: food-safety authority")
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +94,21 @@ def orgs_setup(world_session: World) -> Iterator[Orgs]:
         retailer=roles.bank,
         stranger=roles.stranger,
         governor=roles.governor,
+        registrar=accounts[9],
+        food_safety=Account.from_key(FOOD_SAFETY_KEY),
     )
     passports = ProductPassports.from_deployment(chain, world_session.deployment)
+    expires = chain.latest_timestamp() + 10**8
     for name, role in ORG_ROLES.items():
         org = orgs.by_name(name)
-        registry.verify(credential_for(org), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau)
+        registry.verify(credential_for(org), Level.HIGH, expires, sender=roles.bureau)
         passports.set_roles(org, role, sender=roles.governor)
+    authority = orgs.food_safety.address
+    fund(chain, authority)
+    registry.verify(credential_for(authority), Level.HIGH, expires, sender=roles.bureau)
+    passports.set_roles(authority, Role.FOOD_SAFETY, sender=roles.governor)
+    for prefix in PRODUCER_PREFIXES:
+        passports.register_prefix(prefix, orgs.producer, sender=orgs.registrar)
     yield orgs
     chain.revert(snapshot)
 
@@ -165,15 +187,29 @@ def commission_one(pp: ProductPassports, orgs: Orgs, key: ProductKey) -> int:
     return id_
 
 
-def ship(pp: ProductPassports, orgs: Orgs, *ids: int) -> TxReceipt:
-    return pp.record([event(i, BizStep.SHIPPING, Disposition.IN_TRANSIT) for i in ids], sender=orgs.carrier)
+def hand_over(pp: ProductPassports, id_: int, holder: Sender, receiver: Sender, *, deadline: int = 2**40 - 1) -> None:
+    """``holder`` offers the goods of ``id_`` to ``receiver``, who accepts: custody moves."""
+    offer = pp.custody_offer(id_, sender_address(receiver), deadline=deadline)
+    pp.accept_custody(pp.sign_offer(offer, signer=holder), sender=receiver)
 
 
-def receive(pp: ProductPassports, orgs: Orgs, *ids: int) -> TxReceipt:
-    return pp.record([event(i, BizStep.RECEIVING, Disposition.SELLABLE) for i in ids], sender=orgs.retailer)
+def ship(pp: ProductPassports, orgs: Orgs, *ids: int, by: Sender | None = None) -> TxReceipt:
+    """Ship ``ids``, by whoever holds them (the producer unless ``by`` says otherwise)."""
+    events = [event(i, BizStep.SHIPPING, Disposition.IN_TRANSIT) for i in ids]
+    return pp.record(events, sender=by or orgs.producer)
+
+
+def receive(pp: ProductPassports, orgs: Orgs, *ids: int, by: Sender | None = None) -> TxReceipt:
+    """Receive ``ids``, by whoever holds them (the producer unless ``by`` says otherwise)."""
+    events = [event(i, BizStep.RECEIVING, Disposition.SELLABLE) for i in ids]
+    return pp.record(events, sender=by or orgs.producer)
 
 
 def sell(pp: ProductPassports, orgs: Orgs, id_: int) -> TxReceipt:
+    """The retailer sells ``id_``: it takes custody from whoever holds the goods first, if need be."""
+    holder = pp.custodian_of(id_)
+    if holder != orgs.retailer:
+        hand_over(pp, id_, holder, orgs.retailer)
     return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=orgs.retailer)
 
 
@@ -204,10 +240,15 @@ def recall(pp: ProductPassports, orgs: Orgs, id_: int, *, by: str | None = None)
     return pp.record([event(id_, BizStep.RECALLING, Disposition.RECALLED)], sender=by or orgs.producer)
 
 
-def enlist_producer(world: World, pp: ProductPassports, account: str) -> ChecksumAddress:
+def enlist_producer(
+    world: World, pp: ProductPassports, account: str, *, licensed_by: str | None = None
+) -> ChecksumAddress:
     """Make ``account`` a second producer: verified by the bureau (level high) and given the
-    producer role. Returns its checksummed address."""
+    producer role; with ``licensed_by`` (the producer), licensed for the whole of GTIN's
+    prefix. Returns its checksummed address."""
     chain, roles = world.chain, world.roles
     world.registry.verify(credential_for(account), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau)
     pp.set_roles(account, Role.PRODUCER, sender=roles.governor)
+    if licensed_by is not None:
+        pp.set_licence(PRODUCER_PREFIXES[0], account, sender=licensed_by)
     return to_checksum_address(account)
