@@ -118,8 +118,11 @@ MESSAGES: dict[str, str] = {
     "PassportNotLicensed": "{account} holds no licence from {brand}, the brand that owns the GS1 company prefix of "
     "GTIN {gtin}, to commission it: ask the brand for a licence (chainpass brand license).",
     "PassportInvalidPrefix": "{prefix} with {length} digits is not a GS1 company prefix: give 4 to 12 digits.",
-    "PassportPrefixTaken": "GS1 company prefix {prefix} ({length} digits) is registered to {licensee} already, or "
-    "overlaps a registered prefix: revoke that registration first.",
+    "PassportPrefixTaken": "GS1 company prefix {prefix} ({length} digits) is registered to {licensee} already: "
+    "revoke that registration first (a prefix inside a registered one names the registered one).",
+    "PassportPrefixContainsRegistered": "GS1 company prefix {prefix} ({length} digits) contains {count} registered, "
+    "longer prefixes: GS1 company prefixes never contain one another, so revoke those first.",
+    "PassportNoReason": "A custody repair needs the reason: the hash of the governor's written decision.",
     "PassportPrefixNotRegistered": "GS1 company prefix {prefix} ({length} digits) is not registered.",
     "PassportNotBrand": "Only {brand}, the licensee of GS1 company prefix {prefix} ({length} digits), can license "
     "manufacturers under it, not {account}.",

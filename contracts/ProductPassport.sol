@@ -140,7 +140,9 @@ contract ProductPassport is IProductPassport {
     mapping(uint32 number => uint32[MAX_LINEAGE] ancestors) private _ancestors;
     mapping(uint256 id => uint32 number) private _consumedBy;
     mapping(address owner => uint256 balance) private _balances;
-    mapping(uint256 id => address approved) private _approvals;
+    /// @dev By the wallet that approved: an approval the owner's lost key gave dies when
+    /// the organisation is followed to its new wallet (see {followMember}).
+    mapping(uint256 id => mapping(address owner => address approved)) private _approvals;
     mapping(address owner => mapping(address operator => bool approved)) private _operators;
     /// @dev Keyed by {_prefixKey}: length * 1e12 + digits.
     mapping(uint64 prefixKey => Prefix prefix) private _prefixes;
@@ -243,9 +245,8 @@ contract ProductPassport is IProductPassport {
         uint64 key = _prefixKey(prefix, length);
         uint24 number = _memberNumber(licensee);
         Prefix storage record = _prefixes[key];
-        if (record.licensee != 0 || record.nested != 0) {
-            revert PassportPrefixTaken(prefix, length, _memberAccounts[record.licensee]);
-        }
+        if (record.licensee != 0) revert PassportPrefixTaken(prefix, length, _memberAccounts[record.licensee]);
+        if (record.nested != 0) revert PassportPrefixContainsRegistered(prefix, length, record.nested);
         // GS1 company prefixes never contain one another: no shorter one may be registered.
         for (uint8 shorter = 4; shorter < length; ++shorter) {
             uint64 head = uint64(prefix / 10 ** (length - shorter));
@@ -482,6 +483,7 @@ contract ProductPassport is IProductPassport {
     function repairCustody(uint256 id, address to, bytes32 reason) external {
         if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
         if (to == address(0)) revert PassportZeroAddress();
+        if (reason == bytes32(0)) revert PassportNoReason();
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
         address from = _custodianOf(id, passport);
@@ -623,7 +625,7 @@ contract ProductPassport is IProductPassport {
     function approve(address approved, uint256 id) external {
         address owner = ownerOf(id);
         if (msg.sender != owner && !_operators[owner][msg.sender]) revert PassportNotOwnerNorApproved(msg.sender, id);
-        _approvals[id] = approved;
+        _approvals[id][owner] = approved;
         emit Approval(owner, approved, id);
     }
 
@@ -631,7 +633,7 @@ contract ProductPassport is IProductPassport {
     /// @param id The passport.
     function getApproved(uint256 id) external view returns (address) {
         _existing(id);
-        return _approvals[id];
+        return _approvals[id][ownerOf(id)];
     }
 
     /// @notice ERC-721: lets `operator` transfer all of the caller's passports.
@@ -663,7 +665,7 @@ contract ProductPassport is IProductPassport {
         State state = passport.state;
         if (state == State.Decommissioned) revert PassportInactive(id, state);
         if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
-        delete _approvals[id];
+        delete _approvals[id][owner];
         // The seller still holds the goods until someone accepts custody of them.
         if (!passport.packed && _custody[id].custodian == address(0)) {
             _custody[id].custodian = from;
@@ -797,7 +799,7 @@ contract ProductPassport is IProductPassport {
     }
 
     function _isOwnerOrApproved(address owner, uint256 id) private view returns (bool) {
-        return msg.sender == owner || _approvals[id] == msg.sender || _operators[owner][msg.sender];
+        return msg.sender == owner || _approvals[id][owner] == msg.sender || _operators[owner][msg.sender];
     }
 
     function _domainSeparator() private view returns (bytes32) {

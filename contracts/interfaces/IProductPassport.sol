@@ -266,9 +266,14 @@ interface IProductPassport {
     error PassportNotLicensed(uint64 gtin, bytes32 serial, address brand, address account);
     /// @notice `prefix` (of `length` digits) is not a GS1 company prefix: 4 to 12 digits.
     error PassportInvalidPrefix(uint64 prefix, uint8 length);
-    /// @notice `prefix` (of `length` digits) overlaps a registered prefix, licensed to
-    /// `licensee`: GS1 company prefixes never contain one another.
+    /// @notice `prefix` (of `length` digits) is registered already, or lies inside a
+    /// registered prefix, licensed to `licensee`: GS1 company prefixes never contain one another.
     error PassportPrefixTaken(uint64 prefix, uint8 length, address licensee);
+    /// @notice `prefix` (of `length` digits) contains `count` registered, longer prefixes:
+    /// GS1 company prefixes never contain one another.
+    error PassportPrefixContainsRegistered(uint64 prefix, uint8 length, uint24 count);
+    /// @notice A repair of custody needs the hash of the governor's written decision.
+    error PassportNoReason();
     /// @notice `prefix` (of `length` digits) is not registered.
     error PassportPrefixNotRegistered(uint64 prefix, uint8 length);
     /// @notice Only `brand`, the licensee of the prefix, licenses manufacturers under it.
