@@ -683,7 +683,7 @@ class ProductPassports(ContractClient):
         name, event = self._events[bytes(log["topics"][0])]
         args = dict(event.process_log(log)["args"])
         passport = int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big")))
-        actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian") if k in args), None)
+        actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian", "by") if k in args), None)
         if actor is None:  # commissioning: the producer is kept on the passport, not in the log
             actor = self._producer(passport)
         details: dict[str, Any] = {}

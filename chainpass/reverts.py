@@ -245,7 +245,7 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
 
 #: Names for bit-set error arguments, bit 0 first; 0 means any of them.
 FLAG_NAMES: dict[str, tuple[str, ...]] = {
-    "role": ("producer", "inspector", "carrier", "customs", "retailer"),
+    "role": ("producer", "inspector", "carrier", "customs", "retailer", "registrar", "food_safety"),
 }
 
 #: Passport ids (256-bit hashes) are shown by their first and last hex digits.

@@ -411,7 +411,7 @@ contract ProductPassport is IProductPassport {
             if (own != 0 && _rank(outer) > own) {
                 inner.state = outer;
                 if (outer == State.Sold) inner.flags |= _SOLD_ONCE;
-                emit PassportStateInherited(id, container, outer);
+                emit PassportStateInherited(id, container, msg.sender, outer);
             }
             inner.packed = false;
             delete _containers[id];

@@ -353,8 +353,8 @@ interface IProductPassport {
     /// replacing a revoked custodian, or the governor repairing custody (`reason`: the
     /// hash of its written decision). {CustodyTransferred} follows.
     event CustodyReassigned(uint256 indexed id, address indexed by, bytes32 reason);
-    /// @notice Unpacking `id` from `container` passed the container's state `state` on to it.
-    event PassportStateInherited(uint256 indexed id, uint256 indexed container, State state);
+    /// @notice `actor`'s unpacking of `id` from `container` passed the container's state `state` on to it.
+    event PassportStateInherited(uint256 indexed id, uint256 indexed container, address indexed actor, State state);
     /// @notice Passport `id` was commissioned from its GS1 keys (its kind, tier and producer
     /// are in {passportOf} and {producerOf}, its first owner in {Transfer}); the batch's
     /// metadata is in {BatchCommissioned}.
