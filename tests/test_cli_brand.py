@@ -61,7 +61,10 @@ def test_a_brand_owns_its_codes_and_licenses_them(brands: Operator) -> None:
     assert f"registered to the brand {brand}; {other} is not licensed for it" in by_code
     assert "`chainpass brand license 9506000" in by_code
     assert nobody["brand"] is None
-    assert f"GS1 company prefix 95060001: GS1 company prefix 9506000, registered to the brand {brand}" in inside
+    assert (
+        op.ok("brand", "show", "9506000").out.strip() == f"GS1 company prefix 9506000: registered to the brand {brand}."
+    )
+    assert f"GS1 company prefix 95060001: inside GS1 company prefix 9506000, registered to the brand {brand}" in inside
     _assert_one_line_error(squatting, f"holds no licence from {brand}, the brand that owns the GS1 company prefix")
     _assert_one_line_error(foreign, "No brand is registered for the GS1 company prefix of GTIN 04006381333931")
 

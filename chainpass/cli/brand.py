@@ -117,14 +117,20 @@ def show(code_or_prefix: str, tier: int, org: str | None, gtin: str | None, as_j
         data.update(org=org, licensed=licensed, gtin=gtin)
     elif org is not None:
         data.update(org=org, licensed=False, gtin=gtin)
-    emit(data, lambda: _human(what, found, org, licensed), as_json)
+    emit(data, lambda: _human(what, prefix, found, org, licensed), as_json)
 
 
-def _human(what: str, found: Brand | None, org: str | None, licensed: bool | None) -> str:
+def _human(what: str, prefix: str | None, found: Brand | None, org: str | None, licensed: bool | None) -> str:
     if found is None:
         return (f"{what}: no brand is registered for it, so nothing can be commissioned under it until a registrar "
                 "registers the prefix (`chainpass brand register PREFIX LICENSEE`).")  # fmt: skip
-    line = f"{what}: GS1 company prefix {found.prefix}, registered to the brand {found.licensee}"
+    if prefix == found.prefix:
+        line = f"{what}: registered to the brand {found.licensee}"
+    else:
+        line = (
+            f"{what}: {'inside ' if prefix else ''}GS1 company prefix {found.prefix}, registered to the brand "
+            f"{found.licensee}"
+        )
     if org is None:
         return line + "."
     if org == found.licensee:
