@@ -1,4 +1,5 @@
-"""`chainpass passport`: commission, record events, pack, transform, hand over, trace and verify.
+"""`chainpass passport`: commission, record events, pack, transform, hand over, trace and verify;
+follow an organisation to its new wallet, reclaim and repair custody.
 
 A passport is named by its code: a GS1 Digital Link URI (``https://id.example.org/01/
 {gtin}/21/{serial}``) or element string (``(01){gtin}(21){serial}``, ``(10){lot}`` for a
@@ -61,7 +62,7 @@ def _now() -> int:
 
 @click.group()
 def passport() -> None:
-    """Product passports: commission, events, containers, trace, verify."""
+    """Product passports: commission, events, containers, custody, trace, verify."""
 
 
 @passport.command("set-roles")
