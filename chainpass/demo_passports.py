@@ -1,19 +1,23 @@
 """Part 2 of the demo: a Lankao rice cooperative's paddy, from the field to a shop abroad.
 
-The cooperative, the food-safety bureau, a carrier, customs and a retailer are each
+The cooperative, the food-safety bureau, a carrier, customs, a retailer and GS1 China
+(the GS1 member organisation that allotted the cooperative its company prefix) are each
 verified once in the identity registry (an organisation's record commits to its
 registration data, with its founding date as date of birth) and given their passport
-role. The cooperative commissions paddy lots; the bureau inspects them (one fails, is
+role. GS1 China registers the cooperative's prefix to it on chain, so that its codes are
+its own. The cooperative commissions paddy lots; the bureau inspects them (one fails, is
 quarantined, and passes a re-inspection); the paddy is milled into milled-rice lots and
 those are bagged, each step a transformation that keeps the lineage. The bags travel in
 a container: the carrier takes custody of it by accepting the cooperative's signed
 offer, customs clears it for export once, and the shop abroad takes custody, receives,
 unpacks and sells. A recall of one paddy lot later flags exactly the bags made from it,
-and a cloned code scanned in a second shop shows as sold already.
+and a cloned code scanned in a second shop shows as sold already. A counterfeiter with a
+verified identity and the producer role cannot commission the cooperative's next code.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 from eth_account import Account
@@ -22,6 +26,7 @@ from web3.types import Wei
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment
+from chainpass.errors import ContractRevert
 from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry, Level
 from chainpass.passport import (
@@ -35,6 +40,8 @@ from chainpass.passport import (
 )
 
 RICE_GTIN = "09506000134352"
+#: The cooperative's GS1 company prefix: the digits of RICE_GTIN after its indicator digit.
+RICE_PREFIX = "9506000"
 YEAR = 365 * 24 * 3600
 ORGANISATIONS = {
     "cooperative": ("Lankao Dongba Rice Cooperative", Role.PRODUCER),
@@ -42,31 +49,38 @@ ORGANISATIONS = {
     "carrier": ("Henan Cold Chain Logistics", Role.CARRIER),
     "customs": ("Zhengzhou Customs", Role.CUSTOMS),
     "shop": ("Rotterdam Asia Market", Role.RETAILER),
+    "gs1": ("GS1 China", Role.REGISTRAR),
 }
+#: A trader verified and appointed producer for its own rice, who would sell it as Lankao's.
+COUNTERFEITER = ("Shangqiu Golden Grain Trading", Role.PRODUCER)
 
 
 def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str], None] = print) -> list[str]:
     """Play part 2 on the registry and passports of ``deployment``; returns the codes a scan flags as recalled."""
     governor, authority = chain.dev_accounts()[:2]
-    wallets = {key: Account.create() for key in ORGANISATIONS}
+    wallets = {key: Account.create() for key in [*ORGANISATIONS, "counterfeiter"]}
     for wallet in wallets.values():  # organisations pay their own gas
         chain.w3.eth.send_transaction({"from": governor, "to": wallet.address, "value": Wei(10**18)})
     orgs = {key: wallet.address for key, wallet in wallets.items()}
     registry = IdentityRegistry.from_deployment(chain, deployment)
     passports = ProductPassports.from_deployment(chain, deployment)
     expires = chain.latest_timestamp() + 10 * YEAR
-    for key, (name, role) in ORGANISATIONS.items():
+    for key, (name, role) in [*ORGANISATIONS.items(), ("counterfeiter", COUNTERFEITER)]:
         company = {"name": name, "date_of_birth": "2001-05-01", "national_id": f"9141022{key.upper()}",
                    "address": "Henan, China"}  # fmt: skip
         registry.verify(Credential.issue(orgs[key], company), Level.HIGH, expires, sender=authority)
         passports.set_roles(orgs[key], role, sender=governor)
-    say("10. Five organisations are verified once in the registry and get their passport roles: a rice")
-    say("    cooperative (producer), the food-safety bureau (inspector), a carrier, customs and a shop abroad.")
+    say("10. Six organisations are verified once in the registry and get their passport roles: a rice")
+    say("    cooperative (producer), the food-safety bureau (inspector), a carrier, customs, a shop abroad and")
+    say("    GS1 China (registrar, the GS1 member organisation).")
 
     coop = wallets["cooperative"]
+    passports.register_prefix(RICE_PREFIX, orgs["cooperative"], sender=wallets["gs1"])
     paddy = [ProductKey.lot(RICE_GTIN, f"LK2026-P{n}") for n in (1, 2, 3)]
     paddy_ids = passports.commission(paddy, metadata_uri="https://coop.example/lk2026/paddy", sender=coop)
-    say(f"11. The cooperative commissions 3 paddy lots from its fields, e.g. {paddy[0].digital_link()}")
+    say(f"11. GS1 China registers the cooperative's GS1 company prefix {RICE_PREFIX} to it: only the cooperative,")
+    say("    and whom it licenses, commission codes under it. The cooperative commissions 3 paddy lots from its")
+    say(f"    fields, e.g. {paddy[0].digital_link()}")
 
     now = chain.latest_timestamp()
     field = location_id("urn:epc:id:sgln:9506000.00001.0")
@@ -129,6 +143,19 @@ def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str],
     say("17. Paddy lot P2 is recalled, long after it was milled. A scan now flags exactly the bags made from it:")
     say(f"    {', '.join(flagged)}.")
     clone = passports.verify(bags[2][0])
-    say(f"18. A copy of a sold bag's code is scanned in another shop: genuine={clone.genuine}, "
-        f"state {clone.state.label}: the clone shows up.")  # fmt: skip
+    brand = "the cooperative" if clone.brand and clone.brand.licensee == orgs["cooperative"] else clone.brand
+    say(f"18. A copy of a sold bag's code is scanned in another shop: genuine={clone.genuine}, brand {brand} "
+        f"(prefix {clone.brand.prefix if clone.brand else '?'}),")  # fmt: skip
+    say(f"    state {clone.state.label}: the clone shows up.")
+
+    next_bag = ProductKey.item(RICE_GTIN, f"LK2026-M2-{len(bags[2]) + 1:03d}")
+    try:
+        passports.commission([next_bag], sender=wallets["counterfeiter"])
+        refusal = "it went through (this must not happen)"
+    except ContractRevert as refused:
+        refusal = f"refused: {refused}"
+    say("19. A counterfeiter, verified in the registry and appointed producer for its own rice, tries to commission")
+    say(f"    the cooperative's next bag code {next_bag} to sell its rice as Lankao's. It is")
+    for line in textwrap.wrap(refusal, width=100):
+        say(f"    {line}")
     return flagged

@@ -396,24 +396,31 @@ CONTAINER = "(01)09506000134352(21)CNT1"
 
 @pytest.fixture
 def supply_chain(deployed: Operator, tmp_path: Path) -> Operator:
-    """Producer (2), carrier (3) and retailer (4), each verified by the bureau and holding its role."""
+    """Producer (2), carrier (3), retailer (4) and a GS1 member organisation (5, registrar), each
+    verified by the bureau and holding its role; the registrar registers the producer's GS1
+    company prefix 9506000 to it, so it may commission its codes."""
     op = deployed
-    for index, role in [(2, "producer"), (3, "carrier"), (4, "retailer")]:
+    for index, role in [(2, "producer"), (3, "carrier"), (4, "retailer"), (5, "registrar")]:
         op.ok(
             "identity", "verify", op.accounts[index], "--attributes", str(tmp_path / "person.json"),
             "--level", "high", "--credential-out", str(tmp_path / f"org{index}.json"), "--account", "1",
         )  # fmt: skip
         op.ok("passport", "set-roles", op.accounts[index], "--role", role)
+    op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5")
     return op
 
 
-def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator) -> None:
+def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator, tmp_path: Path) -> None:
     op = supply_chain
     commissioned = op.ok("passport", "commission", BAG1, BAG2, "--account", "2", "--json").json()
     op.ok("passport", "commission", CONTAINER, "--tier", "3", "--account", "2")
-    op.ok("passport", "pack", CONTAINER, BAG1, BAG2, "--tier", "3", "--account", "3")
+    op.ok("passport", "pack", CONTAINER, BAG1, BAG2, "--tier", "3", "--account", "2")
     op.ok("passport", "event", CONTAINER, "--tier", "3", "--biz-step", "shipping", "--disposition", "in_transit",
-          "--account", "3")  # fmt: skip
+          "--account", "2")  # fmt: skip
+    # The goods are the producer's to hand over: the retailer takes custody of the container.
+    offer = tmp_path / "container-offer.json"
+    op.ok("passport", "offer", CONTAINER, "--tier", "3", "--to", op.accounts[4], "--out", str(offer), "--account", "2")
+    op.ok("passport", "accept", str(offer), "--account", "4")
     in_transit = op.ok("passport", "show", BAG1, "--json").json()
     early_sale = op.run("passport", "event", BAG1, "--biz-step", "retail_selling", "--disposition", "retail_sold",
                         "--account", "4")  # fmt: skip
@@ -430,8 +437,9 @@ def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator) -
     _assert_one_line_error(early_sale, "retail_selling cannot be recorded")
     assert verdict["genuine"] is True and verdict["sold"] is True and verdict["recalled"] is False
     steps = [e.get("biz_step") or e["event"] for e in verdict["journey"]]
-    assert steps == ["PassportCommissioned", "PassportPacked", "shipping", "receiving", "PassportUnpacked",
-                     "retail_selling"]  # fmt: skip
+    # Custody moves twice: the container's to the retailer, then the bag's own as it comes out.
+    assert steps == ["PassportCommissioned", "PassportPacked", "shipping", "CustodyTransferred", "receiving",
+                     "CustodyTransferred", "PassportUnpacked", "retail_selling"]  # fmt: skip
     assert "SOLD ALREADY" in clone.out
     assert fake["genuine"] is False
 

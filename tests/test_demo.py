@@ -11,7 +11,10 @@ from eth_utils import keccak
 
 from chainpass.chain import Chain
 from chainpass.demo import RESIDENT, DemoResult, run_demo
+from chainpass.demo_passports import RICE_GTIN, RICE_PREFIX
+from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry, Standing
+from chainpass.passport import ProductPassports, Role
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,30 @@ def test_demo_part_two_flags_exactly_the_recalled_lot(demo_run: tuple[Chain, Dem
     assert any("a bag stands in_transit" in line for line in lines)
     assert any("the bags are now held by the shop" in line for line in lines)
     assert any("state sold: the clone shows up" in line for line in lines)
+
+
+def test_demo_part_two_the_brand_owns_its_codes(demo_run: tuple[Chain, DemoResult, list[str], int]) -> None:
+    chain, result, lines, _ = demo_run
+    passports = ProductPassports.from_deployment(chain, result.deployment)
+    bag = passports.verify(ProductKey.item(RICE_GTIN, "LK2026-M1-001"))
+    squatted = ProductKey.item(RICE_GTIN, "LK2026-M2-004")
+    text = "\n".join(lines)
+
+    # The registrar registered the cooperative's prefix before it commissioned: the brand of
+    # its codes is the cooperative, which made them.
+    assert bag.brand is not None and bag.brand.prefix == RICE_PREFIX == "9506000"
+    assert bag.brand.licensee == bag.producer
+    assert passports.roles_of(bag.producer) == Role.PRODUCER
+    registered = text.index("GS1 China registers the cooperative's GS1 company prefix 9506000 to it")
+    assert registered < text.index("The cooperative commissions 3 paddy lots")
+    assert "genuine=True, brand the cooperative (prefix 9506000)" in text
+
+    # The counterfeiter was refused in a sentence naming the brand, and nothing was commissioned.
+    assert passports.exists(passports.passport_id(squatted)) is False
+    refusal = " ".join(line.strip() for line in text[text.index("19. A counterfeiter") :].splitlines())
+    assert f"the cooperative's next bag code {squatted} to sell its rice as Lankao's. It is refused:" in refusal
+    assert f"holds no licence from {bag.brand.licensee}, the brand that owns the GS1 company prefix" in refusal
+    assert "this must not happen" not in refusal
 
 
 def _secrets() -> dict[str, bytes]:

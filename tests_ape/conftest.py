@@ -13,7 +13,19 @@ import os
 from typing import Any
 
 import pytest
-from world import CARRIER, LEVEL_HIGH, PRODUCER, RECOVERY_DELAY, SECTOR_BANK, TEN_YEARS, Actors, commitment
+from world import (
+    CARRIER,
+    COOP_PREFIX,
+    COOP_PREFIX_LENGTH,
+    LEVEL_HIGH,
+    PRODUCER,
+    RECOVERY_DELAY,
+    REGISTRAR,
+    SECTOR_BANK,
+    TEN_YEARS,
+    Actors,
+    commitment,
+)
 
 # A private Anvil on a free port, never a node the user runs on 127.0.0.1:8545
 # (ape-config.yaml's host, which `ape run deploy` is meant to find): unless
@@ -23,7 +35,7 @@ os.environ.setdefault("APE_FOUNDRY_HOST", "auto")
 
 @pytest.fixture(scope="session")
 def actors(accounts: Any) -> Actors:
-    return Actors(*accounts[:7])
+    return Actors(*accounts[:8])
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +58,12 @@ def bureau(registry: Any, actors: Actors) -> Any:
 
 @pytest.fixture(scope="module")
 def supply_chain(chain: Any, registry: Any, passports: Any, bureau: Any, actors: Actors) -> Any:
-    """The cooperative (producer) and the carrier, verified by the bureau and given their roles."""
+    """The cooperative (producer), the carrier and a GS1 member organisation (registrar),
+    verified by the bureau and given their roles; the registrar registers the cooperative's
+    GS1 company prefix to it, so it may commission its codes."""
     expires = chain.pending_timestamp + TEN_YEARS
-    for org, role in ((actors.coop, PRODUCER), (actors.carrier, CARRIER)):
+    for org, role in ((actors.coop, PRODUCER), (actors.carrier, CARRIER), (actors.registrar, REGISTRAR)):
         registry.verify(org, commitment(org.address), LEVEL_HIGH, expires, sender=bureau)
         passports.setRoles(org, role, sender=actors.governor)
+    passports.registerPrefix(COOP_PREFIX, COOP_PREFIX_LENGTH, actors.coop, sender=actors.registrar)
     return passports

@@ -9,10 +9,13 @@ import ape
 from eth_account.messages import encode_typed_data
 from world import (
     CARRIER,
+    COOP_PREFIX,
+    COOP_PREFIX_LENGTH,
     LEVEL_HIGH,
     LEVEL_SUBSTANTIAL,
     PRODUCER,
     RECOVERY_DELAY,
+    REGISTRAR,
     TEN_YEARS,
     Actors,
     commitment,
@@ -23,7 +26,7 @@ from chainpass.custody import CustodyOffer
 GTIN = 9506000134352  # (01)09506000134352
 ITEM, LOT = 1, 2
 STATE_ACTIVE, STATE_IN_TRANSIT = 1, 2
-SHIPPING, IN_TRANSIT = 5, 2
+SHIPPING, RECEIVING, IN_TRANSIT, SELLABLE = 5, 6, 2, 6
 #: IIdentityRegistry.Standing
 VALID, NO_CONSENT = 1, 7
 
@@ -139,8 +142,47 @@ def test_commission_record_event_and_hand_over_custody(chain: Any, supply_chain:
     with ape.reverts(passports.PassportAlreadyCustodian):
         passports.acceptCustody(passport_id, offer.deadline, signature.encode_rsv(), sender=actors.carrier)
 
+    # A physical step belongs to whoever holds the goods: the carrier receives them, the
+    # cooperative (the owner, no longer the holder) cannot.
+    received = (RECEIVING, SELLABLE, chain.pending_timestamp, commitment("port"), no_hash, no_hash, [passport_id])
+    with ape.reverts(
+        passports.PassportNotHolder, id=passport_id, holder=actors.carrier.address, account=actors.coop.address
+    ):
+        passports.recordEvents([received], sender=actors.coop)
+    passports.recordEvents([received], sender=actors.carrier)
+    assert passports.passportOf(passport_id).state == STATE_ACTIVE
+
+
+def test_a_brand_owns_its_codes(chain: Any, registry: Any, bureau: Any, supply_chain: Any, actors: Actors) -> None:
+    passports = supply_chain
+    assert passports.brandOf(GTIN, serial("APE-001")) == (actors.coop.address, COOP_PREFIX, COOP_PREFIX_LENGTH)
+
+    # A verified producer that is not the brand's licensee is refused its codes, and a code
+    # under a prefix nobody registered is refused to everyone.
+    registry.verify(actors.outsider, commitment("outsider"), LEVEL_HIGH, chain.pending_timestamp + TEN_YEARS,
+                    sender=bureau)  # fmt: skip
+    passports.setRoles(actors.outsider, PRODUCER, sender=actors.governor)
+    squatted = (GTIN, ITEM, 0, serial("APE-002"))
+    with ape.reverts(passports.PassportNotLicensed, brand=actors.coop.address, account=actors.outsider.address):
+        passports.commission([squatted], b"\0" * 32, "", sender=actors.outsider)
+    unregistered = 4006381333931  # prefix 4006381: nobody's here
+    with ape.reverts(passports.PassportUnregisteredPrefix, gtin=unregistered):
+        passports.commission([(unregistered, ITEM, 0, serial("APE-003"))], b"\0" * 32, "", sender=actors.coop)
+
+    # The brand licenses it for that GTIN: now it may.
+    receipt = passports.setLicence(COOP_PREFIX, COOP_PREFIX_LENGTH, GTIN, actors.outsider, True, sender=actors.coop)
+    assert receipt.events == [
+        passports.LicenceGranted(
+            prefix=COOP_PREFIX, length=COOP_PREFIX_LENGTH, gtin=GTIN, manufacturer=actors.outsider, brand=actors.coop
+        )
+    ]
+    assert passports.isLicensed(COOP_PREFIX, COOP_PREFIX_LENGTH, GTIN, actors.outsider)
+    passports.commission([squatted], b"\0" * 32, "", sender=actors.outsider)
+    assert passports.producerOf(passports.passportId(GTIN, ITEM, serial("APE-002"))) == actors.outsider
+
 
 def test_roles_are_bit_sets(supply_chain: Any, actors: Actors) -> None:
     assert supply_chain.rolesOf(actors.coop) == PRODUCER
     assert supply_chain.rolesOf(actors.carrier) == CARRIER
+    assert supply_chain.rolesOf(actors.registrar) == REGISTRAR
     assert supply_chain.rolesOf(actors.outsider) == 0

@@ -16,6 +16,7 @@ import requests
 
 from chainpass.chain import Chain
 from chainpass.cli.account import account
+from chainpass.cli.brand import brand
 from chainpass.cli.bulk import bulk_group
 from chainpass.cli.common import DEFAULT_RPC, Settings, account_option, emit, json_option, settings
 from chainpass.cli.consent import consent
@@ -164,7 +165,7 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, index, epcis, bulk_group):
+for group in (identity, consent, account, passport, brand, index, epcis, bulk_group):
     cli.add_command(group)
 
 

@@ -1,4 +1,5 @@
-"""`chainpass passport`: commission, record events, pack, transform, hand over, trace and verify.
+"""`chainpass passport`: commission, record events, pack, transform, hand over, trace and verify;
+follow an organisation to its new wallet, reclaim and repair custody.
 
 A passport is named by its code: a GS1 Digital Link URI (``https://id.example.org/01/
 {gtin}/21/{serial}``) or element string (``(01){gtin}(21){serial}``, ``(10){lot}`` for a
@@ -22,12 +23,16 @@ from chainpass.custody import SignedOffer
 from chainpass.errors import InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
+from chainpass.identity import Standing
 from chainpass.passport import (
     BizStep,
+    Brand,
     Disposition,
     EpcisEvent,
     ProductPassports,
     Role,
+    State,
+    TraceEntry,
     location_id,
     transformation_id,
 )
@@ -57,7 +62,7 @@ def _now() -> int:
 
 @click.group()
 def passport() -> None:
-    """Product passports: commission, events, containers, trace, verify."""
+    """Product passports: commission, events, containers, custody, trace, verify."""
 
 
 @passport.command("set-roles")
@@ -73,6 +78,69 @@ def set_roles(address: str, roles: tuple[str, ...], account: str, as_json: bool)
     report(f"{address} now acts as {', '.join(roles)}", receipt, as_json, account=address, roles=list(roles))
 
 
+@passport.command("roles")
+@click.argument("address", type=AddressType("account"))
+@json_option
+def roles(address: str, as_json: bool) -> None:
+    """The passport roles ADDRESS acts with now (an old wallet of an organisation that
+    moved is shown with the wallet that stands for it)."""
+    passports = _passports()
+    current = passports.current_wallet_of(address)
+    held = passports.roles_of(current)
+    data = {"account": address, "wallet": current, "roles": held.labels}
+    moved = f" (its organisation acts from {current} now)" if current != address else ""
+    emit(data, f"{address}{moved}: " + (", ".join(held.labels) or "no passport role"), as_json)
+
+
+@passport.command("follow")
+@click.argument("old_wallet", type=AddressType("old wallet"))
+@account_option
+@json_option
+def follow(old_wallet: str, account: str, as_json: bool) -> None:
+    """Follow an organisation whose identity moved in the registry (rotation or recovery)
+    from OLD_WALLET to its new wallet: its roles, licences, products, ownership and custody
+    go with it. Anyone may send it; it only applies what the registry says (one move: run
+    it again for the next)."""
+    passports, sender = _acting(account)
+    receipt = passports.follow_member(old_wallet, sender=sender)
+    new = passports.current_wallet_of(old_wallet)
+    report(f"{old_wallet} is followed to {new}: its roles, licences, products and custody are {new}'s now",
+           receipt, as_json, old_wallet=old_wallet, wallet=new)  # fmt: skip
+
+
+@passport.command("reclaim")
+@click.argument("code")
+@_tier_option
+@account_option
+@json_option
+def reclaim(code: str, tier: int, account: str, as_json: bool) -> None:
+    """Take the goods of CODE back from a custodian whose identity was revoked in the
+    registry (--account is the passport's owner)."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    id_ = ProductPassports.passport_id(key)
+    receipt = passports.reclaim_custody(id_, sender=sender)
+    holder = passports.custodian_of(id_)
+    report(f"{holder}, the owner, holds {key} again", receipt, as_json, code=str(key), custodian=holder)
+
+
+@passport.command("repair")
+@click.argument("code")
+@click.argument("to", type=AddressType("new custodian"))
+@click.option("--reason", required=True, help="The governor's written decision (only its hash goes on chain).")
+@_tier_option
+@account_option
+@json_option
+def repair(code: str, to: str, reason: str, tier: int, account: str, as_json: bool) -> None:
+    """Hand the goods of CODE to TO by the governor's decision (--account is the governor),
+    when custody cannot move by a signed offer; the hash of --reason goes on the record."""
+    key = _key(code, tier)
+    passports, sender = _acting(account)
+    receipt = passports.repair_custody(ProductPassports.passport_id(key), to, reason=reason, sender=sender)
+    report(f"{to} holds {key} now, by the governor's repair", receipt, as_json, code=str(key), custodian=to,
+           reason_hash="0x" + keccak(text=reason).hex())  # fmt: skip
+
+
 @passport.command("commission")
 @click.argument("codes", nargs=-1, required=True)
 @_tier_option
@@ -83,7 +151,8 @@ def set_roles(address: str, roles: tuple[str, ...], account: str, as_json: bool)
 @json_option
 def commission(codes: tuple[str, ...], tier: int, metadata_uri: str, metadata_file: Path | None, account: str,
                as_json: bool) -> None:  # fmt: skip
-    """Commission a passport for each CODE, in one transaction (producer only)."""
+    """Commission a passport for each CODE, in one transaction: a producer that is the brand
+    owning the codes' GS1 company prefix, or holds its licence (see `chainpass brand`)."""
     keys = [_key(code, tier) for code in codes]
     metadata_hash = keccak(metadata_file.read_bytes()) if metadata_file else bytes(32)
     passports, sender = _acting(account)
@@ -104,7 +173,9 @@ def commission(codes: tuple[str, ...], tier: int, metadata_uri: str, metadata_fi
 @json_option
 def event(codes: tuple[str, ...], tier: int, biz_step: str, disposition: str, read_point: str,
           document: Path | None, account: str, as_json: bool) -> None:  # fmt: skip
-    """Record one EPCIS event on the passport of each CODE (the role must fit the step)."""
+    """Record one EPCIS event on the passport of each CODE. The role must fit the step, and
+    physical steps and observations belong to whoever holds the goods; an inspector or
+    customs acts in its own steps on any passport."""
     keys = [_key(code, tier) for code in codes]
     passports, sender = _acting(account)
     recorded = EpcisEvent(
@@ -128,7 +199,7 @@ def event(codes: tuple[str, ...], tier: int, biz_step: str, disposition: str, re
 @json_option
 def recall(code: str, tier: int, account: str, as_json: bool) -> None:
     """Recall the passport of CODE: everything packed in it and everything made from it
-    (only the producer that commissioned it)."""
+    (the producer that commissioned it, or a food-safety authority for any product)."""
     key = _key(code, tier)
     passports, sender = _acting(account)
     recorded = EpcisEvent((ProductPassports.passport_id(key),), BizStep.RECALLING, Disposition.RECALLED, _now())
@@ -145,7 +216,7 @@ def recall(code: str, tier: int, account: str, as_json: bool) -> None:
 @account_option
 @json_option
 def pack(container: str, codes: tuple[str, ...], tier: int, inner_tier: int, account: str, as_json: bool) -> None:
-    """Pack each CODE into CONTAINER (producer or carrier)."""
+    """Pack each CODE into CONTAINER (a producer or carrier holding the container and the goods)."""
     outer = _key(container, tier)
     ids = [ProductPassports.passport_id(_key(code, inner_tier)) for code in codes]
     passports, sender = _acting(account)
@@ -159,7 +230,7 @@ def pack(container: str, codes: tuple[str, ...], tier: int, inner_tier: int, acc
 @account_option
 @json_option
 def unpack(codes: tuple[str, ...], tier: int, account: str, as_json: bool) -> None:
-    """Take each CODE out of the container it is in."""
+    """Take each CODE out of the container it is in (whoever holds the container)."""
     ids = [ProductPassports.passport_id(_key(code, tier)) for code in codes]
     passports, sender = _acting(account)
     receipt = passports.unpack(ids, sender=sender)
@@ -255,36 +326,96 @@ def transfer(code: str, to: str, tier: int, account: str, as_json: bool) -> None
 @_tier_option
 @json_option
 def show(code: str, tier: int, as_json: bool) -> None:
-    """The passport of CODE as the chain holds it now."""
+    """The passport of CODE as the chain holds it now, and the brand that owns its code."""
     key = _key(code, tier)
-    record = _passports().passport(ProductPassports.passport_id(key))
+    passports = _passports()
+    record = passports.passport(ProductPassports.passport_id(key))
     if record is None:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
-    data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json()}
+    owner = passports.brand_of(key)
+    data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json(),
+            "brand": owner.to_json() if owner else None}  # fmt: skip
     human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}, "
              f"held by {record.custodian}, made by {record.producer}"
              + (f", inside {hex(record.container)}" if record.container else "")
-             + (f", produced by transformation 0x{record.origin.hex()}" if record.origin else ""))  # fmt: skip
+             + (f", produced by transformation 0x{record.origin.hex()}" if record.origin else "")
+             + f"; {_brand_text(owner)}")  # fmt: skip
     emit(data, human, as_json)
 
 
-def _journey_lines(entries: list[Any]) -> list[str]:
-    lines = []
-    for e in entries:
-        d = e.details
-        what = {
-            "PassportCommissioned": "commissioned",
-            "PassportPacked": f"packed into {d.get('container')}",
-            "PassportUnpacked": f"unpacked from {d.get('container')}",
-            "PassportConsumed": f"consumed by transformation {d.get('transformation_id', '')[:18]}…",
-            "PassportProduced": f"produced by transformation {d.get('transformation_id', '')[:18]}…",
-            "CustodyTransferred": f"custody taken over from {d.get('from')}",
-            "CustodyOffersCancelled": "custody offers cancelled",
-        }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
-        via = f" (via container {hex(e.via_container)})" if e.via_container else ""
-        via += f" (on input {hex(e.via_input)[:18]}…)" if e.via_input else ""
-        lines.append(f"block {e.block_number:>6}  {what}, by {e.actor}{via}")
-    return lines
+def _brand_text(owner: Brand | None) -> str:
+    if owner is None:
+        return "brand: none registered for its GS1 company prefix now"
+    return f"brand {owner.licensee} (GS1 company prefix {owner.prefix})"
+
+
+class _Steps:
+    """Who acted in each step of a journey, and in which relation to the passport: the
+    holder of the goods (physical steps and observations), a regulator in its own step
+    (inspector, customs), the producer or a food-safety authority (recalls), the owner or
+    the governor (custody reassigned)."""
+
+    def __init__(self, passports: ProductPassports) -> None:
+        self.passports = passports
+
+    def actor(self, e: TraceEntry) -> str | None:
+        if e.event == "PassportStateInherited":
+            return None  # passed on by the unpacking, whose holder the PassportUnpacked step names
+        if e.event == "CustodyReassigned":
+            return str(e.details.get("by", e.actor))
+        return e.actor
+
+    def relation(self, e: TraceEntry) -> str | None:
+        step = e.details.get("biz_step")
+        if e.event in ("PassportCommissioned", "PassportProduced"):
+            return "producer"
+        if e.event == "PassportStateInherited":
+            return None
+        if e.event == "CustodyTransferred":
+            return "new holder"
+        if e.event == "CustodyReassigned":
+            return "governor" if int(str(e.details.get("reason", "0x0")), 16) else "owner"
+        if step == BizStep.INSPECTING.label:
+            return "inspector"
+        if step in (BizStep.CUSTOMS_RELEASING.label, BizStep.CUSTOMS_HOLDING.label):
+            return "customs"
+        if step == BizStep.RECALLING.label:
+            own = self.passports.current_wallet_of(e.actor) == self.passports.producer_of(e.passport)
+            return "producer" if own else "food-safety authority"
+        return "holder"
+
+    def to_json(self, e: TraceEntry) -> dict[str, Any]:
+        return {**e.to_json(), "actor": self.actor(e), "relation": self.relation(e)}
+
+    def lines(self, entries: list[TraceEntry]) -> list[str]:
+        lines = []
+        for e in entries:
+            d = e.details
+            what = {
+                "PassportCommissioned": "commissioned",
+                "PassportPacked": f"packed into {d.get('container')}",
+                "PassportUnpacked": f"unpacked from {d.get('container')}",
+                "PassportConsumed": f"consumed by transformation {d.get('transformation_id', '')[:18]}…",
+                "PassportProduced": f"produced by transformation {d.get('transformation_id', '')[:18]}…",
+                "CustodyTransferred": f"custody taken over from {d.get('from')}",
+                "CustodyOffersCancelled": "custody offers cancelled",
+                "CustodyReassigned": "custody reassigned",
+                "PassportStateInherited": f"took on the state {_state_label(d.get('state'))} of container "
+                f"{d.get('container')}",
+            }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
+            actor, relation = self.actor(e), self.relation(e)
+            by = f", by {actor} ({relation})" if actor else ""
+            via = f" (via container {hex(e.via_container)})" if e.via_container else ""
+            via += f" (on input {hex(e.via_input)[:18]}…)" if e.via_input else ""
+            lines.append(f"block {e.block_number:>6}  {what}{by}{via}")
+        return lines
+
+
+def _state_label(value: Any) -> str:
+    try:
+        return State(int(value)).label
+    except (TypeError, ValueError):
+        return str(value)
 
 
 @passport.command("trace")
@@ -301,7 +432,10 @@ def trace(code: str, tier: int, use_index: bool, as_json: bool) -> None:
     entries = passports.trace(ProductPassports.passport_id(key))
     if not entries:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
-    emit([e.to_json() for e in entries], lambda: "\n".join([str(key), *_journey_lines(entries)]), as_json)
+    steps = _Steps(passports)
+    data = [steps.to_json(e) for e in entries]
+    emit(data, lambda: "\n".join([f"{key}: {_brand_text(passports.brand_of(key))}", *steps.lines(entries)]),
+         as_json)  # fmt: skip
 
 
 @passport.command("qr")
@@ -330,25 +464,42 @@ def qr(code: str, out: Path, tier: int, resolver: str | None, scale: int, as_jso
 @_tier_option
 @json_option
 def verify(code: str, tier: int, as_json: bool) -> None:
-    """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees."""
+    """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees:
+    the brand that owns the code, its producer and whether it stands verified today, who
+    holds it, and its journey with who acted in each step."""
     key = _key(code, tier)
-    verdict = _passports().verify(key)
+    passports = _passports()
+    verdict = passports.verify(key)
+    steps = _Steps(passports)
+    journey = list(verdict.journey)
+    data = {**verdict.to_json(), "sold_once": verdict.sold_once, "journey": [steps.to_json(e) for e in journey]}
 
     def human() -> str:
         if verdict.producer is None:
-            return f"{key}: NOT GENUINE: no passport was ever commissioned for this code."
-        head = "GENUINE" if verdict.genuine else "NOT GENUINE (its producer is not a verified, appointed producer)"
+            return (f"{key}: NOT GENUINE: no passport was ever commissioned for this code; "
+                    f"{_brand_text(verdict.brand)}.")  # fmt: skip
+        head = "GENUINE" if verdict.genuine else "NOT GENUINE"
         warnings = []
         if verdict.recalled:
             source = verdict.recall_source
             cause = "" if source in (None, verdict.id) else f" (recall of {hex(source)}, which it came from or was in)"
             warnings.append(f"RECALLED{cause}: do not sell or eat")
-        if verdict.sold:
+        if verdict.returned:
+            warnings.append("SOLD ONCE AND RETURNED: back in the trade since")
+        elif verdict.sold:
             warnings.append("SOLD ALREADY: if you are buying it now, this code may be a copy")
-        if verdict.state.label == "quarantined":
+        if verdict.state is State.QUARANTINED:
             warnings.append("QUARANTINED")
+        standing = verdict.producer_standing
+        stands = (f"stands verified today ({standing.label})" if standing is Standing.VALID
+                  else f"does NOT stand verified today ({standing.label if standing else 'unknown'}); what it "
+                  "made stays genuine")  # fmt: skip
+        maker = ""
+        if verdict.brand is not None:
+            maker = " (the brand itself)" if verdict.brand.licensee == verdict.producer else " (for the brand)"
         lines = [f"{key}: {head}" + ("; " + "; ".join(warnings) if warnings else ""),
-                 f"producer {verdict.producer}, held by {verdict.custodian}"]  # fmt: skip
-        return "\n".join(lines + _journey_lines(list(verdict.journey)))
+                 _brand_text(verdict.brand),
+                 f"producer {verdict.producer}{maker} {stands}; held by {verdict.custodian}"]  # fmt: skip
+        return "\n".join(lines + steps.lines(journey))
 
-    emit(verdict.to_json(), human, as_json)
+    emit(data, human, as_json)
