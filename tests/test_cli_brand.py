@@ -95,7 +95,7 @@ def test_a_brand_owns_its_codes_and_licenses_them(brands: Operator) -> None:
     after = op.run("passport", "commission", BAG3, "--account", "2")
     still = op.ok("passport", "verify", BAG2, "--json").json()
 
-    _assert_one_line_error(taken, f"is registered to {brand} already, or overlaps a registered prefix")
+    _assert_one_line_error(taken, f"is registered to {brand} already")
     _assert_one_line_error(not_registrar, "does not hold the passport role this needs")
     _assert_one_line_error(malformed, "'12' is not a GS1 company prefix")
     _assert_one_line_error(after, "No brand is registered for the GS1 company prefix")
