@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import World
 from eth_account.signers.local import LocalAccount
-from passport_world import GTIN, PRODUCER_PREFIXES, Orgs, hand_over
+from passport_world import GTIN, PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 from web3.types import TxParams
 
 from chainpass import bulk
@@ -287,6 +287,45 @@ def test_existence_is_read_in_batches_or_one_by_one_from_a_node_without_batches(
 
     assert batched == one_by_one == set(ids[1:4])
     assert refusals == ([] if pp.chain.is_embedded else [5])
+
+
+def test_rows_the_producer_may_not_commission_are_named_before_anything_is_sent(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, tmp_path: Path
+) -> None:
+    """A code under a prefix registered to no brand, and (for a second producer) codes of a
+    brand that has not licensed it, are bad rows: nothing is sent. Once licensed for one
+    GTIN, the rows of that GTIN go in; an SSCC and a GIAI take their prefix from their digits."""
+    rival = enlist_producer(world, pp, orgs.stranger)
+    csv = write(tmp_path / "brands.csv", "code\n"
+                f"(01){GTIN14}(21)B1\n"  # line 2: the brand's (the producer's) GTIN
+                "(01)04006381333931(21)B2\n"  # line 3: prefix 4006381, registered to no brand
+                "(00)106141412345678908\n"  # line 4: an SSCC under 0614141 (the producer's)
+                "(8004)4012345ASSET-1\n"  # line 5: a GIAI under 4012345 (the producer's)
+                "(01)09506000134369(21)B3\n")  # fmt: skip  # line 6: another GTIN of the brand
+    rows = bulk.commission_rows(bulk.read_csv(csv))
+    head = chain.w3.eth.block_number
+
+    with pytest.raises(bulk.BadRows) as by_brand:
+        bulk.commission(pp, rows, sender=orgs.producer, make_sender=factory(chain, orgs.producer))
+    with pytest.raises(bulk.BadRows) as by_rival:
+        bulk.commission(pp, rows, sender=rival, make_sender=factory(chain, rival))
+    unsent = chain.w3.eth.block_number
+    pp.set_licence(PRODUCER_PREFIXES[0], rival, gtin=GTIN, sender=orgs.producer)
+    licensed = bulk.commission(pp, rows[:1], sender=rival, make_sender=factory(chain, rival))
+
+    assert unsent == head
+    assert [(p.line, p.column) for p in by_brand.value.problems] == [(3, "")]
+    assert "no brand is registered for the GS1 company prefix of (01)04006381333931(21)B2" in str(by_brand.value)
+    assert "nothing was sent" in str(by_brand.value)
+    assert [p.line for p in by_rival.value.problems] == [2, 3, 4, 5, 6]
+    assert f"brand {orgs.producer} has not licensed {rival}" in by_rival.value.problems[0].reason
+    assert "prefix 0614141" in by_rival.value.problems[2].reason
+    assert "prefix 4012345" in by_rival.value.problems[3].reason
+    assert (licensed.done, licensed.refused) == (1, [])
+    assert pp.producer_of(rows[0].id) == rival
+    with pytest.raises(bulk.BadRows) as other_gtin:  # the licence is for GTIN alone
+        bulk.commission(pp, rows[4:], sender=rival, make_sender=factory(chain, rival))
+    assert [p.line for p in other_gtin.value.problems] == [6]
 
 
 def test_a_sender_without_the_role_is_refused_before_anything_is_sent(
