@@ -28,6 +28,7 @@ from passport_world import (
     Orgs,
     commission_one,
     event,
+    hand_over,
     recall,
     receive,
     sell,
@@ -109,11 +110,6 @@ class Goods:
     @property
     def ids(self) -> tuple[int, ...]:
         return (self.paddy1, self.paddy2, self.milled, self.bag1, self.bag2, self.case)
-
-
-def hand_over(pp: ProductPassports, id_: int, holder: str, receiver: str) -> None:
-    offer = pp.custody_offer(id_, receiver, deadline=pp.chain.latest_timestamp() + 3600)
-    pp.accept_custody(pp.sign_offer(offer, signer=holder), sender=receiver)
 
 
 def goods(pp: ProductPassports, orgs: Orgs) -> Goods:
