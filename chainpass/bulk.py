@@ -607,12 +607,12 @@ def commission(
     settle(pp.chain, sender)
     there = existing(pp, [r.id for r in rows])
     todo = [r for r in rows if r.id not in there]
+    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)  # the sender first
     check_brands(pp, todo, sender, source)
     result.already = len(rows) - len(todo)
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))
-    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)
     size = batch_size or measured
     for _round in range(3):  # a batch refused because a passport appeared meanwhile is re-planned
         if not todo:
