@@ -51,7 +51,7 @@ from chainpass.epcis import (
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
 from chainpass.node import ANVIL_CHAIN_ID
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State, location_id
+from chainpass.passport import BizStep, Brand, Disposition, EpcisEvent, ProductPassports, State, location_id
 
 #: Passports per `commission` transaction. Measured (`make bench`): 29.8k gas per passport in a
 #: batch of 100, so about 3.0M gas a transaction, a tenth of a 30M block: ten fit in a block,
@@ -595,20 +595,24 @@ def commission(
     metadata_uri: str = "",
     batch_size: int | None = None,
     on_progress: Progress | None = None,
+    source: str = "the CSV",
 ) -> BulkResult:
     """Commission a passport for each row that has none yet, in batches (one `commission`
     transaction each) sent through ``make_sender(progress)``. ``sender`` is the producer
-    (for the pre-flight check). Re-running after an interruption commissions the rest."""
+    (for the pre-flight check). Re-running after an interruption commissions the rest.
+    :class:`BadRows` (nothing sent) for rows the producer may not commission: see
+    :func:`check_brands`."""
     start = time.monotonic()
     result = BulkResult("commission", len(rows))
     settle(pp.chain, sender)
     there = existing(pp, [r.id for r in rows])
     todo = [r for r in rows if r.id not in there]
+    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)  # the sender first
+    check_brands(pp, todo, sender, source)
     result.already = len(rows) - len(todo)
     tracker = _Tracker(on_progress, len(rows), result.already)
     if on_progress is not None:
         on_progress(result.already, len(rows))
-    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)
     size = batch_size or measured
     for _round in range(3):  # a batch refused because a passport appeared meanwhile is re-planned
         if not todo:
@@ -637,6 +641,57 @@ def commission(
     result.refused += [(r.line, "still refused after 3 attempts") for r in todo]
     result.seconds = time.monotonic() - start
     return result
+
+
+def _prefix_digits(key: ProductKey) -> str:
+    """Where ``key``'s GS1 company prefix lies, as the contract reads it: a GTIN-14's digits
+    2-13; an SSCC's after ``00`` and its extension digit, a GIAI's after ``8004`` (up to 12,
+    to the first non-digit)."""
+    if key.gtin:
+        return key.gtin14[1:13]
+    tail = key.serial[3:] if key.serial.startswith("00") else key.serial[4:]
+    digits = ""
+    for char in tail[:12]:
+        if char not in "0123456789":
+            break
+        digits += char
+    return digits
+
+
+def check_brands(pp: ProductPassports, rows: Sequence[CommissionRow], sender: Sender, source: str = "the CSV") -> None:
+    """:class:`BadRows` naming every row whose code the producer ``sender`` may not commission:
+    its GS1 company prefix is registered to no brand, or to a brand that is not ``sender`` and
+    has not licensed it (for the prefix or the GTIN). The contract refuses such a batch as a
+    whole; asked here, per row, a mixed file is refused before anything is sent, each row
+    with its reason. The chain is asked once per GTIN (and once per brand for SSCCs and GIAIs,
+    whose prefixes are registered ones found so far: prefixes never nest)."""
+    account = sender_address(sender)
+    prefixes: dict[str, Brand] = {}
+    licensed: dict[tuple[str, int], bool] = {}
+    problems: list[RowProblem] = []
+    for row in rows:
+        digits = _prefix_digits(row.key)
+        brand = next((b for p, b in prefixes.items() if digits.startswith(p)), None)
+        if brand is None:
+            brand = pp.brand_of(row.key)
+            if brand is not None:
+                prefixes[brand.prefix] = brand
+        if brand is None:
+            problems.append(RowProblem(row.line, "", f"no brand is registered for the GS1 company prefix of "
+                                       f"{row.key}: a registrar must register it before anything is commissioned "
+                                       "under it"))  # fmt: skip
+            continue
+        if brand.licensee == account:
+            continue
+        if (brand.prefix, row.key.gtin) not in licensed:
+            gtin = row.key.gtin14 if row.key.gtin else None
+            licensed[brand.prefix, row.key.gtin] = pp.is_licensed(brand.prefix, account, gtin=gtin)
+        if not licensed[brand.prefix, row.key.gtin]:
+            problems.append(RowProblem(row.line, "", f"{row.key} is under GS1 company prefix {brand.prefix}, whose "
+                                       f"brand {brand.licensee} has not licensed {account}: ask the brand for a "
+                                       "licence"))  # fmt: skip
+    if problems:
+        raise BadRows(source, problems)
 
 
 def _tally(

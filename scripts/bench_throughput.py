@@ -50,6 +50,8 @@ from chainpass.sender import BulkSender
 SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
 PERSON = {"name": "A. Producer", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 GTIN = "09506000134352"
+#: GTIN's GS1 company prefix, registered to the producer.
+PREFIX = "9506000"
 YEAR = 365 * 24 * 3600
 
 
@@ -232,16 +234,16 @@ def bulk_threads(chain: Chain, threads: int, each: int) -> tuple[Run, int]:
 
 
 def passports(chain: Chain, count: int, batch: int, *, estimate: bool) -> Run:
-    governor, bureau = chain.dev_accounts()[:2]
+    governor, bureau, registrar = chain.dev_accounts()[:3]
     producer = funded(chain)
     deployment, _ = deploy(chain, governor)
     registry = IdentityRegistry.from_deployment(chain, deployment)
     pp = ProductPassports.from_deployment(chain, deployment)
     registry.appoint_authority(bureau, Level.HIGH, sender=governor)
-    registry.verify(
-        Credential.issue(producer.address, PERSON), Level.HIGH, chain.latest_timestamp() + YEAR, sender=bureau
-    )
-    pp.set_roles(producer.address, Role.PRODUCER, sender=governor)
+    for org, role in ((producer.address, Role.PRODUCER), (registrar, Role.REGISTRAR)):
+        registry.verify(Credential.issue(org, PERSON), Level.HIGH, chain.latest_timestamp() + YEAR, sender=bureau)
+        pp.set_roles(org, role, sender=governor)
+    pp.register_prefix(PREFIX, producer.address, sender=registrar)  # the brand's codes, before commissioning
     keys = [ProductKey.item(GTIN, f"T{n:08d}") for n in range(count)]
     rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
     functions = [pp.contract.functions.commission(rows[s : s + batch], bytes(32), "") for s in range(0, count, batch)]

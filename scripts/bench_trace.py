@@ -31,6 +31,8 @@ from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassport
 PERSON = {"name": "A. Person", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 YEAR = 365 * 24 * 3600
 GTIN = "09506000134352"
+#: GTIN's GS1 company prefix, registered to the producer.
+PREFIX = "9506000"
 ITEMS = 1_000
 BATCH = 100
 CASE_SIZE = 10
@@ -75,15 +77,16 @@ def timed(action: Callable[[], Any]) -> float:
 
 def build(chain: Chain) -> History:
     started = time.perf_counter()
-    governor, bureau, producer, inspector, carrier = chain.dev_accounts()[:5]
+    governor, bureau, producer, inspector, registrar = chain.dev_accounts()[:5]
     deployment, _ = deploy(chain, governor)
     registry = IdentityRegistry.from_deployment(chain, deployment)
     pp = ProductPassports.from_deployment(chain, deployment)
     registry.appoint_authority(bureau, Level.HIGH, sender=governor)
     expires = chain.latest_timestamp() + 10 * YEAR
-    for org, role in [(producer, Role.PRODUCER), (inspector, Role.INSPECTOR), (carrier, Role.CARRIER)]:
+    for org, role in [(producer, Role.PRODUCER), (inspector, Role.INSPECTOR), (registrar, Role.REGISTRAR)]:
         registry.verify(Credential.issue(org, PERSON), Level.HIGH, expires, sender=bureau)
         pp.set_roles(org, role, sender=governor)
+    pp.register_prefix(PREFIX, producer, sender=registrar)  # the brand's codes: before any commission
 
     items = [ProductKey.item(GTIN, f"S{n:08d}") for n in range(ITEMS)]
     for start in range(0, ITEMS - BAGGED, BATCH):
@@ -97,7 +100,8 @@ def build(chain: Chain) -> History:
     pp.transform(transformation_id("bench-bagging"), polished, items[ITEMS - BAGGED :], sender=producer)
     ids = [pp.passport_id(k) for k in items]
 
-    # Containers three levels deep: cases of 10 items, pallets of 10 cases, one shipping container.
+    # Containers three levels deep: cases of 10 items, pallets of 10 cases, one shipping container,
+    # packed by the producer, which holds the goods.
     cases = [ProductKey.container(GTIN, f"CASE{n:05d}", 1) for n in range(ITEMS // CASE_SIZE)]
     pallets = [ProductKey.container(GTIN, f"PALLET{n:04d}", 2) for n in range(len(cases) // PALLET_SIZE)]
     shipping = ProductKey.container(GTIN, "SHIP0001", 3)
@@ -107,10 +111,10 @@ def build(chain: Chain) -> History:
     case_ids = [pp.passport_id(k) for k in cases]
     pallet_ids = [pp.passport_id(k) for k in pallets]
     for n, case in enumerate(case_ids):
-        pp.pack(case, ids[n * CASE_SIZE : (n + 1) * CASE_SIZE], sender=carrier)
+        pp.pack(case, ids[n * CASE_SIZE : (n + 1) * CASE_SIZE], sender=producer)
     for n, pallet in enumerate(pallet_ids):
-        pp.pack(pallet, case_ids[n * PALLET_SIZE : (n + 1) * PALLET_SIZE], sender=carrier)
-    pp.pack(pp.passport_id(shipping), pallet_ids, sender=carrier)
+        pp.pack(pallet, case_ids[n * PALLET_SIZE : (n + 1) * PALLET_SIZE], sender=producer)
+    pp.pack(pp.passport_id(shipping), pallet_ids, sender=producer)
 
     # Passport events: inspecting/conformant (keeps the state), 100 passports per EPCIS event,
     # one event per transaction, round-robin over the 1,000 items.

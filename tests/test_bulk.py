@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import World
 from eth_account.signers.local import LocalAccount
-from passport_world import GTIN, Orgs
+from passport_world import GTIN, PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 from web3.types import TxParams
 
 from chainpass import bulk
@@ -289,6 +289,45 @@ def test_existence_is_read_in_batches_or_one_by_one_from_a_node_without_batches(
     assert refusals == ([] if pp.chain.is_embedded else [5])
 
 
+def test_rows_the_producer_may_not_commission_are_named_before_anything_is_sent(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, tmp_path: Path
+) -> None:
+    """A code under a prefix registered to no brand, and (for a second producer) codes of a
+    brand that has not licensed it, are bad rows: nothing is sent. Once licensed for one
+    GTIN, the rows of that GTIN go in; an SSCC and a GIAI take their prefix from their digits."""
+    rival = enlist_producer(world, pp, orgs.stranger)
+    csv = write(tmp_path / "brands.csv", "code\n"
+                f"(01){GTIN14}(21)B1\n"  # line 2: the brand's (the producer's) GTIN
+                "(01)04006381333931(21)B2\n"  # line 3: prefix 4006381, registered to no brand
+                "(00)106141412345678908\n"  # line 4: an SSCC under 0614141 (the producer's)
+                "(8004)4012345ASSET-1\n"  # line 5: a GIAI under 4012345 (the producer's)
+                "(01)09506000134369(21)B3\n")  # fmt: skip  # line 6: another GTIN of the brand
+    rows = bulk.commission_rows(bulk.read_csv(csv))
+    head = chain.w3.eth.block_number
+
+    with pytest.raises(bulk.BadRows) as by_brand:
+        bulk.commission(pp, rows, sender=orgs.producer, make_sender=factory(chain, orgs.producer))
+    with pytest.raises(bulk.BadRows) as by_rival:
+        bulk.commission(pp, rows, sender=rival, make_sender=factory(chain, rival))
+    unsent = chain.w3.eth.block_number
+    pp.set_licence(PRODUCER_PREFIXES[0], rival, gtin=GTIN, sender=orgs.producer)
+    licensed = bulk.commission(pp, rows[:1], sender=rival, make_sender=factory(chain, rival))
+
+    assert unsent == head
+    assert [(p.line, p.column) for p in by_brand.value.problems] == [(3, "")]
+    assert "no brand is registered for the GS1 company prefix of (01)04006381333931(21)B2" in str(by_brand.value)
+    assert "nothing was sent" in str(by_brand.value)
+    assert [p.line for p in by_rival.value.problems] == [2, 3, 4, 5, 6]
+    assert f"brand {orgs.producer} has not licensed {rival}" in by_rival.value.problems[0].reason
+    assert "prefix 0614141" in by_rival.value.problems[2].reason
+    assert "prefix 4012345" in by_rival.value.problems[3].reason
+    assert (licensed.done, licensed.refused) == (1, [])
+    assert pp.producer_of(rows[0].id) == rival
+    with pytest.raises(bulk.BadRows) as other_gtin:  # the licence is for GTIN alone
+        bulk.commission(pp, rows[4:], sender=rival, make_sender=factory(chain, rival))
+    assert [p.line for p in other_gtin.value.problems] == [6]
+
+
 def test_a_sender_without_the_role_is_refused_before_anything_is_sent(
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
@@ -307,6 +346,14 @@ def events_csv(
     return write(path, "code,bizStep,disposition,eventTime,readPoint\n" + "\n".join(lines) + "\n")
 
 
+def to_the_carrier(pp: ProductPassports, orgs: Orgs, serials: Sequence[str]) -> None:
+    """Commission an item per serial and hand its goods to the carrier, who then holds them
+    (only the holder records physical steps)."""
+    ids = pp.commission([ProductKey.item(GTIN, s) for s in serials], sender=orgs.producer)
+    for id_ in ids:
+        hand_over(pp, id_, orgs.producer, orgs.carrier)
+
+
 def event_log_count(pp: ProductPassports, rows: Sequence[bulk.EventRow]) -> dict[bytes, int]:
     """How many PassportEventRecorded logs carry each row's event id."""
     topic = "0x" + event_topic(load_artifact("ProductPassport").abi, "PassportEventRecorded").hex()
@@ -322,7 +369,7 @@ def test_events_are_recorded_once_and_an_epcis_import_of_the_same_events_adds_no
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
     serials = ["E1", "E2", "E3"]
-    pp.commission([ProductKey.item(GTIN, s) for s in serials], sender=orgs.producer)
+    to_the_carrier(pp, orgs, serials)
     rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", serials)))
     carrier = bulk.local_key(chain, orgs.carrier)
     assert carrier is not None
@@ -345,7 +392,7 @@ def test_an_interrupted_event_run_resumes_and_keeps_each_passports_order(
     shipping (a later wave); Ctrl-C after the first transaction, then a re-run."""
     monkeypatch.setattr(bulk, "RECORD_BATCH", 2)
     serials = ["W1", "W2", "W3"]
-    pp.commission([ProductKey.item(GTIN, s) for s in serials], sender=orgs.producer)
+    to_the_carrier(pp, orgs, serials)
     shipping = events_csv(tmp_path / "s.csv", serials).read_text()
     receiving = events_csv(tmp_path / "r.csv", serials, "receiving", "2026-11-28T10:00:00Z", "active").read_text()
     both = write(tmp_path / "both.csv", shipping + "".join(receiving.splitlines(keepends=True)[1:]))
@@ -368,17 +415,19 @@ def test_an_interrupted_event_run_resumes_and_keeps_each_passports_order(
 def test_a_refused_event_row_is_named_and_the_others_go_in(
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
-    pp.commission([ProductKey.item(GTIN, s) for s in ("R1", "R2", "R3")], sender=orgs.producer)
+    to_the_carrier(pp, orgs, ["R1", "R2", "R3"])
+    pp.commission([ProductKey.item(GTIN, "R4")], sender=orgs.producer)  # still in the producer's hands
     pp.record([EpcisEvent((ProductPassports.passport_id(ProductKey.item(GTIN, "R2")),), BizStep.RECALLING,
                           Disposition.RECALLED, 1)], sender=orgs.producer)  # fmt: skip
-    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["R1", "R2", "R3"])))
+    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["R1", "R2", "R3", "R4"])))
     carrier = bulk.local_key(chain, orgs.carrier)
     assert carrier is not None
 
     result = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier))
 
-    assert result.done == 2 and [line for line, _ in result.refused] == [3]
+    assert result.done == 2 and [line for line, _ in result.refused] == [3, 5]
     assert "recalled" in result.refused[0][1].lower()
+    assert f"Only {orgs.producer}, who holds the goods" in result.refused[1][1]
 
 
 def test_an_event_on_a_code_without_a_passport_is_refused_by_line(
@@ -415,22 +464,29 @@ class Cli:
 
 @pytest.fixture
 def cli(anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """A fresh deployment on the session's Anvil: account 1 the bureau, account 3 a verified producer."""
+    """A fresh deployment on the session's Anvil (see ``deployed``)."""
     return deployed(Cli(capsys, anvil_node.url, tmp_path / "home"), tmp_path)
 
 
 def deployed(op: Cli, tmp_path: Path) -> Cli:
-    """Deploy on ``op``'s node: account 1 the bureau, account 3 a verified producer, 4 a carrier."""
+    """Deploy on ``op``'s node: account 1 the bureau, account 3 a verified producer (GS1
+    company prefixes PRODUCER_PREFIXES registered to it), account 5 the registrar."""
     accounts = [row["address"] for row in json.loads(op.ok("accounts", "--json"))]
     op.ok("deploy")
     op.ok("identity", "appoint-authority", accounts[1], "--max-level", "high")
     org = {"name": "Coop", "date_of_birth": "2001-05-01", "national_id": "91410225MA0001", "address": "Lankao"}
     person = write(tmp_path / "org.json", json.dumps(org))
-    for index in (3, 4):
+    for index in (3, 5):
         op.ok("identity", "verify", accounts[index], "--attributes", str(person), "--level", "high",
               "--credential-out", str(tmp_path / f"cred{index}.json"), "--account", "1")  # fmt: skip
     op.ok("passport", "set-roles", accounts[3], "--role", "producer")
-    op.ok("passport", "set-roles", accounts[4], "--role", "carrier")
+    op.ok("passport", "set-roles", accounts[5], "--role", "registrar")
+    # The registrar registers the producer's GS1 company prefixes (through the library: the
+    # CLI's brand commands are not on this branch).
+    chain = Chain.connect(op.rpc)
+    pp = ProductPassports.from_deployment(chain, _deployment(op, chain))
+    for prefix in PRODUCER_PREFIXES:
+        pp.register_prefix(prefix, accounts[3], sender=accounts[5])
     return op
 
 
@@ -492,14 +548,15 @@ def test_cli_ctrl_c_says_how_far_it_got_and_a_rerun_finishes(
 
 
 def test_cli_events_rerun_records_nothing(cli: Cli, tmp_path: Path) -> None:
+    """The producer ships what it commissioned (it holds the goods), then the same rows again."""
     cli.ok("bulk", "commission", str(serial_csv(tmp_path / "p.csv", 60, "EV")), "--account", "3")
     csv = events_csv(tmp_path / "e.csv", [f"EV{i:05d}" for i in range(60)])
     document = tmp_path / "e.jsonld"
 
-    first = json.loads(cli.ok("bulk", "events", str(csv), "--account", "4", "--json", "--epcis-out", str(document)))
-    second = json.loads(cli.ok("bulk", "events", str(csv), "--account", "4", "--json"))
-    imported = json.loads(cli.ok("epcis", "import", str(document), "--account", "4", "--json"))
-    as_document = json.loads(cli.ok("bulk", "events", str(document), "--account", "4", "--json"))
+    first = json.loads(cli.ok("bulk", "events", str(csv), "--account", "3", "--json", "--epcis-out", str(document)))
+    second = json.loads(cli.ok("bulk", "events", str(csv), "--account", "3", "--json"))
+    imported = json.loads(cli.ok("epcis", "import", str(document), "--account", "3", "--json"))
+    as_document = json.loads(cli.ok("bulk", "events", str(document), "--account", "3", "--json"))
 
     assert (first["done"], first["already"], first["transactions"]) == (60, 0, 2)
     assert (second["done"], second["already"], second["transactions"]) == (0, 60, 0)

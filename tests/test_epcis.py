@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from passport_world import Orgs
+from conftest import World
+from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
 from chainpass.chain import Sender
 from chainpass.epcis import Planned, event_hash, export, hash_uri, import_document, parse_biz_step
@@ -311,3 +312,87 @@ def test_a_bizTransaction_without_type_hashes() -> None:
     assert event_hash(event, CONTEXT) == event_hash(copy.deepcopy(event), CONTEXT)
     assert event_hash(event, CONTEXT) != event_hash(typed, CONTEXT)
     assert event_hash(event, CONTEXT) != event_hash({**event, "bizTransactionList": []}, CONTEXT)
+
+
+# ---------------------------------------------------------------- who records what
+
+
+def test_an_import_records_what_the_importer_may_and_names_each_step_of_another_party(
+    pp: ProductPassports, orgs: Orgs
+) -> None:
+    """One importing organisation sends every transaction (docs/epcis.md, "Who records what").
+    A document with a shipping and a receiving by the goods' holder (the producer) and customs'
+    release between them: imported in turn, each party's import stops at the other's step,
+    and the chain sees the events in the document's order; with ``partial`` the importer
+    records all it may. A carrier that does not hold the goods is refused, naming the holder."""
+    document = story()
+    import_document(pp, {**document, "epcisBody": {"eventList": document["epcisBody"]["eventList"][:1]}},
+                    sender=orgs.producer)  # fmt: skip
+    mixed = [
+        _event("ObjectEvent", "2026-02-01T09:00:00+08:00", epcList=[BAG1], action="OBSERVE", bizStep="shipping"),
+        _event("ObjectEvent", "2026-02-02T09:00:00+08:00", epcList=[BAG1], action="OBSERVE",
+               bizStep="customs_releasing"),
+        _event("ObjectEvent", "2026-02-03T09:00:00+08:00", epcList=[BAG1], action="OBSERVE", bizStep="receiving",
+               disposition="active"),
+    ]  # fmt: skip
+    mixed_document = {**document, "epcisBody": {"eventList": mixed}}
+    head = pp.chain.w3.eth.block_number
+
+    by_holder = import_document(pp, mixed_document, sender=orgs.producer)
+    by_customs = import_document(pp, mixed_document, sender=orgs.customs)
+    holder_again = import_document(pp, mixed_document, sender=orgs.producer)
+    again = import_document(pp, mixed_document, sender=orgs.customs, partial=True)
+
+    assert [(o.status, o.field) for o in by_holder.outcomes] == [("recorded", None), ("refused", "chain"),
+                                                                  ("not_sent", None)]  # fmt: skip
+    assert "(customs)" in (by_holder.outcomes[1].reason or "")
+    assert [o.status for o in by_customs.outcomes] == ["already_on_chain", "recorded", "refused"]
+    assert "(producer, carrier or retailer)" in (by_customs.outcomes[2].reason or "")  # not customs' step
+    assert [o.status for o in holder_again.outcomes] == ["already_on_chain"] * 2 + ["recorded"]
+    assert [o.status for o in again.outcomes] == ["already_on_chain"] * 3 and again.nothing_new
+    assert pp.chain.w3.eth.block_number == head + 3  # one transaction per event, none refused on chain
+    bag1, bag2 = key_id(pp, BAG1), key_id(pp, BAG2)
+    journey = [(e.details["biz_step"], e.actor) for e in pp.trace(bag1) if e.event == "PassportEventRecorded"]
+    assert journey == [("shipping", orgs.producer), ("customs_releasing", orgs.customs),
+                       ("receiving", orgs.producer)]  # fmt: skip
+
+    # With partial, the importer records every event it may and names the others.
+    on_both = [e | {"epcList": [BAG2], "eventTime": e["eventTime"].replace("02-0", "03-0")} for e in mixed]
+    partial = import_document(pp, {**document, "epcisBody": {"eventList": on_both}}, sender=orgs.producer,
+                              partial=True)  # fmt: skip
+    assert [o.status for o in partial.outcomes] == ["recorded", "refused", "recorded"]
+    assert pp.passport(bag2).state is State.ACTIVE  # type: ignore[union-attr]
+
+    # A carrier that does not hold the goods.
+    elsewhere = {**document, "epcisBody": {"eventList": [mixed[0] | {"eventTime": "2026-04-01T09:00:00+08:00"}]}}
+    (refused,) = import_document(pp, elsewhere, sender=orgs.carrier).outcomes
+    assert (refused.status, refused.field) == ("refused", "chain")
+    assert f"Only {orgs.producer}, who holds the goods" in (refused.reason or "")
+    assert f"not {orgs.carrier}" in (refused.reason or "")
+    hand_over(pp, bag1, orgs.producer, orgs.carrier)
+    assert [o.status for o in import_document(pp, elsewhere, sender=orgs.carrier).outcomes] == ["recorded"]
+
+
+def test_adoption_takes_a_licence_from_the_brand(pp: ProductPassports, orgs: Orgs, world: World) -> None:
+    """A second producer imports a document naming the brand's codes with adoption: refused
+    per event (the chain's sentence names the brand) until the brand licenses it; then every
+    event goes in and the passports name the brand."""
+    importer = enlist_producer(world, pp, orgs.stranger)
+    document = strangers()
+    head = pp.chain.w3.eth.block_number
+
+    unlicensed = import_document(pp, document, sender=importer, adopt_unknown=True)
+    refused_at = pp.chain.w3.eth.block_number
+    pp.set_licence(PRODUCER_PREFIXES[0], importer, sender=orgs.producer)
+    licensed = import_document(pp, document, sender=importer, adopt_unknown=True)
+
+    first = unlicensed.outcomes[0]
+    assert (first.status, first.field) == ("refused", "chain") and not first.adopted
+    assert f"{importer} holds no licence from {orgs.producer}" in (first.reason or "")
+    assert [o.status for o in unlicensed.outcomes[1:]] == ["not_sent"] * 5
+    assert refused_at == head
+    assert [o.status for o in licensed.outcomes] == ["recorded"] * 6, [o.describe() for o in licensed.outcomes]
+    bag1 = ProductKey.item("9506000134352", "BAG1")
+    assert pp.producer_of(pp.passport_id(bag1)) == importer
+    brand = pp.brand_of(bag1)
+    assert brand is not None and (brand.prefix, brand.licensee) == (PRODUCER_PREFIXES[0], orgs.producer)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import World
 from passport_world import Orgs
 
 from chainpass.epcis import event_hash, events_of, export, hash_uri, import_document
+from chainpass.gs1 import parse_code
 from chainpass.passport import ProductPassports
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "epcis"
@@ -60,30 +62,70 @@ def test_hash_ids_are_stable(path: Path) -> None:
         assert event_hash({**event, "eventID": "urn:uuid:other"}, document["@context"]) == first
 
 
+#: The GS1 company prefixes of the codes GS1's examples commission, besides those the passport
+#: world registers to the producer (PRODUCER_PREFIXES: 0614141, 4012345, ...): Example 9.6.4's
+#: second input (an SGTIN), the PersistentDisposition example's SGTINs, and the GIAI of the
+#: TransactionEvents example (a 9-digit prefix). Registered to the importer, the producer.
+EXAMPLE_PREFIXES = ("4000001", "9520001", "952005385")
+
+
+@pytest.fixture(scope="module")
+def example_brands(orgs_setup: Orgs, world_session: World) -> Orgs:
+    """The organisations, with every example's prefix registered to the importer (the
+    producer), so that adopting the examples' codes is licensed."""
+    pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
+    for prefix in EXAMPLE_PREFIXES:
+        pp.register_prefix(prefix, orgs_setup.producer, sender=orgs_setup.registrar)
+    return orgs_setup
+
+
 #: Events refused on purpose: (example, event index) -> what the refusal must say. A GSRN names
 #: a person (here a patient being discharged): its number never goes on chain.
 REFUSED = {("Example-TransactionEvents-2020_07_03y.jsonld", 0): ("epcList[0]", "personal data")}
+#: Steps of another party than the importer (docs/epcis.md, "Who records what"): refused to
+#: the importer, each with the chain's sentence naming what it lacks; that party's own import
+#: of the same document records them (and finds the rest on chain already).
+OTHER_PARTY = {("PersistentDisposition-example.jsonld", 1): ("inspector", "(inspector)")}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_examples_import_with_adoption_and_exports_validate(pp: ProductPassports, orgs: Orgs, path: Path) -> None:
-    """With adoption every event of every example is recorded (but the one naming a person),
-    a re-import records nothing, and every passport touched exports a schema-valid document."""
+def test_examples_import_with_adoption_and_exports_validate(
+    pp: ProductPassports, example_brands: Orgs, orgs: Orgs, path: Path
+) -> None:
+    """With adoption every event of every example is recorded by the importer (the producer,
+    the brand of every code the examples commission), but the one naming a person and the
+    steps of another party, which that party's import then records; a re-import records
+    nothing, and every passport touched exports a schema-valid document."""
     import jsonschema
 
     document = load(path)
     result = import_document(pp, document, sender=orgs.producer, partial=True, adopt_unknown=True)
 
     assert len(result.outcomes) == len(events_of(document))
+    others: dict[str, list[int]] = {}
     for outcome in result.outcomes:
         expected = REFUSED.get((path.name, outcome.index))
-        if expected is None:
+        party, lacking = OTHER_PARTY.get((path.name, outcome.index), (None, ""))
+        if party is not None:
+            assert (outcome.status, outcome.field) == ("refused", "chain"), outcome.describe()
+            assert lacking in (outcome.reason or "") and "ask the passport governor" in (outcome.reason or "")
+            others.setdefault(party, []).append(outcome.index)
+        elif expected is None:
             assert outcome.status == "recorded", outcome.describe()
             assert outcome.tx_hashes
         else:
             assert outcome.status == "refused"
             assert outcome.field == expected[0] and expected[1] in (outcome.reason or ""), outcome.describe()
     assert result.adopted, "GS1's examples name identifiers never commissioned here"
+    brands = {pp.brand_of(parse_code(code)) for code in result.adopted}
+    assert {brand.licensee if brand else None for brand in brands} == {orgs.producer}
+
+    for party, indexes in others.items():
+        theirs = import_document(pp, document, sender=orgs.by_name(party), partial=True)
+        assert [o.index for o in theirs.outcomes if o.status == "recorded"] == indexes, theirs.to_json()
+        assert theirs.already_on_chain == len(events_of(document)) - len(indexes) - sum(
+            1 for k in REFUSED if k[0] == path.name
+        )
 
     again = import_document(pp, document, sender=orgs.producer, partial=True, adopt_unknown=True)
     assert again.recorded == 0 and not again.adopted and not again.tx_hashes
