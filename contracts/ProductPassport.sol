@@ -91,6 +91,8 @@ contract ProductPassport is IProductPassport {
     uint256 private constant _WRONG_CLASS = 1 << 41;
     uint256 private constant _MOVES = 1 << 42;
     uint256 private constant _MISSING_ROLE = 1 << 43;
+    /// @dev The caller acts as the regulator of a regulated step: no relation needed.
+    uint256 private constant _AS_REGULATOR = 1 << 44;
 
     IIdentityRegistry private immutable _registry;
     uint256 private immutable _cachedChainId;
@@ -364,7 +366,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function pack(uint256 container, uint256[] calldata ids, bytes32 eventId) external {
-        _authorize(PRODUCER | CARRIER);
+        _authorize(PRODUCER | CARRIER | RETAILER);
         if (ids.length == 0) revert PassportEmptyBatch();
         Passport storage outer = _existing(container);
         State outerState = _effectiveState(container, outer);
@@ -932,7 +934,11 @@ contract ProductPassport is IProductPassport {
         // state. A food-safety authority recalls any product.
         uint256 needed = (rule >> 8) & 0xff;
         if ((_REGULATED >> uint256(step)) & 1 != 0) {
+            // A regulator acts in its step on any passport; the holder records the step
+            // under way (inspecting in_progress: its own quality check) as an observation.
             needed = step == BizStep.Inspecting ? INSPECTOR : CUSTOMS;
+            if (roles & needed != 0) rule |= _AS_REGULATOR;
+            else if (rule & _OBSERVATION != 0) needed = 0;
         } else if (rule & _OBSERVATION != 0 || (step == BizStep.Recalling && roles & FOOD_SAFETY != 0)) {
             needed = 0;
         }
@@ -996,7 +1002,7 @@ contract ProductPassport is IProductPassport {
                 _transformations[consumer].recalled = true;
                 emit TransformationRecalled(_transformations[consumer].id, id);
             }
-        } else if ((_REGULATED >> uint256(step)) & 1 == 0) {
+        } else if (rule & _AS_REGULATOR == 0) {
             // The holder: its outermost container's if packed, else its custodian if custody
             // ever moved (flag bit 0), else its owner; an organisation followed by its wallet.
             address holder;

@@ -457,7 +457,8 @@ interface IProductPassport {
 
     /// @notice Records EPCIS events, in order, each on every passport it lists. The caller
     /// must hold the goods (physical steps and observations), be the regulator of the step
-    /// (inspecting: an inspector; customs steps: customs), or, to recall, be the passport's
+    /// (inspecting: an inspector; customs steps: customs; the holder may record an
+    /// inspection under way, its own quality check), or, to recall, be the passport's
     /// producer or a food-safety authority; and hold the role each bizStep takes. Event
     /// times may lie at most {MAX_CLOCK_SKEW} seconds in the future.
     /// Lifecycle steps move a passport's state as {BizStep} lists; observations (any other
@@ -509,7 +510,7 @@ interface IProductPassport {
     /// then apply to all of them, at a cost that does not grow with their number. The
     /// caller must hold the container and the goods: packing never moves goods between
     /// holders.
-    /// @dev Only a verified producer or carrier. Emits {PassportPacked} per id.
+    /// @dev Only a verified producer, carrier or retailer. Emits {PassportPacked} per id.
     /// @param container The container's passport.
     /// @param ids The passports to pack.
     /// @param eventId The EPCIS AggregationEvent's hash id (0 if none).
