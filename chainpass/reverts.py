@@ -116,8 +116,9 @@ MESSAGES: dict[str, str] = {
     "PassportUnregisteredPrefix": "No brand is registered for the GS1 company prefix of GTIN {gtin} (serial or key "
     "{serial}): a registrar must register the prefix to its licensee before anything is commissioned under it.",
     "PassportNotLicensed": "{account} holds no licence from {brand}, the brand that owns the GS1 company prefix of "
-    "GTIN {gtin}, to commission it: ask the brand for a licence (chainpass brand license).",
-    "PassportInvalidPrefix": "{prefix} with {length} digits is not a GS1 company prefix: give 4 to 12 digits.",
+    "the code (GTIN {gtin}, serial or key {serial}), to commission it: ask the brand for a licence (chainpass brand "
+    "license).",
+    "PassportInvalidPrefix": "The GS1 company prefix {prefix} ({length} digits) is not valid: give 4 to 12 digits.",
     "PassportPrefixTaken": "GS1 company prefix {prefix} ({length} digits) is registered to {licensee} already: "
     "revoke that registration first (a prefix inside a registered one names the registered one).",
     "PassportPrefixContainsRegistered": "GS1 company prefix {prefix} ({length} digits) contains {count} registered, "
@@ -317,6 +318,9 @@ def decode_revert(data: bytes) -> ContractRevert | None:
         return None
     values = abi_decode(list(error.arg_types), bytes(data[4:]))
     args = {n: _display(n, v) for n, v in zip(error.arg_names, values, strict=True)}
+    if isinstance(args.get("prefix"), int) and isinstance(args.get("length"), int):
+        # A GS1 company prefix is digits, leading zeros included (0614141, not 614141).
+        args["prefix"] = f"{args['prefix']:0{args['length']}d}"
     template = MESSAGES.get(error.name)
     if template is None:
         rendered = ", ".join(f"{k}={v}" for k, v in args.items())

@@ -81,6 +81,9 @@ contract ProductPassport is IProductPassport {
     /// @dev Bits of {Passport-flags}.
     uint8 private constant _CUSTODY_MOVED = 1;
     uint8 private constant _SOLD_ONCE = 2;
+    /// @dev A recall ordered by a food-safety authority (not the producer's own): it reaches
+    /// everything unpacked from the container it was recorded on.
+    uint8 private constant _ORDERED_RECALL = 4;
     /// @dev GS1 company prefix lengths in the order they are looked up (the most common
     /// first: each miss is a cold storage read), one byte each from the left.
     bytes9 private constant _PREFIX_LENGTHS = 0x0709080a060b0c0504;
@@ -408,7 +411,7 @@ contract ProductPassport is IProductPassport {
             // passes on only to goods of the container's own producer: a producer recalls
             // its own goods (docs/passport-rules.md).
             State outer = _effectiveState(container, box);
-            if (outer == State.Recalled && box.producer != inner.producer) outer = State.Active;
+            if (outer == State.Recalled && !_recallReaches(container, inner.producer)) outer = State.Active;
             uint8 own = _rank(inner.state);
             if (own != 0 && _rank(outer) > own) {
                 inner.state = outer;
@@ -554,7 +557,16 @@ contract ProductPassport is IProductPassport {
         // Whether that producer stands verified today is told beside it, and never undoes it.
         verdict.genuine = true;
         verdict.state = _effectiveState(id, passport);
-        verdict.soldOnce = passport.flags & _SOLD_ONCE != 0 || verdict.state == State.Sold;
+        // Sold once: the passport's own fact, or one of its containers' while it is inside.
+        bool sold = passport.flags & _SOLD_ONCE != 0 || verdict.state == State.Sold;
+        Passport storage outer = passport;
+        uint256 at = id;
+        for (uint256 level = 0; level < _MAX_TIER && outer.packed && !sold; ++level) {
+            at = _containers[at];
+            outer = _passports[at];
+            sold = outer.flags & _SOLD_ONCE != 0;
+        }
+        verdict.soldOnce = sold;
         verdict.producer = _memberAccounts[passport.producer];
         verdict.producerStanding = _registry.standingOf(verdict.producer);
         verdict.custodian = _custodianOf(id, passport);
@@ -976,8 +988,12 @@ contract ProductPassport is IProductPassport {
         if (rule & _OBSERVATION != 0) {
             // An observation: any state; the disposition's class decides the next one, from
             // the passport's own state (a container's or an ancestor's state is theirs).
-            next = (_OBSERVED_NEXT >> ((((rule >> 32) & 0xf) << 5) | (uint256(own) << 2))) & 0xf;
+            uint256 class = (rule >> 32) & 0xf;
+            next = (_OBSERVED_NEXT >> ((class << 5) | (uint256(own) << 2))) & 0xf;
             if (next == 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
+            // Packed goods travel and arrive with their container: a usable or in-transit
+            // disposition leaves their own state as it is (a quarantining one still applies).
+            if (packed && class <= 2) next = uint256(own);
         } else {
             // Commissioning, packing and unpacking have functions of their own: no from-states.
             if ((rule >> uint256(current)) & 1 == 0) revert PassportInvalidTransition(id, current, step);
@@ -1017,9 +1033,10 @@ contract ProductPassport is IProductPassport {
         if (next != uint256(own)) {
             // The state byte rewritten in the word read above (nothing else wrote the slot
             // since), and a sale kept as a fact in the flags (bit 1), which nothing clears.
-            uint256 sold = next == uint256(State.Sold) ? uint256(_SOLD_ONCE) << 248 : 0;
+            uint256 flags = next == uint256(State.Sold) ? uint256(_SOLD_ONCE) << 248 : 0;
+            if (step == BizStep.Recalling && uint24(word >> 192) != actor) flags |= uint256(_ORDERED_RECALL) << 248;
             assembly ("memory-safe") {
-                sstore(passport.slot, or(or(and(word, not(shl(168, 0xff))), shl(168, next)), sold))
+                sstore(passport.slot, or(or(and(word, not(shl(168, 0xff))), shl(168, next)), flags))
             }
         }
     }
@@ -1085,6 +1102,20 @@ contract ProductPassport is IProductPassport {
             if (!outer.packed) break;
             container = _containers[container];
         }
+    }
+
+    /// @dev Whether the recall that `container` carries (its own, or of a container it is
+    /// in) reaches goods of member `producer` unpacked from it: a producer's recall reaches
+    /// its own goods, a food-safety authority's everything.
+    function _recallReaches(uint256 container, uint24 producer) private view returns (bool) {
+        Passport storage box = _passports[container];
+        for (uint256 level = 0; level < _MAX_TIER; ++level) {
+            if (box.state == State.Recalled) return box.producer == producer || box.flags & _ORDERED_RECALL != 0;
+            if (!box.packed) break;
+            container = _containers[container];
+            box = _passports[container];
+        }
+        return true;
     }
 
     /// @dev Whether passport `id` (own state `own`) was consumed by a transformation; a
