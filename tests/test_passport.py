@@ -34,6 +34,7 @@ from passport_world import (
     commission_one,
     enlist_producer,
     event,
+    hand_over,
     item_keys,
     last_receipt,
     logs,
@@ -48,7 +49,7 @@ from passport_world import (
 from web3.types import TxParams, Wei
 
 from chainpass.artifacts import event_topic, load_artifact
-from chainpass.chain import Chain
+from chainpass.chain import Chain, Sender, sender_address
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import Kind, ProductKey
 from chainpass.identity import IdentityRegistry, Standing
@@ -375,74 +376,79 @@ def test_a_transfer_naming_another_owner_as_from_is_refused(chain: Chain, pp: Pr
     assert c.ownerOf(item).call() == orgs.retailer
 
 
-# -------------------------------------------------------------------------- roles table
+# ------------------------------------------------------------------ who may touch what
 
 
 @dataclass(frozen=True)
 class Scene:
-    """Passports ready for each action of the roles table."""
+    """Passports ready for each action of the table, all the producer's (commissioned and
+    owned by it), held by different parties."""
 
-    active: int  # an item, active
-    moving: int  # an item, in transit
+    own: int  # an item, active, held by the producer
+    carried: int  # an item, active, held by the carrier (custody handed over)
+    shelved: int  # an item, active, held by the retailer
+    moving: int  # an item, in transit, held by the producer
+    moving_carried: int  # an item, in transit, held by the carrier
     packed: int  # an item, packed in `case`
-    case: int  # a case, active
+    case: int  # a case, active, held by the producer
 
 
 def scene(pp: ProductPassports, orgs: Orgs) -> Scene:
-    keys = [*item_keys(3, "SCENE"), ProductKey.container(CASE_GTIN, "SCENECASE", 1)]
-    active, moving, packed, case = pp.commission(keys, sender=orgs.producer)
+    keys = [*item_keys(6, "SCENE"), ProductKey.container(CASE_GTIN, "SCENECASE", 1)]
+    own, carried, shelved, moving, moving_carried, packed, case = pp.commission(keys, sender=orgs.producer)
+    hand_over(pp, carried, orgs.producer, orgs.carrier)
+    hand_over(pp, shelved, orgs.producer, orgs.retailer)
     ship(pp, orgs, moving)
-    pp.pack(case, [packed], sender=orgs.carrier)
-    return Scene(active, moving, packed, case)
+    hand_over(pp, moving_carried, orgs.producer, orgs.carrier)
+    ship(pp, orgs, moving_carried, by=orgs.carrier)
+    pp.pack(case, [packed], sender=orgs.producer)
+    return Scene(own, carried, shelved, moving, moving_carried, packed, case)
 
 
 NEW_KEY = ProductKey.item(GTIN, "NEW1")
 NEW_ACCOUNT = "0x" + "00" * 19 + "01"
 
-#: Each action of the table, on the scene's passports, by caller ``who``.
-ACTIONS: dict[str, Callable[[ProductPassports, Scene, str], object]] = {
-    "commission": lambda pp, s, who: pp.commission([NEW_KEY], sender=who),
-    "inspect": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=who
+
+def step(bizstep: BizStep, disposition: Disposition) -> Callable[[ProductPassports, Scene, int, Sender], object]:
+    return lambda pp, s, target, who: pp.record([event(target, bizstep, disposition)], sender=who)
+
+
+#: Each action of the table, on passport ``target`` of the scene, by caller ``who``.
+ACTIONS: dict[str, Callable[[ProductPassports, Scene, int, Sender], object]] = {
+    "commission": lambda pp, s, target, who: pp.commission([NEW_KEY], sender=who),
+    "inspect": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=who
     ),
-    "ship": lambda pp, s, who: pp.record([event(s.active, BizStep.SHIPPING, Disposition.IN_TRANSIT)], sender=who),
-    "receive": lambda pp, s, who: pp.record([event(s.moving, BizStep.RECEIVING, Disposition.ACTIVE)], sender=who),
-    "customs_release": lambda pp, s, who: pp.record(
-        [event(s.moving, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=who
+    "ship": step(BizStep.SHIPPING, Disposition.IN_TRANSIT),
+    "receive": step(BizStep.RECEIVING, Disposition.ACTIVE),
+    "customs_release": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=who
     ),
-    "customs_hold": lambda pp, s, who: pp.record(
-        [event(s.moving, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, read_point=PORT)], sender=who
+    "customs_hold": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, read_point=PORT)], sender=who
     ),
-    "sell": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=who
-    ),
-    "recall": lambda pp, s, who: pp.record([event(s.active, BizStep.RECALLING, Disposition.RECALLED)], sender=who),
-    "decommission": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=who
-    ),
-    "pack": lambda pp, s, who: pp.pack(s.case, [s.active], sender=who),
-    "unpack": lambda pp, s, who: pp.unpack([s.packed], sender=who),
-    "set_roles": lambda pp, s, who: pp.set_roles(NEW_ACCOUNT, Role.CARRIER, sender=who),
+    "sell": step(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD),
+    "recall": step(BizStep.RECALLING, Disposition.RECALLED),
+    "decommission": step(BizStep.DECOMMISSIONING, Disposition.INACTIVE),
+    "destroy": step(BizStep.DESTROYING, Disposition.DESTROYED),
+    # An observation (any role): goods reported stolen on arrival are quarantined.
+    "observe": step(BizStep.ARRIVING, Disposition.STOLEN),
+    "pack": lambda pp, s, target, who: pp.pack(s.case, [target], sender=who),
+    "unpack": lambda pp, s, target, who: pp.unpack([target], sender=who),
+    "set_roles": lambda pp, s, target, who: pp.set_roles(NEW_ACCOUNT, Role.CARRIER, sender=who),
 }
 
 
-def effect(pp: ProductPassports, s: Scene, action: str) -> object:
+def effect(pp: ProductPassports, action: str, target: int) -> object:
     """What the action changes, read back from the chain: the roles it sets, or the
     (own state, container) of the passport it acts on."""
     if action == "set_roles":
         return pp.roles_of(NEW_ACCOUNT)
-    target = {
-        "commission": ProductPassports.passport_id(NEW_KEY),
-        "receive": s.moving,
-        "customs_release": s.moving,
-        "customs_hold": s.moving,
-        "unpack": s.packed,
-    }.get(action, s.active)
-    record = pp.passport(target)
+    record = pp.passport(ProductPassports.passport_id(NEW_KEY) if action == "commission" else target)
     return None if record is None else (record.state, record.container)
 
 
-#: The action's effect, and the event that names its actor.
+#: The action's effect on its target, and the event that names its actor.
 EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
     "commission": (lambda s: (State.ACTIVE, None), "BatchCommissioned"),
     "inspect": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
@@ -453,60 +459,115 @@ EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
     "sell": (lambda s: (State.SOLD, None), "PassportEventRecorded"),
     "recall": (lambda s: (State.RECALLED, None), "PassportEventRecorded"),
     "decommission": (lambda s: (State.DECOMMISSIONED, None), "PassportEventRecorded"),
+    "destroy": (lambda s: (State.DECOMMISSIONED, None), "PassportEventRecorded"),
+    "observe": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
     "pack": (lambda s: (State.ACTIVE, s.case), "PassportPacked"),
     "unpack": (lambda s: (State.ACTIVE, None), "PassportUnpacked"),
     "set_roles": (lambda s: Role.CARRIER, "RolesSet"),
 }
 
 ALL_THREE = "producer, carrier or retailer"
-#: (action, caller) -> None if allowed, else (custom error, the role it names or None).
-ROLE_TABLE: list[tuple[str, str, tuple[str, str | None] | None]] = [
-    ("commission", "producer", None),
-    ("commission", "inspector", ("PassportMissingRole", "producer")),
-    ("commission", "retailer", ("PassportMissingRole", "producer")),
-    ("commission", "stranger", ("PassportMissingRole", "producer")),
-    ("inspect", "inspector", None),
-    ("inspect", "producer", ("PassportMissingRole", "inspector")),
-    ("inspect", "customs", ("PassportMissingRole", "inspector")),
-    ("inspect", "stranger", ("PassportMissingRole", "any role")),
-    ("ship", "carrier", None),
-    ("ship", "producer", None),
-    ("ship", "retailer", None),
-    ("ship", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("ship", "inspector", ("PassportMissingRole", ALL_THREE)),
-    ("receive", "retailer", None),
-    ("receive", "carrier", None),
-    ("receive", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("customs_release", "customs", None),
-    ("customs_release", "retailer", ("PassportMissingRole", "customs")),
-    ("customs_release", "carrier", ("PassportMissingRole", "customs")),
-    ("customs_hold", "customs", None),
-    ("customs_hold", "inspector", ("PassportMissingRole", "customs")),
-    ("sell", "retailer", None),
-    ("sell", "carrier", ("PassportMissingRole", "retailer")),
-    ("sell", "producer", ("PassportMissingRole", "retailer")),
-    ("recall", "producer", None),
-    ("recall", "retailer", ("PassportMissingRole", "producer")),
-    ("recall", "inspector", ("PassportMissingRole", "producer")),
-    ("decommission", "producer", None),
-    ("decommission", "retailer", None),
-    ("decommission", "carrier", ("PassportMissingRole", "producer or retailer")),
-    ("pack", "carrier", None),
-    ("pack", "producer", None),
-    ("pack", "stranger", ("PassportMissingRole", "producer or carrier")),
-    ("pack", "retailer", ("PassportMissingRole", "producer or carrier")),
-    ("unpack", "retailer", None),
-    ("unpack", "carrier", None),
-    ("unpack", "inspector", ("PassportMissingRole", ALL_THREE)),
-    ("unpack", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("set_roles", "governor", None),
-    ("set_roles", "producer", ("PassportNotGovernor", None)),
-    ("set_roles", "stranger", ("PassportNotGovernor", None)),
-]
+#: A refusal: the custom error and the arguments it shows. Values of ``holder``,
+#: ``containerHolder`` and ``producer`` name an organisation, of ``id`` and ``container``
+#: a passport of the scene; ``account`` is always the caller (when the error names one).
+Refusal = tuple[str, dict[str, str]]
+
+
+def missing(role: str) -> Refusal:
+    return ("PassportMissingRole", {"role": role})
+
+
+def not_holder(holder: str, id_: str) -> Refusal:
+    return ("PassportNotHolder", {"holder": holder, "id": id_})
+
+
+#: (action, the scene's passport it acts on, caller) -> None if allowed, else the refusal.
+#: Physical steps and observations: whoever holds the goods, with the step's role (its
+#: producer and owner too are refused once they handed the goods over); inspecting: an
+#: inspector, customs steps: customs, on any passport; recalling: the passport's producer
+#: or a food-safety authority; packing: the holder of the container and the goods.
+ROLE_TABLE: list[tuple[str, str, str, Refusal | None]] = [
+    ("commission", "own", "producer", None),
+    ("commission", "own", "inspector", missing("producer")),
+    ("commission", "own", "retailer", missing("producer")),
+    ("commission", "own", "food_safety", missing("producer")),
+    ("commission", "own", "stranger", missing("producer")),
+    ("inspect", "own", "inspector", None),
+    ("inspect", "carried", "inspector", None),
+    ("inspect", "own", "producer", missing("inspector")),
+    ("inspect", "carried", "carrier", missing("inspector")),
+    ("inspect", "own", "customs", missing("inspector")),
+    ("inspect", "own", "stranger", missing("any role")),
+    ("ship", "own", "producer", None),
+    ("ship", "carried", "carrier", None),
+    ("ship", "shelved", "retailer", None),
+    ("ship", "carried", "producer", not_holder("carrier", "carried")),
+    ("ship", "own", "carrier", not_holder("producer", "own")),
+    ("ship", "own", "retailer", not_holder("producer", "own")),
+    ("ship", "own", "customs", missing(ALL_THREE)),
+    ("ship", "own", "inspector", missing(ALL_THREE)),
+    ("receive", "moving", "producer", None),
+    ("receive", "moving_carried", "carrier", None),
+    ("receive", "moving_carried", "retailer", not_holder("carrier", "moving_carried")),
+    ("receive", "moving_carried", "producer", not_holder("carrier", "moving_carried")),
+    ("receive", "moving", "customs", missing(ALL_THREE)),
+    ("customs_release", "moving_carried", "customs", None),
+    ("customs_release", "moving", "customs", None),
+    ("customs_release", "moving_carried", "carrier", missing("customs")),
+    ("customs_release", "moving", "retailer", missing("customs")),
+    ("customs_hold", "moving", "customs", None),
+    ("customs_hold", "moving", "producer", missing("customs")),
+    ("customs_hold", "moving", "inspector", missing("customs")),
+    ("sell", "shelved", "retailer", None),
+    ("sell", "own", "retailer", not_holder("producer", "own")),
+    ("sell", "carried", "retailer", not_holder("carrier", "carried")),
+    ("sell", "carried", "carrier", missing("retailer")),
+    ("sell", "own", "producer", missing("retailer")),
+    ("recall", "own", "producer", None),
+    ("recall", "carried", "producer", None),
+    ("recall", "shelved", "food_safety", None),
+    ("recall", "carried", "food_safety", None),
+    ("recall", "shelved", "retailer", missing("producer")),
+    ("recall", "carried", "carrier", missing("producer")),
+    ("recall", "own", "inspector", missing("producer")),
+    ("recall", "own", "stranger", missing("any role")),
+    ("decommission", "own", "producer", None),
+    ("decommission", "shelved", "retailer", None),
+    ("decommission", "shelved", "producer", not_holder("retailer", "shelved")),
+    ("decommission", "own", "retailer", not_holder("producer", "own")),
+    ("decommission", "carried", "carrier", missing("producer or retailer")),
+    ("destroy", "shelved", "retailer", None),
+    ("destroy", "own", "retailer", not_holder("producer", "own")),
+    ("destroy", "own", "food_safety", missing("producer or retailer")),
+    ("observe", "own", "producer", None),
+    ("observe", "carried", "carrier", None),
+    ("observe", "carried", "customs", not_holder("carrier", "carried")),
+    ("observe", "own", "retailer", not_holder("producer", "own")),
+    ("observe", "own", "inspector", not_holder("producer", "own")),
+    ("observe", "own", "food_safety", not_holder("producer", "own")),
+    ("observe", "own", "stranger", missing("any role")),
+    ("pack", "own", "producer", None),
+    ("pack", "carried", "carrier", not_holder("producer", "case")),
+    ("pack", "carried", "producer", ("PassportHeldElsewhere", {"id": "carried", "holder": "carrier",
+                                                               "container": "case", "containerHolder": "producer"})),
+    ("pack", "own", "stranger", missing("producer or carrier")),
+    ("pack", "own", "retailer", missing("producer or carrier")),
+    ("unpack", "packed", "producer", None),
+    ("unpack", "packed", "carrier", not_holder("producer", "case")),
+    ("unpack", "packed", "retailer", not_holder("producer", "case")),
+    ("unpack", "packed", "inspector", missing(ALL_THREE)),
+    ("unpack", "packed", "customs", missing(ALL_THREE)),
+    ("set_roles", "own", "governor", None),
+    ("set_roles", "own", "producer", ("PassportNotGovernor", {})),
+    ("set_roles", "own", "stranger", ("PassportNotGovernor", {})),
+]  # fmt: skip
+#: The organisations the shown arguments of a refusal name.
+NAMED_ORGS = {"holder", "containerHolder", "producer"}
 
 
 class TestRolesTable:
-    """Each action by each kind of caller, from one scene prepared once per backend."""
+    """Each action by each kind of caller on passports it holds or not, from one scene
+    prepared once per backend."""
 
     @pytest.fixture(scope="class")
     def prepared(self, orgs_setup: Orgs, world_session: World) -> Iterator[Scene]:
@@ -516,7 +577,9 @@ class TestRolesTable:
         chain.revert(snapshot)
 
     @pytest.mark.parametrize(
-        ("action", "caller", "expected"), ROLE_TABLE, ids=[f"{a}-by-{c}" for a, c, _ in ROLE_TABLE]
+        ("action", "target", "caller", "expected"),
+        ROLE_TABLE,
+        ids=[f"{a}-{t}-by-{c}" for a, t, c, _ in ROLE_TABLE],
     )
     def test_roles_table(
         self,
@@ -525,35 +588,47 @@ class TestRolesTable:
         orgs: Orgs,
         prepared: Scene,
         action: str,
+        target: str,
         caller: str,
-        expected: tuple[str, str | None] | None,
+        expected: Refusal | None,
     ) -> None:
         s = prepared
-        who = orgs.by_name(caller)
-        before = effect(pp, s, action)
+        who: Sender = orgs.food_safety if caller == "food_safety" else orgs.by_name(caller)
+        address = sender_address(who)
+        id_ = getattr(s, target)
+        before = effect(pp, action, id_)
         run = ACTIONS[action]
 
         if expected is None:
-            result = run(pp, s, who)
+            result = run(pp, s, id_, who)
             receipt = last_receipt(chain)
             effect_of, event_name = EXPECTED[action]
-            assert effect(pp, s, action) == effect_of(s)
+            assert effect(pp, action, id_) == effect_of(s)
             if action != "customs_release":  # the only allowed step that leaves the state as it was
                 assert effect_of(s) != before
             (emitted,) = logs(pp, event_name, receipt)
             assert emitted.get("actor", emitted.get("producer", emitted.get("account"))) == (
-                NEW_ACCOUNT if action == "set_roles" else who
+                NEW_ACCOUNT if action == "set_roles" else address
             )
-            assert receipt["from"] == who
+            assert receipt["from"] == address
             if action == "commission":
-                assert pp.producer_of(ProductPassports.passport_id(NEW_KEY)) == who
+                assert pp.producer_of(ProductPassports.passport_id(NEW_KEY)) == address
+            elif action not in ("set_roles", "pack", "unpack"):
+                assert emitted["id"] == id_
             assert result == ([ProductPassports.passport_id(NEW_KEY)] if action == "commission" else receipt)
         else:
-            error, role = expected
-            revert = assert_refused(chain, lambda: run(pp, s, who), error, account=who)
-            if role is not None:
-                assert revert.error_args["role"] == role
-            assert effect(pp, s, action) == before
+            error, shown_args = expected
+            revert = assert_refused(chain, lambda: run(pp, s, id_, who), error)
+            if "account" in revert.error_args:
+                assert revert.error_args["account"] == address
+            for name, value in shown_args.items():
+                if name in NAMED_ORGS:
+                    assert revert.error_args[name] == orgs.by_name(value), name
+                elif name in ("id", "container"):
+                    assert revert.error_args[name] == shown(getattr(s, value)), name
+                else:
+                    assert revert.error_args[name] == value, name
+            assert effect(pp, action, id_) == before
 
 
 # ---------------------------------------------------------------------- identity gating
