@@ -2122,3 +2122,76 @@ def test_a_food_safety_authority_recalls_any_product_and_handles_no_goods(
         account=authority.address,
     )
     assert states(pp, other) == [(State.ACTIVE, State.ACTIVE)]
+
+
+# ------------------------------------------ contract findings (reported; the .sol is not edited here)
+#: Each test below states what should hold and fails against ProductPassport 0.4.0: strict
+#: xfail, so that a fix of the contract shows up here (then drop the mark).
+CONTRACT_FINDING = "ProductPassport 0.4.0 finding, reported with issue 11: "
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "verdictOf reads soldOnce from the passport's own flags and its effective state only: "
+    "an item sold inside its case, whose case is then returned and cleared, scans as never sold",
+)
+def test_an_item_sold_in_its_case_stays_sold_once_after_the_case_is_returned(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    sell(pp, orgs, case)
+    pp.record([event(case, BizStep.ACCEPTING, Disposition.DAMAGED)], sender=orgs.retailer)
+    pp.record([event(case, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+    assert pp.verify(ProductKey.container(CASE_GTIN, "CASE1", 1)).returned  # the case is sold once and back
+
+    verdict = pp.verify(ProductKey.item(GTIN, "BAG1"))
+
+    assert (verdict.state, verdict.sold_once, verdict.returned) == (State.ACTIVE, True, True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "unpack compares the goods' producer with the producer of the container they leave, "
+    "not of the container that was recalled: a producer's own item, in another producer's case on the producer's "
+    "recalled pallet, comes out not recalled",
+)
+def test_a_producers_recall_of_its_pallet_reaches_its_goods_in_another_producers_case(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    (case,) = pp.commission([ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=rival)
+    hand_over(pp, case, rival, orgs.producer)
+    item, pallet = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "PAL1", 2)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    recall(pp, orgs, pallet)
+    assert states(pp, case, item) == [(State.ACTIVE, State.RECALLED)] * 2
+
+    pp.unpack([item], sender=orgs.producer)
+
+    assert states(pp, item) == [(State.RECALLED, State.RECALLED)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "an observation with disposition in_transit on a packed item sets the item's own "
+    "state (shipping it is refused: record it on the container), so it is still in transit after its case arrived",
+)
+def test_an_in_transit_observation_on_a_packed_item_does_not_outlast_its_case(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInContainer")
+    pp.record([event(item, BizStep.DEPARTING, Disposition.IN_TRANSIT)], sender=orgs.producer)
+    ship(pp, orgs, case)
+    receive(pp, orgs, case)
+
+    assert states(pp, case, item) == [(State.ACTIVE, State.ACTIVE)] * 2
