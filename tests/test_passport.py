@@ -1,9 +1,15 @@
 """The ProductPassport contract, driven through `chainpass.passport.ProductPassports`.
 
-Every chain test runs on the embedded EVM and on Anvil (see conftest.py). Five
-organisations (producer, inspector, carrier, customs, retailer) are verified by the
-bureau and given their passport role once per module and backend (module snapshot);
-each test is then isolated by the per-test snapshot of the ``world`` fixture.
+Every chain test runs on the embedded EVM, Anvil and Ganache (see conftest.py). The
+organisations of ``passport_world`` (producer, inspector, carrier, customs, retailer,
+registrar, a food-safety authority) are verified by the bureau and given their passport
+role once per module and backend (module snapshot); each test is then isolated by the
+per-test snapshot of the ``world`` fixture.
+
+Who may touch what (issue 11): physical steps and observations are recorded by whoever
+holds the goods, with the step's role, so where another party acts the tests hand the
+goods over first (``hand_over``); inspecting and customs steps are the regulators' on any
+passport; a passport's producer, or a food-safety authority, recalls it.
 """
 
 from __future__ import annotations
