@@ -1,9 +1,15 @@
 """The ProductPassport contract, driven through `chainpass.passport.ProductPassports`.
 
-Every chain test runs on the embedded EVM and on Anvil (see conftest.py). Five
-organisations (producer, inspector, carrier, customs, retailer) are verified by the
-bureau and given their passport role once per module and backend (module snapshot);
-each test is then isolated by the per-test snapshot of the ``world`` fixture.
+Every chain test runs on the embedded EVM, Anvil and Ganache (see conftest.py). The
+organisations of ``passport_world`` (producer, inspector, carrier, customs, retailer,
+registrar, a food-safety authority) are verified by the bureau and given their passport
+role once per module and backend (module snapshot); each test is then isolated by the
+per-test snapshot of the ``world`` fixture.
+
+Who may touch what (issue 11): physical steps and observations are recorded by whoever
+holds the goods, with the step's role, so where another party acts the tests hand the
+goods over first (``hand_over``); inspecting and customs steps are the regulators' on any
+passport; a passport's producer, or a food-safety authority, recalls it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 import pytest
 from conftest import World, assert_readable
 from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from passport_world import (
     CASE_GTIN,
     CERTIFICATE,
@@ -34,6 +40,7 @@ from passport_world import (
     commission_one,
     enlist_producer,
     event,
+    hand_over,
     item_keys,
     last_receipt,
     logs,
@@ -45,15 +52,16 @@ from passport_world import (
     shown,
     states,
 )
-from web3.types import TxParams, Wei
+from web3.types import TxParams, TxReceipt, Wei
 
 from chainpass.artifacts import event_topic, load_artifact
-from chainpass.chain import Chain
+from chainpass.chain import Chain, Sender, sender_address
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import Kind, ProductKey
 from chainpass.identity import IdentityRegistry, Standing
 from chainpass.passport import (
     BizStep,
+    Brand,
     Disposition,
     EpcisEvent,
     Lineage,
@@ -138,20 +146,44 @@ def test_governance_moves_in_two_steps(chain: Chain, pp: ProductPassports, orgs:
 def test_passport_id_is_the_contracts(pp: ProductPassports, key: ProductKey) -> None:
     on_chain = pp.contract.functions.passportId(key.gtin, int(key.kind), key.serial_bytes).call()
 
+    # One GS1 key, one passport: a container is hashed with an item's kind.
+    kind = Kind.ITEM if key.kind is Kind.CONTAINER else key.kind
     assert ProductPassports.passport_id(key) == on_chain
     assert on_chain == int.from_bytes(
-        keccak(abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, key.kind, key.serial_bytes])), "big"
+        keccak(abi_encode(["uint64", "uint8", "bytes32"], [key.gtin, kind, key.serial_bytes])), "big"
     )
 
 
-def test_item_lot_and_container_of_the_same_code_are_three_passports(pp: ProductPassports) -> None:
-    keys = [ProductKey.item(GTIN, "X1"), ProductKey.lot(GTIN, "X1"), ProductKey.container(GTIN, "X1", 2)]
+def test_an_item_and_a_container_of_one_gs1_key_are_one_passport_a_lot_another(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item_key, lot_key, case_key = (
+        ProductKey.item(GTIN, "X1"),
+        ProductKey.lot(GTIN, "X1"),
+        ProductKey.container(GTIN, "X1", 2),
+    )
+    keys = [item_key, lot_key, case_key]
 
-    ids = {ProductPassports.passport_id(k) for k in keys}
-    on_chain = {pp.contract.functions.passportId(k.gtin, int(k.kind), k.serial_bytes).call() for k in keys}
+    ids = [ProductPassports.passport_id(k) for k in keys]
+    on_chain = [pp.contract.functions.passportId(k.gtin, int(k.kind), k.serial_bytes).call() for k in keys]
 
-    assert len(ids) == 3
     assert on_chain == ids
+    assert ids[0] == ids[2] != ids[1]
+    # Commissioned as an item, the key cannot be commissioned again as a container, nor the
+    # other way round; a lot of the same number is another key.
+    item, lot = pp.commission([item_key, lot_key], sender=orgs.producer)
+    assert [item, lot] == ids[:2]
+    assert_refused(chain, lambda: pp.commission([case_key], sender=orgs.producer), "PassportExists", id=shown(item))
+    case = commission_one(pp, orgs, ProductKey.container(GTIN, "X2", 1))
+    assert_refused(
+        chain,
+        lambda: pp.commission([ProductKey.item(GTIN, "X2")], sender=orgs.producer),
+        "PassportExists",
+        id=shown(case),
+    )
+    records = [pp.passport(i) for i in (item, lot, case)]
+    assert [(r.kind, r.tier) for r in records if r is not None] == [(Kind.ITEM, 0), (Kind.LOT, 0), (Kind.CONTAINER, 1)]
+    assert pp.contract.functions.balanceOf(orgs.producer).call() == 3
 
 
 def test_commission_a_batch_mints_one_passport_per_key(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
@@ -375,74 +407,79 @@ def test_a_transfer_naming_another_owner_as_from_is_refused(chain: Chain, pp: Pr
     assert c.ownerOf(item).call() == orgs.retailer
 
 
-# -------------------------------------------------------------------------- roles table
+# ------------------------------------------------------------------ who may touch what
 
 
 @dataclass(frozen=True)
 class Scene:
-    """Passports ready for each action of the roles table."""
+    """Passports ready for each action of the table, all the producer's (commissioned and
+    owned by it), held by different parties."""
 
-    active: int  # an item, active
-    moving: int  # an item, in transit
+    own: int  # an item, active, held by the producer
+    carried: int  # an item, active, held by the carrier (custody handed over)
+    shelved: int  # an item, active, held by the retailer
+    moving: int  # an item, in transit, held by the producer
+    moving_carried: int  # an item, in transit, held by the carrier
     packed: int  # an item, packed in `case`
-    case: int  # a case, active
+    case: int  # a case, active, held by the producer
 
 
 def scene(pp: ProductPassports, orgs: Orgs) -> Scene:
-    keys = [*item_keys(3, "SCENE"), ProductKey.container(CASE_GTIN, "SCENECASE", 1)]
-    active, moving, packed, case = pp.commission(keys, sender=orgs.producer)
+    keys = [*item_keys(6, "SCENE"), ProductKey.container(CASE_GTIN, "SCENECASE", 1)]
+    own, carried, shelved, moving, moving_carried, packed, case = pp.commission(keys, sender=orgs.producer)
+    hand_over(pp, carried, orgs.producer, orgs.carrier)
+    hand_over(pp, shelved, orgs.producer, orgs.retailer)
     ship(pp, orgs, moving)
-    pp.pack(case, [packed], sender=orgs.carrier)
-    return Scene(active, moving, packed, case)
+    hand_over(pp, moving_carried, orgs.producer, orgs.carrier)
+    ship(pp, orgs, moving_carried, by=orgs.carrier)
+    pp.pack(case, [packed], sender=orgs.producer)
+    return Scene(own, carried, shelved, moving, moving_carried, packed, case)
 
 
 NEW_KEY = ProductKey.item(GTIN, "NEW1")
 NEW_ACCOUNT = "0x" + "00" * 19 + "01"
 
-#: Each action of the table, on the scene's passports, by caller ``who``.
-ACTIONS: dict[str, Callable[[ProductPassports, Scene, str], object]] = {
-    "commission": lambda pp, s, who: pp.commission([NEW_KEY], sender=who),
-    "inspect": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=who
+
+def step(bizstep: BizStep, disposition: Disposition) -> Callable[[ProductPassports, Scene, int, Sender], object]:
+    return lambda pp, s, target, who: pp.record([event(target, bizstep, disposition)], sender=who)
+
+
+#: Each action of the table, on passport ``target`` of the scene, by caller ``who``.
+ACTIONS: dict[str, Callable[[ProductPassports, Scene, int, Sender], object]] = {
+    "commission": lambda pp, s, target, who: pp.commission([NEW_KEY], sender=who),
+    "inspect": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.INSPECTING, Disposition.NON_CONFORMANT, document=CERTIFICATE)], sender=who
     ),
-    "ship": lambda pp, s, who: pp.record([event(s.active, BizStep.SHIPPING, Disposition.IN_TRANSIT)], sender=who),
-    "receive": lambda pp, s, who: pp.record([event(s.moving, BizStep.RECEIVING, Disposition.ACTIVE)], sender=who),
-    "customs_release": lambda pp, s, who: pp.record(
-        [event(s.moving, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=who
+    "ship": step(BizStep.SHIPPING, Disposition.IN_TRANSIT),
+    "receive": step(BizStep.RECEIVING, Disposition.ACTIVE),
+    "customs_release": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=who
     ),
-    "customs_hold": lambda pp, s, who: pp.record(
-        [event(s.moving, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, read_point=PORT)], sender=who
+    "customs_hold": lambda pp, s, target, who: pp.record(
+        [event(target, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, read_point=PORT)], sender=who
     ),
-    "sell": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=who
-    ),
-    "recall": lambda pp, s, who: pp.record([event(s.active, BizStep.RECALLING, Disposition.RECALLED)], sender=who),
-    "decommission": lambda pp, s, who: pp.record(
-        [event(s.active, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=who
-    ),
-    "pack": lambda pp, s, who: pp.pack(s.case, [s.active], sender=who),
-    "unpack": lambda pp, s, who: pp.unpack([s.packed], sender=who),
-    "set_roles": lambda pp, s, who: pp.set_roles(NEW_ACCOUNT, Role.CARRIER, sender=who),
+    "sell": step(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD),
+    "recall": step(BizStep.RECALLING, Disposition.RECALLED),
+    "decommission": step(BizStep.DECOMMISSIONING, Disposition.INACTIVE),
+    "destroy": step(BizStep.DESTROYING, Disposition.DESTROYED),
+    # An observation (any role): goods reported stolen on arrival are quarantined.
+    "observe": step(BizStep.ARRIVING, Disposition.STOLEN),
+    "pack": lambda pp, s, target, who: pp.pack(s.case, [target], sender=who),
+    "unpack": lambda pp, s, target, who: pp.unpack([target], sender=who),
+    "set_roles": lambda pp, s, target, who: pp.set_roles(NEW_ACCOUNT, Role.CARRIER, sender=who),
 }
 
 
-def effect(pp: ProductPassports, s: Scene, action: str) -> object:
+def effect(pp: ProductPassports, action: str, target: int) -> object:
     """What the action changes, read back from the chain: the roles it sets, or the
     (own state, container) of the passport it acts on."""
     if action == "set_roles":
         return pp.roles_of(NEW_ACCOUNT)
-    target = {
-        "commission": ProductPassports.passport_id(NEW_KEY),
-        "receive": s.moving,
-        "customs_release": s.moving,
-        "customs_hold": s.moving,
-        "unpack": s.packed,
-    }.get(action, s.active)
-    record = pp.passport(target)
+    record = pp.passport(ProductPassports.passport_id(NEW_KEY) if action == "commission" else target)
     return None if record is None else (record.state, record.container)
 
 
-#: The action's effect, and the event that names its actor.
+#: The action's effect on its target, and the event that names its actor.
 EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
     "commission": (lambda s: (State.ACTIVE, None), "BatchCommissioned"),
     "inspect": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
@@ -453,60 +490,115 @@ EXPECTED: dict[str, tuple[Callable[[Scene], object], str]] = {
     "sell": (lambda s: (State.SOLD, None), "PassportEventRecorded"),
     "recall": (lambda s: (State.RECALLED, None), "PassportEventRecorded"),
     "decommission": (lambda s: (State.DECOMMISSIONED, None), "PassportEventRecorded"),
+    "destroy": (lambda s: (State.DECOMMISSIONED, None), "PassportEventRecorded"),
+    "observe": (lambda s: (State.QUARANTINED, None), "PassportEventRecorded"),
     "pack": (lambda s: (State.ACTIVE, s.case), "PassportPacked"),
     "unpack": (lambda s: (State.ACTIVE, None), "PassportUnpacked"),
     "set_roles": (lambda s: Role.CARRIER, "RolesSet"),
 }
 
 ALL_THREE = "producer, carrier or retailer"
-#: (action, caller) -> None if allowed, else (custom error, the role it names or None).
-ROLE_TABLE: list[tuple[str, str, tuple[str, str | None] | None]] = [
-    ("commission", "producer", None),
-    ("commission", "inspector", ("PassportMissingRole", "producer")),
-    ("commission", "retailer", ("PassportMissingRole", "producer")),
-    ("commission", "stranger", ("PassportMissingRole", "producer")),
-    ("inspect", "inspector", None),
-    ("inspect", "producer", ("PassportMissingRole", "inspector")),
-    ("inspect", "customs", ("PassportMissingRole", "inspector")),
-    ("inspect", "stranger", ("PassportMissingRole", "any role")),
-    ("ship", "carrier", None),
-    ("ship", "producer", None),
-    ("ship", "retailer", None),
-    ("ship", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("ship", "inspector", ("PassportMissingRole", ALL_THREE)),
-    ("receive", "retailer", None),
-    ("receive", "carrier", None),
-    ("receive", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("customs_release", "customs", None),
-    ("customs_release", "retailer", ("PassportMissingRole", "customs")),
-    ("customs_release", "carrier", ("PassportMissingRole", "customs")),
-    ("customs_hold", "customs", None),
-    ("customs_hold", "inspector", ("PassportMissingRole", "customs")),
-    ("sell", "retailer", None),
-    ("sell", "carrier", ("PassportMissingRole", "retailer")),
-    ("sell", "producer", ("PassportMissingRole", "retailer")),
-    ("recall", "producer", None),
-    ("recall", "retailer", ("PassportMissingRole", "producer")),
-    ("recall", "inspector", ("PassportMissingRole", "producer")),
-    ("decommission", "producer", None),
-    ("decommission", "retailer", None),
-    ("decommission", "carrier", ("PassportMissingRole", "producer or retailer")),
-    ("pack", "carrier", None),
-    ("pack", "producer", None),
-    ("pack", "stranger", ("PassportMissingRole", "producer or carrier")),
-    ("pack", "retailer", ("PassportMissingRole", "producer or carrier")),
-    ("unpack", "retailer", None),
-    ("unpack", "carrier", None),
-    ("unpack", "inspector", ("PassportMissingRole", ALL_THREE)),
-    ("unpack", "customs", ("PassportMissingRole", ALL_THREE)),
-    ("set_roles", "governor", None),
-    ("set_roles", "producer", ("PassportNotGovernor", None)),
-    ("set_roles", "stranger", ("PassportNotGovernor", None)),
-]
+#: A refusal: the custom error and the arguments it shows. Values of ``holder``,
+#: ``containerHolder`` and ``producer`` name an organisation, of ``id`` and ``container``
+#: a passport of the scene; ``account`` is always the caller (when the error names one).
+Refusal = tuple[str, dict[str, str]]
+
+
+def missing(role: str) -> Refusal:
+    return ("PassportMissingRole", {"role": role})
+
+
+def not_holder(holder: str, id_: str) -> Refusal:
+    return ("PassportNotHolder", {"holder": holder, "id": id_})
+
+
+#: (action, the scene's passport it acts on, caller) -> None if allowed, else the refusal.
+#: Physical steps and observations: whoever holds the goods, with the step's role (its
+#: producer and owner too are refused once they handed the goods over); inspecting: an
+#: inspector, customs steps: customs, on any passport; recalling: the passport's producer
+#: or a food-safety authority; packing: the holder of the container and the goods.
+ROLE_TABLE: list[tuple[str, str, str, Refusal | None]] = [
+    ("commission", "own", "producer", None),
+    ("commission", "own", "inspector", missing("producer")),
+    ("commission", "own", "retailer", missing("producer")),
+    ("commission", "own", "food_safety", missing("producer")),
+    ("commission", "own", "stranger", missing("producer")),
+    ("inspect", "own", "inspector", None),
+    ("inspect", "carried", "inspector", None),
+    ("inspect", "own", "producer", missing("inspector")),
+    ("inspect", "carried", "carrier", missing("inspector")),
+    ("inspect", "own", "customs", missing("inspector")),
+    ("inspect", "own", "stranger", missing("any role")),
+    ("ship", "own", "producer", None),
+    ("ship", "carried", "carrier", None),
+    ("ship", "shelved", "retailer", None),
+    ("ship", "carried", "producer", not_holder("carrier", "carried")),
+    ("ship", "own", "carrier", not_holder("producer", "own")),
+    ("ship", "own", "retailer", not_holder("producer", "own")),
+    ("ship", "own", "customs", missing(ALL_THREE)),
+    ("ship", "own", "inspector", missing(ALL_THREE)),
+    ("receive", "moving", "producer", None),
+    ("receive", "moving_carried", "carrier", None),
+    ("receive", "moving_carried", "retailer", not_holder("carrier", "moving_carried")),
+    ("receive", "moving_carried", "producer", not_holder("carrier", "moving_carried")),
+    ("receive", "moving", "customs", missing(ALL_THREE)),
+    ("customs_release", "moving_carried", "customs", None),
+    ("customs_release", "moving", "customs", None),
+    ("customs_release", "moving_carried", "carrier", missing("customs")),
+    ("customs_release", "moving", "retailer", missing("customs")),
+    ("customs_hold", "moving", "customs", None),
+    ("customs_hold", "moving", "producer", missing("customs")),
+    ("customs_hold", "moving", "inspector", missing("customs")),
+    ("sell", "shelved", "retailer", None),
+    ("sell", "own", "retailer", not_holder("producer", "own")),
+    ("sell", "carried", "retailer", not_holder("carrier", "carried")),
+    ("sell", "carried", "carrier", missing("retailer")),
+    ("sell", "own", "producer", missing("retailer")),
+    ("recall", "own", "producer", None),
+    ("recall", "carried", "producer", None),
+    ("recall", "shelved", "food_safety", None),
+    ("recall", "carried", "food_safety", None),
+    ("recall", "shelved", "retailer", missing("producer")),
+    ("recall", "carried", "carrier", missing("producer")),
+    ("recall", "own", "inspector", missing("producer")),
+    ("recall", "own", "stranger", missing("any role")),
+    ("decommission", "own", "producer", None),
+    ("decommission", "shelved", "retailer", None),
+    ("decommission", "shelved", "producer", not_holder("retailer", "shelved")),
+    ("decommission", "own", "retailer", not_holder("producer", "own")),
+    ("decommission", "carried", "carrier", missing("producer or retailer")),
+    ("destroy", "shelved", "retailer", None),
+    ("destroy", "own", "retailer", not_holder("producer", "own")),
+    ("destroy", "own", "food_safety", missing("producer or retailer")),
+    ("observe", "own", "producer", None),
+    ("observe", "carried", "carrier", None),
+    ("observe", "carried", "customs", not_holder("carrier", "carried")),
+    ("observe", "own", "retailer", not_holder("producer", "own")),
+    ("observe", "own", "inspector", not_holder("producer", "own")),
+    ("observe", "own", "food_safety", not_holder("producer", "own")),
+    ("observe", "own", "stranger", missing("any role")),
+    ("pack", "own", "producer", None),
+    ("pack", "carried", "carrier", not_holder("producer", "case")),
+    ("pack", "carried", "producer", ("PassportHeldElsewhere", {"id": "carried", "holder": "carrier",
+                                                               "container": "case", "containerHolder": "producer"})),
+    ("pack", "own", "stranger", missing("producer or carrier")),
+    ("pack", "own", "retailer", missing("producer or carrier")),
+    ("unpack", "packed", "producer", None),
+    ("unpack", "packed", "carrier", not_holder("producer", "case")),
+    ("unpack", "packed", "retailer", not_holder("producer", "case")),
+    ("unpack", "packed", "inspector", missing(ALL_THREE)),
+    ("unpack", "packed", "customs", missing(ALL_THREE)),
+    ("set_roles", "own", "governor", None),
+    ("set_roles", "own", "producer", ("PassportNotGovernor", {})),
+    ("set_roles", "own", "stranger", ("PassportNotGovernor", {})),
+]  # fmt: skip
+#: The organisations the shown arguments of a refusal name.
+NAMED_ORGS = {"holder", "containerHolder", "producer"}
 
 
 class TestRolesTable:
-    """Each action by each kind of caller, from one scene prepared once per backend."""
+    """Each action by each kind of caller on passports it holds or not, from one scene
+    prepared once per backend."""
 
     @pytest.fixture(scope="class")
     def prepared(self, orgs_setup: Orgs, world_session: World) -> Iterator[Scene]:
@@ -516,7 +608,9 @@ class TestRolesTable:
         chain.revert(snapshot)
 
     @pytest.mark.parametrize(
-        ("action", "caller", "expected"), ROLE_TABLE, ids=[f"{a}-by-{c}" for a, c, _ in ROLE_TABLE]
+        ("action", "target", "caller", "expected"),
+        ROLE_TABLE,
+        ids=[f"{a}-{t}-by-{c}" for a, t, c, _ in ROLE_TABLE],
     )
     def test_roles_table(
         self,
@@ -525,35 +619,52 @@ class TestRolesTable:
         orgs: Orgs,
         prepared: Scene,
         action: str,
+        target: str,
         caller: str,
-        expected: tuple[str, str | None] | None,
+        expected: Refusal | None,
     ) -> None:
         s = prepared
-        who = orgs.by_name(caller)
-        before = effect(pp, s, action)
+        who: Sender = orgs.food_safety if caller == "food_safety" else orgs.by_name(caller)
+        address = sender_address(who)
+        id_ = getattr(s, target)
+        before = effect(pp, action, id_)
         run = ACTIONS[action]
 
         if expected is None:
-            result = run(pp, s, who)
+            result = run(pp, s, id_, who)
             receipt = last_receipt(chain)
             effect_of, event_name = EXPECTED[action]
-            assert effect(pp, s, action) == effect_of(s)
+            assert effect(pp, action, id_) == effect_of(s)
             if action != "customs_release":  # the only allowed step that leaves the state as it was
                 assert effect_of(s) != before
             (emitted,) = logs(pp, event_name, receipt)
             assert emitted.get("actor", emitted.get("producer", emitted.get("account"))) == (
-                NEW_ACCOUNT if action == "set_roles" else who
+                NEW_ACCOUNT if action == "set_roles" else address
             )
-            assert receipt["from"] == who
+            assert receipt["from"] == address
             if action == "commission":
-                assert pp.producer_of(ProductPassports.passport_id(NEW_KEY)) == who
+                assert pp.producer_of(ProductPassports.passport_id(NEW_KEY)) == address
+            elif action not in ("set_roles", "pack", "unpack"):
+                assert emitted["id"] == id_
             assert result == ([ProductPassports.passport_id(NEW_KEY)] if action == "commission" else receipt)
         else:
-            error, role = expected
-            revert = assert_refused(chain, lambda: run(pp, s, who), error, account=who)
-            if role is not None:
-                assert revert.error_args["role"] == role
-            assert effect(pp, s, action) == before
+            error, shown_args = expected
+            revert = assert_refused(chain, lambda: run(pp, s, id_, who), error)
+            if "account" in revert.error_args:
+                assert revert.error_args["account"] == address
+            for name, value in shown_args.items():
+                if name in NAMED_ORGS:
+                    assert revert.error_args[name] == orgs.by_name(value), name
+                elif name in ("id", "container"):
+                    assert revert.error_args[name] == shown(getattr(s, value)), name
+                else:
+                    assert revert.error_args[name] == value, name
+            assert effect(pp, action, id_) == before
+
+
+def retail_sale(pp: ProductPassports, id_: int, by: Sender) -> TxReceipt:
+    """``by`` records the retail sale of ``id_`` as it is (no hand-over first, unlike ``sell``)."""
+    return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=by)
 
 
 # ---------------------------------------------------------------------- identity gating
@@ -606,12 +717,19 @@ def test_a_role_without_an_identity_or_a_revoked_one_is_refused(
         standing="never_verified",
     )
 
-    registry.revoke(orgs.carrier, sender=world.roles.bureau)
+    # The carrier holds the goods when its identity is revoked: it can no longer move them.
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    registry.revoke(orgs.carrier, sender=world.roles.bureau)
     assert_refused(
-        chain, lambda: ship(pp, orgs, item), "PassportActorNotVerified", account=orgs.carrier, standing="revoked"
+        chain,
+        lambda: ship(pp, orgs, item, by=orgs.carrier),
+        "PassportActorNotVerified",
+        account=orgs.carrier,
+        standing="revoked",
     )
     assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.custodian_of(item) == orgs.carrier
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -619,10 +737,14 @@ def test_a_role_without_an_identity_or_a_revoked_one_is_refused(
 
 def test_ship_receive_sell_and_not_twice(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    # The carrier takes the goods and ships them; the retailer takes them and receives them.
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportNotHolder", holder=orgs.carrier, account=orgs.producer)
 
-    shipped = ship(pp, orgs, item)
+    shipped = ship(pp, orgs, item, by=orgs.carrier)
     after_ship = states(pp, item)
-    received = receive(pp, orgs, item)
+    hand_over(pp, item, orgs.carrier, orgs.retailer)
+    received = receive(pp, orgs, item, by=orgs.retailer)
     after_receive = states(pp, item)
     sold = sell(pp, orgs, item)
 
@@ -643,7 +765,7 @@ def test_ship_receive_sell_and_not_twice(chain: Chain, pp: ProductPassports, org
         chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="sold", bizStep="retail_selling"
     )
     assert shown(item) in str(revert)
-    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="sold")
+    assert_refused(chain, lambda: ship(pp, orgs, item, by=orgs.retailer), "PassportInvalidTransition", state="sold")
     assert states(pp, item) == [(State.SOLD, State.SOLD)]
 
 
@@ -656,7 +778,7 @@ def test_events_in_one_transaction_apply_in_order(chain: Chain, pp: ProductPassp
             event(b, BizStep.SHIPPING, Disposition.IN_TRANSIT),
             event(a, BizStep.RECEIVING, Disposition.ACTIVE, read_point=PORT),
         ],
-        sender=orgs.carrier,
+        sender=orgs.producer,
     )
 
     assert [(e["id"], e["bizStep"], e["readPoint"]) for e in logs(pp, "PassportEventRecorded", receipt)] == [
@@ -670,7 +792,7 @@ def test_events_in_one_transaction_apply_in_order(chain: Chain, pp: ProductPassp
         chain,
         lambda: pp.record(
             [event(a, BizStep.SHIPPING, Disposition.IN_TRANSIT), event(b, BizStep.SHIPPING, Disposition.IN_TRANSIT)],
-            sender=orgs.carrier,
+            sender=orgs.producer,
         ),
         "PassportInvalidTransition",
         id=shown(b),
@@ -690,7 +812,9 @@ def test_non_conformant_inspection_quarantines_until_conformant(chain: Chain, pp
     assert logs(pp, "PassportEventRecorded", failed)[0]["documentHash"] == CERTIFICATE
     assert logs(pp, "PassportEventRecorded", failed)[0]["disposition"] == Disposition.NON_CONFORMANT
     assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="quarantined")
-    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="quarantined")
+    assert_refused(
+        chain, lambda: retail_sale(pp, item, orgs.retailer), "PassportInvalidTransition", state="quarantined"
+    )
 
     passed = pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
 
@@ -705,8 +829,10 @@ def test_non_conformant_inspection_quarantines_until_conformant(chain: Chain, pp
 def test_recalled_goods_cannot_be_sold(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     ship(pp, orgs, item)
-    receive(pp, orgs, item)
+    hand_over(pp, item, orgs.producer, orgs.retailer)
+    receive(pp, orgs, item, by=orgs.retailer)
 
+    # The producer recalls goods it no longer holds.
     recall = pp.record([event(item, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
 
     assert logs(pp, "PassportEventRecorded", recall) == [
@@ -714,22 +840,26 @@ def test_recalled_goods_cannot_be_sold(chain: Chain, pp: ProductPassports, orgs:
     ]
     assert states(pp, item) == [(State.RECALLED, State.RECALLED)]
     assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="recalled")
-    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInvalidTransition", state="recalled")
+    assert_refused(chain, lambda: ship(pp, orgs, item, by=orgs.retailer), "PassportInvalidTransition", state="recalled")
     assert_refused(
         chain,
         lambda: pp.record([event(item, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer),
         "PassportInvalidTransition",
         bizStep="recalling",
     )
-    # The producer may still take it out of circulation for good.
-    pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    # Whoever holds the goods takes them out of circulation for good: the retailer, not the producer.
+    decommission = [event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)]
+    assert_refused(
+        chain, lambda: pp.record(decommission, sender=orgs.producer), "PassportNotHolder", holder=orgs.retailer
+    )
+    pp.record(decommission, sender=orgs.retailer)
     assert states(pp, item) == [(State.DECOMMISSIONED, State.DECOMMISSIONED)]
 
 
 def test_only_the_producer_that_commissioned_a_passport_recalls_it(
     chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
 ) -> None:
-    rival = enlist_producer(world, pp, orgs.stranger)
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
     mine = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     (theirs,) = pp.commission([ProductKey.item(GTIN, "BAG2")], sender=rival)
 
@@ -780,6 +910,7 @@ def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductP
     item, case = pp.commission(
         [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
     )
+    hand_over(pp, item, orgs.producer, orgs.retailer)
 
     done = pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.retailer)
 
@@ -797,10 +928,18 @@ def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductP
             state="decommissioned",
             bizStep=step.label,
         )
+    # Nor is it packed (custody aside: its state is checked first), transferred or commissioned again.
     assert_refused(
-        chain, lambda: pp.pack(case, [item], sender=orgs.carrier), "PassportInvalidTransition", bizStep="packing"
+        chain, lambda: pp.pack(case, [item], sender=orgs.producer), "PassportInvalidTransition", bizStep="packing"
     )
-    assert_refused(chain, lambda: pp.unpack([item], sender=orgs.carrier), "PassportNotPacked")
+    assert_refused(chain, lambda: pp.unpack([item], sender=orgs.producer), "PassportNotPacked")
+    assert_refused(
+        chain,
+        lambda: pp.transfer(item, orgs.carrier, sender=orgs.producer),
+        "PassportInactive",
+        id=shown(item),
+        state="decommissioned",
+    )
     assert_refused(
         chain, lambda: pp.commission([ProductKey.item(GTIN, "BAG1")], sender=orgs.producer), "PassportExists"
     )
@@ -809,7 +948,7 @@ def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductP
     pp.record([event(case, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
     assert_refused(
         chain,
-        lambda: pp.pack(case, [other], sender=orgs.carrier),
+        lambda: pp.pack(case, [other], sender=orgs.producer),
         "PassportInvalidTransition",
         id=shown(case),
         state="decommissioned",
@@ -818,7 +957,8 @@ def test_nothing_happens_to_a_decommissioned_passport(chain: Chain, pp: ProductP
     assert states(pp, item, other) == [(State.DECOMMISSIONED, State.DECOMMISSIONED), (State.ACTIVE, State.ACTIVE)]
 
 
-#: (step, a disposition it refuses, who records it, whether the item must be in transit first)
+#: (step, a disposition it refuses, who records it (holding the goods, unless a regulator),
+#: whether the item must be in transit first)
 WRONG_DISPOSITIONS = [
     (BizStep.SHIPPING, Disposition.SELLABLE, "carrier", False),
     (BizStep.SHIPPING, Disposition.ACTIVE, "producer", False),
@@ -851,6 +991,8 @@ def test_a_wrong_disposition_for_the_step_is_refused(
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     if in_transit:
         ship(pp, orgs, item)
+    if actor in ("carrier", "retailer"):
+        hand_over(pp, item, orgs.producer, orgs.by_name(actor))
     before = states(pp, item)
 
     revert = assert_refused(
@@ -922,7 +1064,7 @@ class Load:
 
 
 def load(pp: ProductPassports, orgs: Orgs, count: int = 3) -> Load:
-    """``count`` items packed in a case (tier 1), packed in a pallet (tier 2)."""
+    """``count`` items packed in a case (tier 1), packed in a pallet (tier 2), all held by the producer."""
     keys = [
         *item_keys(count),
         ProductKey.container(CASE_GTIN, "CASE1", 1),
@@ -930,7 +1072,7 @@ def load(pp: ProductPassports, orgs: Orgs, count: int = 3) -> Load:
     ]
     *items, case, pallet = pp.commission(keys, sender=orgs.producer)
     pp.pack(case, items, sender=orgs.producer)
-    pp.pack(pallet, [case], sender=orgs.carrier)
+    pp.pack(pallet, [case], sender=orgs.producer)
     return Load(items, case, pallet)
 
 
@@ -941,6 +1083,26 @@ def test_pack_items_into_a_case_and_the_case_into_a_pallet(chain: Chain, pp: Pro
     )
 
     into_case = pp.pack(case, items, event_id=keccak(text="aggregation 1"), sender=orgs.producer)
+    # The carrier packs the case into the pallet once it holds both.
+    assert_refused(
+        chain,
+        lambda: pp.pack(pallet, [case], sender=orgs.carrier),
+        "PassportNotHolder",
+        id=shown(pallet),
+        holder=orgs.producer,
+        account=orgs.carrier,
+    )
+    hand_over(pp, pallet, orgs.producer, orgs.carrier)
+    assert_refused(
+        chain,
+        lambda: pp.pack(pallet, [case], sender=orgs.carrier),
+        "PassportHeldElsewhere",
+        id=shown(case),
+        holder=orgs.producer,
+        container=shown(pallet),
+        containerHolder=orgs.carrier,
+    )
+    hand_over(pp, case, orgs.producer, orgs.carrier)
     into_pallet = pp.pack(pallet, [case], sender=orgs.carrier)
 
     assert logs(pp, "PassportPacked", into_case) == [
@@ -956,12 +1118,15 @@ def test_pack_items_into_a_case_and_the_case_into_a_pallet(chain: Chain, pp: Pro
         assert pp.contract.functions.containerOf(id_).call() == container
     assert pp.contract.functions.containerOf(pallet).call() == 0
     assert states(pp, *items, case, pallet) == [(State.ACTIVE, State.ACTIVE)] * 5
+    # Whoever holds the outermost container holds everything in it.
+    assert [pp.custodian_of(i) for i in (*items, case, pallet)] == [orgs.carrier] * 5
 
 
 def test_shipping_the_pallet_moves_everything_inside(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     cargo = load(pp, orgs)
+    hand_over(pp, cargo.pallet, orgs.producer, orgs.carrier)
 
-    receipt = ship(pp, orgs, cargo.pallet)
+    receipt = ship(pp, orgs, cargo.pallet, by=orgs.carrier)
 
     # One event, on the pallet only: the items' own records are untouched.
     assert logs(pp, "PassportEventRecorded", receipt) == [
@@ -971,7 +1136,7 @@ def test_shipping_the_pallet_moves_everything_inside(chain: Chain, pp: ProductPa
     assert states(pp, cargo.case, *cargo.items) == [(State.ACTIVE, State.IN_TRANSIT)] * 4
     assert [pp.contract.functions.effectiveState(i).call() for i in cargo.items] == [State.IN_TRANSIT] * 3
 
-    receive(pp, orgs, cargo.pallet)
+    receive(pp, orgs, cargo.pallet, by=orgs.carrier)
 
     assert states(pp, cargo.pallet, cargo.case, *cargo.items) == [(State.ACTIVE, State.ACTIVE)] * 5
 
@@ -980,11 +1145,11 @@ def test_an_event_on_a_container_costs_the_same_whatever_it_holds(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:
     *items, pallet = pp.commission([*item_keys(20), ProductKey.container(CASE_GTIN, "PAL1", 2)], sender=orgs.producer)
-    pp.pack(pallet, items[:2], sender=orgs.carrier)
+    pp.pack(pallet, items[:2], sender=orgs.producer)
 
     with_2 = ship(pp, orgs, pallet)
     receive(pp, orgs, pallet)
-    pp.pack(pallet, items[2:], sender=orgs.carrier)
+    pp.pack(pallet, items[2:], sender=orgs.producer)
     with_20 = ship(pp, orgs, pallet)
 
     assert states(pp, *items) == [(State.ACTIVE, State.IN_TRANSIT)] * 20
@@ -1010,7 +1175,7 @@ def test_a_container_holds_only_lower_tiers(chain: Chain, pp: ProductPassports, 
     # The case is inside the pallet: the pallet cannot go into the case.
     assert_refused(
         chain,
-        lambda: pp.pack(cargo.case, [cargo.pallet], sender=orgs.carrier),
+        lambda: pp.pack(cargo.case, [cargo.pallet], sender=orgs.producer),
         "PassportCannotHold",
         container=shown(cargo.case),
         containerTier=1,
@@ -1020,27 +1185,27 @@ def test_a_container_holds_only_lower_tiers(chain: Chain, pp: ProductPassports, 
     # Equal tiers, itself, and a non-container.
     assert_refused(
         chain,
-        lambda: pp.pack(other_case, [cargo.case], sender=orgs.carrier),
+        lambda: pp.pack(other_case, [cargo.case], sender=orgs.producer),
         "PassportCannotHold",
         containerTier=1,
         tier=1,
     )
-    assert_refused(chain, lambda: pp.pack(other_case, [other_case], sender=orgs.carrier), "PassportCannotHold")
+    assert_refused(chain, lambda: pp.pack(other_case, [other_case], sender=orgs.producer), "PassportCannotHold")
     assert_refused(
-        chain, lambda: pp.pack(loose, [item], sender=orgs.carrier), "PassportCannotHold", container=shown(loose)
+        chain, lambda: pp.pack(loose, [item], sender=orgs.producer), "PassportCannotHold", container=shown(loose)
     )
     assert_refused(
         chain,
         lambda: pp.pack(
-            ProductPassports.passport_id(ProductKey.container(CASE_GTIN, "NONE", 1)), [loose], sender=orgs.carrier
+            ProductPassports.passport_id(ProductKey.container(CASE_GTIN, "NONE", 1)), [loose], sender=orgs.producer
         ),
         "PassportUnknown",
     )
     assert [pp.contract.functions.containerOf(i).call() for i in (cargo.pallet, other_case, loose)] == [0, 0, 0]
     # A higher tier takes them all; a shipping container takes the pallet.
-    receipt = pp.pack(ship_container, [cargo.pallet], sender=orgs.carrier)
+    receipt = pp.pack(ship_container, [cargo.pallet], sender=orgs.producer)
     assert logs(pp, "PassportPacked", receipt) == [
-        {"id": cargo.pallet, "container": ship_container, "actor": orgs.carrier, "eventId": bytes(32)}
+        {"id": cargo.pallet, "container": ship_container, "actor": orgs.producer, "eventId": bytes(32)}
     ]
     ship(pp, orgs, ship_container)
     assert states(pp, item) == [(State.ACTIVE, State.IN_TRANSIT)]
@@ -1052,22 +1217,22 @@ def test_a_packed_item_cannot_be_packed_again(chain: Chain, pp: ProductPassports
 
     assert_refused(
         chain,
-        lambda: pp.pack(other_case, [cargo.items[0]], sender=orgs.carrier),
+        lambda: pp.pack(other_case, [cargo.items[0]], sender=orgs.producer),
         "PassportInContainer",
         id=shown(cargo.items[0]),
         container=shown(cargo.case),
     )
-    assert_refused(chain, lambda: pp.pack(cargo.case, [cargo.items[1]], sender=orgs.carrier), "PassportInContainer")
+    assert_refused(chain, lambda: pp.pack(cargo.case, [cargo.items[1]], sender=orgs.producer), "PassportInContainer")
     assert [pp.contract.functions.containerOf(i).call() for i in cargo.items] == [cargo.case] * 2
     # Unpacked, it can go elsewhere.
-    out = pp.unpack([cargo.items[0]], sender=orgs.carrier)
+    out = pp.unpack([cargo.items[0]], sender=orgs.producer)
     assert logs(pp, "PassportUnpacked", out) == [
-        {"id": cargo.items[0], "container": cargo.case, "actor": orgs.carrier, "eventId": bytes(32)}
+        {"id": cargo.items[0], "container": cargo.case, "actor": orgs.producer, "eventId": bytes(32)}
     ]
-    pp.pack(other_case, [cargo.items[0]], sender=orgs.carrier)
+    pp.pack(other_case, [cargo.items[0]], sender=orgs.producer)
     assert pp.contract.functions.containerOf(cargo.items[0]).call() == other_case
     assert_refused(
-        chain, lambda: pp.unpack([other_case], sender=orgs.carrier), "PassportNotPacked", id=shown(other_case)
+        chain, lambda: pp.unpack([other_case], sender=orgs.producer), "PassportNotPacked", id=shown(other_case)
     )
 
 
@@ -1075,14 +1240,27 @@ def test_a_packed_item_cannot_move_on_its_own(chain: Chain, pp: ProductPassports
     cargo = load(pp, orgs, count=1)
     (item,) = cargo.items
 
-    for move in (lambda: ship(pp, orgs, item), lambda: sell(pp, orgs, item), lambda: ship(pp, orgs, cargo.case)):
+    for move in (
+        lambda: ship(pp, orgs, item),
+        lambda: retail_sale(pp, item, orgs.retailer),
+        lambda: ship(pp, orgs, cargo.case),
+    ):
         assert_refused(chain, move, "PassportInContainer")
+    # Nor can its goods be handed over on their own: the container's are.
+    with pytest.raises(InvalidInput, match="hand over the container"):
+        hand_over(pp, item, orgs.producer, orgs.retailer)
     ship(pp, orgs, cargo.pallet)
-    assert_refused(chain, lambda: receive(pp, orgs, item), "PassportInContainer", container=shown(cargo.case))
-    receive(pp, orgs, cargo.pallet)
+    hand_over(pp, cargo.pallet, orgs.producer, orgs.retailer)
+    assert_refused(
+        chain, lambda: receive(pp, orgs, item, by=orgs.retailer), "PassportInContainer", container=shown(cargo.case)
+    )
+    receive(pp, orgs, cargo.pallet, by=orgs.retailer)
     pp.unpack([cargo.case], sender=orgs.retailer)
-    pp.unpack([item], sender=orgs.retailer)
+    out = pp.unpack([item], sender=orgs.retailer)
 
+    # What comes out is the retailer's to hold, as the container was.
+    assert logs(pp, "CustodyTransferred", out) == [{"id": item, "from": orgs.producer, "to": orgs.retailer}]
+    assert pp.custodian_of(item) == orgs.retailer
     sold = sell(pp, orgs, item)
 
     assert logs(pp, "PassportEventRecorded", sold) == [
@@ -1096,7 +1274,8 @@ def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
 ) -> None:
     cargo = load(pp, orgs)
     ship(pp, orgs, cargo.pallet)
-    receive(pp, orgs, cargo.pallet)
+    hand_over(pp, cargo.pallet, orgs.producer, orgs.retailer)
+    receive(pp, orgs, cargo.pallet, by=orgs.retailer)
 
     recall = pp.record([event(cargo.pallet, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
 
@@ -1104,7 +1283,9 @@ def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
         recorded(cargo.pallet, orgs.producer, BizStep.RECALLING, Disposition.RECALLED)
     ]
     assert states(pp, cargo.case, *cargo.items) == [(State.ACTIVE, State.RECALLED)] * 4
-    assert_refused(chain, lambda: sell(pp, orgs, cargo.items[0]), "PassportInvalidTransition", state="recalled")
+    assert_refused(
+        chain, lambda: retail_sale(pp, cargo.items[0], orgs.retailer), "PassportInvalidTransition", state="recalled"
+    )
 
     out_of_pallet = pp.unpack([cargo.case], sender=orgs.retailer)
     out_of_case = pp.unpack(cargo.items, sender=orgs.retailer)
@@ -1113,6 +1294,13 @@ def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
         {"id": cargo.case, "container": cargo.pallet, "actor": orgs.retailer, "eventId": bytes(32)}
     ]
     assert [e["id"] for e in logs(pp, "PassportUnpacked", out_of_case)] == cargo.items
+    # The state each passport takes from its container is an event of its own.
+    assert logs(pp, "PassportStateInherited", out_of_pallet) == [
+        {"id": cargo.case, "container": cargo.pallet, "state": State.RECALLED}
+    ]
+    assert logs(pp, "PassportStateInherited", out_of_case) == [
+        {"id": i, "container": cargo.case, "state": State.RECALLED} for i in cargo.items
+    ]
     assert states(pp, cargo.case, *cargo.items) == [(State.RECALLED, State.RECALLED)] * 4
     assert [pp.passport(i).container for i in cargo.items] == [None] * 3  # type: ignore[union-attr]
     for item in cargo.items:
@@ -1123,7 +1311,8 @@ def test_a_customs_hold_of_the_pallet_stays_with_what_is_unpacked(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:
     cargo = load(pp, orgs, count=2)
-    ship(pp, orgs, cargo.pallet)
+    hand_over(pp, cargo.pallet, orgs.producer, orgs.carrier)
+    ship(pp, orgs, cargo.pallet, by=orgs.carrier)
 
     pp.record([event(cargo.pallet, BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT)], sender=orgs.customs)
 
@@ -1162,19 +1351,27 @@ def test_a_sold_container_sells_what_it_holds_and_unpacking_keeps_it_sold(
         (State.ACTIVE, State.SOLD),
     ]
     verdict = pp.verify(item_keys(1)[0])
-    assert (verdict.state, verdict.sold) == (State.SOLD, True)
-    assert_refused(chain, lambda: sell(pp, orgs, first), "PassportInvalidTransition", id=shown(first), state="sold")
+    assert (verdict.state, verdict.sold, verdict.sold_once, verdict.returned) == (State.SOLD, True, True, False)
+    assert_refused(
+        chain,
+        lambda: retail_sale(pp, first, orgs.retailer),
+        "PassportInvalidTransition",
+        id=shown(first),
+        state="sold",
+    )
 
     out = pp.unpack([first], sender=orgs.retailer)
 
     assert logs(pp, "PassportUnpacked", out) == [
         {"id": first, "container": case, "actor": orgs.retailer, "eventId": bytes(32)}
     ]
+    assert logs(pp, "PassportStateInherited", out) == [{"id": first, "container": case, "state": State.SOLD}]
     assert states(pp, first, second) == [(State.SOLD, State.SOLD), (State.ACTIVE, State.SOLD)]
+    assert pp.contract.functions.verdictOf(first).call()[:3] == (True, State.SOLD, True)
     other_case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE2", 1))
     for again in (
-        lambda: sell(pp, orgs, first),
-        lambda: ship(pp, orgs, first),
+        lambda: retail_sale(pp, first, orgs.retailer),
+        lambda: ship(pp, orgs, first, by=orgs.retailer),
         lambda: pp.pack(other_case, [first], sender=orgs.producer),
     ):
         assert_refused(chain, again, "PassportInvalidTransition", id=shown(first), state="sold")
@@ -1190,10 +1387,10 @@ def test_one_epcis_event_over_several_passports_logs_each_with_its_event_id(
     event_id = keccak(text="ni:///sha-256;1f2e3d?ver=CBV2.0")
     shipping = EpcisEvent((a, b, c), BizStep.SHIPPING, Disposition.IN_TRANSIT, T0, PORT, CERTIFICATE, event_id)
 
-    receipt = pp.record([shipping], sender=orgs.carrier)
+    receipt = pp.record([shipping], sender=orgs.producer)
 
     assert logs(pp, "PassportEventRecorded", receipt) == [
-        {**recorded(i, orgs.carrier, BizStep.SHIPPING, Disposition.IN_TRANSIT, PORT, event_id=event_id),
+        {**recorded(i, orgs.producer, BizStep.SHIPPING, Disposition.IN_TRANSIT, PORT, event_id=event_id),
          "documentHash": CERTIFICATE}
         for i in (a, b, c)
     ]  # fmt: skip
@@ -1216,7 +1413,7 @@ def test_one_epcis_event_over_several_passports_logs_each_with_its_event_id(
     receiving = EpcisEvent((a, idle), BizStep.RECEIVING, Disposition.ACTIVE, T0)
     assert_refused(
         chain,
-        lambda: pp.record([receiving], sender=orgs.retailer),
+        lambda: pp.record([receiving], sender=orgs.producer),
         "PassportInvalidTransition",
         id=shown(idle),
         state="active",
@@ -1225,14 +1422,14 @@ def test_one_epcis_event_over_several_passports_logs_each_with_its_event_id(
     # An event over no passport: refused before sending, and by the contract, even after a good event.
     empty = EpcisEvent((), BizStep.RECEIVING, Disposition.ACTIVE, T0)
     with pytest.raises(InvalidInput, match="names no passport"):
-        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE), empty], sender=orgs.retailer)
+        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE), empty], sender=orgs.producer)
     with pytest.raises(InvalidInput, match="event id must be 32 bytes"):
-        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE, event_id=b"short")], sender=orgs.retailer)
+        pp.record([event(a, BizStep.RECEIVING, Disposition.ACTIVE, event_id=b"short")], sender=orgs.producer)
     good = event(a, BizStep.RECEIVING, Disposition.ACTIVE).as_tuple()
     raw_empty = (*good[:-1], [])
     assert_refused(
         chain,
-        lambda: chain.transact(pp.contract.functions.recordEvents([good, raw_empty]), orgs.retailer),
+        lambda: chain.transact(pp.contract.functions.recordEvents([good, raw_empty]), orgs.producer),
         "PassportEmptyBatch",
     )
     assert states(pp, a, b, c, idle) == [(State.IN_TRANSIT, State.IN_TRANSIT)] * 3 + [(State.ACTIVE, State.ACTIVE)]
@@ -1249,12 +1446,14 @@ def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: Pro
     )
     pp.record([event(pallet, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)  # before: not in
     pp.pack(case, [item], sender=orgs.producer)
-    pp.pack(pallet, [case], sender=orgs.carrier)
-    ship(pp, orgs, pallet)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    hand_over(pp, pallet, orgs.producer, orgs.carrier)  # the goods inside go with the pallet
+    ship(pp, orgs, pallet, by=orgs.carrier)
     pp.record([event(pallet, BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, read_point=PORT)], sender=orgs.customs)
-    receive(pp, orgs, pallet)
-    pp.unpack([case], sender=orgs.retailer)
-    ship(pp, orgs, pallet)  # the case is out: not in
+    hand_over(pp, pallet, orgs.carrier, orgs.retailer)
+    receive(pp, orgs, pallet, by=orgs.retailer)
+    pp.unpack([case], sender=orgs.retailer)  # the case's goods are the retailer's to hold now
+    ship(pp, orgs, pallet, by=orgs.retailer)  # the case is out: not in
     pp.record([event(case, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)  # via the case
     pp.unpack([item], sender=orgs.retailer)
     pp.record([event(case, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)  # after: not in
@@ -1265,24 +1464,32 @@ def test_trace_includes_container_events_only_while_packed(chain: Chain, pp: Pro
     def row(e: TraceEntry) -> tuple[str, str | None, int | None, str]:
         return (e.event, e.details.get("biz_step"), e.via_container, e.actor)
 
+    # Handovers of its containers while it was in them are part of its journey (the actor
+    # of a handover is who took the goods).
     assert [row(e) for e in journey] == [
         ("PassportCommissioned", None, None, orgs.producer),
         ("PassportPacked", None, None, orgs.producer),
+        ("CustodyTransferred", None, pallet, orgs.carrier),
         ("PassportEventRecorded", "shipping", pallet, orgs.carrier),
         ("PassportEventRecorded", "customs_releasing", pallet, orgs.customs),
+        ("CustodyTransferred", None, pallet, orgs.retailer),
         ("PassportEventRecorded", "receiving", pallet, orgs.retailer),
+        ("CustodyTransferred", None, case, orgs.retailer),
         ("PassportEventRecorded", "inspecting", case, orgs.inspector),
+        ("CustodyTransferred", None, None, orgs.retailer),
         ("PassportUnpacked", None, None, orgs.retailer),
         ("PassportEventRecorded", "retail_selling", None, orgs.retailer),
     ]
     assert all(e.passport == item for e in journey if e.via_container is None)
-    assert [e.passport for e in journey if e.via_container is not None] == [pallet, pallet, pallet, case]
+    assert [e.passport for e in journey if e.via_container is not None] == [pallet] * 5 + [case] * 2
     positions = [(e.block_number, e.transaction_index, e.log_index) for e in journey]
     assert positions == sorted(positions)
-    assert journey[3].details["read_point"] == "0x" + PORT.hex()
-    assert journey[3].details["document_hash"] == journey[3].details["event_id"] == "0x" + "00" * 32
-    assert journey[3].details["event_time"] == "2026-01-01T00:00:00Z"
-    assert journey[2].to_json()["via_container"] == hex(pallet)
+    customs = journey[4]
+    assert customs.details["read_point"] == "0x" + PORT.hex()
+    assert customs.details["document_hash"] == customs.details["event_id"] == "0x" + "00" * 32
+    assert customs.details["event_time"] == "2026-01-01T00:00:00Z"
+    assert journey[3].to_json()["via_container"] == hex(pallet)
+    assert (journey[5].details["from"], journey[9].details["from"]) == (orgs.carrier, orgs.producer)
     # The item was recalled only through the case, after it left it: its state says so.
     assert states(pp, item) == [(State.SOLD, State.SOLD)]
 
@@ -1308,34 +1515,34 @@ def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, o
         [ProductKey.item(GTIN, "BAG1"), ProductKey.item(GTIN, "BAG2"), ProductKey.container(CASE_GTIN, "PAL1", 2)],
         sender=orgs.producer,
     )
-    ship(pp, orgs, pallet, other)
     c = pp.contract.functions
     # Different senders: the embedded EVM gives queued transactions of one sender the same nonce.
-    # The retailer's go first in both blocks: it pays more, as Ganache orders a block by fee
-    # and breaks ties arbitrarily (ganache#899).
-    by_retailer: TxParams = {"from": orgs.retailer, "gas": 500_000, "gasPrice": Wei(3 * 10**9)}
-    by_carrier: TxParams = {"from": orgs.carrier, "gas": 500_000, "gasPrice": Wei(2 * 10**9)}
+    # The first of each block pays more, as Ganache orders a block by fee and breaks ties
+    # arbitrarily (ganache#899). The producer holds the goods (it packs and unpacks); the
+    # inspector records events on the pallet without holding it.
+    first: TxParams = {"gas": 500_000, "gasPrice": Wei(3 * 10**9)}
+    second: TxParams = {"gas": 500_000, "gasPrice": Wei(2 * 10**9)}
     # Two events, so that the pallet's comes second in its transaction (the embedded EVM
     # numbers logs per transaction: a log index alone would put it after the packing).
-    received = [event(i, BizStep.RECEIVING, Disposition.ACTIVE).as_tuple() for i in (other, pallet)]
-    shipped = [event(pallet, BizStep.SHIPPING, Disposition.IN_TRANSIT).as_tuple()]
+    inspected = [event(i, BizStep.INSPECTING, Disposition.CONFORMANT).as_tuple() for i in (other, pallet)]
+    inspected_again = [event(pallet, BizStep.INSPECTING, Disposition.CONFORMANT).as_tuple()]
 
-    # In one block: the pallet is received, then the item packed into it ...
+    # In one block: the pallet is inspected, then the item packed into it ...
     mine_together(
         chain,
         [
-            lambda: c.recordEvents(received).transact(by_retailer),
-            lambda: c.pack(pallet, [item, other], bytes(32)).transact(by_carrier),
+            lambda: c.recordEvents(inspected).transact({**first, "from": orgs.inspector}),
+            lambda: c.pack(pallet, [item, other], bytes(32)).transact({**second, "from": orgs.producer}),
         ],
     )
     ship(pp, orgs, pallet)
     receive(pp, orgs, pallet)
-    # ... and in one block: the item is unpacked (second), then the pallet shipped again.
+    # ... and in one block: the item is unpacked (second), then the pallet inspected again.
     mine_together(
         chain,
         [
-            lambda: c.unpack([other, item], bytes(32)).transact(by_retailer),
-            lambda: c.recordEvents(shipped).transact(by_carrier),
+            lambda: c.unpack([other, item], bytes(32)).transact({**first, "from": orgs.producer}),
+            lambda: c.recordEvents(inspected_again).transact({**second, "from": orgs.inspector}),
         ],
     )
 
@@ -1352,16 +1559,12 @@ def test_trace_windows_hold_within_a_block(chain: Chain, pp: ProductPassports, o
     packed, unpacked = journey[1], journey[4]
     left_out = [e for e in pp.trace(pallet) if e.block_number in (packed.block_number, unpacked.block_number)]
     assert [(e.details.get("biz_step"), e.block_number) for e in left_out] == [
-        ("receiving", packed.block_number),
-        ("shipping", unpacked.block_number),
+        ("inspecting", packed.block_number),
+        ("inspecting", unpacked.block_number),
     ]
     assert left_out[0].transaction_index < packed.transaction_index
     assert left_out[1].transaction_index > unpacked.transaction_index
-    assert states(pp, item, other, pallet) == [
-        (State.ACTIVE, State.ACTIVE),
-        (State.ACTIVE, State.ACTIVE),
-        (State.IN_TRANSIT, State.IN_TRANSIT),
-    ]
+    assert states(pp, item, other, pallet) == [(State.ACTIVE, State.ACTIVE)] * 3
 
 
 # ------------------------------------------------------------------------------ verify
@@ -1377,16 +1580,24 @@ def test_verify_a_genuine_passport(pp: ProductPassports, orgs: Orgs) -> None:
 
     assert (verdict.key, verdict.id, verdict.genuine) == (key, item, True)
     assert (verdict.producer, verdict.producer_standing) == (orgs.producer, Standing.VALID)
+    assert verdict.brand == Brand("9506000", orgs.producer)
     assert (verdict.state, verdict.recalled, verdict.sold) == (State.ACTIVE, False, False)
+    assert (verdict.sold_once, verdict.returned) == (False, False)
     assert [(e.event, e.details.get("biz_step"), e.actor) for e in verdict.journey] == [
         ("PassportCommissioned", None, orgs.producer),
-        ("PassportEventRecorded", "shipping", orgs.carrier),
-        ("PassportEventRecorded", "receiving", orgs.retailer),
+        ("PassportEventRecorded", "shipping", orgs.producer),
+        ("PassportEventRecorded", "receiving", orgs.producer),
     ]
     # Nobody accepted custody: the producer, its owner, still holds the goods.
     assert (verdict.custodian, verdict.recall_source) == (orgs.producer, None)
+    # The contract's verdict, as a struct: genuine, state, sold once, producer, its standing, custodian.
+    assert pp.contract.functions.verdictOf(item).call() == (
+        True, State.ACTIVE, False, orgs.producer, Standing.VALID, orgs.producer
+    )  # fmt: skip
     as_json = verdict.to_json()
     assert (as_json["code"], as_json["genuine"], as_json["state"]) == ("(01)09506000134352(21)BAG1", True, "active")
+    assert as_json["brand"] == {"prefix": "9506000", "licensee": orgs.producer}
+    assert (as_json["sold"], as_json["returned"]) == (False, False)
     assert (as_json["producer_standing"], as_json["custodian"], as_json["recall_source"]) == (
         "valid",
         orgs.producer,
@@ -1402,6 +1613,16 @@ def test_verify_an_uncommissioned_code(pp: ProductPassports, orgs: Orgs) -> None
 
     assert verdict.id == ProductPassports.passport_id(fake)
     assert (verdict.genuine, verdict.producer, verdict.producer_standing) == (False, None, None)
+    # The code is under the producer's prefix: the brand is named, and the code is still not genuine.
+    assert (verdict.brand, verdict.sold_once) == (Brand("9506000", orgs.producer), False)
+    assert pp.contract.functions.verdictOf(verdict.id).call() == (
+        False,
+        State.NONE,
+        False,
+        ZERO_ADDRESS,
+        0,
+        ZERO_ADDRESS,
+    )
     assert (verdict.state, verdict.journey) == (State.NONE, ())
     assert pp.passport(verdict.id) is None
 
@@ -1414,7 +1635,7 @@ def test_verify_a_sold_item_scanned_again_shows_sold(chain: Chain, pp: ProductPa
     verdict = pp.verify(key)
 
     # The code is genuine, but its product was sold already: a second copy of it is a clone.
-    assert (verdict.genuine, verdict.state, verdict.sold) == (True, State.SOLD, True)
+    assert (verdict.genuine, verdict.state, verdict.sold, verdict.sold_once) == (True, State.SOLD, True, True)
     assert verdict.journey[-1].details["biz_step"] == "retail_selling"
     assert verdict.to_json()["sold"] is True
     assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="sold")
@@ -1435,11 +1656,12 @@ def test_verify_an_item_in_a_recalled_pallet_shows_recalled(pp: ProductPassports
     assert verdict.to_json()["recall_source"] == hex(cargo.pallet)
 
 
-def test_verify_when_the_producer_is_suspended_or_loses_its_role(
+def test_a_verdict_stays_genuine_when_the_producer_is_suspended_or_loses_its_role(
     pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, world: World
 ) -> None:
+    """Genuine is a fact about origin: the producer's standing today is shown beside it."""
     key = ProductKey.item(GTIN, "BAG1")
-    commission_one(pp, orgs, key)
+    item = commission_one(pp, orgs, key)
 
     registry.suspend(orgs.producer, "under_review", sender=world.roles.bureau)
     suspended = pp.verify(key)
@@ -1449,13 +1671,21 @@ def test_verify_when_the_producer_is_suspended_or_loses_its_role(
     no_role = pp.verify(key)
 
     assert (suspended.genuine, suspended.producer, suspended.producer_standing) == (
-        False,
+        True,
         orgs.producer,
         Standing.SUSPENDED,
     )
     assert suspended.state is State.ACTIVE
+    assert suspended.to_json()["producer_standing"] == "suspended"
     assert (reinstated.genuine, reinstated.producer_standing) == (True, Standing.VALID)
-    assert (no_role.genuine, no_role.producer_standing) == (False, Standing.VALID)
+    assert (no_role.genuine, no_role.producer_standing) == (True, Standing.VALID)
+    assert pp.contract.functions.verdictOf(item).call()[:5] == (
+        True,
+        State.ACTIVE,
+        False,
+        orgs.producer,
+        Standing.VALID,
+    )
 
 
 # ------------------------------------------------------------------------------ refusals
@@ -1463,7 +1693,25 @@ def test_verify_when_the_producer_is_suspended_or_loses_its_role(
 PASSPORT_ERRORS = [e for e in load_artifact("ProductPassport").abi if e["type"] == "error"]
 
 
-@pytest.mark.parametrize("entry", PASSPORT_ERRORS, ids=lambda e: e["name"])
+#: Sentences of chainpass/reverts.py that fall short of the rules this test checks (reported
+#: with issue 11; not this test's file to fix): strict, so a fix shows up as a failure here.
+SENTENCE_GAPS = {
+    "PassportInvalidPrefix": "reverts.py: the sentence starts with the prefix's digits, not a capital, and shows "
+    "the prefix as a number (a prefix with leading zeros, e.g. 0614141, loses them)",
+    "PassportNotLicensed": "reverts.py: the sentence leaves out the code's serial; for an SSCC or GIAI (GTIN 0) "
+    "it names GTIN 00000000000000 and not the code refused",
+}
+ERROR_CASES = [
+    pytest.param(e, id=e["name"], marks=[pytest.mark.xfail(strict=True, reason=SENTENCE_GAPS[e["name"]])])
+    if e["name"] in SENTENCE_GAPS
+    else pytest.param(e, id=e["name"])
+    for e in PASSPORT_ERRORS
+]
+#: Samples by argument name where the type alone would give a meaningless value.
+NAMED_SAMPLES: dict[str, Any] = {"nowTime": T0 + 60, "prefix": 9506000, "length": 7}
+
+
+@pytest.mark.parametrize("entry", ERROR_CASES)
 def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> None:
     samples: dict[str, Any] = {
         "address": "0x" + "ab" * 20,
@@ -1473,10 +1721,10 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
         "uint256": int.from_bytes(keccak(text="a passport"), "big"),
         "bytes32": b"LOT-7".ljust(32, b"\0"),
     }
+    names = [i["name"] for i in entry["inputs"]]
     types = [i["type"] for i in entry["inputs"]]
-    data = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})") + abi_encode(
-        types, [samples[t] for t in types]
-    )
+    values = [NAMED_SAMPLES.get(n, samples[t]) for n, t in zip(names, types, strict=True)]
+    data = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})") + abi_encode(types, values)
 
     revert = decode_revert(data)
 
@@ -1488,7 +1736,10 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
     message = str(revert)
     assert "refused:" not in message and "=" not in message
     for name, type_ in zip(revert.error_args, types, strict=True):
-        if type_ == "uint256":
+        if name in NAMED_SAMPLES:  # a time or a prefix: shown as the number it is
+            assert revert.error_args[name] == NAMED_SAMPLES[name]
+            assert str(NAMED_SAMPLES[name]) in message
+        elif type_ == "uint256":  # a passport
             assert revert.error_args[name] == shown(samples["uint256"])
             assert shown(samples["uint256"]) in message
         if name in ENUM_NAMES:
@@ -1531,13 +1782,31 @@ def test_error_argument_names_match_the_python_enums() -> None:
     assert ENUM_NAMES["bizStep"] == tuple(m.label for m in BizStep)
     assert ENUM_NAMES["disposition"] == tuple(m.label for m in Disposition)
     assert ENUM_NAMES["standing"] == tuple(m.label for m in Standing)
+    assert FLAG_NAMES["role"][:5] == ("producer", "inspector", "carrier", "customs", "retailer")
+
+
+ROLE_NAMES_GAP = (
+    "reverts.py: FLAG_NAMES['role'] stops at retailer: roles registrar (32) and food_safety (64) are shown as "
+    "'bit 5' and 'bit 6' (e.g. a registerPrefix by a non-registrar is refused as missing role 'bit 5')"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)
+def test_role_names_match_the_python_roles() -> None:
     assert FLAG_NAMES["role"] == tuple(m.name.lower() for m in Role if m.name)
     assert [1 << i for i in range(len(FLAG_NAMES["role"]))] == [int(m) for m in Role]
 
 
 @pytest.mark.parametrize(
     ("role", "shown_as"),
-    [(0, "any role"), (1, "producer"), (4 | 1, "producer or carrier"), (1 | 4 | 16, "producer, carrier or retailer")],
+    [
+        (0, "any role"),
+        (1, "producer"),
+        (4 | 1, "producer or carrier"),
+        (1 | 4 | 16, "producer, carrier or retailer"),
+        pytest.param(32, "registrar", marks=[pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)]),
+        pytest.param(1 | 64, "producer or food_safety", marks=[pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)]),
+    ],
 )
 def test_missing_role_names_the_roles(role: int, shown_as: str) -> None:
     data = function_signature_to_4byte_selector("PassportMissingRole(address,uint8)") + abi_encode(
@@ -1551,13 +1820,51 @@ def test_missing_role_names_the_roles(role: int, shown_as: str) -> None:
     assert f"({shown_as})" in str(revert)
 
 
+HOLDER = "0x" + "12" * 20
+ACCOUNT = "0x" + "34" * 20
+
+
+@pytest.mark.parametrize(
+    ("error", "types", "values", "says"),
+    [
+        (
+            "PassportNotHolder",
+            ["uint256", "address", "address"],
+            [2**255 + 7, HOLDER, ACCOUNT],
+            ["Only " + to_checksum_address(HOLDER), "not " + to_checksum_address(ACCOUNT), "take custody first"],
+        ),
+        ("PassportEventInFuture", ["uint40", "uint256"], [T0 + 3600, T0], [str(T0 + 3600), str(T0), "15 minutes"]),
+        ("PassportNotItsProducer", ["uint256", "address"], [7, HOLDER], [to_checksum_address(HOLDER), "food-safety"]),
+        (
+            "PassportCustodianInForce",
+            ["uint256", "address"],
+            [7, HOLDER],
+            [to_checksum_address(HOLDER), "revoked", "the governor for a repair"],
+        ),
+        ("PassportInactive", ["uint256", "uint8"], [7, State.CONSUMED], ["consumed"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.startswith("Passport") else "",
+)
+def test_the_refusals_of_issue_11_say_who_may_act_and_what_to_do(
+    error: str, types: list[str], values: list[Any], says: list[str]
+) -> None:
+    data = function_signature_to_4byte_selector(f"{error}({','.join(types)})") + abi_encode(types, values)
+
+    revert = decode_revert(data)
+
+    assert revert is not None and revert.error == error
+    assert_readable(revert)
+    for fragment in says:
+        assert fragment in str(revert), (fragment, str(revert))
+
+
 # ------------------------------------------------ consignments move as one
 
 
 def test_customs_acts_on_the_container_not_on_one_item_inside(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
-    pp.pack(case, [item], sender=orgs.carrier)
+    pp.pack(case, [item], sender=orgs.producer)
     ship(pp, orgs, case)
 
     for step, disposition in [(BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT),
@@ -1577,14 +1884,16 @@ def test_goods_unpacked_from_a_travelling_container_are_still_in_transit(
 ) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
-    pp.pack(case, [item], sender=orgs.carrier)
+    pp.pack(case, [item], sender=orgs.producer)
     ship(pp, orgs, case)
 
-    pp.unpack([item], sender=orgs.carrier)
+    out = pp.unpack([item], sender=orgs.producer)
 
+    assert logs(pp, "PassportStateInherited", out) == [{"id": item, "container": case, "state": State.IN_TRANSIT}]
     assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
-    assert_refused(chain, lambda: sell(pp, orgs, item), "PassportInvalidTransition", state="in_transit")
-    receive(pp, orgs, item)
+    hand_over(pp, item, orgs.producer, orgs.retailer)
+    assert_refused(chain, lambda: retail_sale(pp, item, orgs.retailer), "PassportInvalidTransition", state="in_transit")
+    receive(pp, orgs, item, by=orgs.retailer)
     sell(pp, orgs, item)
     assert states(pp, item) == [(State.SOLD, State.SOLD)]
 
@@ -1592,10 +1901,303 @@ def test_goods_unpacked_from_a_travelling_container_are_still_in_transit(
 def test_a_decommissioned_item_can_still_leave_its_container(pp: ProductPassports, orgs: Orgs) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
     case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
-    pp.pack(case, [item], sender=orgs.carrier)
+    pp.pack(case, [item], sender=orgs.producer)
     pp.record([event(item, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
 
-    pp.unpack([item], sender=orgs.carrier)
+    pp.unpack([item], sender=orgs.producer)
 
     record = pp.passport(item)
     assert record is not None and record.container is None and record.state is State.DECOMMISSIONED
+
+
+# ------------------------------------------------------------ issue 11: the smaller findings
+
+
+def test_an_observation_on_a_packed_item_does_not_write_its_containers_state_into_it(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """Issue 11: an observation on a packed item wrote its container's state into the item,
+    so it stayed in transit after the case was received."""
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
+    pp.pack(case, [item], sender=orgs.producer)
+    hand_over(pp, case, orgs.producer, orgs.carrier)
+    ship(pp, orgs, case, by=orgs.carrier)
+
+    # The carrier, holding the case, reports a sensor reading on the item inside.
+    reading = pp.record([event(item, BizStep.SENSOR_REPORTING, Disposition.UNKNOWN)], sender=orgs.carrier)
+
+    assert logs(pp, "PassportEventRecorded", reading) == [
+        recorded(item, orgs.carrier, BizStep.SENSOR_REPORTING, Disposition.UNKNOWN)
+    ]
+    assert states(pp, item) == [(State.ACTIVE, State.IN_TRANSIT)]  # its own state untouched
+    receive(pp, orgs, case, by=orgs.carrier)
+    assert states(pp, case, item) == [(State.ACTIVE, State.ACTIVE)] * 2
+    out = pp.unpack([item], sender=orgs.carrier)
+    assert logs(pp, "PassportStateInherited", out) == []
+    assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    sold = sell(pp, orgs, item)
+    assert [e["bizStep"] for e in logs(pp, "PassportEventRecorded", sold)] == [BizStep.RETAIL_SELLING]
+
+
+def test_a_sold_item_quarantined_and_cleared_stays_sold_once(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    """Issue 11: sold -> quarantined -> active erased the sale that clone detection relies on.
+    A returned item is shown as sold and returned."""
+    key = ProductKey.item(GTIN, "BAG1")
+    item = commission_one(pp, orgs, key)
+    assert pp.contract.functions.passportOf(item).call()[7] == 0  # flags: the last of 8 fields
+    sell(pp, orgs, item)
+    assert pp.contract.functions.passportOf(item).call()[7] == 0b11  # custody moved, sold once
+
+    # The customer brings it back damaged; the retailer, holding it, records so; an inspection clears it.
+    back = pp.record([event(item, BizStep.ACCEPTING, Disposition.DAMAGED)], sender=orgs.retailer)
+    assert states(pp, item) == [(State.QUARANTINED, State.QUARANTINED)]
+    pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+
+    verdict = pp.verify(key)
+    assert logs(pp, "PassportEventRecorded", back) == [
+        recorded(item, orgs.retailer, BizStep.ACCEPTING, Disposition.DAMAGED)
+    ]
+    assert (verdict.genuine, verdict.state) == (True, State.ACTIVE)
+    assert (verdict.sold_once, verdict.sold, verdict.returned) == (True, True, True)
+    assert (verdict.to_json()["sold"], verdict.to_json()["returned"]) == (True, True)
+    owner, kind, state, tier, packed, _producer, origin, flags = pp.contract.functions.passportOf(item).call()
+    assert (owner, kind, state, tier, packed, origin, flags) == (orgs.producer, Kind.ITEM, State.ACTIVE, 0, False, 0, 3)
+    assert pp.contract.functions.verdictOf(item).call()[:3] == (True, State.ACTIVE, True)
+
+    # Sold again, it is sold, and no longer "returned".
+    retail_sale(pp, item, orgs.retailer)
+    again = pp.verify(key)
+    assert (again.state, again.sold_once, again.sold, again.returned) == (State.SOLD, True, True, False)
+
+
+def test_event_times_beyond_the_clock_skew_are_refused(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
+    """Issue 11: event times could lie in the future. Up to MAX_CLOCK_SKEW (15 minutes)
+    ahead of chain time is allowed: the actors' clocks drift."""
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    now = chain.latest_timestamp()  # the commissioning's block: chain time now, within seconds
+    skew = pp.contract.functions.MAX_CLOCK_SKEW().call()
+    too_late = now + skew + 600
+
+    revert = assert_refused(
+        chain,
+        lambda: pp.record([event(item, BizStep.SHIPPING, Disposition.IN_TRANSIT, at=too_late)], sender=orgs.producer),
+        "PassportEventInFuture",
+        eventTime=too_late,
+    )
+
+    assert skew == 15 * 60
+    assert now <= revert.error_args["nowTime"] <= now + 300
+    assert str(too_late) in str(revert)
+    assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    within = now + skew - 300
+    shipped = pp.record([event(item, BizStep.SHIPPING, Disposition.IN_TRANSIT, at=within)], sender=orgs.producer)
+    assert [(e["id"], e["eventTime"]) for e in logs(pp, "PassportEventRecorded", shipped)] == [(item, within)]
+    assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+    # One event in the future refuses its whole batch.
+    batch = [
+        event(item, BizStep.RECEIVING, Disposition.ACTIVE),
+        event(item, BizStep.SHIPPING, Disposition.IN_TRANSIT, at=too_late),
+    ]
+    assert_refused(chain, lambda: pp.record(batch, sender=orgs.producer), "PassportEventInFuture")
+    assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
+
+
+def test_consumed_or_decommissioned_passports_cannot_be_transferred(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """Issue 11: consumed or decommissioned passports could still be transferred."""
+    gone, used, kept = pp.commission(item_keys(3), sender=orgs.producer)
+    pp.record([event(gone, BizStep.DECOMMISSIONING, Disposition.INACTIVE)], sender=orgs.producer)
+    (flour,) = pp.transform(
+        keccak(text="mill run 2026-11-27"), [used], [ProductKey.lot(GTIN, "FLOUR-1")], sender=orgs.producer
+    )
+    c = pp.contract.functions
+    safe = pp.contract.get_function_by_signature("safeTransferFrom(address,address,uint256)")
+
+    for id_, state in ((gone, "decommissioned"), (used, "consumed")):
+        for send in (c.transferFrom, safe):
+            assert_refused(
+                chain,
+                lambda id_=id_, send=send: chain.transact(send(orgs.producer, orgs.retailer, id_), orgs.producer),  # type: ignore[misc]
+                "PassportInactive",
+                id=shown(id_),
+                state=state,
+            )
+        assert c.ownerOf(id_).call() == orgs.producer
+
+    assert c.balanceOf(orgs.producer).call() == 4  # three items and the lot made from one
+    assert c.balanceOf(orgs.retailer).call() == 0
+    # What is still live moves as before: an item, and the lot made from the consumed one.
+    moved = pp.transfer(kept, orgs.retailer, sender=orgs.producer)
+    assert logs(pp, "Transfer", moved) == [{"from": orgs.producer, "to": orgs.retailer, "tokenId": kept}]
+    pp.transfer(flour, orgs.retailer, sender=orgs.producer)
+    assert [c.ownerOf(i).call() for i in (gone, used, kept, flour)] == [orgs.producer] * 2 + [orgs.retailer] * 2
+
+
+def test_an_unrelated_verified_retailer_cannot_touch_a_producers_passports(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """Issue 11's attacks: an unrelated (verified, with its role) retailer destroyed 50 of a
+    producer's passports in one transaction, sold an item still in the producer's warehouse
+    (it then scanned as a clone), quarantined goods and moved them in and out of transit with
+    observations, and could pack and unpack. Each is refused now: it does not hold the goods."""
+    stock = pp.commission(item_keys(50, "STOCK"), sender=orgs.producer)
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    first = stock[0]
+
+    def by_retailer(step: BizStep, disposition: Disposition, ids: tuple[int, ...] = (first,)) -> Callable[[], object]:
+        return lambda: pp.record([EpcisEvent(ids, step, disposition, T0)], sender=orgs.retailer)
+
+    attacks: list[tuple[Callable[[], object], str, dict[str, object]]] = [
+        (
+            by_retailer(BizStep.DESTROYING, Disposition.DESTROYED, tuple(stock)),
+            "PassportNotHolder",
+            {"id": shown(first)},
+        ),
+        (by_retailer(BizStep.DECOMMISSIONING, Disposition.INACTIVE), "PassportNotHolder", {"id": shown(first)}),
+        (by_retailer(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD), "PassportNotHolder", {"id": shown(first)}),
+        (by_retailer(BizStep.ARRIVING, Disposition.STOLEN), "PassportNotHolder", {"id": shown(first)}),
+        (by_retailer(BizStep.DEPARTING, Disposition.IN_TRANSIT), "PassportNotHolder", {"id": shown(first)}),
+        (by_retailer(BizStep.SHIPPING, Disposition.IN_TRANSIT), "PassportNotHolder", {"id": shown(first)}),
+        (lambda: pp.unpack([item], sender=orgs.retailer), "PassportNotHolder", {"id": shown(case)}),
+        # Not its roles at all: packing, and recalling (its producer's, or a food-safety authority's).
+        (lambda: pp.pack(case, [first], sender=orgs.retailer), "PassportMissingRole", {}),
+        (by_retailer(BizStep.RECALLING, Disposition.RECALLED), "PassportMissingRole", {"role": "producer"}),
+    ]
+    for attack, error, args in attacks:
+        revert = assert_refused(chain, attack, error, account=orgs.retailer, **args)
+        if error == "PassportNotHolder":
+            assert revert.error_args["holder"] == orgs.producer
+
+    assert {pp.contract.functions.effectiveState(i).call() for i in stock} == {State.ACTIVE}
+    assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    assert pp.contract.functions.containerOf(item).call() == case
+    verdict = pp.verify(item_keys(1, "STOCK")[0])
+    assert (verdict.genuine, verdict.state, verdict.sold) == (True, State.ACTIVE, False)
+    assert [e.event for e in verdict.journey] == ["PassportCommissioned"]
+    # Title alone is not holding: the retailer that owns the passport still cannot sell goods
+    # the producer holds; once it takes them, it can.
+    pp.transfer(first, orgs.retailer, sender=orgs.producer)
+    assert_refused(
+        chain, by_retailer(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD), "PassportNotHolder", holder=orgs.producer
+    )
+    hand_over(pp, first, orgs.producer, orgs.retailer)
+    sold = by_retailer(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)()
+    assert logs(pp, "PassportEventRecorded", sold) == [
+        recorded(first, orgs.retailer, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, bytes(32))
+    ]
+    assert states(pp, first) == [(State.SOLD, State.SOLD)]
+
+
+def test_a_food_safety_authority_recalls_any_product_and_handles_no_goods(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    mine = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG1"))
+    (theirs,) = pp.commission([ProductKey.item(GTIN, "BAG2")], sender=rival)
+    authority = orgs.food_safety
+    hand_over(pp, mine, orgs.producer, orgs.retailer)  # wherever the goods are
+
+    # One order over two producers' products, with the authority's identity on each event.
+    order = pp.record([EpcisEvent((mine, theirs), BizStep.RECALLING, Disposition.RECALLED, T0)], sender=authority)
+
+    assert logs(pp, "PassportEventRecorded", order) == [
+        recorded(i, authority.address, BizStep.RECALLING, Disposition.RECALLED, bytes(32)) for i in (mine, theirs)
+    ]
+    assert states(pp, mine, theirs) == [(State.RECALLED, State.RECALLED)] * 2
+    verdict = pp.verify(ProductKey.item(GTIN, "BAG1"))
+    assert (verdict.recalled, verdict.recall_source, verdict.journey[-1].actor) == (True, mine, authority.address)
+    # It orders recalls; it does not handle goods.
+    other = commission_one(pp, orgs, ProductKey.item(GTIN, "BAG3"))
+    assert_refused(
+        chain,
+        lambda: pp.record([event(other, BizStep.DESTROYING, Disposition.DESTROYED)], sender=authority),
+        "PassportMissingRole",
+        account=authority.address,
+        role="producer or retailer",
+    )
+    assert_refused(
+        chain,
+        lambda: pp.record([event(other, BizStep.ARRIVING, Disposition.STOLEN)], sender=authority),
+        "PassportNotHolder",
+        holder=orgs.producer,
+        account=authority.address,
+    )
+    assert states(pp, other) == [(State.ACTIVE, State.ACTIVE)]
+
+
+# ------------------------------------------ contract findings (reported; the .sol is not edited here)
+#: Each test below states what should hold and fails against ProductPassport 0.4.0: strict
+#: xfail, so that a fix of the contract shows up here (then drop the mark).
+CONTRACT_FINDING = "ProductPassport 0.4.0 finding, reported with issue 11: "
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "verdictOf reads soldOnce from the passport's own flags and its effective state only: "
+    "an item sold inside its case, whose case is then returned and cleared, scans as never sold",
+)
+def test_an_item_sold_in_its_case_stays_sold_once_after_the_case_is_returned(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    sell(pp, orgs, case)
+    pp.record([event(case, BizStep.ACCEPTING, Disposition.DAMAGED)], sender=orgs.retailer)
+    pp.record([event(case, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+    assert pp.verify(ProductKey.container(CASE_GTIN, "CASE1", 1)).returned  # the case is sold once and back
+
+    verdict = pp.verify(ProductKey.item(GTIN, "BAG1"))
+
+    assert (verdict.state, verdict.sold_once, verdict.returned) == (State.ACTIVE, True, True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "unpack compares the goods' producer with the producer of the container they leave, "
+    "not of the container that was recalled: a producer's own item, in another producer's case on the producer's "
+    "recalled pallet, comes out not recalled",
+)
+def test_a_producers_recall_of_its_pallet_reaches_its_goods_in_another_producers_case(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    (case,) = pp.commission([ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=rival)
+    hand_over(pp, case, rival, orgs.producer)
+    item, pallet = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "PAL1", 2)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    recall(pp, orgs, pallet)
+    assert states(pp, case, item) == [(State.ACTIVE, State.RECALLED)] * 2
+
+    pp.unpack([item], sender=orgs.producer)
+
+    assert states(pp, item) == [(State.RECALLED, State.RECALLED)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=CONTRACT_FINDING + "an observation with disposition in_transit on a packed item sets the item's own "
+    "state (shipping it is refused: record it on the container), so it is still in transit after its case arrived",
+)
+def test_an_in_transit_observation_on_a_packed_item_does_not_outlast_its_case(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    item, case = pp.commission(
+        [ProductKey.item(GTIN, "BAG1"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
+    )
+    pp.pack(case, [item], sender=orgs.producer)
+    assert_refused(chain, lambda: ship(pp, orgs, item), "PassportInContainer")
+    pp.record([event(item, BizStep.DEPARTING, Disposition.IN_TRANSIT)], sender=orgs.producer)
+    ship(pp, orgs, case)
+    receive(pp, orgs, case)
+
+    assert states(pp, case, item) == [(State.ACTIVE, State.ACTIVE)] * 2

@@ -2,6 +2,9 @@
 (in_progress), destroying, keys with GTIN 0 (SSCC containers, GIAI assets), and the
 contract's packed rule tables checked against the table docs/cbv.md documents.
 
+Observations, like every physical step, are recorded by whoever holds the goods (any role);
+inspecting, also under way, is the inspector's on any passport (issue 11).
+
 Every chain test runs on the embedded EVM and on Anvil, with the organisations of ``passport_world``.
 """
 
@@ -17,14 +20,17 @@ from passport_world import (
     assert_refused,
     commission_one,
     event,
+    hand_over,
+    logs,
     ship,
+    shown,
     states,
 )
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
 from chainpass.gs1 import Kind, ProductKey
-from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State
+from chainpass.passport import BizStep, Brand, Disposition, ProductPassports, Role, State
 
 SOURCE = Path(__file__).resolve().parents[1] / "contracts" / "ProductPassport.sol"
 
@@ -56,6 +62,9 @@ LIFECYCLE = {
 OWN_FUNCTION = {BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING}
 MOVES_GOODS = {BizStep.SHIPPING, BizStep.RECEIVING, BizStep.RETAIL_SELLING, BizStep.CUSTOMS_RELEASING,
                BizStep.CUSTOMS_HOLDING}  # fmt: skip
+#: The regulators' steps: recorded by their role on any passport, without holding the goods.
+REGULATED = {BizStep.INSPECTING: Role.INSPECTOR, BizStep.CUSTOMS_RELEASING: Role.CUSTOMS,
+             BizStep.CUSTOMS_HOLDING: Role.CUSTOMS}  # fmt: skip
 
 
 def observed(class_: int, state: State) -> int:
@@ -114,6 +123,8 @@ def test_the_contracts_tables_are_the_documented_table() -> None:
     assert found["_UNDER_WAY"] == (1 << BizStep.INSPECTING) | (1 << BizStep.RECEIVING)
     assert found["_MOVES_GOODS"] == sum(1 << s for s in MOVES_GOODS)
     assert found["_IN_PROGRESS"] == Disposition.IN_PROGRESS
+    assert found["_REGULATED"] == sum(1 << s for s in REGULATED)
+    assert all(LIFECYCLE[s][1] == role for s, role in REGULATED.items())
 
 
 # ------------------------------------------------------------------------ on chain
@@ -138,20 +149,49 @@ def test_an_observation_changes_state_only_as_its_disposition_implies(
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "OBS1"))
     if before is State.IN_TRANSIT:
         ship(pp, orgs, item)
-    # Any role records an observation: here customs, which ships nothing.
+    # Any role records an observation on goods it holds: here customs, which ships nothing,
+    # once the goods are handed to it.
+    hand_over(pp, item, orgs.producer, orgs.customs)
     receipt = pp.record([event(item, BizStep.TRANSPORTING, disposition)], sender=orgs.customs)
     assert states(pp, item) == [(after, after)]
-    (log,) = pp.contract.events.PassportEventRecorded().process_receipt(receipt)
-    assert (log["args"]["bizStep"], log["args"]["disposition"]) == (BizStep.TRANSPORTING, disposition)
+    (log,) = logs(pp, "PassportEventRecorded", receipt)
+    assert (log["id"], log["actor"]) == (item, orgs.customs)
+    assert (log["bizStep"], log["disposition"]) == (BizStep.TRANSPORTING, disposition)
+
+
+@pytest.mark.parametrize("who", ["producer", "carrier", "inspector", "customs", "retailer"])
+def test_an_observation_is_recorded_only_by_whoever_holds_the_goods(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, who: str
+) -> None:
+    item = commission_one(pp, orgs, ProductKey.item(GTIN, "OBS3"))
+    hand_over(pp, item, orgs.producer, orgs.carrier)
+    account = orgs.by_name(who)
+    observe = event(item, BizStep.ARRIVING, Disposition.STOLEN)
+
+    if who == "carrier":
+        receipt = pp.record([observe], sender=account)
+        assert [(e["id"], e["actor"]) for e in logs(pp, "PassportEventRecorded", receipt)] == [(item, account)]
+        assert states(pp, item) == [(State.QUARANTINED, State.QUARANTINED)]
+    else:  # its owner and producer too: the carrier holds the goods now
+        assert_refused(
+            chain,
+            lambda: pp.record([observe], sender=account),
+            "PassportNotHolder",
+            id=shown(item),
+            holder=orgs.carrier,
+            account=account,
+        )
+        assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
 
 
 def test_observations_never_lift_a_quarantine_or_a_sale_and_never_record_final_dispositions(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "OBS2"))
-    pp.record([event(item, BizStep.SAMPLING, Disposition.EXPIRED)], sender=orgs.inspector)
+    pp.record([event(item, BizStep.SAMPLING, Disposition.EXPIRED)], sender=orgs.producer)
     assert states(pp, item) == [(State.QUARANTINED, State.QUARANTINED)]
-    pp.record([event(item, BizStep.ARRIVING, Disposition.ACTIVE)], sender=orgs.carrier)
+    hand_over(pp, item, orgs.producer, orgs.retailer)
+    pp.record([event(item, BizStep.ARRIVING, Disposition.ACTIVE)], sender=orgs.retailer)
     assert states(pp, item) == [(State.QUARANTINED, State.QUARANTINED)]
     for final in (Disposition.RETAIL_SOLD, Disposition.RECALLED, Disposition.DESTROYED, Disposition.INACTIVE):
         assert_refused(
@@ -171,13 +211,30 @@ def test_receiving_and_inspecting_in_progress_are_observations(chain: Chain, pp:
     # Receiving with a usable disposition needs goods in transit, as before; in progress it does not.
     assert_refused(
         chain,
-        lambda: pp.record([event(item, BizStep.RECEIVING, Disposition.ACTIVE)], sender=orgs.retailer),
+        lambda: pp.record([event(item, BizStep.RECEIVING, Disposition.ACTIVE)], sender=orgs.producer),
         "PassportInvalidTransition",
     )
-    pp.record([event(item, BizStep.RECEIVING, Disposition.IN_PROGRESS)], sender=orgs.retailer)
-    pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.carrier)
+    pp.record([event(item, BizStep.RECEIVING, Disposition.IN_PROGRESS)], sender=orgs.producer)
+    # Inspecting under way is the inspector's, on goods it does not hold; nobody else's.
+    assert_refused(
+        chain,
+        lambda: pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.producer),
+        "PassportMissingRole",
+        account=orgs.producer,
+        role="inspector",
+    )
+    inspected = pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.inspector)
+    assert [e["actor"] for e in logs(pp, "PassportEventRecorded", inspected)] == [orgs.inspector]
     assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
+    # Received in progress, and then done, by whoever holds the goods on arrival.
     ship(pp, orgs, item)
+    hand_over(pp, item, orgs.producer, orgs.retailer)
+    assert_refused(
+        chain,
+        lambda: pp.record([event(item, BizStep.RECEIVING, Disposition.IN_PROGRESS)], sender=orgs.producer),
+        "PassportNotHolder",
+        holder=orgs.retailer,
+    )
     pp.record([event(item, BizStep.RECEIVING, Disposition.SELLABLE_ACCESSIBLE)], sender=orgs.retailer)
     assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
     # A failed inspection takes any quarantining disposition; not a usable one.
@@ -216,7 +273,7 @@ def test_destroying_decommissions_and_nothing_follows(chain: Chain, pp: ProductP
 
 def test_an_extension_step_is_recorded_as_other(pp: ProductPassports, orgs: Orgs) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "OTH1"))
-    pp.record([event(item, BizStep.OTHER, Disposition.IN_TRANSIT, event_id=b"\x01" * 32)], sender=orgs.retailer)
+    pp.record([event(item, BizStep.OTHER, Disposition.IN_TRANSIT, event_id=b"\x01" * 32)], sender=orgs.producer)
     (entry,) = [e for e in pp.trace(item) if e.event == "PassportEventRecorded"]
     assert (entry.details["biz_step"], entry.details["disposition"]) == ("other", "in_transit")
     assert entry.details["event_id"] == "0x" + "01" * 32
@@ -227,8 +284,11 @@ SSCC = "106141412345678908"
 
 
 def test_an_sscc_container_and_a_giai_asset_are_keyed_by_gtin_0(chain: Chain, pp: ProductPassports, orgs: Orgs) -> None:
-    pallet, asset = ProductKey.sscc(SSCC, 2), ProductKey.giai("952005385w2")
+    # Each under a prefix registered to the producer: the SSCC's after its extension digit.
+    pallet, asset = ProductKey.sscc(SSCC, 2), ProductKey.giai("9506000385w2")
     pallet_id, asset_id = pp.commission([pallet, asset], sender=orgs.producer)
+    brands = [Brand("0614141", orgs.producer), Brand("9506000", orgs.producer)]
+    assert [pp.brand_of(k) for k in (pallet, asset)] == brands
     case = commission_one(pp, orgs, ProductKey.container("19506000134359", "CASE9", 1))
     pp.pack(pallet_id, [case], sender=orgs.producer)
     ship(pp, orgs, pallet_id)
