@@ -581,8 +581,8 @@ ROLE_TABLE: list[tuple[str, str, str, Refusal | None]] = [
     ("pack", "carried", "carrier", not_holder("producer", "case")),
     ("pack", "carried", "producer", ("PassportHeldElsewhere", {"id": "carried", "holder": "carrier",
                                                                "container": "case", "containerHolder": "producer"})),
-    ("pack", "own", "stranger", missing("producer or carrier")),
-    ("pack", "own", "retailer", missing("producer or carrier")),
+    ("pack", "own", "stranger", missing("producer, carrier or retailer")),
+    ("pack", "own", "retailer", not_holder("producer", "case")),
     ("unpack", "packed", "producer", None),
     ("unpack", "packed", "carrier", not_holder("producer", "case")),
     ("unpack", "packed", "retailer", not_holder("producer", "case")),
@@ -1296,10 +1296,10 @@ def test_a_recall_of_the_pallet_reaches_every_item_and_stays_after_unpacking(
     assert [e["id"] for e in logs(pp, "PassportUnpacked", out_of_case)] == cargo.items
     # The state each passport takes from its container is an event of its own.
     assert logs(pp, "PassportStateInherited", out_of_pallet) == [
-        {"id": cargo.case, "container": cargo.pallet, "state": State.RECALLED}
+        {"id": cargo.case, "container": cargo.pallet, "actor": orgs.retailer, "state": State.RECALLED}
     ]
     assert logs(pp, "PassportStateInherited", out_of_case) == [
-        {"id": i, "container": cargo.case, "state": State.RECALLED} for i in cargo.items
+        {"id": i, "container": cargo.case, "actor": orgs.retailer, "state": State.RECALLED} for i in cargo.items
     ]
     assert states(pp, cargo.case, *cargo.items) == [(State.RECALLED, State.RECALLED)] * 4
     assert [pp.passport(i).container for i in cargo.items] == [None] * 3  # type: ignore[union-attr]
@@ -1365,7 +1365,9 @@ def test_a_sold_container_sells_what_it_holds_and_unpacking_keeps_it_sold(
     assert logs(pp, "PassportUnpacked", out) == [
         {"id": first, "container": case, "actor": orgs.retailer, "eventId": bytes(32)}
     ]
-    assert logs(pp, "PassportStateInherited", out) == [{"id": first, "container": case, "state": State.SOLD}]
+    assert logs(pp, "PassportStateInherited", out) == [
+        {"id": first, "container": case, "actor": orgs.retailer, "state": State.SOLD}
+    ]
     assert states(pp, first, second) == [(State.SOLD, State.SOLD), (State.ACTIVE, State.SOLD)]
     assert pp.contract.functions.verdictOf(first).call()[:3] == (True, State.SOLD, True)
     other_case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE2", 1))
@@ -1693,20 +1695,7 @@ def test_a_verdict_stays_genuine_when_the_producer_is_suspended_or_loses_its_rol
 PASSPORT_ERRORS = [e for e in load_artifact("ProductPassport").abi if e["type"] == "error"]
 
 
-#: Sentences of chainpass/reverts.py that fall short of the rules this test checks (reported
-#: with issue 11; not this test's file to fix): strict, so a fix shows up as a failure here.
-SENTENCE_GAPS = {
-    "PassportInvalidPrefix": "reverts.py: the sentence starts with the prefix's digits, not a capital, and shows "
-    "the prefix as a number (a prefix with leading zeros, e.g. 0614141, loses them)",
-    "PassportNotLicensed": "reverts.py: the sentence leaves out the code's serial; for an SSCC or GIAI (GTIN 0) "
-    "it names GTIN 00000000000000 and not the code refused",
-}
-ERROR_CASES = [
-    pytest.param(e, id=e["name"], marks=[pytest.mark.xfail(strict=True, reason=SENTENCE_GAPS[e["name"]])])
-    if e["name"] in SENTENCE_GAPS
-    else pytest.param(e, id=e["name"])
-    for e in PASSPORT_ERRORS
-]
+ERROR_CASES = [pytest.param(e, id=e["name"]) for e in PASSPORT_ERRORS]
 #: Samples by argument name where the type alone would give a meaningless value.
 NAMED_SAMPLES: dict[str, Any] = {"nowTime": T0 + 60, "prefix": 9506000, "length": 7}
 
@@ -1716,6 +1705,7 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
     samples: dict[str, Any] = {
         "address": "0x" + "ab" * 20,
         "uint8": 3,
+        "uint24": 2,
         "uint40": 1_767_225_600,
         "uint64": 9506000134352,
         "uint256": int.from_bytes(keccak(text="a passport"), "big"),
@@ -1736,7 +1726,10 @@ def test_every_passport_error_decodes_to_a_sentence(entry: dict[str, Any]) -> No
     message = str(revert)
     assert "refused:" not in message and "=" not in message
     for name, type_ in zip(revert.error_args, types, strict=True):
-        if name in NAMED_SAMPLES:  # a time or a prefix: shown as the number it is
+        if name == "prefix":  # a prefix: its digits, leading zeros included
+            assert revert.error_args[name] == str(NAMED_SAMPLES[name]).zfill(NAMED_SAMPLES["length"])
+            assert str(NAMED_SAMPLES[name]) in message
+        elif name in NAMED_SAMPLES:  # a time or a length: shown as the number it is
             assert revert.error_args[name] == NAMED_SAMPLES[name]
             assert str(NAMED_SAMPLES[name]) in message
         elif type_ == "uint256":  # a passport
@@ -1785,13 +1778,6 @@ def test_error_argument_names_match_the_python_enums() -> None:
     assert FLAG_NAMES["role"][:5] == ("producer", "inspector", "carrier", "customs", "retailer")
 
 
-ROLE_NAMES_GAP = (
-    "reverts.py: FLAG_NAMES['role'] stops at retailer: roles registrar (32) and food_safety (64) are shown as "
-    "'bit 5' and 'bit 6' (e.g. a registerPrefix by a non-registrar is refused as missing role 'bit 5')"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)
 def test_role_names_match_the_python_roles() -> None:
     assert FLAG_NAMES["role"] == tuple(m.name.lower() for m in Role if m.name)
     assert [1 << i for i in range(len(FLAG_NAMES["role"]))] == [int(m) for m in Role]
@@ -1804,8 +1790,8 @@ def test_role_names_match_the_python_roles() -> None:
         (1, "producer"),
         (4 | 1, "producer or carrier"),
         (1 | 4 | 16, "producer, carrier or retailer"),
-        pytest.param(32, "registrar", marks=[pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)]),
-        pytest.param(1 | 64, "producer or food_safety", marks=[pytest.mark.xfail(strict=True, reason=ROLE_NAMES_GAP)]),
+        (32, "registrar"),
+        (1 | 64, "producer or food_safety"),
     ],
 )
 def test_missing_role_names_the_roles(role: int, shown_as: str) -> None:
@@ -1889,7 +1875,9 @@ def test_goods_unpacked_from_a_travelling_container_are_still_in_transit(
 
     out = pp.unpack([item], sender=orgs.producer)
 
-    assert logs(pp, "PassportStateInherited", out) == [{"id": item, "container": case, "state": State.IN_TRANSIT}]
+    assert logs(pp, "PassportStateInherited", out) == [
+        {"id": item, "container": case, "actor": orgs.producer, "state": State.IN_TRANSIT}
+    ]
     assert states(pp, item) == [(State.IN_TRANSIT, State.IN_TRANSIT)]
     hand_over(pp, item, orgs.producer, orgs.retailer)
     assert_refused(chain, lambda: retail_sale(pp, item, orgs.retailer), "PassportInvalidTransition", state="in_transit")
@@ -2064,8 +2052,8 @@ def test_an_unrelated_verified_retailer_cannot_touch_a_producers_passports(
         (by_retailer(BizStep.DEPARTING, Disposition.IN_TRANSIT), "PassportNotHolder", {"id": shown(first)}),
         (by_retailer(BizStep.SHIPPING, Disposition.IN_TRANSIT), "PassportNotHolder", {"id": shown(first)}),
         (lambda: pp.unpack([item], sender=orgs.retailer), "PassportNotHolder", {"id": shown(case)}),
-        # Not its roles at all: packing, and recalling (its producer's, or a food-safety authority's).
-        (lambda: pp.pack(case, [first], sender=orgs.retailer), "PassportMissingRole", {}),
+        (lambda: pp.pack(case, [first], sender=orgs.retailer), "PassportNotHolder", {"id": shown(case)}),
+        # Not its role at all: recalling (its producer's, or a food-safety authority's).
         (by_retailer(BizStep.RECALLING, Disposition.RECALLED), "PassportMissingRole", {"role": "producer"}),
     ]
     for attack, error, args in attacks:
@@ -2130,17 +2118,9 @@ def test_a_food_safety_authority_recalls_any_product_and_handles_no_goods(
     assert states(pp, other) == [(State.ACTIVE, State.ACTIVE)]
 
 
-# ------------------------------------------ contract findings (reported; the .sol is not edited here)
-#: Each test below states what should hold and fails against ProductPassport 0.4.0: strict
-#: xfail, so that a fix of the contract shows up here (then drop the mark).
-CONTRACT_FINDING = "ProductPassport 0.4.0 finding, reported with issue 11: "
+# ------------------------------------------ findings of the issue-11 review, fixed in the contract
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=CONTRACT_FINDING + "verdictOf reads soldOnce from the passport's own flags and its effective state only: "
-    "an item sold inside its case, whose case is then returned and cleared, scans as never sold",
-)
 def test_an_item_sold_in_its_case_stays_sold_once_after_the_case_is_returned(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:
@@ -2158,12 +2138,6 @@ def test_an_item_sold_in_its_case_stays_sold_once_after_the_case_is_returned(
     assert (verdict.state, verdict.sold_once, verdict.returned) == (State.ACTIVE, True, True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=CONTRACT_FINDING + "unpack compares the goods' producer with the producer of the container they leave, "
-    "not of the container that was recalled: a producer's own item, in another producer's case on the producer's "
-    "recalled pallet, comes out not recalled",
-)
 def test_a_producers_recall_of_its_pallet_reaches_its_goods_in_another_producers_case(
     chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
 ) -> None:
@@ -2183,11 +2157,6 @@ def test_a_producers_recall_of_its_pallet_reaches_its_goods_in_another_producers
     assert states(pp, item) == [(State.RECALLED, State.RECALLED)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=CONTRACT_FINDING + "an observation with disposition in_transit on a packed item sets the item's own "
-    "state (shipping it is refused: record it on the container), so it is still in transit after its case arrived",
-)
 def test_an_in_transit_observation_on_a_packed_item_does_not_outlast_its_case(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:

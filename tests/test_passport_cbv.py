@@ -215,15 +215,18 @@ def test_receiving_and_inspecting_in_progress_are_observations(chain: Chain, pp:
         "PassportInvalidTransition",
     )
     pp.record([event(item, BizStep.RECEIVING, Disposition.IN_PROGRESS)], sender=orgs.producer)
-    # Inspecting under way is the inspector's, on goods it does not hold; nobody else's.
+    # Inspecting under way is the inspector's, on goods it does not hold, or the holder's own
+    # quality check; nobody else's.
     assert_refused(
         chain,
-        lambda: pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.producer),
-        "PassportMissingRole",
-        account=orgs.producer,
-        role="inspector",
+        lambda: pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.carrier),
+        "PassportNotHolder",
+        account=orgs.carrier,
+        holder=orgs.producer,
     )
+    own_check = pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.producer)
     inspected = pp.record([event(item, BizStep.INSPECTING, Disposition.IN_PROGRESS)], sender=orgs.inspector)
+    assert [e["actor"] for e in logs(pp, "PassportEventRecorded", own_check)] == [orgs.producer]
     assert [e["actor"] for e in logs(pp, "PassportEventRecorded", inspected)] == [orgs.inspector]
     assert states(pp, item) == [(State.ACTIVE, State.ACTIVE)]
     # Received in progress, and then done, by whoever holds the goods on arrival.
