@@ -330,7 +330,8 @@ def qr(code: str, out: Path, tier: int, resolver: str | None, scale: int, as_jso
 @_tier_option
 @json_option
 def verify(code: str, tier: int, as_json: bool) -> None:
-    """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees."""
+    """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees.
+    Exit code 3 if it is not genuine or recalled."""
     key = _key(code, tier)
     verdict = _passports().verify(key)
 
@@ -352,3 +353,5 @@ def verify(code: str, tier: int, as_json: bool) -> None:
         return "\n".join(lines + _journey_lines(list(verdict.journey)))
 
     emit(verdict.to_json(), human, as_json)
+    if not verdict.genuine or verdict.recalled:
+        raise SystemExit(3)  # a negative answer (docs/cli.md): not genuine, or recalled
