@@ -483,7 +483,8 @@ class _Planner:
         # recognised by it: the id it was recorded under, wherever it was recorded first.
         # Recomputing it from an exported event would give another hash (the export
         # renders the event from the chain) and record the event a second time.
-        digest = parse_hash_uri(event.get("eventID"))
+        own_id = event.get("eventID")
+        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
         if digest is None:
             try:
                 digest = event_hash(event, context)

@@ -1,0 +1,192 @@
+"""The CLI as operators meet it: nothing lost when a command is interrupted, exit codes a
+script can trust, root options anywhere, numbers checked against the fields they land in."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cli import PERSON, Operator, Result, deployed, operator  # noqa: F401 (fixtures)
+
+from chainpass.chain import Chain
+from chainpass.cli import hoist_root_options, main
+from chainpass.errors import TransactionFailed
+from chainpass.identity import IdentityRegistry
+
+
+def _verify_args(op: Operator, holder: str, credential: Path, *more: str) -> list[str]:
+    return ["identity", "verify", holder, "--attributes", str(op.home.parent / "person.json"), "--level", "high",
+            "--valid-days", "30", "--credential-out", str(credential), "--account", "1", *more]  # fmt: skip
+
+
+def _stop_while_confirming(monkeypatch: pytest.MonkeyPatch, how: str) -> list[Any]:
+    """Make every wait for confirmations stop as ``how`` says, once the transaction is mined."""
+    mined: list[Any] = []
+
+    def stop(self: Chain, receipt: Any) -> Any:
+        mined.append(receipt)
+        assert self.w3.eth.get_transaction_receipt(receipt["transactionHash"])["status"] == 1  # mined
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        raise TransactionFailed(
+            f"Transaction {bytes(receipt['transactionHash']).hex()} is in block {receipt['blockNumber']}, and the "
+            f"chain did not reach {self.confirmations} confirmations on it within 120 s."
+        )
+
+    monkeypatch.setattr(Chain, "confirmed", stop)
+    return mined
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+@pytest.mark.parametrize("command", ["verify", "reverify"])
+def test_a_credential_survives_a_stop_after_mining(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    how: str,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    credential = tmp_path / "credential.json"
+    args = _verify_args(op, holder, credential)
+    if command == "reverify":
+        op.ok(*_verify_args(op, holder, tmp_path / "first.json"))
+        args[1] = "reverify"
+    mined = _stop_while_confirming(monkeypatch, how)
+
+    result = op.run(*args, "--confirmations", "2")  # a root option, after the subcommand
+
+    status = op.ok("identity", "status", holder, "--json").json()
+    assert len(mined) == 1
+    assert result.code == (130 if how == "interrupt" else 1)
+    assert "Traceback" not in result.err and result.out == ""
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    kept = json.loads(credential.read_text())
+    assert kept["commitment"] == status["commitment"]  # the credential matches what is on chain
+    assert {a["key"] for a in kept["attributes"]} >= set(PERSON)
+    assert f"is on chain (commitment {status['commitment']})" in result.err
+    assert str(credential) in result.err and "give it to the holder" in result.err
+
+
+def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_what_to_check(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    credential = tmp_path / "credential.json"
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(IdentityRegistry, "verify", interrupted)
+    result = op.run(*_verify_args(op, holder, credential))
+
+    assert result.code == 130
+    assert credential.exists() and stat.S_IMODE(credential.stat().st_mode) == 0o600
+    commitment = json.loads(credential.read_text())["commitment"]
+    assert f"identity status {holder}" in result.err and commitment in result.err
+    assert "may still be mined" in result.err
+
+
+def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    op.ok(*_verify_args(op, holder, tmp_path / "first.json"))
+
+    again = op.run(*_verify_args(op, holder, tmp_path / "second.json"))
+
+    assert again.code == 1 and "is already verified" in again.err
+    assert "`chainpass identity reverify` is the only way to give her a new one" in again.err
+    assert not (tmp_path / "second.json").exists()  # refused before sending: nothing to keep
+
+
+def test_exit_codes_separate_a_negative_answer_from_an_error(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, holder, stranger = deployed, deployed.accounts[6], deployed.accounts[7]
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+
+    assert op.run("identity", "status", holder).code == 0
+    not_verified = op.run("identity", "status", stranger)
+    error = op.run("identity", "status", "0x1234")
+    usage = op.run("identity", "status")
+
+    assert not_verified.code == 3 and "NOT VERIFIED" in not_verified.out and not_verified.err == ""
+    assert error.code == 1 and error.err.startswith("error: ")
+    assert usage.code == 2
+
+
+def test_root_options_work_after_the_subcommand(deployed: Operator, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    op, holder = deployed, deployed.accounts[6]
+    # Operator.run puts --rpc/--home first; here they come last, with --json and --rpc=URL.
+    for argv in (
+        ["identity", "status", holder, "--json", "--rpc", op.rpc, "--home", str(op.home)],
+        ["--json", "identity", "status", holder, f"--rpc={op.rpc}", f"--home={op.home}"],
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        out = capsys.readouterr().out
+        assert exited.value.code == 3 and json.loads(out)["holder"] == holder
+
+
+def test_hoisting_leaves_a_subcommand_own_option_of_the_same_name() -> None:
+    assert hoist_root_options(["index", "sync", "--confirmations", "3", "--rpc", "http://x"]) == [
+        "--rpc", "http://x", "index", "sync", "--confirmations", "3",
+    ]  # fmt: skip
+    assert hoist_root_options(["identity", "status", "0xab", "--confirmations", "2"]) == [
+        "--confirmations", "2", "identity", "status", "0xab",
+    ]  # fmt: skip
+    # The value of an option of the subcommand is never taken for a root option.
+    assert hoist_root_options(["passport", "qr", "C", "--out", "--home"]) == ["passport", "qr", "C", "--out", "--home"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["identity", "verify", "{holder}", "--valid-days", "400000000"], 2, "--valid-days"),
+        (["identity", "reverify", "{holder}", "--valid-days", "99999999999"], 2, "--valid-days"),
+        (["consent", "grant", "{party}", "--days", str(10**30)], 2, "--days"),
+        (["consent", "typed-data", "grant", "{holder}", "{party}", "--days", str(10**30)], 2, "--days"),
+        (["consent", "typed-data", "rotate", "{holder}", "{party}", "--deadline-hours", str(10**12)], 2, "hours"),
+        (["consent", "grant", "{party}", "--days", "12725000"], 1, "the latest time the contract stores"),
+        (["--max-fee-gwei", "nan", "accounts"], 2, "--max-fee-gwei"),
+        (["--max-fee-gwei", "inf", "accounts"], 2, "--max-fee-gwei"),
+        (["--confirmations", str(10**30), "accounts"], 2, "--confirmations"),
+        (["node", "--port", "99999"], 2, "--port"),
+        (["identity", "verify", "{holder}", "--credential-out", "{file}/c.json"], 1, "is a file, not a folder"),
+        (["identity", "disclose", "--credential", "{file}", "--attribute", "name", "--out", "{file}"], 1, "exists"),
+    ],
+)
+def test_numbers_and_paths_are_checked_before_anything_is_sent(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    args: list[str],
+    code: int,
+    expected: str,
+) -> None:
+    op = deployed
+    blocker = tmp_path / "a-file"
+    blocker.write_text("{}")
+    fill = {"{holder}": op.accounts[6], "{party}": op.accounts[2], "{file}": str(blocker)}
+    argv = [a.replace(k, v) for a in args for k, v in [next(((k, v) for k, v in fill.items() if k in a), ("", ""))]]
+    if argv[:2] in (["identity", "verify"], ["identity", "reverify"]):
+        argv += ["--attributes", str(tmp_path / "person.json"), "--level", "low", "--account", "1"]
+        if "--credential-out" not in argv:
+            argv += ["--credential-out", str(tmp_path / "c.json")]
+    if argv[:2] == ["consent", "grant"]:
+        argv += ["--account", "6"]
+    head = op.ok("identity", "history", op.accounts[6], "--json").out
+
+    result: Result = op.run(*argv)
+
+    assert result.code == code, result
+    assert "Traceback" not in result.err and expected in result.err
+    assert op.ok("identity", "history", op.accounts[6], "--json").out == head  # nothing was sent
+    assert not (tmp_path / "c.json").exists()
