@@ -37,7 +37,7 @@ from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
-from chainpass.errors import ChainpassError, Interrupted, NodeUnreachable
+from chainpass.errors import ChainpassError, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
 
@@ -260,9 +260,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ChainpassError, requests.exceptions.ConnectionError, TimeExhausted) as exc:
+    except (ChainpassError, requests.exceptions.ConnectionError, TimeExhausted, OSError) as exc:
         if isinstance(exc, ChainpassError):
             error: ChainpassError = exc
+        elif isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.ConnectionError):
+            if exc.filename is None:  # not a file the user named: a fault, shown as such
+                raise
+            # A file the user named cannot be read or written (a folder, no permission, ...).
+            error = InvalidInput(f"Cannot use {exc.filename}: {exc.strerror or exc}.")
         elif isinstance(exc, TimeExhausted):
             error = Interrupted(
                 f"A transaction was sent but not mined in time ({exc}): it may still be. Look it up on the node "
