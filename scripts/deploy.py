@@ -61,11 +61,11 @@ def deploy_or_find(
     sender = KeystoreDirectory(home / "keystores").sender(chain, account, _password_from_environment)
     deployment, created = deploy(chain, sender, store, replace=replace)
     if load_deployment(chain, store) != deployment:
-        raise DeploymentError(f"The record {store.path(chain.chain_id)} does not read back as written.")
+        raise DeploymentError(f"The record {store.path_for(chain)} does not read back as written.")
     verb = "deployed" if created else "found"
     for name, contract in deployment.contracts.items():
         say(f"{verb} {name} at {contract.address} on chain {deployment.chain_id}")
-    say(f"record: {store.path(deployment.chain_id)}")
+    say(f"record: {store.path_for(chain)}")
     return deployment
 
 

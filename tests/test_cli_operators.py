@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from chainpass.chain import Chain
 from chainpass.cli import hoist_root_options, main
 from chainpass.errors import TransactionFailed
 from chainpass.identity import IdentityRegistry
+from chainpass.node import AnvilNode, free_port
 
 
 def _verify_args(op: Operator, holder: str, credential: Path, *more: str) -> list[str]:
@@ -190,3 +192,30 @@ def test_numbers_and_paths_are_checked_before_anything_is_sent(
     assert "Traceback" not in result.err and expected in result.err
     assert op.ok("identity", "history", op.accounts[6], "--json").out == head  # nothing was sent
     assert not (tmp_path / "c.json").exists()
+
+
+def test_two_local_nodes_with_one_chain_id_keep_their_own_records_and_indexes(
+    deployed: Operator,  # noqa: F811
+) -> None:
+    op = deployed  # deployed on the session's Anvil (chain 31337), node A
+    records = op.home / "deployments"
+    a_record = {p.name: p.read_bytes() for p in records.iterdir()}
+    op.ok("index", "sync")
+    # Anvil's genesis block is made from the time it starts: start B in a later second than A.
+    genesis_time = Chain.connect(op.rpc).w3.eth.get_block(0)["timestamp"]
+    time.sleep(max(0.0, genesis_time + 1.05 - time.time()))
+    with AnvilNode(port=free_port()) as other:  # node B: chain 31337 too, another genesis
+        on_b = op.run("identity", "status", op.accounts[6], rpc=other.url)
+        first = json.loads(op.run("deploy", "--json", rpc=other.url).out)
+        again = json.loads(op.run("deploy", "--json", rpc=other.url).out)
+        replaced = json.loads(op.run("deploy", "--replace", "--json", rpc=other.url).out)
+        index_on_b = op.run("index", "status", rpc=other.url)
+
+    assert on_b.code == 1 and "No deployment record for this node's chain (chain id 31337" in on_b.err
+    assert first["created"] is True and again["created"] is False and replaced["created"] is True
+    assert Path(first["record"]).name not in a_record and first["record"] == replaced["record"]
+    assert {p.name: p.read_bytes() for p in records.iterdir() if p.name in a_record} == a_record  # A's untouched
+    assert index_on_b.code == 1 and "index sync" in index_on_b.err  # A's index is not B's
+    status = op.run("index", "status", "--json")
+    assert status.code == 0 and status.json()["behind"] == 0
+    assert op.run("identity", "status", op.accounts[6]).code == 3  # A still works from its record

@@ -170,7 +170,7 @@ def deploy_command(account: str, replace: bool, as_json: bool) -> None:
     options = settings()
     chain = options.connect()
     deployment, created = deploy(chain, options.sender(chain, account), options.store, replace=replace)
-    data = {"created": created, "record": str(options.store.path(chain.chain_id)), **deployment.to_json()}
+    data = {"created": created, "record": str(options.store.path_for(chain)), **deployment.to_json()}
 
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
