@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import PERSON, Operator, Result, deployed, operator  # noqa: F401 (fixtures)
+from test_cli import PERSON, Operator, Result, deployed, operator, supply_chain  # noqa: F401 (fixtures)
 
 from chainpass.chain import Chain
 from chainpass.cli import hoist_root_options, main
@@ -219,3 +219,66 @@ def test_two_local_nodes_with_one_chain_id_keep_their_own_records_and_indexes(
     status = op.run("index", "status", "--json")
     assert status.code == 0 and status.json()["behind"] == 0
     assert op.run("identity", "status", op.accounts[6]).code == 3  # A still works from its record
+
+
+def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
+    deployed: Operator,  # noqa: F811
+) -> None:
+    op, bureau, bank = deployed, deployed.accounts[1], deployed.accounts[2]
+    chain = Chain.connect(op.rpc)
+    head = chain.w3.eth.block_number
+
+    again = [
+        op.run("identity", "appoint-authority", bureau, "--max-level", "high"),
+        op.run("identity", "appoint-relying-party", bank, "--sector", "bank"),
+        op.run("identity", "remove-authority", op.accounts[7]),
+        op.run("identity", "remove-relying-party", op.accounts[7]),
+        op.run("consent", "withdraw", bank, "--account", "6"),
+    ]
+    changed = op.run("identity", "appoint-authority", bureau, "--max-level", "low")
+
+    for result in again:
+        assert result.code == 1 and "nothing to change, so no transaction was sent" in result.err, result
+    assert chain.w3.eth.block_number == head + 1  # only the real change was mined
+    assert changed.code == 0
+
+
+def test_messages_name_what_the_user_typed(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    op, holder = supply_chain, supply_chain.accounts[6]
+    monkeypatch.delenv("CHAINPASS_PASSWORD", raising=False)
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+    op.ok("consent", "grant", op.accounts[2], "--days", "30", "--account", "6")
+    code = "(01)09506000134352(21)TYPED1"
+    op.ok("passport", "commission", code, "--account", "2")
+
+    twice = op.run("passport", "commission", code, "--account", "2")
+    unknown = op.run("identity", "check", holder, "--account", "nobody")
+    negative = op.run("identity", "check", holder, "--account", "-1")
+    past = op.run("consent", "grant", op.accounts[2], "--until", "2001-02-03", "--account", "6")
+    history = op.ok("identity", "history", holder).out
+
+    assert twice.code == 1 and f"Passport {code} exists already" in twice.err
+    assert unknown.code == 1 and "No account named 'nobody'" in unknown.err  # not "no terminal for a password"
+    assert negative.code == 1 and "dev accounts are numbered from 0" in negative.err
+    assert past.code == 1 and "2001-02-03" in past.err and "981158400" not in past.err
+    assert "ConsentGranted    by the holder" in history and "None" not in history
+
+
+def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from chainpass.reverts import decode_revert
+
+    data = function_signature_to_4byte_selector("IdentityExpiryNotInFuture(uint40,uint256)") + encode(
+        ["uint40", "uint256"], [981158400, 1798950879]
+    )
+    revert = decode_revert(data)
+
+    assert revert is not None
+    assert "2001-02-03 00:00:00 UTC" in str(revert) and "2027-01-03 04:34:39 UTC" in str(revert)
+    assert revert.error_args == {"expiresAt": 981158400, "nowTime": 1798950879}

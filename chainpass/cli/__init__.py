@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 import requests
-from web3.exceptions import TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted
 
 from chainpass.chain import Chain
 from chainpass.cli.account import account
@@ -37,9 +37,12 @@ from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
-from chainpass.errors import ChainpassError, Interrupted, InvalidInput, NodeUnreachable
+from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
+from chainpass.gs1 import parse_code
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, StopSignal, stop_signals
+from chainpass.passport import ProductPassports
+from chainpass.reverts import decode_revert, revert_data_from_exception
 
 # ---------------------------------------------------------------------- root
 
@@ -200,7 +203,7 @@ def deploy_command(account: str, replace: bool, as_json: bool) -> None:
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the identity story from PRODUCT.md on the embedded chain (or --rpc)."""
+    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s."""
     from chainpass.demo import run_demo
 
     url = demo_rpc or settings().rpc
@@ -264,6 +267,24 @@ def hoist_root_options(args: list[str]) -> list[str]:
     return head + rest
 
 
+def in_users_words(message: str, args: list[str]) -> str:
+    """``message`` with the passport ids it shows (``9793956c…1a2b``, or in full) replaced by the
+    GS1 codes the user typed for them."""
+    if "…" not in message and "0x" not in message:
+        return message
+    for token in args:
+        if token.startswith("-") or len(token) > 200:
+            continue
+        for tier in range(4):
+            try:
+                digits = f"{ProductPassports.passport_id(parse_code(token, container_tier=tier)):x}"
+            except (ChainpassError, ValueError):
+                break
+            for shown in (f"{digits[:8]}…{digits[-4:]}", f"0x{digits}", digits):
+                message = message.replace(shown, token)
+    return message
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn chainpass errors into one-line messages."""
     args = hoist_root_options(sys.argv[1:] if argv is None else list(argv))
@@ -276,9 +297,17 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ChainpassError, requests.exceptions.ConnectionError, TimeExhausted, OSError) as exc:
+    except (ChainpassError, requests.exceptions.ConnectionError, TimeExhausted, OSError, ContractLogicError) as exc:
         if isinstance(exc, ChainpassError):
             error: ChainpassError = exc
+        elif isinstance(exc, ContractLogicError):
+            # A read the contract refused (e.g. the node is another than the index's).
+            data = revert_data_from_exception(exc)
+            error = (decode_revert(data) if data else None) or ContractRevert(
+                f"The contract refused the request ({exc}): is --rpc the node the contracts were deployed on?",
+                "unknown",
+                {},
+            )
         elif isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.ConnectionError):
             if exc.filename is None:  # not a file the user named: a fault, shown as such
                 raise
@@ -295,8 +324,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"The node stopped answering ({exc.__class__.__name__}): is it still running? Once it is back, "
                 "re-run the command (`epcis import` and `bulk` resume without recording anything twice)."
             )
+        message = in_users_words(str(error), args)
         if as_json:
-            click.echo(json.dumps({"error": str(error), "kind": type(error).__name__}))
+            click.echo(json.dumps({"error": message, "kind": type(error).__name__}))
         else:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {message}", err=True)
         sys.exit(error.exit_code if isinstance(error, Interrupted) else EXIT_ERROR)

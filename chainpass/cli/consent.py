@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from chainpass.chain import sender_address
 from chainpass.cli.common import (
     HOLDER,
     MAX_HOURS,
@@ -79,6 +80,11 @@ def grant(relying_party: str, until_date: str | None, days: int | None, account:
 def withdraw(relying_party: str, account: str, as_json: bool) -> None:
     """The holder --account withdraws its consent to RELYING_PARTY (the holder pays gas)."""
     registry, sender = acting(account)
+    if registry.consent_until(sender_address(sender), relying_party) == 0:
+        raise InvalidInput(
+            f"{sender_address(sender)} has no consent for {relying_party} to withdraw: nothing to change, so no "
+            "transaction was sent."
+        )
     receipt = registry.withdraw_consent(relying_party, sender=sender)
     report(f"Withdrew consent to {relying_party}", receipt, as_json, relying_party=relying_party)
 

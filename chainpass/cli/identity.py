@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -39,6 +39,11 @@ def identity() -> None:
     """Verified identity: appoint, verify, suspend, check, disclose, audit."""
 
 
+def _unchanged(state: str) -> NoReturn:
+    """Refuse, before it costs gas, a transaction that would change nothing."""
+    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
+
+
 @identity.command("appoint-authority")
 @click.argument("address", type=AddressType("authority"))
 @click.option("--max-level", required=True, type=click.Choice([m.label for m in Level if m.value]))
@@ -47,6 +52,9 @@ def identity() -> None:
 def appoint_authority(address: str, max_level: str, account: str, as_json: bool) -> None:
     """Appoint ADDRESS as an authority that may verify up to --max-level (governor only)."""
     registry, sender = acting(account)
+    current = registry.authority(address)
+    if current.active and current.max_level.label == max_level:
+        _unchanged(f"{address} is an authority up to {max_level} already")
     receipt = registry.appoint_authority(address, max_level, sender=sender)
     report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
 
@@ -58,6 +66,8 @@ def appoint_authority(address: str, max_level: str, account: str, as_json: bool)
 def remove_authority(address: str, account: str, as_json: bool) -> None:
     """Remove authority ADDRESS; its holders stand as issuer_removed (governor only)."""
     registry, sender = acting(account)
+    if not registry.authority(address).active:
+        _unchanged(f"{address} is not an authority")
     receipt = registry.remove_authority(address, sender=sender)
     report(f"Removed authority {address}", receipt, as_json, authority=address)
 
@@ -70,6 +80,9 @@ def remove_authority(address: str, account: str, as_json: bool) -> None:
 def appoint_relying_party(address: str, sector: str, account: str, as_json: bool) -> None:
     """Appoint ADDRESS as a relying party of --sector (governor only)."""
     registry, sender = acting(account)
+    current = registry.relying_party(address)
+    if current.active and current.sector.label == sector:
+        _unchanged(f"{address} is a relying party of the {sector} sector already")
     receipt = registry.appoint_relying_party(address, sector, sender=sender)
     report(f"Appointed relying party {address} ({sector})", receipt, as_json, relying_party=address)
 
@@ -81,6 +94,8 @@ def appoint_relying_party(address: str, sector: str, account: str, as_json: bool
 def remove_relying_party(address: str, account: str, as_json: bool) -> None:
     """Remove relying party ADDRESS (governor only)."""
     registry, sender = acting(account)
+    if not registry.relying_party(address).active:
+        _unchanged(f"{address} is not a relying party")
     receipt = registry.remove_relying_party(address, sender=sender)
     report(f"Removed relying party {address}", receipt, as_json, relying_party=address)
 
