@@ -292,7 +292,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=args, prog_name="chainpass", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        # The commands whose loss would be final (verify: the credential) say more themselves.
+        click.echo(
+            "Interrupted. A transaction already sent may still be mined: look before running it again "
+            "(`identity status`, `passport show`, ...); a repeat is refused by the contract before it costs gas, "
+            "and `bulk` and `epcis import` resume where they stopped.",
+            err=True,
+        )
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
