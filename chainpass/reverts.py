@@ -308,7 +308,8 @@ def _time_text(value: Any) -> Any:
     if not isinstance(value, int):
         return value
     try:
-        return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        # The date for people; the Unix time too, for matching against logs and scripts.
+        return dt.datetime.fromtimestamp(value, dt.UTC).strftime(f"%Y-%m-%d %H:%M:%S UTC (Unix time {value})")
     except (OverflowError, ValueError, OSError):
         return value
 
