@@ -4,7 +4,7 @@
     ape run deploy --network ethereum:local:foundry [--account 0] [--home DIR] [--replace]
 
 One file, two front ends. Both call chainpass.deployment.deploy() and write chainpass's
-own deployment record (HOME/deployments/<chain id>.json, HOME being --home,
+own deployment record (HOME/deployments/<chain id>-<genesis hash>.json, HOME being --home,
 $CHAINPASS_HOME or ~/.chainpass), so every `chainpass` command finds the contracts; both
 find a deployment that checks out instead of deploying again (same addresses, nothing
 sent). Under ape the node is the one ape's --network connects to: with
