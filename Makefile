@@ -80,7 +80,7 @@ ape-check: setup ape-setup
 	$(APE_PRIVATE) $(BIN)/ape test tests_ape
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	  $(APE_PRIVATE) $(BIN)/ape run deploy --network ethereum:local:foundry --home "$$home" && \
-	  test -s "$$home/deployments/31337.json"
+	  for record in "$$home"/deployments/31337-*.json; do test -s "$$record"; done
 
 clean:
 	rm -rf $(VENV) node_modules

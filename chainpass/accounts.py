@@ -47,7 +47,10 @@ class KeystoreDirectory:
 
     def path(self, name: str) -> Path:
         if not _NAME.match(name):
-            raise InvalidInput(f"Account name {name!r} must be letters, digits, '.', '_' or '-' (max 64).")
+            raise InvalidInput(
+                f"Account name {name!r} is not a name: it must start with a letter or digit, then letters, "
+                "digits, '.', '_' or '-' (64 at most)."
+            )
         return self.directory / f"{name}.json"
 
     def list(self) -> list[KeystoreEntry]:
@@ -57,6 +60,13 @@ class KeystoreDirectory:
             KeystoreEntry(path.stem, to_checksum_address("0x" + _read(path)["address"].removeprefix("0x")), path)
             for path in sorted(self.directory.glob("*.json"))
         ]
+
+    def _existing(self, name: str) -> Path:
+        """The keystore file of account ``name``; :class:`InvalidInput` if there is none."""
+        path = self.path(name)
+        if not path.exists():
+            raise _unknown(self, name)
+        return path
 
     def exists(self, name: str) -> bool:
         return self.path(name).exists()
@@ -100,7 +110,7 @@ class KeystoreDirectory:
                     "the node): import its key with `chainpass account import`."
                 )
             name = named[0]
-        self.path(name)  # a bad name is refused before a password is asked for
+        self._existing(name)  # a bad or unknown name is refused before a password is asked for
         return self.unlock(name, password(f"Password for account {name!r}"))
 
     def sender(self, chain: Chain, spec: str, password: Callable[[str], str]) -> Sender:
@@ -109,22 +119,29 @@ class KeystoreDirectory:
         text = spec.strip()
         if text.isdigit():
             return chain.account(text)
+        if text[:1] in "+-" and text[1:].isdigit():
+            raise InvalidInput(
+                f"--account {text} is not an account: dev accounts are numbered from 0 (`chainpass accounts` "
+                "lists them); or give a keystore account's name or address."
+            )
         if text.startswith("0x") and parse_address(text, "account") in chain.dev_accounts():
             return parse_address(text, "account")
         return self.account(text, password)
 
     def unlock(self, name: str, password: str) -> LocalAccount:
         """The account ``name``, decrypted with ``password``."""
-        path = self.path(name)
-        if not path.exists():
-            known = ", ".join(e.name for e in self.list()) or "none yet"
-            raise InvalidInput(f"No account named {name!r} (known: {known}); create one with `chainpass account new`.")
+        path = self._existing(name)
         try:
             key = Account.decrypt(_read(path), password)
         except ValueError:
             raise WrongPassword(f"The password does not unlock account {name!r}.") from None
         account: LocalAccount = Account.from_key(key)
         return account
+
+
+def _unknown(directory: KeystoreDirectory, name: str) -> InvalidInput:
+    known = ", ".join(e.name for e in directory.list()) or "none yet"
+    return InvalidInput(f"No account named {name!r} (known: {known}); create one with `chainpass account new`.")
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -1,16 +1,28 @@
 """Deploy the contracts once per chain and remember where they live.
 
-A deployment record is one JSON file per chain id (``<home>/deployments/<chain id>.json``)
-holding, per contract: address, transaction hash, block number, runtime-code hash and
-constructor arguments. It is written atomically (temporary file, then rename).
+A deployment record is one JSON file per node's chain: chain id *and* genesis block hash
+(``<home>/deployments/<chain id>-<first 16 hex digits of the genesis hash>.json``), holding,
+per contract: address, transaction hash, block number, runtime-code hash and constructor
+arguments. It is written atomically (temporary file, then rename).
+
+Why the genesis hash: every local Anvil has chain id 31337 (every Ganache 1337), so two
+local nodes, or a node and its reset successor, would otherwise share one record, and
+deploying on one would overwrite the other's. A node restarted from its state file keeps
+its genesis block, so it keeps its record.
+
+Records written before (``<chain id>.json``, no genesis hash) are still read: a node
+whose code matches such a record adopts it (a keyed copy is written; the old file stays,
+as it may be another node's), and ``--replace`` never touches it.
 
 :func:`deploy` is safe to re-run: it finds the recorded deployment and changes nothing.
 A record is never trusted blindly: :func:`load_deployment` checks that the recorded code
-is really on the chain (a fresh Anvil has the same chain id as the one that went away).
+is really on the chain. ``--replace`` keeps the record it supersedes beside the new one
+(``….replaced-<time>.json``), so nothing that still points at live code is lost.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +58,9 @@ class Deployment:
 
     chain_id: int
     contracts: dict[str, ContractDeployment]
+    #: The hash of the chain's block 0 (0x...), which tells two nodes of one chain id apart;
+    #: None in records written before it was kept.
+    genesis_hash: str | None = None
 
     def address(self, name: str) -> ChecksumAddress:
         return self.contracts[name].address
@@ -55,11 +70,14 @@ class Deployment:
         return min(c.block_number for c in self.contracts.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": RECORD_FORMAT,
             "chain_id": self.chain_id,
             "contracts": {name: asdict(c) for name, c in self.contracts.items()},
         }
+        if self.genesis_hash is not None:
+            data["genesis_hash"] = self.genesis_hash
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
@@ -75,36 +93,81 @@ class Deployment:
                 )
                 for name, c in data["contracts"].items()
             },
+            genesis_hash=_genesis_text(data.get("genesis_hash")),
         )
+
+
+def _genesis_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).lower()
+    if not (text.startswith("0x") and len(text) == 66 and all(c in "0123456789abcdef" for c in text[2:])):
+        raise ValueError(f"genesis_hash {value!r} is not a 32-byte hash")
+    return text
+
+
+def genesis_hash(chain: Chain) -> str:
+    """The hash of ``chain``'s block 0, as 0x + 64 hex digits: with the chain id, what tells
+    one node's chain from another's."""
+    return "0x" + bytes(chain.w3.eth.get_block(0)["hash"]).hex()
 
 
 @dataclass(frozen=True)
 class DeploymentStore:
-    """The folder of deployment records, one file per chain id."""
+    """The folder of deployment records, one file per node's chain (chain id and genesis hash)."""
 
     directory: Path
 
-    def path(self, chain_id: int) -> Path:
-        return self.directory / f"{chain_id}.json"
+    def path(self, chain_id: int, genesis: str | None = None) -> Path:
+        """The record of the chain ``chain_id`` whose block 0 is ``genesis``; without
+        ``genesis``, the record as written before genesis hashes were kept."""
+        if genesis is None:
+            return self.directory / f"{chain_id}.json"
+        return self.directory / f"{chain_id}-{genesis.lower().removeprefix('0x')[:16]}.json"
 
-    def read(self, chain_id: int) -> Deployment | None:
-        """The record for ``chain_id``, or None; a record for another chain is refused."""
-        path = self.path(chain_id)
+    def path_for(self, chain: Chain) -> Path:
+        """Where the record of ``chain``'s deployment lives."""
+        return self.path(chain.chain_id, genesis_hash(chain))
+
+    def read(self, chain_id: int, genesis: str | None = None) -> Deployment | None:
+        """The record for ``chain_id`` (and ``genesis``), or None; a record for another chain is refused."""
+        path = self.path(chain_id, genesis)
         if not path.exists():
             return None
         try:
             deployment = Deployment.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DeploymentError(f"The deployment record {path} is damaged ({exc}): move it away.") from None
         if deployment.chain_id != chain_id:
             raise ChainIdMismatch(
                 f"The deployment record {path} is for chain {deployment.chain_id}, not chain {chain_id}."
             )
+        if genesis is not None and deployment.genesis_hash not in (None, genesis):
+            raise ChainIdMismatch(
+                f"The deployment record {path} is for the chain whose block 0 is {deployment.genesis_hash}, "
+                f"not {genesis}: move it away."
+            )
         return deployment
 
+    def find(self, chain: Chain) -> Deployment | None:
+        """The record of ``chain``'s node, else one written before genesis hashes were kept
+        (checked on chain by the caller), else None."""
+        keyed = self.read(chain.chain_id, genesis_hash(chain))
+        return keyed if keyed is not None else self.read(chain.chain_id)
+
     def write(self, deployment: Deployment) -> Path:
-        """Write the record atomically: readers see the old file or the new one, never half."""
-        return write_json_atomic(self.path(deployment.chain_id), deployment.to_json())
+        """Write the record atomically: readers see the old file or the new one, never half.
+        A record of the same chain that it replaces is kept beside it, renamed."""
+        path = self.path(deployment.chain_id, deployment.genesis_hash)
+        if path.exists() and deployment.genesis_hash is not None:
+            try:
+                old = Deployment.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, KeyError, TypeError, AttributeError, OSError):
+                old = None
+            if old != deployment:
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+                path.replace(path.with_name(f"{path.stem}.replaced-{stamp}.json"))
+        return write_json_atomic(path, deployment.to_json())
 
 
 def code_hash_at(chain: Chain, address: str) -> str:
@@ -127,19 +190,25 @@ def check_on_chain(chain: Chain, deployment: Deployment) -> None:
         found = code_hash_at(chain, record.address)
         if found != record.code_hash:
             what = "no code" if found == "0x" + keccak(b"").hex() else "different code"
+            cause = (
+                "the chain was reset or replaced since"
+                if deployment.genesis_hash is not None
+                else "the chain was reset, or the record is another node's with the same chain id"
+            )
             raise DeploymentError(
                 f"The record says {name} is at {record.address} on chain {chain.chain_id}, but there is "
-                f"{what} there: the chain was reset or replaced since. Run `chainpass deploy --replace` "
-                "to deploy afresh."
+                f"{what} there: {cause}. Run `chainpass deploy --replace` to deploy afresh (the old record "
+                "is kept)."
             )
 
 
 def load_deployment(chain: Chain, store: DeploymentStore) -> Deployment:
     """The checked deployment on ``chain``, or :class:`DeploymentError` saying what to do."""
-    deployment = store.read(chain.chain_id)
+    deployment = store.find(chain)
     if deployment is None:
         raise DeploymentError(
-            f"No deployment record for chain {chain.chain_id} in {store.directory}: run `chainpass deploy`."
+            f"No deployment record for this node's chain (chain id {chain.chain_id}, block 0 "
+            f"{genesis_hash(chain)[:18]}…) in {store.directory}: run `chainpass deploy`."
         )
     check_on_chain(chain, deployment)
     return deployment
@@ -161,7 +230,7 @@ def deploy(
     becomes the registry's governor; ``recovery_delay`` is the seconds a holder's old
     key has to object to a recovery.
     """
-    existing = store.read(chain.chain_id) if store is not None else None
+    existing = store.find(chain) if store is not None else None
     if existing is not None and not replace:
         check_on_chain(chain, existing)
         recorded_delay = existing.contracts["IdentityRegistry"].constructor_args.get("recoveryDelay")
@@ -175,6 +244,11 @@ def deploy(
                 f"The contracts recorded on chain {chain.chain_id} come from another build than this "
                 "package's: run `chainpass deploy --replace` to deploy this build."
             )
+        if store is not None and existing.genesis_hash is None:
+            # A record from before genesis hashes, whose code is here: this node's. Keep a
+            # keyed copy; the old file stays (another node may have written it).
+            existing = Deployment(existing.chain_id, existing.contracts, genesis_hash(chain))
+            store.write(existing)
         return existing, False
     governor = sender_address(sender)
     contracts: dict[str, ContractDeployment] = {}
@@ -191,7 +265,7 @@ def deploy(
             code_hash=code_hash_at(chain, address),
             constructor_args=args,
         )
-    deployment = Deployment(chain_id=chain.chain_id, contracts=contracts)
+    deployment = Deployment(chain_id=chain.chain_id, contracts=contracts, genesis_hash=genesis_hash(chain))
     if store is not None:
         store.write(deployment)
     return deployment, True

@@ -3,7 +3,10 @@
 Import (:func:`import_document`) reads an EPCISDocument (``epcisBody.eventList`` or
 ``epcisBody.event``) or a query document (``epcisBody.queryResults.resultsBody.eventList``),
 computes each event's CBV 2.0 event hash (``ni:///sha-256;…?ver=CBV2.0``, with GS1's
-reference implementation, `epcis-event-hash-generator`) and maps it to passport actions:
+reference implementation, `epcis-event-hash-generator`) and maps it to passport actions. An
+event that carries such a hash as its ``eventID`` (every export of this system does) is
+recognised by that id instead, so importing an export, on its chain or another, records
+nothing twice:
 
 - ObjectEvent ADD (commissioning, or naming identifiers with no passport yet): commission,
   the event hash as the batch's metadata hash;
@@ -476,10 +479,17 @@ class _Planner:
         kind = event.get("type")
         if kind not in _EVENT_TYPES:
             raise _Refusal("type", f"{kind!r} is not an EPCIS event type passports take")
-        try:
-            digest = event_hash(event, context)
-        except InvalidInput as exc:
-            raise _Refusal("eventID", str(exc)) from None
+        # An event that carries a CBV 2.0 hash id (as every export of this system does) is
+        # recognised by it: the id it was recorded under, wherever it was recorded first.
+        # Recomputing it from an exported event would give another hash (the export
+        # renders the event from the chain) and record the event a second time.
+        own_id = event.get("eventID")
+        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
+        if digest is None:
+            try:
+                digest = event_hash(event, context)
+            except InvalidInput as exc:
+                raise _Refusal("eventID", str(exc)) from None
         action = event.get("action")
         notes: list[str] = []
         try:

@@ -54,3 +54,16 @@ class IndexMismatch(ChainpassError):
 
 class LogQueryRefused(ChainpassError):
     """The node refused a log query even for a single block."""
+
+
+class FileNotWritable(ChainpassError, OSError):
+    """A file cannot be written where the user asked (its folder is a file, or read-only)."""
+
+
+class Interrupted(ChainpassError):
+    """A command was stopped (Ctrl-C, a signal, a timeout) after it may have sent a
+    transaction; the message says what is on chain and what to run next."""
+
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from chainpass.errors import FileNotWritable
+
 
 def write_json_atomic(path: Path, data: Any, *, private: bool = False) -> Path:
     """Write ``data`` as JSON to ``path`` atomically (see :func:`write_bytes_atomic`)."""
@@ -21,8 +23,11 @@ def write_bytes_atomic(path: Path, data: bytes, *, private: bool = False) -> Pat
     With ``private`` the file is readable by its owner only (mode 0600) from the
     moment it exists: for credentials and keystores.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileNotWritable(f"Cannot write {path}: {exc.strerror or exc} ({exc.filename or path.parent}).") from None
     try:
         os.fchmod(fd, 0o600 if private else 0o644)
         with os.fdopen(fd, "wb") as handle:
@@ -30,6 +35,9 @@ def write_bytes_atomic(path: Path, data: bytes, *, private: bool = False) -> Pat
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise FileNotWritable(f"Cannot write {path}: {exc.strerror or exc}.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -778,5 +778,28 @@ def _element_strings(value: str, text: str) -> dict[str, str]:
                 raise InvalidInput(f"{text!r} is not a GS1 element string with a GTIN and serial or lot.")
             message = result.gs1_message
     except ParseError as exc:
-        raise InvalidInput(f"{text!r} is not a GS1 code: {exc}") from None
+        raise InvalidInput(f"{text!r} is not a GS1 code: {_parse_error_sentence(exc)}") from None
     return {element.ai.ai: element.value for element in message.element_strings}
+
+
+#: What each application identifier's value must be, for refusals people read.
+_AI_RULES = {
+    "00": "an SSCC (00) is exactly 18 digits",
+    "01": "a GTIN (01) is exactly 14 digits",
+    "10": "a lot (10) is 1 to 20 characters of GS1's character set 82",
+    "21": "a serial (21) is 1 to 20 characters of GS1's character set 82",
+    "22": "a consumer product variant (22) is 1 to 20 characters of GS1's character set 82",
+}
+_BIIP_MISMATCH = re.compile(r"Failed to match '(?P<data>[^']*)' with GS1 AI \((?P<ai>\d+)\)")
+
+
+def _parse_error_sentence(exc: Exception) -> str:
+    """The barcode parser's refusal as a sentence: which value, and what it must be (its own
+    message quotes a regular expression)."""
+    found = _BIIP_MISMATCH.search(str(exc))
+    if found is None:
+        return str(exc)
+    ai, data = found["ai"], found["data"]
+    value = data[len(ai) :] if data.startswith(ai) else data
+    rule = _AI_RULES.get(ai, f"its value does not fit application identifier ({ai})")
+    return f"({ai}) {value!r} is not valid: {rule}."

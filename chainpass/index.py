@@ -121,9 +121,12 @@ _COLUMNS = (
 _ORDER = "ORDER BY block_number, transaction_index, log_index"
 
 
-def index_path(home: Path, chain_id: int, address: str) -> Path:
-    """Where the CLI keeps the index of the contract at ``address`` on chain ``chain_id``."""
-    return home / "index" / f"{chain_id}-{parse_address(address, 'contract address')}.sqlite"
+def index_path(home: Path, chain_id: int, address: str, genesis: str | None = None) -> Path:
+    """Where the CLI keeps the index of the contract at ``address`` on chain ``chain_id``, whose
+    block 0 is ``genesis`` (0x...): two local nodes share a chain id, and often the addresses of
+    their contracts too, but never a genesis block."""
+    node = "" if genesis is None else f"{genesis.lower().removeprefix('0x')[:16]}-"
+    return home / "index" / f"{chain_id}-{node}{parse_address(address, 'contract address')}.sqlite"
 
 
 @dataclass(frozen=True)

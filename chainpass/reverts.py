@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -326,8 +327,22 @@ def decode_revert(data: bytes) -> ContractRevert | None:
         rendered = ", ".join(f"{k}={v}" for k, v in args.items())
         message = f"The contract refused: {error.name}({rendered})."
     else:
-        message = template.format(**args)
+        message = template.format(**{n: _time_text(v) if n in TIME_ARGS else v for n, v in args.items()})
     return ContractRevert(message, error.name, args)
+
+
+#: Error arguments that are Unix times: shown to people as dates (the args keep the numbers).
+TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt"})
+
+
+def _time_text(value: Any) -> Any:
+    if not isinstance(value, int):
+        return value
+    try:
+        # The date for people; the Unix time too, for matching against logs and scripts.
+        return dt.datetime.fromtimestamp(value, dt.UTC).strftime(f"%Y-%m-%d %H:%M:%S UTC (Unix time {value})")
+    except (OverflowError, ValueError, OSError):
+        return value
 
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")

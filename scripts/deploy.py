@@ -4,7 +4,7 @@
     ape run deploy --network ethereum:local:foundry [--account 0] [--home DIR] [--replace]
 
 One file, two front ends. Both call chainpass.deployment.deploy() and write chainpass's
-own deployment record (HOME/deployments/<chain id>.json, HOME being --home,
+own deployment record (HOME/deployments/<chain id>-<genesis hash>.json, HOME being --home,
 $CHAINPASS_HOME or ~/.chainpass), so every `chainpass` command finds the contracts; both
 find a deployment that checks out instead of deploying again (same addresses, nothing
 sent). Under ape the node is the one ape's --network connects to: with
@@ -61,11 +61,11 @@ def deploy_or_find(
     sender = KeystoreDirectory(home / "keystores").sender(chain, account, _password_from_environment)
     deployment, created = deploy(chain, sender, store, replace=replace)
     if load_deployment(chain, store) != deployment:
-        raise DeploymentError(f"The record {store.path(chain.chain_id)} does not read back as written.")
+        raise DeploymentError(f"The record {store.path_for(chain)} does not read back as written.")
     verb = "deployed" if created else "found"
     for name, contract in deployment.contracts.items():
         say(f"{verb} {name} at {contract.address} on chain {deployment.chain_id}")
-    say(f"record: {store.path(deployment.chain_id)}")
+    say(f"record: {store.path_for(chain)}")
     return deployment
 
 

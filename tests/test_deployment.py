@@ -17,6 +17,7 @@ from chainpass.deployment import (
     Deployment,
     DeploymentStore,
     deploy,
+    genesis_hash,
     load_deployment,
 )
 from chainpass.errors import ChainIdMismatch, DeploymentError
@@ -35,8 +36,8 @@ def files_in(directory: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
 
 
-def record_json(store: DeploymentStore, chain_id: int) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(store.path(chain_id).read_text(encoding="utf-8"))
+def record_json(store: DeploymentStore, chain: Chain) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.path_for(chain).read_text(encoding="utf-8"))
     return data
 
 
@@ -49,14 +50,14 @@ def test_deploy_twice_finds_the_first_deployment(chain: Chain, roles: Roles, sto
     assert (first_created, second_created) == (True, False)
     assert second == first
     assert files_in(store.directory) == files
-    assert list(files) == [f"{chain.chain_id}.json"]
+    assert list(files) == [store.path_for(chain).name]
     assert chain.w3.eth.block_number == block
 
 
 def test_record_holds_everything_needed_to_trust_it(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
     deployment, _ = deploy(chain, roles.governor, store)
 
-    data = record_json(store, chain.chain_id)
+    data = record_json(store, chain)
 
     record = data["contracts"][NAME]
     receipt = chain.w3.eth.get_transaction_receipt(record["tx_hash"])
@@ -124,7 +125,7 @@ def test_a_record_of_another_build_is_refused(chain: Chain, roles: Roles, store:
     receipt = chain.deploy(wallet, [roles.governor], roles.governor)
     address = receipt["contractAddress"]
     assert address is not None
-    data = record_json(store, chain.chain_id)
+    data = record_json(store, chain)
     data["contracts"][NAME]["address"] = address
     data["contracts"][NAME]["code_hash"] = "0x" + keccak(bytes(chain.w3.eth.get_code(address))).hex()
     store.write(Deployment.from_json(data))
@@ -146,10 +147,10 @@ def test_load_deployment_returns_the_checked_record(chain: Chain, roles: Roles, 
 def test_a_record_for_another_chain_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
     deploy(chain, roles.governor, store)
     other_id = chain.chain_id + 1
-    data = record_json(store, chain.chain_id)
-    store.path(chain.chain_id).rename(store.path(other_id))
+    data = record_json(store, chain)
+    store.path_for(chain).rename(store.path(other_id))
     data["chain_id"] = other_id
-    store.path(chain.chain_id).write_text(json.dumps(data), encoding="utf-8")
+    store.path_for(chain).write_text(json.dumps(data), encoding="utf-8")
 
     with pytest.raises(ChainIdMismatch, match=f"for chain {other_id}, not chain {chain.chain_id}"):
         load_deployment(chain, store)
@@ -179,7 +180,7 @@ def test_a_record_whose_code_is_gone_is_refused_until_replaced(
     assert created is True
     assert load_deployment(chain, store) == fresh
     assert load_artifact(NAME).built_this(bytes(chain.w3.eth.get_code(fresh.address(NAME))))
-    assert record_json(store, chain.chain_id) == fresh.to_json()
+    assert record_json(store, chain) == fresh.to_json()
 
 
 def test_a_record_from_another_embedded_chain_is_refused(store: DeploymentStore) -> None:
@@ -193,7 +194,7 @@ def test_a_record_from_another_embedded_chain_is_refused(store: DeploymentStore)
 
 def test_a_record_with_different_code_is_refused(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
     deployment, _ = deploy(chain, roles.governor, store)
-    data = record_json(store, chain.chain_id)
+    data = record_json(store, chain)
     data["contracts"][NAME]["address"] = roles.stranger  # an account: it has no code
     store.write(Deployment.from_json(data))
 
@@ -257,6 +258,45 @@ def test_store_writes_atomically_and_leaves_no_temporary_files(
 
     path = store.write(deployment)
 
-    assert path == store.path(chain.chain_id)
+    assert path == store.path_for(chain)
     assert [p.name for p in store.directory.iterdir()] == [path.name]
     assert path.read_text(encoding="utf-8").endswith("}\n")
+
+
+def test_a_record_from_before_genesis_hashes_is_adopted_and_kept(
+    chain: Chain, roles: Roles, store: DeploymentStore
+) -> None:
+    deployment, _ = deploy(chain, roles.governor, store)
+    legacy = store.path(chain.chain_id)
+    old = {k: v for k, v in record_json(store, chain).items() if k != "genesis_hash"}
+    store.path_for(chain).unlink()
+    legacy.write_text(json.dumps(old), encoding="utf-8")
+    legacy_bytes = legacy.read_bytes()
+
+    found, created = deploy(chain, roles.governor, store)
+
+    assert created is False and found == deployment
+    assert found.genesis_hash == genesis_hash(chain)
+    assert record_json(store, chain) == deployment.to_json()  # a keyed copy for this node
+    assert legacy.read_bytes() == legacy_bytes  # the old record stays: it may be another node's
+    assert load_deployment(chain, store) == deployment
+
+
+def test_replace_keeps_the_record_it_supersedes(chain: Chain, roles: Roles, store: DeploymentStore) -> None:
+    first, _ = deploy(chain, roles.governor, store)
+    first_bytes = store.path_for(chain).read_bytes()
+
+    second, created = deploy(chain, roles.governor, store, replace=True)
+
+    kept = [p for p in store.directory.iterdir() if ".replaced-" in p.name]
+    assert created is True and second.address(NAME) != first.address(NAME)
+    assert len(kept) == 1 and kept[0].read_bytes() == first_bytes
+    assert load_deployment(chain, store) == second
+    assert bytes(chain.w3.eth.get_code(first.address(NAME))) != b""  # still live, still recorded
+
+
+def test_records_are_keyed_by_the_genesis_block(chain: Chain, store: DeploymentStore) -> None:
+    path = store.path_for(chain)
+
+    assert path.name == f"{chain.chain_id}-{genesis_hash(chain)[2:18]}.json"
+    assert store.path(chain.chain_id).name == f"{chain.chain_id}.json"  # the form before genesis hashes

@@ -38,7 +38,7 @@ from web3.exceptions import Web3RPCError
 
 from chainpass.chain import Chain
 from chainpass.cli import main
-from chainpass.deployment import DeploymentStore, deploy
+from chainpass.deployment import DeploymentStore, deploy, genesis_hash
 from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
 from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry, Level, Sector
@@ -527,7 +527,7 @@ def test_cli_index_sync_status_and_trace(
     human_status = run("index", "status")
 
     head = chain.w3.eth.block_number
-    path = index_path(home, chain.chain_id, pp.address)
+    path = index_path(home, chain.chain_id, pp.address, genesis_hash(chain))
     assert no_index[0] == 1 and "run `chainpass index sync` first" in no_index[2]
     assert synced[0] == 0 and json.loads(synced[1])["path"] == str(path)
     assert json.loads(synced[1])["checkpoint"] == head - 3

@@ -77,7 +77,7 @@ def test_chainpass_deploys_and_ape_finds_it(uri: str, cp_chain: Chain, tmp_path:
     store = DeploymentStore(tmp_path / "deployments")
     deployment, created = deploy(cp_chain, cp_chain.account(0), store)
     assert created
-    record = store.path(cp_chain.chain_id).read_bytes()
+    record = store.path_for(cp_chain).read_bytes()
     block = cp_chain.w3.eth.block_number
 
     result = ape_run_deploy(uri, tmp_path)
@@ -86,16 +86,16 @@ def test_chainpass_deploys_and_ape_finds_it(uri: str, cp_chain: Chain, tmp_path:
     assert "ape reads them" in result.stdout
     # Nothing deployed, nothing rewritten.
     assert cp_chain.w3.eth.block_number == block
-    assert store.path(cp_chain.chain_id).read_bytes() == record
+    assert store.path_for(cp_chain).read_bytes() == record
     check_on_chain(cp_chain, deployment)
 
 
 def test_a_record_that_does_not_check_out_is_refused_in_one_sentence(uri: str, cp_chain: Chain, tmp_path: Path) -> None:
     store = DeploymentStore(tmp_path / "deployments")
     deployment, _ = deploy(cp_chain, cp_chain.account(0), store)
-    data = json.loads(store.path(cp_chain.chain_id).read_text())
+    data = json.loads(store.path_for(cp_chain).read_text())
     data["contracts"]["IdentityRegistry"]["address"] = "0x" + "11" * 20  # no code there
-    store.path(cp_chain.chain_id).write_text(json.dumps(data))
+    store.path_for(cp_chain).write_text(json.dumps(data))
     block = cp_chain.w3.eth.block_number
 
     result = ape_run_deploy(uri, tmp_path)

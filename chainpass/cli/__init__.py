@@ -1,8 +1,10 @@
 """The `chainpass` command: operators' CLI. It parses and prints; the library does the work.
 
 Human-readable output by default, ``--json`` on every command for scripts. Errors are
-one line on stderr (or a JSON object with ``--json``) and exit code 1; usage errors
-exit 2. No tracebacks for user mistakes.
+one line on stderr (or a JSON object with ``--json``). Exit codes (docs/cli.md): 0 done,
+valid or genuine; 1 an error; 2 a usage mistake; 3 a negative answer (not verified, not
+genuine, recalled); 130 interrupted. No tracebacks for user mistakes. The root options
+(``--rpc``, ``--home``, ``--json``, ...) may also follow the subcommand.
 """
 
 from __future__ import annotations
@@ -13,28 +15,52 @@ from pathlib import Path
 
 import click
 import requests
+from web3.exceptions import ContractLogicError, TimeExhausted
 
 from chainpass.chain import Chain
 from chainpass.cli.account import account
 from chainpass.cli.brand import brand
 from chainpass.cli.bulk import bulk_group
-from chainpass.cli.common import DEFAULT_RPC, Settings, account_option, emit, json_option, settings
+from chainpass.cli.common import (
+    DEFAULT_RPC,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    FiniteFloat,
+    Settings,
+    account_option,
+    emit,
+    json_option,
+    settings,
+)
 from chainpass.cli.consent import consent
 from chainpass.cli.epcis import epcis
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
-from chainpass.errors import ChainpassError, NodeUnreachable
+from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
-from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
+from chainpass.gs1 import parse_code
+from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, StopSignal, stop_signals
+from chainpass.passport import ProductPassports
+from chainpass.reverts import decode_revert, revert_data_from_exception
 
 # ---------------------------------------------------------------------- root
+
+#: The largest fee in gwei an option takes (a million gwei per gas: far above any chain's).
+MAX_GWEI = 1e6
+#: The most confirmations a command waits for.
+MAX_CONFIRMATIONS = 10_000
 
 
 @click.group()
 @click.option("--rpc", envvar="CHAINPASS_RPC", help=f"JSON-RPC URL of the node [default: {DEFAULT_RPC}].")
-@click.option("--chain-id", type=int, envvar="CHAINPASS_CHAIN_ID", help="Refuse a node on any other chain.")
+@click.option(
+    "--chain-id",
+    type=click.IntRange(1, 2**64 - 1),
+    envvar="CHAINPASS_CHAIN_ID",
+    help="Refuse a node on any other chain.",
+)
 @click.option(
     "--home",
     type=click.Path(path_type=Path),
@@ -45,24 +71,25 @@ from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNod
 )
 @click.option(
     "--max-fee-gwei",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(MAX_GWEI),
     envvar="CHAINPASS_MAX_FEE_GWEI",
     help="Never pay more than this per gas: a transaction the chain would charge more is refused, unsent.",
 )
 @click.option(
     "--priority-fee-gwei",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(MAX_GWEI),
     envvar="CHAINPASS_PRIORITY_FEE_GWEI",
     help="The tip per gas [default: the node's suggestion].",
 )
 @click.option(
     "--confirmations",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_CONFIRMATIONS),
     envvar="CHAINPASS_CONFIRMATIONS",
     default=0,
     show_default=True,
     help="Blocks on top of each transaction before a command reports it done.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (every command).")
 @click.version_option(package_name="chainpass")
 @click.pass_context
 def cli(
@@ -73,17 +100,20 @@ def cli(
     max_fee_gwei: float | None,
     priority_fee_gwei: float | None,
     confirmations: int,
+    as_json: bool,
 ) -> None:
     """chainpass: verified identity and product passports on an EVM chain."""
     fees = FeePolicy(
         max_priority_fee_per_gas=None if priority_fee_gwei is None else round(priority_fee_gwei * GWEI),
         cap_per_gas=None if max_fee_gwei is None else round(max_fee_gwei * GWEI),
     )
-    ctx.obj = Settings(rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations)
+    ctx.obj = Settings(rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations, json=as_json)
 
 
 @cli.command()
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1."
+)
 @click.option(
     "--state",
     "state_file",
@@ -98,25 +128,41 @@ def cli(
     "directory [default: HOME/ganache-db].",
 )
 def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> None:
-    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
+    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts.
+
+    Ctrl-C, SIGTERM and SIGHUP stop the node cleanly, and so does anything that stops this
+    command (the node never outlives it, even if it is killed). The state file is written
+    only when the chain changed, at most every few seconds, through a temporary file.
+    """
+    with stop_signals():  # a SIGTERM or SIGHUP while the node starts stops it too
+        try:
+            sys.exit(_run_node(port, state_file, ephemeral, ganache))
+        except StopSignal:
+            sys.exit(0)
+
+
+def _run_node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> int:
+    running: AnvilNode | GanacheNode
     if ganache:
         db_dir = None if ephemeral else (state_file or settings().home / "ganache-db")
-        with GanacheNode(port=port, db_dir=db_dir) as running:  # stopped however this ends
+        running = GanacheNode(port=port, db_dir=db_dir, die_with_parent=True)
+        where = f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}."
+    else:
+        state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
+        running = AnvilNode(port=port, state_file=state, quiet=True, managed_state=True, die_with_parent=True)
+        where = f"Anvil is listening on {running.url} (chain id 31337); state: {state or 'none'}."
+    try:
+        running.start()
+        if isinstance(running, AnvilNode) and running.restored_state:
             click.echo(
-                f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
-                "Ctrl-C stops it."
+                f"note: {running.state_file} was damaged (the node was killed while writing it); started from "
+                "its last good copy.",
+                err=True,
             )
-            code = running.wait()
-        sys.exit(code)
-    state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
-    anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
-    if anvil.restored_state:
-        click.echo(
-            f"note: {state} was damaged (the node was killed while writing it); started from its last good copy.",
-            err=True,
-        )
-    click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
-    sys.exit(anvil.wait())
+        click.echo(f"{where} Ctrl-C stops it.")
+        return running.wait()
+    finally:
+        running.stop()  # however this ends: an error, a signal, Ctrl-C
 
 
 @cli.command()
@@ -144,7 +190,7 @@ def deploy_command(account: str, replace: bool, as_json: bool) -> None:
     options = settings()
     chain = options.connect()
     deployment, created = deploy(chain, options.sender(chain, account), options.store, replace=replace)
-    data = {"created": created, "record": str(options.store.path(chain.chain_id)), **deployment.to_json()}
+    data = {"created": created, "record": str(options.store.path_for(chain)), **deployment.to_json()}
 
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
@@ -158,7 +204,7 @@ def deploy_command(account: str, replace: bool, as_json: bool) -> None:
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the identity story from PRODUCT.md on the embedded chain (or --rpc)."""
+    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s."""
     from chainpass.demo import run_demo
 
     url = demo_rpc or settings().rpc
@@ -171,29 +217,123 @@ for group in (identity, consent, account, passport, brand, index, epcis, bulk_gr
 
 # ---------------------------------------------------------------------- main
 
+#: Root options that take a value, and root flags: accepted after the subcommand too.
+_ROOT_VALUE_OPTIONS = ("--rpc", "--chain-id", "--home", "--max-fee-gwei", "--priority-fee-gwei", "--confirmations")
+_ROOT_FLAGS = ("--json",)
+
+
+def hoist_root_options(args: list[str]) -> list[str]:
+    """``args`` with the root options that follow the subcommand moved before it, unless the
+    subcommand has an option of that name itself (``index sync --confirmations``)."""
+    command: click.Command = cli
+    i = 0
+    while i < len(args) and isinstance(command, click.Group):
+        token = args[i]
+        if token in command.commands:
+            command = command.commands[token]
+        elif command is cli and token in _ROOT_VALUE_OPTIONS:
+            i += 1  # its value
+        elif not token.startswith("-"):
+            return args  # an unknown command: click says so
+        i += 1
+    own: dict[str, click.Parameter] = {
+        name: param for param in command.params for name in (*param.opts, *param.secondary_opts)
+    }
+    head, rest = list(args[:i]), []
+    j = i
+    while j < len(args):
+        token = args[j]
+        if token == "--":
+            rest += args[j:]
+            break
+        name = token.split("=", 1)[0]
+        if name in own:
+            param = own[name]
+            takes_value = isinstance(param, click.Option) and not param.is_flag and not param.count
+            rest.append(token)
+            if takes_value and "=" not in token and j + 1 < len(args):
+                rest.append(args[j + 1])
+                j += 1
+        elif name in _ROOT_VALUE_OPTIONS:
+            if "=" in token or j + 1 >= len(args):
+                head.insert(0, token)
+            else:
+                head[:0] = [token, args[j + 1]]
+                j += 1
+        elif name in _ROOT_FLAGS:
+            head.insert(0, token)
+        else:
+            rest.append(token)
+        j += 1
+    return head + rest
+
+
+def in_users_words(message: str, args: list[str]) -> str:
+    """``message`` with the passport ids it shows (``9793956c…1a2b``, or in full) replaced by the
+    GS1 codes the user typed for them."""
+    if "…" not in message and "0x" not in message:
+        return message
+    for token in args:
+        if token.startswith("-") or len(token) > 200:
+            continue
+        for tier in range(4):
+            try:
+                digits = f"{ProductPassports.passport_id(parse_code(token, container_tier=tier)):x}"
+            except (ChainpassError, ValueError):
+                break
+            for shown in (f"{digits[:8]}…{digits[-4:]}", f"0x{digits}", digits):
+                message = message.replace(shown, token)
+    return message
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn chainpass errors into one-line messages."""
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_root_options(sys.argv[1:] if argv is None else list(argv))
+    as_json = "--json" in args
     try:
         cli.main(args=args, prog_name="chainpass", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
+        # The commands whose loss would be final (verify: the credential) say more themselves.
+        click.echo(
+            "Interrupted. A transaction already sent may still be mined: look before running it again "
+            "(`identity status`, `passport show`, ...); a repeat is refused by the contract before it costs gas, "
+            "and `bulk` and `epcis import` resume where they stopped.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ChainpassError, requests.exceptions.ConnectionError) as exc:
-        error = (
-            exc
-            if isinstance(exc, ChainpassError)
-            else NodeUnreachable(
+    except (ChainpassError, requests.exceptions.ConnectionError, TimeExhausted, OSError, ContractLogicError) as exc:
+        if isinstance(exc, ChainpassError):
+            error: ChainpassError = exc
+        elif isinstance(exc, ContractLogicError):
+            # A read the contract refused (e.g. the node is another than the index's).
+            data = revert_data_from_exception(exc)
+            error = (decode_revert(data) if data else None) or ContractRevert(
+                f"The contract refused the request ({exc}): is --rpc the node the contracts were deployed on?",
+                "unknown",
+                {},
+            )
+        elif isinstance(exc, OSError) and not isinstance(exc, requests.exceptions.ConnectionError):
+            if exc.filename is None:  # not a file the user named: a fault, shown as such
+                raise
+            # A file the user named cannot be read or written (a folder, no permission, ...).
+            error = InvalidInput(f"Cannot use {exc.filename}: {exc.strerror or exc}.")
+        elif isinstance(exc, TimeExhausted):
+            error = Interrupted(
+                f"A transaction was sent but not mined in time ({exc}): it may still be. Look it up on the node "
+                "before sending anything again (`epcis import` and `bulk` resume without recording twice).",
+                exit_code=EXIT_ERROR,
+            )
+        else:
+            error = NodeUnreachable(
                 f"The node stopped answering ({exc.__class__.__name__}): is it still running? Once it is back, "
                 "re-run the command (`epcis import` and `bulk` resume without recording anything twice)."
             )
-        )
-        if "--json" in args:
-            click.echo(json.dumps({"error": str(error), "kind": type(error).__name__}))
+        message = in_users_words(str(error), args)
+        if as_json:
+            click.echo(json.dumps({"error": message, "kind": type(error).__name__}))
         else:
-            click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+            click.echo(f"error: {message}", err=True)
+        sys.exit(error.exit_code if isinstance(error, Interrupted) else EXIT_ERROR)

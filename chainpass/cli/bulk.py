@@ -160,6 +160,7 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
             metadata_hash=keccak(metadata_file.read_bytes()) if metadata_file else bytes(32),
             metadata_uri=metadata_uri, batch_size=batch_size, on_progress=progress.update,
         )  # fmt: skip
+        progress.close()  # the bar ends its line before the summary is printed
         _finish(result, as_json)
 
 
@@ -203,6 +204,7 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
             )  # fmt: skip
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
+        progress.close()  # the bar ends its line before the summary is printed
         _finish(result, as_json)
 
 

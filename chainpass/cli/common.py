@@ -24,6 +24,14 @@ from chainpass.identity import IdentityRegistry
 from chainpass.node import DEFAULT_PORT
 
 DEFAULT_RPC = f"http://127.0.0.1:{DEFAULT_PORT}"
+#: Exit codes (docs/cli.md): done / valid / genuine; an error; a usage mistake; a negative
+#: answer (not verified, not genuine, recalled); interrupted (Ctrl-C, a signal).
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NEGATIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: The latest Unix time the contracts store (their times are uint40), and the most days
+#: or hours an option may add to now and still land in that field.
+MAX_UINT40 = 2**40 - 1
+MAX_DAYS = MAX_UINT40 // 86400
+MAX_HOURS = MAX_UINT40 // 3600
 #: The environment variable scripts use to pass a keystore password.
 PASSWORD_ENV = "CHAINPASS_PASSWORD"
 ClientT = TypeVar("ClientT", bound=ContractClient)
@@ -39,6 +47,8 @@ class Settings:
     #: Fees and confirmations for every transaction a command sends (root options).
     fees: FeePolicy = field(default_factory=FeePolicy)
     confirmations: int = 0
+    #: ``--json`` given before the subcommand: every command prints JSON.
+    json: bool = False
 
     @property
     def store(self) -> DeploymentStore:
@@ -107,8 +117,16 @@ def emit(data: Any, human: str | Callable[[], str], as_json: bool) -> None:
         click.echo(human() if callable(human) else human)
 
 
+def _json_anywhere(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """``--json`` after the subcommand, or before it (on the root)."""
+    root = ctx.find_object(Settings)
+    return bool(value or (root is not None and root.json))
+
+
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+    return click.option("--json", "as_json", is_flag=True, callback=_json_anywhere, help="Print JSON for scripts.")(
+        func
+    )
 
 
 def account_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,6 +162,12 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInput(f"The {what} file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"The {what} file {path} is a folder, not a file.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"The {what} file {path} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read the {what} file {path}: {exc.strerror}.") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"The {what} file {path} is not JSON: {exc.msg} at line {exc.lineno}.") from None
 
@@ -162,7 +186,72 @@ def end_time(date: str | None, days: int | None, now: int, *, default_days: int,
         except ValueError:
             raise InvalidInput(f"{date_option} {date!r} is not a date in the form YYYY-MM-DD.") from None
         return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
-    return now + (days or default_days) * 24 * 3600
+    end = now + (days or default_days) * 24 * 3600
+    if end > MAX_UINT40:
+        raise InvalidInput(
+            f"{days_option} {days} reaches past {iso_time(MAX_UINT40)}, the latest time the contract stores: "
+            f"give at most {(MAX_UINT40 - now) // 86400} days."
+        )
+    return end
+
+
+def iso_time(timestamp: int) -> str:
+    """A Unix time as people read it: ``2026-01-31 12:00 UTC``."""
+    try:
+        return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, ValueError, OSError):
+        return f"Unix time {timestamp}"
+
+
+def hours_from(now: int, hours: int, option: str) -> int:
+    """``now`` plus ``hours``, refused unless it fits the contracts' uint40 times."""
+    end = now + hours * 3600
+    if end > MAX_UINT40:
+        raise InvalidInput(
+            f"{option} {hours} reaches past {iso_time(MAX_UINT40)}, the latest time the contract stores: "
+            f"give at most {(MAX_UINT40 - now) // 3600} hours."
+        )
+    return end
+
+
+def output_path(path: Path, option: str, *, overwrite: bool = True) -> Path:
+    """Check, before any work, that ``path`` (given as ``option``) can be written: its folder is
+    a folder (or can be made), it is not a folder itself, and unless ``overwrite`` it is new."""
+    if path.is_dir():
+        raise InvalidInput(f"{option} {path} is a folder: give a file name.")
+    if path.exists() and not overwrite:
+        raise InvalidInput(f"{path} exists already: choose another {option} (it is not overwritten).")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInput(f"{option} {path}: {parent} is a file, not a folder.")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InvalidInput(f"{option} {path}: the folder {parent} is not writable.")
+            break
+    return path
+
+
+def days_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A number of days from now that must land in a uint40 time."""
+    return click.option(name, type=click.IntRange(1, MAX_DAYS), help=help_text)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite number in [0, ``maximum``]: no nan, no inf (they cannot become wei)."""
+
+    name = "number"
+
+    def __init__(self, maximum: float) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        if not (0 <= number <= self.maximum):  # also false for nan
+            self.fail(f"{value!r} is not a number from 0 to {self.maximum:g}.", param, ctx)
+        return number
 
 
 class AddressType(click.ParamType):

@@ -6,7 +6,6 @@ eth_signTypedData_v4) and anyone relays it (`consent relay`) and pays the gas.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +13,20 @@ from typing import Any
 
 import click
 
+from chainpass.chain import sender_address
 from chainpass.cli.common import (
     HOLDER,
+    MAX_HOURS,
     AddressType,
     account_option,
     acting,
+    days_option,
     emit,
     end_time,
+    hours_from,
+    iso_time,
     json_option,
+    output_path,
     report,
     settings,
 )
@@ -35,13 +40,11 @@ DEFAULT_CONSENT_DAYS = 365
 
 
 def _iso(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return iso_time(timestamp)
 
 
 def _until_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--days", type=click.IntRange(min=1), help=f"Consent for N days [default: {DEFAULT_CONSENT_DAYS}]."
-    )(func)
+    func = days_option("--days", f"Consent for N days [default: {DEFAULT_CONSENT_DAYS}].")(func)
     return click.option("--until", "until_date", help="Consent until this date, YYYY-MM-DD (UTC midnight).")(func)
 
 
@@ -77,6 +80,11 @@ def grant(relying_party: str, until_date: str | None, days: int | None, account:
 def withdraw(relying_party: str, account: str, as_json: bool) -> None:
     """The holder --account withdraws its consent to RELYING_PARTY (the holder pays gas)."""
     registry, sender = acting(account)
+    if registry.consent_until(sender_address(sender), relying_party) == 0:
+        raise InvalidInput(
+            f"{sender_address(sender)} has no consent for {relying_party} to withdraw: nothing to change, so no "
+            "transaction was sent."
+        )
     receipt = registry.withdraw_consent(relying_party, sender=sender)
     report(f"Withdrew consent to {relying_party}", receipt, as_json, relying_party=relying_party)
 
@@ -119,14 +127,16 @@ def typed_data() -> None:
 def _deadline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--out", type=click.Path(path_type=Path), help="Write the JSON here instead of stdout.")(func)
     return click.option(
-        "--deadline-hours", type=click.IntRange(min=1), default=24, show_default=True,
+        "--deadline-hours", type=click.IntRange(1, MAX_HOURS), default=24, show_default=True,
         help="The signature is void after this many hours.",
     )(func)  # fmt: skip
 
 
 def _print_typed(build: Callable[[IdentityRegistry, int], TypedAction], deadline_hours: int, out: Path | None) -> None:
+    if out is not None:
+        output_path(out, "--out")
     registry = settings().registry()
-    deadline = registry.chain.latest_timestamp() + deadline_hours * 3600
+    deadline = hours_from(registry.chain.latest_timestamp(), deadline_hours, "--deadline-hours")
     document = build(registry, deadline).to_json()
     if out is None:
         click.echo(json.dumps(document, indent=2))
@@ -194,6 +204,12 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"The file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder, not a file.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"The file {path} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
 
 
 @consent.command("sign")
@@ -203,6 +219,8 @@ def _read_text(path: Path) -> str:
 @json_option
 def sign(typed_data_file: Path, out: Path | None, account: str, as_json: bool) -> None:
     """Sign TYPED_DATA_FILE with the holder's keystore account (--account NAME); offline, no gas."""
+    if out is not None:
+        output_path(out, "--out")
     action = load_typed_action(_read_text(typed_data_file))
     signer = settings().keystore_account(account)
     signed = action.sign(signer)
@@ -221,7 +239,7 @@ def relay(file: Path, signature: str | None, account: str, as_json: bool) -> Non
     text = _read_text(file)
     action = load_typed_action(text)
     if signature is None:
-        document = json.loads(text)
+        document = json.loads(text)  # load_typed_action read it as JSON already
         if not isinstance(document, dict) or "signature" not in document:
             raise InvalidInput("FILE holds no signature: pass --signature 0x... (from the holder's wallet).")
         signature = str(document["signature"])

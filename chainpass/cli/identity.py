@@ -6,31 +6,42 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from chainpass.attributes import Credential, Disclosure
 from chainpass.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NEGATIVE,
     HOLDER,
     AddressType,
     account_option,
     acting,
+    days_option,
     emit,
     end_time,
     json_option,
+    output_path,
     read_json,
     report,
     settings,
 )
-from chainpass.errors import InvalidInput
+from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
+from chainpass.fees import FeeCapExceeded
 from chainpass.files import write_json_atomic
-from chainpass.identity import Level, Sector, SuspensionReason
+from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
 
 
 @click.group()
 def identity() -> None:
     """Verified identity: appoint, verify, suspend, check, disclose, audit."""
+
+
+def _unchanged(state: str) -> NoReturn:
+    """Refuse, before it costs gas, a transaction that would change nothing."""
+    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
 
 
 @identity.command("appoint-authority")
@@ -41,6 +52,9 @@ def identity() -> None:
 def appoint_authority(address: str, max_level: str, account: str, as_json: bool) -> None:
     """Appoint ADDRESS as an authority that may verify up to --max-level (governor only)."""
     registry, sender = acting(account)
+    current = registry.authority(address)
+    if current.active and current.max_level.label == max_level:
+        _unchanged(f"{address} is an authority up to {max_level} already")
     receipt = registry.appoint_authority(address, max_level, sender=sender)
     report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
 
@@ -52,6 +66,8 @@ def appoint_authority(address: str, max_level: str, account: str, as_json: bool)
 def remove_authority(address: str, account: str, as_json: bool) -> None:
     """Remove authority ADDRESS; its holders stand as issuer_removed (governor only)."""
     registry, sender = acting(account)
+    if not registry.authority(address).active:
+        _unchanged(f"{address} is not an authority")
     receipt = registry.remove_authority(address, sender=sender)
     report(f"Removed authority {address}", receipt, as_json, authority=address)
 
@@ -64,6 +80,9 @@ def remove_authority(address: str, account: str, as_json: bool) -> None:
 def appoint_relying_party(address: str, sector: str, account: str, as_json: bool) -> None:
     """Appoint ADDRESS as a relying party of --sector (governor only)."""
     registry, sender = acting(account)
+    current = registry.relying_party(address)
+    if current.active and current.sector.label == sector:
+        _unchanged(f"{address} is a relying party of the {sector} sector already")
     receipt = registry.appoint_relying_party(address, sector, sender=sender)
     report(f"Appointed relying party {address} ({sector})", receipt, as_json, relying_party=address)
 
@@ -75,6 +94,8 @@ def appoint_relying_party(address: str, sector: str, account: str, as_json: bool
 def remove_relying_party(address: str, account: str, as_json: bool) -> None:
     """Remove relying party ADDRESS (governor only)."""
     registry, sender = acting(account)
+    if not registry.relying_party(address).active:
+        _unchanged(f"{address} is not a relying party")
     receipt = registry.remove_relying_party(address, sender=sender)
     report(f"Removed relying party {address}", receipt, as_json, relying_party=address)
 
@@ -136,7 +157,7 @@ def _verification_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--level", required=True, type=click.Choice([m.label for m in Level if m.value])),
         click.option("--expires", help="Expiry date YYYY-MM-DD (UTC midnight)."),
-        click.option("--valid-days", type=click.IntRange(min=1), help="Valid for N days [default: 3650]."),
+        days_option("--valid-days", "Valid for N days [default: 3650]."),
         click.option(
             "--credential-out",
             required=True,
@@ -162,8 +183,7 @@ def _verify(
     account: str,
     as_json: bool,
 ) -> None:
-    if credential_out.exists():
-        raise InvalidInput(f"{credential_out} exists already: choose another --credential-out.")
+    output_path(credential_out, "--credential-out", overwrite=False)
     person = read_json(attributes_file, "attributes")
     registry, sender = acting(account)
     credential = Credential.issue(holder, person)
@@ -171,16 +191,25 @@ def _verify(
         expires, valid_days, registry.chain.latest_timestamp(), default_days=3650, names="--expires/--valid-days"
     )
     action = registry.reverify if reverify else registry.verify
-    # The credential is written before the transaction is sent and kept only if it is
-    # mined: a commitment on chain whose salts were lost could never be disclosed.
-    pending = credential_out.with_name(credential_out.name + ".pending")
-    write_json_atomic(pending, credential.to_json(), private=True)
+    # The credential (the holder's values and salts) is written, private, before the
+    # transaction is sent, and kept whatever happens once it may have been sent: a
+    # commitment on chain whose salts were lost could never be disclosed. Only a refusal
+    # before sending (the contract's, the fee cap's, no funds) removes it again.
+    write_json_atomic(credential_out, credential.to_json(), private=True)
     try:
         receipt = action(credential, level, expires_at, sender=sender)
-    except BaseException:
-        pending.unlink(missing_ok=True)
+    except (ContractRevert, InsufficientFunds, FeeCapExceeded, InvalidInput) as refused:
+        credential_out.unlink(missing_ok=True)
+        if isinstance(refused, ContractRevert) and refused.error == "IdentityAlreadyVerified" and not reverify:
+            raise ContractRevert(
+                f"{str(refused).rstrip('.')}. If the holder lost her credential, `chainpass identity reverify` "
+                "is the only way to give her a new one.",
+                refused.error,
+                refused.error_args,
+            ) from None
         raise
-    pending.replace(credential_out)
+    except BaseException as exc:
+        raise _unfinished(registry, credential, credential_out, reverify, exc) from None
     verb = "Re-verified" if reverify else "Verified"
     until = dt.datetime.fromtimestamp(expires_at, dt.UTC).date()
     report(
@@ -192,6 +221,36 @@ def _verify(
         commitment="0x" + credential.commitment.hex(),
         credential=str(credential_out),
     )
+
+
+def _unfinished(
+    registry: IdentityRegistry, credential: Credential, path: Path, reverify: bool, exc: BaseException
+) -> Interrupted:
+    """What to tell the operator when a verification stopped after its transaction may have
+    been sent (Ctrl-C or a signal while waiting for it or its confirmations, a timeout, a
+    node gone): what the chain holds now, that the credential is kept, what to run next."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    why = "Interrupted" if interrupted else f"Stopped ({str(exc).rstrip('.') or type(exc).__name__})"
+    commitment = "0x" + credential.commitment.hex()
+    try:
+        on_chain = registry.status(credential.holder).commitment == credential.commitment
+    except Exception:  # the node may be gone: say what to check instead
+        on_chain = None
+    if on_chain:
+        message = (
+            f"{why}, but the verification of {credential.holder} is on chain (commitment {commitment}): its "
+            f"credential is kept at {path}; give it to the holder. Confirmations were not awaited: "
+            f"`chainpass identity status {credential.holder}` shows it."
+        )
+    else:
+        again = "reverify" if reverify else "verify"
+        message = (
+            f"{why} before the verification of {credential.holder} was seen on chain; the transaction may still "
+            f"be mined. Its credential is kept at {path}. Run `chainpass identity status {credential.holder}` "
+            f"in a minute: if its commitment is {commitment}, {path} is the holder's credential; if not, "
+            f"move {path} away and run `identity {again}` again."
+        )
+    return Interrupted(message, exit_code=EXIT_INTERRUPTED if interrupted else EXIT_ERROR)
 
 
 @identity.command("verify")
@@ -254,7 +313,7 @@ def _standing_lines(data: dict[str, Any]) -> list[str]:
 @click.argument("holder", type=HOLDER)
 @json_option
 def status(holder: str, as_json: bool) -> None:
-    """Show HOLDER's verification (a plain read: no audit trail)."""
+    """Show HOLDER's verification (a plain read: no audit trail). Exit code 3 if not verified."""
     data = settings().registry().status(holder).to_json()
 
     def human() -> str:
@@ -266,6 +325,8 @@ def status(holder: str, as_json: bool) -> None:
         return "\n".join(lines)
 
     emit(data, human, as_json)
+    if not data["valid"]:
+        raise SystemExit(EXIT_NEGATIVE)
 
 
 @identity.command("check")
@@ -273,10 +334,13 @@ def status(holder: str, as_json: bool) -> None:
 @account_option
 @json_option
 def check(holder: str, account: str, as_json: bool) -> None:
-    """Check HOLDER as relying party --account; the check joins the holder's audit trail."""
+    """Check HOLDER as relying party --account; the check joins the holder's audit trail. Exit code 3 if
+    not verified."""
     registry, sender = acting(account)
     result = registry.check(holder, sender=sender)
     emit(result.to_json(), lambda: "\n".join(_standing_lines(result.to_json())), as_json)
+    if not result.to_json()["valid"]:
+        raise SystemExit(EXIT_NEGATIVE)
 
 
 @identity.command("disclose")
@@ -291,6 +355,8 @@ def check(holder: str, account: str, as_json: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the disclosure here instead of stdout.")
 def disclose(credential_file: Path, keys: tuple[str, ...], out: Path | None) -> None:
     """Make a disclosure of some attributes from a credential (offline; always JSON)."""
+    if out is not None:
+        output_path(out, "--out", overwrite=False)
     credential = Credential.from_json(read_json(credential_file, "credential"))
     document = credential.disclose(keys).to_json()
     if out is None:
@@ -340,7 +406,7 @@ def history(holder: str, checks_only: bool, as_json: bool) -> None:
         lines = []
         for e in entries:
             details = ", ".join(f"{k}={v}" for k, v in e.details.items() if k != "commitment")
-            lines.append(f"block {e.block_number:>6}  {e.event:<17} by {e.actor}  {details}".rstrip())
+            lines.append(f"block {e.block_number:>6}  {e.event:<17} by {e.actor or 'the holder'}  {details}".rstrip())
         return "\n".join(lines)
 
     emit(data, human, as_json)

@@ -1,7 +1,8 @@
 """`chainpass index`: a local SQLite index of the passport contract's logs that follows
 the chain, for fast traces (``chainpass passport trace CODE --index``).
 
-The file lives at ``HOME/index/<chain id>-<contract address>.sqlite``; see
+The file lives at ``HOME/index/<chain id>-<genesis hash, 16 hex digits>-<contract address>.sqlite``
+(one per node's chain: two local nodes share a chain id, never a genesis block); see
 :mod:`chainpass.index` for how it follows the chain (ranges, checkpoint, confirmations,
 reorgs).
 """
@@ -11,13 +12,15 @@ from __future__ import annotations
 import click
 
 from chainpass.cli.common import emit, json_option, settings
+from chainpass.deployment import genesis_hash
 from chainpass.index import DEFAULT_CONFIRMATIONS, TraceIndex, index_path
 from chainpass.passport import ProductPassports
 
 
 def open_index(passports: ProductPassports, *, create: bool = True) -> TraceIndex:
     """The trace index of ``passports``' contract in HOME/index, closed with the command."""
-    path = index_path(settings().home, passports.chain.chain_id, passports.address)
+    chain = passports.chain
+    path = index_path(settings().home, chain.chain_id, passports.address, genesis_hash(chain))
     trace_index = TraceIndex.for_client(passports, path, create=create)
     click.get_current_context().call_on_close(trace_index.close)
     return trace_index

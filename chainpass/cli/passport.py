@@ -466,7 +466,8 @@ def qr(code: str, out: Path, tier: int, resolver: str | None, scale: int, as_jso
 def verify(code: str, tier: int, as_json: bool) -> None:
     """Is the product of CODE genuine, recalled, sold already? The verdict a customer sees:
     the brand that owns the code, its producer and whether it stands verified today, who
-    holds it, and its journey with who acted in each step."""
+    holds it, and its journey with who acted in each step. Exit code 3 if it is not genuine
+    or recalled."""
     key = _key(code, tier)
     passports = _passports()
     verdict = passports.verify(key)
@@ -503,3 +504,5 @@ def verify(code: str, tier: int, as_json: bool) -> None:
         return "\n".join(lines + steps.lines(journey))
 
     emit(data, human, as_json)
+    if not verdict.genuine or verdict.recalled:
+        raise SystemExit(3)  # a negative answer (docs/cli.md): not genuine, or recalled

@@ -1,0 +1,284 @@
+"""The CLI as operators meet it: nothing lost when a command is interrupted, exit codes a
+script can trust, root options anywhere, numbers checked against the fields they land in."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cli import PERSON, Operator, Result, deployed, operator, supply_chain  # noqa: F401 (fixtures)
+
+from chainpass.chain import Chain
+from chainpass.cli import hoist_root_options, main
+from chainpass.errors import TransactionFailed
+from chainpass.identity import IdentityRegistry
+from chainpass.node import AnvilNode, free_port
+
+
+def _verify_args(op: Operator, holder: str, credential: Path, *more: str) -> list[str]:
+    return ["identity", "verify", holder, "--attributes", str(op.home.parent / "person.json"), "--level", "high",
+            "--valid-days", "30", "--credential-out", str(credential), "--account", "1", *more]  # fmt: skip
+
+
+def _stop_while_confirming(monkeypatch: pytest.MonkeyPatch, how: str) -> list[Any]:
+    """Make every wait for confirmations stop as ``how`` says, once the transaction is mined."""
+    mined: list[Any] = []
+
+    def stop(self: Chain, receipt: Any) -> Any:
+        mined.append(receipt)
+        assert self.w3.eth.get_transaction_receipt(receipt["transactionHash"])["status"] == 1  # mined
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        raise TransactionFailed(
+            f"Transaction {bytes(receipt['transactionHash']).hex()} is in block {receipt['blockNumber']}, and the "
+            f"chain did not reach {self.confirmations} confirmations on it within 120 s."
+        )
+
+    monkeypatch.setattr(Chain, "confirmed", stop)
+    return mined
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+@pytest.mark.parametrize("command", ["verify", "reverify"])
+def test_a_credential_survives_a_stop_after_mining(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    how: str,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    credential = tmp_path / "credential.json"
+    args = _verify_args(op, holder, credential)
+    if command == "reverify":
+        op.ok(*_verify_args(op, holder, tmp_path / "first.json"))
+        args[1] = "reverify"
+    mined = _stop_while_confirming(monkeypatch, how)
+
+    result = op.run(*args, "--confirmations", "2")  # a root option, after the subcommand
+
+    status = op.ok("identity", "status", holder, "--json").json()
+    assert len(mined) == 1
+    assert result.code == (130 if how == "interrupt" else 1)
+    assert "Traceback" not in result.err and result.out == ""
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    kept = json.loads(credential.read_text())
+    assert kept["commitment"] == status["commitment"]  # the credential matches what is on chain
+    assert {a["key"] for a in kept["attributes"]} >= set(PERSON)
+    assert f"is on chain (commitment {status['commitment']})" in result.err
+    assert str(credential) in result.err and "give it to the holder" in result.err
+
+
+def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_what_to_check(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    credential = tmp_path / "credential.json"
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(IdentityRegistry, "verify", interrupted)
+    result = op.run(*_verify_args(op, holder, credential))
+
+    assert result.code == 130
+    assert credential.exists() and stat.S_IMODE(credential.stat().st_mode) == 0o600
+    commitment = json.loads(credential.read_text())["commitment"]
+    assert f"identity status {holder}" in result.err and commitment in result.err
+    assert "may still be mined" in result.err
+
+
+def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, holder = deployed, deployed.accounts[6]
+    op.ok(*_verify_args(op, holder, tmp_path / "first.json"))
+
+    again = op.run(*_verify_args(op, holder, tmp_path / "second.json"))
+
+    assert again.code == 1 and "is already verified" in again.err
+    assert "`chainpass identity reverify` is the only way to give her a new one" in again.err
+    assert not (tmp_path / "second.json").exists()  # refused before sending: nothing to keep
+
+
+def test_exit_codes_separate_a_negative_answer_from_an_error(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, holder, stranger = deployed, deployed.accounts[6], deployed.accounts[7]
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+
+    assert op.run("identity", "status", holder).code == 0
+    not_verified = op.run("identity", "status", stranger)
+    error = op.run("identity", "status", "0x1234")
+    usage = op.run("identity", "status")
+
+    assert not_verified.code == 3 and "NOT VERIFIED" in not_verified.out and not_verified.err == ""
+    assert error.code == 1 and error.err.startswith("error: ")
+    assert usage.code == 2
+
+
+def test_root_options_work_after_the_subcommand(deployed: Operator, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    op, holder = deployed, deployed.accounts[6]
+    # Operator.run puts --rpc/--home first; here they come last, with --json and --rpc=URL.
+    for argv in (
+        ["identity", "status", holder, "--json", "--rpc", op.rpc, "--home", str(op.home)],
+        ["--json", "identity", "status", holder, f"--rpc={op.rpc}", f"--home={op.home}"],
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        out = capsys.readouterr().out
+        assert exited.value.code == 3 and json.loads(out)["holder"] == holder
+
+
+def test_hoisting_leaves_a_subcommand_own_option_of_the_same_name() -> None:
+    assert hoist_root_options(["index", "sync", "--confirmations", "3", "--rpc", "http://x"]) == [
+        "--rpc", "http://x", "index", "sync", "--confirmations", "3",
+    ]  # fmt: skip
+    assert hoist_root_options(["identity", "status", "0xab", "--confirmations", "2"]) == [
+        "--confirmations", "2", "identity", "status", "0xab",
+    ]  # fmt: skip
+    # The value of an option of the subcommand is never taken for a root option.
+    assert hoist_root_options(["passport", "qr", "C", "--out", "--home"]) == ["passport", "qr", "C", "--out", "--home"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["identity", "verify", "{holder}", "--valid-days", "400000000"], 2, "--valid-days"),
+        (["identity", "reverify", "{holder}", "--valid-days", "99999999999"], 2, "--valid-days"),
+        (["consent", "grant", "{party}", "--days", str(10**30)], 2, "--days"),
+        (["consent", "typed-data", "grant", "{holder}", "{party}", "--days", str(10**30)], 2, "--days"),
+        (["consent", "typed-data", "rotate", "{holder}", "{party}", "--deadline-hours", str(10**12)], 2, "hours"),
+        (["consent", "grant", "{party}", "--days", "12725000"], 1, "the latest time the contract stores"),
+        (["--max-fee-gwei", "nan", "accounts"], 2, "--max-fee-gwei"),
+        (["--max-fee-gwei", "inf", "accounts"], 2, "--max-fee-gwei"),
+        (["--confirmations", str(10**30), "accounts"], 2, "--confirmations"),
+        (["node", "--port", "99999"], 2, "--port"),
+        (["identity", "verify", "{holder}", "--credential-out", "{file}/c.json"], 1, "is a file, not a folder"),
+        (["identity", "disclose", "--credential", "{file}", "--attribute", "name", "--out", "{file}"], 1, "exists"),
+    ],
+)
+def test_numbers_and_paths_are_checked_before_anything_is_sent(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    args: list[str],
+    code: int,
+    expected: str,
+) -> None:
+    op = deployed
+    blocker = tmp_path / "a-file"
+    blocker.write_text("{}")
+    fill = {"{holder}": op.accounts[6], "{party}": op.accounts[2], "{file}": str(blocker)}
+    argv = [a.replace(k, v) for a in args for k, v in [next(((k, v) for k, v in fill.items() if k in a), ("", ""))]]
+    if argv[:2] in (["identity", "verify"], ["identity", "reverify"]):
+        argv += ["--attributes", str(tmp_path / "person.json"), "--level", "low", "--account", "1"]
+        if "--credential-out" not in argv:
+            argv += ["--credential-out", str(tmp_path / "c.json")]
+    if argv[:2] == ["consent", "grant"]:
+        argv += ["--account", "6"]
+    head = op.ok("identity", "history", op.accounts[6], "--json").out
+
+    result: Result = op.run(*argv)
+
+    assert result.code == code, result
+    assert "Traceback" not in result.err and expected in result.err
+    assert op.ok("identity", "history", op.accounts[6], "--json").out == head  # nothing was sent
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_two_local_nodes_with_one_chain_id_keep_their_own_records_and_indexes(
+    deployed: Operator,  # noqa: F811
+) -> None:
+    op = deployed  # deployed on the session's Anvil (chain 31337), node A
+    records = op.home / "deployments"
+    a_record = {p.name: p.read_bytes() for p in records.iterdir()}
+    op.ok("index", "sync")
+    # Anvil's genesis block is made from the time it starts: start B in a later second than A.
+    genesis_time = Chain.connect(op.rpc).w3.eth.get_block(0)["timestamp"]
+    time.sleep(max(0.0, genesis_time + 1.05 - time.time()))
+    with AnvilNode(port=free_port()) as other:  # node B: chain 31337 too, another genesis
+        on_b = op.run("identity", "status", op.accounts[6], rpc=other.url)
+        first = json.loads(op.run("deploy", "--json", rpc=other.url).out)
+        again = json.loads(op.run("deploy", "--json", rpc=other.url).out)
+        replaced = json.loads(op.run("deploy", "--replace", "--json", rpc=other.url).out)
+        index_on_b = op.run("index", "status", rpc=other.url)
+
+    assert on_b.code == 1 and "No deployment record for this node's chain (chain id 31337" in on_b.err
+    assert first["created"] is True and again["created"] is False and replaced["created"] is True
+    assert Path(first["record"]).name not in a_record and first["record"] == replaced["record"]
+    assert {p.name: p.read_bytes() for p in records.iterdir() if p.name in a_record} == a_record  # A's untouched
+    assert index_on_b.code == 1 and "index sync" in index_on_b.err  # A's index is not B's
+    status = op.run("index", "status", "--json")
+    assert status.code == 0 and status.json()["behind"] == 0
+    assert op.run("identity", "status", op.accounts[6]).code == 3  # A still works from its record
+
+
+def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
+    deployed: Operator,  # noqa: F811
+) -> None:
+    op, bureau, bank = deployed, deployed.accounts[1], deployed.accounts[2]
+    chain = Chain.connect(op.rpc)
+    head = chain.w3.eth.block_number
+
+    again = [
+        op.run("identity", "appoint-authority", bureau, "--max-level", "high"),
+        op.run("identity", "appoint-relying-party", bank, "--sector", "bank"),
+        op.run("identity", "remove-authority", op.accounts[7]),
+        op.run("identity", "remove-relying-party", op.accounts[7]),
+        op.run("consent", "withdraw", bank, "--account", "6"),
+    ]
+    changed = op.run("identity", "appoint-authority", bureau, "--max-level", "low")
+
+    for result in again:
+        assert result.code == 1 and "nothing to change, so no transaction was sent" in result.err, result
+    assert chain.w3.eth.block_number == head + 1  # only the real change was mined
+    assert changed.code == 0
+
+
+def test_messages_name_what_the_user_typed(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    op, holder = supply_chain, supply_chain.accounts[6]
+    monkeypatch.delenv("CHAINPASS_PASSWORD", raising=False)
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+    op.ok("consent", "grant", op.accounts[2], "--days", "30", "--account", "6")
+    code = "(01)09506000134352(21)TYPED1"
+    op.ok("passport", "commission", code, "--account", "2")
+
+    twice = op.run("passport", "commission", code, "--account", "2")
+    unknown = op.run("identity", "check", holder, "--account", "nobody")
+    negative = op.run("identity", "check", holder, "--account", "-1")
+    past = op.run("consent", "grant", op.accounts[2], "--until", "2001-02-03", "--account", "6")
+    history = op.ok("identity", "history", holder).out
+
+    assert twice.code == 1 and f"Passport {code} exists already" in twice.err
+    assert unknown.code == 1 and "No account named 'nobody'" in unknown.err  # not "no terminal for a password"
+    assert negative.code == 1 and "dev accounts are numbered from 0" in negative.err
+    assert past.code == 1 and "2001-02-03" in past.err and "981158400" not in past.err
+    assert "ConsentGranted    by the holder" in history and "None" not in history
+
+
+def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from chainpass.reverts import decode_revert
+
+    data = function_signature_to_4byte_selector("IdentityExpiryNotInFuture(uint40,uint256)") + encode(
+        ["uint40", "uint256"], [981158400, 1798950879]
+    )
+    revert = decode_revert(data)
+
+    assert revert is not None
+    assert "2001-02-03 00:00:00 UTC" in str(revert) and "2027-01-03 04:34:39 UTC" in str(revert)
+    assert revert.error_args == {"expiresAt": 981158400, "nowTime": 1798950879}
