@@ -120,6 +120,7 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     result = registry.check(resident, sender=bank)
     say(f"7. She reports her ID card lost; the bureau suspends her identity. The bank's next check: "
         f"{result.standing.label}.")  # fmt: skip
+    say("   (The bureau keeps the reason in its case file; the chain sees only a salted commitment to it.)")
     registry.reinstate(resident, sender=bureau)
     result = registry.check(resident, sender=bank)
     say(f"   The card turns up; the bureau reinstates her. The bank checks again: {result.standing.label}.")

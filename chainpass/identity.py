@@ -588,13 +588,6 @@ class IdentityRegistry(ContractClient):
                 f"This signature carries nonce {action.nonce}, but {action.holder}'s next nonce for it is {current}: "
                 "it was used already, or cancelled. Ask the holder to sign again."
             )
-        if action.primary_type == "CancelRecovery":
-            pending = self.recovery(action.holder)
-            if (pending.new_holder, pending.ready_at) != (action.message["newHolder"], action.message["readyAt"]):
-                raise InvalidInput(
-                    f"This objection names a recovery of {action.holder} that is not pending (any more): "
-                    "ask the holder to sign an objection to the pending one."
-                )
         if not signed.signature:
             raise InvalidInput("The signature is empty: ask the holder to sign.")
         if action.deadline <= self.chain.latest_timestamp():  # the next block is later still
