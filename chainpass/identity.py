@@ -17,6 +17,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 from web3.types import BlockIdentifier, TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
@@ -108,8 +109,9 @@ class Authority:
 @dataclass(frozen=True)
 class SuspensionNote:
     """What the issuer keeps in its case file when it suspends a holder: the reason and the
-    salt. The chain sees only ``commitment`` (in the HolderSuspended event), which proves
-    later, to whoever is shown the note, which reason was given and when."""
+    salt. The chain sees only ``commitment``, in the suspending transaction's input (see
+    :meth:`IdentityRegistry.suspension_commitment`), which proves later, to whoever is shown
+    the note, which reason was given and when."""
 
     holder: ChecksumAddress
     reason: SuspensionReason
@@ -420,6 +422,15 @@ class IdentityRegistry(ContractClient):
         if note.holder != address:
             raise InvalidInput(f"This suspension note is for {note.holder}, not {address}.")
         return self._send("suspend", sender, address, note.commitment)
+
+    def suspension_commitment(self, tx_hash: str | bytes) -> bytes:
+        """The reason commitment a suspending transaction carried in its input (to check a
+        :class:`SuspensionNote` against)."""
+        tx = self.chain.w3.eth.get_transaction(HexBytes(tx_hash))
+        function, args = self.contract.decode_function_input(tx["input"])
+        if function.fn_name != "suspend" or tx["to"] != self.address:
+            raise InvalidInput(f"Transaction {HexBytes(tx_hash).to_0x_hex()} is not a suspension by this registry.")
+        return bytes(args["reasonCommitment"])
 
     def restore(self, holder: str, *, sender: Sender) -> TxReceipt:
         """Undo a suspension or revocation made with a key the governor declared compromised."""

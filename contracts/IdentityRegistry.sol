@@ -50,7 +50,7 @@ contract IdentityRegistry is IIdentityRegistry {
     address private _pendingGovernor;
     /// @dev An authority as stored: one slot.
     struct AuthorityRecord {
-        address key; // The key it acts with now (zero if never appointed).
+        address key; // The key it acts with now: zero while removed (see `_parkedKeys`) or never appointed.
         bool active; // Whether it may act now.
         Level maxLevel; // The highest level it may grant.
         uint32 keySerial; // Changes whenever the key that acts for it changes.
@@ -81,6 +81,8 @@ contract IdentityRegistry is IIdentityRegistry {
     mapping(address authority => AuthorityRecord record) private _authorities;
     mapping(address authority => AuthorityFallback record) private _fallbacks;
     mapping(address key => address authority) private _rotatedKeys;
+    /// @dev The key of a removed authority, kept for its re-appointment.
+    mapping(address authority => address key) private _parkedKeys;
     mapping(address relyingParty => RelyingParty record) private _relyingParties;
     mapping(address holder => Identity identity) private _identities;
     mapping(address holder => mapping(address relyingParty => Consent consent)) private _consents;
@@ -148,7 +150,8 @@ contract IdentityRegistry is IIdentityRegistry {
         if (_rotatedKeys[authority] != address(0)) revert IdentityKeyInUse(authority);
         AuthorityRecord storage record = _authorities[authority];
         if (!record.active) {
-            if (record.key == address(0)) record.key = authority;
+            address parked = _parkedKeys[authority];
+            record.key = parked == address(0) ? authority : parked;
             record.active = true;
             record.keySerial = ++_keySerials;
             delete _fallbacks[authority].successor;
@@ -161,6 +164,9 @@ contract IdentityRegistry is IIdentityRegistry {
     function removeAuthority(address authority) external onlyGovernor {
         AuthorityRecord storage record = _authorities[authority];
         if (!record.active) revert IdentityNotAuthority(authority);
+        // A zero key is what stops it acting on the hot paths, which read the key only.
+        _parkedKeys[authority] = record.key;
+        record.key = address(0);
         record.active = false;
         record.retiredAt = uint40(block.timestamp);
         emit AuthorityRemoved(authority);
@@ -171,7 +177,7 @@ contract IdentityRegistry is IIdentityRegistry {
         AuthorityRecord storage record = _authorities[authority];
         if (!record.active) revert IdentityNotAuthority(authority);
         if (newKey == address(0)) revert IdentityZeroAddress();
-        if (_rotatedKeys[newKey] != address(0) || (newKey != authority && _authorities[newKey].key != address(0))) {
+        if (_rotatedKeys[newKey] != address(0) || (newKey != authority && _authorities[newKey].keySerial != 0)) {
             revert IdentityKeyInUse(newKey);
         }
         address oldKey = record.key;
@@ -187,7 +193,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function handOverAuthority(address removed, address successor) external onlyGovernor {
         AuthorityRecord storage record = _authorities[removed];
-        if (record.key == address(0)) revert IdentityUnknownAuthority(removed);
+        if (record.keySerial == 0) revert IdentityUnknownAuthority(removed);
         if (record.active) revert IdentityAuthorityActive(removed);
         if (successor == removed || !_authorities[successor].active) revert IdentityInvalidSuccessor(removed, successor);
         _fallbacks[removed].successor = successor;
@@ -197,7 +203,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function declareCompromise(address authority, uint40 since) external onlyGovernor {
         AuthorityRecord storage record = _authorities[authority];
-        if (record.key == address(0)) revert IdentityUnknownAuthority(authority);
+        if (record.keySerial == 0) revert IdentityUnknownAuthority(authority);
         // The window closes when the key stopped acting: a key still acting must be
         // rotated out (or the authority removed) first.
         uint40 until = record.retiredAt;
@@ -231,7 +237,7 @@ contract IdentityRegistry is IIdentityRegistry {
         return Authority({
             active: record.active,
             maxLevel: record.maxLevel,
-            signingKey: record.key,
+            signingKey: record.active ? record.key : _parkedKeys[account],
             successor: fallback_.successor,
             compromisedSince: fallback_.compromisedSince,
             compromisedUntil: fallback_.compromisedUntil
@@ -294,17 +300,17 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function suspend(address holder, bytes32 reasonCommitment) external {
         if (reasonCommitment == bytes32(0)) revert IdentityEmptyReason();
-        (Identity storage identity, address authority,) = _actingIssuer(holder);
-        if (identity.status != Status.Active) revert IdentityNotActive(holder, identity.status);
+        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        if (status != Status.Active) revert IdentityNotActive(holder, status);
         identity.status = Status.Suspended;
         identity.changedAt = uint40(block.timestamp);
-        emit HolderSuspended(holder, authority, reasonCommitment);
+        emit HolderSuspended(holder, authority);
     }
 
     /// @inheritdoc IIdentityRegistry
     function reinstate(address holder) external {
-        (Identity storage identity, address authority,) = _actingIssuer(holder);
-        if (identity.status != Status.Suspended) revert IdentityNotSuspended(holder, identity.status);
+        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        if (status != Status.Suspended) revert IdentityNotSuspended(holder, status);
         identity.status = Status.Active;
         identity.changedAt = uint40(block.timestamp);
         emit HolderReinstated(holder, authority);
@@ -312,8 +318,8 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function revoke(address holder) external {
-        (Identity storage identity, address authority,) = _actingIssuer(holder);
-        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         identity.status = Status.Revoked;
         identity.changedAt = uint40(block.timestamp);
         emit HolderRevoked(holder, authority);
@@ -323,8 +329,7 @@ contract IdentityRegistry is IIdentityRegistry {
     function restore(address holder) external {
         // The authority whose key made the change: the issuer before anyone takes over.
         address issuer = _identities[holder].issuer;
-        (Identity storage identity, address authority,) = _actingIssuer(holder);
-        Status status = identity.status;
+        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
         uint40 changedAt = identity.changedAt;
         AuthorityFallback memory fallback_ = _fallbacks[issuer];
         if (
@@ -496,8 +501,9 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function requestRecovery(address holder, address newHolder) external {
-        (Identity storage identity, address authority, uint32 keySerial) = _actingIssuer(holder);
-        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        (, Status status, address authority, AuthorityRecord storage record) = _actingIssuer(holder);
+        if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        uint32 keySerial = record.keySerial;
         KeyState storage state = _keyStates[holder];
         if (state.readyAt != 0) {
             if (state.keySerial == keySerial) revert IdentityRecoveryPending(holder, state.newHolder, state.readyAt);
@@ -555,11 +561,11 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function completeRecovery(address holder) external {
-        (Identity storage identity, address authority, uint32 keySerial) = _actingIssuer(holder);
-        if (identity.status == Status.Revoked) revert IdentityHolderRevoked(holder);
+        (, Status status, address authority, AuthorityRecord storage record) = _actingIssuer(holder);
+        if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         KeyState memory state = _keyStates[holder];
         if (state.readyAt == 0) revert IdentityNoRecovery(holder);
-        if (state.keySerial != keySerial) revert IdentityRecoveryStale(holder);
+        if (state.keySerial != record.keySerial) revert IdentityRecoveryStale(holder);
         if (block.timestamp < state.readyAt) revert IdentityRecoveryNotReady(holder, state.readyAt, block.timestamp);
         delete _keyStates[holder];
         // The target is reserved for this holder: nobody could have moved into it.
@@ -627,21 +633,28 @@ contract IdentityRegistry is IIdentityRegistry {
         if (expiresAt <= block.timestamp) revert IdentityExpiryNotInFuture(expiresAt, block.timestamp);
     }
 
-    /// @dev The identity of `holder`, after checking that the caller acts for its issuer:
-    /// the issuer's key, or its successor's (which then becomes the issuer, ending any
-    /// pending recovery of the old one). Returns the acting authority and its key serial.
+    /// @dev The identity of `holder` and its status, after checking that the caller acts for
+    /// its issuer: the issuer's key, or its successor's (which then becomes the issuer,
+    /// ending any pending recovery of the old one). Returns the acting authority and its
+    /// record. The usual case (the issuer's own key, a bound identity) reads two slots.
     function _actingIssuer(address holder)
         private
-        returns (Identity storage identity, address authority, uint32 keySerial)
+        returns (Identity storage identity, Status status, address authority, AuthorityRecord storage record)
     {
-        AuthorityRecord memory record;
-        (authority, record) = _callerAuthority();
-        keySerial = record.keySerial;
         identity = _identities[holder];
-        Status status = identity.status;
+        authority = identity.issuer;
+        status = identity.status;
+        record = _authorities[authority];
+        // The issuer's own key (a removed authority has none) on a bound identity: Active,
+        // Suspended or Revoked. Anything else takes the long way, for the precise error.
+        if (record.key == msg.sender && status != Status.None && status <= Status.Revoked) {
+            return (identity, status, authority, record);
+        }
+        address issuer = authority;
+        (authority,) = _callerAuthority();
+        record = _authorities[authority];
         if (status == Status.None || status == Status.Reserved) revert IdentityNotVerified(holder);
         if (status == Status.Moved) revert IdentityHolderMoved(holder);
-        address issuer = identity.issuer;
         if (issuer != authority) {
             if (!_actsFor(issuer, authority)) revert IdentityNotIssuer(holder, issuer, msg.sender);
             identity.issuer = authority;

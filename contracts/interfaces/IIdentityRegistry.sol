@@ -226,9 +226,9 @@ interface IIdentityRegistry {
     event HolderReverified(
         address indexed holder, address indexed issuer, bytes32 commitment, Level level, uint40 expiresAt
     );
-    /// @notice `issuer` suspended `holder`; `reasonCommitment` is a salted hash of the reason,
-    /// which the issuer keeps off chain.
-    event HolderSuspended(address indexed holder, address indexed issuer, bytes32 reasonCommitment);
+    /// @notice `issuer` suspended `holder`. The reason stays with the issuer; the salted
+    /// commitment to it is anchored in the transaction's input ({suspend}), not repeated here.
+    event HolderSuspended(address indexed holder, address indexed issuer);
     /// @notice `issuer` lifted the suspension of `holder`.
     event HolderReinstated(address indexed holder, address indexed issuer);
     /// @notice `issuer` revoked `holder` for good.
@@ -370,8 +370,12 @@ interface IIdentityRegistry {
     function reverify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external;
 
     /// @notice Suspends `holder`; checks fail until reinstated. The reason stays with the
-    /// issuer: the chain sees only `reasonCommitment`, a salted hash of it.
-    /// @dev Only the holder's issuer, while active. Emits {HolderSuspended}.
+    /// issuer: the chain sees only `reasonCommitment`, a salted hash of it, in this call's
+    /// input, where it anchors the issuer's case file in time (shown the salt and reason,
+    /// anyone can check them against it). Nothing about the reason is stored or logged.
+    /// @dev Only the holder's issuer, while active. The commitment is kept out of the event
+    /// to stay within the suspension's gas budget (a log word costs 256 gas; the input
+    /// already carries it). Emits {HolderSuspended}.
     /// @param holder The holder's wallet.
     /// @param reasonCommitment keccak256 of the salted reason (not zero; see chainpass.identity).
     function suspend(address holder, bytes32 reasonCommitment) external;
