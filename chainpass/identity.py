@@ -355,7 +355,10 @@ class IdentityRegistry(ContractClient):
     def hand_over_authority(self, removed: str, successor: str, *, sender: Sender) -> TxReceipt:
         """The governor hands the holders of the removed ``removed`` to ``successor`` (one transaction)."""
         return self._send(
-            "handOverAuthority", sender, parse_address(removed, "removed authority"), parse_address(successor, "successor")
+            "handOverAuthority",
+            sender,
+            parse_address(removed, "removed authority"),
+            parse_address(successor, "successor"),
         )
 
     def declare_compromise(self, authority: str, since: int, *, sender: Sender) -> TxReceipt:
@@ -472,6 +475,10 @@ class IdentityRegistry(ContractClient):
             nonce=int(nonce),
         )
 
+    def successor_of(self, holder: str) -> ChecksumAddress | None:
+        """The wallet ``holder``'s identity moved to (one hop), if it moved."""
+        return _optional_address(self.contract.functions.successorOf(parse_address(holder, "holder")).call())
+
     def check(self, holder: str, *, sender: Sender) -> CheckResult:
         """Check ``holder`` as relying party ``sender``; the check joins the holder's audit trail."""
         address = parse_address(holder, "holder")
@@ -581,9 +588,7 @@ class IdentityRegistry(ContractClient):
         pending = self.recovery(holder)
         if pending.new_holder is None:
             raise InvalidInput(f"{pending.holder} has no recovery pending: there is nothing to object to.")
-        return self._typed(
-            "CancelRecovery", holder, deadline, newHolder=pending.new_holder, readyAt=pending.ready_at
-        )
+        return self._typed("CancelRecovery", holder, deadline, newHolder=pending.new_holder, readyAt=pending.ready_at)
 
     def relay(self, signed: SignedAction, *, sender: Sender) -> TxReceipt:
         """Submit a holder's signed action; ``sender`` pays the gas.

@@ -334,7 +334,10 @@ def test_gasless_consent_the_relayer_pays(
     assert events(registry, "ConsentGranted", receipt) == [
         {"holder": resident.address, "relyingParty": roles.bank, "until": until}
     ]
-    assert (registry.consent_until(resident.address, roles.bank), registry.consent_nonce(resident.address, roles.bank)) == (
+    assert (
+        registry.consent_until(resident.address, roles.bank),
+        registry.consent_nonce(resident.address, roles.bank),
+    ) == (
         until,
         1,
     )
@@ -491,7 +494,10 @@ def test_a_signature_used_twice_is_refused(scene: Scene) -> None:
         refused(scene.chain, scene.relay(signed), "IdentityHolderMoved")
     else:
         refused_by_client(
-            scene.chain, scene.relay(signed), InvalidInput, f"nonce {scene.nonce}.*next nonce for it is {scene.nonce + 1}"
+            scene.chain,
+            scene.relay(signed),
+            InvalidInput,
+            f"nonce {scene.nonce}.*next nonce for it is {scene.nonce + 1}",
         )
     error = "IdentityHolderMoved" if scene.kind == "Rotate" else "IdentityInvalidNonce"
     revert = refused(scene.chain, scene.raw(signed), error)
@@ -634,7 +640,9 @@ def test_cancellations_are_bound_to_chain_nonce_and_signer(
     signed = honest.sign(scene.resident.account)
     scene.relay(signed)()
     # A used cancellation's nonce is spent; a used objection's recovery is over.
-    replay = refused(chain, scene.raw(signed), "IdentityInvalidNonce" if kind == "CancelSignatures" else "IdentityNoRecovery")
+    replay = refused(
+        chain, scene.raw(signed), "IdentityInvalidNonce" if kind == "CancelSignatures" else "IdentityNoRecovery"
+    )
 
     assert wrong_chain.error_args["signer"] == honest.signer(other_chain.signature) != scene.resident.address
     assert wrong_signer.error_args == {"holder": scene.resident.address, "signer": impostor.address}
@@ -1097,11 +1105,17 @@ def test_a_rotation_by_the_holder_ends_a_pending_recovery_no_more(
     """Issue 12: the old key (perhaps a thief's) cannot outrun a pending recovery by rotating."""
     own_choice = new_account()
     typed = registry.typed_rotate(resident.address, own_choice.address, deadline=deadline(chain))
-    pending = refused(chain, lambda: registry.relay(typed.sign(resident.account), sender=roles.bank), "IdentityRecoveryPending")
+    pending = refused(
+        chain, lambda: registry.relay(typed.sign(resident.account), sender=roles.bank), "IdentityRecoveryPending"
+    )
     chain.advance_time(DEFAULT_RECOVERY_DELAY)
     registry.complete_recovery(resident.address, sender=roles.bureau)
 
-    assert pending.error_args == {"holder": resident.address, "newHolder": requested.new.address, "readyAt": requested.ready_at}
+    assert pending.error_args == {
+        "holder": resident.address,
+        "newHolder": requested.new.address,
+        "readyAt": requested.ready_at,
+    }
     assert registry.status(requested.new.address).standing is Standing.VALID
     assert registry.status(own_choice.address).status is Status.NONE
     assert not registry.recovery(resident.address).pending
