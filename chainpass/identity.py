@@ -119,7 +119,7 @@ class SuspensionNote:
     commitment: bytes
 
     @classmethod
-    def make(cls, holder: str, reason: SuspensionReason | str, salt: bytes | None = None) -> SuspensionNote:
+    def make(cls, holder: str, reason: SuspensionReason | str | int, salt: bytes | None = None) -> SuspensionNote:
         address = parse_address(holder, "holder")
         parsed = SuspensionReason.parse(reason)
         salt = os.urandom(32) if salt is None else salt
@@ -416,7 +416,9 @@ class IdentityRegistry(ContractClient):
             expires_at,
         )
 
-    def suspend(self, holder: str, reason: SuspensionNote | SuspensionReason | str, *, sender: Sender) -> TxReceipt:
+    def suspend(
+        self, holder: str, reason: SuspensionNote | SuspensionReason | str | int, *, sender: Sender
+    ) -> TxReceipt:
         """Suspend ``holder``. Only a salted commitment to the reason goes on chain: pass a
         :class:`SuspensionNote` (and keep it) to be able to show the reason later; a bare
         reason gets a random salt that is not kept."""

@@ -543,9 +543,9 @@ class IdentityLifecycle(RuleBasedStateMachine):
         taking_over = expected is None and held.issuer != authority
         if expected is None and held.status is Status.REVOKED:
             expected = "IdentityHolderRevoked"
-        if expected is None and pending is not None and not taking_over and authority is not None:
-            if pending.serial == self.authorities[authority].serial:
-                expected = "IdentityRecoveryPending"
+        fresh = pending is not None and authority is not None and pending.serial == self.authorities[authority].serial
+        if expected is None and fresh and not taking_over:
+            expected = "IdentityRecoveryPending"
         # A stale (or taken-over) request is dropped first, which may free the very target.
         freed = pending.new_holder if expected is None and pending is not None else None
         target = self.held[new_holder]
