@@ -98,7 +98,9 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     say("   Her credential file, with the values and their salts, stays on her phone.")
 
     result = registry.check(resident, sender=bank)
-    say(f"4. The bank checks her before she has agreed to it: {result.standing.label}. It learns nothing more.")
+    say(
+        f"4. The bank checks her before she has agreed to it: {result.standing.label}. Its check tells it nothing more."
+    )
 
     for party in (bank, hospital, courier):
         gas = _consent(registry, cast.resident, party)

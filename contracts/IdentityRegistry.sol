@@ -73,7 +73,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @dev A holder's pending recovery and its key nonce: one slot, read by every rotation.
     struct KeyState {
         address newHolder; // Target of the pending recovery (zero: none).
-        uint40 readyAt; // When the recovery may complete.
+        uint40 readyAt; // When the pending recovery may complete (kept after it ends: see `_dropRecovery`).
         uint32 keySerial; // The serial of the authority key that requested it.
         uint24 nonce; // The holder's key nonce (rotation and cancellation messages).
     }
@@ -505,13 +505,17 @@ contract IdentityRegistry is IIdentityRegistry {
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         uint32 keySerial = record.keySerial;
         KeyState storage state = _keyStates[holder];
-        if (state.readyAt != 0) {
+        uint40 lastReadyAt = state.readyAt;
+        if (state.newHolder != address(0)) {
             if (state.keySerial == keySerial) revert IdentityRecoveryPending(holder, state.newHolder, state.readyAt);
             _dropRecovery(holder, authority); // requested with a key that no longer acts
         }
         _checkFreeWallet(newHolder);
-        // The delay is bounded at deployment: this cannot wrap for 34,000 years.
+        // The delay is bounded at deployment: this cannot wrap for 34,000 years. Each request
+        // of a holder is ready strictly later than the last one, so an objection (which names
+        // its request by target and `readyAt`) can never be replayed against a later request.
         uint40 readyAt = uint40(block.timestamp + _recoveryDelay);
+        if (readyAt <= lastReadyAt) readyAt = lastReadyAt + 1;
         state.newHolder = newHolder;
         state.readyAt = readyAt;
         state.keySerial = keySerial;
@@ -534,7 +538,7 @@ contract IdentityRegistry is IIdentityRegistry {
             }
             by = authority;
         }
-        if (_keyStates[holder].readyAt == 0) revert IdentityNoRecovery(holder);
+        if (_keyStates[holder].newHolder == address(0)) revert IdentityNoRecovery(holder);
         _dropRecovery(holder, by);
     }
 
@@ -549,7 +553,7 @@ contract IdentityRegistry is IIdentityRegistry {
         if (_existingIdentity(holder).status == Status.Suspended) revert IdentityHolderSuspended(holder);
         _checkDeadline(deadline);
         KeyState memory state = _keyStates[holder];
-        if (state.readyAt == 0) revert IdentityNoRecovery(holder);
+        if (state.newHolder == address(0)) revert IdentityNoRecovery(holder);
         if (state.newHolder != newHolder || state.readyAt != readyAt) {
             revert IdentityRecoveryMismatch(holder, newHolder, readyAt);
         }
@@ -564,7 +568,7 @@ contract IdentityRegistry is IIdentityRegistry {
         (, Status status, address authority, AuthorityRecord storage record) = _actingIssuer(holder);
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         KeyState memory state = _keyStates[holder];
-        if (state.readyAt == 0) revert IdentityNoRecovery(holder);
+        if (state.newHolder == address(0)) revert IdentityNoRecovery(holder);
         if (state.keySerial != record.keySerial) revert IdentityRecoveryStale(holder);
         if (block.timestamp < state.readyAt) revert IdentityRecoveryNotReady(holder, state.readyAt, block.timestamp);
         delete _keyStates[holder];
@@ -576,6 +580,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function recoveryOf(address holder) external view returns (Recovery memory) {
         KeyState memory state = _keyStates[holder];
+        if (state.newHolder == address(0)) return Recovery({newHolder: address(0), readyAt: 0});
         return Recovery({newHolder: state.newHolder, readyAt: state.readyAt});
     }
 
@@ -683,7 +688,7 @@ contract IdentityRegistry is IIdentityRegistry {
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         if (status == Status.Suspended) revert IdentityHolderSuspended(holder);
         KeyState memory state = _keyStates[holder];
-        if (state.readyAt != 0) revert IdentityRecoveryPending(holder, state.newHolder, state.readyAt);
+        if (state.newHolder != address(0)) revert IdentityRecoveryPending(holder, state.newHolder, state.readyAt);
         return state.nonce;
     }
 
@@ -735,17 +740,17 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     function _dropRecoveryIfPending(address holder, address by) private {
-        if (_keyStates[holder].readyAt != 0) _dropRecovery(holder, by);
+        if (_keyStates[holder].newHolder != address(0)) _dropRecovery(holder, by);
     }
 
-    /// @dev Ends `holder`'s pending recovery (keeping its key nonce) and frees the target.
+    /// @dev Ends `holder`'s pending recovery and frees the target. Keeps the key nonce, and
+    /// `readyAt`, which the next request must exceed (see {requestRecovery}).
     function _dropRecovery(address holder, address by) private {
         KeyState storage state = _keyStates[holder];
         Identity storage target = _identities[state.newHolder];
         target.issuer = address(0);
         target.status = Status.None;
         state.newHolder = address(0);
-        state.readyAt = 0;
         state.keySerial = 0;
         emit RecoveryCancelled(holder, by);
     }

@@ -337,7 +337,7 @@ def test_what_a_compromised_key_did_in_its_window_is_undone(
     before, victims = verify_resident(chain, registry, roles).address, []
     registry.suspend(before, SuspensionReason.COURT_ORDER, sender=roles.bureau)  # a genuine one
     chain.advance_time(DAY)
-    since = chain.latest_timestamp() + 1
+    since = chain.latest_timestamp()  # block times never go back: what follows is at or after it
     for _ in range(2):  # the thief's work, after `since`
         victims.append(verify_resident(chain, registry, roles).address)
     registry.revoke(victims[0], sender=roles.bureau)

@@ -172,6 +172,8 @@ class IdentityLifecycle(RuleBasedStateMachine):
         self.consents: dict[str, int] = {}
         #: Pending recoveries, by the wallet being recovered.
         self.pending: dict[str, Pending] = {}
+        #: The `readyAt` of each wallet's last recovery request.
+        self.last_ready: dict[str, int] = {}
         self.serial = 0
 
     def teardown(self) -> None:
@@ -556,7 +558,9 @@ class IdentityLifecycle(RuleBasedStateMachine):
             assert authority is not None
             self.take_over(holder, authority)
             self.drop(holder)
-            ready_at = self.now() + DEFAULT_RECOVERY_DELAY
+            # Each request of a holder is ready strictly later than its last one.
+            ready_at = max(self.now() + DEFAULT_RECOVERY_DELAY, self.last_ready.get(holder, 0) + 1)
+            self.last_ready[holder] = ready_at
             self.pending[holder] = Pending(new_holder, ready_at, authority, self.authorities[authority].serial)
             self.held[new_holder] = replace(self.held[new_holder], status=Status.RESERVED, issuer=holder)
 
