@@ -98,7 +98,9 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     say("   Her credential file, with the values and their salts, stays on her phone.")
 
     result = registry.check(resident, sender=bank)
-    say(f"4. The bank checks her before she has agreed to it: {result.standing.label}. It learns nothing more.")
+    say(
+        f"4. The bank checks her before she has agreed to it: {result.standing.label}. Its check tells it nothing more."
+    )
 
     for party in (bank, hospital, courier):
         gas = _consent(registry, cast.resident, party)
@@ -120,6 +122,7 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     result = registry.check(resident, sender=bank)
     say(f"7. She reports her ID card lost; the bureau suspends her identity. The bank's next check: "
         f"{result.standing.label}.")  # fmt: skip
+    say("   (The bureau keeps the reason in its case file; the chain sees only a salted commitment to it.)")
     registry.reinstate(resident, sender=bureau)
     result = registry.check(resident, sender=bank)
     say(f"   The card turns up; the bureau reinstates her. The bank checks again: {result.standing.label}.")

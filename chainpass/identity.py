@@ -9,12 +9,15 @@ with a sentence, before any gas is spent.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 from web3.types import BlockIdentifier, TxReceipt
 
 from chainpass.artifacts import event_topic, load_artifact
@@ -53,6 +56,8 @@ class Status(NamedEnum):
     SUSPENDED = 2
     REVOKED = 3
     MOVED = 4
+    #: Holds nothing yet: the target of a pending recovery, which nobody else may move into.
+    RESERVED = 5
 
 
 class Standing(NamedEnum):
@@ -75,7 +80,8 @@ class Standing(NamedEnum):
 
 
 class SuspensionReason(NamedEnum):
-    """The reason codes the client gives names to (the contract takes any non-zero code)."""
+    """Why an issuer suspends a holder. The reason never reaches the chain: the issuer keeps
+    it (with a salt) in its case file, and the chain sees only a salted commitment to it."""
 
     LOST_DOCUMENT = 1
     SUSPECTED_FRAUD = 2
@@ -87,9 +93,52 @@ class SuspensionReason(NamedEnum):
 
 @dataclass(frozen=True)
 class Authority:
+    #: The authority's id: the account first appointed (holders name it as their issuer).
     address: ChecksumAddress
     active: bool
     max_level: Level
+    #: The key it acts with now (its id until the governor rotates it); None if never appointed.
+    signing_key: ChecksumAddress | None = None
+    #: The authority acting for its holders while it is removed.
+    successor: ChecksumAddress | None = None
+    #: The last window the governor declared its (retired) key compromised, or (0, 0).
+    compromised_since: int = 0
+    compromised_until: int = 0
+
+
+@dataclass(frozen=True)
+class SuspensionNote:
+    """What the issuer keeps in its case file when it suspends a holder: the reason and the
+    salt. The chain sees only ``commitment``, in the suspending transaction's input (see
+    :meth:`IdentityRegistry.suspension_commitment`), which proves later, to whoever is shown
+    the note, which reason was given and when."""
+
+    holder: ChecksumAddress
+    reason: SuspensionReason
+    salt: bytes
+    commitment: bytes
+
+    @classmethod
+    def make(cls, holder: str, reason: SuspensionReason | str | int, salt: bytes | None = None) -> SuspensionNote:
+        address = parse_address(holder, "holder")
+        parsed = SuspensionReason.parse(reason)
+        salt = os.urandom(32) if salt is None else salt
+        if len(salt) != 32:
+            raise InvalidInput("A suspension salt is 32 bytes.")
+        return cls(address, parsed, salt, reason_commitment(address, parsed, salt))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "reason": self.reason.label,
+            "salt": "0x" + self.salt.hex(),
+            "commitment": "0x" + self.commitment.hex(),
+        }
+
+
+def reason_commitment(holder: str, reason: SuspensionReason, salt: bytes) -> bytes:
+    """keccak256(abi.encode(salt, holder, reason label)): what the chain sees of a suspension's reason."""
+    return keccak(abi_encode(["bytes32", "address", "string"], [salt, parse_address(holder, "holder"), reason.label]))
 
 
 @dataclass(frozen=True)
@@ -110,8 +159,9 @@ class IdentityStatus:
     issuer: ChecksumAddress | None
     expires_at: int
     commitment: bytes
-    suspension_reason: int
-    #: The nonce the holder's next signed message must carry.
+    #: Unix time of the last change of status (verification, suspension, ...).
+    changed_at: int
+    #: The key nonce the holder's next rotation or cancellation message must carry.
     nonce: int
 
     @property
@@ -129,7 +179,8 @@ class IdentityStatus:
             "expires_at": self.expires_at,
             "expires": _iso(self.expires_at),
             "commitment": "0x" + self.commitment.hex(),
-            "suspension_reason": reason_label(self.suspension_reason),
+            "changed_at": self.changed_at,
+            "changed": _iso(self.changed_at),
             "nonce": self.nonce,
         }
 
@@ -242,6 +293,7 @@ HOLDER_EVENTS: dict[str, str | None] = {
     "HolderSuspended": "issuer",
     "HolderReinstated": "issuer",
     "HolderRevoked": "issuer",
+    "HolderRestored": "issuer",
     "HolderChecked": "relyingParty",
     "ConsentGranted": None,
     "ConsentWithdrawn": None,
@@ -253,15 +305,6 @@ HOLDER_EVENTS: dict[str, str | None] = {
 }
 #: The events that move an identity to a new wallet (indexed as their second topic).
 MOVE_EVENTS = ("HolderRotated", "HolderRecovered")
-
-
-def reason_label(code: int) -> str | None:
-    if code == 0:
-        return None
-    try:
-        return SuspensionReason(code).label
-    except ValueError:
-        return f"code {code}"
 
 
 def _iso(timestamp: int) -> str | None:
@@ -303,6 +346,31 @@ class IdentityRegistry(ContractClient):
     def remove_authority(self, authority: str, *, sender: Sender) -> TxReceipt:
         return self._send("removeAuthority", sender, parse_address(authority, "authority"))
 
+    def rotate_authority_key(self, authority: str, new_key: str, *, sender: Sender) -> TxReceipt:
+        """The governor gives ``authority`` a new signing key; its holders are untouched."""
+        return self._send(
+            "rotateAuthorityKey", sender, parse_address(authority, "authority"), parse_address(new_key, "new key")
+        )
+
+    def hand_over_authority(self, removed: str, successor: str, *, sender: Sender) -> TxReceipt:
+        """The governor hands the holders of the removed ``removed`` to ``successor`` (one transaction)."""
+        return self._send(
+            "handOverAuthority",
+            sender,
+            parse_address(removed, "removed authority"),
+            parse_address(successor, "successor"),
+        )
+
+    def declare_compromise(self, authority: str, since: int, *, sender: Sender) -> TxReceipt:
+        """The governor declares ``authority``'s retired key compromised from ``since``."""
+        if since < 0:
+            raise InvalidInput("A compromise window starts at a Unix time, not a negative number.")
+        return self._send("declareCompromise", sender, parse_address(authority, "authority"), since)
+
+    def authority_of_key(self, key: str) -> ChecksumAddress | None:
+        """The authority ``key`` signs for now, if any."""
+        return _optional_address(self.contract.functions.authorityOfKey(parse_address(key, "key")).call())
+
     def appoint_relying_party(self, relying_party: str, sector: Sector | str, *, sender: Sender) -> TxReceipt:
         parsed = Sector.parse(sector)
         if parsed is Sector.NONE:
@@ -313,8 +381,11 @@ class IdentityRegistry(ContractClient):
         return self._send("removeRelyingParty", sender, parse_address(relying_party, "relying party"))
 
     def authority(self, account: str) -> Authority:
-        active, level = self.contract.functions.authorityOf(parse_address(account, "authority")).call()
-        return Authority(to_checksum_address(account), bool(active), Level(level))
+        address = parse_address(account, "authority")
+        active, level, key, successor, since, until = self.contract.functions.authorityOf(address).call()
+        return Authority(
+            address, bool(active), Level(level), _optional_address(key), _optional_address(successor), since, until
+        )
 
     def relying_party(self, account: str) -> RelyingParty:
         address = parse_address(account, "relying party")
@@ -345,11 +416,30 @@ class IdentityRegistry(ContractClient):
             expires_at,
         )
 
-    def suspend(self, holder: str, reason: SuspensionReason | str | int, *, sender: Sender) -> TxReceipt:
-        code = SuspensionReason.parse(reason) if not isinstance(reason, int) else reason
-        if not 0 < int(code) < 256:
-            raise InvalidInput(f"Suspension reason code {int(code)} must be between 1 and 255.")
-        return self._send("suspend", sender, parse_address(holder, "holder"), int(code))
+    def suspend(
+        self, holder: str, reason: SuspensionNote | SuspensionReason | str | int, *, sender: Sender
+    ) -> TxReceipt:
+        """Suspend ``holder``. Only a salted commitment to the reason goes on chain: pass a
+        :class:`SuspensionNote` (and keep it) to be able to show the reason later; a bare
+        reason gets a random salt that is not kept."""
+        note = reason if isinstance(reason, SuspensionNote) else SuspensionNote.make(holder, reason)
+        address = parse_address(holder, "holder")
+        if note.holder != address:
+            raise InvalidInput(f"This suspension note is for {note.holder}, not {address}.")
+        return self._send("suspend", sender, address, note.commitment)
+
+    def suspension_commitment(self, tx_hash: str | bytes) -> bytes:
+        """The reason commitment a suspending transaction carried in its input (to check a
+        :class:`SuspensionNote` against)."""
+        tx = self.chain.w3.eth.get_transaction(HexBytes(tx_hash))
+        function, args = self.contract.decode_function_input(tx["input"])
+        if function.fn_name != "suspend" or tx["to"] != self.address:
+            raise InvalidInput(f"Transaction {HexBytes(tx_hash).to_0x_hex()} is not a suspension by this registry.")
+        return bytes(args["reasonCommitment"])
+
+    def restore(self, holder: str, *, sender: Sender) -> TxReceipt:
+        """Undo a suspension or revocation made with a key the governor declared compromised."""
+        return self._send("restore", sender, parse_address(holder, "holder"))
 
     def reinstate(self, holder: str, *, sender: Sender) -> TxReceipt:
         return self._send("reinstate", sender, parse_address(holder, "holder"))
@@ -369,10 +459,12 @@ class IdentityRegistry(ContractClient):
     def status(self, holder: str, *, block: BlockIdentifier = "latest") -> IdentityStatus:
         """The holder's stored verification and its standing, read without an audit trail."""
         address = parse_address(holder, "holder")
-        commitment, issuer, expires_at, level, status, reason, nonce = self.contract.functions.identityOf(address).call(
+        functions = self.contract.functions
+        commitment, issuer, expires_at, level, status, changed_at = functions.identityOf(address).call(
             block_identifier=block
         )
-        standing = self.contract.functions.standingOf(address).call(block_identifier=block)
+        standing = functions.standingOf(address).call(block_identifier=block)
+        nonce = functions.nonceOf(address).call(block_identifier=block)
         return IdentityStatus(
             holder=address,
             standing=Standing(standing),
@@ -381,9 +473,13 @@ class IdentityRegistry(ContractClient):
             issuer=_optional_address(issuer),
             expires_at=int(expires_at),
             commitment=bytes(commitment),
-            suspension_reason=int(reason),
+            changed_at=int(changed_at),
             nonce=int(nonce),
         )
+
+    def successor_of(self, holder: str) -> ChecksumAddress | None:
+        """The wallet ``holder``'s identity moved to (one hop), if it moved."""
+        return _optional_address(self.contract.functions.successorOf(parse_address(holder, "holder")).call())
 
     def check(self, holder: str, *, sender: Sender) -> CheckResult:
         """Check ``holder`` as relying party ``sender``; the check joins the holder's audit trail."""
@@ -430,8 +526,24 @@ class IdentityRegistry(ContractClient):
         return Domain(self.chain.chain_id, self.address)
 
     def nonce(self, holder: str) -> int:
-        """The nonce ``holder``'s next signed message must carry."""
+        """The key nonce ``holder``'s next rotation or cancellation message must carry."""
         return int(self.contract.functions.nonceOf(parse_address(holder, "holder")).call())
+
+    def consent_nonce(self, holder: str, relying_party: str) -> int:
+        """The nonce ``holder``'s next consent message for ``relying_party`` must carry."""
+        return int(
+            self.contract.functions.consentNonceOf(
+                parse_address(holder, "holder"), parse_address(relying_party, "relying party")
+            ).call()
+        )
+
+    def expected_nonce(self, action: TypedAction) -> int | None:
+        """The nonce ``action`` must carry now (None for an objection, which names its recovery)."""
+        if action.primary_type in ("GrantConsent", "WithdrawConsent"):
+            return self.consent_nonce(action.holder, action.message["relyingParty"])
+        if action.primary_type == "CancelRecovery":
+            return None
+        return self.nonce(action.holder)
 
     def consent_until(self, holder: str, relying_party: str) -> int:
         """Until when ``holder`` consents to checks by ``relying_party`` (0: no consent)."""
@@ -450,7 +562,8 @@ class IdentityRegistry(ContractClient):
         return self._send("withdrawConsent", sender, parse_address(relying_party, "relying party"))
 
     def cancel_signatures(self, *, sender: Sender) -> TxReceipt:
-        """Void every signature the holder ``sender`` handed out and that was not used yet."""
+        """Void the key signatures (rotation, cancellation) the holder ``sender`` handed out
+        and that were not used yet; withdrawing consent to a party voids its consent messages."""
         return self._send("cancelSignatures", sender)
 
     def rotate(self, new_holder: str, *, sender: Sender) -> TxReceipt:
@@ -473,7 +586,11 @@ class IdentityRegistry(ContractClient):
         return self._typed("Rotate", holder, deadline, newHolder=parse_address(new_holder, "new holder"))
 
     def typed_cancel_recovery(self, holder: str, *, deadline: int) -> TypedAction:
-        return self._typed("CancelRecovery", holder, deadline)
+        """The objection to ``holder``'s pending recovery: it names that request, and no other."""
+        pending = self.recovery(holder)
+        if pending.new_holder is None:
+            raise InvalidInput(f"{pending.holder} has no recovery pending: there is nothing to object to.")
+        return self._typed("CancelRecovery", holder, deadline, newHolder=pending.new_holder, readyAt=pending.ready_at)
 
     def relay(self, signed: SignedAction, *, sender: Sender) -> TxReceipt:
         """Submit a holder's signed action; ``sender`` pays the gas.
@@ -483,12 +600,14 @@ class IdentityRegistry(ContractClient):
         """
         action = signed.action
         action.check_domain(self.domain())
-        current = self.nonce(action.holder)
-        if action.nonce != current:
+        current = self.expected_nonce(action)
+        if current is not None and action.nonce != current:
             raise InvalidInput(
-                f"This signature carries nonce {action.nonce}, but {action.holder}'s next nonce is {current}: "
+                f"This signature carries nonce {action.nonce}, but {action.holder}'s next nonce for it is {current}: "
                 "it was used already, or cancelled. Ask the holder to sign again."
             )
+        if not signed.signature:
+            raise InvalidInput("The signature is empty: ask the holder to sign.")
         if action.deadline <= self.chain.latest_timestamp():  # the next block is later still
             raise InvalidInput(f"This signature expired at {_iso(action.deadline)}: ask the holder to sign again.")
         if is_high_s(signed.signature):
@@ -500,7 +619,10 @@ class IdentityRegistry(ContractClient):
 
     def _typed(self, primary_type: str, holder: str, deadline: int, **fields: Any) -> TypedAction:
         address = parse_address(holder, "holder")
-        message = {"holder": address, **fields, "nonce": self.nonce(address), "deadline": deadline}
+        message = {"holder": address, **fields, "deadline": deadline}
+        if any(f["name"] == "nonce" for f in ACTIONS[primary_type]):
+            party = fields.get("relyingParty")
+            message["nonce"] = self.consent_nonce(address, party) if party else self.nonce(address)
         ordered = {f["name"]: message[f["name"]] for f in ACTIONS[primary_type]}
         return TypedAction(self.domain(), primary_type, ordered)
 
@@ -601,8 +723,6 @@ def _describe_args(args: dict[str, Any]) -> dict[str, Any]:
             described[key] = Level(value).label
         elif key == "standing":
             described[key] = Standing(value).label
-        elif key == "reason":
-            described[key] = reason_label(value)
         elif key in _TIME_FIELDS:
             described[_TIME_FIELDS[key]] = _iso(value)
         elif isinstance(value, bytes):

@@ -40,7 +40,8 @@ MESSAGES: dict[str, str] = {
     "IdentityHolderRevoked": "{holder}'s verification was revoked, and revocation is final.",
     "IdentityNotActive": "{holder} is not active (it is {status}).",
     "IdentityNotSuspended": "{holder} is not suspended (it is {status}), so there is nothing to reinstate.",
-    "IdentityInvalidReason": "Suspension reason code {reason} is not a reason: give one.",
+    "IdentityEmptyReason": "A suspension needs the salted commitment to its reason (the bureau keeps the reason "
+    "itself off chain): give one.",
     "IdentityHolderMoved": "{holder}'s identity moved to another wallet: this wallet can do nothing more.",
     "IdentityConsentNotInFuture": "A consent must last until a time after now ({nowTime}), not {until}.",
     "IdentitySignatureExpired": "The signed message expired at {deadline} (chain time is {nowTime}): ask the "
@@ -57,6 +58,27 @@ MESSAGES: dict[str, str] = {
     "IdentityRecoveryNotReady": "The recovery of {holder} cannot complete before {readyAt} (chain time is "
     "{nowTime}): the old key may still object until then.",
     "IdentityNotHolderOrIssuer": "Only {holder} itself or its issuer {issuer} can do this, not {account}.",
+    "IdentityInvalidRecoveryDelay": "A recovery delay of {delay} s is outside {minDelay} to {maxDelay} s: choose "
+    "one in that range (days are usual).",
+    "IdentityWalletReserved": "{wallet} is reserved as the new wallet of {holder}'s pending recovery: nobody can "
+    "move an identity into it until that recovery completes or is cancelled.",
+    "IdentityHolderSuspended": "{holder} is suspended: its key can neither move the identity nor object to a "
+    "recovery. Ask the issuing authority.",
+    "IdentityRecoveryMismatch": "The objection names a recovery to {newHolder} ready at {readyAt}, which is not "
+    "{holder}'s pending recovery: sign an objection to the pending one.",
+    "IdentityRecoveryStale": "{holder}'s pending recovery was requested with a key that no longer acts for its "
+    "issuer: request the recovery again.",
+    "IdentityMalformedSignature": "The signature for {holder} is empty or malformed (not a 65-byte signature with "
+    "v 27 or 28): no wallet was asked. Ask the holder to sign again.",
+    "IdentityKeyInUse": "{key} already signs for an authority, or is an authority's id: use a fresh key.",
+    "IdentityAuthorityActive": "Authority {authority} still acts with its key: rotate its key or remove it first.",
+    "IdentityUnknownAuthority": "{authority} has never been appointed as an authority.",
+    "IdentityInvalidSuccessor": "{authority} cannot take over the holders of {removed}: the successor must be "
+    "another, active authority.",
+    "IdentityInvalidCompromise": "A compromise window for {authority} must start at or before {until}, when its "
+    "key stopped acting, not at {since}.",
+    "IdentityNotCompromised": "{holder}'s suspension or revocation (at {changedAt}) was not made in a window the "
+    "governor declared compromised: only the issuer's ordinary means apply.",
     # ProductPassport
     "PassportNotGovernor": "{account} is not the passport governor: only the governor can set roles or hand "
     "over governance.",
@@ -146,7 +168,7 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
     "level": ("none", "low", "substantial", "high"),
     "maxLevel": ("none", "low", "substantial", "high"),
     "sector": ("none", "government", "bank", "hospital", "hotel", "courier", "other"),
-    "status": ("never verified", "active", "suspended", "revoked", "moved"),
+    "status": ("never verified", "active", "suspended", "revoked", "moved", "reserved for a recovery"),
     # ProductPassport (the labels of chainpass.passport's and chainpass.identity's enums)
     "standing": (
         "never_verified",

@@ -3,7 +3,10 @@
 Each message is printed as standard ``eth_signTypedData_v4`` JSON, so any wallet or
 tool can sign it, not only chainpass; a :class:`SignedAction` is that JSON plus a
 signature, ready for anyone to relay. The domain binds a signature to one chain and
-one registry; the message's nonce and deadline bind it to one use before one time.
+one registry; the deadline to a time. Replay protection is scoped so that no message can
+use up an unrelated one: consent messages carry the nonce of their (holder, relying
+party) pair, key messages (rotation, cancellation) the holder's key nonce, and an
+objection names the very recovery request it objects to.
 """
 
 from __future__ import annotations
@@ -59,9 +62,11 @@ ACTIONS: dict[str, list[dict[str, str]]] = {
         {"name": "nonce", "type": "uint32"},
         {"name": "deadline", "type": "uint40"},
     ],
+    # An objection names the recovery request it objects to instead of carrying a nonce.
     "CancelRecovery": [
         {"name": "holder", "type": "address"},
-        {"name": "nonce", "type": "uint32"},
+        {"name": "newHolder", "type": "address"},
+        {"name": "readyAt", "type": "uint40"},
         {"name": "deadline", "type": "uint40"},
     ],
 }
@@ -97,7 +102,8 @@ class TypedAction:
 
     @property
     def nonce(self) -> int:
-        return int(self.message["nonce"])
+        """The message's nonce (-1 for an objection, which names its recovery instead)."""
+        return int(self.message.get("nonce", -1))
 
     @property
     def deadline(self) -> int:

@@ -45,7 +45,7 @@ class Row:
 
 def measure() -> list[Row]:
     chain = Chain.embedded()
-    governor, bureau, bank, holder, other, successor, hotel, relayer = chain.dev_accounts()[:8]
+    governor, bureau, bank, holder, other, successor, hotel, relayer, new_key, clinic = chain.dev_accounts()[:10]
     rows: list[Row] = []
 
     def record(operation: str, send: Callable[[], TxReceipt], target: str = "", reference: str = "") -> None:
@@ -111,13 +111,32 @@ def measure() -> list[Row]:
             registry.typed_rotate(resident.address, new_phone.address, deadline=deadline).sign(resident),
             sender=relayer,
         ),
+        "≤ 90k",
     )
-    record("rotate key directly (holder pays)", lambda: registry.rotate(other, sender=holder))
-    record("recovery request", lambda: registry.request_recovery(other, successor, sender=bureau))
+    record("rotate key directly (holder pays)", lambda: registry.rotate(other, sender=holder), "≤ 90k")
+    record(
+        "recovery request (reserves the new wallet)", lambda: registry.request_recovery(other, successor, sender=bureau)
+    )
     chain.advance_time(registry.recovery_delay() + 1)
-    record("recovery completion", lambda: registry.complete_recovery(other, sender=bureau))
+    record("recovery completion", lambda: registry.complete_recovery(other, sender=bureau), "≤ 85k")
+    since = chain.latest_timestamp()
     record("revoke", lambda: registry.revoke(successor, sender=bureau), "≤ 32k", "EAS revoke ≈ 66k")
+    # Containment of a stolen authority key (issue 12): none of these touches a holder.
+    record(
+        "rotate an authority's signing key (governor)",
+        lambda: registry.rotate_authority_key(bureau, new_key, sender=governor),
+    )
+    record(
+        "declare the retired key's compromise window",
+        lambda: registry.declare_compromise(bureau, since, sender=governor),
+    )
+    record("restore a holder revoked in that window", lambda: registry.restore(successor, sender=new_key))
+    registry.appoint_authority(clinic, Level.HIGH, sender=governor)
     record("remove authority", lambda: registry.remove_authority(bureau, sender=governor))
+    record(
+        "hand a removed authority's holders to a successor (any number)",
+        lambda: registry.hand_over_authority(bureau, clinic, sender=governor),
+    )
     record("transfer governance (offer)", lambda: registry.transfer_governance(hotel, sender=governor))
     record("accept governance", lambda: registry.accept_governance(sender=hotel))
     return rows

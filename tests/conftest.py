@@ -46,6 +46,7 @@ GANACHE_MODULES = frozenset(
         "test_chain",
         "test_identity_registry",
         "test_consent",
+        "test_identity_incidents",
         "test_passport",
         "test_custody",
         "test_passport_lineage",

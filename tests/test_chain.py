@@ -211,7 +211,7 @@ def test_a_local_account_signs_its_own_transactions(chain: Chain) -> None:
     assert account.address not in chain.dev_accounts()
     artifact = load_artifact("IdentityRegistry")
 
-    first = chain.deploy(artifact, [account.address, 60], account)
+    first = chain.deploy(artifact, [account.address, 600], account)
     address = first["contractAddress"]
     assert address is not None
     second = chain.transact(chain.contract(artifact, address).functions.transferGovernance(chain.account(1)), account)
@@ -227,7 +227,7 @@ def test_a_local_account_without_eth_is_told_to_fund_or_relay(chain: Chain) -> N
     block = chain.w3.eth.block_number
 
     with pytest.raises(InsufficientFunds) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 60], account)
+        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 600], account)
 
     assert account.address in str(info.value) and "relay" in str(info.value)
     assert chain.w3.eth.block_number == block
@@ -238,7 +238,7 @@ def test_a_local_account_gets_the_named_refusal(chain: Chain) -> None:
     fund(chain, account.address)
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, 60], account)
+        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, 600], account)
 
     assert info.value.error == "IdentityZeroAddress"
 

@@ -69,6 +69,18 @@ NEW_ERRORS = (
     "IdentityNoRecovery",
     "IdentityRecoveryNotReady",
     "IdentityNotHolderOrIssuer",
+    "IdentityInvalidRecoveryDelay",
+    "IdentityWalletReserved",
+    "IdentityHolderSuspended",
+    "IdentityRecoveryMismatch",
+    "IdentityRecoveryStale",
+    "IdentityMalformedSignature",
+    "IdentityKeyInUse",
+    "IdentityAuthorityActive",
+    "IdentityUnknownAuthority",
+    "IdentityInvalidSuccessor",
+    "IdentityInvalidCompromise",
+    "IdentityNotCompromised",
 )
 
 # ---------------------------------------------------------------------------- helpers
@@ -322,8 +334,15 @@ def test_gasless_consent_the_relayer_pays(
     assert events(registry, "ConsentGranted", receipt) == [
         {"holder": resident.address, "relyingParty": roles.bank, "until": until}
     ]
-    assert (registry.consent_until(resident.address, roles.bank), registry.nonce(resident.address)) == (until, 1)
-    assert registry.status(resident.address).nonce == 1
+    assert (
+        registry.consent_until(resident.address, roles.bank),
+        registry.consent_nonce(resident.address, roles.bank),
+    ) == (
+        until,
+        1,
+    )
+    # The nonce is the (holder, bank) pair's: the holder's key nonce and other parties' are untouched.
+    assert (registry.nonce(resident.address), registry.consent_nonce(resident.address, roles.hotel)) == (0, 0)
     assert registry.check(resident.address, sender=roles.bank).standing is Standing.VALID
     # The same signature once more, straight to the contract: the nonce is spent.
     raw_replay = registry.contract.functions.grantConsentBySig(
@@ -350,7 +369,7 @@ def test_domain_matches_the_contract(chain: Chain, registry: IdentityRegistry, r
 
     assert registry.domain() == Domain(chain.chain_id, registry.address)
     assert bytes(registry.contract.functions.DOMAIN_SEPARATOR().call()) == signable.header
-    assert registry.contract.functions.version().call() == "0.2.0"
+    assert registry.contract.functions.version().call() == "0.3.0"
 
 
 # ------------------------------------------------------ signature security
@@ -369,8 +388,12 @@ class Scene:
     #: A fresh wallet: the rotation target.
     new_wallet: LocalAccount
     kind: str
-    #: The resident's nonce when the scene starts: the nonce its signature carries.
+    #: The resident's nonce for this kind when the scene starts: the nonce its signature carries.
     nonce: int
+
+    def nonce_now(self) -> int:
+        """The resident's nonce for this kind of action now (each kind has its own sequence)."""
+        return scene_nonce(self.registry, self.resident.address, self.roles.bank, self.kind)
 
     def typed(self, seconds: int = HOUR) -> TypedAction:
         """The resident's ``kind`` action at its current nonce, valid for ``seconds``."""
@@ -404,6 +427,13 @@ class Scene:
         )
 
 
+def scene_nonce(registry: IdentityRegistry, holder: str, party: str, kind: str) -> int:
+    """Consent messages count per (holder, relying party); rotation and cancellation per holder."""
+    if kind in ("GrantConsent", "WithdrawConsent"):
+        return registry.consent_nonce(holder, party)
+    return registry.nonce(holder)
+
+
 KINDS = tuple(ACTIONS)
 ATTACKED_KINDS = ("GrantConsent", "WithdrawConsent", "Rotate")
 #: The event each kind of action emits.
@@ -424,7 +454,8 @@ def make_scene(chain: Chain, registry: IdentityRegistry, roles: Roles, kind: str
         consent(registry, resident.account, roles.bank, roles.bank, deadline(chain, YEAR))
     if kind == "CancelRecovery":
         registry.request_recovery(resident.address, new_account().address, sender=roles.bureau)
-    return Scene(chain, registry, roles, resident, new_account(), kind, registry.nonce(resident.address))
+    nonce = scene_nonce(registry, resident.address, roles.bank, kind)
+    return Scene(chain, registry, roles, resident, new_account(), kind, nonce)
 
 
 @pytest.fixture(params=ATTACKED_KINDS)
@@ -446,7 +477,10 @@ def test_every_holder_action_is_signable_and_relayable(
     assert receipt["status"] == 1 and receipt["from"] == scene.roles.stranger
     assert emitted["holder"] == scene.resident.address
     assert scene.effect() != before
-    assert scene.registry.nonce(scene.resident.address) == scene.nonce + 1
+    # A consent or cancellation uses its nonce up; a rotation and an objection need none
+    # (the old wallet signs nothing more; an objection names its recovery, which ends).
+    used = 1 if kind in ("GrantConsent", "WithdrawConsent", "CancelSignatures") else 0
+    assert scene.nonce_now() == scene.nonce + used
     assert scene.chain.w3.eth.get_balance(scene.resident.address) == 0
 
 
@@ -455,10 +489,16 @@ def test_a_signature_used_twice_is_refused(scene: Scene) -> None:
     scene.relay(signed)()
     after_first = scene.effect()
 
-    refused_by_client(
-        scene.chain, scene.relay(signed), InvalidInput, f"nonce {scene.nonce}.*next nonce is {scene.nonce + 1}"
-    )
     # A rotated-away wallet can do nothing at all; otherwise the nonce is spent.
+    if scene.kind == "Rotate":
+        refused(scene.chain, scene.relay(signed), "IdentityHolderMoved")
+    else:
+        refused_by_client(
+            scene.chain,
+            scene.relay(signed),
+            InvalidInput,
+            f"nonce {scene.nonce}.*next nonce for it is {scene.nonce + 1}",
+        )
     error = "IdentityHolderMoved" if scene.kind == "Rotate" else "IdentityInvalidNonce"
     revert = refused(scene.chain, scene.raw(signed), error)
 
@@ -517,21 +557,34 @@ def test_a_signature_past_its_deadline_is_refused(scene: Scene) -> None:
 
 @pytest.mark.parametrize("how", ["transaction", "signature"])
 def test_cancelled_signatures_are_refused(scene: Scene, how: str) -> None:
+    """A key message is voided by cancelling signatures; a consent message for a party by
+    withdrawing consent to that party (the pair's nonce moves on)."""
     signed = scene.typed().sign(scene.resident.account)
-    holder = scene.resident.address
+    holder, bank = scene.resident.address, scene.roles.bank
+    by_consent = scene.kind in ("GrantConsent", "WithdrawConsent")
     if how == "transaction":
         fund(scene.chain, holder)
-        cancel = scene.registry.cancel_signatures(sender=scene.resident.account)
+        if by_consent:
+            cancel = scene.registry.withdraw_consent(bank, sender=scene.resident.account)
+        else:
+            cancel = scene.registry.cancel_signatures(sender=scene.resident.account)
     else:
-        typed_cancel = scene.registry.typed_cancel_signatures(holder, deadline=deadline(scene.chain))
+        end = deadline(scene.chain)
+        if by_consent:
+            typed_cancel = scene.registry.typed_withdraw_consent(holder, bank, deadline=end)
+        else:
+            typed_cancel = scene.registry.typed_cancel_signatures(holder, deadline=end)
         cancel = scene.registry.relay(typed_cancel.sign(scene.resident.account), sender=scene.roles.bank)
     before = scene.effect()
 
-    refused_by_client(scene.chain, scene.relay(signed), InvalidInput, f"next nonce is {scene.nonce + 1}")
+    refused_by_client(scene.chain, scene.relay(signed), InvalidInput, f"next nonce for it is {scene.nonce + 1}")
     revert = refused(scene.chain, scene.raw(signed), "IdentityInvalidNonce")
 
-    assert events(scene.registry, "SignaturesCancelled", cancel) == [{"holder": holder, "nonce": scene.nonce + 1}]
-    assert scene.registry.nonce(holder) == scene.nonce + 1
+    if by_consent:
+        assert events(scene.registry, "ConsentWithdrawn", cancel) == [{"holder": holder, "relyingParty": bank}]
+    else:
+        assert events(scene.registry, "SignaturesCancelled", cancel) == [{"holder": holder, "nonce": scene.nonce + 1}]
+    assert scene.nonce_now() == scene.nonce + 1
     assert revert.error_args == {"holder": holder, "expected": scene.nonce + 1, "given": scene.nonce}
     assert scene.effect() == before
 
@@ -550,7 +603,7 @@ def test_a_malleated_signature_is_refused(scene: Scene) -> None:
     assert revert.error_args == {"s": "0x" + copy.signature[32:64].hex()}
     assert scene.effect() == before
     scene.relay(signed)()  # the genuine signature is still good: the refusal used nothing up
-    assert scene.registry.nonce(scene.resident.address) == scene.nonce + 1
+    assert scene.effect() != before
 
 
 def test_a_signature_by_someone_else_is_refused(scene: Scene) -> None:
@@ -586,12 +639,18 @@ def test_cancellations_are_bound_to_chain_nonce_and_signer(
     unchanged = scene.effect()
     signed = honest.sign(scene.resident.account)
     scene.relay(signed)()
-    replay = refused(chain, scene.raw(signed), "IdentityInvalidNonce")
+    # A used cancellation's nonce is spent; a used objection's recovery is over.
+    replay = refused(
+        chain, scene.raw(signed), "IdentityInvalidNonce" if kind == "CancelSignatures" else "IdentityNoRecovery"
+    )
 
     assert wrong_chain.error_args["signer"] == honest.signer(other_chain.signature) != scene.resident.address
     assert wrong_signer.error_args == {"holder": scene.resident.address, "signer": impostor.address}
     assert unchanged == before
-    assert replay.error_args == {"holder": scene.resident.address, "expected": 1, "given": 0}
+    if kind == "CancelSignatures":
+        assert replay.error_args == {"holder": scene.resident.address, "expected": 1, "given": 0}
+    else:
+        assert replay.error_args == {"holder": scene.resident.address}
 
 
 #: For each field a relayer might edit after the holder signed: the edit, and the contract's error.
@@ -618,8 +677,11 @@ def test_a_relayer_cannot_alter_any_field(
     value = edit(scene, signed.action.message[field])
     tampered = SignedAction(altered(signed.action, **{field: value}), signed.signature)
     before = scene.effect()
+    # Consent nonces are per relying party: the hotel's sequence is not at the bank's number.
+    by_nonce = field == "nonce" or (kind == "WithdrawConsent" and field == "relyingParty")
+    error = "IdentityInvalidNonce" if by_nonce else error
 
-    if field == "nonce":
+    if by_nonce:
         refused_by_client(chain, scene.relay(tampered), InvalidInput, "nonce")
     else:  # nothing the client can see: it goes to the contract
         refused(chain, scene.relay(tampered), error)
@@ -629,7 +691,7 @@ def test_a_relayer_cannot_alter_any_field(
     assert revert.error_args["holder"] == tampered.action.holder
     assert scene.effect() == before
     scene.relay(signed)()  # the untouched original still goes through
-    assert registry.nonce(resident.address) == scene.nonce + 1
+    assert scene.effect() != before
 
 
 # ------------------------------------------------------------- contract wallets
@@ -665,7 +727,7 @@ def test_a_contract_wallet_consents_through_erc1271(
     assert events(registry, "ConsentGranted", receipt) == [
         {"holder": holder, "relyingParty": roles.bank, "until": until}
     ]
-    assert registry.nonce(holder) == 1
+    assert registry.consent_nonce(holder, roles.bank) == 1
     result = registry.check(holder, sender=roles.bank)
     assert (result.standing, result.level) == (Standing.VALID, Level.SUBSTANTIAL)
 
@@ -741,7 +803,8 @@ def test_consents_do_not_follow_a_rotation(
     assert registry.consent_until(resident.address, roles.bank) == until
     assert old_wallet.standing is Standing.MOVED
     assert (granted.standing, granted.issuer) == (Standing.VALID, roles.bureau)
-    assert registry.nonce(new.address) == 3  # carried over (grant, rotate) and used once more
+    # Nonces belong to the wallet: the new one starts its own sequences.
+    assert (registry.consent_nonce(new.address, roles.bank), registry.nonce(new.address)) == (1, 0)
 
 
 #: What the old key might still try after its identity moved away, each as a signed action.
@@ -750,7 +813,10 @@ OLD_KEY_ACTIONS: dict[str, Callable[[IdentityRegistry, str, Roles, int], TypedAc
     "grant_consent": lambda r, holder, roles, end: r.typed_grant_consent(holder, roles.hotel, end + YEAR, deadline=end),
     "withdraw_consent": lambda r, holder, roles, end: r.typed_withdraw_consent(holder, roles.bank, deadline=end),
     "cancel_signatures": lambda r, holder, roles, end: r.typed_cancel_signatures(holder, deadline=end),
-    "cancel_recovery": lambda r, holder, roles, end: r.typed_cancel_recovery(holder, deadline=end),
+    # Built by hand: the client refuses to write an objection when no recovery is pending.
+    "cancel_recovery": lambda r, holder, roles, end: TypedAction(
+        r.domain(), "CancelRecovery", {"holder": holder, "newHolder": roles.hotel, "readyAt": end, "deadline": end}
+    ),
 }
 
 
@@ -795,7 +861,7 @@ def test_a_moved_wallet_can_do_nothing(
         lambda: registry.verify(credential_for(holder), Level.LOW, end + YEAR, sender=roles.clinic),
         "IdentityHolderMoved",
     )
-    refused(chain, lambda: registry.suspend(holder, 1, sender=roles.bureau), "IdentityHolderMoved")
+    refused(chain, lambda: registry.suspend(holder, "under_review", sender=roles.bureau), "IdentityHolderMoved")
     refused(
         chain,
         lambda: registry.request_recovery(holder, new_account().address, sender=roles.bureau),
@@ -916,9 +982,10 @@ def test_recovery_request_is_recorded_and_announced(
     ]
     assert recovery == Recovery(resident.address, requested.new.address, requested.ready_at)
     assert recovery.pending and recovery.to_json()["ready"] is not None
-    # Nothing moves yet: the old wallet still stands, the new one has nothing.
+    # Nothing moves yet: the old wallet still stands, the new one has nothing but is reserved.
     assert registry.status(resident.address).standing is Standing.VALID
-    assert registry.status(requested.new.address).status is Status.NONE
+    target = registry.status(requested.new.address)
+    assert (target.status, target.standing, target.issuer) == (Status.RESERVED, Standing.NEVER_VERIFIED, None)
 
 
 def test_recovery_completes_only_after_the_delay(
@@ -1032,20 +1099,26 @@ def test_recovery_request_refusals(chain: Chain, registry: IdentityRegistry, rol
     assert not registry.recovery(holder).pending
 
 
-def test_a_rotation_by_the_holder_ends_a_pending_recovery(
+def test_a_rotation_by_the_holder_ends_a_pending_recovery_no_more(
     chain: Chain, registry: IdentityRegistry, roles: Roles, resident: Resident, requested: Requested
 ) -> None:
+    """Issue 12: the old key (perhaps a thief's) cannot outrun a pending recovery by rotating."""
     own_choice = new_account()
-    registry.relay(
-        registry.typed_rotate(resident.address, own_choice.address, deadline=deadline(chain)).sign(resident.account),
-        sender=roles.bank,
+    typed = registry.typed_rotate(resident.address, own_choice.address, deadline=deadline(chain))
+    pending = refused(
+        chain, lambda: registry.relay(typed.sign(resident.account), sender=roles.bank), "IdentityRecoveryPending"
     )
     chain.advance_time(DEFAULT_RECOVERY_DELAY)
+    registry.complete_recovery(resident.address, sender=roles.bureau)
 
+    assert pending.error_args == {
+        "holder": resident.address,
+        "newHolder": requested.new.address,
+        "readyAt": requested.ready_at,
+    }
+    assert registry.status(requested.new.address).standing is Standing.VALID
+    assert registry.status(own_choice.address).status is Status.NONE
     assert not registry.recovery(resident.address).pending
-    refused(chain, lambda: registry.complete_recovery(resident.address, sender=roles.bureau), "IdentityHolderMoved")
-    assert registry.status(own_choice.address).standing is Standing.VALID
-    assert registry.status(requested.new.address).status is Status.NONE
 
 
 # ------------------------------------------------------------- readable errors

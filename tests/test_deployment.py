@@ -106,7 +106,7 @@ def test_a_rerun_with_another_recovery_delay_is_refused(chain: Chain, roles: Rol
 
 def test_deployments_differ_only_in_immutables_and_both_match_the_build(chain: Chain, roles: Roles) -> None:
     """Each deployment bakes its own settings into its code; build matching looks past them."""
-    one, _ = deploy(chain, roles.governor, recovery_delay=60)
+    one, _ = deploy(chain, roles.governor, recovery_delay=600)
     two, _ = deploy(chain, roles.bureau, recovery_delay=7 * 24 * 3_600)
     artifact = load_artifact(NAME)
     codes = [bytes(chain.w3.eth.get_code(d.address(NAME))) for d in (one, two)]

@@ -50,7 +50,8 @@ def test_only_the_governor_appoints(registry: Any, actors: Actors) -> None:
 def test_appoint_authority(registry: Any, actors: Actors) -> None:
     receipt = registry.appointAuthority(actors.bureau, LEVEL_SUBSTANTIAL, sender=actors.governor)
     assert receipt.events == [registry.AuthorityAppointed(authority=actors.bureau, maxLevel=LEVEL_SUBSTANTIAL)]
-    assert registry.authorityOf(actors.bureau) == (True, LEVEL_SUBSTANTIAL)
+    record = registry.authorityOf(actors.bureau)
+    assert (record.active, record.maxLevel, record.signingKey) == (True, LEVEL_SUBSTANTIAL, actors.bureau.address)
 
 
 def test_register_identity_and_check_it(chain: Any, registry: Any, bureau: Any, actors: Actors) -> None:
@@ -80,7 +81,7 @@ def test_only_the_issuer_suspends(chain: Any, registry: Any, bureau: Any, actors
         issuer=bureau.address,
         account=actors.outsider.address,
     ):
-        registry.suspend(actors.holder, 1, sender=actors.outsider)
+        registry.suspend(actors.holder, b"\x01" * 32, sender=actors.outsider)
 
 
 def test_a_level_above_the_authority_s_reverts(chain: Any, registry: Any, actors: Actors) -> None:
@@ -92,7 +93,8 @@ def test_a_level_above_the_authority_s_reverts(chain: Any, registry: Any, actors
 
 def test_isolation_reverted_the_previous_tests(registry: Any, actors: Actors) -> None:
     """ape's chain isolation: what earlier tests did is gone (the bureau was appointed in them)."""
-    assert registry.authorityOf(actors.outsider) == (False, 0)
+    record = registry.authorityOf(actors.outsider)
+    assert (record.active, record.maxLevel, int(record.signingKey, 16)) == (False, 0, 0)
     assert registry.identityOf(actors.holder).issuer == "0x" + "00" * 20
 
 

@@ -31,7 +31,7 @@ from chainpass.cli.common import (
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
 from chainpass.files import write_json_atomic
-from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
+from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionNote, SuspensionReason
 
 
 @click.group()
@@ -70,6 +70,42 @@ def remove_authority(address: str, account: str, as_json: bool) -> None:
         _unchanged(f"{address} is not an authority")
     receipt = registry.remove_authority(address, sender=sender)
     report(f"Removed authority {address}", receipt, as_json, authority=address)
+
+
+@identity.command("rotate-authority-key")
+@click.argument("address", type=AddressType("authority"))
+@click.argument("new_key", type=AddressType("new key"))
+@account_option
+@json_option
+def rotate_authority_key(address: str, new_key: str, account: str, as_json: bool) -> None:
+    """Give authority ADDRESS the signing key NEW_KEY; its holders are untouched (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.rotate_authority_key(address, new_key, sender=sender)
+    report(f"Authority {address} now signs with {new_key}", receipt, as_json, authority=address, key=new_key)
+
+
+@identity.command("hand-over-authority")
+@click.argument("removed", type=AddressType("removed authority"))
+@click.argument("successor", type=AddressType("successor"))
+@account_option
+@json_option
+def hand_over_authority(removed: str, successor: str, account: str, as_json: bool) -> None:
+    """Hand the holders of the removed authority REMOVED to SUCCESSOR, in one step (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.hand_over_authority(removed, successor, sender=sender)
+    report(f"{successor} now acts for the holders of {removed}", receipt, as_json, removed=removed, successor=successor)
+
+
+@identity.command("declare-compromise")
+@click.argument("address", type=AddressType("authority"))
+@click.option("--since", "since", required=True, type=int, help="Unix time from which the key was the attacker's.")
+@account_option
+@json_option
+def declare_compromise(address: str, since: int, account: str, as_json: bool) -> None:
+    """Declare authority ADDRESS's retired key compromised from --since (governor only)."""
+    registry, sender = acting(account)
+    receipt = registry.declare_compromise(address, since, sender=sender)
+    report(f"Declared the retired key of {address} compromised since {since}", receipt, as_json, authority=address)
 
 
 @identity.command("appoint-relying-party")
@@ -273,10 +309,33 @@ def reverify(**kwargs: Any) -> None:
 @account_option
 @json_option
 def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
-    """Suspend HOLDER: every check fails until reinstated (issuer only)."""
+    """Suspend HOLDER: every check fails until reinstated (issuer only).
+
+    The reason stays off chain: the chain sees a salted commitment. Keep the printed
+    salt with the case file; with it the reason can be shown to match the commitment.
+    """
     registry, sender = acting(account)
-    receipt = registry.suspend(holder, reason, sender=sender)
-    report(f"Suspended {holder} ({reason})", receipt, as_json, holder=holder, reason=reason)
+    note = SuspensionNote.make(holder, reason)
+    receipt = registry.suspend(holder, note, sender=sender)
+    report(
+        f"Suspended {holder} ({reason}; keep salt {note.to_json()['salt']} with the case file, the chain holds "
+        f"only the commitment {note.to_json()['commitment']})",
+        receipt,
+        as_json,
+        **note.to_json(),
+    )
+
+
+@identity.command("restore")
+@click.argument("holder", type=HOLDER)
+@account_option
+@json_option
+def restore(holder: str, account: str, as_json: bool) -> None:
+    """Undo HOLDER's suspension or revocation made with a key declared compromised
+    (the issuer's new key, or its successor)."""
+    registry, sender = acting(account)
+    receipt = registry.restore(holder, sender=sender)
+    report(f"Restored {holder}", receipt, as_json, holder=holder)
 
 
 @identity.command("reinstate")
@@ -318,8 +377,8 @@ def status(holder: str, as_json: bool) -> None:
 
     def human() -> str:
         lines = _standing_lines(data)
-        if data["suspension_reason"]:
-            lines.append(f"  suspended: {data['suspension_reason'].replace('_', ' ')}")
+        if data["status"] == "suspended":
+            lines.append(f"  suspended since {data['changed']} (the reason stays with the issuer)")
         if data["issuer"]:
             lines.append(f"  commitment {data['commitment']}")
         return "\n".join(lines)
