@@ -122,8 +122,8 @@ def test_a_verdict_names_the_brand_and_the_relation_behind_each_step(brands: Ope
     returned_text = op.ok("passport", "verify", BAG1).out
     op.ok("passport", "recall", BAG1, "--account", "7")
 
-    verdict = op.ok("passport", "verify", BAG1, "--json").json()
-    human = op.ok("passport", "verify", BAG1).out
+    verdict = op.no("passport", "verify", BAG1, "--json").json()  # recalled: a negative answer, exit 3
+    human = op.no("passport", "verify", BAG1).out
     trace = op.ok("passport", "trace", BAG1, "--json").json()
     traced = op.ok("passport", "trace", BAG1).out
     shown = op.ok("passport", "show", BAG1, "--json").json()
