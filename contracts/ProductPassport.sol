@@ -489,6 +489,7 @@ contract ProductPassport is IProductPassport {
         if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
         if (to == address(0)) revert PassportZeroAddress();
         if (reason == bytes32(0)) revert PassportNoReason();
+        _requireCurrent(to);
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
         address from = _custodianOf(id, passport);
@@ -676,6 +677,7 @@ contract ProductPassport is IProductPassport {
         if (owner != from) revert PassportWrongOwner(id, owner);
         if (!_isOwnerOrApproved(owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
         if (to == address(0)) revert PassportInvalidReceiver(to);
+        _requireCurrent(to);
         State state = passport.state;
         if (state == State.Decommissioned) revert PassportInactive(id, state);
         if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
@@ -738,6 +740,13 @@ contract ProductPassport is IProductPassport {
     function _resolve(address account) private view returns (address) {
         Member memory member = _members[account];
         return member.moved ? _memberAccounts[member.number] : account;
+    }
+
+    /// @dev Reverts if `account` is a wallet an organisation was followed away from: title
+    /// or goods given to it would land on a wallet nobody acts with any more.
+    function _requireCurrent(address account) private view {
+        Member memory member = _members[account];
+        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
     }
 
     /// @dev The member number of organisation `account`, which must be known and current.
