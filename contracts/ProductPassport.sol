@@ -1000,9 +1000,10 @@ contract ProductPassport is IProductPassport {
             uint256 class = (rule >> 32) & 0xf;
             next = (_OBSERVED_NEXT >> ((class << 5) | (uint256(own) << 2))) & 0xf;
             if (next == 0) revert PassportInvalidDisposition(step, Disposition(uint8(rule >> 56)));
-            // Packed goods travel and arrive with their container: a usable or in-transit
-            // disposition leaves their own state as it is (a quarantining one still applies).
-            if (packed && class <= 2) next = uint256(own);
+            // Packed goods travel and arrive with their container, and a regulator's step under
+            // way moves no goods it does not hold: a usable or in-transit disposition then leaves
+            // the passport's own state as it is (a quarantining one still applies).
+            if (class <= 2 && (packed || rule & _AS_REGULATOR != 0)) next = uint256(own);
         } else {
             // Commissioning, packing and unpacking have functions of their own: no from-states.
             if ((rule >> uint256(current)) & 1 == 0) revert PassportInvalidTransition(id, current, step);
