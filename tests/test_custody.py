@@ -447,11 +447,21 @@ def test_unpacked_goods_are_held_by_the_containers_holder(chain: Chain, pp: Prod
     pp.pack(case, [first, second], sender=orgs.producer)
     hand_over(pp, case, orgs.producer, orgs.carrier)
 
+    # Only the container's holder unpacks it: not the owner of the goods, nor a retailer.
+    for outsider in (orgs.producer, orgs.retailer):
+        assert_refused(
+            chain,
+            lambda outsider=outsider: pp.unpack([second], sender=outsider),  # type: ignore[misc]
+            "PassportNotHolder",
+            id=shown(case),
+            holder=orgs.carrier,
+            account=outsider,
+        )
     by_holder = pp.unpack([first], sender=orgs.carrier)
-    by_other = pp.unpack([second], sender=orgs.retailer)  # whoever unpacks, the goods stay with the holder
+    again = pp.unpack([second], sender=orgs.carrier)
 
     assert logs(pp, "CustodyTransferred", by_holder) == [{"id": first, "from": orgs.producer, "to": orgs.carrier}]
-    assert logs(pp, "CustodyTransferred", by_other) == [{"id": second, "from": orgs.producer, "to": orgs.carrier}]
+    assert logs(pp, "CustodyTransferred", again) == [{"id": second, "from": orgs.producer, "to": orgs.carrier}]
     assert logs(pp, "PassportUnpacked", by_holder) == [
         {"id": first, "container": case, "actor": orgs.carrier, "eventId": bytes(32)}
     ]
@@ -486,25 +496,45 @@ def test_packing_does_not_move_goods_between_holders(chain: Chain, pp: ProductPa
     """Custody moves only by an accepted offer: a carrier can neither take a retailer's goods
     by packing them into a case it holds (custodian_of would follow the case, and unpacking
     would then record the carrier as the holder), nor push goods it holds onto a retailer
-    by packing them into the retailer's case."""
+    by packing them into the retailer's case (only the case's holder packs into it)."""
     item, case = pp.commission(
         [ProductKey.item(GTIN, "CUST00001"), ProductKey.container(CASE_GTIN, "CASE1", 1)], sender=orgs.producer
     )
     item_holder, case_holder = (orgs.retailer, orgs.carrier) if move == "take" else (orgs.carrier, orgs.retailer)
     hand_over(pp, item, orgs.producer, item_holder)
     hand_over(pp, case, orgs.producer, case_holder)
-    head = chain.w3.eth.get_block("latest")["hash"]
 
-    with pytest.raises(ContractRevert):
-        pp.pack(case, [item], sender=orgs.carrier)
+    if move == "take":
+        assert_refused(
+            chain,
+            lambda: pp.pack(case, [item], sender=orgs.carrier),
+            "PassportHeldElsewhere",
+            id=shown(item),
+            holder=orgs.retailer,
+            container=shown(case),
+            containerHolder=orgs.carrier,
+        )
+    else:
+        assert_refused(
+            chain,
+            lambda: pp.pack(case, [item], sender=orgs.carrier),
+            "PassportNotHolder",
+            id=shown(case),
+            holder=orgs.retailer,
+            account=orgs.carrier,
+        )
 
-    assert chain.w3.eth.get_block("latest")["hash"] == head
     assert pp.custodian_of(item) == item_holder
     assert custody(pp, item) == (item_holder, 1)
-    # Handed over first, the goods can be packed (by whoever packs) and follow the case.
+    assert pp.passport(item).container is None  # type: ignore[union-attr]
+    # Handed over first, the goods can be packed by the case's holder, and follow the case
+    # (a retailer packs once it has the carrier's role too: its own delivery vans).
     hand_over(pp, item, item_holder, case_holder)
-    pp.pack(case, [item], sender=orgs.carrier)
+    if move == "push":
+        pp.set_roles(orgs.retailer, Role.RETAILER | Role.CARRIER, sender=orgs.governor)
+    pp.pack(case, [item], sender=case_holder)
     assert pp.custodian_of(item) == case_holder
+    assert pp.passport(item).container == case  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------- title and state

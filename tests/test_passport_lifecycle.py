@@ -1097,7 +1097,7 @@ def test_goods_quarantined_inside_a_recalled_container_come_out_recalled(
     pp.record([event(case, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
     assert states(pp, item) == [(State.QUARANTINED, State.RECALLED)]
 
-    pp.unpack([item], sender=orgs.retailer)
+    pp.unpack([item], sender=orgs.producer)  # by the case's holder
 
     assert states(pp, item)[0][1] is State.RECALLED
     conformant = event(item, BizStep.INSPECTING, Disposition.CONFORMANT)
