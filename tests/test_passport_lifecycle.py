@@ -225,6 +225,8 @@ STEPS: dict[str, Step] = {
     # Steps with functions of their own are refused as events.
     "pack_event": Step(BizStep.PACKING, Disposition.ACTIVE, HOLDER, Disposition.ACTIVE),
 }
+#: How much more often than others the machine picks these steps where they fit.
+STEP_WEIGHTS = {"sell": 4, "ship": 2, "receive": 2}
 #: Steps that move goods as a consignment: refused on goods inside a container.
 MOVES_GOODS = frozenset(
     {
@@ -996,7 +998,9 @@ class PassportLifecycle(RuleBasedStateMachine):
 
     def fitting_step(self, id_: int, index: int) -> Step:
         """A step that the org it is meant for may record on ``id_`` now (any step if none)."""
-        fits = [step for step in STEPS.values() if self.fits(step, self.natural_actor(step, id_), id_)]
+        # Sales and journeys weigh more: among a dozen observations they would be rare.
+        weighted = [step for name, step in STEPS.items() for _ in range(STEP_WEIGHTS.get(name, 1))]
+        fits = [step for step in weighted if self.fits(step, self.natural_actor(step, id_), id_)]
         index += self.steps  # the first examples Hypothesis tries pick 0 everywhere: vary it by step
         # Nothing fits (a finished passport, say): try what still might, or anything.
         fallback = [STEPS["recall"], STEPS["decommission"], *STEPS.values()]
@@ -1074,19 +1078,16 @@ class PassportLifecycle(RuleBasedStateMachine):
         self.run(label, lambda m: m.record(who, events), self.events_call(who, events), entitled)
 
     @precondition(lambda self: any(p.key.kind is Kind.CONTAINER for p in self.model.passports.values()))
-    @rule(
-        move=st.sampled_from(("pack", "unpack")),
-        container=picks,
-        inner=st.lists(picks, min_size=1, max_size=2),
-        actor=actors,
-        w=wild,
-    )
-    def consign(self, move: str, container: int, inner: list[int], actor: str | None, w: int) -> None:
-        """Pack goods (or containers) into a container, or unpack some."""
-        if move == "unpack" and any(p.container is not None for p in self.model.passports.values()):
-            self.unpack(inner, actor, w)
-        else:
-            self.pack(container, inner, actor, w)
+    @rule(container=picks, inner=st.lists(picks, min_size=1, max_size=2), actor=actors, w=wild)
+    def consign(self, container: int, inner: list[int], actor: str | None, w: int) -> None:
+        """Pack goods (or containers) into a container."""
+        self.pack(container, inner, actor, w)
+
+    @precondition(lambda self: any(p.container is not None for p in self.model.passports.values()))
+    @rule(chosen=st.lists(picks, min_size=1, max_size=2), actor=actors, w=wild)
+    def deconsign(self, chosen: list[int], actor: str | None, w: int) -> None:
+        """Unpack goods from their containers."""
+        self.unpack(chosen, actor, w)
 
     def pack(self, container: int, inner: list[int], actor: str | None, w: int) -> None:
         model = self.model
@@ -1192,9 +1193,9 @@ class PassportLifecycle(RuleBasedStateMachine):
         model = self.model
         id_ = self.focus(index, lambda i: model.passports[i].container is None or w == WILD)
         holder = model.holder(id_)
-        # Mostly another verified org, the carrier and the retailer (who move and sell goods)
-        # twice as often; when wild, any org (the holder itself, the stranger).
-        others = [n for n in (*ORG_NAMES, "carrier", "retailer") if w == WILD or (n != holder and n in VERIFIED)]
+        # Mostly another verified org, the carrier twice and the retailer four times as often
+        # (they move and sell goods); when wild, any org (the holder itself, the stranger).
+        others = [n for n in (*ORG_NAMES, "carrier", *["retailer"] * 3) if w == WILD or (n != holder and n in VERIFIED)]
         to = others[receiver % len(others)]
         receiver_wallet = address_of(self.sender(to))
         expected, _ = self.predict(lambda m: m.offer(id_, to))
@@ -1225,6 +1226,34 @@ class PassportLifecycle(RuleBasedStateMachine):
         entitled = [id_] if signer == holder not in model.pending else []
         if self.run(f"accept custody ({mode})", action, accept, entitled) and mode == "replay":
             self.run("accept custody (again)", action, accept)
+
+    @precondition(lambda self: self.model.passports)
+    @rule(index=picks)
+    def shop(self, index: int) -> None:
+        """The retailer takes goods from whoever holds them (a valid offer), and sells them."""
+        model = self.model
+        id_ = self.focus(index, lambda i: model.passports[i].container is None and not model.finished(i))
+        holder = model.holder(id_)
+        if holder != "retailer" and self.predict(lambda m: m.offer(id_, "retailer"))[0] is None:
+            offer = self.pp.custody_offer(
+                id_, address_of(self.sender("retailer")), deadline=self.world.chain.latest_timestamp() + DAY
+            )
+            signed = self.sign(self.wallets[holder][model.generation[holder]], offer)
+            self.run(
+                "accept custody (shop)",
+                lambda m: m.accept_custody(
+                    "retailer", id_, signer=holder, nonce=model.passports[id_].nonce, expired=False
+                ),
+                lambda: self.pp.accept_custody(signed, sender=self.sender("retailer")),
+                [id_] if holder not in model.pending else [],
+            )
+        sale = STEPS["sell"]
+        self.run(
+            "record retail_selling (shop)",
+            lambda m: m.record("retailer", [(sale, sale.disposition, [id_])]),
+            self.events_call("retailer", [(sale, sale.disposition, [id_])]),
+            [id_] if self.model.may_record("retailer", id_, BizStep.RETAIL_SELLING) else [],
+        )
 
     @precondition(lambda self: self.model.passports)
     @rule(index=picks, to=st.sampled_from(ORG_NAMES), by=actors)
