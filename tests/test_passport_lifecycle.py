@@ -2,14 +2,20 @@
 
 Hypothesis drives random sequences of passport actions through the client
 (`chainpass.passport.ProductPassports`) on a small pool of passports, so that actions
-meet: commissioning items, lots and containers (tiers 1-3); EPCIS events (inspecting
-conformant / non-conformant, shipping, receiving, customs release and hold, retail
-selling, recalling, decommissioning) on one or more passports, by the org the step is
-meant for or by any org; packing into containers and unpacking; transformations that
-consume goods and produce new ones, and later calls that extend an earlier
-transformation, so that lineage runs several levels deep (outputs of transformations
-are inputs of others); custody handed over by signed offer (valid, forged, voided by
-the holder first, expired, replayed); and ERC-721 transfers between the orgs.
+meet: commissioning items, lots and containers (tiers 1-3), by the brand (the producer,
+licensee of the GTINs' GS1 company prefix) or by a second producer, the "mill", whose
+licence the brand grants and revokes; EPCIS events (inspecting conformant /
+non-conformant / under way, shipping, receiving, customs release and hold, retail
+selling, recalling by the producer or by a food-safety authority, decommissioning,
+destroying, and observations such as arriving, storing or goods reported stolen) on one
+or more passports, by the org the step is meant for (whoever holds the goods, a
+regulator, the producer) or by any org; packing into containers and unpacking;
+transformations that consume goods and produce new ones, and later calls that extend an
+earlier transformation, so that lineage runs several levels deep; custody handed over
+by signed offer (valid, forged, voided by the holder first, expired, replayed); ERC-721
+transfers between the orgs (owners who are not holders); and key rotations: an org moves
+its identity to a new wallet in the registry, and anyone follows it here
+(``follow_member``) at once or some steps later.
 
 Each action may be legal or not in the current state. The model predicts, before the
 call, either success or the exact refusal (the contract's custom error, or the client's
@@ -17,15 +23,30 @@ call, either success or the exact refusal (the contract's custom error, or the c
 that mined a block, the chain's view of every passport is read in one call (through a
 small lens contract compiled here) and compared with the model, which keeps its own
 account of each passport (owner, holder, own state, container, producer, the
-transformation that made it and the one that consumed it) and derives the rest, such as
-effective states, lineage and recalls, from that: it never reads the chain's answers back.
+transformation that made it and the one that consumed it, whether it was sold, the
+wallets it was written with) and of each org (its wallet here, a move not yet followed),
+and derives the rest, such as effective states, lineage and recalls, from that: it never
+reads the chain's answers back.
+
+The rules it holds (issue 11; docs/cbv.md): physical steps and observations only by
+whoever holds the goods (the custodian, else the owner; for packed goods the holder of
+the outermost container), with the step's role; inspecting (under way too) by an
+inspector and the customs steps by customs, on any passport; recalling by the passport's
+producer or a food-safety authority; observations compute the next state from the
+passport's own state; packing by the holder of the container and of the goods, unpacking
+by the holder of the container (a container's recall reaches only goods of its own
+producer); transformations consume goods their maker owns and holds; consumed and
+decommissioned passports are not transferred; an org whose identity moved acts only once
+followed, and what it holds cannot change hands until then.
 
 Invariants (checked after every step, for every passport):
 
-1. One owner and one holder: ``ownerOf`` and ``custodianOf`` are org addresses (never
-   zero) equal to the model's; the custody record (custodian and offer nonce) matches;
-   each org's ``balanceOf`` equals the number of passports the model gives it, and the
-   balances add up to the number of passports, so nothing else was minted.
+1. One owner and one holder: ``ownerOf`` and ``custodianOf`` are org wallets (never
+   zero) equal to the model's (an org at its wallet now, the stored records at the wallet
+   they were written with); the custody record (custodian and offer nonce) matches; each
+   wallet's ``balanceOf`` equals the number of passports the model gives its org there
+   (none at a wallet the org moved on from), and the balances add up to the number of
+   passports, so nothing else was minted.
 2. No event after decommissioning: every event on a decommissioned passport is refused
    (and, as for every refusal, nothing changes).
 3. A recall reaches everything it should: the effective state equals the model's, which
@@ -34,17 +55,26 @@ Invariants (checked after every step, for every passport):
    once consumed; otherwise the highest of its own state and the states of every
    container around it, with recalled > quarantined > sold > in transit > active. Goods
    unpacked from a container take its effective state when that ranks higher than their
-   own. ``lineageOf`` reports the same recall and every transformation upstream.
+   own (a recall only if the container's producer is theirs). ``lineageOf`` reports the
+   same recall and every transformation upstream.
 4. Consumed passports accept only a recall: once consumed by a transformation, a
-   passport accepts no other event and no custody handover, even after it has been
-   recalled or one of its own ancestors has; packed goods follow their container (its
-   state, and its holder).
+   passport accepts no other event, no custody handover and no transfer, even after it
+   has been recalled or one of its own ancestors has; packed goods follow their container
+   (its state, and its holder).
+5. Sold once stays a fact (flag bit 1), and custody moved (bit 0) as the model has it.
+6. A genuine passport never turns not genuine: every passport's verdict is genuine,
+   through its producer's key changes; the verdict's producer is at its wallet now, and
+   stands verified unless it moved and was not followed yet.
+7. Who may touch what: a passport's record (own state, owner, container, custody, flags)
+   changes only through an action whose actor held the relation to it that the table
+   asks for, judged before the action from the relations alone (`Model.may_record` and
+   the like), not from the model's prediction.
 
 Runs on both backends: 30 examples of up to 20 steps on the embedded EVM, 15 on Anvil,
-from one deployment per backend with the five passport orgs (`tests/passport_world.py`)
-plus a second producer, the "mill"; each example starts from a snapshot and is reverted
-after it. Two measures keep the embedded run short (see `quick_estimates` and
-`in_fresh_thread`). The plain tests at the end pin what the machine found.
+from one deployment per backend with the passport orgs (`tests/passport_world.py`)
+plus the mill; each example starts from a snapshot and is reverted after it. Two
+measures keep the embedded run short (see `quick_estimates` and `in_fresh_thread`). The
+plain tests at the end pin what the machine found.
 """
 
 from __future__ import annotations
@@ -74,17 +104,29 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from passport_world import CASE_GTIN, GTIN, T0, WAREHOUSE, Orgs, assert_refused, commission_one, event, states
+from passport_world import (
+    CASE_GTIN,
+    GTIN,
+    T0,
+    WAREHOUSE,
+    Orgs,
+    assert_refused,
+    commission_one,
+    enlist_producer,
+    event,
+    hand_over,
+    states,
+)
 from web3 import EthereumTesterProvider
 from web3.contract import Contract
 
 from chainpass import compiler
 from chainpass.artifacts import COMPILER_SETTINGS
 from chainpass.chain import Chain, Sender
-from chainpass.custody import SignedOffer
+from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.errors import ContractRevert, InvalidInput
 from chainpass.gs1 import Kind, ProductKey
-from chainpass.identity import Level
+from chainpass.identity import Level, Standing
 from chainpass.passport import (
     BizStep,
     Disposition,
@@ -101,7 +143,9 @@ ZERO = "0x" + "00" * 20
 # ---------------------------------------------------------------------------- the orgs
 
 #: Every org that acts, with its roles; "mill" is a second producer (so that recalls,
-#: transformations and lineage cross producers), "stranger" has no role and no identity.
+#: transformations and lineage cross producers), licensed by the producer (the brand) for
+#: its prefix now and then; "food_safety" recalls any product; "stranger" has no role and
+#: no identity.
 ROLES: dict[str, Role] = {
     "producer": Role.PRODUCER,
     "mill": Role.PRODUCER,
@@ -109,12 +153,15 @@ ROLES: dict[str, Role] = {
     "carrier": Role.CARRIER,
     "customs": Role.CUSTOMS,
     "retailer": Role.RETAILER,
+    "food_safety": Role.FOOD_SAFETY,
     "stranger": Role(0),
 }
 ORG_NAMES = tuple(ROLES)
 PRODUCERS = ("producer", "mill")
 #: Orgs with an identity in force in the registry.
 VERIFIED = frozenset(ORG_NAMES) - {"stranger"}
+#: The brand's GS1 company prefix (POOL's GTINs are under it), registered to the producer.
+BRAND_PREFIX = "9506000"
 
 # ------------------------------------------------------------------------ the passports
 
@@ -140,12 +187,16 @@ CARRIED = frozenset(s for s, r in RANK.items() if r > 0)
 
 # ------------------------------------------------------------------------------ events
 
+#: Who a step is meant for: whoever holds the goods, a regulator in its own step, or (None)
+#: the passport's producer.
+HOLDER = "holder"
+
 
 @dataclass(frozen=True)
 class Step:
     biz_step: BizStep
     disposition: Disposition
-    #: Who the step is meant for; None: the producer of the passport.
+    #: Who the step is meant for: HOLDER, an org, or None (the producer of the passport).
     org: str | None
     #: A disposition the step does not take.
     wrong: Disposition
@@ -154,17 +205,28 @@ class Step:
 STEPS: dict[str, Step] = {
     "inspect_ok": Step(BizStep.INSPECTING, Disposition.CONFORMANT, "inspector", Disposition.SELLABLE),
     "inspect_bad": Step(BizStep.INSPECTING, Disposition.NON_CONFORMANT, "inspector", Disposition.RECALLED),
-    "ship": Step(BizStep.SHIPPING, Disposition.IN_TRANSIT, "carrier", Disposition.ACTIVE),
-    "receive": Step(BizStep.RECEIVING, Disposition.SELLABLE, "retailer", Disposition.IN_TRANSIT),
-    "receive_active": Step(BizStep.RECEIVING, Disposition.ACTIVE, "carrier", Disposition.CONFORMANT),
+    "ship": Step(BizStep.SHIPPING, Disposition.IN_TRANSIT, HOLDER, Disposition.ACTIVE),
+    "receive": Step(BizStep.RECEIVING, Disposition.SELLABLE, HOLDER, Disposition.IN_TRANSIT),
+    "receive_active": Step(BizStep.RECEIVING, Disposition.ACTIVE, HOLDER, Disposition.CONFORMANT),
     "release": Step(BizStep.CUSTOMS_RELEASING, Disposition.IN_TRANSIT, "customs", Disposition.ACTIVE),
     "hold": Step(BizStep.CUSTOMS_HOLDING, Disposition.NON_CONFORMANT, "customs", Disposition.IN_TRANSIT),
-    "sell": Step(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, "retailer", Disposition.SELLABLE),
+    "sell": Step(BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, HOLDER, Disposition.SELLABLE),
     "recall": Step(BizStep.RECALLING, Disposition.RECALLED, None, Disposition.INACTIVE),
-    "decommission": Step(BizStep.DECOMMISSIONING, Disposition.INACTIVE, None, Disposition.RECALLED),
+    "order_recall": Step(BizStep.RECALLING, Disposition.RECALLED, "food_safety", Disposition.NON_CONFORMANT),
+    "decommission": Step(BizStep.DECOMMISSIONING, Disposition.INACTIVE, HOLDER, Disposition.RECALLED),
+    "destroy": Step(BizStep.DESTROYING, Disposition.DESTROYED, HOLDER, Disposition.INACTIVE),
+    # Observations: the holder's, in any role; the state follows the disposition's class.
+    "arrive": Step(BizStep.ARRIVING, Disposition.IN_TRANSIT, HOLDER, Disposition.RETAIL_SOLD),
+    "store": Step(BizStep.STORING, Disposition.SELLABLE, HOLDER, Disposition.RECALLED),
+    "stolen": Step(BizStep.STORING, Disposition.STOLEN, HOLDER, Disposition.DESTROYED),
+    "receive_under_way": Step(BizStep.RECEIVING, Disposition.IN_PROGRESS, HOLDER, Disposition.INACTIVE),
+    # A regulator's observation: an inspection under way, on any passport.
+    "inspect_under_way": Step(BizStep.INSPECTING, Disposition.IN_PROGRESS, "inspector", Disposition.SELLABLE),
     # Steps with functions of their own are refused as events.
-    "pack_event": Step(BizStep.PACKING, Disposition.ACTIVE, "carrier", Disposition.ACTIVE),
+    "pack_event": Step(BizStep.PACKING, Disposition.ACTIVE, HOLDER, Disposition.ACTIVE),
 }
+#: How much more often than others the machine picks these steps where they fit.
+STEP_WEIGHTS = {"sell": 4, "ship": 2, "receive": 2}
 #: Steps that move goods as a consignment: refused on goods inside a container.
 MOVES_GOODS = frozenset(
     {
@@ -175,6 +237,61 @@ MOVES_GOODS = frozenset(
         BizStep.CUSTOMS_HOLDING,
     }
 )
+#: Regulators' steps, and the role each takes: recorded on any passport, held or not.
+REGULATED = {BizStep.INSPECTING: Role.INSPECTOR, BizStep.CUSTOMS_RELEASING: Role.CUSTOMS,
+             BizStep.CUSTOMS_HOLDING: Role.CUSTOMS}  # fmt: skip
+#: Steps that, with disposition in_progress, are observations (the step under way).
+UNDER_WAY = frozenset({BizStep.INSPECTING, BizStep.RECEIVING})
+#: The classes of the dispositions the machine uses (docs/cbv.md): what an observation does.
+USABLE, TRANSIT, QUARANTINING, CONFORMANT, OWN_STEP_ONLY = "usable", "transit", "quarantining", "conformant", "own"
+CLASS = {
+    Disposition.ACTIVE: USABLE,
+    Disposition.SELLABLE: USABLE,
+    Disposition.IN_PROGRESS: USABLE,
+    Disposition.IN_TRANSIT: TRANSIT,
+    Disposition.NON_CONFORMANT: QUARANTINING,
+    Disposition.STOLEN: QUARANTINING,
+    Disposition.CONFORMANT: CONFORMANT,
+    Disposition.RECALLED: OWN_STEP_ONLY,
+    Disposition.RETAIL_SOLD: OWN_STEP_ONLY,
+    Disposition.INACTIVE: OWN_STEP_ONLY,
+    Disposition.DESTROYED: OWN_STEP_ONLY,
+}
+LIFECYCLE = frozenset(
+    {
+        BizStep.COMMISSIONING,
+        BizStep.INSPECTING,
+        BizStep.PACKING,
+        BizStep.UNPACKING,
+        BizStep.SHIPPING,
+        BizStep.RECEIVING,
+        BizStep.CUSTOMS_RELEASING,
+        BizStep.CUSTOMS_HOLDING,
+        BizStep.RETAIL_SELLING,
+        BizStep.RECALLING,
+        BizStep.DECOMMISSIONING,
+        BizStep.DESTROYING,
+    }
+)
+
+
+def is_observation(step: BizStep, disposition: Disposition) -> bool:
+    return step not in LIFECYCLE or (step in UNDER_WAY and disposition is Disposition.IN_PROGRESS)
+
+
+def observed(own: State, disposition: Disposition) -> State:
+    """The state an observation with ``disposition`` leaves a passport in, from its own state."""
+    kind = CLASS[disposition]
+    if kind == OWN_STEP_ONLY:
+        raise Refused("PassportInvalidDisposition")
+    if kind == USABLE and own is State.IN_TRANSIT:
+        return State.ACTIVE
+    if kind == TRANSIT and own is State.ACTIVE:
+        return State.IN_TRANSIT
+    if kind == QUARANTINING and own in (State.ACTIVE, State.IN_TRANSIT, State.SOLD):
+        return State.QUARANTINED
+    return own
+
 
 # ------------------------------------------------------------------------------- model
 
@@ -194,11 +311,16 @@ class Passport:
     key: ProductKey
     owner: str
     producer: str
+    #: The owner's wallet (its generation, see Model.generation) the contract stored: a
+    #: wallet the organisation moved on from still names it.
+    owner_wallet: int = 0
     state: State = State.ACTIVE
     #: The container it is packed in, if any.
     container: int | None = None
     #: Who took custody of the goods by the last handover; None: the owner holds them.
     custodian: str | None = None
+    #: The custodian's wallet (generation) as stored.
+    custodian_wallet: int = 0
     #: Custody changes so far (and voided offers): an offer is good for this nonce only.
     nonce: int = 0
     #: The transformation that produced it (an index into Model.transformations).
@@ -207,6 +329,8 @@ class Passport:
     consumed_by: int | None = None
     #: Whether a recall was recorded on it while it was consumed.
     recalled_as_input: bool = False
+    #: Whether it was ever sold (a fact no later step erases).
+    sold_once: bool = False
 
 
 @dataclass
@@ -225,11 +349,20 @@ class Transformation:
 class Model:
     passports: dict[int, Passport] = field(default_factory=dict)
     transformations: list[Transformation] = field(default_factory=list)
+    #: Whether the brand (the producer) has licensed the mill for its prefix.
+    mill_licensed: bool = True
+    #: Each org's wallet as the passports know it: 0 its first, +1 per key rotation followed.
+    generation: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORG_NAMES, 0))
+    #: Orgs whose identity moved to a new wallet in the registry, not yet followed here.
+    pending: set[str] = field(default_factory=set)
 
     def copy(self) -> Model:
         return Model(
             {i: replace(p) for i, p in self.passports.items()},
             [replace(t, inputs=list(t.inputs)) for t in self.transformations],
+            self.mill_licensed,
+            dict(self.generation),
+            set(self.pending),
         )
 
     # ------------------------------------------------------------ derived views
@@ -304,35 +437,65 @@ class Model:
             and self.effective(id_) is State.ACTIVE
         )
 
+    def finished(self, id_: int) -> bool:
+        """Decommissioned, or consumed: no more goods to act on."""
+        passport = self.passports[id_]
+        return passport.state is State.DECOMMISSIONED or passport.consumed_by is not None
+
+    # ---------------------------------------------------- who may touch what
+
+    def may_record(self, actor: str, id_: int, step: BizStep) -> bool:
+        """The table of docs/passport-rules.md, for the relation alone: a regulator in its
+        own step, the producer or a food-safety authority to recall, else the holder."""
+        if actor in self.pending:
+            return False
+        if step in REGULATED:
+            return bool(ROLES[actor] & REGULATED[step])
+        if step is BizStep.RECALLING:
+            return actor == self.passports[id_].producer or bool(ROLES[actor] & Role.FOOD_SAFETY)
+        return actor == self.holder(id_)
+
     # ------------------------------------------------------------------ actions
 
-    @staticmethod
-    def authorize(actor: str, any_of: Role) -> None:
-        roles = ROLES[actor]
+    def authorize(self, actor: str, any_of: Role) -> None:
+        # An org whose identity moved acts from its new wallet, unknown here until followed.
+        roles = Role(0) if actor in self.pending else ROLES[actor]
         if not roles or (any_of and not roles & any_of):
             raise Refused("PassportMissingRole")
         if actor not in VERIFIED:
             raise Refused("PassportActorNotVerified")
 
-    def commission(self, actor: str, keys: list[ProductKey]) -> None:
-        self.authorize(actor, Role.PRODUCER)
+    def licensed(self, actor: str) -> bool:
+        return actor == "producer" or (actor == "mill" and self.mill_licensed)
+
+    def mint(self, actor: str, keys: list[ProductKey], origin: int | None) -> None:
         for key in keys:
+            if not self.licensed(actor):
+                raise Refused("PassportNotLicensed")
             id_ = ProductPassports.passport_id(key)
             if id_ in self.passports:
                 raise Refused("PassportExists")
-            self.passports[id_] = Passport(key, owner=actor, producer=actor)
+            wallet = self.generation[actor]
+            self.passports[id_] = Passport(key, owner=actor, producer=actor, owner_wallet=wallet, origin=origin)
 
-    @staticmethod
+    def commission(self, actor: str, keys: list[ProductKey]) -> None:
+        self.authorize(actor, Role.PRODUCER)
+        self.mint(actor, keys, None)
+
     def rule(
-        passport: Passport, current: State, step: BizStep, disposition: Disposition
+        self, passport: Passport, current: State, step: BizStep, disposition: Disposition
     ) -> tuple[Role, State, Disposition | None]:
         """The lifecycle table: which roles may record ``step`` on a passport in effective state
         ``current``, the state it leaves, and the one disposition it takes (None: checked here)."""
-        if current is State.DECOMMISSIONED:
-            raise Refused("PassportInvalidTransition")
         # A consumed input lives on in its outputs: nothing but a recall reaches it, ever.
         if passport.consumed_by is not None and step is not BizStep.RECALLING:
             raise Refused("PassportInvalidTransition")
+        if current is State.DECOMMISSIONED:
+            raise Refused("PassportInvalidTransition")
+        if is_observation(step, disposition):
+            # Any role; the next state from the passport's own state.
+            needed = REGULATED.get(step, Role(0))
+            return needed, observed(passport.state, disposition), None
         movers = Role.PRODUCER | Role.CARRIER | Role.RETAILER
         if step is BizStep.RECALLING:
             if current is State.RECALLED:
@@ -341,9 +504,9 @@ class Model:
         if step is BizStep.INSPECTING:
             if current not in (State.ACTIVE, State.QUARANTINED):
                 raise Refused("PassportInvalidTransition")
-            if disposition is Disposition.CONFORMANT:
+            if CLASS[disposition] == CONFORMANT:
                 return Role.INSPECTOR, State.ACTIVE, None
-            if disposition is Disposition.NON_CONFORMANT:
+            if CLASS[disposition] == QUARANTINING:
                 return Role.INSPECTOR, State.QUARANTINED, None
             raise Refused("PassportInvalidDisposition")
         # The state each remaining step starts from, and what it makes of it.
@@ -354,40 +517,50 @@ class Model:
             BizStep.CUSTOMS_HOLDING: (State.IN_TRANSIT, Role.CUSTOMS, State.QUARANTINED, Disposition.NON_CONFORMANT),
             BizStep.RETAIL_SELLING: (State.ACTIVE, Role.RETAILER, State.SOLD, Disposition.RETAIL_SOLD),
             BizStep.DECOMMISSIONING: (None, Role.PRODUCER | Role.RETAILER, State.DECOMMISSIONED, Disposition.INACTIVE),
+            BizStep.DESTROYING: (None, Role.PRODUCER | Role.RETAILER, State.DECOMMISSIONED, Disposition.DESTROYED),
         }
         if step not in table:  # commissioning, packing and unpacking have functions of their own
             raise Refused("PassportInvalidTransition")
         start, roles, next_state, expected = table[step]
         if start is not None and current is not start:
             raise Refused("PassportInvalidTransition")
-        if step is BizStep.RECEIVING and disposition not in (Disposition.ACTIVE, Disposition.SELLABLE):
+        if step is BizStep.RECEIVING and CLASS.get(disposition) != USABLE:
             raise Refused("PassportInvalidDisposition")
         return roles, next_state, expected
 
     def record(self, actor: str, events: list[tuple[Step, Disposition, list[int]]]) -> None:
         self.authorize(actor, Role(0))
+        roles = ROLES[actor]
         for step, disposition, ids in events:
+            biz_step = step.biz_step
             for id_ in ids:
                 passport = self.get(id_)
-                needed, next_state, expected = self.rule(passport, self.effective(id_), step.biz_step, disposition)
-                if not ROLES[actor] & needed:
+                needed, next_state, expected = self.rule(passport, self.effective(id_), biz_step, disposition)
+                if biz_step is BizStep.RECALLING and roles & Role.FOOD_SAFETY:
+                    needed = Role(0)  # a food-safety authority recalls any product
+                if needed and not roles & needed:
                     raise Refused("PassportMissingRole")
                 if expected is not None and disposition is not expected:
                     raise Refused("PassportInvalidDisposition")
-                if passport.container is not None and step.biz_step in MOVES_GOODS:
+                if passport.container is not None and biz_step in MOVES_GOODS:
                     raise Refused("PassportInContainer")
-                if step.biz_step is BizStep.RECALLING:
-                    if passport.producer != actor:
+                if biz_step is BizStep.RECALLING:
+                    if passport.producer != actor and not roles & Role.FOOD_SAFETY:
                         raise Refused("PassportNotItsProducer")
                     if passport.state is State.CONSUMED:
                         passport.recalled_as_input = True
+                elif biz_step not in REGULATED and self.holder(id_) != actor:
+                    raise Refused("PassportNotHolder")
                 passport.state = next_state
+                passport.sold_once |= next_state is State.SOLD
 
     def pack(self, actor: str, container: int, ids: list[int]) -> None:
         self.authorize(actor, Role.PRODUCER | Role.CARRIER)
         outer = self.get(container)
         if self.effective(container) is not State.ACTIVE:
             raise Refused("PassportInvalidTransition")
+        if self.holder(container) != actor:
+            raise Refused("PassportNotHolder")
         for id_ in ids:
             inner = self.get(id_)
             if inner.key.tier >= outer.key.tier or outer.key.kind is not Kind.CONTAINER:
@@ -397,7 +570,7 @@ class Model:
             if self.effective(id_) is not State.ACTIVE:
                 raise Refused("PassportInvalidTransition")
             # Packing never moves goods between holders.
-            if self.holder(id_) != self.holder(container):
+            if self.holder(id_) != actor:
                 raise Refused("PassportHeldElsewhere")
             inner.container = container
 
@@ -408,16 +581,21 @@ class Model:
             if inner.container is None:
                 raise Refused("PassportNotPacked")
             container = inner.container
-            # What comes out of a recalled, quarantined, sold or travelling container is so
-            # too, unless its own state ranks higher.
+            # Only the container's holder unpacks it, and the goods come out with it.
+            holder = self.holder(container)
+            if holder != actor:
+                raise Refused("PassportNotHolder")
+            # What comes out of a quarantined, sold or travelling container is so too, unless
+            # its own state ranks higher; a recall only to the container's producer's goods.
             outer = self.effective(container)
+            if outer is State.RECALLED and self.passports[container].producer != inner.producer:
+                outer = State.ACTIVE
             if outer in CARRIED and inner.state in RANK and RANK[outer] > RANK[inner.state]:
                 inner.state = outer
-            holder = self.holder(container)
+                inner.sold_once |= outer is State.SOLD
             inner.container = None
-            # The goods come out with whoever holds the container.
             if holder != (inner.custodian or inner.owner):
-                inner.custodian = holder
+                inner.custodian, inner.custodian_wallet = holder, self.generation[holder]
                 inner.nonce += 1
 
     def transform(
@@ -444,25 +622,25 @@ class Model:
                 raise Refused("PassportNotOwnerNorApproved")
             if not self.consumable(id_):
                 raise Refused("PassportNotConsumable")
+            if self.holder(id_) != actor:
+                raise Refused("PassportNotHolder")
             if passport.origin == target:
                 raise Refused("PassportOwnOutput")
             passport.state = State.CONSUMED
             passport.consumed_by = target
             transformation.inputs.append(id_)
-        for key in outputs:
-            id_ = ProductPassports.passport_id(key)
-            if id_ in self.passports:
-                raise Refused("PassportExists")
-            self.passports[id_] = Passport(key, owner=actor, producer=actor, origin=target)
+        self.mint(actor, outputs, target)
 
     def transfer(self, by: str, id_: int, to: str) -> None:
         passport = self.get(id_)
-        if by != passport.owner:
+        if by != passport.owner or by in self.pending:
             raise Refused("PassportNotOwnerNorApproved")
+        if self.finished(id_):
+            raise Refused("PassportInactive")
         # The title moves; the goods stay with the seller until someone accepts custody.
         if passport.container is None and passport.custodian is None:
-            passport.custodian = passport.owner
-        passport.owner = to
+            passport.custodian, passport.custodian_wallet = passport.owner, self.generation[passport.owner]
+        passport.owner, passport.owner_wallet = to, self.generation[to]
 
     def offer(self, id_: int, receiver: str) -> str:
         """What the client checks before the holder signs an offer; returns the holder."""
@@ -470,7 +648,8 @@ class Model:
         if passport.container is not None:
             raise Refused("InvalidInput")
         holder = self.holder(id_)
-        if receiver == holder:
+        # The client compares wallets: an org that moved, unfollowed, offers to its new one.
+        if receiver == holder and receiver not in self.pending:
             raise Refused("InvalidInput")
         return holder
 
@@ -478,7 +657,7 @@ class Model:
         passport = self.get(id_)
         if passport.container is not None:
             raise Refused("PassportInContainer")
-        if actor != (passport.custodian or passport.owner):
+        if actor != (passport.custodian or passport.owner) or actor in self.pending:
             raise Refused("PassportNotOwnerNorApproved")
         passport.nonce += 1
 
@@ -488,19 +667,37 @@ class Model:
         if passport.container is not None:
             raise Refused("PassportInContainer")
         # Decommissioned goods, and consumed ones (recalled or not), are no goods to hand over.
-        if passport.state is State.DECOMMISSIONED or passport.consumed_by is not None:
+        if self.finished(id_):
             raise Refused("PassportInactive")
         holder = passport.custodian or passport.owner
-        if holder == receiver:
-            raise Refused("PassportAlreadyCustodian")
         if expired:
             raise Refused("PassportOfferExpired")
-        if holder not in VERIFIED:
+        if holder == receiver:
+            raise Refused("PassportAlreadyCustodian")
+        # A holder whose identity moved must be followed first; one never verified cannot offer.
+        if holder in self.pending or holder not in VERIFIED:
             raise Refused("PassportActorNotVerified")
         if signer != holder or nonce != passport.nonce:
             raise Refused("PassportInvalidOffer")
-        passport.custodian = receiver
+        passport.custodian, passport.custodian_wallet = receiver, self.generation[receiver]
         passport.nonce += 1
+
+    def license(self, brand: str, granted: bool) -> None:
+        self.authorize(brand, Role(0))
+        if brand != "producer":
+            raise Refused("PassportNotBrand")
+        self.mill_licensed = granted
+
+    def rotate(self, org: str) -> None:
+        """``org`` moves its identity to a new wallet in the registry (the passports do not know yet)."""
+        self.pending.add(org)
+
+    def follow(self, org: str) -> None:
+        """Anyone follows ``org`` to its new wallet: its roles, products and custody go with it."""
+        if org not in self.pending:
+            raise Refused("PassportNotMoved")
+        self.pending.discard(org)
+        self.generation[org] += 1
 
 
 # ------------------------------------------------------------------------ the lens
@@ -510,8 +707,13 @@ LENS_SOURCE = """
 pragma solidity 0.8.28;
 
 interface IPassports {
-    struct Passport { address owner; uint8 kind; uint8 state; uint8 tier; bool packed; uint24 producer; uint32 origin; }
+    struct Passport {
+        address owner; uint8 kind; uint8 state; uint8 tier; bool packed; uint24 producer; uint32 origin; uint8 flags;
+    }
     struct Custody { address custodian; uint32 nonce; }
+    struct Verdict {
+        bool genuine; uint8 state; bool soldOnce; address producer; uint8 producerStanding; address custodian;
+    }
     function passportOf(uint256 id) external view returns (Passport memory);
     function ownerOf(uint256 id) external view returns (address);
     function effectiveState(uint256 id) external view returns (uint8);
@@ -520,6 +722,7 @@ interface IPassports {
     function producerOf(uint256 id) external view returns (address);
     function containerOf(uint256 id) external view returns (uint256);
     function lineageOf(uint256 id) external view returns (bytes32, bool, bytes32[] memory);
+    function verdictOf(uint256 id) external view returns (Verdict memory);
     function balanceOf(address owner) external view returns (uint256);
 }
 
@@ -535,6 +738,8 @@ contract PassportLens {
         bytes32 origin; // the lineage, read only for the outputs of transformations
         bool recalled;
         bytes32[] ancestors;
+        address producer;
+        IPassports.Verdict verdict;
     }
 
     function read(IPassports passports, uint256[] calldata ids, address[] calldata accounts)
@@ -553,6 +758,8 @@ contract PassportLens {
             row.custody = passports.custodyOf(id);
             if (row.stored.packed) row.container = passports.containerOf(id);
             if (row.stored.origin != 0) (row.origin, row.recalled, row.ancestors) = passports.lineageOf(id);
+            row.producer = passports.producerOf(id);
+            row.verdict = passports.verdictOf(id);
         }
         balances = new uint256[](accounts.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
@@ -594,8 +801,8 @@ class Lifecycle:
     chain: Chain
     pp: ProductPassports
     lens: Contract
+    #: Each org's first wallet.
     senders: dict[str, Sender]
-    addresses: dict[str, ChecksumAddress]
 
 
 def mill_account() -> LocalAccount:
@@ -604,8 +811,16 @@ def mill_account() -> LocalAccount:
     return account
 
 
+def rotated_wallet(org: str, generation: int) -> LocalAccount:
+    """The wallet ``org`` rotates its identity to, the ``generation``-th time: deterministic
+    (Hypothesis replays examples), fresh in every example (each is reverted)."""
+    account: LocalAccount = Account.from_key(keccak(text=f"chainpass passport lifecycle {org} wallet {generation}"))
+    return account
+
+
 def lifecycle_world(world: World, pp: ProductPassports, orgs: Orgs) -> Lifecycle:
-    """The orgs of `passport_world` plus the mill, verified and with its role, and the lens."""
+    """The orgs of `passport_world` plus the mill, verified, with its role and the brand's
+    licence for its prefix, and the lens."""
     chain, roles = world.chain, world.roles
     mill = mill_account()
     fund(chain, mill.address)
@@ -613,13 +828,14 @@ def lifecycle_world(world: World, pp: ProductPassports, orgs: Orgs) -> Lifecycle
         credential_for(mill.address), Level.HIGH, chain.latest_timestamp() + 10**8, sender=roles.bureau
     )
     pp.set_roles(mill.address, Role.PRODUCER, sender=orgs.governor)
+    pp.set_licence(BRAND_PREFIX, mill.address, sender=orgs.producer)
     abi, bytecode = lens_artifact()
     receipt = chain.transact(chain.w3.eth.contract(abi=abi, bytecode=bytecode).constructor(), orgs.governor)
     lens = chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi)
-    senders: dict[str, Sender] = {n: orgs.by_name(n) for n in ORG_NAMES if n != "mill"}
+    senders: dict[str, Sender] = {n: orgs.by_name(n) for n in ORG_NAMES if n not in ("mill", "food_safety")}
     senders["mill"] = mill
-    addresses = {n: mill.address if n == "mill" else orgs.by_name(n) for n in ORG_NAMES}
-    return Lifecycle(chain, pp, lens, senders, addresses)
+    senders["food_safety"] = orgs.food_safety
+    return Lifecycle(chain, pp, lens, senders)
 
 
 # ---------------------------------------------------------------------- strategies
@@ -640,6 +856,9 @@ output_kinds = st.sampled_from(("item", "lot", "item", "lot", "item", "lot", "cl
 offer_modes = st.sampled_from(("valid", "valid", "valid", "replay", "forged", "voided", "expired"))
 #: The keys commissioned before the first step: two items, a lot, two cases and a pallet.
 STARTER = (0, 1, 3, 5, 6, 7)
+#: Orgs that may rotate their key (an identity to move), and how often each at most.
+ROTATING = tuple(sorted(VERIFIED))
+MAX_ROTATIONS = 2
 
 
 def pick(items: list[int], index: int) -> int:
@@ -648,6 +867,10 @@ def pick(items: list[int], index: int) -> int:
 
 def pick_many(items: list[int], indexes: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(pick(items, i) for i in indexes))
+
+
+def address_of(sender: Sender) -> ChecksumAddress:
+    return sender.address if isinstance(sender, LocalAccount) else sender
 
 
 # ------------------------------------------------------------------- state machine
@@ -661,16 +884,38 @@ class PassportLifecycle(RuleBasedStateMachine):
         self.snapshot = world.chain.snapshot()
         self.model = Model()
         self.serial = 0
+        #: Every wallet each org has had, first to latest (key rotations add one).
+        self.wallets: dict[str, list[Sender]] = {n: [s] for n, s in world.senders.items()}
         #: The block the chain was last compared with the model at.
         self.checked_block = -1
         #: Steps taken so far (counted by the invariant, which runs after each).
         self.steps = 0
-        self.producers_checked: set[int] = set()
+        #: What each passport's record held at the last comparison (see `relations_held`).
+        self.records: dict[int, tuple[Any, ...]] = {}
+        #: The passports the actions since then were entitled to change (by the relation
+        #: table, computed before each action).
+        self.entitled: set[int] = set()
         #: Calls name their sender, which spares web3 asking the node for its accounts each time.
-        self.reader: dict[str, Any] = {"from": world.addresses["inspector"]}
+        self.reader: dict[str, Any] = {"from": address_of(world.senders["inspector"])}
 
     def teardown(self) -> None:
         self.world.chain.revert(self.snapshot)
+
+    # ---------------------------------------------------------------- wallets
+
+    def sender(self, org: str) -> Sender:
+        """The wallet ``org`` acts from: its identity's in the registry (a new one after a
+        rotation, even before the passports followed it)."""
+        return self.wallets[org][self.model.generation[org] + (org in self.model.pending)]
+
+    def address(self, org: str, generation: int | None = None) -> ChecksumAddress:
+        """``org``'s wallet as the passports know it (or its ``generation``-th one)."""
+        wallet = self.model.generation[org] if generation is None else generation
+        return address_of(self.wallets[org][wallet])
+
+    def sign(self, signer: Sender, offer: CustodyOffer) -> SignedOffer:
+        """``offer`` signed by ``signer``, whoever the offer names (a wallet signs what it is given)."""
+        return SignedOffer(offer, self.world.chain.sign_typed_data(signer, offer.to_json()))
 
     # ---------------------------------------------------------------- helpers
 
@@ -700,11 +945,16 @@ class PassportLifecycle(RuleBasedStateMachine):
         assert self.world.chain.w3.eth.block_number == head
         return False
 
-    def run(self, label: str, action: Callable[[Model], object], call: Callable[[], object]) -> bool:
+    def run(
+        self, label: str, action: Callable[[Model], object], call: Callable[[], object], entitled: Iterable[int] = ()
+    ) -> bool:
+        """``call``, as the model predicts it; ``entitled``: the passports whose records the
+        actor's relation to them (the table in docs/passport-rules.md) lets the action change."""
         expected, after = self.predict(action)
         done = self.attempt(label, expected, call)
         if done:
             self.model = after
+            self.entitled |= set(entitled)
         return done
 
     def ids(self, where: Callable[[int], bool] | None = None) -> list[int]:
@@ -719,9 +969,13 @@ class PassportLifecycle(RuleBasedStateMachine):
         return ProductKey.item(GTIN, f"OUT{self.serial}")
 
     def natural_actor(self, step: Step, id_: int) -> str:
+        if id_ not in self.model.passports:
+            return "producer"
+        if step.org == HOLDER:
+            return self.model.holder(id_)
         if step.org is not None:
             return step.org
-        return self.model.passports[id_].producer if id_ in self.model.passports else "producer"
+        return self.model.passports[id_].producer
 
     def focus(self, index: int, where: Callable[[int], bool] | None = None) -> int:
         """A passport (one for which ``where`` holds, if any does), picked by kind of
@@ -744,7 +998,9 @@ class PassportLifecycle(RuleBasedStateMachine):
 
     def fitting_step(self, id_: int, index: int) -> Step:
         """A step that the org it is meant for may record on ``id_`` now (any step if none)."""
-        fits = [step for step in STEPS.values() if self.fits(step, self.natural_actor(step, id_), id_)]
+        # Sales and journeys weigh more: among a dozen observations they would be rare.
+        weighted = [step for name, step in STEPS.items() for _ in range(STEP_WEIGHTS.get(name, 1))]
+        fits = [step for step in weighted if self.fits(step, self.natural_actor(step, id_), id_)]
         index += self.steps  # the first examples Hypothesis tries pick 0 everywhere: vary it by step
         # Nothing fits (a finished passport, say): try what still might, or anything.
         fallback = [STEPS["recall"], STEPS["decommission"], *STEPS.values()]
@@ -752,7 +1008,7 @@ class PassportLifecycle(RuleBasedStateMachine):
 
     def events_call(self, actor: str, events: list[tuple[Step, Disposition, list[int]]]) -> Callable[[], object]:
         epcis = [EpcisEvent(tuple(ids), s.biz_step, d, T0, WAREHOUSE) for s, d, ids in events]
-        return lambda: self.pp.record(epcis, sender=self.world.senders[actor])
+        return lambda: self.pp.record(epcis, sender=self.sender(actor))
 
     # ------------------------------------------------------------------ rules
 
@@ -764,7 +1020,7 @@ class PassportLifecycle(RuleBasedStateMachine):
                 assert self.run(
                     "commission",
                     lambda m, maker=maker, keys=keys: m.commission(maker, keys),
-                    lambda maker=maker, keys=keys: self.pp.commission(keys, sender=self.world.senders[maker]),
+                    lambda maker=maker, keys=keys: self.pp.commission(keys, sender=self.sender(maker)),
                 )
 
     @precondition(lambda self: any(ProductPassports.passport_id(k) not in self.model.passports for k in POOL))
@@ -778,7 +1034,7 @@ class PassportLifecycle(RuleBasedStateMachine):
         self.run(
             "commission",
             lambda m: m.commission(who, chosen),
-            lambda: self.pp.commission(chosen, sender=self.world.senders[who]),
+            lambda: self.pp.commission(chosen, sender=self.sender(who)),
         )
 
     @precondition(lambda self: self.model.passports)
@@ -811,31 +1067,27 @@ class PassportLifecycle(RuleBasedStateMachine):
             i
             for s, _, ids in events
             for i in ids
-            if (
-                self.model.passports[i].state is State.DECOMMISSIONED or self.model.passports[i].consumed_by is not None
-            )
+            if self.model.finished(i)
             and not (s.biz_step is BizStep.RECALLING and self.model.passports[i].state is State.CONSUMED)
         ]
         label = "record " + "+".join(e[0].biz_step.label for e in events)
         if finished:
             label += " (on a finished passport)"
             assert self.predict(lambda m: m.record(who, events))[0] is not None, "the model lets it move on"
-        self.run(label, lambda m: m.record(who, events), self.events_call(who, events))
+        entitled = {i for s, _, ids in events for i in ids if self.model.may_record(who, i, s.biz_step)}
+        self.run(label, lambda m: m.record(who, events), self.events_call(who, events), entitled)
 
     @precondition(lambda self: any(p.key.kind is Kind.CONTAINER for p in self.model.passports.values()))
-    @rule(
-        move=st.sampled_from(("pack", "pack", "unpack")),
-        container=picks,
-        inner=st.lists(picks, min_size=1, max_size=2),
-        actor=actors,
-        w=wild,
-    )
-    def consign(self, move: str, container: int, inner: list[int], actor: str | None, w: int) -> None:
-        """Pack goods (or containers) into a container, or unpack some."""
-        if move == "unpack" and any(p.container is not None for p in self.model.passports.values()):
-            self.unpack(inner, actor, w)
-        else:
-            self.pack(container, inner, actor, w)
+    @rule(container=picks, inner=st.lists(picks, min_size=1, max_size=2), actor=actors, w=wild)
+    def consign(self, container: int, inner: list[int], actor: str | None, w: int) -> None:
+        """Pack goods (or containers) into a container."""
+        self.pack(container, inner, actor, w)
+
+    @precondition(lambda self: any(p.container is not None for p in self.model.passports.values()))
+    @rule(chosen=st.lists(picks, min_size=1, max_size=2), actor=actors, w=wild)
+    def deconsign(self, chosen: list[int], actor: str | None, w: int) -> None:
+        """Unpack goods from their containers."""
+        self.unpack(chosen, actor, w)
 
     def pack(self, container: int, inner: list[int], actor: str | None, w: int) -> None:
         model = self.model
@@ -862,18 +1114,27 @@ class PassportLifecycle(RuleBasedStateMachine):
             ids = pick_many(candidates[outer], inner)
         else:
             outer, ids = pick(self.ids(), container), pick_many(self.ids(), inner)
-        holder = model.holder(outer)
-        packer = holder if ROLES[holder] & (Role.PRODUCER | Role.CARRIER) else "carrier"
-        who = actor or packer
+        who = actor or model.holder(outer)
+        entitled = [i for i in ids if model.holder(outer) == who == model.holder(i) and who not in model.pending]
         self.run(
-            "pack", lambda m: m.pack(who, outer, ids), lambda: self.pp.pack(outer, ids, sender=self.world.senders[who])
+            "pack",
+            lambda m: m.pack(who, outer, ids),
+            lambda: self.pp.pack(outer, ids, sender=self.sender(who)),
+            entitled,
         )
 
     def unpack(self, chosen: list[int], actor: str | None, w: int) -> None:
-        packed = self.ids(lambda i: self.model.passports[i].container is not None)
+        model = self.model
+        packed = self.ids(lambda i: model.passports[i].container is not None)
         ids = pick_many(packed if w != WILD else self.ids(), chosen)
-        who = actor or ("retailer" if chosen[0] % 2 else "carrier")
-        self.run("unpack", lambda m: m.unpack(who, ids), lambda: self.pp.unpack(ids, sender=self.world.senders[who]))
+        first = model.passports[ids[0]].container
+        who = actor or (model.holder(first) if first is not None else "carrier")
+        entitled = [
+            i
+            for i in ids
+            if (c := model.passports[i].container) is not None and model.holder(c) == who not in model.pending
+        ]
+        self.run("unpack", lambda m: m.unpack(who, ids), lambda: self.pp.unpack(ids, sender=self.sender(who)), entitled)
 
     @precondition(lambda self: self.model.passports)
     @rule(
@@ -894,8 +1155,14 @@ class PassportLifecycle(RuleBasedStateMachine):
             target = extend % len(model.transformations)
         elif len(model.transformations) >= MAX_TRANSFORMATIONS:
             target = 0
-        # Goods a producer may consume: the natural maker of a new transformation owns some.
-        goods = self.ids(lambda i: ROLES[model.passports[i].owner] & Role.PRODUCER and model.consumable(i))
+        # Goods a producer may consume: the natural maker of a new transformation owns and holds some.
+        goods = self.ids(
+            lambda i: (
+                ROLES[model.passports[i].owner] & Role.PRODUCER
+                and model.consumable(i)
+                and model.holder(i) == model.passports[i].owner
+            )
+        )
         if target is not None:
             who = actor or model.transformations[target].producer
         else:
@@ -909,24 +1176,31 @@ class PassportLifecycle(RuleBasedStateMachine):
         keys = list({ProductPassports.passport_id(k): k for k in keys}.values())
         name = model.transformations[target].name if target is not None else f"run-{self.serial}"
         self.serial += 1
+        entitled = [
+            i for i in chosen if model.passports[i].owner == who == model.holder(i) and who not in model.pending
+        ]
         self.run(
             "transform" if target is None else "transform (extend)",
             lambda m: m.transform(who, target, name, chosen, keys),
-            lambda: self.pp.transform(transformation_id(name), chosen, keys, sender=self.world.senders[who]),
+            lambda: self.pp.transform(transformation_id(name), chosen, keys, sender=self.sender(who)),
+            entitled,
         )
 
     @precondition(lambda self: self.model.passports)
     @rule(index=picks, receiver=picks, mode=offer_modes, forger=st.sampled_from(ORG_NAMES), w=wild)
     def hand_over(self, index: int, receiver: int, mode: str, forger: str, w: int) -> None:
         """The holder signs a custody offer to another org, which accepts it."""
-        id_ = self.focus(index, lambda i: self.model.passports[i].container is None or w == WILD)
-        holder = self.model.holder(id_)
-        # Mostly another verified org; when wild, any org (the holder itself, the stranger).
-        others = [n for n in ORG_NAMES if w == WILD or (n != holder and n in VERIFIED)]
+        model = self.model
+        id_ = self.focus(index, lambda i: model.passports[i].container is None or w == WILD)
+        holder = model.holder(id_)
+        # Mostly another verified org, the carrier twice and the retailer four times as often
+        # (they move and sell goods); when wild, any org (the holder itself, the stranger).
+        others = [n for n in (*ORG_NAMES, "carrier", *["retailer"] * 3) if w == WILD or (n != holder and n in VERIFIED)]
         to = others[receiver % len(others)]
+        receiver_wallet = address_of(self.sender(to))
         expected, _ = self.predict(lambda m: m.offer(id_, to))
         deadline = self.world.chain.latest_timestamp() + (-1 if mode == "expired" else DAY)
-        make_offer = lambda: self.pp.custody_offer(id_, self.world.addresses[to], deadline=deadline)  # noqa: E731
+        make_offer = lambda: self.pp.custody_offer(id_, receiver_wallet, deadline=deadline)  # noqa: E731
         if expected is not None:
             self.attempt("custody offer", expected, make_offer)
             return
@@ -934,32 +1208,95 @@ class PassportLifecycle(RuleBasedStateMachine):
         signer = holder
         if mode == "forged" and forger != holder:
             signer = forger
-            signature = self.world.chain.sign_typed_data(self.world.senders[forger], offer.to_json())
-            signed = SignedOffer(offer, signature)
+            signed = self.sign(self.sender(forger), offer)
         else:
-            signed = self.pp.sign_offer(offer, signer=self.world.senders[holder])
-        nonce = self.model.passports[id_].nonce
+            # The holder signs from the wallet the passports know it by (which, if its identity
+            # moved and was not followed yet, the registry no longer stands for).
+            signed = self.sign(self.wallets[holder][model.generation[holder]], offer)
+        nonce = model.passports[id_].nonce
         if mode == "voided":
             self.run(
                 "cancel offers",
                 lambda m: m.cancel_offers(id_, holder),
-                lambda: self.pp.cancel_custody_offers(id_, sender=self.world.senders[holder]),
+                lambda: self.pp.cancel_custody_offers(id_, sender=self.sender(holder)),
+                [id_] if model.holder(id_) == holder not in model.pending else [],
             )
-        accept = lambda: self.pp.accept_custody(signed, sender=self.world.senders[to])  # noqa: E731
+        accept = lambda: self.pp.accept_custody(signed, sender=self.sender(to))  # noqa: E731
         action = lambda m: m.accept_custody(to, id_, signer=signer, nonce=nonce, expired=mode == "expired")  # noqa: E731
-        if self.run(f"accept custody ({mode})", action, accept) and mode == "replay":
+        entitled = [id_] if signer == holder not in model.pending else []
+        if self.run(f"accept custody ({mode})", action, accept, entitled) and mode == "replay":
             self.run("accept custody (again)", action, accept)
+
+    @precondition(lambda self: self.model.passports)
+    @rule(index=picks)
+    def shop(self, index: int) -> None:
+        """The retailer takes goods from whoever holds them (a valid offer), and sells them."""
+        model = self.model
+        id_ = self.focus(index, lambda i: model.passports[i].container is None and not model.finished(i))
+        holder = model.holder(id_)
+        if holder != "retailer" and self.predict(lambda m: m.offer(id_, "retailer"))[0] is None:
+            offer = self.pp.custody_offer(
+                id_, address_of(self.sender("retailer")), deadline=self.world.chain.latest_timestamp() + DAY
+            )
+            signed = self.sign(self.wallets[holder][model.generation[holder]], offer)
+            self.run(
+                "accept custody (shop)",
+                lambda m: m.accept_custody(
+                    "retailer", id_, signer=holder, nonce=model.passports[id_].nonce, expired=False
+                ),
+                lambda: self.pp.accept_custody(signed, sender=self.sender("retailer")),
+                [id_] if holder not in model.pending else [],
+            )
+        sale = STEPS["sell"]
+        self.run(
+            "record retail_selling (shop)",
+            lambda m: m.record("retailer", [(sale, sale.disposition, [id_])]),
+            self.events_call("retailer", [(sale, sale.disposition, [id_])]),
+            [id_] if self.model.may_record("retailer", id_, BizStep.RETAIL_SELLING) else [],
+        )
 
     @precondition(lambda self: self.model.passports)
     @rule(index=picks, to=st.sampled_from(ORG_NAMES), by=actors)
     def transfer(self, index: int, to: str, by: str | None) -> None:
         id_ = self.focus(index)
-        who = by or self.model.passports[id_].owner
+        owner = self.model.passports[id_].owner
+        who = by or owner
         self.run(
             "transfer",
             lambda m: m.transfer(who, id_, to),
-            lambda: self.pp.transfer(id_, self.world.addresses[to], sender=self.world.senders[who]),
+            lambda: self.pp.transfer(id_, self.address(to), sender=self.sender(who)),
+            [id_] if who == owner not in self.model.pending else [],
         )
+
+    @rule(granted=st.booleans(), actor=actors)
+    def license(self, granted: bool, actor: str | None) -> None:
+        """The brand (the producer) grants or revokes the mill's licence for its prefix."""
+        who = actor or "producer"
+        self.run(
+            "licence" if granted else "licence revoked",
+            lambda m: m.license(who, granted),
+            lambda: self.pp.set_licence(BRAND_PREFIX, self.address("mill"), granted=granted, sender=self.sender(who)),
+        )
+
+    @precondition(lambda self: any(len(self.wallets[o]) <= MAX_ROTATIONS for o in ROTATING))
+    @rule(org=st.sampled_from(ROTATING), follow=st.booleans(), by=st.sampled_from(ORG_NAMES))
+    def rotate_key(self, org: str, follow: bool, by: str) -> None:
+        """``org`` moves its identity to a new wallet in the registry; anyone follows it
+        here (now, or in a later step: until then its new wallet is nobody here, and what
+        it holds cannot change hands)."""
+        if org not in self.model.pending and len(self.wallets[org]) <= MAX_ROTATIONS:
+            new = rotated_wallet(org, len(self.wallets[org]))
+            fund(self.world.chain, new.address)
+            self.pp.registry.rotate(new.address, sender=self.sender(org))
+            self.wallets[org].append(new)
+            self.model.rotate(org)
+        if follow or org not in self.model.pending:
+            old = self.address(org)
+            self.run(
+                "follow member",
+                lambda m: m.follow(org),
+                lambda: self.pp.follow_member(old, sender=self.sender(by)),
+            )
 
     # -------------------------------------------------------------- invariants
 
@@ -972,25 +1309,30 @@ class PassportLifecycle(RuleBasedStateMachine):
         if block == self.checked_block:
             return
         self.checked_block = block
-        model, addresses = self.model, self.world.addresses
+        model = self.model
         known = list(model.passports)
-        rows, balances = self.world.lens.functions.read(self.pp.address, known, [addresses[n] for n in ORG_NAMES]).call(
+        wallets = [(n, g, address_of(s)) for n in ORG_NAMES for g, s in enumerate(self.wallets[n])]
+        rows, balances = self.world.lens.functions.read(self.pp.address, known, [a for *_, a in wallets]).call(
             self.reader
         )
         by_tid = {t.id: n for n, t in enumerate(model.transformations)}
+        records: dict[int, tuple[Any, ...]] = {}
         for id_, row in zip(known, rows, strict=True):
-            (owner, kind, state, tier, packed, _number, origin_number), owner_of, effective, holder = row[:4]
-            (custodian, nonce), container, origin, recalled, ancestors = row[4:]
+            stored, owner_of, effective, holder = row[:4]
+            (custodian, nonce), container, origin, recalled, ancestors, producer, verdict = row[4:]
+            owner, kind, state, tier, packed, _number, origin_number, flags = stored
             p = model.passports[id_]
             where = f"passport {p.key} ({hex(id_)[:10]})"
-            # 1. One owner, one holder, both orgs, as the model has them.
-            assert owner == owner_of == addresses[p.owner], where
-            assert holder == addresses[model.holder(id_)] != ZERO, where
-            assert (custodian, nonce) == (addresses[p.custodian] if p.custodian else ZERO, p.nonce), where
+            records[id_] = (owner, state, packed, container, custodian, nonce, flags)
+            # 1. One owner, one holder, both orgs at the wallets the model has (an org's
+            # old wallet still stored where it was written), the producer at its wallet now.
+            assert owner == self.address(p.owner, p.owner_wallet), where
+            assert owner_of == self.address(p.owner), where
+            assert holder == self.address(model.holder(id_)) != ZERO, where
+            stored_custodian = self.address(p.custodian, p.custodian_wallet) if p.custodian else ZERO
+            assert (custodian, nonce) == (stored_custodian, p.nonce), where
             assert (Kind(kind), tier) == (p.key.kind, p.key.tier), where
-            if id_ not in self.producers_checked:  # it never changes: once is enough
-                assert self.pp.contract.functions.producerOf(id_).call(self.reader) == addresses[p.producer], where
-                self.producers_checked.add(id_)
+            assert producer == self.address(p.producer), where
             # 2-4. Own and effective states, containers, lineage.
             assert State(state) is p.state, (where, State(state), p.state)
             assert State(effective) is model.effective(id_), (where, State(effective), model.effective(id_))
@@ -1002,8 +1344,28 @@ class PassportLifecycle(RuleBasedStateMachine):
             upstream = {by_tid[bytes(a)] for a in ancestors}
             assert upstream == model.ancestry(id_) - {p.origin}, (where, upstream, model.ancestry(id_))
             assert len(set(map(bytes, ancestors))) == len(ancestors), where
+            # 5. Custody moved once (flag bit 0) and sold once (bit 1), kept as facts.
+            assert flags == (p.custodian is not None) | p.sold_once << 1, (where, flags)
+            # 6. The verdict: genuine, always (an origin fact, through key changes too); sold
+            # once; the producer at its wallet now, standing verified unless it moved unfollowed.
+            genuine, verdict_state, sold_once, verdict_producer, standing, verdict_holder = verdict
+            assert genuine, where
+            assert (State(verdict_state), verdict_holder, verdict_producer) == (model.effective(id_), holder, producer)
+            assert sold_once == (p.sold_once or model.effective(id_) is State.SOLD), where
+            moved = p.producer in model.pending
+            assert Standing(standing) is (Standing.MOVED if moved else Standing.VALID), where
+        # 7. Who may touch what: no passport's record changed but by an action whose actor
+        # held the relation to it that the table asks for.
+        changed = {i for i, r in records.items() if i in self.records and self.records[i] != r}
+        assert changed <= self.entitled, (
+            f"changed without the relation: {[hex(i)[:10] for i in changed - self.entitled]}"
+        )
+        self.records, self.entitled = records, set()
+        # Balances: each org's at the wallet the passports know, none at the others.
         owned = {n: sum(p.owner == n for p in model.passports.values()) for n in ORG_NAMES}
-        assert dict(zip(ORG_NAMES, balances, strict=True)) == owned
+        for (org, generation, wallet), balance in zip(wallets, balances, strict=True):
+            expected = owned[org] if generation == model.generation[org] else 0
+            assert balance == expected, (org, generation, wallet)
         # Every passport is owned by one of the orgs: nothing else was minted.
         assert sum(balances) == len(model.passports)
 
@@ -1097,7 +1459,7 @@ def test_goods_quarantined_inside_a_recalled_container_come_out_recalled(
     pp.record([event(case, BizStep.RECALLING, Disposition.RECALLED)], sender=orgs.producer)
     assert states(pp, item) == [(State.QUARANTINED, State.RECALLED)]
 
-    pp.unpack([item], sender=orgs.retailer)
+    pp.unpack([item], sender=orgs.producer)  # by the case's holder
 
     assert states(pp, item)[0][1] is State.RECALLED
     conformant = event(item, BizStep.INSPECTING, Disposition.CONFORMANT)
@@ -1134,3 +1496,39 @@ def test_a_consumed_input_stays_consumed_after_its_own_recall(chain: Chain, pp: 
     assert_refused(chain, lambda: pp.record([decommission], sender=orgs.producer), "PassportInvalidTransition")
     assert states(pp, lot) == [(State.RECALLED, State.RECALLED)]
     assert pp.custodian_of(lot) == orgs.producer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contract issue, reported: unpack passes a container's Recalled state to goods of the container's "
+    "producer even when the recall came from an outer container of another producer, so the outcome depends on "
+    "the order of unpacking",
+)
+def test_a_recall_of_another_producers_pallet_does_not_depend_on_the_order_of_unpacking(
+    chain: Chain, world: World, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """The mill recalls its pallet; inside it, the producer's case holds the producer's bag.
+    A container's recall reaches only goods of the container's own producer, so the bag
+    comes out active whichever is unpacked first: the case from the pallet, or the bag
+    from the case while the case is still on the pallet."""
+    mill = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    bag, case = pp.commission(
+        [ProductKey.item(GTIN, "XBAG1"), ProductKey.container(CASE_GTIN, "XCASE1", 1)], sender=orgs.producer
+    )
+    (pallet,) = pp.commission([ProductKey.container(CASE_GTIN, "XPAL1", 2)], sender=mill)
+    pp.pack(case, [bag], sender=orgs.producer)
+    hand_over(pp, case, orgs.producer, mill)
+    pp.pack(pallet, [case], sender=mill)
+    pp.record([event(pallet, BizStep.RECALLING, Disposition.RECALLED)], sender=mill)
+    assert states(pp, bag, case) == [(State.ACTIVE, State.RECALLED), (State.ACTIVE, State.RECALLED)]
+    before = chain.snapshot()
+
+    pp.unpack([case], sender=mill)
+    pp.unpack([bag], sender=mill)
+    case_first = states(pp, bag)
+    chain.revert(before)
+    pp.unpack([bag], sender=mill)
+    bag_first = states(pp, bag)
+
+    assert case_first == [(State.ACTIVE, State.ACTIVE)]
+    assert bag_first == case_first

@@ -28,6 +28,7 @@ from passport_world import (
     commission_one,
     enlist_producer,
     event,
+    hand_over,
     last_receipt,
     logs,
     recall,
@@ -228,11 +229,28 @@ class TestMill:
         unaffected = pp.verify(bag("B1"))
         assert (unaffected.state, unaffected.recall_source) == (State.ACTIVE, None)
 
-        # Recalled descendants cannot be sold, shipped, packed, consumed, or recalled again.
+        # Recalled descendants cannot be sold (by the retailer that holds one), shipped,
+        # packed, consumed, or recalled again.
         case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
         a1 = shown(m.bag_a1)
-        assert_refused(chain, lambda: sell(pp, orgs, m.bag_a1), "PassportInvalidTransition", id=a1, state="recalled")
-        assert_refused(chain, lambda: ship(pp, orgs, m.bag_a1), "PassportInvalidTransition", id=a1, state="recalled")
+        hand_over(pp, m.bag_a1, orgs.producer, orgs.retailer)
+        on_sale = event(m.bag_a1, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)
+        assert_refused(
+            chain,
+            lambda: pp.record([on_sale], sender=orgs.retailer),
+            "PassportInvalidTransition",
+            id=a1,
+            state="recalled",
+        )
+        for holder in (orgs.retailer, orgs.producer):
+            assert_refused(
+                chain,
+                lambda holder=holder: ship(pp, orgs, m.bag_a1, by=holder),  # type: ignore[misc]
+                "PassportInvalidTransition",
+                id=a1,
+                state="recalled",
+            )
+        hand_over(pp, m.bag_a1, orgs.retailer, orgs.producer)  # back with the producer, to pack or consume
         assert_refused(
             chain,
             lambda: pp.pack(case, [m.bag_a1], sender=orgs.producer),
@@ -268,7 +286,8 @@ class TestMill:
     ) -> None:
         case = commission_one(pp, orgs, ProductKey.container(CASE_GTIN, "CASE1", 1))
         pp.pack(case, [m.bag_a1, m.bag_b1], sender=orgs.producer)
-        ship(pp, orgs, case)
+        hand_over(pp, case, orgs.producer, orgs.carrier)
+        ship(pp, orgs, case, by=orgs.carrier)
 
         recall(pp, orgs, m.paddy1)
 
@@ -279,13 +298,21 @@ class TestMill:
             (State.IN_TRANSIT, State.IN_TRANSIT),
         ]
         assert pp.passport(m.bag_a1).container == case  # type: ignore[union-attr]
-        receive(pp, orgs, case)
+        hand_over(pp, case, orgs.carrier, orgs.retailer)
+        receive(pp, orgs, case, by=orgs.retailer)
         pp.unpack([m.bag_a1, m.bag_b1], sender=orgs.retailer)
+        assert pp.custodian_of(m.bag_a1) == pp.custodian_of(m.bag_b1) == orgs.retailer
         # Out of the case, it is still recalled (through its lineage); its case-mate is not.
         assert states(pp, m.bag_a1, m.bag_b1) == [(State.ACTIVE, State.RECALLED), (State.ACTIVE, State.ACTIVE)]
         verdict = pp.verify(bag("A1"))
         assert (verdict.state, verdict.recall_source) == (State.RECALLED, m.paddy1)
-        assert [e.details["biz_step"] for e in verdict.journey if e.via_container == case] == ["shipping", "receiving"]
+        via_case = [e for e in verdict.journey if e.via_container == case]
+        assert [(e.event, e.details.get("biz_step"), e.actor) for e in via_case] == [
+            ("CustodyTransferred", None, orgs.carrier),
+            ("PassportEventRecorded", "shipping", orgs.carrier),
+            ("CustodyTransferred", None, orgs.retailer),
+            ("PassportEventRecorded", "receiving", orgs.retailer),
+        ]
         assert_refused(chain, lambda: sell(pp, orgs, m.bag_a1), "PassportInvalidTransition", state="recalled")
         sell(pp, orgs, m.bag_b1)
 
@@ -414,7 +441,7 @@ def test_a_transformation_whose_outputs_were_consumed_takes_no_more_inputs(
 def test_only_its_producer_adds_to_a_transformation(
     chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
 ) -> None:
-    rival = enlist_producer(world, pp, orgs.stranger)
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
     (lot,) = pp.commission([paddy("P-001")], sender=orgs.producer)
     (theirs,) = pp.commission([paddy("P-101")], sender=rival)
     transform(pp, orgs, MILL_A, [lot], [rice("M-A")])
@@ -462,7 +489,7 @@ def test_a_new_transformation_needs_inputs_and_an_id(chain: Chain, pp: ProductPa
 
 
 def test_inputs_must_be_the_callers_or_approved(chain: Chain, pp: ProductPassports, orgs: Orgs, world: World) -> None:
-    rival = enlist_producer(world, pp, orgs.stranger)
+    rival = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
     lot, other_lot = pp.commission([paddy("P-001"), paddy("P-002")], sender=orgs.producer)
     (mine,) = pp.commission([paddy("P-101")], sender=rival)
     c = pp.contract.functions
@@ -476,8 +503,18 @@ def test_inputs_must_be_the_callers_or_approved(chain: Chain, pp: ProductPasspor
     )
     assert states(pp, mine, lot) == [(State.ACTIVE, State.ACTIVE)] * 2
 
-    # Approved for the lot (ERC-721 approve), the rival can consume it; what it makes is its own.
+    # Approved for the lot (ERC-721 approve), the rival still needs the goods in its hands.
     chain.transact(c.approve(rival, lot), orgs.producer)
+    assert_refused(
+        chain,
+        lambda: transform(pp, orgs, MILL_B, [mine, lot], [rice("M-R")], by=rival),
+        "PassportNotHolder",
+        id=shown(lot),
+        holder=orgs.producer,
+        account=rival,
+    )
+    # Handed over too, the rival can consume it; what it makes is its own.
+    hand_over(pp, lot, orgs.producer, rival)
     (made,) = transform(pp, orgs, MILL_B, [mine, lot], [rice("M-R")], by=rival)
 
     assert [(e["id"], e["producer"]) for e in logs(pp, "PassportConsumed", last_receipt(chain))] == [
@@ -488,6 +525,7 @@ def test_inputs_must_be_the_callers_or_approved(chain: Chain, pp: ProductPasspor
     assert states(pp, lot, made) == [(State.CONSUMED, State.CONSUMED), (State.ACTIVE, State.ACTIVE)]
     # An operator for all of an owner's passports may too.
     chain.transact(c.setApprovalForAll(rival, True), orgs.producer)
+    hand_over(pp, other_lot, orgs.producer, rival)
     transform(pp, orgs, transformation_id("mill-run-R2"), [other_lot], [rice("M-R2")], by=rival)
     assert states(pp, other_lot) == [(State.CONSUMED, State.CONSUMED)]
     # The lot is still its producer's to recall, and that reaches the rival's output.
