@@ -746,11 +746,6 @@ def test_the_governor_repairs_custody_and_says_why(chain: Chain, pp: ProductPass
     assert revert.error_args["custodian"] == orgs.retailer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug, reported: ProductPassports._entry takes a trace entry's actor from actor/producer/to/"
-    "custodian, not CustodyReassigned's `by`, so it names the passport's producer instead of the governor",
-)
 def test_the_trace_names_who_repaired_custody(pp: ProductPassports, orgs: Orgs, item: int) -> None:
     hand_over(pp, item, orgs.producer, orgs.carrier)
     reason = "Decision 2026-18: the carrier's wallet was lost."
@@ -761,23 +756,26 @@ def test_the_trace_names_who_repaired_custody(pp: ProductPassports, orgs: Orgs, 
     assert (repair.actor, repair.details) == (orgs.governor, {"reason": "0x" + keccak(text=reason).hex()})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug, reported: transferFrom credits `to` as given, so a transfer to an organisation's old "
-    "(followed) wallet counts at the old wallet, and the new wallet's balance underflows when it passes it on",
-)
-def test_a_transfer_to_an_organisations_old_wallet_counts_at_its_new_one(
+def test_a_transfer_to_an_organisations_old_wallet_is_refused_naming_the_new_one(
     chain: Chain, world: World, pp: ProductPassports, orgs: Orgs, item: int
 ) -> None:
-    """ownerOf follows an organisation to its new wallet: balanceOf must too, or an ERC-721
-    indexer (and the new wallet's own balance) goes wrong."""
+    """Title given to a wallet an organisation was followed away from would land where nobody
+    acts any more (and its balance with it): the transfer is refused, naming the new wallet;
+    sent to the new wallet, ownerOf and balanceOf agree."""
     new = new_account()
     fund(chain, new.address)
     world.registry.rotate(new.address, sender=orgs.carrier)
     pp.follow_member(orgs.carrier, sender=orgs.stranger)
     balance = pp.contract.functions.balanceOf
 
-    pp.transfer(item, orgs.carrier, sender=orgs.producer)  # the buyer's address as the seller knew it
+    assert_refused(
+        chain,
+        lambda: pp.transfer(item, orgs.carrier, sender=orgs.producer),
+        "PassportMemberMoved",
+        account=orgs.carrier,
+        successor=new.address,
+    )
+    pp.transfer(item, new.address, sender=orgs.producer)
     assert owner_of(pp, item) == new.address
     counted = (balance(orgs.carrier).call(), balance(new.address).call())
     pp.transfer(item, orgs.retailer, sender=new)

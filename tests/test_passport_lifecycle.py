@@ -1498,12 +1498,6 @@ def test_a_consumed_input_stays_consumed_after_its_own_recall(chain: Chain, pp: 
     assert pp.custodian_of(lot) == orgs.producer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract issue, reported: unpack passes a container's Recalled state to goods of the container's "
-    "producer even when the recall came from an outer container of another producer, so the outcome depends on "
-    "the order of unpacking",
-)
 def test_a_recall_of_another_producers_pallet_does_not_depend_on_the_order_of_unpacking(
     chain: Chain, world: World, pp: ProductPassports, orgs: Orgs
 ) -> None:
