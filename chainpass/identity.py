@@ -363,8 +363,10 @@ class IdentityRegistry(ContractClient):
 
     def declare_compromise(self, authority: str, since: int, *, sender: Sender) -> TxReceipt:
         """The governor declares ``authority``'s retired key compromised from ``since``."""
-        if since < 0:
-            raise InvalidInput("A compromise window starts at a Unix time, not a negative number.")
+        if not 0 <= since < 2**40:
+            raise InvalidInput(
+                f"A compromise window starts at a Unix time (0 to {2**40 - 1}, the contract's uint40), not {since}."
+            )
         return self._send("declareCompromise", sender, parse_address(authority, "authority"), since)
 
     def authority_of_key(self, key: str) -> ChecksumAddress | None:
