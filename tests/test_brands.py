@@ -362,6 +362,21 @@ def test_a_prefix_registered_to_another_brand_revives_no_old_licence(
     assert pp.verify(ProductKey.item(GTIN, "NEW1")).brand == Brand(BRAND_PREFIX, new_brand.address)
 
 
+def test_a_brand_that_gets_its_prefix_back_finds_its_licences_in_force(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, makers: Makers
+) -> None:
+    """Documented as a known limit: a licence names the brand that granted it, and counts
+    whenever that brand is the prefix's licensee."""
+    pp.set_licence(BRAND_PREFIX, makers.first.address, sender=orgs.producer)
+    pp.revoke_prefix(BRAND_PREFIX, sender=orgs.registrar)
+    assert not pp.is_licensed(BRAND_PREFIX, makers.first.address)
+
+    pp.register_prefix(BRAND_PREFIX, orgs.producer, sender=orgs.registrar)
+
+    assert pp.is_licensed(BRAND_PREFIX, makers.first.address)
+    commission(pp, ProductKey.item(GTIN, "BACK1"), makers.first)
+
+
 # ---------------------------------------------------------------------------- other keys
 
 
