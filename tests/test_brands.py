@@ -106,9 +106,7 @@ def test_the_registrar_registers_and_revokes_a_prefix(chain: Chain, pp: ProductP
     ]
     assert pp.brand_of(ProductKey.item(gtin13(FREE_PREFIX), "A1")) is None
     assert not pp.is_licensed(FREE_PREFIX, orgs.retailer)
-    assert_refused(
-        chain, lambda: pp.revoke_prefix(FREE_PREFIX, sender=orgs.registrar), "PassportPrefixNotRegistered"
-    )
+    assert_refused(chain, lambda: pp.revoke_prefix(FREE_PREFIX, sender=orgs.registrar), "PassportPrefixNotRegistered")
 
 
 @pytest.mark.parametrize("who", ["producer", "retailer", "governor", "stranger"])
@@ -281,9 +279,7 @@ def test_only_the_brand_licenses_under_its_prefix(
         InvalidInput,
         "not under GS1 company prefix",
     )
-    call = pp.contract.functions.setLicence(
-        int(BRAND_PREFIX), 7, int(gtin13(FREE_PREFIX)), makers.second.address, True
-    )
+    call = pp.contract.functions.setLicence(int(BRAND_PREFIX), 7, int(gtin13(FREE_PREFIX)), makers.second.address, True)
     assert_refused(chain, lambda: chain.transact(call, orgs.producer), "PassportNotUnderPrefix")
     assert not pp.is_licensed(BRAND_PREFIX, makers.second.address)
 
@@ -309,9 +305,7 @@ def test_a_revoked_licence_stops_new_commissions_and_old_passports_stay_genuine(
         }
     ]
     assert not pp.is_licensed(BRAND_PREFIX, maker.address, gtin=GTIN)
-    assert_refused(
-        chain, lambda: pp.commission([ProductKey.item(GTIN, "LIC2")], sender=maker), "PassportNotLicensed"
-    )
+    assert_refused(chain, lambda: pp.commission([ProductKey.item(GTIN, "LIC2")], sender=maker), "PassportNotLicensed")
     verdict = pp.verify(ProductKey.item(GTIN, "LIC1"))
     assert (verdict.genuine, verdict.producer, verdict.brand) == (
         True,
@@ -444,7 +438,11 @@ def test_a_verified_squatter_cannot_take_the_brands_next_serials(
 
     assert ids == [pp.passport_id(k) for k in next_serials]
     verdict = pp.verify(next_serials[0])
-    assert (verdict.genuine, verdict.producer, verdict.brand) == (True, orgs.producer, Brand(BRAND_PREFIX, orgs.producer))
+    assert (verdict.genuine, verdict.producer, verdict.brand) == (
+        True,
+        orgs.producer,
+        Brand(BRAND_PREFIX, orgs.producer),
+    )
 
 
 def test_the_verdict_names_the_brand(pp: ProductPassports, orgs: Orgs, makers: Makers) -> None:

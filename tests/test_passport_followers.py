@@ -9,7 +9,6 @@ its verification lapsed; the producer's standing today is shown beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -186,9 +185,7 @@ def test_a_producer_recovered_by_the_bureau_is_followed_likewise(
     assert_followed(pp, orgs, holdings, orgs.producer, new.address)
     recall(pp, orgs, holdings.handed, by=new)  # type: ignore[arg-type]
     assert states(pp, holdings.handed) == [(State.RECALLED, State.RECALLED)]
-    assert_refused(
-        chain, lambda: recall(pp, orgs, holdings.kept[0]), "PassportMemberMoved", successor=new.address
-    )
+    assert_refused(chain, lambda: recall(pp, orgs, holdings.kept[0]), "PassportMemberMoved", successor=new.address)
 
 
 def test_custody_held_by_a_moved_organisation_follows_it(
@@ -306,7 +303,9 @@ def test_following_twice_is_refused(
 def test_an_expired_producer_s_passports_stay_genuine(
     chain: Chain, pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, holdings: Holdings, world: World
 ) -> None:
-    registry.reverify(credential_for(orgs.producer), Level.HIGH, chain.latest_timestamp() + 60, sender=world.roles.bureau)
+    registry.reverify(
+        credential_for(orgs.producer), Level.HIGH, chain.latest_timestamp() + 60, sender=world.roles.bureau
+    )
     chain.advance_time(120)
     assert registry.status(orgs.producer).standing is Standing.EXPIRED
 
