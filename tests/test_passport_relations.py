@@ -611,3 +611,38 @@ def test_the_document_lists_every_observation() -> None:
     listed = re.search(r"Observations are:(.*?)\n\n", text, re.S)
     assert listed is not None
     assert re.findall(r"`(\w+)`", listed.group(1)) == [s.label for s in OBSERVATION_STEPS]
+
+
+# ---------------------------------------------------------------------------- packed goods
+
+
+def test_packed_goods_are_held_by_whoever_holds_the_outermost_container(cell: World, scene: Scene) -> None:
+    """The holder hands the case (with an item inside) to the unrelated organisation: the
+    item's goods are now its to record on and to unpack, not the item's former holder's."""
+    chain, pp, s = cell.chain, scene.pp, scene
+    holder, unrelated = s.address("holder"), s.address("unrelated")
+    hand_over(pp, s.packed_case, s.actors["holder"], s.actors["unrelated"])
+    assert pp.custodian_of(s.packed) == unrelated
+    assert pp.contract.functions.custodyOf(s.packed).call()[0] != unrelated  # its own record is untouched
+
+    assert_refused(
+        chain,
+        lambda: pp.record([event(s.packed, BizStep.STORING, Disposition.SELLABLE)], sender=s.actors["holder"]),
+        NH,
+        account=holder,
+        holder=unrelated,
+    )
+    receipt = pp.record([event(s.packed, BizStep.STORING, Disposition.SELLABLE)], sender=s.actors["unrelated"])
+    assert [e["actor"] for e in logs(pp, "PassportEventRecorded", receipt)] == [unrelated]
+    # A consignment step goes on the container, whoever holds it.
+    assert_refused(
+        chain,
+        lambda: pp.record([event(s.packed, BizStep.SHIPPING, Disposition.IN_TRANSIT)], sender=s.actors["unrelated"]),
+        "PassportInContainer",
+    )
+    assert_refused(chain, lambda: pp.unpack([s.packed], sender=s.actors["holder"]), NH, holder=unrelated)
+
+    receipt = pp.unpack([s.packed], sender=s.actors["unrelated"])
+
+    assert [(e["from"], e["to"]) for e in logs(pp, "CustodyTransferred", receipt)] == [(holder, unrelated)]
+    assert pp.custodian_of(s.packed) == unrelated
