@@ -9,6 +9,7 @@ its verification lapsed; the producer's standing today is shown beside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -59,17 +60,27 @@ class Holdings:
     licensee: LocalAccount
 
 
-@pytest.fixture
-def holdings(chain: Chain, pp: ProductPassports, orgs: Orgs, world: World) -> Holdings:
+@pytest.fixture(scope="module")
+def holdings_setup(orgs_setup: Orgs, world_session: World) -> Iterator[Holdings]:
+    """Built once per module and backend; each test starts from it (the ``world`` snapshot)."""
+    world, orgs = world_session, orgs_setup
+    snapshot = world.chain.snapshot()
+    pp = ProductPassports.from_deployment(world.chain, world.deployment)
     kept = pp.commission(item_keys(3, "KEEP"), sender=orgs.producer)
     sold_title = commission_one(pp, orgs, ProductKey.item(GTIN, "TITLE1"))
     pp.transfer(sold_title, orgs.retailer, sender=orgs.producer)
     handed = commission_one(pp, orgs, ProductKey.item(GTIN, "HAND1"))
     hand_over(pp, handed, orgs.producer, orgs.carrier)
     licensee = wallet("licensee")
-    fund(chain, licensee.address)
+    fund(world.chain, licensee.address)
     enlist_producer(world, pp, licensee.address, licensed_by=orgs.producer)
-    return Holdings(kept, sold_title, handed, licensee)
+    yield Holdings(kept, sold_title, handed, licensee)
+    world.chain.revert(snapshot)
+
+
+@pytest.fixture
+def holdings(holdings_setup: Holdings, world: World) -> Holdings:
+    return holdings_setup
 
 
 def balance(pp: ProductPassports, account: str) -> int:

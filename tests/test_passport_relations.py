@@ -10,10 +10,11 @@ reverts with the named custom error, mines nothing and changes nothing.
 The scene, built once per backend: passports whose producer, owner and holder are three
 different organisations. The producer commissioned them, sold the title to the owner and
 handed the goods to the holder. The owner, the holder and an unrelated organisation hold
-every trade role (producer, carrier, retailer) and a licence-free identity in force, so
+every trade role (producer, carrier, retailer) and an identity in force (no licence), so
 where they are refused it is for their relation, never for a missing role; the inspector,
 customs and the food-safety authority hold their own role only; the unverified account
 holds the trade roles and no identity. tests/test_passport.py keeps the roles table.
+A refusal mines nothing, so only the cells that mined something revert the chain (``cell``).
 """
 
 from __future__ import annotations
