@@ -55,6 +55,9 @@ GANACHE_MODULES = frozenset(
         "test_deployment",
         "test_demo",
         "test_passport_lifecycle",
+        "test_passport_relations",
+        "test_brands",
+        "test_passport_followers",
     }
 )
 #: Tests in those modules that do not run on Ganache, by test name (without parameters),
@@ -86,6 +89,12 @@ GANACHE_SAMPLED: dict[str, int] = {
     "test_a_malleated_signature_is_refused": 3,
     "test_a_signature_by_someone_else_is_refused": 3,
     "test_cancelled_signatures_are_refused": 3,
+    # Who may touch what (test_passport_relations): strides prime to its 8 relations, so the
+    # sample takes every relation and every kind of refusal through Ganache.
+    "test_who_may_record_each_step": 11,
+    "test_who_may_act": 5,
+    "test_the_old_wallet_is_refused_once_followed": 3,
+    "test_only_a_registrar_registers_or_revokes": 2,
 }
 YEAR = 365 * 24 * 60 * 60
 PERSON: dict[str, str] = {
