@@ -585,14 +585,9 @@ class ProductPassports(ContractClient):
         return self._producer(id_)
 
     def _producer(self, id_: int) -> ChecksumAddress:
-        """The producer of an existing passport; it never changes, so it is asked once."""
-        if id_ not in self._producers:
-            self._producers[id_] = to_checksum_address(self.contract.functions.producerOf(id_).call())
-        return self._producers[id_]
-
-    @cached_property
-    def _producers(self) -> dict[int, ChecksumAddress]:
-        return {}
+        """The producer of an existing passport, at its current wallet (asked each time: an
+        organisation followed through a key change has a new one)."""
+        return to_checksum_address(self.contract.functions.producerOf(id_).call())
 
     def lineage_of(self, id_: int) -> Lineage:
         """The transformation that produced ``id_``, and those it descends from."""

@@ -822,7 +822,11 @@ contract ProductPassport is IProductPassport {
     }
 
     function _isOwnerOrApproved(address owner, uint256 id) private view returns (bool) {
-        return msg.sender == owner || _approvals[id][owner] == msg.sender || _operators[owner][msg.sender];
+        if (msg.sender == owner) return true;
+        if (_approvals[id][owner] != msg.sender && !_operators[owner][msg.sender]) return false;
+        // An approval made out to an organisation's wallet dies with that wallet's key when the
+        // organisation is followed to a new one (a lost or stolen key keeps no power).
+        return !_members[msg.sender].moved;
     }
 
     function _domainSeparator() private view returns (bytes32) {

@@ -92,7 +92,6 @@ def assert_followed(pp: ProductPassports, orgs: Orgs, h: Holdings, old: str, new
     assert (pp.roles_of(new), pp.roles_of(old)) == (Role.PRODUCER, Role(0))
     assert pp.current_wallet_of(old) == new
     every = [*h.kept, h.sold_title, h.handed]
-    # Asked of the contract: the client's producer_of caches (see the xfail test below).
     assert {pp.contract.functions.producerOf(i).call() for i in every} == {new}
     assert [pp.passport(i).owner for i in h.kept] == [new] * 3  # type: ignore[union-attr]
     assert pp.passport(h.sold_title).owner == orgs.retailer  # type: ignore[union-attr]
@@ -251,11 +250,6 @@ def test_following_takes_one_hop_per_call(
     assert pp.roles_of(second.address) == Role(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: ProductPassports._producer caches producerOf per passport ('it never changes'), "
-    "but followMember changes it: producer_of (and trace's commissioning actor) stay on the old wallet",
-)
 def test_the_client_names_the_new_wallet_as_producer_after_a_follow(
     pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, holdings: Holdings
 ) -> None:
@@ -338,12 +332,6 @@ def test_an_expired_producer_s_passports_stay_genuine(
     assert pp.verify(ProductKey.item(GTIN, "KEEP00000")).genuine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug: ERC-721 approvals are kept by wallet, and followMember moves none of them, so an "
-    "approval made out to an organisation stays with its old (lost) key after a recovery: that key can still "
-    "transfer the titles it was approved for",
-)
 def test_an_approval_does_not_stay_with_a_recovered_organisation_s_lost_key(
     chain: Chain, pp: ProductPassports, registry: IdentityRegistry, orgs: Orgs, holdings: Holdings, world: World
 ) -> None:
