@@ -193,6 +193,8 @@ OBSERVATION = (NH, NH, OK, NH, NH, NH, NH, NV)
 HOLDER_STEP = (NH, NH, OK, MR, MR, MR, NH, NV)
 SELLING = (MR, NH, OK, MR, MR, MR, NH, NV)
 INSPECTOR_STEP = (MR, MR, MR, OK, MR, MR, MR, NV)
+#: An inspection under way: the inspector's on any passport, or the holder's own quality check.
+INSPECTION_UNDER_WAY = (NH, NH, OK, OK, NH, NH, NH, NV)
 CUSTOMS_STEP = (MR, MR, MR, MR, OK, MR, MR, NV)
 RECALL = (OK, NP, NP, MR, MR, OK, NP, NV)
 
@@ -219,9 +221,15 @@ NAMED_ROWS = [
     StepRow("packing", BizStep.PACKING, Disposition.ACTIVE, "active", None, OWN_FUNCTION),
     StepRow("unpacking", BizStep.UNPACKING, Disposition.ACTIVE, "active", None, OWN_FUNCTION),
     StepRow("inspecting", BizStep.INSPECTING, Disposition.NON_CONFORMANT, "active", State.QUARANTINED, INSPECTOR_STEP),
-    # An inspection under way is the inspector's (a regulator's step), on any passport.
+    # An inspection under way is the inspector's (a regulator's step) on any passport, or the
+    # holder's own quality check (an observation).
     StepRow(
-        "inspecting (in_progress)", BizStep.INSPECTING, Disposition.IN_PROGRESS, "active", State.ACTIVE, INSPECTOR_STEP
+        "inspecting (in_progress)",
+        BizStep.INSPECTING,
+        Disposition.IN_PROGRESS,
+        "active",
+        State.ACTIVE,
+        INSPECTION_UNDER_WAY,
     ),
     StepRow("shipping", BizStep.SHIPPING, Disposition.IN_TRANSIT, "active", State.IN_TRANSIT, HOLDER_STEP),
     StepRow("receiving", BizStep.RECEIVING, Disposition.SELLABLE, "travelling", State.ACTIVE, HOLDER_STEP),
@@ -319,6 +327,8 @@ def test_who_may_record_each_step(cell: World, scene: Scene, row: StepRow, relat
         expected = {**before, "stored": {**before["stored"], "state": int(row.next_state)}}
         if row.next_state is State.SOLD:
             expected["stored"]["flags"] |= 2  # sold once: a fact no later step erases
+        if row.step is BizStep.RECALLING and relation != "producer":
+            expected["stored"]["flags"] |= 4  # a recall ordered by an authority: it reaches all unpacked
         assert footprint(pp, id_) == expected
         assert logs(pp, "PassportEventRecorded", receipt) == [recorded(id_, address, row.step, row.disposition)]
     else:
