@@ -31,7 +31,7 @@ def test_a_prefix_containing_a_registered_one_is_refused_saying_so(
         chain,
         lambda: pp.register_prefix("9506", orgs.retailer, sender=orgs.registrar),
         "PassportPrefixContainsRegistered",
-        prefix=9506,
+        prefix="9506",
         length=4,
         count=1,
     )

@@ -331,6 +331,9 @@ class Passport:
     recalled_as_input: bool = False
     #: Whether it was ever sold (a fact no later step erases).
     sold_once: bool = False
+    #: Whether its recall was ordered by a food-safety authority (not its producer): such a
+    #: container's recall reaches everything unpacked from it.
+    ordered_recall: bool = False
 
 
 @dataclass
@@ -380,6 +383,19 @@ class Model:
             chain.append(container)
             container = self.passports[container].container
         return chain
+
+    def recall_reaches(self, container: int, producer: str) -> bool:
+        """Whether the recall ``container`` carries (its own, or an outer container's) reaches
+        goods of ``producer`` unpacked from it: the recalling producer's own, or all if ordered."""
+        for at in [container, *self.enclosing(container)]:
+            box = self.passports[at]
+            if box.state is State.RECALLED:
+                return box.producer == producer or box.ordered_recall
+        return True
+
+    def sold_once(self, id_: int) -> bool:
+        """Sold once: the passport's own fact, or one of its containers' while it is inside."""
+        return self.passports[id_].sold_once or any(self.passports[c].sold_once for c in self.enclosing(id_))
 
     def holder(self, id_: int) -> str:
         """Who holds the goods: whoever holds the outermost container, else the custodian, else the owner."""
@@ -536,8 +552,20 @@ class Model:
             for id_ in ids:
                 passport = self.get(id_)
                 needed, next_state, expected = self.rule(passport, self.effective(id_), biz_step, disposition)
+                observation = is_observation(biz_step, disposition)
+                as_regulator = biz_step in REGULATED and bool(roles & REGULATED[biz_step])
+                if biz_step in REGULATED and observation and not as_regulator:
+                    needed = Role(0)  # the step under way is also the holder's own check
                 if biz_step is BizStep.RECALLING and roles & Role.FOOD_SAFETY:
                     needed = Role(0)  # a food-safety authority recalls any product
+                # Packed goods travel with their container, and a regulator moves no goods it does
+                # not hold: usable and in-transit observations leave their own state.
+                if (
+                    observation
+                    and CLASS.get(disposition) in (USABLE, TRANSIT)
+                    and (passport.container is not None or as_regulator)
+                ):
+                    next_state = passport.state
                 if needed and not roles & needed:
                     raise Refused("PassportMissingRole")
                 if expected is not None and disposition is not expected:
@@ -549,13 +577,15 @@ class Model:
                         raise Refused("PassportNotItsProducer")
                     if passport.state is State.CONSUMED:
                         passport.recalled_as_input = True
-                elif biz_step not in REGULATED and self.holder(id_) != actor:
+                elif not as_regulator and self.holder(id_) != actor:
                     raise Refused("PassportNotHolder")
+                if biz_step is BizStep.RECALLING and passport.producer != actor:
+                    passport.ordered_recall = True
                 passport.state = next_state
                 passport.sold_once |= next_state is State.SOLD
 
     def pack(self, actor: str, container: int, ids: list[int]) -> None:
-        self.authorize(actor, Role.PRODUCER | Role.CARRIER)
+        self.authorize(actor, Role.PRODUCER | Role.CARRIER | Role.RETAILER)
         outer = self.get(container)
         if self.effective(container) is not State.ACTIVE:
             raise Refused("PassportInvalidTransition")
@@ -588,7 +618,7 @@ class Model:
             # What comes out of a quarantined, sold or travelling container is so too, unless
             # its own state ranks higher; a recall only to the container's producer's goods.
             outer = self.effective(container)
-            if outer is State.RECALLED and self.passports[container].producer != inner.producer:
+            if outer is State.RECALLED and not self.recall_reaches(container, inner.producer):
                 outer = State.ACTIVE
             if outer in CARRIED and inner.state in RANK and RANK[outer] > RANK[inner.state]:
                 inner.state = outer
@@ -1345,13 +1375,13 @@ class PassportLifecycle(RuleBasedStateMachine):
             assert upstream == model.ancestry(id_) - {p.origin}, (where, upstream, model.ancestry(id_))
             assert len(set(map(bytes, ancestors))) == len(ancestors), where
             # 5. Custody moved once (flag bit 0) and sold once (bit 1), kept as facts.
-            assert flags == (p.custodian is not None) | p.sold_once << 1, (where, flags)
+            assert flags == (p.custodian is not None) | p.sold_once << 1 | p.ordered_recall << 2, (where, flags)
             # 6. The verdict: genuine, always (an origin fact, through key changes too); sold
             # once; the producer at its wallet now, standing verified unless it moved unfollowed.
             genuine, verdict_state, sold_once, verdict_producer, standing, verdict_holder = verdict
             assert genuine, where
             assert (State(verdict_state), verdict_holder, verdict_producer) == (model.effective(id_), holder, producer)
-            assert sold_once == (p.sold_once or model.effective(id_) is State.SOLD), where
+            assert sold_once == (model.sold_once(id_) or model.effective(id_) is State.SOLD), where
             moved = p.producer in model.pending
             assert Standing(standing) is (Standing.MOVED if moved else Standing.VALID), where
         # 7. Who may touch what: no passport's record changed but by an action whose actor
