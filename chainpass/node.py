@@ -1,26 +1,12 @@
 """Run a local Anvil node (from the npm package ``@foundry-rs/anvil``) on 127.0.0.1.
 
 ``chainpass node`` uses it in the foreground; the test suite starts and stops one
-itself. State can be kept in a file so that CLI work survives a restart: it is loaded at
-start and written again while the node runs and on a clean stop.
-
-Who writes the state file: by default Anvil itself (``--state``: every ``state_interval``
-seconds, whether or not anything changed, in place). ``chainpass node`` uses
-``managed_state`` instead: Anvil only loads the file, and :meth:`AnvilNode.wait` writes it
-(``anvil_dumpState``, through a temporary file and a rename) when the chain has new
-blocks, no more often than every ``state_interval`` seconds and never more than a
-twentieth of the time (a big state that takes 2 s to write is written at most every 40 s).
-An idle node is then never rewritten, and a killed one leaves its last complete file.
-
-Whatever stops ``chainpass node`` (Ctrl-C, SIGTERM, SIGHUP, an error of its own) stops its
-node first; with ``die_with_parent`` the kernel stops the node even if chainpass is killed
-outright (Linux's parent-death signal).
+itself. State can be kept in a file (Anvil's ``--state``) so that CLI work survives a
+restart: it is loaded at start, written every second and again on a clean stop.
 """
 
 from __future__ import annotations
 
-import ctypes
-import gzip
 import json
 import os
 import shutil
@@ -28,11 +14,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import requests
 
@@ -76,53 +60,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rpc_call(url: str, method: str, params: list[Any], timeout: float = 5.0) -> Any:
-    """One JSON-RPC call; :class:`NodeUnreachable` if there is no answer, or an error."""
-    try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-                              timeout=timeout)  # fmt: skip
-        answer = reply.json()
-    except (requests.exceptions.RequestException, ValueError) as exc:
-        raise NodeUnreachable(f"The node at {url} did not answer {method}: {exc}") from None
-    if "result" not in answer:
-        raise NodeUnreachable(f"The node at {url} refused {method}: {answer.get('error')}")
-    return answer["result"]
-
-
-class StopSignal(Exception):
-    """A stop signal (SIGTERM, SIGHUP) arrived."""
-
-
-@contextmanager
-def stop_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`StopSignal` (SIGINT raises KeyboardInterrupt as ever), so
-    that whatever stops the process runs its clean-up; only in the main thread."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: Any) -> None:
-        raise StopSignal(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends it SIGINT when its parent dies (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the signal handlers still stop it
-        pass
-
-
 def rpc_answers(url: str, timeout: float = 1.0) -> bool:
     try:
         reply = requests.post(
@@ -144,11 +81,7 @@ class LocalNode:
 
     port: int = DEFAULT_PORT
     quiet: bool = True
-    #: Have the kernel stop the node if this process dies, even by SIGKILL (Linux).
-    die_with_parent: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    #: Seconds between looks at the node while :meth:`wait` waits (it sleeps in between).
-    watch: ClassVar[float] = 1.0
 
     @property
     def url(self) -> str:
@@ -166,21 +99,12 @@ class LocalNode:
             raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
         self._prepare()
         output = subprocess.DEVNULL if self.quiet else None
-        preexec: Callable[[], None] | None = _die_with_parent if self.die_with_parent else None
-        # With die_with_parent the node also gets a session of its own: a Ctrl-C or a hang-up
-        # from the terminal reaches chainpass only, which stops the node in order (state first).
-        self.process = subprocess.Popen(
-            self.command(), stdout=output, stderr=output, preexec_fn=preexec, start_new_session=self.die_with_parent
-        )
+        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise NodeUnreachable(
-                        f"{self.program} exited at start with code {self.process.returncode}: is port {self.port} "
-                        "taken by another program? Choose another with --port. (Without --quiet its own "
-                        "message shows.)"
-                    )
+                    raise NodeUnreachable(f"{self.program} exited at start with code {self.process.returncode}.")
                 if rpc_answers(self.url):
                     return self
                 time.sleep(self.poll)
@@ -215,24 +139,13 @@ class LocalNode:
         return self.start(timeout)
 
     def wait(self) -> int:
-        """Block until the node exits and return its exit code. Ctrl-C, SIGTERM and SIGHUP stop
-        it cleanly (exit code 0), as does any error here: the node never outlives this call."""
+        """Block until the node exits (Ctrl-C stops it cleanly) and return its exit code."""
         assert self.process is not None
         try:
-            with stop_signals():
-                while True:
-                    code = self.process.poll()
-                    if code is not None:
-                        return code
-                    self._tend()
-                    time.sleep(self.watch)
-        except (KeyboardInterrupt, StopSignal):
-            return 0
-        finally:
+            return self.process.wait()
+        except KeyboardInterrupt:
             self.stop()
-
-    def _tend(self) -> None:
-        """What to do every :attr:`watch` seconds while the node runs (nothing by default)."""
+            return 0
 
     def __enter__(self) -> Self:
         return self.start()
@@ -254,12 +167,6 @@ class AnvilNode(LocalNode):
     block_time: float | None = None
     #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
     restored_state: bool = field(default=False, repr=False)
-    #: Write the state file from here (see the module's description) instead of Anvil's
-    #: rewriting it every ``state_interval`` seconds.
-    managed_state: bool = False
-    _saved_head: str | None = field(default=None, repr=False)
-    _saved_at: float = field(default=0.0, repr=False)
-    _save_seconds: float = field(default=0.0, repr=False)
 
     def command(self) -> list[str]:
         command = [
@@ -269,10 +176,7 @@ class AnvilNode(LocalNode):
             "--chain-id", str(ANVIL_CHAIN_ID),
             "--hardfork", HARDFORK,
         ]  # fmt: skip
-        if self.state_file is not None and self.managed_state:
-            if self.state_file.exists():
-                command += ["--load-state", str(self.state_file)]
-        elif self.state_file is not None:
+        if self.state_file is not None:
             command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         if self.block_time is not None:
             command += ["--block-time", f"{self.block_time:g}"]
@@ -284,48 +188,6 @@ class AnvilNode(LocalNode):
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.restored_state = self._check_state_file(self.state_file)
-
-    def start(self, timeout: float = 30.0) -> Self:
-        super().start(timeout)
-        if self.managed_state:
-            self._saved_head, self._saved_at = self._head(), time.monotonic()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.managed_state and self.process is not None and self.process.poll() is None:
-            with suppress(NodeUnreachable, OSError):  # else the last complete file stays
-                self.save_state(force=True)
-        super().stop(timeout)
-
-    def _tend(self) -> None:
-        with suppress(NodeUnreachable):  # busy or going away: the next look tries again
-            self.save_state()
-
-    def _head(self) -> str:
-        return str(rpc_call(self.url, "eth_getBlockByNumber", ["latest", False])["hash"])
-
-    def save_state(self, *, force: bool = False) -> bool:
-        """With ``managed_state``: write the state file if the chain has new blocks since the
-        last write and enough time has passed (always, if ``force`` and it changed).
-        Returns whether it wrote."""
-        if not self.managed_state or self.state_file is None:
-            return False
-        head = self._head()
-        if head == self._saved_head:
-            return False
-        pause = max(float(self.state_interval), 20 * self._save_seconds)
-        if not force and time.monotonic() - self._saved_at < pause:
-            return False
-        began = time.monotonic()
-        dumped = str(rpc_call(self.url, "anvil_dumpState", [], timeout=300))
-        try:
-            state = gzip.decompress(bytes.fromhex(dumped.removeprefix("0x")))
-        except (ValueError, OSError, EOFError):  # a plain JSON dump
-            state = bytes.fromhex(dumped.removeprefix("0x"))
-        write_bytes_atomic(self.state_file, state)
-        self._saved_head, self._saved_at = head, time.monotonic()
-        self._save_seconds = self._saved_at - began
-        return True
 
     @staticmethod
     def _check_state_file(state: Path) -> bool:

@@ -41,7 +41,7 @@ from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.gs1 import parse_code
-from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, StopSignal, stop_signals
+from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
 from chainpass.passport import ProductPassports
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
@@ -128,41 +128,25 @@ def cli(
     "directory [default: HOME/ganache-db].",
 )
 def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> None:
-    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts.
-
-    Ctrl-C, SIGTERM and SIGHUP stop the node cleanly, and so does anything that stops this
-    command (the node never outlives it, even if it is killed). The state file is written
-    only when the chain changed, at most every few seconds, through a temporary file.
-    """
-    with stop_signals():  # a SIGTERM or SIGHUP while the node starts stops it too
-        try:
-            sys.exit(_run_node(port, state_file, ephemeral, ganache))
-        except StopSignal:
-            sys.exit(0)
-
-
-def _run_node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> int:
-    running: AnvilNode | GanacheNode
+    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
     if ganache:
         db_dir = None if ephemeral else (state_file or settings().home / "ganache-db")
-        running = GanacheNode(port=port, db_dir=db_dir, die_with_parent=True)
-        where = f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}."
-    else:
-        state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
-        running = AnvilNode(port=port, state_file=state, quiet=True, managed_state=True, die_with_parent=True)
-        where = f"Anvil is listening on {running.url} (chain id 31337); state: {state or 'none'}."
-    try:
-        running.start()
-        if isinstance(running, AnvilNode) and running.restored_state:
+        with GanacheNode(port=port, db_dir=db_dir) as running:  # stopped however this ends
             click.echo(
-                f"note: {running.state_file} was damaged (the node was killed while writing it); started from "
-                "its last good copy.",
-                err=True,
+                f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
+                "Ctrl-C stops it."
             )
-        click.echo(f"{where} Ctrl-C stops it.")
-        return running.wait()
-    finally:
-        running.stop()  # however this ends: an error, a signal, Ctrl-C
+            code = running.wait()
+        sys.exit(code)
+    state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
+    anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
+    if anvil.restored_state:
+        click.echo(
+            f"note: {state} was damaged (the node was killed while writing it); started from its last good copy.",
+            err=True,
+        )
+    click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
+    sys.exit(anvil.wait())
 
 
 @cli.command()
