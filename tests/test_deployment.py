@@ -190,7 +190,7 @@ def test_a_record_from_another_embedded_chain_is_refused(store: DeploymentStore)
 
     # Records are keyed by chain id and genesis: two embedded chains made in the same second
     # share a genesis, and the record is then refused for its code; otherwise it is not found.
-    with pytest.raises(DeploymentError, match="--replace|No deployment record for this node's chain"):
+    with pytest.raises(DeploymentError, match=r"--replace|No deployment record for this node's chain"):
         load_deployment(second, store)
 
 
