@@ -157,9 +157,10 @@ def report(what: str, receipt: Any, as_json: bool, **data: Any) -> None:
     )
 
 
-def read_json(path: Path, what: str) -> Any:
+def read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of the ``what`` file ``path``; one sentence if it cannot be read."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"The {what} file {path} does not exist.") from None
     except IsADirectoryError:
@@ -168,6 +169,12 @@ def read_json(path: Path, what: str) -> Any:
         raise InvalidInput(f"The {what} file {path} is not UTF-8 text.") from None
     except OSError as exc:
         raise InvalidInput(f"Cannot read the {what} file {path}: {exc.strerror}.") from None
+
+
+def read_json(path: Path, what: str) -> Any:
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"The {what} file {path} is not JSON: {exc.msg} at line {exc.lineno}.") from None
 

@@ -27,6 +27,7 @@ from chainpass.cli.common import (
     iso_time,
     json_option,
     output_path,
+    read_text,
     report,
     settings,
 )
@@ -199,19 +200,6 @@ def typed_cancel_recovery(holder: str, deadline_hours: int, out: Path | None) ->
 # ---------------------------------------------------------- sign and relay
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"The file {path} does not exist.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder, not a file.") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"The file {path} is not UTF-8 text.") from None
-    except OSError as exc:
-        raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
-
-
 @consent.command("sign")
 @click.argument("typed_data_file", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Write typed data + signature here, ready to relay.")
@@ -221,7 +209,7 @@ def sign(typed_data_file: Path, out: Path | None, account: str, as_json: bool) -
     """Sign TYPED_DATA_FILE with the holder's keystore account (--account NAME); offline, no gas."""
     if out is not None:
         output_path(out, "--out")
-    action = load_typed_action(_read_text(typed_data_file))
+    action = load_typed_action(read_text(typed_data_file, "typed data"))
     signer = settings().keystore_account(account)
     signed = action.sign(signer)
     if out is not None:
@@ -236,7 +224,7 @@ def sign(typed_data_file: Path, out: Path | None, account: str, as_json: bool) -
 @json_option
 def relay(file: Path, signature: str | None, account: str, as_json: bool) -> None:
     """Submit a holder's signed action from FILE and pay its gas (--account: the relayer)."""
-    text = _read_text(file)
+    text = read_text(file, "signed action")
     action = load_typed_action(text)
     if signature is None:
         document = json.loads(text)  # load_typed_action read it as JSON already
