@@ -8,7 +8,7 @@ arguments. It is written atomically (temporary file, then rename).
 Why the genesis hash: every local Anvil has chain id 31337 (every Ganache 1337), so two
 local nodes, or a node and its reset successor, would otherwise share one record, and
 deploying on one would overwrite the other's. A node restarted from its state file keeps
-its genesis block, so it keeps its record.
+its chain, so it keeps its record (see :func:`genesis_hash` for Anvil's changing block 0).
 
 Records written before (``<chain id>.json``, no genesis hash) are still read: a node
 whose code matches such a record adopts it (a keyed copy is written; the old file stays,
@@ -30,6 +30,7 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
+from web3.exceptions import BlockNotFound
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
 from chainpass.chain import Chain, Sender, sender_address
@@ -107,9 +108,19 @@ def _genesis_text(value: Any) -> str | None:
 
 
 def genesis_hash(chain: Chain) -> str:
-    """The hash of ``chain``'s block 0, as 0x + 64 hex digits: with the chain id, what tells
-    one node's chain from another's."""
-    return "0x" + bytes(chain.w3.eth.get_block(0)["hash"]).hex()
+    """The hash of ``chain``'s block 0 as its block 1 names it (0x + 64 hex digits): with the
+    chain id, what tells one node's chain from another's.
+
+    Why block 1's parent and not block 0 itself: Anvil started from a state file makes a
+    fresh block 0 (timestamped now) and keeps the earlier ones in its state, so which block
+    0 ``eth_getBlockByNumber(0)`` answers changes from one restart to the next. Block 1 is
+    mined once, and its parent hash is the block 0 the chain was built on. A chain without
+    a block 1 has nothing deployed yet; its block 0 is used.
+    """
+    try:
+        return "0x" + bytes(chain.w3.eth.get_block(1)["parentHash"]).hex()
+    except BlockNotFound:
+        return "0x" + bytes(chain.w3.eth.get_block(0)["hash"]).hex()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
+from chainpass.deployment import DeploymentStore, deploy, genesis_hash, load_deployment
 from chainpass.errors import NodeUnreachable
 from chainpass.fees import FeeCapExceeded, FeePolicy
 from chainpass.node import AnvilNode, free_port
@@ -340,3 +342,25 @@ def test_a_torn_state_file_without_a_copy_is_a_clear_error(tmp_path: Path) -> No
     with pytest.raises(NodeUnreachable, match=r"is damaged .* move it aside to start an empty chain"):
         node.start()
     assert node.process is None
+
+
+# ------------------------------------------------------------- a restart keeps the chain's name
+
+
+def test_a_node_restarted_from_its_state_file_keeps_its_deployment_record(node: AnvilNode, tmp_path: Path) -> None:
+    """Each Anvil start from a state file makes a new block 0 (its own second) and keeps the
+    old ones, answering one of them at random: the record is keyed by block 1's parent, the
+    block 0 the chain was built on, so every restart finds it."""
+    chain = Chain.connect(node.url)
+    store = DeploymentStore(tmp_path / "deployments")
+    deployment, _ = deploy(chain, chain.dev_accounts()[0], store)
+    names = {genesis_hash(chain)}
+    for _ in range(5):
+        time.sleep(1.05)  # a start in a later second: another block 0
+        node.restart()
+        chain = Chain.connect(node.url)
+        names.add(genesis_hash(chain))
+        assert load_deployment(chain, store) == deployment
+
+    assert names == {"0x" + bytes(chain.w3.eth.get_block(1)["parentHash"]).hex()}
+    assert [p.name for p in store.directory.iterdir()] == [store.path_for(chain).name]
