@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,48 @@ CONTRACTS_DIR = REPO_ROOT / "contracts"
 SOLC_SHIM = REPO_ROOT / "tools" / "solc"
 
 
-def source_files(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, str]:
-    """Every ``.sol`` file below ``contracts_dir``, keyed by its path from the repo root."""
-    return {
+#: Import prefixes served from npm packages (pinned in ``package.json``): the same names
+#: ``ape-config.yaml`` maps, so both builds see one source tree.
+NPM_IMPORTS = ("@openzeppelin/contracts/",)
+NODE_MODULES = REPO_ROOT / "node_modules"
+_IMPORT = re.compile(r"""^\s*import\s+(?:[^'";]*?\s+from\s+)?["']([^"']+)["']""", re.MULTILINE)
+
+
+def source_files(contracts_dir: Path = CONTRACTS_DIR, node_modules: Path = NODE_MODULES) -> dict[str, str]:
+    """Every ``.sol`` file below ``contracts_dir``, keyed by its path from the repo root, and
+    every npm file they import (directly or not), keyed by its import name."""
+    sources = {
         path.relative_to(contracts_dir.parent).as_posix(): path.read_text(encoding="utf-8")
         for path in sorted(contracts_dir.rglob("*.sol"))
     }
+    pending = list(sources)
+    while pending:
+        unit = pending.pop()
+        for imported in _IMPORT.findall(sources[unit]):
+            name = _unit_name(unit, imported)
+            if name in sources:
+                continue
+            if not name.startswith(NPM_IMPORTS):
+                raise RuntimeError(f"{unit} imports {imported!r}: neither in contracts/ nor a pinned npm package")
+            path = node_modules / name
+            if not path.is_file():
+                raise RuntimeError(f"{unit} imports {name}, which is not installed: run `make setup` (npm ci)")
+            sources[name] = path.read_text(encoding="utf-8")
+            pending.append(name)
+    return dict(sorted(sources.items()))
+
+
+def _unit_name(importer: str, imported: str) -> str:
+    """The source unit name of ``imported`` as written in ``importer`` (relative or not)."""
+    if not imported.startswith("."):
+        return imported
+    parts = importer.split("/")[:-1]
+    for part in imported.split("/"):
+        if part == "..":
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
 
 
 def sources_hash(sources: dict[str, str]) -> str:
