@@ -56,14 +56,14 @@ bench-bulk: setup
 	$(BIN)/python scripts/bench_bulk.py
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
-# venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.28.
+# venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.37.
 # ape-foundry runs the npm Anvil (node_modules/.bin on PATH), on 127.0.0.1 only.
 APE_ENV := PATH="$(CURDIR)/node_modules/.bin:$$PATH" SOLCX_BINARY_PATH="$(CURDIR)/.build/solcx" ANVIL_IP_ADDR=127.0.0.1
 # A private Anvil on a free port: never a `chainpass node` running on 8545.
 APE_PRIVATE := $(APE_ENV) APE_FOUNDRY_HOST=auto
 
 ape-setup: $(VENV)/.ape-installed
-	@mkdir -p .build/solcx && ln -sfn ../../tools/solc .build/solcx/solc-v0.8.28
+	@mkdir -p .build/solcx && ln -sfn ../../tools/solc .build/solcx/solc-v0.8.37
 
 $(VENV)/.ape-installed: $(VENV)/.installed pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,ape]'

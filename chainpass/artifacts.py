@@ -19,7 +19,7 @@ DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
 #: Compiler settings, pinned: solc-js from the npm package `solc` (package.json).
 #: shanghai is the newest EVM that Ganache 7.9 runs.
 COMPILER_SETTINGS: dict[str, Any] = {
-    "solc": "0.8.28",
+    "solc": "0.8.37",
     "evmVersion": "shanghai",
     "optimizer": {"enabled": True, "runs": 200},
     "viaIR": True,

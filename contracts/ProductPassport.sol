@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {IProductPassport} from "./interfaces/IProductPassport.sol";

@@ -62,7 +62,7 @@ def test_source_files_are_every_solidity_file() -> None:
         "contracts/libraries/AttributeProof.sol",
         "contracts/libraries/SignatureCheck.sol",
     }
-    assert all("pragma solidity 0.8.28;" in text for text in sources.values())
+    assert all("pragma solidity 0.8.37;" in text for text in sources.values())
 
 
 def test_sources_hash_changes_with_any_source() -> None:

@@ -734,7 +734,7 @@ class Model:
 
 LENS_SOURCE = """
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 interface IPassports {
     struct Passport {

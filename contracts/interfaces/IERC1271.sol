@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 /// @title IERC1271
 /// @notice Standard signature validation for contract wallets (ERC-1271).

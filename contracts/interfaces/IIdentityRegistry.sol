@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 /// @title IIdentityRegistry
 /// @notice "Verify once, rely everywhere": authorities record that they verified a

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 /// @title AttributeProof
 /// @notice Merkle proofs of salted attribute leaves, as built by `chainpass.attributes`.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 /// @title TestWallet
 /// @notice A minimal ERC-1271 contract wallet for the tests: it accepts a signature
