@@ -246,7 +246,8 @@ class AnvilNode(LocalNode):
     restored_state: bool = field(default=False, repr=False)
     #: chainpass writes the state file (see the module's description), not Anvil.
     managed_state: bool = False
-    _saved_head: str | None = field(default=None, repr=False)
+    #: The block the state file holds: its number, and its hash once seen on the node.
+    _saved_head: tuple[int, str | None] = field(default=(0, None), repr=False)
     _saved_at: float = field(default=0.0, repr=False)
     _save_seconds: float = field(default=0.0, repr=False)
     _session: requests.Session | None = field(default=None, repr=False)
@@ -273,15 +274,10 @@ class AnvilNode(LocalNode):
     def _prepare(self) -> None:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.restored_state = self._check_state_file(self.state_file)
-
-    def start(self, timeout: float = 30.0, cancelled: Callable[[], bool] | None = None) -> Self:
-        super().start(timeout, cancelled)
-        if self.managed_state:
-            self._saved_head, self._saved_at = None, time.monotonic()
-            with suppress(NodeUnreachable):  # not answering yet (cancelled): the stop writes it
-                self._saved_head = self._head()
-        return self
+            self.restored_state, number = self._check_state_file(self.state_file)
+            # What the file holds: blocks mined from the first moment on (even before this
+            # start returns, or the first look) differ from it and are written.
+            self._saved_head, self._saved_at = (number or 0, None), time.monotonic()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the node cleanly; with ``managed_state`` its state is written first (if the
@@ -300,16 +296,22 @@ class AnvilNode(LocalNode):
             self._session = requests.Session()  # one kept-alive connection for the looks
         return rpc_call(self.url, method, params, timeout, session=self._session)
 
-    def _head(self) -> str:
-        return str(self._rpc("eth_getBlockByNumber", ["latest", False])["hash"])
+    def _head(self) -> tuple[int, str]:
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        return int(block["number"], 16), str(block["hash"])
 
     def save_state(self, *, force: bool = False) -> bool:
         """With ``managed_state``: write the state file if the chain's head moved since the last
-        write and the pause is over (any time, if ``force``). Returns whether it wrote."""
+        write and the pause is over (any time, if ``force``). Returns whether it wrote.
+
+        State changed without a new block (``anvil_setBalance`` and the like) is written with
+        the next block."""
         if not self.managed_state or self.state_file is None:
             return False
         head = self._head()
-        if head == self._saved_head:
+        number, known = self._saved_head
+        if head[0] == number and known in (None, head[1]):
+            self._saved_head = head  # the loaded head, now with its hash
             return False
         pause = max(float(self.state_interval), 20 * self._save_seconds)
         if not force and time.monotonic() - self._saved_at < pause:
@@ -327,31 +329,43 @@ class AnvilNode(LocalNode):
         return True
 
     @staticmethod
-    def _check_state_file(state: Path) -> bool:
+    def _check_state_file(state: Path) -> tuple[bool, int | None]:
         """Keep a last good copy of the state file, and fall back to it when the file is damaged.
 
         Anvil rewrites its state file in place every ``state_interval``; a node killed during
         that write leaves a truncated file that Anvil then refuses to start from. Each start
         first copies a state file that reads back into ``<state>.last-good``; a damaged one is
         replaced by that copy (the chain loses what it mined since then, as a crash loses
-        what is not yet written). Returns whether the copy was used.
+        what is not yet written). Returns whether the copy was used, and the number of the
+        state's last block.
         """
         if not state.exists():
-            return False
+            return False, None
         backup = state.with_name(state.name + ".last-good")
         data = state.read_bytes()
         try:
-            json.loads(data)
+            number = _best_block(json.loads(data))
         except ValueError:
             if not backup.exists():
                 raise NodeUnreachable(
                     f"The node's state file {state} is damaged (the node was killed while writing it) and there "
                     "is no earlier copy: move it aside to start an empty chain."
                 ) from None
-            write_bytes_atomic(state, backup.read_bytes())
-            return True
+            data = backup.read_bytes()
+            write_bytes_atomic(state, data)
+            with suppress(ValueError):
+                return True, _best_block(json.loads(data))
+            return True, None
         write_bytes_atomic(backup, data)
-        return False
+        return False, number
+
+
+def _best_block(state: Any) -> int | None:
+    """The number of an Anvil state dump's last block, if it says."""
+    best = state.get("best_block_number") if isinstance(state, dict) else None
+    if isinstance(best, str):
+        return int(best, 16)
+    return best if isinstance(best, int) else None
 
 
 # ----------------------------------------------------------------------------- Ganache
