@@ -8,6 +8,7 @@ with generous deadlines (a loaded 2-core CI machine starts Ganache in seconds, n
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -73,13 +75,18 @@ _LAUNCH = (
 class Running:
     """`chainpass node` in a process of its own, and the node process it started."""
 
-    def __init__(self, home: Path, kind: str, port: int | None = None, *, nohup: bool = False) -> None:
+    def __init__(
+        self, home: Path, kind: str, port: int | None = None, *, nohup: bool = False, terminal: bool = False
+    ) -> None:
         self.kind = kind
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-c", _LAUNCH, "nohup" if nohup else "hup", "--home", str(home), "node"]
         command += ["--port", str(self.port), *(["--ganache"] if kind == "ganache" else [])]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # terminal: a process group of its own, as a shell's foreground job, for Ctrl-C to the group.
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=terminal
+        )
         self.node = 0
         try:
             _poll(f"chainpass node {kind} answers", self._answers, START_SECONDS)
@@ -141,8 +148,8 @@ class Running:
 def launch(tmp_path: Path) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def start(kind: str, port: int | None = None, *, nohup: bool = False) -> Running:
-        started.append(Running(tmp_path / "home", kind, port, nohup=nohup))
+    def start(kind: str, port: int | None = None, *, nohup: bool = False, terminal: bool = False) -> Running:
+        started.append(Running(tmp_path / "home", kind, port, nohup=nohup, terminal=terminal))
         return started[-1]
 
     yield start
@@ -168,6 +175,26 @@ def test_a_stop_signal_stops_the_node_and_keeps_what_was_mined(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_ctrl_c_twice_in_a_terminal_stops_the_node_once_and_keeps_what_was_mined(
+    launch: Callable[..., Running], kind: str
+) -> None:
+    first = launch(kind, terminal=True)
+    payee = Account.create().address
+    first.pay(payee, 777)
+
+    os.killpg(first.process.pid, signal.SIGINT)  # the terminal signals its foreground group
+    time.sleep(0.2)
+    with suppress(ProcessLookupError):  # an impatient second Ctrl-C, if chainpass is still there
+        os.killpg(first.process.pid, signal.SIGINT)
+    first.process.wait(STOP_SECONDS)
+    first.gone()
+
+    assert first.process.returncode == 0
+    again = launch(kind, first.port)
+    assert again.balance(payee) == 777
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_kill_9_of_chainpass_node_takes_its_node_with_it(launch: Callable[..., Running], kind: str) -> None:
     running = launch(kind)
 
@@ -187,6 +214,10 @@ def test_a_sighup_ignored_at_start_nohup_is_obeyed(launch: Callable[..., Running
     assert running.stop(signal.SIGTERM) == 0
 
 
+def _best(state: Path) -> int:
+    return int(json.loads(state.read_text())["best_block_number"])
+
+
 def _state_on_disk(state: Path) -> tuple[int, int, int]:
     info = state.stat()
     return info.st_ino, info.st_size, info.st_mtime_ns
@@ -199,7 +230,7 @@ def test_anvil_state_file_is_written_when_the_chain_changes_and_never_while_idle
     running = launch("anvil")
     running.pay(Account.create().address, 1)
     head = rpc_call(running.url, "eth_blockNumber", [])
-    _poll("the state file holds the new block", lambda: state.exists() and f'"{head}"' in state.read_text(), 30)
+    _poll("the state file holds the new block", lambda: state.exists() and _best(state) == int(head, 16), 30)
     written = _state_on_disk(state)
     cpu = {pid: _cpu_seconds(pid) for pid in (running.process.pid, running.node)}
     began = time.monotonic()
