@@ -1,22 +1,49 @@
 """Run a local Anvil node (from the npm package ``@foundry-rs/anvil``) on 127.0.0.1.
 
-``chainpass node`` uses it in the foreground; the test suite starts and stops one
-itself. State can be kept in a file (Anvil's ``--state``) so that CLI work survives a
-restart: it is loaded at start, written every second and again on a clean stop.
+``chainpass node`` uses it in the foreground (:func:`serve`); the test suite starts and
+stops one itself. State can be kept in a file so that CLI work survives a restart.
+
+Who writes Anvil's state file:
+
+- By default (the test suite's nodes) Anvil itself (``--state``): loaded at start, rewritten
+  in place every ``state_interval`` seconds whether or not anything changed, and again on a
+  clean stop. Cheap for the suite's small chains; a torn write falls back to ``.last-good``.
+- With ``managed_state`` (``chainpass node``) Anvil only loads the file (``--load-state``) and
+  chainpass writes it (``anvil_dumpState``, whole, through a temporary file and a rename)
+  when the chain's head changed, at most every ``state_interval`` seconds and never more
+  than a twentieth of the time (a state that takes 2 s to write waits 40 s), and once more
+  on a clean stop. An idle node is never rewritten, and a restart that mines nothing does
+  not grow the file (each Anvil start adds a block 0 to its history; it is written only
+  with new blocks).
+
+How ``chainpass node`` stops (:func:`serve`): SIGINT, SIGTERM and SIGHUP only set a flag
+(a second signal while it stops changes nothing), then the state is written and the node
+gets SIGINT and is waited for (killed if it hangs). SIGINT is handled even when it was
+ignored at start (a background job of a script); a SIGHUP ignored at start (``nohup``) stays
+ignored. The node runs in a session of its own, so a terminal's Ctrl-C or hang-up reaches
+chainpass only and the stop happens in that order; and it gets Linux's parent-death signal
+(``PR_SET_PDEATHSIG``, SIGTERM), so even a ``kill -9`` of chainpass stops it (an Anvil
+then loses the blocks mined since the last write; Ganache closes its database).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gzip
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import requests
 
@@ -60,6 +87,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def rpc_call(url: str, method: str, params: list[Any], timeout: float = 5.0, session: Any = requests) -> Any:
+    """One JSON-RPC call; :class:`NodeUnreachable` if there is no answer, or an error."""
+    try:
+        reply = session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                             timeout=timeout)  # fmt: skip
+        answer = reply.json()
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        raise NodeUnreachable(f"The node at {url} did not answer {method}: {exc}") from None
+    if not isinstance(answer, dict) or "result" not in answer:
+        raise NodeUnreachable(f"The node at {url} refused {method}: {answer}")
+    return answer["result"]
+
+
+#: The signal the kernel sends the node when chainpass dies (``die_with_parent``).
+PARENT_DEATH_SIGNAL = signal.SIGTERM
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_hook() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks the kernel to send the child :data:`PARENT_DEATH_SIGNAL` when
+    this process dies (Linux ``prctl``), or None where there is no such call. libc is looked
+    up here, before the fork: the child only calls it, then checks that its parent did not
+    die before the call (it would otherwise never get the signal)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(PARENT_DEATH_SIGNAL), 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return hook
+
+
 def rpc_answers(url: str, timeout: float = 1.0) -> bool:
     try:
         reply = requests.post(
@@ -81,6 +145,9 @@ class LocalNode:
 
     port: int = DEFAULT_PORT
     quiet: bool = True
+    #: Run the node in a session of its own and have the kernel stop it if this process
+    #: dies, even by SIGKILL (Linux's parent-death signal): ``chainpass node`` does.
+    die_with_parent: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -93,19 +160,25 @@ class LocalNode:
     def _prepare(self) -> None:
         """Get the node's files ready before it starts (nothing by default)."""
 
-    def start(self, timeout: float = 30.0) -> Self:
-        """Start the node and return once it answers JSON-RPC; a Ctrl-C meanwhile leaves none behind."""
+    def start(self, timeout: float = 30.0, cancelled: Callable[[], bool] | None = None) -> Self:
+        """Start the node and return once it answers JSON-RPC; a Ctrl-C meanwhile leaves none behind.
+
+        Returns early, the node perhaps not answering yet, once ``cancelled()`` is true (the
+        caller then stops it)."""
         if rpc_answers(self.url):
             raise NodeUnreachable(f"Port {self.port} is taken by another node: choose another with --port.")
         self._prepare()
         output = subprocess.DEVNULL if self.quiet else None
-        self.process = subprocess.Popen(self.command(), stdout=output, stderr=output)
+        hook = _parent_death_hook() if self.die_with_parent else None
+        self.process = subprocess.Popen(
+            self.command(), stdout=output, stderr=output, preexec_fn=hook, start_new_session=self.die_with_parent
+        )
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     raise NodeUnreachable(f"{self.program} exited at start with code {self.process.returncode}.")
-                if rpc_answers(self.url):
+                if (cancelled is not None and cancelled()) or rpc_answers(self.url):
                     return self
                 time.sleep(self.poll)
         except BaseException:
@@ -147,6 +220,10 @@ class LocalNode:
             self.stop()
             return 0
 
+    def tend(self) -> None:
+        """What :func:`serve` does every ``state_interval``-ish second while the node runs
+        (nothing by default)."""
+
     def __enter__(self) -> Self:
         return self.start()
 
@@ -167,6 +244,13 @@ class AnvilNode(LocalNode):
     block_time: float | None = None
     #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
     restored_state: bool = field(default=False, repr=False)
+    #: chainpass writes the state file (see the module's description), not Anvil.
+    managed_state: bool = False
+    #: The block the state file holds: its number, and its hash once seen on the node.
+    _saved_head: tuple[int, str | None] = field(default=(0, None), repr=False)
+    _saved_at: float = field(default=0.0, repr=False)
+    _save_seconds: float = field(default=0.0, repr=False)
+    _session: requests.Session | None = field(default=None, repr=False)
 
     def command(self) -> list[str]:
         command = [
@@ -176,7 +260,10 @@ class AnvilNode(LocalNode):
             "--chain-id", str(ANVIL_CHAIN_ID),
             "--hardfork", HARDFORK,
         ]  # fmt: skip
-        if self.state_file is not None:
+        if self.state_file is not None and self.managed_state:
+            if self.state_file.exists():
+                command += ["--load-state", str(self.state_file)]
+        elif self.state_file is not None:
             command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         if self.block_time is not None:
             command += ["--block-time", f"{self.block_time:g}"]
@@ -187,34 +274,98 @@ class AnvilNode(LocalNode):
     def _prepare(self) -> None:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.restored_state = self._check_state_file(self.state_file)
+            self.restored_state, number = self._check_state_file(self.state_file)
+            # What the file holds: blocks mined from the first moment on (even before this
+            # start returns, or the first look) differ from it and are written.
+            self._saved_head, self._saved_at = (number or 0, None), time.monotonic()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the node cleanly; with ``managed_state`` its state is written first (if the
+        chain changed), and a failed write leaves the last complete file."""
+        if self.managed_state and self.process is not None and self.process.poll() is None:
+            with suppress(NodeUnreachable, ChainpassError):
+                self.save_state(force=True)
+        super().stop(timeout)
+
+    def tend(self) -> None:
+        with suppress(NodeUnreachable):  # busy or going away: the next look tries again
+            self.save_state()
+
+    def _rpc(self, method: str, params: list[Any], timeout: float = 5.0) -> Any:
+        if self._session is None:
+            self._session = requests.Session()  # one kept-alive connection for the looks
+        return rpc_call(self.url, method, params, timeout, session=self._session)
+
+    def _head(self) -> tuple[int, str]:
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        return int(block["number"], 16), str(block["hash"])
+
+    def save_state(self, *, force: bool = False) -> bool:
+        """With ``managed_state``: write the state file if the chain's head moved since the last
+        write and the pause is over (any time, if ``force``). Returns whether it wrote.
+
+        State changed without a new block (``anvil_setBalance`` and the like) is written with
+        the next block."""
+        if not self.managed_state or self.state_file is None:
+            return False
+        head = self._head()
+        number, known = self._saved_head
+        if head[0] == number and known in (None, head[1]):
+            self._saved_head = head  # the loaded head, now with its hash
+            return False
+        pause = max(float(self.state_interval), 20 * self._save_seconds)
+        if not force and time.monotonic() - self._saved_at < pause:
+            return False
+        began = time.monotonic()
+        dumped = bytes.fromhex(str(self._rpc("anvil_dumpState", [], timeout=600)).removeprefix("0x"))
+        try:
+            state = gzip.decompress(dumped)  # checked: a cut dump fails here
+        except (OSError, EOFError):  # a plain JSON dump
+            state = dumped
+            json.loads(state)
+        write_bytes_atomic(self.state_file, state)
+        self._saved_head, self._saved_at = head, time.monotonic()
+        self._save_seconds = self._saved_at - began
+        return True
 
     @staticmethod
-    def _check_state_file(state: Path) -> bool:
+    def _check_state_file(state: Path) -> tuple[bool, int | None]:
         """Keep a last good copy of the state file, and fall back to it when the file is damaged.
 
         Anvil rewrites its state file in place every ``state_interval``; a node killed during
         that write leaves a truncated file that Anvil then refuses to start from. Each start
         first copies a state file that reads back into ``<state>.last-good``; a damaged one is
         replaced by that copy (the chain loses what it mined since then, as a crash loses
-        what is not yet written). Returns whether the copy was used.
+        what is not yet written). Returns whether the copy was used, and the number of the
+        state's last block.
         """
         if not state.exists():
-            return False
+            return False, None
         backup = state.with_name(state.name + ".last-good")
         data = state.read_bytes()
         try:
-            json.loads(data)
+            number = _best_block(json.loads(data))
         except ValueError:
             if not backup.exists():
                 raise NodeUnreachable(
                     f"The node's state file {state} is damaged (the node was killed while writing it) and there "
                     "is no earlier copy: move it aside to start an empty chain."
                 ) from None
-            write_bytes_atomic(state, backup.read_bytes())
-            return True
+            data = backup.read_bytes()
+            write_bytes_atomic(state, data)
+            with suppress(ValueError):
+                return True, _best_block(json.loads(data))
+            return True, None
         write_bytes_atomic(backup, data)
-        return False
+        return False, number
+
+
+def _best_block(state: Any) -> int | None:
+    """The number of an Anvil state dump's last block, if it says."""
+    best = state.get("best_block_number") if isinstance(state, dict) else None
+    if isinstance(best, str):
+        return int(best, 16)
+    return best if isinstance(best, int) else None
 
 
 # ----------------------------------------------------------------------------- Ganache
@@ -286,10 +437,85 @@ class GanacheNode(LocalNode):
             command.append("--logging.quiet")
         return command
 
-    def start(self, timeout: float = 60.0) -> Self:
+    def start(self, timeout: float = 60.0, cancelled: Callable[[], bool] | None = None) -> Self:
         """Start ganache (slower to start than Anvil) and return once it answers JSON-RPC."""
-        return super().start(timeout)
+        return super().start(timeout, cancelled)
 
     def _prepare(self) -> None:
         if self.db_dir is not None:
             self.db_dir.mkdir(parents=True, exist_ok=True)
+
+
+# ----------------------------------------------------------------------------- serve
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _StopFlag:
+    """Stop signals set a flag and wake :meth:`sleep` (through Python's wakeup fd); nothing is
+    raised, so no signal can cut a stop (or a state write) in half."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self._previous: dict[signal.Signals, Any] = {}
+        self._read, self._write = os.pipe()
+        for fd in (self._read, self._write):
+            os.set_blocking(fd, False)
+        self._previous_fd = -1
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        if self.received is None:
+            self.received = signal.Signals(signum)
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            if sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # nohup: the user asked to outlive the terminal
+            self._previous[sig] = signal.signal(sig, self)
+        self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+
+    def restore(self) -> None:
+        signal.set_wakeup_fd(self._previous_fd)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        os.close(self._read)
+        os.close(self._write)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, waking at once when a signal arrives."""
+        if self.received is None:
+            select.select([self._read], [], [], seconds)
+        with suppress(BlockingIOError):
+            while os.read(self._read, 512):
+                pass
+
+
+def serve(node: LocalNode, ready: Callable[[LocalNode], None], watch: float = 1.0) -> int:
+    """Run ``node`` until SIGINT, SIGTERM or SIGHUP (exit code 0) or until it exits by itself
+    (its code, 1 if it was killed), calling ``ready(node)`` once it answers; ``chainpass node``.
+
+    The node is stopped however this ends (a signal, an error here, the node's end); see the
+    module's description for the order. Every ``watch`` seconds :meth:`LocalNode.tend` runs (an
+    Anvil with ``managed_state`` writes its state if the chain changed). Only from the main
+    thread (signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("serve() runs in the main thread: it handles the stop signals")
+    node.die_with_parent = True
+    flag = _StopFlag()
+    flag.install()  # before the node starts: it inherits default dispositions, not SIG_IGN
+    try:
+        node.start(cancelled=lambda: flag.received is not None)
+        if flag.received is not None:
+            return 0
+        ready(node)
+        assert node.process is not None
+        while flag.received is None:
+            code = node.process.poll()
+            if code is not None:
+                return code if code > 0 else 1
+            node.tend()
+            flag.sleep(watch)
+        return 0
+    finally:
+        node.stop(timeout=20.0)
+        flag.restore()

@@ -41,7 +41,7 @@ from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.gs1 import parse_code
-from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode
+from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, serve
 from chainpass.passport import ProductPassports
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
@@ -128,25 +128,33 @@ def cli(
     "directory [default: HOME/ganache-db].",
 )
 def node(port: int, state_file: Path | None, ephemeral: bool, ganache: bool) -> None:
-    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts."""
+    """Run a local Anvil node on 127.0.0.1 until Ctrl-C; its state survives restarts.
+
+    Ctrl-C, SIGTERM and SIGHUP stop the node cleanly; it never outlives this command.
+    """
+    running: AnvilNode | GanacheNode
     if ganache:
         db_dir = None if ephemeral else (state_file or settings().home / "ganache-db")
-        with GanacheNode(port=port, db_dir=db_dir) as running:  # stopped however this ends
+        running = GanacheNode(port=port, db_dir=db_dir)
+        where = f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}."
+    else:
+        state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
+        running = AnvilNode(port=port, state_file=state, quiet=True, managed_state=True)
+        where = f"Anvil is listening on {running.url} (chain id 31337); state: {state or 'none'}."
+
+    def ready(_: object) -> None:
+        if isinstance(running, AnvilNode) and running.restored_state:
             click.echo(
-                f"Ganache is listening on {running.url} (chain id {GANACHE_CHAIN_ID}); state: {db_dir or 'none'}. "
-                "Ctrl-C stops it."
+                f"note: {running.state_file} was damaged (the node was killed while writing it); started from its "
+                "last good copy.",
+                err=True,
             )
-            code = running.wait()
-        sys.exit(code)
-    state = None if ephemeral else (state_file or settings().home / "anvil-state.json")
-    anvil = AnvilNode(port=port, state_file=state, quiet=True).start()
-    if anvil.restored_state:
-        click.echo(
-            f"note: {state} was damaged (the node was killed while writing it); started from its last good copy.",
-            err=True,
-        )
-    click.echo(f"Anvil is listening on {anvil.url} (chain id 31337); state: {state or 'none'}. Ctrl-C stops it.")
-    sys.exit(anvil.wait())
+        click.echo(f"{where} Ctrl-C stops it.")
+
+    code = serve(running, ready)
+    if code:
+        click.echo(f"{running.program} stopped by itself (exit code {code}); chainpass node ends.", err=True)
+    sys.exit(code)
 
 
 @cli.command()
