@@ -243,6 +243,46 @@ def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
     assert changed.code == 0
 
 
+def test_passport_brand_consent_and_governance_no_ops_are_refused_before_they_cost_gas(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, producer, carrier = supply_chain, supply_chain.accounts[2], supply_chain.accounts[3]
+    code, gtin = "(01)09506000134352(21)NOOP1", "09506000134352"
+    op.ok(*_verify_args(op, op.accounts[6], tmp_path / "c.json"))
+    op.ok("passport", "commission", code, "--account", "2")
+    op.ok("brand", "license", "9506000", carrier, "--gtin", gtin, "--account", "2")
+    op.ok("consent", "grant", op.accounts[2], "--until", "2030-01-01", "--account", "6")
+    op.ok("identity", "transfer-governance", op.accounts[8])
+    chain = Chain.connect(op.rpc)
+    head = chain.w3.eth.block_number
+
+    again = {
+        "roles": op.run("passport", "set-roles", producer, "--role", "producer"),
+        "owner": op.run("passport", "transfer", code, producer, "--account", "2"),
+        "gtin licence": op.run("brand", "license", "9506000", carrier, "--gtin", gtin, "--account", "2"),
+        "no prefix licence": op.run("brand", "license", "9506000", carrier, "--revoke", "--account", "2"),
+        "no gtin licence": op.run("brand", "license", "9506000", op.accounts[4], "--gtin", gtin, "--revoke",
+                                  "--account", "2"),  # fmt: skip
+        "consent": op.run("consent", "grant", op.accounts[2], "--until", "2030-01-01", "--account", "6"),
+        "offered": op.run("identity", "transfer-governance", op.accounts[8]),
+        "governor": op.run("identity", "transfer-governance", op.accounts[0]),
+    }
+    assert chain.w3.eth.block_number == head  # nothing was sent
+    for what, result in again.items():
+        assert result.code == 1 and "nothing to change, so no transaction was sent" in result.err, (what, result)
+    assert "acts as producer already" in again["roles"].err
+    assert f"{code} belongs to {producer} already" in again["owner"].err
+    # Real changes still go through: a prefix licence on top of the GTIN one, other roles,
+    # a later consent.
+    op.ok("brand", "license", "9506000", carrier, "--account", "2")
+    op.ok("passport", "set-roles", producer, "--role", "producer", "--role", "inspector")
+    op.ok("consent", "grant", op.accounts[2], "--until", "2030-01-02", "--account", "6")
+    assert chain.w3.eth.block_number == head + 3
+    twice = op.run("brand", "license", "9506000", carrier, "--account", "2")
+    assert twice.code == 1 and "may commission under GS1 company prefix 9506000 already" in twice.err
+
+
 def test_messages_name_what_the_user_typed(
     supply_chain: Operator,  # noqa: F811
     tmp_path: Path,

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from eth_account.signers.local import LocalAccount
@@ -155,6 +155,12 @@ def report(what: str, receipt: Any, as_json: bool, **data: Any) -> None:
         f"{what} (block {receipt['blockNumber']}, {receipt['gasUsed']:,} gas)",
         as_json,
     )
+
+
+def unchanged(state: str) -> NoReturn:
+    """Refuse, before it costs gas, a transaction that would change nothing: ``state`` says
+    what the chain holds already (exit code 1)."""
+    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
 
 
 def read_text(path: Path, what: str) -> str:

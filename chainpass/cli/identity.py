@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -27,6 +27,7 @@ from chainpass.cli.common import (
     read_json,
     report,
     settings,
+    unchanged,
 )
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
@@ -39,11 +40,6 @@ def identity() -> None:
     """Verified identity: appoint, verify, suspend, check, disclose, audit."""
 
 
-def _unchanged(state: str) -> NoReturn:
-    """Refuse, before it costs gas, a transaction that would change nothing."""
-    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
-
-
 @identity.command("appoint-authority")
 @click.argument("address", type=AddressType("authority"))
 @click.option("--max-level", required=True, type=click.Choice([m.label for m in Level if m.value]))
@@ -54,7 +50,7 @@ def appoint_authority(address: str, max_level: str, account: str, as_json: bool)
     registry, sender = acting(account)
     current = registry.authority(address)
     if current.active and current.max_level.label == max_level:
-        _unchanged(f"{address} is an authority up to {max_level} already")
+        unchanged(f"{address} is an authority up to {max_level} already")
     receipt = registry.appoint_authority(address, max_level, sender=sender)
     report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
 
@@ -67,7 +63,7 @@ def remove_authority(address: str, account: str, as_json: bool) -> None:
     """Remove authority ADDRESS; its holders stand as issuer_removed (governor only)."""
     registry, sender = acting(account)
     if not registry.authority(address).active:
-        _unchanged(f"{address} is not an authority")
+        unchanged(f"{address} is not an authority")
     receipt = registry.remove_authority(address, sender=sender)
     report(f"Removed authority {address}", receipt, as_json, authority=address)
 
@@ -118,7 +114,7 @@ def appoint_relying_party(address: str, sector: str, account: str, as_json: bool
     registry, sender = acting(account)
     current = registry.relying_party(address)
     if current.active and current.sector.label == sector:
-        _unchanged(f"{address} is a relying party of the {sector} sector already")
+        unchanged(f"{address} is a relying party of the {sector} sector already")
     receipt = registry.appoint_relying_party(address, sector, sender=sender)
     report(f"Appointed relying party {address} ({sector})", receipt, as_json, relying_party=address)
 
@@ -131,7 +127,7 @@ def remove_relying_party(address: str, account: str, as_json: bool) -> None:
     """Remove relying party ADDRESS (governor only)."""
     registry, sender = acting(account)
     if not registry.relying_party(address).active:
-        _unchanged(f"{address} is not a relying party")
+        unchanged(f"{address} is not a relying party")
     receipt = registry.remove_relying_party(address, sender=sender)
     report(f"Removed relying party {address}", receipt, as_json, relying_party=address)
 
@@ -143,6 +139,10 @@ def remove_relying_party(address: str, account: str, as_json: bool) -> None:
 def transfer_governance(address: str, account: str, as_json: bool) -> None:
     """Offer the governor role to ADDRESS, who must accept it (governor only)."""
     registry, sender = acting(account)
+    if registry.governor() == address:
+        unchanged(f"{address} is the governor already")
+    if registry.pending_governor() == address:
+        unchanged(f"The governor role is offered to {address} already; it must run accept-governance")
     receipt = registry.transfer_governance(address, sender=sender)
     report(f"Offered the governor role to {address}; it must run accept-governance", receipt, as_json)
 

@@ -17,7 +17,16 @@ import click
 from eth_utils import keccak
 
 from chainpass.chain import Sender
-from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
+from chainpass.cli.common import (
+    AddressType,
+    account_option,
+    acting_on,
+    emit,
+    json_option,
+    report,
+    settings,
+    unchanged,
+)
 from chainpass.cli.index import open_index
 from chainpass.custody import SignedOffer
 from chainpass.errors import InvalidInput
@@ -74,7 +83,10 @@ def passport() -> None:
 def set_roles(address: str, roles: tuple[str, ...], account: str, as_json: bool) -> None:
     """Give ADDRESS its passport roles (governor only); it also needs an identity in force."""
     passports, sender = _acting(account)
-    receipt = passports.set_roles(address, Role.parse_many(roles), sender=sender)
+    wanted = Role.parse_many(roles)
+    if passports.roles_of(address) == wanted:
+        unchanged(f"{address} acts as {', '.join(wanted.labels)} already")
+    receipt = passports.set_roles(address, wanted, sender=sender)
     report(f"{address} now acts as {', '.join(roles)}", receipt, as_json, account=address, roles=list(roles))
 
 
@@ -317,6 +329,9 @@ def transfer(code: str, to: str, tier: int, account: str, as_json: bool) -> None
     goods stay with whoever holds them: hand them over with offer and accept."""
     key = _key(code, tier)
     passports, sender = _acting(account)
+    record = passports.passport(ProductPassports.passport_id(key))
+    if record is not None and record.owner == to:
+        unchanged(f"{key} belongs to {to} already")
     receipt = passports.transfer(ProductPassports.passport_id(key), to, sender=sender)
     report(f"{key} now belongs to {to}", receipt, as_json, code=str(key), owner=to)
 
