@@ -44,6 +44,11 @@ class TransactionFailed(ChainpassError):
     """A transaction was mined but failed for a reason the contract did not name."""
 
 
+class ConfirmationTimeout(TransactionFailed):
+    """The chain did not show a sent transaction as many blocks deep as awaited, in time: it
+    was mined (or a reorganisation dropped it); not a refusal of the transaction."""
+
+
 class DisclosureInvalid(ChainpassError, ValueError):
     """A disclosure does not match the holder's on-chain commitment, or is malformed."""
 

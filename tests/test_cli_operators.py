@@ -14,7 +14,7 @@ from test_cli import PERSON, Operator, Result, deployed, operator, supply_chain 
 
 from chainpass.chain import Chain
 from chainpass.cli import hoist_root_options, main
-from chainpass.errors import TransactionFailed
+from chainpass.errors import ConfirmationTimeout, TransactionFailed
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 
@@ -92,6 +92,53 @@ def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_wha
     commitment = json.loads(credential.read_text())["commitment"]
     assert f"identity status {holder}" in result.err and commitment in result.err
     assert "may still be mined" in result.err
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+def test_an_import_stopped_after_mining_says_what_is_on_chain_and_what_to_run(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    op = supply_chain
+    items = [f"urn:epc:id:sgtin:9506000.013435.IMP{i:02d}" for i in range(10)]
+    events = [{"type": "ObjectEvent", "eventTime": "2026-02-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+               "epcList": items, "action": "ADD", "bizStep": "commissioning"}] + [
+        {"type": "ObjectEvent", "eventTime": f"2026-02-02T08:{i:02d}:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": [items[i % 10]], "action": "OBSERVE", "bizStep": "storing"}
+        for i in range(60)
+    ]  # fmt: skip
+    document = tmp_path / "scans.jsonld"
+    document.write_text(json.dumps({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+        "schemaVersion": "2.0", "creationDate": "2026-02-03T00:00:00Z", "epcisBody": {"eventList": events},
+    }))  # fmt: skip
+    waits: list[Any] = []
+
+    def stop_at_the_second(self: Chain, receipt: Any) -> Any:
+        waits.append(receipt)
+        if len(waits) == 1:  # the commissioning: confirmed
+            return receipt
+        assert self.w3.eth.get_transaction_receipt(receipt["transactionHash"])["status"] == 1  # mined
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        raise ConfirmationTimeout(f"The chain did not reach {self.confirmations} confirmations in time.")
+
+    monkeypatch.setattr(Chain, "confirmed", stop_at_the_second)
+    stopped = op.run("epcis", "import", str(document), "--account", "2", "--confirmations", "2")
+    monkeypatch.undo()
+    again = op.ok("epcis", "import", str(document), "--account", "2", "--json").json()
+
+    assert len(waits) == 2 and stopped.out == "" and "Traceback" not in stopped.err
+    assert stopped.code == (130 if how == "interrupt" else 1)
+    # The commissioning and the first batch of 50 observations are mined; 10 observations are left.
+    assert f"51 of the 61 event(s) of {document} that can be imported are on chain now (the latest of them may " \
+           "not be 2 blocks deep yet)" in stopped.err, stopped.err  # fmt: skip
+    assert (
+        f"run the same `chainpass epcis import {document}` again to import the other 10, from event 51" in stopped.err
+    )
+    assert (again["recorded"], again["already_on_chain"], again["refused"]) == (10, 51, 0)
 
 
 def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
@@ -262,8 +309,9 @@ def test_passport_brand_consent_and_governance_no_ops_are_refused_before_they_co
         "owner": op.run("passport", "transfer", code, producer, "--account", "2"),
         "gtin licence": op.run("brand", "license", "9506000", carrier, "--gtin", gtin, "--account", "2"),
         "no prefix licence": op.run("brand", "license", "9506000", carrier, "--revoke", "--account", "2"),
-        "no gtin licence": op.run("brand", "license", "9506000", op.accounts[4], "--gtin", gtin, "--revoke",
-                                  "--account", "2"),  # fmt: skip
+        "no gtin licence": op.run(
+            "brand", "license", "9506000", op.accounts[4], "--gtin", gtin, "--revoke", "--account", "2"
+        ),
         "consent": op.run("consent", "grant", op.accounts[2], "--until", "2030-01-01", "--account", "6"),
         "offered": op.run("identity", "transfer-governance", op.accounts[8]),
         "governor": op.run("identity", "transfer-governance", op.accounts[0]),
