@@ -30,10 +30,15 @@ class DeploymentError(ChainpassError):
 class ContractRevert(ChainpassError):
     """The contract refused a call; ``error`` is the custom error's name, ``args`` its arguments."""
 
-    def __init__(self, message: str, error: str, args: dict[str, object]) -> None:
+    def __init__(
+        self, message: str, error: str, args: dict[str, object], raw_args: dict[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.error_args = args
+        #: The arguments as the contract gave them (``args`` shows some as people read them:
+        #: passport ids shortened, addresses checksummed).
+        self.raw_args = args if raw_args is None else raw_args
 
 
 class InsufficientFunds(ChainpassError):

@@ -599,6 +599,23 @@ class ProductPassports(ContractClient):
         """Whether passport ``id_`` was commissioned (one call)."""
         return int(self.contract.functions.passportOf(id_).call()[2]) != State.NONE
 
+    def key_of(self, id_: int) -> ProductKey | None:
+        """The GS1 key passport ``id_`` was commissioned under (from its commissioning log), or
+        None if it was never commissioned: messages name a passport by its code, not its id."""
+        _owner, kind, state, tier, *_rest = self.contract.functions.passportOf(id_).call()
+        if state == State.NONE:
+            return None
+        topic = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportCommissioned").hex()
+        logs = self._get_logs([topic, "0x" + id_.to_bytes(32, "big").hex()])
+        if not logs:
+            return None
+        args = self.contract.events.PassportCommissioned().process_log(logs[0])["args"]
+        try:
+            serial = bytes(args["serial"]).rstrip(b"\0").decode("ascii")
+            return ProductKey(int(args["gtin"]), Kind(kind), serial, int(tier))
+        except (InvalidInput, UnicodeDecodeError, ValueError):
+            return None
+
     def passport(self, id_: int) -> PassportRecord | None:
         """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""
         _owner, kind, state, tier, packed, _producer, origin, _flags = self.contract.functions.passportOf(id_).call()

@@ -4,6 +4,7 @@ script can trust, root options anywhere, numbers checked against the fields they
 from __future__ import annotations
 
 import json
+import re
 import stat
 import time
 from pathlib import Path
@@ -354,6 +355,45 @@ def test_messages_name_what_the_user_typed(
     assert negative.code == 1 and "dev accounts are numbered from 0" in negative.err
     assert past.code == 1 and "2001-02-03" in past.err and "981158400" not in past.err
     assert "ConsentGranted    by the holder" in history and "None" not in history
+
+
+def test_passports_are_named_by_their_codes_not_their_ids(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Trace, verify, show, accept and the refusals name the inputs and containers of what the
+    user typed by their GS1 codes, not by passport ids."""
+    op, retailer = supply_chain, supply_chain.accounts[4]
+    paddy, rice = "(01)09506000134352(10)PADDY1", "(01)09506000134352(21)RICE1"
+    case, case_code = "https://id.example.org/01/09506000134352/21/CASE1", "(01)09506000134352(21)CASE1"
+    op.ok("passport", "commission", paddy, "--account", "2")
+    op.ok("passport", "transform", "MILL-1", "--input", paddy, "--output", rice, "--account", "2")
+    op.ok("passport", "commission", case, "--tier", "1", "--account", "2")
+    op.ok("passport", "pack", case, rice, "--tier", "1", "--account", "2")
+    op.ok("passport", "event", case, "--tier", "1", "--biz-step", "shipping", "--disposition", "in_transit",
+          "--account", "2")  # fmt: skip
+    op.ok("passport", "recall", paddy, "--account", "2")
+    offer = tmp_path / "offer.json"
+
+    trace = op.ok("passport", "trace", rice).out
+    verdict = op.no("passport", "verify", rice).out
+    shown = op.ok("passport", "show", rice).out
+    packed_offer = op.run("passport", "offer", rice, "--to", retailer, "--account", "2")
+    op.ok("passport", "offer", case, "--tier", "1", "--to", retailer, "--account", "2", "--out", str(offer))
+    accepted = op.ok("passport", "accept", str(offer), "--account", "4").out
+    not_held = op.run("passport", "unpack", rice, "--account", "2")
+    packed_reclaim = op.run("passport", "reclaim", rice, "--account", "2")
+
+    assert f"(on input {paddy})" in trace and f"packed into {case_code}" in trace
+    assert f"(via container {case_code})" in trace
+    assert f"RECALLED (recall of {paddy}, which it came from or was in)" in verdict
+    assert f"inside {case_code}" in shown
+    assert packed_offer.code == 1 and f"is packed in container {case_code}: hand over the container" in packed_offer.err
+    assert f"{retailer} now holds {case_code}" in accepted
+    assert not_held.code == 1 and f"who holds the goods of passport {case_code}," in not_held.err
+    assert packed_reclaim.code == 1 and f"is packed in container {case_code}:" in packed_reclaim.err
+    for text in (trace, verdict, accepted, not_held.err, packed_reclaim.err, packed_offer.err):
+        assert re.search(r"0x[0-9a-f]{48,64}\b|[0-9a-f]{8}…[0-9a-f]{4}", text) is None, text
 
 
 def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
