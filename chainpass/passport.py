@@ -521,6 +521,12 @@ class ProductPassports(ContractClient):
         self._existing(id_)
         return to_checksum_address(self.contract.functions.custodianOf(id_).call())
 
+    def custody_nonce(self, id_: int) -> int:
+        """The custody nonce of ``id_``: the one its next offer must carry (every custody
+        change bumps it)."""
+        _custodian, nonce = self.contract.functions.custodyOf(id_).call()
+        return int(nonce)
+
     def custody_offer(self, id_: int, to: str, *, deadline: int) -> CustodyOffer:
         """The offer the current holder of ``id_``'s goods signs to hand them to ``to``."""
         record = self._existing(id_)

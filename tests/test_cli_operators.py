@@ -396,6 +396,51 @@ def test_passports_are_named_by_their_codes_not_their_ids(
         assert re.search(r"0x[0-9a-f]{48,64}\b|[0-9a-f]{8}…[0-9a-f]{4}", text) is None, text
 
 
+def test_an_offer_is_signed_without_a_node_and_taken_with_one(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chainpass.bulk import ANVIL_DEV_KEYS
+
+    op, retailer = supply_chain, supply_chain.accounts[4]
+    code = "(01)09506000134352(21)OFFLINE1"
+    monkeypatch.setenv("CHAINPASS_PASSWORD", "offline offers")
+    monkeypatch.setenv("CHAINPASS_PRIVATE_KEY", ANVIL_DEV_KEYS[2])  # the producer's key, in a keystore
+    op.ok("account", "import", "coop")
+    op.ok("passport", "commission", code, "--account", "2")
+    shown = op.ok("passport", "show", code, "--json").json()
+    no_node = f"http://127.0.0.1:{free_port()}"  # nothing listens: no node is asked
+    signed = tmp_path / "offer.json"
+
+    def offline(*args: str) -> Result:
+        return op.run("passport", "offer", code, "--to", retailer, "--account", "coop", "--nonce",
+                      str(shown["custody_nonce"]), *args, rpc=no_node)  # fmt: skip
+
+    made = offline("--chain-id", "31337", "--out", str(signed))  # the record gives the contract
+    by_option = offline("--contract", _contract(op), "--json")  # the record gives the chain id
+    dev_account = op.run("passport", "offer", code, "--to", retailer, "--nonce", "0", rpc=no_node)
+    elsewhere = op.run("passport", "offer", code, "--to", retailer, "--account", "coop", "--nonce", "0",
+                       rpc=no_node, home=tmp_path / "empty-home")  # fmt: skip
+    taken = op.ok("passport", "accept", str(signed), "--account", "4")
+
+    assert made.code == 0, made.err
+    typed = json.loads(signed.read_text())["typedData"]
+    assert typed["domain"]["chainId"] == 31337 and typed["domain"]["verifyingContract"] == _contract(op)
+    assert typed["message"]["nonce"] == shown["custody_nonce"] and typed["message"]["to"] == retailer
+    assert by_option.code == 0 and by_option.json()["typedData"]["domain"] == typed["domain"]
+    assert dev_account.code == 1 and "keystore" in dev_account.err
+    assert elsewhere.code == 1 and "No deployment record of ProductPassport" in elsewhere.err
+    assert "--contract ADDRESS and --chain-id ID" in elsewhere.err
+    assert f"{retailer} now holds {code}" in taken.out
+    assert op.ok("passport", "show", code, "--json").json()["custodian"] == retailer
+
+
+def _contract(op: Operator) -> str:
+    records = [json.loads(p.read_text()) for p in (op.home / "deployments").glob("*.json")]
+    return str(records[0]["contracts"]["ProductPassport"]["address"])
+
+
 def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
     from eth_abi import encode
     from eth_utils import function_signature_to_4byte_selector

@@ -18,20 +18,23 @@ from typing import Any
 import click
 from eth_utils import keccak
 
-from chainpass.chain import Sender
+from chainpass.chain import Sender, parse_address
 from chainpass.cli.common import (
     AddressType,
     account_option,
     acting_on,
     emit,
+    hours_from,
     in_users_words,
     json_option,
+    output_path,
     report,
     settings,
     unchanged,
 )
 from chainpass.cli.index import open_index
-from chainpass.custody import SignedOffer
+from chainpass.custody import CustodyOffer, SignedOffer
+from chainpass.deployment import offline_target
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
@@ -354,18 +357,43 @@ def transform(transformation: str, inputs: tuple[str, ...], outputs: tuple[str, 
 @click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=24, show_default=True,
               help="How long the offer stands.")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the signed offer here.")
+@click.option("--nonce", type=click.IntRange(0, 2**32 - 1),
+              help="Sign without a node: the passport's custody nonce (`passport show` prints it). The chain "
+              "id and contract come from --chain-id and --contract, or from this home's deployment record; "
+              "--account must be a keystore account; the deadline counts from this computer's clock.")  # fmt: skip
+@click.option("--contract", type=AddressType("contract"),
+              help="With --nonce: the ProductPassport contract [default: from the deployment record].")  # fmt: skip
 @_tier_option
 @account_option
 @json_option
-def offer(code: str, receiver: str, valid_hours: int, out: Path | None, tier: int, account: str,
-          as_json: bool) -> None:  # fmt: skip
+def offer(code: str, receiver: str, valid_hours: int, out: Path | None, nonce: int | None, contract: str | None,
+          tier: int, account: str, as_json: bool) -> None:  # fmt: skip
     """Offer the goods of CODE to --to: signed by --account, who holds them; no gas. The
-    receiver takes them with `chainpass passport accept FILE`."""
+    receiver takes them with `chainpass passport accept FILE`. With --nonce, no node is
+    asked (the contract checks the offer when it is accepted)."""
     key = _key(code, tier)
-    passports, sender = _acting(account)
-    deadline = passports.chain.latest_timestamp() + valid_hours * 3600
-    handover = passports.custody_offer(ProductPassports.passport_id(key), receiver, deadline=deadline)
-    signed = passports.sign_offer(handover, signer=sender)
+    if out is not None:
+        output_path(out, "--out")
+    if nonce is not None:
+        options = settings()
+        chain_id, address = offline_target(options.store, options.chain_id, contract)
+        try:
+            signer = options.keystore_account(account)
+        except InvalidInput as exc:
+            why = f"{str(exc).rstrip('.')}. Signing without a node (--nonce) takes a keystore account"
+            raise InvalidInput(f"{why} (`chainpass account import`): a dev account's key is on its node.") from None
+        deadline = hours_from(_now(), valid_hours, "--valid-hours")
+        handover = CustodyOffer(chain_id, address, ProductPassports.passport_id(key), signer.address,
+                                parse_address(receiver, "receiver"), nonce, deadline)  # fmt: skip
+        signed = handover.sign(signer)
+    else:
+        if contract is not None:
+            raise InvalidInput("--contract goes with --nonce (signing without a node); online, the deployment "
+                               "record names the contract.")  # fmt: skip
+        passports, sender = _acting(account)
+        deadline = passports.chain.latest_timestamp() + valid_hours * 3600
+        handover = passports.custody_offer(ProductPassports.passport_id(key), receiver, deadline=deadline)
+        signed = passports.sign_offer(handover, signer=sender)
     if out is not None:
         write_json_atomic(out, signed.to_json())
     emit(signed.to_json(), f"Offered {key} to {receiver}" + (f": wrote {out}" if out else ""), as_json)
@@ -418,14 +446,15 @@ def show(code: str, tier: int, as_json: bool) -> None:
     if record is None:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
     owner = passports.brand_of(key)
+    nonce = passports.custody_nonce(record.id)
     data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json(),
-            "brand": owner.to_json() if owner else None}  # fmt: skip
+            "brand": owner.to_json() if owner else None, "custody_nonce": nonce}  # fmt: skip
     names = _Names(passports, {record.id: code})
     human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}, "
              f"held by {record.custodian}, made by {record.producer}"
              + (f", inside {names(record.container)}" if record.container else "")
              + (f", produced by transformation 0x{record.origin.hex()}" if record.origin else "")
-             + f"; {_brand_text(owner)}")  # fmt: skip
+             + f"; {_brand_text(owner)}; custody nonce {nonce} (for an offer signed without a node)")  # fmt: skip
     emit(data, human, as_json)
 
 
