@@ -74,6 +74,43 @@ def test_a_credential_survives_a_stop_after_mining(
     assert str(credential) in result.err and "give it to the holder" in result.err
 
 
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+def test_a_suspension_stopped_after_mining_gives_its_salt(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """The salt of a suspension's reason exists only in the command: stopped after mining, it
+    still prints it, and it matches the commitment on chain."""
+    from chainpass.identity import SuspensionReason, reason_commitment
+
+    op, holder = deployed, deployed.accounts[6]
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+    mined = _stop_while_confirming(monkeypatch, how)
+
+    result = op.run("identity", "suspend", holder, "--reason", "suspected_fraud", "--account", "1",
+                    "--confirmations", "2")  # fmt: skip
+    monkeypatch.undo()
+
+    assert len(mined) == 1 and result.out == "" and "Traceback" not in result.err, result
+    assert result.code == (130 if how == "interrupt" else 1)
+    assert f"{holder} is suspended on chain: keep salt 0x" in result.err, result.err
+    found = re.search(r"keep salt (0x[0-9a-f]{64}) with the case file", result.err)
+    assert found is not None
+    chain = Chain.connect(op.rpc)
+    registry = IdentityRegistry.from_deployment(chain, _deployment_of(op, chain))
+    on_chain = registry.suspension_commitment(bytes(mined[0]["transactionHash"]))
+    assert on_chain == reason_commitment(holder, SuspensionReason.parse("suspected_fraud"),
+                                         bytes.fromhex(found[1][2:]))  # fmt: skip
+
+
+def _deployment_of(op: Operator, chain: Chain) -> Any:
+    from chainpass.deployment import DeploymentStore, load_deployment
+
+    return load_deployment(chain, DeploymentStore(op.home / "deployments"))
+
+
 def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_what_to_check(
     deployed: Operator,  # noqa: F811
     tmp_path: Path,

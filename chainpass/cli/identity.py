@@ -32,7 +32,7 @@ from chainpass.cli.common import (
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
 from chainpass.files import write_json_atomic
-from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionNote, SuspensionReason
+from chainpass.identity import IdentityRegistry, Level, Sector, Status, SuspensionNote, SuspensionReason
 
 
 @click.group()
@@ -316,7 +316,12 @@ def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
     """
     registry, sender = acting(account)
     note = SuspensionNote.make(holder, reason)
-    receipt = registry.suspend(holder, note, sender=sender)
+    try:
+        receipt = registry.suspend(holder, note, sender=sender)
+    except (ContractRevert, InsufficientFunds, FeeCapExceeded, InvalidInput):
+        raise  # refused before sending: nothing on chain, the salt is worth nothing
+    except BaseException as exc:
+        raise _suspension_unfinished(registry, note, exc) from None
     report(
         f"Suspended {holder} ({reason}; keep salt {note.to_json()['salt']} with the case file, the chain holds "
         f"only the commitment {note.to_json()['commitment']})",
@@ -324,6 +329,28 @@ def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
         as_json,
         **note.to_json(),
     )
+
+
+def _suspension_unfinished(registry: IdentityRegistry, note: SuspensionNote, exc: BaseException) -> Interrupted:
+    """A suspension stopped after its transaction may have been sent: the salt exists only
+    here, and without it the reason can never be shown to match the chain's commitment, so
+    the message carries it, with what the chain holds now."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    why = "Interrupted" if interrupted else f"Stopped ({str(exc).rstrip('.') or type(exc).__name__})"
+    keep = (f"keep salt 0x{note.salt.hex()} with the case file (reason {note.reason.label}; the chain holds only "
+            f"the commitment 0x{note.commitment.hex()})")  # fmt: skip
+    try:
+        suspended = registry.status(note.holder).status is Status.SUSPENDED
+    except Exception:  # the node may be gone
+        suspended = False
+    if suspended:
+        message = (f"{why}, but {note.holder} is suspended on chain: {keep}. Confirmations were not awaited: "
+                   f"`chainpass identity status {note.holder}` shows it.")  # fmt: skip
+    else:
+        message = (f"{why} before the suspension of {note.holder} was seen on chain; the transaction may still be "
+                   f"mined: {keep}. If `chainpass identity status {note.holder}` shows it suspended in a minute, "
+                   "this salt is the one that proves its reason; if not, suspend again.")  # fmt: skip
+    return Interrupted(message, exit_code=EXIT_INTERRUPTED if interrupted else EXIT_ERROR)
 
 
 @identity.command("restore")
