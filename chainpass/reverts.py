@@ -355,7 +355,7 @@ def decode_revert(data: bytes) -> ContractRevert | None:
 
 
 #: Error arguments that are Unix times: shown to people as dates (the args keep the numbers).
-TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt"})
+TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt", "since", "changedAt", "eventTime"})
 
 
 def _time_text(value: Any) -> Any:

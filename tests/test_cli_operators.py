@@ -492,3 +492,23 @@ def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
     assert revert is not None
     assert "2001-02-03 00:00:00 UTC" in str(revert) and "2027-01-03 04:34:39 UTC" in str(revert)
     assert revert.error_args == {"expiresAt": 981158400, "nowTime": 1798950879}
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["IdentityNotCompromised(address,uint40)", "IdentityInvalidCompromise(address,uint40,uint40)",
+     "PassportEventInFuture(uint40,uint256)"],
+)  # fmt: skip
+def test_every_time_in_a_refusal_is_a_date(signature: str) -> None:
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from chainpass.reverts import decode_revert
+
+    types = signature[signature.index("(") + 1 : -1].split(",")
+    values = ["0x" + "11" * 20 if t == "address" else 1796372039 + i for i, t in enumerate(types)]
+    revert = decode_revert(function_signature_to_4byte_selector(signature) + encode(types, values))
+
+    assert revert is not None
+    times = sum(1 for t in types if t != "address")
+    assert str(revert).count(" UTC (Unix time 17963720") == times, str(revert)  # each a date, the number beside
