@@ -100,6 +100,7 @@ ANVIL_DEV_KEYS = (
 Progress = Callable[[int, int], None]
 #: What a batch holds: commission rows or planned events.
 _Item = TypeVar("_Item")
+_Value = TypeVar("_Value")
 
 
 class SentTx(Protocol):
@@ -514,10 +515,23 @@ class Standing:
         return self.rows - self.on_chain
 
 
-def pending_count(chain: Chain, sender: Sender) -> int:
-    """How many transactions of ``sender`` the node holds unmined."""
+def steady(chain: Chain, sender: Sender, read: Callable[[], _Value]) -> tuple[_Value, int]:
+    """``read()`` and the sender's pending count, taken while none of the sender's
+    transactions was mined (else read again): a transaction mined between the two would be
+    counted nowhere, or twice."""
     address = sender_address(sender)
-    return max(0, chain.w3.eth.get_transaction_count(address, "pending") - chain.w3.eth.get_transaction_count(address))
+    for _attempt in range(5):
+        mined = chain.w3.eth.get_transaction_count(address)
+        pending = max(0, chain.w3.eth.get_transaction_count(address, "pending") - mined)
+        value = read()
+        if chain.w3.eth.get_transaction_count(address) == mined:
+            break
+    return value, pending
+
+
+def _standing(chain: Chain, sender: Sender, rows: int, read: Callable[[], tuple[int, int]]) -> Standing:
+    (on_chain, deep), pending = steady(chain, sender, read)
+    return Standing(rows, on_chain, pending, chain.confirmations, deep)
 
 
 def _deep_block(chain: Chain) -> int | None:
@@ -530,23 +544,29 @@ def commission_standing(pp: ProductPassports, rows: Sequence[CommissionRow], sen
     """What the chain holds of a commission run over ``rows`` now, and how much of it is as
     many blocks deep as the chain's confirmations."""
     ids = [r.id for r in rows]
-    on_chain = len(existing(pp, ids))
-    deep = on_chain
-    if pp.chain.confirmations:
+
+    def read() -> tuple[int, int]:
+        on_chain = len(existing(pp, ids))
+        if not pp.chain.confirmations:
+            return on_chain, on_chain
         block = _deep_block(pp.chain)
-        deep = len(existing(pp, ids, block)) if block is not None else 0
-    return Standing(len(rows), on_chain, pending_count(pp.chain, sender), pp.chain.confirmations, deep)
+        return on_chain, len(existing(pp, ids, block)) if block is not None else 0
+
+    return _standing(pp.chain, sender, len(rows), read)
 
 
 def events_standing(pp: ProductPassports, rows: Sequence[EventRow], sender: Sender) -> Standing:
     """What the chain holds of an events run over ``rows`` now (a row counts once its event
     is on every passport it names), and how much of it is confirmations deep."""
-    _planned, whole = plan_events(pp, rows)
-    deep = whole
-    if pp.chain.confirmations:
+
+    def read() -> tuple[int, int]:
+        whole = plan_events(pp, rows)[1]
+        if not pp.chain.confirmations:
+            return whole, whole
         block = _deep_block(pp.chain)
-        deep = plan_events(pp, rows, last=block)[1] if block is not None else 0
-    return Standing(len(rows), whole, pending_count(pp.chain, sender), pp.chain.confirmations, deep)
+        return whole, plan_events(pp, rows, last=block)[1] if block is not None else 0
+
+    return _standing(pp.chain, sender, len(rows), read)
 
 
 def _preflight(pp: ProductPassports, call: TxParams, sender: Sender) -> int | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from chainpass.bulk import pending_count
+from chainpass.bulk import steady
 from chainpass.chain import Sender
 from chainpass.cli.common import (
     EXIT_ERROR,
@@ -71,8 +71,9 @@ def _stopped(
     why = "Interrupted" if interrupted else f"Stopped ({str(exc).rstrip('.')})"
     code = EXIT_INTERRUPTED if interrupted else EXIT_ERROR
     try:
-        now = import_standing(passports, document, adopt_unknown=adopt_unknown)
-        pending = pending_count(passports.chain, sender)
+        now, pending = steady(
+            passports.chain, sender, lambda: import_standing(passports, document, adopt_unknown=adopt_unknown)
+        )
     except Exception:  # the node may be gone
         again = f"run the same `chainpass epcis import {file}` again (nothing is recorded twice)"
         return Interrupted(f"{why}; the node did not say what it holds now: once it answers, {again}.", exit_code=code)
