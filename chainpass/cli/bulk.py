@@ -67,16 +67,16 @@ class _Progress:
             self.bar = None
 
     def where(self, noun: str, verb: str) -> str:
-        """What the chain holds of the run now and what to run next, asked of the chain (what
-        this run saw confirmed may be less: work mined while it waited for confirmations,
-        or sent and not yet mined, counts too)."""
+        """What the chain holds of the run now and what to run next, asked of the chain: work
+        mined after this run last counted, and work mined but not yet as deep as the
+        confirmations asked, count too; transactions sent and not mined are named."""
         if not self.started or self.standing is None:
             return "nothing was sent: run the same command again to start"
         try:
             now = self.standing()
         except Exception:  # the node may be gone: say what this run saw
-            return (f"this run saw {self.done} {noun} on chain, confirmed; more may have been mined since: "
-                    "re-run the same command to finish (nothing is recorded twice)")  # fmt: skip
+            return (f"the node did not say what it holds; this run saw {self.done} {noun} mined, and more may have "
+                    "been since: re-run the same command to finish (nothing is recorded twice)")  # fmt: skip
         text = f"{now.on_chain} of {now.rows} {noun} are on chain now"
         if now.confirmations and now.deep < now.on_chain:
             text += f" ({now.on_chain - now.deep} of them mined but not yet {now.confirmations} blocks deep)"
