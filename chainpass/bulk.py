@@ -100,6 +100,7 @@ ANVIL_DEV_KEYS = (
 Progress = Callable[[int, int], None]
 #: What a batch holds: commission rows or planned events.
 _Item = TypeVar("_Item")
+_Value = TypeVar("_Value")
 
 
 class SentTx(Protocol):
@@ -461,35 +462,111 @@ def _commission_key(row: CsvRow, gtins: dict[str, int]) -> ProductKey:
 # ---------------------------------------------------------------------------- reading the chain
 
 
-def existing(pp: ProductPassports, ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` are passports already: ``passportOf`` read in JSON-RPC batches of
-    :data:`READ_BATCH` (one call at a time on the embedded chain, which has no batches)."""
+def existing(pp: ProductPassports, ids: Iterable[int], block: int | None = None) -> set[int]:
+    """Which of ``ids`` are passports already (or were at ``block``): ``passportOf`` read in
+    JSON-RPC batches of :data:`READ_BATCH` (one call at a time on the embedded chain, which
+    has no batches)."""
     wanted = list(dict.fromkeys(ids))
     found: set[int] = set()
     for start in range(0, len(wanted), READ_BATCH):
         chunk = wanted[start : start + READ_BATCH]
-        states = _states(pp, chunk)
+        states = _states(pp, chunk, block)
         found.update(id_ for id_, state in zip(chunk, states, strict=True) if state != State.NONE)
     return found
 
 
-def _states(pp: ProductPassports, ids: Sequence[int]) -> list[int]:
+def _states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) -> list[int]:
     """The state of each passport (the third word of `passportOf`), read in one batch request
     (one call at a time on the embedded chain, or from a node that refuses batches)."""
     selector = PASSPORTS.data("passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
     calls = [{"to": pp.address, "data": f"0x{selector}{id_:064x}"} for id_ in ids]
     w3 = pp.chain.w3
+    at: Any = "latest" if block is None else block
     results: list[bytes] | None = None
     try:
         if not pp.chain.is_embedded:
-            responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, "latest"]) for call in calls])
+            tag = at if block is None else hex(block)
+            responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, tag]) for call in calls])
             if isinstance(responses, list) and all(isinstance(r, dict) and "result" in r for r in responses):
                 results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
         if results is None:
-            results = [bytes(w3.eth.call(cast(TxParams, call))) for call in calls]
+            results = [bytes(w3.eth.call(cast(TxParams, call), block_identifier=at)) for call in calls]
     except (requests.exceptions.RequestException, OSError) as exc:
         raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
     return [int.from_bytes(r[64:96], "big") for r in results]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a stopped bulk run left the chain: what it holds of the rows now (mined, whether
+    or not confirmations were awaited) and what the sender sent that is not mined yet."""
+
+    rows: int
+    #: Rows whose work the chain holds now (passports commissioned, events wholly recorded).
+    on_chain: int
+    #: Transactions of the sender the node has but has not mined yet.
+    pending: int
+    #: The confirmations awaited, and how many of the rows are on chain that deep.
+    confirmations: int = 0
+    deep: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.rows - self.on_chain
+
+
+def steady(chain: Chain, sender: Sender, read: Callable[[], _Value]) -> tuple[_Value, int]:
+    """``read()`` and the sender's pending count, taken while none of the sender's
+    transactions was mined (else read again): a transaction mined between the two would be
+    counted nowhere, or twice."""
+    address = sender_address(sender)
+    for _attempt in range(5):
+        mined = chain.w3.eth.get_transaction_count(address)
+        pending = max(0, chain.w3.eth.get_transaction_count(address, "pending") - mined)
+        value = read()
+        if chain.w3.eth.get_transaction_count(address) == mined:
+            break
+    return value, pending
+
+
+def _standing(chain: Chain, sender: Sender, rows: int, read: Callable[[], tuple[int, int]]) -> Standing:
+    (on_chain, deep), pending = steady(chain, sender, read)
+    return Standing(rows, on_chain, pending, chain.confirmations, deep)
+
+
+def _deep_block(chain: Chain) -> int | None:
+    """The newest block with :attr:`Chain.confirmations` blocks on it (None: none is)."""
+    deep = chain.w3.eth.block_number - chain.confirmations
+    return deep if deep >= 0 else None
+
+
+def commission_standing(pp: ProductPassports, rows: Sequence[CommissionRow], sender: Sender) -> Standing:
+    """What the chain holds of a commission run over ``rows`` now, and how much of it is as
+    many blocks deep as the chain's confirmations."""
+    ids = [r.id for r in rows]
+
+    def read() -> tuple[int, int]:
+        on_chain = len(existing(pp, ids))
+        if not pp.chain.confirmations:
+            return on_chain, on_chain
+        block = _deep_block(pp.chain)
+        return on_chain, len(existing(pp, ids, block)) if block is not None else 0
+
+    return _standing(pp.chain, sender, len(rows), read)
+
+
+def events_standing(pp: ProductPassports, rows: Sequence[EventRow], sender: Sender) -> Standing:
+    """What the chain holds of an events run over ``rows`` now (a row counts once its event
+    is on every passport it names), and how much of it is confirmations deep."""
+
+    def read() -> tuple[int, int]:
+        whole = plan_events(pp, rows)[1]
+        if not pp.chain.confirmations:
+            return whole, whole
+        block = _deep_block(pp.chain)
+        return whole, plan_events(pp, rows, last=block)[1] if block is not None else 0
+
+    return _standing(pp.chain, sender, len(rows), read)
 
 
 def _preflight(pp: ProductPassports, call: TxParams, sender: Sender) -> int | None:
@@ -968,11 +1045,16 @@ class _Planned:
 
 
 def plan_events(
-    pp: ProductPassports, rows: Sequence[EventRow], source: str = "the CSV", unit: str = "line"
+    pp: ProductPassports,
+    rows: Sequence[EventRow],
+    source: str = "the CSV",
+    unit: str = "line",
+    last: int | None = None,
 ) -> tuple[list[_Planned], int]:
     """What is left to record of ``rows`` (in order), and how many rows are wholly on chain
-    already; :class:`BadRows` for rows naming a code without a passport. An item code with
-    no passport of its own names the container with that GTIN and serial, as on import."""
+    already (counting the events recorded up to block ``last``, by default all);
+    :class:`BadRows` for rows naming a code without a passport. An item code with no
+    passport of its own names the container with that GTIN and serial, as on import."""
     item_ids = {k: ProductPassports.passport_id(k) for r in rows for k in r.keys}
     container_ids = {
         k: ProductPassports.passport_id(ProductKey(k.gtin, Kind.CONTAINER, k.serial, 1))
@@ -997,7 +1079,7 @@ def plan_events(
     done: set[tuple[bytes, int]] = set()
     event_ids = [r.event_id for r in rows]
     for start in range(0, len(event_ids), LOG_IDS):
-        done |= recorded_with(pp, event_ids[start : start + LOG_IDS])
+        done |= recorded_with(pp, event_ids[start : start + LOG_IDS], last)
     planned: list[_Planned] = []
     whole = 0
     for row, row_ids in resolved:

@@ -29,6 +29,7 @@ from chainpass.artifacts import Artifact
 from chainpass.errors import (
     ChainIdMismatch,
     ChainpassError,
+    ConfirmationTimeout,
     ContractRevert,
     InsufficientFunds,
     InvalidInput,
@@ -255,7 +256,7 @@ class Chain:
                     return current
             if time.monotonic() > deadline:
                 where = "is no longer on the chain" if current is None else f"is in block {current['blockNumber']}"
-                raise TransactionFailed(
+                raise ConfirmationTimeout(
                     f"Transaction {bytes(tx_hash).hex()} {where}, and the chain did not reach "
                     f"{self.confirmations} confirmations on it within {RECEIPT_TIMEOUT} s (head {head}). "
                     "Check it later; re-running a chainpass command never records anything twice."

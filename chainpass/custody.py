@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
@@ -64,6 +65,13 @@ class CustodyOffer:
                 "deadline": self.deadline,
             },
         }
+
+    def sign(self, account: LocalAccount) -> SignedOffer:
+        """The holder's signature on the offer, made here with its key: no node is asked."""
+        if account.address != self.holder:
+            raise InvalidInput(f"The offer is {self.holder}'s to sign, not {account.address}'s.")
+        signed = Account.sign_typed_data(account.key, full_message=self.to_json())
+        return SignedOffer(self, bytes(signed.signature))
 
     @classmethod
     def from_json(cls, data: Any) -> CustodyOffer:

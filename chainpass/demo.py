@@ -1,4 +1,5 @@
-"""The story from PRODUCT.md part 1, played on a chain: verify once, rely everywhere.
+"""The product brief's first story (verified identity, shared with consent; README.md), played
+on a chain: verify once, rely everywhere.
 
 A resident of Lankao county is verified once at the public security bureau. Her phone
 wallet holds no ETH and never needs any: she consents to a bank, a hospital, a hotel and

@@ -33,8 +33,8 @@ from eth_utils import keccak, to_checksum_address
 from web3.exceptions import BlockNotFound
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
-from chainpass.chain import Chain, Sender, sender_address
-from chainpass.errors import ChainIdMismatch, DeploymentError
+from chainpass.chain import Chain, Sender, parse_address, sender_address
+from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.files import write_json_atomic
 
 RECORD_FORMAT = 1
@@ -179,6 +179,44 @@ class DeploymentStore:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 path.replace(path.with_name(f"{path.stem}.replaced-{stamp}.json"))
         return write_json_atomic(path, deployment.to_json())
+
+
+def offline_target(
+    store: DeploymentStore, chain_id: int | None, contract: str | None, name: str = "ProductPassport"
+) -> tuple[int, ChecksumAddress]:
+    """The chain id and address of contract ``name`` for work done without a node (signing an
+    offer): ``contract`` and ``chain_id`` as given, else read from the deployment records in
+    ``store`` (of ``chain_id`` if given), which must name exactly one such contract."""
+    records: list[Deployment] = []
+    if store.directory.is_dir():
+        for path in sorted(store.directory.glob("*.json")):
+            if ".replaced-" in path.name:
+                continue
+            try:
+                record = Deployment.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, KeyError, TypeError, AttributeError, OSError):
+                continue
+            if name in record.contracts and chain_id in (None, record.chain_id):
+                records.append(record)
+    if contract is not None:
+        address = parse_address(contract, "contract")
+        if chain_id is not None:
+            return chain_id, address
+        chains = {r.chain_id for r in records if r.address(name) == address}
+        if len(chains) == 1:
+            return chains.pop(), address
+        raise InvalidInput(f"No deployment record here names {address} on one chain: give --chain-id too.")
+    targets = {(r.chain_id, r.address(name)) for r in records}
+    where = f"chain {chain_id}" if chain_id is not None else "any chain"
+    if not targets:
+        raise InvalidInput(
+            f"No deployment record of {name} for {where} in {store.directory}: give --contract ADDRESS and "
+            "--chain-id ID (from `chainpass deploy` on the node, or whoever runs it)."
+        )
+    if len(targets) > 1:
+        listed = ", ".join(f"{address} on chain {cid}" for cid, address in sorted(targets))
+        raise InvalidInput(f"Several deployments of {name} are recorded ({listed}): give --contract and --chain-id.")
+    return targets.pop()
 
 
 def code_hash_at(chain: Chain, address: str) -> str:

@@ -57,7 +57,7 @@ from web3.logs import DISCARD
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender
-from chainpass.errors import ChainpassError, InvalidInput
+from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.gs1 import SSCC_TIER, Kind, ProductKey, parse_code
 from chainpass.passport import (
     BizStep,
@@ -729,6 +729,8 @@ def import_document(
             continue
         try:
             sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions)
+        except ConfirmationTimeout:
+            raise  # mined, not refused: the caller says what the chain holds (see import_standing)
         except ChainpassError:
             # One transaction for the batch was refused: send its events one by one, so the
             # report names the event the chain refuses (those before it go in).
@@ -741,6 +743,8 @@ def import_document(
                     continue
                 try:
                     sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions))
+                except ConfirmationTimeout:
+                    raise
                 except ChainpassError as exc:
                     outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
                                                            planned.action, "refused", "chain", str(exc))  # fmt: skip
@@ -753,6 +757,63 @@ def import_document(
                                                        planned.action, status, tx_hashes=tuple(hashes),
                                                        adopted=adopted, notes=planned.notes)  # fmt: skip
     return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
+
+
+@dataclass(frozen=True)
+class ImportStanding:
+    """What the chain holds of a document's events now (after an import stopped part way)."""
+
+    #: The document's events that can be imported (the others are refused however often it runs).
+    valid: int
+    #: Of those, the ones whose every effect the chain holds: a re-run sends nothing for them.
+    on_chain: int
+    #: The first valid event that is not (wholly) on chain, if any.
+    first_missing: int | None
+
+
+def import_standing(pp: ProductPassports, document: Any, *, adopt_unknown: bool = False) -> ImportStanding:
+    """Which of ``document``'s events the chain holds now, as a re-run of
+    :func:`import_document` would find them (mined transactions count, whether or not their
+    confirmations came)."""
+    events = events_of(document)
+    context = document.get("@context")
+    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    valid = on_chain = 0
+    first_missing: int | None = None
+    for index, event in enumerate(events):
+        try:
+            planned = planner.plan(index, event, context)
+        except _Refusal:
+            continue
+        valid += 1
+        if _held(pp, planned):
+            on_chain += 1
+        elif first_missing is None:
+            first_missing = index
+    return ImportStanding(valid, on_chain, first_missing)
+
+
+def _held(pp: ProductPassports, planned: Planned) -> bool:
+    """Whether the chain holds everything ``planned`` does (what :func:`_send` would not send)."""
+    functions = pp.contract.functions
+    if any(not pp.exists(pp.passport_id(k)) for k in planned.adopt):
+        return False
+    if planned.action == "commission":
+        return all(pp.exists(pp.passport_id(k)) for k in planned.keys)
+    if planned.action == "record":
+        done = recorded_with(pp, [planned.event_id])
+        return all((planned.event_id, i) in done for i in planned.ids)
+    if planned.action in ("pack", "observe"):
+        packed = all(int(functions.containerOf(i).call()) == planned.container for i in planned.ids)
+        if planned.action == "observe" and planned.record is not None:
+            return packed and (planned.event_id, planned.container) in recorded_with(pp, [planned.event_id])
+        return packed
+    if planned.action == "unpack":
+        return all(int(functions.containerOf(i).call()) == 0 for i in planned.ids)
+    if planned.action == "transform":
+        consumed = set(pp.inputs_of(planned.transformation))
+        return set(planned.ids) <= consumed and all(pp.exists(pp.passport_id(k)) for k in planned.keys)
+    return False
 
 
 def _tx(pp: ProductPassports, function: str, sender: Sender, *args: Any) -> str:
@@ -881,13 +942,13 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
     raise AssertionError(planned.action)
 
 
-def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
+def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes], last: int | None = None) -> set[tuple[bytes, int]]:
     """(event hash id, passport) of each passport the events ``event_ids`` are recorded on
-    already: one log query for them all."""
+    already (up to block ``last``, by default the latest): one log query for them all."""
     if not event_ids:
         return set()
     topics: list[Any] = [_topic(pp, "PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
-    logs = pp._get_logs(topics)
+    logs = pp._get_logs(topics, last)
     return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}
 
 

@@ -30,10 +30,15 @@ class DeploymentError(ChainpassError):
 class ContractRevert(ChainpassError):
     """The contract refused a call; ``error`` is the custom error's name, ``args`` its arguments."""
 
-    def __init__(self, message: str, error: str, args: dict[str, object]) -> None:
+    def __init__(
+        self, message: str, error: str, args: dict[str, object], raw_args: dict[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.error_args = args
+        #: The arguments as the contract gave them (``args`` shows some as people read them:
+        #: passport ids shortened, addresses checksummed).
+        self.raw_args = args if raw_args is None else raw_args
 
 
 class InsufficientFunds(ChainpassError):
@@ -42,6 +47,11 @@ class InsufficientFunds(ChainpassError):
 
 class TransactionFailed(ChainpassError):
     """A transaction was mined but failed for a reason the contract did not name."""
+
+
+class ConfirmationTimeout(TransactionFailed):
+    """The chain did not show a sent transaction as many blocks deep as awaited, in time: it
+    was mined (or a reorganisation dropped it); not a refusal of the transaction."""
 
 
 class DisclosureInvalid(ChainpassError, ValueError):

@@ -53,13 +53,20 @@ class FeePolicy:
         tip = self.max_priority_fee_per_gas if self.max_priority_fee_per_gas is not None else suggested_tip
         max_fee = self.max_fee_per_gas if self.max_fee_per_gas is not None else 2 * base_fee + tip
         if self.cap_per_gas is not None:
-            tip = min(tip, self.cap_per_gas)
             if max_fee > self.cap_per_gas:
+                if self.max_fee_per_gas is not None:
+                    asked = f"The maximum fee you set, {gwei_text(max_fee)} per gas, is"
+                else:  # say how the number is made, so that it adds up
+                    asked = (
+                        f"The fee to offer now is up to {gwei_text(max_fee)} per gas (twice the base fee of "
+                        f"{gwei_text(base_fee)}, room for it to double while the transaction waits, plus the tip of "
+                        f"{gwei_text(tip)}), which is"
+                    )
                 raise FeeCapExceeded(
-                    f"The chain asks for up to {gwei_text(max_fee)} per gas now (base fee {gwei_text(base_fee)}, tip "
-                    f"{gwei_text(tip)}), above your cap of {gwei_text(self.cap_per_gas)}: nothing was sent. Wait for "
-                    "lower fees, or raise the cap."
+                    f"{asked} above your cap of {gwei_text(self.cap_per_gas)}: nothing was sent. Wait for lower "
+                    "fees, or raise the cap."
                 )
+            tip = min(tip, self.cap_per_gas)
         if max_fee < base_fee:
             raise FeeCapExceeded(
                 f"The maximum fee {gwei_text(max_fee)} per gas is below the base fee {gwei_text(base_fee)}: nothing "

@@ -521,6 +521,12 @@ class ProductPassports(ContractClient):
         self._existing(id_)
         return to_checksum_address(self.contract.functions.custodianOf(id_).call())
 
+    def custody_nonce(self, id_: int) -> int:
+        """The custody nonce of ``id_``: the one its next offer must carry (every custody
+        change bumps it)."""
+        _custodian, nonce = self.contract.functions.custodyOf(id_).call()
+        return int(nonce)
+
     def custody_offer(self, id_: int, to: str, *, deadline: int) -> CustodyOffer:
         """The offer the current holder of ``id_``'s goods signs to hand them to ``to``."""
         record = self._existing(id_)
@@ -598,6 +604,23 @@ class ProductPassports(ContractClient):
     def exists(self, id_: int) -> bool:
         """Whether passport ``id_`` was commissioned (one call)."""
         return int(self.contract.functions.passportOf(id_).call()[2]) != State.NONE
+
+    def key_of(self, id_: int) -> ProductKey | None:
+        """The GS1 key passport ``id_`` was commissioned under (from its commissioning log), or
+        None if it was never commissioned: messages name a passport by its code, not its id."""
+        _owner, kind, state, tier, *_rest = self.contract.functions.passportOf(id_).call()
+        if state == State.NONE:
+            return None
+        topic = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportCommissioned").hex()
+        logs = self._get_logs([topic, "0x" + id_.to_bytes(32, "big").hex()])
+        if not logs:
+            return None
+        args = self.contract.events.PassportCommissioned().process_log(logs[0])["args"]
+        try:
+            serial = bytes(args["serial"]).rstrip(b"\0").decode("ascii")
+            return ProductKey(int(args["gtin"]), Kind(kind), serial, int(tier))
+        except (InvalidInput, UnicodeDecodeError, ValueError):
+            return None
 
     def passport(self, id_: int) -> PassportRecord | None:
         """The passport ``id_`` as the chain holds it, or None if it was never commissioned."""

@@ -340,7 +340,8 @@ def decode_revert(data: bytes) -> ContractRevert | None:
     if error is None:
         return None
     values = abi_decode(list(error.arg_types), bytes(data[4:]))
-    args = {n: _display(n, v) for n, v in zip(error.arg_names, values, strict=True)}
+    raw = dict(zip(error.arg_names, values, strict=True))
+    args = {n: _display(n, v) for n, v in raw.items()}
     if isinstance(args.get("prefix"), int) and isinstance(args.get("length"), int):
         # A GS1 company prefix is digits, leading zeros included (0614141, not 614141).
         args["prefix"] = f"{args['prefix']:0{args['length']}d}"
@@ -350,11 +351,11 @@ def decode_revert(data: bytes) -> ContractRevert | None:
         message = f"The contract refused: {error.name}({rendered})."
     else:
         message = template.format(**{n: _time_text(v) if n in TIME_ARGS else v for n, v in args.items()})
-    return ContractRevert(message, error.name, args)
+    return ContractRevert(message, error.name, args, raw)
 
 
 #: Error arguments that are Unix times: shown to people as dates (the args keep the numbers).
-TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt"})
+TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt", "since", "changedAt", "eventTime"})
 
 
 def _time_text(value: Any) -> Any:

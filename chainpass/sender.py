@@ -40,6 +40,7 @@ from web3.types import TxParams, TxReceipt
 from chainpass.chain import NO_FUNDS_TEXTS, Chain
 from chainpass.errors import (
     ChainpassError,
+    ConfirmationTimeout,
     ContractRevert,
     InsufficientFunds,
     InvalidInput,
@@ -725,7 +726,7 @@ class BulkSender:
         head = _int(self._retrying("eth_blockNumber", []))
         if head < deepest + self.confirmations:
             if time.monotonic() > max(run.deadline_of[i] for i in run.mined):
-                raise TransactionFailed(
+                raise ConfirmationTimeout(
                     f"The chain did not reach {self.confirmations} confirmations "
                     f"(block {deepest + self.confirmations}, head {head}) within {self.receipt_timeout:.0f} s: "
                     "is the node mining?"

@@ -3,6 +3,7 @@ interrupted run to every passport and every event exactly once."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -25,7 +26,7 @@ from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain, Sender
 from chainpass.cli import main
 from chainpass.epcis import import_document
-from chainpass.errors import ContractRevert
+from chainpass.errors import ContractRevert, TransactionFailed
 from chainpass.gs1 import ProductKey
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State
@@ -541,10 +542,113 @@ def test_cli_ctrl_c_says_how_far_it_got_and_a_rerun_finishes(
     monkeypatch.setattr(cli_bulk, "_sender_factory", real)
     resumed = json.loads(cli.ok("bulk", "commission", str(csv), "--account", "3", "--json"))
 
-    interrupted = re.fullmatch(r"interrupted after (\d+) passport\(s\); re-run the same command to resume", err.strip())
-    assert code == 130 and out == "" and interrupted is not None
-    assert 30 <= int(interrupted[1]) <= resumed["already"]  # what was in flight went in too
+    interrupted = re.fullmatch(
+        r"interrupted: (\d+) of 50 passport\(s\) are on chain now(?:; (\d+) transaction\(s\) sent are not mined yet "
+        r"\(the same command waits for them first\))?; (?:re-run the same command to commission the other (\d+) "
+        r"\(nothing is recorded twice\)|all of them: nothing is left to do|re-run the same command to check .*)",
+        err.strip(),
+    )
+    assert code == 130 and out == "" and interrupted is not None, err
+    on_chain, pending = int(interrupted[1]), int(interrupted[2] or 0)
+    assert 50 - on_chain == int(interrupted[3] or 0)
+    assert "this run saw" not in err
+    # Asked of the chain: what was in flight when Ctrl-C struck counts, or is named as pending.
+    assert 30 <= on_chain <= resumed["already"] <= on_chain + pending * 10
     assert resumed["done"] + resumed["already"] == 50 and resumed["refused"] == []
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+@pytest.mark.parametrize("command", ["commission", "events"])
+def test_a_stop_while_waiting_for_confirmations_counts_what_was_mined(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, how: str
+) -> None:
+    """Every batch is mined, and the run stops while it waits for the confirmations (Ctrl-C,
+    or the confirmation timeout): the summary counts what the chain holds, not only what this
+    run saw confirmed, and says what to run next."""
+    csv = serial_csv(tmp_path / "p.csv", 40, "CF")
+    if command == "events":
+        cli.ok("bulk", "commission", str(csv), "--account", "3")
+        csv = events_csv(tmp_path / "e.csv", [f"CF{i:05d}" for i in range(40)])
+    noun = "passport(s)" if command == "commission" else "event(s)"
+    stops: list[int] = []
+
+    def stop(self: BulkSender, run: Any) -> bool:
+        stops.append(len(run.mined))
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        raise TransactionFailed(f"The chain did not reach {self.confirmations} confirmations within 120 s: is the "
+                                "node mining?")  # fmt: skip
+
+    monkeypatch.setattr(BulkSender, "_confirm", stop)
+    batches = ["--batch-size", "10"] if command == "commission" else []
+    code, out, err = cli.run("bulk", command, str(csv), "--account", "3", *batches, "--confirmations", "2")
+    monkeypatch.undo()
+    again = json.loads(cli.ok("bulk", command, str(csv), "--account", "3", "--json"))
+
+    assert stops and stops[0] >= 1 and out == "" and "Traceback" not in err, err
+    assert code == (130 if how == "interrupt" else 1)
+    counted = re.search(
+        rf"40 of 40 {re.escape(noun)} are on chain now \((\d+) of them mined but not yet 2 blocks deep\); all of "
+        r"them: run the same command again once they are 2 blocks deep",
+        err,
+    )
+    assert counted is not None, err
+    # Anvil mines each transaction in a block of its own: of four batches of ten passports the
+    # last two are not two blocks deep; the forty events go in one transaction.
+    assert int(counted[1]) == (20 if command == "commission" else 40)
+    assert (again["done"], again["already"]) == (0, 40)
+
+
+class _Terminal(io.StringIO):
+    """stdout and stderr of one terminal: the progress bar is drawn, and what follows it must
+    start a line of its own."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_the_summary_starts_a_line_of_its_own_after_the_progress_bar(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: bool
+) -> None:
+    import chainpass.cli.bulk as cli_bulk
+
+    csv = serial_csv(tmp_path / "t.csv", 30, "TTY")
+    if stop:  # Ctrl-C once the first batch is mined
+        real = cli_bulk._sender_factory
+
+        def interrupting(*args: Any) -> bulk.SenderFactory:
+            make = real(*args)
+
+            def report_then_stop(progress: bulk.Progress | None) -> bulk.TxSender:
+                def report(done: int, total: int) -> None:
+                    if progress is not None:
+                        progress(done, total)
+                    if done >= 1:
+                        raise KeyboardInterrupt
+
+                return make(report)
+
+            return report_then_stop
+
+        monkeypatch.setattr(cli_bulk, "_sender_factory", interrupting)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        main(["--rpc", cli.rpc, "--home", str(cli.home), "bulk", "commission", str(csv), "--account", "3",
+              "--batch-size", "10"])  # fmt: skip
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    monkeypatch.undo()
+
+    screen = terminal.getvalue()
+    assert "commissioning" in screen  # the bar was drawn
+    last = "interrupted: " if stop else "30 row(s): 30 passport(s) commissioned"
+    assert code == (130 if stop else 0) and last in screen, screen
+    before = screen[: screen.index(last)]
+    assert before.endswith("\n"), repr(before[-80:])  # not on the bar's line
 
 
 def test_cli_events_rerun_records_nothing(cli: Cli, tmp_path: Path) -> None:
@@ -667,7 +771,7 @@ def test_cli_without_a_node_says_so_and_ctrl_c_before_sending_is_one_line(
     early = op.run("bulk", "commission", str(csv), "--account", "3")
 
     assert no_node[0] == 1 and no_node[2].startswith("error: No Ethereum node answers at")
-    assert early == (130, "", "interrupted after 0 passport(s); re-run the same command to resume\n")
+    assert early == (130, "", "interrupted: nothing was sent: run the same command again to start\n")
 
 
 def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(

@@ -4,6 +4,7 @@ script can trust, root options anywhere, numbers checked against the fields they
 from __future__ import annotations
 
 import json
+import re
 import stat
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from test_cli import PERSON, Operator, Result, deployed, operator, supply_chain 
 
 from chainpass.chain import Chain
 from chainpass.cli import hoist_root_options, main
-from chainpass.errors import TransactionFailed
+from chainpass.errors import ConfirmationTimeout, TransactionFailed
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 
@@ -73,6 +74,43 @@ def test_a_credential_survives_a_stop_after_mining(
     assert str(credential) in result.err and "give it to the holder" in result.err
 
 
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+def test_a_suspension_stopped_after_mining_gives_its_salt(
+    deployed: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """The salt of a suspension's reason exists only in the command: stopped after mining, it
+    still prints it, and it matches the commitment on chain."""
+    from chainpass.identity import SuspensionReason, reason_commitment
+
+    op, holder = deployed, deployed.accounts[6]
+    op.ok(*_verify_args(op, holder, tmp_path / "c.json"))
+    mined = _stop_while_confirming(monkeypatch, how)
+
+    result = op.run("identity", "suspend", holder, "--reason", "suspected_fraud", "--account", "1",
+                    "--confirmations", "2")  # fmt: skip
+    monkeypatch.undo()
+
+    assert len(mined) == 1 and result.out == "" and "Traceback" not in result.err, result
+    assert result.code == (130 if how == "interrupt" else 1)
+    assert f"{holder} is suspended on chain: keep salt 0x" in result.err, result.err
+    found = re.search(r"keep salt (0x[0-9a-f]{64}) with the case file", result.err)
+    assert found is not None
+    chain = Chain.connect(op.rpc)
+    registry = IdentityRegistry.from_deployment(chain, _deployment_of(op, chain))
+    on_chain = registry.suspension_commitment(bytes(mined[0]["transactionHash"]))
+    assert on_chain == reason_commitment(holder, SuspensionReason.parse("suspected_fraud"),
+                                         bytes.fromhex(found[1][2:]))  # fmt: skip
+
+
+def _deployment_of(op: Operator, chain: Chain) -> Any:
+    from chainpass.deployment import DeploymentStore, load_deployment
+
+    return load_deployment(chain, DeploymentStore(op.home / "deployments"))
+
+
 def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_what_to_check(
     deployed: Operator,  # noqa: F811
     tmp_path: Path,
@@ -92,6 +130,53 @@ def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_wha
     commitment = json.loads(credential.read_text())["commitment"]
     assert f"identity status {holder}" in result.err and commitment in result.err
     assert "may still be mined" in result.err
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+def test_an_import_stopped_after_mining_says_what_is_on_chain_and_what_to_run(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    op = supply_chain
+    items = [f"urn:epc:id:sgtin:9506000.013435.IMP{i:02d}" for i in range(10)]
+    events = [{"type": "ObjectEvent", "eventTime": "2026-02-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+               "epcList": items, "action": "ADD", "bizStep": "commissioning"}] + [
+        {"type": "ObjectEvent", "eventTime": f"2026-02-02T08:{i:02d}:00+08:00", "eventTimeZoneOffset": "+08:00",
+         "epcList": [items[i % 10]], "action": "OBSERVE", "bizStep": "storing"}
+        for i in range(60)
+    ]  # fmt: skip
+    document = tmp_path / "scans.jsonld"
+    document.write_text(json.dumps({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+        "schemaVersion": "2.0", "creationDate": "2026-02-03T00:00:00Z", "epcisBody": {"eventList": events},
+    }))  # fmt: skip
+    waits: list[Any] = []
+
+    def stop_at_the_second(self: Chain, receipt: Any) -> Any:
+        waits.append(receipt)
+        if len(waits) == 1:  # the commissioning: confirmed
+            return receipt
+        assert self.w3.eth.get_transaction_receipt(receipt["transactionHash"])["status"] == 1  # mined
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        raise ConfirmationTimeout(f"The chain did not reach {self.confirmations} confirmations in time.")
+
+    monkeypatch.setattr(Chain, "confirmed", stop_at_the_second)
+    stopped = op.run("epcis", "import", str(document), "--account", "2", "--confirmations", "2")
+    monkeypatch.undo()
+    again = op.ok("epcis", "import", str(document), "--account", "2", "--json").json()
+
+    assert len(waits) == 2 and stopped.out == "" and "Traceback" not in stopped.err
+    assert stopped.code == (130 if how == "interrupt" else 1)
+    # The commissioning and the first batch of 50 observations are mined; 10 observations are left.
+    assert f"51 of the 61 event(s) of {document} that can be imported are on chain now (the latest of them may " \
+           "not be 2 blocks deep yet)" in stopped.err, stopped.err  # fmt: skip
+    assert (
+        f"run the same `chainpass epcis import {document}` again to import the other 10, from event 51" in stopped.err
+    )
+    assert (again["recorded"], again["already_on_chain"], again["refused"]) == (10, 51, 0)
 
 
 def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
@@ -243,6 +328,47 @@ def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
     assert changed.code == 0
 
 
+def test_passport_brand_consent_and_governance_no_ops_are_refused_before_they_cost_gas(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    op, producer, carrier = supply_chain, supply_chain.accounts[2], supply_chain.accounts[3]
+    code, gtin = "(01)09506000134352(21)NOOP1", "09506000134352"
+    op.ok(*_verify_args(op, op.accounts[6], tmp_path / "c.json"))
+    op.ok("passport", "commission", code, "--account", "2")
+    op.ok("brand", "license", "9506000", carrier, "--gtin", gtin, "--account", "2")
+    op.ok("consent", "grant", op.accounts[2], "--until", "2030-01-01", "--account", "6")
+    op.ok("identity", "transfer-governance", op.accounts[8])
+    chain = Chain.connect(op.rpc)
+    head = chain.w3.eth.block_number
+
+    again = {
+        "roles": op.run("passport", "set-roles", producer, "--role", "producer"),
+        "owner": op.run("passport", "transfer", code, producer, "--account", "2"),
+        "gtin licence": op.run("brand", "license", "9506000", carrier, "--gtin", gtin, "--account", "2"),
+        "no prefix licence": op.run("brand", "license", "9506000", carrier, "--revoke", "--account", "2"),
+        "no gtin licence": op.run(
+            "brand", "license", "9506000", op.accounts[4], "--gtin", gtin, "--revoke", "--account", "2"
+        ),
+        "consent": op.run("consent", "grant", op.accounts[2], "--until", "2030-01-01", "--account", "6"),
+        "offered": op.run("identity", "transfer-governance", op.accounts[8]),
+        "governor": op.run("identity", "transfer-governance", op.accounts[0]),
+    }
+    assert chain.w3.eth.block_number == head  # nothing was sent
+    for what, result in again.items():
+        assert result.code == 1 and "nothing to change, so no transaction was sent" in result.err, (what, result)
+    assert "acts as producer already" in again["roles"].err
+    assert f"{code} belongs to {producer} already" in again["owner"].err
+    # Real changes still go through: a prefix licence on top of the GTIN one, other roles,
+    # a later consent.
+    op.ok("brand", "license", "9506000", carrier, "--account", "2")
+    op.ok("passport", "set-roles", producer, "--role", "producer", "--role", "inspector")
+    op.ok("consent", "grant", op.accounts[2], "--until", "2030-01-02", "--account", "6")
+    assert chain.w3.eth.block_number == head + 3
+    twice = op.run("brand", "license", "9506000", carrier, "--account", "2")
+    assert twice.code == 1 and "may commission under GS1 company prefix 9506000 already" in twice.err
+
+
 def test_messages_name_what_the_user_typed(
     supply_chain: Operator,  # noqa: F811
     tmp_path: Path,
@@ -268,6 +394,90 @@ def test_messages_name_what_the_user_typed(
     assert "ConsentGranted    by the holder" in history and "None" not in history
 
 
+def test_passports_are_named_by_their_codes_not_their_ids(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Trace, verify, show, accept and the refusals name the inputs and containers of what the
+    user typed by their GS1 codes, not by passport ids."""
+    op, retailer = supply_chain, supply_chain.accounts[4]
+    paddy, rice = "(01)09506000134352(10)PADDY1", "(01)09506000134352(21)RICE1"
+    case, case_code = "https://id.example.org/01/09506000134352/21/CASE1", "(01)09506000134352(21)CASE1"
+    op.ok("passport", "commission", paddy, "--account", "2")
+    op.ok("passport", "transform", "MILL-1", "--input", paddy, "--output", rice, "--account", "2")
+    op.ok("passport", "commission", case, "--tier", "1", "--account", "2")
+    op.ok("passport", "pack", case, rice, "--tier", "1", "--account", "2")
+    op.ok("passport", "event", case, "--tier", "1", "--biz-step", "shipping", "--disposition", "in_transit",
+          "--account", "2")  # fmt: skip
+    op.ok("passport", "recall", paddy, "--account", "2")
+    offer = tmp_path / "offer.json"
+
+    trace = op.ok("passport", "trace", rice).out
+    verdict = op.no("passport", "verify", rice).out
+    shown = op.ok("passport", "show", rice).out
+    packed_offer = op.run("passport", "offer", rice, "--to", retailer, "--account", "2")
+    op.ok("passport", "offer", case, "--tier", "1", "--to", retailer, "--account", "2", "--out", str(offer))
+    accepted = op.ok("passport", "accept", str(offer), "--account", "4").out
+    not_held = op.run("passport", "unpack", rice, "--account", "2")
+    packed_reclaim = op.run("passport", "reclaim", rice, "--account", "2")
+
+    assert f"(on input {paddy})" in trace and f"packed into {case_code}" in trace
+    assert f"(via container {case_code})" in trace
+    assert f"RECALLED (recall of {paddy}, which it came from or was in)" in verdict
+    assert f"inside {case_code}" in shown
+    assert packed_offer.code == 1 and f"is packed in container {case_code}: hand over the container" in packed_offer.err
+    assert f"{retailer} now holds {case_code}" in accepted
+    assert not_held.code == 1 and f"who holds the goods of passport {case_code}," in not_held.err
+    assert packed_reclaim.code == 1 and f"is packed in container {case_code}:" in packed_reclaim.err
+    for text in (trace, verdict, accepted, not_held.err, packed_reclaim.err, packed_offer.err):
+        assert re.search(r"0x[0-9a-f]{48,64}\b|[0-9a-f]{8}…[0-9a-f]{4}", text) is None, text
+
+
+def test_an_offer_is_signed_without_a_node_and_taken_with_one(
+    supply_chain: Operator,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chainpass.bulk import ANVIL_DEV_KEYS
+
+    op, retailer = supply_chain, supply_chain.accounts[4]
+    code = "(01)09506000134352(21)OFFLINE1"
+    monkeypatch.setenv("CHAINPASS_PASSWORD", "offline offers")
+    monkeypatch.setenv("CHAINPASS_PRIVATE_KEY", ANVIL_DEV_KEYS[2])  # the producer's key, in a keystore
+    op.ok("account", "import", "coop")
+    op.ok("passport", "commission", code, "--account", "2")
+    shown = op.ok("passport", "show", code, "--json").json()
+    no_node = f"http://127.0.0.1:{free_port()}"  # nothing listens: no node is asked
+    signed = tmp_path / "offer.json"
+
+    def offline(*args: str) -> Result:
+        return op.run("passport", "offer", code, "--to", retailer, "--account", "coop", "--nonce",
+                      str(shown["custody_nonce"]), *args, rpc=no_node)  # fmt: skip
+
+    made = offline("--chain-id", "31337", "--out", str(signed))  # the record gives the contract
+    by_option = offline("--contract", _contract(op), "--json")  # the record gives the chain id
+    dev_account = op.run("passport", "offer", code, "--to", retailer, "--nonce", "0", rpc=no_node)
+    elsewhere = op.run("passport", "offer", code, "--to", retailer, "--account", "coop", "--nonce", "0",
+                       rpc=no_node, home=tmp_path / "empty-home")  # fmt: skip
+    taken = op.ok("passport", "accept", str(signed), "--account", "4")
+
+    assert made.code == 0, made.err
+    typed = json.loads(signed.read_text())["typedData"]
+    assert typed["domain"]["chainId"] == 31337 and typed["domain"]["verifyingContract"] == _contract(op)
+    assert typed["message"]["nonce"] == shown["custody_nonce"] and typed["message"]["to"] == retailer
+    assert by_option.code == 0 and by_option.json()["typedData"]["domain"] == typed["domain"]
+    assert dev_account.code == 1 and "keystore" in dev_account.err
+    assert elsewhere.code == 1 and "No deployment record of ProductPassport" in elsewhere.err
+    assert "--contract ADDRESS and --chain-id ID" in elsewhere.err
+    assert f"{retailer} now holds {code}" in taken.out
+    assert op.ok("passport", "show", code, "--json").json()["custodian"] == retailer
+
+
+def _contract(op: Operator) -> str:
+    records = [json.loads(p.read_text()) for p in (op.home / "deployments").glob("*.json")]
+    return str(records[0]["contracts"]["ProductPassport"]["address"])
+
+
 def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
     from eth_abi import encode
     from eth_utils import function_signature_to_4byte_selector
@@ -282,3 +492,23 @@ def test_times_in_refusals_are_dates_and_the_arguments_stay_numbers() -> None:
     assert revert is not None
     assert "2001-02-03 00:00:00 UTC" in str(revert) and "2027-01-03 04:34:39 UTC" in str(revert)
     assert revert.error_args == {"expiresAt": 981158400, "nowTime": 1798950879}
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["IdentityNotCompromised(address,uint40)", "IdentityInvalidCompromise(address,uint40,uint40)",
+     "PassportEventInFuture(uint40,uint256)"],
+)  # fmt: skip
+def test_every_time_in_a_refusal_is_a_date(signature: str) -> None:
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from chainpass.reverts import decode_revert
+
+    types = signature[signature.index("(") + 1 : -1].split(",")
+    values = ["0x" + "11" * 20 if t == "address" else 1796372039 + i for i, t in enumerate(types)]
+    revert = decode_revert(function_signature_to_4byte_selector(signature) + encode(types, values))
+
+    assert revert is not None
+    times = sum(1 for t in types if t != "address")
+    assert str(revert).count(" UTC (Unix time 17963720") == times, str(revert)  # each a date, the number beside

@@ -264,7 +264,7 @@ def test_a_base_fee_above_the_cap_is_refused_before_anything_is_sent(node: Anvil
     with pytest.raises(FeeCapExceeded, match=re.escape("above your cap of 100.000 gwei")) as info:
         sender.send(payments(3))
 
-    assert "base fee 80.000 gwei" in str(info.value)
+    assert "the base fee of 80.000 gwei" in str(info.value)
     assert signed == [] and chain.w3.eth.get_transaction_count(operator.address, "pending") == 0
 
 

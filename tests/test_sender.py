@@ -6,6 +6,7 @@ tests/test_faults.py, on Anvil nodes of their own.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -338,3 +339,17 @@ def test_receipts_are_shaped_as_web3_shapes_them(world: World, operator: LocalAc
     assert receipt is not None and receipt == chain.w3.eth.get_transaction_receipt(HexStr(sent[0].tx_hash))
     (event,) = registry.contract.events.SignaturesCancelled().process_receipt(receipt)
     assert event["args"]["holder"] == operator.address
+
+
+def test_a_fee_cap_refusal_shows_numbers_that_add_up() -> None:
+    """The fee offered is twice the base fee plus the tip: the refusal says so, with the tip
+    that went into it (not the tip cut to the cap)."""
+    with pytest.raises(FeeCapExceeded) as computed:
+        FeePolicy(cap_per_gas=GWEI, max_priority_fee_per_gas=3 * GWEI).fees(10 * GWEI, GWEI)
+    with pytest.raises(FeeCapExceeded) as given:
+        FeePolicy(cap_per_gas=5 * GWEI, max_fee_per_gas=8 * GWEI).fees(GWEI, GWEI)
+
+    numbers = [float(n) for n in re.findall(r"([\d.]+) gwei", str(computed.value))]
+    assert numbers == [23.0, 10.0, 3.0, 1.0], str(computed.value)
+    assert numbers[0] == 2 * numbers[1] + numbers[2]  # up to 23 = 2 x 10 + 3, above the cap of 1
+    assert str(given.value).startswith("The maximum fee you set, 8.000 gwei per gas, is above your cap of 5.000 gwei")

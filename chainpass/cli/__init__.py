@@ -29,6 +29,7 @@ from chainpass.cli.common import (
     Settings,
     account_option,
     emit,
+    in_users_words,
     json_option,
     settings,
 )
@@ -40,9 +41,7 @@ from chainpass.cli.passport import passport
 from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
-from chainpass.gs1 import parse_code
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, serve
-from chainpass.passport import ProductPassports
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 # ---------------------------------------------------------------------- root
@@ -258,24 +257,6 @@ def hoist_root_options(args: list[str]) -> list[str]:
             rest.append(token)
         j += 1
     return head + rest
-
-
-def in_users_words(message: str, args: list[str]) -> str:
-    """``message`` with the passport ids it shows (``9793956c…1a2b``, or in full) replaced by the
-    GS1 codes the user typed for them."""
-    if "…" not in message and "0x" not in message:
-        return message
-    for token in args:
-        if token.startswith("-") or len(token) > 200:
-            continue
-        for tier in range(4):
-            try:
-                digits = f"{ProductPassports.passport_id(parse_code(token, container_tier=tier)):x}"
-            except (ChainpassError, ValueError):
-                break
-            for shown in (f"{digits[:8]}…{digits[-4:]}", f"0x{digits}", digits):
-                message = message.replace(shown, token)
-    return message
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,16 @@ from typing import Any
 import click
 from biip.checksums import gs1_standard_check_digit
 
-from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
+from chainpass.cli.common import (
+    AddressType,
+    account_option,
+    acting_on,
+    emit,
+    json_option,
+    report,
+    settings,
+    unchanged,
+)
 from chainpass.gs1 import ProductKey, parse_code
 from chainpass.passport import Brand, ProductPassports
 
@@ -80,11 +89,38 @@ def license_(prefix: str, manufacturer: str, gtin: str | None, revoked: bool, ac
     --gtin of it (the brand's act); --revoke takes the licence back (what it made stays
     genuine)."""
     passports, sender = acting_on(ProductPassports, account)
+    _refuse_unchanged_licence(passports, prefix, manufacturer, gtin, revoked)
     receipt = passports.set_licence(prefix, manufacturer, gtin=gtin, granted=not revoked, sender=sender)
     scope = f"GTIN {gtin} of prefix {prefix}" if gtin else f"GS1 company prefix {prefix}"
     what = (f"{manufacturer} may no longer commission under {scope}" if revoked
             else f"{manufacturer} may now commission under {scope}")  # fmt: skip
     report(what, receipt, as_json, prefix=prefix, manufacturer=manufacturer, gtin=gtin, granted=not revoked)
+
+
+def _refuse_unchanged_licence(
+    passports: ProductPassports, prefix: str, manufacturer: str, gtin: str | None, revoked: bool
+) -> None:
+    """Refuse a licence grant or revocation that would change nothing. The contract answers
+    whether a manufacturer may commission a GTIN by its prefix licence *or* its GTIN licence:
+    a GTIN licence is known to exist when the GTIN is licensed but the prefix is not, and
+    known not to exist when neither is; otherwise the transaction is sent (and a prefix that
+    is not registered, or a GTIN not under it, is left to the contract's own refusal)."""
+    if revoked:
+        registered = passports.brand_of(_probe(prefix)) if _is_prefix(prefix) else None
+        if registered is None or registered.prefix != prefix.strip():
+            return
+    whole = passports.is_licensed(prefix, manufacturer)
+    if gtin is None:
+        if whole and not revoked:
+            unchanged(f"{manufacturer} may commission under GS1 company prefix {prefix} already")
+        if not whole and revoked:
+            unchanged(f"{manufacturer} holds no licence for GS1 company prefix {prefix}")
+        return
+    one = passports.is_licensed(prefix, manufacturer, gtin=gtin)
+    if one and not whole and not revoked:
+        unchanged(f"{manufacturer} holds a licence for GTIN {gtin} of prefix {prefix} already")
+    if not one and revoked:
+        unchanged(f"{manufacturer} holds no licence for GTIN {gtin} of prefix {prefix}")
 
 
 @brand.command("show")

@@ -48,6 +48,8 @@ class _Progress:
     #: Whether the work reached the chain (the first progress report comes before sending).
     started: bool = False
     bar: Any = field(default=None, repr=False)
+    #: Asks the chain what it holds of the run now, once the rows and the node are known.
+    standing: Callable[[], bulk.Standing] | None = field(default=None, repr=False)
 
     def update(self, done: int, total: int) -> None:
         self.started = True
@@ -59,20 +61,49 @@ class _Progress:
         self.done = done
 
     def close(self) -> None:
+        """End the bar and its line: whatever is printed next starts on a line of its own."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
+    def where(self, noun: str, verb: str) -> str:
+        """What the chain holds of the run now and what to run next, asked of the chain: work
+        mined after this run last counted, and work mined but not yet as deep as the
+        confirmations asked, count too; transactions sent and not mined are named."""
+        if not self.started or self.standing is None:
+            return "nothing was sent: run the same command again to start"
+        try:
+            now = self.standing()
+        except Exception:  # the node may be gone: say what this run saw
+            return (f"the node did not say what it holds; this run saw {self.done} {noun} mined, and more may have "
+                    "been since: re-run the same command to finish (nothing is recorded twice)")  # fmt: skip
+        text = f"{now.on_chain} of {now.rows} {noun} are on chain now"
+        if now.confirmations and now.deep < now.on_chain:
+            text += f" ({now.on_chain - now.deep} of them mined but not yet {now.confirmations} blocks deep)"
+        if now.pending:
+            text += f"; {now.pending} transaction(s) sent are not mined yet (the same command waits for them first)"
+        if now.left:
+            return text + f"; re-run the same command to {verb} the other {now.left} (nothing is recorded twice)"
+        if now.pending:
+            return text + "; re-run the same command to check that the rest went in (nothing is recorded twice)"
+        if now.confirmations and now.deep < now.on_chain:
+            return text + (
+                f"; all of them: run the same command again once they are {now.confirmations} blocks deep, to "
+                "check that they stayed (it records only what a reorganisation dropped)"
+            )
+        return text + "; all of them: nothing is left to do"
+
 
 @contextmanager
-def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
-    """Ctrl-C ends the command with one line saying how far it got, and exit code 130; a node
-    that goes away or an account out of funds ends it with an error saying the same."""
+def _interruptible(progress: _Progress, noun: str, verb: str) -> Iterator[None]:
+    """Ctrl-C ends the command with one line saying what the chain holds of the work and what
+    to run next, and exit code 130; a node that goes away or an account out of funds or a
+    confirmation timeout ends it with an error saying the same."""
     try:
         yield
     except KeyboardInterrupt:
         progress.close()
-        click.echo(f"interrupted after {progress.done} {noun}; re-run the same command to resume", err=True)
+        click.echo(f"interrupted: {progress.where(noun, verb)}", err=True)
         sys.exit(130)
     except NodeUnreachable:
         progress.close()
@@ -86,10 +117,8 @@ def _interruptible(progress: _Progress, noun: str) -> Iterator[None]:
         progress.close()
         if not progress.started:
             raise
-        raise type(exc)(
-            f"{str(exc).split('; transactions sent so far')[0].rstrip('.')}. Stopped after {progress.done} {noun}: "
-            "re-run the same command to resume (nothing is recorded twice)."
-        ) from None
+        why = str(exc).split("; transactions sent so far")[0].rstrip(".")
+        raise type(exc)(f"{why}{' ' if why.endswith('?') else '. '}Stopped: {progress.where(noun, verb)}.") from None
     finally:
         progress.close()
 
@@ -142,12 +171,13 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
     command after an interruption to finish.
     """
     progress = _Progress("commissioning", sys.stderr.isatty() and not (quiet or as_json))
-    with _interruptible(progress, "passport(s)"):  # Ctrl-C at any point: one line, no traceback
+    with _interruptible(progress, "passport(s)", "commission"):  # Ctrl-C at any point: one line, no traceback
         try:
             rows = bulk.commission_rows(bulk.read_csv(file), str(file))
         except bulk.BadRows as exc:
             _bad_rows(exc, as_json)
         passports, sender = acting_on(ProductPassports, account)
+        progress.standing = lambda: bulk.commission_standing(passports, rows, sender)
         if dry_run:
             there = bulk.existing(passports, [r.id for r in rows])
             data = {"rows": len(rows), "already": len(there), "to_commission": len(rows) - len(there)}
@@ -181,11 +211,12 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
     again: re-run the same command to resume.
     """
     progress = _Progress("recording", sys.stderr.isatty() and not (quiet or as_json))
-    with _interruptible(progress, "event(s)"):  # Ctrl-C at any point: one line, no traceback
+    with _interruptible(progress, "event(s)", "record"):  # Ctrl-C at any point: one line, no traceback
         rows, unit = _event_source(file, as_json)
         if epcis_out is not None:
             write_json_atomic(epcis_out, bulk.epcis_document(rows))
         passports, sender = acting_on(ProductPassports, account)
+        progress.standing = lambda: bulk.events_standing(passports, rows, sender)
         if dry_run:
             try:
                 planned, whole = bulk.plan_events(passports, rows, str(file), unit)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from eth_account.signers.local import LocalAccount
@@ -18,10 +18,12 @@ from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain, Sender, parse_address
 from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, load_deployment
-from chainpass.errors import InvalidInput
+from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.fees import FeePolicy
+from chainpass.gs1 import parse_code
 from chainpass.identity import IdentityRegistry
 from chainpass.node import DEFAULT_PORT
+from chainpass.passport import ProductPassports
 
 DEFAULT_RPC = f"http://127.0.0.1:{DEFAULT_PORT}"
 #: Exit codes (docs/cli.md): done / valid / genuine; an error; a usage mistake; a negative
@@ -157,6 +159,12 @@ def report(what: str, receipt: Any, as_json: bool, **data: Any) -> None:
     )
 
 
+def unchanged(state: str) -> NoReturn:
+    """Refuse, before it costs gas, a transaction that would change nothing: ``state`` says
+    what the chain holds already (exit code 1)."""
+    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
+
+
 def read_text(path: Path, what: str) -> str:
     """The UTF-8 text of the ``what`` file ``path``; one sentence if it cannot be read."""
     try:
@@ -274,3 +282,21 @@ class AddressType(click.ParamType):
 
 
 HOLDER = AddressType("holder")
+
+
+def in_users_words(message: str, args: list[str]) -> str:
+    """``message`` with the passport ids it shows (``9793956c…1a2b``, or in full) replaced by the
+    GS1 codes the user typed for them."""
+    if "…" not in message and "0x" not in message:
+        return message
+    for token in args:
+        if token.startswith("-") or len(token) > 200:
+            continue
+        for tier in range(4):
+            try:
+                digits = f"{ProductPassports.passport_id(parse_code(token, container_tier=tier)):x}"
+            except (ChainpassError, ValueError):
+                break
+            for shown in (f"{digits[:8]}…{digits[-4:]}", f"0x{digits}", digits):
+                message = message.replace(shown, token)
+    return message

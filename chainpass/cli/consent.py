@@ -30,6 +30,7 @@ from chainpass.cli.common import (
     read_text,
     report,
     settings,
+    unchanged,
 )
 from chainpass.errors import InvalidInput
 from chainpass.files import write_json_atomic
@@ -68,6 +69,8 @@ def grant(relying_party: str, until_date: str | None, days: int | None, account:
     """The holder --account consents to checks by RELYING_PARTY (the holder pays gas)."""
     registry, sender = acting(account)
     until = _until(registry, until_date, days)
+    if registry.consent_until(sender_address(sender), relying_party) == until:
+        unchanged(f"{sender_address(sender)} consents to {relying_party} until {_iso(until)} already")
     receipt = registry.grant_consent(relying_party, until, sender=sender)
     report(
         f"Consent to {relying_party} until {_iso(until)}", receipt, as_json, relying_party=relying_party, until=until
@@ -82,10 +85,7 @@ def withdraw(relying_party: str, account: str, as_json: bool) -> None:
     """The holder --account withdraws its consent to RELYING_PARTY (the holder pays gas)."""
     registry, sender = acting(account)
     if registry.consent_until(sender_address(sender), relying_party) == 0:
-        raise InvalidInput(
-            f"{sender_address(sender)} has no consent for {relying_party} to withdraw: nothing to change, so no "
-            "transaction was sent."
-        )
+        unchanged(f"{sender_address(sender)} has no consent for {relying_party} to withdraw")
     receipt = registry.withdraw_consent(relying_party, sender=sender)
     report(f"Withdrew consent to {relying_party}", receipt, as_json, relying_party=relying_party)
 

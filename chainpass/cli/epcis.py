@@ -7,9 +7,20 @@ from pathlib import Path
 
 import click
 
-from chainpass.cli.common import account_option, acting_on, emit, json_option, read_json, settings
-from chainpass.epcis import export, import_document
-from chainpass.errors import InvalidInput
+from chainpass.bulk import steady
+from chainpass.chain import Sender
+from chainpass.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    account_option,
+    acting_on,
+    emit,
+    json_option,
+    read_json,
+    settings,
+)
+from chainpass.epcis import export, import_document, import_standing
+from chainpass.errors import ConfirmationTimeout, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.gs1 import parse_code
 from chainpass.passport import ProductPassports
@@ -35,11 +46,53 @@ def import_command(file: Path, partial: bool, adopt_unknown: bool, account: str,
     """Import the events of an EPCIS 2.0 JSON(-LD) document FILE; re-running records nothing twice."""
     document = read_json(file, "EPCIS document")
     passports, sender = acting_on(ProductPassports, account)
-    result = import_document(passports, document, sender=sender, partial=partial, adopt_unknown=adopt_unknown)
+    try:
+        result = import_document(passports, document, sender=sender, partial=partial, adopt_unknown=adopt_unknown)
+    except (KeyboardInterrupt, ConfirmationTimeout, InsufficientFunds) as exc:
+        raise _stopped(passports, document, sender, file, adopt_unknown, exc) from None
     lines = [result.summary(), *(f"  {o.describe()}" for o in result.outcomes)]
     emit(result.to_json(), "\n".join(lines), as_json)
     if result.refused:
         raise SystemExit(1)
+
+
+def _stopped(
+    passports: ProductPassports,
+    document: object,
+    sender: Sender,
+    file: Path,
+    adopt_unknown: bool,
+    exc: BaseException,
+) -> Interrupted:
+    """What an import stopped part way (Ctrl-C, a confirmation timeout, no more ETH) leaves:
+    the document's events the chain holds now, asked of the chain (a transaction mined while
+    its confirmations were awaited counts), and what to run next."""
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    why = "Interrupted" if interrupted else f"Stopped ({str(exc).rstrip('.')})"
+    code = EXIT_INTERRUPTED if interrupted else EXIT_ERROR
+    try:
+        now, pending = steady(
+            passports.chain, sender, lambda: import_standing(passports, document, adopt_unknown=adopt_unknown)
+        )
+    except Exception:  # the node may be gone
+        again = f"run the same `chainpass epcis import {file}` again (nothing is recorded twice)"
+        return Interrupted(f"{why}; the node did not say what it holds now: once it answers, {again}.", exit_code=code)
+    text = f"{why}: {now.on_chain} of the {now.valid} event(s) of {file} that can be imported are on chain now"
+    depth = passports.chain.confirmations
+    if depth:
+        text += f" (the latest of them may not be {depth} blocks deep yet)"
+    if pending:
+        text += f"; {pending} transaction(s) sent are not mined yet"
+    if now.first_missing is None and not pending:
+        rest = "nothing is left to import" + (
+            f": run it again once they are {depth} blocks deep, to check that they stayed" if depth else ""
+        )
+    else:
+        left = now.valid - now.on_chain
+        start = f", from event {now.first_missing}" if now.first_missing is not None else ""
+        rest = f"run the same `chainpass epcis import {file}` again to import the other {left}{start}"
+        rest += " (nothing is recorded twice)"
+    return Interrupted(f"{text}; {rest}.", exit_code=code)
 
 
 @epcis.command("export")

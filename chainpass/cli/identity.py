@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -27,21 +27,17 @@ from chainpass.cli.common import (
     read_json,
     report,
     settings,
+    unchanged,
 )
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
 from chainpass.files import write_json_atomic
-from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionNote, SuspensionReason
+from chainpass.identity import IdentityRegistry, Level, Sector, Status, SuspensionNote, SuspensionReason
 
 
 @click.group()
 def identity() -> None:
     """Verified identity: appoint, verify, suspend, check, disclose, audit."""
-
-
-def _unchanged(state: str) -> NoReturn:
-    """Refuse, before it costs gas, a transaction that would change nothing."""
-    raise InvalidInput(f"{state}: nothing to change, so no transaction was sent.")
 
 
 @identity.command("appoint-authority")
@@ -54,7 +50,7 @@ def appoint_authority(address: str, max_level: str, account: str, as_json: bool)
     registry, sender = acting(account)
     current = registry.authority(address)
     if current.active and current.max_level.label == max_level:
-        _unchanged(f"{address} is an authority up to {max_level} already")
+        unchanged(f"{address} is an authority up to {max_level} already")
     receipt = registry.appoint_authority(address, max_level, sender=sender)
     report(f"Appointed authority {address} (up to {max_level})", receipt, as_json, authority=address)
 
@@ -67,7 +63,7 @@ def remove_authority(address: str, account: str, as_json: bool) -> None:
     """Remove authority ADDRESS; its holders stand as issuer_removed (governor only)."""
     registry, sender = acting(account)
     if not registry.authority(address).active:
-        _unchanged(f"{address} is not an authority")
+        unchanged(f"{address} is not an authority")
     receipt = registry.remove_authority(address, sender=sender)
     report(f"Removed authority {address}", receipt, as_json, authority=address)
 
@@ -118,7 +114,7 @@ def appoint_relying_party(address: str, sector: str, account: str, as_json: bool
     registry, sender = acting(account)
     current = registry.relying_party(address)
     if current.active and current.sector.label == sector:
-        _unchanged(f"{address} is a relying party of the {sector} sector already")
+        unchanged(f"{address} is a relying party of the {sector} sector already")
     receipt = registry.appoint_relying_party(address, sector, sender=sender)
     report(f"Appointed relying party {address} ({sector})", receipt, as_json, relying_party=address)
 
@@ -131,7 +127,7 @@ def remove_relying_party(address: str, account: str, as_json: bool) -> None:
     """Remove relying party ADDRESS (governor only)."""
     registry, sender = acting(account)
     if not registry.relying_party(address).active:
-        _unchanged(f"{address} is not a relying party")
+        unchanged(f"{address} is not a relying party")
     receipt = registry.remove_relying_party(address, sender=sender)
     report(f"Removed relying party {address}", receipt, as_json, relying_party=address)
 
@@ -143,6 +139,10 @@ def remove_relying_party(address: str, account: str, as_json: bool) -> None:
 def transfer_governance(address: str, account: str, as_json: bool) -> None:
     """Offer the governor role to ADDRESS, who must accept it (governor only)."""
     registry, sender = acting(account)
+    if registry.governor() == address:
+        unchanged(f"{address} is the governor already")
+    if registry.pending_governor() == address:
+        unchanged(f"The governor role is offered to {address} already; it must run accept-governance")
     receipt = registry.transfer_governance(address, sender=sender)
     report(f"Offered the governor role to {address}; it must run accept-governance", receipt, as_json)
 
@@ -316,7 +316,12 @@ def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
     """
     registry, sender = acting(account)
     note = SuspensionNote.make(holder, reason)
-    receipt = registry.suspend(holder, note, sender=sender)
+    try:
+        receipt = registry.suspend(holder, note, sender=sender)
+    except (ContractRevert, InsufficientFunds, FeeCapExceeded, InvalidInput):
+        raise  # refused before sending: nothing on chain, the salt is worth nothing
+    except BaseException as exc:
+        raise _suspension_unfinished(registry, note, exc) from None
     report(
         f"Suspended {holder} ({reason}; keep salt {note.to_json()['salt']} with the case file, the chain holds "
         f"only the commitment {note.to_json()['commitment']})",
@@ -324,6 +329,28 @@ def suspend(holder: str, reason: str, account: str, as_json: bool) -> None:
         as_json,
         **note.to_json(),
     )
+
+
+def _suspension_unfinished(registry: IdentityRegistry, note: SuspensionNote, exc: BaseException) -> Interrupted:
+    """A suspension stopped after its transaction may have been sent: the salt exists only
+    here, and without it the reason can never be shown to match the chain's commitment, so
+    the message carries it, with what the chain holds now."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    why = "Interrupted" if interrupted else f"Stopped ({str(exc).rstrip('.') or type(exc).__name__})"
+    keep = (f"keep salt 0x{note.salt.hex()} with the case file (reason {note.reason.label}; the chain holds only "
+            f"the commitment 0x{note.commitment.hex()})")  # fmt: skip
+    try:
+        suspended = registry.status(note.holder).status is Status.SUSPENDED
+    except Exception:  # the node may be gone
+        suspended = False
+    if suspended:
+        message = (f"{why}, but {note.holder} is suspended on chain: {keep}. Confirmations were not awaited: "
+                   f"`chainpass identity status {note.holder}` shows it.")  # fmt: skip
+    else:
+        message = (f"{why} before the suspension of {note.holder} was seen on chain; the transaction may still be "
+                   f"mined: {keep}. If `chainpass identity status {note.holder}` shows it suspended in a minute, "
+                   "this salt is the one that proves its reason; if not, suspend again.")  # fmt: skip
+    return Interrupted(message, exit_code=EXIT_INTERRUPTED if interrupted else EXIT_ERROR)
 
 
 @identity.command("restore")

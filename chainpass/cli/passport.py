@@ -8,7 +8,9 @@ lot); ``--tier`` reads the code as a container's.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,24 @@ from typing import Any
 import click
 from eth_utils import keccak
 
-from chainpass.chain import Sender
-from chainpass.cli.common import AddressType, account_option, acting_on, emit, json_option, report, settings
+from chainpass.chain import Sender, parse_address
+from chainpass.cli.common import (
+    AddressType,
+    account_option,
+    acting_on,
+    emit,
+    hours_from,
+    in_users_words,
+    json_option,
+    output_path,
+    report,
+    settings,
+    unchanged,
+)
 from chainpass.cli.index import open_index
-from chainpass.custody import SignedOffer
-from chainpass.errors import InvalidInput
+from chainpass.custody import CustodyOffer, SignedOffer
+from chainpass.deployment import offline_target
+from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
 from chainpass.identity import Standing
@@ -37,14 +52,81 @@ from chainpass.passport import (
     transformation_id,
 )
 from chainpass.qr import DEFAULT_SCALE, write_qr
+from chainpass.reverts import PASSPORT_IDS
+
+#: Where a passport command keeps its client (click's per-invocation ``meta``), for naming
+#: the passports of an error message.
+_CLIENT = "chainpass.passports"
+#: A passport id in full, as ``hex()`` prints it (addresses have 40 digits, ids up to 64).
+_FULL_ID = re.compile(r"0x[0-9a-f]{48,64}\b")
 
 
 def _passports() -> ProductPassports:
-    return settings().client(ProductPassports)
+    client = settings().client(ProductPassports)
+    click.get_current_context().meta[_CLIENT] = client
+    return client
 
 
 def _acting(account: str) -> tuple[ProductPassports, Sender]:
-    return acting_on(ProductPassports, account)
+    client, sender = acting_on(ProductPassports, account)
+    click.get_current_context().meta[_CLIENT] = client
+    return client, sender
+
+
+class _Names:
+    """Passports by the GS1 codes people know them by: the code the user typed for it, or
+    the code it was commissioned under (asked of the chain once); its id only if neither is
+    known."""
+
+    def __init__(self, passports: ProductPassports, typed: dict[int, str] | None = None) -> None:
+        self.passports = passports
+        self.known: dict[int, str] = dict(typed or {})
+
+    def __call__(self, id_: int | str | None) -> str:
+        if id_ is None:
+            return "?"
+        number = int(id_, 16) if isinstance(id_, str) else int(id_)
+        if number not in self.known:
+            try:
+                key = self.passports.key_of(number)
+            except ChainpassError:
+                key = None
+            self.known[number] = str(key) if key is not None else hex(number)
+        return self.known[number]
+
+    def message(self, text: str, error: ChainpassError) -> str:
+        """``text`` with the passport ids it shows (in full, or shortened by a revert's
+        decoding) replaced by codes."""
+        ids = [int(m, 16) for m in _FULL_ID.findall(text)]
+        if isinstance(error, ContractRevert):
+            ids += [v for k, v in error.raw_args.items() if k in PASSPORT_IDS and isinstance(v, int)]
+        for id_ in dict.fromkeys(ids):
+            name = self(id_)
+            if name.startswith("0x"):
+                continue
+            digits = f"{id_:x}"
+            for shown in (f"0x{digits}", f"{digits[:8]}…{digits[-4:]}"):
+                text = text.replace(shown, name)
+        return text
+
+
+class _NamingGroup(click.Group):
+    """Its commands' errors name passports by the codes the user typed (or the codes they
+    were commissioned under), not by internal ids."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        typed = [*ctx.protected_args, *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except ChainpassError as exc:
+            client = ctx.meta.get(_CLIENT)
+            if not isinstance(client, ProductPassports):
+                raise
+            text = in_users_words(str(exc), typed)
+            with contextlib.suppress(Exception):  # the node may be gone: the ids stay
+                text = _Names(client).message(text, exc)
+            exc.args = (text,)
+            raise
 
 
 def _tier_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +142,7 @@ def _now() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp())
 
 
-@click.group()
+@click.group(cls=_NamingGroup)
 def passport() -> None:
     """Product passports: commission, events, containers, custody, trace, verify."""
 
@@ -74,7 +156,10 @@ def passport() -> None:
 def set_roles(address: str, roles: tuple[str, ...], account: str, as_json: bool) -> None:
     """Give ADDRESS its passport roles (governor only); it also needs an identity in force."""
     passports, sender = _acting(account)
-    receipt = passports.set_roles(address, Role.parse_many(roles), sender=sender)
+    wanted = Role.parse_many(roles)
+    if passports.roles_of(address) == wanted:
+        unchanged(f"{address} acts as {', '.join(wanted.labels)} already")
+    receipt = passports.set_roles(address, wanted, sender=sender)
     report(f"{address} now acts as {', '.join(roles)}", receipt, as_json, account=address, roles=list(roles))
 
 
@@ -272,18 +357,43 @@ def transform(transformation: str, inputs: tuple[str, ...], outputs: tuple[str, 
 @click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=24, show_default=True,
               help="How long the offer stands.")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the signed offer here.")
+@click.option("--nonce", type=click.IntRange(0, 2**32 - 1),
+              help="Sign without a node: the passport's custody nonce (`passport show` prints it). The chain "
+              "id and contract come from --chain-id and --contract, or from this home's deployment record; "
+              "--account must be a keystore account; the deadline counts from this computer's clock.")  # fmt: skip
+@click.option("--contract", type=AddressType("contract"),
+              help="With --nonce: the ProductPassport contract [default: from the deployment record].")  # fmt: skip
 @_tier_option
 @account_option
 @json_option
-def offer(code: str, receiver: str, valid_hours: int, out: Path | None, tier: int, account: str,
-          as_json: bool) -> None:  # fmt: skip
+def offer(code: str, receiver: str, valid_hours: int, out: Path | None, nonce: int | None, contract: str | None,
+          tier: int, account: str, as_json: bool) -> None:  # fmt: skip
     """Offer the goods of CODE to --to: signed by --account, who holds them; no gas. The
-    receiver takes them with `chainpass passport accept FILE`."""
+    receiver takes them with `chainpass passport accept FILE`. With --nonce, no node is
+    asked (the contract checks the offer when it is accepted)."""
     key = _key(code, tier)
-    passports, sender = _acting(account)
-    deadline = passports.chain.latest_timestamp() + valid_hours * 3600
-    handover = passports.custody_offer(ProductPassports.passport_id(key), receiver, deadline=deadline)
-    signed = passports.sign_offer(handover, signer=sender)
+    if out is not None:
+        output_path(out, "--out")
+    if nonce is not None:
+        options = settings()
+        chain_id, address = offline_target(options.store, options.chain_id, contract)
+        try:
+            signer = options.keystore_account(account)
+        except InvalidInput as exc:
+            why = f"{str(exc).rstrip('.')}. Signing without a node (--nonce) takes a keystore account"
+            raise InvalidInput(f"{why} (`chainpass account import`): a dev account's key is on its node.") from None
+        deadline = hours_from(_now(), valid_hours, "--valid-hours")
+        handover = CustodyOffer(chain_id, address, ProductPassports.passport_id(key), signer.address,
+                                parse_address(receiver, "receiver"), nonce, deadline)  # fmt: skip
+        signed = handover.sign(signer)
+    else:
+        if contract is not None:
+            raise InvalidInput("--contract goes with --nonce (signing without a node); online, the deployment "
+                               "record names the contract.")  # fmt: skip
+        passports, sender = _acting(account)
+        deadline = passports.chain.latest_timestamp() + valid_hours * 3600
+        handover = passports.custody_offer(ProductPassports.passport_id(key), receiver, deadline=deadline)
+        signed = passports.sign_offer(handover, signer=sender)
     if out is not None:
         write_json_atomic(out, signed.to_json())
     emit(signed.to_json(), f"Offered {key} to {receiver}" + (f": wrote {out}" if out else ""), as_json)
@@ -302,7 +412,7 @@ def accept(file: Path, account: str, as_json: bool) -> None:
     signed = SignedOffer.loads(text)
     passports, sender = _acting(account)
     receipt = passports.accept_custody(signed, sender=sender)
-    report(f"{signed.offer.receiver} now holds {hex(signed.offer.passport)}", receipt, as_json,
+    report(f"{signed.offer.receiver} now holds {_Names(passports)(signed.offer.passport)}", receipt, as_json,
            id=hex(signed.offer.passport), custodian=signed.offer.receiver)  # fmt: skip
 
 
@@ -317,6 +427,9 @@ def transfer(code: str, to: str, tier: int, account: str, as_json: bool) -> None
     goods stay with whoever holds them: hand them over with offer and accept."""
     key = _key(code, tier)
     passports, sender = _acting(account)
+    record = passports.passport(ProductPassports.passport_id(key))
+    if record is not None and record.owner == to:
+        unchanged(f"{key} belongs to {to} already")
     receipt = passports.transfer(ProductPassports.passport_id(key), to, sender=sender)
     report(f"{key} now belongs to {to}", receipt, as_json, code=str(key), owner=to)
 
@@ -333,13 +446,15 @@ def show(code: str, tier: int, as_json: bool) -> None:
     if record is None:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
     owner = passports.brand_of(key)
+    nonce = passports.custody_nonce(record.id)
     data = {"code": str(key), "digital_link": key.digital_link(), **record.to_json(),
-            "brand": owner.to_json() if owner else None}  # fmt: skip
+            "brand": owner.to_json() if owner else None, "custody_nonce": nonce}  # fmt: skip
+    names = _Names(passports, {record.id: code})
     human = (f"{key}: {record.effective_state.label} (own state {record.state.label}), owned by {record.owner}, "
              f"held by {record.custodian}, made by {record.producer}"
-             + (f", inside {hex(record.container)}" if record.container else "")
+             + (f", inside {names(record.container)}" if record.container else "")
              + (f", produced by transformation 0x{record.origin.hex()}" if record.origin else "")
-             + f"; {_brand_text(owner)}")  # fmt: skip
+             + f"; {_brand_text(owner)}; custody nonce {nonce} (for an offer signed without a node)")  # fmt: skip
     emit(data, human, as_json)
 
 
@@ -355,8 +470,9 @@ class _Steps:
     (inspector, customs), the producer or a food-safety authority (recalls), the owner or
     the governor (custody reassigned)."""
 
-    def __init__(self, passports: ProductPassports) -> None:
+    def __init__(self, passports: ProductPassports, names: _Names) -> None:
         self.passports = passports
+        self.names = names
 
     def actor(self, e: TraceEntry) -> str | None:
         if e.event == "PassportStateInherited":
@@ -393,20 +509,20 @@ class _Steps:
             d = e.details
             what = {
                 "PassportCommissioned": "commissioned",
-                "PassportPacked": f"packed into {d.get('container')}",
-                "PassportUnpacked": f"unpacked from {d.get('container')}",
+                "PassportPacked": f"packed into {self.names(d.get('container'))}",
+                "PassportUnpacked": f"unpacked from {self.names(d.get('container'))}",
                 "PassportConsumed": f"consumed by transformation {d.get('transformation_id', '')[:18]}…",
                 "PassportProduced": f"produced by transformation {d.get('transformation_id', '')[:18]}…",
                 "CustodyTransferred": f"custody taken over from {d.get('from')}",
                 "CustodyOffersCancelled": "custody offers cancelled",
                 "CustodyReassigned": "custody reassigned",
                 "PassportStateInherited": f"took on the state {_state_label(d.get('state'))} of container "
-                f"{d.get('container')}",
+                f"{self.names(d.get('container'))}",
             }.get(e.event) or f"{d['biz_step']} -> {d['disposition']}"
             actor, relation = self.actor(e), self.relation(e)
             by = f", by {actor} ({relation})" if actor else ""
-            via = f" (via container {hex(e.via_container)})" if e.via_container else ""
-            via += f" (on input {hex(e.via_input)[:18]}…)" if e.via_input else ""
+            via = f" (via container {self.names(e.via_container)})" if e.via_container else ""
+            via += f" (on input {self.names(e.via_input)})" if e.via_input else ""
             lines.append(f"block {e.block_number:>6}  {what}{by}{via}")
         return lines
 
@@ -432,7 +548,7 @@ def trace(code: str, tier: int, use_index: bool, as_json: bool) -> None:
     entries = passports.trace(ProductPassports.passport_id(key))
     if not entries:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
-    steps = _Steps(passports)
+    steps = _Steps(passports, _Names(passports, {ProductPassports.passport_id(key): code}))
     data = [steps.to_json(e) for e in entries]
     emit(data, lambda: "\n".join([f"{key}: {_brand_text(passports.brand_of(key))}", *steps.lines(entries)]),
          as_json)  # fmt: skip
@@ -471,7 +587,8 @@ def verify(code: str, tier: int, as_json: bool) -> None:
     key = _key(code, tier)
     passports = _passports()
     verdict = passports.verify(key)
-    steps = _Steps(passports)
+    names = _Names(passports, {verdict.id: code})
+    steps = _Steps(passports, names)
     journey = list(verdict.journey)
     data = {**verdict.to_json(), "sold_once": verdict.sold_once, "journey": [steps.to_json(e) for e in journey]}
 
@@ -483,7 +600,9 @@ def verify(code: str, tier: int, as_json: bool) -> None:
         warnings = []
         if verdict.recalled:
             source = verdict.recall_source
-            cause = "" if source in (None, verdict.id) else f" (recall of {hex(source)}, which it came from or was in)"
+            cause = (
+                "" if source in (None, verdict.id) else f" (recall of {names(source)}, which it came from or was in)"
+            )
             warnings.append(f"RECALLED{cause}: do not sell or eat")
         if verdict.returned:
             warnings.append("SOLD ONCE AND RETURNED: back in the trade since")
