@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from solcx.exceptions import SolcError
+
 from chainpass.compiler import CONTRACTS_DIR, REPO_ROOT, compile_for_analysis, source_files
 
 TRIAGE_FILE = REPO_ROOT / "slither-triage.toml"
@@ -252,7 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     except TriageFileError as error:
         print(f"slither check: {error}", file=sys.stderr)
         return 2
-    findings = findings_from_results(run_slither(args.contracts), args.contracts)
+    try:
+        results = run_slither(args.contracts)
+    except (RuntimeError, SolcError) as error:  # the contracts do not compile: solc says where
+        message = str(error).split("\n> command")[0].strip()  # without py-solc-x's dump of solc's output
+        print(f"slither check: the contracts do not compile:\n{message}", file=sys.stderr)
+        return 2
+    findings = findings_from_results(results, args.contracts)
     untriaged, stale = compare(findings, triage)
     if args.json:
         verdict = {

@@ -163,3 +163,13 @@ def test_every_committed_triage_entry_has_a_real_reason() -> None:
     for entry in entries:
         assert len(entry.id) == 16 and int(entry.id, 16) >= 0
         assert "TODO" not in entry.reason and len(entry.reason) > 20
+
+
+def test_a_contract_that_does_not_compile_is_a_sentence_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contracts = _project(tmp_path, VAULT.replace("_owner = msg.sender;", "_owner = sender;"))
+    assert _run(contracts, tmp_path / "none.toml") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("slither check: the contracts do not compile:\nDeclarationError: Undeclared identifier.")
+    assert "contracts/Vault.sol:8:" in err and "Traceback" not in err
