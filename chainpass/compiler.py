@@ -78,11 +78,33 @@ def sources_hash(sources: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Compile ``sources`` and return one artifact per deployable contract."""
-    import solcx  # only this module needs the compiler
+#: What the shipped artifacts need from solc.
+ARTIFACT_OUTPUT: dict[str, dict[str, list[str]]] = {
+    "*": {
+        "*": [
+            "abi",
+            "evm.bytecode.object",
+            "evm.deployedBytecode.object",
+            "evm.deployedBytecode.immutableReferences",
+        ]
+    }
+}
 
-    standard_input = {
+#: What static analysis (Slither, through crytic-compile) reads: every source's AST, and
+#: each contract's ABI and NatSpec. No bytecode is asked for, so solc stops after its
+#: analysis phase (seconds, where the viaIR code generation takes over a minute); the
+#: AST is the same either way, and the settings are the artifacts' own.
+ANALYSIS_OUTPUT: dict[str, dict[str, list[str]]] = {
+    "*": {
+        "": ["ast"],
+        "*": ["abi", "devdoc", "userdoc"],
+    }
+}
+
+
+def standard_input(sources: dict[str, str], output_selection: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+    """The standard-JSON input for ``sources`` with the pinned settings (COMPILER_SETTINGS)."""
+    return {
         "language": "Solidity",
         "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
@@ -90,22 +112,35 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
             "optimizer": COMPILER_SETTINGS["optimizer"],
             "viaIR": COMPILER_SETTINGS["viaIR"],
             "metadata": {"bytecodeHash": "none"},
-            "outputSelection": {
-                "*": {
-                    "*": [
-                        "abi",
-                        "evm.bytecode.object",
-                        "evm.deployedBytecode.object",
-                        "evm.deployedBytecode.immutableReferences",
-                    ]
-                }
-            },
+            "outputSelection": output_selection,
         },
     }
-    output = solcx.compile_standard(standard_input, solc_binary=SOLC_SHIM, allow_empty=False)
+
+
+def run_compiler(standard_json: dict[str, Any]) -> dict[str, Any]:
+    """Run solc (the solc-js shim) on a standard-JSON input; its output, or RuntimeError on errors."""
+    import solcx  # only this module needs the compiler
+
+    output: dict[str, Any] = solcx.compile_standard(standard_json, solc_binary=SOLC_SHIM, allow_empty=False)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise RuntimeError("\n".join(e["formattedMessage"] for e in errors))
+    return output
+
+
+def compile_for_analysis(sources: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The standard-JSON input and output of the artifacts' build, for static analysis.
+
+    ``scripts/slither_check.py`` reads this: the same sources, settings and compiler as
+    `compile_contracts` (so it analyses the code that ships), with ANALYSIS_OUTPUT.
+    """
+    standard_json = standard_input(sources, ANALYSIS_OUTPUT)
+    return standard_json, run_compiler(standard_json)
+
+
+def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Compile ``sources`` and return one artifact per deployable contract."""
+    output = run_compiler(standard_input(sources, ARTIFACT_OUTPUT))
     digest = sources_hash(sources)
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, contracts in output["contracts"].items():
