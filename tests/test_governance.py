@@ -19,7 +19,9 @@ from conftest import fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain
+from chainpass.cli import main
 from chainpass.deployment import Deployment, DeploymentStore, deploy
 from chainpass.errors import ChainIdMismatch, ContractRevert, DeploymentError, InvalidInput, TransactionFailed
 from chainpass.governance import (
@@ -42,6 +44,7 @@ from chainpass.governance import (
     sign_proposal,
     submit,
     timelock_contract,
+    write_proposal,
 )
 from chainpass.identity import IdentityRegistry, Level
 from chainpass.node import AnvilNode, free_port
@@ -332,3 +335,123 @@ def test_deploy_with_another_governor_than_recorded_is_refused(governed: Governe
         g.chain, g.deployer, DeploymentStore(g.home / "deployments"), governor=g.governance.timelock
     )
     assert not created and again == g.deployment
+
+
+# ---------------------------------------------------------------------- the CLI
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass(frozen=True)
+class Cli:
+    capsys: pytest.CaptureFixture[str]
+    rpc: str
+    home: Path
+
+    def run(self, *args: str) -> Result:
+        try:
+            main(["--rpc", self.rpc, "--home", str(self.home), *args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = self.capsys.readouterr()
+        return Result(code, out, err)
+
+    def ok(self, *args: str) -> Result:
+        result = self.run(*args)
+        assert result.code == 0, result.err
+        return result
+
+    def error(self, *args: str) -> str:
+        """A refused command: exit code 1, one line on stderr, no traceback."""
+        result = self.run(*args)
+        assert result.code == 1, (result.code, result.out, result.err)
+        assert result.err.startswith("error: ") and "Traceback" not in result.err
+        return result.err
+
+
+@pytest.fixture
+def cli(governed: Governed, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """An operator's home on the module's node, with two owners' keystores (alice, bob)."""
+    monkeypatch.setenv("CHAINPASS_PASSWORD", PASSWORD)
+    keystores = KeystoreDirectory(tmp_path / "home" / "keystores")
+    for name in ("alice", "bob"):
+        keystores.import_key(name, Account.create().key.hex(), PASSWORD, scrypt_n=2**4)
+    return Cli(capsys, governed.chain.endpoint, tmp_path / "home")
+
+
+def test_cli_flow_appoints_an_authority(cli: Cli, governed: Governed, tmp_path: Path) -> None:
+    accounts = governed.chain.dev_accounts()
+    alice, bob = (e.address for e in KeystoreDirectory(cli.home / "keystores").list())
+    carol = accounts[3]  # an owner whose key the node holds
+    owners = ["--owner", alice, "--owner", bob, "--owner", carol]
+    setup = cli.ok("governance", "setup", *owners, "--threshold", "2", "--delay", "1h", "--json").json()
+    assert setup["created"] is True and setup["threshold"] == 2 and setup["min_delay"] == DELAY
+    assert (
+        cli.ok("governance", "setup", *owners, "--threshold", "2", "--delay", "1h", "--json").json()["created"] is False
+    )
+    deployed = cli.ok("deploy", "--governor", "timelock", "--json").json()
+    assert deployed["contracts"]["IdentityRegistry"]["constructor_args"]["initialGovernor"] == setup["timelock"]
+    authority, proposal = accounts[1], tmp_path / "appoint.json"
+
+    written = cli.ok("governance", "propose", "appoint-authority", authority, "--max-level", "substantial",
+                     "--out", str(proposal))  # fmt: skip
+    assert "needs 2 of the 3 owners' signatures" in written.out
+    assert "is not an owner of Safe" in cli.error("governance", "sign", str(proposal), "--account", "4")
+    one = cli.ok("governance", "sign", str(proposal), "--account", "alice", "--json").json()
+    assert one["signed_by"] == [alice] and one["missing_signatures"] == 1
+    refused = cli.error("governance", "submit", str(proposal), "--account", "5")
+    assert "1 of the 2 owner signatures" in refused and bob in refused and carol in refused
+    copy = tmp_path / "carol.json"
+    cli.ok("governance", "sign", str(proposal), "--account", "3", "--out", str(copy))  # signed on the node
+    assert "collecting signatures" in cli.ok("governance", "status", str(proposal)).out
+
+    submitted = cli.ok("governance", "submit", str(proposal), str(copy), "--account", "5", "--json").json()
+    assert submitted["state"] == "waiting" and set(submitted["signed_by"]) == {alice, carol}
+    early = cli.error("governance", "execute", str(proposal), "--account", "6")
+    assert "not ready" in early and "UTC" in early
+    status = cli.ok("governance", "status", str(proposal))
+    assert "waiting" in status.out and "ready at" in status.out
+    registry = IdentityRegistry(governed.chain, deployed["contracts"]["IdentityRegistry"]["address"])
+    assert not registry.authority(authority).active
+
+    governed.chain.advance_time(DELAY)
+    done = cli.ok("governance", "execute", str(proposal), "--account", "6", "--json").json()
+
+    assert done["state"] == "done"
+    assert registry.authority(authority).active and registry.authority(authority).max_level is Level.SUBSTANTIAL
+    assert cli.ok("governance", "status", str(proposal), "--json").json()["state"] == "done"
+    assert "is not the registry governor" in cli.error(
+        "identity", "appoint-authority", accounts[2], "--max-level", "low", "--account", "3"
+    )
+
+
+def test_cli_refuses_a_proposal_for_another_chain_or_altered(cli: Cli, governed: Governed, tmp_path: Path) -> None:
+    g = governed
+    (cli.home / "governance").mkdir(parents=True)
+    GovernanceStore(cli.home / "governance").write(g.governance, g.chain)
+    proposal = signed(appoint(g, g.chain.dev_accounts()[1]), g.owners[0], g.owners[1])
+    elsewhere, altered = tmp_path / "elsewhere.json", tmp_path / "altered.json"
+    write_proposal(elsewhere, replace(proposal, chain_id=1, signatures={}))
+    data = proposal.to_json()
+    data["action"]["args"][0] = data["action"]["target"]  # only the shown text...
+    data["delay"] = 1  # ...and a field the hash covers
+    altered.write_text(json.dumps(data))
+
+    assert "is for chain 1, but the node is chain 31337" in cli.error("governance", "submit", str(elsewhere))
+    assert "was altered" in cli.error("governance", "sign", str(altered), "--account", "alice")
+    assert "does not exist" in cli.error("governance", "status", str(tmp_path / "missing.json"))
+    assert "No governance record" in Cli(cli.capsys, cli.rpc, tmp_path / "empty").error("governance", "status")
+    out = tmp_path / "bad.json"
+    bad = cli.error("governance", "propose", "appoint-authority", "0x12", "--max-level", "high", "--out", str(out))
+    assert "authority '0x12' is not an Ethereum address" in bad and not out.exists()
