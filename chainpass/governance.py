@@ -42,6 +42,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_typing import ChecksumAddress
@@ -73,8 +74,10 @@ ZERO_HASH = "0x" + "00" * 32
 #: The timelock's delay when none is given: two days, for owners and the public to see a
 #: change coming and cancel a rogue one. Incidents are the guardian's, not the governor's.
 DEFAULT_DELAY = 2 * 24 * 3600
-#: The longest delay accepted at setup: 30 days (a typo of more would freeze governance).
+#: The longest delay accepted at setup or for one action: 30 days (a typo of more would freeze governance).
 MAX_DELAY = 30 * 24 * 3600
+#: How far past the Safe's next nonce a proposal may be queued.
+MAX_QUEUE = 1000
 #: The operations a Safe transaction can make: a plain call (never a delegatecall here).
 CALL = 0
 #: Safe 1.4.1's EIP-712 SafeTx type (contracts/Safe.sol, SAFE_TX_TYPEHASH).
@@ -423,7 +426,10 @@ def call_action(chain: Chain, contract: str, address: str, function: str, args: 
     values = [_abi_value(arg, spec) for arg, spec in zip(args, entry["inputs"], strict=True)]
     types = [i["type"] for i in entry["inputs"]]
     selector = keccak(text=f"{function}({','.join(types)})")[:4]
-    data = selector + abi_encode(types, values)
+    try:
+        data = selector + abi_encode(types, values)
+    except EncodingError as exc:
+        raise InvalidInput(f"An argument does not fit {contract}.{function}({', '.join(types)}): {exc}") from None
     shown = tuple(("0x" + v.hex()) if isinstance(v, bytes) else v for v in values)
     return Action(to_checksum_address(address), contract, function, shown, data)
 
@@ -755,12 +761,11 @@ def propose(
         delay = min_delay
     elif delay < min_delay:
         raise InvalidInput(f"The timelock's minimum delay is {min_delay} s: a delay of {delay} s is too short.")
+    elif delay > max(MAX_DELAY, min_delay):
+        raise InvalidInput(f"A delay of {delay} s is longer than {MAX_DELAY} s (30 days): give a shorter one.")
     safe = safe_contract(chain, governance.safe)
     current = int(safe.functions.nonce().call())
-    if nonce is None:
-        nonce = current
-    elif nonce < current:
-        raise InvalidInput(f"Safe nonce {nonce} is used already: the next is {current}.")
+    nonce = _pick_nonce(current, nonce)
     try:
         chain.w3.eth.call(
             {"from": governance.timelock, "to": action.target, "data": action.data, "value": Wei(action.value)}
@@ -782,6 +787,19 @@ def propose(
     )
 
 
+def _pick_nonce(current: int, nonce: int | None) -> int:
+    """``nonce``, or the Safe's next (``current``): never a used one, nor one far ahead."""
+    if nonce is None:
+        return current
+    if nonce < current:
+        raise InvalidInput(f"Safe nonce {nonce} is used already: the next is {current}.")
+    if nonce > current + MAX_QUEUE:
+        raise InvalidInput(
+            f"Safe nonce {nonce} is far beyond the Safe's next ({current}): at most {current + MAX_QUEUE}."
+        )
+    return nonce
+
+
 def cancel_action(chain: Chain, governance: Governance, scheduled: Proposal, *, nonce: int | None = None) -> Proposal:
     """A proposal for the Safe to cancel the operation ``scheduled`` put on the timelock (before it runs)."""
     _check_chain(chain, governance.chain_id)
@@ -796,7 +814,7 @@ def cancel_action(chain: Chain, governance: Governance, scheduled: Proposal, *, 
     return replace(
         scheduled,
         kind=ProposalKind.CANCEL,
-        nonce=current if nonce is None else nonce,
+        nonce=_pick_nonce(current, nonce),
         owners=tuple(to_checksum_address(o) for o in safe.functions.getOwners().call()),
         threshold=int(safe.functions.getThreshold().call()),
         signatures={},

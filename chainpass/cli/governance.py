@@ -81,7 +81,9 @@ def governance() -> None:
     required=True,
     help="A Safe owner's address (repeat for each).",
 )
-@click.option("--threshold", type=click.IntRange(1), required=True, help="How many owners must sign each action.")
+@click.option(
+    "--threshold", type=click.IntRange(1, 2**32), required=True, help="How many owners must sign each action."
+)
 @click.option(
     "--delay",
     default=f"{DEFAULT_DELAY // 86400}d",
@@ -129,7 +131,9 @@ def proposal_options(func: Callable[..., Any]) -> Callable[..., Any]:
         required=True,
         help="The proposal file to write (new): it goes to each owner to sign.",
     )(func)
-    func = click.option("--nonce", type=click.IntRange(0), help="The Safe nonce [default: the Safe's next].")(func)
+    func = click.option(
+        "--nonce", type=click.IntRange(0, 2**64 - 1), help="The Safe nonce [default: the Safe's next]."
+    )(func)
     func = click.option("--delay", help="The timelock delay for this action [default: the timelock's minimum].")(func)
     return json_option(func)
 
@@ -238,7 +242,7 @@ def propose_call(contract: str, function: str, args: tuple[str, ...], out: Path,
 @propose_group.command("cancel")
 @click.argument("scheduled", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="The cancellation's proposal file (new).")
-@click.option("--nonce", type=click.IntRange(0), help="The Safe nonce [default: the Safe's next].")
+@click.option("--nonce", type=click.IntRange(0, 2**64 - 1), help="The Safe nonce [default: the Safe's next].")
 @json_option
 def propose_cancel(scheduled: Path, out: Path, nonce: int | None, as_json: bool) -> None:
     """Cancel the action of the proposal file SCHEDULED while it waits on the timelock."""
