@@ -346,6 +346,27 @@ def timelock_contract(chain: Chain, address: str) -> Contract:
     return chain.contract(load_artifact(TIMELOCK_CONTRACT), address)
 
 
+def hand_over(chain: Chain, governance: Governance, deployment: Deployment, sender: Sender) -> list[TxReceipt]:
+    """Offer governance of the deployed contracts to the timelock, as their governor ``sender``
+    (a plain key): the first half of moving an existing deployment under the Safe. The timelock
+    takes it with a proposal per contract, ``acceptGovernance`` (docs/governance.md); until
+    then ``sender`` stays the governor. A contract the timelock governs already is skipped.
+    """
+    _check_chain(chain, governance.chain_id)
+    receipts = []
+    for name in DEPLOYABLE_CONTRACTS:
+        contract = chain.contract(load_artifact(name), deployment.address(name))
+        current = to_checksum_address(contract.functions.governor().call())
+        if current == governance.timelock:
+            continue
+        if current != sender_address(sender):
+            raise GovernanceError(
+                f"{name} is governed by {current}, not {sender_address(sender)}: its governor hands over."
+            )
+        receipts.append(chain.transact(contract.functions.transferGovernance(governance.timelock), sender))
+    return receipts
+
+
 # ---------------------------------------------------------------------- actions
 
 

@@ -36,6 +36,7 @@ from chainpass.governance import (
     call_action,
     cancel_action,
     execute,
+    hand_over,
     parse_delay,
     proposal_status,
     propose,
@@ -455,3 +456,28 @@ def test_cli_refuses_a_proposal_for_another_chain_or_altered(cli: Cli, governed:
     out = tmp_path / "bad.json"
     bad = cli.error("governance", "propose", "appoint-authority", "0x12", "--max-level", "high", "--out", str(out))
     assert "authority '0x12' is not an Ethereum address" in bad and not out.exists()
+
+
+def test_a_key_governed_deployment_moves_under_the_timelock(governed: Governed) -> None:
+    g = governed
+    key = g.chain.dev_accounts()[4]  # a plain key governs, as in local development
+    deployment, _ = deploy(g.chain, key)
+    registry = IdentityRegistry.from_deployment(g.chain, deployment)
+    passports = ProductPassports.from_deployment(g.chain, deployment).contract.functions
+    assert registry.governor() == passports.governor().call() == key
+
+    assert len(hand_over(g.chain, g.governance, deployment, key)) == 2
+    proposals = []
+    for name in ("IdentityRegistry", "ProductPassport"):
+        accept = call_action(g.chain, name, deployment.address(name), "acceptGovernance", [])
+        proposals.append(signed(propose(g.chain, g.governance, accept), g.owners[0], g.owners[1]))
+        submit(g.chain, g.governance, proposals[-1], g.stranger)
+    assert registry.governor() == key  # the key governs until the timelock accepts
+    g.chain.advance_time(DELAY)
+    for proposal in proposals:
+        execute(g.chain, g.governance, proposal, g.stranger)
+
+    assert registry.governor() == passports.governor().call() == g.governance.timelock
+    with pytest.raises(ContractRevert, match="is not the registry governor"):
+        registry.appoint_authority(g.chain.dev_accounts()[1], "high", sender=key)
+    assert hand_over(g.chain, g.governance, deployment, key) == []  # nothing left to hand over

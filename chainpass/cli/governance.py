@@ -24,7 +24,7 @@ from chainpass.cli.common import (
     settings,
     tx_fields,
 )
-from chainpass.deployment import DeploymentStore
+from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.governance import (
     DEFAULT_DELAY,
     Action,
@@ -37,6 +37,7 @@ from chainpass.governance import (
     cancel_action,
     contract_address,
     execute,
+    hand_over,
     parse_delay,
     proposal_status,
     propose,
@@ -119,6 +120,25 @@ def setup_command(
         )
 
     emit(data, human, as_json)
+
+
+@governance.command("hand-over")
+@account_option
+@json_option
+def hand_over_command(account: str, as_json: bool) -> None:
+    """Offer governance of the deployed contracts to the timelock, as their governor (a plain key).
+    The timelock takes it with `propose call <contract> acceptGovernance`, one proposal each."""
+    options, chain, record = _loaded()
+    deployment = load_deployment(chain, options.store)
+    receipts = hand_over(chain, record, deployment, options.sender(chain, account))
+    data = {"timelock": record.timelock, "transactions": [tx_fields(r) for r in receipts]}
+    emit(
+        data,
+        f"Offered governance to the timelock {record.timelock} ({len(receipts)} contract(s)). Next, for each of "
+        f"IdentityRegistry and ProductPassport: `chainpass governance propose call <contract> acceptGovernance "
+        "--out FILE`, signed, submitted and executed; the key governs until then.",
+        as_json,
+    )
 
 
 # ---------------------------------------------------------------------- propose
