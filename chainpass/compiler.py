@@ -10,8 +10,8 @@ Run ``python -m chainpass.compiler`` (or ``make artifacts``) after changing a co
 
 The governance contracts (``chainpass.governance``) are artifacts too, checked the same
 way, but not built from ``contracts/``: OpenZeppelin's ``TimelockController`` is compiled
-from its npm source alone with our settings (its own npm build targets a newer EVM than
-Ganache runs), and the Safe 1.4.1 contracts are copied from their npm package's build
+from its npm source alone with our settings (its npm build is another compiler's, 0.8.35),
+and the Safe 1.4.1 contracts are copied from their npm package's build
 (solc 0.7.6: no opcode newer than any chain's), so the Safe we deploy is the audited
 bytecode itself. Neither touches the sources hash of our contracts.
 """
