@@ -417,8 +417,11 @@ def test_cli_flow_appoints_an_authority(cli: Cli, governed: Governed, tmp_path: 
     cli.ok("governance", "sign", str(proposal), "--account", "3", "--out", str(copy))  # signed on the node
     assert "collecting signatures" in cli.ok("governance", "status", str(proposal)).out
 
-    submitted = cli.ok("governance", "submit", str(proposal), str(copy), "--account", "5", "--json").json()
-    assert submitted["state"] == "waiting" and set(submitted["signed_by"]) == {alice, carol}
+    offline, bobs = Cli(cli.capsys, "http://127.0.0.1:9", cli.home), tmp_path / "bob.json"  # no node there
+    offline.ok("governance", "sign", str(proposal), "--account", "bob", "--out", str(bobs))  # a keystore: offline
+
+    submitted = cli.ok("governance", "submit", str(proposal), str(copy), str(bobs), "--account", "5", "--json").json()
+    assert submitted["state"] == "waiting" and set(submitted["signed_by"]) == {alice, bob, carol}
     early = cli.error("governance", "execute", str(proposal), "--account", "6")
     assert "not ready" in early and "UTC" in early
     status = cli.ok("governance", "status", str(proposal))
