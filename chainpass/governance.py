@@ -31,6 +31,7 @@ chain id and the Safe's address); the tests check it against the Safe's own
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -208,7 +209,7 @@ class GovernanceStore:
     def write(self, record: Governance, chain: Chain) -> Path:
         path = self.path_for(chain)
         if path.exists():
-            stamp = os.urandom(4).hex()
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
             path.replace(path.with_name(f"{path.stem}.replaced-{stamp}.json"))
         return write_json_atomic(path, record.to_json())
 
@@ -1069,8 +1070,6 @@ def _check_same_governance(proposal: Proposal, governance: Governance) -> None:
 
 
 def _iso(timestamp: int) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

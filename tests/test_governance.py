@@ -145,6 +145,12 @@ def test_setup_is_recorded_and_safe_to_rerun(governed: Governed) -> None:
     assert record["safe"] == g.governance.safe and record["timelock"] == g.governance.timelock
     with pytest.raises(GovernanceError, match="has governance already"):
         setup_governance(g.chain, g.deployer, owners, 3, DELAY, store)
+    replaced, created = setup_governance(g.chain, g.deployer, owners, 3, DELAY, store, replace=True)
+    assert created and replaced.safe != g.governance.safe and store.load(g.chain) == replaced
+    kept = [p for p in store.directory.iterdir() if ".replaced-" in p.name]
+    assert [json.loads(p.read_text())["safe"] for p in kept] == [g.governance.safe]
+    for p in kept:  # the module's record stays the one the other tests use
+        p.replace(store.path_for(g.chain))
 
 
 @pytest.mark.parametrize(
