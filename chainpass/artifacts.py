@@ -15,6 +15,12 @@ ARTIFACT_DIR = Path(str(resources.files("chainpass"))) / "contract_artifacts"
 
 #: The contracts the package deploys; `chainpass.compiler` writes one artifact each.
 DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
+#: The governance contracts `chainpass.governance` deploys on request, not built from our
+#: sources: OpenZeppelin's TimelockController (compiled from its npm source with the settings
+#: below), and Safe 1.4.1's singleton, proxy factory and fallback handler (their npm package's
+#: own build, solc 0.7.6, which runs on every EVM version).
+TIMELOCK_CONTRACT = "TimelockController"
+SAFE_CONTRACTS = ("Safe", "SafeProxyFactory", "CompatibilityFallbackHandler")
 
 #: Compiler settings, pinned: solc-js from the npm package `solc` (package.json).
 #: shanghai is the newest EVM that Ganache 7.9 runs.

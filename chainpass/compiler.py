@@ -7,6 +7,13 @@ py-solc-x. The library itself never needs node or solc: it reads the artifacts.
 
 Run ``python -m chainpass.compiler`` (or ``make artifacts``) after changing a contract;
 ``python -m chainpass.compiler --check`` exits 1 when the artifacts are stale.
+
+The governance contracts (``chainpass.governance``) are artifacts too, checked the same
+way, but not built from ``contracts/``: OpenZeppelin's ``TimelockController`` is compiled
+from its npm source alone with our settings (its npm build is another compiler's, 0.8.35),
+and the Safe 1.4.1 contracts are copied from their npm package's build
+(solc 0.7.6: no opcode newer than any chain's), so the Safe we deploy is the audited
+bytecode itself. Neither touches the sources hash of our contracts.
 """
 
 from __future__ import annotations
@@ -19,7 +26,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chainpass.artifacts import ARTIFACT_DIR, COMPILER_SETTINGS, DEPLOYABLE_CONTRACTS
+from chainpass.artifacts import (
+    ARTIFACT_DIR,
+    COMPILER_SETTINGS,
+    DEPLOYABLE_CONTRACTS,
+    SAFE_CONTRACTS,
+    TIMELOCK_CONTRACT,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -30,6 +43,16 @@ SOLC_SHIM = REPO_ROOT / "tools" / "solc"
 #: ``ape-config.yaml`` maps, so both builds see one source tree.
 NPM_IMPORTS = ("@openzeppelin/contracts/",)
 NODE_MODULES = REPO_ROOT / "node_modules"
+#: The timelock's source unit: OpenZeppelin's contract as the pinned npm package ships it.
+TIMELOCK_SOURCE = "@openzeppelin/contracts/governance/TimelockController.sol"
+#: Where the Safe package (pinned in ``package.json``) keeps its build of each contract we deploy.
+SAFE_PACKAGE = "@safe-global/safe-contracts"
+SAFE_BUILDS = {
+    "Safe": "Safe.sol/Safe.json",
+    "SafeProxyFactory": "proxies/SafeProxyFactory.sol/SafeProxyFactory.json",
+    "CompatibilityFallbackHandler": "handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json",
+}
+assert tuple(SAFE_BUILDS) == SAFE_CONTRACTS
 _IMPORT = re.compile(r"""^\s*import\s+(?:[^'";]*?\s+from\s+)?["']([^"']+)["']""", re.MULTILINE)
 
 
@@ -40,6 +63,20 @@ def source_files(contracts_dir: Path = CONTRACTS_DIR, node_modules: Path = NODE_
         path.relative_to(contracts_dir.parent).as_posix(): path.read_text(encoding="utf-8")
         for path in sorted(contracts_dir.rglob("*.sol"))
     }
+    return _with_imports(sources, node_modules)
+
+
+def npm_sources(unit: str, node_modules: Path = NODE_MODULES) -> dict[str, str]:
+    """The npm source unit ``unit`` (e.g. :data:`TIMELOCK_SOURCE`) and every npm file it imports."""
+    path = node_modules / unit
+    if not path.is_file():
+        raise RuntimeError(f"{unit} is not installed: run `make setup` (npm ci)")
+    return _with_imports({unit: path.read_text(encoding="utf-8")}, node_modules)
+
+
+def _with_imports(sources: dict[str, str], node_modules: Path) -> dict[str, str]:
+    """``sources`` and every npm file they import, directly or not, keyed by import name."""
+    sources = dict(sources)
     pending = list(sources)
     while pending:
         unit = pending.pop()
@@ -138,14 +175,17 @@ def compile_for_analysis(sources: dict[str, str]) -> tuple[dict[str, Any], dict[
     return standard_json, run_compiler(standard_json)
 
 
-def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Compile ``sources`` and return one artifact per deployable contract."""
+def compile_contracts(
+    sources: dict[str, str], names: tuple[str, ...] = DEPLOYABLE_CONTRACTS
+) -> dict[str, dict[str, Any]]:
+    """Compile ``sources`` and return one artifact per contract in ``names`` (by default the
+    deployable ones)."""
     output = run_compiler(standard_input(sources, ARTIFACT_OUTPUT))
     digest = sources_hash(sources)
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, contracts in output["contracts"].items():
         for name, compiled in contracts.items():
-            if name not in DEPLOYABLE_CONTRACTS:
+            if name not in names:
                 continue
             artifacts[name] = {
                 "contractName": name,
@@ -161,10 +201,46 @@ def compile_contracts(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
                 "compiler": COMPILER_SETTINGS,
                 "sourcesHash": digest,
             }
-    missing = set(DEPLOYABLE_CONTRACTS) - set(artifacts)
+    missing = set(names) - set(artifacts)
     if missing:
-        raise RuntimeError(f"contracts not found in contracts/: {sorted(missing)}")
+        raise RuntimeError(f"contracts not found in the sources: {sorted(missing)}")
     return artifacts
+
+
+def safe_artifacts(node_modules: Path = NODE_MODULES) -> dict[str, dict[str, Any]]:
+    """The Safe contracts' artifacts, copied from the npm package's own build (ABI and bytecode
+    unchanged); ``sourcesHash`` is the SHA-256 of the build file they come from."""
+    package = node_modules / SAFE_PACKAGE
+    try:
+        version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
+    except FileNotFoundError:
+        raise RuntimeError(f"{SAFE_PACKAGE} is not installed: run `make setup` (npm ci)") from None
+    artifacts: dict[str, dict[str, Any]] = {}
+    for name, build in SAFE_BUILDS.items():
+        text = (package / "build" / "artifacts" / "contracts" / build).read_text(encoding="utf-8")
+        data = json.loads(text)
+        if data["linkReferences"] or data["deployedLinkReferences"]:
+            raise RuntimeError(f"{SAFE_PACKAGE}'s {name} needs linking, which chainpass does not do")
+        artifacts[name] = {
+            "contractName": name,
+            "sourceName": f"{SAFE_PACKAGE}/{data['sourceName']}",
+            "abi": data["abi"],
+            "bytecode": data["bytecode"],
+            "deployedBytecode": data["deployedBytecode"],
+            "immutableReferences": [],
+            "compiler": {"npm": f"{SAFE_PACKAGE}@{version}", "solc": "0.7.6"},
+            "sourcesHash": hashlib.sha256(text.encode()).hexdigest(),
+        }
+    return artifacts
+
+
+def all_artifacts() -> dict[str, dict[str, Any]]:
+    """Every artifact the package ships: our contracts, the timelock and the Safe."""
+    return {
+        **compile_contracts(source_files()),
+        **compile_contracts(npm_sources(TIMELOCK_SOURCE), (TIMELOCK_CONTRACT,)),
+        **safe_artifacts(),
+    }
 
 
 def render(artifact: dict[str, Any]) -> str:
@@ -186,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the artifacts are stale")
     args = parser.parse_args(argv)
-    artifacts = compile_contracts(source_files())
+    artifacts = all_artifacts()
     if args.check:
         stale = stale_artifacts(artifacts)
         if stale:

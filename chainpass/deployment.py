@@ -270,15 +270,18 @@ def deploy(
     *,
     replace: bool = False,
     recovery_delay: int = DEFAULT_RECOVERY_DELAY,
+    governor: str | None = None,
 ) -> tuple[Deployment, bool]:
     """Deploy the contracts, or find them: returns the deployment and whether it is new.
 
     Without a ``store`` (the embedded chain's demo) nothing is recorded. With one, an
     existing record that checks out is returned unchanged; one whose code is gone or
-    differs is reported, and replaced only when ``replace`` is true. ``sender``
-    becomes the registry's governor; ``recovery_delay`` is the seconds a holder's old
-    key has to object to a recovery.
+    differs is reported, and replaced only when ``replace`` is true. ``governor``
+    governs both contracts: in production the timelock of ``chainpass.governance`` (a
+    contract); without it, ``sender`` itself, a plain key for local development.
+    ``recovery_delay`` is the seconds a holder's old key has to object to a recovery.
     """
+    wanted_governor = sender_address(sender) if governor is None else parse_address(governor, "governor")
     existing = store.find(chain) if store is not None else None
     if existing is not None and not replace:
         check_on_chain(chain, existing)
@@ -288,6 +291,14 @@ def deploy(
                 f"The registry on chain {chain.chain_id} was deployed with a recovery delay of {recorded_delay} s, "
                 f"not {recovery_delay} s: keep it, or deploy afresh with `chainpass deploy --replace`."
             )
+        for name in DEPLOYABLE_CONTRACTS if governor is not None else ():
+            current = chain.contract(load_artifact(name), existing.address(name)).functions.governor().call()
+            if to_checksum_address(current) != wanted_governor:
+                raise DeploymentError(
+                    f"{name} on chain {chain.chain_id} is governed by {current}, not {wanted_governor}: hand "
+                    "governance over through its governor (transferGovernance, then acceptGovernance by the new "
+                    "one), or deploy afresh with `chainpass deploy --replace`."
+                )
         if not _matches_build(chain, existing):
             raise DeploymentError(
                 f"The contracts recorded on chain {chain.chain_id} come from another build than this "
@@ -299,10 +310,9 @@ def deploy(
             existing = Deployment(existing.chain_id, existing.contracts, genesis_hash(chain))
             store.write(existing)
         return existing, False
-    governor = sender_address(sender)
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
-        args = _constructor_args(name, governor, recovery_delay, contracts)
+        args = _constructor_args(name, wanted_governor, recovery_delay, contracts)
         receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
         if receipt["contractAddress"] is None:
             raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")

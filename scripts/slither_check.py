@@ -1,7 +1,7 @@
 """Run Slither on the project's own build and hold every finding to the triage file.
 
 The build is `chainpass.compiler.compile_for_analysis`: the sources and settings that
-make the shipped artifacts (solc 0.8.28 through the solc-js shim ``tools/solc``, viaIR,
+make the shipped artifacts (solc 0.8.37 through the solc-js shim ``tools/solc``, viaIR,
 the optimizer, EVM shanghai). Slither reads it through crytic-compile's standard-JSON
 parser, in process: no solc-select, nothing downloaded.
 

@@ -19,6 +19,8 @@ from chainpass.artifacts import (
     ARTIFACT_DIR,
     COMPILER_SETTINGS,
     DEPLOYABLE_CONTRACTS,
+    SAFE_CONTRACTS,
+    TIMELOCK_CONTRACT,
     event_topic,
     load_artifact,
 )
@@ -134,3 +136,21 @@ def test_built_this_ignores_immutables_and_nothing_else() -> None:
     assert not artifact.built_this(bytes(filled)[:-1])
     assert not artifact.built_this(b"")
     assert not artifact.built_this(code[: start + length])
+
+
+def test_shipped_governance_artifacts_are_not_stale() -> None:
+    """The Safe's npm build is copied unchanged; the TimelockController artifact records the hash of
+    OpenZeppelin's npm sources it was compiled from, with our settings (a full recompilation, 20 s
+    more, is `python -m chainpass.compiler --check`)."""
+    timelock = json.loads((ARTIFACT_DIR / f"{TIMELOCK_CONTRACT}.json").read_text(encoding="utf-8"))
+    npm_safe = json.loads(
+        (
+            compiler.NODE_MODULES / compiler.SAFE_PACKAGE / "build/artifacts/contracts" / compiler.SAFE_BUILDS["Safe"]
+        ).read_text(encoding="utf-8")
+    )
+
+    assert compiler.stale_artifacts(compiler.safe_artifacts()) == []
+    assert sorted(compiler.safe_artifacts()) == sorted(SAFE_CONTRACTS)
+    assert load_artifact("Safe").bytecode.hex() == npm_safe["bytecode"].removeprefix("0x")
+    assert timelock["sourcesHash"] == compiler.sources_hash(compiler.npm_sources(compiler.TIMELOCK_SOURCE))
+    assert timelock["compiler"] == COMPILER_SETTINGS

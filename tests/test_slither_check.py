@@ -19,7 +19,7 @@ from chainpass.compiler import REPO_ROOT
 
 # `tx.origin` for authorisation: Slither's tx-origin detector (impact Medium) finds it.
 VAULT = """// SPDX-License-Identifier: Apache-2.0
-pragma solidity 0.8.28;
+pragma solidity 0.8.37;
 
 contract Vault {
     address private immutable _owner;
@@ -132,7 +132,7 @@ def test_findings_inside_dependencies_are_left_out(
     contracts = tmp_path / "contracts"
     contracts.mkdir()
     (contracts / "Safe.sol").write_text(
-        "// SPDX-License-Identifier: Apache-2.0\npragma solidity 0.8.28;\n\n"
+        "// SPDX-License-Identifier: Apache-2.0\npragma solidity 0.8.37;\n\n"
         'import {Vault} from "node_modules/vendor/Vault.sol";\n\ncontract Safe is Vault {}\n',
         encoding="utf-8",
     )

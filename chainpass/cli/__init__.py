@@ -35,6 +35,8 @@ from chainpass.cli.common import (
 )
 from chainpass.cli.consent import consent
 from chainpass.cli.epcis import epcis
+from chainpass.cli.governance import governance
+from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
@@ -175,18 +177,29 @@ def accounts(as_json: bool) -> None:
 @cli.command(name="deploy")
 @account_option
 @click.option("--replace", is_flag=True, help="Deploy afresh even if a record exists (e.g. after a chain reset).")
+@click.option(
+    "--governor",
+    help="Who governs both contracts: an address, or `timelock` for the timelock of `chainpass governance setup` "
+    "[default: the deploying account, a plain key for local development].",
+)
 @json_option
-def deploy_command(account: str, replace: bool, as_json: bool) -> None:
+def deploy_command(account: str, replace: bool, governor: str | None, as_json: bool) -> None:
     """Deploy the contracts, or find them if already deployed; record where they live."""
     options = settings()
     chain = options.connect()
-    deployment, created = deploy(chain, options.sender(chain, account), options.store, replace=replace)
+    if governor is not None and governor.strip().lower() == "timelock":
+        governor = governance_store(options).load(chain).timelock
+    deployment, created = deploy(
+        chain, options.sender(chain, account), options.store, replace=replace, governor=governor
+    )
     data = {"created": created, "record": str(options.store.path_for(chain)), **deployment.to_json()}
 
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
         lines = [f"{verb} on chain {chain.chain_id} (record {data['record']})"]
         lines += [f"  {name}: {c.address} (block {c.block_number})" for name, c in deployment.contracts.items()]
+        initial = deployment.contracts["IdentityRegistry"].constructor_args.get("initialGovernor")
+        lines += [f"  governor at deployment: {initial}"]
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -202,7 +215,7 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, brand, index, epcis, bulk_group):
+for group in (identity, consent, account, passport, brand, index, epcis, bulk_group, governance):
     cli.add_command(group)
 
 
