@@ -795,21 +795,21 @@ def test_a_blend_of_twenty_lots_is_recalled_through_any_of_them_and_touches_no_o
 def test_a_recall_after_merges_of_merged_groups_reaches_every_descendant(
     chain: Chain, pp: ProductPassports, orgs: Orgs
 ) -> None:
-    """Two blends with recall groups of their own, blended together, then with a third and
-    a padded chain: the groups merge, and merge again. A recall of any paddy lot below
+    """Two blends with recall groups of their own, blended together, then with a padded
+    chain: the groups merge, and the merged group merges again. A recall of any paddy lot below
     reaches the end product and each blend it went into; the over-approximation stays
     within what descends from a transformation whose lineage overflowed: the blends' own
     lots may show a recall from the group they were merged with, no farmer's other rice does."""
-    first, second, third = blend(pp, orgs, "F", 18), blend(pp, orgs, "G", 18), blend(pp, orgs, "H", 18)
+    first, second = blend(pp, orgs, "F", LIMIT + 1), blend(pp, orgs, "G", LIMIT + 1)
     (pad_root,) = pp.commission([paddy("P-PAD")], sender=orgs.producer)
     padded = refine(pp, orgs, "pad", pad_root, LIMIT + 2)
     (mixed,) = transform(pp, orgs, MILL_A, [first.blended, second.blended], [rice("MIX-1")])
-    (final, other) = transform(pp, orgs, BAG_A, [mixed, third.blended, padded[-1]], [bag("F1"), bag("F2")])
+    (final, other) = transform(pp, orgs, BAG_A, [mixed, padded[-1]], [bag("F1"), bag("F2")])
     assert pp.lineage_of(final).grouped is True
-    spares = first.spares + second.spares + third.spares
+    spares = first.spares + second.spares
 
     causes = [
-        *(b.paddies[n] for b in (first, second, third) for n in (0, 17)),
+        *(b.paddies[n] for b in (first, second) for n in (0, LIMIT)),
         pad_root,
         padded[LIMIT],
     ]
@@ -823,17 +823,46 @@ def test_a_recall_after_merges_of_merged_groups_reaches_every_descendant(
             assert states(pp, first.blended, mixed) == [(State.CONSUMED, State.RECALLED)] * 2
         # Never a farmer's other rice, unless it is the recalled farmer's.
         recalled = {spares[n] for n, s in enumerate(states(pp, *spares)) if s[1] is State.RECALLED}
-        paddies = first.paddies + second.paddies + third.paddies
+        paddies = first.paddies + second.paddies
         assert recalled <= {spares[n] for n, p in enumerate(paddies) if p == cause}
         chain.revert(snapshot)
 
     # A recall writes at most its consumer's flag and its group root's, found at most
     # log2(transformations) hops up (union by rank), whatever descends from it. (Of the
     # paddy lots: a recalled lot made by a transformation reads its own lineage first.)
-    transformations = 3 * 19 + LIMIT + 2 + 2
+    transformations = 2 * (LIMIT + 2) + LIMIT + 2 + 2
     hops = transformations.bit_length()
     plain = gas[0]  # its consumer (the first milling) is listed everywhere: in no group
     assert max(gas[:-1]) <= plain + 5_000 + hops * 2_200, (gas, hops)
+
+
+def test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    """The limit docs/passport-rules.md states, pinned: a buyer of one lot of a blend whose
+    lineage overflowed blends it with lots of its own beyond the bound (merging the recall
+    groups) and recalls one of its own inputs. The blend's other lot shows recalled (it
+    reads the merged group: the over-approximation), with the cause named in the event; no
+    farmer's other rice does, nor anything made without an overflow."""
+    bakery = blend(pp, orgs, "B", LIMIT + 2)
+    (second,) = transform(pp, orgs, bakery.blend, [], [rice("B-BLEND-2")])
+    buyer = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    pp.transfer(bakery.blended, buyer, sender=orgs.producer)
+    hand_over(pp, bakery.blended, orgs.producer, buyer)
+    own = pp.commission([paddy(f"X-P{n:02d}") for n in range(LIMIT + 1)], sender=buyer)
+    milled = [transform(pp, orgs, transformation_id(f"X-mill-{n}"), [lot], [rice(f"X-M{n:02d}")], by=buyer)[0]
+              for n, lot in enumerate(own)]  # fmt: skip
+    transform(pp, orgs, transformation_id("X-blend"), [bakery.blended, *milled], [rice("X-BLEND")], by=buyer)
+    assert states(pp, second) == [(State.ACTIVE, State.ACTIVE)]
+
+    receipt = recall(pp, orgs, own[-1], by=buyer)
+
+    cause = transformation_id(f"X-mill-{LIMIT}")
+    assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": cause, "cause": own[-1]}]
+    assert states(pp, second) == [(State.ACTIVE, State.RECALLED)]
+    assert pp.lineage_of(second) == Lineage(bakery.blend, True, tuple(bakery.mills[:LIMIT]), True)
+    assert cause not in pp.lineage_of(second).ancestors
+    assert [s[1] for s in states(pp, *bakery.spares)] == [State.ACTIVE] * (LIMIT + 2)
 
 
 # -------------------------------------------------------------------------------- trace
