@@ -1084,8 +1084,13 @@ contract ProductPassport is IProductPassport {
             if (own == State.Consumed) {
                 uint32 consumer = _consumedBy[id];
                 Transformation storage t = _transformations[consumer];
-                uint32 up = t.parent;
-                t.recalled = true;
+                uint32 up;
+                assembly ("memory-safe") {
+                    // Its first slot read once: recalled set (bit 24), parent read (bits 64-95).
+                    let slotWord := sload(t.slot)
+                    sstore(t.slot, or(slotWord, shl(24, 1)))
+                    up := and(shr(64, slotWord), 0xffffffff)
+                }
                 // In a recall group: its root's flag too (a root's own flag counts for its group).
                 if (up != 0) _transformations[_root(up)].groupRecalled = true;
                 emit TransformationRecalled(t.id, id);
@@ -1222,9 +1227,19 @@ contract ProductPassport is IProductPassport {
         uint256 count = uint8(word >> 40);
         if (count == 0) return false;
         uint32[MAX_LINEAGE] storage list = _ancestors[number];
-        for (uint256 i = 0; i < count; ++i) {
-            if (_transformations[list[i]].recalled) return true;
+        bool hit;
+        assembly ("memory-safe") {
+            // Each listed ancestor's first slot, its recalled flag at bit 24 (8 numbers a slot).
+            mstore(0x20, _transformations.slot)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                mstore(0, and(shr(shl(5, and(i, 7)), sload(add(list.slot, shr(3, i)))), 0xffffffff))
+                if and(shr(24, sload(keccak256(0, 0x40))), 0xff) {
+                    hit := 1
+                    break
+                }
+            }
         }
+        if (hit) return true;
         uint32 group = uint32(word >> 96);
         if (group == 0) return false;
         Transformation storage root = _transformations[_root(group)];
