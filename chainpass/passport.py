@@ -298,8 +298,14 @@ class Lineage:
     origin: bytes | None
     #: Whether an input of that transformation, or of any before it, was recalled.
     recalled: bool
-    #: The transformations it descends from (besides its origin).
+    #: The transformations it descends from (besides its origin), as listed: the first
+    #: ``MAX_LINEAGE`` (16).
     ancestors: tuple[bytes, ...]
+    #: Whether it descends from more transformations than listed: those were merged into a
+    #: recall group, whose recall shows in ``recalled`` even where the group holds
+    #: transformations it does not descend from (never a miss, possibly too much; see
+    #: docs/passport-rules.md, "Lineage beyond the list").
+    grouped: bool = False
 
 
 @dataclass(frozen=True)
@@ -598,8 +604,10 @@ class ProductPassports(ContractClient):
     def lineage_of(self, id_: int) -> Lineage:
         """The transformation that produced ``id_``, and those it descends from."""
         self._existing(id_)
-        origin, recalled, ancestors = self.contract.functions.lineageOf(id_).call()
-        return Lineage(bytes(origin) if any(origin) else None, bool(recalled), tuple(bytes(a) for a in ancestors))
+        origin, recalled, ancestors, grouped = self.contract.functions.lineageOf(id_).call()
+        return Lineage(
+            bytes(origin) if any(origin) else None, bool(recalled), tuple(bytes(a) for a in ancestors), bool(grouped)
+        )
 
     def exists(self, id_: int) -> bool:
         """Whether passport ``id_`` was commissioned (one call)."""

@@ -120,8 +120,6 @@ MESSAGES: dict[str, str] = {
     "(and a non-zero id).",
     "PassportNotItsTransformer": "Transformation {transformationId} was started by {producer}: only it can add "
     "inputs or outputs to it.",
-    "PassportLineageTooLong": "The outputs of transformation {transformationId} would descend from more than "
-    "{limit} transformations: start the chain from fewer, larger lots.",
     "PassportInactive": "Passport {id} is {state}: nothing more can happen to its goods.",
     "PassportTransformationSealed": "Transformation {transformationId} takes no more inputs: something made from "
     "its outputs has been consumed already, and new inputs would not reach it. Record a new transformation.",

@@ -20,10 +20,15 @@ interface IERC721Receiver {
 /// changed hands costs no extra read). Containers only hold lower tiers (goods 0 < case 1 < pallet 2 < shipping
 /// container 3), so nesting is at most three deep and a container can never end up
 /// inside itself. Lineage is kept per transformation, not per passport: each lists the
-/// transformations it descends from (at most {MAX_LINEAGE}), and a recall of a consumed
-/// input flags the one transformation that consumed it. So a recall costs one write
-/// whatever descends from it, the state of a descendant is read from at most
-/// {MAX_LINEAGE} + 1 flags, and nothing loops over unbounded storage.
+/// first {MAX_LINEAGE} transformations it descends from, and a recall of a consumed input
+/// flags the one transformation that consumed it. Beyond the list, the ancestors are
+/// merged into a recall group (union-find by rank over transformation numbers): a recall
+/// also flags the root of its transformation's group, and only a transformation whose
+/// lineage overflowed reads a group's root. So a recall costs one or two writes whatever
+/// descends from it, never misses a descendant, and over-approximates only for what
+/// descends from an overflowed transformation (docs/passport-rules.md); a descendant's
+/// state reads at most {MAX_LINEAGE} + 1 flags and a root at most log2(transformations)
+/// hops away, and nothing loops over unbounded storage.
 contract ProductPassport is IProductPassport {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -38,8 +43,8 @@ contract ProductPassport is IProductPassport {
     uint8 public constant FOOD_SAFETY = 64;
     /// @notice How far in the future an event's time may lie: the actors' clocks drift.
     uint256 public constant MAX_CLOCK_SKEW = 15 minutes;
-    /// @notice The most transformations a transformation may descend from; with the one
-    /// that produced it, a passport descends from at most MAX_LINEAGE + 1.
+    /// @notice The most transformations a transformation lists as its ancestors; further
+    /// ones are merged into its recall group (see {lineageOf}).
     uint256 public constant MAX_LINEAGE = 16;
     uint8 private constant _MAX_TIER = 3;
     bytes32 private constant _NAME_HASH = keccak256("chainpass ProductPassport");
@@ -118,12 +123,20 @@ contract ProductPassport is IProductPassport {
 
     /// @dev A transformation, by number: who made it, whether an input of it is recalled,
     /// whether an output of it has been consumed (then it takes no more inputs), and how
-    /// many transformations it descends from (listed in `_ancestors`).
+    /// many transformations it lists as ancestors (in `_ancestors`). As a member of a
+    /// recall group: the member it was merged under (0: it is a root), and as a root, its
+    /// rank (union by rank: a root is at most log2(transformations) hops from any member)
+    /// and whether a member other than itself is recalled. `group`: a member of the group
+    /// holding the ancestors it could not list (0: it lists them all).
     struct Transformation {
         uint24 producer;
         bool recalled;
         bool closed;
         uint8 ancestorCount;
+        bool groupRecalled;
+        uint8 rank;
+        uint32 parent;
+        uint32 group;
         bytes32 id;
     }
 
@@ -352,7 +365,10 @@ contract ProductPassport is IProductPassport {
             if (inputs.length == 0 || transformationId == bytes32(0)) revert PassportNoInputs(transformationId);
             number = ++_transformationCount;
             _transformationNumbers[transformationId] = number;
-            _transformations[number] = Transformation(producer.number, false, false, 0, transformationId);
+            // Field by field: the struct assigned whole costs 283 bytes of code more.
+            Transformation storage created = _transformations[number];
+            created.producer = producer.number;
+            created.id = transformationId;
         } else {
             Transformation storage existing = _transformations[number];
             if (existing.producer != producer.number) {
@@ -537,17 +553,17 @@ contract ProductPassport is IProductPassport {
     function lineageOf(uint256 id)
         external
         view
-        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors)
+        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped)
     {
         uint32 origin = _existing(id).origin;
-        if (origin == 0) return (bytes32(0), false, ancestors);
+        if (origin == 0) return (bytes32(0), false, ancestors, false);
         Transformation storage t = _transformations[origin];
         uint32[MAX_LINEAGE] storage list = _ancestors[origin];
         ancestors = new bytes32[](t.ancestorCount);
         for (uint256 i = 0; i < ancestors.length; ++i) {
             ancestors[i] = _transformations[list[i]].id;
         }
-        return (t.id, _lineageRecalled(origin), ancestors);
+        return (t.id, _lineageRecalled(origin), ancestors, t.group != 0);
     }
 
     /// @inheritdoc IProductPassport
@@ -873,7 +889,9 @@ contract ProductPassport is IProductPassport {
         _balances[msg.sender] += count;
     }
 
-    /// @dev Consumes `inputs` into transformation `number` and adds their lineage to its own.
+    /// @dev Consumes `inputs` into transformation `number` and adds their lineage to its own:
+    /// each input's origin and the ancestors it lists into the list while it has room, into
+    /// the recall group beyond; the origin's recall group merged into it.
     function _consume(bytes32 transformationId, uint32 number, uint256[] calldata inputs) private {
         Transformation storage t = _transformations[number];
         uint32[MAX_LINEAGE] storage list = _ancestors[number];
@@ -894,30 +912,66 @@ contract ProductPassport is IProductPassport {
             if (origin != 0) {
                 if (origin == number) revert PassportOwnOutput(id, transformationId);
                 // Its lineage is now copied into this one: the origin must take no more inputs.
-                _transformations[origin].closed = true;
-                count = _addAncestor(transformationId, list, count, origin);
+                Transformation storage before = _transformations[origin];
+                uint256 inheritedCount = before.ancestorCount;
+                uint32 inheritedGroup = before.group;
+                before.closed = true;
+                count = _addAncestor(t, list, count, origin);
                 uint32[MAX_LINEAGE] storage inherited = _ancestors[origin];
-                uint256 inheritedCount = _transformations[origin].ancestorCount;
                 for (uint256 k = 0; k < inheritedCount; ++k) {
-                    count = _addAncestor(transformationId, list, count, inherited[k]);
+                    count = _addAncestor(t, list, count, inherited[k]);
                 }
+                if (inheritedGroup != 0) _join(t, inheritedGroup);
             }
             emit PassportConsumed(id, transformationId, msg.sender);
         }
         t.ancestorCount = uint8(count);
     }
 
-    /// @dev Appends `ancestor` to `list` (of `count` entries) unless it is there; returns the new count.
-    function _addAncestor(bytes32 transformationId, uint32[MAX_LINEAGE] storage list, uint256 count, uint32 ancestor)
+    /// @dev Appends `ancestor` to `list` (of `count` entries, `t`'s) unless it is there, or,
+    /// the list full, merges it into `t`'s recall group; returns the new count.
+    function _addAncestor(Transformation storage t, uint32[MAX_LINEAGE] storage list, uint256 count, uint32 ancestor)
         private
         returns (uint256)
     {
         for (uint256 i = 0; i < count; ++i) {
             if (list[i] == ancestor) return count;
         }
-        if (count == MAX_LINEAGE) revert PassportLineageTooLong(transformationId, uint8(MAX_LINEAGE));
+        if (count == MAX_LINEAGE) {
+            _join(t, ancestor);
+            return count;
+        }
         list[count] = ancestor;
         return count + 1;
+    }
+
+    /// @dev Puts `member`'s recall group (`member` alone if in none) into `t`'s: it becomes
+    /// `t`'s group if `t` has none (nothing written to it), else the two are merged by rank.
+    function _join(Transformation storage t, uint32 member) private {
+        uint32 group = t.group;
+        if (group == 0) {
+            t.group = member;
+            return;
+        }
+        uint32 a = _root(group);
+        uint32 b = _root(member);
+        if (a == b) return;
+        Transformation storage ra = _transformations[a];
+        Transformation storage rb = _transformations[b];
+        if (ra.rank < rb.rank) (a, ra, rb) = (b, rb, ra);
+        else if (ra.rank == rb.rank) { unchecked { ++ra.rank; } }
+        rb.parent = a;
+        if (rb.recalled || rb.groupRecalled) ra.groupRecalled = true;
+    }
+
+    /// @dev The root of transformation `number`'s recall group (itself if in none), at most
+    /// log2(transformations) hops up: a root's rank only grows by merging an equal rank.
+    function _root(uint32 number) private view returns (uint32) {
+        while (true) {
+            uint32 up = _transformations[number].parent;
+            if (up == 0) return number;
+            number = up;
+        }
     }
 
     function _checkKey(Key calldata key, bool produced) private pure {
@@ -1029,8 +1083,17 @@ contract ProductPassport is IProductPassport {
             }
             if (own == State.Consumed) {
                 uint32 consumer = _consumedBy[id];
-                _transformations[consumer].recalled = true;
-                emit TransformationRecalled(_transformations[consumer].id, id);
+                Transformation storage t = _transformations[consumer];
+                uint32 up;
+                assembly ("memory-safe") {
+                    // Its first slot read once: recalled set (bit 24), parent read (bits 64-95).
+                    let slotWord := sload(t.slot)
+                    sstore(t.slot, or(slotWord, shl(24, 1)))
+                    up := and(shr(64, slotWord), 0xffffffff)
+                }
+                // In a recall group: its root's flag too (a root's own flag counts for its group).
+                if (up != 0) _transformations[_root(up)].groupRecalled = true;
+                emit TransformationRecalled(t.id, id);
             }
         } else if (rule & _AS_REGULATOR == 0) {
             // The holder: its outermost container's if packed, else its custodian if custody
@@ -1149,17 +1212,38 @@ contract ProductPassport is IProductPassport {
         return 0;
     }
 
-    /// @dev Whether transformation `number`, or any it descends from, consumed a recalled input.
+    /// @dev Whether transformation `number`, or any it descends from, consumed a recalled
+    /// input: its own flag, its listed ancestors' and, if its lineage overflowed, whether any
+    /// member of its recall group is recalled (its root's two flags).
     function _lineageRecalled(uint32 number) private view returns (bool) {
+        // Its first slot read once (the fields one by one cost a warm read more each):
+        // recalled at bit 24, ancestorCount at 40, group at 96 (see {Transformation}).
+        uint256 word;
         Transformation storage t = _transformations[number];
-        if (t.recalled) return true;
-        uint256 count = t.ancestorCount;
+        assembly ("memory-safe") {
+            word := sload(t.slot)
+        }
+        if (uint8(word >> 24) != 0) return true;
+        uint256 count = uint8(word >> 40);
         if (count == 0) return false;
         uint32[MAX_LINEAGE] storage list = _ancestors[number];
-        for (uint256 i = 0; i < count; ++i) {
-            if (_transformations[list[i]].recalled) return true;
+        bool hit;
+        assembly ("memory-safe") {
+            // Each listed ancestor's first slot, its recalled flag at bit 24 (8 numbers a slot).
+            mstore(0x20, _transformations.slot)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                mstore(0, and(shr(shl(5, and(i, 7)), sload(add(list.slot, shr(3, i)))), 0xffffffff))
+                if and(shr(24, sload(keccak256(0, 0x40))), 0xff) {
+                    hit := 1
+                    break
+                }
+            }
         }
-        return false;
+        if (hit) return true;
+        uint32 group = uint32(word >> 96);
+        if (group == 0) return false;
+        Transformation storage root = _transformations[_root(group)];
+        return root.recalled || root.groupRecalled;
     }
 
     /// @dev Who holds the goods of passport `id`: the custodian of its outermost container

@@ -56,7 +56,11 @@ Invariants (checked after every step, for every passport):
    container around it, with recalled > quarantined > sold > in transit > active. Goods
    unpacked from a container take its effective state when that ranks higher than their
    own (a recall only if the container's producer is theirs). ``lineageOf`` reports the
-   same recall and every transformation upstream.
+   same recall and lists the transformations upstream (the first MAX_LINEAGE; beyond them
+   ``grouped``, exactly when more are upstream). Beyond the list the model keeps the
+   contract's recall groups (union by rank) and checks both ways: a recalled ancestor
+   always shows, and a recall not upstream shows only where the lineage overflowed.
+   Paddings (``pad``: a chain of MAX_LINEAGE + 2 trivial transformations) make it overflow.
 4. Consumed passports accept only a recall: once consumed by a transformation, a
    passport accepts no other event, no custody handover and no transfer, even after it
    has been recalled or one of its own ancestors has; packed goods follow their container
@@ -177,9 +181,14 @@ POOL: tuple[ProductKey, ...] = (
     ProductKey.container(CASE_GTIN, "PALLET0", 2),
     ProductKey.container(CASE_GTIN, "SHIP0", 3),
 )
-#: New transformations stop here, so no lineage can outgrow MAX_LINEAGE (16): a
-#: transformation descends from at most all the others.
-MAX_TRANSFORMATIONS = 16
+#: New transformations stop here (then they extend the first): the model's work stays small.
+MAX_TRANSFORMATIONS = 48
+#: The ancestors a transformation lists (the contract's MAX_LINEAGE); beyond them, its recall group.
+MAX_LINEAGE = 16
+#: How many trivial transformations a padding seller chains: the last one's lineage overflows.
+PAD_LEVELS = MAX_LINEAGE + 2
+#: Paddings per example (each is PAD_LEVELS transactions).
+MAX_PADS = 2
 
 #: Effective-state precedence among the states a container passes on to its contents.
 RANK = {State.ACTIVE: 0, State.IN_TRANSIT: 1, State.SOLD: 2, State.QUARANTINED: 3, State.RECALLED: 4}
@@ -342,6 +351,13 @@ class Transformation:
     producer: str
     #: Every passport it consumed, over all the calls that made it.
     inputs: list[int] = field(default_factory=list)
+    #: The ancestors it lists, in the contract's order (the first MAX_LINEAGE).
+    listed: list[int] = field(default_factory=list)
+    #: A member of the recall group that holds the ancestors it could not list.
+    group: int | None = None
+    #: As a member of a recall group: the one it was merged under; as a root, its rank.
+    parent: int | None = None
+    rank: int = 0
 
     @property
     def id(self) -> bytes:
@@ -362,7 +378,7 @@ class Model:
     def copy(self) -> Model:
         return Model(
             {i: replace(p) for i, p in self.passports.items()},
-            [replace(t, inputs=list(t.inputs)) for t in self.transformations],
+            [replace(t, inputs=list(t.inputs), listed=list(t.listed)) for t in self.transformations],
             self.mill_licensed,
             dict(self.generation),
             set(self.pending),
@@ -424,13 +440,65 @@ class Model:
         origin = self.passports[id_].origin
         return set() if origin is None else {origin} | self.upstream(origin)
 
-    def lineage_recalled(self, id_: int) -> bool:
+    def exactly_recalled(self, id_: int) -> bool:
         """Whether any input that passport ``id_`` descends from was recalled."""
-        return any(
-            self.passports[input_id].recalled_as_input
-            for t in self.ancestry(id_)
-            for input_id in self.transformations[t].inputs
-        )
+        return any(self.flagged(t) for t in self.ancestry(id_))
+
+    def flagged(self, transformation: int) -> bool:
+        """Whether an input of ``transformation`` was recalled (after it was consumed)."""
+        return any(self.passports[i].recalled_as_input for i in self.transformations[transformation].inputs)
+
+    def overflowed(self, transformation: int) -> bool:
+        """Whether ``transformation`` descends from more transformations than it lists."""
+        return len(self.upstream(transformation)) > MAX_LINEAGE
+
+    def root(self, transformation: int) -> int:
+        while (parent := self.transformations[transformation].parent) is not None:
+            transformation = parent
+        return transformation
+
+    def lineage_recalled(self, id_: int) -> bool:
+        """Whether passport ``id_`` shows recalled through its lineage, as the contract keeps
+        it: its origin's flag, those of the ancestors it lists, and, if its lineage
+        overflowed, whether any member of its recall group is flagged (docs/passport-rules.md,
+        "Lineage beyond the list"). Never less than `exactly_recalled` (checked)."""
+        origin = self.passports[id_].origin
+        if origin is None:
+            return False
+        t = self.transformations[origin]
+        if self.flagged(origin) or any(self.flagged(a) for a in t.listed):
+            return True
+        if t.group is None:
+            return False
+        root = self.root(t.group)
+        return any(self.flagged(m) for m in range(len(self.transformations)) if self.root(m) == root)
+
+    def inherit(self, target: int, origin: int) -> None:
+        """``target`` consumed an output of ``origin``: the contract's lineage bookkeeping."""
+        t, before = self.transformations[target], self.transformations[origin]
+        for ancestor in [origin, *before.listed]:
+            if ancestor in t.listed:
+                continue
+            if len(t.listed) < MAX_LINEAGE:
+                t.listed.append(ancestor)
+            else:
+                self.join(t, ancestor)
+        if before.group is not None:
+            self.join(t, before.group)
+
+    def join(self, t: Transformation, member: int) -> None:
+        """Put ``member``'s recall group into ``t``'s (union by rank)."""
+        if t.group is None:
+            t.group = member
+            return
+        a, b = self.root(t.group), self.root(member)
+        if a == b:
+            return
+        if self.transformations[a].rank < self.transformations[b].rank:
+            a, b = b, a
+        elif self.transformations[a].rank == self.transformations[b].rank:
+            self.transformations[a].rank += 1
+        self.transformations[b].parent = a
 
     def effective(self, id_: int) -> State:
         passport = self.passports[id_]
@@ -659,6 +727,8 @@ class Model:
             passport.state = State.CONSUMED
             passport.consumed_by = target
             transformation.inputs.append(id_)
+            if passport.origin is not None:
+                self.inherit(target, passport.origin)
         self.mint(actor, outputs, target)
 
     def transfer(self, by: str, id_: int, to: str) -> None:
@@ -751,7 +821,7 @@ interface IPassports {
     function custodyOf(uint256 id) external view returns (Custody memory);
     function producerOf(uint256 id) external view returns (address);
     function containerOf(uint256 id) external view returns (uint256);
-    function lineageOf(uint256 id) external view returns (bytes32, bool, bytes32[] memory);
+    function lineageOf(uint256 id) external view returns (bytes32, bool, bytes32[] memory, bool);
     function verdictOf(uint256 id) external view returns (Verdict memory);
     function balanceOf(address owner) external view returns (uint256);
 }
@@ -768,6 +838,7 @@ contract PassportLens {
         bytes32 origin; // the lineage, read only for the outputs of transformations
         bool recalled;
         bytes32[] ancestors;
+        bool grouped;
         address producer;
         IPassports.Verdict verdict;
     }
@@ -787,7 +858,9 @@ contract PassportLens {
             row.custodian = passports.custodianOf(id);
             row.custody = passports.custodyOf(id);
             if (row.stored.packed) row.container = passports.containerOf(id);
-            if (row.stored.origin != 0) (row.origin, row.recalled, row.ancestors) = passports.lineageOf(id);
+            if (row.stored.origin != 0) {
+                (row.origin, row.recalled, row.ancestors, row.grouped) = passports.lineageOf(id);
+            }
             row.producer = passports.producerOf(id);
             row.verdict = passports.verdictOf(id);
         }
@@ -914,6 +987,8 @@ class PassportLifecycle(RuleBasedStateMachine):
         self.snapshot = world.chain.snapshot()
         self.model = Model()
         self.serial = 0
+        #: Paddings run so far (see `pad`).
+        self.pads = 0
         #: Every wallet each org has had, first to latest (key rotations add one).
         self.wallets: dict[str, list[Sender]] = {n: [s] for n, s in world.senders.items()}
         #: The block the chain was last compared with the model at.
@@ -1216,6 +1291,41 @@ class PassportLifecycle(RuleBasedStateMachine):
             entitled,
         )
 
+    @precondition(lambda self: self.pads < MAX_PADS)
+    @rule(index=picks)
+    def pad(self, index: int) -> None:
+        """A seller pads a lot (issue 11): PAD_LEVELS trivial transformations in a row, each
+        consuming the lot the one before made, so that the last one's lineage overflows into
+        a recall group; transformations after it inherit the group (and merge groups)."""
+        model = self.model
+        goods = self.ids(
+            lambda i: (
+                ROLES[model.passports[i].owner] & Role.PRODUCER
+                and model.consumable(i)
+                and model.holder(i) == model.passports[i].owner
+                and model.passports[i].owner not in model.pending
+            )
+        )
+        if not goods:
+            return
+        self.pads += 1
+        lot = pick(goods, index)
+        who = model.passports[lot].owner
+        for _ in range(PAD_LEVELS):
+            key = self.fresh_key("lot")
+            name = f"pad-{self.serial}"
+            done = self.run(
+                "pad",
+                lambda m, name=name, lot=lot, key=key: m.transform(who, None, name, [lot], [key]),  # type: ignore[misc]
+                lambda name=name, lot=lot, key=key: self.pp.transform(  # type: ignore[misc]
+                    transformation_id(name), [lot], [key], sender=self.sender(who)
+                ),
+                [lot],
+            )
+            if not done:  # refused as the model predicted (never for lineage: it has no such refusal)
+                return
+            lot = ProductPassports.passport_id(key)
+
     @precondition(lambda self: self.model.passports)
     @rule(index=picks, receiver=picks, mode=offer_modes, forger=st.sampled_from(ORG_NAMES), w=wild)
     def hand_over(self, index: int, receiver: int, mode: str, forger: str, w: int) -> None:
@@ -1349,7 +1459,7 @@ class PassportLifecycle(RuleBasedStateMachine):
         records: dict[int, tuple[Any, ...]] = {}
         for id_, row in zip(known, rows, strict=True):
             stored, owner_of, effective, holder = row[:4]
-            (custodian, nonce), container, origin, recalled, ancestors, producer, verdict = row[4:]
+            (custodian, nonce), container, origin, recalled, ancestors, grouped, producer, verdict = row[4:]
             owner, kind, state, tier, packed, _number, origin_number, flags = stored
             p = model.passports[id_]
             where = f"passport {p.key} ({hex(id_)[:10]})"
@@ -1371,9 +1481,17 @@ class PassportLifecycle(RuleBasedStateMachine):
             expected_origin = model.transformations[p.origin].id if p.origin is not None else bytes(32)
             assert bytes(origin) == expected_origin, where
             assert recalled == model.lineage_recalled(id_), where
-            upstream = {by_tid[bytes(a)] for a in ancestors}
-            assert upstream == model.ancestry(id_) - {p.origin}, (where, upstream, model.ancestry(id_))
-            assert len(set(map(bytes, ancestors))) == len(ancestors), where
+            # A recalled ancestor always shows; a recall it does not descend from shows only
+            # downstream of a lineage that overflowed into a recall group.
+            assert recalled or not model.exactly_recalled(id_), where
+            overflowed = p.origin is not None and model.overflowed(p.origin)
+            assert not recalled or model.exactly_recalled(id_) or overflowed, where
+            assert grouped == overflowed, where
+            listed = [by_tid[bytes(a)] for a in ancestors]
+            upstream = model.ancestry(id_) - {p.origin}
+            assert listed == (model.transformations[p.origin].listed if p.origin is not None else []), where
+            assert set(listed) <= upstream and (overflowed or set(listed) == upstream), (where, listed, upstream)
+            assert len(listed) == min(len(upstream), MAX_LINEAGE) == len(set(listed)), where
             # 5. Custody moved once (flag bit 0) and sold once (bit 1), kept as facts.
             assert flags == (p.custodian is not None) | p.sold_once << 1 | p.ordered_recall << 2, (where, flags)
             # 6. The verdict: genuine, always (an origin fact, through key changes too); sold

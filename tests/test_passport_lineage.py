@@ -1,5 +1,6 @@
 """Transformations: inputs consumed, outputs commissioned with their lineage, and recalls
-that reach every descendant (through at most MAX_LINEAGE transformations).
+that reach every descendant (however many transformations lie between: beyond the
+MAX_LINEAGE a transformation lists, through its recall group).
 
 The story: paddy lots are milled into milled-rice lots, which are bagged. Every test runs
 on the embedded EVM and on Anvil, with the organisations of ``passport_world`` and a
@@ -174,7 +175,7 @@ class TestMill:
         assert pp.lineage_of(m.milled_a) == Lineage(MILL_A, False, ())
         assert pp.lineage_of(m.bag_a1) == Lineage(BAG_A, False, (MILL_A,))
         assert pp.lineage_of(m.bag_b1) == Lineage(BAG_B, False, (MILL_B,))
-        assert pp.contract.functions.lineageOf(m.bag_a2).call() == [BAG_A, False, [MILL_A]]
+        assert pp.contract.functions.lineageOf(m.bag_a2).call() == [BAG_A, False, [MILL_A], False]
         for output, origin in [(m.milled_a, MILL_A), (m.bag_a1, BAG_A), (m.bag_b1, BAG_B)]:
             record = pp.passport(output)
             assert record is not None
@@ -653,76 +654,215 @@ def test_a_suspended_producer_cannot_transform(
     assert states(pp, lot) == [(State.CONSUMED, State.CONSUMED)]
 
 
-# ------------------------------------------------------------------------ lineage bound
+# ------------------------------------------------------------- lineage beyond the list
+
+#: MAX_LINEAGE: the ancestors a transformation lists; further ones go into its recall group.
+LIMIT = 16
+
+
+def refine(pp: ProductPassports, orgs: Orgs, name: str, lot: int, levels: int, *, by: str | None = None) -> list[int]:
+    """``levels`` trivial transformations in a row on ``lot`` (each consumes the lot the one
+    before made: padding, as a hostile seller would do it); returns ``lot`` and the lots made."""
+    lots = [lot]
+    for n in range(levels):
+        lots += transform(pp, orgs, transformation_id(f"{name}-{n}"), [lots[-1]], [rice(f"{name}-{n:02d}")], by=by)
+    return lots
 
 
 @dataclass(frozen=True)
-class Refinery:
-    """A chain of transformations as long as allowed: each level consumes the lot the one
-    before made (one lot per level)."""
+class Blend:
+    """``size`` paddy lots, each milled by its own transformation into a lot for the blend
+    and a spare lot (the farmer's other rice, sold elsewhere); the blend consumes the first
+    of each and makes one lot."""
 
-    limit: int
-    #: The ids of limit + 2 transformations; all but the last ran.
-    levels: list[bytes]
-    #: The root lot, then the lot each level made.
-    lots: list[int]
+    paddies: list[int]
+    mills: list[bytes]
+    spares: list[int]
+    blend: bytes
+    blended: int
 
 
-class TestLineageBound:
-    """A passport's lineage lists at most MAX_LINEAGE transformations besides its origin."""
+def blend(pp: ProductPassports, orgs: Orgs, name: str, size: int) -> Blend:
+    paddies = pp.commission([paddy(f"{name}-P{n:02d}") for n in range(size)], sender=orgs.producer)
+    mills = [transformation_id(f"{name}-mill-{n}") for n in range(size)]
+    milled, spares = [], []
+    for n, (lot, tid) in enumerate(zip(paddies, mills, strict=True)):
+        for_blend, spare = transform(pp, orgs, tid, [lot], [rice(f"{name}-M{n:02d}"), rice(f"{name}-S{n:02d}")])
+        milled.append(for_blend)
+        spares.append(spare)
+    tid = transformation_id(f"{name}-blend")
+    (blended,) = transform(pp, orgs, tid, milled, [rice(f"{name}-BLEND")])
+    return Blend(paddies, mills, spares, tid, blended)
 
-    @pytest.fixture(scope="class")
-    def refinery(self, orgs_setup: Orgs, world_session: World) -> Iterator[Refinery]:
-        chain = world_session.chain
+
+def recall_gas(chain: Chain, pp: ProductPassports, orgs: Orgs, id_: int) -> int:
+    """The gas of a recall of ``id_``, undone after (a snapshot around it)."""
+    snapshot = chain.snapshot()
+    gas = int(recall(pp, orgs, id_)["gasUsed"])
+    chain.revert(snapshot)
+    return gas
+
+
+def test_a_padded_lot_is_processed_and_a_recall_at_its_root_reaches_the_end(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    """The padding attack of issue 11: a seller chains more trivial transformations on its lot
+    than a lineage lists (once refused as too long: the buyer could never process the lot).
+    The buyer processes it, twice more; a recall of the seller's very first lot reaches the
+    buyer's product, and what the buyer made from anything else is not touched."""
+    assert pp.contract.functions.MAX_LINEAGE().call() == LIMIT
+    seller = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    (root,) = pp.commission([paddy("P-PAD")], sender=seller)
+    lots = refine(pp, orgs, "pad", root, LIMIT + 4, by=seller)
+    padded = lots[-1]
+    levels = [transformation_id(f"pad-{n}") for n in range(LIMIT + 4)]
+    # Beyond the list: the 16 nearest listed, the rest in the recall group.
+    assert pp.lineage_of(lots[LIMIT + 1]) == Lineage(levels[LIMIT], False, tuple(reversed(levels[:LIMIT])), False)
+    assert pp.lineage_of(padded) == Lineage(levels[-1], False, tuple(reversed(levels[3:-1])), True)
+    pp.transfer(padded, orgs.producer, sender=seller)
+    hand_over(pp, padded, seller, orgs.producer)
+    (own,) = pp.commission([paddy("P-OWN")], sender=orgs.producer)
+
+    (milled,) = transform(pp, orgs, MILL_A, [padded], [rice("M-A")])
+    (bagged, other) = transform(pp, orgs, BAG_A, [milled], [bag("A1"), bag("A2")])
+    (apart,) = transform(pp, orgs, MILL_B, [own], [rice("M-B")])
+
+    lineage = pp.lineage_of(bagged)
+    assert (lineage.origin, lineage.recalled, lineage.grouped, len(lineage.ancestors)) == (BAG_A, False, True, LIMIT)
+    assert lineage.ancestors[:2] == (MILL_A, levels[-1])
+    assert states(pp, padded, milled, bagged) == [
+        (State.CONSUMED, State.CONSUMED),
+        (State.CONSUMED, State.CONSUMED),
+        (State.ACTIVE, State.ACTIVE),
+    ]
+
+    receipt = recall(pp, orgs, root, by=seller)
+
+    assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": levels[0], "cause": root}]
+    assert states(pp, lots[1], padded, milled, bagged, other) == [
+        (State.CONSUMED, State.RECALLED),
+        (State.CONSUMED, State.RECALLED),
+        (State.CONSUMED, State.RECALLED),
+        (State.ACTIVE, State.RECALLED),
+        (State.ACTIVE, State.RECALLED),
+    ]
+    assert pp.lineage_of(bagged).recalled is True
+    assert pp.verify(bag("A1")).state is State.RECALLED
+    assert states(pp, apart) == [(State.ACTIVE, State.ACTIVE)]
+    # Its consumer's flag and its recall group root's, whatever descends from it: at most
+    # one more write and a walk of log2(transformations) reads over a recall of a lot
+    # whose consumer is in no group.
+    (plain,) = pp.commission([paddy("P-PLAIN")], sender=orgs.producer)
+    transform(pp, orgs, MILL_B, [plain], [])
+    hops = (LIMIT + 7).bit_length()
+    assert int(receipt["gasUsed"]) <= recall_gas(chain, pp, orgs, plain) + 5_000 + hops * 2_200
+
+
+def test_a_blend_of_twenty_lots_is_recalled_through_any_of_them_and_touches_no_other_rice(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """A blend of 20 lots, each from its own milling, descends from 20 transformations (once
+    refused). A recall of any of the 20 paddy lots reaches the blend; the farmers' other
+    rice, and what another shop made from it, shows only its own farmer's recall."""
+    b = blend(pp, orgs, "B", 20)
+    lineage = pp.lineage_of(b.blended)
+    assert (lineage.origin, lineage.grouped, lineage.ancestors) == (b.blend, True, tuple(b.mills[:LIMIT]))
+    # Another shop makes bread of farmer 18's other rice (no recall group: 1 ancestor).
+    (bread,) = transform(pp, orgs, BAG_B, [b.spares[18]], [bag("BREAD")])
+    assert pp.lineage_of(bread) == Lineage(BAG_B, False, (b.mills[18],), False)
+
+    for farmer in (0, LIMIT - 1, LIMIT, 19):  # listed ones, and ones in the recall group
         snapshot = chain.snapshot()
-        pp = ProductPassports.from_deployment(chain, world_session.deployment)
-        limit = pp.contract.functions.MAX_LINEAGE().call()
-        levels = [transformation_id(f"refining-step-{n}") for n in range(1, limit + 3)]
-        (root,) = pp.commission([paddy("P-000")], sender=orgs_setup.producer)
-        lots = [root]
-        for n, tid in enumerate(levels[: limit + 1], start=1):
-            lots += transform(pp, orgs_setup, tid, [lots[-1]], [rice(f"R-{n:02d}")])
-        yield Refinery(limit, levels, lots)
+        recall(pp, orgs, b.paddies[farmer])
+        assert states(pp, b.blended)[0][1] is State.RECALLED, farmer
+        assert pp.lineage_of(b.blended).recalled is True
+        recalled_spares = [n for n, s in enumerate(states(pp, *b.spares)) if s[1] is State.RECALLED]
+        assert recalled_spares == [farmer]
+        assert states(pp, bread)[0][1] is State.ACTIVE
         chain.revert(snapshot)
 
-    def test_the_longest_lineage_is_kept_and_a_recall_at_its_root_reaches_its_end(
-        self, chain: Chain, pp: ProductPassports, orgs: Orgs, refinery: Refinery
-    ) -> None:
-        limit, levels, lots = refinery.limit, refinery.levels, refinery.lots
-        deepest = lots[-1]
+    # Farmer 19 recalled (in the group with farmers 16-18): their rice and bread are not.
+    recall(pp, orgs, b.paddies[19])
+    assert states(pp, b.spares[16], b.spares[17], b.spares[18], bread) == [
+        (State.ACTIVE, State.ACTIVE),
+        (State.ACTIVE, State.ACTIVE),
+        (State.CONSUMED, State.CONSUMED),
+        (State.ACTIVE, State.ACTIVE),
+    ]
+    assert pp.verify(bag("BREAD")).recalled is False
 
-        lineage = pp.lineage_of(deepest)
 
-        assert limit == 16
-        assert lineage.origin == levels[limit]
-        assert lineage.ancestors == tuple(reversed(levels[:limit]))
-        assert pp.inputs_of(levels[limit]) == [lots[-2]]
-        assert states(pp, *lots) == [(State.CONSUMED, State.CONSUMED)] * (limit + 1) + [(State.ACTIVE, State.ACTIVE)]
+def test_a_recall_after_merges_of_merged_groups_reaches_every_descendant(
+    chain: Chain, pp: ProductPassports, orgs: Orgs
+) -> None:
+    """Two blends with recall groups of their own, blended together, then with a padded
+    chain: the groups merge, and the merged group merges again. A recall of any paddy lot below
+    reaches the end product and each blend it went into; the over-approximation stays
+    within what descends from a transformation whose lineage overflowed: the blends' own
+    lots may show a recall from the group they were merged with, no farmer's other rice does."""
+    first, second = blend(pp, orgs, "F", LIMIT + 1), blend(pp, orgs, "G", LIMIT + 1)
+    (pad_root,) = pp.commission([paddy("P-PAD")], sender=orgs.producer)
+    padded = refine(pp, orgs, "pad", pad_root, LIMIT + 2)
+    (mixed,) = transform(pp, orgs, MILL_A, [first.blended, second.blended], [rice("MIX-1")])
+    (final, other) = transform(pp, orgs, BAG_A, [mixed, padded[-1]], [bag("F1"), bag("F2")])
+    assert pp.lineage_of(final).grouped is True
+    spares = first.spares + second.spares
 
-        receipt = recall(pp, orgs, lots[0])
+    causes = [
+        *(b.paddies[n] for b in (first, second) for n in (0, LIMIT)),
+        pad_root,
+        padded[LIMIT],
+    ]
+    gas = []
+    for cause in causes:
+        snapshot = chain.snapshot()
+        gas.append(int(recall(pp, orgs, cause)["gasUsed"]))
+        assert states(pp, final, other) == [(State.ACTIVE, State.RECALLED)] * 2, hex(cause)
+        assert pp.lineage_of(final).recalled is True
+        if cause in first.paddies:
+            assert states(pp, first.blended, mixed) == [(State.CONSUMED, State.RECALLED)] * 2
+        # Never a farmer's other rice, unless it is the recalled farmer's.
+        recalled = {spares[n] for n, s in enumerate(states(pp, *spares)) if s[1] is State.RECALLED}
+        paddies = first.paddies + second.paddies
+        assert recalled <= {spares[n] for n, p in enumerate(paddies) if p == cause}
+        chain.revert(snapshot)
 
-        assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": levels[0], "cause": lots[0]}]
-        assert states(pp, lots[1], lots[limit], deepest) == [
-            (State.CONSUMED, State.RECALLED),
-            (State.CONSUMED, State.RECALLED),
-            (State.ACTIVE, State.RECALLED),
-        ]
-        assert pp.lineage_of(deepest).recalled is True
+    # A recall writes at most its consumer's flag and its group root's, found at most
+    # log2(transformations) hops up (union by rank), whatever descends from it. (Of the
+    # paddy lots: a recalled lot made by a transformation reads its own lineage first.)
+    transformations = 2 * (LIMIT + 2) + LIMIT + 2 + 2
+    hops = transformations.bit_length()
+    plain = gas[0]  # its consumer (the first milling) is listed everywhere: in no group
+    assert max(gas[:-1]) <= plain + 5_000 + hops * 2_200, (gas, hops)
 
-    def test_one_level_more_is_refused(
-        self, chain: Chain, pp: ProductPassports, orgs: Orgs, refinery: Refinery
-    ) -> None:
-        limit, levels, lots = refinery.limit, refinery.levels, refinery.lots
 
-        assert_refused(
-            chain,
-            lambda: transform(pp, orgs, levels[limit + 1], [lots[-1]], [rice("R-XX")]),
-            "PassportLineageTooLong",
-            limit=limit,
-        )
-        assert states(pp, lots[-1]) == [(State.ACTIVE, State.ACTIVE)]
-        assert pp.passport(pp.passport_id(rice("R-XX"))) is None
-        assert pp.inputs_of(levels[limit + 1]) == []
+def test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, world: World
+) -> None:
+    """The limit docs/passport-rules.md states, pinned: a buyer of one lot of a blend whose
+    lineage overflowed blends it with lots of its own beyond the bound (merging the recall
+    groups) and recalls one of its own inputs. The blend's other lot shows recalled (it
+    reads the merged group: the over-approximation), with the cause named in the event; no
+    farmer's other rice does, nor anything made without an overflow."""
+    bakery = blend(pp, orgs, "B", LIMIT + 2)
+    (second,) = transform(pp, orgs, bakery.blend, [], [rice("B-BLEND-2")])
+    buyer = enlist_producer(world, pp, orgs.stranger, licensed_by=orgs.producer)
+    pp.transfer(bakery.blended, buyer, sender=orgs.producer)
+    hand_over(pp, bakery.blended, orgs.producer, buyer)
+    own = pp.commission([paddy(f"X-P{n:02d}") for n in range(LIMIT + 1)], sender=buyer)
+    milled = [transform(pp, orgs, transformation_id(f"X-mill-{n}"), [lot], [rice(f"X-M{n:02d}")], by=buyer)[0]
+              for n, lot in enumerate(own)]  # fmt: skip
+    transform(pp, orgs, transformation_id("X-blend"), [bakery.blended, *milled], [rice("X-BLEND")], by=buyer)
+    assert states(pp, second) == [(State.ACTIVE, State.ACTIVE)]
+
+    receipt = recall(pp, orgs, own[-1], by=buyer)
+
+    cause = transformation_id(f"X-mill-{LIMIT}")
+    assert logs(pp, "TransformationRecalled", receipt) == [{"transformationId": cause, "cause": own[-1]}]
+    assert states(pp, second) == [(State.ACTIVE, State.RECALLED)]
+    assert pp.lineage_of(second) == Lineage(bakery.blend, True, tuple(bakery.mills[:LIMIT]), True)
+    assert cause not in pp.lineage_of(second).ancestors
+    assert [s[1] for s in states(pp, *bakery.spares)] == [State.ACTIVE] * (LIMIT + 2)
 
 
 # -------------------------------------------------------------------------------- trace

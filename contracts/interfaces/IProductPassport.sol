@@ -300,9 +300,6 @@ interface IProductPassport {
     error PassportNoInputs(bytes32 transformationId);
     /// @notice Transformation `transformationId` is `producer`'s: only it may add to it.
     error PassportNotItsTransformer(bytes32 transformationId, address producer);
-    /// @notice The outputs of `transformationId` would descend from more than the allowed
-    /// number of transformations.
-    error PassportLineageTooLong(bytes32 transformationId, uint8 limit);
     /// @notice Passport `id`'s goods are held by `holder`, container `container` by
     /// `containerHolder`: packing cannot move goods between holders (hand them over first).
     error PassportHeldElsewhere(uint256 id, address holder, uint256 container, address containerHolder);
@@ -549,12 +546,16 @@ interface IProductPassport {
     function currentWalletOf(address account) external view returns (address);
 
     /// @notice The transformation that produced passport `id` (0 if commissioned directly),
-    /// whether it is recalled through any input, and the transformations it descends from.
+    /// whether it is recalled through any input, the transformations it descends from as
+    /// listed (the first MAX_LINEAGE), and whether it descends from more: those were merged
+    /// into a recall group, and a recall of any member of that group, which may hold
+    /// transformations it does not descend from, shows here too (never a miss, possibly
+    /// too much: docs/passport-rules.md, "Lineage beyond the list").
     /// @param id The passport.
     function lineageOf(uint256 id)
         external
         view
-        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors);
+        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped);
 
     /// @notice The verdict on passport `id` in one call, for a scanner (see {Verdict}). An
     /// unknown id is not genuine and has state None.
