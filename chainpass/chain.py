@@ -72,6 +72,10 @@ def sender_address(sender: Sender) -> ChecksumAddress:
     return sender.address if isinstance(sender, LocalAccount) else to_checksum_address(sender)
 
 
+#: The zero address, which contracts read as "nobody".
+ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
+
+
 def parse_address(value: str, what: str = "address") -> ChecksumAddress:
     """``value`` as a checksummed address, or :class:`InvalidInput` naming ``what``."""
     text = value.strip() if isinstance(value, str) else ""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, Self
 
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
 from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt
 
 from chainpass.artifacts import load_artifact
-from chainpass.chain import Chain, Sender, parse_address
+from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address
 from chainpass.deployment import Deployment
 
 #: Blocks per log query: providers refuse very wide ranges.
@@ -43,6 +45,33 @@ class ContractClient:
     def from_deployment(cls, chain: Chain, deployment: Deployment, *, logs: LogSource | None = None) -> Self:
         record = deployment.contracts[cls.CONTRACT_NAME]
         return cls(chain, record.address, first_block=record.block_number, logs=logs)
+
+    # ------------------------------------------------ governance and emergency stop
+
+    def governor(self) -> ChecksumAddress:
+        return to_checksum_address(self.contract.functions.governor().call())
+
+    def guardian(self) -> ChecksumAddress | None:
+        """Who may pause the contract in an incident (docs/operations.md), if anyone."""
+        guardian = to_checksum_address(self.contract.functions.guardian().call())
+        return None if guardian == ZERO_ADDRESS else guardian
+
+    def paused(self) -> bool:
+        """Whether the guardian has paused the writes that add trust (only the governor unpauses)."""
+        return bool(self.contract.functions.paused().call())
+
+    def set_guardian(self, guardian: str | None, *, sender: Sender) -> TxReceipt:
+        """The governor names ``guardian`` (None: nobody may pause)."""
+        address = ZERO_ADDRESS if guardian is None else parse_address(guardian, "guardian")
+        return self._send("setGuardian", sender, address)
+
+    def pause(self, *, sender: Sender) -> TxReceipt:
+        """The guardian stops the writes that add trust; recalls, revocations and governance go on."""
+        return self._send("pause", sender)
+
+    def unpause(self, *, sender: Sender) -> TxReceipt:
+        """The governor lifts the pause."""
+        return self._send("unpause", sender)
 
     def _send(self, function: str, sender: Sender, *args: Any) -> TxReceipt:
         return self.chain.transact(getattr(self.contract.functions, function)(*args), sender)

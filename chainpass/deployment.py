@@ -33,7 +33,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.exceptions import BlockNotFound
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
-from chainpass.chain import Chain, Sender, parse_address, sender_address
+from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.files import write_json_atomic
 
@@ -271,6 +271,7 @@ def deploy(
     replace: bool = False,
     recovery_delay: int = DEFAULT_RECOVERY_DELAY,
     governor: str | None = None,
+    guardian: str | None = None,
 ) -> tuple[Deployment, bool]:
     """Deploy the contracts, or find them: returns the deployment and whether it is new.
 
@@ -280,8 +281,17 @@ def deploy(
     governs both contracts: in production the timelock of ``chainpass.governance`` (a
     contract); without it, ``sender`` itself, a plain key for local development.
     ``recovery_delay`` is the seconds a holder's old key has to object to a recovery.
+    ``guardian`` may pause both contracts in an incident (docs/operations.md); it must
+    not be the governor, who alone unpauses. Without it nobody can pause until the
+    governor names a guardian (``setGuardian``).
     """
     wanted_governor = sender_address(sender) if governor is None else parse_address(governor, "governor")
+    wanted_guardian = ZERO_ADDRESS if guardian is None else parse_address(guardian, "guardian")
+    if wanted_guardian == wanted_governor:
+        raise InvalidInput(
+            f"The guardian {wanted_guardian} is the governor too: name another account, so that the one who "
+            "pauses in an incident is not the one who lifts the pause."
+        )
     existing = store.find(chain) if store is not None else None
     if existing is not None and not replace:
         check_on_chain(chain, existing)
@@ -291,19 +301,27 @@ def deploy(
                 f"The registry on chain {chain.chain_id} was deployed with a recovery delay of {recorded_delay} s, "
                 f"not {recovery_delay} s: keep it, or deploy afresh with `chainpass deploy --replace`."
             )
-        for name in DEPLOYABLE_CONTRACTS if governor is not None else ():
-            current = chain.contract(load_artifact(name), existing.address(name)).functions.governor().call()
-            if to_checksum_address(current) != wanted_governor:
-                raise DeploymentError(
-                    f"{name} on chain {chain.chain_id} is governed by {current}, not {wanted_governor}: hand "
-                    "governance over through its governor (transferGovernance, then acceptGovernance by the new "
-                    "one), or deploy afresh with `chainpass deploy --replace`."
-                )
         if not _matches_build(chain, existing):
             raise DeploymentError(
                 f"The contracts recorded on chain {chain.chain_id} come from another build than this "
                 "package's: run `chainpass deploy --replace` to deploy this build."
             )
+        for name in DEPLOYABLE_CONTRACTS:
+            functions = chain.contract(load_artifact(name), existing.address(name)).functions
+            current = to_checksum_address(functions.governor().call())
+            if governor is not None and current != wanted_governor:
+                raise DeploymentError(
+                    f"{name} on chain {chain.chain_id} is governed by {current}, not {wanted_governor}: hand "
+                    "governance over through its governor (transferGovernance, then acceptGovernance by the new "
+                    "one), or deploy afresh with `chainpass deploy --replace`."
+                )
+            named = to_checksum_address(functions.guardian().call())
+            if guardian is not None and named != wanted_guardian:
+                raise DeploymentError(
+                    f"{name} on chain {chain.chain_id} names {named} as its guardian, not {wanted_guardian}: "
+                    "its governor names guardians (`chainpass emergency set-guardian`), or deploy afresh with "
+                    "`chainpass deploy --replace`."
+                )
         if store is not None and existing.genesis_hash is None:
             # A record from before genesis hashes, whose code is here: this node's. Keep a
             # keyed copy; the old file stays (another node may have written it).
@@ -312,7 +330,7 @@ def deploy(
         return existing, False
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
-        args = _constructor_args(name, wanted_governor, recovery_delay, contracts)
+        args = _constructor_args(name, wanted_governor, wanted_guardian, recovery_delay, contracts)
         receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
         if receipt["contractAddress"] is None:
             raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")
@@ -331,13 +349,17 @@ def deploy(
 
 
 def _constructor_args(
-    name: str, governor: str, recovery_delay: int, deployed: dict[str, ContractDeployment]
+    name: str, governor: str, guardian: str, recovery_delay: int, deployed: dict[str, ContractDeployment]
 ) -> dict[str, Any]:
     """Each contract's constructor arguments, in order; later contracts use earlier ones' addresses."""
     if name == "IdentityRegistry":
-        return {"initialGovernor": governor, "recoveryDelay": recovery_delay}
+        return {"initialGovernor": governor, "recoveryDelay": recovery_delay, "initialGuardian": guardian}
     if name == "ProductPassport":
-        return {"registry": deployed["IdentityRegistry"].address, "initialGovernor": governor}
+        return {
+            "registry": deployed["IdentityRegistry"].address,
+            "initialGovernor": governor,
+            "initialGuardian": guardian,
+        }
     raise DeploymentError(f"No constructor arguments are known for {name}.")
 
 

@@ -53,7 +53,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt, Wei
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, TIMELOCK_CONTRACT, load_artifact
-from chainpass.chain import Chain, Sender, parse_address, sender_address
+from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.deployment import Deployment, DeploymentStore, code_hash_at, genesis_hash
 from chainpass.errors import (
     ChainIdMismatch,
@@ -70,7 +70,6 @@ from chainpass.reverts import decode_revert, revert_data_from_exception
 RECORD_FORMAT = 1
 PROPOSAL_FORMAT = 1
 PROPOSAL_KIND = "chainpass governance proposal"
-ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
 ZERO_HASH = "0x" + "00" * 32
 #: The timelock's delay when none is given: two days, for owners and the public to see a
 #: change coming and cancel a rogue one. Incidents are the guardian's, not the governor's.

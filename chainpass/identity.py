@@ -325,9 +325,6 @@ class IdentityRegistry(ContractClient):
 
     # ------------------------------------------------------------ governance
 
-    def governor(self) -> ChecksumAddress:
-        return to_checksum_address(self.contract.functions.governor().call())
-
     def pending_governor(self) -> ChecksumAddress | None:
         return _optional_address(self.contract.functions.pendingGovernor().call())
 

@@ -22,6 +22,12 @@ from chainpass.errors import ContractRevert
 MESSAGES: dict[str, str] = {
     "IdentityNotGovernor": "{account} is not the registry governor: only the governor can do this.",
     "IdentityNotPendingGovernor": "{account} has not been offered the governor role.",
+    "IdentityNotGuardian": "{account} is not the registry's guardian: only the guardian can pause it "
+    "(chainpass pause); the governor names the guardian.",
+    "IdentityPaused": "The identity registry is paused (an emergency stop by its guardian): nothing that adds "
+    "trust can be written until the governor unpauses it; suspensions, revocations, recovery requests and "
+    "withdrawals still work.",
+    "IdentityNotPaused": "The identity registry is not paused: there is nothing to unpause.",
     "IdentityZeroAddress": "The zero address cannot take this role: give a real account.",
     "IdentityInvalidLevel": "Assurance level {level} cannot be granted: use low, substantial or high.",
     "IdentityInvalidSector": "Sector {sector} is not a sector: use government, bank, hospital, hotel, "
@@ -80,9 +86,14 @@ MESSAGES: dict[str, str] = {
     "IdentityNotCompromised": "{holder}'s suspension or revocation (at {changedAt}) was not made in a window the "
     "governor declared compromised: only the issuer's ordinary means apply.",
     # ProductPassport
-    "PassportNotGovernor": "{account} is not the passport governor: only the governor can set roles or hand "
-    "over governance.",
+    "PassportNotGovernor": "{account} is not the passport governor: only the governor can set roles, repair "
+    "custody, name the guardian, unpause or hand over governance.",
     "PassportNotPendingGovernor": "{account} has not been offered the passport governor role.",
+    "PassportNotGuardian": "{account} is not the passports' guardian: only the guardian can pause them "
+    "(chainpass pause); the governor names the guardian.",
+    "PassportPaused": "Passports are paused (an emergency stop by their guardian): nothing that adds trust can "
+    "be written until the governor unpauses them; recalls, prefix and licence revocations still work.",
+    "PassportNotPaused": "Passports are not paused: there is nothing to unpause.",
     "PassportMissingRole": "{account} does not hold the passport role this needs ({role}): ask the passport "
     "governor to grant it.",
     "PassportActorNotVerified": "{account} has no identity in force in the registry (its standing is {standing}): "

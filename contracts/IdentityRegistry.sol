@@ -47,7 +47,11 @@ contract IdentityRegistry is IIdentityRegistry {
     //////////////////////////////////////////////////////////////*/
 
     address private _governor;
+    /// @dev Whether the guardian stopped the writes that add trust (see {pause}); packed
+    /// beside the governor: one cold read for each of those writes.
+    bool private _paused;
     address private _pendingGovernor;
+    address private _guardian;
     /// @dev An authority as stored: one slot.
     struct AuthorityRecord {
         address key; // The key it acts with now: zero while removed (see `_parkedKeys`) or never appointed.
@@ -98,9 +102,16 @@ contract IdentityRegistry is IIdentityRegistry {
         _;
     }
 
+    /// @dev Refuses the writes that add trust while the registry is paused.
+    modifier whenNotPaused() {
+        if (_paused) revert IdentityPaused();
+        _;
+    }
+
     /// @param initialGovernor The first governor.
     /// @param recoveryDelay_ Seconds the old key has to object to a recovery.
-    constructor(address initialGovernor, uint256 recoveryDelay_) {
+    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
+    constructor(address initialGovernor, uint256 recoveryDelay_, address initialGuardian) {
         if (initialGovernor == address(0)) revert IdentityZeroAddress();
         if (recoveryDelay_ < _MIN_RECOVERY_DELAY || recoveryDelay_ > _MAX_RECOVERY_DELAY) {
             revert IdentityInvalidRecoveryDelay(recoveryDelay_, _MIN_RECOVERY_DELAY, _MAX_RECOVERY_DELAY);
@@ -110,6 +121,10 @@ contract IdentityRegistry is IIdentityRegistry {
         _cachedDomainSeparator = _buildDomainSeparator();
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
+        if (initialGuardian != address(0)) {
+            _guardian = initialGuardian;
+            emit GuardianSet(address(0), initialGuardian);
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -141,6 +156,37 @@ contract IdentityRegistry is IIdentityRegistry {
         _governor = msg.sender;
         delete _pendingGovernor;
         emit GovernanceTransferred(previous, msg.sender);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function guardian() external view returns (address) {
+        return _guardian;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function setGuardian(address newGuardian) external onlyGovernor {
+        emit GuardianSet(_guardian, newGuardian);
+        _guardian = newGuardian;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function pause() external {
+        if (msg.sender != _guardian || msg.sender == address(0)) revert IdentityNotGuardian(msg.sender);
+        if (_paused) revert IdentityPaused();
+        _paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function unpause() external onlyGovernor {
+        if (!_paused) revert IdentityNotPaused();
+        _paused = false;
+        emit Unpaused(msg.sender);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -262,7 +308,7 @@ contract IdentityRegistry is IIdentityRegistry {
 
 
     /// @inheritdoc IIdentityRegistry
-    function verify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external {
+    function verify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external whenNotPaused {
         if (holder == address(0)) revert IdentityZeroAddress();
         address authority = _checkGrant(commitment, level, expiresAt);
         Identity storage identity = _identities[holder];
@@ -277,7 +323,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function reverify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external {
+    function reverify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external whenNotPaused {
         address authority = _checkGrant(commitment, level, expiresAt);
         Identity storage identity = _identities[holder];
         Status status = identity.status;
@@ -308,7 +354,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function reinstate(address holder) external {
+    function reinstate(address holder) external whenNotPaused {
         (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
         if (status != Status.Suspended) revert IdentityNotSuspended(holder, status);
         identity.status = Status.Active;
@@ -326,7 +372,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function restore(address holder) external {
+    function restore(address holder) external whenNotPaused {
         // The authority whose key made the change: the issuer before anyone takes over.
         address issuer = _identities[holder].issuer;
         (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
@@ -387,7 +433,7 @@ contract IdentityRegistry is IIdentityRegistry {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IIdentityRegistry
-    function grantConsent(address relyingParty, uint40 until) external {
+    function grantConsent(address relyingParty, uint40 until) external whenNotPaused {
         _boundIdentity(msg.sender);
         _grantConsent(msg.sender, relyingParty, until, _consents[msg.sender][relyingParty].nonce);
     }
@@ -400,7 +446,7 @@ contract IdentityRegistry is IIdentityRegistry {
         uint32 nonce,
         uint40 deadline,
         bytes calldata signature
-    ) external {
+    ) external whenNotPaused {
         _boundIdentity(holder);
         _checkDeadline(deadline);
         _checkNonce(holder, _consents[holder][relyingParty].nonce, nonce);
@@ -463,7 +509,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function rotate(address newHolder) external {
+    function rotate(address newHolder) external whenNotPaused {
         _movableIdentity(msg.sender);
         _checkFreeWallet(newHolder);
         _transfer(msg.sender, newHolder);
@@ -477,7 +523,7 @@ contract IdentityRegistry is IIdentityRegistry {
         uint32 nonce,
         uint40 deadline,
         bytes calldata signature
-    ) external {
+    ) external whenNotPaused {
         uint24 expected = _movableIdentity(holder);
         _checkDeadline(deadline);
         _checkNonce(holder, expected, nonce);
@@ -564,7 +610,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function completeRecovery(address holder) external {
+    function completeRecovery(address holder) external whenNotPaused {
         (, Status status, address authority, AuthorityRecord storage record) = _actingIssuer(holder);
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         KeyState memory state = _keyStates[holder];

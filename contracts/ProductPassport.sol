@@ -145,9 +145,13 @@ contract ProductPassport is IProductPassport {
     //////////////////////////////////////////////////////////////*/
 
     address private _governor;
+    /// @dev Whether the guardian stopped the writes that add trust (see {pause}); packed
+    /// beside the governor: one cold read for each of those writes.
+    bool private _paused;
     address private _pendingGovernor;
     uint24 private _memberCount;
     uint32 private _transformationCount;
+    address private _guardian;
     mapping(address account => Member member) private _members;
     mapping(uint24 number => address account) private _memberAccounts;
     mapping(uint256 id => Passport passport) private _passports;
@@ -171,13 +175,18 @@ contract ProductPassport is IProductPassport {
 
     /// @param registry The identity registry that vouches for every actor.
     /// @param initialGovernor The first governor.
-    constructor(IIdentityRegistry registry, address initialGovernor) {
+    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
+    constructor(IIdentityRegistry registry, address initialGovernor, address initialGuardian) {
         if (address(registry) == address(0) || initialGovernor == address(0)) revert PassportZeroAddress();
         _registry = registry;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
+        if (initialGuardian != address(0)) {
+            _guardian = initialGuardian;
+            emit GuardianSet(address(0), initialGuardian);
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -211,6 +220,39 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
+    function guardian() external view returns (address) {
+        return _guardian;
+    }
+
+    /// @inheritdoc IProductPassport
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc IProductPassport
+    function setGuardian(address newGuardian) external {
+        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        emit GuardianSet(_guardian, newGuardian);
+        _guardian = newGuardian;
+    }
+
+    /// @inheritdoc IProductPassport
+    function pause() external {
+        if (msg.sender != _guardian || msg.sender == address(0)) revert PassportNotGuardian(msg.sender);
+        _requireNotPaused();
+        _paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
+    function unpause() external {
+        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        if (!_paused) revert PassportNotPaused();
+        _paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @inheritdoc IProductPassport
     function setRoles(address account, uint8 roles) external {
         if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
         if (account == address(0)) revert PassportZeroAddress();
@@ -236,6 +278,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function followMember(address account) external {
+        _requireNotPaused();
         Member memory member = _members[account];
         if (member.number == 0) revert PassportNotMember(account);
         if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
@@ -259,6 +302,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function registerPrefix(uint64 prefix, uint8 length, address licensee) external {
+        _requireNotPaused();
         _authorize(REGISTRAR);
         uint64 key = _prefixKey(prefix, length);
         uint24 number = _memberNumber(licensee);
@@ -290,6 +334,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function setLicence(uint64 prefix, uint8 length, uint64 gtin, address manufacturer, bool granted) external {
+        if (granted) _requireNotPaused();
         Member memory brand = _authorize(0);
         uint64 key = _prefixKey(prefix, length);
         uint24 licensee = _prefixes[key].licensee;
@@ -335,6 +380,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function commission(Key[] calldata keys, bytes32 metadataHash, string calldata metadataURI) external {
+        _requireNotPaused();
         Member memory producer = _authorize(PRODUCER);
         if (keys.length == 0) revert PassportEmptyBatch();
         _mint(keys, producer.number, 0, bytes32(0));
@@ -345,7 +391,10 @@ contract ProductPassport is IProductPassport {
     function recordEvents(Event[] calldata events) external {
         Member memory actor = _authorize(0);
         if (events.length == 0) revert PassportEmptyBatch();
+        bool paused_ = _paused;
         for (uint256 i = 0; i < events.length; ++i) {
+            // Paused, a recall still goes through: it takes trust away.
+            if (paused_ && events[i].bizStep != BizStep.Recalling) revert PassportPaused();
             _recordEvent(events[i], actor.roles, actor.number);
         }
     }
@@ -358,6 +407,7 @@ contract ProductPassport is IProductPassport {
         bytes32 metadataHash,
         string calldata metadataURI
     ) external {
+        _requireNotPaused();
         Member memory producer = _authorize(PRODUCER);
         if (inputs.length == 0 && outputs.length == 0) revert PassportEmptyBatch();
         uint32 number = _transformationNumbers[transformationId];
@@ -385,6 +435,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function pack(uint256 container, uint256[] calldata ids, bytes32 eventId) external {
+        _requireNotPaused();
         _authorize(PRODUCER | CARRIER | RETAILER);
         if (ids.length == 0) revert PassportEmptyBatch();
         Passport storage outer = _existing(container);
@@ -411,6 +462,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function unpack(uint256[] calldata ids, bytes32 eventId) external {
+        _requireNotPaused();
         _authorize(PRODUCER | CARRIER | RETAILER);
         if (ids.length == 0) revert PassportEmptyBatch();
         for (uint256 i = 0; i < ids.length; ++i) {
@@ -450,6 +502,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function acceptCustody(uint256 id, uint40 deadline, bytes calldata signature) external {
+        _requireNotPaused();
         _authorize(0);
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
@@ -487,6 +540,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function reclaimCustody(uint256 id) external {
+        _requireNotPaused();
         Passport storage passport = _existing(id);
         if (passport.packed) revert PassportInContainer(id, _containers[id]);
         if (msg.sender != _resolve(passport.owner)) revert PassportNotOwnerNorApproved(msg.sender, id);
@@ -654,6 +708,7 @@ contract ProductPassport is IProductPassport {
     /// @param approved The approved account (zero clears).
     /// @param id The passport.
     function approve(address approved, uint256 id) external {
+        _requireNotPaused();
         address owner = ownerOf(id);
         if (msg.sender != owner && !_operators[owner][msg.sender]) revert PassportNotOwnerNorApproved(msg.sender, id);
         _approvals[id][owner] = approved;
@@ -671,6 +726,7 @@ contract ProductPassport is IProductPassport {
     /// @param operator The operator.
     /// @param approved Whether it may.
     function setApprovalForAll(address operator, bool approved) external {
+        _requireNotPaused();
         _operators[msg.sender][operator] = approved;
         emit ApprovalForAll(msg.sender, operator, approved);
     }
@@ -688,6 +744,7 @@ contract ProductPassport is IProductPassport {
     /// @param to The new owner.
     /// @param id The passport.
     function transferFrom(address from, address to, uint256 id) public {
+        _requireNotPaused();
         Passport storage passport = _existing(id);
         address owner = _resolve(passport.owner);
         if (owner != from) revert PassportWrongOwner(id, owner);
@@ -749,6 +806,11 @@ contract ProductPassport is IProductPassport {
             revert PassportMissingRole(msg.sender, anyOf);
         }
         _requireVerified(msg.sender);
+    }
+
+    /// @dev Refuses the writes that add trust while paused (see {paused}).
+    function _requireNotPaused() private view {
+        if (_paused) revert PassportPaused();
     }
 
     /// @dev The wallet an organisation's stored wallet `account` stands for now (see

@@ -1,7 +1,9 @@
 """Deploy the chainpass contracts from a script: the same as `chainpass deploy`.
 
     python scripts/deploy.py [--rpc URL] [--account 0] [--home DIR] [--chain-id N] [--replace]
+                             [--governor ADDRESS] [--guardian ADDRESS]
     ape run deploy --network ethereum:local:foundry [--account 0] [--home DIR] [--replace]
+                   [--governor ADDRESS] [--guardian ADDRESS]
 
 One file, two front ends. Both call chainpass.deployment.deploy() and write chainpass's
 own deployment record (HOME/deployments/<chain id>-<genesis hash>.json, HOME being --home,
@@ -29,6 +31,8 @@ from chainpass.deployment import Deployment, DeploymentStore, deploy, load_deplo
 from chainpass.errors import ChainpassError, DeploymentError, InvalidInput
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
+GOVERNOR_HELP = "who governs both contracts, an address (default: the deployer, a plain key for local development)"
+GUARDIAN_HELP = "who may pause both contracts in an incident, never the governor (default: nobody)"
 
 
 def _default_home() -> Path:
@@ -49,17 +53,21 @@ def deploy_or_find(
     *,
     chain_id: int | None = None,
     replace: bool = False,
+    governor: str | None = None,
+    guardian: str | None = None,
     say: Callable[[str], Any] = print,
 ) -> Deployment:
     """Deploy to the node at ``rpc``, or find the recorded deployment there; say which.
 
     The deployment is read back through :func:`load_deployment`, as every `chainpass`
-    command reads it, before this returns.
+    command reads it, before this returns. ``governor`` and ``guardian`` are as in
+    :func:`chainpass.deployment.deploy` (the governor an address: `chainpass deploy
+    --governor timelock` reads the timelock from the governance record).
     """
     chain = Chain.connect(rpc, expected_chain_id=chain_id)
     store = DeploymentStore(home / "deployments")
     sender = KeystoreDirectory(home / "keystores").sender(chain, account, _password_from_environment)
-    deployment, created = deploy(chain, sender, store, replace=replace)
+    deployment, created = deploy(chain, sender, store, replace=replace, governor=governor, guardian=guardian)
     if load_deployment(chain, store) != deployment:
         raise DeploymentError(f"The record {store.path_for(chain)} does not read back as written.")
     verb = "deployed" if created else "found"
@@ -82,9 +90,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=_default_home(), help="chainpass home folder")
     parser.add_argument("--chain-id", type=int, help="refuse a node on any other chain")
     parser.add_argument("--replace", action="store_true", help="deploy afresh even if a record exists")
+    parser.add_argument("--governor", help=GOVERNOR_HELP)
+    parser.add_argument("--guardian", help=GUARDIAN_HELP)
     args = parser.parse_args(argv)
     try:
-        deploy_or_find(args.rpc, args.account, args.home, chain_id=args.chain_id, replace=args.replace)
+        deploy_or_find(
+            args.rpc,
+            args.account,
+            args.home,
+            chain_id=args.chain_id,
+            replace=args.replace,
+            governor=args.governor,
+            guardian=args.guardian,
+        )
     except ChainpassError as exc:
         message = str(exc).replace("`chainpass deploy", "`python scripts/deploy.py")
         print(f"error: {message}", file=sys.stderr)
@@ -115,10 +133,21 @@ def _ape_command() -> Any:
         help="chainpass home folder: the deployment record goes to HOME/deployments.",
     )
     @click.option("--replace", is_flag=True, help="Deploy afresh even if a record exists.")
-    def deploy_command(provider: Any, account: str, home: Path, replace: bool) -> None:
+    @click.option("--governor", help=GOVERNOR_HELP)
+    @click.option("--guardian", help=GUARDIAN_HELP)
+    def deploy_command(
+        provider: Any, account: str, home: Path, replace: bool, governor: str | None, guardian: str | None
+    ) -> None:
         try:
             deployment = deploy_or_find(
-                provider.http_uri, account, home, chain_id=provider.chain_id, replace=replace, say=click.echo
+                provider.http_uri,
+                account,
+                home,
+                chain_id=provider.chain_id,
+                replace=replace,
+                governor=governor,
+                guardian=guardian,
+                say=click.echo,
             )
         except ChainpassError as exc:
             raise click.ClickException(str(exc).replace("`chainpass deploy", "`ape run deploy")) from None

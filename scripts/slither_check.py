@@ -30,7 +30,7 @@ from typing import Any
 
 from solcx.exceptions import SolcError
 
-from chainpass.compiler import CONTRACTS_DIR, REPO_ROOT, compile_for_analysis, source_files
+from chainpass.compiler import CONTRACTS_DIR, NODE_MODULES, REPO_ROOT, compile_for_analysis, source_files
 
 TRIAGE_FILE = REPO_ROOT / "slither-triage.toml"
 #: A source reference in a Slither description, e.g. ``(contracts/X.sol#12-14)``.
@@ -136,7 +136,7 @@ def findings_from_results(results: list[dict[str, Any]], contracts_dir: Path) ->
     return sorted(found, key=lambda f: (f.location, f.detector, f.id))
 
 
-def run_slither(contracts_dir: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
+def run_slither(contracts_dir: Path = CONTRACTS_DIR, node_modules: Path = NODE_MODULES) -> list[dict[str, Any]]:
     """Build ``contracts_dir`` as the artifacts are built and run every Slither detector on it."""
     from crytic_compile import CryticCompile
     from crytic_compile.compilation_unit import CompilationUnit
@@ -149,7 +149,7 @@ def run_slither(contracts_dir: Path = CONTRACTS_DIR) -> list[dict[str, Any]]:
     from chainpass.artifacts import COMPILER_SETTINGS
 
     working_dir = contracts_dir.resolve().parent
-    standard_json, output = compile_for_analysis(source_files(contracts_dir))
+    standard_json, output = compile_for_analysis(source_files(contracts_dir, node_modules))
     settings = standard_json["settings"]
     # Slither reads the ASTs; crytic-compile's parser also wants per-contract bytecode and
     # source maps, which the analysis build does not generate (see compile_for_analysis).
@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--contracts", type=Path, default=CONTRACTS_DIR, help="contracts directory to analyse")
     parser.add_argument("--triage", type=Path, default=TRIAGE_FILE, help="triage file (TOML)")
+    parser.add_argument("--node-modules", type=Path, default=NODE_MODULES, help="where npm imports are read from")
     parser.add_argument("--json", action="store_true", help="print every finding and the verdict as JSON")
     args = parser.parse_args(argv)
     try:
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slither check: {error}", file=sys.stderr)
         return 2
     try:
-        results = run_slither(args.contracts)
+        results = run_slither(args.contracts, args.node_modules)
     except (RuntimeError, SolcError) as error:  # the contracts do not compile: solc says where
         message = str(error).split("\n> command")[0].strip()  # without py-solc-x's dump of solc's output
         print(f"slither check: the contracts do not compile:\n{message}", file=sys.stderr)

@@ -13,7 +13,7 @@ import pytest
 from conftest import fund, new_account
 
 from chainpass.artifacts import load_artifact
-from chainpass.chain import Chain, parse_address, sender_address
+from chainpass.chain import ZERO_ADDRESS, Chain, parse_address, sender_address
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY
 from chainpass.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable
 from chainpass.node import ANVIL_CHAIN_ID, AnvilNode, free_port
@@ -184,7 +184,7 @@ def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
     block = chain.w3.eth.block_number
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, DEFAULT_RECOVERY_DELAY], sender)
+        chain.deploy(load_artifact("IdentityRegistry"), [ZERO_ADDRESS, DEFAULT_RECOVERY_DELAY, ZERO_ADDRESS], sender)
 
     assert info.value.error == "IdentityZeroAddress"
     assert str(info.value) == "The zero address cannot take this role: give a real account."
@@ -194,7 +194,7 @@ def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
 def test_deploy_returns_a_receipt_with_the_contract(chain: Chain) -> None:
     artifact = load_artifact("IdentityRegistry")
 
-    receipt = chain.deploy(artifact, [chain.account(1), 600], chain.account(0))
+    receipt = chain.deploy(artifact, [chain.account(1), 600, ZERO_ADDRESS], chain.account(0))
 
     address = receipt["contractAddress"]
     assert address is not None and receipt["status"] == 1
@@ -211,7 +211,7 @@ def test_a_local_account_signs_its_own_transactions(chain: Chain) -> None:
     assert account.address not in chain.dev_accounts()
     artifact = load_artifact("IdentityRegistry")
 
-    first = chain.deploy(artifact, [account.address, 600], account)
+    first = chain.deploy(artifact, [account.address, 600, ZERO_ADDRESS], account)
     address = first["contractAddress"]
     assert address is not None
     second = chain.transact(chain.contract(artifact, address).functions.transferGovernance(chain.account(1)), account)
@@ -227,7 +227,7 @@ def test_a_local_account_without_eth_is_told_to_fund_or_relay(chain: Chain) -> N
     block = chain.w3.eth.block_number
 
     with pytest.raises(InsufficientFunds) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 600], account)
+        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 600, ZERO_ADDRESS], account)
 
     assert account.address in str(info.value) and "relay" in str(info.value)
     assert chain.w3.eth.block_number == block
@@ -238,7 +238,7 @@ def test_a_local_account_gets_the_named_refusal(chain: Chain) -> None:
     fund(chain, account.address)
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), ["0x" + "00" * 20, 600], account)
+        chain.deploy(load_artifact("IdentityRegistry"), [ZERO_ADDRESS, 600, ZERO_ADDRESS], account)
 
     assert info.value.error == "IdentityZeroAddress"
 
@@ -281,7 +281,7 @@ def test_snapshot_and_revert_restore_state_and_clock(chain: Chain) -> None:
     sender = chain.account(0)
     snapshot = chain.snapshot()
     block, timestamp = chain.w3.eth.block_number, chain.latest_timestamp()
-    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender, DEFAULT_RECOVERY_DELAY], sender)
+    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender, DEFAULT_RECOVERY_DELAY, ZERO_ADDRESS], sender)
     chain.advance_time(10_000)
 
     chain.revert(snapshot)

@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 
 from chainpass.chain import Chain
 from chainpass.cli import main
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 
 PERSON = {
@@ -264,6 +265,11 @@ def test_deploy_script_matches_the_cli(anvil_node: AnvilNode, tmp_path: Path) ->
     assert first.stdout.startswith("deployed IdentityRegistry at ")
     assert second.stdout.startswith("found IdentityRegistry at ")
     assert first.stdout.split()[3] == second.stdout.split()[3]
+    guardian = Chain.connect(anvil_node.url).dev_accounts()[4]
+    named = subprocess.run([*command, "--replace", "--guardian", guardian], capture_output=True, text=True, check=True)
+    address = named.stdout.split()[3]
+    registry = IdentityRegistry(Chain.connect(anvil_node.url), address)
+    assert address != first.stdout.split()[3] and registry.guardian() == guardian
 
 
 def test_demo_command_runs_on_the_embedded_chain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from conftest import Roles, compile_test_contract
 from eth_utils import keccak
 
 from chainpass.artifacts import load_artifact
-from chainpass.chain import Chain
+from chainpass.chain import ZERO_ADDRESS, Chain
 from chainpass.deployment import (
     DEFAULT_RECOVERY_DELAY,
     Deployment,
@@ -72,6 +72,7 @@ def test_record_holds_everything_needed_to_trust_it(chain: Chain, roles: Roles, 
     assert record["constructor_args"] == {
         "initialGovernor": roles.governor,
         "recoveryDelay": DEFAULT_RECOVERY_DELAY,
+        "initialGuardian": ZERO_ADDRESS,
     }
     registry = IdentityRegistry.from_deployment(chain, deployment)
     assert (registry.governor(), registry.recovery_delay()) == (roles.governor, DEFAULT_RECOVERY_DELAY)
@@ -89,7 +90,11 @@ def test_deploy_passes_the_recovery_delay_and_a_rerun_finds_it(
     registry = IdentityRegistry.from_deployment(chain, first)
     assert (first_created, created) == (True, False)
     assert again == first and chain.w3.eth.block_number == block
-    assert first.contracts[NAME].constructor_args == {"initialGovernor": roles.bureau, "recoveryDelay": 3_600}
+    assert first.contracts[NAME].constructor_args == {
+        "initialGovernor": roles.bureau,
+        "recoveryDelay": 3_600,
+        "initialGuardian": ZERO_ADDRESS,
+    }
     assert (registry.governor(), registry.recovery_delay()) == (roles.bureau, 3_600)
 
 

@@ -334,6 +334,27 @@ def test_the_generic_form_appoints_a_relying_party_and_reads_enums(governed: Gov
         call_action(g.chain, "IdentityRegistry", g.registry.address, "appointRelyingParty", [bank])
 
 
+def test_the_timelock_names_the_guardian_who_pauses_and_only_the_timelock_unpauses(governed: Governed) -> None:
+    g = governed
+    guardian = g.chain.dev_accounts()[3]
+    passports = ProductPassports.from_deployment(g.chain, g.deployment)
+
+    def enact(function: str, args: list[str]) -> None:
+        action = call_action(g.chain, "ProductPassport", passports.address, function, args)
+        proposal = signed(propose(g.chain, g.governance, action), g.owners[0], g.owners[1])
+        submit(g.chain, g.governance, proposal, g.stranger)
+        g.chain.advance_time(DELAY)
+        execute(g.chain, g.governance, proposal, g.stranger)
+
+    enact("setGuardian", [guardian])
+    passports.pause(sender=guardian)
+    with pytest.raises(ContractRevert, match="only the governor"):
+        passports.unpause(sender=g.deployer)  # the deployer's key governs nothing
+    assert passports.paused()
+    enact("unpause", [])
+    assert not passports.paused() and passports.guardian() == guardian
+
+
 def test_deploy_with_another_governor_than_recorded_is_refused(governed: Governed) -> None:
     g = governed
     with pytest.raises(DeploymentError, match="is governed by"):

@@ -125,19 +125,21 @@ def test_a_finding_id_survives_an_unrelated_line_shift(tmp_path: Path, capsys: p
 def test_findings_inside_dependencies_are_left_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The dependency holds the tx.origin check; our contract only inherits it.
-    dependency = tmp_path / "node_modules" / "vendor" / "Vault.sol"
+    # The dependency (an npm package, as OpenZeppelin's) holds the tx.origin check; our
+    # contract only inherits it.
+    dependency = tmp_path / "node_modules" / "@openzeppelin" / "contracts" / "vendor" / "Vault.sol"
     dependency.parent.mkdir(parents=True)
     dependency.write_text(VAULT, encoding="utf-8")
     contracts = tmp_path / "contracts"
     contracts.mkdir()
     (contracts / "Safe.sol").write_text(
         "// SPDX-License-Identifier: Apache-2.0\npragma solidity 0.8.37;\n\n"
-        'import {Vault} from "node_modules/vendor/Vault.sol";\n\ncontract Safe is Vault {}\n',
+        'import {Vault} from "@openzeppelin/contracts/vendor/Vault.sol";\n\ncontract Safe is Vault {}\n',
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)  # the shim resolves imports from the working directory
-    findings = _findings(contracts, tmp_path / "none.toml", capsys)
+    monkeypatch.chdir(tmp_path)
+    _run(contracts, tmp_path / "none.toml", "--json", "--node-modules", str(tmp_path / "node_modules"))
+    findings = json.loads(capsys.readouterr().out)["findings"]
 
     assert "tx-origin" not in {f["detector"] for f in findings}
     assert all(f["location"].startswith("contracts/") for f in findings)

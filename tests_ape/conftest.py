@@ -27,6 +27,8 @@ from world import (
     commitment,
 )
 
+from chainpass.chain import ZERO_ADDRESS
+
 # A private Anvil on a free port, never a node the user runs on 127.0.0.1:8545
 # (ape-config.yaml's host, which `ape run deploy` is meant to find): unless
 # APE_FOUNDRY_HOST says otherwise. ape-foundry reads it when it connects, after this.
@@ -40,12 +42,12 @@ def actors(accounts: Any) -> Actors:
 
 @pytest.fixture(scope="module")
 def registry(project: Any, actors: Actors) -> Any:
-    return project.IdentityRegistry.deploy(actors.governor, RECOVERY_DELAY, sender=actors.governor)
+    return project.IdentityRegistry.deploy(actors.governor, RECOVERY_DELAY, ZERO_ADDRESS, sender=actors.governor)
 
 
 @pytest.fixture(scope="module")
 def passports(project: Any, actors: Actors, registry: Any) -> Any:
-    return project.ProductPassport.deploy(registry, actors.governor, sender=actors.governor)
+    return project.ProductPassport.deploy(registry, actors.governor, ZERO_ADDRESS, sender=actors.governor)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from chainpass.cli.common import (
     DEFAULT_RPC,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    AddressType,
     FiniteFloat,
     Settings,
     account_option,
@@ -34,6 +35,7 @@ from chainpass.cli.common import (
     settings,
 )
 from chainpass.cli.consent import consent
+from chainpass.cli.emergency import emergency
 from chainpass.cli.epcis import epcis
 from chainpass.cli.governance import governance
 from chainpass.cli.governance import store as governance_store
@@ -182,15 +184,21 @@ def accounts(as_json: bool) -> None:
     help="Who governs both contracts: an address, or `timelock` for the timelock of `chainpass governance setup` "
     "[default: the deploying account, a plain key for local development].",
 )
+@click.option(
+    "--guardian",
+    type=AddressType("guardian"),
+    help="Who may pause both contracts in an incident (`chainpass emergency`); not the governor "
+    "[default: nobody until the governor names one].",
+)
 @json_option
-def deploy_command(account: str, replace: bool, governor: str | None, as_json: bool) -> None:
+def deploy_command(account: str, replace: bool, governor: str | None, guardian: str | None, as_json: bool) -> None:
     """Deploy the contracts, or find them if already deployed; record where they live."""
     options = settings()
     chain = options.connect()
     if governor is not None and governor.strip().lower() == "timelock":
         governor = governance_store(options).load(chain).timelock
     deployment, created = deploy(
-        chain, options.sender(chain, account), options.store, replace=replace, governor=governor
+        chain, options.sender(chain, account), options.store, replace=replace, governor=governor, guardian=guardian
     )
     data = {"created": created, "record": str(options.store.path_for(chain)), **deployment.to_json()}
 
@@ -198,8 +206,9 @@ def deploy_command(account: str, replace: bool, governor: str | None, as_json: b
         verb = "Deployed" if created else "Already deployed, nothing changed:"
         lines = [f"{verb} on chain {chain.chain_id} (record {data['record']})"]
         lines += [f"  {name}: {c.address} (block {c.block_number})" for name, c in deployment.contracts.items()]
-        initial = deployment.contracts["IdentityRegistry"].constructor_args.get("initialGovernor")
-        lines += [f"  governor at deployment: {initial}"]
+        args = deployment.contracts["IdentityRegistry"].constructor_args
+        lines += [f"  governor at deployment: {args.get('initialGovernor')}"]
+        lines += [f"  guardian at deployment: {args.get('initialGuardian') or 'none'}"]
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -215,7 +224,7 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, brand, index, epcis, bulk_group, governance):
+for group in (identity, consent, account, passport, brand, index, epcis, bulk_group, governance, emergency):
     cli.add_command(group)
 
 

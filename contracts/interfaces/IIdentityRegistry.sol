@@ -113,6 +113,12 @@ interface IIdentityRegistry {
     error IdentityNotGovernor(address account);
     /// @notice `account` is not the pending governor.
     error IdentityNotPendingGovernor(address account);
+    /// @notice `account` is not the guardian (see {pause}).
+    error IdentityNotGuardian(address account);
+    /// @notice The registry is paused: writes that add trust wait for the governor's {unpause}.
+    error IdentityPaused();
+    /// @notice The registry is not paused.
+    error IdentityNotPaused();
     /// @notice The zero address cannot take this role.
     error IdentityZeroAddress();
     /// @notice `level` is not a level that can be granted.
@@ -202,6 +208,13 @@ interface IIdentityRegistry {
     event GovernanceTransferStarted(address indexed previousGovernor, address indexed newGovernor);
     /// @notice `newGovernor` accepted the role (also emitted at deployment).
     event GovernanceTransferred(address indexed previousGovernor, address indexed newGovernor);
+    /// @notice The governor named `newGuardian` (zero: none) in place of `previousGuardian`
+    /// (also emitted at deployment when one is named).
+    event GuardianSet(address indexed previousGuardian, address indexed newGuardian);
+    /// @notice `guardian` paused the writes that add trust.
+    event Paused(address indexed guardian);
+    /// @notice `governor` lifted the pause.
+    event Unpaused(address indexed governor);
     /// @notice `authority` was appointed, or its maximum level changed.
     event AuthorityAppointed(address indexed authority, Level maxLevel);
     /// @notice `authority` was removed and can no longer act.
@@ -275,6 +288,29 @@ interface IIdentityRegistry {
     /// @notice Accepts the governor role offered to the caller.
     /// @dev Only the pending governor. Emits {GovernanceTransferred}.
     function acceptGovernance() external;
+
+    /// @notice The account that may pause the registry in an incident, or the zero address.
+    function guardian() external view returns (address);
+
+    /// @notice Whether the registry is paused. While paused, nothing that adds trust can be
+    /// written: verify, reverify, reinstate, restore, grantConsent(BySig), rotate(BySig) and
+    /// completeRecovery revert {IdentityPaused}. Everything that takes trust away, or that
+    /// governs, still works: suspend, revoke, requestRecovery, cancelRecovery(BySig),
+    /// withdrawConsent(BySig), cancelSignatures(BySig), every governor function; so do reads.
+    function paused() external view returns (bool);
+
+    /// @notice Names `newGuardian` (zero: none) as the account that may pause.
+    /// @dev Only the governor. Emits {GuardianSet}.
+    /// @param newGuardian The new guardian.
+    function setGuardian(address newGuardian) external;
+
+    /// @notice Pauses the writes that add trust (see {paused}) during an incident.
+    /// @dev Only the guardian; reverts {IdentityPaused} if already paused. Emits {Paused}.
+    function pause() external;
+
+    /// @notice Lifts the pause.
+    /// @dev Only the governor; reverts {IdentityNotPaused} if not paused. Emits {Unpaused}.
+    function unpause() external;
 
     /// @notice Appoints `authority`, or changes its maximum level. An authority keeps its
     /// signing key; appointing a removed one again lets it act again (with its last key),

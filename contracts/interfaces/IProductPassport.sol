@@ -219,6 +219,12 @@ interface IProductPassport {
 
     /// @notice `account` is not the governor.
     error PassportNotGovernor(address account);
+    /// @notice `account` is not the guardian (see {pause}).
+    error PassportNotGuardian(address account);
+    /// @notice Passports are paused: writes that add trust wait for the governor's {unpause}.
+    error PassportPaused();
+    /// @notice Passports are not paused.
+    error PassportNotPaused();
     /// @notice `account` is not the pending governor.
     error PassportNotPendingGovernor(address account);
     /// @notice `account` lacks role(s) `role` for this action.
@@ -327,6 +333,13 @@ interface IProductPassport {
     event GovernanceTransferStarted(address indexed previousGovernor, address indexed newGovernor);
     /// @notice `newGovernor` accepted the role (also emitted at deployment).
     event GovernanceTransferred(address indexed previousGovernor, address indexed newGovernor);
+    /// @notice The governor named `newGuardian` (zero: none) in place of `previousGuardian`
+    /// (also emitted at deployment when one is named).
+    event GuardianSet(address indexed previousGuardian, address indexed newGuardian);
+    /// @notice `guardian` paused the writes that add trust.
+    event Paused(address indexed guardian);
+    /// @notice `governor` lifted the pause.
+    event Unpaused(address indexed governor);
     /// @notice The governor set `account`'s roles to `roles` (a bit set).
     event RolesSet(address indexed account, uint8 roles);
     /// @notice Organisation number `number` followed its identity in the registry from
@@ -412,6 +425,31 @@ interface IProductPassport {
 
     /// @notice The account that sets roles.
     function governor() external view returns (address);
+
+    /// @notice The account that may pause passports in an incident, or the zero address.
+    function guardian() external view returns (address);
+
+    /// @notice Whether passports are paused. While paused, nothing that adds trust can be
+    /// written: commission, transform, pack, unpack, every event but a recall,
+    /// acceptCustody, reclaimCustody, followMember, registerPrefix, a licence grant,
+    /// transfers and approvals revert {PassportPaused}. Everything that takes trust away, or
+    /// that governs, still works: recalls (a producer's or a food-safety authority's),
+    /// revokePrefix, a licence revocation, cancelCustodyOffers, every governor function
+    /// (setRoles, repairCustody, ...); so do reads and the verdict.
+    function paused() external view returns (bool);
+
+    /// @notice Names `newGuardian` (zero: none) as the account that may pause.
+    /// @dev Only the governor. Emits {GuardianSet}.
+    /// @param newGuardian The new guardian.
+    function setGuardian(address newGuardian) external;
+
+    /// @notice Pauses the writes that add trust (see {paused}) during an incident.
+    /// @dev Only the guardian; reverts {PassportPaused} if already paused. Emits {Paused}.
+    function pause() external;
+
+    /// @notice Lifts the pause.
+    /// @dev Only the governor; reverts {PassportNotPaused} if not paused. Emits {Unpaused}.
+    function unpause() external;
 
     /// @notice Offers the governor role to `newGovernor`, who must accept it.
     /// @dev Only the governor. Emits {GovernanceTransferStarted}.
