@@ -322,7 +322,7 @@ def test_cli_needs_out(tmp_path: Path) -> None:
     assert "Missing option '--out'" in run.err
 
 
-def test_the_readmes_example_is_the_qr_code_of_bag_1() -> None:
+def test_the_docs_example_is_the_qr_code_of_bag_1() -> None:
     example = Path(__file__).resolve().parent.parent / "docs" / "qr-example.svg"
 
-    assert example.read_bytes() == render(LINK, "svg")  # regenerate with the README's command if this fails
+    assert example.read_bytes() == render(LINK, "svg")  # regenerate with docs/passports.md's command if this fails
