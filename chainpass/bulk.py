@@ -684,7 +684,7 @@ def commission(
     settle(pp.chain, sender)
     there = existing(pp, [r.id for r in rows])
     todo = [r for r in rows if r.id not in there]
-    per_passport, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)  # the sender first
+    cost, measured = _measure(pp, todo, sender, metadata_hash, metadata_uri)  # the sender first
     check_brands(pp, todo, sender, source)
     result.already = len(rows) - len(todo)
     tracker = _Tracker(on_progress, len(rows), result.already)
@@ -697,7 +697,7 @@ def commission(
         batches = [todo[i : i + size] for i in range(0, len(todo), size)]
         calls = [
             PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri,
-                           gas=int(per_passport * len(batch) * GAS_MARGIN) + 30_000 if per_passport else None)
+                           gas=cost.limit(len(batch)) if cost else None)
             for batch in batches
         ]  # fmt: skip
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
@@ -802,23 +802,42 @@ def _key_rows(rows: Sequence[CommissionRow]) -> list[tuple[int, int, int, bytes]
     return [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in rows]
 
 
+@dataclass(frozen=True)
+class BatchCost:
+    """What a `commission` transaction costs: a fixed part (the transaction, the caller's
+    checks) and a part per passport, each estimated by the node."""
+
+    fixed: float
+    per_passport: float
+
+    def limit(self, count: int) -> int:
+        """The gas limit for a batch of ``count`` passports, with :data:`GAS_MARGIN`."""
+        return int((self.fixed + self.per_passport * count) * GAS_MARGIN)
+
+
 def _measure(
     pp: ProductPassports, todo: Sequence[CommissionRow], sender: Sender, metadata_hash: bytes, metadata_uri: str
-) -> tuple[float | None, int]:
-    """The gas per passport of the first batch (None if it cannot be estimated), and the
-    batch size: :data:`COMMISSION_BATCH`, or fewer if a batch would take more than
-    1/:data:`BLOCK_SHARE` of a block. A producer the contract would refuse is refused here,
-    before anything is sent."""
+) -> tuple[BatchCost | None, int]:
+    """The cost of a batch (None if it cannot be estimated), from estimates of the first
+    passport alone and of the first batch, and the batch size: :data:`COMMISSION_BATCH`, or
+    fewer if a batch would take more than 1/:data:`BLOCK_SHARE` of a block. A producer the
+    contract would refuse is refused here, before anything is sent."""
     if not todo:
         return None, COMMISSION_BATCH
     first = todo[:COMMISSION_BATCH]
-    gas = _preflight(
-        pp, PASSPORTS.call(pp.address, "commission", _key_rows(first), metadata_hash, metadata_uri), sender
-    )
-    if gas is None:
+
+    def estimate(batch: Sequence[CommissionRow]) -> int | None:
+        call = PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri)
+        return _preflight(pp, call, sender)
+
+    one = estimate(first[:1])
+    whole = one if len(first) == 1 else estimate(first)
+    if one is None or whole is None:
         return None, COMMISSION_BATCH
-    per_passport = gas / len(first)
-    return per_passport, max(1, min(COMMISSION_BATCH, int(_block_gas_limit(pp.chain) / BLOCK_SHARE / per_passport)))
+    per_passport = max(1.0, (whole - one) / (len(first) - 1)) if len(first) > 1 else float(one)
+    cost = BatchCost(fixed=max(0.0, one - per_passport), per_passport=per_passport)
+    fits = int((_block_gas_limit(pp.chain) / BLOCK_SHARE - cost.fixed) / per_passport)
+    return cost, max(1, min(COMMISSION_BATCH, fits))
 
 
 # ---------------------------------------------------------------------------- events
