@@ -44,6 +44,18 @@ class Artifact:
     immutable_references: tuple[tuple[int, int], ...]
     sources_hash: str
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Artifact:
+        """An artifact from its JSON form (a shipped file, or `chainpass.compiler`'s output)."""
+        return cls(
+            name=data["contractName"],
+            abi=data["abi"],
+            bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
+            deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
+            immutable_references=tuple((int(start), int(length)) for start, length in data["immutableReferences"]),
+            sources_hash=data["sourcesHash"],
+        )
+
     def built_this(self, runtime_code: bytes) -> bool:
         """Whether ``runtime_code`` (from `eth_getCode`) was deployed from this artifact.
 
@@ -65,15 +77,7 @@ def _mask(code: bytes, references: tuple[tuple[int, int], ...]) -> bytes:
 @cache
 def load_artifact(name: str) -> Artifact:
     """The shipped artifact of contract `name`."""
-    data = json.loads((ARTIFACT_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    return Artifact(
-        name=name,
-        abi=data["abi"],
-        bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
-        deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
-        immutable_references=tuple((int(start), int(length)) for start, length in data["immutableReferences"]),
-        sources_hash=data["sourcesHash"],
-    )
+    return Artifact.from_json(json.loads((ARTIFACT_DIR / f"{name}.json").read_text(encoding="utf-8")))
 
 
 def event_topic(abi: list[dict[str, Any]], name: str) -> bytes:

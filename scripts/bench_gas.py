@@ -247,6 +247,40 @@ def measure_passports() -> list[Row]:
     return rows
 
 
+#: OpenZeppelin's ERC-1967 proxy, as the pinned npm package ships it: what a UUPS or
+#: transparent proxy puts in front of every call (docs/upgrades.md).
+PROXY_SOURCE = "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol"
+
+
+def measure_stop_and_proxy() -> list[Row]:
+    """The emergency stop's own transactions, and what an ERC-1967 proxy in front of the
+    passports would add to a call: the same call sent to the contract and to a proxy of it
+    (the proxy's storage is empty, so the call is one that needs no state: an operator
+    approval, a fresh slot either way)."""
+    from chainpass.artifacts import Artifact
+    from chainpass.compiler import compile_contracts, npm_sources
+
+    chain = Chain.embedded()
+    governor, guardian, owner, operator, other = chain.dev_accounts()[:5]
+    deployment, _ = deploy(chain, governor, guardian=guardian)
+    passports = ProductPassports.from_deployment(chain, deployment)
+    rows = [
+        Row("pause (the guardian)", int(passports.pause(sender=guardian)["gasUsed"])),
+        Row("unpause (the governor)", int(passports.unpause(sender=governor)["gasUsed"])),
+    ]
+    proxy_artifact = Artifact.from_json(compile_contracts(npm_sources(PROXY_SOURCE), ("ERC1967Proxy",))["ERC1967Proxy"])
+    proxy = chain.deploy(proxy_artifact, [passports.address, b""], governor)["contractAddress"]
+    through_proxy = ProductPassports(chain, str(proxy))
+    direct = int(chain.transact(passports.contract.functions.setApprovalForAll(operator, True), owner)["gasUsed"])
+    approval = through_proxy.contract.functions.setApprovalForAll(other, True)
+    proxied = int(chain.transact(approval, owner)["gasUsed"])
+    rows += [
+        Row("approve an operator (ERC-721), direct", direct),
+        Row("the same through an ERC-1967 proxy", proxied, reference=f"+{proxied - direct:,} gas a call"),
+    ]
+    return rows
+
+
 def table(rows: list[Row]) -> str:
     lines = ["| operation | gas | target | verdict | reference |", "|---|---:|---|---|---|"]
     lines += [f"| {r.operation} | {r.gas:,} | {r.target} | {r.verdict} | {r.reference} |" for r in rows]
@@ -261,6 +295,10 @@ def main() -> int:
     passport_rows = measure_passports()
     print(table(passport_rows))
     rows += passport_rows
+    print()
+    stop_rows = measure_stop_and_proxy()
+    print(table(stop_rows))
+    rows += stop_rows
     return 1 if any(r.verdict == "OVER" for r in rows) else 0
 
 

@@ -96,6 +96,15 @@ GANACHE_SAMPLED: dict[str, int] = {
     "test_the_old_wallet_is_refused_once_followed": 3,
     "test_only_a_registrar_registers_or_revokes": 2,
 }
+#: Tests that run on Anvil alone, by test name, and why: long chains of transactions
+#: checking the contract's logic (the same bytecode everywhere), where Anvil is the
+#: fastest backend; the shorter tests of the same rules run on every backend.
+ANVIL_ONLY: dict[str, str] = {
+    "test_a_padded_lot_is_processed_and_a_recall_at_its_root_reaches_the_end": "18 transformations in a row",
+    "test_a_blend_of_twenty_lots_is_recalled_through_any_of_them_and_touches_no_other_rice": "a 20-lot blend",
+    "test_a_recall_after_merges_of_merged_groups_reaches_every_descendant": "two padded chains merged twice",
+    "test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow": "a padded chain and a buyer",
+}
 YEAR = 365 * 24 * 60 * 60
 PERSON: dict[str, str] = {
     "name": "Ada Lovelace",
@@ -147,7 +156,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Keep Ganache to its modules, and run each backend's tests together.
 
     Tests outside ``GANACHE_MODULES`` (or listed in ``GANACHE_GAPS``), and the cases of a
-    ``GANACHE_SAMPLED`` table outside its sample, are deselected on Ganache, not skipped.
+    ``GANACHE_SAMPLED`` table outside its sample, are deselected on Ganache, not skipped;
+    ``ANVIL_ONLY`` tests are deselected on the other backends.
     The sort is stable, after pytest's own ordering: pytest's fixture-based reordering
     interleaves the backends once tests carry other parameters too, and every switch
     rebuilds the session's chain and deployment.
@@ -155,6 +165,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     chosen = config.getoption("backend") or list(BACKENDS)
 
     def deselect(item: pytest.Item) -> bool:
+        name = getattr(item, "originalname", item.name)
+        if name in ANVIL_ONLY and _backend_of(item) not in (None, "anvil"):
+            return True
         if _backend_of(item) == "ganache":
             return not runs_on_ganache(item)
         # Ganache-only tests (test_ganache.py) follow --backend as well.

@@ -766,7 +766,7 @@ def _address_or_none(value: str) -> str | None:
 
 class TestIdentityLifecycle(IdentityLifecycle.TestCase):  # type: ignore[valid-type,misc]
     settings = hypothesis_settings(
-        IdentityLifecycle.TestCase.settings, max_examples=25, stateful_step_count=15, deadline=None
+        IdentityLifecycle.TestCase.settings, max_examples=15, stateful_step_count=15, deadline=None
     )
 
     @classmethod

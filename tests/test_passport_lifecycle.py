@@ -1582,7 +1582,7 @@ def run_lifecycle(lifecycle: Lifecycle, embedded: bool) -> None:
     run_state_machine_as_test(
         lambda: PassportLifecycle(lifecycle),
         settings=settings(
-            max_examples=30 if embedded else 15,
+            max_examples=15 if embedded else 8,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
