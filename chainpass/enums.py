@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import Self
 
@@ -23,7 +24,8 @@ class NamedEnum(IntEnum):
                 if member.label == str(text).strip().lower().replace("-", "_").replace(" ", "_"):
                     return member
         choices = ", ".join(m.label for m in cls if m.value or not cls.zero_is_none())
-        raise InvalidInput(f"{text!r} is not a valid {cls.__name__.lower()}: choose one of {choices}.")
+        kind = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # SuspensionReason: "suspension reason"
+        raise InvalidInput(f"{text!r} is not a valid {kind}: choose one of {choices}.")
 
     @classmethod
     def zero_is_none(cls) -> bool:

@@ -66,6 +66,13 @@ class Operator:
         assert result.code == 3 and "error" not in result.err, (result.code, result.err)
         return result
 
+    def error(self, *args: str) -> str:
+        """A refused command: exit code 1, one line on stderr, no traceback."""
+        result = self.run(*args)
+        assert result.code == 1, (result.code, result.out, result.err)
+        assert result.err.startswith("error: ") and "Traceback" not in result.err
+        return result.err
+
 
 @pytest.fixture
 def operator(anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Operator:

@@ -18,10 +18,10 @@ import pytest
 from conftest import fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from test_cli import Operator
 
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain
-from chainpass.cli import main
 from chainpass.deployment import Deployment, DeploymentStore, deploy
 from chainpass.errors import ChainIdMismatch, ContractRevert, DeploymentError, InvalidInput, TransactionFailed
 from chainpass.governance import (
@@ -370,55 +370,19 @@ def test_deploy_with_another_governor_than_recorded_is_refused(governed: Governe
 PASSWORD = "correct horse battery staple"
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass(frozen=True)
-class Cli:
-    capsys: pytest.CaptureFixture[str]
-    rpc: str
-    home: Path
-
-    def run(self, *args: str) -> Result:
-        try:
-            main(["--rpc", self.rpc, "--home", str(self.home), *args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return Result(code, out, err)
-
-    def ok(self, *args: str) -> Result:
-        result = self.run(*args)
-        assert result.code == 0, result.err
-        return result
-
-    def error(self, *args: str) -> str:
-        """A refused command: exit code 1, one line on stderr, no traceback."""
-        result = self.run(*args)
-        assert result.code == 1, (result.code, result.out, result.err)
-        assert result.err.startswith("error: ") and "Traceback" not in result.err
-        return result.err
-
-
 @pytest.fixture
-def cli(governed: Governed, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(
+    governed: Governed, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Operator:
     """An operator's home on the module's node, with two owners' keystores (alice, bob)."""
     monkeypatch.setenv("CHAINPASS_PASSWORD", PASSWORD)
     keystores = KeystoreDirectory(tmp_path / "home" / "keystores")
     for name in ("alice", "bob"):
         keystores.import_key(name, Account.create().key.hex(), PASSWORD, scrypt_n=2**4)
-    return Cli(capsys, governed.chain.endpoint, tmp_path / "home")
+    return Operator(capsys, governed.chain.endpoint, tmp_path / "home", [])
 
 
-def test_cli_flow_appoints_an_authority(cli: Cli, governed: Governed, tmp_path: Path) -> None:
+def test_cli_flow_appoints_an_authority(cli: Operator, governed: Governed, tmp_path: Path) -> None:
     accounts = governed.chain.dev_accounts()
     alice, bob = (e.address for e in KeystoreDirectory(cli.home / "keystores").list())
     carol = accounts[3]  # an owner whose key the node holds
@@ -444,7 +408,7 @@ def test_cli_flow_appoints_an_authority(cli: Cli, governed: Governed, tmp_path: 
     cli.ok("governance", "sign", str(proposal), "--account", "3", "--out", str(copy))  # signed on the node
     assert "collecting signatures" in cli.ok("governance", "status", str(proposal)).out
 
-    offline, bobs = Cli(cli.capsys, "http://127.0.0.1:9", cli.home), tmp_path / "bob.json"  # no node there
+    offline, bobs = Operator(cli.capsys, "http://127.0.0.1:9", cli.home, []), tmp_path / "bob.json"  # no node there
     offline.ok("governance", "sign", str(proposal), "--account", "bob", "--out", str(bobs))  # a keystore: offline
 
     submitted = cli.ok("governance", "submit", str(proposal), str(copy), str(bobs), "--account", "5", "--json").json()
@@ -467,7 +431,7 @@ def test_cli_flow_appoints_an_authority(cli: Cli, governed: Governed, tmp_path: 
     )
 
 
-def test_cli_refuses_a_proposal_for_another_chain_or_altered(cli: Cli, governed: Governed, tmp_path: Path) -> None:
+def test_cli_refuses_a_proposal_for_another_chain_or_altered(cli: Operator, governed: Governed, tmp_path: Path) -> None:
     g = governed
     (cli.home / "governance").mkdir(parents=True)
     GovernanceStore(cli.home / "governance").write(g.governance, g.chain)
@@ -482,7 +446,7 @@ def test_cli_refuses_a_proposal_for_another_chain_or_altered(cli: Cli, governed:
     assert "is for chain 1, but the node is chain 31337" in cli.error("governance", "submit", str(elsewhere))
     assert "was altered" in cli.error("governance", "sign", str(altered), "--account", "alice")
     assert "does not exist" in cli.error("governance", "status", str(tmp_path / "missing.json"))
-    assert "No governance record" in Cli(cli.capsys, cli.rpc, tmp_path / "empty").error("governance", "status")
+    assert "No governance record" in Operator(cli.capsys, cli.rpc, tmp_path / "empty", []).error("governance", "status")
     out = tmp_path / "bad.json"
     bad = cli.error("governance", "propose", "appoint-authority", "0x12", "--max-level", "high", "--out", str(out))
     assert "authority '0x12' is not an Ethereum address" in bad and not out.exists()

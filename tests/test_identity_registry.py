@@ -775,3 +775,10 @@ def test_verify_disclosure_offline(registry: IdentityRegistry, roles: Roles, ver
     registry.reverify(credential_for(roles.holder), Level.HIGH, expiry(registry.chain), sender=roles.bureau)
     with pytest.raises(DisclosureInvalid, match="outdated or forged"):
         registry.verify_disclosure(disclosure)
+
+
+def test_an_unknown_enum_name_is_refused_in_words() -> None:
+    with pytest.raises(InvalidInput, match=r"'stolen' is not a valid suspension reason: choose one of lost_document"):
+        SuspensionReason.parse("stolen")
+    with pytest.raises(InvalidInput, match=r"'ultra' is not a valid level: choose one of low, substantial, high\."):
+        Level.parse("ultra")
