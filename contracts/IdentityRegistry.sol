@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IERC5267} from "./interfaces/IERC5267.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {AttributeProof} from "./libraries/AttributeProof.sol";
 import {SignatureCheck} from "./libraries/SignatureCheck.sol";
@@ -17,8 +18,10 @@ contract IdentityRegistry is IIdentityRegistry {
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    bytes32 private constant _NAME_HASH = keccak256("chainpass IdentityRegistry");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
+    string private constant _NAME = "chainpass IdentityRegistry";
+    string private constant _VERSION = "1";
+    bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
+    bytes32 private constant _VERSION_HASH = keccak256(bytes(_VERSION));
     bytes32 private constant _GRANT_CONSENT_TYPEHASH = keccak256(
         "GrantConsent(address holder,address relyingParty,uint40 until,uint32 nonce,uint40 deadline)"
     );
@@ -640,9 +643,19 @@ contract IdentityRegistry is IIdentityRegistry {
         return _domainSeparator();
     }
 
+    /// @inheritdoc IERC5267
+    function eip712Domain()
+        external
+        view
+        returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
+    {
+        // name, version, chainId and verifyingContract: the fields _buildDomainSeparator hashes.
+        return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
     /// @inheritdoc IIdentityRegistry
     function version() external pure returns (string memory) {
-        return "0.3.0";
+        return "0.4.0";
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -660,7 +660,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.4.0";
+        return "0.5.0";
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -59,6 +59,7 @@ def test_source_files_are_every_solidity_file() -> None:
         "contracts/IdentityRegistry.sol",
         "contracts/ProductPassport.sol",
         "contracts/interfaces/IERC1271.sol",
+        "contracts/interfaces/IERC5267.sol",
         "contracts/interfaces/IIdentityRegistry.sol",
         "contracts/interfaces/IProductPassport.sol",
         "contracts/libraries/AttributeProof.sol",

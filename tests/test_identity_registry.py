@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import PERSON, YEAR, Roles, assert_readable, credential_for, events, grant_consents
 from eth_abi import encode as abi_encode
+from eth_account.messages import encode_typed_data
 from eth_typing import HexStr
 from eth_utils import function_signature_to_4byte_selector
 from web3.types import TxReceipt
@@ -36,6 +37,7 @@ from chainpass.identity import (
     reason_commitment,
 )
 from chainpass.reverts import MESSAGES, decode_revert
+from chainpass.signatures import Domain
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -782,3 +784,18 @@ def test_an_unknown_enum_name_is_refused_in_words() -> None:
         SuspensionReason.parse("stolen")
     with pytest.raises(InvalidInput, match=r"'ultra' is not a valid level: choose one of low, substantial, high\."):
         Level.parse("ultra")
+
+
+def test_the_registry_states_its_signing_domain_and_an_independent_client_hashes_it_alike(
+    chain: Chain, registry: IdentityRegistry
+) -> None:
+    """ERC-5267: clients read the EIP-712 domain from the contract; eth-account's own
+    hashing of what it states is the separator the contract checks signatures against."""
+    fields, name, version, chain_id, contract, salt, extensions = registry.contract.functions.eip712Domain().call()
+
+    assert (fields, name, version) == (b"\x0f", "chainpass IdentityRegistry", "1")  # name, version, chain, contract
+    assert (chain_id, contract, salt, extensions) == (chain.chain_id, registry.address, bytes(32), [])
+    domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": contract}
+    probe = encode_typed_data(domain, {"Probe": [{"name": "n", "type": "uint256"}]}, {"n": 1})
+    assert probe.header == registry.contract.functions.DOMAIN_SEPARATOR().call()
+    assert registry.domain() == Domain(chain.chain_id, registry.address)

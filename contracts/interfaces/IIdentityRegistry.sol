@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IERC5267} from "./IERC5267.sol";
+
 /// @title IIdentityRegistry
 /// @notice "Verify once, rely everywhere": authorities record that they verified a
 /// person (a holder wallet) in person, relying parties check that verification.
@@ -23,7 +25,7 @@ pragma solidity 0.8.37;
 /// removed authority's holders can be handed to a successor in one transaction, and
 /// suspensions and revocations made by a key during a window the governor declared
 /// compromised can be undone. See docs/identity.md for the incident procedure.
-interface IIdentityRegistry {
+interface IIdentityRegistry is IERC5267 {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
