@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
+from eth.estimators.gas import binary_gas_search_intrinsic_tolerance
+from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -72,6 +74,32 @@ def sender_address(sender: Sender) -> ChecksumAddress:
     return sender.address if isinstance(sender, LocalAccount) else to_checksum_address(sender)
 
 
+def _quick_gas_estimate(state: Any, transaction: Any) -> int:
+    """The embedded EVM's gas estimate, in two runs where py-evm's own binary search takes
+    some 25 (most of the cost of a transaction on the embedded EVM): one at the block gas
+    limit to learn the gas used, one at that plus a quarter and 5,000 to check it suffices
+    (calls inside get 63/64 of what is left). If it does not, py-evm's search decides."""
+
+    def run(gas: int) -> int | None:
+        snapshot = state.snapshot()
+        try:
+            computation = state.apply_transaction(SpoofTransaction(transaction, gas=gas, gas_price=0))
+            if computation.is_error:
+                if gas == state.gas_limit:
+                    raise computation.error  # the revert, as py-evm's estimator raises it
+                return None
+            return int(gas - computation.get_gas_remaining())
+        finally:
+            state.revert(snapshot)
+
+    used = run(state.gas_limit)
+    assert used is not None
+    candidate = int(min(state.gas_limit, used + used // 4 + 5_000))
+    if run(candidate) is not None:
+        return candidate
+    return int(binary_gas_search_intrinsic_tolerance(state, transaction))
+
+
 #: The zero address, which contracts read as "nobody".
 ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
 
@@ -109,8 +137,11 @@ class Chain:
 
     @classmethod
     def embedded(cls) -> Chain:
-        """A fresh in-process EVM with ten funded, unlocked dev accounts."""
-        return cls(Web3(EthereumTesterProvider()), "embedded")
+        """A fresh in-process EVM with ten funded, unlocked dev accounts; it estimates gas
+        with :func:`_quick_gas_estimate`."""
+        provider = EthereumTesterProvider()
+        cast(Any, provider.ethereum_tester).backend.chain.gas_estimator = _quick_gas_estimate
+        return cls(Web3(provider), "embedded")
 
     @classmethod
     def connect(

@@ -45,19 +45,13 @@ GANACHE_MODULES = frozenset(
     {
         "test_chain",
         "test_identity_registry",
-        "test_consent",
         "test_identity_incidents",
         "test_passport",
-        "test_custody",
-        "test_passport_lineage",
         "test_epcis",
         "test_index",
         "test_deployment",
         "test_demo",
         "test_passport_lifecycle",
-        "test_passport_relations",
-        "test_brands",
-        "test_passport_followers",
     }
 )
 #: Tests in those modules that do not run on Ganache, by test name (without parameters),

@@ -74,26 +74,24 @@ Invariants (checked after every step, for every passport):
    asks for, judged before the action from the relations alone (`Model.may_record` and
    the like), not from the model's prediction.
 
-Runs on both backends: 30 examples of up to 20 steps on the embedded EVM, 15 on Anvil,
+Runs on both backends: 12 examples of up to 20 steps on the embedded EVM, 6 on Anvil,
 from one deployment per backend with the passport orgs (`tests/passport_world.py`)
-plus the mill; each example starts from a snapshot and is reverted after it. Two
-measures keep the embedded run short (see `quick_estimates` and `in_fresh_thread`). The
-plain tests at the end pin what the machine found.
+plus the mill; each example starts from a snapshot and is reverted after it. The
+embedded EVM's quick gas estimate (`chainpass.chain`) and `in_fresh_thread` keep the
+embedded run short. The plain tests at the end pin what the machine found.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import solcx
 from conftest import World, credential_for, fund
-from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -121,7 +119,6 @@ from passport_world import (
     hand_over,
     states,
 )
-from web3 import EthereumTesterProvider
 from web3.contract import Contract
 
 from chainpass import compiler
@@ -1518,36 +1515,6 @@ class PassportLifecycle(RuleBasedStateMachine):
         assert sum(balances) == len(model.passports)
 
 
-def quick_gas_estimate(state: Any, transaction: Any) -> int:
-    """Gas for ``transaction``: one run at the block gas limit, with a margin. py-evm's own
-    estimator searches for the exact figure with some 25 runs, which is most of the cost of
-    a transaction on the embedded EVM, and this test sends hundreds."""
-    snapshot = state.snapshot()
-    try:
-        computation = state.apply_transaction(SpoofTransaction(transaction, gas=state.gas_limit, gas_price=0))
-        if computation.is_error:
-            raise computation.error  # the revert, as the default estimator raises it
-        used = state.gas_limit - computation.get_gas_remaining()
-    finally:
-        state.revert(snapshot)
-    return int(min(state.gas_limit, used * 3 // 2 + 50_000))
-
-
-@contextmanager
-def quick_estimates(chain: Chain) -> Iterator[None]:
-    """On the embedded EVM, estimate gas with :func:`quick_gas_estimate` for the duration."""
-    if not chain.is_embedded:
-        yield
-        return
-    evm = cast(EthereumTesterProvider, chain.w3.provider).ethereum_tester.backend.chain
-    before = evm.gas_estimator
-    evm.gas_estimator = quick_gas_estimate
-    try:
-        yield
-    finally:
-        evm.gas_estimator = before
-
-
 def in_fresh_thread(run: Callable[[], None]) -> None:
     """Run ``run`` in a worker thread, and raise what it raised.
 
@@ -1574,15 +1541,14 @@ def in_fresh_thread(run: Callable[[], None]) -> None:
 def test_passports_follow_their_model(world: World, pp: ProductPassports, orgs: Orgs) -> None:
     lifecycle = lifecycle_world(world, pp, orgs)
     embedded = world.chain.is_embedded
-    with quick_estimates(world.chain):
-        in_fresh_thread(lambda: run_lifecycle(lifecycle, embedded))
+    in_fresh_thread(lambda: run_lifecycle(lifecycle, embedded))
 
 
 def run_lifecycle(lifecycle: Lifecycle, embedded: bool) -> None:
     run_state_machine_as_test(
         lambda: PassportLifecycle(lifecycle),
         settings=settings(
-            max_examples=15 if embedded else 8,
+            max_examples=12 if embedded else 6,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
