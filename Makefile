@@ -35,7 +35,7 @@ typecheck: setup
 
 # Two workers (CI has two cores); each test file runs whole on one worker, with its own Anvil node.
 unit: setup
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 # Slither on the artifacts' own build (same sources and settings), every detector; fails on a
 # finding not in slither-triage.toml and on a stale entry there (docs/static-analysis.md).

@@ -34,13 +34,13 @@ contract ProductPassport is IProductPassport {
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    uint8 public constant PRODUCER = 1;
-    uint8 public constant INSPECTOR = 2;
-    uint8 public constant CARRIER = 4;
-    uint8 public constant CUSTOMS = 8;
-    uint8 public constant RETAILER = 16;
-    uint8 public constant REGISTRAR = 32;
-    uint8 public constant FOOD_SAFETY = 64;
+    uint8 internal constant PRODUCER = 1;
+    uint8 internal constant INSPECTOR = 2;
+    uint8 internal constant CARRIER = 4;
+    uint8 internal constant CUSTOMS = 8;
+    uint8 internal constant RETAILER = 16;
+    uint8 internal constant REGISTRAR = 32;
+    uint8 internal constant FOOD_SAFETY = 64;
     /// @notice How far in the future an event's time may lie: the actors' clocks drift.
     uint256 public constant MAX_CLOCK_SKEW = 15 minutes;
     /// @notice The most transformations a transformation lists as its ancestors; further
