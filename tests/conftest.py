@@ -14,8 +14,9 @@ and consenting holders, and the test-only contracts compiled from tests/contract
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -292,6 +293,18 @@ def assert_readable(revert: ContractRevert) -> None:
     assert not message.startswith("The contract refused"), message
     for address in ADDRESS.findall(message):
         assert address == to_checksum_address(address), message
+
+
+def require_shared(folder: Path, environ: Mapping[str, str] = os.environ) -> None:
+    """Skip the calling test module when ``folder`` (a part of ../shared, which CI keeps
+    beside the checkout) is absent, as on a laptop; with ``CI=true``, fail instead: CI must
+    never pass by skipping its conformance tests."""
+    if folder.is_dir():
+        return
+    reason = f"{folder} is absent (../shared is not beside this checkout)"
+    if environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}: with CI=true the conformance tests must run", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def fund(chain: Chain, account: str, value: int = 10**18) -> None:

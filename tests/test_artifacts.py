@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require_shared
 from eth_utils import keccak
 
 from chainpass import compiler
@@ -155,3 +156,13 @@ def test_shipped_governance_artifacts_are_not_stale() -> None:
     assert load_artifact("Safe").bytecode.hex() == npm_safe["bytecode"].removeprefix("0x")
     assert timelock["sourcesHash"] == compiler.sources_hash(compiler.npm_sources(compiler.TIMELOCK_SOURCE))
     assert timelock["compiler"] == COMPILER_SETTINGS
+
+
+def test_a_missing_shared_folder_skips_on_a_laptop_and_fails_in_ci(tmp_path: Path) -> None:
+    absent = tmp_path / "shared" / "epcis"
+    with pytest.raises(pytest.skip.Exception, match="is absent"):
+        require_shared(absent, {})
+    with pytest.raises(pytest.fail.Exception, match="with CI=true the conformance tests must run"):
+        require_shared(absent, {"CI": "true"})
+    absent.mkdir(parents=True)
+    require_shared(absent, {"CI": "true"})  # present: nothing to say

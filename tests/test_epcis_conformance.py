@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
+from conftest import World, require_shared
 from passport_world import Orgs
 
 from chainpass.epcis import event_hash, events_of, export, hash_uri, import_document
@@ -16,8 +16,7 @@ from chainpass.gs1 import parse_code
 from chainpass.passport import ProductPassports
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "epcis"
-if not (SHARED / "examples").is_dir():
-    pytest.skip(f"GS1's EPCIS examples are not at {SHARED} (../shared/epcis is absent)", allow_module_level=True)
+require_shared(SHARED / "examples")
 
 EXAMPLES = sorted((SHARED / "examples").glob("*.jsonld"))
 SCHEMA = json.loads((SHARED / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
