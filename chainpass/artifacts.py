@@ -21,6 +21,10 @@ DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
 #: own build, solc 0.7.6, which runs on every EVM version).
 TIMELOCK_CONTRACT = "TimelockController"
 SAFE_CONTRACTS = ("Safe", "SafeProxyFactory", "CompatibilityFallbackHandler")
+#: OpenZeppelin's transparent proxy, which each deployed contract sits behind, and the
+#: ProxyAdmin it creates (owned by the governor: the only way to an upgrade); compiled
+#: from the pinned npm source with the settings below (docs/upgrades.md).
+PROXY_CONTRACTS = ("TransparentUpgradeableProxy", "ProxyAdmin")
 
 #: Compiler settings, pinned: solc-js from the npm package `solc` (package.json).
 #: shanghai is the newest EVM that Ganache 7.9 runs.

@@ -30,6 +30,7 @@ from chainpass.artifacts import (
     ARTIFACT_DIR,
     COMPILER_SETTINGS,
     DEPLOYABLE_CONTRACTS,
+    PROXY_CONTRACTS,
     SAFE_CONTRACTS,
     TIMELOCK_CONTRACT,
 )
@@ -45,6 +46,8 @@ NPM_IMPORTS = ("@openzeppelin/contracts/",)
 NODE_MODULES = REPO_ROOT / "node_modules"
 #: The timelock's source unit: OpenZeppelin's contract as the pinned npm package ships it.
 TIMELOCK_SOURCE = "@openzeppelin/contracts/governance/TimelockController.sol"
+#: The proxy's source unit (it imports the ProxyAdmin it creates).
+PROXY_SOURCE = "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol"
 #: Where the Safe package (pinned in ``package.json``) keeps its build of each contract we deploy.
 SAFE_PACKAGE = "@safe-global/safe-contracts"
 SAFE_BUILDS = {
@@ -235,10 +238,11 @@ def safe_artifacts(node_modules: Path = NODE_MODULES) -> dict[str, dict[str, Any
 
 
 def all_artifacts() -> dict[str, dict[str, Any]]:
-    """Every artifact the package ships: our contracts, the timelock and the Safe."""
+    """Every artifact the package ships: our contracts, the proxy, the timelock and the Safe."""
     return {
         **compile_contracts(source_files()),
         **compile_contracts(npm_sources(TIMELOCK_SOURCE), (TIMELOCK_CONTRACT,)),
+        **compile_contracts(npm_sources(PROXY_SOURCE), PROXY_CONTRACTS),
         **safe_artifacts(),
     }
 

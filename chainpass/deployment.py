@@ -1,9 +1,17 @@
 """Deploy the contracts once per chain and remember where they live.
 
+Each contract is deployed behind OpenZeppelin's ``TransparentUpgradeableProxy``: an
+implementation (its constructor sets the immutables), then the proxy, whose deployment
+calls ``initialize(governor, guardian)`` and creates a ``ProxyAdmin`` owned by the
+governor, the only account that can upgrade (docs/upgrades.md). The proxy's address is
+the contract's address for everyone; the implementation behind it is read from the
+proxy's ERC-1967 slot whenever it matters, since an upgrade changes it.
+
 A deployment record is one JSON file per node's chain: chain id *and* genesis block hash
 (``<home>/deployments/<chain id>-<first 16 hex digits of the genesis hash>.json``), holding,
-per contract: address, transaction hash, block number, runtime-code hash and constructor
-arguments. It is written atomically (temporary file, then rename).
+per contract: the proxy's address, transaction hash, block number and runtime-code hash,
+the constructor and initializer arguments, and the implementation and ProxyAdmin as
+deployed. It is written atomically (temporary file, then rename).
 
 Why the genesis hash: every local Anvil has chain id 31337 (every Ganache 1337), so two
 local nodes, or a node and its reset successor, would otherwise share one record, and
@@ -26,13 +34,18 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from eth_typing import ChecksumAddress
+from eth_abi import encode as abi_encode
+from eth_typing import ABIFunction, ChecksumAddress
 from eth_utils import keccak, to_checksum_address
+from eth_utils.abi import abi_to_signature
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.exceptions import BlockNotFound
+from web3.types import TxReceipt
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, Artifact, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.files import write_json_atomic
@@ -40,6 +53,17 @@ from chainpass.files import write_json_atomic
 RECORD_FORMAT = 1
 #: Seconds a holder's old key has to object before a recovery completes: 3 days.
 DEFAULT_RECOVERY_DELAY = 3 * 24 * 3600
+#: ERC-1967's storage slots in a proxy: its implementation and its admin.
+IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation")) - 1
+ADMIN_SLOT = int.from_bytes(keccak(text="eip1967.proxy.admin")) - 1
+PROXY = "TransparentUpgradeableProxy"
+#: Each implementation's constructor arguments, in order: settings fixed per implementation
+#: (immutables), so an upgrade re-deploys them as recorded (or, for the registry the
+#: passports follow, as given).
+IMPLEMENTATION_ARGS: dict[str, tuple[str, ...]] = {
+    "IdentityRegistry": ("recoveryDelay",),
+    "ProductPassport": ("registry",),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +74,13 @@ class ContractDeployment:
     tx_hash: str
     block_number: int
     code_hash: str
+    #: The implementation's constructor arguments and the initializer's, by name.
     constructor_args: dict[str, Any]
+    #: The implementation behind the proxy at deployment (an upgrade changes it: see
+    #: :func:`implementation_of`) and the proxy's ProxyAdmin; None in records of contracts
+    #: deployed without a proxy, before version 0.5.0 of the registry.
+    implementation: ChecksumAddress | None = None
+    proxy_admin: ChecksumAddress | None = None
 
 
 @dataclass(frozen=True)
@@ -91,11 +121,17 @@ class Deployment:
                     block_number=int(c["block_number"]),
                     code_hash=c["code_hash"],
                     constructor_args=dict(c["constructor_args"]),
+                    implementation=_optional_address(c.get("implementation")),
+                    proxy_admin=_optional_address(c.get("proxy_admin")),
                 )
                 for name, c in data["contracts"].items()
             },
             genesis_hash=_genesis_text(data.get("genesis_hash")),
         )
+
+
+def _optional_address(value: Any) -> ChecksumAddress | None:
+    return None if value is None else to_checksum_address(value)
 
 
 def _genesis_text(value: Any) -> str | None:
@@ -330,41 +366,159 @@ def deploy(
         return existing, False
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
-        args = _constructor_args(name, wanted_governor, wanted_guardian, recovery_delay, contracts)
-        receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
-        if receipt["contractAddress"] is None:
-            raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")
-        address = to_checksum_address(receipt["contractAddress"])
-        contracts[name] = ContractDeployment(
-            address=address,
-            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-            block_number=int(receipt["blockNumber"]),
-            code_hash=code_hash_at(chain, address),
-            constructor_args=args,
-        )
+        args = _implementation_args(name, recovery_delay, contracts)
+        contracts[name] = _deploy_proxied(chain, name, args, wanted_governor, wanted_guardian, sender)
     deployment = Deployment(chain_id=chain.chain_id, contracts=contracts, genesis_hash=genesis_hash(chain))
     if store is not None:
         store.write(deployment)
     return deployment, True
 
 
-def _constructor_args(
-    name: str, governor: str, guardian: str, recovery_delay: int, deployed: dict[str, ContractDeployment]
-) -> dict[str, Any]:
-    """Each contract's constructor arguments, in order; later contracts use earlier ones' addresses."""
-    if name == "IdentityRegistry":
-        return {"initialGovernor": governor, "recoveryDelay": recovery_delay, "initialGuardian": guardian}
-    if name == "ProductPassport":
-        return {
-            "registry": deployed["IdentityRegistry"].address,
-            "initialGovernor": governor,
-            "initialGuardian": guardian,
-        }
-    raise DeploymentError(f"No constructor arguments are known for {name}.")
+def _implementation_args(name: str, recovery_delay: int, deployed: dict[str, ContractDeployment]) -> dict[str, Any]:
+    """The implementation's constructor arguments (:data:`IMPLEMENTATION_ARGS`); the passports
+    take the registry's proxy."""
+    values: dict[str, Any] = {"recoveryDelay": recovery_delay}
+    if "IdentityRegistry" in deployed:
+        values["registry"] = deployed["IdentityRegistry"].address
+    return {key: values[key] for key in IMPLEMENTATION_ARGS[name]}
+
+
+def _deploy_proxied(
+    chain: Chain, name: str, args: dict[str, Any], governor: str, guardian: str, sender: Sender
+) -> ContractDeployment:
+    """Deploy ``name``'s implementation and a proxy in front of it, set up for ``governor``
+    and ``guardian`` in the proxy's own deployment (nobody can initialize it first)."""
+    implementation = _deploy_contract(chain, load_artifact(name), list(args.values()), sender)
+    setup = keccak(text="initialize(address,address)")[:4] + abi_encode(["address", "address"], [governor, guardian])
+    receipt = chain.deploy(load_artifact(PROXY), [implementation, governor, setup], sender)
+    address = _created(receipt, PROXY)
+    return ContractDeployment(
+        address=address,
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+        block_number=int(receipt["blockNumber"]),
+        code_hash=code_hash_at(chain, address),
+        constructor_args={**args, "initialGovernor": governor, "initialGuardian": guardian},
+        implementation=implementation,
+        proxy_admin=proxy_admin_of(chain, address),
+    )
+
+
+def _deploy_contract(chain: Chain, artifact: Artifact, args: list[Any], sender: Sender) -> ChecksumAddress:
+    return _created(chain.deploy(artifact, args, sender), artifact.name)
+
+
+def _created(receipt: Any, name: str) -> ChecksumAddress:
+    if receipt["contractAddress"] is None:
+        raise DeploymentError(f"Deploying {name} created no contract (transaction {receipt['transactionHash']!r}).")
+    return to_checksum_address(receipt["contractAddress"])
+
+
+def _slot_address(chain: Chain, address: str, slot: int) -> ChecksumAddress:
+    word = bytes(chain.w3.eth.get_storage_at(to_checksum_address(address), slot))
+    return to_checksum_address(word[-20:].rjust(20, b"\0"))
+
+
+def implementation_of(chain: Chain, proxy: str) -> ChecksumAddress:
+    """The implementation behind ``proxy`` now (the zero address if it is not a proxy)."""
+    return _slot_address(chain, proxy, IMPLEMENTATION_SLOT)
+
+
+def proxy_admin_of(chain: Chain, proxy: str) -> ChecksumAddress:
+    """The ProxyAdmin of ``proxy`` (the zero address if it is not a proxy)."""
+    return _slot_address(chain, proxy, ADMIN_SLOT)
+
+
+def deploy_implementation(
+    chain: Chain,
+    deployment: Deployment,
+    name: str,
+    sender: Sender,
+    *,
+    artifact: Artifact | None = None,
+    registry: str | None = None,
+) -> ChecksumAddress:
+    """Deploy a new implementation of ``name`` to upgrade ``deployment``'s proxy to: this
+    package's build (or ``artifact``), with the constructor arguments recorded at deployment,
+    except that the passports' may name another ``registry`` to follow. Nothing changes until
+    the ProxyAdmin's owner (the governor) upgrades the proxy to it (docs/upgrades.md)."""
+    if name not in DEPLOYABLE_CONTRACTS:
+        raise InvalidInput(f"{name!r} is not a chainpass contract: choose {', '.join(DEPLOYABLE_CONTRACTS)}.")
+    record = deployment.contracts[name]
+    if record.implementation is None:
+        raise DeploymentError(
+            f"{name} at {record.address} was deployed without a proxy (before registry 0.5.0): it cannot be "
+            "upgraded; deploy afresh with `chainpass deploy --replace`."
+        )
+    args = {key: record.constructor_args[key] for key in IMPLEMENTATION_ARGS[name]}
+    if registry is not None:
+        if name != "ProductPassport":
+            raise InvalidInput("Only the passports follow a registry: --registry goes with the passports.")
+        args["registry"] = parse_address(registry, "registry")
+    return _deploy_contract(chain, artifact or load_artifact(name), list(args.values()), sender)
+
+
+def proxy_admin(chain: Chain, deployment: Deployment, name: str) -> Contract:
+    """The ProxyAdmin of ``name``'s proxy: its owner, the governor, alone upgrades."""
+    admin = proxy_admin_of(chain, deployment.address(name))
+    if admin == ZERO_ADDRESS:
+        raise DeploymentError(
+            f"{name} at {deployment.address(name)} has no proxy (deployed before registry 0.5.0): it cannot be "
+            "upgraded; deploy afresh with `chainpass deploy --replace`."
+        )
+    return chain.contract(load_artifact("ProxyAdmin"), admin)
+
+
+def upgrade_call(chain: Chain, deployment: Deployment, name: str, implementation: str) -> ContractFunction:
+    """The ProxyAdmin call that moves ``name``'s proxy to ``implementation`` (state untouched):
+    sent by a plain-key governor (:func:`upgrade`), or proposed through the timelock
+    (``chainpass.governance.upgrade_action``). ``implementation`` must be a build of ``name``
+    with code on chain (see :func:`deploy_implementation`)."""
+    address = parse_address(implementation, "implementation")
+    code = bytes(chain.w3.eth.get_code(address))
+    if not code:
+        raise InvalidInput(
+            f"There is no contract at {address} on chain {chain.chain_id}: deploy the implementation first."
+        )
+    missing = _missing_functions(load_artifact(name), code)
+    if missing:
+        raise InvalidInput(
+            f"The contract at {address} is not a {name} for this package: it lacks {', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more." if len(missing) > 3 else ".")
+        )
+    return proxy_admin(chain, deployment, name).functions.upgradeAndCall(deployment.address(name), address, b"")
+
+
+def upgrade(chain: Chain, deployment: Deployment, name: str, implementation: str, sender: Sender) -> TxReceipt:
+    """Upgrade ``name``'s proxy to ``implementation`` as ``sender``, the ProxyAdmin's owner
+    (a plain-key governor; a timelock upgrades through a proposal)."""
+    admin = proxy_admin(chain, deployment, name)
+    owner = to_checksum_address(admin.functions.owner().call())
+    if owner != sender_address(sender):
+        raise DeploymentError(
+            f"Only {owner}, the owner of {name}'s ProxyAdmin, can upgrade it: under a timelock, propose it "
+            "(`chainpass governance propose upgrade`)."
+        )
+    return chain.transact(upgrade_call(chain, deployment, name, implementation), sender)
+
+
+def _missing_functions(artifact: Artifact, code: bytes) -> list[str]:
+    """The functions of ``artifact`` that ``code``'s dispatcher does not know (solc pushes each
+    selector, leading zero bytes dropped, to compare with the call's): a guard against
+    upgrading to the wrong contract, or to one that drops what clients call."""
+    missing = []
+    for entry in artifact.abi:
+        if entry.get("type") != "function":
+            continue
+        signature = abi_to_signature(cast(ABIFunction, entry))
+        selector = keccak(text=signature)[:4].lstrip(b"\0")
+        if bytes([0x5F + len(selector)]) + selector not in code:
+            missing.append(signature)
+    return missing
 
 
 def _matches_build(chain: Chain, deployment: Deployment) -> bool:
+    """Whether the implementation behind each recorded proxy is this package's build."""
     return all(
-        load_artifact(name).built_this(bytes(chain.w3.eth.get_code(deployment.address(name))))
+        load_artifact(name).built_this(bytes(chain.w3.eth.get_code(implementation_of(chain, deployment.address(name)))))
         for name in DEPLOYABLE_CONTRACTS
     )

@@ -54,7 +54,7 @@ from web3.types import TxReceipt, Wei
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, TIMELOCK_CONTRACT, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
-from chainpass.deployment import Deployment, DeploymentStore, code_hash_at, genesis_hash
+from chainpass.deployment import Deployment, DeploymentStore, code_hash_at, genesis_hash, proxy_admin, upgrade_call
 from chainpass.errors import (
     ChainIdMismatch,
     ChainpassError,
@@ -350,7 +350,9 @@ def hand_over(chain: Chain, governance: Governance, deployment: Deployment, send
     """Offer governance of the deployed contracts to the timelock, as their governor ``sender``
     (a plain key): the first half of moving an existing deployment under the Safe. The timelock
     takes it with a proposal per contract, ``acceptGovernance`` (docs/governance.md); until
-    then ``sender`` stays the governor. A contract the timelock governs already is skipped.
+    then ``sender`` stays the governor. The proxies' ProxyAdmins (the power to upgrade) pass
+    to the timelock at once, as OpenZeppelin's ProxyAdmin takes one step. A contract (or
+    ProxyAdmin) the timelock governs already is skipped.
     """
     _check_chain(chain, governance.chain_id)
     receipts = []
@@ -364,6 +366,10 @@ def hand_over(chain: Chain, governance: Governance, deployment: Deployment, send
                 f"{name} is governed by {current}, not {sender_address(sender)}: its governor hands over."
             )
         receipts.append(chain.transact(contract.functions.transferGovernance(governance.timelock), sender))
+    for name in DEPLOYABLE_CONTRACTS:
+        admin = proxy_admin(chain, deployment, name)
+        if to_checksum_address(admin.functions.owner().call()) != governance.timelock:
+            receipts.append(chain.transact(admin.functions.transferOwnership(governance.timelock), sender))
     return receipts
 
 
@@ -407,6 +413,17 @@ class Action:
             data=bytes.fromhex(str(data["data"]).removeprefix("0x")),
             value=int(data["value"]),
         )
+
+
+def upgrade_action(chain: Chain, deployment: Deployment, name: str, implementation: str) -> Action:
+    """The action upgrading ``name``'s proxy to ``implementation``: a call on its ProxyAdmin,
+    which the timelock owns (docs/upgrades.md)."""
+    call = upgrade_call(chain, deployment, name, implementation)
+    proxy, target, _ = call.args
+    data = keccak(text="upgradeAndCall(address,address,bytes)")[:4] + abi_encode(
+        ["address", "address", "bytes"], [proxy, target, b""]
+    )
+    return Action(to_checksum_address(call.address), "ProxyAdmin", "upgradeAndCall", (proxy, target, "0x"), data)
 
 
 def contract_address(name: str, deployment: Deployment | None, governance: Governance) -> ChecksumAddress:

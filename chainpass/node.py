@@ -24,6 +24,11 @@ ignored. The node runs in a session of its own, so a terminal's Ctrl-C or hang-u
 chainpass only and the stop happens in that order; and it gets Linux's parent-death signal
 (``PR_SET_PDEATHSIG``, SIGTERM), so even a ``kill -9`` of chainpass stops it (an Anvil
 then loses the blocks mined since the last write; Ganache closes its database).
+
+Anvil's scratch files: Anvil moves the states of older blocks to disk, under
+``$HOME/.foundry/anvil/tmp``, and leaves them there when it stops (a test session's node
+leaves gigabytes; sessions added up fill a disk). Each :class:`AnvilNode` therefore runs
+Anvil with a ``HOME`` of its own, a temporary folder removed once the process has exited.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -160,6 +166,13 @@ class LocalNode:
     def _prepare(self) -> None:
         """Get the node's files ready before it starts (nothing by default)."""
 
+    def _environment(self) -> dict[str, str] | None:
+        """The node process's environment (None: this process's)."""
+        return None
+
+    def _clean_up(self) -> None:
+        """Remove what the node leaves behind once its process has exited (nothing by default)."""
+
     def start(self, timeout: float = 30.0, cancelled: Callable[[], bool] | None = None) -> Self:
         """Start the node and return once it answers JSON-RPC; a Ctrl-C meanwhile leaves none behind.
 
@@ -171,7 +184,12 @@ class LocalNode:
         output = subprocess.DEVNULL if self.quiet else None
         hook = _parent_death_hook() if self.die_with_parent else None
         self.process = subprocess.Popen(
-            self.command(), stdout=output, stderr=output, preexec_fn=hook, start_new_session=self.die_with_parent
+            self.command(),
+            stdout=output,
+            stderr=output,
+            preexec_fn=hook,
+            start_new_session=self.die_with_parent,
+            env=self._environment(),
         )
         deadline = time.monotonic() + timeout
         try:
@@ -191,6 +209,7 @@ class LocalNode:
         """Stop the node cleanly (SIGINT: Anvil writes its state file, Ganache closes its
         database), killing it if it hangs."""
         if self.process is None or self.process.poll() is not None:
+            self._clean_up()
             return
         self.process.send_signal(signal.SIGINT)
         try:
@@ -198,13 +217,16 @@ class LocalNode:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._clean_up()
 
     def kill(self) -> None:
         """Kill the node at once (SIGKILL), as a crash would: it keeps only what it has written."""
         if self.process is None or self.process.poll() is not None:
+            self._clean_up()
             return
         self.process.kill()
         self.process.wait()
+        self._clean_up()
 
     def restart(self, timeout: float = 30.0) -> Self:
         """Start the node again on the same port, from its saved state if it has any."""
@@ -215,10 +237,12 @@ class LocalNode:
         """Block until the node exits (Ctrl-C stops it cleanly) and return its exit code."""
         assert self.process is not None
         try:
-            return self.process.wait()
+            code = self.process.wait()
         except KeyboardInterrupt:
             self.stop()
             return 0
+        self._clean_up()
+        return code
 
     def tend(self) -> None:
         """What :func:`serve` does every ``state_interval``-ish second while the node runs
@@ -251,6 +275,8 @@ class AnvilNode(LocalNode):
     _saved_at: float = field(default=0.0, repr=False)
     _save_seconds: float = field(default=0.0, repr=False)
     _session: requests.Session | None = field(default=None, repr=False)
+    #: The HOME Anvil runs with (its scratch files go there): see the module's description.
+    _scratch: Path | None = field(default=None, repr=False)
 
     def command(self) -> list[str]:
         command = [
@@ -270,6 +296,21 @@ class AnvilNode(LocalNode):
         if self.quiet:
             command.append("--silent")
         return command
+
+    @property
+    def scratch(self) -> Path | None:
+        """The folder Anvil runs in as its HOME while it runs (removed when it has stopped)."""
+        return self._scratch
+
+    def _environment(self) -> dict[str, str] | None:
+        self._clean_up()
+        self._scratch = Path(tempfile.mkdtemp(prefix="chainpass-anvil-"))
+        return {**os.environ, "HOME": str(self._scratch)}
+
+    def _clean_up(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _prepare(self) -> None:
         if self.state_file is not None:

@@ -13,13 +13,19 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, load_artifact
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, PROXY_CONTRACTS, load_artifact
 from chainpass.errors import ContractRevert
 
 #: What each custom error means to the person who caused it. Keys are error names,
 #: values are format strings over the error's arguments (addresses checksummed,
 #: enums named by `chainpass.identity`).
 MESSAGES: dict[str, str] = {
+    # OpenZeppelin's ProxyAdmin and transparent proxy (docs/upgrades.md).
+    "OwnableUnauthorizedAccount": "{account} does not own this ProxyAdmin: only its owner, the governor (under "
+    "governance, the timelock, through a proposal), upgrades the contract behind the proxy.",
+    "OwnableInvalidOwner": "{owner} cannot own a ProxyAdmin: give a real account.",
+    "ERC1967InvalidImplementation": "{implementation} has no code: deploy the implementation before upgrading to it.",
+    "ProxyDeniedAdminAccess": "The ProxyAdmin only upgrades: it cannot call the contract behind the proxy.",
     "IdentityNotGovernor": "{account} is not the registry governor: only the governor can do this.",
     "IdentityNotPendingGovernor": "{account} has not been offered the governor role.",
     "IdentityNotGuardian": "{account} is not the registry's guardian: only the guardian can pause it "
@@ -29,6 +35,8 @@ MESSAGES: dict[str, str] = {
     "withdrawals still work.",
     "IdentityNotPaused": "The identity registry is not paused: there is nothing to unpause.",
     "IdentityZeroAddress": "The zero address cannot take this role: give a real account.",
+    "IdentityAlreadyInitialized": "This identity registry is already set up (its proxy's deployment did it; an "
+    "implementation is never set up): nothing was changed.",
     "IdentityInvalidLevel": "Assurance level {level} cannot be granted: use low, substantial or high.",
     "IdentityInvalidSector": "Sector {sector} is not a sector: use government, bank, hospital, hotel, "
     "courier or other.",
@@ -118,6 +126,8 @@ MESSAGES: dict[str, str] = {
     "a container holds only lower tiers (goods 0, case 1, pallet 2, shipping container 3).",
     "PassportEmptyBatch": "The batch is empty: give at least one passport or event.",
     "PassportZeroAddress": "The zero address cannot take this role or hold passports: give a real account.",
+    "PassportAlreadyInitialized": "These passports are already set up (their proxy's deployment did it; an "
+    "implementation is never set up): nothing was changed.",
     "PassportNotOwnerNorApproved": "{account} may not transfer passport {id}: only its owner, or an account the "
     "owner approved, can.",
     "PassportInvalidReceiver": "{receiver} cannot receive passports: send them to an account, or to a contract "
@@ -301,7 +311,7 @@ def _abi_type(entry: dict[str, Any]) -> str:
 @cache
 def _errors_by_selector() -> dict[bytes, _ErrorAbi]:
     errors: dict[bytes, _ErrorAbi] = {}
-    for name in DEPLOYABLE_CONTRACTS:
+    for name in (*DEPLOYABLE_CONTRACTS, *PROXY_CONTRACTS):
         for entry in load_artifact(name).abi:
             if entry["type"] != "error":
                 continue

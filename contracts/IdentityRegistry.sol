@@ -13,6 +13,11 @@ import {SignatureCheck} from "./libraries/SignatureCheck.sol";
 /// share a slot; an authority's key, flag, level and key serial share a slot; a consent
 /// and its nonce share a slot; a pending recovery and the holder's key nonce share a
 /// slot. Nothing here loops over storage.
+///
+/// Deployed behind OpenZeppelin's `TransparentUpgradeableProxy` (docs/upgrades.md): the
+/// storage is the proxy's, in this contract's sequential layout (checked against the last
+/// release's by `make upgrade-check`), and set up once by {initialize}; the
+/// implementation's constructor sets only the immutables and locks the implementation.
 contract IdentityRegistry is IIdentityRegistry {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -41,9 +46,10 @@ contract IdentityRegistry is IIdentityRegistry {
     uint256 private constant _MIN_RECOVERY_DELAY = 10 minutes;
     uint256 private constant _MAX_RECOVERY_DELAY = 90 days;
 
+    /// @dev A setting of the implementation: a new delay takes a new implementation (an
+    /// upgrade through the timelock). An immutable costs no storage read on recovery.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     uint256 private immutable _recoveryDelay;
-    uint256 private immutable _cachedChainId;
-    bytes32 private immutable _cachedDomainSeparator;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -111,17 +117,23 @@ contract IdentityRegistry is IIdentityRegistry {
         _;
     }
 
-    /// @param initialGovernor The first governor.
     /// @param recoveryDelay_ Seconds the old key has to object to a recovery.
-    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
-    constructor(address initialGovernor, uint256 recoveryDelay_, address initialGuardian) {
-        if (initialGovernor == address(0)) revert IdentityZeroAddress();
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(uint256 recoveryDelay_) {
         if (recoveryDelay_ < _MIN_RECOVERY_DELAY || recoveryDelay_ > _MAX_RECOVERY_DELAY) {
             revert IdentityInvalidRecoveryDelay(recoveryDelay_, _MIN_RECOVERY_DELAY, _MAX_RECOVERY_DELAY);
         }
         _recoveryDelay = recoveryDelay_;
-        _cachedChainId = block.chainid;
-        _cachedDomainSeparator = _buildDomainSeparator();
+        // Locks the implementation: it governs itself, and only a proxy (whose storage starts
+        // empty) is ever set up.
+        _governor = address(this);
+        emit GovernanceTransferred(address(0), address(this));
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function initialize(address initialGovernor, address initialGuardian) external {
+        if (_governor != address(0)) revert IdentityAlreadyInitialized();
+        if (initialGovernor == address(0)) revert IdentityZeroAddress();
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
         if (initialGuardian != address(0)) {
@@ -649,13 +661,13 @@ contract IdentityRegistry is IIdentityRegistry {
         view
         returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
     {
-        // name, version, chainId and verifyingContract: the fields _buildDomainSeparator hashes.
+        // name, version, chainId and verifyingContract: the fields _domainSeparator hashes.
         return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
     /// @inheritdoc IIdentityRegistry
     function version() external pure returns (string memory) {
-        return "0.4.0";
+        return "0.5.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -832,11 +844,9 @@ contract IdentityRegistry is IIdentityRegistry {
         if (outcome != SignatureCheck.Outcome.Valid) revert IdentityInvalidSigner(holder, signer);
     }
 
+    /// @dev Computed on every use: `address(this)` is the proxy's (a separator cached by
+    /// the implementation's constructor would name the implementation).
     function _domainSeparator() private view returns (bytes32) {
-        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
-    }
-
-    function _buildDomainSeparator() private view returns (bytes32) {
         return SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
     }
 

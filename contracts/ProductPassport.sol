@@ -29,6 +29,13 @@ interface IERC721Receiver {
 /// descends from an overflowed transformation (docs/passport-rules.md); a descendant's
 /// state reads at most {MAX_LINEAGE} + 1 flags and a root at most log2(transformations)
 /// hops away, and nothing loops over unbounded storage.
+///
+/// Deployed behind OpenZeppelin's `TransparentUpgradeableProxy` (docs/upgrades.md): the
+/// storage is the proxy's, in this contract's sequential layout (checked against the last
+/// release's by `make upgrade-check`), and set up once by {initialize}; the
+/// implementation's constructor sets only the identity registry (an immutable: following
+/// a new registry is an upgrade to an implementation built for it) and locks the
+/// implementation.
 contract ProductPassport is IProductPassport {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -102,9 +109,10 @@ contract ProductPassport is IProductPassport {
     /// @dev The caller acts as the regulator of a regulated step: no relation needed.
     uint256 private constant _AS_REGULATOR = 1 << 44;
 
+    /// @dev The registry that vouches for every actor. An immutable saves a cold storage
+    /// read (2,100 gas) on every write that checks an actor's standing.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IIdentityRegistry private immutable _registry;
-    uint256 private immutable _cachedChainId;
-    bytes32 private immutable _cachedDomainSeparator;
 
     /// @dev An organisation's roles and its member number (given once, on its first roles),
     /// by wallet. A wallet the organisation's identity moved away from keeps its number
@@ -174,13 +182,20 @@ contract ProductPassport is IProductPassport {
     mapping(uint64 gtin => mapping(uint24 member => uint24 grantedBy)) private _gtinLicences;
 
     /// @param registry The identity registry that vouches for every actor.
-    /// @param initialGovernor The first governor.
-    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
-    constructor(IIdentityRegistry registry, address initialGovernor, address initialGuardian) {
-        if (address(registry) == address(0) || initialGovernor == address(0)) revert PassportZeroAddress();
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IIdentityRegistry registry) {
+        if (address(registry) == address(0)) revert PassportZeroAddress();
         _registry = registry;
-        _cachedChainId = block.chainid;
-        _cachedDomainSeparator = SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
+        // Locks the implementation: it governs itself, and only a proxy (whose storage starts
+        // empty) is ever set up.
+        _governor = address(this);
+        emit GovernanceTransferred(address(0), address(this));
+    }
+
+    /// @inheritdoc IProductPassport
+    function initialize(address initialGovernor, address initialGuardian) external {
+        if (_governor != address(0)) revert PassportAlreadyInitialized();
+        if (initialGovernor == address(0)) revert PassportZeroAddress();
         _governor = initialGovernor;
         emit GovernanceTransferred(address(0), initialGovernor);
         if (initialGuardian != address(0)) {
@@ -660,7 +675,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.5.0";
+        return "0.6.0";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -907,10 +922,10 @@ contract ProductPassport is IProductPassport {
         return !_members[msg.sender].moved;
     }
 
+    /// @dev Computed on every use: `address(this)` is the proxy's (a separator cached by
+    /// the implementation's constructor would name the implementation).
     function _domainSeparator() private view returns (bytes32) {
-        return block.chainid == _cachedChainId
-            ? _cachedDomainSeparator
-            : SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
+        return SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
     }
 
     /// @dev Commissions one passport per key for the caller; `origin` is the transformation

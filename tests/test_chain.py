@@ -14,7 +14,7 @@ from conftest import fund, new_account
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, parse_address, sender_address
-from chainpass.deployment import DEFAULT_RECOVERY_DELAY
+from chainpass.deployment import DEFAULT_RECOVERY_DELAY, PROXY
 from chainpass.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable
 from chainpass.node import ANVIL_CHAIN_ID, AnvilNode, free_port
 
@@ -184,24 +184,25 @@ def test_a_refused_deployment_raises_the_named_error(chain: Chain) -> None:
     block = chain.w3.eth.block_number
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [ZERO_ADDRESS, DEFAULT_RECOVERY_DELAY, ZERO_ADDRESS], sender)
+        chain.deploy(load_artifact("IdentityRegistry"), [0], sender)
 
-    assert info.value.error == "IdentityZeroAddress"
-    assert str(info.value) == "The zero address cannot take this role: give a real account."
+    assert info.value.error == "IdentityInvalidRecoveryDelay"
+    assert str(info.value).startswith("A recovery delay of 0 s is outside 600 to 7776000 s")
     assert chain.w3.eth.block_number == block
 
 
 def test_deploy_returns_a_receipt_with_the_contract(chain: Chain) -> None:
     artifact = load_artifact("IdentityRegistry")
 
-    receipt = chain.deploy(artifact, [chain.account(1), 600, ZERO_ADDRESS], chain.account(0))
+    receipt = chain.deploy(artifact, [600], chain.account(0))
 
     address = receipt["contractAddress"]
     assert address is not None and receipt["status"] == 1
     assert artifact.built_this(bytes(chain.w3.eth.get_code(address)))
     contract = chain.contract(artifact, address.lower())
-    assert contract.functions.governor().call() == chain.account(1)
     assert contract.functions.recoveryDelay().call() == 600
+    # An implementation locks itself: it governs itself, so nobody else ever does.
+    assert contract.functions.governor().call() == address
 
 
 def test_a_local_account_signs_its_own_transactions(chain: Chain) -> None:
@@ -211,14 +212,17 @@ def test_a_local_account_signs_its_own_transactions(chain: Chain) -> None:
     assert account.address not in chain.dev_accounts()
     artifact = load_artifact("IdentityRegistry")
 
-    first = chain.deploy(artifact, [account.address, 600, ZERO_ADDRESS], account)
-    address = first["contractAddress"]
+    first = chain.deploy(artifact, [600], account)
+    implementation = first["contractAddress"]
+    assert implementation is not None
+    setup = chain.contract(artifact, implementation).encode_abi("initialize", [account.address, ZERO_ADDRESS])
+    second = chain.deploy(load_artifact(PROXY), [implementation, account.address, setup], account)
+    address = second["contractAddress"]
     assert address is not None
-    second = chain.transact(chain.contract(artifact, address).functions.transferGovernance(chain.account(1)), account)
 
     assert (first["from"], second["from"]) == (account.address, account.address)
     assert chain.w3.eth.get_transaction_count(account.address) == 2
-    assert chain.contract(artifact, address).functions.pendingGovernor().call() == chain.account(1)
+    assert chain.contract(artifact, address).functions.governor().call() == account.address
     assert sender_address(account) == account.address == sender_address(account.address.lower())
 
 
@@ -227,7 +231,7 @@ def test_a_local_account_without_eth_is_told_to_fund_or_relay(chain: Chain) -> N
     block = chain.w3.eth.block_number
 
     with pytest.raises(InsufficientFunds) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [account.address, 600, ZERO_ADDRESS], account)
+        chain.deploy(load_artifact("IdentityRegistry"), [600], account)
 
     assert account.address in str(info.value) and "relay" in str(info.value)
     assert chain.w3.eth.block_number == block
@@ -238,9 +242,9 @@ def test_a_local_account_gets_the_named_refusal(chain: Chain) -> None:
     fund(chain, account.address)
 
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [ZERO_ADDRESS, 600, ZERO_ADDRESS], account)
+        chain.deploy(load_artifact("IdentityRegistry"), [0], account)
 
-    assert info.value.error == "IdentityZeroAddress"
+    assert info.value.error == "IdentityInvalidRecoveryDelay"
 
 
 # ----------------------------------------------------------------- dev helpers
@@ -281,7 +285,7 @@ def test_snapshot_and_revert_restore_state_and_clock(chain: Chain) -> None:
     sender = chain.account(0)
     snapshot = chain.snapshot()
     block, timestamp = chain.w3.eth.block_number, chain.latest_timestamp()
-    receipt = chain.deploy(load_artifact("IdentityRegistry"), [sender, DEFAULT_RECOVERY_DELAY, ZERO_ADDRESS], sender)
+    receipt = chain.deploy(load_artifact("IdentityRegistry"), [DEFAULT_RECOVERY_DELAY], sender)
     chain.advance_time(10_000)
 
     chain.revert(snapshot)

@@ -106,6 +106,8 @@ def test_deploy_is_safe_to_rerun(operator: Operator) -> None:
         "block_number",
         "code_hash",
         "constructor_args",
+        "implementation",
+        "proxy_admin",
     }
 
 

@@ -14,16 +14,20 @@ from chainpass.artifacts import load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain
 from chainpass.deployment import (
     DEFAULT_RECOVERY_DELAY,
+    PROXY,
     Deployment,
     DeploymentStore,
     deploy,
     genesis_hash,
+    implementation_of,
     load_deployment,
+    proxy_admin_of,
 )
-from chainpass.errors import ChainIdMismatch, DeploymentError
+from chainpass.errors import ChainIdMismatch, ContractRevert, DeploymentError
 from chainpass.identity import IdentityRegistry
 
 NAME = "IdentityRegistry"
+PASSPORTS = "ProductPassport"
 
 
 @pytest.fixture
@@ -63,12 +67,26 @@ def test_record_holds_everything_needed_to_trust_it(chain: Chain, roles: Roles, 
     receipt = chain.w3.eth.get_transaction_receipt(record["tx_hash"])
     code = bytes(chain.w3.eth.get_code(record["address"]))
     assert data["chain_id"] == chain.chain_id
-    assert set(record) == {"address", "tx_hash", "block_number", "code_hash", "constructor_args"}
+    assert set(record) == {
+        "address",
+        "tx_hash",
+        "block_number",
+        "code_hash",
+        "constructor_args",
+        "implementation",
+        "proxy_admin",
+    }
     assert receipt["contractAddress"] == record["address"] == deployment.address(NAME)
-    assert receipt["blockNumber"] == record["block_number"] == deployment.first_block()
+    assert receipt["blockNumber"] == record["block_number"]
     assert record["code_hash"] == "0x" + keccak(code).hex()
-    # The code on chain is this build with its immutables (chain id, domain, delay) filled in.
-    assert load_artifact(NAME).built_this(code) and code != load_artifact(NAME).deployed_bytecode
+    # The address is OpenZeppelin's proxy; behind it, this build with its immutable (the delay) filled in.
+    assert load_artifact(PROXY).built_this(code)
+    assert implementation_of(chain, record["address"]) == record["implementation"]
+    implementation = bytes(chain.w3.eth.get_code(record["implementation"]))
+    assert load_artifact(NAME).built_this(implementation) and implementation != load_artifact(NAME).deployed_bytecode
+    assert proxy_admin_of(chain, record["address"]) == record["proxy_admin"]
+    admin = chain.contract(load_artifact("ProxyAdmin"), record["proxy_admin"])
+    assert admin.functions.owner().call() == roles.governor
     assert record["constructor_args"] == {
         "initialGovernor": roles.governor,
         "recoveryDelay": DEFAULT_RECOVERY_DELAY,
@@ -77,6 +95,23 @@ def test_record_holds_everything_needed_to_trust_it(chain: Chain, roles: Roles, 
     registry = IdentityRegistry.from_deployment(chain, deployment)
     assert (registry.governor(), registry.recovery_delay()) == (roles.governor, DEFAULT_RECOVERY_DELAY)
     assert Deployment.from_json(data) == deployment
+
+
+@pytest.mark.parametrize(
+    ("name", "error"), [(NAME, "IdentityAlreadyInitialized"), (PASSPORTS, "PassportAlreadyInitialized")]
+)
+def test_nobody_sets_up_a_proxy_again_nor_an_implementation(chain: Chain, roles: Roles, name: str, error: str) -> None:
+    """The proxy's deployment set it up; a second initialize (by anyone) and one on the
+    implementation itself (which a thief could otherwise govern) are refused."""
+    deployment, _ = deploy(chain, roles.governor)
+    record = deployment.contracts[name]
+
+    for address in (record.address, record.implementation):
+        contract = chain.contract(load_artifact(name), address)
+        with pytest.raises(ContractRevert) as info:
+            chain.transact(contract.functions.initialize(roles.stranger, ZERO_ADDRESS), roles.stranger)
+        assert info.value.error == error
+    assert chain.contract(load_artifact(name), record.address).functions.governor().call() == roles.governor
 
 
 def test_deploy_passes_the_recovery_delay_and_a_rerun_finds_it(
@@ -114,10 +149,9 @@ def test_deployments_differ_only_in_immutables_and_both_match_the_build(chain: C
     one, _ = deploy(chain, roles.governor, recovery_delay=600)
     two, _ = deploy(chain, roles.bureau, recovery_delay=7 * 24 * 3_600)
     artifact = load_artifact(NAME)
-    codes = [bytes(chain.w3.eth.get_code(d.address(NAME))) for d in (one, two)]
+    codes = [bytes(chain.w3.eth.get_code(implementation_of(chain, d.address(NAME)))) for d in (one, two)]
     differing = [i for i, (a, b) in enumerate(zip(*codes, strict=True)) if a != b]
 
-    assert one.contracts[NAME].code_hash != two.contracts[NAME].code_hash
     assert differing
     assert all(any(s <= i < s + n for s, n in artifact.immutable_references) for i in differing)
     assert all(artifact.built_this(code) for code in codes)
@@ -184,7 +218,7 @@ def test_a_record_whose_code_is_gone_is_refused_until_replaced(
     assert "no code" in str(loading.value) and gone.address(NAME) in str(loading.value)
     assert created is True
     assert load_deployment(chain, store) == fresh
-    assert load_artifact(NAME).built_this(bytes(chain.w3.eth.get_code(fresh.address(NAME))))
+    assert load_artifact(NAME).built_this(bytes(chain.w3.eth.get_code(implementation_of(chain, fresh.address(NAME)))))
     assert record_json(store, chain) == fresh.to_json()
 
 

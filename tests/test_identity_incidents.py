@@ -21,7 +21,7 @@ from web3.logs import DISCARD
 from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import load_artifact
-from chainpass.chain import ZERO_ADDRESS, Chain
+from chainpass.chain import Chain
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY
 from chainpass.errors import ContractRevert
 from chainpass.identity import IdentityRegistry, Level, Standing, Status, SuspensionReason
@@ -177,7 +177,7 @@ def test_a_request_made_with_a_retired_key_cannot_complete_and_is_replaced(
 def test_the_recovery_delay_is_bounded_at_deployment(chain: Chain, roles: Roles, delay: int) -> None:
     """Finding 4: 0 or 2**40 (which wrapped uint40) let the issuer complete at once."""
     with pytest.raises(ContractRevert) as info:
-        chain.deploy(load_artifact("IdentityRegistry"), [roles.governor, delay, ZERO_ADDRESS], roles.governor)
+        chain.deploy(load_artifact("IdentityRegistry"), [delay], roles.governor)
     revert = info.value
     assert revert.error == "IdentityInvalidRecoveryDelay"
     assert revert.error_args == {"delay": delay, "minDelay": 600, "maxDelay": 90 * DAY}
@@ -185,7 +185,7 @@ def test_the_recovery_delay_is_bounded_at_deployment(chain: Chain, roles: Roles,
 
 @pytest.mark.parametrize("delay", [600, 90 * DAY])
 def test_the_bounds_themselves_are_allowed(chain: Chain, roles: Roles, delay: int) -> None:
-    receipt = chain.deploy(load_artifact("IdentityRegistry"), [roles.governor, delay, ZERO_ADDRESS], roles.governor)
+    receipt = chain.deploy(load_artifact("IdentityRegistry"), [delay], roles.governor)
     address = receipt["contractAddress"]
     assert address is not None
     assert IdentityRegistry(chain, address).recovery_delay() == delay

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from chainpass.node import free_port, rpc_answers, rpc_call
+from chainpass.node import AnvilNode, free_port, rpc_answers, rpc_call
 
 KINDS = ["anvil", "ganache"]
 #: Seconds a stop may take on a loaded machine; they are deadlines, not sleeps.
@@ -265,3 +265,19 @@ def test_ganache_idles_without_burning_cpu(launch: Callable[..., Running]) -> No
     used = {pid: _cpu_seconds(pid) - before for pid, before in cpu.items()}
     assert used[running.node] < seconds / 20, used
     assert used[running.process.pid] < seconds / 20, used
+
+
+@pytest.mark.parametrize("end", ["stop", "kill"])
+def test_anvil_runs_in_a_scratch_home_that_goes_with_it(end: str) -> None:
+    """Anvil leaves the states it moved to disk in $HOME/.foundry/anvil/tmp: each node gets
+    a HOME of its own, removed once the process has exited, cleanly or not."""
+    node = AnvilNode(port=free_port()).start()
+    scratch = node.scratch
+    assert scratch is not None and scratch.is_dir() and scratch != Path.home()
+    assert node.process is not None
+    environment = Path(f"/proc/{node.process.pid}/environ").read_bytes().split(b"\0")
+    assert f"HOME={scratch}".encode() in environment
+
+    getattr(node, end)()
+
+    assert not scratch.exists() and node.scratch is None

@@ -2,7 +2,9 @@
 
 ape deploys the contracts it compiled from contracts/ (`project.IdentityRegistry`),
 from its test accounts, on the network ape-config.yaml names (Anvil through
-ape-foundry). The module-scoped fixtures run once; ape's chain isolation takes a
+ape-foundry), each behind OpenZeppelin's transparent proxy as chainpass deploys them
+(the proxy's bytecode from chainpass's artifact: it is not one of the project's
+sources). The module-scoped fixtures run once; ape's chain isolation takes a
 snapshot around every test and reverts it afterwards, so each test starts from the
 same deployed, governed registry and passport contract.
 """
@@ -13,6 +15,8 @@ import os
 from typing import Any
 
 import pytest
+from ape.contracts import ContractContainer
+from ethpm_types import ContractType
 from world import (
     CARRIER,
     COOP_PREFIX,
@@ -27,7 +31,9 @@ from world import (
     commitment,
 )
 
+from chainpass.artifacts import load_artifact
 from chainpass.chain import ZERO_ADDRESS
+from chainpass.deployment import PROXY
 
 # A private Anvil on a free port, never a node the user runs on 127.0.0.1:8545
 # (ape-config.yaml's host, which `ape run deploy` is meant to find): unless
@@ -40,14 +46,30 @@ def actors(accounts: Any) -> Actors:
     return Actors(*accounts[:8])
 
 
+def behind_proxy(project: Any, name: str, args: list[Any], governor: Any) -> Any:
+    """``name``'s implementation, deployed with ``args``, behind a new proxy set up for ``governor``."""
+    implementation = getattr(project, name).deploy(*args, sender=governor)
+    artifact = load_artifact(PROXY)
+    proxy_type = ContractType.model_validate(
+        {
+            "contractName": PROXY,
+            "abi": artifact.abi,
+            "deploymentBytecode": {"bytecode": "0x" + artifact.bytecode.hex()},
+        }
+    )
+    setup = implementation.initialize.encode_input(governor.address, ZERO_ADDRESS)
+    proxy = ContractContainer(proxy_type).deploy(implementation, governor, setup, sender=governor)
+    return getattr(project, name).at(proxy.address)
+
+
 @pytest.fixture(scope="module")
 def registry(project: Any, actors: Actors) -> Any:
-    return project.IdentityRegistry.deploy(actors.governor, RECOVERY_DELAY, ZERO_ADDRESS, sender=actors.governor)
+    return behind_proxy(project, "IdentityRegistry", [RECOVERY_DELAY], actors.governor)
 
 
 @pytest.fixture(scope="module")
 def passports(project: Any, actors: Actors, registry: Any) -> Any:
-    return project.ProductPassport.deploy(registry, actors.governor, ZERO_ADDRESS, sender=actors.governor)
+    return behind_proxy(project, "ProductPassport", [registry], actors.governor)
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
+from chainpass.cli.upgrade import upgrade_group
 from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
@@ -205,7 +206,11 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
         lines = [f"{verb} on chain {chain.chain_id} (record {data['record']})"]
-        lines += [f"  {name}: {c.address} (block {c.block_number})" for name, c in deployment.contracts.items()]
+        lines += [
+            f"  {name}: {c.address} (block {c.block_number}; a proxy to {c.implementation}, upgraded through "
+            f"its ProxyAdmin {c.proxy_admin})"
+            for name, c in deployment.contracts.items()
+        ]
         args = deployment.contracts["IdentityRegistry"].constructor_args
         lines += [f"  governor at deployment: {args.get('initialGovernor')}"]
         lines += [f"  guardian at deployment: {args.get('initialGuardian') or 'none'}"]
@@ -224,7 +229,19 @@ def demo(demo_rpc: str | None) -> None:
     run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
 
 
-for group in (identity, consent, account, passport, brand, index, epcis, bulk_group, governance, emergency):
+for group in (
+    identity,
+    consent,
+    account,
+    passport,
+    brand,
+    index,
+    epcis,
+    bulk_group,
+    governance,
+    emergency,
+    upgrade_group,
+):
     cli.add_command(group)
 
 

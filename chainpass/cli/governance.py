@@ -24,6 +24,7 @@ from chainpass.cli.common import (
     settings,
     tx_fields,
 )
+from chainpass.cli.upgrade import CONTRACTS as UPGRADABLE
 from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.governance import (
     DEFAULT_DELAY,
@@ -45,6 +46,7 @@ from chainpass.governance import (
     setup_governance,
     sign_proposal,
     submit,
+    upgrade_action,
     write_proposal,
 )
 from chainpass.identity import Level, Sector
@@ -241,6 +243,19 @@ def propose_appoint_relying_party(relying_party: str, sector: str, out: Path, **
         out,
         **options,
     )
+
+
+@propose_group.command("upgrade")
+@click.argument("contract", type=click.Choice(list(UPGRADABLE)))
+@click.argument("implementation", type=AddressType("implementation"))
+@proposal_options
+def propose_upgrade(contract: str, implementation: str, out: Path, **options: Any) -> None:
+    """Upgrade CONTRACT (registry or passports) to IMPLEMENTATION (from `chainpass upgrade prepare`)."""
+
+    def action(chain: Chain, record: Governance, s: Settings) -> Action:
+        return upgrade_action(chain, load_deployment(chain, s.store), UPGRADABLE[contract], implementation)
+
+    _propose(action, out, **options)
 
 
 @propose_group.command("call")

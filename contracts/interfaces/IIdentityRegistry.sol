@@ -123,6 +123,8 @@ interface IIdentityRegistry is IERC5267 {
     error IdentityNotPaused();
     /// @notice The zero address cannot take this role.
     error IdentityZeroAddress();
+    /// @notice {initialize} ran already (on a proxy), or this is an implementation, which is never set up.
+    error IdentityAlreadyInitialized();
     /// @notice `level` is not a level that can be granted.
     error IdentityInvalidLevel(Level level);
     /// @notice `sector` is not a sector.
@@ -274,6 +276,11 @@ interface IIdentityRegistry is IERC5267 {
     /*//////////////////////////////////////////////////////////////
                                GOVERNANCE
     //////////////////////////////////////////////////////////////*/
+
+    /// @notice Sets up the registry behind a new proxy: once, in the proxy's deployment.
+    /// @param initialGovernor The first governor (it also owns the proxy's admin: the only way to an upgrade).
+    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
+    function initialize(address initialGovernor, address initialGuardian) external;
 
     /// @notice The account that appoints and removes authorities and relying parties.
     function governor() external view returns (address);

@@ -252,6 +252,8 @@ interface IProductPassport {
     error PassportEmptyBatch();
     /// @notice The zero address cannot take this role.
     error PassportZeroAddress();
+    /// @notice {initialize} ran already (on a proxy), or this is an implementation, which is never set up.
+    error PassportAlreadyInitialized();
     /// @notice ERC-721: `account` may not transfer passport `id`.
     error PassportNotOwnerNorApproved(address account, uint256 id);
     /// @notice ERC-721: `receiver` does not accept ERC-721 tokens.
@@ -422,6 +424,11 @@ interface IProductPassport {
 
     /// @notice The identity registry that vouches for every actor.
     function identityRegistry() external view returns (address);
+
+    /// @notice Sets up the passports behind a new proxy: once, in the proxy's deployment.
+    /// @param initialGovernor The first governor (it also owns the proxy's admin: the only way to an upgrade).
+    /// @param initialGuardian Who may pause (zero: nobody until the governor names one).
+    function initialize(address initialGovernor, address initialGuardian) external;
 
     /// @notice The account that sets roles.
     function governor() external view returns (address);
