@@ -144,32 +144,38 @@ def reference_sources(directory: Path) -> dict[str, str]:
     return sources
 
 
-def write_build_info(sources: dict[str, str], directory: Path, long_version: str) -> Path:
-    """Compile ``sources`` with the project's settings and UPGRADE_OUTPUT into a Hardhat build-info
-    file, the only file in ``directory``. Builds are kept in ``directory``'s sibling ``cache/``
-    by a hash of their input and compiler: a build seen before is not compiled again."""
+def cached_build(sources: dict[str, str], cache: Path, long_version: str) -> Path:
+    """The Hardhat build-info file of ``sources`` (the project's settings, UPGRADE_OUTPUT) in
+    ``cache``, named by a hash of the compiler input and version: compiled only when new there.
+    The cache keeps the CACHE_SIZE builds used last."""
     standard_json = standard_input(sources, UPGRADE_OUTPUT)
     digest = hashlib.sha256(json.dumps([long_version, standard_json], sort_keys=True).encode()).hexdigest()[:32]
-    cache = directory.parent / CACHE_DIR_NAME
     cached = cache / f"{digest}.json"
     if cached.is_file():
         os.utime(cached)  # recently used: kept longest
-    else:
-        output = run_compiler(standard_json)
-        build_info = {
-            "_format": BUILD_INFO_FORMAT,
-            "id": digest,
-            "solcVersion": long_version.split("+")[0],
-            "solcLongVersion": long_version,
-            "input": standard_json,
-            "output": output,
-        }
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{digest}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_text(json.dumps(build_info), encoding="utf-8")
-        partial.replace(cached)
-        for old in sorted(cache.glob("*.json"), key=lambda path: path.stat().st_mtime)[:-CACHE_SIZE]:
-            old.unlink(missing_ok=True)
+        return cached
+    output = run_compiler(standard_json)
+    build_info = {
+        "_format": BUILD_INFO_FORMAT,
+        "id": digest,
+        "solcVersion": long_version.split("+")[0],
+        "solcLongVersion": long_version,
+        "input": standard_json,
+        "output": output,
+    }
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{digest}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_text(json.dumps(build_info), encoding="utf-8")
+    partial.replace(cached)
+    for old in sorted(cache.glob("*.json"), key=lambda path: path.stat().st_mtime)[:-CACHE_SIZE]:
+        old.unlink(missing_ok=True)
+    return cached
+
+
+def write_build_info(sources: dict[str, str], directory: Path, long_version: str) -> Path:
+    """The build-info of ``sources`` as the only file in ``directory`` (what upgrades-core reads),
+    from the cache beside it (``cache/``)."""
+    cached = cached_build(sources, directory.parent / CACHE_DIR_NAME, long_version)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     path = directory / cached.name
