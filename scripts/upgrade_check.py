@@ -38,6 +38,7 @@ version is compared with what was released, whatever npm pins change in between.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -73,9 +74,10 @@ REFERENCE_ROOT = REPO_ROOT / "upgrades" / "reference"
 BUILD_ROOT = REPO_ROOT / ".build" / "upgrades"
 #: upgrades-core's CLI, as the pinned npm package installs it.
 UPGRADES_CORE_BIN = Path(".bin") / "openzeppelin-upgrades-core"
-#: Build-info directory names; upgrades-core names a reference contract ``<dir name>:<contract>``.
+#: Build-info directory names: the current sources', and the reference's (``release-<version>``).
+#: upgrades-core names a reference contract ``<dir name>:<contract>``: ``release-1.0.0:IdentityRegistry``.
 CURRENT_DIR_NAME = "current"
-REFERENCE_DIR_NAME = "reference"
+REFERENCE_DIR_PREFIX = "release-"
 #: Earlier builds, by a hash of their input: at most CACHE_SIZE, the least recently used dropped.
 CACHE_DIR_NAME = "cache"
 CACHE_SIZE = 8
@@ -120,6 +122,7 @@ class Verdict:
         return f"{self.contract}: upgrade-safe; storage layout compatible with {self.reference}"
 
 
+@functools.cache
 def solc_long_version() -> str:
     """The shim's compiler version as Hardhat writes it, e.g. ``0.8.37+commit.ed3d1e2a``."""
     text = subprocess.run([str(SOLC_SHIM), "--version"], capture_output=True, text=True, check=True).stdout
@@ -183,22 +186,29 @@ def write_build_info(sources: dict[str, str], directory: Path, long_version: str
     return path
 
 
+def reference_build_dir(build_root: Path, version: str) -> Path:
+    """Where the reference of release ``version`` is built."""
+    return build_root / f"{REFERENCE_DIR_PREFIX}{version}"
+
+
 def build_both(
-    current: dict[str, str], reference: dict[str, str] | None, build_root: Path
+    current: dict[str, str], reference: dict[str, str] | None, build_root: Path, version: str | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The build-info of the current sources and of the reference (when given), built in parallel."""
+    """The build-info of the current sources and of the reference of release ``version`` (when
+    given), built side by side."""
     long_version = solc_long_version()
     jobs = [(current, build_root / CURRENT_DIR_NAME)]
-    if reference is not None:
-        jobs.append((reference, build_root / REFERENCE_DIR_NAME))
-    else:
-        shutil.rmtree(build_root / REFERENCE_DIR_NAME, ignore_errors=True)
+    if reference is not None and version is not None:
+        jobs.append((reference, reference_build_dir(build_root, version)))
+    for old in build_root.glob(f"{REFERENCE_DIR_PREFIX}*"):  # other releases' builds
+        if old not in (directory for _, directory in jobs):
+            shutil.rmtree(old, ignore_errors=True)
     # Side by side, unless they are the same sources (just recorded): then the second is the first's.
     workers = 1 if reference == current else len(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         paths = list(pool.map(lambda job: write_build_info(job[0], job[1], long_version), jobs))
     infos: list[dict[str, Any]] = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
-    return infos[0], infos[1] if reference is not None else None
+    return infos[0], infos[1] if len(infos) > 1 else None
 
 
 def _contract_names(build_info: dict[str, Any]) -> set[str]:
@@ -215,8 +225,8 @@ def validate(
         raise CheckError(f"{cli} is not installed: run `make setup` (npm ci)")
     command = [str(cli), "validate", str(build_root / CURRENT_DIR_NAME), "--contract", contract]
     if reference_version is not None:
-        reference_dir = build_root / REFERENCE_DIR_NAME
-        command += ["--reference", f"{REFERENCE_DIR_NAME}:{contract}", "--referenceBuildInfoDirs", str(reference_dir)]
+        reference_dir = reference_build_dir(build_root, reference_version)
+        command += ["--reference", f"{reference_dir.name}:{contract}", "--referenceBuildInfoDirs", str(reference_dir)]
     env = {**os.environ, "FORCE_COLOR": "0"}  # plain text, whatever the terminal
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     report = result.stdout.strip()
@@ -268,12 +278,14 @@ def check(
 ) -> list[Verdict]:
     """Build the current sources and the reference, and validate each contract."""
     reference = reference_sources(reference_dir) if reference_dir is not None else None
-    current_build, reference_build = build_both(source_files(contracts_dir, node_modules), reference, build_root)
+    version = reference_dir.name if reference_dir is not None else None
+    current_build, reference_build = build_both(
+        source_files(contracts_dir, node_modules), reference, build_root, version
+    )
     missing = sorted(set(contracts) - _contract_names(current_build))
     if missing:
         raise CheckError(f"not in {contracts_dir}: {', '.join(missing)}")
     in_reference = _contract_names(reference_build) if reference_build is not None else set()
-    version = reference_dir.name if reference_dir is not None else None
     # A contract new since the reference has nothing to be compared with: safety alone.
     return [validate(name, build_root, version if name in in_reference else None, node_modules) for name in contracts]
 
