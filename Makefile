@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit slither artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
+.PHONY: setup demo test lint typecheck unit slither upgrade-check artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -41,6 +41,12 @@ unit: setup
 # finding not in slither-triage.toml and on a stale entry there (docs/static-analysis.md).
 slither: setup
 	$(BIN)/python scripts/slither_check.py
+
+# upgrades-core's validate on IdentityRegistry and ProductPassport: upgrade-safe, and a storage
+# layout compatible with the last release's (upgrades/reference/<version>/, kept by
+# `python scripts/upgrade_check.py --record VERSION`). Not in `test` until the contracts are upgradeable.
+upgrade-check: setup
+	$(BIN)/python scripts/upgrade_check.py
 
 artifacts: setup
 	$(BIN)/python -m chainpass.compiler
