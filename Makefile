@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/chainpass demo
 
-test: setup lint typecheck slither unit ape-check
+test: setup lint typecheck slither upgrade-check unit ape-check
 
 lint: setup
 	$(BIN)/ruff check chainpass tests tests_ape scripts
@@ -44,7 +44,7 @@ slither: setup
 
 # upgrades-core's validate on IdentityRegistry and ProductPassport: upgrade-safe, and a storage
 # layout compatible with the last release's (upgrades/reference/<version>/, kept by
-# `python scripts/upgrade_check.py --record VERSION`). Not in `test` until the contracts are upgradeable.
+# `python scripts/upgrade_check.py --record VERSION`; docs/upgrades.md).
 upgrade-check: setup
 	$(BIN)/python scripts/upgrade_check.py
 
