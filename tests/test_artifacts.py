@@ -53,10 +53,11 @@ def test_artifact_records_the_pinned_compiler(name: str) -> None:
     assert data["contractName"] == name
 
 
-def test_source_files_are_every_solidity_file() -> None:
+def test_source_files_are_every_solidity_file_and_the_npm_files_they_import() -> None:
     sources = compiler.source_files()
 
-    assert set(sources) == {
+    ours = {name for name in sources if name.startswith("contracts/")}
+    assert ours == {
         "contracts/IdentityRegistry.sol",
         "contracts/ProductPassport.sol",
         "contracts/interfaces/IERC1271.sol",
@@ -66,7 +67,12 @@ def test_source_files_are_every_solidity_file() -> None:
         "contracts/libraries/AttributeProof.sol",
         "contracts/libraries/SignatureCheck.sol",
     }
-    assert all("pragma solidity 0.8.37;" in text for text in sources.values())
+    # OpenZeppelin's MerkleProof (audited) and what it imports, from the pinned npm package.
+    assert set(sources) - ours == {
+        "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol",
+        "@openzeppelin/contracts/utils/cryptography/Hashes.sol",
+    }
+    assert all("pragma solidity 0.8.37;" in sources[name] for name in ours)
 
 
 def test_sources_hash_changes_with_any_source() -> None:
