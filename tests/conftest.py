@@ -201,7 +201,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[AnvilNode]:
-    node = AnvilNode(port=free_port()).start()
+    # No old states on disk: Anvil would leave gigabytes of them in ~/.foundry/anvil/tmp.
+    node = AnvilNode(port=free_port(), history_on_disk=False).start()
     yield node
     node.stop()
 
