@@ -266,6 +266,11 @@ class AnvilNode(LocalNode):
     state_interval: int = 1
     #: Mine a block every this many seconds instead of one per transaction (Anvil's --block-time).
     block_time: float | None = None
+    #: Write the states of blocks older than the last few hundred to disk, for queries at
+    #: old blocks (Anvil's default). Anvil writes them to ~/.foundry/anvil/tmp and leaves
+    #: them there when it stops: gigabytes after a test session. False keeps none
+    #: (``--max-persisted-states 0``); snapshots and reverts do not need them.
+    history_on_disk: bool = True
     #: Set by :meth:`start` when the state file was damaged and its last good copy was used.
     restored_state: bool = field(default=False, repr=False)
     #: chainpass writes the state file (see the module's description), not Anvil.
@@ -293,6 +298,8 @@ class AnvilNode(LocalNode):
             command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         if self.block_time is not None:
             command += ["--block-time", f"{self.block_time:g}"]
+        if not self.history_on_disk:
+            command += ["--max-persisted-states", "0"]
         if self.quiet:
             command.append("--silent")
         return command

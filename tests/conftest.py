@@ -1,5 +1,7 @@
 """Fixtures: every chain-facing test runs on the embedded EVM and on a real Anvil node,
-and the integration modules in ``GANACHE_MODULES`` on a real Ganache 7.9 node too.
+and the integration modules in ``GANACHE_MODULES`` on a real Ganache 7.9 node too. The
+rule tables in ``SAMPLED`` run whole on Anvil and a sample of their cases on the other two
+(docs/development.md, "What runs where and why").
 
 The nodes are started by the session on 127.0.0.1 (a free port each) and stopped at the
 end. ``--backend embedded``, ``--backend anvil`` or ``--backend ganache`` narrows a local
@@ -62,11 +64,13 @@ GANACHE_GAPS: dict[str, str] = {
     "hundreds of transactions, and Ganache estimates gas ten times slower than Anvil; the passport rules it "
     "explores are the contract's, checked on the embedded EVM and Anvil, and its pinned findings run on Ganache.",
 }
-#: Tables of one rule's cases (parametrized tests) that Ganache runs a sample of: every
-#: k-th case (the first included) of each test function of that name. They check the
-#: contract's logic, which is the same bytecode on every EVM; the sample still takes each
-#: kind of call and refusal through Ganache.
-GANACHE_SAMPLED: dict[str, int] = {
+#: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
+#: EVM and Ganache run a sample of: every k-th case (the first included) of each test
+#: function of that name, per backend. They check the contract's logic, which is the same
+#: bytecode on every EVM, and Anvil runs it fastest; the sample still takes each kind of
+#: call and refusal through the embedded EVM's and Ganache's own error paths. (On Ganache
+#: only in ``GANACHE_MODULES``: elsewhere the whole module is deselected there.)
+SAMPLED: dict[str, int] = {
     "test_roles_table": 8,
     "test_access_control": 8,
     "test_a_wrong_disposition_for_the_step_is_refused": 5,
@@ -90,6 +94,10 @@ GANACHE_SAMPLED: dict[str, int] = {
     "test_who_may_act": 5,
     "test_the_old_wallet_is_refused_once_followed": 3,
     "test_only_a_registrar_registers_or_revokes": 2,
+    # GS1's EPCIS examples (test_epcis_conformance): each is an input to chainpass's own
+    # import and export code, which is the same on every backend; two of the six take it
+    # through the embedded EVM.
+    "test_examples_import_with_adoption_and_exports_validate": 3,
 }
 #: Tests that run on Anvil alone, by test name, and why: long chains of transactions
 #: checking the contract's logic (the same bytecode everywhere), where Anvil is the
@@ -150,9 +158,9 @@ def runs_on_ganache(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep Ganache to its modules, and run each backend's tests together.
 
-    Tests outside ``GANACHE_MODULES`` (or listed in ``GANACHE_GAPS``), and the cases of a
-    ``GANACHE_SAMPLED`` table outside its sample, are deselected on Ganache, not skipped;
-    ``ANVIL_ONLY`` tests are deselected on the other backends.
+    Tests outside ``GANACHE_MODULES`` (or listed in ``GANACHE_GAPS``) are deselected on
+    Ganache, not skipped; the cases of a ``SAMPLED`` table outside its sample, on the
+    embedded EVM and Ganache; ``ANVIL_ONLY`` tests, on the other backends.
     The sort is stable, after pytest's own ordering: pytest's fixture-based reordering
     interleaves the backends once tests carry other parameters too, and every switch
     rebuilds the session's chain and deployment.
@@ -168,15 +176,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # Ganache-only tests (test_ganache.py) follow --backend as well.
         return "ganache" not in chosen and "ganache_node" in getattr(item, "fixturenames", ())
 
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
 
     def sampled_out(item: pytest.Item) -> bool:
-        name = getattr(item, "originalname", item.name)
-        if _backend_of(item) != "ganache" or name not in GANACHE_SAMPLED:
+        name, backend = getattr(item, "originalname", item.name), _backend_of(item)
+        if backend not in ("embedded", "ganache") or name not in SAMPLED:
             return False
-        function = item.nodeid.partition("[")[0]
-        seen[function] = seen.get(function, 0) + 1
-        return (seen[function] - 1) % GANACHE_SAMPLED[name] != 0
+        key = (item.nodeid.partition("[")[0], backend)
+        seen[key] = seen.get(key, 0) + 1
+        return (seen[key] - 1) % SAMPLED[name] != 0
 
     deselected = [item for item in items if deselect(item) or sampled_out(item)]
     if deselected:
@@ -193,7 +201,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[AnvilNode]:
-    node = AnvilNode(port=free_port()).start()
+    # No old states on disk: Anvil would leave gigabytes of them in ~/.foundry/anvil/tmp.
+    node = AnvilNode(port=free_port(), history_on_disk=False).start()
     yield node
     node.stop()
 
