@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
 from eth.estimators.gas import binary_gas_search_intrinsic_tolerance
+from eth.exceptions import BlockNotFound as EthBlockNotFound
+from eth.exceptions import TransactionNotFound as EthTransactionNotFound
 from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_tester.backends.pyevm import main as eth_tester_pyevm
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
@@ -100,6 +104,29 @@ def _quick_gas_estimate(state: Any, transaction: Any) -> int:
     return int(binary_gas_search_intrinsic_tolerance(state, transaction))
 
 
+def _find_transaction(chain: Any, transaction_hash: bytes) -> tuple[Any, Any, int]:
+    """eth-tester's lookup of a transaction by hash (block, transaction, index), through
+    py-evm's hash index. eth-tester walks back from the head block by block, decoding each,
+    so every receipt cost time in proportion to the chain's length, and ``eth_getLogs`` (a
+    receipt per transaction in range) grew with its square: most of ``chainpass demo``'s
+    time. The pending block is looked at first and an index entry is checked against the
+    canonical block, as before; the walk stays the fallback."""
+    pending = chain.get_block()
+    for index, transaction in enumerate(pending.transactions):
+        if transaction.hash == transaction_hash:
+            return pending, transaction, index
+    with suppress(EthTransactionNotFound, EthBlockNotFound, IndexError):
+        number, index = chain.chaindb.get_transaction_index(transaction_hash)
+        block = chain.get_canonical_block_by_number(number)
+        if block.transactions[index].hash == transaction_hash:
+            return block, block.transactions[index], index
+    found: tuple[Any, Any, int] = _walk_to_transaction(chain, transaction_hash)
+    return found
+
+
+_walk_to_transaction = eth_tester_pyevm._get_transaction_by_hash
+
+
 #: The zero address, which contracts read as "nobody".
 ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
 
@@ -139,6 +166,7 @@ class Chain:
     def embedded(cls) -> Chain:
         """A fresh in-process EVM with ten funded, unlocked dev accounts; it estimates gas
         with :func:`_quick_gas_estimate`."""
+        eth_tester_pyevm._get_transaction_by_hash = _find_transaction
         provider = EthereumTesterProvider()
         cast(Any, provider.ethereum_tester).backend.chain.gas_estimator = _quick_gas_estimate
         return cls(Web3(provider), "embedded")

@@ -281,6 +281,40 @@ def test_advance_time_after_a_revert_while_the_wall_clock_ran_on(monkeypatch: py
     assert chain.latest_timestamp() >= before + 5
 
 
+def test_the_embedded_chain_finds_transactions_by_hash_as_eth_tester_did() -> None:
+    """``Chain.embedded()``'s lookup by hash (py-evm's index, for receipts and logs) answers
+    as eth-tester's walk from the head does, after a revert too, when the index may still
+    name a block that is no longer canonical."""
+    from web3.exceptions import TransactionNotFound
+
+    from chainpass.chain import _find_transaction, _walk_to_transaction
+
+    chain = Chain.embedded()
+    py_evm = chain._tester().backend.chain
+    payer, payee = chain.account(0), chain.account(1)
+
+    def pay(value: int) -> bytes:
+        return bytes(chain.w3.eth.send_transaction({"from": payer, "to": payee, "value": value}))
+
+    kept = [pay(value) for value in (1, 2, 3)]
+    snapshot = chain.snapshot()
+    dropped = [pay(value) for value in (4, 5)]
+    chain.revert(snapshot)
+    kept += [pay(value) for value in (6, 7, 8)]  # the dropped ones' block numbers, other transactions
+
+    for tx_hash in kept:
+        found, walked = _find_transaction(py_evm, tx_hash), _walk_to_transaction(py_evm, tx_hash)
+        assert (found[0].hash, found[1].hash, found[2]) == (walked[0].hash, walked[1].hash, walked[2])
+        assert found[1].hash == tx_hash
+    for tx_hash in dropped:
+        with pytest.raises(TransactionNotFound):
+            chain.w3.eth.get_transaction_receipt(tx_hash)
+    assert (
+        chain.w3.eth.get_transaction_receipt(kept[3])["blockNumber"]
+        == chain.w3.eth.get_transaction_receipt(kept[0])["blockNumber"] + 3
+    )
+
+
 def test_snapshot_and_revert_restore_state_and_clock(chain: Chain) -> None:
     sender = chain.account(0)
     snapshot = chain.snapshot()
