@@ -443,13 +443,8 @@ def deploy_implementation(
     the ProxyAdmin's owner (the governor) upgrades the proxy to it (docs/upgrades.md)."""
     if name not in DEPLOYABLE_CONTRACTS:
         raise InvalidInput(f"{name!r} is not a chainpass contract: choose {', '.join(DEPLOYABLE_CONTRACTS)}.")
-    record = deployment.contracts[name]
-    if record.implementation is None:
-        raise DeploymentError(
-            f"{name} at {record.address} was deployed without a proxy (before registry 0.5.0): it cannot be "
-            "upgraded; deploy afresh with `chainpass deploy --replace`."
-        )
-    args = {key: record.constructor_args[key] for key in IMPLEMENTATION_ARGS[name]}
+    proxy_admin(chain, deployment, name)  # refuses a contract deployed without a proxy
+    args = {key: deployment.contracts[name].constructor_args[key] for key in IMPLEMENTATION_ARGS[name]}
     if registry is not None:
         if name != "ProductPassport":
             raise InvalidInput("Only the passports follow a registry: --registry goes with the passports.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from chainpass.deployment import (
     Deployment,
     DeploymentStore,
     deploy,
+    deploy_implementation,
     genesis_hash,
     implementation_of,
     load_deployment,
     proxy_admin_of,
+    upgrade,
 )
 from chainpass.errors import ChainIdMismatch, ContractRevert, DeploymentError
 from chainpass.identity import IdentityRegistry
@@ -106,6 +109,7 @@ def test_nobody_sets_up_a_proxy_again_nor_an_implementation(chain: Chain, roles:
     deployment, _ = deploy(chain, roles.governor)
     record = deployment.contracts[name]
 
+    assert record.implementation is not None
     for address in (record.address, record.implementation):
         contract = chain.contract(load_artifact(name), address)
         with pytest.raises(ContractRevert) as info:
@@ -341,3 +345,24 @@ def test_records_are_keyed_by_the_genesis_block(chain: Chain, store: DeploymentS
 
     assert path.name == f"{chain.chain_id}-{genesis_hash(chain)[2:18]}.json"
     assert store.path(chain.chain_id).name == f"{chain.chain_id}.json"  # the form before genesis hashes
+
+
+def test_a_contract_deployed_without_a_proxy_cannot_be_upgraded(chain: Chain, roles: Roles) -> None:
+    """A record of the contracts as deployed before 0.5.0 (no proxy): nothing to upgrade, and
+    the operator is told to deploy afresh."""
+    deployment, _ = deploy(chain, roles.governor)
+    record = deployment.contracts[NAME]
+    implementation = record.implementation
+    assert implementation is not None
+    bare = Deployment(
+        deployment.chain_id,
+        {**deployment.contracts, NAME: replace(record, address=implementation, implementation=None)},
+        deployment.genesis_hash,
+    )
+
+    for attempt in (
+        lambda: deploy_implementation(chain, bare, NAME, roles.governor),
+        lambda: upgrade(chain, bare, NAME, implementation, roles.governor),
+    ):
+        with pytest.raises(DeploymentError, match=r"has no proxy.*--replace"):
+            attempt()

@@ -155,7 +155,17 @@ def test_the_build_info_is_hardhats_with_the_artifacts_settings(project: Project
 
 
 def test_an_unknown_contract_cannot_be_checked(project: Project) -> None:
-    result = _run(["--build-dir", str(project.build), "--contracts", str(VERSIONS / "v1"), "--contract", "Nowhere"])
+    result = _run(
+        [
+            "--build-dir",
+            str(project.build),
+            "--contracts",
+            str(VERSIONS / "v1"),
+            "--no-reference",
+            "--contract",
+            "Nowhere",
+        ]
+    )
     assert result.status == 2
     assert "not in" in result.out and "Nowhere" in result.out
 
