@@ -451,8 +451,10 @@ def test_an_offer_is_signed_without_a_node_and_taken_with_one(
     signed = tmp_path / "offer.json"
 
     def offline(*args: str) -> Result:
+        # A year: the deadline counts from this computer's clock, and the shared test node's
+        # clock may run ahead of it (other modules move it).
         return op.run("passport", "offer", code, "--to", retailer, "--account", "coop", "--nonce",
-                      str(shown["custody_nonce"]), *args, rpc=no_node)  # fmt: skip
+                      str(shown["custody_nonce"]), "--valid-hours", "8760", *args, rpc=no_node)  # fmt: skip
 
     made = offline("--chain-id", "31337", "--out", str(signed))  # the record gives the contract
     by_option = offline("--contract", _contract(op), "--json")  # the record gives the chain id
