@@ -448,7 +448,7 @@ def deploy_implementation(
     if registry is not None:
         if name != "ProductPassport":
             raise InvalidInput("Only the passports follow a registry: --registry goes with the passports.")
-        args["registry"] = parse_address(registry, "registry")
+        args["registry"] = _checked_build(chain, registry, "IdentityRegistry", "registry")
     return _deploy_contract(chain, artifact or load_artifact(name), list(args.values()), sender)
 
 
@@ -468,18 +468,7 @@ def upgrade_call(chain: Chain, deployment: Deployment, name: str, implementation
     sent by a plain-key governor (:func:`upgrade`), or proposed through the timelock
     (``chainpass.governance.upgrade_action``). ``implementation`` must be a build of ``name``
     with code on chain (see :func:`deploy_implementation`)."""
-    address = parse_address(implementation, "implementation")
-    code = bytes(chain.w3.eth.get_code(address))
-    if not code:
-        raise InvalidInput(
-            f"There is no contract at {address} on chain {chain.chain_id}: deploy the implementation first."
-        )
-    missing = _missing_functions(load_artifact(name), code)
-    if missing:
-        raise InvalidInput(
-            f"The contract at {address} is not a {name} for this package: it lacks {', '.join(missing[:3])}"
-            + (f" and {len(missing) - 3} more." if len(missing) > 3 else ".")
-        )
+    address = _checked_build(chain, implementation, name, "implementation")
     return proxy_admin(chain, deployment, name).functions.upgradeAndCall(deployment.address(name), address, b"")
 
 
@@ -494,6 +483,26 @@ def upgrade(chain: Chain, deployment: Deployment, name: str, implementation: str
             "(`chainpass governance propose upgrade`)."
         )
     return chain.transact(upgrade_call(chain, deployment, name, implementation), sender)
+
+
+def _checked_build(chain: Chain, address: str, name: str, what: str) -> ChecksumAddress:
+    """``address`` (the ``what``), refused unless it holds a contract with every function of
+    this package's ``name`` (itself, or behind its proxy): no code, or the wrong contract,
+    would break every call after."""
+    checked = parse_address(address, what)
+    code = bytes(chain.w3.eth.get_code(checked))
+    if not code:
+        raise InvalidInput(f"There is no contract at {checked} on chain {chain.chain_id}: deploy the {what} first.")
+    behind = implementation_of(chain, checked)  # a proxy answers with its implementation's functions
+    if behind != ZERO_ADDRESS:
+        code = bytes(chain.w3.eth.get_code(behind))
+    missing = _missing_functions(load_artifact(name), code)
+    if missing:
+        raise InvalidInput(
+            f"The contract at {checked} is not this package's {name}: it lacks {', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more." if len(missing) > 3 else ".")
+        )
+    return checked
 
 
 def _missing_functions(artifact: Artifact, code: bytes) -> list[str]:

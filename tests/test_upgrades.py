@@ -256,7 +256,7 @@ def test_a_plain_key_upgrades_at_once_and_refuses_the_wrong_implementation(gover
     v1 = use_v1(g)
     wrong = deploy_implementation(g.chain, v1.deployment, "IdentityRegistry", v1.key)
 
-    with pytest.raises(InvalidInput, match="is not a ProductPassport"):
+    with pytest.raises(InvalidInput, match="is not this package's ProductPassport"):
         upgrade(g.chain, v1.deployment, "ProductPassport", wrong, v1.key)
     with pytest.raises(InvalidInput, match="no contract at"):
         upgrade(g.chain, v1.deployment, "ProductPassport", g.stranger, v1.key)
@@ -305,7 +305,7 @@ def test_cli_prepares_applies_and_shows_an_upgrade(
         "upgrade", "apply", "passports", prepared, "--account", other
     )
     assert "no contract at" in op.error("upgrade", "apply", "passports", g.stranger, "--account", key)
-    assert "is not a ProductPassport" in op.error(
+    assert "is not this package's ProductPassport" in op.error(
         "upgrade", "apply", "passports", before["registry"]["implementation"], "--account", key
     )
     op.ok("upgrade", "apply", "passports", prepared, "--account", key)
@@ -333,3 +333,17 @@ def test_cli_proposes_an_upgrade_through_the_timelock(
     assert "owner of IdentityRegistry's ProxyAdmin" in op.error(
         "upgrade", "apply", "registry", prepared, "--account", g.deployer
     )
+
+
+def test_the_passports_follow_only_a_registry(governed: Governed) -> None:
+    """An account without code, or another contract (the passports themselves), as the
+    registry to follow: refused before anything is deployed."""
+    g = governed
+    v1 = use_v1(g)
+    block = g.chain.w3.eth.block_number
+
+    with pytest.raises(InvalidInput, match="no contract at"):
+        deploy_implementation(g.chain, v1.deployment, "ProductPassport", v1.key, registry=g.stranger)
+    with pytest.raises(InvalidInput, match="is not this package's IdentityRegistry"):
+        deploy_implementation(g.chain, v1.deployment, "ProductPassport", v1.key, registry=v1.passports.address)
+    assert g.chain.w3.eth.block_number == block
