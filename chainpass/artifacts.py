@@ -31,7 +31,7 @@ PROXY_CONTRACTS = ("TransparentUpgradeableProxy", "ProxyAdmin")
 COMPILER_SETTINGS: dict[str, Any] = {
     "solc": "0.8.37",
     "evmVersion": "shanghai",
-    "optimizer": {"enabled": True, "runs": 200},
+    "optimizer": {"enabled": True, "runs": 20},
     "viaIR": True,
 }
 

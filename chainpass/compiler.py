@@ -66,7 +66,7 @@ def source_files(contracts_dir: Path = CONTRACTS_DIR, node_modules: Path = NODE_
         path.relative_to(contracts_dir.parent).as_posix(): path.read_text(encoding="utf-8")
         for path in sorted(contracts_dir.rglob("*.sol"))
     }
-    return _with_imports(sources, node_modules)
+    return with_imports(sources, node_modules)
 
 
 def npm_sources(unit: str, node_modules: Path = NODE_MODULES) -> dict[str, str]:
@@ -74,10 +74,10 @@ def npm_sources(unit: str, node_modules: Path = NODE_MODULES) -> dict[str, str]:
     path = node_modules / unit
     if not path.is_file():
         raise RuntimeError(f"{unit} is not installed: run `make setup` (npm ci)")
-    return _with_imports({unit: path.read_text(encoding="utf-8")}, node_modules)
+    return with_imports({unit: path.read_text(encoding="utf-8")}, node_modules)
 
 
-def _with_imports(sources: dict[str, str], node_modules: Path) -> dict[str, str]:
+def with_imports(sources: dict[str, str], node_modules: Path) -> dict[str, str]:
     """``sources`` and every npm file they import, directly or not, keyed by import name."""
     sources = dict(sources)
     pending = list(sources)

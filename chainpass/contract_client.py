@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any, ClassVar, Protocol, Self
 
 from eth_typing import ChecksumAddress
@@ -13,6 +14,11 @@ from web3.types import LogReceipt, TxReceipt
 from chainpass.artifacts import load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address
 from chainpass.deployment import Deployment
+from chainpass.errors import DeploymentError
+from chainpass.signatures import DOMAIN_VERSION
+
+#: ERC-5267's fields bitmap for a domain of name, version, chainId and verifyingContract.
+_DOMAIN_FIELDS = b"\x0f"
 
 #: Blocks per log query: providers refuse very wide ranges.
 LOG_CHUNK = 2_000
@@ -31,6 +37,8 @@ class ContractClient:
 
     #: The contract's name in the artifacts and deployment records.
     CONTRACT_NAME: ClassVar[str]
+    #: The name of the EIP-712 domain its signed messages are in.
+    DOMAIN_NAME: ClassVar[str]
 
     def __init__(self, chain: Chain, address: str, *, first_block: int = 0, logs: LogSource | None = None) -> None:
         self.chain = chain
@@ -45,6 +53,20 @@ class ContractClient:
     def from_deployment(cls, chain: Chain, deployment: Deployment, *, logs: LogSource | None = None) -> Self:
         record = deployment.contracts[cls.CONTRACT_NAME]
         return cls(chain, record.address, first_block=record.block_number, logs=logs)
+
+    @cached_property
+    def signing_domain(self) -> tuple[int, ChecksumAddress]:
+        """The chain id and verifying contract of the EIP-712 domain its messages are signed
+        in, as the contract itself states them (ERC-5267 ``eip712Domain()``), once its name
+        and version are the ones this client signs."""
+        fields, name, version, chain_id, contract, _salt, _extensions = self.contract.functions.eip712Domain().call()
+        if (bytes(fields), name, version) != (_DOMAIN_FIELDS, self.DOMAIN_NAME, DOMAIN_VERSION):
+            raise DeploymentError(
+                f"The {self.CONTRACT_NAME} at {self.address} signs in EIP-712 domain {name!r} version {version!r}, "
+                f"which this client does not know ({self.DOMAIN_NAME!r} version {DOMAIN_VERSION!r}): use the "
+                "chainpass release that deployed it."
+            )
+        return int(chain_id), to_checksum_address(contract)
 
     # ------------------------------------------------ governance and emergency stop
 

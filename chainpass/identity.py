@@ -25,8 +25,8 @@ from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
 from chainpass.enums import NamedEnum
-from chainpass.errors import DeploymentError, InvalidInput
-from chainpass.signatures import ACTIONS, DOMAIN_NAME, DOMAIN_VERSION, Domain, SignedAction, TypedAction, is_high_s
+from chainpass.errors import InvalidInput
+from chainpass.signatures import ACTIONS, DOMAIN_NAME, Domain, SignedAction, TypedAction, is_high_s
 
 CONTRACT_NAME = "IdentityRegistry"
 
@@ -322,6 +322,7 @@ class IdentityRegistry(ContractClient):
     """A deployed `IdentityRegistry` on a :class:`~chainpass.chain.Chain`."""
 
     CONTRACT_NAME = CONTRACT_NAME
+    DOMAIN_NAME = DOMAIN_NAME
 
     # ------------------------------------------------------------ governance
 
@@ -520,21 +521,10 @@ class IdentityRegistry(ContractClient):
 
     # ------------------------------------------------------ consent and keys
 
-    @cached_property
-    def _domain(self) -> Domain:
-        fields, name, version, chain_id, contract, _salt, _extensions = self.contract.functions.eip712Domain().call()
-        if (bytes(fields), name, version) != (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION):
-            raise DeploymentError(
-                f"The registry at {self.address} signs in EIP-712 domain {name!r} version {version!r}, which this "
-                f"client does not know ({DOMAIN_NAME!r} version {DOMAIN_VERSION!r}): use the chainpass release that "
-                "deployed it."
-            )
-        return Domain(int(chain_id), to_checksum_address(contract))
-
     def domain(self) -> Domain:
         """The EIP-712 domain holders sign in, as the registry itself states it (ERC-5267):
         this registry on this chain."""
-        return self._domain
+        return Domain(*self.signing_domain)
 
     def nonce(self, holder: str) -> int:
         """The key nonce ``holder``'s next rotation or cancellation message must carry."""

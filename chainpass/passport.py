@@ -23,6 +23,7 @@ from web3.types import TxReceipt
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
+from chainpass.custody import DOMAIN_NAME as OFFER_DOMAIN_NAME
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import NamedEnum
 from chainpass.errors import ChainIdMismatch, InvalidInput
@@ -378,6 +379,7 @@ class ProductPassports(ContractClient):
     """A deployed `ProductPassport` on a :class:`~chainpass.chain.Chain`."""
 
     CONTRACT_NAME = CONTRACT_NAME
+    DOMAIN_NAME = OFFER_DOMAIN_NAME
 
     @cached_property
     def registry(self) -> IdentityRegistry:
@@ -543,11 +545,11 @@ class ProductPassports(ContractClient):
         receiver = parse_address(to, "receiver")
         if receiver == record.custodian:
             raise InvalidInput(f"{receiver} holds the goods of passport {hex(id_)} already.")
-        custodian, nonce = self.contract.functions.custodyOf(id_).call()
-        del custodian
+        _custodian, nonce = self.contract.functions.custodyOf(id_).call()
+        chain_id, contract = self.signing_domain
         return CustodyOffer(
-            chain_id=self.chain.chain_id,
-            contract=self.address,
+            chain_id=chain_id,
+            contract=contract,
             passport=id_,
             holder=record.custodian,
             receiver=receiver,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IERC5267} from "./interfaces/IERC5267.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {AttributeProof} from "./libraries/AttributeProof.sol";
 import {SignatureCheck} from "./libraries/SignatureCheck.sol";
@@ -667,7 +667,7 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function version() external pure returns (string memory) {
-        return "0.5.0";
+        return "0.5.1";
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -837,7 +837,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @dev Reverts unless `signature` over the EIP-712 message `structHash` is `holder`'s
     /// (see {SignatureCheck}: empty and malformed signatures never reach a wallet).
     function _checkSignature(address holder, bytes32 structHash, bytes calldata signature) private view {
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash));
+        bytes32 digest = SignatureCheck.typedDataHash(_domainSeparator(), structHash);
         (SignatureCheck.Outcome outcome, address signer) = SignatureCheck.check(holder, digest, signature);
         if (outcome == SignatureCheck.Outcome.Malleable) revert IdentityMalleableSignature(bytes32(signature[32:64]));
         if (outcome == SignatureCheck.Outcome.Malformed) revert IdentityMalformedSignature(holder);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {IProductPassport} from "./interfaces/IProductPassport.sol";
 import {SignatureCheck} from "./libraries/SignatureCheck.sol";
@@ -54,8 +55,10 @@ contract ProductPassport is IProductPassport {
     /// ones are merged into its recall group (see {lineageOf}).
     uint256 public constant MAX_LINEAGE = 16;
     uint8 private constant _MAX_TIER = 3;
-    bytes32 private constant _NAME_HASH = keccak256("chainpass ProductPassport");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
+    string private constant _NAME = "chainpass ProductPassport";
+    string private constant _VERSION = "1";
+    bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
+    bytes32 private constant _VERSION_HASH = keccak256(bytes(_VERSION));
     bytes32 private constant _CUSTODY_OFFER_TYPEHASH =
         keccak256("CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)");
 
@@ -537,12 +540,8 @@ contract ProductPassport is IProductPassport {
         }
         if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
         if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(from, uint8(standing));
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                "\x19\x01",
-                _domainSeparator(),
-                keccak256(abi.encode(_CUSTODY_OFFER_TYPEHASH, id, from, msg.sender, current.nonce, deadline))
-            )
+        bytes32 digest = SignatureCheck.typedDataHash(
+            _domainSeparator(), keccak256(abi.encode(_CUSTODY_OFFER_TYPEHASH, id, from, msg.sender, current.nonce, deadline))
         );
         (SignatureCheck.Outcome outcome, address signer) = SignatureCheck.check(from, digest, signature);
         if (outcome == SignatureCheck.Outcome.Malleable) revert PassportMalleableSignature(bytes32(signature[32:64]));
@@ -658,9 +657,14 @@ contract ProductPassport is IProductPassport {
         verdict.custodian = _custodianOf(id, passport);
     }
 
-    /// @inheritdoc IProductPassport
-    function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparator();
+    /// @inheritdoc IERC5267
+    function eip712Domain()
+        external
+        view
+        returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
+    {
+        // name, version, chainId and verifyingContract: the fields _domainSeparator hashes.
+        return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
     }
 
     /// @inheritdoc IProductPassport
@@ -675,7 +679,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.6.0";
+        return "0.6.1";
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -371,6 +371,30 @@ def compile_test_contract(name: str) -> Artifact:
     )
 
 
+@cache
+def compile_conformance_contract(name: str) -> Artifact:
+    """``tests/contracts/conformance/<name>.sol``, which sets chainpass's own code beside
+    OpenZeppelin's, compiled with the pinned compiler for Cancun (OpenZeppelin 5.7's
+    ``SignatureChecker``, ``MessageHashUtils`` and ``ERC721`` need ``mcopy``): it runs on
+    the embedded EVM (Prague) only."""
+    path = TEST_CONTRACTS_DIR / "conformance" / f"{name}.sol"
+    ours = {unit: text for unit, text in compiler.source_files().items() if unit.startswith("contracts/")}
+    sources = compiler.with_imports({path.name: path.read_text(encoding="utf-8"), **ours}, compiler.NODE_MODULES)
+    # Code for this one contract only: the others are there to be imported.
+    only = {path.name: {name: compiler.ARTIFACT_OUTPUT["*"]["*"]}}
+    standard_json = compiler.standard_input(sources, only)
+    standard_json["settings"]["evmVersion"] = "cancun"
+    compiled = compiler.run_compiler(standard_json)["contracts"][path.name][name]
+    return Artifact(
+        name=name,
+        abi=compiled["abi"],
+        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
+        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
+        immutable_references=(),
+        sources_hash="",
+    )
+
+
 def malleated(signature: bytes) -> bytes:
     """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
     s, v = int.from_bytes(signature[32:64], "big"), signature[64]

@@ -60,15 +60,17 @@ def test_source_files_are_every_solidity_file_and_the_npm_files_they_import() ->
     assert ours == {
         "contracts/IdentityRegistry.sol",
         "contracts/ProductPassport.sol",
-        "contracts/interfaces/IERC1271.sol",
-        "contracts/interfaces/IERC5267.sol",
         "contracts/interfaces/IIdentityRegistry.sol",
         "contracts/interfaces/IProductPassport.sol",
         "contracts/libraries/AttributeProof.sol",
         "contracts/libraries/SignatureCheck.sol",
     }
-    # OpenZeppelin's MerkleProof (audited) and what it imports, from the pinned npm package.
+    # OpenZeppelin's (audited) ECDSA, MerkleProof and interfaces, and what they import, from
+    # the pinned npm package.
     assert set(sources) - ours == {
+        "@openzeppelin/contracts/interfaces/IERC1271.sol",
+        "@openzeppelin/contracts/interfaces/IERC5267.sol",
+        "@openzeppelin/contracts/utils/cryptography/ECDSA.sol",
         "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol",
         "@openzeppelin/contracts/utils/cryptography/Hashes.sol",
     }

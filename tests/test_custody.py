@@ -45,7 +45,7 @@ from web3.types import TxReceipt
 from chainpass.chain import Chain, Sender
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import deploy
-from chainpass.errors import ChainIdMismatch, InvalidInput
+from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.gs1 import ProductKey
 from chainpass.identity import Level
 from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State, transformation_id
@@ -323,6 +323,25 @@ def test_an_offer_for_another_deployment_is_refused(chain: Chain, pp: ProductPas
     assert revert.error_args == {"custodian": orgs.producer, "signer": honest.signer(signed.signature)}
     assert revert.error_args["signer"] != orgs.producer
     assert custody(pp, item) == (ZERO_ADDRESS, 0)
+
+
+def test_the_passports_state_their_signing_domain_and_offers_are_signed_in_it(
+    chain: Chain, pp: ProductPassports
+) -> None:
+    """ERC-5267: the client reads the offers' EIP-712 domain from the contract (behind its
+    proxy: the proxy's address, not the implementation's), and refuses a contract that
+    signs in a domain it does not know."""
+    fields, name, version, chain_id, contract, salt, extensions = pp.contract.functions.eip712Domain().call()
+
+    assert (fields, name, version) == (b"\x0f", "chainpass ProductPassport", "1")  # name, version, chain, contract
+    assert (chain_id, contract, salt, extensions) == (chain.chain_id, pp.address, bytes(32), [])
+    assert pp.signing_domain == (chain.chain_id, pp.address)
+
+    class Stranger(ProductPassports):
+        DOMAIN_NAME = "someone else's passports"
+
+    with pytest.raises(DeploymentError, match=r"signs in EIP-712 domain 'chainpass ProductPassport' version '1'"):
+        _ = Stranger(chain, pp.address).signing_domain
 
 
 # -------------------------------------------------------------- who may act

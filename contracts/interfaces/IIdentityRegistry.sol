@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IERC5267} from "./IERC5267.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
 /// @title IIdentityRegistry
 /// @notice "Verify once, rely everywhere": authorities record that they verified a

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {IIdentityRegistry} from "./IIdentityRegistry.sol";
 
 /// @title IProductPassport
@@ -21,7 +22,7 @@ import {IIdentityRegistry} from "./IIdentityRegistry.sol";
 /// followed through key changes in the registry ({followMember}). Transformations
 /// consume inputs and produce outputs with their lineage kept, so a recall of an input
 /// reaches every descendant.
-interface IProductPassport {
+interface IProductPassport is IERC5267 {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
     //////////////////////////////////////////////////////////////*/
@@ -671,9 +672,6 @@ interface IProductPassport {
     /// @param to The new custodian.
     /// @param reason The hash of the decision.
     function repairCustody(uint256 id, address to, bytes32 reason) external;
-
-    /// @notice The EIP-712 domain separator of custody offers.
-    function DOMAIN_SEPARATOR() external view returns (bytes32);
 
     /// @notice The container passport `id` is packed in (0 if none).
     /// @param id The passport.
