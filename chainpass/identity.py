@@ -41,6 +41,8 @@ class Level(NamedEnum):
 
 
 class Sector(NamedEnum):
+    """The sector a relying party is appointed for, which holders see in their history."""
+
     NONE = 0
     GOVERNMENT = 1
     BANK = 2
@@ -51,6 +53,8 @@ class Sector(NamedEnum):
 
 
 class Status(NamedEnum):
+    """A verification's stored status (its :class:`Standing` also weighs expiry and the issuer)."""
+
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2

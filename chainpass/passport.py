@@ -64,6 +64,8 @@ class Role(IntFlag):
 
 
 class State(NamedEnum):
+    """Where a passport stands in its lifecycle (docs/passport-rules.md)."""
+
     NONE = 0
     ACTIVE = 1
     IN_TRANSIT = 2

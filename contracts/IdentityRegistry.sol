@@ -667,7 +667,7 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function version() external pure returns (string memory) {
-        return "0.5.1";
+        return "0.7.0";
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -679,7 +679,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function version() external pure returns (string memory) {
-        return "0.6.1";
+        return "0.7.0";
     }
 
     /*//////////////////////////////////////////////////////////////

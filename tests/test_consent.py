@@ -369,7 +369,7 @@ def test_domain_matches_the_contract(chain: Chain, registry: IdentityRegistry, r
 
     assert registry.domain() == Domain(chain.chain_id, registry.address)
     assert bytes(registry.contract.functions.DOMAIN_SEPARATOR().call()) == signable.header
-    assert registry.contract.functions.version().call() == "0.5.1"
+    assert registry.contract.functions.version().call() == "0.7.0"
 
 
 # ------------------------------------------------------ signature security

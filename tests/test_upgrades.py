@@ -63,13 +63,13 @@ ANCHOR = "        emit GuardianSet(_guardian, newGuardian);\n"
 FIXES = {
     "IdentityRegistry": (
         "        if (newGuardian == _governor) revert IdentityNotGuardian(newGuardian);\n",
-        "0.5.1",
-        "0.5.2",
+        "0.7.0",
+        "0.7.1",
     ),
     "ProductPassport": (
         "        if (newGuardian == _governor) revert PassportNotGuardian(newGuardian);\n",
-        "0.6.1",
-        "0.6.2",
+        "0.7.0",
+        "0.7.1",
     ),
 }
 
@@ -203,15 +203,15 @@ def test_v1_state_is_intact_after_the_timelock_moves_both_proxies_to_v2(governed
     )
     with pytest.raises(NotReady):
         execute(g.chain, g.governance, proposals[0], g.stranger)
-    assert v1.registry.contract.functions.version().call() == "0.5.1"
+    assert v1.registry.contract.functions.version().call() == "0.7.0"
     g.chain.advance_time(DELAY)
     for proposal in proposals:
         execute(g.chain, g.governance, proposal, g.stranger)
 
     for name, address in implementations.items():
         assert implementation_of(g.chain, v1.deployment.address(name)) == address
-    assert v1.registry.contract.functions.version().call() == "0.5.2"
-    assert v1.passports.contract.functions.version().call() == "0.6.2"
+    assert v1.registry.contract.functions.version().call() == "0.7.1"
+    assert v1.passports.contract.functions.version().call() == "0.7.1"
     assert snapshot(v1) == before
     # State written by v1 keeps working in v2: the consent checks, the lot moves on, nonces go on counting.
     assert v1.registry.check(v1.holder.address, sender=v1.bank).valid
@@ -263,7 +263,7 @@ def test_a_plain_key_upgrades_at_once_and_refuses_the_wrong_implementation(gover
     fixed = deploy_implementation(g.chain, v1.deployment, "ProductPassport", v1.key, artifact=v2()["ProductPassport"])
     upgrade(g.chain, v1.deployment, "ProductPassport", fixed, v1.key)
 
-    assert v1.passports.contract.functions.version().call() == "0.6.2"
+    assert v1.passports.contract.functions.version().call() == "0.7.1"
     assert not governor_may_guard(v1.passports.contract, v1.key)
     assert governor_may_guard(v1.registry.contract, v1.key)  # the registry was not upgraded
 

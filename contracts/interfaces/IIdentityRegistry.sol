@@ -653,6 +653,7 @@ interface IIdentityRegistry is IERC5267 {
     /// @notice The EIP-712 domain separator of this contract on this chain.
     function DOMAIN_SEPARATOR() external view returns (bytes32);
 
-    /// @notice The semantic version of this contract.
+    /// @notice The semantic version of this contract: the chainpass release that built it
+    /// (the Python package's `__version__`).
     function version() external pure returns (string memory);
 }

@@ -683,6 +683,7 @@ interface IProductPassport is IERC5267 {
     /// @param id The passport.
     function effectiveState(uint256 id) external view returns (State);
 
-    /// @notice The semantic version of this contract.
+    /// @notice The semantic version of this contract: the chainpass release that built it
+    /// (the Python package's `__version__`).
     function version() external pure returns (string memory);
 }
