@@ -64,6 +64,20 @@ GANACHE_GAPS: dict[str, str] = {
     "hundreds of transactions, and Ganache estimates gas ten times slower than Anvil; the passport rules it "
     "explores are the contract's, checked on the embedded EVM and Anvil, and its pinned findings run on Ganache.",
 }
+#: Chain tests a backend runs a sample of, by backend and module: every k-th test of the
+#: module (the first included), in collection order; "*" is every module not named. Not
+#: ``SAMPLED`` tables (they are sampled already, with strides chosen for their cases).
+#: The embedded EVM's own code (its gas estimate, refusal decoding, transaction lookup and
+#: snapshots) sits under every call: the modules that test the chain layer itself run
+#: whole, and every second test of the others still takes each kind of call and refusal
+#: through it, while the contract rules and client code they check are the same on Anvil,
+#: which runs them all. test_passport on Ganache (some 75 s there alone, more than on
+#: the other two backends together) is its largest module; Ganache's own paths are the
+#: same for every third test.
+MODULE_SAMPLES: dict[str, dict[str, int]] = {
+    "embedded": {"*": 2, "test_chain": 1, "test_deployment": 1, "test_demo": 1, "test_faults": 1, "test_index": 1},
+    "ganache": {"test_passport": 3},
+}
 #: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
 #: EVM and Ganache run a sample of: every k-th case (the first included) of each test
 #: function of that name, per backend. They check the contract's logic, which is the same
@@ -160,7 +174,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Tests outside ``GANACHE_MODULES`` (or listed in ``GANACHE_GAPS``) are deselected on
     Ganache, not skipped; the cases of a ``SAMPLED`` table outside its sample, on the
-    embedded EVM and Ganache; ``ANVIL_ONLY`` tests, on the other backends.
+    embedded EVM and Ganache; the tests outside a backend's ``MODULE_SAMPLES``, there;
+    ``ANVIL_ONLY`` tests, on the other backends.
     The sort is stable, after pytest's own ordering: pytest's fixture-based reordering
     interleaves the backends once tests carry other parameters too, and every switch
     rebuilds the session's chain and deployment.
@@ -186,7 +201,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         seen[key] = seen.get(key, 0) + 1
         return (seen[key] - 1) % SAMPLED[name] != 0
 
-    deselected = [item for item in items if deselect(item) or sampled_out(item)]
+    def module_sampled_out(item: pytest.Item) -> bool:
+        module = item.module.__name__.rpartition(".")[2] if item.module is not None else ""
+        backend = _backend_of(item)
+        strides = MODULE_SAMPLES.get(backend or "", {})
+        stride = strides.get(module, strides.get("*", 1))
+        if stride == 1 or getattr(item, "originalname", item.name) in SAMPLED:
+            return False
+        key = (module, f"{backend} module")
+        seen[key] = seen.get(key, 0) + 1
+        return (seen[key] - 1) % stride != 0
+
+    deselected = [item for item in items if deselect(item) or sampled_out(item) or module_sampled_out(item)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         dropped = set(map(id, deselected))
