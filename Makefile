@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit slither upgrade-check artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
+.PHONY: setup demo test lint typecheck unit slither upgrade-check rule-tables artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/chainpass demo
 
-test: setup lint typecheck slither upgrade-check unit ape-check
+test: setup lint typecheck rule-tables slither upgrade-check unit ape-check
 
 lint: setup
 	$(BIN)/ruff check chainpass tests tests_ape scripts
@@ -36,6 +36,11 @@ typecheck: setup
 # Two workers (CI has two cores); each test file runs whole on one worker, with its own Anvil node.
 unit: setup
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15
+
+# The passports' packed rule constants are the readable table's in scripts/rule_tables.py
+# (`--write` regenerates them after a change to the table).
+rule-tables: setup
+	$(BIN)/python scripts/rule_tables.py
 
 # Slither on the artifacts' own build (same sources and settings), every detector; fails on a
 # finding not in slither-triage.toml and on a stale entry there (docs/static-analysis.md).

@@ -18,6 +18,7 @@ from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import Deployment, DeploymentStore, deploy, load_deployment
+from chainpass.enums import BizStep, Disposition, Level, Role, Sector, Standing, State, Status, SuspensionReason
 from chainpass.errors import (
     ChainIdMismatch,
     ChainpassError,
@@ -31,8 +32,8 @@ from chainpass.errors import (
     TransactionFailed,
 )
 from chainpass.gs1 import DigitalLink, ProductKey
-from chainpass.identity import IdentityRegistry, Level, Sector, Standing, Status, SuspensionReason
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, State, Verdict
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import EpcisEvent, ProductPassports, Verdict
 from chainpass.signatures import SignedAction, TypedAction
 
 #: The package's version, which the contracts it deploys also return from ``version()``.

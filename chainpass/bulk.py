@@ -38,9 +38,12 @@ from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
+from chainpass.enums import BizStep, Disposition, Kind, State
 from chainpass.epcis import (
     EPCIS_CONTEXT,
     IMPLIED_DISPOSITION,
+    RECORD_BATCH,
+    RECORD_PASSPORTS,
     event_hash,
     events_of,
     hash_uri,
@@ -49,17 +52,14 @@ from chainpass.epcis import (
     recorded_with,
 )
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
-from chainpass.gs1 import Kind, ProductKey, parse_code, parse_gtin, parse_serial
+from chainpass.gs1 import ProductKey, parse_code, parse_gtin, parse_serial
 from chainpass.node import ANVIL_CHAIN_ID
-from chainpass.passport import BizStep, Brand, Disposition, EpcisEvent, ProductPassports, State, location_id
+from chainpass.passport import Brand, EpcisEvent, ProductPassports, location_id
 
 #: Passports per `commission` transaction. Measured (`make bench`): 29.8k gas per passport in a
 #: batch of 100, so about 3.0M gas a transaction, a tenth of a 30M block: ten fit in a block,
 #: and a batch a node refuses costs little to redo. Smaller if the block gas limit is smaller.
 COMMISSION_BATCH = 100
-#: Events per `recordEvents` transaction, and passports they may name in all (about 15k gas each).
-RECORD_BATCH = 50
-RECORD_PASSPORTS = 100
 #: `passportOf` reads per JSON-RPC batch request.
 READ_BATCH = 500
 #: Event ids per log query.
@@ -696,7 +696,7 @@ def commission(
             break
         batches = [todo[i : i + size] for i in range(0, len(todo), size)]
         calls = [
-            PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri,
+            PASSPORTS.call(pp.address, "commission", [r.key.row for r in batch], metadata_hash, metadata_uri,
                            gas=cost.limit(len(batch)) if cost else None)
             for batch in batches
         ]  # fmt: skip
@@ -798,10 +798,6 @@ def _count(result: BulkResult, receipt: TxReceipt, items: int) -> None:
     result.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())
 
 
-def _key_rows(rows: Sequence[CommissionRow]) -> list[tuple[int, int, int, bytes]]:
-    return [(r.key.gtin, int(r.key.kind), r.key.tier, r.key.serial_bytes) for r in rows]
-
-
 @dataclass(frozen=True)
 class BatchCost:
     """What a `commission` transaction costs: a fixed part (the transaction, the caller's
@@ -827,7 +823,7 @@ def _measure(
     first = todo[:COMMISSION_BATCH]
 
     def estimate(batch: Sequence[CommissionRow]) -> int | None:
-        call = PASSPORTS.call(pp.address, "commission", _key_rows(batch), metadata_hash, metadata_uri)
+        call = PASSPORTS.call(pp.address, "commission", [r.key.row for r in batch], metadata_hash, metadata_uri)
         return _preflight(pp, call, sender)
 
     one = estimate(first[:1])

@@ -25,7 +25,8 @@ from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain
 from chainpass.demo_passports import run_passport_demo
 from chainpass.deployment import Deployment, deploy
-from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
+from chainpass.enums import Level, Sector, SuspensionReason
+from chainpass.identity import IdentityRegistry
 
 #: The resident's verified attributes. Fictional; they never reach the chain.
 RESIDENT = {

@@ -26,18 +26,11 @@ from web3.types import Wei
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment
+from chainpass.enums import BizStep, Disposition, Level, Role
 from chainpass.errors import ContractRevert
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level
-from chainpass.passport import (
-    BizStep,
-    Disposition,
-    EpcisEvent,
-    ProductPassports,
-    Role,
-    location_id,
-    transformation_id,
-)
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 
 RICE_GTIN = "09506000134352"
 #: The cooperative's GS1 company prefix: the digits of RICE_GTIN after its indicator digit.

@@ -57,16 +57,10 @@ from web3.logs import DISCARD
 
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender
+from chainpass.enums import CBV, BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
-from chainpass.gs1 import SSCC_TIER, Kind, ProductKey, parse_code
-from chainpass.passport import (
-    BizStep,
-    Disposition,
-    EpcisEvent,
-    ProductPassports,
-    location_id,
-    transformation_id,
-)
+from chainpass.gs1 import SSCC_TIER, ProductKey, parse_code
+from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 
 #: GS1's EPCIS 2.0 JSON-LD context, as published.
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -78,7 +72,6 @@ _CONTEXT_FILES = {
         "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
     ),
 }
-CBV = "https://ref.gs1.org/cbv/"
 _OLD_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
 _OLD_DISP = "urn:epcglobal:cbv:disp:"
 #: The disposition a bizStep implies when the event gives none (the contract requires these).
@@ -821,12 +814,10 @@ def _tx(pp: ProductPassports, function: str, sender: Sender, *args: Any) -> str:
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def _rows(keys: Sequence[ProductKey]) -> list[tuple[int, int, int, bytes]]:
-    return [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
-
-
-#: The most ObjectEvents sent in one `recordEvents` transaction.
+#: The most ObjectEvents sent in one `recordEvents` transaction (about 15k gas each), and
+#: the most passports they may name in all: bulk runs and EPCIS imports batch alike.
 RECORD_BATCH = 50
+RECORD_PASSPORTS = 100
 
 
 def _batches(plans: Sequence[Planned], choose: SenderFor) -> list[list[Planned]]:
@@ -862,7 +853,7 @@ def _adopt(
         missing = [k for k in dict.fromkeys(planned.adopt) if not pp.exists(pp.passport_id(k))]
         if missing:
             adopter = choose(replace(planned, action="adopt", biz_step=BizStep.COMMISSIONING))
-            tx = _tx(pp, "commission", adopter, _rows(missing), bytes(32), "")
+            tx = _tx(pp, "commission", adopter, [k.row for k in missing], bytes(32), "")
             adopted[planned.index] = ([tx], tuple(str(k) for k in missing))
     return adopted
 
@@ -904,7 +895,7 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
         missing = [k for k in planned.keys if pp.passport(pp.passport_id(k)) is None]
         if not missing:
             return []
-        return [_tx(pp, "commission", sender, _rows(missing), planned.event_id, "")]
+        return [_tx(pp, "commission", sender, [k.row for k in missing], planned.event_id, "")]
     if planned.action == "record":
         assert planned.record is not None
         done = recorded_with(pp, [planned.event_id])
@@ -938,7 +929,9 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
         outputs = [k for k in planned.keys if pp.passport(pp.passport_id(k)) is None]
         if not inputs and not outputs:
             return []
-        return [_tx(pp, "transform", sender, planned.transformation, inputs, _rows(outputs), planned.event_id, "")]
+        return [
+            _tx(pp, "transform", sender, planned.transformation, inputs, [k.row for k in outputs], planned.event_id, "")
+        ]
     raise AssertionError(planned.action)
 
 

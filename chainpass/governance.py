@@ -55,6 +55,7 @@ from web3.types import TxReceipt, Wei
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, TIMELOCK_CONTRACT, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.deployment import Deployment, DeploymentStore, code_hash_at, genesis_hash, proxy_admin, upgrade_call
+from chainpass.enums import Level, Sector
 from chainpass.errors import (
     ChainIdMismatch,
     ChainpassError,
@@ -64,7 +65,6 @@ from chainpass.errors import (
     TransactionFailed,
 )
 from chainpass.files import write_json_atomic
-from chainpass.identity import Level, Sector
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
 RECORD_FORMAT = 1

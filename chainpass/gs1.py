@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import IntEnum
 from urllib.parse import quote, unquote, urlsplit
 
 from biip import ParseError
@@ -39,6 +38,7 @@ from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 from biip.sscc import Sscc
 
+from chainpass.enums import Kind
 from chainpass.errors import InvalidInput
 
 #: GS1 AI encodable character set 82, which serial and lot numbers use.
@@ -53,15 +53,6 @@ SSCC_AI = "00"
 GIAI_AI = "8004"
 #: The tier of a logistic unit's container when nothing says otherwise: a pallet.
 SSCC_TIER = 2
-
-
-class Kind(IntEnum):
-    """What a passport stands for (mirrors the contract's enum)."""
-
-    NONE = 0
-    ITEM = 1
-    LOT = 2
-    CONTAINER = 3
 
 
 def parse_gtin(text: str) -> int:
@@ -164,6 +155,11 @@ class ProductKey:
                 raise InvalidInput(f"The key {self.serial!r} must be 1 to 32 ASCII characters.")
             return self.serial.encode("ascii").ljust(32, b"\0")
         return parse_serial(self.serial)
+
+    @property
+    def row(self) -> tuple[int, int, int, bytes]:
+        """The key as the contract takes it (``IProductPassport.Key``): GTIN, kind, tier, serial."""
+        return (self.gtin, int(self.kind), self.tier, self.serial_bytes)
 
     def digital_link(self, base: str = DEFAULT_RESOLVER) -> str:
         """The GS1 Digital Link URI of this key, e.g. ``https://id.gs1.org/01/{gtin}/21/{serial}``.

@@ -24,75 +24,11 @@ from chainpass.artifacts import event_topic, load_artifact
 from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
-from chainpass.enums import NamedEnum
+from chainpass.enums import Level, Sector, Standing, Status, SuspensionReason
 from chainpass.errors import InvalidInput
 from chainpass.signatures import ACTIONS, DOMAIN_NAME, Domain, SignedAction, TypedAction, is_high_s
 
 CONTRACT_NAME = "IdentityRegistry"
-
-
-class Level(NamedEnum):
-    """Assurance level of a verification, as in eIDAS."""
-
-    NONE = 0
-    LOW = 1
-    SUBSTANTIAL = 2
-    HIGH = 3
-
-
-class Sector(NamedEnum):
-    """The sector a relying party is appointed for, which holders see in their history."""
-
-    NONE = 0
-    GOVERNMENT = 1
-    BANK = 2
-    HOSPITAL = 3
-    HOTEL = 4
-    COURIER = 5
-    OTHER = 6
-
-
-class Status(NamedEnum):
-    """A verification's stored status (its :class:`Standing` also weighs expiry and the issuer)."""
-
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REVOKED = 3
-    MOVED = 4
-    #: Holds nothing yet: the target of a pending recovery, which nobody else may move into.
-    RESERVED = 5
-
-
-class Standing(NamedEnum):
-    """Whether a verification is in force now and, if not, why not."""
-
-    @classmethod
-    def zero_is_none(cls) -> bool:
-        return False
-
-    NEVER_VERIFIED = 0
-    VALID = 1
-    SUSPENDED = 2
-    REVOKED = 3
-    EXPIRED = 4
-    ISSUER_REMOVED = 5
-    #: The identity moved to another wallet (rotation or recovery): this one is spent.
-    MOVED = 6
-    #: The relying party has no consent in force: it learns nothing else.
-    NO_CONSENT = 7
-
-
-class SuspensionReason(NamedEnum):
-    """Why an issuer suspends a holder. The reason never reaches the chain: the issuer keeps
-    it (with a salt) in its case file, and the chain sees only a salted commitment to it."""
-
-    LOST_DOCUMENT = 1
-    SUSPECTED_FRAUD = 2
-    HOLDER_REQUEST = 3
-    UNDER_REVIEW = 4
-    COURT_ORDER = 5
-    OTHER = 255
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ so a scanned code finds exactly one passport.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import IntFlag
 from functools import cached_property
 from typing import Any
 
@@ -25,164 +24,12 @@ from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
 from chainpass.custody import DOMAIN_NAME as OFFER_DOMAIN_NAME
 from chainpass.custody import CustodyOffer, SignedOffer
-from chainpass.enums import NamedEnum
+from chainpass.enums import BizStep, Disposition, Kind, Role, Standing, State
 from chainpass.errors import ChainIdMismatch, InvalidInput
-from chainpass.gs1 import Kind, ProductKey, parse_gtin
-from chainpass.identity import IdentityRegistry, Standing
+from chainpass.gs1 import ProductKey, parse_gtin
+from chainpass.identity import IdentityRegistry
 
 CONTRACT_NAME = "ProductPassport"
-CBV = "https://ref.gs1.org/cbv/"
-
-
-class Role(IntFlag):
-    """Roles of organisations acting on passports (a bit set, as the contract keeps them)."""
-
-    PRODUCER = 1
-    INSPECTOR = 2
-    CARRIER = 4
-    CUSTOMS = 8
-    RETAILER = 16
-    #: A GS1 member organisation: registers company prefixes to their brands.
-    REGISTRAR = 32
-    #: A food-safety authority: orders the recall of any product.
-    FOOD_SAFETY = 64
-
-    @classmethod
-    def parse_many(cls, names: Iterable[str]) -> Role:
-        roles = cls(0)
-        for name in names:
-            try:
-                roles |= cls[name.strip().upper()]
-            except KeyError:
-                choices = ", ".join(m.name.lower() for m in cls if m.name)
-                raise InvalidInput(f"{name!r} is not a role: choose from {choices}.") from None
-        return roles
-
-    @property
-    def labels(self) -> list[str]:
-        return [m.name.lower() for m in Role if m.name and m in self]
-
-
-class State(NamedEnum):
-    """Where a passport stands in its lifecycle (docs/passport-rules.md)."""
-
-    NONE = 0
-    ACTIVE = 1
-    IN_TRANSIT = 2
-    QUARANTINED = 3
-    RECALLED = 4
-    SOLD = 5
-    DECOMMISSIONED = 6
-    CONSUMED = 7
-
-
-class BizStep(NamedEnum):
-    """Business steps: the CBV 2.0 standard vocabulary, chainpass's customs and recall
-    steps, and ``other`` (also any step outside the CBV). Numbers 0-11 never move."""
-
-    NONE = 0
-    COMMISSIONING = 1
-    INSPECTING = 2
-    PACKING = 3
-    UNPACKING = 4
-    SHIPPING = 5
-    RECEIVING = 6
-    CUSTOMS_RELEASING = 7
-    CUSTOMS_HOLDING = 8
-    RETAIL_SELLING = 9
-    RECALLING = 10
-    DECOMMISSIONING = 11
-    ACCEPTING = 12
-    ARRIVING = 13
-    ASSEMBLING = 14
-    COLLECTING = 15
-    CONSIGNING = 16
-    CREATING_CLASS_INSTANCE = 17
-    CYCLE_COUNTING = 18
-    DEPARTING = 19
-    DESTROYING = 20
-    DISASSEMBLING = 21
-    DISPENSING = 22
-    ENCODING = 23
-    ENTERING_EXITING = 24
-    HOLDING = 25
-    INSTALLING = 26
-    KILLING = 27
-    LOADING = 28
-    OTHER = 29
-    PICKING = 30
-    REMOVING = 31
-    REPACKAGING = 32
-    REPAIRING = 33
-    REPLACING = 34
-    RESERVING = 35
-    SAMPLING = 36
-    SENSOR_REPORTING = 37
-    STAGING_OUTBOUND = 38
-    STOCK_TAKING = 39
-    STOCKING = 40
-    STORING = 41
-    TRANSPORTING = 42
-    UNLOADING = 43
-    VOID_SHIPPING = 44
-
-    @property
-    def uri(self) -> str:
-        return f"{CBV}BizStep-{self.label}"
-
-    @property
-    def is_cbv(self) -> bool:
-        """Whether the step is a CBV 2.0 standard value (customs and recall steps are chainpass's own)."""
-        return self not in (BizStep.NONE, BizStep.CUSTOMS_RELEASING, BizStep.CUSTOMS_HOLDING, BizStep.RECALLING)
-
-
-class Disposition(NamedEnum):
-    """Dispositions: the CBV 2.0 standard vocabulary and chainpass's ``sellable``. Numbers 0-8 never move."""
-
-    NONE = 0
-    ACTIVE = 1
-    IN_TRANSIT = 2
-    CONFORMANT = 3
-    NON_CONFORMANT = 4
-    RECALLED = 5
-    SELLABLE = 6
-    RETAIL_SOLD = 7
-    INACTIVE = 8
-    AVAILABLE = 9
-    COMPLETENESS_INFERRED = 10
-    COMPLETENESS_VERIFIED = 11
-    CONTAINER_CLOSED = 12
-    CONTAINER_OPEN = 13
-    DAMAGED = 14
-    DESTROYED = 15
-    DISPENSED = 16
-    DISPOSED = 17
-    ENCODED = 18
-    EXPIRED = 19
-    IN_PROGRESS = 20
-    MISMATCH_CLASS = 21
-    MISMATCH_INSTANCE = 22
-    MISMATCH_QUANTITY = 23
-    NEEDS_REPLACEMENT = 24
-    NO_PEDIGREE_MATCH = 25
-    NON_SELLABLE_OTHER = 26
-    PARTIALLY_DISPENSED = 27
-    RESERVED = 28
-    RETURNED = 29
-    SELLABLE_ACCESSIBLE = 30
-    SELLABLE_NOT_ACCESSIBLE = 31
-    STOLEN = 32
-    UNAVAILABLE = 33
-    UNKNOWN = 34
-
-    @property
-    def uri(self) -> str:
-        return f"{CBV}Disp-{self.label}"
-
-    @property
-    def is_cbv(self) -> bool:
-        """Whether the disposition is a CBV 2.0 standard value (``sellable`` is chainpass's own)."""
-        return self not in (Disposition.NONE, Disposition.SELLABLE)
 
 
 @dataclass(frozen=True)
@@ -467,7 +314,7 @@ class ProductPassports(ContractClient):
         ids = [self.passport_id(k) for k in keys]
         if len(set(ids)) != len(ids):
             raise InvalidInput("The batch names the same product key twice.")
-        rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in keys]
+        rows = [k.row for k in keys]
         self._send("commission", sender, rows, _bytes32(metadata_hash, "metadata hash"), metadata_uri)
         return ids
 
@@ -497,7 +344,7 @@ class ProductPassports(ContractClient):
         ids = [self.passport_id(k) for k in outputs]
         if len(set(ids)) != len(ids) or len(set(inputs)) != len(inputs):
             raise InvalidInput("The transformation names the same input or output twice.")
-        rows = [(k.gtin, int(k.kind), k.tier, k.serial_bytes) for k in outputs]
+        rows = [k.row for k in outputs]
         self._send(
             "transform",
             sender,

@@ -14,6 +14,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from chainpass.artifacts import DEPLOYABLE_CONTRACTS, PROXY_CONTRACTS, load_artifact
+from chainpass.enums import STATUS_PHRASES, BizStep, Disposition, Level, Role, Sector, Standing, State, Status
 from chainpass.errors import ContractRevert
 
 #: What each custom error means to the person who caused it. Keys are error names,
@@ -182,114 +183,21 @@ MESSAGES: dict[str, str] = {
     "an offer, or the governor for a repair.",
 }
 
-#: Names for enum-typed error arguments, by argument name.
+#: Names for enum-typed error arguments, by argument name, from the contracts' enums
+#: (:mod:`chainpass.enums`). A registry status reads as a phrase in a sentence.
 ENUM_NAMES: dict[str, tuple[str, ...]] = {
-    "level": ("none", "low", "substantial", "high"),
-    "maxLevel": ("none", "low", "substantial", "high"),
-    "sector": ("none", "government", "bank", "hospital", "hotel", "courier", "other"),
-    "status": ("never verified", "active", "suspended", "revoked", "moved", "reserved for a recovery"),
-    # ProductPassport (the labels of chainpass.passport's and chainpass.identity's enums)
-    "standing": (
-        "never_verified",
-        "valid",
-        "suspended",
-        "revoked",
-        "expired",
-        "issuer_removed",
-        "moved",
-        "no_consent",
-    ),
-    "state": ("none", "active", "in_transit", "quarantined", "recalled", "sold", "decommissioned", "consumed"),
-    "bizStep": (
-        "none",
-        "commissioning",
-        "inspecting",
-        "packing",
-        "unpacking",
-        "shipping",
-        "receiving",
-        "customs_releasing",
-        "customs_holding",
-        "retail_selling",
-        "recalling",
-        "decommissioning",
-        "accepting",
-        "arriving",
-        "assembling",
-        "collecting",
-        "consigning",
-        "creating_class_instance",
-        "cycle_counting",
-        "departing",
-        "destroying",
-        "disassembling",
-        "dispensing",
-        "encoding",
-        "entering_exiting",
-        "holding",
-        "installing",
-        "killing",
-        "loading",
-        "other",
-        "picking",
-        "removing",
-        "repackaging",
-        "repairing",
-        "replacing",
-        "reserving",
-        "sampling",
-        "sensor_reporting",
-        "staging_outbound",
-        "stock_taking",
-        "stocking",
-        "storing",
-        "transporting",
-        "unloading",
-        "void_shipping",
-    ),
-    "disposition": (
-        "none",
-        "active",
-        "in_transit",
-        "conformant",
-        "non_conformant",
-        "recalled",
-        "sellable",
-        "retail_sold",
-        "inactive",
-        "available",
-        "completeness_inferred",
-        "completeness_verified",
-        "container_closed",
-        "container_open",
-        "damaged",
-        "destroyed",
-        "dispensed",
-        "disposed",
-        "encoded",
-        "expired",
-        "in_progress",
-        "mismatch_class",
-        "mismatch_instance",
-        "mismatch_quantity",
-        "needs_replacement",
-        "no_pedigree_match",
-        "non_sellable_other",
-        "partially_dispensed",
-        "reserved",
-        "returned",
-        "sellable_accessible",
-        "sellable_not_accessible",
-        "stolen",
-        "unavailable",
-        "unknown",
-    ),
+    "level": tuple(m.label for m in Level),
+    "maxLevel": tuple(m.label for m in Level),
+    "sector": tuple(m.label for m in Sector),
+    "status": tuple(STATUS_PHRASES[m] for m in Status),
+    "standing": tuple(m.label for m in Standing),
+    "state": tuple(m.label for m in State),
+    "bizStep": tuple(m.label for m in BizStep),
+    "disposition": tuple(m.label for m in Disposition),
 }
 
 #: Names for bit-set error arguments, bit 0 first; 0 means any of them.
-FLAG_NAMES: dict[str, tuple[str, ...]] = {
-    "role": ("producer", "inspector", "carrier", "customs", "retailer", "registrar", "food_safety"),
-}
+FLAG_NAMES: dict[str, tuple[str, ...]] = {"role": tuple(m.name.lower() for m in Role if m.name)}
 
 #: Passport ids (256-bit hashes) are shown by their first and last hex digits.
 PASSPORT_IDS = frozenset({"id", "container"})

@@ -63,9 +63,10 @@ contract ProductPassport is IProductPassport {
         keccak256("CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)");
 
     // The lifecycle table of {IProductPassport-BizStep}, packed into constants so that a
-    // rule costs a few shifts whatever the step (docs/cbv.md has the table;
-    // tests/test_passport_cbv.py rebuilds these numbers from it). Indexed by step: byte
-    // `step` of _STEP_*; by disposition: nibble `disposition` of _DISPOSITION_CLASS.
+    // rule costs a few shifts whatever the step. Generated: scripts/rule_tables.py holds the
+    // readable table, writes these numbers (--write) and checks them in `make test`
+    // (docs/cbv.md explains the table). Indexed by step: byte `step` of _STEP_*; by
+    // disposition: nibble `disposition` of _DISPOSITION_CLASS.
     /// @dev The lifecycle steps' rules, 32 bits per step, steps 0-7, 8-15 and 16-23 (none
     /// after): bits 0-7 the states it is recorded from (bit per State; none: not a lifecycle
     /// step), 8-15 the roles that record it, 16-23 the state it leaves (0: its disposition's

@@ -22,9 +22,10 @@ from chainpass import bulk
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
-from chainpass.identity import IdentityRegistry, Level
+from chainpass.enums import Level, Role
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
-from chainpass.passport import ProductPassports, Role
+from chainpass.passport import ProductPassports
 from chainpass.sender import BulkSender
 
 GTIN = "9506000134352"

@@ -17,9 +17,10 @@ from web3.types import TxReceipt
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import deploy, implementation_of
+from chainpass.enums import BizStep, Disposition, Level, Role, Sector, SuspensionReason
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level, Sector, SuspensionReason
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, transformation_id
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import EpcisEvent, ProductPassports, transformation_id
 
 PERSON = {"name": "A. Person", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 YEAR = 365 * 24 * 3600

@@ -41,10 +41,11 @@ from web3.types import TxParams, Wei
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
+from chainpass.enums import Level, Role
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
-from chainpass.passport import ProductPassports, Role
+from chainpass.passport import ProductPassports
 from chainpass.sender import BulkSender
 
 SINK = to_checksum_address("0x000000000000000000000000000000000000dead")

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account import Account
@@ -36,8 +34,8 @@ from chainpass.artifacts import COMPILER_SETTINGS, Artifact
 from chainpass.attributes import Credential
 from chainpass.chain import Chain, Sender
 from chainpass.deployment import Deployment, deploy
-from chainpass.errors import ContractRevert
-from chainpass.identity import IdentityRegistry, Level, Sector
+from chainpass.enums import Level, Sector
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, GanacheNode, free_port
 from chainpass.signatures import SECP256K1_N
 
@@ -129,7 +127,6 @@ PERSON: dict[str, str] = {
     "national_id": "NL-123456789",
     "address": "1 Main Street, Utrecht",
 }
-ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 #: Test-only contracts (not shipped, not in the artifacts' sources hash).
 TEST_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 #: The dev account that funds holders; not one of the roles.
@@ -313,23 +310,6 @@ def credential_for(holder: str, **changes: str) -> Credential:
     return Credential.issue(holder, {**PERSON, **changes}, on=dt.date(2025, 1, 1))
 
 
-def events(registry: IdentityRegistry, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    """The arguments of every ``name`` event in ``receipt``."""
-    return [dict(e["args"]) for e in getattr(registry.contract.events, name)().process_receipt(receipt)]
-
-
-def assert_readable(revert: ContractRevert) -> None:
-    """The refusal reads as a sentence: no raw revert data, no placeholders, checksummed addresses."""
-    message = str(revert)
-    assert message.endswith("."), message
-    assert message[0].isupper() or message.startswith("0x"), message
-    assert "0x" not in ADDRESS.sub("", message), f"raw hex in: {message}"
-    assert "{" not in message and revert.error not in message, message
-    assert not message.startswith("The contract refused"), message
-    for address in ADDRESS.findall(message):
-        assert address == to_checksum_address(address), message
-
-
 def require_shared(folder: Path, environ: Mapping[str, str] = os.environ) -> None:
     """Skip the calling test module when ``folder`` (a part of ../shared, which CI keeps
     beside the checkout) is absent, as on a laptop; with ``CI=true``, fail instead: CI must
@@ -426,12 +406,3 @@ def malleated(signature: bytes) -> bytes:
     s, v = int.from_bytes(signature[32:64], "big"), signature[64]
     assert v in (27, 28)
     return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
-
-
-def refused_by_client(chain: Chain, call: Callable[[], object], kind: type[Exception], fragment: str) -> None:
-    """``call`` is refused by the client with ``kind`` before anything is sent."""
-    head = bytes(chain.w3.eth.get_block("latest")["hash"])
-    with pytest.raises(kind, match=fragment) as info:
-        call()
-    assert not isinstance(info.value, ContractRevert)
-    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head

@@ -7,24 +7,22 @@ are there for every test module; import the helpers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World, assert_readable, credential_for, fund
+from conftest import World, credential_for, fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from chainpass.chain import Chain, Sender, sender_address
-from chainpass.errors import ContractRevert
+from chainpass.enums import BizStep, Disposition, Level, Role, State
 from chainpass.gs1 import ProductKey
-from chainpass.identity import Level
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, Role, State, location_id
+from chainpass.passport import EpcisEvent, ProductPassports, location_id
 
 GTIN = "9506000134352"
 CASE_GTIN = "19506000134359"
@@ -126,12 +124,6 @@ def pp(world: World) -> ProductPassports:
 # ---------------------------------------------------------------------------- helpers
 
 
-def logs(pp: ProductPassports, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    """The arguments of every ``name`` event of the passport contract in ``receipt``."""
-    processed = getattr(pp.contract.events, name)().process_receipt(receipt, errors=DISCARD)
-    return [dict(e["args"]) for e in processed]
-
-
 def last_receipt(chain: Chain) -> TxReceipt:
     """The receipt of the latest block's (only) transaction: `commission` returns ids, not its receipt."""
     (tx_hash,) = chain.w3.eth.get_block("latest")["transactions"]
@@ -142,21 +134,6 @@ def shown(id_: int) -> str:
     """A passport id as refusals show it: its first 8 and last 4 hex digits."""
     digits = f"{id_:x}"
     return f"{digits[:8]}…{digits[-4:]}"
-
-
-def assert_refused(chain: Chain, call: Callable[[], object], error: str, **args: object) -> ContractRevert:
-    """``call`` is refused with custom error ``error`` (whose shown arguments include ``args``),
-    a readable sentence, and nothing mined."""
-    head = chain.w3.eth.get_block("latest")
-    with pytest.raises(ContractRevert) as info:
-        call()
-    after = chain.w3.eth.get_block("latest")
-    assert info.value.error == error, str(info.value)
-    for name, value in args.items():
-        assert info.value.error_args[name] == value, (name, info.value.error_args)
-    assert_readable(info.value)
-    assert (after["number"], after["hash"]) == (head["number"], head["hash"])
-    return info.value
 
 
 def event(

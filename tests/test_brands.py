@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import World, credential_for, fund, refused_by_client
+from conftest import World, credential_for, fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from passport_world import GTIN, Orgs, assert_refused, logs
+from passport_world import GTIN, Orgs
+from support import assert_refused, logs, refused_by_client
 
 from chainpass.chain import Chain
+from chainpass.enums import Level, Role, Standing
 from chainpass.errors import ContractRevert, InvalidInput
 from chainpass.gs1 import ProductKey
-from chainpass.identity import Level, Standing
-from chainpass.passport import Brand, ProductPassports, Role
+from chainpass.passport import Brand, ProductPassports
 
 BRAND_PREFIX = "9506000"
 #: Another GTIN of the brand's, under the same prefix as GTIN (9506000134352).

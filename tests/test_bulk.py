@@ -3,6 +3,7 @@ interrupted run to every passport and every event exactly once."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -26,11 +27,12 @@ from chainpass import bulk
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain, Sender
 from chainpass.cli import main
+from chainpass.enums import BizStep, Disposition, State
 from chainpass.epcis import import_document
 from chainpass.errors import ContractRevert, TransactionFailed
 from chainpass.gs1 import ProductKey
 from chainpass.node import AnvilNode, free_port
-from chainpass.passport import BizStep, Disposition, EpcisEvent, ProductPassports, State
+from chainpass.passport import EpcisEvent, ProductPassports
 from chainpass.sender import BulkSender
 
 GTIN14 = "09506000134352"
@@ -786,6 +788,19 @@ def test_cli_without_a_node_says_so_and_ctrl_c_before_sending_is_one_line(
     assert early == (130, "", "interrupted: nothing was sent: run the same command again to start\n")
 
 
+def wait_until_saved(node: AnvilNode, state: Path, timeout: float = 10.0) -> None:
+    """Until Anvil's state file holds the node's head block (it writes every state interval)."""
+    head = Chain.connect(node.url).w3.eth.block_number
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        with contextlib.suppress(OSError, ValueError):  # absent, or caught mid-write
+            best = json.loads(state.read_text())["best_block_number"]
+            if (int(best, 16) if isinstance(best, str) else int(best)) >= head:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"Anvil never saved block {head} to {state}")
+
+
 def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -815,7 +830,7 @@ def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(
     def crashing(self: ContractClient, function: str, sender: Sender, *args: Any) -> Any:
         sends.append(function)
         if len(sends) == 7:  # the commissioning done, a run of events in
-            time.sleep(1.5)  # past Anvil's state interval: what was mined so far is on disk
+            wait_until_saved(node, tmp_path / "state.json")  # what was mined so far is on disk
             node.kill()
         return original(self, function, sender, *args)
 

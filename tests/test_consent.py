@@ -16,24 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import (
-    YEAR,
-    Roles,
-    assert_readable,
-    compile_test_contract,
-    credential_for,
-    events,
-    fund,
-    malleated,
-    new_account,
-    refused_by_client,
-)
+from conftest import YEAR, Roles, compile_test_contract, credential_for, fund, malleated, new_account
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, keccak
+from support import assert_readable, assert_refused, logs, refused_by_client
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
@@ -42,8 +32,9 @@ from chainpass.artifacts import load_artifact
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY, deploy
-from chainpass.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, InvalidInput
-from chainpass.identity import IdentityRegistry, Level, Recovery, Standing, Status
+from chainpass.enums import Level, Standing, Status
+from chainpass.errors import ChainIdMismatch, InsufficientFunds, InvalidInput
+from chainpass.identity import IdentityRegistry, Recovery
 from chainpass.reverts import MESSAGES, decode_revert
 from chainpass.signatures import (
     ACTIONS,
@@ -144,17 +135,6 @@ def altered(action: TypedAction, **changes: Any) -> TypedAction:
     return TypedAction(action.domain, action.primary_type, {**action.message, **changes})
 
 
-def refused(chain: Chain, call: Callable[[], object], error: str) -> ContractRevert:
-    """``call`` is refused by the contract with ``error``, as a sentence, and nothing is mined."""
-    head = bytes(chain.w3.eth.get_block("latest")["hash"])
-    with pytest.raises(ContractRevert) as info:
-        call()
-    assert info.value.error == error, str(info.value)
-    assert_readable(info.value)
-    assert bytes(chain.w3.eth.get_block("latest")["hash"]) == head
-    return info.value
-
-
 # ------------------------------------------------------------------ consent
 
 
@@ -167,7 +147,7 @@ def test_check_without_consent_learns_nothing_but_is_recorded(
     assert (result.standing, result.valid) == (Standing.NO_CONSENT, False)
     assert (result.level, result.issuer, result.expires_at) == (Level.NONE, None, 0)
     assert result.to_json()["expires"] is None
-    assert events(registry, "HolderChecked", receipt) == [
+    assert logs(registry, "HolderChecked", receipt) == [
         {"holder": resident.address, "relyingParty": roles.bank, "standing": Standing.NO_CONSENT}
     ]
     assert [(c.actor, c.details, c.tx_hash) for c in registry.checks_of(resident.address)] == [
@@ -189,7 +169,7 @@ def test_consent_holds_until_its_end(
     chain.advance_time(until - chain.latest_timestamp())
     after_end = registry.check(resident.address, sender=roles.bank)
 
-    assert events(registry, "ConsentGranted", receipt) == [
+    assert logs(registry, "ConsentGranted", receipt) == [
         {"holder": resident.address, "relyingParty": roles.bank, "until": until}
     ]
     assert stored == until
@@ -236,11 +216,9 @@ def test_consent_is_per_relying_party_and_withdrawal_is_immediate(
     withdrawn = registry.withdraw_consent(roles.bank, sender=holder)
     after = [registry.check(holder, sender=p).standing for p in (roles.bank, roles.hotel)]
 
-    assert events(registry, "ConsentGranted", granted) == [
-        {"holder": holder, "relyingParty": roles.bank, "until": until}
-    ]
+    assert logs(registry, "ConsentGranted", granted) == [{"holder": holder, "relyingParty": roles.bank, "until": until}]
     assert bank_only == [Standing.VALID, Standing.NO_CONSENT]
-    assert events(registry, "ConsentWithdrawn", withdrawn) == [{"holder": holder, "relyingParty": roles.bank}]
+    assert logs(registry, "ConsentWithdrawn", withdrawn) == [{"holder": holder, "relyingParty": roles.bank}]
     assert after == [Standing.NO_CONSENT, Standing.VALID]
     assert (registry.consent_until(holder, roles.bank), registry.consent_until(holder, roles.hotel)) == (0, until)
     assert registry.nonce(holder) == 0  # direct transactions use no signature nonce
@@ -271,7 +249,7 @@ def test_consent_does_not_hide_a_suspension_or_revocation(
 
     assert (suspended.standing, revoked.standing) == (Standing.SUSPENDED, Standing.REVOKED)
     # Revoked: no new consent, but the holder may still withdraw the old one.
-    refused(
+    assert_refused(
         chain,
         lambda: consent(registry, resident.account, roles.hotel, roles.bank, deadline(chain, YEAR)),
         "IdentityHolderRevoked",
@@ -293,13 +271,13 @@ def test_consent_input_is_checked_by_client_and_contract(
     refused_by_client(
         chain, lambda: registry.grant_consent(roles.stranger, now + HOUR, sender=holder), InvalidInput, "appointed"
     )
-    past = refused(
+    past = assert_refused(
         chain, lambda: chain.transact(functions.grantConsent(roles.bank, now), holder), "IdentityConsentNotInFuture"
     )
-    refused(
+    assert_refused(
         chain, lambda: chain.transact(functions.grantConsent(ZERO_ADDRESS, now + HOUR), holder), "IdentityZeroAddress"
     )
-    never = refused(
+    never = assert_refused(
         chain,
         lambda: chain.transact(functions.grantConsent(roles.bank, now + HOUR), roles.stranger),
         "IdentityNotVerified",
@@ -331,7 +309,7 @@ def test_gasless_consent_the_relayer_pays(
     assert receipt["from"] == roles.bank and paid > 0
     assert chain.w3.eth.get_balance(roles.bank) == bank_before - paid
     assert chain.w3.eth.get_balance(resident.address) == 0
-    assert events(registry, "ConsentGranted", receipt) == [
+    assert logs(registry, "ConsentGranted", receipt) == [
         {"holder": resident.address, "relyingParty": roles.bank, "until": until}
     ]
     assert (
@@ -348,7 +326,7 @@ def test_gasless_consent_the_relayer_pays(
     raw_replay = registry.contract.functions.grantConsentBySig(
         resident.address, roles.bank, until, typed.nonce, typed.deadline, signed.signature
     )
-    replay = refused(chain, lambda: chain.transact(raw_replay, roles.hotel), "IdentityInvalidNonce")
+    replay = assert_refused(chain, lambda: chain.transact(raw_replay, roles.hotel), "IdentityInvalidNonce")
     assert replay.error_args == {"holder": resident.address, "expected": 1, "given": 0}
 
 
@@ -473,7 +451,7 @@ def test_every_holder_action_is_signable_and_relayable(
 
     receipt = scene.relay(scene.typed().sign(scene.resident.account))()
 
-    (emitted,) = events(scene.registry, KIND_EVENTS[scene.kind], receipt)
+    (emitted,) = logs(scene.registry, KIND_EVENTS[scene.kind], receipt)
     assert receipt["status"] == 1 and receipt["from"] == scene.roles.stranger
     assert emitted["holder"] == scene.resident.address
     assert scene.effect() != before
@@ -491,7 +469,7 @@ def test_a_signature_used_twice_is_refused(scene: Scene) -> None:
 
     # A rotated-away wallet can do nothing at all; otherwise the nonce is spent.
     if scene.kind == "Rotate":
-        refused(scene.chain, scene.relay(signed), "IdentityHolderMoved")
+        assert_refused(scene.chain, scene.relay(signed), "IdentityHolderMoved")
     else:
         refused_by_client(
             scene.chain,
@@ -500,7 +478,7 @@ def test_a_signature_used_twice_is_refused(scene: Scene) -> None:
             f"nonce {scene.nonce}.*next nonce for it is {scene.nonce + 1}",
         )
     error = "IdentityHolderMoved" if scene.kind == "Rotate" else "IdentityInvalidNonce"
-    revert = refused(scene.chain, scene.raw(signed), error)
+    revert = assert_refused(scene.chain, scene.raw(signed), error)
 
     if error == "IdentityInvalidNonce":
         assert revert.error_args == {
@@ -518,7 +496,7 @@ def test_a_signature_for_another_chain_is_refused(scene: Scene) -> None:
     before = scene.effect()
 
     refused_by_client(scene.chain, scene.relay(signed), ChainIdMismatch, f"chain {scene.chain.chain_id + 1}")
-    revert = refused(scene.chain, scene.raw(signed), "IdentityInvalidSigner")
+    revert = assert_refused(scene.chain, scene.raw(signed), "IdentityInvalidSigner")
 
     # The contract hashed the message in its own domain: some other "signer" falls out.
     assert revert.error_args == {"holder": scene.resident.address, "signer": honest.signer(signed.signature)}
@@ -533,7 +511,7 @@ def test_a_signature_for_another_deployment_is_refused(scene: Scene) -> None:
     before = scene.effect()
 
     refused_by_client(scene.chain, scene.relay(signed), InvalidInput, f"registry at {other_registry.address}")
-    revert = refused(scene.chain, scene.raw(signed), "IdentityInvalidSigner")
+    revert = assert_refused(scene.chain, scene.raw(signed), "IdentityInvalidSigner")
 
     assert other_registry.address != scene.registry.address
     assert revert.error_args["holder"] == scene.resident.address
@@ -547,7 +525,7 @@ def test_a_signature_past_its_deadline_is_refused(scene: Scene) -> None:
     before = scene.effect()
 
     refused_by_client(scene.chain, scene.relay(signed), InvalidInput, "expired")
-    revert = refused(scene.chain, scene.raw(signed), "IdentitySignatureExpired")
+    revert = assert_refused(scene.chain, scene.raw(signed), "IdentitySignatureExpired")
 
     assert revert.error_args["deadline"] == typed.deadline
     now_time = revert.error_args["nowTime"]
@@ -578,12 +556,12 @@ def test_cancelled_signatures_are_refused(scene: Scene, how: str) -> None:
     before = scene.effect()
 
     refused_by_client(scene.chain, scene.relay(signed), InvalidInput, f"next nonce for it is {scene.nonce + 1}")
-    revert = refused(scene.chain, scene.raw(signed), "IdentityInvalidNonce")
+    revert = assert_refused(scene.chain, scene.raw(signed), "IdentityInvalidNonce")
 
     if by_consent:
-        assert events(scene.registry, "ConsentWithdrawn", cancel) == [{"holder": holder, "relyingParty": bank}]
+        assert logs(scene.registry, "ConsentWithdrawn", cancel) == [{"holder": holder, "relyingParty": bank}]
     else:
-        assert events(scene.registry, "SignaturesCancelled", cancel) == [{"holder": holder, "nonce": scene.nonce + 1}]
+        assert logs(scene.registry, "SignaturesCancelled", cancel) == [{"holder": holder, "nonce": scene.nonce + 1}]
     assert scene.nonce_now() == scene.nonce + 1
     assert revert.error_args == {"holder": holder, "expected": scene.nonce + 1, "given": scene.nonce}
     assert scene.effect() == before
@@ -595,7 +573,7 @@ def test_a_malleated_signature_is_refused(scene: Scene) -> None:
     before = scene.effect()
 
     refused_by_client(scene.chain, scene.relay(copy), InvalidInput, "high s")
-    revert = refused(scene.chain, scene.raw(copy), "IdentityMalleableSignature")
+    revert = assert_refused(scene.chain, scene.raw(copy), "IdentityMalleableSignature")
 
     # The copy is a valid ECDSA signature by the holder: only the low-s rule stops it.
     assert signed.action.signer(copy.signature) == scene.resident.address
@@ -615,8 +593,8 @@ def test_a_signature_by_someone_else_is_refused(scene: Scene) -> None:
     with pytest.raises(InvalidInput, match="cannot sign it"):
         typed.sign(impostor)
     # The client cannot tell an impostor from the holder: the contract does.
-    via_relay = refused(scene.chain, scene.relay(forged), "IdentityInvalidSigner")
-    raw = refused(scene.chain, scene.raw(forged), "IdentityInvalidSigner")
+    via_relay = assert_refused(scene.chain, scene.relay(forged), "IdentityInvalidSigner")
+    raw = assert_refused(scene.chain, scene.raw(forged), "IdentityInvalidSigner")
 
     assert via_relay.error_args == raw.error_args == {"holder": scene.resident.address, "signer": impostor.address}
     assert scene.effect() == before
@@ -634,13 +612,13 @@ def test_cancellations_are_bound_to_chain_nonce_and_signer(
     before = scene.effect()
 
     refused_by_client(chain, scene.relay(other_chain), ChainIdMismatch, "have the holder sign it again")
-    wrong_chain = refused(chain, scene.raw(other_chain), "IdentityInvalidSigner")
-    wrong_signer = refused(chain, scene.relay(forged), "IdentityInvalidSigner")
+    wrong_chain = assert_refused(chain, scene.raw(other_chain), "IdentityInvalidSigner")
+    wrong_signer = assert_refused(chain, scene.relay(forged), "IdentityInvalidSigner")
     unchanged = scene.effect()
     signed = honest.sign(scene.resident.account)
     scene.relay(signed)()
     # A used cancellation's nonce is spent; a used objection's recovery is over.
-    replay = refused(
+    replay = assert_refused(
         chain, scene.raw(signed), "IdentityInvalidNonce" if kind == "CancelSignatures" else "IdentityNoRecovery"
     )
 
@@ -684,8 +662,8 @@ def test_a_relayer_cannot_alter_any_field(
     if by_nonce:
         refused_by_client(chain, scene.relay(tampered), InvalidInput, "nonce")
     else:  # nothing the client can see: it goes to the contract
-        refused(chain, scene.relay(tampered), error)
-    revert = refused(chain, scene.raw(tampered), error)
+        assert_refused(chain, scene.relay(tampered), error)
+    revert = assert_refused(chain, scene.raw(tampered), error)
 
     assert tampered.action.message[field] != signed.action.message[field]
     assert revert.error_args["holder"] == tampered.action.holder
@@ -724,9 +702,7 @@ def test_a_contract_wallet_consents_through_erc1271(
 
     assert bytes(contract.functions.isValidSignature(digest, signed.signature).call()) == ERC1271_MAGIC
     assert contract.functions.owner().call() == owner.address
-    assert events(registry, "ConsentGranted", receipt) == [
-        {"holder": holder, "relyingParty": roles.bank, "until": until}
-    ]
+    assert logs(registry, "ConsentGranted", receipt) == [{"holder": holder, "relyingParty": roles.bank, "until": until}]
     assert registry.consent_nonce(holder, roles.bank) == 1
     result = registry.check(holder, sender=roles.bank)
     assert (result.standing, result.level) == (Standing.VALID, Level.SUBSTANTIAL)
@@ -742,8 +718,8 @@ def test_a_contract_wallet_refuses_a_signature_not_by_its_owner(
     stranger = new_account()
     forged = sign_as(stranger, typed)
 
-    via_relay = refused(chain, lambda: registry.relay(forged, sender=roles.bank), "IdentityInvalidSigner")
-    raw = refused(chain, lambda: chain.transact(by_sig(registry, forged), roles.bank), "IdentityInvalidSigner")
+    via_relay = assert_refused(chain, lambda: registry.relay(forged, sender=roles.bank), "IdentityInvalidSigner")
+    raw = assert_refused(chain, lambda: chain.transact(by_sig(registry, forged), roles.bank), "IdentityInvalidSigner")
 
     assert via_relay.error_args == raw.error_args == {"holder": holder, "signer": stranger.address}
     assert registry.consent_until(holder, roles.bank) == 0
@@ -765,7 +741,7 @@ def test_gasless_rotation_moves_the_identity(
     receipt = registry.relay(typed.sign(resident.account), sender=roles.stranger)
 
     old, moved_to = registry.status(resident.address), registry.status(new.address)
-    assert events(registry, "HolderRotated", receipt) == [{"holder": resident.address, "newHolder": new.address}]
+    assert logs(registry, "HolderRotated", receipt) == [{"holder": resident.address, "newHolder": new.address}]
     assert (old.standing, old.status, old.commitment) == (Standing.MOVED, Status.MOVED, bytes(32))
     assert (moved_to.standing, moved_to.status) == (Standing.VALID, Status.ACTIVE)
     assert (moved_to.commitment, moved_to.level, moved_to.issuer, moved_to.expires_at) == (
@@ -846,7 +822,7 @@ def test_a_moved_wallet_can_do_nothing(
         return lambda: chain.transact(call, resident.account)
 
     for name, build in OLD_KEY_ACTIONS.items():
-        revert = refused(chain, relayed(build(registry, holder, roles, end)), "IdentityHolderMoved")
+        revert = assert_refused(chain, relayed(build(registry, holder, roles, end)), "IdentityHolderMoved")
         assert revert.error_args == {"holder": holder}, name
     for call in (
         functions.rotate(new_account().address),
@@ -854,15 +830,15 @@ def test_a_moved_wallet_can_do_nothing(
         functions.withdrawConsent(roles.bank),
         functions.cancelSignatures(),
     ):
-        refused(chain, sent(call), "IdentityHolderMoved")
+        assert_refused(chain, sent(call), "IdentityHolderMoved")
     # Nobody can give the spent wallet an identity again, or act on it as issuer.
-    refused(
+    assert_refused(
         chain,
         lambda: registry.verify(credential_for(holder), Level.LOW, end + YEAR, sender=roles.clinic),
         "IdentityHolderMoved",
     )
-    refused(chain, lambda: registry.suspend(holder, "under_review", sender=roles.bureau), "IdentityHolderMoved")
-    refused(
+    assert_refused(chain, lambda: registry.suspend(holder, "under_review", sender=roles.bureau), "IdentityHolderMoved")
+    assert_refused(
         chain,
         lambda: registry.request_recovery(holder, new_account().address, sender=roles.bureau),
         "IdentityHolderMoved",
@@ -885,10 +861,10 @@ def test_rotation_onto_a_used_wallet_is_refused(
         typed = registry.typed_rotate(resident.address, target, deadline=deadline(chain))
         return lambda: registry.relay(typed.sign(resident.account), sender=roles.bank)
 
-    verified = refused(chain, rotate_onto(spent.address), "IdentityAlreadyVerified")
-    tombstone = refused(chain, rotate_onto(other.address), "IdentityHolderMoved")
-    itself = refused(chain, rotate_onto(resident.address), "IdentityAlreadyVerified")
-    zero = refused(chain, rotate_onto(ZERO_ADDRESS), "IdentityZeroAddress")
+    verified = assert_refused(chain, rotate_onto(spent.address), "IdentityAlreadyVerified")
+    tombstone = assert_refused(chain, rotate_onto(other.address), "IdentityHolderMoved")
+    itself = assert_refused(chain, rotate_onto(resident.address), "IdentityAlreadyVerified")
+    zero = assert_refused(chain, rotate_onto(ZERO_ADDRESS), "IdentityZeroAddress")
 
     assert verified.error_args == {"holder": spent.address, "issuer": roles.bureau}
     assert tombstone.error_args == {"holder": other.address}
@@ -904,7 +880,7 @@ def test_rotation_by_transaction(chain: Chain, registry: IdentityRegistry, roles
     receipt = registry.rotate(new.address, sender=resident.account)
 
     assert receipt["from"] == resident.address
-    assert events(registry, "HolderRotated", receipt) == [{"holder": resident.address, "newHolder": new.address}]
+    assert logs(registry, "HolderRotated", receipt) == [{"holder": resident.address, "newHolder": new.address}]
     assert registry.status(new.address).commitment == resident.credential.commitment
     assert registry.status(resident.address).standing is Standing.MOVED
 
@@ -972,7 +948,7 @@ def test_recovery_request_is_recorded_and_announced(
     recovery = registry.recovery(resident.address)
 
     assert registry.recovery_delay() == DEFAULT_RECOVERY_DELAY
-    assert events(registry, "RecoveryRequested", requested.receipt) == [
+    assert logs(registry, "RecoveryRequested", requested.receipt) == [
         {
             "holder": resident.address,
             "newHolder": requested.new.address,
@@ -993,7 +969,7 @@ def test_recovery_completes_only_after_the_delay(
 ) -> None:
     consent(registry, resident.account, roles.bank, roles.bank, deadline(chain, YEAR))
     chain.advance_time(requested.ready_at - 60 - chain.latest_timestamp())
-    early = refused(
+    early = assert_refused(
         chain, lambda: registry.complete_recovery(resident.address, sender=roles.bureau), "IdentityRecoveryNotReady"
     )
     chain.advance_time(requested.ready_at - chain.latest_timestamp())
@@ -1004,7 +980,7 @@ def test_recovery_completes_only_after_the_delay(
     assert early.error_args["readyAt"] == requested.ready_at
     now_time = early.error_args["nowTime"]
     assert isinstance(now_time, int) and now_time < requested.ready_at
-    assert events(registry, "HolderRecovered", receipt) == [
+    assert logs(registry, "HolderRecovered", receipt) == [
         {"holder": resident.address, "newHolder": requested.new.address, "issuer": roles.bureau}
     ]
     assert (old.standing, old.status) == (Standing.MOVED, Status.MOVED)
@@ -1034,10 +1010,12 @@ def test_the_old_key_objects_gaslessly(
     receipt = registry.relay(typed.sign(resident.account), sender=roles.stranger)
     chain.advance_time(DEFAULT_RECOVERY_DELAY)
 
-    assert events(registry, "RecoveryCancelled", receipt) == [{"holder": resident.address, "by": resident.address}]
+    assert logs(registry, "RecoveryCancelled", receipt) == [{"holder": resident.address, "by": resident.address}]
     assert registry.recovery(resident.address) == Recovery(resident.address, None, 0)
     assert chain.w3.eth.get_balance(resident.address) == 0
-    refused(chain, lambda: registry.complete_recovery(resident.address, sender=roles.bureau), "IdentityNoRecovery")
+    assert_refused(
+        chain, lambda: registry.complete_recovery(resident.address, sender=roles.bureau), "IdentityNoRecovery"
+    )
     assert registry.status(resident.address).standing is Standing.VALID
     assert registry.status(requested.new.address).status is Status.NONE
 
@@ -1048,8 +1026,8 @@ def test_the_issuer_may_withdraw_its_request_and_ask_again(
     receipt = registry.cancel_recovery(resident.address, sender=roles.bureau)
     again = registry.request_recovery(resident.address, requested.new.address, sender=roles.bureau)
 
-    assert events(registry, "RecoveryCancelled", receipt) == [{"holder": resident.address, "by": roles.bureau}]
-    assert [e["newHolder"] for e in events(registry, "RecoveryRequested", again)] == [requested.new.address]
+    assert logs(registry, "RecoveryCancelled", receipt) == [{"holder": resident.address, "by": roles.bureau}]
+    assert [e["newHolder"] for e in logs(registry, "RecoveryRequested", again)] == [requested.new.address]
     assert registry.recovery(resident.address).pending
 
 
@@ -1057,16 +1035,18 @@ def test_recovery_refusals(
     chain: Chain, registry: IdentityRegistry, roles: Roles, resident: Resident, requested: Requested
 ) -> None:
     holder, other_wallet = resident.address, new_account().address
-    pending = refused(
+    pending = assert_refused(
         chain, lambda: registry.request_recovery(holder, other_wallet, sender=roles.bureau), "IdentityRecoveryPending"
     )
-    stranger = refused(
+    stranger = assert_refused(
         chain, lambda: registry.cancel_recovery(holder, sender=roles.stranger), "IdentityNotHolderOrIssuer"
     )
-    refused(chain, lambda: registry.cancel_recovery(holder, sender=roles.clinic), "IdentityNotHolderOrIssuer")
+    assert_refused(chain, lambda: registry.cancel_recovery(holder, sender=roles.clinic), "IdentityNotHolderOrIssuer")
     chain.advance_time(DEFAULT_RECOVERY_DELAY)
-    not_issuer = refused(chain, lambda: registry.complete_recovery(holder, sender=roles.clinic), "IdentityNotIssuer")
-    refused(chain, lambda: registry.complete_recovery(holder, sender=roles.bank), "IdentityNotAuthority")
+    not_issuer = assert_refused(
+        chain, lambda: registry.complete_recovery(holder, sender=roles.clinic), "IdentityNotIssuer"
+    )
+    assert_refused(chain, lambda: registry.complete_recovery(holder, sender=roles.bank), "IdentityNotAuthority")
 
     assert pending.error_args == {"holder": holder, "newHolder": requested.new.address, "readyAt": requested.ready_at}
     assert stranger.error_args == {"holder": holder, "issuer": roles.bureau, "account": roles.stranger}
@@ -1077,21 +1057,25 @@ def test_recovery_refusals(
 def test_recovery_request_refusals(chain: Chain, registry: IdentityRegistry, roles: Roles, resident: Resident) -> None:
     holder, taken = resident.address, verify_resident(chain, registry, roles).address
 
-    refused(
+    assert_refused(
         chain,
         lambda: registry.request_recovery(holder, new_account().address, sender=roles.clinic),
         "IdentityNotIssuer",
     )
-    refused(chain, lambda: registry.request_recovery(holder, taken, sender=roles.bureau), "IdentityAlreadyVerified")
-    refused(chain, lambda: registry.request_recovery(holder, ZERO_ADDRESS, sender=roles.bureau), "IdentityZeroAddress")
-    refused(
+    assert_refused(
+        chain, lambda: registry.request_recovery(holder, taken, sender=roles.bureau), "IdentityAlreadyVerified"
+    )
+    assert_refused(
+        chain, lambda: registry.request_recovery(holder, ZERO_ADDRESS, sender=roles.bureau), "IdentityZeroAddress"
+    )
+    assert_refused(
         chain,
         lambda: registry.request_recovery(roles.stranger, new_account().address, sender=roles.bureau),
         "IdentityNotVerified",
     )
-    refused(chain, lambda: registry.cancel_recovery(holder, sender=roles.bureau), "IdentityNoRecovery")
+    assert_refused(chain, lambda: registry.cancel_recovery(holder, sender=roles.bureau), "IdentityNoRecovery")
     registry.revoke(holder, sender=roles.bureau)
-    refused(
+    assert_refused(
         chain,
         lambda: registry.request_recovery(holder, new_account().address, sender=roles.bureau),
         "IdentityHolderRevoked",
@@ -1105,7 +1089,7 @@ def test_a_rotation_by_the_holder_ends_a_pending_recovery_no_more(
     """Issue 12: the old key (perhaps a thief's) cannot outrun a pending recovery by rotating."""
     own_choice = new_account()
     typed = registry.typed_rotate(resident.address, own_choice.address, deadline=deadline(chain))
-    pending = refused(
+    pending = assert_refused(
         chain, lambda: registry.relay(typed.sign(resident.account), sender=roles.bank), "IdentityRecoveryPending"
     )
     chain.advance_time(DEFAULT_RECOVERY_DELAY)

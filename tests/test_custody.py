@@ -15,40 +15,21 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from conftest import (
-    YEAR,
-    World,
-    compile_test_contract,
-    credential_for,
-    fund,
-    malleated,
-    new_account,
-    refused_by_client,
-)
+from conftest import YEAR, World, compile_test_contract, credential_for, fund, malleated, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from passport_world import (
-    CASE_GTIN,
-    GTIN,
-    ZERO_ADDRESS,
-    Orgs,
-    assert_refused,
-    commission_one,
-    event,
-    logs,
-    shown,
-    states,
-)
+from passport_world import CASE_GTIN, GTIN, ZERO_ADDRESS, Orgs, commission_one, event, shown, states
+from support import assert_refused, logs, refused_by_client
 from web3.types import TxReceipt
 
 from chainpass.chain import Chain, Sender
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import deploy
+from chainpass.enums import BizStep, Disposition, Level, Role, State
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.gs1 import ProductKey
-from chainpass.identity import Level
-from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State, transformation_id
+from chainpass.passport import ProductPassports, transformation_id
 
 HOUR = 60 * 60
 

@@ -12,9 +12,10 @@ from eth_utils import keccak
 from chainpass.chain import Chain
 from chainpass.demo import RESIDENT, DemoResult, run_demo
 from chainpass.demo_passports import RICE_GTIN, RICE_PREFIX
+from chainpass.enums import Role, Standing
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Standing
-from chainpass.passport import ProductPassports, Role
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import ProductPassports
 
 
 @pytest.fixture(scope="module")

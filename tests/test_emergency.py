@@ -11,26 +11,18 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Roles, World, credential_for, events, fund, new_account
-from passport_world import (
-    GTIN,
-    Orgs,
-    assert_refused,
-    commission_one,
-    event,
-    hand_over,
-    item_keys,
-    logs,
-    ship,
-)
+from conftest import Roles, World, credential_for, fund, new_account
+from passport_world import GTIN, Orgs, commission_one, event, hand_over, item_keys, ship
+from support import assert_refused, logs
 from test_cli import PERSON, Operator, operator  # noqa: F401 (fixture)
 
 from chainpass.chain import ZERO_ADDRESS, Chain
 from chainpass.deployment import deploy
+from chainpass.enums import BizStep, Disposition, Level, Role, Standing, State
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level, Standing
-from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import ProductPassports
 
 #: The guardian: a key of its own, neither governor nor member.
 GUARDIAN = new_account()
@@ -45,7 +37,7 @@ def guarded(world: World, orgs: Orgs) -> tuple[IdentityRegistry, ProductPassport
     for client in (registry, passports):
         assert client.guardian() is None and not client.paused()
         receipt = client.set_guardian(GUARDIAN.address, sender=orgs.governor)
-        assert events(client, "GuardianSet", receipt) == [  # type: ignore[arg-type]
+        assert logs(client, "GuardianSet", receipt) == [
             {"previousGuardian": ZERO_ADDRESS, "newGuardian": GUARDIAN.address}
         ]
         assert client.guardian() == GUARDIAN.address
@@ -89,11 +81,11 @@ def test_only_the_guardian_pauses_and_only_the_governor_unpauses(
     assert_refused(chain, lambda: client.pause(sender=orgs.governor), f"{prefix}NotGuardian", account=orgs.governor)
     assert_refused(chain, lambda: client.unpause(sender=orgs.governor), f"{prefix}NotPaused")
     paused = client.pause(sender=GUARDIAN)
-    assert client.paused() and events(client, "Paused", paused) == [{"guardian": GUARDIAN.address}]  # type: ignore[arg-type]
+    assert client.paused() and logs(client, "Paused", paused) == [{"guardian": GUARDIAN.address}]
     assert_refused(chain, lambda: client.pause(sender=GUARDIAN), f"{prefix}Paused")
     assert_refused(chain, lambda: client.unpause(sender=GUARDIAN), f"{prefix}NotGovernor", account=GUARDIAN.address)
     unpaused = client.unpause(sender=orgs.governor)
-    assert not client.paused() and events(client, "Unpaused", unpaused) == [{"governor": orgs.governor}]  # type: ignore[arg-type]
+    assert not client.paused() and logs(client, "Unpaused", unpaused) == [{"governor": orgs.governor}]
     # Naming nobody takes the stop out of the guardian's hands.
     client.set_guardian(None, sender=orgs.governor)
     assert client.guardian() is None

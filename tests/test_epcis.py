@@ -16,9 +16,10 @@ from conftest import World
 from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
 from chainpass.chain import Sender
+from chainpass.enums import BizStep, Kind, State
 from chainpass.epcis import Planned, event_hash, export, hash_uri, import_document, parse_biz_step
-from chainpass.gs1 import Kind, ProductKey
-from chainpass.passport import BizStep, ProductPassports, State
+from chainpass.gs1 import ProductKey
+from chainpass.passport import ProductPassports
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]

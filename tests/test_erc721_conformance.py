@@ -22,9 +22,10 @@ from web3.contract import Contract
 
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
+from chainpass.enums import Level, Role
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level
-from chainpass.passport import ProductPassports, Role
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import ProductPassports
 
 ZERO = "0x" + "00" * 20
 TOKENS = 3

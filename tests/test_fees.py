@@ -17,9 +17,10 @@ from chainpass.bulk import transact
 from chainpass.chain import Chain, sender_address
 from chainpass.cli import main
 from chainpass.deployment import Deployment, deploy
+from chainpass.enums import Level
 from chainpass.errors import InvalidInput
 from chainpass.fees import GWEI, FeeCapExceeded, FeePolicy
-from chainpass.identity import IdentityRegistry, Level
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 
 #: Anvil's first dev key (public knowledge: its default mnemonic).

@@ -23,6 +23,7 @@ from test_cli import Operator
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment, DeploymentStore, deploy
+from chainpass.enums import Level
 from chainpass.errors import ChainIdMismatch, ContractRevert, DeploymentError, InvalidInput, TransactionFailed
 from chainpass.governance import (
     Governance,
@@ -47,7 +48,7 @@ from chainpass.governance import (
     timelock_contract,
     write_proposal,
 )
-from chainpass.identity import IdentityRegistry, Level
+from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
 

@@ -11,10 +11,10 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chainpass.enums import Kind
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import (
     DigitalLink,
-    Kind,
     ProductKey,
     company_prefix_length,
     epc_escape,

@@ -16,22 +16,24 @@ from typing import Any
 import pytest
 from conftest import YEAR, Roles, compile_test_contract, credential_for, fund, new_account
 from eth_account.signers.local import LocalAccount
-from test_consent import Resident, by_sig, deadline, refused, sign_as, verify_resident
+from support import assert_refused
+from test_consent import Resident, by_sig, deadline, sign_as, verify_resident
 from web3.logs import DISCARD
 from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY
+from chainpass.enums import Level, Standing, Status, SuspensionReason
 from chainpass.errors import ContractRevert
-from chainpass.identity import IdentityRegistry, Level, Standing, Status, SuspensionReason
+from chainpass.identity import IdentityRegistry
 from chainpass.sender import BulkSender
 from chainpass.signatures import SignedAction
 
 DAY = 24 * 60 * 60
 
 
-def events(registry: IdentityRegistry, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+def logs(registry: IdentityRegistry, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
     """The arguments of every ``name`` event in ``receipt`` (other events in it are skipped)."""
     event = getattr(registry.contract.events, name)()
     return [dict(e["args"]) for e in event.process_receipt(receipt, errors=DISCARD)]
@@ -72,13 +74,13 @@ def test_a_thief_with_the_old_key_cannot_rotate_a_suspended_identity_away(
     thief, elsewhere = incident.resident.account, new_account()
 
     rotate = registry.typed_rotate(thief.address, elsewhere.address, deadline=deadline(chain)).sign(thief)
-    by_relay = refused(chain, lambda: registry.relay(rotate, sender=roles.stranger), "IdentityHolderSuspended")
+    by_relay = assert_refused(chain, lambda: registry.relay(rotate, sender=roles.stranger), "IdentityHolderSuspended")
     fund(chain, thief.address)
-    direct = refused(chain, lambda: registry.rotate(elsewhere.address, sender=thief), "IdentityHolderSuspended")
+    direct = assert_refused(chain, lambda: registry.rotate(elsewhere.address, sender=thief), "IdentityHolderSuspended")
     # Nor can the thief object: the suspension says the old key is no longer hers.
     objection = registry.typed_cancel_recovery(thief.address, deadline=deadline(chain)).sign(thief)
-    refused(chain, lambda: registry.relay(objection, sender=roles.stranger), "IdentityHolderSuspended")
-    refused(chain, lambda: registry.cancel_recovery(thief.address, sender=thief), "IdentityHolderSuspended")
+    assert_refused(chain, lambda: registry.relay(objection, sender=roles.stranger), "IdentityHolderSuspended")
+    assert_refused(chain, lambda: registry.cancel_recovery(thief.address, sender=thief), "IdentityHolderSuspended")
     complete(chain, registry, roles, incident)
 
     assert by_relay.error_args == direct.error_args == {"holder": thief.address}
@@ -98,17 +100,19 @@ def test_the_old_key_cannot_outrun_a_pending_recovery_but_the_honest_holder_may_
     holder = incident.resident.account
 
     rotate = registry.typed_rotate(holder.address, new_account().address, deadline=deadline(chain)).sign(holder)
-    pending = refused(chain, lambda: registry.relay(rotate, sender=roles.stranger), "IdentityRecoveryPending")
+    pending = assert_refused(chain, lambda: registry.relay(rotate, sender=roles.stranger), "IdentityRecoveryPending")
     objection = registry.typed_cancel_recovery(holder.address, deadline=deadline(chain)).sign(holder)
     receipt = registry.relay(objection, sender=roles.stranger)
 
     assert pending.error_args["newHolder"] == incident.new_phone.address
-    assert events(registry, "RecoveryCancelled", receipt) == [{"holder": holder.address, "by": holder.address}]
+    assert logs(registry, "RecoveryCancelled", receipt) == [{"holder": holder.address, "by": holder.address}]
     assert not registry.recovery(holder.address).pending
     # The target is free again, and the objection cannot be replayed against a new request.
     assert registry.status(incident.new_phone.address).status is Status.NONE
     registry.request_recovery(holder.address, incident.new_phone.address, sender=roles.bureau)
-    refused(chain, lambda: chain.transact(by_sig(registry, objection), roles.stranger), "IdentityRecoveryMismatch")
+    assert_refused(
+        chain, lambda: chain.transact(by_sig(registry, objection), roles.stranger), "IdentityRecoveryMismatch"
+    )
     assert registry.recovery(holder.address).pending
 
 
@@ -119,13 +123,13 @@ def test_a_griefer_cannot_take_the_recovery_target(chain: Chain, registry: Ident
     target = incident.new_phone.address
 
     into = registry.typed_rotate(griefer.address, target, deadline=deadline(chain)).sign(griefer.account)
-    rotated = refused(chain, lambda: registry.relay(into, sender=roles.stranger), "IdentityWalletReserved")
-    verified = refused(
+    rotated = assert_refused(chain, lambda: registry.relay(into, sender=roles.stranger), "IdentityWalletReserved")
+    verified = assert_refused(
         chain,
         lambda: registry.verify(credential_for(target), Level.LOW, deadline(chain, YEAR), sender=roles.clinic),
         "IdentityWalletReserved",
     )
-    twice = refused(
+    twice = assert_refused(
         chain,
         lambda: registry.request_recovery(griefer.address, target, sender=roles.bureau),
         "IdentityWalletReserved",
@@ -147,13 +151,13 @@ def test_a_change_of_issuer_ends_the_pending_recovery(chain: Chain, registry: Id
     receipt = registry.reverify(incident.resident.credential, Level.LOW, deadline(chain, YEAR), sender=roles.clinic)
     registry.appoint_authority(roles.bureau, Level.HIGH, sender=roles.governor)
     chain.advance_time(DEFAULT_RECOVERY_DELAY + 1)
-    late = refused(chain, lambda: registry.complete_recovery(holder, sender=roles.bureau), "IdentityNotIssuer")
+    late = assert_refused(chain, lambda: registry.complete_recovery(holder, sender=roles.bureau), "IdentityNotIssuer")
     own = registry.request_recovery(holder, new_account().address, sender=roles.clinic)
 
-    assert events(registry, "RecoveryCancelled", receipt) == [{"holder": holder, "by": roles.clinic}]
+    assert logs(registry, "RecoveryCancelled", receipt) == [{"holder": holder, "by": roles.clinic}]
     assert registry.status(incident.new_phone.address).status is Status.NONE  # unreserved
     assert late.error_args["issuer"] == roles.clinic
-    assert events(registry, "RecoveryRequested", own)[0]["issuer"] == roles.clinic
+    assert logs(registry, "RecoveryRequested", own)[0]["issuer"] == roles.clinic
 
 
 def test_a_request_made_with_a_retired_key_cannot_complete_and_is_replaced(
@@ -165,11 +169,11 @@ def test_a_request_made_with_a_retired_key_cannot_complete_and_is_replaced(
     registry.rotate_authority_key(roles.bureau, new_key.address, sender=roles.governor)
     chain.advance_time(DEFAULT_RECOVERY_DELAY + 1)
 
-    stale = refused(chain, lambda: registry.complete_recovery(holder, sender=new_key), "IdentityRecoveryStale")
+    stale = assert_refused(chain, lambda: registry.complete_recovery(holder, sender=new_key), "IdentityRecoveryStale")
     again = registry.request_recovery(holder, incident.new_phone.address, sender=new_key)
 
     assert stale.error_args == {"holder": holder}
-    assert [e["by"] for e in events(registry, "RecoveryCancelled", again)] == [roles.bureau]
+    assert [e["by"] for e in logs(registry, "RecoveryCancelled", again)] == [roles.bureau]
     assert registry.recovery(holder).pending and registry.recovery(holder).ready_at > incident.ready_at
 
 
@@ -209,7 +213,7 @@ def test_an_unused_consent_signature_cannot_use_up_an_objection(
     registry.relay(other.sign(holder), sender=roles.hotel)  # another party's sequence is its own
     receipt = registry.relay(objection, sender=roles.stranger)
 
-    assert events(registry, "RecoveryCancelled", receipt) == [{"holder": holder.address, "by": holder.address}]
+    assert logs(registry, "RecoveryCancelled", receipt) == [{"holder": holder.address, "by": holder.address}]
     assert registry.nonce(holder.address) == 0  # the key nonce was never touched
     assert (
         registry.consent_nonce(holder.address, roles.bank),
@@ -239,8 +243,10 @@ def test_an_empty_signature_never_reaches_a_wallet(
     empty = SignedAction(typed, b"")
     bad_v = SignedAction(typed, bytes(64) + bytes([5]))
 
-    raw = refused(chain, lambda: chain.transact(by_sig(registry, empty), roles.stranger), "IdentityMalformedSignature")
-    refused(chain, lambda: chain.transact(by_sig(registry, bad_v), roles.stranger), "IdentityMalformedSignature")
+    raw = assert_refused(
+        chain, lambda: chain.transact(by_sig(registry, empty), roles.stranger), "IdentityMalformedSignature"
+    )
+    assert_refused(chain, lambda: chain.transact(by_sig(registry, bad_v), roles.stranger), "IdentityMalformedSignature")
 
     assert raw.error_args == {"holder": lenient_wallet}
     assert registry.status(lenient_wallet).standing is Standing.VALID
@@ -283,7 +289,7 @@ def test_the_governor_rotates_an_authority_key_without_touching_its_holders(
     fund(chain, new_key.address)
 
     receipt = registry.rotate_authority_key(roles.bureau, new_key.address, sender=roles.governor)
-    old = refused(
+    old = assert_refused(
         chain,
         lambda: registry.suspend(resident.address, SuspensionReason.OTHER, sender=roles.bureau),
         "IdentityNotAuthority",
@@ -292,7 +298,7 @@ def test_the_governor_rotates_an_authority_key_without_touching_its_holders(
     registry.reinstate(resident.address, sender=new_key)
     newcomer = verify_resident_by(chain, registry, new_key)
 
-    assert events(registry, "AuthorityKeyRotated", receipt) == [
+    assert logs(registry, "AuthorityKeyRotated", receipt) == [
         {"authority": roles.bureau, "oldKey": roles.bureau, "newKey": new_key.address}
     ]
     assert old.error_args == {"account": roles.bureau}
@@ -320,9 +326,9 @@ def test_a_removed_authoritys_holders_are_handed_over_in_one_transaction(
 
     receipt = registry.hand_over_authority(roles.bureau, roles.clinic, sender=roles.governor)
     registry.suspend(residents[0], SuspensionReason.UNDER_REVIEW, sender=roles.clinic)
-    refused(chain, lambda: registry.revoke(residents[1], sender=roles.hotel), "IdentityNotAuthority")
+    assert_refused(chain, lambda: registry.revoke(residents[1], sender=roles.hotel), "IdentityNotAuthority")
 
-    assert events(registry, "AuthorityHandedOver", receipt) == [{"authority": roles.bureau, "successor": roles.clinic}]
+    assert logs(registry, "AuthorityHandedOver", receipt) == [{"authority": roles.bureau, "successor": roles.clinic}]
     assert receipt["gasUsed"] < 60_000  # one write, whatever the number of holders
     assert [registry.status(r).standing for r in residents] == [Standing.SUSPENDED, Standing.VALID, Standing.VALID]
     assert registry.status(residents[0]).issuer == roles.clinic  # taken over when first acted on
@@ -345,7 +351,7 @@ def test_what_a_compromised_key_did_in_its_window_is_undone(
     new_key = new_account()
     fund(chain, new_key.address)
 
-    early = refused(
+    early = assert_refused(
         chain,
         lambda: registry.declare_compromise(roles.bureau, since, sender=roles.governor),
         "IdentityAuthorityActive",
@@ -353,12 +359,12 @@ def test_what_a_compromised_key_did_in_its_window_is_undone(
     registry.rotate_authority_key(roles.bureau, new_key.address, sender=roles.governor)
     declared = registry.declare_compromise(roles.bureau, since, sender=roles.governor)
     restored = [registry.restore(v, sender=new_key) for v in victims]
-    genuine = refused(chain, lambda: registry.restore(before, sender=new_key), "IdentityNotCompromised")
+    genuine = assert_refused(chain, lambda: registry.restore(before, sender=new_key), "IdentityNotCompromised")
 
     assert early.error_args == {"authority": roles.bureau}
-    (window,) = events(registry, "AuthorityCompromised", declared)
+    (window,) = logs(registry, "AuthorityCompromised", declared)
     assert window["authority"] == roles.bureau and window["since"] == since and window["until"] >= since
-    assert [events(registry, "HolderRestored", r) for r in restored] == [
+    assert [logs(registry, "HolderRestored", r) for r in restored] == [
         [{"holder": v, "issuer": roles.bureau}] for v in victims
     ]
     assert [registry.status(v).standing for v in victims] == [Standing.VALID, Standing.VALID]
@@ -368,34 +374,34 @@ def test_what_a_compromised_key_did_in_its_window_is_undone(
 
 
 def test_authority_key_refusals(chain: Chain, registry: IdentityRegistry, roles: Roles) -> None:
-    taken = refused(
+    taken = assert_refused(
         chain,
         lambda: registry.rotate_authority_key(roles.bureau, roles.clinic, sender=roles.governor),
         "IdentityKeyInUse",
     )
-    refused(
+    assert_refused(
         chain,
         lambda: registry.rotate_authority_key(roles.bureau, new_account().address, sender=roles.bureau),
         "IdentityNotGovernor",
     )
-    refused(
+    assert_refused(
         chain,
         lambda: registry.hand_over_authority(roles.bureau, roles.clinic, sender=roles.governor),
         "IdentityAuthorityActive",
     )
-    refused(
+    assert_refused(
         chain,
         lambda: registry.hand_over_authority(roles.stranger, roles.clinic, sender=roles.governor),
         "IdentityUnknownAuthority",
     )
     registry.remove_authority(roles.bureau, sender=roles.governor)
-    refused(
+    assert_refused(
         chain,
         lambda: registry.hand_over_authority(roles.bureau, roles.bureau, sender=roles.governor),
         "IdentityInvalidSuccessor",
     )
     late = chain.latest_timestamp() + DAY
-    window = refused(
+    window = assert_refused(
         chain,
         lambda: registry.declare_compromise(roles.bureau, late, sender=roles.governor),
         "IdentityInvalidCompromise",

@@ -39,8 +39,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY, deploy
+from chainpass.enums import Level, Sector, Standing, Status, SuspensionReason
 from chainpass.errors import ContractRevert
-from chainpass.identity import IdentityRegistry, Level, Sector, Standing, Status, SuspensionReason
+from chainpass.identity import IdentityRegistry
 from chainpass.signatures import ACTIONS, SignedAction, TypedAction
 
 HOUR = 60 * 60

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World, assert_readable
+from conftest import World
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from passport_world import (
@@ -36,14 +36,12 @@ from passport_world import (
     WAREHOUSE,
     ZERO_ADDRESS,
     Orgs,
-    assert_refused,
     commission_one,
     enlist_producer,
     event,
     hand_over,
     item_keys,
     last_receipt,
-    logs,
     recall,
     receive,
     recorded,
@@ -52,24 +50,17 @@ from passport_world import (
     shown,
     states,
 )
+from support import assert_readable, assert_refused, logs
 from web3.types import TxParams, TxReceipt, Wei
 
+from chainpass import enums
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain, Sender, sender_address
+from chainpass.enums import BizStep, Disposition, Kind, Role, Standing, State
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import Kind, ProductKey
-from chainpass.identity import IdentityRegistry, Standing
-from chainpass.passport import (
-    BizStep,
-    Brand,
-    Disposition,
-    EpcisEvent,
-    Lineage,
-    ProductPassports,
-    Role,
-    State,
-    TraceEntry,
-)
+from chainpass.gs1 import ProductKey
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import Brand, EpcisEvent, Lineage, ProductPassports, TraceEntry
 from chainpass.reverts import ENUM_NAMES, FLAG_NAMES, MESSAGES, decode_revert
 
 # ---------------------------------------------------------------------------- set-up
@@ -1770,16 +1761,30 @@ def test_hash_arguments_are_not_shown_as_raw_hex_or_addresses(entry: dict[str, A
     assert_readable(revert)
 
 
-def test_error_argument_names_match_the_python_enums() -> None:
-    assert ENUM_NAMES["state"] == tuple(m.label for m in State)
-    assert ENUM_NAMES["bizStep"] == tuple(m.label for m in BizStep)
-    assert ENUM_NAMES["disposition"] == tuple(m.label for m in Disposition)
-    assert ENUM_NAMES["standing"] == tuple(m.label for m in Standing)
-    assert FLAG_NAMES["role"][:5] == ("producer", "inspector", "carrier", "customs", "retailer")
+def test_every_enum_argument_of_an_error_is_decoded_by_its_own_enums_names() -> None:
+    """Error decoding names enum arguments from chainpass.enums: each enum-typed argument
+    of every error in both ABIs is named from the enum its type names, by argument name."""
+    enum_args = {
+        (arg["name"], arg["internalType"].rpartition(".")[2])
+        for contract in ("IdentityRegistry", "ProductPassport")
+        for entry in load_artifact(contract).abi
+        if entry["type"] == "error"
+        for arg in entry["inputs"]
+        if arg["internalType"].startswith("enum ")
+    }
+
+    # The passports pass a holder's standing in the registry as a uint8.
+    assert {name for name, _enum in enum_args} | {"standing"} == set(ENUM_NAMES)
+    for name, enum in [*enum_args, ("standing", "Standing")]:
+        assert ENUM_NAMES[name] == tuple(label_of(m) for m in getattr(enums, enum)), name
+
+
+def label_of(member: enums.NamedEnum) -> str:
+    return enums.STATUS_PHRASES[member] if isinstance(member, enums.Status) else member.label
 
 
 def test_role_names_match_the_python_roles() -> None:
-    assert FLAG_NAMES["role"] == tuple(m.name.lower() for m in Role if m.name)
+    assert FLAG_NAMES["role"][:5] == ("producer", "inspector", "carrier", "customs", "retailer")
     assert [1 << i for i in range(len(FLAG_NAMES["role"]))] == [int(m) for m in Role]
 
 

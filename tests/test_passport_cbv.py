@@ -10,87 +10,40 @@ Every chain test runs on the embedded EVM and on Anvil, with the organisations o
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from passport_world import (
-    GTIN,
-    Orgs,
-    assert_refused,
-    commission_one,
-    event,
-    hand_over,
-    logs,
-    ship,
-    shown,
-    states,
-)
+from passport_world import GTIN, Orgs, commission_one, event, hand_over, ship, shown, states
+from support import assert_refused, logs
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
-from chainpass.gs1 import Kind, ProductKey
-from chainpass.passport import BizStep, Brand, Disposition, ProductPassports, Role, State
+from chainpass.enums import BizStep, Disposition, Kind, State
+from chainpass.gs1 import ProductKey
+from chainpass.passport import Brand, ProductPassports
 
 SOURCE = Path(__file__).resolve().parents[1] / "contracts" / "ProductPassport.sol"
 
 # ------------------------------------------------------------------ the documented table
 
-#: Disposition classes (docs/cbv.md): what an observation does with each.
-USABLE = {"active", "sellable", "available", "container_closed", "container_open", "encoded", "in_progress",
-          "partially_dispensed", "reserved", "returned", "sellable_accessible", "sellable_not_accessible"}  # fmt: skip
-QUARANTINING = {"non_conformant", "damaged", "expired", "mismatch_class", "mismatch_instance", "mismatch_quantity",
-                "needs_replacement", "no_pedigree_match", "stolen"}  # fmt: skip
-NEUTRAL = {"completeness_inferred", "completeness_verified", "non_sellable_other", "unavailable", "unknown"}
-OWN_STEP = {"recalled", "retail_sold", "inactive", "destroyed", "dispensed", "disposed"}
-CLASS = {"none": 0, "in_transit": 2, "conformant": 4, **dict.fromkeys(USABLE, 1), **dict.fromkeys(QUARANTINING, 3),
-         **dict.fromkeys(NEUTRAL, 5), **dict.fromkeys(OWN_STEP, 6)}  # fmt: skip
-MOVERS = Role.PRODUCER | Role.CARRIER | Role.RETAILER
-LIVE = {State.ACTIVE, State.IN_TRANSIT, State.QUARANTINED, State.RECALLED, State.SOLD, State.CONSUMED}
-#: Lifecycle steps: (from-states, roles, next state or None (by class), disposition or None, classes taken).
-LIFECYCLE = {
-    BizStep.INSPECTING: ({State.ACTIVE, State.QUARANTINED}, Role.INSPECTOR, None, None, {3, 4}),
-    BizStep.SHIPPING: ({State.ACTIVE}, MOVERS, State.IN_TRANSIT, Disposition.IN_TRANSIT, set()),
-    BizStep.RECEIVING: ({State.IN_TRANSIT}, MOVERS, None, None, {1}),
-    BizStep.CUSTOMS_RELEASING: ({State.IN_TRANSIT}, Role.CUSTOMS, State.IN_TRANSIT, Disposition.IN_TRANSIT, set()),
-    BizStep.CUSTOMS_HOLDING: ({State.IN_TRANSIT}, Role.CUSTOMS, State.QUARANTINED, Disposition.NON_CONFORMANT, set()),
-    BizStep.RETAIL_SELLING: ({State.ACTIVE}, Role.RETAILER, State.SOLD, Disposition.RETAIL_SOLD, set()),
-    BizStep.RECALLING: (LIVE - {State.RECALLED}, Role.PRODUCER, State.RECALLED, Disposition.RECALLED, set()),
-    BizStep.DECOMMISSIONING: (LIVE, Role.PRODUCER | Role.RETAILER, State.DECOMMISSIONED, Disposition.INACTIVE, set()),
-    BizStep.DESTROYING: (LIVE, Role.PRODUCER | Role.RETAILER, State.DECOMMISSIONED, Disposition.DESTROYED, set()),
-}
-OWN_FUNCTION = {BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING}
-MOVES_GOODS = {BizStep.SHIPPING, BizStep.RECEIVING, BizStep.RETAIL_SELLING, BizStep.CUSTOMS_RELEASING,
-               BizStep.CUSTOMS_HOLDING}  # fmt: skip
-#: The regulators' steps: recorded by their role on any passport, without holding the goods.
-REGULATED = {BizStep.INSPECTING: Role.INSPECTOR, BizStep.CUSTOMS_RELEASING: Role.CUSTOMS,
-             BizStep.CUSTOMS_HOLDING: Role.CUSTOMS}  # fmt: skip
+
+def load_rule_tables() -> ModuleType:
+    """scripts/rule_tables.py: the table the contract's constants are generated from."""
+    spec = importlib.util.spec_from_file_location("rule_tables", SOURCE.parents[1] / "scripts" / "rule_tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def observed(class_: int, state: State) -> int:
-    """The state an observation leaves (0: refused), by the disposition's class."""
-    if class_ == 6:
-        return 0
-    if class_ == 1 and state is State.IN_TRANSIT:
-        return State.ACTIVE
-    if class_ == 2 and state is State.ACTIVE:
-        return State.IN_TRANSIT
-    if class_ == 3 and state in (State.ACTIVE, State.IN_TRANSIT, State.SOLD):
-        return State.QUARANTINED
-    return state
-
-
-def packed(entries: dict[int, int], width: int) -> int:
-    return sum(value << (key * width) for key, value in entries.items())
-
-
-def constants() -> dict[str, int]:
-    text = SOURCE.read_text(encoding="utf-8")
-    return {m[1]: int(m[2], 0) for m in re.finditer(r"constant (_[A-Z_0-9]+) = (0x[0-9a-f]+|\d+);", text)}
+rule_tables = load_rule_tables()
 
 
 def test_every_disposition_has_a_class_and_the_vocabularies_are_cbv_2() -> None:
-    assert set(CLASS) == {d.label for d in Disposition}
+    assert set(rule_tables.CLASS) == {d.label for d in Disposition}
     assert len(BizStep) == 45 and len(Disposition) == 35
     # Numbers 0-11 and 0-8 are the first model's and never move.
     assert [s.label for s in BizStep][:12] == [
@@ -105,26 +58,39 @@ def test_every_disposition_has_a_class_and_the_vocabularies_are_cbv_2() -> None:
     assert {m.label for m in non_cbv} == {"none", "customs_releasing", "customs_holding", "recalling", "sellable"}
 
 
-def test_the_contracts_tables_are_the_documented_table() -> None:
-    found = constants()
-    words = [0, 0, 0]
-    for step, (start, roles, next_, disposition, _) in LIFECYCLE.items():
-        lane = sum(1 << s for s in start) | int(roles) << 8 | int(next_ or 0) << 16 | int(disposition or 0) << 24
-        words[step >> 3] |= lane << ((step & 7) * 32)
-    assert [found[f"_STEP_RULES_{i}"] for i in range(3)] == words
-    assert found["_STEP_CLASSES"] == packed({s: sum(1 << c for c in r[4]) for s, r in LIFECYCLE.items()}, 8)
-    assert found["_DISPOSITION_CLASS"] == packed({Disposition.parse(d): c for d, c in CLASS.items()}, 4)
-    assert found["_OBSERVED_NEXT"] == packed(
-        {c * 8 + s: observed(c, State(s)) for c in range(7) for s in range(1, 8)}, 4
-    )
-    assert found["_CLASS_STATE"] == packed({1: State.ACTIVE, 3: State.QUARANTINED, 4: State.ACTIVE}, 4)
-    observations = set(BizStep) - set(LIFECYCLE) - OWN_FUNCTION
-    assert found["_OBSERVATIONS"] == sum(1 << s for s in observations)
-    assert found["_UNDER_WAY"] == (1 << BizStep.INSPECTING) | (1 << BizStep.RECEIVING)
-    assert found["_MOVES_GOODS"] == sum(1 << s for s in MOVES_GOODS)
-    assert found["_IN_PROGRESS"] == Disposition.IN_PROGRESS
-    assert found["_REGULATED"] == sum(1 << s for s in REGULATED)
-    assert all(LIFECYCLE[s][1] == role for s, role in REGULATED.items())
+def test_the_contracts_tables_are_the_generated_table() -> None:
+    source = SOURCE.read_text(encoding="utf-8")
+
+    assert rule_tables.check_table() == []
+    assert rule_tables.stale(source) == []
+    assert rule_tables.rewrite(source) == source  # a rewrite changes nothing, in any constant's style
+    assert set(rule_tables.written(source)) == set(rule_tables.constants())
+
+
+def test_a_changed_rule_is_caught_and_written_into_the_contract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make rule-tables` fails on a table the contract does not match, and --write makes it
+    match: here shipping is also allowed from quarantine (state 3)."""
+    contract = tmp_path / "ProductPassport.sol"
+    contract.write_text(SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(rule_tables, "CONTRACT", contract)
+    start, roles, next_, disposition, classes = rule_tables.LIFECYCLE[BizStep.SHIPPING]
+    changed = {
+        **rule_tables.LIFECYCLE,
+        BizStep.SHIPPING: (start | {State.QUARANTINED}, roles, next_, disposition, classes),
+    }
+    monkeypatch.setattr(rule_tables, "LIFECYCLE", changed)
+
+    assert rule_tables.main([]) == 1
+    assert "_STEP_RULES_0 is 0x" in capsys.readouterr().err
+    assert rule_tables.main(["--write"]) == 0
+    assert rule_tables.main([]) == 0
+    written = rule_tables.written(contract.read_text(encoding="utf-8"))
+    assert written["_STEP_RULES_0"] >> (BizStep.SHIPPING * 32) & 0xFF == 0b1010  # active and quarantined
+    assert {k: v for k, v in written.items() if k != "_STEP_RULES_0"} == {
+        k: v for k, v in rule_tables.written(SOURCE.read_text(encoding="utf-8")).items() if k != "_STEP_RULES_0"
+    }
 
 
 # ------------------------------------------------------------------------ on chain

@@ -5,7 +5,8 @@ registered one is refused with an error that says so (not naming the zero addres
 
 from __future__ import annotations
 
-from passport_world import GTIN, Orgs, assert_refused, commission_one, hand_over
+from passport_world import GTIN, Orgs, commission_one, hand_over
+from support import assert_refused
 
 from chainpass.chain import Chain
 from chainpass.gs1 import ProductKey

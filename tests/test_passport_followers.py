@@ -20,22 +20,22 @@ from eth_utils import keccak
 from passport_world import (
     GTIN,
     Orgs,
-    assert_refused,
     commission_one,
     enlist_producer,
     event,
     hand_over,
     item_keys,
-    logs,
     recall,
     ship,
     states,
 )
+from support import assert_refused, logs
 
 from chainpass.chain import Chain
+from chainpass.enums import BizStep, Disposition, Level, Role, Standing, State
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level, Standing
-from chainpass.passport import BizStep, Brand, Disposition, ProductPassports, Role, State
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import Brand, ProductPassports
 
 BRAND_PREFIX = "9506000"
 

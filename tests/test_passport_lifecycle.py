@@ -113,31 +113,23 @@ from passport_world import (
     T0,
     WAREHOUSE,
     Orgs,
-    assert_refused,
     commission_one,
     enlist_producer,
     event,
     hand_over,
     states,
 )
+from support import assert_refused
 from web3.contract import Contract
 
 from chainpass import compiler
 from chainpass.artifacts import COMPILER_SETTINGS
 from chainpass.chain import Chain, Sender
 from chainpass.custody import CustodyOffer, SignedOffer
+from chainpass.enums import BizStep, Disposition, Kind, Level, Role, Standing, State
 from chainpass.errors import ContractRevert, InvalidInput
-from chainpass.gs1 import Kind, ProductKey
-from chainpass.identity import Level, Standing
-from chainpass.passport import (
-    BizStep,
-    Disposition,
-    EpcisEvent,
-    ProductPassports,
-    Role,
-    State,
-    transformation_id,
-)
+from chainpass.gs1 import ProductKey
+from chainpass.passport import EpcisEvent, ProductPassports, transformation_id
 
 DAY = 24 * 60 * 60
 ZERO = "0x" + "00" * 20

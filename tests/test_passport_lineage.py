@@ -25,13 +25,11 @@ from passport_world import (
     T0,
     ZERO_ADDRESS,
     Orgs,
-    assert_refused,
     commission_one,
     enlist_producer,
     event,
     hand_over,
     last_receipt,
-    logs,
     recall,
     receive,
     recorded,
@@ -40,23 +38,15 @@ from passport_world import (
     shown,
     states,
 )
+from support import assert_refused, logs
 from web3.types import TxReceipt
 
 from chainpass.chain import Chain
+from chainpass.enums import BizStep, Disposition, Role, State
 from chainpass.errors import InvalidInput
 from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
-from chainpass.passport import (
-    BizStep,
-    Disposition,
-    EpcisEvent,
-    Lineage,
-    ProductPassports,
-    Role,
-    State,
-    TraceEntry,
-    transformation_id,
-)
+from chainpass.passport import EpcisEvent, Lineage, ProductPassports, TraceEntry, transformation_id
 
 PADDY_GTIN = "9506000134406"
 RICE_GTIN = "9506000134413"

@@ -31,25 +31,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
-from passport_world import (
-    CASE_GTIN,
-    GTIN,
-    Orgs,
-    assert_refused,
-    event,
-    hand_over,
-    last_receipt,
-    logs,
-    recorded,
-    ship,
-)
+from passport_world import CASE_GTIN, GTIN, Orgs, event, hand_over, last_receipt, recorded, ship
+from support import assert_refused, logs
 from web3.types import TxReceipt
 
 from chainpass.chain import Chain, Sender, sender_address
 from chainpass.custody import CustodyOffer, SignedOffer
+from chainpass.enums import BizStep, Disposition, Level, Role, State
 from chainpass.gs1 import ProductKey
-from chainpass.identity import Level
-from chainpass.passport import BizStep, Disposition, ProductPassports, Role, State, transformation_id
+from chainpass.passport import ProductPassports, transformation_id
 
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "passport-rules.md"
 #: The roles of the owner, the holder, the unrelated organisation and the unverified account.

@@ -20,9 +20,9 @@ from web3 import HTTPProvider, Web3
 from web3.types import TxParams, Wei
 
 from chainpass.chain import Chain
+from chainpass.enums import Level
 from chainpass.errors import ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.fees import GWEI, FeeCapExceeded, FeePolicy
-from chainpass.identity import Level
 from chainpass.node import free_port
 from chainpass.sender import BulkSender, Sent
 

@@ -37,6 +37,7 @@ from chainpass.deployment import (
     proxy_admin,
     upgrade,
 )
+from chainpass.enums import Level, Role, Sector, State
 from chainpass.errors import ContractRevert, DeploymentError, InvalidInput
 from chainpass.governance import (
     NotReady,
@@ -50,8 +51,8 @@ from chainpass.governance import (
     upgrade_action,
 )
 from chainpass.gs1 import ProductKey
-from chainpass.identity import IdentityRegistry, Level, Sector
-from chainpass.passport import ProductPassports, Role, State, transformation_id
+from chainpass.identity import IdentityRegistry
+from chainpass.passport import ProductPassports, transformation_id
 
 __all__ = ["governed", "governed_session", "module_node"]  # fixtures shared with test_governance
 

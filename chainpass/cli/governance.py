@@ -26,6 +26,7 @@ from chainpass.cli.common import (
 )
 from chainpass.cli.upgrade import CONTRACTS as UPGRADABLE
 from chainpass.deployment import DeploymentStore, load_deployment
+from chainpass.enums import Level, Sector
 from chainpass.governance import (
     DEFAULT_DELAY,
     Action,
@@ -49,7 +50,6 @@ from chainpass.governance import (
     upgrade_action,
     write_proposal,
 )
-from chainpass.identity import Level, Sector
 
 
 def store(options: Settings) -> GovernanceStore:

@@ -29,10 +29,11 @@ from chainpass.cli.common import (
     settings,
     unchanged,
 )
+from chainpass.enums import Level, Sector, Status, SuspensionReason
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
 from chainpass.files import write_json_atomic
-from chainpass.identity import IdentityRegistry, Level, Sector, Status, SuspensionNote, SuspensionReason
+from chainpass.identity import IdentityRegistry, SuspensionNote
 
 
 @click.group()

@@ -35,22 +35,11 @@ from chainpass.cli.common import (
 from chainpass.cli.index import open_index
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import offline_target
+from chainpass.enums import BizStep, Disposition, Role, Standing, State
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
-from chainpass.identity import Standing
-from chainpass.passport import (
-    BizStep,
-    Brand,
-    Disposition,
-    EpcisEvent,
-    ProductPassports,
-    Role,
-    State,
-    TraceEntry,
-    location_id,
-    transformation_id,
-)
+from chainpass.passport import Brand, EpcisEvent, ProductPassports, TraceEntry, location_id, transformation_id
 from chainpass.qr import DEFAULT_SCALE, write_qr
 from chainpass.reverts import PASSPORT_IDS
 
