@@ -184,7 +184,11 @@ class SignedAction:
 
 
 def parse_signature(text: str) -> bytes:
-    """A signature from its hex form; ECDSA signatures must be 65 bytes with a low s."""
+    """A signature from its hex form; ECDSA signatures must be 65 bytes with a low s.
+
+    A 65-byte signature whose v is 0 or 1 (as some wallets and hardware signers give it)
+    is the same signature as with v 27 or 28, the only form the contracts take
+    (OpenZeppelin's ECDSA): it is given that form here."""
     value = text.strip().removeprefix("0x")
     try:
         signature = bytes.fromhex(value)
@@ -192,6 +196,8 @@ def parse_signature(text: str) -> bytes:
         raise InvalidInput("The signature must be hex (0x followed by 130 hex digits).") from None
     if not signature:
         raise InvalidInput("The signature is empty.")
+    if len(signature) == 65 and signature[64] in (0, 1):
+        signature = signature[:64] + bytes([signature[64] + 27])
     return signature
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -134,7 +135,7 @@ FAUCET_INDEX = 9
 
 
 #: Fixtures shared by the passport tests (orgs_setup, orgs, pp).
-pytest_plugins = ["passport_world"]
+pytest_plugins = ["passport_world", "cli_world"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -367,14 +368,7 @@ def compile_test_contract(name: str) -> Artifact:
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
     assert not errors, "\n".join(errors)
     compiled = output["contracts"][f"{name}.sol"][name]
-    return Artifact(
-        name=name,
-        abi=compiled["abi"],
-        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
-        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
-        immutable_references=(),
-        sources_hash="",
-    )
+    return _test_artifact(name, compiled)
 
 
 @cache
@@ -391,6 +385,11 @@ def compile_conformance_contract(name: str) -> Artifact:
     standard_json = compiler.standard_input(sources, only)
     standard_json["settings"]["evmVersion"] = "cancun"
     compiled = compiler.run_compiler(standard_json)["contracts"][path.name][name]
+    return _test_artifact(name, compiled)
+
+
+def _test_artifact(name: str, compiled: dict[str, Any]) -> Artifact:
+    """A test contract's artifact from solc's output for it (no immutables, no sources hash)."""
     return Artifact(
         name=name,
         abi=compiled["abi"],

@@ -6,89 +6,16 @@ import json
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_world import Operator, assert_one_line_error
 from eth_utils import to_checksum_address
 
 from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
-
-PERSON = {
-    "name": "Li Wei",
-    "date_of_birth": "1990-02-03",
-    "national_id": "41022519900203123X",
-    "address": "Lankao",
-}
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
-class Operator:
-    """Runs CLI commands against one node with its own chainpass home."""
-
-    capsys: pytest.CaptureFixture[str]
-    rpc: str
-    home: Path
-    accounts: list[str]
-
-    def run(self, *args: str, rpc: str | None = None, home: Path | None = None) -> Result:
-        argv = ["--rpc", rpc or self.rpc, "--home", str(home or self.home), *args]
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return Result(code, out, err)
-
-    def ok(self, *args: str) -> Result:
-        result = self.run(*args)
-        assert result.code == 0, result.err
-        return result
-
-    def no(self, *args: str) -> Result:
-        """A negative answer (not verified, not genuine, recalled): exit code 3, no error."""
-        result = self.run(*args)
-        assert result.code == 3 and "error" not in result.err, (result.code, result.err)
-        return result
-
-    def error(self, *args: str) -> str:
-        """A refused command: exit code 1, one line on stderr, no traceback."""
-        result = self.run(*args)
-        assert result.code == 1, (result.code, result.out, result.err)
-        assert result.err.startswith("error: ") and "Traceback" not in result.err
-        return result.err
-
-
-@pytest.fixture
-def operator(anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Operator:
-    op = Operator(capsys, anvil_node.url, tmp_path / "home", [])
-    op.accounts = [row["address"] for row in op.ok("accounts", "--json").json()]
-    return op
-
-
-@pytest.fixture
-def deployed(operator: Operator, tmp_path: Path) -> Operator:
-    """A fresh deployment with the bureau (1) as authority and the bank (2) as relying party."""
-    operator.ok("deploy")
-    operator.ok("identity", "appoint-authority", operator.accounts[1], "--max-level", "high")
-    operator.ok("identity", "appoint-relying-party", operator.accounts[2], "--sector", "bank")
-    (tmp_path / "person.json").write_text(json.dumps(PERSON))
-    return operator
 
 
 def test_deploy_is_safe_to_rerun(operator: Operator) -> None:
@@ -161,15 +88,6 @@ def test_operator_flow(deployed: Operator, tmp_path: Path) -> None:
     assert events[:4] == ["HolderVerified", "HolderChecked", "ConsentGranted", "HolderChecked"]
 
 
-def _assert_one_line_error(result: Result, expected: str) -> None:
-    assert result.code == 1
-    assert "Traceback" not in result.err + result.out
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    assert lines[0].startswith("error: ")
-    assert expected in lines[0]
-
-
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -219,18 +137,18 @@ def test_bad_input_is_one_clear_line(deployed: Operator, tmp_path: Path, case: s
 
     result = op.run(*args)
 
-    _assert_one_line_error(result, expected)
+    assert_one_line_error(result, expected)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written
 
 
 def test_no_deployment_record(operator: Operator, tmp_path: Path) -> None:
     result = operator.run("identity", "status", operator.accounts[6], home=tmp_path / "empty")
-    _assert_one_line_error(result, "run `chainpass deploy`")
+    assert_one_line_error(result, "run `chainpass deploy`")
 
 
 def test_unreachable_node(operator: Operator) -> None:
     result = operator.run("identity", "status", operator.accounts[6], rpc=f"http://127.0.0.1:{free_port()}")
-    _assert_one_line_error(result, "No Ethereum node answers")
+    assert_one_line_error(result, "No Ethereum node answers")
 
 
 def test_errors_as_json(operator: Operator) -> None:
@@ -259,7 +177,7 @@ def test_deployment_survives_a_node_restart_and_a_reset_is_detected(
     assert again["created"] is False and again["contracts"] == deployed["contracts"]
     # A fresh Anvil has a new genesis block (so no record), unless it started in the same second
     # as the first one (same genesis): then the record's code is missing from it.
-    _assert_one_line_error(stale, "chainpass deploy")
+    assert_one_line_error(stale, "chainpass deploy")
     assert "No deployment record for this node's chain (chain id 31337" in stale.err or "no code there" in stale.err
     assert replaced["created"] is True
 
@@ -324,7 +242,7 @@ def test_passwords_never_come_from_the_command_line(deployed: Operator) -> None:
 def test_wrong_password_is_one_clear_line(deployed: Operator, resident: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAINPASS_PASSWORD", "not it")
     result = deployed.run("consent", "grant", deployed.accounts[2], "--account", "resident")
-    _assert_one_line_error(result, "does not unlock account 'resident'")
+    assert_one_line_error(result, "does not unlock account 'resident'")
 
 
 def test_gasless_consent_signed_offline_and_relayed(deployed: Operator, resident: str, tmp_path: Path) -> None:
@@ -345,7 +263,7 @@ def test_gasless_consent_signed_offline_and_relayed(deployed: Operator, resident
     assert op.ok("accounts", "--json").json()  # the node is still there
     balance = Chain.connect(op.rpc).w3.eth.get_balance(resident)
     assert balance == 0
-    _assert_one_line_error(replay, "was used already, or cancelled")
+    assert_one_line_error(replay, "was used already, or cancelled")
 
 
 def test_rotation_by_a_signature_from_any_wallet(deployed: Operator, resident: str, tmp_path: Path) -> None:
@@ -374,7 +292,7 @@ def test_typed_data_edited_for_another_chain_is_refused(deployed: Operator, resi
 
     result = op.run("consent", "relay", str(typed), "--signature", signature, "--account", "2")
 
-    _assert_one_line_error(result, "made for chain 1")
+    assert_one_line_error(result, "made for chain 1")
 
 
 def test_recovery_after_the_waiting_period(deployed: Operator, tmp_path: Path) -> None:
@@ -390,12 +308,12 @@ def test_recovery_after_the_waiting_period(deployed: Operator, tmp_path: Path) -
     op.ok("identity", "recovery", "complete", holder, "--account", "1")
 
     assert requested["pending"] is True and requested["new_holder"] == new_phone
-    _assert_one_line_error(early, "the old key may still object")
+    assert_one_line_error(early, "the old key may still object")
     assert op.ok("identity", "recovery", "status", holder, "--json").json()["pending"] is False
     assert op.no("identity", "status", holder, "--json").json()["standing"] == "moved"
     assert op.ok("identity", "status", new_phone, "--json").json()["valid"] is True
     stale = op.run("consent", "grant", op.accounts[2], "--account", "6")
-    _assert_one_line_error(stale, "moved to another wallet")
+    assert_one_line_error(stale, "moved to another wallet")
 
 
 def test_a_signature_from_another_wallet_relays(deployed: Operator, tmp_path: Path) -> None:
@@ -419,22 +337,6 @@ def test_a_signature_from_another_wallet_relays(deployed: Operator, tmp_path: Pa
 
 BAG1, BAG2 = "https://id.example.org/01/09506000134352/21/BAG001", "(01)09506000134352(21)BAG002"
 CONTAINER = "(01)09506000134352(21)CNT1"
-
-
-@pytest.fixture
-def supply_chain(deployed: Operator, tmp_path: Path) -> Operator:
-    """Producer (2), carrier (3), retailer (4) and a GS1 member organisation (5, registrar), each
-    verified by the bureau and holding its role; the registrar registers the producer's GS1
-    company prefix 9506000 to it, so it may commission its codes."""
-    op = deployed
-    for index, role in [(2, "producer"), (3, "carrier"), (4, "retailer"), (5, "registrar")]:
-        op.ok(
-            "identity", "verify", op.accounts[index], "--attributes", str(tmp_path / "person.json"),
-            "--level", "high", "--credential-out", str(tmp_path / f"org{index}.json"), "--account", "1",
-        )  # fmt: skip
-        op.ok("passport", "set-roles", op.accounts[index], "--role", role)
-    op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5")
-    return op
 
 
 def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator, tmp_path: Path) -> None:
@@ -461,7 +363,7 @@ def test_passport_journey_from_commissioning_to_a_sale(supply_chain: Operator, t
 
     assert [c["code"] for c in commissioned] == ["(01)09506000134352(21)BAG001", "(01)09506000134352(21)BAG002"]
     assert in_transit["effective_state"] == "in_transit" and in_transit["state"] == "active"
-    _assert_one_line_error(early_sale, "retail_selling cannot be recorded")
+    assert_one_line_error(early_sale, "retail_selling cannot be recorded")
     assert verdict["genuine"] is True and verdict["sold"] is True and verdict["recalled"] is False
     steps = [e.get("biz_step") or e["event"] for e in verdict["journey"]]
     # Custody moves twice: the container's to the retailer, then the bag's own as it comes out.
@@ -504,7 +406,7 @@ def test_a_recall_of_an_input_reaches_what_was_made_from_it(supply_chain: Operat
     trace = op.ok("passport", "trace", BAG1, "--json").json()
     assert milled["outputs"][0]["code"] == MILLED and milled["inputs"] == [PADDY]
     assert consumed["state"] == "consumed"
-    _assert_one_line_error(again, "is consumed")
+    assert_one_line_error(again, "is consumed")
     assert verdict["recalled"] is True and verdict["state"] == "recalled"
     assert int(verdict["recall_source"], 16) == int(consumed["id"], 16)
     assert "RECALLED (recall of" in human
@@ -527,9 +429,9 @@ def test_custody_moves_by_signed_offer_and_acceptance(supply_chain: Operator, tm
     shown = op.ok("passport", "show", BAG1, "--json").json()
     replay = op.run("passport", "accept", str(offer_file), "--account", "3")
     assert offered["typedData"]["message"]["to"] == carrier and offered["signature"].startswith("0x")
-    _assert_one_line_error(stolen, "made out to")
+    assert_one_line_error(stolen, "made out to")
     assert shown["custodian"] == carrier and shown["owner"] == producer
-    _assert_one_line_error(replay, "holds the goods of passport")
+    assert_one_line_error(replay, "holds the goods of passport")
 
 
 def test_epcis_import_is_idempotent_and_exports_the_history(supply_chain: Operator, tmp_path: Path) -> None:
@@ -609,4 +511,4 @@ def test_epcis_import_adopts_unknown_identifiers_only_when_asked(supply_chain: O
     ],
 )
 def test_bad_codes_are_one_clear_line(supply_chain: Operator, code: str, expected: str) -> None:
-    _assert_one_line_error(supply_chain.run("passport", "commission", code, "--account", "2"), expected)
+    assert_one_line_error(supply_chain.run("passport", "commission", code, "--account", "2"), expected)

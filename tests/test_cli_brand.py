@@ -4,11 +4,11 @@ organisations are followed through key changes, custody never freezes."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_cli import PERSON, Operator, _assert_one_line_error
+from cli_world import Operator, assert_one_line_error, from_template, module_template
 
 from chainpass.chain import Chain
 from chainpass.node import AnvilNode
@@ -21,24 +21,35 @@ BAG1, BAG2, BAG3 = (f"(01){GTIN}(21)BRAND{n}" for n in (1, 2, 3))
 ROLES = {2: "producer", 3: "carrier", 4: "retailer", 5: "registrar", 6: "producer", 7: "food_safety", 8: "inspector"}
 
 
-@pytest.fixture
-def brands(anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Operator:
+def _brand_steps(op: Operator, attributes: Path) -> None:
     """A fresh deployment: the organisations of ROLES verified by the bureau with their roles,
     and GS1 company prefix 9506000 registered to the brand (2) by the registrar (5)."""
-    op = Operator(capsys, anvil_node.url, tmp_path / "home", [])
-    op.accounts = [row["address"] for row in op.ok("accounts", "--json").json()]
     op.ok("deploy")
     op.ok("identity", "appoint-authority", op.accounts[1], "--max-level", "high")
-    (tmp_path / "org.json").write_text(json.dumps(PERSON))
     for index, role in ROLES.items():
         op.ok(
-            "identity", "verify", op.accounts[index], "--attributes", str(tmp_path / "org.json"), "--level", "high",
-            "--credential-out", str(tmp_path / f"org{index}.json"), "--account", "1",
+            "identity", "verify", op.accounts[index], "--attributes", str(attributes), "--level", "high",
+            "--credential-out", str(attributes.parent / f"org{index}.json"), "--account", "1",
         )  # fmt: skip
         op.ok("passport", "set-roles", op.accounts[index], "--role", role)
-    registered = op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5", "--json").json()
-    assert registered["prefix"] == "9506000" and registered["licensee"] == op.accounts[2]
-    return op
+    op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5")
+
+
+@pytest.fixture(scope="module")
+def template(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``_brand_steps``' chainpass home, set up once for the module."""
+    yield from module_template(anvil_node, tmp_path_factory, "brands", _brand_steps)
+
+
+@pytest.fixture
+def brands(operator: Operator, template: Path, tmp_path: Path) -> Iterator[Operator]:
+    """``_brand_steps``' state, each test from a fresh copy of it."""
+    yield from from_template(operator, template, tmp_path)
+
+
+def test_the_brand_is_registered_to_its_licensee(brands: Operator) -> None:
+    brand = brands.ok("brand", "show", "9506000", "--json").json()["brand"]
+    assert brand["prefix"] == "9506000" and brand["licensee"] == brands.accounts[2]
 
 
 def _hand_over(op: Operator, code: str, holder: int, receiver: int, path: Path) -> None:
@@ -65,8 +76,8 @@ def test_a_brand_owns_its_codes_and_licenses_them(brands: Operator) -> None:
         op.ok("brand", "show", "9506000").out.strip() == f"GS1 company prefix 9506000: registered to the brand {brand}."
     )
     assert f"GS1 company prefix 95060001: inside GS1 company prefix 9506000, registered to the brand {brand}" in inside
-    _assert_one_line_error(squatting, f"holds no licence from {brand}, the brand that owns the GS1 company prefix")
-    _assert_one_line_error(foreign, "No brand is registered for the GS1 company prefix of GTIN 04006381333931")
+    assert_one_line_error(squatting, f"holds no licence from {brand}, the brand that owns the GS1 company prefix")
+    assert_one_line_error(foreign, "No brand is registered for the GS1 company prefix of GTIN 04006381333931")
 
     # The brand licenses the second producer for its GTIN: it may commission that GTIN, for the brand.
     granted = op.ok("brand", "license", "9506000", other, "--gtin", GTIN, "--account", "2", "--json").json()
@@ -82,8 +93,8 @@ def test_a_brand_owns_its_codes_and_licenses_them(brands: Operator) -> None:
     assert licensed["licensed"] is True and licensed["brand"]["licensee"] == brand
     assert made["genuine"] is True and made["producer"] == other and made["brand"]["licensee"] == brand
     assert f"producer {other} (for the brand) stands verified today (valid)" in human
-    _assert_one_line_error(not_the_brand, f"Only {brand}, the licensee of GS1 company prefix 9506000")
-    _assert_one_line_error(revoked, f"holds no licence from {brand}")
+    assert_one_line_error(not_the_brand, f"Only {brand}, the licensee of GS1 company prefix 9506000")
+    assert_one_line_error(revoked, f"holds no licence from {brand}")
     assert op.ok("brand", "show", BAG2, "--org", other, "--json").json()["licensed"] is False
 
     # Prefixes never nest, and the registrar alone registers; a revoked prefix takes no new
@@ -95,10 +106,10 @@ def test_a_brand_owns_its_codes_and_licenses_them(brands: Operator) -> None:
     after = op.run("passport", "commission", BAG3, "--account", "2")
     still = op.ok("passport", "verify", BAG2, "--json").json()
 
-    _assert_one_line_error(taken, f"is registered to {brand} already")
-    _assert_one_line_error(not_registrar, "does not hold the passport role this needs")
-    _assert_one_line_error(malformed, "'12' is not a GS1 company prefix")
-    _assert_one_line_error(after, "No brand is registered for the GS1 company prefix")
+    assert_one_line_error(taken, f"is registered to {brand} already")
+    assert_one_line_error(not_registrar, "does not hold the passport role this needs")
+    assert_one_line_error(malformed, "'12' is not a GS1 company prefix")
+    assert_one_line_error(after, "No brand is registered for the GS1 company prefix")
     assert still["genuine"] is True and still["brand"] is None
 
 
@@ -128,7 +139,7 @@ def test_a_verdict_names_the_brand_and_the_relation_behind_each_step(brands: Ope
     traced = op.ok("passport", "trace", BAG1).out
     shown = op.ok("passport", "show", BAG1, "--json").json()
 
-    _assert_one_line_error(not_holder, f"Only {carrier}, who holds the goods of passport")
+    assert_one_line_error(not_holder, f"Only {carrier}, who holds the goods of passport")
     assert sold["sold"] is True and sold["sold_once"] is True and sold["returned"] is False
     assert returned["state"] == "active" and returned["sold_once"] is True and returned["returned"] is True
     assert "GENUINE; SOLD ONCE AND RETURNED: back in the trade since" in returned_text
@@ -192,8 +203,8 @@ def test_an_organisation_is_followed_to_its_new_wallet(brands: Operator) -> None
     op.ok("passport", "commission", BAG2, "--account", "9")
     verdict = op.ok("passport", "verify", BAG1, "--json").json()
     shown = op.ok("passport", "show", BAG1, "--json").json()
-    _assert_one_line_error(premature, "has not moved in the registry, so there is nothing to follow")
-    _assert_one_line_error(stale, f"moved to {new}")
+    assert_one_line_error(premature, "has not moved in the registry, so there is nothing to follow")
+    assert_one_line_error(stale, f"moved to {new}")
     assert followed["old_wallet"] == old and followed["wallet"] == new and followed["gas_used"] > 0
     assert roles == {"account": old, "wallet": new, "roles": ["producer"]}
     assert roles_text.strip() == f"{old} (its organisation acts from {new} now): producer"
@@ -215,10 +226,10 @@ def test_custody_never_freezes(brands: Operator, tmp_path: Path) -> None:
     no_reason = op.run("passport", "repair", BAG2, retailer, "--reason", " ", "--account", "0")
     repaired = op.ok("passport", "repair", BAG2, retailer, "--reason", "decision 2026-7", "--account", "0").out
 
-    _assert_one_line_error(in_force, "still stands in the registry")
+    assert_one_line_error(in_force, "still stands in the registry")
     assert reclaimed["custodian"] == owner
-    _assert_one_line_error(not_governor, "is not the passport governor")
-    _assert_one_line_error(no_reason, "needs the reason")
+    assert_one_line_error(not_governor, "is not the passport governor")
+    assert_one_line_error(no_reason, "needs the reason")
     assert f"{retailer} holds {BAG2} now, by the governor's repair" in repaired
     assert op.ok("passport", "show", BAG2, "--json").json()["custodian"] == retailer
     last = {code: op.ok("passport", "trace", code, "--json").json()[-2:] for code in (BAG1, BAG2)}

@@ -24,9 +24,9 @@ from typing import Any
 
 import click
 import pytest
+from cli_world import PERSON
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import PERSON
 
 from chainpass.cli import cli, main
 from chainpass.cli.common import AddressType, FiniteFloat

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import PERSON, Operator, Result, deployed, operator, supply_chain  # noqa: F401 (fixtures)
+from cli_world import PERSON, Operator, Result
 
 from chainpass.chain import Chain
 from chainpass.cli import hoist_root_options, main
@@ -46,7 +46,7 @@ def _stop_while_confirming(monkeypatch: pytest.MonkeyPatch, how: str) -> list[An
 @pytest.mark.parametrize("how", ["interrupt", "timeout"])
 @pytest.mark.parametrize("command", ["verify", "reverify"])
 def test_a_credential_survives_a_stop_after_mining(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     command: str,
@@ -76,7 +76,7 @@ def test_a_credential_survives_a_stop_after_mining(
 
 @pytest.mark.parametrize("how", ["interrupt", "timeout"])
 def test_a_suspension_stopped_after_mining_gives_its_salt(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     how: str,
@@ -112,7 +112,7 @@ def _deployment_of(op: Operator, chain: Chain) -> Any:
 
 
 def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_what_to_check(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -134,7 +134,7 @@ def test_a_stop_before_the_transaction_is_seen_keeps_the_credential_and_says_wha
 
 @pytest.mark.parametrize("how", ["interrupt", "timeout"])
 def test_an_import_stopped_after_mining_says_what_is_on_chain_and_what_to_run(
-    supply_chain: Operator,  # noqa: F811
+    supply_chain: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     how: str,
@@ -180,7 +180,7 @@ def test_an_import_stopped_after_mining_says_what_is_on_chain_and_what_to_run(
 
 
 def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
 ) -> None:
     op, holder = deployed, deployed.accounts[6]
@@ -194,7 +194,7 @@ def test_verifying_again_says_reverify_is_the_way_to_a_new_credential(
 
 
 def test_exit_codes_separate_a_negative_answer_from_an_error(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
 ) -> None:
     op, holder, stranger = deployed, deployed.accounts[6], deployed.accounts[7]
@@ -210,7 +210,7 @@ def test_exit_codes_separate_a_negative_answer_from_an_error(
     assert usage.code == 2
 
 
-def test_root_options_work_after_the_subcommand(deployed: Operator, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_root_options_work_after_the_subcommand(deployed: Operator, capsys: pytest.CaptureFixture[str]) -> None:
     op, holder = deployed, deployed.accounts[6]
     # Operator.run puts --rpc/--home first; here they come last, with --json and --rpc=URL.
     for argv in (
@@ -252,7 +252,7 @@ def test_hoisting_leaves_a_subcommand_own_option_of_the_same_name() -> None:
     ],
 )
 def test_numbers_and_paths_are_checked_before_anything_is_sent(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
     tmp_path: Path,
     args: list[str],
     code: int,
@@ -280,7 +280,7 @@ def test_numbers_and_paths_are_checked_before_anything_is_sent(
 
 
 def test_two_local_nodes_with_one_chain_id_keep_their_own_records_and_indexes(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
 ) -> None:
     op = deployed  # deployed on the session's Anvil (chain 31337), node A
     records = op.home / "deployments"
@@ -307,7 +307,7 @@ def test_two_local_nodes_with_one_chain_id_keep_their_own_records_and_indexes(
 
 
 def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
-    deployed: Operator,  # noqa: F811
+    deployed: Operator,
 ) -> None:
     op, bureau, bank = deployed, deployed.accounts[1], deployed.accounts[2]
     chain = Chain.connect(op.rpc)
@@ -329,7 +329,7 @@ def test_a_transaction_that_would_change_nothing_is_refused_before_it_costs_gas(
 
 
 def test_passport_brand_consent_and_governance_no_ops_are_refused_before_they_cost_gas(
-    supply_chain: Operator,  # noqa: F811
+    supply_chain: Operator,
     tmp_path: Path,
 ) -> None:
     op, producer, carrier = supply_chain, supply_chain.accounts[2], supply_chain.accounts[3]
@@ -370,7 +370,7 @@ def test_passport_brand_consent_and_governance_no_ops_are_refused_before_they_co
 
 
 def test_messages_name_what_the_user_typed(
-    supply_chain: Operator,  # noqa: F811
+    supply_chain: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -395,7 +395,7 @@ def test_messages_name_what_the_user_typed(
 
 
 def test_passports_are_named_by_their_codes_not_their_ids(
-    supply_chain: Operator,  # noqa: F811
+    supply_chain: Operator,
     tmp_path: Path,
 ) -> None:
     """Trace, verify, show, accept and the refusals name the inputs and containers of what the
@@ -434,7 +434,7 @@ def test_passports_are_named_by_their_codes_not_their_ids(
 
 
 def test_an_offer_is_signed_without_a_node_and_taken_with_one(
-    supply_chain: Operator,  # noqa: F811
+    supply_chain: Operator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -43,6 +43,7 @@ from chainpass.signatures import (
     TypedAction,
     is_high_s,
     load_typed_action,
+    parse_signature,
 )
 
 HOUR = 60 * 60
@@ -290,6 +291,23 @@ def test_consent_input_is_checked_by_client_and_contract(
 
 
 # ----------------------------------------------------------- gasless consent
+
+
+def test_a_signature_with_v_0_or_1_is_taken_in_its_27_or_28_form(
+    chain: Chain, registry: IdentityRegistry, roles: Roles, resident: Resident
+) -> None:
+    """Some wallets give v as 0/1. The contracts take only 27/28 (OpenZeppelin's ECDSA):
+    sent as it is, the signature is refused as malformed; read by the client
+    (`parse_signature`, as `consent relay` and offer files do), it goes through."""
+    typed = registry.typed_grant_consent(resident.address, roles.bank, deadline(chain, YEAR), deadline=deadline(chain))
+    signed = typed.sign(resident.account)
+    low_v = signed.signature[:64] + bytes([signed.signature[64] - 27])
+
+    as_sent = by_sig(registry, SignedAction(typed, low_v))
+    assert_refused(chain, lambda: chain.transact(as_sent, roles.bank), "IdentityMalformedSignature")
+    assert parse_signature("0x" + low_v.hex()) == signed.signature
+    registry.relay(SignedAction(typed, parse_signature("0x" + low_v.hex())), sender=roles.bank)
+    assert registry.consent_until(resident.address, roles.bank) == typed.message["until"]
 
 
 def test_gasless_consent_the_relayer_pays(

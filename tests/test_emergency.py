@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_world import PERSON, Operator
 from conftest import Roles, World, credential_for, fund, new_account
 from passport_world import GTIN, Orgs, commission_one, event, hand_over, item_keys, ship
 from support import assert_refused, logs
-from test_cli import PERSON, Operator, operator  # noqa: F401 (fixture)
 
 from chainpass.chain import ZERO_ADDRESS, Chain
 from chainpass.deployment import deploy
@@ -187,7 +187,7 @@ def test_paused_passports_refuse_what_adds_trust_and_a_recall_goes_through(
 
 
 def test_the_cli_pauses_and_unpauses_and_refuses_what_changes_nothing(
-    operator: Operator,  # noqa: F811
+    operator: Operator,
     tmp_path: Path,
 ) -> None:
     op, (governor, bureau, guardian) = operator, operator.accounts[:3]

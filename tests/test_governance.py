@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_world import Operator
 from conftest import fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from test_cli import Operator
 
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import Chain
