@@ -65,6 +65,8 @@ def source_files(contracts_dir: Path = CONTRACTS_DIR, node_modules: Path = NODE_
     sources = {
         path.relative_to(contracts_dir.parent).as_posix(): path.read_text(encoding="utf-8")
         for path in sorted(contracts_dir.rglob("*.sol"))
+        # Not hidden folders: `ape compile` copies its npm dependencies into contracts/.cache/.
+        if not any(part.startswith(".") for part in path.relative_to(contracts_dir).parts)
     }
     return with_imports(sources, node_modules)
 

@@ -175,3 +175,13 @@ def test_a_missing_shared_folder_skips_on_a_laptop_and_fails_in_ci(tmp_path: Pat
         require_shared(absent, {"CI": "true"})
     absent.mkdir(parents=True)
     require_shared(absent, {"CI": "true"})  # present: nothing to say
+
+
+def test_hidden_folders_under_contracts_are_not_sources(tmp_path: Path) -> None:
+    """`ape compile` copies its npm dependencies into contracts/.cache/: they are not ours."""
+    contracts = tmp_path / "contracts"
+    (contracts / ".cache" / "dep").mkdir(parents=True)
+    (contracts / "Ours.sol").write_text("pragma solidity 0.8.37;\ncontract Ours {}\n")
+    (contracts / ".cache" / "dep" / "Theirs.sol").write_text("pragma solidity 0.8.37;\ncontract Theirs {}\n")
+
+    assert list(compiler.source_files(contracts)) == ["contracts/Ours.sol"]
