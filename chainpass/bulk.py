@@ -3,7 +3,7 @@
 Both start by validating every row (nothing is sent while one row is bad: each bad row is
 reported with its line number), then ask the chain what is there already, and send only
 the rest, in batches, through a pipelining sender (:class:`~chainpass.sender.BulkSender`
-or, for an account whose key is not known here, :class:`SequentialSender`).
+or, for an account whose key is not known here, :class:`~chainpass.sender.SequentialSender`).
 
 Resuming needs no journal: the chain itself is the record. A passport that exists is
 skipped (one batched ``passportOf`` read per 500 rows), and the contract refuses to
@@ -26,18 +26,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-import requests
-from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_typing import ABIFunction, HexStr
-from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from web3.types import TxParams, TxReceipt
 
-from chainpass.artifacts import load_artifact
-from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, sender_address
+from chainpass.backend import NoAnswer, RpcError
+from chainpass.chain import Chain, Sender, sender_address
+from chainpass.contract_client import calldata
 from chainpass.enums import BizStep, Disposition, Kind, State
 from chainpass.epcis import (
     EPCIS_CONTEXT,
@@ -53,8 +48,8 @@ from chainpass.epcis import (
 )
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.gs1 import ProductKey, parse_code, parse_gtin, parse_serial
-from chainpass.node import ANVIL_CHAIN_ID
 from chainpass.passport import Brand, EpcisEvent, ProductPassports, location_id
+from chainpass.sender import Progress, SenderFactory, SentTx, settle
 
 #: Passports per `commission` transaction. Measured (`make bench`): 29.8k gas per passport in a
 #: batch of 100, so about 3.0M gas a transaction, a tenth of a 30M block: ten fit in a block,
@@ -77,197 +72,11 @@ NOT_RECORDED = {
     BizStep.PACKING: " (pack with `chainpass passport pack`)",
     BizStep.UNPACKING: " (unpack with `chainpass passport unpack`)",
 }
-#: The keys of the dev accounts of every Anvil (of its public test mnemonic, :data:`~chainpass.node.DEV_MNEMONIC`).
-#: Public knowledge: for local nodes only, never for value. They let bulk work sign locally
-#: for `--account 0..9` on Anvil; an address they do not match is simply not used.
-ANVIL_DEV_KEYS = (
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
-    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-)
-
-
 # ---------------------------------------------------------------------------- sending
 
-#: Progress of a send: (done, total).
-Progress = Callable[[int, int], None]
 #: What a batch holds: commission rows or planned events.
 _Item = TypeVar("_Item")
 _Value = TypeVar("_Value")
-
-
-class SentTx(Protocol):
-    """What a sender reports for one call (as :class:`chainpass.sender.Sent`)."""
-
-    @property
-    def index(self) -> int: ...
-    @property
-    def tx_hash(self) -> str: ...
-    @property
-    def receipt(self) -> TxReceipt | None: ...
-    @property
-    def error(self) -> ChainpassError | None: ...
-
-
-class TxSender(Protocol):
-    """Sends calls, in order, and reports each one's receipt or error (as :class:`chainpass.sender.BulkSender`)."""
-
-    def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
-
-
-#: Makes a sender that reports its progress to the given function.
-SenderFactory = Callable[[Progress | None], TxSender]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One call sent by :class:`SequentialSender`."""
-
-    index: int
-    tx_hash: str
-    receipt: TxReceipt | None
-    error: ChainpassError | None
-
-
-@dataclass
-class SequentialSender:
-    """One transaction at a time, each waited for: for senders whose key is not here (an
-    account unlocked on the node), where transactions cannot be signed ahead."""
-
-    chain: Chain
-    sender: Sender
-    on_progress: Progress | None = None
-
-    def send(self, calls: Sequence[TxParams]) -> list[Outcome]:
-        out: list[Outcome] = []
-        for index, call in enumerate(calls):
-            try:
-                receipt = transact(self.chain, call, self.sender)
-                out.append(Outcome(index, "0x" + bytes(receipt["transactionHash"]).hex(), receipt, None))
-            except ChainpassError as exc:
-                out.append(Outcome(index, "", None, exc))
-            if self.on_progress is not None:
-                self.on_progress(index + 1, len(calls))
-        return out
-
-
-def transact(chain: Chain, call: TxParams, sender: Sender) -> TxReceipt:
-    """Send ``call`` (``to``, ``data``, optionally ``gas``) from ``sender`` and wait for its
-    receipt, with the chain's fee policy and confirmations; a refusal is raised as the
-    contract's error. (:meth:`Chain.transact` does the same for web3 contract calls; this
-    path sends calldata encoded here and skips web3's formatting of the receipt's logs.)"""
-    w3 = chain.w3
-    tx: dict[str, Any] = {**call, "from": sender_address(sender)}
-    try:
-        if "gas" not in tx:
-            tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)))
-        tx.update(chain.fee_fields())  # the operator's fee policy and cap, as every transaction
-        if isinstance(sender, LocalAccount):
-            if "maxFeePerGas" not in tx:
-                tx["gasPrice"] = w3.eth.gas_price
-            tx.update(nonce=w3.eth.get_transaction_count(sender.address, "pending"), chainId=chain.chain_id)
-            tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-        else:
-            tx_hash = w3.eth.send_transaction(cast(TxParams, tx))
-    except Exception as exc:  # web3 raises several kinds for a revert
-        raise chain.refusal(exc, sender_address(sender)) from None
-    receipt = _receipt(chain, "0x" + bytes(tx_hash).hex())
-    if chain.confirmations:
-        receipt = chain.confirmed(receipt)
-    if receipt["status"] != 1:
-        raise TransactionFailed(f"Transaction 0x{bytes(tx_hash).hex()} failed in block {receipt['blockNumber']}.")
-    return receipt
-
-
-def _receipt(chain: Chain, tx_hash: str) -> TxReceipt:
-    """The receipt's status, gas, block and hash, without its logs: web3 spends a tenth of a
-    second formatting the 200 logs of a batch of 100 passports, which bulk work never reads."""
-    if chain.is_embedded:
-        return chain.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=RECEIPT_TIMEOUT)
-    deadline = time.monotonic() + RECEIPT_TIMEOUT
-    delay = 0.005
-    while True:
-        raw = chain.w3.provider.make_request(cast(Any, "eth_getTransactionReceipt"), [tx_hash])
-        result = raw.get("result")
-        if result:
-            return cast(TxReceipt, {
-                "status": int(result["status"], 16),
-                "gasUsed": int(result["gasUsed"], 16),
-                "blockNumber": int(result["blockNumber"], 16),
-                "transactionHash": bytes.fromhex(tx_hash[2:]),
-            })  # fmt: skip
-        if time.monotonic() > deadline:
-            raise TransactionFailed(f"No receipt for {tx_hash} after {RECEIPT_TIMEOUT} s: is the node mining?")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
-class Encoder:
-    """Calldata for a contract's functions, encoded with eth-abi directly (web3's contract
-    functions spend a quarter of a second encoding a batch of 100 passports)."""
-
-    def __init__(self, contract_name: str) -> None:
-        abi = load_artifact(contract_name).abi
-        self.functions = {e["name"]: cast(ABIFunction, e) for e in abi if e.get("type") == "function"}
-
-    def data(self, name: str, *args: Any) -> bytes:
-        abi = self.functions[name]
-        return bytes(function_abi_to_4byte_selector(abi)) + abi_encode(get_abi_input_types(abi), args)
-
-    def call(self, to: str, name: str, *args: Any, gas: int | None = None) -> TxParams:
-        tx: dict[str, Any] = {"to": to, "data": "0x" + self.data(name, *args).hex()}
-        if gas is not None:
-            tx["gas"] = gas
-        return cast(TxParams, tx)
-
-
-PASSPORTS = Encoder("ProductPassport")
-
-
-def local_key(chain: Chain, sender: Sender) -> LocalAccount | None:
-    """A local account that signs for ``sender``: itself if it is one, the key of a dev
-    account of the embedded chain or of Anvil, else None (the node holds the key)."""
-    if isinstance(sender, LocalAccount):
-        return sender
-    address = sender_address(sender)
-    keys: list[str] = []
-    if chain.is_embedded:
-        keys = [k.to_hex() for k in chain._tester().backend.account_keys]
-    elif chain.chain_id == ANVIL_CHAIN_ID:
-        keys = list(ANVIL_DEV_KEYS)
-    for key in keys:
-        account: LocalAccount = Account.from_key(key)
-        if account.address == address:
-            return account
-    return None
-
-
-def settle(chain: Chain, sender: Sender, *, timeout: float = 60.0) -> None:
-    """Wait until no transaction of ``sender`` is pending on the node (a run killed a moment
-    ago may have left some in flight): what the chain holds is then what later runs build
-    on, and an event sent by the killed run cannot be mined after this run checked for it."""
-    address = sender_address(sender)
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        pending = chain.w3.eth.get_transaction_count(address, "pending")
-        mined = chain.w3.eth.get_transaction_count(address, "latest")
-        if pending <= mined:
-            return
-        if time.monotonic() > deadline:
-            raise TransactionFailed(
-                f"{pending - mined} transaction(s) of {address} are still pending on the node after {timeout:.0f} s: "
-                "wait until they are mined (or dropped), then run the same command again."
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
 
 
 # ---------------------------------------------------------------------------- rows
@@ -478,22 +287,17 @@ def existing(pp: ProductPassports, ids: Iterable[int], block: int | None = None)
 def _states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) -> list[int]:
     """The state of each passport (the third word of `passportOf`), read in one batch request
     (one call at a time on the embedded chain, or from a node that refuses batches)."""
-    selector = PASSPORTS.data("passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
-    calls = [{"to": pp.address, "data": f"0x{selector}{id_:064x}"} for id_ in ids]
-    w3 = pp.chain.w3
-    at: Any = "latest" if block is None else block
-    results: list[bytes] | None = None
+    selector = calldata(pp.CONTRACT_NAME, "passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
+    tag = "latest" if block is None else hex(block)
+    calls = [("eth_call", [{"to": pp.address, "data": f"0x{selector}{id_:064x}"}, tag]) for id_ in ids]
     try:
-        if not pp.chain.is_embedded:
-            tag = at if block is None else hex(block)
-            responses = cast(Any, w3.provider).make_batch_request([("eth_call", [call, tag]) for call in calls])
-            if isinstance(responses, list) and all(isinstance(r, dict) and "result" in r for r in responses):
-                results = [bytes.fromhex(str(r["result"]).removeprefix("0x")) for r in responses]
-        if results is None:
-            results = [bytes(w3.eth.call(cast(TxParams, call), block_identifier=at)) for call in calls]
-    except (requests.exceptions.RequestException, OSError) as exc:
-        raise NodeUnreachable(f"The node stopped answering: {type(exc).__name__}.") from None
-    return [int.from_bytes(r[64:96], "big") for r in results]
+        answers = pp.chain.rpc.batch(calls)
+    except NoAnswer as exc:
+        raise NodeUnreachable(f"The node stopped answering: {exc}.") from None
+    for answer in answers:
+        if isinstance(answer, RpcError):
+            raise TransactionFailed(f"The node would not read the passports: {answer}")
+    return [int.from_bytes(bytes.fromhex(str(answer).removeprefix("0x"))[64:96], "big") for answer in answers]
 
 
 @dataclass(frozen=True)
@@ -696,8 +500,8 @@ def commission(
             break
         batches = [todo[i : i + size] for i in range(0, len(todo), size)]
         calls = [
-            PASSPORTS.call(pp.address, "commission", [r.key.row for r in batch], metadata_hash, metadata_uri,
-                           gas=cost.limit(len(batch)) if cost else None)
+            pp.call("commission", [r.key.row for r in batch], metadata_hash, metadata_uri,
+                    gas=cost.limit(len(batch)) if cost else None)
             for batch in batches
         ]  # fmt: skip
         sent = make_sender(tracker.for_send([len(b) for b in batches])).send(calls)
@@ -823,7 +627,7 @@ def _measure(
     first = todo[:COMMISSION_BATCH]
 
     def estimate(batch: Sequence[CommissionRow]) -> int | None:
-        call = PASSPORTS.call(pp.address, "commission", [r.key.row for r in batch], metadata_hash, metadata_uri)
+        call = pp.call("commission", [r.key.row for r in batch], metadata_hash, metadata_uri)
         return _preflight(pp, call, sender)
 
     one = estimate(first[:1])
@@ -1183,4 +987,4 @@ def _record_one(pp: ProductPassports, planned: _Planned, make_sender: SenderFact
 
 
 def _record_call(pp: ProductPassports, batch: Sequence[_Planned]) -> TxParams:
-    return PASSPORTS.call(pp.address, "recordEvents", [p.record() for p in batch])
+    return pp.call("recordEvents", [p.record() for p in batch])

@@ -8,30 +8,23 @@ instant, gone when the process ends. ``Chain.connect(url)`` talks to a node (Anv
 
 from __future__ import annotations
 
-import json
 import time
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
-from eth.estimators.gas import binary_gas_search_intrinsic_tolerance
-from eth.exceptions import BlockNotFound as EthBlockNotFound
-from eth.exceptions import TransactionNotFound as EthTransactionNotFound
-from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester.backends.pyevm import main as eth_tester_pyevm
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
-from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
-from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import TxParams, TxReceipt
 
 from chainpass.artifacts import Artifact
+from chainpass.backend import Backend, EmbeddedBackend, NoAnswer, NodeBackend, Rpc, RpcError, as_int, shape_receipt
 from chainpass.errors import (
     ChainIdMismatch,
     ChainpassError,
@@ -45,86 +38,39 @@ from chainpass.errors import (
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
-
-class DevMethodUnsupported(ChainpassError):
-    """The node refused a dev method (snapshots, time travel, mining on demand)."""
-
-
 #: Seconds to wait for a transaction's receipt before giving up.
 RECEIPT_TIMEOUT = 120
-#: Requests sent again when the connection fails before an answer: a node may close a
-#: kept-alive connection just as it is reused (Ganache does, after a pause), having read
-#: nothing. Only connection failures: a request that timed out may have been carried out.
-#: Node-signed sends (eth_sendTransaction) are among them: keys a node holds are for local
-#: dev nodes; keystore transactions go as eth_sendRawTransaction, which is safe to resend.
-_RETRY = ExceptionRetryConfiguration(
-    errors=(requests.exceptions.ConnectionError,),
-    retries=3,
-    backoff_factor=0.05,
-    method_allowlist=[*REQUEST_RETRY_ALLOWLIST, "eth_sendTransaction", "anvil", "miner"],
-)
 #: Seconds between looks at the chain head while waiting for confirmations.
 CONFIRMATION_POLL = 0.5
 #: How a refusal for want of ETH reads: nodes say "insufficient funds", the embedded EVM
 #: (py-evm) "cannot afford txn gas".
 NO_FUNDS_TEXTS = ("insufficient funds", "cannot afford")
+#: The requests that tell the fees of the next block: its base fee, and the node's tip.
+FEE_REQUESTS: list[tuple[str, list[Any]]] = [
+    ("eth_getBlockByNumber", ["pending", False]),
+    ("eth_maxPriorityFeePerGas", []),
+]
 
 #: Who sends a transaction: an account the node holds unlocked (its address), or a
 #: local account (from a keystore) that signs here.
 Sender = str | LocalAccount
+#: What :meth:`Chain.transact` sends: a contract function or constructor of web3, or
+#: transaction fields (``to``, ``data``, optionally ``value`` and ``gas``).
+Call = ContractFunction | ContractConstructor | TxParams
 
 
 def sender_address(sender: Sender) -> ChecksumAddress:
     return sender.address if isinstance(sender, LocalAccount) else to_checksum_address(sender)
 
 
-def _quick_gas_estimate(state: Any, transaction: Any) -> int:
-    """The embedded EVM's gas estimate, in two runs where py-evm's own binary search takes
-    some 25 (most of the cost of a transaction on the embedded EVM): one at the block gas
-    limit to learn the gas used, one at that plus a quarter and 5,000 to check it suffices
-    (calls inside get 63/64 of what is left). If it does not, py-evm's search decides."""
-
-    def run(gas: int) -> int | None:
-        snapshot = state.snapshot()
-        try:
-            computation = state.apply_transaction(SpoofTransaction(transaction, gas=gas, gas_price=0))
-            if computation.is_error:
-                if gas == state.gas_limit:
-                    raise computation.error  # the revert, as py-evm's estimator raises it
-                return None
-            return int(gas - computation.get_gas_remaining())
-        finally:
-            state.revert(snapshot)
-
-    used = run(state.gas_limit)
-    assert used is not None
-    candidate = int(min(state.gas_limit, used + used // 4 + 5_000))
-    if run(candidate) is not None:
-        return candidate
-    return int(binary_gas_search_intrinsic_tolerance(state, transaction))
-
-
-def _find_transaction(chain: Any, transaction_hash: bytes) -> tuple[Any, Any, int]:
-    """eth-tester's lookup of a transaction by hash (block, transaction, index), through
-    py-evm's hash index. eth-tester walks back from the head block by block, decoding each,
-    so every receipt cost time in proportion to the chain's length, and ``eth_getLogs`` (a
-    receipt per transaction in range) grew with its square: most of ``chainpass demo``'s
-    time. The pending block is looked at first and an index entry is checked against the
-    canonical block, as before; the walk stays the fallback."""
-    pending = chain.get_block()
-    for index, transaction in enumerate(pending.transactions):
-        if transaction.hash == transaction_hash:
-            return pending, transaction, index
-    with suppress(EthTransactionNotFound, EthBlockNotFound, IndexError):
-        number, index = chain.chaindb.get_transaction_index(transaction_hash)
-        block = chain.get_canonical_block_by_number(number)
-        if block.transactions[index].hash == transaction_hash:
-            return block, block.transactions[index], index
-    found: tuple[Any, Any, int] = _walk_to_transaction(chain, transaction_hash)
-    return found
-
-
-_walk_to_transaction = eth_tester_pyevm._get_transaction_by_hash
+def fee_inputs(answers: list[Any]) -> tuple[int, int]:
+    """(next base fee, suggested tip) from the answers to :data:`FEE_REQUESTS`; a node without
+    ``eth_maxPriorityFeePerGas`` gets 1 gwei, as web3 assumes."""
+    block, tip = answers
+    if isinstance(block, RpcError) or not block:
+        raise TransactionFailed(f"The node did not give its pending block: {block}")
+    suggested = GWEI if isinstance(tip, RpcError) or tip is None else as_int(tip)
+    return as_int(block.get("baseFeePerGas") or 0), suggested
 
 
 #: The zero address, which contracts read as "nobody".
@@ -144,14 +90,14 @@ def parse_address(value: str, what: str = "address") -> ChecksumAddress:
 
 @dataclass
 class Chain:
-    """A connection to one chain, and the dev helpers that local chains support."""
+    """A connection to one chain, the one way chainpass sends a transaction, and the dev
+    helpers that local chains support."""
 
-    w3: Web3
-    #: "embedded" for the in-process EVM, else the endpoint URL.
-    endpoint: str
+    #: The embedded EVM or a node (:mod:`chainpass.backend`): what differs between them.
+    backend: Backend
     _chain_id: int | None = field(default=None, repr=False)
-    #: EIP-1559 fees for what this connection sends; the default is the node's own
-    #: suggestion (twice the base fee plus its tip), with no cap.
+    #: EIP-1559 fees for what this connection sends; the default is twice the next base fee
+    #: plus the node's suggested tip, with no cap.
     fees: FeePolicy = field(default_factory=FeePolicy)
     #: Blocks on top of a transaction before :meth:`transact` returns its receipt
     #: (0: as soon as it is mined). The receipt is read again at that depth, so a
@@ -161,15 +107,15 @@ class Chain:
     def __post_init__(self) -> None:
         if self.confirmations < 0:
             raise InvalidInput(f"Confirmations must be 0 or more, not {self.confirmations}.")
+        self.w3: Web3 = self.backend.w3
+        #: "embedded" for the in-process EVM, else the endpoint URL.
+        self.endpoint: str = self.backend.endpoint
+        self.rpc: Rpc = self.backend.rpc()
 
     @classmethod
     def embedded(cls) -> Chain:
-        """A fresh in-process EVM with ten funded, unlocked dev accounts; it estimates gas
-        with :func:`_quick_gas_estimate`."""
-        eth_tester_pyevm._get_transaction_by_hash = _find_transaction
-        provider = EthereumTesterProvider()
-        cast(Any, provider.ethereum_tester).backend.chain.gas_estimator = _quick_gas_estimate
-        return cls(Web3(provider), "embedded")
+        """A fresh in-process EVM with ten funded, unlocked dev accounts."""
+        return cls(EmbeddedBackend())
 
     @classmethod
     def connect(
@@ -188,8 +134,7 @@ class Chain:
         """
         if not url.startswith(("http://", "https://")):
             raise InvalidInput(f"RPC URL {url!r} must start with http:// or https://.")
-        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=_RETRY))
-        chain = cls(w3, url, fees=fees or FeePolicy(), confirmations=confirmations)
+        chain = cls(NodeBackend(url, timeout), fees=fees or FeePolicy(), confirmations=confirmations)
         try:
             chain_id = chain.chain_id
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
@@ -203,7 +148,7 @@ class Chain:
 
     @property
     def is_embedded(self) -> bool:
-        return self.endpoint == "embedded"
+        return self.backend.embedded
 
     @property
     def chain_id(self) -> int:
@@ -234,31 +179,29 @@ class Chain:
             )
         return address
 
+    def local_key(self, sender: Sender) -> LocalAccount | None:
+        """A local account that signs for ``sender``: itself if it is one, the key of a dev
+        account the backend knows (the embedded chain's, Anvil's), else None (the node holds it)."""
+        if isinstance(sender, LocalAccount):
+            return sender
+        return self.backend.dev_key(sender_address(sender), self.chain_id)
+
     def sign_typed_data(self, signer: Sender, typed_data: dict[str, Any]) -> bytes:
         """Sign EIP-712 ``typed_data`` (``eth_signTypedData_v4`` JSON) as ``signer``: a local
         account signs here, a dev account where its key lives (the embedded EVM or the node)."""
         if isinstance(signer, LocalAccount):
             return bytes(Account.sign_typed_data(signer.key, full_message=typed_data).signature)
-        address = self.account(signer)
-        if self.is_embedded:
-            backend = self._tester().backend
-            key = next(k for k in backend.account_keys if k.public_key.to_checksum_address() == address)
-            return bytes(Account.sign_typed_data(key.to_bytes(), full_message=typed_data).signature)
-        response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, json.dumps(typed_data)])
-        if "error" in response and "expected object" in str(response["error"].get("message")):
-            # Ganache 7 takes the typed data as a JSON object only (MetaMask and Anvil: a string).
-            response = self.w3.provider.make_request(cast(Any, "eth_signTypedData_v4"), [address, typed_data])
-        if "error" in response:
-            raise InvalidInput(f"The node would not sign for {address}: {response['error'].get('message')}")
-        return bytes.fromhex(str(response["result"]).removeprefix("0x"))
+        return self.backend.sign_typed_data(self.account(signer), typed_data)
 
     # -------------------------------------------------------------- transactions
 
     def contract(self, artifact: Artifact, address: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=artifact.abi)
 
-    def transact(self, call: ContractFunction | ContractConstructor, sender: Sender) -> TxReceipt:
-        """Send ``call`` from ``sender`` and wait for a successful receipt.
+    def transact(self, call: Call, sender: Sender) -> TxReceipt:
+        """Send ``call`` from ``sender`` and wait for a successful receipt: the one path of every
+        single transaction chainpass sends (many from one key go through
+        :class:`~chainpass.sender.BulkSender`, which shares its fees, refusals and confirmations).
 
         A call the contract would refuse is refused before it is sent (gas estimation
         runs it), and its custom error becomes a :class:`ContractRevert` with a sentence.
@@ -266,44 +209,55 @@ class Chain:
         :attr:`fees` (a fee above its cap is refused before anything is signed), and with
         :attr:`confirmations` the receipt is returned only once that many blocks stand on it.
         """
-        fees = self.fee_fields()
+        address = sender_address(sender)
         try:
+            tx = {**_fields(call), "from": address}
+            if "gas" not in tx:
+                tx["gas"] = int(self.w3.eth.estimate_gas(cast(TxParams, tx)))
+            max_fee, tip = self.fee_quote()
+            tx.update(maxFeePerGas=max_fee, maxPriorityFeePerGas=tip)
             if isinstance(sender, LocalAccount):
-                params = {"from": sender.address, "nonce": self.w3.eth.get_transaction_count(sender.address, "pending")}
-                tx = call.build_transaction(cast(TxParams, {**params, **fees}))
-                signed = sender.sign_transaction(cast(dict[str, Any], tx))
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                tx.update(nonce=self.w3.eth.get_transaction_count(address, "pending"), chainId=self.chain_id)
+                tx_hash = self.w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
             else:
-                tx_hash = call.transact(cast(TxParams, {"from": sender, **fees}))
-        except Exception as exc:
-            raise self.refusal(exc, sender_address(sender)) from None
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+                tx_hash = self.w3.eth.send_transaction(cast(TxParams, tx))
+        except Exception as exc:  # web3 raises several kinds for a revert
+            raise self.refusal(exc, address) from None
+        receipt = self.receipt(bytes(tx_hash))
         if self.confirmations:
             receipt = self.confirmed(receipt)
         if receipt["status"] != 1:
             raise TransactionFailed(
-                f"Transaction {tx_hash.hex()} failed in block {receipt['blockNumber']} "
+                f"Transaction 0x{bytes(tx_hash).hex()} failed in block {receipt['blockNumber']} "
                 f"after using {receipt['gasUsed']} gas."
             )
         return receipt
 
-    def fee_fields(self) -> dict[str, Any]:
-        """The EIP-1559 fee fields for the next transaction: none when the policy is the
-        default (the node's suggestion, as web3 fills it in), else the policy's, checked
-        against its cap (:class:`~chainpass.fees.FeeCapExceeded` before anything is signed)."""
-        if self.fees == FeePolicy():
-            return {}
+    def fee_quote(self) -> tuple[int, int]:
+        """(max fee, priority fee) per gas for the next transaction, by :attr:`fees` (a fee above
+        its cap raises :class:`~chainpass.fees.FeeCapExceeded` before anything is signed)."""
         try:
-            # The pending block carries the base fee the next block will charge.
-            base_fee = int(self.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
-            try:
-                tip = int(self.w3.eth.max_priority_fee)
-            except Exception:  # a node without eth_maxPriorityFeePerGas: 1 gwei, as web3 assumes
-                tip = GWEI
-        except (requests.exceptions.RequestException, ConnectionError) as exc:
+            return self.fees.fees(*fee_inputs(self.rpc.batch(FEE_REQUESTS)))
+        except NoAnswer as exc:
             raise NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}") from None
-        max_fee, priority_fee = self.fees.fees(base_fee, tip)
-        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee}
+
+    def receipt(self, tx_hash: bytes) -> TxReceipt:
+        """The receipt of ``tx_hash`` once it is mined (waiting up to :data:`RECEIPT_TIMEOUT`),
+        shaped as web3 shapes receipts but without its slow formatting of logs."""
+        text = "0x" + tx_hash.hex()
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        delay = 0.005
+        while True:
+            try:
+                found = self.rpc.call("eth_getTransactionReceipt", [text])
+            except NoAnswer as exc:
+                raise NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}") from None
+            if found:
+                return shape_receipt(found)
+            if time.monotonic() > deadline:
+                raise TransactionFailed(f"No receipt for {text} after {RECEIPT_TIMEOUT} s: is the node mining?")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     def confirmed(self, receipt: TxReceipt) -> TxReceipt:
         """Wait until :attr:`confirmations` blocks stand on ``receipt``'s block, then read the
@@ -338,22 +292,23 @@ class Chain:
         return self.transact(factory.constructor(*args), sender)
 
     def refusal(self, exc: Exception, sender: str) -> ChainpassError:
-        """What ``exc``, raised while sending from ``sender``, means: the contract's custom error
-        as a sentence, a node gone, an account without ETH, or the node's own refusal."""
+        """What ``exc``, raised while sending from ``sender`` (by web3, or a JSON-RPC error
+        reply), means: the contract's custom error as a sentence, a node gone, an account
+        without ETH, or the node's own refusal. The one decoder of refusals."""
         if isinstance(exc, ChainpassError):
             return exc
         data = revert_data_from_exception(exc)
         revert: ContractRevert | None = decode_revert(data) if data else None
         if revert is not None:
             return revert
-        if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
+        if isinstance(exc, requests.exceptions.RequestException | ConnectionError | NoAnswer):
             return NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}")
         if any(text in str(exc).lower() for text in NO_FUNDS_TEXTS):
             return InsufficientFunds(
-                f"{sender} has no ETH to pay for gas: fund it, or sign the message instead and let a "
-                "relayer submit it (chainpass consent typed-data / relay)."
+                f"{sender} cannot pay for gas: fund it and run again (a consent can also be signed and "
+                "submitted by a relayer: chainpass consent typed-data / relay)."
             )
-        return TransactionFailed(f"The transaction was refused: {exc}")
+        return TransactionFailed(f"The node refused the transaction: {exc}")
 
     # ------------------------------------------------------------ dev helpers
 
@@ -362,62 +317,30 @@ class Chain:
 
     def snapshot(self) -> Any:
         """Save the chain state (embedded or Anvil/Ganache) to return to with :meth:`revert`."""
-        if self.is_embedded:
-            return self._tester().take_snapshot()
-        return self._dev_request("evm_snapshot", [])
+        return self.backend.snapshot()
 
     def revert(self, snapshot: Any) -> None:
         """Return to a state saved by :meth:`snapshot`."""
-        if self.is_embedded:
-            self._tester().revert_to_snapshot(snapshot)
-        elif self._dev_request("evm_revert", [snapshot]) is False:
-            raise DevMethodUnsupported(f"The node at {self.endpoint} has no snapshot {snapshot!r} to revert to.")
+        self.backend.revert(snapshot)
 
     def advance_time(self, seconds: int) -> None:
         """Move the chain's clock forward by ``seconds`` and mine a block there."""
-        if self.is_embedded:
-            tester = self._tester()
-            # The pending block may already be ahead (its time is taken from the wall clock,
-            # e.g. after a revert), and eth-tester mines one second before the time travelled to.
-            pending = int(tester.get_block_by_number("pending")["timestamp"])
-            tester.time_travel(max(self.latest_timestamp() + seconds, pending) + 1)
-        else:
-            self._dev_request("evm_increaseTime", [seconds])
-            self._dev_request("evm_mine", [])
+        self.backend.advance_time(seconds, self.latest_timestamp())
 
     def set_automine(self, enabled: bool) -> None:
         """Mine each transaction as it arrives (the default), or hold them in the pool until
         :meth:`mine` (or automining again)."""
-        if self.is_embedded:
-            tester = self._tester()
-            if enabled:
-                tester.enable_auto_mine_transactions()
-            else:
-                tester.disable_auto_mine_transactions()
-            return
-        try:
-            self._dev_request("evm_setAutomine", [enabled])
-        except DevMethodUnsupported:  # Ganache 7: the geth-style miner switch instead
-            self._dev_request("miner_start" if enabled else "miner_stop", [])
+        self.backend.set_automine(enabled)
 
     def mine(self) -> None:
         """Mine one block now, with the transactions waiting in the pool."""
-        if self.is_embedded:
-            self._tester().mine_blocks(1)
-        else:
-            self._dev_request("evm_mine", [])
+        self.backend.mine()
 
-    def _dev_request(self, method: str, params: list[Any]) -> Any:
-        """Call a local node's dev method; a node without it raises :class:`DevMethodUnsupported`."""
-        response = self.w3.provider.make_request(cast(Any, method), params)
-        if "error" in response:
-            error = response["error"]
-            detail = error.get("message") if isinstance(error, dict) else error
-            raise DevMethodUnsupported(
-                f"The node at {self.endpoint} refused {method} ({detail}): it works on the embedded chain, "
-                "Anvil or Ganache, not on a public node."
-            )
-        return response["result"]
 
-    def _tester(self) -> Any:
-        return cast(EthereumTesterProvider, self.w3.provider).ethereum_tester
+def _fields(call: Call) -> dict[str, Any]:
+    """The transaction fields of ``call`` (``to``, ``data``, and ``value``/``gas`` if given)."""
+    if isinstance(call, ContractFunction):
+        return {"to": call.address, "data": call._encode_transaction_data()}
+    if isinstance(call, ContractConstructor):
+        return {"data": call.data_in_transaction}
+    return dict(call)

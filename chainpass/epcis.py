@@ -810,7 +810,7 @@ def _held(pp: ProductPassports, planned: Planned) -> bool:
 
 
 def _tx(pp: ProductPassports, function: str, sender: Sender, *args: Any) -> str:
-    receipt = pp._send(function, sender, *args)
+    receipt = pp.send(function, sender, *args)
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
@@ -941,7 +941,7 @@ def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes], last: int | 
     if not event_ids:
         return set()
     topics: list[Any] = [_topic(pp, "PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
-    logs = pp._get_logs(topics, last)
+    logs = pp.logs(topics, last)
     return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}
 
 
@@ -987,7 +987,7 @@ def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
     def code(id_: int) -> str:
         if id_ not in codes:
             record = pp.passport(id_)
-            commissioned = pp._get_logs([_topic(pp, "PassportCommissioned"), "0x" + id_.to_bytes(32, "big").hex()])
+            commissioned = pp.logs([_topic(pp, "PassportCommissioned"), "0x" + id_.to_bytes(32, "big").hex()])
             if record is None or not commissioned:
                 codes[id_] = f"urn:chainpass:passport:{id_:#x}"
             else:

@@ -270,29 +270,29 @@ class IdentityRegistry(ContractClient):
         return _optional_address(self.contract.functions.pendingGovernor().call())
 
     def transfer_governance(self, new_governor: str, *, sender: Sender) -> TxReceipt:
-        return self._send("transferGovernance", sender, parse_address(new_governor, "new governor"))
+        return self.send("transferGovernance", sender, parse_address(new_governor, "new governor"))
 
     def accept_governance(self, *, sender: Sender) -> TxReceipt:
-        return self._send("acceptGovernance", sender)
+        return self.send("acceptGovernance", sender)
 
     def appoint_authority(self, authority: str, max_level: Level | str, *, sender: Sender) -> TxReceipt:
         level = Level.parse(max_level)
         if level is Level.NONE:
             raise InvalidInput("An authority needs a maximum level: low, substantial or high.")
-        return self._send("appointAuthority", sender, parse_address(authority, "authority"), int(level))
+        return self.send("appointAuthority", sender, parse_address(authority, "authority"), int(level))
 
     def remove_authority(self, authority: str, *, sender: Sender) -> TxReceipt:
-        return self._send("removeAuthority", sender, parse_address(authority, "authority"))
+        return self.send("removeAuthority", sender, parse_address(authority, "authority"))
 
     def rotate_authority_key(self, authority: str, new_key: str, *, sender: Sender) -> TxReceipt:
         """The governor gives ``authority`` a new signing key; its holders are untouched."""
-        return self._send(
+        return self.send(
             "rotateAuthorityKey", sender, parse_address(authority, "authority"), parse_address(new_key, "new key")
         )
 
     def hand_over_authority(self, removed: str, successor: str, *, sender: Sender) -> TxReceipt:
         """The governor hands the holders of the removed ``removed`` to ``successor`` (one transaction)."""
-        return self._send(
+        return self.send(
             "handOverAuthority",
             sender,
             parse_address(removed, "removed authority"),
@@ -305,7 +305,7 @@ class IdentityRegistry(ContractClient):
             raise InvalidInput(
                 f"A compromise window starts at a Unix time (0 to {2**40 - 1}, the contract's uint40), not {since}."
             )
-        return self._send("declareCompromise", sender, parse_address(authority, "authority"), since)
+        return self.send("declareCompromise", sender, parse_address(authority, "authority"), since)
 
     def authority_of_key(self, key: str) -> ChecksumAddress | None:
         """The authority ``key`` signs for now, if any."""
@@ -315,10 +315,10 @@ class IdentityRegistry(ContractClient):
         parsed = Sector.parse(sector)
         if parsed is Sector.NONE:
             raise InvalidInput("A relying party needs a sector: government, bank, hospital, hotel, courier, other.")
-        return self._send("appointRelyingParty", sender, parse_address(relying_party, "relying party"), int(parsed))
+        return self.send("appointRelyingParty", sender, parse_address(relying_party, "relying party"), int(parsed))
 
     def remove_relying_party(self, relying_party: str, *, sender: Sender) -> TxReceipt:
-        return self._send("removeRelyingParty", sender, parse_address(relying_party, "relying party"))
+        return self.send("removeRelyingParty", sender, parse_address(relying_party, "relying party"))
 
     def authority(self, account: str) -> Authority:
         address = parse_address(account, "authority")
@@ -336,7 +336,7 @@ class IdentityRegistry(ContractClient):
 
     def verify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: Sender) -> TxReceipt:
         """Record that ``sender`` (an authority) verified ``credential``'s holder in person."""
-        return self._send(
+        return self.send(
             "verify",
             sender,
             credential.holder,
@@ -347,7 +347,7 @@ class IdentityRegistry(ContractClient):
 
     def reverify(self, credential: Credential, level: Level | str, expires_at: int, *, sender: Sender) -> TxReceipt:
         """Renew or update the verification of ``credential``'s holder."""
-        return self._send(
+        return self.send(
             "reverify",
             sender,
             credential.holder,
@@ -366,7 +366,7 @@ class IdentityRegistry(ContractClient):
         address = parse_address(holder, "holder")
         if note.holder != address:
             raise InvalidInput(f"This suspension note is for {note.holder}, not {address}.")
-        return self._send("suspend", sender, address, note.commitment)
+        return self.send("suspend", sender, address, note.commitment)
 
     def suspension_commitment(self, tx_hash: str | bytes) -> bytes:
         """The reason commitment a suspending transaction carried in its input (to check a
@@ -379,13 +379,13 @@ class IdentityRegistry(ContractClient):
 
     def restore(self, holder: str, *, sender: Sender) -> TxReceipt:
         """Undo a suspension or revocation made with a key the governor declared compromised."""
-        return self._send("restore", sender, parse_address(holder, "holder"))
+        return self.send("restore", sender, parse_address(holder, "holder"))
 
     def reinstate(self, holder: str, *, sender: Sender) -> TxReceipt:
-        return self._send("reinstate", sender, parse_address(holder, "holder"))
+        return self.send("reinstate", sender, parse_address(holder, "holder"))
 
     def revoke(self, holder: str, *, sender: Sender) -> TxReceipt:
-        return self._send("revoke", sender, parse_address(holder, "holder"))
+        return self.send("revoke", sender, parse_address(holder, "holder"))
 
     @staticmethod
     def _grant_level(level: Level | str) -> Level:
@@ -424,7 +424,7 @@ class IdentityRegistry(ContractClient):
     def check(self, holder: str, *, sender: Sender) -> CheckResult:
         """Check ``holder`` as relying party ``sender``; the check joins the holder's audit trail."""
         address = parse_address(holder, "holder")
-        receipt = self._send("check", sender, address)
+        receipt = self.send("check", sender, address)
         (event,) = self.contract.events.HolderChecked().process_receipt(receipt)
         block = int(receipt["blockNumber"])
         standing = Standing(event["args"]["standing"])
@@ -497,19 +497,19 @@ class IdentityRegistry(ContractClient):
     def grant_consent(self, relying_party: str, until: int, *, sender: Sender) -> TxReceipt:
         """The holder ``sender`` consents to checks by ``relying_party`` until ``until`` (pays gas)."""
         party = self._consentable_party(relying_party, until)
-        return self._send("grantConsent", sender, party, until)
+        return self.send("grantConsent", sender, party, until)
 
     def withdraw_consent(self, relying_party: str, *, sender: Sender) -> TxReceipt:
-        return self._send("withdrawConsent", sender, parse_address(relying_party, "relying party"))
+        return self.send("withdrawConsent", sender, parse_address(relying_party, "relying party"))
 
     def cancel_signatures(self, *, sender: Sender) -> TxReceipt:
         """Void the key signatures (rotation, cancellation) the holder ``sender`` handed out
         and that were not used yet; withdrawing consent to a party voids its consent messages."""
-        return self._send("cancelSignatures", sender)
+        return self.send("cancelSignatures", sender)
 
     def rotate(self, new_holder: str, *, sender: Sender) -> TxReceipt:
         """Move the holder ``sender``'s identity to its new wallet (pays gas)."""
-        return self._send("rotate", sender, parse_address(new_holder, "new holder"))
+        return self.send("rotate", sender, parse_address(new_holder, "new holder"))
 
     def typed_grant_consent(self, holder: str, relying_party: str, until: int, *, deadline: int) -> TypedAction:
         """The message a holder signs to consent to ``relying_party`` until ``until``."""
@@ -554,7 +554,7 @@ class IdentityRegistry(ContractClient):
         if is_high_s(signed.signature):
             raise InvalidInput("This signature has a high s value (a malleated copy): it is refused.")
         fields = [action.message[f["name"]] for f in ACTIONS[action.primary_type]]
-        return self._send(
+        return self.send(
             action.primary_type[0].lower() + action.primary_type[1:] + "BySig", sender, *fields, signed.signature
         )
 
@@ -588,17 +588,17 @@ class IdentityRegistry(ContractClient):
 
     def request_recovery(self, holder: str, new_holder: str, *, sender: Sender) -> TxReceipt:
         """The issuer ``sender`` starts moving a lost wallet's identity to ``new_holder``."""
-        return self._send(
+        return self.send(
             "requestRecovery", sender, parse_address(holder, "holder"), parse_address(new_holder, "new holder")
         )
 
     def cancel_recovery(self, holder: str, *, sender: Sender) -> TxReceipt:
         """The holder (objecting) or its issuer cancels a pending recovery."""
-        return self._send("cancelRecovery", sender, parse_address(holder, "holder"))
+        return self.send("cancelRecovery", sender, parse_address(holder, "holder"))
 
     def complete_recovery(self, holder: str, *, sender: Sender) -> TxReceipt:
         """The issuer ``sender`` completes a recovery once the waiting period is over."""
-        return self._send("completeRecovery", sender, parse_address(holder, "holder"))
+        return self.send("completeRecovery", sender, parse_address(holder, "holder"))
 
     # --------------------------------------------------------------- history
 
@@ -607,7 +607,7 @@ class IdentityRegistry(ContractClient):
 
         An identity that arrived by rotation or recovery brings the history of the wallet
         it came from. Logs are queried by topic, from the registry's deployment block, in
-        chunks (see :meth:`ContractClient._get_logs`).
+        chunks (see :meth:`ContractClient.logs`).
         """
         address = parse_address(holder, "holder")
         last = self.chain.w3.eth.block_number if to_block is None else to_block
@@ -621,7 +621,7 @@ class IdentityRegistry(ContractClient):
     def _logs_about(self, address: ChecksumAddress, position: int, last: int) -> list[HistoryEntry]:
         topics: list[str | None] = [None] * (position + 1)
         topics[position] = "0x" + address[2:].lower().rjust(64, "0")
-        logs = self._get_logs(topics, last)
+        logs = self.logs(topics, last)
         return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._holder_events]
 
     def checks_of(self, holder: str) -> list[HistoryEntry]:

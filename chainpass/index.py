@@ -47,8 +47,8 @@ fresh Anvil has the same chain id, and deploys at the same address) is a reorg t
 stored hash matches, every log is marked removed and the new chain indexed.
 
 **Reading.** :class:`TraceIndex` is a :class:`~chainpass.contract_client.LogSource`: a
-client made with ``logs=index`` (``ProductPassports.from_deployment(chain, deployment,
-logs=index)``) reads its logs from the index, ordered by block, transaction index and log
+client made with ``log_source=index`` (``ProductPassports.from_deployment(chain, deployment,
+log_source=index)``) reads its logs from the index, ordered by block, transaction index and log
 index and shaped like web3's log receipts, so the trace logic is the same code either
 way. A trace still asks the node for what logs do not hold (the producer of a
 commissioned passport, one call each).

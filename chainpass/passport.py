@@ -237,7 +237,7 @@ class ProductPassports(ContractClient):
     # ------------------------------------------------------------------ roles
 
     def set_roles(self, account: str, roles: Role, *, sender: Sender) -> TxReceipt:
-        return self._send("setRoles", sender, parse_address(account, "account"), int(roles))
+        return self.send("setRoles", sender, parse_address(account, "account"), int(roles))
 
     def roles_of(self, account: str) -> Role:
         return Role(self.contract.functions.rolesOf(parse_address(account, "account")).call())
@@ -248,11 +248,11 @@ class ProductPassports(ContractClient):
 
     def register_prefix(self, prefix: str, licensee: str, *, sender: Sender) -> TxReceipt:
         """Register GS1 company prefix ``prefix`` (4 to 12 digits) to the brand ``licensee`` (a registrar's act)."""
-        return self._send("registerPrefix", sender, *_prefix_args(prefix), parse_address(licensee, "licensee"))
+        return self.send("registerPrefix", sender, *_prefix_args(prefix), parse_address(licensee, "licensee"))
 
     def revoke_prefix(self, prefix: str, *, sender: Sender) -> TxReceipt:
         """Revoke a prefix's registration: nothing more is commissioned under it (a registrar's act)."""
-        return self._send("revokePrefix", sender, *_prefix_args(prefix))
+        return self.send("revokePrefix", sender, *_prefix_args(prefix))
 
     def set_licence(
         self, prefix: str, manufacturer: str, *, gtin: str | None = None, granted: bool = True, sender: Sender
@@ -263,7 +263,7 @@ class ProductPassports(ContractClient):
         number = parse_gtin(gtin) if gtin is not None else 0
         if number and str(number).zfill(14)[1 : 1 + length] != prefix:
             raise InvalidInput(f"GTIN {gtin} is not under GS1 company prefix {prefix}.")
-        return self._send(
+        return self.send(
             "setLicence", sender, digits, length, number, parse_address(manufacturer, "manufacturer"), granted
         )
 
@@ -289,7 +289,7 @@ class ProductPassports(ContractClient):
         """Follow an organisation from ``old_wallet`` to the wallet its identity moved to
         in the registry (one hop): its roles, licences, products and custody go with it.
         Anyone may send this."""
-        return self._send("followMember", sender, parse_address(old_wallet, "old wallet"))
+        return self.send("followMember", sender, parse_address(old_wallet, "old wallet"))
 
     def current_wallet_of(self, account: str) -> ChecksumAddress:
         """The wallet an organisation's (possibly old) wallet ``account`` stands for now."""
@@ -315,14 +315,14 @@ class ProductPassports(ContractClient):
         if len(set(ids)) != len(ids):
             raise InvalidInput("The batch names the same product key twice.")
         rows = [k.row for k in keys]
-        self._send("commission", sender, rows, _bytes32(metadata_hash, "metadata hash"), metadata_uri)
+        self.send("commission", sender, rows, _bytes32(metadata_hash, "metadata hash"), metadata_uri)
         return ids
 
     def record(self, events: Sequence[EpcisEvent], *, sender: Sender) -> TxReceipt:
         """Record EPCIS events, in order, in one transaction."""
         if not events:
             raise InvalidInput("Give at least one event to record.")
-        return self._send("recordEvents", sender, [e.as_tuple() for e in events])
+        return self.send("recordEvents", sender, [e.as_tuple() for e in events])
 
     def transform(
         self,
@@ -345,7 +345,7 @@ class ProductPassports(ContractClient):
         if len(set(ids)) != len(ids) or len(set(inputs)) != len(inputs):
             raise InvalidInput("The transformation names the same input or output twice.")
         rows = [k.row for k in outputs]
-        self._send(
+        self.send(
             "transform",
             sender,
             _bytes32(transformation, "transformation id"),
@@ -358,11 +358,11 @@ class ProductPassports(ContractClient):
 
     def pack(self, container: int, ids: Sequence[int], *, event_id: bytes = bytes(32), sender: Sender) -> TxReceipt:
         """Pack ``ids`` into ``container``; ``event_id`` is the EPCIS AggregationEvent's hash id, if any."""
-        return self._send("pack", sender, container, list(ids), _bytes32(event_id, "event id"))
+        return self.send("pack", sender, container, list(ids), _bytes32(event_id, "event id"))
 
     def unpack(self, ids: Sequence[int], *, event_id: bytes = bytes(32), sender: Sender) -> TxReceipt:
         """Take ``ids`` out of their containers; ``event_id`` as for :meth:`pack`."""
-        return self._send("unpack", sender, list(ids), _bytes32(event_id, "event id"))
+        return self.send("unpack", sender, list(ids), _bytes32(event_id, "event id"))
 
     def transfer(self, id_: int, to: str, *, sender: Sender) -> TxReceipt:
         """Pass ownership (ERC-721) of ``id_`` from ``sender`` to ``to``; the goods stay with
@@ -424,22 +424,22 @@ class ProductPassports(ContractClient):
             raise InvalidInput(f"The offer was made for passports at {offer.contract}, not {self.address}.")
         if sender_address(sender) != offer.receiver:
             raise InvalidInput(f"The offer is made out to {offer.receiver}; only it can accept it.")
-        return self._send("acceptCustody", sender, offer.passport, offer.deadline, signed.signature)
+        return self.send("acceptCustody", sender, offer.passport, offer.deadline, signed.signature)
 
     def cancel_custody_offers(self, id_: int, *, sender: Sender) -> TxReceipt:
         """Void every offer the holder of ``id_``'s goods has signed and not yet seen accepted."""
-        return self._send("cancelCustodyOffers", sender, id_)
+        return self.send("cancelCustodyOffers", sender, id_)
 
     def reclaim_custody(self, id_: int, *, sender: Sender) -> TxReceipt:
         """The owner takes the goods back from a custodian whose identity was revoked."""
-        return self._send("reclaimCustody", sender, id_)
+        return self.send("reclaimCustody", sender, id_)
 
     def repair_custody(self, id_: int, to: str, *, reason: str, sender: Sender) -> TxReceipt:
         """The governor hands ``id_``'s goods to ``to``; the hash of ``reason`` (its written
         decision, kept off chain) goes on the record."""
         if not reason.strip():
             raise InvalidInput("A custody repair needs the reason, as written in the governor's decision.")
-        return self._send("repairCustody", sender, id_, parse_address(to, "new custodian"), keccak(text=reason))
+        return self.send("repairCustody", sender, id_, parse_address(to, "new custodian"), keccak(text=reason))
 
     # ---------------------------------------------------------------- reading
 
@@ -471,7 +471,7 @@ class ProductPassports(ContractClient):
         if state == State.NONE:
             return None
         topic = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportCommissioned").hex()
-        logs = self._get_logs([topic, "0x" + id_.to_bytes(32, "big").hex()])
+        logs = self.logs([topic, "0x" + id_.to_bytes(32, "big").hex()])
         if not logs:
             return None
         args = self.contract.events.PassportCommissioned().process_log(logs[0])["args"]
@@ -544,11 +544,11 @@ class ProductPassports(ContractClient):
         """The passports transformation ``transformation`` consumed, in the order it did."""
         topic = "0x" + _bytes32(transformation, "transformation id").hex()
         consumed = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportConsumed").hex()
-        logs = sorted(self._get_logs([consumed, None, topic]), key=lambda log: _position(self._entry(log)))
+        logs = sorted(self.logs([consumed, None, topic]), key=lambda log: _position(self._entry(log)))
         return [int.from_bytes(bytes(log["topics"][1]), "big") for log in logs]
 
     def _logs(self, id_: int) -> list[TraceEntry]:
-        logs = self._get_logs([None, "0x" + id_.to_bytes(32, "big").hex()])
+        logs = self.logs([None, "0x" + id_.to_bytes(32, "big").hex()])
         return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
 
     @cached_property

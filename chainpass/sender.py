@@ -26,18 +26,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-import requests
 import rlp
 from coincurve import PrivateKey
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
-from web3.datastructures import AttributeDict
-from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
-from chainpass.chain import NO_FUNDS_TEXTS, Chain
+from chainpass.backend import NoAnswer, Rpc, RpcError, as_int, shape_receipt
+from chainpass.chain import FEE_REQUESTS, NO_FUNDS_TEXTS, Chain, Sender, fee_inputs, sender_address
 from chainpass.errors import (
     ChainpassError,
     ConfirmationTimeout,
@@ -47,8 +45,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
-from chainpass.fees import GWEI, FeePolicy
-from chainpass.reverts import decode_revert, revert_data_from_exception
+from chainpass.fees import FeePolicy
 
 #: Gas limit = estimate x this (state may change between estimation and mining).
 GAS_MARGIN_PERCENT = 25
@@ -60,18 +57,6 @@ NUDGE_AFTER = 0.5
 _KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 _NONCE_LOW = ("nonce too low", "invalid transaction nonce", "nonce is too low", "oldnonce", "correct nonce")
 _UNDERPRICED = ("underpriced", "fee too low", "less than block base fee", "feecap", "max fee per gas less than")
-
-
-class _RpcError(Exception):
-    """A JSON-RPC error reply (the node answered, and said no)."""
-
-    def __init__(self, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.data = data
-
-
-class _Transport(Exception):
-    """No answer from the node (connection refused, reset, timed out)."""
 
 
 # --------------------------------------------------------------------------- records
@@ -150,177 +135,6 @@ class _Run:
         return len(self.results) + len(self.mined)
 
 
-# ------------------------------------------------------------------------- transport
-
-
-class _Node(Protocol):
-    def call(self, method: str, params: list[Any]) -> Any: ...
-    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]: ...
-
-
-class _HttpNode:
-    """JSON-RPC over HTTP, with batches (one round trip for many requests)."""
-
-    def __init__(self, url: str, timeout: float) -> None:
-        self.url = url
-        self.timeout = timeout
-        self._local = threading.local()
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            # Read the proxy settings once, not at every request (requests reads the whole
-            # environment each time, which costs more than the rest of a broadcast).
-            session.proxies = dict(requests.utils.get_environ_proxies(self.url))
-            session.trust_env = False
-            self._local.session = session
-        return session
-
-    def _post(self, payload: Any) -> Any:
-        try:
-            reply = self._session().post(self.url, json=payload, timeout=self.timeout)
-        except (requests.exceptions.RequestException, OSError) as exc:
-            raise _Transport(type(exc).__name__) from None
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise _Transport(f"HTTP {reply.status_code}")
-        try:
-            return reply.json()
-        except ValueError:
-            raise _Transport(f"HTTP {reply.status_code}, not JSON") from None
-
-    def call(self, method: str, params: list[Any]) -> Any:
-        result = _unwrap(self._post({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-        if isinstance(result, _RpcError):
-            raise result
-        return result
-
-    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
-        if not requests_:
-            return []
-        payload = [{"jsonrpc": "2.0", "id": n, "method": m, "params": p} for n, (m, p) in enumerate(requests_)]
-        replies = self._post(payload)
-        if not isinstance(replies, list):  # a node without batch support answers with one error
-            return [_unwrap(self._post({**one, "id": 1})) for one in payload]
-        by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
-        return [_unwrap(by_id.get(n, {"error": {"message": "no reply"}})) for n in range(len(requests_))]
-
-
-def _unwrap(reply: Any) -> Any:
-    if not isinstance(reply, dict):
-        return _RpcError(f"malformed reply {reply!r}")
-    if "error" in reply and reply["error"] is not None:
-        error = reply["error"]
-        if isinstance(error, dict):
-            return _RpcError(str(error.get("message", error)), error.get("data"))
-        return _RpcError(str(error))
-    return reply.get("result")
-
-
-class _Web3Node:
-    """Any web3 provider (the embedded EVM): one request at a time, results as JSON-RPC would give."""
-
-    def __init__(self, chain: Chain) -> None:
-        self.chain = chain
-        self._lock = threading.Lock()  # eth-tester is not thread-safe
-
-    def call(self, method: str, params: list[Any]) -> Any:
-        w3 = self.chain.w3
-        with self._lock:
-            try:
-                if method == "eth_sendRawTransaction":
-                    return "0x" + bytes(w3.eth.send_raw_transaction(params[0])).hex()
-                if method == "eth_getTransactionReceipt":
-                    try:
-                        return w3.eth.get_transaction_receipt(params[0])
-                    except TransactionNotFound:
-                        return None
-                if method == "eth_getTransactionByHash":
-                    try:
-                        return w3.eth.get_transaction(params[0])
-                    except TransactionNotFound:
-                        return None
-                if method == "eth_estimateGas":
-                    return w3.eth.estimate_gas(params[0])
-                if method == "eth_call":
-                    return "0x" + bytes(w3.eth.call(params[0], _int(params[1]))).hex()
-                if method == "eth_getTransactionCount":
-                    return w3.eth.get_transaction_count(params[0], params[1])
-                if method == "eth_getBlockByNumber":
-                    return w3.eth.get_block(params[0])
-                if method == "eth_maxPriorityFeePerGas":
-                    return w3.eth.max_priority_fee
-                if method == "eth_blockNumber":
-                    return w3.eth.block_number
-                if method == "eth_chainId":
-                    return self.chain.chain_id
-                response = w3.provider.make_request(cast(Any, method), params)
-            except (requests.exceptions.RequestException, ConnectionError) as exc:
-                raise _Transport(type(exc).__name__) from None
-            except Exception as exc:
-                raise _RpcError(str(exc), revert_data_from_exception(exc)) from None
-        result = _unwrap(response)
-        if isinstance(result, _RpcError):
-            raise result
-        return result
-
-    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
-        results: list[Any] = []
-        for method, params in requests_:
-            try:
-                results.append(self.call(method, params))
-            except _RpcError as exc:
-                results.append(exc)
-        return results
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-_INTS = frozenset(
-    {"blockNumber", "transactionIndex", "cumulativeGasUsed", "status", "gasUsed", "effectiveGasPrice", "type"}
-    | {"blobGasPrice", "blobGasUsed", "blockTimestamp"}
-)
-#: web3 formats fewer fields in a log (a log's blockTimestamp stays hex).
-_LOG_INTS = frozenset({"blockNumber", "transactionIndex", "logIndex"})
-_BYTES = frozenset({"blockHash", "transactionHash", "logsBloom", "data", "root"})
-_ADDRESSES = frozenset({"from", "to", "contractAddress", "address"})
-
-
-def _receipt(value: Any) -> TxReceipt:
-    """A JSON-RPC receipt shaped as web3 shapes it (ints, HexBytes, checksummed addresses),
-    without web3's generic formatters, which cost more than the rest of the sender for a
-    receipt with hundreds of logs."""
-    if isinstance(value, AttributeDict):
-        return cast(TxReceipt, value)
-    checksums: dict[str, str] = {}
-
-    def shape(raw: dict[str, Any], ints: frozenset[str] = _INTS) -> AttributeDict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, item in raw.items():
-            if item is None:
-                out[key] = None
-            elif key in ints:
-                out[key] = int(item, 16) if isinstance(item, str) else item
-            elif key in _BYTES:
-                out[key] = HexBytes(item)
-            elif key in _ADDRESSES:
-                address = checksums.get(item)
-                if address is None:
-                    address = checksums[item] = to_checksum_address(item)
-                out[key] = address
-            elif key == "topics":
-                out[key] = [HexBytes(topic) for topic in item]
-            elif key == "logs":
-                out[key] = [shape(log, _LOG_INTS) for log in item]
-            else:
-                out[key] = item
-        return AttributeDict(out)
-
-    return cast(TxReceipt, shape(value))
-
-
 def _hash_text(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
 
@@ -370,7 +184,7 @@ class BulkSender:
         self.retry_for = retry_for
         self.address = account.address
         self._key = PrivateKey(bytes(account.key))
-        self._node: _Node = _Web3Node(chain) if chain.is_embedded else _HttpNode(chain.endpoint, rpc_timeout)
+        self._node: Rpc = chain.backend.rpc(rpc_timeout)
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
@@ -452,16 +266,16 @@ class BulkSender:
         """The first contact of a run: a node that does not answer now is reported at once."""
         try:
             if self._chain_id is None:
-                self._chain_id = _int(self._node.call("eth_chainId", []))
+                self._chain_id = as_int(self._node.call("eth_chainId", []))
             with self._lock:
                 if self._next_nonce is None:
-                    self._next_nonce = _int(self._node.call("eth_getTransactionCount", [self.address, "pending"]))
-        except _Transport as exc:
+                    self._next_nonce = as_int(self._node.call("eth_getTransactionCount", [self.address, "pending"]))
+        except NoAnswer as exc:
             raise NodeUnreachable(
                 f"No Ethereum node answers at {self.chain.endpoint} ({exc}): nothing was sent. Start the node, "
                 "or check the --rpc URL."
             ) from None
-        except _RpcError as exc:
+        except RpcError as exc:
             raise TransactionFailed(f"The node at {self.chain.endpoint} refused a basic request: {exc}") from None
 
     def _resumed(self, run: _Run, resume: Mapping[int, Sequence[str]]) -> None:
@@ -487,13 +301,7 @@ class BulkSender:
         return self._refresh_fees()
 
     def _refresh_fees(self) -> tuple[int, int]:
-        block, tip = self._retrying_batch(
-            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
-        )
-        if isinstance(block, _RpcError):
-            raise TransactionFailed(f"The node did not give its latest block: {block}")
-        base = _int(block.get("baseFeePerGas") or 0)
-        suggested = GWEI if isinstance(tip, _RpcError) or tip is None else _int(tip)
+        base, suggested = fee_inputs(self._retrying_batch(FEE_REQUESTS))
         self._fees_cache = (time.monotonic(), base, suggested)
         return base, suggested
 
@@ -507,11 +315,11 @@ class BulkSender:
         estimated = dict(zip((f.index for f in need_gas), estimates, strict=True))
         for flight in chunk:
             answer = estimated.get(flight.index)
-            if isinstance(answer, _RpcError):
+            if isinstance(answer, RpcError):
                 results[flight.index] = Sent(flight.index, "", -1, None, self._refusal(answer))
                 continue
             if answer is not None:
-                flight.gas = _int(answer) * (100 + GAS_MARGIN_PERCENT) // 100
+                flight.gas = as_int(answer) * (100 + GAS_MARGIN_PERCENT) // 100
             ready.append(flight)
         if not ready:
             return []
@@ -554,7 +362,7 @@ class BulkSender:
             retry: list[_Flight] = []
             for flight, answer in zip(todo, answers, strict=True):
                 flight.broadcast_at = time.monotonic()
-                if not isinstance(answer, _RpcError) or _says(answer, _KNOWN):
+                if not isinstance(answer, RpcError) or _says(answer, _KNOWN):
                     continue
                 if _says(answer, _NONCE_LOW) and not self._known(flight.versions[-1].tx_hash):
                     retry.append(flight)
@@ -589,7 +397,7 @@ class BulkSender:
 
     def _count(self, block: str) -> int:
         """The account's transaction count at ``block`` ("latest": mined, "pending": with the pool)."""
-        return _int(self._retrying("eth_getTransactionCount", [self.address, block]))
+        return as_int(self._retrying("eth_getTransactionCount", [self.address, block]))
 
     def _known(self, tx_hash: str) -> bool:
         return _answered(self._retrying_batch([("eth_getTransactionByHash", [tx_hash])])[0])
@@ -611,7 +419,7 @@ class BulkSender:
         for (flight, _), answer in zip(asked, answers, strict=True):
             if not _answered(answer) or flight.index not in run.in_flight:
                 continue
-            flight.receipt = _receipt(answer)
+            flight.receipt = shape_receipt(answer)
             del run.in_flight[flight.index]
             if self.confirmations:
                 run.mined[flight.index] = flight
@@ -666,7 +474,7 @@ class BulkSender:
             answers = self._broadcast([f.versions[-1] for f in late])
             for flight, answer in zip(late, answers, strict=True):
                 flight.broadcast_at = now
-                if not isinstance(answer, _RpcError) or _says(answer, _KNOWN):
+                if not isinstance(answer, RpcError) or _says(answer, _KNOWN):
                     continue
                 if _says(answer, _UNDERPRICED) and len(flight.versions) > 1:
                     # The replacement was refused: keep broadcasting the one the node holds.
@@ -702,7 +510,7 @@ class BulkSender:
         )
         settled = True
         for flight, answer in zip(flights, answers, strict=True):
-            fresh = _receipt(answer) if _answered(answer) else None
+            fresh = shape_receipt(answer) if _answered(answer) else None
             if fresh is not None and bytes(fresh["blockHash"]) == bytes(flight.receipt["blockHash"]):
                 continue
             settled = False
@@ -723,7 +531,7 @@ class BulkSender:
         transaction a reorganisation took out goes back in flight (same bytes, same nonce).
         True when every receipt stood at that depth."""
         deepest = max(int(f.receipt["blockNumber"]) for f in run.mined.values())
-        head = _int(self._retrying("eth_blockNumber", []))
+        head = as_int(self._retrying("eth_blockNumber", []))
         if head < deepest + self.confirmations:
             if time.monotonic() > max(run.deadline_of[i] for i in run.mined):
                 raise ConfirmationTimeout(
@@ -748,32 +556,25 @@ class BulkSender:
         block = max(int(receipt["blockNumber"]) - 1, 0)
         try:
             self._node.call("eth_call", [fields, hex(block)])
-        except _RpcError as exc:
+        except RpcError as exc:
             revert = self._refusal(exc)
             if isinstance(revert, ContractRevert):
                 return revert
-        except _Transport:
+        except NoAnswer:
             pass
         return TransactionFailed(
             f"Transaction {_hash_text(receipt['transactionHash'])} failed in block {receipt['blockNumber']} after "
             f"using {receipt['gasUsed']} gas."
         )
 
-    def _refusal(self, error: _RpcError) -> ChainpassError:
-        # The error's .data (a hex string, bytes, or a dict with "data"/"result") comes first.
-        raw = revert_data_from_exception(error)
-        revert = decode_revert(raw) if raw else None
-        if revert is not None:
-            return revert
-        if _says(error, NO_FUNDS_TEXTS):
-            return InsufficientFunds(f"{self.address} cannot pay for gas: fund it and run again.")
-        return TransactionFailed(f"The node refused the transaction: {error}")
+    def _refusal(self, error: RpcError) -> ChainpassError:
+        return self.chain.refusal(error, self.address)
 
     # ----------------------------------------------------------------- retry
 
     def _retrying(self, method: str, params: list[Any]) -> Any:
         answer = self._retrying_batch([(method, params)])[0]
-        if isinstance(answer, _RpcError):
+        if isinstance(answer, RpcError):
             raise TransactionFailed(f"The node refused {method}: {answer}")
         return answer
 
@@ -784,7 +585,7 @@ class BulkSender:
         while True:
             try:
                 return self._node.batch(requests_)
-            except _Transport as exc:
+            except NoAnswer as exc:
                 if time.monotonic() + pause > deadline:
                     self._next_nonce = None  # whatever the node holds when it is back, ask it
                     raise NodeUnreachable(
@@ -798,9 +599,102 @@ class BulkSender:
 
 def _answered(answer: Any) -> bool:
     """A batch answer that carries a result (a transaction, a receipt), not nothing or an error."""
-    return answer is not None and not isinstance(answer, _RpcError)
+    return answer is not None and not isinstance(answer, RpcError)
 
 
 def _says(error: BaseException, fragments: tuple[str, ...]) -> bool:
     text = str(error).lower()
     return any(fragment in text for fragment in fragments)
+
+
+# ------------------------------------------------------------- one at a time, and choosing
+
+#: Progress of a send: (done, total).
+Progress = Callable[[int, int], None]
+
+
+class SentTx(Protocol):
+    """What a sender reports for one call (as :class:`Sent`)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def tx_hash(self) -> str: ...
+    @property
+    def receipt(self) -> TxReceipt | None: ...
+    @property
+    def error(self) -> ChainpassError | None: ...
+
+
+class TxSender(Protocol):
+    """Sends calls, in order, and reports each one's receipt or error (as :class:`BulkSender`)."""
+
+    def send(self, calls: Sequence[TxParams]) -> Sequence[SentTx]: ...
+
+
+#: Makes a sender that reports its progress to the given function.
+SenderFactory = Callable[[Progress | None], TxSender]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One call sent by :class:`SequentialSender`."""
+
+    index: int
+    tx_hash: str
+    receipt: TxReceipt | None
+    error: ChainpassError | None
+
+
+@dataclass
+class SequentialSender:
+    """One transaction at a time through :meth:`Chain.transact`, each waited for: for senders
+    whose key is not here (an account unlocked on the node), where transactions cannot be
+    signed ahead."""
+
+    chain: Chain
+    sender: Sender
+    on_progress: Progress | None = None
+
+    def send(self, calls: Sequence[TxParams]) -> list[Outcome]:
+        out: list[Outcome] = []
+        for index, call in enumerate(calls):
+            try:
+                receipt = self.chain.transact(call, self.sender)
+                out.append(Outcome(index, "0x" + bytes(receipt["transactionHash"]).hex(), receipt, None))
+            except ChainpassError as exc:
+                out.append(Outcome(index, "", None, exc))
+            if self.on_progress is not None:
+                self.on_progress(index + 1, len(calls))
+        return out
+
+
+def sender_factory(chain: Chain, sender: Sender) -> SenderFactory:
+    """Makes pipelining :class:`BulkSender` objects if the key of ``sender`` is here (a keystore
+    account, a dev account of the embedded chain or of Anvil), else :class:`SequentialSender`
+    objects; both with the chain's fees and confirmations."""
+    key = chain.local_key(sender)
+    if key is None:
+        return lambda progress: SequentialSender(chain, sender, progress)
+    return lambda progress: BulkSender(chain, key, on_progress=progress)
+
+
+def settle(chain: Chain, sender: Sender, *, timeout: float = 60.0) -> None:
+    """Wait until no transaction of ``sender`` is pending on the node (a run killed a moment
+    ago may have left some in flight): what the chain holds is then what later runs build
+    on, and an event sent by the killed run cannot be mined after this run checked for it."""
+    address = sender_address(sender)
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        pending = chain.w3.eth.get_transaction_count(address, "pending")
+        mined = chain.w3.eth.get_transaction_count(address, "latest")
+        if pending <= mined:
+            return
+        if time.monotonic() > deadline:
+            raise TransactionFailed(
+                f"{pending - mined} transaction(s) of {address} are still pending on the node after {timeout:.0f} s: "
+                "wait until they are mined (or dropped), then run the same command again."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)

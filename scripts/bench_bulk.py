@@ -26,7 +26,7 @@ from chainpass.enums import Level, Role
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
-from chainpass.sender import BulkSender
+from chainpass.sender import BulkSender, SenderFactory, SequentialSender
 
 GTIN = "9506000134352"
 #: GTIN's GS1 company prefix: registered to the producer before anything is commissioned.
@@ -55,18 +55,18 @@ def main() -> None:
         pp.register_prefix(PREFIX, accounts[3], sender=accounts[6])
         pp.set_licence(PREFIX, accounts[5], sender=accounts[3])
 
-        def make(key: LocalAccount | None, pipelined: bool) -> bulk.SenderFactory:
+        def make(key: LocalAccount | None, pipelined: bool) -> SenderFactory:
             assert key is not None  # Anvil's dev keys are known
             if pipelined:
                 return lambda progress: BulkSender(chain, key, on_progress=progress)
-            return lambda progress: bulk.SequentialSender(chain, key, progress)
+            return lambda progress: SequentialSender(chain, key, progress)
 
         for label, producer, pipelined in (("BulkSender", 3, True), ("one at a time", 5, False)):
             csv = Path(tmp) / f"{producer}.csv"
             csv.write_text("gtin,serial\n" + "".join(f"{GTIN},P{producer}-{i:06d}\n" for i in range(args.passports)))
             started = time.monotonic()
             rows = bulk.commission_rows(bulk.read_csv(csv))
-            key = bulk.local_key(chain, accounts[producer])
+            key = chain.local_key(accounts[producer])
             result = bulk.commission(pp, rows, sender=accounts[producer], make_sender=make(key, pipelined))
             result.seconds = time.monotonic() - started  # the file read and checked too
             rows_out.append((f"commission {args.passports:,} from CSV, {label}", result))
@@ -85,7 +85,7 @@ def main() -> None:
         events = bulk.event_rows(bulk.read_csv(csv))
         hashed = time.monotonic() - started
         # Recorded by whoever holds the goods: the producer (3), which commissioned them.
-        holder = bulk.local_key(chain, accounts[3])
+        holder = chain.local_key(accounts[3])
         result = bulk.record_events(pp, events, sender=accounts[3], make_sender=make(holder, True))
         result.seconds += hashed
         rows_out.append((f"events {count:,} from CSV by the holder (hashing {hashed:.1f} s), BulkSender", result))

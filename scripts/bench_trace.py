@@ -183,7 +183,7 @@ def measure(workdir: Path) -> tuple[list[Row], list[str]]:
             first = pp.first_block
             sync_s = timed(index.sync)
             blocks = index.checkpoint - first + 1
-            warm_pp = ProductPassports.from_deployment(chain, history.deployment, logs=index)
+            warm_pp = ProductPassports.from_deployment(chain, history.deployment, log_source=index)
             assert warm_pp.trace(history.traced) == pp.trace(history.traced), "index and node traces differ"
             warm_s = statistics.median(timed(lambda: warm_pp.trace(history.traced)) for _ in range(WARM_RUNS))
         rows.append(Row(f"trace one item, warm (index, median of {WARM_RUNS})", f"{warm_s * 1000:,.1f} ms", "≤ 50 ms",

@@ -13,6 +13,7 @@ import pytest
 from conftest import fund, new_account
 
 from chainpass.artifacts import load_artifact
+from chainpass.backend import EmbeddedBackend
 from chainpass.chain import ZERO_ADDRESS, Chain, parse_address, sender_address
 from chainpass.deployment import DEFAULT_RECOVERY_DELAY, PROXY
 from chainpass.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable
@@ -287,10 +288,10 @@ def test_the_embedded_chain_finds_transactions_by_hash_as_eth_tester_did() -> No
     name a block that is no longer canonical."""
     from web3.exceptions import TransactionNotFound
 
-    from chainpass.chain import _find_transaction, _walk_to_transaction
+    from chainpass.backend import _find_transaction, _walk_to_transaction
 
     chain = Chain.embedded()
-    py_evm = chain._tester().backend.chain
+    py_evm = cast(EmbeddedBackend, chain.backend).tester.backend.chain
     payer, payee = chain.account(0), chain.account(1)
 
     def pay(value: int) -> bytes:

@@ -438,7 +438,7 @@ def test_an_offer_is_signed_without_a_node_and_taken_with_one(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chainpass.bulk import ANVIL_DEV_KEYS
+    from chainpass.backend import ANVIL_DEV_KEYS
 
     op, retailer = supply_chain, supply_chain.accounts[4]
     code = "(01)09506000134352(21)OFFLINE1"

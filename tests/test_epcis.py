@@ -108,7 +108,7 @@ def test_import_trace_and_reimport(pp: ProductPassports, orgs: Orgs) -> None:
 
 def test_interrupted_import_resumes(pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch) -> None:
     document = story()
-    original = ProductPassports._send
+    original = ProductPassports.send
     sent: list[str] = []
 
     def flaky(self: ProductPassports, function: str, sender: Sender, *args: Any) -> Any:
@@ -117,10 +117,10 @@ def test_interrupted_import_resumes(pp: ProductPassports, orgs: Orgs, monkeypatc
         sent.append(function)
         return original(self, function, sender, *args)
 
-    monkeypatch.setattr(ProductPassports, "_send", flaky)
+    monkeypatch.setattr(ProductPassports, "send", flaky)
     with pytest.raises(KeyboardInterrupt):
         import_document(pp, document, sender=senders(orgs))
-    monkeypatch.setattr(ProductPassports, "_send", original)
+    monkeypatch.setattr(ProductPassports, "send", original)
     result = import_document(pp, document, sender=senders(orgs))
     assert [o.status for o in result.outcomes] == ["already_on_chain"] + ["recorded"] * 6
     trace = pp.trace(ids(pp)["bag1"])

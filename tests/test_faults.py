@@ -28,7 +28,7 @@ from web3.types import TxParams, Wei
 from chainpass.chain import Chain
 from chainpass.deployment import DeploymentStore, deploy, genesis_hash, load_deployment
 from chainpass.errors import NodeUnreachable
-from chainpass.fees import FeeCapExceeded, FeePolicy
+from chainpass.fees import FeeCapExceeded, FeePolicy, gwei_text
 from chainpass.node import AnvilNode, free_port
 from chainpass.sender import BulkSender, Sent
 
@@ -261,10 +261,11 @@ def test_a_base_fee_above_the_cap_is_refused_before_anything_is_sent(node: Anvil
     signed: list[object] = []
     sender = BulkSender(chain, operator, fees=FeePolicy(cap_per_gas=100 * GWEI), on_signed=lambda *a: signed.append(a))
 
+    next_base_fee = int(chain.w3.eth.get_block("pending")["baseFeePerGas"])  # 70 gwei, after an empty block
     with pytest.raises(FeeCapExceeded, match=re.escape("above your cap of 100.000 gwei")) as info:
         sender.send(payments(3))
 
-    assert "the base fee of 80.000 gwei" in str(info.value)
+    assert f"the base fee of {gwei_text(next_base_fee)}" in str(info.value)
     assert signed == [] and chain.w3.eth.get_transaction_count(operator.address, "pending") == 0
 
 

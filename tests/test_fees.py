@@ -11,9 +11,8 @@ from typing import Any, cast
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3.types import TxParams, Wei
+from web3.types import Wei
 
-from chainpass.bulk import transact
 from chainpass.chain import Chain, sender_address
 from chainpass.cli import main
 from chainpass.deployment import Deployment, deploy
@@ -129,22 +128,22 @@ def test_cli_refuses_a_fee_above_the_cap_in_one_sentence(
 
 
 @pytest.mark.parametrize("local_key", [True, False], ids=["keystore-signed", "node-signed"])
-def test_bulk_work_one_at_a_time_keeps_the_cap_too(node: AnvilNode, chain: Chain, local_key: bool) -> None:
-    """The bulk CLI's fallback for keys the node holds sends raw calldata: the same cap applies."""
+def test_transaction_fields_keep_the_cap_too(node: AnvilNode, chain: Chain, local_key: bool) -> None:
+    """Calldata encoded here (what bulk work sends one at a time for keys the node holds) goes
+    the same way as a contract call: the same cap applies."""
     signer = Account.from_key(DEV_KEY) if local_key else chain.dev_accounts()[0]
     deployment = deployed(chain, signer)
     capped = Chain.connect(node.url, fees=FeePolicy(max_priority_fee_per_gas=2 * GWEI, cap_per_gas=20 * GWEI))
-    call = IdentityRegistry.from_deployment(capped, deployment).contract.functions.appointAuthority(
-        chain.dev_accounts()[1], int(Level.HIGH)
+    raw = IdentityRegistry.from_deployment(capped, deployment).call(
+        "appointAuthority", chain.dev_accounts()[1], int(Level.HIGH)
     )
-    raw = TxParams(to=call.address, data=call._encode_transaction_data())
 
-    receipt = transact(capped, raw, signer)
+    receipt = capped.transact(raw, signer)
     next_base_fee(chain, 50 * GWEI)
     chain.mine()
     nonce = chain.w3.eth.get_transaction_count(sender_address(signer), "pending")
 
     assert chain.w3.eth.get_transaction(receipt["transactionHash"])["maxPriorityFeePerGas"] == 2 * GWEI
     with pytest.raises(FeeCapExceeded, match=r"above your cap of 20\.000 gwei"):
-        transact(capped, raw, signer)
+        capped.transact(raw, signer)
     assert chain.w3.eth.get_transaction_count(sender_address(signer), "pending") == nonce

@@ -19,7 +19,8 @@ from eth_account import Account
 from web3.exceptions import Web3RPCError
 from web3.types import Wei
 
-from chainpass.chain import Chain, DevMethodUnsupported
+from chainpass.backend import DevMethodUnsupported
+from chainpass.chain import Chain
 from chainpass.node import DEV_MNEMONIC, GANACHE_CHAIN_ID, HARDFORK, GanacheNode, free_port, rpc_answers
 
 

@@ -62,7 +62,7 @@ def index(pp: ProductPassports, tmp_path: Path) -> Iterator[TraceIndex]:
 
 def reading(pp: ProductPassports, trace_index: TraceIndex) -> ProductPassports:
     """The same contract, its logs read from ``trace_index``."""
-    return ProductPassports(pp.chain, pp.address, first_block=pp.first_block, logs=trace_index)
+    return ProductPassports(pp.chain, pp.address, first_block=pp.first_block, log_source=trace_index)
 
 
 def node_logs(chain: Chain, address: str, first: int, step: int = 50) -> list[tuple[Any, ...]]:
@@ -467,7 +467,7 @@ def test_a_file_for_another_chain_or_contract_is_refused(tmp_path: Path) -> None
     TraceIndex(path, chain, contract, deployment_block=5).close()
 
     with pytest.raises(IndexMismatch) as another_chain:
-        TraceIndex(path, Chain(chain.w3, "embedded", _chain_id=1), contract, deployment_block=5)
+        TraceIndex(path, Chain(chain.backend, _chain_id=1), contract, deployment_block=5)
     with pytest.raises(IndexMismatch, match="contract"):
         TraceIndex(path, chain, other_contract, deployment_block=5)
     with pytest.raises(IndexMismatch, match="block"):

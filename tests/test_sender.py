@@ -16,9 +16,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from eth_utils import to_checksum_address
-from web3 import HTTPProvider, Web3
 from web3.types import TxParams, Wei
 
+from chainpass.backend import NodeBackend
 from chainpass.chain import Chain
 from chainpass.enums import Level
 from chainpass.errors import ContractRevert, InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
@@ -317,7 +317,7 @@ def test_no_node_at_start_is_a_clear_error_and_nothing_is_signed(operator: Local
     """(Chain.connect's own refusal is in tests/test_chain.py; this is a node that went away
     before the bulk work began.)"""
     url = f"http://127.0.0.1:{free_port()}"
-    gone = Chain(Web3(HTTPProvider(url)), url)
+    gone = Chain(NodeBackend(url))
     signed: list[object] = []
 
     with pytest.raises(NodeUnreachable, match="nothing was sent") as info:

@@ -24,7 +24,7 @@ from chainpass.cli.common import account_option, acting_on, emit, json_option, r
 from chainpass.errors import InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
-from chainpass.sender import BulkSender
+from chainpass.sender import SenderFactory, sender_factory
 
 
 @click.group(name="bulk")
@@ -123,19 +123,16 @@ def _interruptible(progress: _Progress, noun: str, verb: str) -> Iterator[None]:
         progress.close()
 
 
-def _sender_factory(chain: Chain, sender: Sender, quiet: bool) -> bulk.SenderFactory:
+def _sender_factory(chain: Chain, sender: Sender, quiet: bool) -> SenderFactory:
     """A pipelining BulkSender if the key of ``sender`` is here, else one transaction at a time;
     both with the fees and confirmations of the root options (``--max-fee-gwei``, ``--confirmations``)."""
-    key = bulk.local_key(chain, sender)
-    if key is None:
-        if not quiet:
-            click.echo(
-                f"note: the key of {sender} is held by the node, so transactions go one at a time; "
-                "for full speed use a keystore account (`chainpass account import`).",
-                err=True,
-            )
-        return lambda progress: bulk.SequentialSender(chain, sender, progress)
-    return lambda progress: BulkSender(chain, key, on_progress=progress)
+    if chain.local_key(sender) is None and not quiet:
+        click.echo(
+            f"note: the key of {sender} is held by the node, so transactions go one at a time; "
+            "for full speed use a keystore account (`chainpass account import`).",
+            err=True,
+        )
+    return sender_factory(chain, sender)
 
 
 def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:

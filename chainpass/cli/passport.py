@@ -533,7 +533,7 @@ def trace(code: str, tier: int, use_index: bool, as_json: bool) -> None:
     them, and the journeys of the inputs it was made from."""
     key = _key(code, tier)
     passports = _passports()
-    passports.logs = open_index(passports, create=False) if use_index else None
+    passports.log_source = open_index(passports, create=False) if use_index else None
     entries = passports.trace(ProductPassports.passport_id(key))
     if not entries:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
