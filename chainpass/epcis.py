@@ -61,6 +61,7 @@ from chainpass.enums import CBV, BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.gs1 import SSCC_TIER, ProductKey, parse_code
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
+from chainpass.records import JsonRecord
 
 #: GS1's EPCIS 2.0 JSON-LD context, as published.
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -265,7 +266,7 @@ class Planned:
 
 
 @dataclass(frozen=True)
-class EventOutcome:
+class EventOutcome(JsonRecord):
     """What became of one event of the document."""
 
     index: int
@@ -281,20 +282,6 @@ class EventOutcome:
     #: Identifiers this import commissioned right before the event (``adopt_unknown``).
     adopted: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "event_id": self.event_id,
-            "type": self.type,
-            "action": self.action,
-            "status": self.status,
-            "field": self.field,
-            "reason": self.reason,
-            "tx_hashes": list(self.tx_hashes),
-            "adopted": list(self.adopted),
-            "notes": list(self.notes),
-        }
 
     def describe(self) -> str:
         head = f"event {self.index} ({self.type}, {self.event_id or 'no id'})"

@@ -8,9 +8,8 @@ with a sentence, before any gas is spent.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +25,7 @@ from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
 from chainpass.enums import Level, Sector, Standing, Status, SuspensionReason
 from chainpass.errors import InvalidInput
+from chainpass.records import FLATTEN, JsonRecord, iso, timestamp
 from chainpass.signatures import ACTIONS, DOMAIN_NAME, Domain, SignedAction, TypedAction, is_high_s
 
 CONTRACT_NAME = "IdentityRegistry"
@@ -47,7 +47,7 @@ class Authority:
 
 
 @dataclass(frozen=True)
-class SuspensionNote:
+class SuspensionNote(JsonRecord):
     """What the issuer keeps in its case file when it suspends a holder: the reason and the
     salt. The chain sees only ``commitment``, in the suspending transaction's input (see
     :meth:`IdentityRegistry.suspension_commitment`), which proves later, to whoever is shown
@@ -67,14 +67,6 @@ class SuspensionNote:
             raise InvalidInput("A suspension salt is 32 bytes.")
         return cls(address, parsed, salt, reason_commitment(address, parsed, salt))
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "reason": self.reason.label,
-            "salt": "0x" + self.salt.hex(),
-            "commitment": "0x" + self.commitment.hex(),
-        }
-
 
 def reason_commitment(holder: str, reason: SuspensionReason, salt: bytes) -> bytes:
     """keccak256(abi.encode(salt, holder, reason label)): what the chain sees of a suspension's reason."""
@@ -89,18 +81,20 @@ class RelyingParty:
 
 
 @dataclass(frozen=True)
-class IdentityStatus:
+class IdentityStatus(JsonRecord):
     """A holder's stored verification and its standing now."""
+
+    JSON_PROPERTIES = ("valid",)
 
     holder: ChecksumAddress
     standing: Standing
     status: Status
     level: Level
     issuer: ChecksumAddress | None
-    expires_at: int
+    expires_at: int = field(metadata=timestamp("expires"))
     commitment: bytes
     #: Unix time of the last change of status (verification, suspension, ...).
-    changed_at: int
+    changed_at: int = field(metadata=timestamp("changed"))
     #: The key nonce the holder's next rotation or cancellation message must carry.
     nonce: int
 
@@ -108,33 +102,19 @@ class IdentityStatus:
     def valid(self) -> bool:
         return self.standing is Standing.VALID
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "valid": self.valid,
-            "standing": self.standing.label,
-            "status": self.status.label,
-            "level": self.level.label,
-            "issuer": self.issuer,
-            "expires_at": self.expires_at,
-            "expires": _iso(self.expires_at),
-            "commitment": "0x" + self.commitment.hex(),
-            "changed_at": self.changed_at,
-            "changed": _iso(self.changed_at),
-            "nonce": self.nonce,
-        }
-
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(JsonRecord):
     """What a relying party learnt from a recorded check."""
+
+    JSON_PROPERTIES = ("valid",)
 
     holder: ChecksumAddress
     relying_party: ChecksumAddress
     standing: Standing
     level: Level
     issuer: ChecksumAddress | None
-    expires_at: int
+    expires_at: int = field(metadata=timestamp("expires"))
     tx_hash: str
     block_number: int
 
@@ -142,24 +122,12 @@ class CheckResult:
     def valid(self) -> bool:
         return self.standing is Standing.VALID
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "relying_party": self.relying_party,
-            "valid": self.valid,
-            "standing": self.standing.label,
-            "level": self.level.label,
-            "issuer": self.issuer,
-            "expires_at": self.expires_at,
-            "expires": _iso(self.expires_at),
-            "tx_hash": self.tx_hash,
-            "block_number": self.block_number,
-        }
-
 
 @dataclass(frozen=True)
-class DisclosureCheck:
+class DisclosureCheck(JsonRecord):
     """A disclosure that matched the holder's on-chain commitment, and the holder's standing."""
+
+    JSON_PROPERTIES = ("valid",)
 
     holder: ChecksumAddress
     attributes: dict[str, str]
@@ -169,39 +137,24 @@ class DisclosureCheck:
     def valid(self) -> bool:
         return self.standing is Standing.VALID
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "valid": self.valid,
-            "standing": self.standing.label,
-            "attributes": self.attributes,
-        }
-
 
 @dataclass(frozen=True)
-class Recovery:
+class Recovery(JsonRecord):
     """A pending move of a lost wallet's identity to a new wallet."""
+
+    JSON_PROPERTIES = ("pending",)
 
     holder: ChecksumAddress
     new_holder: ChecksumAddress | None
-    ready_at: int
+    ready_at: int = field(metadata=timestamp("ready"))
 
     @property
     def pending(self) -> bool:
         return self.new_holder is not None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "pending": self.pending,
-            "new_holder": self.new_holder,
-            "ready_at": self.ready_at,
-            "ready": _iso(self.ready_at),
-        }
-
 
 @dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(JsonRecord):
     """One event in a holder's history, rebuilt from the contract's logs."""
 
     block_number: int
@@ -212,18 +165,7 @@ class HistoryEntry:
     holder: ChecksumAddress
     #: Who acted (issuer, relying party, ...), or None for the holder's own actions.
     actor: ChecksumAddress | None
-    details: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "holder": self.holder,
-            "block_number": self.block_number,
-            "log_index": self.log_index,
-            "tx_hash": self.tx_hash,
-            "event": self.event,
-            "actor": self.actor,
-            **self.details,
-        }
+    details: dict[str, Any] = field(metadata=FLATTEN)
 
 
 #: The events of a holder's history, and which argument is the actor.
@@ -245,12 +187,6 @@ HOLDER_EVENTS: dict[str, str | None] = {
 }
 #: The events that move an identity to a new wallet (indexed as their second topic).
 MOVE_EVENTS = ("HolderRotated", "HolderRecovered")
-
-
-def _iso(timestamp: int) -> str | None:
-    if not timestamp:
-        return None
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _optional_address(value: str) -> ChecksumAddress | None:
@@ -550,7 +486,7 @@ class IdentityRegistry(ContractClient):
         if not signed.signature:
             raise InvalidInput("The signature is empty: ask the holder to sign.")
         if action.deadline <= self.chain.latest_timestamp():  # the next block is later still
-            raise InvalidInput(f"This signature expired at {_iso(action.deadline)}: ask the holder to sign again.")
+            raise InvalidInput(f"This signature expired at {iso(action.deadline)}: ask the holder to sign again.")
         if is_high_s(signed.signature):
             raise InvalidInput("This signature has a high s value (a malleated copy): it is refused.")
         fields = [action.message[f["name"]] for f in ACTIONS[action.primary_type]]
@@ -572,7 +508,7 @@ class IdentityRegistry(ContractClient):
         if not self.relying_party(party).active:
             raise InvalidInput(f"{party} is not an appointed relying party: consent to it would be pointless.")
         if until <= self.chain.latest_timestamp():
-            raise InvalidInput(f"The consent must last until a time in the future, not {_iso(until)}.")
+            raise InvalidInput(f"The consent must last until a time in the future, not {iso(until)}.")
         return party
 
     # -------------------------------------------------------------- recovery
@@ -665,7 +601,7 @@ def _describe_args(args: dict[str, Any]) -> dict[str, Any]:
         elif key == "standing":
             described[key] = Standing(value).label
         elif key in _TIME_FIELDS:
-            described[_TIME_FIELDS[key]] = _iso(value)
+            described[_TIME_FIELDS[key]] = iso(value) if value else None
         elif isinstance(value, bytes):
             described[key] = "0x" + value.hex()
         else:

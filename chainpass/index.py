@@ -78,6 +78,7 @@ from web3.types import FilterParams, LogReceipt
 from chainpass.chain import Chain, parse_address
 from chainpass.contract_client import LOG_CHUNK, ContractClient
 from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
+from chainpass.records import JsonRecord
 
 #: The file layout's version, kept in the meta table.
 FORMAT = 1
@@ -146,7 +147,7 @@ class IndexedLog:
 
 
 @dataclass(frozen=True)
-class Reorg:
+class Reorg(JsonRecord):
     """A fork the index followed: the blocks after ``fork_block`` left the chain."""
 
     #: The last block the index and the node still agree on.
@@ -156,12 +157,9 @@ class Reorg:
     #: How many logs were marked removed.
     removed_logs: int
 
-    def to_json(self) -> dict[str, int]:
-        return {"fork_block": self.fork_block, "old_checkpoint": self.old_checkpoint, "removed_logs": self.removed_logs}
-
 
 @dataclass(frozen=True)
-class SyncReport:
+class SyncReport(JsonRecord):
     """What one :meth:`TraceIndex.sync` did."""
 
     head: int
@@ -176,21 +174,12 @@ class SyncReport:
     logs: int
     reorg: Reorg | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "head": self.head,
-            "confirmations": self.confirmations,
-            "checkpoint": self.checkpoint,
-            "ranges": [list(r) for r in self.ranges],
-            "refused": [list(r) for r in self.refused],
-            "logs": self.logs,
-            "reorg": self.reorg.to_json() if self.reorg else None,
-        }
-
 
 @dataclass(frozen=True)
-class IndexStatus:
+class IndexStatus(JsonRecord):
     """Where an index stands against the node."""
+
+    JSON_PROPERTIES = ("behind",)
 
     path: Path
     chain_id: int
@@ -207,19 +196,6 @@ class IndexStatus:
     def behind(self) -> int:
         """Blocks the node has that the index has not (yet) indexed."""
         return max(0, self.head - self.checkpoint)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "chain_id": self.chain_id,
-            "address": self.address,
-            "deployment_block": self.deployment_block,
-            "checkpoint": self.checkpoint,
-            "head": self.head,
-            "behind": self.behind,
-            "logs": self.logs,
-            "removed_logs": self.removed_logs,
-        }
 
 
 class TraceIndex:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -28,6 +28,7 @@ from chainpass.enums import BizStep, Disposition, Kind, Role, Standing, State
 from chainpass.errors import ChainIdMismatch, InvalidInput
 from chainpass.gs1 import ProductKey, parse_gtin
 from chainpass.identity import IdentityRegistry
+from chainpass.records import FLATTEN, PASSPORT_ID, JsonRecord
 
 CONTRACT_NAME = "ProductPassport"
 
@@ -77,10 +78,10 @@ def location_id(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class PassportRecord:
+class PassportRecord(JsonRecord):
     """A passport as the chain holds it now."""
 
-    id: int
+    id: int = field(metadata=PASSPORT_ID)
     owner: ChecksumAddress
     #: Who holds the goods: the custodian, the owner, or the holder of the outer container.
     custodian: ChecksumAddress
@@ -89,55 +90,29 @@ class PassportRecord:
     state: State
     effective_state: State
     tier: int
-    container: int | None
+    container: int | None = field(metadata=PASSPORT_ID)
     #: The transformation that produced it (its 32-byte id), if any.
     origin: bytes | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": hex(self.id),
-            "owner": self.owner,
-            "custodian": self.custodian,
-            "producer": self.producer,
-            "kind": self.kind.name.lower(),
-            "state": self.state.label,
-            "effective_state": self.effective_state.label,
-            "tier": self.tier,
-            "container": hex(self.container) if self.container else None,
-            "origin": "0x" + self.origin.hex() if self.origin else None,
-        }
-
 
 @dataclass(frozen=True)
-class TraceEntry:
+class TraceEntry(JsonRecord):
     """One event in a passport's journey, its own or a container's while it was inside."""
 
     block_number: int
     log_index: int
     tx_hash: str
     event: str
-    passport: int
+    passport: int = field(metadata=PASSPORT_ID)
     actor: ChecksumAddress
-    details: dict[str, Any]
+    details: dict[str, Any] = field(metadata=FLATTEN)
     #: The container the event was recorded on, when it reached the passport through it.
-    via_container: int | None = None
+    via_container: int | None = field(default=None, metadata=PASSPORT_ID)
     #: The input (ancestor) the event happened to, when the passport was made from it.
-    via_input: int | None = None
+    via_input: int | None = field(default=None, metadata=PASSPORT_ID)
     #: The transaction's index in its block: with the block number and log index it orders
     #: events (the embedded EVM numbers logs per transaction, nodes per block).
     transaction_index: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "block_number": self.block_number,
-            "tx_hash": self.tx_hash,
-            "event": self.event,
-            "passport": hex(self.passport),
-            "actor": self.actor,
-            "via_container": hex(self.via_container) if self.via_container else None,
-            "via_input": hex(self.via_input) if self.via_input else None,
-            **self.details,
-        }
 
 
 @dataclass(frozen=True)
@@ -159,22 +134,21 @@ class Lineage:
 
 
 @dataclass(frozen=True)
-class Brand:
+class Brand(JsonRecord):
     """A registered GS1 company prefix and the brand (its licensee) that owns the codes under it."""
 
     prefix: str
     licensee: ChecksumAddress
 
-    def to_json(self) -> dict[str, Any]:
-        return {"prefix": self.prefix, "licensee": self.licensee}
-
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(JsonRecord):
     """What a scan of a code tells a customer or a customs officer."""
 
+    JSON_PROPERTIES = ("recalled", "sold", "returned")
+
     key: ProductKey
-    id: int
+    id: int = field(metadata=PASSPORT_ID)
     #: Commissioned here by a producer licensed for the code: a fact about origin that
     #: never flips (whether the producer stands verified today is :attr:`producer_standing`).
     genuine: bool
@@ -186,7 +160,7 @@ class Verdict:
     custodian: ChecksumAddress | None
     #: When recalled: the passport the recall was recorded on (itself, a container it is
     #: in, or an input it was made from).
-    recall_source: int | None
+    recall_source: int | None = field(metadata=PASSPORT_ID)
     #: The brand that owns the code's GS1 company prefix today, if registered.
     brand: Brand | None = None
     #: Whether it was ever sold to a customer (no later step erases it: a returned item
@@ -207,21 +181,8 @@ class Verdict:
         return self.sold_once and self.state in (State.ACTIVE, State.IN_TRANSIT)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "code": str(self.key),
-            "id": hex(self.id),
-            "genuine": self.genuine,
-            "brand": self.brand.to_json() if self.brand else None,
-            "producer": self.producer,
-            "producer_standing": self.producer_standing.label if self.producer_standing else None,
-            "state": self.state.label,
-            "recalled": self.recalled,
-            "sold": self.sold,
-            "returned": self.returned,
-            "custodian": self.custodian,
-            "recall_source": hex(self.recall_source) if self.recall_source else None,
-            "journey": [entry.to_json() for entry in self.journey],
-        }
+        out = super().to_json()
+        return {"code": out.pop("key"), **out}
 
 
 class ProductPassports(ContractClient):
