@@ -31,10 +31,10 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
-from chainpass.gs1 import DigitalLink, ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import EpcisEvent, ProductPassports, Verdict
 from chainpass.signatures import SignedAction, TypedAction
+from chainpass.standards.gs1 import DigitalLink, ProductKey
 
 #: The package's version, which the contracts it deploys also return from ``version()``.
 __version__ = "0.7.0"

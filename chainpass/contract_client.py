@@ -13,7 +13,7 @@ from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from web3.contract import Contract
 from web3.types import LogReceipt, TxParams, TxReceipt
 
-from chainpass.artifacts import load_artifact
+from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address
 from chainpass.deployment import Deployment
 from chainpass.errors import DeploymentError
@@ -124,6 +124,10 @@ class ContractClient:
         if gas is not None:
             tx["gas"] = gas
         return cast(TxParams, tx)
+
+    def topic(self, event: str) -> str:
+        """The topic (``0x`` hex) of the contract's ``event``, for :meth:`logs` queries."""
+        return "0x" + event_topic(load_artifact(self.CONTRACT_NAME).abi, event).hex()
 
     def logs(self, topics: Sequence[str | None], last: int | None = None) -> list[LogReceipt]:
         """This contract's logs matching ``topics``, from its deployment block to ``last``

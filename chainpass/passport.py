@@ -8,9 +8,8 @@ so a scanned code finds exactly one passport.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -19,16 +18,16 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3.types import TxReceipt
 
-from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender, parse_address, sender_address
 from chainpass.contract_client import ContractClient
 from chainpass.custody import DOMAIN_NAME as OFFER_DOMAIN_NAME
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import BizStep, Disposition, Kind, Role, Standing, State
 from chainpass.errors import ChainIdMismatch, InvalidInput
-from chainpass.gs1 import ProductKey, parse_gtin
 from chainpass.identity import IdentityRegistry
-from chainpass.records import FLATTEN, PASSPORT_ID, JsonRecord
+from chainpass.records import PASSPORT_ID, JsonRecord
+from chainpass.standards.gs1 import ProductKey, parse_gtin
+from chainpass.trace import TraceEntry, Tracer
 
 CONTRACT_NAME = "ProductPassport"
 
@@ -93,26 +92,6 @@ class PassportRecord(JsonRecord):
     container: int | None = field(metadata=PASSPORT_ID)
     #: The transformation that produced it (its 32-byte id), if any.
     origin: bytes | None
-
-
-@dataclass(frozen=True)
-class TraceEntry(JsonRecord):
-    """One event in a passport's journey, its own or a container's while it was inside."""
-
-    block_number: int
-    log_index: int
-    tx_hash: str
-    event: str
-    passport: int = field(metadata=PASSPORT_ID)
-    actor: ChecksumAddress
-    details: dict[str, Any] = field(metadata=FLATTEN)
-    #: The container the event was recorded on, when it reached the passport through it.
-    via_container: int | None = field(default=None, metadata=PASSPORT_ID)
-    #: The input (ancestor) the event happened to, when the passport was made from it.
-    via_input: int | None = field(default=None, metadata=PASSPORT_ID)
-    #: The transaction's index in its block: with the block number and log index it orders
-    #: events (the embedded EVM numbers logs per transaction, nodes per block).
-    transaction_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -431,7 +410,7 @@ class ProductPassports(ContractClient):
         _owner, kind, state, tier, *_rest = self.contract.functions.passportOf(id_).call()
         if state == State.NONE:
             return None
-        topic = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportCommissioned").hex()
+        topic = self.topic("PassportCommissioned")
         logs = self.logs([topic, "0x" + id_.to_bytes(32, "big").hex()])
         if not logs:
             return None
@@ -470,84 +449,18 @@ class ProductPassports(ContractClient):
 
     # ------------------------------------------------------------------ trace
 
-    def trace(self, id_: int) -> list[TraceEntry]:
-        """The passport's journey from logs: its own events, its containers' events and
-        handovers while it was packed in them (following containers up), and the
-        journeys of the inputs it was made from (following transformations back). Each
-        passport's logs are read once, however many paths lead to it."""
-        return self._trace(id_, {})
+    @cached_property
+    def tracer(self) -> Tracer:
+        """Rebuilds journeys from this client's logs (:mod:`chainpass.trace`)."""
+        return Tracer(self)
 
-    def _trace(self, id_: int, seen: dict[int, list[TraceEntry]]) -> list[TraceEntry]:
-        if id_ in seen:
-            return seen[id_]
-        seen[id_] = []  # a guard: lineage has no cycles, but a trace must end regardless
-        own = sorted(self._logs(id_), key=_position)
-        entries = list(own)
-        for packed in (e for e in own if e.event == "PassportPacked"):
-            container = int(packed.details["container"], 16)
-            # Windows by position (block, transaction, log), not by block: transactions share
-            # blocks on a real chain, and an event on the container in the block of the packing
-            # (before it) or of the unpacking (after it) did not reach the passport.
-            start = _position(packed)
-            end = next((_position(e) for e in own if e.event == "PassportUnpacked" and _position(e) > start), None)
-            for entry in self._trace(container, seen):
-                inside = start < _position(entry) and (end is None or _position(entry) < end)
-                if inside and entry.event in ("PassportEventRecorded", "CustodyTransferred"):
-                    entries.append(replace(entry, via_container=entry.via_container or container))
-        for produced in (e for e in own if e.event == "PassportProduced"):
-            for input_id in self.inputs_of(bytes.fromhex(produced.details["transformation_id"][2:])):
-                entries += [replace(e, via_input=e.via_input or input_id) for e in self._trace(input_id, seen)]
-        unique = {(e.tx_hash, e.log_index, e.passport): e for e in entries}
-        seen[id_] = sorted(unique.values(), key=_position)
-        return seen[id_]
+    def trace(self, id_: int) -> list[TraceEntry]:
+        """The passport's journey from logs (see :meth:`chainpass.trace.Tracer.trace`)."""
+        return self.tracer.trace(id_)
 
     def inputs_of(self, transformation: bytes) -> list[int]:
         """The passports transformation ``transformation`` consumed, in the order it did."""
-        topic = "0x" + _bytes32(transformation, "transformation id").hex()
-        consumed = "0x" + event_topic(load_artifact(CONTRACT_NAME).abi, "PassportConsumed").hex()
-        logs = sorted(self.logs([consumed, None, topic]), key=lambda log: _position(self._entry(log)))
-        return [int.from_bytes(bytes(log["topics"][1]), "big") for log in logs]
-
-    def _logs(self, id_: int) -> list[TraceEntry]:
-        logs = self.logs([None, "0x" + id_.to_bytes(32, "big").hex()])
-        return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
-
-    @cached_property
-    def _events(self) -> dict[bytes, tuple[str, Any]]:
-        abi = load_artifact(CONTRACT_NAME).abi
-        return {event_topic(abi, n): (n, getattr(self.contract.events, n)()) for n in TRACED_EVENTS}
-
-    def _entry(self, log: Any) -> TraceEntry:
-        name, event = self._events[bytes(log["topics"][0])]
-        args = dict(event.process_log(log)["args"])
-        passport = int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big")))
-        actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian", "by") if k in args), None)
-        if actor is None:  # commissioning: the producer is kept on the passport, not in the log
-            actor = self._producer(passport)
-        details: dict[str, Any] = {}
-        for key, value in args.items():
-            if key == "bizStep":
-                details["biz_step"] = BizStep(value).label
-            elif key == "disposition":
-                details["disposition"] = Disposition(value).label
-            elif key == "eventTime":
-                details["event_time"] = dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
-            elif key == "container":
-                details["container"] = hex(value)
-            elif isinstance(value, bytes):
-                details[_snake(key)] = "0x" + value.hex()
-            elif key != "id":
-                details[_snake(key)] = value
-        return TraceEntry(
-            block_number=int(log["blockNumber"]),
-            log_index=int(log["logIndex"]),
-            transaction_index=int(log["transactionIndex"]),
-            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-            event=name,
-            passport=passport,
-            actor=to_checksum_address(actor),
-            details=details,
-        )
+        return self.tracer.inputs_of(transformation)
 
     # ----------------------------------------------------------------- verify
 
@@ -571,30 +484,6 @@ class ProductPassports(ContractClient):
             key, id_, bool(genuine), to_checksum_address(producer), Standing(standing), effective, journey,
             to_checksum_address(custodian), recall_source, self.brand_of(key), bool(sold_once),
         )  # fmt: skip
-
-
-#: The logs that make up a passport's journey (each has the passport id as first topic).
-TRACED_EVENTS = (
-    "PassportCommissioned",
-    "PassportEventRecorded",
-    "PassportPacked",
-    "PassportUnpacked",
-    "PassportConsumed",
-    "PassportProduced",
-    "CustodyTransferred",
-    "CustodyOffersCancelled",
-    "CustodyReassigned",
-    "PassportStateInherited",
-)
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
-def _position(entry: TraceEntry) -> tuple[int, int, int]:
-    """Where the event is in the chain's order."""
-    return (entry.block_number, entry.transaction_index, entry.log_index)
 
 
 def _prefix_args(prefix: str) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from chainpass.enums import Level, Role
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
+from chainpass.rows import commission_rows, event_rows, read_csv
 from chainpass.sender import BulkSender, SenderFactory, SequentialSender
 
 GTIN = "9506000134352"
@@ -65,7 +66,7 @@ def main() -> None:
             csv = Path(tmp) / f"{producer}.csv"
             csv.write_text("gtin,serial\n" + "".join(f"{GTIN},P{producer}-{i:06d}\n" for i in range(args.passports)))
             started = time.monotonic()
-            rows = bulk.commission_rows(bulk.read_csv(csv))
+            rows = commission_rows(read_csv(csv))
             key = chain.local_key(accounts[producer])
             result = bulk.commission(pp, rows, sender=accounts[producer], make_sender=make(key, pipelined))
             result.seconds = time.monotonic() - started  # the file read and checked too
@@ -82,7 +83,7 @@ def main() -> None:
             for i in range(count)
         ))  # fmt: skip
         started = time.monotonic()
-        events = bulk.event_rows(bulk.read_csv(csv))
+        events = event_rows(read_csv(csv))
         hashed = time.monotonic() - started
         # Recorded by whoever holds the goods: the producer (3), which commissioned them.
         holder = chain.local_key(accounts[3])

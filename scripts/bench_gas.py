@@ -18,9 +18,9 @@ from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import deploy, implementation_of
 from chainpass.enums import BizStep, Disposition, Level, Role, Sector, SuspensionReason
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import EpcisEvent, ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 PERSON = {"name": "A. Person", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 YEAR = 365 * 24 * 3600

@@ -42,11 +42,11 @@ from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Role
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
 from chainpass.sender import BulkSender
+from chainpass.standards.gs1 import ProductKey
 
 SINK = to_checksum_address("0x000000000000000000000000000000000000dead")
 PERSON = {"name": "A. Producer", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}

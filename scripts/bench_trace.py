@@ -22,12 +22,12 @@ from chainpass.attributes import Credential
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment, deploy
 from chainpass.enums import BizStep, Disposition, Level, Role
-from chainpass.epcis import import_document
-from chainpass.gs1 import ProductKey
+from chainpass.epcis_import import import_document
 from chainpass.identity import IdentityRegistry
 from chainpass.index import TraceIndex
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import EpcisEvent, ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 PERSON = {"name": "A. Person", "date_of_birth": "1980-01-01", "national_id": "X", "address": "Y"}
 YEAR = 365 * 24 * 3600

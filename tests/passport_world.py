@@ -21,8 +21,8 @@ from web3.types import TxReceipt
 
 from chainpass.chain import Chain, Sender, sender_address
 from chainpass.enums import BizStep, Disposition, Level, Role, State
-from chainpass.gs1 import ProductKey
 from chainpass.passport import EpcisEvent, ProductPassports, location_id
+from chainpass.standards.gs1 import ProductKey
 
 GTIN = "9506000134352"
 CASE_GTIN = "19506000134359"

@@ -22,8 +22,8 @@ from support import assert_refused, logs, refused_by_client
 from chainpass.chain import Chain
 from chainpass.enums import Level, Role, Standing
 from chainpass.errors import ContractRevert, InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.passport import Brand, ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 BRAND_PREFIX = "9506000"
 #: Another GTIN of the brand's, under the same prefix as GTIN (9506000134352).

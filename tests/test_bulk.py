@@ -29,12 +29,22 @@ from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain, Sender
 from chainpass.cli import main
 from chainpass.enums import BizStep, Disposition, State
-from chainpass.epcis import import_document
+from chainpass.epcis_import import import_document
 from chainpass.errors import ContractRevert, TransactionFailed
-from chainpass.gs1 import ProductKey
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import EpcisEvent, ProductPassports
+from chainpass.rows import (
+    BadRows,
+    CsvRow,
+    EventRow,
+    commission_rows,
+    document_rows,
+    epcis_document,
+    event_rows,
+    read_csv,
+)
 from chainpass.sender import BulkSender, SenderFactory, SequentialSender
+from chainpass.standards.gs1 import ProductKey
 
 GTIN14 = "09506000134352"
 
@@ -92,8 +102,8 @@ def test_every_bad_commission_row_is_named_by_line(tmp_path: Path) -> None:
         f"{GTIN},C2,,,7\n"  # line 10: no such tier
         f"{GTIN},S9,L9,,\n",  # line 11: both
     )
-    with pytest.raises(bulk.BadRows) as info:
-        bulk.commission_rows(bulk.read_csv(csv), str(csv))
+    with pytest.raises(BadRows) as info:
+        commission_rows(read_csv(csv), str(csv))
     by_line = {p.line: p for p in info.value.problems}
     assert sorted(by_line) == [3, 4, 5, 6, 8, 10, 11]
     assert by_line[3].column == "gtin" and "check digit" in by_line[3].reason.lower()
@@ -113,7 +123,7 @@ def test_commission_rows_read_codes_kinds_and_tiers(tmp_path: Path) -> None:
         "urn:epc:class:lgtin:9506000.013435.LOT7;lot;\n"
         "(01)09506000134352(21)CASE1;;1\n",
     )
-    rows = bulk.commission_rows(bulk.read_csv(csv))
+    rows = commission_rows(read_csv(csv))
     assert [r.key for r in rows] == [
         ProductKey.item(GTIN, "DL1"),
         ProductKey.lot(GTIN, "LOT7"),
@@ -134,8 +144,8 @@ def test_every_bad_event_row_is_named_by_line(tmp_path: Path) -> None:
         f"(01){GTIN14}(21)A1,shipping,in_transit,2026-11-27T09:30:00+08:00,urn:epc:id:sgln:9506000.00001.0\n"  # line 7
         f"not-a-code,shipping,,2026-11-27T09:30:00Z,\n",  # line 8
     )
-    with pytest.raises(bulk.BadRows) as info:
-        bulk.event_rows(bulk.read_csv(csv))
+    with pytest.raises(BadRows) as info:
+        event_rows(read_csv(csv))
     by_line = {p.line: p for p in info.value.problems}
     assert sorted(by_line) == [3, 4, 5, 6, 7, 8]
     assert by_line[3].column == "bizStep"
@@ -156,21 +166,21 @@ def test_an_event_row_has_the_hash_id_of_its_epcis_equivalent(tmp_path: Path) ->
         "urn:epc:id:sgtin:9506000.013435.A1,https://ref.gs1.org/cbv/BizStep-shipping,"
         "https://ref.gs1.org/cbv/Disp-in_transit,2026-11-27T09:30:00+08:00,urn:epc:id:sgln:9506000.00001.0",
     ]
-    ids = {bulk.event_rows(bulk.read_csv(write(tmp_path / "e.csv", head + s + "\n")))[0].event_id for s in spellings}
+    ids = {event_rows(read_csv(write(tmp_path / "e.csv", head + s + "\n")))[0].event_id for s in spellings}
     assert len(ids) == 1
 
 
 def test_an_epcis_documents_object_events_are_rows_with_the_same_ids(tmp_path: Path) -> None:
-    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["D1", "D2"])))
-    document = bulk.epcis_document(rows)
+    rows = event_rows(read_csv(events_csv(tmp_path / "e.csv", ["D1", "D2"])))
+    document = epcis_document(rows)
     aggregation = {"type": "AggregationEvent", "action": "ADD", "eventTime": "2026-11-27T09:30:00Z",
                    "eventTimeZoneOffset": "+00:00", "parentID": f"https://id.gs1.org/01/{GTIN14}/21/C1",
                    "childEPCs": [f"https://id.gs1.org/01/{GTIN14}/21/D1"]}  # fmt: skip
     commissioning = {**document["epcisBody"]["eventList"][0], "action": "ADD", "bizStep": "commissioning"}
 
-    again = bulk.document_rows(document)
-    with pytest.raises(bulk.BadRows) as info:
-        bulk.document_rows({**document, "epcisBody": {"eventList": [*document["epcisBody"]["eventList"],
+    again = document_rows(document)
+    with pytest.raises(BadRows) as info:
+        document_rows({**document, "epcisBody": {"eventList": [*document["epcisBody"]["eventList"],
                                                                     aggregation, commissioning]}})  # fmt: skip
 
     assert [r.event_id for r in again] == [r.event_id for r in rows]
@@ -180,7 +190,7 @@ def test_an_epcis_documents_object_events_are_rows_with_the_same_ids(tmp_path: P
 
 def test_dependent_rows_go_in_successive_waves() -> None:
     def planned(line: int, *ids: int) -> Any:
-        row = bulk.EventRow(line, (), BizStep.SHIPPING, Disposition.IN_TRANSIT, 0, bytes(32), {}, bytes(32))
+        row = EventRow(line, (), BizStep.SHIPPING, Disposition.IN_TRANSIT, 0, bytes(32), {}, bytes(32))
         return bulk._Planned(row, ids)
 
     waves = bulk._waves([planned(2, 1), planned(3, 2), planned(4, 1), planned(5, 3, 2), planned(6, 4)])
@@ -201,7 +211,7 @@ def producer_key(chain: Chain, orgs: Orgs) -> Sender:
 def test_commission_skips_what_exists_and_reruns_to_nothing(
     chain: Chain, pp: ProductPassports, orgs: Orgs, producer_key: Sender, tmp_path: Path
 ) -> None:
-    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 7)))
+    rows = commission_rows(read_csv(serial_csv(tmp_path / "p.csv", 7)))
     pp.commission([rows[3].key], sender=orgs.producer)  # one exists already
     seen: list[tuple[int, int]] = []
 
@@ -220,7 +230,7 @@ def test_commission_skips_what_exists_and_reruns_to_nothing(
 def test_an_interrupted_commission_resumes_to_every_passport_once(
     chain: Chain, pp: ProductPassports, orgs: Orgs, producer_key: Sender, tmp_path: Path
 ) -> None:
-    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 9)))
+    rows = commission_rows(read_csv(serial_csv(tmp_path / "p.csv", 9)))
     with pytest.raises(KeyboardInterrupt):
         bulk.commission(pp, rows, sender=orgs.producer, batch_size=2,
                         make_sender=factory(chain, producer_key, interrupt_after=2))  # fmt: skip
@@ -237,7 +247,7 @@ def test_an_interrupted_pipelined_commission_resumes_to_every_passport_once(
 ) -> None:
     """The BulkSender has transactions in flight when Ctrl-C strikes: they may still be mined;
     the re-run settles them first, and counts them as there already."""
-    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 12)))
+    rows = commission_rows(read_csv(serial_csv(tmp_path / "p.csv", 12)))
     with pytest.raises(KeyboardInterrupt):
         bulk.commission(pp, rows, sender=orgs.producer, batch_size=3,
                         make_sender=factory(chain, producer_key, interrupt_after=1, pipelined=True))  # fmt: skip
@@ -254,7 +264,7 @@ def test_a_batch_that_races_another_run_is_replanned(
 ) -> None:
     """A passport commissioned by someone else between the check and the send (another run
     still in flight): its batch is refused with PassportExists, re-checked and re-sent."""
-    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 4)))
+    rows = commission_rows(read_csv(serial_csv(tmp_path / "p.csv", 4)))
     inner = factory(chain, producer_key)
 
     def racing(progress: bulk.Progress | None) -> bulk.TxSender:
@@ -305,12 +315,12 @@ def test_rows_the_producer_may_not_commission_are_named_before_anything_is_sent(
                 "(00)106141412345678908\n"  # line 4: an SSCC under 0614141 (the producer's)
                 "(8004)4012345ASSET-1\n"  # line 5: a GIAI under 4012345 (the producer's)
                 "(01)09506000134369(21)B3\n")  # fmt: skip  # line 6: another GTIN of the brand
-    rows = bulk.commission_rows(bulk.read_csv(csv))
+    rows = commission_rows(read_csv(csv))
     head = chain.w3.eth.block_number
 
-    with pytest.raises(bulk.BadRows) as by_brand:
+    with pytest.raises(BadRows) as by_brand:
         bulk.commission(pp, rows, sender=orgs.producer, make_sender=factory(chain, orgs.producer))
-    with pytest.raises(bulk.BadRows) as by_rival:
+    with pytest.raises(BadRows) as by_rival:
         bulk.commission(pp, rows, sender=rival, make_sender=factory(chain, rival))
     unsent = chain.w3.eth.block_number
     pp.set_licence(PRODUCER_PREFIXES[0], rival, gtin=GTIN, sender=orgs.producer)
@@ -326,7 +336,7 @@ def test_rows_the_producer_may_not_commission_are_named_before_anything_is_sent(
     assert "prefix 4012345" in by_rival.value.problems[3].reason
     assert (licensed.done, licensed.refused) == (1, [])
     assert pp.producer_of(rows[0].id) == rival
-    with pytest.raises(bulk.BadRows) as other_gtin:  # the licence is for GTIN alone
+    with pytest.raises(BadRows) as other_gtin:  # the licence is for GTIN alone
         bulk.commission(pp, rows[4:], sender=rival, make_sender=factory(chain, rival))
     assert [p.line for p in other_gtin.value.problems] == [6]
 
@@ -334,7 +344,7 @@ def test_rows_the_producer_may_not_commission_are_named_before_anything_is_sent(
 def test_a_sender_without_the_role_is_refused_before_anything_is_sent(
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
-    rows = bulk.commission_rows(bulk.read_csv(serial_csv(tmp_path / "p.csv", 3)))
+    rows = commission_rows(read_csv(serial_csv(tmp_path / "p.csv", 3)))
     head = chain.w3.eth.block_number
     with pytest.raises(ContractRevert) as info:
         bulk.commission(pp, rows, sender=orgs.carrier, make_sender=factory(chain, orgs.carrier))
@@ -357,7 +367,7 @@ def to_the_carrier(pp: ProductPassports, orgs: Orgs, serials: Sequence[str]) -> 
         hand_over(pp, id_, orgs.producer, orgs.carrier)
 
 
-def event_log_count(pp: ProductPassports, rows: Sequence[bulk.EventRow]) -> dict[bytes, int]:
+def event_log_count(pp: ProductPassports, rows: Sequence[EventRow]) -> dict[bytes, int]:
     """How many PassportEventRecorded logs carry each row's event id."""
     topic = "0x" + event_topic(load_artifact("ProductPassport").abi, "PassportEventRecorded").hex()
     topics: list[Any] = [topic, None, None, ["0x" + r.event_id.hex() for r in rows]]
@@ -373,13 +383,13 @@ def test_events_are_recorded_once_and_an_epcis_import_of_the_same_events_adds_no
 ) -> None:
     serials = ["E1", "E2", "E3"]
     to_the_carrier(pp, orgs, serials)
-    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", serials)))
+    rows = event_rows(read_csv(events_csv(tmp_path / "e.csv", serials)))
     carrier = chain.local_key(orgs.carrier)
     assert carrier is not None
 
     first = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier, pipelined=True))
     again = bulk.record_events(pp, rows, sender=orgs.carrier, make_sender=factory(chain, carrier, pipelined=True))
-    imported = import_document(pp, bulk.epcis_document(rows), sender=orgs.carrier)
+    imported = import_document(pp, epcis_document(rows), sender=orgs.carrier)
 
     assert (first.done, first.already, first.transactions, first.refused) == (3, 0, 1, [])
     assert (again.done, again.already, again.transactions) == (0, 3, 0)
@@ -399,7 +409,7 @@ def test_an_interrupted_event_run_resumes_and_keeps_each_passports_order(
     shipping = events_csv(tmp_path / "s.csv", serials).read_text()
     receiving = events_csv(tmp_path / "r.csv", serials, "receiving", "2026-11-28T10:00:00Z", "active").read_text()
     both = write(tmp_path / "both.csv", shipping + "".join(receiving.splitlines(keepends=True)[1:]))
-    rows = bulk.event_rows(bulk.read_csv(both))
+    rows = event_rows(read_csv(both))
     carrier = chain.local_key(orgs.carrier)
     assert carrier is not None
 
@@ -422,7 +432,7 @@ def test_a_refused_event_row_is_named_and_the_others_go_in(
     pp.commission([ProductKey.item(GTIN, "R4")], sender=orgs.producer)  # still in the producer's hands
     pp.record([EpcisEvent((ProductPassports.passport_id(ProductKey.item(GTIN, "R2")),), BizStep.RECALLING,
                           Disposition.RECALLED, 1)], sender=orgs.producer)  # fmt: skip
-    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["R1", "R2", "R3", "R4"])))
+    rows = event_rows(read_csv(events_csv(tmp_path / "e.csv", ["R1", "R2", "R3", "R4"])))
     carrier = chain.local_key(orgs.carrier)
     assert carrier is not None
 
@@ -437,8 +447,8 @@ def test_an_event_on_a_code_without_a_passport_is_refused_by_line(
     chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path
 ) -> None:
     pp.commission([ProductKey.item(GTIN, "K1")], sender=orgs.producer)
-    rows = bulk.event_rows(bulk.read_csv(events_csv(tmp_path / "e.csv", ["K1", "K2"])))
-    with pytest.raises(bulk.BadRows) as info:
+    rows = event_rows(read_csv(events_csv(tmp_path / "e.csv", ["K1", "K2"])))
+    with pytest.raises(BadRows) as info:
         bulk.plan_events(pp, rows)
     assert [(p.line, p.column) for p in info.value.problems] == [(3, "code")]
 
@@ -772,15 +782,17 @@ def test_a_node_killed_mid_run_and_restarted_reruns_to_every_passport_once(
 def test_cli_without_a_node_says_so_and_ctrl_c_before_sending_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import chainpass.cli.bulk as cli_bulk
+
     op = Cli(capsys, f"http://127.0.0.1:{free_port()}", tmp_path / "home")
     csv = serial_csv(tmp_path / "p.csv", 3)
 
     no_node = op.run("bulk", "commission", str(csv), "--account", "3")
 
-    def pressed(_path: Path) -> list[bulk.CsvRow]:
+    def pressed(_path: Path) -> list[CsvRow]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bulk, "read_csv", pressed)
+    monkeypatch.setattr(cli_bulk, "read_csv", pressed)  # Ctrl-C while the file is read
     early = op.run("bulk", "commission", str(csv), "--account", "3")
 
     assert no_node[0] == 1 and no_node[2].startswith("error: No Ethereum node answers at")

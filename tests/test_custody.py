@@ -28,8 +28,8 @@ from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import deploy
 from chainpass.enums import BizStep, Disposition, Level, Role, State
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.passport import ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 HOUR = 60 * 60
 

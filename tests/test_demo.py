@@ -11,11 +11,11 @@ from eth_utils import keccak
 
 from chainpass.chain import Chain
 from chainpass.demo import RESIDENT, DemoResult, run_demo
-from chainpass.demo_passports import RICE_GTIN, RICE_PREFIX
+from chainpass.demo.passports import RICE_GTIN, RICE_PREFIX
 from chainpass.enums import Role, Standing
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from chainpass.chain import ZERO_ADDRESS, Chain
 from chainpass.deployment import deploy
 from chainpass.enums import BizStep, Disposition, Level, Role, Standing, State
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 #: The guardian: a key of its own, neither governor nor member.
 GUARDIAN = new_account()

@@ -17,9 +17,11 @@ from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
 from chainpass.chain import Sender
 from chainpass.enums import BizStep, Kind, State
-from chainpass.epcis import Planned, event_hash, export, hash_uri, import_document, parse_biz_step
-from chainpass.gs1 import ProductKey
+from chainpass.epcis_export import export
+from chainpass.epcis_import import Planned, import_document
 from chainpass.passport import ProductPassports
+from chainpass.standards.epcis import event_hash, hash_uri, parse_biz_step
+from chainpass.standards.gs1 import ProductKey
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
@@ -240,7 +242,7 @@ def strangers() -> dict[str, Any]:
 
 
 def key_id(pp: ProductPassports, code: str) -> int:
-    from chainpass.gs1 import parse_code
+    from chainpass.standards.gs1 import parse_code
 
     return pp.passport_id(parse_code(code))
 
@@ -301,7 +303,7 @@ def test_adoption_commissions_identifiers_first_seen_right_before_their_event(pp
 
 
 def parse(code: str) -> ProductKey:
-    from chainpass.gs1 import parse_code
+    from chainpass.standards.gs1 import parse_code
 
     return parse_code(code)
 

@@ -11,9 +11,11 @@ import pytest
 from conftest import World, require_shared
 from passport_world import Orgs
 
-from chainpass.epcis import event_hash, events_of, export, hash_uri, import_document
-from chainpass.gs1 import parse_code
+from chainpass.epcis_export import export
+from chainpass.epcis_import import import_document
 from chainpass.passport import ProductPassports
+from chainpass.standards.epcis import event_hash, events_of, hash_uri
+from chainpass.standards.gs1 import parse_code
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "epcis"
 require_shared(SHARED / "examples")

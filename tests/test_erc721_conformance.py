@@ -23,9 +23,9 @@ from web3.contract import Contract
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Role
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 ZERO = "0x" + "00" * 20
 TOKENS = 3

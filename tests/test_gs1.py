@@ -1,4 +1,4 @@
-"""GS1 keys (chainpass.gs1): GTINs, serial and lot numbers, tiers, Digital Link URIs, EPC URNs.
+"""GS1 keys (chainpass.standards.gs1): GTINs, serial and lot numbers, tiers, Digital Link URIs, EPC URNs.
 
 Pure Python: no chain. The GTINs below are real-format examples whose check digits were
 worked out by hand with the GS1 mod-10 rule (weights 3, 1, 3, ... from the right).
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chainpass.enums import Kind
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import (
+from chainpass.standards.gs1 import (
     DigitalLink,
     ProductKey,
     company_prefix_length,

@@ -41,11 +41,11 @@ from chainpass.cli import main
 from chainpass.deployment import DeploymentStore, deploy, genesis_hash
 from chainpass.enums import BizStep, Disposition, Level, Role, Sector
 from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.index import TraceIndex, index_path
 from chainpass.node import AnvilNode
 from chainpass.passport import ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 PADDY_GTIN = "9506000134406"
 RICE_GTIN = "9506000134413"

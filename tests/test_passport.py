@@ -58,10 +58,10 @@ from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Chain, Sender, sender_address
 from chainpass.enums import BizStep, Disposition, Kind, Role, Standing, State
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import Brand, EpcisEvent, Lineage, ProductPassports, TraceEntry
 from chainpass.reverts import ENUM_NAMES, FLAG_NAMES, MESSAGES, decode_revert
+from chainpass.standards.gs1 import ProductKey
 
 # ---------------------------------------------------------------------------- set-up
 

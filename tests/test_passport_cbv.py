@@ -22,8 +22,8 @@ from support import assert_refused, logs
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
 from chainpass.enums import BizStep, Disposition, Kind, State
-from chainpass.gs1 import ProductKey
 from chainpass.passport import Brand, ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 SOURCE = Path(__file__).resolve().parents[1] / "contracts" / "ProductPassport.sol"
 

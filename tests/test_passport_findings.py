@@ -9,8 +9,8 @@ from passport_world import GTIN, Orgs, commission_one, hand_over
 from support import assert_refused
 
 from chainpass.chain import Chain
-from chainpass.gs1 import ProductKey
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 ZERO_ADDRESS = "0x" + "00" * 20
 

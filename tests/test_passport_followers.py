@@ -33,9 +33,9 @@ from support import assert_refused, logs
 
 from chainpass.chain import Chain
 from chainpass.enums import BizStep, Disposition, Level, Role, Standing, State
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import Brand, ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 BRAND_PREFIX = "9506000"
 

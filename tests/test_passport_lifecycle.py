@@ -128,8 +128,8 @@ from chainpass.chain import Chain, Sender
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import BizStep, Disposition, Kind, Level, Role, Standing, State
 from chainpass.errors import ContractRevert, InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.passport import EpcisEvent, ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 DAY = 24 * 60 * 60
 ZERO = "0x" + "00" * 20

@@ -44,9 +44,9 @@ from web3.types import TxReceipt
 from chainpass.chain import Chain
 from chainpass.enums import BizStep, Disposition, Role, State
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import EpcisEvent, Lineage, ProductPassports, TraceEntry, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 PADDY_GTIN = "9506000134406"
 RICE_GTIN = "9506000134413"

@@ -38,8 +38,8 @@ from web3.types import TxReceipt
 from chainpass.chain import Chain, Sender, sender_address
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.enums import BizStep, Disposition, Level, Role, State
-from chainpass.gs1 import ProductKey
 from chainpass.passport import ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "passport-rules.md"
 #: The roles of the owner, the holder, the unrelated organisation and the unverified account.

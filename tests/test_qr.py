@@ -1,4 +1,4 @@
-"""QR codes of passports (chainpass.qr) and `chainpass passport qr`: no chain, no node.
+"""QR codes of passports (chainpass.standards.qr) and `chainpass passport qr`: no chain, no node.
 
 What is written is checked three independent ways: its structure is read back here
 without segno (the SVG's path, the PNG's pixels, decoded by hand), compared module by
@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from chainpass.cli import main
 from chainpass.errors import InvalidInput
-from chainpass.gs1 import ProductKey
-from chainpass.qr import DEFAULT_SCALE, QUIET_ZONE, qr_code, qr_format, render, write_qr
+from chainpass.standards.gs1 import ProductKey
+from chainpass.standards.qr import DEFAULT_SCALE, QUIET_ZONE, qr_code, qr_format, render, write_qr
 
 SVG = "{http://www.w3.org/2000/svg}"
 BAG = ProductKey.item("9506000134352", "BAG-001")

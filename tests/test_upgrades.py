@@ -50,9 +50,9 @@ from chainpass.governance import (
     submit,
     upgrade_action,
 )
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import ProductPassports, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 __all__ = ["governed", "governed_session", "module_node"]  # fixtures shared with test_governance
 

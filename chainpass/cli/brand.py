@@ -24,8 +24,8 @@ from chainpass.cli.common import (
     settings,
     unchanged,
 )
-from chainpass.gs1 import ProductKey, parse_code
 from chainpass.passport import Brand, ProductPassports
+from chainpass.standards.gs1 import ProductKey, parse_code
 
 #: Where a brand's licence is granted, for the hint of `brand show`.
 _LICENSE_HINT = "the brand licenses it with `chainpass brand license {prefix} {org}`"

@@ -24,6 +24,16 @@ from chainpass.cli.common import account_option, acting_on, emit, json_option, r
 from chainpass.errors import InsufficientFunds, InvalidInput, NodeUnreachable, TransactionFailed
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
+from chainpass.rows import (
+    BadRows,
+    EventRow,
+    commission_rows,
+    document_rows,
+    epcis_document,
+    event_rows,
+    parse_csv,
+    read_csv,
+)
 from chainpass.sender import SenderFactory, sender_factory
 
 
@@ -135,7 +145,7 @@ def _sender_factory(chain: Chain, sender: Sender, quiet: bool) -> SenderFactory:
     return sender_factory(chain, sender)
 
 
-def _bad_rows(exc: bulk.BadRows, as_json: bool) -> NoReturn:
+def _bad_rows(exc: BadRows, as_json: bool) -> NoReturn:
     if as_json:
         emit({"error": str(exc).splitlines()[0], "kind": "BadRows", "problems": [p.to_json() for p in exc.problems]},
              "", True)  # fmt: skip
@@ -170,8 +180,8 @@ def commission_command(file: Path, metadata_uri: str, metadata_file: Path | None
     progress = _Progress("commissioning", sys.stderr.isatty() and not (quiet or as_json))
     with _interruptible(progress, "passport(s)", "commission"):  # Ctrl-C at any point: one line, no traceback
         try:
-            rows = bulk.commission_rows(bulk.read_csv(file), str(file))
-        except bulk.BadRows as exc:
+            rows = commission_rows(read_csv(file), str(file))
+        except BadRows as exc:
             _bad_rows(exc, as_json)
         passports, sender = acting_on(ProductPassports, account)
         progress.standing = lambda: bulk.commission_standing(passports, rows, sender)
@@ -211,13 +221,13 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
     with _interruptible(progress, "event(s)", "record"):  # Ctrl-C at any point: one line, no traceback
         rows, unit = _event_source(file, as_json)
         if epcis_out is not None:
-            write_json_atomic(epcis_out, bulk.epcis_document(rows))
+            write_json_atomic(epcis_out, epcis_document(rows))
         passports, sender = acting_on(ProductPassports, account)
         progress.standing = lambda: bulk.events_standing(passports, rows, sender)
         if dry_run:
             try:
                 planned, whole = bulk.plan_events(passports, rows, str(file), unit)
-            except bulk.BadRows as exc:
+            except BadRows as exc:
                 _bad_rows(exc, as_json)
             data = {"rows": len(rows), "already": whole, "to_record": len(planned)}
             noun = "row(s)" if unit == "line" else "event(s)"
@@ -230,13 +240,13 @@ def events_command(file: Path, epcis_out: Path | None, quiet: bool, dry_run: boo
                 passports, rows, sender=sender, make_sender=make,
                 source=str(file), unit=unit, on_progress=progress.update,
             )  # fmt: skip
-        except bulk.BadRows as exc:
+        except BadRows as exc:
             _bad_rows(exc, as_json)
         progress.close()  # the bar ends its line before the summary is printed
         _finish(result, as_json)
 
 
-def _event_source(file: Path, as_json: bool) -> tuple[list[bulk.EventRow], str]:
+def _event_source(file: Path, as_json: bool) -> tuple[list[EventRow], str]:
     """The rows of an events CSV (numbered by line), or the ObjectEvents of an EPCIS document
     (numbered by event, from 0); every bad one reported."""
     try:
@@ -247,7 +257,7 @@ def _event_source(file: Path, as_json: bool) -> tuple[list[bulk.EventRow], str]:
         raise InvalidInput(f"The file {file} is not UTF-8 text.") from None
     try:
         if text[:4096].lstrip().startswith("{"):
-            return bulk.document_rows(read_json(file, "EPCIS document"), str(file)), "event"
-        return bulk.event_rows(bulk.parse_csv(text, str(file)), str(file)), "line"
-    except bulk.BadRows as exc:
+            return document_rows(read_json(file, "EPCIS document"), str(file)), "event"
+        return event_rows(parse_csv(text, str(file)), str(file)), "line"
+    except BadRows as exc:
         _bad_rows(exc, as_json)

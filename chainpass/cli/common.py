@@ -20,10 +20,10 @@ from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.fees import FeePolicy
-from chainpass.gs1 import parse_code
 from chainpass.identity import IdentityRegistry
 from chainpass.node import DEFAULT_PORT
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import parse_code
 
 DEFAULT_RPC = f"http://127.0.0.1:{DEFAULT_PORT}"
 #: Exit codes (docs/cli.md): done / valid / genuine; an error; a usage mistake; a negative

@@ -19,11 +19,12 @@ from chainpass.cli.common import (
     read_json,
     settings,
 )
-from chainpass.epcis import export, import_document, import_standing
+from chainpass.epcis_export import export
+from chainpass.epcis_import import import_document, import_standing
 from chainpass.errors import ConfirmationTimeout, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.files import write_json_atomic
-from chainpass.gs1 import parse_code
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import parse_code
 
 
 @click.group()

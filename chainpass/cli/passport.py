@@ -38,10 +38,11 @@ from chainpass.deployment import offline_target
 from chainpass.enums import BizStep, Disposition, Role, Standing, State
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
 from chainpass.files import write_json_atomic
-from chainpass.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
-from chainpass.passport import Brand, EpcisEvent, ProductPassports, TraceEntry, location_id, transformation_id
-from chainpass.qr import DEFAULT_SCALE, write_qr
+from chainpass.passport import Brand, EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.reverts import PASSPORT_IDS
+from chainpass.standards.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
+from chainpass.standards.qr import DEFAULT_SCALE, write_qr
+from chainpass.trace import TraceEntry
 
 #: Where a passport command keeps its client (click's per-invocation ``meta``), for naming
 #: the passports of an error message.

@@ -23,7 +23,7 @@ from eth_typing import ChecksumAddress
 
 from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain
-from chainpass.demo_passports import run_passport_demo
+from chainpass.demo.passports import run_passport_demo
 from chainpass.deployment import Deployment, deploy
 from chainpass.enums import Level, Sector, SuspensionReason
 from chainpass.identity import IdentityRegistry

@@ -28,9 +28,9 @@ from chainpass.chain import Chain
 from chainpass.deployment import Deployment
 from chainpass.enums import BizStep, Disposition, Level, Role
 from chainpass.errors import ContractRevert
-from chainpass.gs1 import ProductKey
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
+from chainpass.standards.gs1 import ProductKey
 
 RICE_GTIN = "09506000134352"
 #: The cooperative's GS1 company prefix: the digits of RICE_GTIN after its indicator digit.

@@ -1,6 +1,6 @@
-"""EPCIS 2.0 documents in and out of passports: import events with their CBV 2.0 hash ids, export a history.
+"""EPCIS 2.0 documents onto passports: each event by its CBV 2.0 hash id, exactly once.
 
-Import (:func:`import_document`) reads an EPCISDocument (``epcisBody.eventList`` or
+:func:`import_document` reads an EPCISDocument (``epcisBody.eventList`` or
 ``epcisBody.event``) or a query document (``epcisBody.queryResults.resultsBody.eventList``),
 computes each event's CBV 2.0 event hash (``ni:///sha-256;…?ver=CBV2.0``, with GS1's
 reference implementation, `epcis-event-hash-generator`) and maps it to passport actions. An
@@ -32,214 +32,36 @@ Everything is validated before anything is sent; by default an invalid event sto
 whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
 asked what is there already, so re-importing, or re-running an interrupted import, records
 every event exactly once.
-
-JSON-LD contexts are never fetched: GS1's EPCIS 2.0 context is bundled with the hash
-generator, and any other remote context is refused (inline contexts are fine).
 """
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-import importlib.resources
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 # The hash generator installs a document loader that falls back to the internet: import
 # it first, then install ours (see _offline_loader), which never leaves the process.
-from epcis_event_hash_generator import hash_generator, json_to_py
-from epcis_event_hash_generator import json_xml_model_mismatch_correction as _correction
 from eth_utils import keccak
-from pyld import jsonld
-from web3.logs import DISCARD
 
-from chainpass.artifacts import event_topic, load_artifact
 from chainpass.chain import Sender
-from chainpass.enums import CBV, BizStep, Disposition, Kind
+from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
-from chainpass.gs1 import SSCC_TIER, ProductKey, parse_code
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.records import JsonRecord
-
-#: GS1's EPCIS 2.0 JSON-LD context, as published.
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-_BUNDLED = "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld"
-_CONTEXT_FILES = {
-    EPCIS_CONTEXT: _BUNDLED,
-    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld": _BUNDLED,
-    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (
-        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
-    ),
-}
-_OLD_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
-_OLD_DISP = "urn:epcglobal:cbv:disp:"
-#: The disposition a bizStep implies when the event gives none (the contract requires these).
-IMPLIED_DISPOSITION = {
-    BizStep.SHIPPING: Disposition.IN_TRANSIT,
-    BizStep.CUSTOMS_RELEASING: Disposition.IN_TRANSIT,
-    BizStep.CUSTOMS_HOLDING: Disposition.NON_CONFORMANT,
-    BizStep.RETAIL_SELLING: Disposition.RETAIL_SOLD,
-    BizStep.RECALLING: Disposition.RECALLED,
-    BizStep.DECOMMISSIONING: Disposition.INACTIVE,
-    BizStep.DESTROYING: Disposition.DESTROYED,
-}
-#: Lifecycle steps whose next state their disposition decides: they need one.
-_NEEDS_DISPOSITION = (BizStep.INSPECTING, BizStep.RECEIVING)
-_EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent")
-
-
-def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
-    """Serve GS1's EPCIS context from the bundled copy; refuse any other remote document."""
-    name = _CONTEXT_FILES.get(url)
-    if name is None:
-        raise jsonld.JsonLdError(
-            f"Remote JSON-LD context {url} is not fetched (offline): use GS1's EPCIS context or an inline one.",
-            "jsonld.LoadDocumentError",
-            code="loading document failed",
-        )
-    text = importlib.resources.files("epcis_event_hash_generator").joinpath(name).read_text(encoding="utf-8")
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": json.loads(text)}
-
-
-jsonld.set_document_loader(_offline_loader)
-
-
-# ---------------------------------------------------------------------------- hashing
-
-
-def hash_uri(digest: bytes) -> str:
-    return f"ni:///sha-256;{digest.hex()}?ver=CBV2.0"
-
-
-def parse_hash_uri(text: str) -> bytes | None:
-    """The 32-byte digest of a ``ni:///sha-256;…`` event id, or None if it is not one."""
-    head = "ni:///sha-256;"
-    if not isinstance(text, str) or not text.startswith(head):
-        return None
-    hexdigits = text[len(head) :].split("?", 1)[0]
-    try:
-        digest = bytes.fromhex(hexdigits)
-    except ValueError:
-        return None
-    return digest if len(digest) == 32 else None
-
-
-def event_hash(event: Mapping[str, Any], context: Any = None) -> bytes:
-    """The CBV 2.0 event hash (sha-256 digest) of one EPCIS event, read with ``context``
-    (the document's ``@context``; GS1's EPCIS context if None). The event's own eventID
-    is ignored. :class:`InvalidInput` if the event cannot be canonicalised."""
-    jsonld.set_document_loader(_offline_loader)
-    body = {k: v for k, v in copy.deepcopy(dict(event)).items() if k != "eventID"}
-    ctx = context if context is not None else [EPCIS_CONTEXT]
-    doc = {"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": [body]}}
-    try:
-        json_to_py._namespaces.clear()
-        expanded = json_to_py._bare_string_pre_preocessing(doc)
-        contexts = ctx if isinstance(ctx, list) else [ctx]
-        # The library reads namespace prefixes from string-valued context entries only.
-        named = [c if isinstance(c, str) else {k: v for k, v in c.items() if isinstance(v, str)} for c in contexts]
-        json_to_py._collect_namespaces_from_jsonld_context(named)
-        py_event = _correction.deep_structure_correction(
-            _pad_single_lists(json_to_py._json_to_py(expanded["epcisBody"]["eventList"][0]))
-        )
-        prehashes = hash_generator.derive_prehashes_from_events(("EventList", "", [py_event]))
-    except Exception as exc:  # the reference implementation raises anything on odd input
-        raise InvalidInput(f"its CBV 2.0 event hash cannot be computed: {type(exc).__name__}: {exc}") from None
-    if len(prehashes) != 1:
-        raise InvalidInput("its CBV 2.0 event hash cannot be computed (the canonicalisation failed).")
-    uri = hash_generator.calculate_hashes_from_pre_hashes(prehashes)[0]
-    digest = parse_hash_uri(uri)
-    assert digest is not None
-    return digest
-
-
-#: Lists whose elements the reference implementation reads as (type, value) pairs.
-_PAIRED_LISTS = ("bizTransactionList", "sourceList", "destinationList")
-
-
-def _pad_single_lists(py_event: Any) -> Any:
-    """A bizTransaction with no type (allowed: the type is optional) reaches the reference
-    implementation as one child where it expects two, and it fails; an empty second child
-    adds nothing to the pre-hash string (``bizTransactionListbizTransaction=...``)."""
-    name, value, children = py_event
-    padded = [
-        (c[0], c[1], [c[2][0], ("", "", [])]) if c[0] in _PAIRED_LISTS and len(c[2]) == 1 else c for c in children
-    ]
-    return (name, value, padded)
-
-
-def events_of(document: Any) -> list[Any]:
-    """The events of an EPCISDocument or EPCISQueryDocument."""
-    if not isinstance(document, dict) or not isinstance(document.get("epcisBody"), dict):
-        raise InvalidInput("Not an EPCIS 2.0 document: it has no epcisBody.")
-    body = document["epcisBody"]
-    if "eventList" in body:
-        events = body["eventList"]
-    elif "event" in body:
-        events = [body["event"]]
-    elif isinstance(body.get("queryResults"), dict):
-        events = body["queryResults"].get("resultsBody", {}).get("eventList", [])
-    else:
-        raise InvalidInput("The EPCIS document's epcisBody has no eventList, event or queryResults.")
-    if not isinstance(events, list):
-        raise InvalidInput("The EPCIS document's eventList is not a list.")
-    return events
-
-
-# ---------------------------------------------------------------------------- vocabulary
-
-
-class _Extension(InvalidInput):
-    """A URI outside the CBV: a private vocabulary."""
-
-
-def _vocab(value: Any, prefixes: tuple[str, ...], enum: type[BizStep] | type[Disposition]) -> Any:
-    text = str(value).strip()
-    for prefix in prefixes:
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    else:
-        if ":" in text:  # a URI outside the CBV: a private vocabulary
-            raise _Extension(f"{value!r} is not a CBV value")
-    label = "".join(f"_{c.lower()}" if c.isupper() else c for c in text).lstrip("_")  # camelCase or snake_case
-    try:
-        return enum.parse(label)
-    except (InvalidInput, KeyError, ValueError):
-        raise InvalidInput(f"{value!r} is not a CBV value this contract records") from None
-
-
-def parse_biz_step(value: Any) -> BizStep:
-    """A bizStep in short, URI or URN form; a URI outside the CBV (an extension) is ``other``."""
-    try:
-        step: BizStep = _vocab(value, (f"{CBV}BizStep-", _OLD_BIZSTEP, "cbv:BizStep-"), BizStep)
-    except _Extension:
-        return BizStep.OTHER
-    return step
-
-
-def parse_disposition(value: Any) -> Disposition:
-    """A disposition in short, URI or URN form; one outside the CBV is refused (the chain's
-    rules depend on what a disposition means)."""
-    try:
-        disposition: Disposition = _vocab(value, (f"{CBV}Disp-", _OLD_DISP, "cbv:Disp-"), Disposition)
-    except _Extension:
-        raise InvalidInput(f"{value!r} is not a CBV disposition, which the chain's rules need") from None
-    return disposition
-
-
-def _event_time(event: Mapping[str, Any]) -> int:
-    raw = event.get("eventTime")
-    try:
-        moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{raw!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"{raw!r} has no time zone")
-    return int(moment.timestamp())
-
+from chainpass.standards.epcis import (
+    EVENT_TYPES,
+    IMPLIED_DISPOSITION,
+    NEEDS_DISPOSITION,
+    event_hash,
+    event_time,
+    events_of,
+    hash_uri,
+    parse_biz_step,
+    parse_disposition,
+    parse_hash_uri,
+)
+from chainpass.standards.gs1 import SSCC_TIER, ProductKey, parse_code
 
 # ---------------------------------------------------------------------------- planning
 
@@ -457,7 +279,7 @@ class _Planner:
         if not isinstance(event, dict):
             raise _Refusal("event", "is not a JSON object")
         kind = event.get("type")
-        if kind not in _EVENT_TYPES:
+        if kind not in EVENT_TYPES:
             raise _Refusal("type", f"{kind!r} is not an EPCIS event type passports take")
         # An event that carries a CBV 2.0 hash id (as every export of this system does) is
         # recognised by it: the id it was recorded under, wherever it was recorded first.
@@ -486,7 +308,7 @@ class _Planner:
             raise _Refusal("disposition", str(exc)) from None
         disposition = self.persistent(event, disposition, notes)
         try:
-            when = _event_time(event)
+            when = event_time(event)
         except InvalidInput as exc:
             raise _Refusal("eventTime", str(exc)) from None
         read_point = bytes(32)
@@ -636,7 +458,7 @@ class _Planner:
         if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
             raise _Refusal("bizStep", f"{step.label!r} is not recorded as an event by passports")
         disposition = disposition or IMPLIED_DISPOSITION.get(step)
-        if disposition is None and step in _NEEDS_DISPOSITION:
+        if disposition is None and step in NEEDS_DISPOSITION:
             raise _Refusal("disposition", f"a {step.label} event needs a disposition")
         return EpcisEvent(ids, step, disposition or Disposition.NONE, when, read_point, bytes(32), digest)
 
@@ -927,122 +749,6 @@ def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes], last: int | 
     already (up to block ``last``, by default the latest): one log query for them all."""
     if not event_ids:
         return set()
-    topics: list[Any] = [_topic(pp, "PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
+    topics: list[Any] = [pp.topic("PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
     logs = pp.logs(topics, last)
     return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}
-
-
-def _topic(pp: ProductPassports, name: str) -> str:
-    return "0x" + event_topic(load_artifact("ProductPassport").abi, name).hex()
-
-
-# ---------------------------------------------------------------------------- export
-
-
-def _iso(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
-    """An EPCIS 2.0 EPCISDocument with the passport's history (see :meth:`ProductPassports.trace`)."""
-    if pp.passport(passport_id) is None:
-        raise InvalidInput(f"No passport has id {hex(passport_id)}.")
-    trace = pp.trace(passport_id)
-    chain = pp.chain
-    block_times: dict[int, int] = {}
-    receipts: dict[str, Any] = {}
-    codes: dict[int, str] = {}
-
-    def block_time(number: int) -> int:
-        if number not in block_times:
-            block_times[number] = int(chain.w3.eth.get_block(number)["timestamp"])
-        return block_times[number]
-
-    def receipt(tx_hash: str) -> Any:
-        if tx_hash not in receipts:
-            receipts[tx_hash] = chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        return receipts[tx_hash]
-
-    def logged_hash(tx_hash: str, event_name: str) -> str | None:
-        processed = getattr(pp.contract.events, event_name)().process_receipt(receipt(tx_hash), errors=DISCARD)
-        for entry in processed:
-            value = bytes(entry["args"]["metadataHash"])
-            if any(value):
-                return hash_uri(value)
-        return None
-
-    def code(id_: int) -> str:
-        if id_ not in codes:
-            record = pp.passport(id_)
-            commissioned = pp.logs([_topic(pp, "PassportCommissioned"), "0x" + id_.to_bytes(32, "big").hex()])
-            if record is None or not commissioned:
-                codes[id_] = f"urn:chainpass:passport:{id_:#x}"
-            else:
-                args = pp.contract.events.PassportCommissioned().process_log(commissioned[0])["args"]
-                serial = bytes(args["serial"]).rstrip(b"\0").decode("ascii")
-                key = ProductKey(int(args["gtin"]), record.kind, serial, record.tier)
-                try:
-                    codes[id_] = key.epc_urn()
-                except InvalidInput:
-                    codes[id_] = key.digital_link()
-        return codes[id_]
-
-    def what(id_: int) -> dict[str, Any]:
-        urn = code(id_)
-        if urn.startswith("urn:epc:class:") or "/10/" in urn:
-            return {"quantityList": [{"epcClass": urn}]}
-        return {"epcList": [urn]}
-
-    def when(entry: Any, declared: int | None = None) -> dict[str, str]:
-        moment = declared if declared is not None else block_time(entry.block_number)
-        return {"eventTime": _iso(moment), "eventTimeZoneOffset": "+00:00"}
-
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[str, ...]] = set()
-    for entry in trace:
-        d = entry.details
-        if entry.event == "PassportCommissioned":
-            key_: tuple[str, ...] = ("c", entry.tx_hash, str(entry.passport))
-            ev: dict[str, Any] = {"type": "ObjectEvent", **when(entry), **what(entry.passport), "action": "ADD",
-                                  "bizStep": "commissioning", "disposition": "active"}  # fmt: skip
-            eid = logged_hash(entry.tx_hash, "BatchCommissioned")
-        elif entry.event == "PassportEventRecorded":
-            key_ = ("r", entry.tx_hash, str(entry.log_index))
-            declared = int(dt.datetime.fromisoformat(d["event_time"].replace("Z", "+00:00")).timestamp())
-            ev = {"type": "ObjectEvent", **when(entry, declared), **what(entry.passport), "action": "OBSERVE",
-                  "bizStep": d["biz_step"], "disposition": d["disposition"]}  # fmt: skip
-            eid = hash_uri(bytes.fromhex(d["event_id"][2:])) if int(d["event_id"], 16) else None
-        elif entry.event in ("PassportPacked", "PassportUnpacked"):
-            key_ = ("a", entry.tx_hash, str(entry.log_index))
-            ev = {"type": "AggregationEvent", **when(entry), "parentID": code(int(d["container"], 16)),
-                  "childEPCs": [code(entry.passport)], "action": "ADD" if entry.event == "PassportPacked" else "DELETE",
-                  "bizStep": "packing" if entry.event == "PassportPacked" else "unpacking"}  # fmt: skip
-            eid = hash_uri(bytes.fromhex(d["event_id"][2:])) if int(d["event_id"], 16) else None
-        elif entry.event == "PassportProduced":
-            tid = d["transformation_id"]
-            key_ = ("t", tid)
-            inputs = pp.inputs_of(bytes.fromhex(tid[2:]))
-            ev = {"type": "TransformationEvent", **when(entry),
-                  "inputEPCList": [code(i) for i in inputs if "urn:epc:class:" not in code(i)],
-                  "inputQuantityList": [{"epcClass": code(i)} for i in inputs if "urn:epc:class:" in code(i)],
-                  "outputEPCList": [code(entry.passport)] if "urn:epc:class:" not in code(entry.passport) else [],
-                  "outputQuantityList": [{"epcClass": code(entry.passport)}]
-                  if "urn:epc:class:" in code(entry.passport) else [],
-                  "transformationID": f"urn:chainpass:transformation:{tid}"}  # fmt: skip
-            ev = {k: v for k, v in ev.items() if v != []}
-            eid = logged_hash(entry.tx_hash, "TransformationRecorded")
-        else:
-            continue
-        if key_ in seen:
-            continue
-        seen.add(key_)
-        if eid:
-            ev = {"eventID": eid, **ev}
-        out.append(ev)
-    return {
-        "@context": [EPCIS_CONTEXT],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": _iso(int(dt.datetime.now(dt.UTC).timestamp())),
-        "epcisBody": {"eventList": out},
-    }
