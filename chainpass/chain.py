@@ -38,8 +38,8 @@ from chainpass.errors import (
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.reverts import decode_revert, revert_data_from_exception
 
-#: Seconds to wait for a transaction's receipt before giving up.
-RECEIPT_TIMEOUT = 120
+#: Seconds to wait for a transaction's receipt before giving up, unless the chain says otherwise.
+RECEIPT_TIMEOUT = 120.0
 #: Seconds between looks at the chain head while waiting for confirmations.
 CONFIRMATION_POLL = 0.5
 #: How a refusal for want of ETH reads: nodes say "insufficient funds", the embedded EVM
@@ -103,10 +103,15 @@ class Chain:
     #: (0: as soon as it is mined). The receipt is read again at that depth, so a
     #: transaction a reorganisation took out is noticed.
     confirmations: int = 0
+    #: Seconds to wait for a transaction's receipt, and again for its confirmations, before
+    #: giving up (the transaction may still be mined: re-running a command is always safe).
+    receipt_timeout: float = RECEIPT_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.confirmations < 0:
             raise InvalidInput(f"Confirmations must be 0 or more, not {self.confirmations}.")
+        if self.receipt_timeout <= 0:
+            raise InvalidInput(f"The time to wait for a receipt must be positive, not {self.receipt_timeout}.")
         self.w3: Web3 = self.backend.w3
         #: "embedded" for the in-process EVM, else the endpoint URL.
         self.endpoint: str = self.backend.endpoint
@@ -126,15 +131,22 @@ class Chain:
         timeout: float = 10.0,
         fees: FeePolicy | None = None,
         confirmations: int = 0,
+        receipt_timeout: float = RECEIPT_TIMEOUT,
     ) -> Chain:
         """Connect to the node at ``url``; fail fast and clearly if it does not answer.
 
-        With ``expected_chain_id``, refuse a node that reports another chain id. ``fees``
-        and ``confirmations`` apply to every transaction sent through this connection.
+        With ``expected_chain_id``, refuse a node that reports another chain id. ``fees``,
+        ``confirmations`` and ``receipt_timeout`` apply to every transaction sent through this
+        connection.
         """
         if not url.startswith(("http://", "https://")):
             raise InvalidInput(f"RPC URL {url!r} must start with http:// or https://.")
-        chain = cls(NodeBackend(url, timeout), fees=fees or FeePolicy(), confirmations=confirmations)
+        chain = cls(
+            NodeBackend(url, timeout),
+            fees=fees or FeePolicy(),
+            confirmations=confirmations,
+            receipt_timeout=receipt_timeout,
+        )
         try:
             chain_id = chain.chain_id
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
@@ -242,10 +254,10 @@ class Chain:
             raise NodeUnreachable(f"The node at {self.endpoint} stopped answering: {exc}") from None
 
     def receipt(self, tx_hash: bytes) -> TxReceipt:
-        """The receipt of ``tx_hash`` once it is mined (waiting up to :data:`RECEIPT_TIMEOUT`),
+        """The receipt of ``tx_hash`` once it is mined (waiting up to :attr:`receipt_timeout`),
         shaped as web3 shapes receipts but without its slow formatting of logs."""
         text = "0x" + tx_hash.hex()
-        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        deadline = time.monotonic() + self.receipt_timeout
         delay = 0.005
         while True:
             try:
@@ -255,7 +267,7 @@ class Chain:
             if found:
                 return shape_receipt(found)
             if time.monotonic() > deadline:
-                raise TransactionFailed(f"No receipt for {text} after {RECEIPT_TIMEOUT} s: is the node mining?")
+                raise TransactionFailed(f"No receipt for {text} after {self.receipt_timeout:g} s: is the node mining?")
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
@@ -263,7 +275,7 @@ class Chain:
         """Wait until :attr:`confirmations` blocks stand on ``receipt``'s block, then read the
         receipt again: a reorganisation may have moved the transaction, or dropped it."""
         tx_hash = receipt["transactionHash"]
-        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        deadline = time.monotonic() + self.receipt_timeout
         while True:
             head = self.w3.eth.block_number
             current = self._receipt_or_none(tx_hash)
@@ -275,7 +287,7 @@ class Chain:
                 where = "is no longer on the chain" if current is None else f"is in block {current['blockNumber']}"
                 raise ConfirmationTimeout(
                     f"Transaction {bytes(tx_hash).hex()} {where}, and the chain did not reach "
-                    f"{self.confirmations} confirmations on it within {RECEIPT_TIMEOUT} s (head {head}). "
+                    f"{self.confirmations} confirmations on it within {self.receipt_timeout:g} s (head {head}). "
                     "Check it later; re-running a chainpass command never records anything twice."
                 )
             time.sleep(CONFIRMATION_POLL)

@@ -153,7 +153,7 @@ class BulkSender:
         fees: FeePolicy | None = None,
         window: int = 64,
         confirmations: int | None = None,
-        receipt_timeout: float = 120.0,
+        receipt_timeout: float | None = None,
         on_signed: Callable[[int, str, int], None] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
         rebroadcast_after: float = 3.0,
@@ -163,9 +163,10 @@ class BulkSender:
     ) -> None:
         if window < 1:
             raise InvalidInput("The window (transactions in flight) must be at least 1.")
-        # The connection's own fees and confirmations (the CLI's root options) unless given here.
+        # The connection's own fees, confirmations and wait (the CLI's root options) unless given here.
         fees = chain.fees if fees is None else fees
         confirmations = chain.confirmations if confirmations is None else confirmations
+        receipt_timeout = chain.receipt_timeout if receipt_timeout is None else receipt_timeout
         if confirmations < 0:
             raise InvalidInput("Confirmations cannot be negative.")
         self.chain = chain

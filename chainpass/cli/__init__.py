@@ -17,7 +17,7 @@ import click
 import requests
 from web3.exceptions import ContractLogicError, TimeExhausted
 
-from chainpass.chain import Chain
+from chainpass.chain import RECEIPT_TIMEOUT, Chain
 from chainpass.cli.account import account
 from chainpass.cli.brand import brand
 from chainpass.cli.bulk import bulk_group
@@ -55,6 +55,8 @@ from chainpass.reverts import decode_revert, revert_data_from_exception
 MAX_GWEI = 1e6
 #: The most confirmations a command waits for.
 MAX_CONFIRMATIONS = 10_000
+#: The longest a command waits for a receipt (a day).
+MAX_WAIT = 86_400.0
 
 
 @click.group()
@@ -93,6 +95,14 @@ MAX_CONFIRMATIONS = 10_000
     show_default=True,
     help="Blocks on top of each transaction before a command reports it done.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, MAX_WAIT, min_open=True),
+    envvar="CHAINPASS_WAIT",
+    default=RECEIPT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for a transaction to be mined, and again for its confirmations, before stopping.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (every command).")
 @click.version_option(package_name="chainpass")
 @click.pass_context
@@ -104,6 +114,7 @@ def cli(
     max_fee_gwei: float | None,
     priority_fee_gwei: float | None,
     confirmations: int,
+    wait: float,
     as_json: bool,
 ) -> None:
     """chainpass: verified identity and product passports on an EVM chain."""
@@ -111,7 +122,9 @@ def cli(
         max_priority_fee_per_gas=None if priority_fee_gwei is None else round(priority_fee_gwei * GWEI),
         cap_per_gas=None if max_fee_gwei is None else round(max_fee_gwei * GWEI),
     )
-    ctx.obj = Settings(rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations, json=as_json)
+    ctx.obj = Settings(
+        rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations, wait=wait, json=as_json
+    )
 
 
 @cli.command()
@@ -248,7 +261,15 @@ for group in (
 # ---------------------------------------------------------------------- main
 
 #: Root options that take a value, and root flags: accepted after the subcommand too.
-_ROOT_VALUE_OPTIONS = ("--rpc", "--chain-id", "--home", "--max-fee-gwei", "--priority-fee-gwei", "--confirmations")
+_ROOT_VALUE_OPTIONS = (
+    "--rpc",
+    "--chain-id",
+    "--home",
+    "--max-fee-gwei",
+    "--priority-fee-gwei",
+    "--confirmations",
+    "--wait",
+)
 _ROOT_FLAGS = ("--json",)
 
 

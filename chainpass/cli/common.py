@@ -15,7 +15,7 @@ import click
 from eth_account.signers.local import LocalAccount
 
 from chainpass.accounts import KeystoreDirectory
-from chainpass.chain import Chain, Sender, parse_address
+from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, parse_address
 from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, load_deployment
 from chainpass.errors import ChainpassError, InvalidInput
@@ -46,9 +46,11 @@ class Settings:
     rpc: str | None
     chain_id: int | None
     home: Path
-    #: Fees and confirmations for every transaction a command sends (root options).
+    #: Fees, confirmations and the wait for every transaction a command sends (root options).
     fees: FeePolicy = field(default_factory=FeePolicy)
     confirmations: int = 0
+    #: Seconds to wait for a receipt, and for its confirmations (``--wait``).
+    wait: float = RECEIPT_TIMEOUT
     #: ``--json`` given before the subcommand: every command prints JSON.
     json: bool = False
 
@@ -62,6 +64,7 @@ class Settings:
             expected_chain_id=self.chain_id,
             fees=self.fees,
             confirmations=self.confirmations,
+            receipt_timeout=self.wait,
         )
 
     @property
