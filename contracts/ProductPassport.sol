@@ -8,9 +8,12 @@ import {SignatureCheck} from "./libraries/SignatureCheck.sol";
 
 /// @dev The ERC-721 receiver hook (ERC-721's `IERC721Receiver`).
 interface IERC721Receiver {
-    function onERC721Received(address operator, address from, uint256 tokenId, bytes calldata data)
-        external
-        returns (bytes4);
+    function onERC721Received(
+        address operator,
+        address from,
+        uint256 tokenId,
+        bytes calldata data
+    ) external returns (bytes4);
 }
 
 /// @title ProductPassport
@@ -59,8 +62,9 @@ contract ProductPassport is IProductPassport {
     string private constant _VERSION = "1";
     bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
     bytes32 private constant _VERSION_HASH = keccak256(bytes(_VERSION));
-    bytes32 private constant _CUSTODY_OFFER_TYPEHASH =
-        keccak256("CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)");
+    bytes32 private constant _CUSTODY_OFFER_TYPEHASH = keccak256(
+        "CustodyOffer(uint256 id,address from,address to,uint32 nonce,uint40 deadline)"
+    );
 
     // The lifecycle table of {IProductPassport-BizStep}, packed into constants so that a
     // rule costs a few shifts whatever the step. Generated: scripts/rule_tables.py holds the
@@ -361,7 +365,7 @@ contract ProductPassport is IProductPassport {
         uint24 licensee = _prefixes[key].licensee;
         if (licensee == 0) revert PassportPrefixNotRegistered(prefix, length);
         if (licensee != brand.number) revert PassportNotBrand(prefix, length, _memberAccounts[licensee], msg.sender);
-        if (gtin != 0 && (gtin >= 1e14 || (gtin / 10) % _PREFIX_SPAN / 10 ** (12 - length) != prefix)) {
+        if (gtin != 0 && (gtin >= 1e14 || ((gtin / 10) % _PREFIX_SPAN) / 10 ** (12 - length) != prefix)) {
             revert PassportNotUnderPrefix(gtin, prefix, length);
         }
         uint24 number = _memberNumber(manufacturer);
@@ -385,7 +389,9 @@ contract ProductPassport is IProductPassport {
         uint24 licensee = _prefixes[key].licensee;
         uint24 number = _members[manufacturer].number;
         if (licensee == 0 || number == 0 || _members[manufacturer].moved) return false;
-        return licensee == number || _prefixLicences[key][number] == licensee
+        return
+            licensee == number
+            || _prefixLicences[key][number] == licensee
             || (gtin != 0 && _gtinLicences[gtin][number] == licensee);
     }
 
@@ -450,7 +456,12 @@ contract ProductPassport is IProductPassport {
         if (inputs.length != 0) _consume(transformationId, number, inputs);
         _mint(outputs, producer.number, number, transformationId);
         emit TransformationRecorded(
-            transformationId, msg.sender, inputs.length, outputs.length, metadataHash, metadataURI
+            transformationId,
+            msg.sender,
+            inputs.length,
+            outputs.length,
+            metadataHash,
+            metadataURI
         );
     }
 
@@ -544,7 +555,8 @@ contract ProductPassport is IProductPassport {
         if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
         if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(from, uint8(standing));
         bytes32 digest = SignatureCheck.typedDataHash(
-            _domainSeparator(), keccak256(abi.encode(_CUSTODY_OFFER_TYPEHASH, id, from, msg.sender, current.nonce, deadline))
+            _domainSeparator(),
+            keccak256(abi.encode(_CUSTODY_OFFER_TYPEHASH, id, from, msg.sender, current.nonce, deadline))
         );
         (SignatureCheck.Outcome outcome, address signer) = SignatureCheck.check(from, digest, signature);
         if (outcome == SignatureCheck.Outcome.Malleable) revert PassportMalleableSignature(bytes32(signature[32:64]));
@@ -621,11 +633,9 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
-    function lineageOf(uint256 id)
-        external
-        view
-        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped)
-    {
+    function lineageOf(
+        uint256 id
+    ) external view returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped) {
         uint32 origin = _existing(id).origin;
         if (origin == 0) return (bytes32(0), false, ancestors, false);
         Transformation storage t = _transformations[origin];
@@ -877,7 +887,7 @@ contract ProductPassport is IProductPassport {
     /// indicator or extension digit, as `digits << 8 | count`. A GTIN-14's digits 2-13;
     /// an SSCC's ("00" + extension digit + ...) and a GIAI's ("8004" + ...) leading digits.
     function _prefixSource(uint64 gtin, bytes32 serial) private pure returns (uint256) {
-        if (gtin != 0) return ((gtin / 10) % _PREFIX_SPAN) << 8 | 12;
+        if (gtin != 0) return (((gtin / 10) % _PREFIX_SPAN) << 8) | 12;
         uint256 start = bytes2(serial) == "00" ? 3 : 4;
         uint256 value;
         uint256 count;
@@ -886,7 +896,7 @@ contract ProductPassport is IProductPassport {
             if (c < 0x30 || c > 0x39) break;
             value = value * 10 + (c - 0x30);
         }
-        return value << 8 | count;
+        return (value << 8) | count;
     }
 
     /// @dev The registered prefix that `source` (from {_prefixSource}) begins with, if any.
@@ -909,8 +919,9 @@ contract ProductPassport is IProductPassport {
         (uint64 prefixKey, uint24 licensee) = _findPrefix(source);
         if (licensee == 0) revert PassportUnregisteredPrefix(key.gtin, key.serial);
         if (
-            licensee != producer && _prefixLicences[prefixKey][producer] != licensee
-                && (key.gtin == 0 || _gtinLicences[key.gtin][producer] != licensee)
+            licensee != producer
+            && _prefixLicences[prefixKey][producer] != licensee
+            && (key.gtin == 0 || _gtinLicences[key.gtin][producer] != licensee)
         ) {
             revert PassportNotLicensed(key.gtin, key.serial, _memberAccounts[licensee], msg.sender);
         }
@@ -945,7 +956,7 @@ contract ProductPassport is IProductPassport {
         for (uint256 i = 0; i < count; ++i) {
             Key calldata key = keys[i];
             _checkKey(key, origin != 0);
-            uint256 source = key.gtin != 0 ? key.gtin : _prefixSource(0, key.serial) | 1 << 255;
+            uint256 source = key.gtin != 0 ? key.gtin : _prefixSource(0, key.serial) | (1 << 255);
             if (source != checked) {
                 _checkLicence(key, key.gtin != 0 ? _prefixSource(key.gtin, 0) : source & ~uint256(1 << 255), producer);
                 checked = source;
@@ -962,8 +973,13 @@ contract ProductPassport is IProductPassport {
                 word := sload(passport.slot)
             }
             if (word != 0) revert PassportExists(id);
-            word = uint256(uint160(msg.sender)) | uint256(kind) << 160 | uint256(State.Active) << 168
-                | uint256(key.tier) << 176 | uint256(producer) << 192 | uint256(origin) << 216;
+            word =
+                uint256(uint160(msg.sender))
+                | (uint256(kind) << 160)
+                | (uint256(State.Active) << 168)
+                | (uint256(key.tier) << 176)
+                | (uint256(producer) << 192)
+                | (uint256(origin) << 216);
             assembly ("memory-safe") {
                 sstore(passport.slot, word)
             }
@@ -1015,10 +1031,12 @@ contract ProductPassport is IProductPassport {
 
     /// @dev Appends `ancestor` to `list` (of `count` entries, `t`'s) unless it is there, or,
     /// the list full, merges it into `t`'s recall group; returns the new count.
-    function _addAncestor(Transformation storage t, uint32[MAX_LINEAGE] storage list, uint256 count, uint32 ancestor)
-        private
-        returns (uint256)
-    {
+    function _addAncestor(
+        Transformation storage t,
+        uint32[MAX_LINEAGE] storage list,
+        uint256 count,
+        uint32 ancestor
+    ) private returns (uint256) {
         for (uint256 i = 0; i < count; ++i) {
             if (list[i] == ancestor) return count;
         }
@@ -1044,7 +1062,11 @@ contract ProductPassport is IProductPassport {
         Transformation storage ra = _transformations[a];
         Transformation storage rb = _transformations[b];
         if (ra.rank < rb.rank) (a, ra, rb) = (b, rb, ra);
-        else if (ra.rank == rb.rank) { unchecked { ++ra.rank; } }
+        else if (ra.rank == rb.rank) {
+            unchecked {
+                ++ra.rank;
+            }
+        }
         rb.parent = a;
         if (rb.recalled || rb.groupRecalled) ra.groupRecalled = true;
     }
@@ -1063,9 +1085,12 @@ contract ProductPassport is IProductPassport {
         bool container = key.kind == Kind.Container;
         bool validTier = container ? key.tier >= 1 && key.tier <= _MAX_TIER : key.tier == 0;
         if (
-            key.kind == Kind.None || !validTier || key.serial == bytes32(0) || key.gtin >= 1e14
-                || (key.gtin == 0 && !_isOtherKey(key.kind, key.serial))
-                || (produced && container)
+            key.kind == Kind.None
+            || !validTier
+            || key.serial == bytes32(0)
+            || key.gtin >= 1e14
+            || (key.gtin == 0 && !_isOtherKey(key.kind, key.serial))
+            || (produced && container)
         ) {
             revert PassportInvalidKey(key.gtin, key.serial);
         }
@@ -1106,12 +1131,19 @@ contract ProductPassport is IProductPassport {
         } else if (rule & _OBSERVATION != 0 || (step == BizStep.Recalling && roles & FOOD_SAFETY != 0)) {
             needed = 0;
         }
-        if (needed != 0 && roles & needed == 0) rule |= _MISSING_ROLE | needed << 8;
+        if (needed != 0 && roles & needed == 0) rule |= _MISSING_ROLE | (needed << 8);
         for (uint256 j = 0; j < count; ++j) {
             uint256 id = e.ids[j];
             _record(id, step, rule, actor, roles);
             emit PassportEventRecorded(
-                id, msg.sender, e.eventId, step, disposition, e.eventTime, e.readPoint, e.documentHash
+                id,
+                msg.sender,
+                e.eventId,
+                step,
+                disposition,
+                e.eventTime,
+                e.readPoint,
+                e.documentHash
             );
         }
     }
@@ -1212,13 +1244,13 @@ contract ProductPassport is IProductPassport {
     function _ruleOf(uint256 step, uint256 disposition) private pure returns (uint256 rule) {
         // A lifecycle step with a fixed next state (the most recorded) costs one lane read.
         uint256 lane = _stepRule(step);
-        rule = step << 48 | disposition << 56 | lane;
+        rule = (step << 48) | (disposition << 56) | lane;
         if (_movesGoods(step)) rule |= _MOVES;
         if (lane & 0xff0000 != 0) return rule;
         // An observation, a step with a function of its own (no from-states), or a step whose
         // disposition's class gives the next state.
         uint256 class_ = _classOf(disposition);
-        if (_isObservation(step, disposition)) return rule & ~uint256(0xffffffff) | _OBSERVATION | class_ << 32;
+        if (_isObservation(step, disposition)) return (rule & ~uint256(0xffffffff)) | _OBSERVATION | (class_ << 32);
         if (lane == 0) return rule;
         if (_stepTakesClass(step, class_)) rule |= _stateOfClass(class_) << 16;
         else rule |= _WRONG_CLASS;
@@ -1228,29 +1260,29 @@ contract ProductPassport is IProductPassport {
 
     /// @dev Whether `rule` records its step on a passport in `state`: bit `state` of bits 0-7.
     function _ruleRecordsFrom(uint256 rule, State state) private pure returns (bool) {
-        return rule >> uint256(state) & 1 != 0;
+        return (rule >> uint256(state)) & 1 != 0;
     }
 
     /// @dev The roles that record `rule`'s step (one of them): bits 8-15.
     function _ruleRoles(uint256 rule) private pure returns (uint256) {
-        return rule >> 8 & 0xff;
+        return (rule >> 8) & 0xff;
     }
 
     /// @dev The state `rule`'s lifecycle step leaves: bits 16-23.
     function _ruleNextState(uint256 rule) private pure returns (uint256) {
-        return rule >> 16 & 0xff;
+        return (rule >> 16) & 0xff;
     }
 
     /// @dev Whether the event's disposition (bits 56-63) is not the one disposition `rule`'s
     /// lifecycle step takes (bits 24-31; 0: any of its classes).
     function _ruleRefusesDisposition(uint256 rule) private pure returns (bool) {
-        uint256 only = rule >> 24 & 0xff;
-        return only != 0 && rule >> 56 & 0xff != only;
+        uint256 only = (rule >> 24) & 0xff;
+        return only != 0 && (rule >> 56) & 0xff != only;
     }
 
     /// @dev The class of the event's disposition, for an observation: bits 32-35.
     function _ruleClass(uint256 rule) private pure returns (uint256) {
-        return rule >> 32 & 0xf;
+        return (rule >> 32) & 0xf;
     }
 
     /// @dev The event's disposition: bits 56-63.
@@ -1268,50 +1300,57 @@ contract ProductPassport is IProductPassport {
     /// 8-15 the roles that record it, 16-23 the state it leaves (0: its disposition's class
     /// gives it), 24-31 the one disposition it takes (0: any of its classes, {_stepTakesClass}).
     function _stepRule(uint256 step) private pure returns (uint256) {
-        uint256 word = step < 8 ? _STEP_RULES_0 : step < 16 ? _STEP_RULES_1 : step < 24 ? _STEP_RULES_2 : 0;
-        return word >> ((step & 7) << 5) & 0xffffffff;
+        uint256 word =
+            step < 8
+                ? _STEP_RULES_0
+                : step < 16
+                    ? _STEP_RULES_1
+                    : step < 24
+                        ? _STEP_RULES_2
+                        : 0;
+        return (word >> ((step & 7) << 5)) & 0xffffffff;
     }
 
     /// @dev Whether lifecycle step `step` takes a disposition of class `class_`: bit `class_`
     /// of byte `step` of _STEP_CLASSES.
     function _stepTakesClass(uint256 step, uint256 class_) private pure returns (bool) {
-        return _STEP_CLASSES >> (step << 3 | class_) & 1 != 0;
+        return (_STEP_CLASSES >> ((step << 3) | class_)) & 1 != 0;
     }
 
     /// @dev The class of `disposition`: nibble `disposition` of _DISPOSITION_CLASS (0 none,
     /// 1 usable, 2 in transit, 3 quarantining, 4 conformant, 5 state-neutral, 6 only
     /// recorded by its own step).
     function _classOf(uint256 disposition) private pure returns (uint256) {
-        return _DISPOSITION_CLASS >> (disposition << 2) & 0xf;
+        return (_DISPOSITION_CLASS >> (disposition << 2)) & 0xf;
     }
 
     /// @dev The state a lifecycle step leaves when its disposition's class `class_` decides
     /// it: nibble `class_` of _CLASS_STATE.
     function _stateOfClass(uint256 class_) private pure returns (uint256) {
-        return _CLASS_STATE >> (class_ << 2) & 0xf;
+        return (_CLASS_STATE >> (class_ << 2)) & 0xf;
     }
 
     /// @dev The state an observation with a disposition of class `class_` leaves a passport
     /// in `state` in (0: refused): nibble `class_ * 8 + state` of _OBSERVED_NEXT.
     function _observedState(uint256 class_, State state) private pure returns (uint256) {
-        return _OBSERVED_NEXT >> ((class_ << 3 | uint256(state)) << 2) & 0xf;
+        return (_OBSERVED_NEXT >> (((class_ << 3) | uint256(state)) << 2)) & 0xf;
     }
 
     /// @dev Whether `step` with `disposition` is an observation: bit `step` of _OBSERVATIONS,
     /// or a lifecycle step under way (bit `step` of _UNDER_WAY) with disposition InProgress.
     function _isObservation(uint256 step, uint256 disposition) private pure returns (bool) {
-        return _OBSERVATIONS >> step & 1 != 0 || (disposition == _IN_PROGRESS && _UNDER_WAY >> step & 1 != 0);
+        return (_OBSERVATIONS >> step) & 1 != 0 || (disposition == _IN_PROGRESS && (_UNDER_WAY >> step) & 1 != 0);
     }
 
     /// @dev Whether `step` moves goods as a consignment: bit `step` of _MOVES_GOODS.
     function _movesGoods(uint256 step) private pure returns (bool) {
-        return _MOVES_GOODS >> step & 1 != 0;
+        return (_MOVES_GOODS >> step) & 1 != 0;
     }
 
     /// @dev Whether `step` is a regulator's (recorded by its role on any passport): bit
     /// `step` of _REGULATED.
     function _isRegulated(uint256 step) private pure returns (bool) {
-        return _REGULATED >> step & 1 != 0;
+        return (_REGULATED >> step) & 1 != 0;
     }
 
     /// @dev The passport's own state, overridden by a recall of any ancestor and by its
@@ -1333,7 +1372,8 @@ contract ProductPassport is IProductPassport {
             State outerState = outer.state;
             if (outerState == State.Recalled) return State.Recalled;
             if (outerState == State.Quarantined) state = State.Quarantined;
-            else if (outerState == State.Sold && (state == State.Active || state == State.InTransit)) state = State.Sold;
+            else if (outerState == State.Sold && (state == State.Active || state == State.InTransit))
+                state = State.Sold;
             else if (outerState == State.InTransit && state == State.Active) state = State.InTransit;
             if (!outer.packed) break;
             container = _containers[container];
@@ -1383,6 +1423,7 @@ contract ProductPassport is IProductPassport {
         if (count == 0) return false;
         uint32[MAX_LINEAGE] storage list = _ancestors[number];
         bool hit;
+        // prettier-ignore
         assembly ("memory-safe") {
             // Each listed ancestor's first slot, its recalled flag at bit 24 (8 numbers a slot).
             // Read-only. The same loop in Solidity (`_transformations[list[i]].recalled`) makes
