@@ -31,9 +31,11 @@ test: setup ape-setup
 
 checks: lint typecheck rule-tables slither upgrade-check ape-check
 
+# Python by ruff; Solidity by Prettier with prettier-plugin-solidity (npm, pinned; .prettierrc).
 lint: setup
 	$(BIN)/ruff check chainpass tests tests_ape scripts
 	$(BIN)/ruff format --check chainpass tests tests_ape scripts
+	node_modules/.bin/prettier --check 'contracts/**/*.sol' 'tests/contracts/**/*.sol'
 
 typecheck: setup
 	$(BIN)/mypy

@@ -30,14 +30,18 @@ contract IdentityRegistry is IIdentityRegistry {
     bytes32 private constant _GRANT_CONSENT_TYPEHASH = keccak256(
         "GrantConsent(address holder,address relyingParty,uint40 until,uint32 nonce,uint40 deadline)"
     );
-    bytes32 private constant _WITHDRAW_CONSENT_TYPEHASH =
-        keccak256("WithdrawConsent(address holder,address relyingParty,uint32 nonce,uint40 deadline)");
-    bytes32 private constant _CANCEL_SIGNATURES_TYPEHASH =
-        keccak256("CancelSignatures(address holder,uint32 nonce,uint40 deadline)");
-    bytes32 private constant _ROTATE_TYPEHASH =
-        keccak256("Rotate(address holder,address newHolder,uint32 nonce,uint40 deadline)");
-    bytes32 private constant _CANCEL_RECOVERY_TYPEHASH =
-        keccak256("CancelRecovery(address holder,address newHolder,uint40 readyAt,uint40 deadline)");
+    bytes32 private constant _WITHDRAW_CONSENT_TYPEHASH = keccak256(
+        "WithdrawConsent(address holder,address relyingParty,uint32 nonce,uint40 deadline)"
+    );
+    bytes32 private constant _CANCEL_SIGNATURES_TYPEHASH = keccak256(
+        "CancelSignatures(address holder,uint32 nonce,uint40 deadline)"
+    );
+    bytes32 private constant _ROTATE_TYPEHASH = keccak256(
+        "Rotate(address holder,address newHolder,uint32 nonce,uint40 deadline)"
+    );
+    bytes32 private constant _CANCEL_RECOVERY_TYPEHASH = keccak256(
+        "CancelRecovery(address holder,address newHolder,uint40 readyAt,uint40 deadline)"
+    );
 
     /// @dev Bounds of the recovery delay. At least 10 minutes, so that a signed objection
     /// can be relayed even through a few congested blocks (counties should choose days; the
@@ -256,7 +260,8 @@ contract IdentityRegistry is IIdentityRegistry {
         AuthorityRecord storage record = _authorities[removed];
         if (record.keySerial == 0) revert IdentityUnknownAuthority(removed);
         if (record.active) revert IdentityAuthorityActive(removed);
-        if (successor == removed || !_authorities[successor].active) revert IdentityInvalidSuccessor(removed, successor);
+        if (successor == removed || !_authorities[successor].active)
+            revert IdentityInvalidSuccessor(removed, successor);
         _fallbacks[removed].successor = successor;
         emit AuthorityHandedOver(removed, successor);
     }
@@ -295,14 +300,15 @@ contract IdentityRegistry is IIdentityRegistry {
     function authorityOf(address account) external view returns (Authority memory) {
         AuthorityRecord memory record = _authorities[account];
         AuthorityFallback memory fallback_ = _fallbacks[account];
-        return Authority({
-            active: record.active,
-            maxLevel: record.maxLevel,
-            signingKey: record.active ? record.key : _parkedKeys[account],
-            successor: fallback_.successor,
-            compromisedSince: fallback_.compromisedSince,
-            compromisedUntil: fallback_.compromisedUntil
-        });
+        return
+            Authority({
+                active: record.active,
+                maxLevel: record.maxLevel,
+                signingKey: record.active ? record.key : _parkedKeys[account],
+                successor: fallback_.successor,
+                compromisedSince: fallback_.compromisedSince,
+                compromisedUntil: fallback_.compromisedUntil
+            });
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -320,7 +326,6 @@ contract IdentityRegistry is IIdentityRegistry {
     /*//////////////////////////////////////////////////////////////
                               VERIFICATION
     //////////////////////////////////////////////////////////////*/
-
 
     /// @inheritdoc IIdentityRegistry
     function verify(address holder, bytes32 commitment, Level level, uint40 expiresAt) external whenNotPaused {
@@ -361,7 +366,7 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function suspend(address holder, bytes32 reasonCommitment) external {
         if (reasonCommitment == bytes32(0)) revert IdentityEmptyReason();
-        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        (Identity storage identity, Status status, address authority, ) = _actingIssuer(holder);
         if (status != Status.Active) revert IdentityNotActive(holder, status);
         identity.status = Status.Suspended;
         identity.changedAt = uint40(block.timestamp);
@@ -370,7 +375,7 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function reinstate(address holder) external whenNotPaused {
-        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        (Identity storage identity, Status status, address authority, ) = _actingIssuer(holder);
         if (status != Status.Suspended) revert IdentityNotSuspended(holder, status);
         identity.status = Status.Active;
         identity.changedAt = uint40(block.timestamp);
@@ -379,7 +384,7 @@ contract IdentityRegistry is IIdentityRegistry {
 
     /// @inheritdoc IIdentityRegistry
     function revoke(address holder) external {
-        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        (Identity storage identity, Status status, address authority, ) = _actingIssuer(holder);
         if (status == Status.Revoked) revert IdentityHolderRevoked(holder);
         identity.status = Status.Revoked;
         identity.changedAt = uint40(block.timestamp);
@@ -390,12 +395,14 @@ contract IdentityRegistry is IIdentityRegistry {
     function restore(address holder) external whenNotPaused {
         // The authority whose key made the change: the issuer before anyone takes over.
         address issuer = _identities[holder].issuer;
-        (Identity storage identity, Status status, address authority,) = _actingIssuer(holder);
+        (Identity storage identity, Status status, address authority, ) = _actingIssuer(holder);
         uint40 changedAt = identity.changedAt;
         AuthorityFallback memory fallback_ = _fallbacks[issuer];
         if (
-            (status != Status.Suspended && status != Status.Revoked) || fallback_.compromisedUntil == 0
-                || changedAt < fallback_.compromisedSince || changedAt > fallback_.compromisedUntil
+            (status != Status.Suspended && status != Status.Revoked)
+            || fallback_.compromisedUntil == 0
+            || changedAt < fallback_.compromisedSince
+            || changedAt > fallback_.compromisedUntil
         ) revert IdentityNotCompromised(holder, changedAt);
         identity.status = Status.Active;
         identity.changedAt = uint40(block.timestamp);
@@ -424,9 +431,8 @@ contract IdentityRegistry is IIdentityRegistry {
     /// @inheritdoc IIdentityRegistry
     function check(address holder) external returns (Standing standing) {
         if (!_relyingParties[msg.sender].active) revert IdentityNotRelyingParty(msg.sender);
-        standing = _consents[holder][msg.sender].until > block.timestamp
-            ? _standing(_identities[holder])
-            : Standing.NoConsent;
+        standing =
+            _consents[holder][msg.sender].until > block.timestamp ? _standing(_identities[holder]) : Standing.NoConsent;
         emit HolderChecked(holder, msg.sender, standing);
     }
 
@@ -491,7 +497,9 @@ contract IdentityRegistry is IIdentityRegistry {
         _checkDeadline(deadline);
         _checkNonce(holder, _consents[holder][relyingParty].nonce, nonce);
         _checkSignature(
-            holder, keccak256(abi.encode(_WITHDRAW_CONSENT_TYPEHASH, holder, relyingParty, nonce, deadline)), signature
+            holder,
+            keccak256(abi.encode(_WITHDRAW_CONSENT_TYPEHASH, holder, relyingParty, nonce, deadline)),
+            signature
         );
         _withdrawConsent(holder, relyingParty, nonce);
     }
@@ -513,9 +521,7 @@ contract IdentityRegistry is IIdentityRegistry {
     }
 
     /// @inheritdoc IIdentityRegistry
-    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
-        external
-    {
+    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature) external {
         _existingIdentity(holder);
         _checkDeadline(deadline);
         _checkNonce(holder, _keyStates[holder].nonce, nonce);
@@ -542,9 +548,7 @@ contract IdentityRegistry is IIdentityRegistry {
         uint24 expected = _movableIdentity(holder);
         _checkDeadline(deadline);
         _checkNonce(holder, expected, nonce);
-        _checkSignature(
-            holder, keccak256(abi.encode(_ROTATE_TYPEHASH, holder, newHolder, nonce, deadline)), signature
-        );
+        _checkSignature(holder, keccak256(abi.encode(_ROTATE_TYPEHASH, holder, newHolder, nonce, deadline)), signature);
         // No nonce to use up: the old wallet is a tombstone from now on, it signs nothing more.
         _checkFreeWallet(newHolder);
         _transfer(holder, newHolder);
@@ -593,7 +597,7 @@ contract IdentityRegistry is IIdentityRegistry {
             if (_identities[holder].status == Status.Suspended) revert IdentityHolderSuspended(holder);
         } else {
             address issuer = _identities[holder].issuer;
-            (address authority,) = _authorityOfCaller();
+            (address authority, ) = _authorityOfCaller();
             if (authority == address(0) || !_actsFor(issuer, authority)) {
                 revert IdentityNotHolderOrIssuer(holder, issuer, msg.sender);
             }
@@ -619,7 +623,9 @@ contract IdentityRegistry is IIdentityRegistry {
             revert IdentityRecoveryMismatch(holder, newHolder, readyAt);
         }
         _checkSignature(
-            holder, keccak256(abi.encode(_CANCEL_RECOVERY_TYPEHASH, holder, newHolder, readyAt, deadline)), signature
+            holder,
+            keccak256(abi.encode(_CANCEL_RECOVERY_TYPEHASH, holder, newHolder, readyAt, deadline)),
+            signature
         );
         _dropRecovery(holder, holder);
     }
@@ -713,10 +719,9 @@ contract IdentityRegistry is IIdentityRegistry {
     /// its issuer: the issuer's key, or its successor's (which then becomes the issuer,
     /// ending any pending recovery of the old one). Returns the acting authority and its
     /// record. The usual case (the issuer's own key, a bound identity) reads two slots.
-    function _actingIssuer(address holder)
-        private
-        returns (Identity storage identity, Status status, address authority, AuthorityRecord storage record)
-    {
+    function _actingIssuer(
+        address holder
+    ) private returns (Identity storage identity, Status status, address authority, AuthorityRecord storage record) {
         identity = _identities[holder];
         authority = identity.issuer;
         status = identity.status;
@@ -727,7 +732,7 @@ contract IdentityRegistry is IIdentityRegistry {
             return (identity, status, authority, record);
         }
         address issuer = authority;
-        (authority,) = _callerAuthority();
+        (authority, ) = _callerAuthority();
         record = _authorities[authority];
         if (status == Status.None || status == Status.Reserved) revert IdentityNotVerified(holder);
         if (status == Status.Moved) revert IdentityHolderMoved(holder);

@@ -122,7 +122,8 @@ def check_table() -> list[str]:
 
 # ------------------------------------------------------------------------ the contract's text
 
-_CONSTANT = re.compile(r"(constant (_[A-Z_0-9]+) = )(0x[0-9a-fA-F]+|\d+)(;)")
+#: A constant's declaration; its value may stand on the next line (Prettier wraps a long one there).
+_CONSTANT = re.compile(r"(constant (_[A-Z_0-9]+)\s*=\s*)(0x[0-9a-fA-F]+|\d+)(;)")
 
 
 def written(source: str) -> dict[str, int]:

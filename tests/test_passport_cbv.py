@@ -67,6 +67,21 @@ def test_the_contracts_tables_are_the_generated_table() -> None:
     assert set(rule_tables.written(source)) == set(rule_tables.constants())
 
 
+def test_a_constant_wrapped_onto_its_next_line_is_read_and_rewritten() -> None:
+    """Prettier puts a constant's value on the next line when the line would pass 120
+    characters: the table is read and rewritten all the same, the wrapping kept."""
+    source = SOURCE.read_text(encoding="utf-8")
+    wrapped = source.replace("constant _UNDER_WAY = ", "constant _UNDER_WAY =\n        ")
+    assert wrapped != source
+
+    assert rule_tables.written(wrapped) == rule_tables.written(source)
+    assert rule_tables.stale(wrapped) == []
+    stale = wrapped.replace(f"{rule_tables.constants()['_UNDER_WAY']:#066x}", f"{0:#066x}")
+    assert stale != wrapped
+    assert rule_tables.stale(stale) == ["_UNDER_WAY is 0x0 in the contract, 0x44 in the table"]
+    assert rule_tables.rewrite(stale) == wrapped
+
+
 def test_a_changed_rule_is_caught_and_written_into_the_contract(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -237,11 +237,19 @@ interface IIdentityRegistry is IERC5267 {
     event RelyingPartyRemoved(address indexed relyingParty);
     /// @notice `issuer` verified `holder` for the first time.
     event HolderVerified(
-        address indexed holder, address indexed issuer, bytes32 commitment, Level level, uint40 expiresAt
+        address indexed holder,
+        address indexed issuer,
+        bytes32 commitment,
+        Level level,
+        uint40 expiresAt
     );
     /// @notice `issuer` renewed or updated the verification of `holder`.
     event HolderReverified(
-        address indexed holder, address indexed issuer, bytes32 commitment, Level level, uint40 expiresAt
+        address indexed holder,
+        address indexed issuer,
+        bytes32 commitment,
+        Level level,
+        uint40 expiresAt
     );
     /// @notice `issuer` suspended `holder`. The reason stays with the issuer; the salted
     /// commitment to it is anchored in the transaction's input ({suspend}), not repeated here.
@@ -264,9 +272,7 @@ interface IIdentityRegistry is IERC5267 {
     event HolderRotated(address indexed holder, address indexed newHolder);
     /// @notice `issuer` started recovering `holder`'s identity to `newHolder`; the old
     /// key may object until `readyAt`.
-    event RecoveryRequested(
-        address indexed holder, address indexed newHolder, address indexed issuer, uint40 readyAt
-    );
+    event RecoveryRequested(address indexed holder, address indexed newHolder, address indexed issuer, uint40 readyAt);
     /// @notice `by` cancelled the pending recovery of `holder`: the holder objecting, its
     /// issuer withdrawing or replacing the request, or a new issuer taking the holder over.
     event RecoveryCancelled(address indexed holder, address indexed by);
@@ -564,8 +570,7 @@ interface IIdentityRegistry is IERC5267 {
     /// @param nonce The holder's key nonce.
     /// @param deadline Unix time after which the signature is void.
     /// @param signature The holder's signature.
-    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature)
-        external;
+    function cancelSignaturesBySig(address holder, uint32 nonce, uint40 deadline, bytes calldata signature) external;
 
     /// @notice The caller, a holder, moves its identity to its new wallet `newHolder`.
     /// The old wallet stops verifying at once; consents are not carried over.

@@ -356,11 +356,19 @@ interface IProductPassport is IERC5267 {
     /// @notice `brand` licensed `manufacturer` to commission under prefix `prefix` (of
     /// `length` digits), for GTIN `gtin` only, or the whole prefix if `gtin` is 0.
     event LicenceGranted(
-        uint64 indexed prefix, uint8 length, uint64 gtin, address indexed manufacturer, address indexed brand
+        uint64 indexed prefix,
+        uint8 length,
+        uint64 gtin,
+        address indexed manufacturer,
+        address indexed brand
     );
     /// @notice `brand` revoked the licence {LicenceGranted} gave `manufacturer`.
     event LicenceRevoked(
-        uint64 indexed prefix, uint8 length, uint64 gtin, address indexed manufacturer, address indexed brand
+        uint64 indexed prefix,
+        uint8 length,
+        uint64 gtin,
+        address indexed manufacturer,
+        address indexed brand
     );
     /// @notice `by` handed passport `id`'s goods to `to` outside a signed offer: the owner
     /// replacing a revoked custodian, or the governor repairing custody (`reason`: the
@@ -598,10 +606,9 @@ interface IProductPassport is IERC5267 {
     /// transformations it does not descend from, shows here too (never a miss, possibly
     /// too much: docs/passport-rules.md, "Lineage beyond the list").
     /// @param id The passport.
-    function lineageOf(uint256 id)
-        external
-        view
-        returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped);
+    function lineageOf(
+        uint256 id
+    ) external view returns (bytes32 transformationId, bool recalled, bytes32[] memory ancestors, bool grouped);
 
     /// @notice The verdict on passport `id` in one call, for a scanner (see {Verdict}). An
     /// unknown id is not genuine and has state None.

@@ -31,17 +31,17 @@ library SignatureCheck {
     /// address the ECDSA signature recovers to (zero if none), for error messages. An
     /// empty signature, or a 65-byte one with a v other than 27/28 or a high s, is refused
     /// before any wallet is asked.
-    function check(address signer, bytes32 digest, bytes calldata signature)
-        internal
-        view
-        returns (Outcome outcome, address recovered)
-    {
+    function check(
+        address signer,
+        bytes32 digest,
+        bytes calldata signature
+    ) internal view returns (Outcome outcome, address recovered) {
         if (signature.length == 0) return (Outcome.Malformed, address(0));
         if (signature.length == 65) {
             uint8 v = uint8(signature[64]);
             if (v != 27 && v != 28) return (Outcome.Malformed, address(0));
             ECDSA.RecoverError failure;
-            (recovered, failure,) = ECDSA.tryRecoverCalldata(digest, signature);
+            (recovered, failure, ) = ECDSA.tryRecoverCalldata(digest, signature);
             if (failure == ECDSA.RecoverError.InvalidSignatureS) return (Outcome.Malleable, address(0));
             if (failure == ECDSA.RecoverError.NoError && recovered == signer) return (Outcome.Valid, recovered);
         }
@@ -52,11 +52,11 @@ library SignatureCheck {
     /// @dev Whether contract wallet `wallet` accepts `signature` over `digest` (ERC-1271),
     /// asked with at most {WALLET_GAS} and reading at most one word of its answer, which
     /// must be exactly the magic value.
-    function _walletAccepts(address wallet, bytes32 digest, bytes calldata signature)
-        private
-        view
-        returns (bool accepted)
-    {
+    function _walletAccepts(
+        address wallet,
+        bytes32 digest,
+        bytes calldata signature
+    ) private view returns (bool accepted) {
         bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
         bytes32 magic = bytes32(IERC1271.isValidSignature.selector);
         uint256 gasBound = WALLET_GAS;
@@ -75,19 +75,20 @@ library SignatureCheck {
     }
 
     /// @dev The EIP-712 domain separator of contract `verifyingContract` named `nameHash`, version `versionHash`.
-    function domainSeparator(bytes32 nameHash, bytes32 versionHash, address verifyingContract)
-        internal
-        view
-        returns (bytes32)
-    {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                nameHash,
-                versionHash,
-                block.chainid,
-                verifyingContract
-            )
-        );
+    function domainSeparator(
+        bytes32 nameHash,
+        bytes32 versionHash,
+        address verifyingContract
+    ) internal view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                    nameHash,
+                    versionHash,
+                    block.chainid,
+                    verifyingContract
+                )
+            );
     }
 }

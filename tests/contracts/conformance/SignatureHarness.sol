@@ -11,7 +11,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 contract SignatureHarness {
     /// @notice Whether chainpass's {SignatureCheck} takes `signature` as `signer`'s over `digest`.
     function ours(address signer, bytes32 digest, bytes calldata signature) external view returns (bool) {
-        (SignatureCheck.Outcome outcome,) = SignatureCheck.check(signer, digest, signature);
+        (SignatureCheck.Outcome outcome, ) = SignatureCheck.check(signer, digest, signature);
         return outcome == SignatureCheck.Outcome.Valid;
     }
 

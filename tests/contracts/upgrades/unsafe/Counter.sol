@@ -6,7 +6,7 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 /// @title Counter that is not upgrade-safe
 /// @notice Its constructor writes storage that a proxy never sees (no
 /// `@custom:oz-upgrades-unsafe-allow constructor`), and it can selfdestruct.
-contract Counter layout at 0x6d3fcc99499ad7699034ab4a5157cc1748c38c66d0c7dd64ab2bacee7c48bc00 is Initializable {
+contract Counter is Initializable layout at 0x6d3fcc99499ad7699034ab4a5157cc1748c38c66d0c7dd64ab2bacee7c48bc00 {
     address private _owner;
     uint64 private _count;
 

@@ -7,7 +7,7 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 /// @notice Storage at the ERC-7201 slot of "chainpass.test.Counter", initialised once through
 /// a proxy; the implementation's constructor sets only an immutable and disables initialisation.
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-contract Counter layout at 0x6d3fcc99499ad7699034ab4a5157cc1748c38c66d0c7dd64ab2bacee7c48bc00 is Initializable {
+contract Counter is Initializable layout at 0x6d3fcc99499ad7699034ab4a5157cc1748c38c66d0c7dd64ab2bacee7c48bc00 {
     uint256 private immutable _limit;
 
     address private _owner;

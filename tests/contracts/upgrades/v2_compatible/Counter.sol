@@ -8,7 +8,7 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 /// @notice Storage at the ERC-7201 slot of "chainpass.test.Counter", initialised once through
 /// a proxy; the implementation's constructor sets only an immutable and disables initialisation.
 /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-contract Counter layout at erc7201("chainpass.test.Counter") is Initializable {
+contract Counter is Initializable layout at erc7201("chainpass.test.Counter") {
     uint256 private immutable _limit;
 
     address private _owner;
