@@ -21,7 +21,7 @@ import textwrap
 from collections.abc import Callable
 
 from eth_account import Account
-from web3.types import Wei
+from web3.types import TxParams, Wei
 
 from chainpass.attributes import Credential
 from chainpass.chain import Chain
@@ -53,7 +53,7 @@ def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str],
     governor, authority = chain.dev_accounts()[:2]
     wallets = {key: Account.create() for key in [*ORGANISATIONS, "counterfeiter"]}
     for wallet in wallets.values():  # organisations pay their own gas
-        chain.w3.eth.send_transaction({"from": governor, "to": wallet.address, "value": Wei(10**18)})
+        chain.transact(TxParams(to=wallet.address, value=Wei(10**18)), governor)
     orgs = {key: wallet.address for key, wallet in wallets.items()}
     registry = IdentityRegistry.from_deployment(chain, deployment)
     passports = ProductPassports.from_deployment(chain, deployment)
