@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, require_shared
+from accounts import World
 from passport_world import Orgs
+from support import require_shared
 
 from chainpass.epcis import event_hash, events_of, export, hash_uri, import_document
 from chainpass.gs1 import parse_code

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World
+from accounts import World
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from passport_world import (
