@@ -6,7 +6,8 @@ rule tables in ``SAMPLED`` run whole on Anvil and a sample of their cases on the
 The nodes are started by the session on 127.0.0.1 (a free port each) and stopped at the
 end. ``--backend embedded``, ``--backend anvil`` or ``--backend ganache`` narrows a local
 run (repeatable); CI runs all three. Each test starts from the same deployed registry
-(roles appointed) and is isolated by a snapshot taken before it and reverted after it.
+(roles appointed; deployed once a session on each backend) and is isolated by a snapshot
+taken before it and reverted after it.
 Why some tests do not run on Ganache: ``GANACHE_GAPS`` and docs/ganache.md.
 
 This file holds the options, the hooks and the fixtures only. The plain helpers the test
@@ -17,7 +18,8 @@ keys), ``support`` (assertions), ``solidity`` (the test-only contracts),
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from accounts import Roles, World
@@ -214,17 +216,42 @@ def ganache_node() -> Iterator[GanacheNode]:
     node.stop()
 
 
+#: Each backend's chain and world, made the first time a test asks for them and kept for the
+#: session. pytest makes a parametrized session fixture anew whenever its parameter changes,
+#: and under ``--dist loadfile`` a worker runs each file on each backend in turn: without
+#: this, every file made its own embedded EVM and deployed its own world on each backend.
+#: Every module leaves the chain as it found it (snapshots), or as a later one may find it.
+_KEPT = pytest.StashKey[dict[tuple[str, str], Any]]()
+T = TypeVar("T")
+
+
+def _kept(request: pytest.FixtureRequest, what: str, backend: str, make: Callable[[], T]) -> T:
+    kept = request.session.stash.setdefault(_KEPT, {})
+    if (what, backend) not in kept:
+        kept[what, backend] = make()
+    value: T = kept[what, backend]
+    return value
+
+
 @pytest.fixture(scope="session")
 def backend_chain(backend: str, request: pytest.FixtureRequest) -> Chain:
-    """The session's chain on ``backend``: a fresh embedded EVM, or the session's Anvil or Ganache node."""
-    if backend == "embedded":
-        return Chain.embedded()
-    return Chain.connect(request.getfixturevalue(f"{backend}_node").url)
+    """The session's chain on ``backend``: an embedded EVM, or the session's Anvil or Ganache node."""
+
+    def connect() -> Chain:
+        if backend == "embedded":
+            return Chain.embedded()
+        return Chain.connect(request.getfixturevalue(f"{backend}_node").url)
+
+    return _kept(request, "chain", backend, connect)
 
 
 @pytest.fixture(scope="session")
-def world_session(backend_chain: Chain) -> World:
-    chain = backend_chain
+def world_session(backend: str, backend_chain: Chain, request: pytest.FixtureRequest) -> World:
+    """The registry deployed on ``backend``'s chain with the ``Roles`` appointed, once a session."""
+    return _kept(request, "world", backend, lambda: _deploy_world(backend_chain))
+
+
+def _deploy_world(chain: Chain) -> World:
     accounts = chain.dev_accounts()
     roles = Roles(*accounts[:8])
     deployment, _ = deploy(chain, roles.governor)
