@@ -31,6 +31,16 @@ from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, GanacheNode, free_port
 
 BACKENDS = ("embedded", "anvil", "ganache")
+#: The passport contract's specification by topic (once one module, test_passport), whose
+#: chain tests run on Ganache as well, every third test there (``MODULE_SAMPLES``).
+PASSPORT_MODULES = (
+    "test_passport_roles",
+    "test_passport_ids",
+    "test_passport_events",
+    "test_passport_aggregation",
+    "test_passport_verify",
+    "test_passport_findings",
+)
 #: The test modules whose chain tests run on Ganache as well (the integration tests);
 #: the rest run on the embedded EVM and Anvil only (docs/ganache.md says why).
 GANACHE_MODULES = frozenset(
@@ -38,7 +48,7 @@ GANACHE_MODULES = frozenset(
         "test_chain",
         "test_identity_registry",
         "test_identity_incidents",
-        "test_passport",
+        *PASSPORT_MODULES,
         "test_epcis",
         "test_index",
         "test_deployment",
@@ -60,12 +70,12 @@ GANACHE_GAPS: dict[str, str] = {
 #: snapshots) sits under every call: the modules that test the chain layer itself run
 #: whole, and every second test of the others still takes each kind of call and refusal
 #: through it, while the contract rules and client code they check are the same on Anvil,
-#: which runs them all. test_passport on Ganache (some 75 s there alone, more than on
-#: the other two backends together) is its largest module; Ganache's own paths are the
-#: same for every third test.
+#: which runs them all. The passport modules on Ganache (test_passport, before it was
+#: split, took some 75 s there alone, more than on the other two backends together) are
+#: its largest part; Ganache's own paths are the same for every third test.
 MODULE_SAMPLES: dict[str, dict[str, int]] = {
     "embedded": {"*": 2, "test_chain": 1, "test_deployment": 1, "test_demo": 1, "test_faults": 1, "test_index": 1},
-    "ganache": {"test_passport": 3},
+    "ganache": dict.fromkeys(PASSPORT_MODULES, 3),
 }
 #: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
 #: EVM and Ganache run a sample of: every k-th case (the first included) of each test

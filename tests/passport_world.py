@@ -267,6 +267,33 @@ def sell(pp: ProductPassports, orgs: Orgs, id_: int) -> TxReceipt:
     return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=orgs.retailer)
 
 
+def retail_sale(pp: ProductPassports, id_: int, by: Sender) -> TxReceipt:
+    """``by`` records the retail sale of ``id_`` as it is (no hand-over first, unlike ``sell``)."""
+    return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=by)
+
+
+@dataclass(frozen=True)
+class Load:
+    """Items packed in a case, packed in a pallet (``load``)."""
+
+    items: list[int]
+    case: int
+    pallet: int
+
+
+def load(pp: ProductPassports, orgs: Orgs, count: int = 3) -> Load:
+    """``count`` items packed in a case (tier 1), packed in a pallet (tier 2), all held by the producer."""
+    keys = [
+        *item_keys(count),
+        ProductKey.container(CASE_GTIN, "CASE1", 1),
+        ProductKey.container(CASE_GTIN, "PAL1", 2),
+    ]
+    *items, case, pallet = pp.commission(keys, sender=orgs.producer)
+    pp.pack(case, items, sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    return Load(items, case, pallet)
+
+
 def recorded(
     id_: int,
     actor: str,
