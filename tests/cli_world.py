@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,18 +97,25 @@ def _deploy_steps(op: Operator, _person: Path) -> None:
     op.ok("identity", "appoint-relying-party", op.accounts[2], "--sector", "bank")
 
 
+def enlist(op: Operator, attributes: Path, roles: Mapping[int, str]) -> None:
+    """Each dev account of ``roles`` (by index) verified by the bureau (1) at level high with
+    ``attributes`` (its credential written beside them, ``org<index>.json``), and given its
+    passport role by the governor (0)."""
+    for index, role in roles.items():
+        op.ok(
+            "identity", "verify", op.accounts[index], "--attributes", str(attributes), "--level", "high",
+            "--credential-out", str(attributes.parent / f"org{index}.json"), "--account", "1",
+        )  # fmt: skip
+        op.ok("passport", "set-roles", op.accounts[index], "--role", role)
+
+
 def _supply_steps(op: Operator, attributes: Path) -> None:
     """``_deploy_steps``, then producer (2), carrier (3), retailer (4) and a GS1 member
     organisation (5, registrar), each verified by the bureau and holding its role; the
     registrar registers the producer's GS1 company prefix 9506000 to it, so it may
     commission its codes."""
     _deploy_steps(op, attributes)
-    for index, role in [(2, "producer"), (3, "carrier"), (4, "retailer"), (5, "registrar")]:
-        op.ok(
-            "identity", "verify", op.accounts[index], "--attributes", str(attributes), "--level", "high",
-            "--credential-out", str(attributes.parent / f"org{index}.json"), "--account", "1",
-        )  # fmt: skip
-        op.ok("passport", "set-roles", op.accounts[index], "--role", role)
+    enlist(op, attributes, {2: "producer", 3: "carrier", 4: "retailer", 5: "registrar"})
     op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5")
 
 

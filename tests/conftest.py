@@ -6,41 +6,41 @@ rule tables in ``SAMPLED`` run whole on Anvil and a sample of their cases on the
 The nodes are started by the session on 127.0.0.1 (a free port each) and stopped at the
 end. ``--backend embedded``, ``--backend anvil`` or ``--backend ganache`` narrows a local
 run (repeatable); CI runs all three. Each test starts from the same deployed registry
-(roles appointed) and is isolated by a snapshot taken before it and reverted after it.
+(roles appointed; deployed once a session on each backend) and is isolated by a snapshot
+taken before it and reverted after it.
 Why some tests do not run on Ganache: ``GANACHE_GAPS`` and docs/ganache.md.
 
-Shared helpers live here too: credentials, event arguments, readable refusals, funding
-and consenting holders, and the test-only contracts compiled from tests/contracts/.
+This file holds the options, the hooks and the fixtures only. The plain helpers the test
+modules import live beside it: ``accounts`` (who is who, credentials, funding, consents,
+keys), ``support`` (assertions), ``solidity`` (the test-only contracts),
+``passport_world`` and ``cli_world`` (the passport and CLI tests' fixtures and helpers).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
-from web3.types import TxReceipt, Wei
+from accounts import Roles, World
 
-from chainpass import compiler
-from chainpass.artifacts import COMPILER_SETTINGS, Artifact
-from chainpass.attributes import Credential
-from chainpass.chain import Chain, Sender
-from chainpass.deployment import Deployment, deploy
+from chainpass.chain import Chain
+from chainpass.deployment import deploy
 from chainpass.enums import Level, Sector
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, GanacheNode, free_port
-from chainpass.signatures import SECP256K1_N
 
 BACKENDS = ("embedded", "anvil", "ganache")
+#: The passport contract's specification by topic (once one module, test_passport), whose
+#: chain tests run on Ganache as well, every third test there (``MODULE_SAMPLES``).
+PASSPORT_MODULES = (
+    "test_passport_roles",
+    "test_passport_ids",
+    "test_passport_events",
+    "test_passport_aggregation",
+    "test_passport_verify",
+    "test_passport_findings",
+)
 #: The test modules whose chain tests run on Ganache as well (the integration tests);
 #: the rest run on the embedded EVM and Anvil only (docs/ganache.md says why).
 GANACHE_MODULES = frozenset(
@@ -48,7 +48,7 @@ GANACHE_MODULES = frozenset(
         "test_chain",
         "test_identity_registry",
         "test_identity_incidents",
-        "test_passport",
+        *PASSPORT_MODULES,
         "test_epcis",
         "test_index",
         "test_deployment",
@@ -70,12 +70,12 @@ GANACHE_GAPS: dict[str, str] = {
 #: snapshots) sits under every call: the modules that test the chain layer itself run
 #: whole, and every second test of the others still takes each kind of call and refusal
 #: through it, while the contract rules and client code they check are the same on Anvil,
-#: which runs them all. test_passport on Ganache (some 75 s there alone, more than on
-#: the other two backends together) is its largest module; Ganache's own paths are the
-#: same for every third test.
+#: which runs them all. The passport modules on Ganache (test_passport, before it was
+#: split, took some 75 s there alone, more than on the other two backends together) are
+#: its largest part; Ganache's own paths are the same for every third test.
 MODULE_SAMPLES: dict[str, dict[str, int]] = {
     "embedded": {"*": 2, "test_chain": 1, "test_deployment": 1, "test_demo": 1, "test_faults": 1, "test_index": 1},
-    "ganache": {"test_passport": 3},
+    "ganache": dict.fromkeys(PASSPORT_MODULES, 3),
 }
 #: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
 #: EVM and Ganache run a sample of: every k-th case (the first included) of each test
@@ -121,20 +121,8 @@ ANVIL_ONLY: dict[str, str] = {
     "test_a_recall_after_merges_of_merged_groups_reaches_every_descendant": "two padded chains merged twice",
     "test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow": "a padded chain and a buyer",
 }
-YEAR = 365 * 24 * 60 * 60
-PERSON: dict[str, str] = {
-    "name": "Ada Lovelace",
-    "date_of_birth": "1990-12-10",
-    "national_id": "NL-123456789",
-    "address": "1 Main Street, Utrecht",
-}
-#: Test-only contracts (not shipped, not in the artifacts' sources hash).
-TEST_CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
-#: The dev account that funds holders; not one of the roles.
-FAUCET_INDEX = 9
 
-
-#: Fixtures shared by the passport tests (orgs_setup, orgs, pp).
+#: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.
 pytest_plugins = ["passport_world", "cli_world"]
 
 
@@ -238,39 +226,42 @@ def ganache_node() -> Iterator[GanacheNode]:
     node.stop()
 
 
-@dataclass(frozen=True)
-class Roles:
-    """Who is who in the tests: dev accounts by role."""
-
-    governor: ChecksumAddress
-    bureau: ChecksumAddress  # an authority that may grant high
-    clinic: ChecksumAddress  # an authority that may grant only low
-    bank: ChecksumAddress
-    hotel: ChecksumAddress
-    holder: ChecksumAddress
-    other_holder: ChecksumAddress
-    stranger: ChecksumAddress
+#: Each backend's chain and world, made the first time a test asks for them and kept for the
+#: session. pytest makes a parametrized session fixture anew whenever its parameter changes,
+#: and under ``--dist loadfile`` a worker runs each file on each backend in turn: without
+#: this, every file made its own embedded EVM and deployed its own world on each backend.
+#: Every module leaves the chain as it found it (snapshots), or as a later one may find it.
+_KEPT = pytest.StashKey[dict[tuple[str, str], Any]]()
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class World:
-    chain: Chain
-    deployment: Deployment
-    registry: IdentityRegistry
-    roles: Roles
+def _kept(request: pytest.FixtureRequest, what: str, backend: str, make: Callable[[], T]) -> T:
+    kept = request.session.stash.setdefault(_KEPT, {})
+    if (what, backend) not in kept:
+        kept[what, backend] = make()
+    value: T = kept[what, backend]
+    return value
 
 
 @pytest.fixture(scope="session")
 def backend_chain(backend: str, request: pytest.FixtureRequest) -> Chain:
-    """The session's chain on ``backend``: a fresh embedded EVM, or the session's Anvil or Ganache node."""
-    if backend == "embedded":
-        return Chain.embedded()
-    return Chain.connect(request.getfixturevalue(f"{backend}_node").url)
+    """The session's chain on ``backend``: an embedded EVM, or the session's Anvil or Ganache node."""
+
+    def connect() -> Chain:
+        if backend == "embedded":
+            return Chain.embedded()
+        return Chain.connect(request.getfixturevalue(f"{backend}_node").url)
+
+    return _kept(request, "chain", backend, connect)
 
 
 @pytest.fixture(scope="session")
-def world_session(backend_chain: Chain) -> World:
-    chain = backend_chain
+def world_session(backend: str, backend_chain: Chain, request: pytest.FixtureRequest) -> World:
+    """The registry deployed on ``backend``'s chain with the ``Roles`` appointed, once a session."""
+    return _kept(request, "world", backend, lambda: _deploy_world(backend_chain))
+
+
+def _deploy_world(chain: Chain) -> World:
     accounts = chain.dev_accounts()
     roles = Roles(*accounts[:8])
     deployment, _ = deploy(chain, roles.governor)
@@ -302,106 +293,3 @@ def registry(world: World) -> IdentityRegistry:
 @pytest.fixture
 def roles(world: World) -> Roles:
     return world.roles
-
-
-# ---------------------------------------------------------------------------- helpers
-
-
-def credential_for(holder: str, **changes: str) -> Credential:
-    return Credential.issue(holder, {**PERSON, **changes}, on=dt.date(2025, 1, 1))
-
-
-def require_shared(folder: Path, environ: Mapping[str, str] = os.environ) -> None:
-    """Skip the calling test module when ``folder`` (a part of ../shared, which CI keeps
-    beside the checkout) is absent, as on a laptop; with ``CI=true``, fail instead: CI must
-    never pass by skipping its conformance tests."""
-    if folder.is_dir():
-        return
-    reason = f"{folder} is absent (../shared is not beside this checkout)"
-    if environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}: with CI=true the conformance tests must run", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-def fund(chain: Chain, account: str, value: int = 10**18) -> None:
-    """Send ``value`` wei to ``account`` from the faucet dev account."""
-    tx_hash = chain.w3.eth.send_transaction(
-        {"from": chain.account(FAUCET_INDEX), "to": to_checksum_address(account), "value": Wei(value)}
-    )
-    chain.w3.eth.wait_for_transaction_receipt(tx_hash)
-
-
-def grant_consents(
-    registry: IdentityRegistry, holder: Sender, parties: Iterable[str], until: int | None = None
-) -> list[TxReceipt]:
-    """``holder`` (able to pay gas) consents to each of ``parties``, for ten years by default."""
-    end = until if until is not None else registry.chain.latest_timestamp() + 10 * YEAR
-    return [registry.grant_consent(party, end, sender=holder) for party in parties]
-
-
-def new_account() -> LocalAccount:
-    """A fresh key: an address that never held ETH or an identity."""
-    account: LocalAccount = Account.create()
-    return account
-
-
-@cache
-def compile_test_contract(name: str) -> Artifact:
-    """``tests/contracts/<name>.sol`` compiled with the package's pinned compiler, once per session
-    (the other test contracts are sources too, so one may import another)."""
-    import solcx
-
-    sources = {path.name: {"content": path.read_text(encoding="utf-8")} for path in TEST_CONTRACTS_DIR.glob("*.sol")}
-    output = solcx.compile_standard(
-        {
-            "language": "Solidity",
-            "sources": sources,
-            "settings": {
-                "evmVersion": COMPILER_SETTINGS["evmVersion"],
-                "optimizer": COMPILER_SETTINGS["optimizer"],
-                "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
-            },
-        },
-        solc_binary=compiler.SOLC_SHIM,
-        allow_empty=False,
-    )
-    errors = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") == "error"]
-    assert not errors, "\n".join(errors)
-    compiled = output["contracts"][f"{name}.sol"][name]
-    return _test_artifact(name, compiled)
-
-
-@cache
-def compile_conformance_contract(name: str) -> Artifact:
-    """``tests/contracts/conformance/<name>.sol``, which sets chainpass's own code beside
-    OpenZeppelin's, compiled with the pinned compiler for Cancun (OpenZeppelin 5.7's
-    ``SignatureChecker``, ``MessageHashUtils`` and ``ERC721`` need ``mcopy``): it runs on
-    the embedded EVM (Prague) only."""
-    path = TEST_CONTRACTS_DIR / "conformance" / f"{name}.sol"
-    ours = {unit: text for unit, text in compiler.source_files().items() if unit.startswith("contracts/")}
-    sources = compiler.with_imports({path.name: path.read_text(encoding="utf-8"), **ours}, compiler.NODE_MODULES)
-    # Code for this one contract only: the others are there to be imported.
-    only = {path.name: {name: compiler.ARTIFACT_OUTPUT["*"]["*"]}}
-    standard_json = compiler.standard_input(sources, only)
-    standard_json["settings"]["evmVersion"] = "cancun"
-    compiled = compiler.run_compiler(standard_json)["contracts"][path.name][name]
-    return _test_artifact(name, compiled)
-
-
-def _test_artifact(name: str, compiled: dict[str, Any]) -> Artifact:
-    """A test contract's artifact from solc's output for it (no immutables, no sources hash)."""
-    return Artifact(
-        name=name,
-        abi=compiled["abi"],
-        bytecode=bytes.fromhex(compiled["evm"]["bytecode"]["object"]),
-        deployed_bytecode=bytes.fromhex(compiled["evm"]["deployedBytecode"]["object"]),
-        immutable_references=(),
-        sources_hash="",
-    )
-
-
-def malleated(signature: bytes) -> bytes:
-    """The other valid ECDSA signature of the same message: s' = n - s, v flipped (27 <-> 28)."""
-    s, v = int.from_bytes(signature[32:64], "big"), signature[64]
-    assert v in (27, 28)
-    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])

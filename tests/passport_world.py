@@ -2,7 +2,8 @@
 the passport client, and helpers to record events and assert refusals.
 
 conftest.py loads this module as a plugin, so its fixtures (``orgs_setup``, ``orgs``, ``pp``)
-are there for every test module; import the helpers.
+are there for every test module; import the helpers. The organisations are set up once per
+backend and kept from one passport module to the next (``OrgsLayer``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World, credential_for, fund
+from accounts import World, credential_for, fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -77,12 +78,10 @@ ORG_ROLES = {
 FOOD_SAFETY_KEY = keccak(text="chainpass tests: food-safety authority")
 
 
-@pytest.fixture(scope="module")
-def orgs_setup(world_session: World) -> Iterator[Orgs]:
-    """The five organisations, verified (level high) and given their role, on this backend's
-    chain for this module; the chain returns to its state before at the module's end."""
-    chain, registry, roles = world_session.chain, world_session.registry, world_session.roles
-    snapshot = chain.snapshot()
+def set_up_orgs(world: World) -> Orgs:
+    """The organisations, verified by the bureau (level high) and given their roles, the
+    food-safety authority funded too, and PRODUCER_PREFIXES registered to the producer."""
+    chain, registry, roles = world.chain, world.registry, world.roles
     accounts = chain.dev_accounts()
     orgs = Orgs(
         producer=accounts[8],
@@ -95,7 +94,7 @@ def orgs_setup(world_session: World) -> Iterator[Orgs]:
         registrar=accounts[9],
         food_safety=Account.from_key(FOOD_SAFETY_KEY),
     )
-    passports = ProductPassports.from_deployment(chain, world_session.deployment)
+    passports = ProductPassports.from_deployment(chain, world.deployment)
     expires = chain.latest_timestamp() + 10**8
     for name, role in ORG_ROLES.items():
         org = orgs.by_name(name)
@@ -107,8 +106,86 @@ def orgs_setup(world_session: World) -> Iterator[Orgs]:
     passports.set_roles(authority, Role.FOOD_SAFETY, sender=roles.governor)
     for prefix in PRODUCER_PREFIXES:
         passports.register_prefix(prefix, orgs.producer, sender=orgs.registrar)
+    return orgs
+
+
+class OrgsLayer:
+    """The organisations set up on one backend's world, kept on its chain from one module
+    that uses them to the next (the passport modules follow one another), and taken away
+    before a module that does not: each module returns the chain to the state right after
+    the set-up, so each starts from that state, as if the organisations were set up for it
+    alone (some 2 s a module on the three backends, most of it on Ganache)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.orgs: Orgs | None = None
+        self._before: Any = None  # the chain's snapshot before the set-up, while it stands
+
+    def enter(self) -> Orgs:
+        """The organisations, set up first unless they stand on the chain already."""
+        if self.orgs is None:
+            self._before = self.world.chain.snapshot()
+            self.orgs = set_up_orgs(self.world)
+        return self.orgs
+
+    def leave(self) -> None:
+        """The chain back to the world without the organisations (if they stand)."""
+        if self.orgs is not None:
+            self.world.chain.revert(self._before)
+            self.orgs = None
+
+
+#: Each backend's layer, once made (``orgs_layer``): kept for the session, like the world.
+_LAYERS = pytest.StashKey[dict[str, OrgsLayer]]()
+#: Whether a module (by its path in node ids) uses the organisations, once known.
+_MODULES_USING_ORGS = pytest.StashKey[dict[str, bool]]()
+
+
+@pytest.fixture(scope="session")
+def orgs_layer(world_session: World, backend: str, request: pytest.FixtureRequest) -> OrgsLayer:
+    layers = request.session.stash.setdefault(_LAYERS, {})
+    if backend not in layers:
+        layers[backend] = OrgsLayer(world_session)
+    return layers[backend]
+
+
+@pytest.fixture(scope="module")
+def orgs_setup(orgs_layer: OrgsLayer) -> Iterator[Orgs]:
+    """The organisations (``set_up_orgs``) on this backend's chain for this module, which
+    starts from their set-up's state and returns the chain to it at its end. A module
+    fixture that changes the chain builds on this one, so that its changes go too."""
+    orgs = orgs_layer.enter()
+    chain = orgs_layer.world.chain
+    snapshot = chain.snapshot()
     yield orgs
     chain.revert(snapshot)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a test of a module that does not use the organisations (``orgs_setup``), and
+    before its fixtures: the organisations taken away from each chain it may use (its
+    backend's, or a node it uses directly, as the CLI tests do)."""
+    layers = item.session.stash.get(_LAYERS, {})
+    if all(layer.orgs is None for layer in layers.values()) or _uses_orgs(item):
+        return
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    for name, layer in layers.items():
+        if name == backend or f"{name}_node" in getattr(item, "fixturenames", ()):
+            layer.leave()
+
+
+def _uses_orgs(item: pytest.Item) -> bool:
+    """Whether a test of ``item``'s module (among those that run) uses the organisations."""
+    known: dict[str, bool] = item.session.stash.setdefault(_MODULES_USING_ORGS, {})
+    module = item.nodeid.partition("::")[0]
+    if module not in known:
+        known[module] = any(
+            i.nodeid.partition("::")[0] == module and "orgs_setup" in getattr(i, "fixturenames", ())
+            for i in item.session.items
+        )
+    return known[module]
 
 
 @pytest.fixture
@@ -188,6 +265,33 @@ def sell(pp: ProductPassports, orgs: Orgs, id_: int) -> TxReceipt:
     if holder != orgs.retailer:
         hand_over(pp, id_, holder, orgs.retailer)
     return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=orgs.retailer)
+
+
+def retail_sale(pp: ProductPassports, id_: int, by: Sender) -> TxReceipt:
+    """``by`` records the retail sale of ``id_`` as it is (no hand-over first, unlike ``sell``)."""
+    return pp.record([event(id_, BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD)], sender=by)
+
+
+@dataclass(frozen=True)
+class Load:
+    """Items packed in a case, packed in a pallet (``load``)."""
+
+    items: list[int]
+    case: int
+    pallet: int
+
+
+def load(pp: ProductPassports, orgs: Orgs, count: int = 3) -> Load:
+    """``count`` items packed in a case (tier 1), packed in a pallet (tier 2), all held by the producer."""
+    keys = [
+        *item_keys(count),
+        ProductKey.container(CASE_GTIN, "CASE1", 1),
+        ProductKey.container(CASE_GTIN, "PAL1", 2),
+    ]
+    *items, case, pallet = pp.commission(keys, sender=orgs.producer)
+    pp.pack(case, items, sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    return Load(items, case, pallet)
 
 
 def recorded(

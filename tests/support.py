@@ -1,11 +1,15 @@
 """Assertions the test modules share: a refusal by the contract, a refusal by the client
-before anything is sent, and the events a receipt holds. Plain functions, imported by the
-test modules (fixtures live in conftest.py and passport_world.py)."""
+before anything is sent, and the events a receipt holds; and the skip of a module whose
+conformance data is absent. Plain functions, imported by the test modules (fixtures live in
+conftest.py, passport_world.py and cli_world.py; accounts and identities in accounts.py,
+the test-only contracts in solidity.py)."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,3 +64,15 @@ def logs(client: ContractClient, name: str, receipt: TxReceipt) -> list[dict[str
     """The arguments of every ``name`` event of ``client``'s contract in ``receipt``."""
     processed = getattr(client.contract.events, name)().process_receipt(receipt, errors=DISCARD)
     return [dict(e["args"]) for e in processed]
+
+
+def require_shared(folder: Path, environ: Mapping[str, str] = os.environ) -> None:
+    """Skip the calling test module when ``folder`` (a part of ../shared, which CI keeps
+    beside the checkout) is absent, as on a laptop; with ``CI=true``, fail instead: CI must
+    never pass by skipping its conformance tests."""
+    if folder.is_dir():
+        return
+    reason = f"{folder} is absent (../shared is not beside this checkout)"
+    if environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}: with CI=true the conformance tests must run", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_shared
 from eth_utils import keccak
+from support import require_shared
 
 from chainpass import compiler
 from chainpass.artifacts import (

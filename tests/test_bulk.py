@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
+from accounts import World
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_abi_to_4byte_selector
 from passport_world import GTIN, PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over

@@ -10,7 +10,7 @@ import time
 from typing import Any, cast
 
 import pytest
-from conftest import fund, new_account
+from accounts import fund, new_account
 
 from chainpass.artifacts import load_artifact
 from chainpass.backend import EmbeddedBackend

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_world import Operator, assert_one_line_error, from_template, module_template
+from cli_world import Operator, assert_one_line_error, enlist, from_template, module_template
 
 from chainpass.chain import Chain
 from chainpass.node import AnvilNode
@@ -26,12 +26,7 @@ def _brand_steps(op: Operator, attributes: Path) -> None:
     and GS1 company prefix 9506000 registered to the brand (2) by the registrar (5)."""
     op.ok("deploy")
     op.ok("identity", "appoint-authority", op.accounts[1], "--max-level", "high")
-    for index, role in ROLES.items():
-        op.ok(
-            "identity", "verify", op.accounts[index], "--attributes", str(attributes), "--level", "high",
-            "--credential-out", str(attributes.parent / f"org{index}.json"), "--account", "1",
-        )  # fmt: skip
-        op.ok("passport", "set-roles", op.accounts[index], "--role", role)
+    enlist(op, attributes, ROLES)
     op.ok("brand", "register", "9506000", op.accounts[2], "--account", "5")
 
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import YEAR, Roles, compile_test_contract, credential_for, fund, malleated, new_account
+from accounts import YEAR, Roles, credential_for, fund, malleated, new_account
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, keccak
+from solidity import compile_test_contract
 from support import assert_readable, assert_refused, logs, refused_by_client
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction

@@ -15,11 +15,12 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from conftest import YEAR, World, compile_test_contract, credential_for, fund, malleated, new_account
+from accounts import YEAR, World, credential_for, fund, malleated, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from passport_world import CASE_GTIN, GTIN, ZERO_ADDRESS, Orgs, commission_one, event, shown, states
+from solidity import compile_test_contract
 from support import assert_refused, logs, refused_by_client
 from web3.types import TxReceipt
 

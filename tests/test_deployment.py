@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Roles, compile_test_contract
+from accounts import Roles
 from eth_utils import keccak
+from solidity import compile_test_contract
 
 from chainpass.artifacts import load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from accounts import Roles, World, credential_for, fund, new_account
 from cli_world import PERSON, Operator
-from conftest import Roles, World, credential_for, fund, new_account
 from passport_world import GTIN, Orgs, commission_one, event, hand_over, item_keys, ship
 from support import assert_refused, logs
 

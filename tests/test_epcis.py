@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
+from accounts import World
 from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
 from chainpass.chain import Sender

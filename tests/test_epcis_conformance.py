@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, require_shared
+from accounts import World
 from passport_world import Orgs
+from support import require_shared
 
 from chainpass.epcis_export import export
 from chainpass.epcis_import import import_document

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import compile_conformance_contract, credential_for
+from accounts import credential_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from solidity import compile_conformance_contract
 from web3.contract import Contract
 
 from chainpass.chain import Chain

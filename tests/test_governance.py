@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from accounts import fund
 from cli_world import Operator
-from conftest import fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 

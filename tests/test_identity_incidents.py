@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import YEAR, Roles, compile_test_contract, credential_for, fund, new_account
+from accounts import YEAR, Roles, credential_for, fund, new_account
 from eth_account.signers.local import LocalAccount
+from solidity import compile_test_contract
 from support import assert_refused
 from test_consent import Resident, by_sig, deadline, sign_as, verify_resident
 from web3.logs import DISCARD

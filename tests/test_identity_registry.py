@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import PERSON, YEAR, Roles, credential_for, grant_consents
+from accounts import PERSON, YEAR, Roles, credential_for, grant_consents
 from eth_abi import encode as abi_encode
 from eth_account.messages import encode_typed_data
 from eth_typing import HexStr

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import pytest
 import requests
-from conftest import credential_for
+from accounts import credential_for
 from passport_world import (
     CASE_GTIN,
     GTIN,

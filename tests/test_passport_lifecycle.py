@@ -92,7 +92,7 @@ from typing import Any
 
 import pytest
 import solcx
-from conftest import World, credential_for, fund
+from accounts import World, credential_for, fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import World
+from accounts import World
 from passport_world import (
     CASE_GTIN,
     CERTIFICATE,

@@ -13,7 +13,7 @@ handed the goods to the holder. The owner, the holder and an unrelated organisat
 every trade role (producer, carrier, retailer) and an identity in force (no licence), so
 where they are refused it is for their relation, never for a missing role; the inspector,
 customs and the food-safety authority hold their own role only; the unverified account
-holds the trade roles and no identity. tests/test_passport.py keeps the roles table.
+holds the trade roles and no identity. tests/test_passport_roles.py keeps the roles table.
 A refusal mines nothing, so only the cells that mined something revert the chain (``cell``).
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, credential_for, fund
+from accounts import World, credential_for, fund
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import YEAR, World, credential_for, fund, new_account
+from accounts import YEAR, World, credential_for, fund, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr

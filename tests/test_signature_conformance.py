@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import compile_conformance_contract, compile_test_contract, malleated, new_account
+from accounts import malleated, new_account
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from solidity import compile_conformance_contract, compile_test_contract
 from web3.contract import Contract
 
 from chainpass.artifacts import Artifact

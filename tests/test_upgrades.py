@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from accounts import credential_for, fund, new_account
 from cli_world import Operator
-from conftest import credential_for, fund, new_account
 from eth_account.signers.local import LocalAccount
 from test_governance import DELAY, Governed, governed, governed_session, module_node, signed
 from web3.contract import Contract
