@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
 from contextlib import suppress
 from typing import Any, Protocol, cast
@@ -76,8 +77,17 @@ def _unwrap(reply: Any) -> Any:
     return reply.get("result")
 
 
+#: Times a request is sent again when the connection fails before any answer, and the first
+#: pause between tries (doubled each time): a node may close a kept-alive connection just as
+#: it is reused (Ganache does, after a pause), having read nothing.
+CONNECTION_RETRIES = 3
+RETRY_BACKOFF = 0.05
+
+
 class HttpRpc:
-    """JSON-RPC over HTTP, with batches (one round trip for many requests); one connection per thread."""
+    """JSON-RPC over HTTP, with batches (one round trip for many requests); one connection per
+    thread. A request whose connection failed before it was sent goes again
+    (:data:`CONNECTION_RETRIES`); one that timed out does not (it may have been carried out)."""
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
@@ -96,10 +106,18 @@ class HttpRpc:
         return session
 
     def _post(self, payload: Any) -> Any:
-        try:
-            reply = self._session().post(self.url, json=payload, timeout=self.timeout)
-        except (requests.exceptions.RequestException, OSError) as exc:
-            raise NoAnswer(type(exc).__name__) from None
+        pause = RETRY_BACKOFF
+        for attempt in range(CONNECTION_RETRIES + 1):
+            try:
+                reply = self._session().post(self.url, json=payload, timeout=self.timeout)
+                break
+            except requests.exceptions.ConnectionError as exc:
+                if attempt == CONNECTION_RETRIES:
+                    raise NoAnswer(type(exc).__name__) from None
+                time.sleep(pause)
+                pause *= 2
+            except (requests.exceptions.RequestException, OSError) as exc:
+                raise NoAnswer(type(exc).__name__) from None
         if reply.status_code >= 500 or reply.status_code == 429:
             raise NoAnswer(f"HTTP {reply.status_code}")
         try:
@@ -241,8 +259,9 @@ class Backend(ABC):
     embedded: bool
 
     @abstractmethod
-    def rpc(self, timeout: float = 10.0) -> Rpc:
-        """A JSON-RPC connection (with batches where the backend has them)."""
+    def rpc(self, timeout: float | None = None) -> Rpc:
+        """A JSON-RPC connection (with batches where the backend has them); ``timeout`` seconds
+        per request (by default the backend's own)."""
 
     @abstractmethod
     def dev_key(self, address: ChecksumAddress, chain_id: int) -> LocalAccount | None:
@@ -299,7 +318,7 @@ class EmbeddedBackend(Backend):
         self.w3 = Web3(provider)
         self._rpc = EmbeddedRpc(self.w3)
 
-    def rpc(self, timeout: float = 10.0) -> Rpc:
+    def rpc(self, timeout: float | None = None) -> Rpc:
         return self._rpc  # one for all: it holds the lock eth-tester needs
 
     def dev_key(self, address: ChecksumAddress, chain_id: int) -> LocalAccount | None:
@@ -333,15 +352,14 @@ class EmbeddedBackend(Backend):
         self.tester.mine_blocks(1)
 
 
-#: Requests web3 sends again when the connection fails before an answer: a node may close a
-#: kept-alive connection just as it is reused (Ganache does, after a pause), having read
-#: nothing. Only connection failures: a request that timed out may have been carried out.
+#: Requests web3 sends again when the connection fails before an answer, as :class:`HttpRpc`
+#: does. Only connection failures: a request that timed out may have been carried out.
 #: Node-signed sends (eth_sendTransaction) are among them: keys a node holds are for local
 #: dev nodes; keystore transactions go as eth_sendRawTransaction, which is safe to resend.
 _RETRY = ExceptionRetryConfiguration(
     errors=(requests.exceptions.ConnectionError,),
-    retries=3,
-    backoff_factor=0.05,
+    retries=CONNECTION_RETRIES,
+    backoff_factor=RETRY_BACKOFF,
     method_allowlist=[*REQUEST_RETRY_ALLOWLIST, "eth_sendTransaction", "anvil", "miner"],
 )
 
@@ -371,10 +389,12 @@ class NodeBackend(Backend):
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.endpoint = url
+        #: Seconds per request.
+        self.timeout = timeout
         self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=_RETRY))
 
-    def rpc(self, timeout: float = 10.0) -> Rpc:
-        return HttpRpc(self.endpoint, timeout)
+    def rpc(self, timeout: float | None = None) -> Rpc:
+        return HttpRpc(self.endpoint, self.timeout if timeout is None else timeout)
 
     def dev_key(self, address: ChecksumAddress, chain_id: int) -> LocalAccount | None:
         return _keyed(list(ANVIL_DEV_KEYS), address) if chain_id == ANVIL_CHAIN_ID else None

@@ -1,4 +1,5 @@
-"""Bulk sending: many transactions from one key, pipelined, at the node's speed, surviving faults.
+"""Sending many transactions: pipelined from one key at the node's speed, surviving faults;
+or one at a time for a key the node holds.
 
 :class:`BulkSender` signs transactions here (EIP-1559, with a fee cap the operator sets),
 keeps up to ``window`` of them in flight and waits for their receipts in bulk. It keeps its
@@ -16,6 +17,10 @@ transaction a reorganisation took out is broadcast again (same bytes, same nonce
 Every signed transaction is announced to ``on_signed(index, tx_hash, nonce)`` *before* it
 is broadcast: a journal of those lets an interrupted run resume without duplicates
 (``send(calls, resume=journal)``).
+
+For a key the node holds (nothing can be signed ahead), :class:`SequentialSender` sends one
+:meth:`~chainpass.chain.Chain.transact` at a time; :func:`sender_factory` picks the one that
+fits a sender. Both report the same :class:`SentTx` records.
 """
 
 from __future__ import annotations
@@ -159,7 +164,7 @@ class BulkSender:
         rebroadcast_after: float = 3.0,
         replace_after: float = 30.0,
         retry_for: float = 30.0,
-        rpc_timeout: float = 10.0,
+        rpc_timeout: float | None = None,
     ) -> None:
         if window < 1:
             raise InvalidInput("The window (transactions in flight) must be at least 1.")
