@@ -12,14 +12,11 @@ from web3.logs import DISCARD
 
 from chainpass.errors import InvalidInput
 from chainpass.passport import ProductPassports
+from chainpass.records import iso
 from chainpass.standards.epcis import EPCIS_CONTEXT, hash_uri
 from chainpass.standards.gs1 import ProductKey
 
 # ---------------------------------------------------------------------------- export
-
-
-def _iso(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
@@ -74,7 +71,7 @@ def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
 
     def when(entry: Any, declared: int | None = None) -> dict[str, str]:
         moment = declared if declared is not None else block_time(entry.block_number)
-        return {"eventTime": _iso(moment), "eventTimeZoneOffset": "+00:00"}
+        return {"eventTime": iso(moment), "eventTimeZoneOffset": "+00:00"}
 
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, ...]] = set()
@@ -122,6 +119,6 @@ def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
         "@context": [EPCIS_CONTEXT],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": _iso(int(dt.datetime.now(dt.UTC).timestamp())),
+        "creationDate": iso(int(dt.datetime.now(dt.UTC).timestamp())),
         "epcisBody": {"eventList": out},
     }

@@ -8,7 +8,6 @@ packed in while it was inside, and the journeys of the inputs it was made from.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from eth_utils import to_checksum_address
 from chainpass.artifacts import event_topic, load_artifact
 from chainpass.enums import BizStep, Disposition
 from chainpass.errors import InvalidInput
-from chainpass.records import FLATTEN, PASSPORT_ID, JsonRecord
+from chainpass.records import FLATTEN, PASSPORT_ID, JsonRecord, iso
 
 if TYPE_CHECKING:
     from chainpass.passport import ProductPassports
@@ -133,7 +132,7 @@ class Tracer:
             elif key == "disposition":
                 details["disposition"] = Disposition(value).label
             elif key == "eventTime":
-                details["event_time"] = dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
+                details["event_time"] = iso(value)
             elif key == "container":
                 details["container"] = hex(value)
             elif isinstance(value, bytes):
