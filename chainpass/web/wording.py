@@ -22,6 +22,11 @@ def _(text: str) -> str:
     return TRANSLATIONS.gettext(text)
 
 
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogue where it is written; :func:`_` translates it where it is used."""
+    return text
+
+
 @dataclass(frozen=True)
 class Said:
     """A verdict in words: its tone (``good``, ``warning`` or ``danger``: the page's colour),
@@ -88,31 +93,31 @@ def verdict_words(verdict: Verdict, recall_source: str | None) -> Said:
 
 #: CBV business steps in words (those a shopper meets most); the rest read as their label.
 _STEPS = {
-    "commissioning": "Registered",
-    "inspecting": "Inspected",
-    "packing": "Packed",
-    "unpacking": "Unpacked",
-    "shipping": "Shipped",
-    "receiving": "Received",
-    "customs_releasing": "Cleared by customs",
-    "customs_holding": "Held by customs",
-    "retail_selling": "Sold in a shop",
-    "recalling": "Recalled",
-    "decommissioning": "Taken out of the trade",
-    "arriving": "Arrived",
-    "departing": "Departed",
-    "destroying": "Destroyed",
+    "commissioning": N_("Registered"),
+    "inspecting": N_("Inspected"),
+    "packing": N_("Packed"),
+    "unpacking": N_("Unpacked"),
+    "shipping": N_("Shipped"),
+    "receiving": N_("Received"),
+    "customs_releasing": N_("Cleared by customs"),
+    "customs_holding": N_("Held by customs"),
+    "retail_selling": N_("Sold in a shop"),
+    "recalling": N_("Recalled"),
+    "decommissioning": N_("Taken out of the trade"),
+    "arriving": N_("Arrived"),
+    "departing": N_("Departed"),
+    "destroying": N_("Destroyed"),
 }
 _EVENTS = {
-    "PassportCommissioned": "Registered by its producer",
-    "PassportPacked": "Packed into a case or container",
-    "PassportUnpacked": "Unpacked from its case or container",
-    "PassportConsumed": "Processed into another product",
-    "PassportProduced": "Made from the lots before it",
-    "CustodyTransferred": "Handed over to a new holder",
-    "CustodyOffersCancelled": "Hand-over offers cancelled",
-    "CustodyReassigned": "Holder corrected by the governor",
-    "PassportStateInherited": "Took on the state of its container",
+    "PassportCommissioned": N_("Registered by its producer"),
+    "PassportPacked": N_("Packed into a case or container"),
+    "PassportUnpacked": N_("Unpacked from its case or container"),
+    "PassportConsumed": N_("Processed into another product"),
+    "PassportProduced": N_("Made from the lots before it"),
+    "CustodyTransferred": N_("Handed over to a new holder"),
+    "CustodyOffersCancelled": N_("Hand-over offers cancelled"),
+    "CustodyReassigned": N_("Holder corrected by the governor"),
+    "PassportStateInherited": N_("Took on the state of its container"),
 }
 
 
