@@ -4,6 +4,8 @@ deployment the other commands use, reading journeys through the local trace inde
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 import uvicorn
 
@@ -36,4 +38,9 @@ def serve(host: str, port: int, resolver_url: str | None) -> None:
         f"Serving the passports of {passports.address} on http://{host}:{port}; links point at {root}. "
         f"Try {root}/.well-known/gs1resolver; Ctrl-C stops it."
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # uvicorn stops gracefully on Ctrl-C (or SIGTERM), then raises the signal again: Ctrl-C
+    # ends here, as asked; SIGTERM ends the process as its default does.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    click.echo("Stopped.")

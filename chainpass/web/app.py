@@ -140,16 +140,15 @@ class Service:
         html = self.templates.get_template(template).render(language=LANGUAGE, **values)
         return HTMLResponse(html, status_code=http_status, headers=headers)
 
-    def error(self, status: int, sentence: str, request: resolver.Request | None = None) -> Response:
-        headers = {"Link": self.linkset_link(request)} if request is not None else None
-        return self.page("error.html", status, headers, status=status, sentence=sentence)
+    def error(self, status: int, sentence: str) -> Response:
+        """An error as one sentence (no ``Link`` header: there is no linkset to point at)."""
+        return self.page("error.html", status, status=status, sentence=sentence)
 
     def unknown(self, request: resolver.Request) -> Response:
         return self.error(
             404,
             _("No passport was ever registered under %(code)s: the product may be counterfeit.")
             % {"code": self.root + request.uri_path},
-            request,
         )
 
 
@@ -171,7 +170,9 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
             await service.run(service.close)
             service.worker.shutdown()
 
-    async def description(_request: Request) -> Response:
+    async def description(http: Request) -> Response:
+        if http.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
         body = {
             "name": _("chainpass product passports"),
             "resolverRoot": root,
@@ -194,7 +195,6 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
                 404,
                 _("%(code)s names a product, not one passport: its code needs a serial (/21/) or a lot (/10/).")
                 % {"code": root + request.uri_path},
-                request,
             )
         found = await service.run(lambda: [_exists(passports, level) for level in request.levels])
         if not found[0]:
@@ -240,7 +240,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         return service.page(
             "passport.html",
             status,
-            {"Link": service.linkset_link(request)},
+            {"Link": service.linkset_link(request)} if status == 200 else None,
             code=str(level.key),
             digital_link=root + request.uri_path,
             said=said,
