@@ -21,7 +21,7 @@ import pytest
 import requests
 import uvicorn
 from accounts import World
-from passport_world import GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
+from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
 
 from chainpass.cli import main
 from chainpass.enums import BizStep, Disposition
@@ -139,8 +139,10 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     product = web.get("/01/09506000134352")
     page = web.get("/passport/01/09506000134352/21/BAG2")
     events = web.get("/epcis/01/09506000134352/21/BAG2")
+    inspections = web.get("/certification/01/09506000134352/21/BAG2")
 
-    assert (unknown.status_code, product.status_code, page.status_code, events.status_code) == (404, 404, 404, 404)
+    answers = (unknown, product, page, events, inspections)
+    assert [a.status_code for a in answers] == [404] * 5
     assert "may be counterfeit" in unknown.text and "not one passport" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
     assert "Unknown code: possibly counterfeit" in page.text
@@ -176,7 +178,9 @@ def test_shall_include_target_link_type_and_title_in_every_link(web: Served, pp:
     (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     link_types = [key for key in entry if key != "anchor"]
-    assert sorted(link_types) == [GS1_VOC + "defaultLink", GS1_VOC + "pip", GS1_VOC + "traceability"]
+    assert sorted(link_types) == [
+        GS1_VOC + name for name in ("certificationInfo", "defaultLink", "pip", "traceability")
+    ]
     for link_type in link_types:
         for link in entry[link_type]:
             assert link["href"].startswith(web.base + "/") and link["title"] and link["type"]
@@ -262,11 +266,12 @@ def test_should_tolerate_trailing_slashes(web: Served, pp: ProductPassports, org
 
 def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     item = bag(pp, orgs)
-    pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT)], sender=orgs.inspector)
+    pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector)
 
     (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
     page = requests.get(entry[GS1_VOC + "pip"][0]["href"], timeout=60)
     epcis = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
+    certification = requests.get(entry[GS1_VOC + "certificationInfo"][0]["href"], timeout=60)
 
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert "<h1>Genuine</h1>" in page.text and "(01)09506000134352(21)BAG1" in page.text
@@ -277,6 +282,11 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     assert epcis.status_code == 200 and epcis.headers["Content-Type"].startswith("application/ld+json")
     events = epcis.json()["epcisBody"]["eventList"]
     assert [e.get("bizStep") for e in events] == ["commissioning", "shipping", "receiving", "inspecting"]
+    assert certification.status_code == 200 and certification.headers["Content-Type"] == "application/json"
+    (inspection,) = certification.json()["inspections"]
+    assert (inspection["result"], inspection["inspector"]) == ("conformant", orgs.inspector)
+    assert inspection["certificate_hash"] == "0x" + CERTIFICATE.hex()
+    assert inspection["tx_hash"] == "0x" + bytes(receipt["transactionHash"]).hex()
 
 
 def test_the_passport_page_says_recalled_sold_and_quarantined_in_words(

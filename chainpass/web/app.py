@@ -36,6 +36,7 @@ from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import check_resolver
+from chainpass.trace import TraceEntry
 from chainpass.web import resolver
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
 from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, step_words, verdict_words
@@ -67,7 +68,11 @@ def _templates() -> jinja2.Environment:
 
 
 def _titles() -> dict[str, str]:
-    return {"pip": _("Passport: is it genuine, and its journey"), "traceability": _("Its events, as EPCIS 2.0")}
+    return {
+        "pip": _("Passport: is it genuine, and its journey"),
+        "traceability": _("Its events, as EPCIS 2.0"),
+        "certificationInfo": _("Its inspections, with their certificates' hashes"),
+    }
 
 
 class _Cors:
@@ -270,6 +275,31 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         headers = {"Link": service.linkset_link(request)}
         return Response(json.dumps(document, indent=2), media_type=EPCIS_TYPE, headers=headers)
 
+    async def certification(http: Request) -> Response:
+        try:
+            request = resolver.read_request(root, _raw_path(http, "/certification"), "")
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+        if not request.levels:
+            return service.unknown(request)
+        key = request.levels[0].key
+        id_ = ProductPassports.passport_id(key)
+
+        def read() -> list[dict[str, Any]] | None:
+            if not passports.exists(id_):
+                return None
+            service.synced()
+            journey = passports.trace(id_)
+            names = _codes(passports, journey, None, id_)
+            return [_inspection(entry, names) for entry in journey if entry.details.get("biz_step") == "inspecting"]
+
+        inspections = await service.run(read)
+        if inspections is None:
+            return service.unknown(request)
+        body = {"code": str(key), "digital_link": root + request.uri_path, "inspections": inspections}
+        headers = {"Link": service.linkset_link(request)}
+        return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
+
     async def http_error(_request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         sentence = {
@@ -287,6 +317,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         Route("/.well-known/gs1resolver", description, methods=["GET", "HEAD", "OPTIONS"]),
         Route("/passport/{path:path}", passport_page, methods=["GET", "HEAD"]),
         Route("/epcis/{path:path}", epcis, methods=["GET", "HEAD"]),
+        Route("/certification/{path:path}", certification, methods=["GET", "HEAD"]),
         Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(
@@ -307,6 +338,22 @@ def _raw_path(http: Request, prefix: str) -> str:
 
 def _exists(passports: ProductPassports, level: Level) -> bool:
     return passports.exists(ProductPassports.passport_id(level.key))
+
+
+def _inspection(entry: TraceEntry, names: dict[int, str]) -> dict[str, Any]:
+    """An inspecting event as the inspection record shows it: the result (its disposition),
+    when, by whom, the certificate's hash (the document stays off chain), the transaction, and
+    the passport it was recorded on when another (an input it was made from, or a container)."""
+    on = entry.via_input or entry.via_container
+    return {
+        "result": entry.details.get("disposition"),
+        "event_time": entry.details.get("event_time"),
+        "inspector": entry.actor,
+        "certificate_hash": entry.details.get("document_hash"),
+        "tx_hash": entry.tx_hash,
+        "block_number": entry.block_number,
+        "recorded_on": names.get(on) if on is not None else None,
+    }
 
 
 def _codes(passports: ProductPassports, journey: Any, recall_source: int | None, own: int) -> dict[int, str]:

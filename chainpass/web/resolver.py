@@ -51,7 +51,8 @@ class LinkType:
 #: The link types of every passport; the first is the default.
 PIP = LinkType("pip", "/passport", "text/html")
 TRACEABILITY = LinkType("traceability", "/epcis", "application/ld+json")
-LINK_TYPES = (PIP, TRACEABILITY)
+CERTIFICATION = LinkType("certificationInfo", "/certification", "application/json")
+LINK_TYPES = (PIP, TRACEABILITY, CERTIFICATION)
 
 
 @dataclass(frozen=True)
