@@ -261,6 +261,21 @@ def test_should_tolerate_trailing_slashes(web: Served, pp: ProductPassports, org
     assert page.status_code == 200
 
 
+def test_the_other_primary_keys_of_the_description_resolve(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    pallet, asset = ProductKey.sscc("106141412345678908"), ProductKey.giai("0614141WAGON7")
+    pp.commission([pallet, asset], sender=orgs.producer)
+
+    redirect = web.get("/00/106141412345678908")
+    page = requests.get(redirect.headers["Location"], timeout=60)
+    (entry,) = web.get("/8004/0614141WAGON7?linkType=linkset").json()["linkset"]
+    events = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
+
+    assert (redirect.status_code, redirect.headers["Location"]) == (307, web.base + "/passport/00/106141412345678908")
+    assert page.status_code == 200 and "<h1>Genuine</h1>" in page.text and "(00)106141412345678908" in page.text
+    assert entry["anchor"] == web.base + "/8004/0614141WAGON7"
+    assert events.status_code == 200 and events.json()["epcisBody"]["eventList"][0]["bizStep"] == "commissioning"
+
+
 # ------------------------------------------------------------ where the links lead
 
 
