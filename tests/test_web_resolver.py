@@ -143,7 +143,8 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
 
     answers = (unknown, product, page, events, inspections)
     assert [a.status_code for a in answers] == [404] * 5
-    assert "may be counterfeit" in unknown.text and "not one passport" in product.text
+    assert "<h1>Unknown code: possibly counterfeit</h1>" in unknown.text and "may be counterfeit" in unknown.text
+    assert "not one passport" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
     assert "Unknown code: possibly counterfeit" in page.text
 

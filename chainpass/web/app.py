@@ -145,15 +145,17 @@ class Service:
         html = self.templates.get_template(template).render(language=LANGUAGE, **values)
         return HTMLResponse(html, status_code=http_status, headers=headers)
 
-    def error(self, status: int, sentence: str) -> Response:
+    def error(self, status: int, sentence: str, headline: str | None = None) -> Response:
         """An error as one sentence (no ``Link`` header: there is no linkset to point at)."""
-        return self.page("error.html", status, status=status, sentence=sentence)
+        return self.page("error.html", status, status=status, sentence=sentence, headline=headline)
 
     def unknown(self, request: resolver.Request) -> Response:
+        """A code with no passport: what a shopper who scanned a counterfeit reads."""
         return self.error(
             404,
             _("No passport was ever registered under %(code)s: the product may be counterfeit.")
             % {"code": self.root + request.uri_path},
+            _("Unknown code: possibly counterfeit"),
         )
 
 
