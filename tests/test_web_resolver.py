@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,11 @@ import requests
 import uvicorn
 from accounts import World
 from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
+from rpc_proxy import node_without_batches
 
+from chainpass.chain import Chain
 from chainpass.cli import main
+from chainpass.deployment import Deployment
 from chainpass.enums import BizStep, Disposition
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
@@ -45,24 +49,33 @@ class Served:
         return requests.get(self.base + path, allow_redirects=False, timeout=60, **options)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+@contextmanager
+def serving(chain: Chain, deployment: Deployment, folder: Path) -> Iterator[str]:
+    """The web service over ``deployment`` on ``chain``, served by uvicorn on 127.0.0.1 (a free
+    port) in a thread until the block ends, with its index in ``folder``: its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    passports = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
-    index = Path(tmp_path_factory.mktemp("web")) / "index.sqlite"
-    app = create_app(passports, resolver_url=base, index_path=index)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    passports = ProductPassports.from_deployment(chain, deployment)
+    app = create_app(passports, resolver_url=base, index_path=folder / "index.sqlite")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not server.started:  # its start-up: the index synced, the socket bound
         assert thread.is_alive() and time.monotonic() < deadline, "the web service did not start"
         time.sleep(0.01)
-    yield Served(base)
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@pytest.fixture(scope="module")
+def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
+        yield Served(base)
 
 
 @pytest.fixture
@@ -325,6 +338,23 @@ def test_the_passport_page_says_recalled_sold_and_quarantined_in_words(
     assert "Held for inspection" in pages["BAG3"].text
     # An item recalled through its pallet: the page names the pallet's code.
     assert "<h1>Recalled</h1>" in pages["BAG00000"].text and "(01)19506000134359(21)PAL1" in pages["BAG00000"].text
+
+
+def test_a_chain_out_of_reach_is_answered_503(
+    world: World, anvil_node: AnvilNode, pp: ProductPassports, orgs: Orgs, tmp_path: Path
+) -> None:
+    bag(pp, orgs)
+    with ExitStack() as proxied:
+        url, _refused = proxied.enter_context(node_without_batches(anvil_node.url))
+        with serving(Chain.connect(url), world.deployment, tmp_path) as base:
+            before = requests.get(base + "/passport" + ITEM, timeout=60)
+            proxied.close()  # the proxy stops: the node goes out of the service's reach
+            answers = [requests.get(base + path, timeout=60) for path in ("/passport" + ITEM, ITEM)]
+
+    assert before.status_code == 200
+    for answer in answers:
+        assert answer.status_code == 503
+        assert "The chain cannot be read right now" in answer.text and "Traceback" not in answer.text
 
 
 # -------------------------------------------------------------------- chainpass serve
