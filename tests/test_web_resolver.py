@@ -135,6 +135,7 @@ def test_shall_support_cors(web: Served, pp: ProductPassports, orgs: Orgs) -> No
         ("/01/09506000134352/21/BAG1?17=261399", "17"),  # an invalid expiry date
         ("/01/09506000134352/21/BAG~1", "characters of GS1"),  # outside GS1's character set
         ("/hello", "not a GS1 Digital Link path"),
+        ("/tx/0x12", "not a transaction hash"),
     ],
 )
 def test_shall_report_syntax_errors_with_400(web: Served, path: str, named: str) -> None:
@@ -153,9 +154,10 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     page = web.get("/passport/01/09506000134352/21/BAG2")
     events = web.get("/epcis/01/09506000134352/21/BAG2")
     inspections = web.get("/certification/01/09506000134352/21/BAG2")
+    transaction = web.get("/tx/0x" + "ab" * 32)
 
-    answers = (unknown, product, page, events, inspections)
-    assert [a.status_code for a in answers] == [404] * 5
+    answers = (unknown, product, page, events, inspections, transaction)
+    assert [a.status_code for a in answers] == [404] * 6
     assert "<h1>Unknown code: possibly counterfeit</h1>" in unknown.text and "may be counterfeit" in unknown.text
     assert "not one passport" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
@@ -307,7 +309,12 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     for step in ("Registered by its producer", "Shipped", "Received", "Inspected"):
         assert step in page.text
     receipt = pp.chain.w3.eth.get_transaction_receipt(pp.chain.w3.eth.get_block("latest")["transactions"][0])
-    assert "0x" + bytes(receipt["transactionHash"]).hex() in page.text  # the inspection's transaction
+    inspection_tx = "0x" + bytes(receipt["transactionHash"]).hex()
+    assert f'href="/tx/{inspection_tx}"' in page.text  # each step links to its transaction's page
+    transaction = requests.get(web.base + "/tx/" + inspection_tx, timeout=60)
+    assert transaction.status_code == 200
+    assert 'Inspected: <span class="code">(01)09506000134352(21)BAG1</span>' in transaction.text
+    assert f"block {receipt['blockNumber']}" in transaction.text and orgs.inspector in transaction.text
     assert epcis.status_code == 200 and epcis.headers["Content-Type"].startswith("application/ld+json")
     events = epcis.json()["epcisBody"]["eventList"]
     assert [e.get("bizStep") for e in events] == ["commissioning", "shipping", "receiving", "inspecting"]
@@ -315,7 +322,7 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     (inspection,) = certification.json()["inspections"]
     assert (inspection["result"], inspection["inspector"]) == ("conformant", orgs.inspector)
     assert inspection["certificate_hash"] == "0x" + CERTIFICATE.hex()
-    assert inspection["tx_hash"] == "0x" + bytes(receipt["transactionHash"]).hex()
+    assert inspection["tx_hash"] == inspection_tx
 
 
 def test_the_passport_page_says_recalled_sold_and_quarantined_in_words(

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,16 +31,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from web3.exceptions import TransactionNotFound
+from web3.logs import DISCARD
 
+from chainpass.enums import BizStep
 from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import check_resolver
-from chainpass.trace import TraceEntry
+from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import resolver
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
-from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, step_words, verdict_words
+from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, event_words, iso_minutes, step_words, verdict_words
 
 #: The methods every resolver path answers (GS1-Conformant Resolver Standard: GET, HEAD, OPTIONS).
 ALLOW = "GET, HEAD, OPTIONS"
@@ -50,6 +54,8 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Accept, Accept-Language",
     "Access-Control-Expose-Headers": "Link, Location",
 }
+#: A transaction hash, as the passport page links it.
+_TX_HASH = re.compile(r"0x[0-9a-f]{64}")
 #: The media type of the EPCIS export (JSON-LD).
 EPCIS_TYPE = "application/ld+json"
 log = logging.getLogger("chainpass.web")
@@ -302,6 +308,47 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         headers = {"Link": service.linkset_link(request)}
         return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
 
+    async def transaction(http: Request) -> Response:
+        tx_hash = http.path_params["tx_hash"].lower()
+        if not _TX_HASH.fullmatch(tx_hash):
+            return service.error(
+                400, _("%(hash)s is not a transaction hash: 0x and 64 hex digits.") % {"hash": tx_hash}
+            )
+
+        def read() -> dict[str, Any] | None:
+            try:
+                receipt = passports.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None
+            block = passports.chain.w3.eth.get_block(receipt["blockNumber"])
+            events: list[tuple[str, str]] = []
+            logged = [
+                (log["logIndex"], name, log["args"])
+                for name in TRACED_EVENTS
+                for log in getattr(passports.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+            ]
+            codes: dict[int, str] = {}
+            for _index, name, args in sorted(logged, key=lambda each: each[0]):
+                id_ = int(args["id"])
+                if id_ not in codes:
+                    key = passports.key_of(id_)
+                    codes[id_] = str(key) if key is not None else hex(id_)
+                step = BizStep(args["bizStep"]).label if "bizStep" in args else None
+                events.append((event_words(name, step), codes[id_]))
+            return {
+                "tx_hash": tx_hash,
+                "block": int(receipt["blockNumber"]),
+                "when": iso_minutes(int(block["timestamp"])),
+                "sender": receipt["from"],
+                "succeeded": receipt["status"] == 1,
+                "events": events,
+            }
+
+        facts = await service.run(read)
+        if facts is None:
+            return service.error(404, _("This chain has no transaction %(hash)s.") % {"hash": tx_hash})
+        return service.page("tx.html", 200, **facts)
+
     async def http_error(_request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         sentence = {
@@ -320,6 +367,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         Route("/passport/{path:path}", passport_page, methods=["GET", "HEAD"]),
         Route("/epcis/{path:path}", epcis, methods=["GET", "HEAD"]),
         Route("/certification/{path:path}", certification, methods=["GET", "HEAD"]),
+        Route("/tx/{tx_hash}", transaction, methods=["GET", "HEAD"]),
         Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(

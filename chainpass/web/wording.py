@@ -121,6 +121,13 @@ _EVENTS = {
 }
 
 
+def event_words(event: str, biz_step: str | None) -> str:
+    """A passport's log ``event`` in words: its business step's for a recorded EPCIS event."""
+    if event == "PassportEventRecorded" and biz_step is not None:
+        return _(_STEPS[biz_step]) if biz_step in _STEPS else biz_step.replace("_", " ").capitalize()
+    return _(_EVENTS.get(event, event))
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of the journey on the page: when, what, who, and the transaction behind it."""
@@ -136,17 +143,19 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
     ``names`` gives the codes of the passports it may reach this one through."""
     details = entry.details
     step = details.get("biz_step")
-    if entry.event == "PassportEventRecorded" and isinstance(step, str):
-        what = _(_STEPS[step]) if step in _STEPS else step.replace("_", " ").capitalize()
-    else:
-        what = _(_EVENTS.get(entry.event, entry.event))
+    what = event_words(entry.event, step if isinstance(step, str) else None)
     if entry.via_input is not None:
         what += " " + _("(of %(code)s, which it was made from)") % {"code": names.get(entry.via_input, "?")}
     elif entry.via_container is not None:
         what += " " + _("(of %(code)s, which it was in)") % {"code": names.get(entry.via_container, "?")}
     declared = details.get("event_time")
     if isinstance(declared, str):
-        when = dt.datetime.fromisoformat(declared.replace("Z", "+00:00"))
+        when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
     else:
-        when = dt.datetime.fromtimestamp(block_time, dt.UTC)
-    return Step(when.strftime("%Y-%m-%d %H:%M UTC"), what, entry.actor, entry.tx_hash)
+        when = block_time
+    return Step(iso_minutes(when), what, entry.actor, entry.tx_hash)
+
+
+def iso_minutes(timestamp: int) -> str:
+    """A time as the pages show it (UTC, to the minute) until dates follow the reader's locale."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
