@@ -42,6 +42,7 @@ from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
+from chainpass.cli.serve import serve as serve_command
 from chainpass.cli.upgrade import upgrade_group
 from chainpass.deployment import deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
@@ -254,6 +255,7 @@ for group in (
     governance,
     emergency,
     upgrade_group,
+    serve_command,
 ):
     cli.add_command(group)
 

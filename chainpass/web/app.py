@@ -1,0 +1,420 @@
+"""The web service: a GS1-Conformant Resolver for every passport's Digital Link, the passport
+page a shopper sees after scanning a code, and the passport's EPCIS 2.0 events (docs/web.md).
+
+:func:`create_app` makes the Starlette (ASGI) application over a :class:`ProductPassports`
+client; ``chainpass serve`` runs it with uvicorn. Reads are single calls to the contract
+(``passportOf``, ``verdictOf``); journeys come from the local :class:`TraceIndex`, which the
+service opens (creating it if need be) and brings up to date with the chain before every read
+of logs, so no request scans the chain's logs. The chain and the index are used from one
+worker thread (neither is made for threads); the event loop only parses and renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import jinja2
+import requests
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from web3.exceptions import TransactionNotFound
+from web3.logs import DISCARD
+
+from chainpass.enums import BizStep
+from chainpass.epcis_export import export
+from chainpass.errors import ChainpassError, InvalidInput
+from chainpass.index import TraceIndex
+from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import check_resolver
+from chainpass.trace import TRACED_EVENTS, TraceEntry
+from chainpass.web import resolver
+from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
+from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, event_words, iso_minutes, step_words, verdict_words
+
+#: The methods every resolver path answers (GS1-Conformant Resolver Standard: GET, HEAD, OPTIONS).
+ALLOW = "GET, HEAD, OPTIONS"
+#: CORS: any web page may read the resolver's answers, and the headers that carry its facts.
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": ALLOW,
+    "Access-Control-Allow-Headers": "Accept, Accept-Language",
+    "Access-Control-Expose-Headers": "Link, Location",
+}
+#: A transaction hash, as the passport page links it.
+_TX_HASH = re.compile(r"0x[0-9a-f]{64}")
+#: The media type of the EPCIS export (JSON-LD).
+EPCIS_TYPE = "application/ld+json"
+log = logging.getLogger("chainpass.web")
+T = TypeVar("T")
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("chainpass.web", "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _titles() -> dict[str, str]:
+    return {
+        "pip": _("Passport: is it genuine, and its journey"),
+        "traceability": _("Its events, as EPCIS 2.0"),
+        "certificationInfo": _("Its inspections, with their certificates' hashes"),
+    }
+
+
+class _Cors:
+    """Adds the CORS headers to every answer (an ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in CORS_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
+
+
+class Service:
+    """What the routes share: the passports client, the public root of the links, the trace
+    index, and the one worker thread that touches the chain and the index."""
+
+    def __init__(self, passports: ProductPassports, root: str, index_path: Path) -> None:
+        self.passports = passports
+        self.root = root
+        self.index_path = index_path
+        self.index: TraceIndex | None = None
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
+        self.templates = _templates()
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """``work`` done in the worker thread; the chain or the index out of reach is a 503."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.worker, work)
+        except (ChainpassError, requests.exceptions.RequestException, OSError) as exc:
+            log.warning("the chain could not be read: %s", exc)
+            raise HTTPException(503) from None
+
+    def open(self) -> None:
+        """Open (or create) the trace index and bring it up to date: in the worker."""
+        self.index = TraceIndex.for_client(self.passports, self.index_path)
+        self.passports.log_source = self.index
+        self.index.sync()
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.passports.log_source = None
+            self.index.close()
+            self.index = None
+
+    def synced(self) -> None:
+        """The index up to date with the chain (new blocks, or a reorg), before logs are read."""
+        assert self.index is not None
+        self.index.sync()
+
+    # ---------------------------------------------------------------- answers
+
+    def linkset_link(self, request: resolver.Request) -> str:
+        """The ``Link`` header that points at the linkset of ``request``'s Digital Link."""
+        uri = self.root + request.uri_path
+        target = uri + ("&" if "?" in uri else "?") + "linkType=linkset"
+        return f'<{target}>; rel="linkset"; type="{LINKSET_TYPE}"'
+
+    def page(self, template: str, http_status: int, headers: dict[str, str] | None = None, **values: Any) -> Response:
+        html = self.templates.get_template(template).render(language=LANGUAGE, **values)
+        return HTMLResponse(html, status_code=http_status, headers=headers)
+
+    def error(self, status: int, sentence: str, headline: str | None = None) -> Response:
+        """An error as one sentence (no ``Link`` header: there is no linkset to point at)."""
+        return self.page("error.html", status, status=status, sentence=sentence, headline=headline)
+
+    def unknown(self, request: resolver.Request) -> Response:
+        """A code with no passport: what a shopper who scanned a counterfeit reads."""
+        return self.error(
+            404,
+            _("No passport was ever registered under %(code)s: the product may be counterfeit.")
+            % {"code": self.root + request.uri_path},
+            _("Unknown code: possibly counterfeit"),
+        )
+
+
+def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Path) -> Starlette:
+    """The web service over ``passports``; its links point at ``resolver_url`` (where the
+    public reaches it: ``https://`` and a domain, no path), and it keeps its trace index in the
+    SQLite file ``index_path`` (created if missing)."""
+    root = check_resolver(resolver_url)
+    if urlsplit(root).path:
+        raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
+    service = Service(passports, root, index_path)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await service.run(service.open)
+        try:
+            yield
+        finally:
+            await service.run(service.close)
+            service.worker.shutdown()
+
+    async def description(http: Request) -> Response:
+        if http.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        body = {
+            "name": _("chainpass product passports"),
+            "resolverRoot": root,
+            "supportedPrimaryKeys": list(PRIMARY_KEYS),
+            "supportedLinkType": [{"namespace": resolver.GS1_VOC, "prefix": "gs1:"}],
+            "linkTypeDefaultCanBeLinkset": False,
+            "supportedContextValuesEnumerated": [],
+        }
+        return Response(json.dumps(body, indent=2), media_type="application/json")
+
+    async def resolve(http: Request) -> Response:
+        if http.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        try:
+            request = resolver.read_request(root, _raw_path(http, ""), http.url.query)
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+        if not request.levels:
+            return service.error(
+                404,
+                _("%(code)s names a product, not one passport: its code needs a serial (/21/) or a lot (/10/).")
+                % {"code": root + request.uri_path},
+            )
+        found = await service.run(lambda: [_exists(passports, level) for level in request.levels])
+        if not found[0]:
+            return service.unknown(request)
+        levels = [level for level, exists in zip(request.levels, found, strict=True) if exists]
+        headers = {"Link": service.linkset_link(request), "Vary": "Accept"}
+        titles = _titles()
+        links = resolver.links_of(root, levels[0], titles)
+        if resolver.wants_linkset(request.link_type, http.headers.get("accept", "")):
+            anchors = [(root + request.uri_path, links)]
+            anchors += [(root + level.path, resolver.links_of(root, level, titles)) for level in levels[1:]]
+            body = json.dumps(resolver.linkset(anchors, LANGUAGE), indent=2)
+            return Response(body, media_type=LINKSET_TYPE, headers=headers)
+        target = resolver.redirect_target(resolver.chosen(links, request.link_type), request.passed_on)
+        return RedirectResponse(target, status_code=307, headers=headers)
+
+    async def passport_page(http: Request) -> Response:
+        try:
+            request = resolver.read_request(root, _raw_path(http, "/passport"), "")
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+        if not request.levels:
+            return service.unknown(request)
+        level = request.levels[0]
+
+        def read() -> tuple[Any, list[Step], str | None]:
+            service.synced()
+            verdict = passports.verify(level.key)
+            names = _codes(passports, verdict.journey, verdict.recall_source, verdict.id)
+            times: dict[int, int] = {}
+            for entry in verdict.journey:
+                if entry.block_number not in times:
+                    times[entry.block_number] = int(passports.chain.w3.eth.get_block(entry.block_number)["timestamp"])
+            steps = [step_words(e, times[e.block_number], names) for e in verdict.journey]
+            source = verdict.recall_source
+            return verdict, steps, names.get(source) if source not in (None, verdict.id) else None
+
+        verdict, steps, recall_source = await service.run(read)
+        said = verdict_words(verdict, recall_source)
+        status = 404 if verdict.producer is None else 200
+        # The page is the default link: it lists the others.
+        links = [] if status == 404 else list(resolver.links_of(root, level, _titles())[1:])
+        return service.page(
+            "passport.html",
+            status,
+            {"Link": service.linkset_link(request)} if status == 200 else None,
+            code=str(level.key),
+            digital_link=root + request.uri_path,
+            said=said,
+            verdict=verdict,
+            steps=steps,
+            links=links,
+        )
+
+    async def epcis(http: Request) -> Response:
+        try:
+            request = resolver.read_request(root, _raw_path(http, "/epcis"), "")
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+        if not request.levels:
+            return service.unknown(request)
+        id_ = ProductPassports.passport_id(request.levels[0].key)
+
+        def read() -> dict[str, Any] | None:
+            if not passports.exists(id_):
+                return None
+            service.synced()
+            return export(passports, id_)
+
+        document = await service.run(read)
+        if document is None:
+            return service.unknown(request)
+        headers = {"Link": service.linkset_link(request)}
+        return Response(json.dumps(document, indent=2), media_type=EPCIS_TYPE, headers=headers)
+
+    async def certification(http: Request) -> Response:
+        try:
+            request = resolver.read_request(root, _raw_path(http, "/certification"), "")
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+        if not request.levels:
+            return service.unknown(request)
+        key = request.levels[0].key
+        id_ = ProductPassports.passport_id(key)
+
+        def read() -> list[dict[str, Any]] | None:
+            if not passports.exists(id_):
+                return None
+            service.synced()
+            journey = passports.trace(id_)
+            names = _codes(passports, journey, None, id_)
+            return [_inspection(entry, names) for entry in journey if entry.details.get("biz_step") == "inspecting"]
+
+        inspections = await service.run(read)
+        if inspections is None:
+            return service.unknown(request)
+        body = {"code": str(key), "digital_link": root + request.uri_path, "inspections": inspections}
+        headers = {"Link": service.linkset_link(request)}
+        return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
+
+    async def transaction(http: Request) -> Response:
+        tx_hash = http.path_params["tx_hash"].lower()
+        if not _TX_HASH.fullmatch(tx_hash):
+            return service.error(
+                400, _("%(hash)s is not a transaction hash: 0x and 64 hex digits.") % {"hash": tx_hash}
+            )
+
+        def read() -> dict[str, Any] | None:
+            try:
+                receipt = passports.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None
+            block = passports.chain.w3.eth.get_block(receipt["blockNumber"])
+            events: list[tuple[str, str]] = []
+            logged = [
+                (log["logIndex"], name, log["args"])
+                for name in TRACED_EVENTS
+                for log in getattr(passports.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+            ]
+            codes: dict[int, str] = {}
+            for _index, name, args in sorted(logged, key=lambda each: each[0]):
+                id_ = int(args["id"])
+                if id_ not in codes:
+                    key = passports.key_of(id_)
+                    codes[id_] = str(key) if key is not None else hex(id_)
+                step = BizStep(args["bizStep"]).label if "bizStep" in args else None
+                events.append((event_words(name, step), codes[id_]))
+            return {
+                "tx_hash": tx_hash,
+                "block": int(receipt["blockNumber"]),
+                "when": iso_minutes(int(block["timestamp"])),
+                "sender": receipt["from"],
+                "succeeded": receipt["status"] == 1,
+                "events": events,
+            }
+
+        facts = await service.run(read)
+        if facts is None:
+            return service.error(404, _("This chain has no transaction %(hash)s.") % {"hash": tx_hash})
+        return service.page("tx.html", 200, **facts)
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        sentence = {
+            404: _("There is nothing at this address: a product's address starts with /01/ and its GTIN."),
+            405: _("This address answers GET, HEAD and OPTIONS only."),
+            503: _("The chain cannot be read right now: try again in a moment."),
+        }.get(status, _("This request cannot be answered."))
+        return service.error(status, sentence)
+
+    async def failure(_request: Request, _exc: Exception) -> Response:
+        # Starlette logs the exception (never the request's body: the service reads none).
+        return service.error(500, _("Something went wrong on this service: try again later."))
+
+    routes = [
+        Route("/.well-known/gs1resolver", description, methods=["GET", "HEAD", "OPTIONS"]),
+        Route("/passport/{path:path}", passport_page, methods=["GET", "HEAD"]),
+        Route("/epcis/{path:path}", epcis, methods=["GET", "HEAD"]),
+        Route("/certification/{path:path}", certification, methods=["GET", "HEAD"]),
+        Route("/tx/{tx_hash}", transaction, methods=["GET", "HEAD"]),
+        Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: failure},
+    )
+    app.add_middleware(_Cors)
+    return app
+
+
+def _raw_path(http: Request, prefix: str) -> str:
+    """The request's path as it came (percent-encoded: ``BAG%2F1`` stays one segment), less ``prefix``."""
+    raw = http.scope.get("raw_path")
+    path = raw.decode("ascii", "replace") if isinstance(raw, bytes) else http.url.path
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _exists(passports: ProductPassports, level: Level) -> bool:
+    return passports.exists(ProductPassports.passport_id(level.key))
+
+
+def _inspection(entry: TraceEntry, names: dict[int, str]) -> dict[str, Any]:
+    """An inspecting event as the inspection record shows it: the result (its disposition),
+    when, by whom, the certificate's hash (the document stays off chain), the transaction, and
+    the passport it was recorded on when another (an input it was made from, or a container)."""
+    on = entry.via_input or entry.via_container
+    return {
+        "result": entry.details.get("disposition"),
+        "event_time": entry.details.get("event_time"),
+        "inspector": entry.actor,
+        "certificate_hash": entry.details.get("document_hash"),
+        "tx_hash": entry.tx_hash,
+        "block_number": entry.block_number,
+        "recorded_on": names.get(on) if on is not None else None,
+    }
+
+
+def _codes(passports: ProductPassports, journey: Any, recall_source: int | None, own: int) -> dict[int, str]:
+    """The GS1 codes of the passports a journey reaches this one through (inputs, containers)."""
+    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
+    names: dict[int, str] = {}
+    for id_ in ids - {None, own}:
+        assert id_ is not None
+        key = passports.key_of(id_)
+        names[id_] = str(key) if key is not None else hex(id_)
+    return names
+
+
+__all__ = ["LINK_TYPES", "create_app"]
