@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables artifacts check-artifacts bench bench-trace bench-throughput bench-bulk ape-setup ape-compile ape-check clean
+.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -84,6 +84,9 @@ bench-throughput: setup
 
 bench-bulk: setup
 	$(BIN)/python scripts/bench_bulk.py
+
+bench-web: setup
+	$(BIN)/python scripts/bench_web.py
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
 # venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.37.
