@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from cli_world import Operator, assert_one_line_error
 from eth_utils import to_checksum_address
 
@@ -199,12 +203,44 @@ def test_deploy_script_matches_the_cli(anvil_node: AnvilNode, tmp_path: Path) ->
     assert address != first.stdout.split()[3] and registry.guardian() == guardian
 
 
-def test_demo_command_plays_the_story(anvil_node: AnvilNode, capsys: pytest.CaptureFixture[str]) -> None:
-    """`make demo`'s command; on Anvil here, as the embedded chain's run is test_demo's."""
-    main(["demo", "--rpc", anvil_node.url])
+def test_demo_command_plays_the_story_and_ends_on_the_recalled_bag_s_page(
+    anvil_node: AnvilNode, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`make demo`'s command; on Anvil here, as the embedded chain's run is test_demo's. Its
+    last lines give the recalled bag's page and the command that serves it: run as printed
+    (on a free port), the page says the bag is recalled."""
+    main(["--home", str(tmp_path), "demo", "--rpc", anvil_node.url])
     out = capsys.readouterr().out
     assert f"Chain: {anvil_node.url}" in out
     assert "The bank's next check: suspended" in out
+    page = re.search(r"Its page is (http://127\.0\.0\.1:8080(/passport/01/\d{14}/21/\S+))$", out, re.M)
+    command = re.search(r"once the service runs: chainpass (.+ serve)$", out, re.M)
+    assert page is not None and command is not None, out
+    assert "LK2026-M1-001" in page[1] and command[1].split() == [
+        "--rpc", anvil_node.url, "--home", str(tmp_path / "demo"), "serve"
+    ]  # fmt: skip
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from chainpass.cli import main; main()", *command[1].split(), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it answers: it syncs its trace index first
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "chainpass serve did not answer"
+            try:
+                shown = requests.get(f"http://127.0.0.1:{port}{page[2]}", timeout=30)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+    assert shown.status_code == 200 and "Recalled" in shown.text and "Do not eat or use it" in shown.text
 
 
 # ------------------------------------------------------------ keys and consent

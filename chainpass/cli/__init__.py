@@ -42,13 +42,17 @@ from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
 from chainpass.cli.index import index
 from chainpass.cli.passport import passport
+from chainpass.cli.serve import DEFAULT_HOST
+from chainpass.cli.serve import DEFAULT_PORT as DEFAULT_SERVICE_PORT
 from chainpass.cli.serve import serve as serve_command
 from chainpass.cli.upgrade import upgrade_group
-from chainpass.deployment import deploy
+from chainpass.deployment import DeploymentStore, deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, serve
 from chainpass.reverts import decode_revert, revert_data_from_exception
+from chainpass.standards.gs1 import parse_code
+from chainpass.web.resolver import PIP
 
 # ---------------------------------------------------------------------- root
 
@@ -236,11 +240,27 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s."""
+    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s.
+
+    On a node, the demo's deployment is recorded under HOME/demo (never over the operator's
+    own record), so that ``chainpass --home HOME/demo serve`` shows its passports' pages."""
     from chainpass.demo import run_demo
 
-    url = demo_rpc or settings().rpc
-    run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
+    options = settings()
+    url = demo_rpc or options.rpc
+    result = run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
+    bag = parse_code(result.recalled_codes[0])
+    service = f"http://{DEFAULT_HOST}:{DEFAULT_SERVICE_PORT}"
+    page = service + PIP.prefix + bag.digital_link(service).removeprefix(service)
+    if url:
+        home = options.home / "demo"
+        DeploymentStore(home / "deployments").write(result.deployment)
+        click.echo(f"20. A shopper scans a recalled bag, {bag}. Its page is {page}")
+        click.echo(f"    once the service runs: chainpass --rpc {url} --home {home} serve")
+    else:
+        click.echo(f"20. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
+        click.echo("    the embedded chain ends with this demo. Run `chainpass node`, then")
+        click.echo(f"    `chainpass demo --rpc {DEFAULT_RPC}` and the serve command it prints.")
 
 
 for group in (
