@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
-from chainpass.web.cache import Answer, Answers, Head
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from chainpass.web.cache import Answer, Answers, CachedAnswers, Head
 
 ONE, TWO = Head(1, b"\x01" * 32), Head(2, b"\x02" * 32)
 REORGED = Head(2, b"\x03" * 32)
@@ -45,3 +48,79 @@ def test_the_least_recently_used_answer_goes_first() -> None:
 def test_a_cache_holds_at_least_one_answer() -> None:
     with pytest.raises(ValueError, match="at least one"):
         Answers(size=0)
+
+
+# ------------------------------------------------------------------ the middleware
+
+
+class Counting:
+    """An ASGI app that answers with the number of times it was asked, and a status and
+    Cache-Control header taken from the path (``/404``, ``/no-store``)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.calls += 1
+        status = 404 if scope["path"] == "/404" else 500 if scope["path"] == "/500" else 200
+        headers = [(b"content-type", b"text/plain")]
+        if scope["path"] == "/no-store":
+            headers.append((b"cache-control", b"no-store"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": f"call {self.calls}".encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": b"."})
+
+
+def ask(app: CachedAnswers, path: str, method: str = "GET", language: bytes = b"en") -> tuple[int, bytes]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"accept-language", language)]}  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_the_middleware_answers_again_while_the_head_stays() -> None:
+    inner, head = Counting(), [ONE]
+    app = CachedAnswers(inner, lambda: head[0])
+
+    first, again = ask(app, "/passport/a"), ask(app, "/passport/a")
+    other_language = ask(app, "/passport/a", language=b"zh")
+    head[0] = TWO
+    after_a_block = ask(app, "/passport/a")
+
+    assert first == again == (200, b"call 1.")
+    assert other_language == (200, b"call 2.")
+    assert after_a_block == (200, b"call 3.") and inner.calls == 3
+
+
+@pytest.mark.parametrize(("path", "method", "kept"), [
+    ("/404", "GET", True),  # no such passport, at this head
+    ("/500", "GET", False),
+    ("/no-store", "GET", False),  # what holds personal data
+    ("/passport/a", "POST", False),
+])  # fmt: skip
+def test_what_the_middleware_keeps(path: str, method: str, kept: bool) -> None:
+    inner = Counting()
+    app = CachedAnswers(inner, lambda: ONE)
+
+    ask(app, path, method)
+    ask(app, path, method)
+
+    assert inner.calls == (1 if kept else 2)
+
+
+def test_nothing_is_kept_before_the_head_is_known() -> None:
+    inner = Counting()
+    app = CachedAnswers(inner, lambda: None)
+
+    ask(app, "/passport/a")
+    ask(app, "/passport/a")
+
+    assert inner.calls == 2

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Seconds between two looks at the chain's head (a block comes every 2 to 12 s on a live chain).
 HEAD_INTERVAL = 0.25
@@ -69,3 +71,58 @@ class Answers:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+#: The statuses kept: a page, a redirect, "no such passport" (a new block may change each).
+KEPT_STATUSES = frozenset({200, 307, 404})
+#: The request headers an answer may depend on (content and language negotiation, the
+#: language chosen on the page).
+VARIES_WITH = (b"accept", b"accept-language", b"cookie")
+
+
+class CachedAnswers:
+    """An ASGI middleware that answers a GET or HEAD request again from :class:`Answers` while
+    the chain's head is the one it was made at (``head()``: the service's latest look at the
+    head, None before the first). Only :data:`KEPT_STATUSES` are kept, and never an answer
+    that says ``Cache-Control: no-store`` (what holds personal data, e.g. a disclosure)."""
+
+    def __init__(self, app: ASGIApp, head: Callable[[], Head | None], answers: Answers | None = None) -> None:
+        self.app = app
+        self.head = head
+        self.answers = answers if answers is not None else Answers()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request = (scope["method"], scope.get("raw_path") or scope["path"].encode(), scope["query_string"],
+                   *(headers.get(name, b"") for name in VARIES_WITH))  # fmt: skip
+        head = self.head()
+        kept = self.answers.get(request, head)
+        if kept is not None:
+            await send({"type": "http.response.start", "status": kept.status,
+                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]})  # fmt: skip
+            await send({"type": "http.response.body", "body": kept.body})
+            return
+        started: Message = {}
+        body: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False) and head is not None and _keepable(started):
+                    answer_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in started["headers"])
+                    self.answers.put(request, head, Answer(started["status"], answer_headers, b"".join(body)))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+
+def _keepable(started: Message) -> bool:
+    if started.get("status") not in KEPT_STATUSES:
+        return False
+    cache_control = b",".join(v for k, v in started.get("headers", []) if k.lower() == b"cache-control")
+    return b"no-store" not in cache_control
