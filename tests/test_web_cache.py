@@ -88,7 +88,11 @@ def ask(app: CachedAnswers, path: str, method: str = "GET", language: bytes = b"
 
 def test_the_middleware_answers_again_while_the_head_stays() -> None:
     inner, head = Counting(), [ONE]
-    app = CachedAnswers(inner, lambda: head[0])
+
+    async def current() -> Head:
+        return head[0]
+
+    app = CachedAnswers(inner, current)
 
     first, again = ask(app, "/passport/a"), ask(app, "/passport/a")
     other_language = ask(app, "/passport/a", language=b"zh")
@@ -108,7 +112,11 @@ def test_the_middleware_answers_again_while_the_head_stays() -> None:
 ])  # fmt: skip
 def test_what_the_middleware_keeps(path: str, method: str, kept: bool) -> None:
     inner = Counting()
-    app = CachedAnswers(inner, lambda: ONE)
+
+    async def one() -> Head:
+        return ONE
+
+    app = CachedAnswers(inner, one)
 
     ask(app, path, method)
     ask(app, path, method)
@@ -116,9 +124,13 @@ def test_what_the_middleware_keeps(path: str, method: str, kept: bool) -> None:
     assert inner.calls == (1 if kept else 2)
 
 
-def test_nothing_is_kept_before_the_head_is_known() -> None:
+def test_nothing_is_kept_while_the_head_cannot_be_read() -> None:
     inner = Counting()
-    app = CachedAnswers(inner, lambda: None)
+
+    async def gone() -> Head:
+        raise ConnectionError("the node is gone")
+
+    app = CachedAnswers(inner, gone)
 
     ask(app, "/passport/a")
     ask(app, "/passport/a")

@@ -6,7 +6,9 @@ client; ``chainpass serve`` runs it with uvicorn. Reads are single calls to the 
 (``passportOf``, ``verdictOf``); journeys come from the local :class:`TraceIndex`, which the
 service opens (creating it if need be) and brings up to date with the chain before every read
 of logs, so no request scans the chain's logs. The chain and the index are used from one
-worker thread (neither is made for threads); the event loop only parses and renders.
+worker thread (neither is made for threads); the event loop only parses and renders. An
+answer is given again, without the index or a template, while the chain's head stays the block
+it was made at (:mod:`chainpass.web.cache`): a crowd of requests costs one read of the head.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import check_resolver
 from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import resolver
+from chainpass.web.cache import CachedAnswers, Head
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
 from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, event_words, iso_minutes, step_words, verdict_words
 
@@ -111,6 +114,10 @@ class Service:
         self.root = root
         self.index_path = index_path
         self.index: TraceIndex | None = None
+        #: The read of the chain's head under way, and the one that will start after it
+        #: (:meth:`fresh_head`): answers are kept under the head (chainpass.web.cache).
+        self._head_read: asyncio.Future[Head] | None = None
+        self._next_head: asyncio.Future[Head] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
         self.templates = _templates()
 
@@ -133,6 +140,26 @@ class Service:
             self.passports.log_source = None
             self.index.close()
             self.index = None
+
+    def read_head(self) -> Head:
+        """The chain's head block now: in the worker."""
+        block = self.passports.chain.w3.eth.get_block("latest")
+        return Head(int(block["number"]), bytes(block["hash"]))
+
+    async def fresh_head(self) -> Head:
+        """The chain's head, read after this call (so an answer kept under it is as fresh as
+        the request): callers that come while a read is under way share the next one, so a
+        crowd of requests costs one read of the head, not one each."""
+        if self._next_head is None:
+            self._next_head = asyncio.ensure_future(self._read_head_after(self._head_read))
+        return await asyncio.shield(self._next_head)
+
+    async def _read_head_after(self, previous: asyncio.Future[Head] | None) -> Head:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous  # it started before our callers came: read again after it
+        self._head_read, self._next_head = self._next_head, None
+        return await self.run(self.read_head)
 
     def synced(self) -> None:
         """The index up to date with the chain (new blocks, or a reorg), before logs are read."""
@@ -376,6 +403,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         exception_handlers={HTTPException: http_error, Exception: failure},
     )
     app.add_middleware(_Cors)
+    app.add_middleware(CachedAnswers, head=service.fresh_head)  # outermost: answers kept whole
     return app
 
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: Seconds between two looks at the chain's head (a block comes every 2 to 12 s on a live chain).
-HEAD_INTERVAL = 0.25
 #: Answers kept (a passport page is some 10 KB: some 20 MB at most).
 ANSWERS_KEPT = 2_048
 
@@ -82,11 +80,12 @@ VARIES_WITH = (b"accept", b"accept-language", b"cookie")
 
 class CachedAnswers:
     """An ASGI middleware that answers a GET or HEAD request again from :class:`Answers` while
-    the chain's head is the one it was made at (``head()``: the service's latest look at the
-    head, None before the first). Only :data:`KEPT_STATUSES` are kept, and never an answer
-    that says ``Cache-Control: no-store`` (what holds personal data, e.g. a disclosure)."""
+    the chain's head is the one it was made at (``head()``: the head as it is after the request
+    came; an error from it lets the request through to the app, which answers it, e.g. 503).
+    Only :data:`KEPT_STATUSES` are kept, and never an answer that says
+    ``Cache-Control: no-store`` (what holds personal data, e.g. a disclosure)."""
 
-    def __init__(self, app: ASGIApp, head: Callable[[], Head | None], answers: Answers | None = None) -> None:
+    def __init__(self, app: ASGIApp, head: Callable[[], Awaitable[Head]], answers: Answers | None = None) -> None:
         self.app = app
         self.head = head
         self.answers = answers if answers is not None else Answers()
@@ -98,7 +97,11 @@ class CachedAnswers:
         headers = dict(scope["headers"])
         request = (scope["method"], scope.get("raw_path") or scope["path"].encode(), scope["query_string"],
                    *(headers.get(name, b"") for name in VARIES_WITH))  # fmt: skip
-        head = self.head()
+        head: Head | None
+        try:
+            head = await self.head()
+        except Exception:  # the chain out of reach: the app says so (503), nothing is kept
+            head = None
         kept = self.answers.get(request, head)
         if kept is not None:
             await send({"type": "http.response.start", "status": kept.status,
