@@ -46,14 +46,15 @@ What is supported:
 Parts in GS1's smaller character sets (``Y``, set 39, as in 8010; ``Z``, set 64, as in
 8030) are alphanumeric parts, as GS1's table has 8010 (X..30).
 
-What is not: AIs whose format has other kinds of parts (a trailing ``-`` flag as in 4330,
-``N1..N2`` as in 4312), which no compression table defines, and the compression of EPC binary strings (GS1 Digital Link
-URI: Compression for EPC binary strings, 2025), a different scheme. Malformed input (a
+What is not: the five AIs whose format has other kinds of parts (a trailing ``-`` flag in
+4330 to 4333, ``N1..N2`` in 8043), which no compression table defines, and the
+compression of EPC binary strings (GS1 Digital Link URI: Compression for EPC binary
+strings, 2025), a different scheme. Malformed input (a
 character outside the alphabet, an element cut short, a number too big for its digits,
 an unknown AI, prefix or optimisation code, an encoding indicator above 4, padding that
 is not zero bits, an AI given twice) is :class:`InvalidInput` with one sentence. A value of
 digits keeps its leading zeros: its length says how many digits it has (GS1's prototype
-decoder drops them for a variable-length value; its encoder keeps them).
+decoder drops them from a variable-length value, though its encoder wrote the length).
 """
 
 from __future__ import annotations
