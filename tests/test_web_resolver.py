@@ -31,6 +31,7 @@ from chainpass.deployment import Deployment
 from chainpass.enums import BizStep, Disposition
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
+from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import ProductKey
 from chainpass.web.app import create_app
 from chainpass.web.resolver import LINKSET_TYPE
@@ -135,6 +136,8 @@ def test_shall_support_cors(web: Served, pp: ProductPassports, orgs: Orgs) -> No
         ("/01/09506000134352/21/BAG1?17=261399", "17"),  # an invalid expiry date
         ("/01/09506000134352/21/BAG~1", "characters of GS1"),  # outside GS1's character set
         ("/hello", "not a GS1 Digital Link path"),
+        ("/ARHKVAdp", "compressed or not: its data ends in the middle"),  # a compressed GTIN cut short
+        ("/" + compress([("21", "BAG1")]), "0 GS1 primary keys"),  # compressed, but no key
         ("/tx/0x12", "not a transaction hash"),
     ],
 )
@@ -282,14 +285,90 @@ def test_the_other_primary_keys_of_the_description_resolve(web: Served, pp: Prod
     pp.commission([pallet, asset], sender=orgs.producer)
 
     redirect = web.get("/00/106141412345678908")
+    compressed = web.get("/" + compress([("00", "106141412345678908")]))
     page = requests.get(redirect.headers["Location"], timeout=60)
     (entry,) = web.get("/8004/0614141WAGON7?linkType=linkset").json()["linkset"]
     events = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
 
     assert (redirect.status_code, redirect.headers["Location"]) == (307, web.base + "/passport/00/106141412345678908")
+    assert compressed.headers["Location"] == redirect.headers["Location"]
+    assert compressed.links["owl:sameAs"]["url"] == web.base + "/00/106141412345678908"
     assert page.status_code == 200 and "<h1>Genuine</h1>" in page.text and "(00)106141412345678908" in page.text
     assert entry["anchor"] == web.base + "/8004/0614141WAGON7"
     assert events.status_code == 200 and events.json()["epcisBody"]["eventList"][0]["bizStep"] == "commissioning"
+
+
+#: ITEM compressed (GS1 Digital Link compression: optimisation 0C, GTIN, serial), fully and
+#: with its GTIN left uncompressed; the compression itself is tested against GS1's vectors in
+#: test_dl_compression.py.
+COMPRESSED = "/" + compress([("01", "09506000134352"), ("21", "BAG1")])
+PARTLY_COMPRESSED = "/01/09506000134352/" + compress([("21", "BAG1")])
+
+
+def test_shall_decompress_compressed_links_and_answer_as_the_uncompressed_one(
+    web: Served, pp: ProductPassports, orgs: Orgs
+) -> None:
+    bag(pp, orgs)
+    expiring = "/" + compress([("01", "09506000134352"), ("21", "BAG1"), ("17", "261231")])
+
+    pairs = [
+        (web.get(ITEM), web.get(COMPRESSED)),
+        (web.get(ITEM), web.get(PARTLY_COMPRESSED)),
+        (web.get(ITEM + "?linkType=gs1:traceability"), web.get(COMPRESSED + "?linkType=gs1:traceability")),
+        (web.get(ITEM + "?17=261231&campaign=spring"), web.get(expiring + "?campaign=spring")),
+        (web.get("/01/09506000134352/21/NOBAG"), web.get("/" + compress([("01", "09506000134352"), ("21", "NOBAG")]))),
+    ]
+    head = requests.head(web.base + COMPRESSED, allow_redirects=False, timeout=60)
+
+    assert COMPRESSED.startswith("/DB")  # optimisation 0C: GTIN and serial
+    for plain, compressed in pairs:
+        assert compressed.status_code == plain.status_code
+        assert compressed.headers.get("Location") == plain.headers.get("Location")
+    assert [p.status_code for p, _ in pairs] == [307, 307, 307, 307, 404]
+    assert pairs[3][1].headers["Location"] == web.base + "/passport" + ITEM + "?17=261231&campaign=spring"
+    assert (head.status_code, head.headers["Location"]) == (307, pairs[0][0].headers["Location"])
+
+
+def test_shall_expose_the_uncompressed_uri_in_a_link_header_as_owl_same_as(
+    web: Served, pp: ProductPassports, orgs: Orgs
+) -> None:
+    bag(pp, orgs)
+    unknown = compress([("01", "09506000134352"), ("21", "NOBAG")])
+
+    answers = {
+        ITEM: [web.get(COMPRESSED), web.get(PARTLY_COMPRESSED), web.get(COMPRESSED + "?linkType=linkset")],
+        ITEM + "?17=261231": [web.get("/" + compress([("01", "09506000134352"), ("21", "BAG1"), ("17", "261231")]))],
+        "/01/09506000134352/21/NOBAG": [web.get("/" + unknown)],
+        "/01/09506000134352": [web.get("/" + compress([("01", "09506000134352")]))],
+    }
+    head = requests.head(web.base + COMPRESSED, allow_redirects=False, timeout=60)
+
+    for uncompressed, said in answers.items():
+        for answer in said:
+            assert answer.links["owl:sameAs"]["url"] == web.base + uncompressed, answer.headers.get("Link")
+    assert [a.status_code for a in answers[ITEM]] == [307, 307, 200]
+    assert answers[ITEM][0].headers["Link"] == (
+        f'<{web.base}{ITEM}?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}", '
+        f'<{web.base}{ITEM}>; rel="owl:sameAs"'
+    )
+    assert head.links["owl:sameAs"]["url"] == web.base + ITEM
+    assert "owl:sameAs" not in web.get(ITEM).headers["Link"]  # an uncompressed request is its own URI
+
+
+def test_shall_anchor_the_linkset_of_a_compressed_link_at_the_uncompressed_uri(
+    web: Served, pp: ProductPassports, orgs: Orgs
+) -> None:
+    bag(pp, orgs)
+
+    compressed = web.get(COMPRESSED + "?linkType=linkset")
+    by_accept = web.get(PARTLY_COMPRESSED, headers={"Accept": LINKSET_TYPE})
+    plain = web.get(ITEM + "?linkType=linkset")
+
+    assert compressed.status_code == by_accept.status_code == 200
+    assert compressed.json() == by_accept.json() == plain.json()
+    (entry,) = compressed.json()["linkset"]
+    assert entry["anchor"] == web.base + ITEM
+    assert compressed.links["linkset"]["url"] == web.base + ITEM + "?linkType=linkset"
 
 
 # ------------------------------------------------------------ where the links lead

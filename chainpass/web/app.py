@@ -230,6 +230,14 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
             request = resolver.read_request(root, _raw_path(http, ""), http.url.query)
         except InvalidInput as exc:
             return service.error(400, str(exc))
+        response = await answer(http, request)
+        same_as = request.same_as(root)  # a compressed request: which uncompressed URI it is
+        if same_as is not None:
+            response.headers.append("Link", same_as)
+        return response
+
+    async def answer(http: Request, request: resolver.Request) -> Response:
+        """The resolver's answer to ``request``, compressed or not."""
         if not request.levels:
             return service.error(
                 404,

@@ -5,17 +5,22 @@ Standard 1.2; docs/web.md lists what it asks and what is done).
 A request path is a Digital Link path on this resolver (``/01/{gtin}/21/{serial}``, ``/10/``
 for a lot, ``/22/`` for a variant; ``/00/{sscc}`` and ``/8004/{giai}`` for logistic units and
 assets), read by :mod:`chainpass.standards.gs1`: what it refuses is a syntax error (400). A
+compressed Digital Link (``/{compressed}``, or ``/01/{gtin}/{compressed}``; GS1 Digital Link
+compression, :mod:`chainpass.standards.dl_compression`) is decompressed first and read as the
+uncompressed one; a compressed path that does not decompress is a syntax error too. A
 trailing slash is tolerated. The links of a passport, each on this service, are
 :data:`LINK_TYPES`; the default one is the passport page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from chainpass.errors import InvalidInput
+from chainpass.standards.dl_compression import decompress_path, is_compressed_path
 from chainpass.standards.gs1 import DigitalLink, ProductKey, check_resolver, parse_code
 
 #: The media type of an RFC 9264 linkset in JSON.
@@ -77,6 +82,13 @@ class Request:
     passed_on: tuple[tuple[str, str], ...]
     #: The ``linkType`` asked for, if any.
     link_type: str | None
+    #: Whether the request came compressed (its answers then say which URI it is the same as).
+    compressed: bool = False
+
+    def same_as(self, root: str) -> str | None:
+        """The ``Link`` header value that names the uncompressed URI on the resolver ``root``
+        (``rel="owl:sameAs"``) for a compressed request; None for an uncompressed one."""
+        return f'<{check_resolver(root)}{self.uri_path}>; rel="owl:sameAs"' if self.compressed else None
 
 
 def read_request(root: str, raw_path: str, query: str) -> Request:
@@ -89,6 +101,10 @@ def read_request(root: str, raw_path: str, query: str) -> Request:
     if len(link_types) > 1:
         raise InvalidInput("The query string gives linkType more than once: give one link type.")
     link_type = link_types[0] if link_types else None
+    if is_compressed_path(path):
+        uncompressed, _, inner = decompress_path(path).partition("?")
+        both = "&".join(q for q in (inner, query) if q)
+        return dataclasses.replace(read_request(root, uncompressed, both), compressed=True)
     segments = path.split("/")
     if len(segments) > 1 and segments[1] in ("00", "8004"):
         if len(segments) != 3:
@@ -99,7 +115,7 @@ def read_request(root: str, raw_path: str, query: str) -> Request:
     if len(segments) < 3 or segments[1] not in ("01", "gtin"):
         raise InvalidInput(
             f"{path!r} is not a GS1 Digital Link path: it must start with /01/ and a GTIN, /00/ and an SSCC or "
-            "/8004/ and a GIAI (compressed Digital Links are not read yet)."
+            "/8004/ and a GIAI, or be a compressed Digital Link."
         )
     link = DigitalLink.parse(root + path + (f"?{query}" if query else ""))
     uri = str(link)
