@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web ape-setup ape-compile ape-check clean
+.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables translations artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -66,6 +66,12 @@ slither: setup
 # `python scripts/upgrade_check.py --record VERSION`; docs/upgrades.md).
 upgrade-check: setup
 	$(BIN)/python scripts/upgrade_check.py
+
+# The web pages' catalogues (chainpass/web/locale/*/LC_MESSAGES/chainpass.po, docs/web.md):
+# every string of chainpass/web extracted (babel.cfg), each catalogue updated with it; new
+# strings wait there for their translation. Nothing is compiled: the service reads the .po files.
+translations: setup
+	$(BIN)/python scripts/translations.py
 
 artifacts: setup
 	$(BIN)/python -m chainpass.compiler

@@ -4,7 +4,8 @@ page, the EPCIS export), over real HTTP to a uvicorn server on 127.0.0.1.
 
 The server runs in a thread of the test process over the module's chain (the embedded EVM or
 Anvil: conftest.py's backends; every second test on the embedded EVM, ``MODULE_SAMPLES``), with
-its own trace index, which follows the chain as each test's snapshot is reverted (a reorg to it).
+its own trace index, which follows the chain as each test's snapshot is reverted (a reorg to it):
+``web_world.serving``, which tests/test_web_pages.py uses too.
 """
 
 from __future__ import annotations
@@ -12,65 +13,29 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
 from accounts import World
 from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
 from rpc_proxy import node_without_batches
+from web_world import Served, serving
 
 from chainpass.chain import Chain
 from chainpass.cli import main
-from chainpass.deployment import Deployment
 from chainpass.enums import BizStep, Disposition
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
 from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import ProductKey
-from chainpass.web.app import create_app
 from chainpass.web.resolver import LINKSET_TYPE
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
 GS1_VOC = "https://gs1.org/voc/"
-
-
-class Served:
-    """The service on 127.0.0.1: its base URL, and GETs that do not follow redirects."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def get(self, path: str, **options: object) -> requests.Response:
-        return requests.get(self.base + path, allow_redirects=False, timeout=60, **options)  # type: ignore[arg-type]
-
-
-@contextmanager
-def serving(chain: Chain, deployment: Deployment, folder: Path) -> Iterator[str]:
-    """The web service over ``deployment`` on ``chain``, served by uvicorn on 127.0.0.1 (a free
-    port) in a thread until the block ends, with its index in ``folder``: its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    passports = ProductPassports.from_deployment(chain, deployment)
-    app = create_app(passports, resolver_url=base, index_path=folder / "index.sqlite")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:  # its start-up: the index synced, the socket bound
-        assert thread.is_alive() and time.monotonic() < deadline, "the web service did not start"
-        time.sleep(0.01)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-    assert not thread.is_alive()
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,26 @@ of logs, so no request scans the chain's logs. The chain and the index are used 
 worker thread (neither is made for threads); the event loop only parses and renders. An
 answer is given again, without the index or a template, while the chain's head stays the block
 it was made at (:mod:`chainpass.web.cache`): a crowd of requests costs one read of the head.
+
+The pages are in the reader's language (:mod:`chainpass.web.wording`): ``?lang=`` (the
+switcher's links, remembered in a cookie), else that cookie, else ``Accept-Language``; the
+choice holds for the whole request (a context variable, carried into the worker thread).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jinja2
 import requests
@@ -46,7 +52,25 @@ from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import resolver
 from chainpass.web.cache import CachedAnswers, Head
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
-from chainpass.web.wording import LANGUAGE, TRANSLATIONS, Step, _, event_words, iso_minutes, step_words, verdict_words
+from chainpass.web.wording import (
+    LANGUAGE,
+    LANGUAGES,
+    N_,
+    Language,
+    Step,
+    _,
+    event_words,
+    iso,
+    language_of,
+    load_catalogues,
+    moment,
+    negotiate,
+    speak,
+    speaking,
+    step_words,
+    translations,
+    verdict_words,
+)
 
 #: The methods every resolver path answers (GS1-Conformant Resolver Standard: GET, HEAD, OPTIONS).
 ALLOW = "GET, HEAD, OPTIONS"
@@ -61,8 +85,14 @@ CORS_HEADERS = {
 _TX_HASH = re.compile(r"0x[0-9a-f]{64}")
 #: The media type of the EPCIS export (JSON-LD).
 EPCIS_TYPE = "application/ld+json"
+#: The cookie that keeps a reader's choice of language (the switcher's ``?lang=``) for a year.
+LANGUAGE_COOKIE = "chainpass_lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 log = logging.getLogger("chainpass.web")
 T = TypeVar("T")
+#: The request being answered, as the switcher's links repeat it: its path (percent-encoded as
+#: it came) and its query string.
+_ASKED: ContextVar[tuple[str, str]] = ContextVar("chainpass_web_asked", default=("/", ""))
 
 
 def _templates() -> jinja2.Environment:
@@ -72,15 +102,22 @@ def _templates() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
+    # The reader's language is chosen per request: the callables look it up when called.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_,
+        ngettext=lambda singular, plural, n: translations(speaking()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
     return env
 
 
 def _titles() -> dict[str, str]:
+    """The titles of a passport's links, in English (the linkset's language, ``LANGUAGE``); the
+    passport page shows them translated."""
     return {
-        "pip": _("Passport: is it genuine, and its journey"),
-        "traceability": _("Its events, as EPCIS 2.0"),
-        "certificationInfo": _("Its inspections, with their certificates' hashes"),
+        "pip": N_("Passport: is it genuine, and its journey"),
+        "traceability": N_("Its events, as EPCIS 2.0"),
+        "certificationInfo": N_("Its inspections, with their certificates' hashes"),
     }
 
 
@@ -105,6 +142,55 @@ class _Cors:
         await self.app(scope, receive, with_cors)
 
 
+class _Languages:
+    """Chooses the language of the answer (an ASGI middleware): ``?lang=`` (a code or a tag,
+    kept in a cookie for the next pages), else the cookie, else ``Accept-Language``; says it in
+    ``Content-Language`` and ``Vary`` on the pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        http = Request(scope)
+        asked = http.query_params.get("lang")
+        chosen = language_of(asked) if asked else None
+        kept = http.cookies.get(LANGUAGE_COOKIE)
+        language = chosen or (language_of(kept) if kept else None) or negotiate(http.headers.get("accept-language", ""))
+        # Set for the rest of this request's task, not reset on the way out: the 500 page is
+        # rendered outside this middleware (Starlette's ServerErrorMiddleware), in the same task.
+        speak(language)
+        _ASKED.set((_raw_path(http, ""), scope.get("query_string", b"").decode("latin-1")))
+
+        async def with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Language"] = language.tag
+                    headers.add_vary_header("Accept-Language")
+                    headers.add_vary_header("Cookie")
+                if chosen is not None:
+                    cookie = f"{LANGUAGE_COOKIE}={chosen.code}; Max-Age={LANGUAGE_COOKIE_AGE}"
+                    headers.append("Set-Cookie", cookie + "; Path=/; SameSite=Lax; HttpOnly")
+            await send(message)
+
+        await self.app(scope, receive, with_language)
+
+
+def _switch(language: Language) -> list[tuple[Language, str | None]]:
+    """The switcher's entries: each language with the link to this page in it (``None`` for
+    the one it is in): the same path and query, ``lang`` replaced."""
+    path, query = _ASKED.get()
+    path = "/" + path.lstrip("/")  # never a link to another host (``//host/…``)
+    pairs = [(name, value) for name, value in parse_qsl(query, keep_blank_values=True) if name != "lang"]
+    return [
+        (other, None if other == language else path + "?" + urlencode([*pairs, ("lang", other.code)]))
+        for other in LANGUAGES
+    ]
+
+
 class Service:
     """What the routes share: the passports client, the public root of the links, the trace
     index, and the one worker thread that touches the chain and the index."""
@@ -123,8 +209,9 @@ class Service:
 
     async def run(self, work: Callable[[], T]) -> T:
         """``work`` done in the worker thread; the chain or the index out of reach is a 503."""
+        context = contextvars.copy_context()  # the reader's language goes along
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.worker, work)
+            return await asyncio.get_running_loop().run_in_executor(self.worker, context.run, work)
         except (ChainpassError, requests.exceptions.RequestException, OSError) as exc:
             log.warning("the chain could not be read: %s", exc)
             raise HTTPException(503) from None
@@ -175,7 +262,8 @@ class Service:
         return f'<{target}>; rel="linkset"; type="{LINKSET_TYPE}"'
 
     def page(self, template: str, http_status: int, headers: dict[str, str] | None = None, **values: Any) -> Response:
-        html = self.templates.get_template(template).render(language=LANGUAGE, **values)
+        language = speaking()
+        html = self.templates.get_template(template).render(language=language, switch=_switch(language), **values)
         return HTMLResponse(html, status_code=http_status, headers=headers)
 
     def error(self, status: int, sentence: str, headline: str | None = None) -> Response:
@@ -199,6 +287,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
     root = check_resolver(resolver_url)
     if urlsplit(root).path:
         raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
+    load_catalogues()
     service = Service(passports, root, index_path)
 
     @contextlib.asynccontextmanager
@@ -221,7 +310,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
             "linkTypeDefaultCanBeLinkset": False,
             "supportedContextValuesEnumerated": [],
         }
-        return Response(json.dumps(body, indent=2), media_type="application/json")
+        headers = {"Vary": "Accept-Language, Cookie"}  # its name is in the reader's language
+        return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
 
     async def resolve(http: Request) -> Response:
         if http.method == "OPTIONS":
@@ -284,7 +374,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         said = verdict_words(verdict, recall_source)
         status = 404 if verdict.producer is None else 200
         # The page is the default link: it lists the others.
-        links = [] if status == 404 else list(resolver.links_of(root, level, _titles())[1:])
+        titles = {name: _(title) for name, title in _titles().items()}
+        links = [] if status == 404 else list(resolver.links_of(root, level, titles)[1:])
         return service.page(
             "passport.html",
             status,
@@ -373,7 +464,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
             return {
                 "tx_hash": tx_hash,
                 "block": int(receipt["blockNumber"]),
-                "when": iso_minutes(int(block["timestamp"])),
+                "when": moment(int(block["timestamp"])),
+                "at": iso(int(block["timestamp"])),
                 "sender": receipt["from"],
                 "succeeded": receipt["status"] == 1,
                 "events": events,
@@ -410,6 +502,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: failure},
     )
+    app.add_middleware(_Languages)
     app.add_middleware(_Cors)
     app.add_middleware(CachedAnswers, head=service.fresh_head)  # outermost: answers kept whole
     return app

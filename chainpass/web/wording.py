@@ -1,25 +1,153 @@
-"""What the pages say, in words a shopper understands: the verdict for a scanned code and the
-steps of its journey. Every sentence goes through :func:`_` (gettext): English is the only
-catalogue for now; Babel's catalogues plug in here (docs/web.md)."""
+"""What the pages say, in words a shopper understands and in the reader's language: the verdict
+for a scanned code and the steps of its journey, and the dates they happened.
+
+Every sentence goes through :func:`_` (gettext) in the language of the request being answered
+(:func:`speaking`): English, Chinese (Simplified) or Korean, from the catalogues in
+``chainpass/web/locale/<language>/LC_MESSAGES/chainpass.po``, read with Babel when first needed
+(no compiled ``.mo`` files: ``make translations`` extracts and updates the ``.po`` files,
+docs/web.md). Outside a request, and for a string a catalogue lacks, English."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import gettext
+import io
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from chainpass.enums import State
 from chainpass.passport import Verdict
 from chainpass.trace import TraceEntry
 
-#: The service's translations: none yet, so every string reads as written (English).
-TRANSLATIONS = gettext.NullTranslations()
-#: The language of :data:`TRANSLATIONS` (``hreflang`` of the links, ``lang`` of the pages).
-LANGUAGE = "en"
+#: The gettext domain of the catalogues.
+DOMAIN = "chainpass"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the pages are written in."""
+
+    #: Its short name in ``?lang=`` and the cookie that keeps the reader's choice.
+    code: str
+    #: Its BCP 47 tag: ``<html lang>``, ``Content-Language``.
+    tag: str
+    #: Its catalogue's folder under ``chainpass/web/locale`` (and Babel's name of its locale).
+    folder: str
+    #: Its name in itself, as the switcher shows it.
+    name: str
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.folder)
+
+
+ENGLISH = Language("en", "en", "en", "English")
+CHINESE = Language("zh", "zh-Hans", "zh_Hans", "中文")
+KOREAN = Language("ko", "ko", "ko", "한국어")
+#: The languages of the pages, in the switcher's order; the first is the default.
+LANGUAGES = (ENGLISH, CHINESE, KOREAN)
+#: The language the linkset's titles are in (``hreflang`` of its links): the catalogues' source.
+LANGUAGE = ENGLISH.tag
+#: The time zone dates are shown in (and said to be in): the chain's clock, whatever the
+#: reader's language (a language does not tell where its reader is).
+TIME_ZONE = dt.UTC
+
+_speaking: ContextVar[Language] = ContextVar("chainpass_web_language", default=ENGLISH)
+
+
+def language_of(tag: str) -> Language | None:
+    """The page language for a BCP 47 tag or a ``?lang=`` code (``zh``, ``zh-CN``, ``zh-TW``,
+    ``ko-KR``, ``en-GB`` …), by its primary subtag; ``None`` for a language without pages.
+    Every Chinese reads as Chinese (Simplified), the only Chinese catalogue so far."""
+    primary = tag.strip().replace("_", "-").partition("-")[0].lower()
+    return next((language for language in LANGUAGES if language.code == primary), None)
+
+
+def negotiate(accept_language: str) -> Language:
+    """The language for an ``Accept-Language`` header (RFC 9110: tags by quality, ``q=0``
+    refused, ``*`` any): the first with pages among the reader's, by quality then order;
+    English when none has."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(accept_language.split(",")):
+        tag, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _sep, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and 0 < quality <= 1:
+            ranked.append((-quality, position, tag))
+    for _quality, _position, tag in sorted(ranked):
+        if tag == "*":
+            return ENGLISH
+        language = language_of(tag)
+        if language is not None:
+            return language
+    return ENGLISH
+
+
+@functools.cache
+def translations(language: Language) -> gettext.NullTranslations:
+    """``language``'s catalogue, read from its ``.po`` file (package data) and compiled in
+    memory, once a process; fuzzy entries are left out (they read in English)."""
+    po = resources.files(__package__).joinpath("locale", language.folder, "LC_MESSAGES", f"{DOMAIN}.po")
+    with po.open("rb") as file:
+        catalog = read_po(file, locale=language.folder, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def load_catalogues() -> None:
+    """Read every language's catalogue now (the service does at start: a broken one fails it there)."""
+    for language in LANGUAGES:
+        translations(language)
+
+
+def speaking() -> Language:
+    """The language of the request being answered (English outside one)."""
+    return _speaking.get()
+
+
+def speak(language: Language) -> None:
+    """Answer the rest of the current request (its context) in ``language``."""
+    _speaking.set(language)
+
+
+@contextlib.contextmanager
+def spoken(language: Language) -> Iterator[None]:
+    """The block's words in ``language``."""
+    token = _speaking.set(language)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
 
 
 def _(text: str) -> str:
-    return TRANSLATIONS.gettext(text)
+    """``text`` in the reader's language."""
+    return translations(_speaking.get()).gettext(text)
+
+
+def pgettext(context: str, text: str) -> str:
+    """``text`` in the reader's language, where ``context`` tells it from the same English words
+    used elsewhere (the verdict "Recalled" from the journey's step)."""
+    return translations(_speaking.get()).pgettext(context, text)
 
 
 def N_(text: str) -> str:
@@ -27,14 +155,32 @@ def N_(text: str) -> str:
     return text
 
 
+def moment(timestamp: int) -> str:
+    """A time as the pages show it: in the reader's locale (CLDR's, through Babel), to the
+    minute, with its time zone (:data:`TIME_ZONE`) named: "Jan 1, 2026, 3:30 PM UTC",
+    "2026年1月1日 15:30 UTC", "2026. 1. 1. 오후 3:30 UTC"."""
+    when = dt.datetime.fromtimestamp(timestamp, TIME_ZONE)
+    locale = _speaking.get().locale
+    date = format_date(when, "medium", locale=locale)
+    # The locale's short time with its day period written out (Korean: 오후, where CLDR's short
+    # form is now PM), then the zone as the locale names it (UTC in all three).
+    hours = _DAY_PERIOD.sub("aaaa", locale.time_formats["short"].pattern)
+    time = format_time(when, hours + " z", tzinfo=TIME_ZONE, locale=locale)
+    return str(locale.datetime_formats["medium"]).replace("'", "").replace("{0}", time).replace("{1}", date)
+
+
+_DAY_PERIOD = re.compile(r"(?<!a)a(?!a)")
+
+
 @dataclass(frozen=True)
 class Said:
     """A verdict in words: its tone (``good``, ``warning`` or ``danger``: the page's colour),
-    a headline and what to do."""
+    a headline, what to do, and why when the reason is on another passport (a paragraph each)."""
 
     tone: str
     headline: str
     advice: str
+    cause: str | None = None
 
 
 def verdict_words(verdict: Verdict, recall_source: str | None) -> Said:
@@ -57,10 +203,12 @@ def verdict_words(verdict: Verdict, recall_source: str | None) -> Said:
         )
     if verdict.recalled:
         advice = _("Do not eat or use it. Take it back to the shop where you bought it, or contact the brand.")
+        cause = None
         if recall_source is not None:
-            cause = _("The recall was recorded on %(source)s, which this product was made from or packed in.")
-            advice += " " + cause % {"source": recall_source}
-        return Said("danger", _("Recalled"), advice)
+            cause = _("The recall was recorded on %(source)s, which this product was made from or packed in.") % {
+                "source": recall_source
+            }
+        return Said("danger", pgettext("verdict", "Recalled"), advice, cause)
     if verdict.state is State.QUARANTINED:
         return Said(
             "danger",
@@ -130,9 +278,11 @@ def event_words(event: str, biz_step: str | None) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the journey on the page: when, what, who, and the transaction behind it."""
+    """One step of the journey on the page: when (in words, and as ISO 8601 for ``<time>``),
+    what, who, and the transaction behind it."""
 
     when: str
+    at: str
     what: str
     actor: str
     tx_hash: str
@@ -145,17 +295,23 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
     step = details.get("biz_step")
     what = event_words(entry.event, step if isinstance(step, str) else None)
     if entry.via_input is not None:
-        what += " " + _("(of %(code)s, which it was made from)") % {"code": names.get(entry.via_input, "?")}
+        what = _("%(what)s (of %(code)s, which it was made from)") % {
+            "what": what,
+            "code": names.get(entry.via_input, "?"),
+        }
     elif entry.via_container is not None:
-        what += " " + _("(of %(code)s, which it was in)") % {"code": names.get(entry.via_container, "?")}
+        what = _("%(what)s (of %(code)s, which it was in)") % {
+            "what": what,
+            "code": names.get(entry.via_container, "?"),
+        }
     declared = details.get("event_time")
     if isinstance(declared, str):
         when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
     else:
         when = block_time
-    return Step(iso_minutes(when), what, entry.actor, entry.tx_hash)
+    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash)
 
 
-def iso_minutes(timestamp: int) -> str:
-    """A time as the pages show it (UTC, to the minute) until dates follow the reader's locale."""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def iso(timestamp: int) -> str:
+    """A time as ISO 8601 in UTC, to the second (``<time datetime>``)."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
