@@ -257,6 +257,9 @@ class Backend(ABC):
     endpoint: str
     w3: Web3
     embedded: bool
+    #: Whether a connection from :meth:`rpc` may be used from another thread while ``w3`` is
+    #: in use (a node's HTTP: yes; the embedded EVM, one interpreter-wide state: no).
+    concurrent: bool
 
     @abstractmethod
     def rpc(self, timeout: float | None = None) -> Rpc:
@@ -308,6 +311,7 @@ class EmbeddedBackend(Backend):
 
     endpoint = "embedded"
     embedded = True
+    concurrent = False
 
     def __init__(self) -> None:
         eth_tester_pyevm._get_transaction_by_hash = _find_transaction
@@ -386,6 +390,7 @@ class NodeBackend(Backend):
     methods work on Anvil and Ganache; a public node refuses them (:class:`DevMethodUnsupported`)."""
 
     embedded = False
+    concurrent = True
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.endpoint = url

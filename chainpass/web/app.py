@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jinja2
 import requests
+from hexbytes import HexBytes
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -42,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
+from chainpass.backend import NoAnswer, RpcError, as_int
 from chainpass.enums import BizStep
 from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
@@ -205,6 +207,12 @@ class Service:
         self._head_read: asyncio.Future[Head] | None = None
         self._next_head: asyncio.Future[Head] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
+        backend = passports.chain.backend
+        #: Where the head is read: a thread and connection of its own if the backend allows.
+        self.head_rpc = backend.rpc()
+        self.head_worker = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web-head") if backend.concurrent else None
+        )
         self.templates = _templates()
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -229,9 +237,20 @@ class Service:
             self.index = None
 
     def read_head(self) -> Head:
-        """The chain's head block now: in the worker."""
-        block = self.passports.chain.w3.eth.get_block("latest")
-        return Head(int(block["number"]), bytes(block["hash"]))
+        """The chain's head block now: on a connection of its own beside the worker, where the
+        backend allows it (a node), so that a request for a kept answer never waits behind a
+        page being made; else in the worker."""
+        block = self.head_rpc.call("eth_getBlockByNumber", ["latest", False])
+        return Head(as_int(block["number"]), bytes(HexBytes(block["hash"])))
+
+    async def run_head(self) -> Head:
+        if self.head_worker is None:
+            return await self.run(self.read_head)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.head_worker, self.read_head)
+        except (RpcError, NoAnswer) as exc:
+            log.warning("the chain could not be read: %s", exc)
+            raise HTTPException(503) from None
 
     async def fresh_head(self) -> Head:
         """The chain's head, read after this call (so an answer kept under it is as fresh as
@@ -246,7 +265,7 @@ class Service:
             with contextlib.suppress(Exception):
                 await previous  # it started before our callers came: read again after it
         self._head_read, self._next_head = self._next_head, None
-        return await self.run(self.read_head)
+        return await self.run_head()
 
     def synced(self) -> None:
         """The index up to date with the chain (new blocks, or a reorg), before logs are read."""
@@ -298,6 +317,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         finally:
             await service.run(service.close)
             service.worker.shutdown()
+            if service.head_worker is not None:
+                service.head_worker.shutdown()
 
     async def description(http: Request) -> Response:
         if http.method == "OPTIONS":
