@@ -122,6 +122,13 @@ ANVIL_ONLY: dict[str, str] = {
     "test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow": "a padded chain and a buyer",
     "test_a_chain_out_of_reach_is_answered_503": "the web service loses its node (a proxy in front of it, "
     "stopped): the embedded chain is in process, with no connection to lose",
+    # tests/test_web_browser.py: a browser reading pages the chain does not change (test_web_pages
+    # reads them on both local chains); one Chromium a module, so the module runs once.
+    "test_a_recalled_bag_shows_the_recall_in_each_language_through_the_switcher": "the pages in a browser",
+    "test_a_cloned_code_shows_already_sold": "the pages in a browser",
+    "test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language": "the pages in a browser",
+    "test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404": "the pages in a browser",
+    "test_screenshots": "the pages in a browser",
 }
 
 #: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.

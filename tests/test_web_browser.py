@@ -1,0 +1,181 @@
+"""The passport pages in a real browser (issue 16, item 5; docs/web.md, "In a browser"):
+Debian's Chromium (``/usr/bin/chromium``, which ``make test`` installs when missing), driven by
+Playwright, headless, over real HTTP to the service (``web_world.serving``). A shopper scans a
+recalled bag and reads the recall in each language, switching with the page's own links; a
+cloned code (a sold bag's, scanned again) says "already sold"; an unknown serial warns of a
+counterfeit; and axe-core (npm, pinned), run in the page, finds no serious or critical
+accessibility violation on the passport page in each language and on the 404 page.
+
+On Anvil only: what is tested is the browser's reading of the pages, which the chain does not
+change (tests/test_web_pages.py reads the same pages on both local chains). The world is made
+once for the module and only read; one browser for the module. With
+``CHAINPASS_SCREENSHOTS=folder`` (``make screenshots``), ``test_screenshots`` writes a PNG of
+each page in each language there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from accounts import World
+from passport_world import GTIN, Orgs, commission_one, recall, sell
+from playwright.sync_api import Browser, Page, sync_playwright
+from test_web_pages import RECALLED, UNKNOWN
+from web_world import serving
+
+from chainpass.compiler import REPO_ROOT
+from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: A phone's viewport (CSS pixels), for the pages and their screenshots.
+PHONE = {"width": 390, "height": 844}
+#: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them.
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "中文", "ko": "한국어"}
+#: The codes a shopper scans: a recalled bag, a sold one scanned again, and one never registered.
+CODES = {
+    "recalled": f"/01/0{GTIN}/21/BAG1",
+    "sold": f"/01/0{GTIN}/21/BAG2",
+    "unknown": f"/01/0{GTIN}/21/NOBAG",
+}
+#: What a shopper reads on a sold bag's page (tests/test_web_pages.py reads the other languages).
+SOLD = "Already sold: this code may be a copy"
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    browser: Browser
+
+
+@pytest.fixture(scope="module")
+def site(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The bags on the chain (kept for the module: the tests only read), the service over
+    them, and one headless Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser-setup` installs Debian's chromium")
+    pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
+    recall(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG1")))
+    sell(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG2")))
+    with (
+        serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base,
+        sync_playwright() as playwright,
+    ):
+        # --no-sandbox: Chromium's sandbox refuses to run as root (CI's machine runs as root).
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield Site(base, browser)
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(site: Site) -> Iterator[Page]:
+    """A fresh phone-sized tab (no cookie of an earlier test) whose browser prefers English."""
+    context = site.browser.new_context(viewport=PHONE, locale="en-US")  # type: ignore[arg-type]
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def scan(page: Page, site: Site, code: str) -> int:
+    """What a phone does with the QR code: open the resolver's link (which redirects to the
+    passport page); the status of the page it lands on."""
+    answer = page.goto(site.base + code)
+    assert answer is not None
+    return answer.status
+
+
+def headline(page: Page) -> str:
+    return page.locator("main h1").inner_text()
+
+
+def switch_to(page: Page, tag: str) -> None:
+    """Click the switcher's link to ``tag``, and wait for that page."""
+    page.get_by_role("navigation").get_by_role("link", name=LANGUAGE_NAMES[tag]).click()
+    page.wait_for_selector(f'html[lang="{tag}"]')
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's findings of impact serious or critical on the page, every rule of its default
+    set run: its violations, and what it could not decide either (its "incomplete": a text whose
+    background it cannot see, as when a long code ran out of its box on a phone)."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document)")
+    return [
+        {"rule": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]]}
+        for v in results["violations"] + results["incomplete"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_a_recalled_bag_shows_the_recall_in_each_language_through_the_switcher(page: Page, site: Site) -> None:
+    read = {}
+
+    assert scan(page, site, CODES["recalled"]) == 200
+    assert page.url == site.base + "/passport" + CODES["recalled"]  # the resolver's redirect followed
+    read["en"] = (
+        page.locator("html").get_attribute("lang"),
+        headline(page),
+        page.locator(".verdict p").first.inner_text(),
+    )
+    for tag in ("zh-Hans", "ko", "en"):
+        switch_to(page, tag)
+        read[tag] = (tag, headline(page), page.locator(".verdict p").first.inner_text())
+
+    assert read == {tag: (tag, *RECALLED[tag]) for tag in ("en", "zh-Hans", "ko")}
+    # The choice is kept (its cookie): the bag's page opened again is in the last language picked.
+    switch_to(page, "ko")
+    scan(page, site, CODES["recalled"])
+    assert page.locator("html").get_attribute("lang") == "ko" and headline(page) == RECALLED["ko"][0]
+
+
+def test_a_cloned_code_shows_already_sold(page: Page, site: Site) -> None:
+    assert scan(page, site, CODES["sold"]) == 200
+
+    assert headline(page) == SOLD
+    assert page.locator(".verdict.warning").is_visible()
+
+
+def test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language(page: Page, site: Site) -> None:
+    read = {}
+    for tag in ("en", "zh-Hans", "ko"):
+        if tag != "en":
+            switch_to(page, tag)
+        else:
+            assert scan(page, site, "/passport" + CODES["unknown"]) == 404
+        read[tag] = headline(page)
+
+    assert read == {tag: UNKNOWN[tag][0] for tag in read}
+    assert page.locator(".verdict.danger").is_visible()
+
+
+def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page: Page, site: Site) -> None:
+    found = {}
+    for tag in ("en", "zh-Hans", "ko"):
+        scan(page, site, CODES["recalled"] + ("" if tag == "en" else f"?lang={tag.partition('-')[0]}"))
+        found[f"passport {tag}"] = serious_violations(page)
+    scan(page, site, CODES["unknown"])
+    found["404"] = serious_violations(page)
+
+    assert found == {key: [] for key in found}
+
+
+def test_screenshots(page: Page, site: Site) -> None:
+    """``make screenshots``: each page (recalled, sold, unknown) in each language, as a phone shows it."""
+    folder = os.environ.get("CHAINPASS_SCREENSHOTS")
+    if not folder:
+        pytest.skip("CHAINPASS_SCREENSHOTS names no folder (make screenshots)")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, code in CODES.items():
+        for tag in ("en", "zh-Hans", "ko"):
+            scan(page, site, f"/passport{code}?lang={tag.partition('-')[0]}")
+            page.screenshot(path=str(out / f"{name}-{tag.partition('-')[0]}.png"), full_page=True)
