@@ -7,20 +7,21 @@ set -eu
 CHROMIUM=/usr/bin/chromium
 FONT=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 missing=""
-command -v chromium >/dev/null 2>&1 && [ -x "$CHROMIUM" ] || missing="chromium"
+command -v chromium >/dev/null 2>&1 && [ -x "$CHROMIUM" ] || missing="$missing chromium"
 [ -f "$FONT" ] || missing="$missing fonts-noto-cjk"
 [ -n "$missing" ] || exit 0
+missing="${missing# }"
 
 if [ "$(id -u)" -eq 0 ]; then
   as_root=""
 elif command -v sudo >/dev/null 2>&1; then
   as_root="sudo"
 else
-  echo "browser_setup: installing$missing needs root, and this is neither root nor has sudo: run 'apt-get install --no-install-recommends$missing' as root, then make again." >&2
+  echo "browser_setup: installing $missing (for the browser tests) needs root, and this is neither root nor has sudo: run 'apt-get install --no-install-recommends $missing' as root, then make again." >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-echo "browser_setup: installing$missing (apt-get)"
+echo "browser_setup: installing $missing (apt-get)"
 # The package lists are fetched only when they do not know a package (a fresh machine).
 for package in $missing; do
   if ! apt-cache policy "$package" 2>/dev/null | grep -q 'Candidate: [0-9]'; then

@@ -1,6 +1,7 @@
-"""The web service for the web tests (tests/test_web_resolver.py, tests/test_web_pages.py): a
-uvicorn server on 127.0.0.1 in a thread of the test process, over a deployment on the test's
-chain, with its own trace index; and a client of it that does not follow redirects."""
+"""The web service for the web tests (tests/test_web_resolver.py, tests/test_web_pages.py,
+tests/test_web_browser.py): a uvicorn server on 127.0.0.1 in a thread of the test process,
+over a deployment on the test's chain, with its own trace index; and a client of it that
+does not follow redirects."""
 
 from __future__ import annotations
 
