@@ -174,14 +174,22 @@ def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page:
     assert found == {key: [] for key in found}
 
 
-def test_screenshots(page: Page, site: Site) -> None:
-    """``make screenshots``: each page (recalled, sold, unknown) in each language, as a phone shows it."""
-    folder = os.environ.get("CHAINPASS_SCREENSHOTS")
-    if not folder:
-        pytest.skip("CHAINPASS_SCREENSHOTS names no folder (make screenshots)")
-    out = Path(folder)
+def test_screenshots(page: Page, site: Site, tmp_path: Path) -> None:
+    """Each page (recalled, sold, unknown) in each language, as a phone shows it: into a
+    temporary folder in the suite, into docs/screenshots/ for ``make screenshots``
+    (``CHAINPASS_SCREENSHOTS``)."""
+    out = Path(os.environ.get("CHAINPASS_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
     for name, code in CODES.items():
         for tag in ("en", "zh-Hans", "ko"):
             scan(page, site, f"/passport{code}?lang={tag.partition('-')[0]}")
-            page.screenshot(path=str(out / f"{name}-{tag.partition('-')[0]}.png"), full_page=True)
+            path = out / f"{name}-{tag.partition('-')[0]}.png"
+            page.screenshot(path=str(path), full_page=True)
+            written.append(path)
+
+    for path in written:  # a PNG as wide as the phone's viewport
+        header = path.read_bytes()[:24]
+        assert (
+            header[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(header[16:20], "big") == page.viewport_size["width"]
+        )
