@@ -102,7 +102,7 @@ MAX_WAIT = 86_400.0
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(0, MAX_WAIT, min_open=True),
+    type=FiniteFloat(MAX_WAIT, positive=True),
     envvar="CHAINPASS_WAIT",
     default=RECEIPT_TIMEOUT,
     show_default=True,

@@ -255,20 +255,23 @@ def days_option(name: str, help_text: str) -> Callable[[Callable[..., Any]], Cal
 
 
 class FiniteFloat(click.ParamType):
-    """A finite number in [0, ``maximum``]: no nan, no inf (they cannot become wei)."""
+    """A finite number in [0, ``maximum``] (above 0 if ``positive``): no nan, no inf (they
+    cannot become wei, or seconds)."""
 
     name = "number"
 
-    def __init__(self, maximum: float) -> None:
+    def __init__(self, maximum: float, *, positive: bool = False) -> None:
         self.maximum = maximum
+        self.positive = positive
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         try:
             number = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number.", param, ctx)
-        if not (0 <= number <= self.maximum):  # also false for nan
-            self.fail(f"{value!r} is not a number from 0 to {self.maximum:g}.", param, ctx)
+        if not (0 <= number <= self.maximum) or (self.positive and number == 0):  # also false for nan
+            low = "above 0" if self.positive else "from 0"
+            self.fail(f"{value!r} is not a number {low} to {self.maximum:g}.", param, ctx)
         return number
 
 
