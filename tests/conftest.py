@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 from accounts import Roles, World
+from postgres import PostgresServer, start_postgres
 
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
@@ -181,6 +182,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = getattr(item, "originalname", item.name)
         if name in ANVIL_ONLY and _backend_of(item) not in (None, "anvil"):
             return True
+        on_postgres = _index_store_of(item) == "postgresql" or "postgres_server" in getattr(item, "fixturenames", ())
+        if on_postgres and _backend_of(item) not in (None, "anvil"):
+            return True
         if _backend_of(item) == "ganache":
             return not runs_on_ganache(item)
         # Ganache-only tests (test_ganache.py) follow --backend as well.
@@ -226,6 +230,36 @@ def anvil_node() -> Iterator[AnvilNode]:
     node = AnvilNode(port=free_port(), history_on_disk=False).start()
     yield node
     node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on loopback for the session (tests/postgres.py); each test that
+    uses it makes a database of its own."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+#: Where a trace index is kept (chainpass.index_store): the index tests run on both. The
+#: store does not depend on the chain, so PostgreSQL's runs are on Anvil only, the backend
+#: whose reorgs the index tests make.
+INDEX_STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=INDEX_STORES)
+def index_location(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A new trace index's location: a SQLite file in the test's folder, or a fresh database
+    on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server.database()
+    return str(tmp_path / "trace.sqlite")
+
+
+def _index_store_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("index_location") if callspec is not None else None
 
 
 @pytest.fixture(scope="session")

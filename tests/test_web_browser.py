@@ -59,7 +59,7 @@ def site(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPa
     """The bags on the chain (kept for the module: the tests only read), the service over
     them, and one headless Chromium."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser-setup` installs Debian's chromium")
+        pytest.fail(f"{CHROMIUM} is missing: `make debian-setup` installs Debian's chromium")
     pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
     recall(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG1")))
     sell(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG2")))

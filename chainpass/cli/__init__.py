@@ -108,6 +108,12 @@ MAX_WAIT = 86_400.0
     show_default=True,
     help="Seconds to wait for a transaction to be mined, and again for its confirmations, before stopping.",
 )
+@click.option(
+    "--index-db",
+    envvar="CHAINPASS_INDEX_DB",
+    help="Where the trace index is kept: a SQLite file, or a PostgreSQL server (postgresql://user@host:port/db) "
+    "that several machines share [default: a file in HOME/index].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (every command).")
 @click.version_option(package_name="chainpass")
 @click.pass_context
@@ -120,6 +126,7 @@ def cli(
     priority_fee_gwei: float | None,
     confirmations: int,
     wait: float,
+    index_db: str | None,
     as_json: bool,
 ) -> None:
     """chainpass: verified identity and product passports on an EVM chain."""
@@ -128,7 +135,14 @@ def cli(
         cap_per_gas=None if max_fee_gwei is None else round(max_fee_gwei * GWEI),
     )
     ctx.obj = Settings(
-        rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations, wait=wait, json=as_json
+        rpc=rpc,
+        chain_id=chain_id,
+        home=home,
+        fees=fees,
+        confirmations=confirmations,
+        wait=wait,
+        index_db=index_db,
+        json=as_json,
     )
 
 
@@ -291,6 +305,7 @@ _ROOT_VALUE_OPTIONS = (
     "--priority-fee-gwei",
     "--confirmations",
     "--wait",
+    "--index-db",
 )
 _ROOT_FLAGS = ("--json",)
 

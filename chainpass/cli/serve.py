@@ -10,8 +10,6 @@ import click
 import uvicorn
 
 from chainpass.cli.common import settings
-from chainpass.deployment import genesis_hash
-from chainpass.index import index_path
 from chainpass.passport import ProductPassports
 from chainpass.web.app import create_app
 
@@ -30,10 +28,8 @@ def serve(host: str, port: int, resolver_url: str | None) -> None:
     trace index in HOME/index (created and brought up to date at start, and before each read)."""
     options = settings()
     passports = options.client(ProductPassports)
-    chain = passports.chain
-    path = index_path(options.home, chain.chain_id, passports.address, genesis_hash(chain))
     root = resolver_url or f"http://{host}:{port}"
-    app = create_app(passports, resolver_url=root, index_path=path)
+    app = create_app(passports, resolver_url=root, index_location=options.index_location(passports))
     click.echo(
         f"Serving the passports of {passports.address} on http://{host}:{port}; links point at {root}. "
         f"Try {root}/.well-known/gs1resolver; Ctrl-C stops it."

@@ -197,10 +197,10 @@ class Service:
     """What the routes share: the passports client, the public root of the links, the trace
     index, and the one worker thread that touches the chain and the index."""
 
-    def __init__(self, passports: ProductPassports, root: str, index_path: Path) -> None:
+    def __init__(self, passports: ProductPassports, root: str, index_location: Path | str) -> None:
         self.passports = passports
         self.root = root
-        self.index_path = index_path
+        self.index_location = index_location
         self.index: TraceIndex | None = None
         #: The read of the chain's head under way, and the one that will start after it
         #: (:meth:`fresh_head`): answers are kept under the head (chainpass.web.cache).
@@ -226,7 +226,7 @@ class Service:
 
     def open(self) -> None:
         """Open (or create) the trace index and bring it up to date: in the worker."""
-        self.index = TraceIndex.for_client(self.passports, self.index_path)
+        self.index = TraceIndex.for_client(self.passports, self.index_location)
         self.passports.log_source = self.index
         self.index.sync()
 
@@ -299,15 +299,15 @@ class Service:
         )
 
 
-def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Path) -> Starlette:
+def create_app(passports: ProductPassports, *, resolver_url: str, index_location: Path | str) -> Starlette:
     """The web service over ``passports``; its links point at ``resolver_url`` (where the
-    public reaches it: ``https://`` and a domain, no path), and it keeps its trace index in the
-    SQLite file ``index_path`` (created if missing)."""
+    public reaches it: ``https://`` and a domain, no path), and it keeps its trace index at
+    ``index_location``, a SQLite file or a PostgreSQL URL (created if missing)."""
     root = check_resolver(resolver_url)
     if urlsplit(root).path:
         raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
     load_catalogues()
-    service = Service(passports, root, index_path)
+    service = Service(passports, root, index_location)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
