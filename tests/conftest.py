@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 
 import pytest
 from accounts import Roles, World
-from postgres import PostgresServer, start_postgres
 
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Sector
 from chainpass.identity import IdentityRegistry
+from chainpass.local_postgres import LocalPostgres, start_postgres
 from chainpass.node import AnvilNode, GanacheNode, free_port
 
 BACKENDS = ("embedded", "anvil", "ganache")
@@ -233,8 +233,8 @@ def anvil_node() -> Iterator[AnvilNode]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on loopback for the session (tests/postgres.py); each test that
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server on loopback for the session (chainpass.local_postgres); each test that
     uses it makes a database of its own."""
     server = start_postgres()
     yield server
@@ -252,7 +252,7 @@ def index_location(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A new trace index's location: a SQLite file in the test's folder, or a fresh database
     on the session's PostgreSQL server."""
     if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
+        server: LocalPostgres = request.getfixturevalue("postgres_server")
         return server.database()
     return str(tmp_path / "trace.sqlite")
 

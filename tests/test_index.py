@@ -38,7 +38,6 @@ from passport_world import (
     sell,
     ship,
 )
-from postgres import PostgresServer
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web_world import serving
@@ -51,6 +50,7 @@ from chainpass.errors import IndexMismatch, IndexUnreachable, InvalidInput, LogQ
 from chainpass.identity import IdentityRegistry
 from chainpass.index import TraceIndex, index_path
 from chainpass.index_store import is_postgres, schema_name
+from chainpass.local_postgres import LocalPostgres
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports, transformation_id
 from chainpass.standards.gs1 import ProductKey
@@ -585,7 +585,7 @@ def test_cli_index_sync_status_and_trace(
 
 
 def test_syncs_at_once_on_a_shared_server_store_every_log_once(
-    chain: Chain, pp: ProductPassports, orgs: Orgs, postgres_server: PostgresServer
+    chain: Chain, pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
 ) -> None:
     """Three processes' indexes (each its own connection) sync one schema at the same time:
     they take turns, and the index holds each log once, as the node has them."""
@@ -606,7 +606,7 @@ def test_syncs_at_once_on_a_shared_server_store_every_log_once(
 
 
 def test_a_server_keeps_each_chain_and_contract_apart(
-    pp: ProductPassports, orgs: Orgs, postgres_server: PostgresServer
+    pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
 ) -> None:
     goods(pp, orgs)
     url = postgres_server.database()
@@ -640,7 +640,7 @@ def test_an_unreachable_server_or_an_unknown_store_is_one_sentence() -> None:
 
 
 def test_serve_workers_and_a_following_sync_share_one_server(
-    anvil_node: AnvilNode, tmp_path: Path, postgres_server: PostgresServer
+    anvil_node: AnvilNode, tmp_path: Path, postgres_server: LocalPostgres
 ) -> None:
     """The set-up docs/operations.md describes: one `index sync --follow` process and two
     `serve` workers over one PostgreSQL index. The follower indexes a recall nobody asked
