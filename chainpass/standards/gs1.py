@@ -467,7 +467,9 @@ def resolver_of(code: str) -> str | None:
     value = str(code).strip()
     if not value.lower().startswith(("http://", "https://")):
         return None
-    return DigitalLink.parse(_uncompressed(value)).resolver
+    value = _uncompressed(value)
+    other = _other_key_link(value, 0)
+    return other[1] if other is not None else DigitalLink.parse(value).resolver
 
 
 def _uncompressed(uri: str) -> str:
@@ -694,9 +696,10 @@ def _giai_from_urn(value: str) -> ProductKey:
     return ProductKey.giai(prefix + "".join(chars))
 
 
-def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
-    """The key of a Digital Link whose primary key is an SSCC (/00/) or a GIAI (/8004/); None
-    for any other link. A GSRN (/8018/, /8017/) is refused: it names a person."""
+def _other_key_link(text: str, container_tier: int) -> tuple[ProductKey, str] | None:
+    """The key of a Digital Link whose primary key is an SSCC (/00/) or a GIAI (/8004/), and
+    its resolver (with any path prefix); None for any other link. A GSRN (/8018/, /8017/) is
+    refused: it names a person."""
     try:
         parts = urlsplit(text)
     except ValueError:
@@ -707,10 +710,11 @@ def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
             return None  # a trade item's link: a key after /01/ is refused there
         if segment in PERSONAL_KEYS:
             raise _personal(segment, text)
-        if segment == SSCC_AI and i + 2 == len(segments):
-            return ProductKey.sscc(segments[i + 1], container_tier or SSCC_TIER)
-        if segment == GIAI_AI and i + 2 == len(segments):
-            return ProductKey.giai(segments[i + 1])
+        if segment in (SSCC_AI, GIAI_AI) and i + 2 == len(segments):
+            value = segments[i + 1]
+            key = ProductKey.sscc(value, container_tier or SSCC_TIER) if segment == SSCC_AI else ProductKey.giai(value)
+            prefix = "/".join(parts.path.split("/")[: i + 1])
+            return key, check_resolver(f"{parts.scheme}://{parts.netloc}{prefix}")
     return None
 
 
@@ -746,7 +750,7 @@ def parse_code(text: str, *, container_tier: int = 0) -> ProductKey:
     if lower.startswith(("http://", "https://")):
         value = _uncompressed(value)
         other = _other_key_link(value, container_tier)
-        return other if other is not None else DigitalLink.parse(value).key(container_tier)
+        return other[0] if other is not None else DigitalLink.parse(value).key(container_tier)
     fields = _element_strings(value, text)
     for ai in PERSONAL_KEYS:
         if ai in fields:
