@@ -31,13 +31,15 @@ from web_world import serving
 from chainpass.compiler import REPO_ROOT
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey
+from chainpass.web.wording import LANGUAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 #: A phone's viewport (CSS pixels), for the pages and their screenshots.
 PHONE = {"width": 390, "height": 844}
-#: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them.
-LANGUAGE_NAMES = {"en": "English", "zh-Hans": "中文", "ko": "한국어"}
+#: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them
+#: (the two Chinese by their script, each in its own characters).
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文", "ko": "한국어"}
 #: The codes a shopper scans: a recalled bag, a sold one scanned again, and one never registered.
 CODES = {
     "recalled": f"/01/0{GTIN}/21/BAG1",
@@ -126,11 +128,11 @@ def test_a_recalled_bag_shows_the_recall_in_each_language_through_the_switcher(p
         headline(page),
         page.locator(".verdict p").first.inner_text(),
     )
-    for tag in ("zh-Hans", "ko", "en"):
+    for tag in ("zh-Hans", "zh-Hant", "ko", "en"):
         switch_to(page, tag)
         read[tag] = (tag, headline(page), page.locator(".verdict p").first.inner_text())
 
-    assert read == {tag: (tag, *RECALLED[tag]) for tag in ("en", "zh-Hans", "ko")}
+    assert read == {tag: (tag, *RECALLED[tag]) for tag in LANGUAGE_NAMES}
     # The choice is kept (its cookie): the bag's page opened again is in the last language picked.
     switch_to(page, "ko")
     scan(page, site, CODES["recalled"])
@@ -146,7 +148,7 @@ def test_a_cloned_code_shows_already_sold(page: Page, site: Site) -> None:
 
 def test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language(page: Page, site: Site) -> None:
     read = {}
-    for tag in ("en", "zh-Hans", "ko"):
+    for tag in LANGUAGE_NAMES:
         if tag != "en":
             switch_to(page, tag)
         else:
@@ -159,11 +161,10 @@ def test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language(page: 
 
 def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page: Page, site: Site) -> None:
     found = {}
-    for tag in ("en", "zh-Hans", "ko"):
-        lang = tag.partition("-")[0]
-        scan(page, site, f"{CODES['recalled']}?lang={lang}")
+    for tag in LANGUAGE_NAMES:  # ?lang= takes a tag as well as a code
+        scan(page, site, f"{CODES['recalled']}?lang={tag}")
         found[f"recalled {tag}"] = serious_violations(page)
-        scan(page, site, f"{CODES['unknown']}?lang={lang}")
+        scan(page, site, f"{CODES['unknown']}?lang={tag}")
         found[f"404 {tag}"] = serious_violations(page)
     scan(page, site, f"{CODES['sold']}?lang=en")
     found["sold en"] = serious_violations(page)
@@ -182,9 +183,10 @@ def test_screenshots(page: Page, site: Site, tmp_path: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, code in CODES.items():
-        for tag in ("en", "zh-Hans", "ko"):
-            scan(page, site, f"/passport{code}?lang={tag.partition('-')[0]}")
-            path = out / f"{name}-{tag.partition('-')[0]}.png"
+        for language in LANGUAGES:  # named by the ?lang= code: recalled-zh.png, recalled-zh-Hant.png
+            scan(page, site, f"/passport{code}?lang={language.code}")
+            assert page.locator("html").get_attribute("lang") == language.tag
+            path = out / f"{name}-{language.code}.png"
             page.screenshot(path=str(path), full_page=True)
             written.append(path)
 

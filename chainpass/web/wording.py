@@ -2,7 +2,7 @@
 for a scanned code and the steps of its journey, and the dates they happened.
 
 Every sentence goes through :func:`_` (gettext) in the language of the request being answered
-(:func:`speaking`): English, Chinese (Simplified) or Korean, from the catalogues in
+(:func:`speaking`): English, Chinese (Simplified or Traditional) or Korean, from the catalogues in
 ``chainpass/web/locale/<language>/LC_MESSAGES/chainpass.po``, read with Babel when first needed
 (no compiled ``.mo`` files: ``make translations`` extracts and updates the ``.po`` files,
 docs/web.md). Outside a request, and for a string a catalogue lacks, English."""
@@ -53,10 +53,17 @@ class Language:
 
 
 ENGLISH = Language("en", "en", "en", "English")
-CHINESE = Language("zh", "zh-Hans", "zh_Hans", "中文")
+#: Chinese in simplified characters (mainland China, Singapore): ``?lang=zh``, as before there
+#: was a second Chinese. Named by its script in the switcher, so the two are told apart.
+CHINESE = Language("zh", "zh-Hans", "zh_Hans", "简体中文")
+#: Chinese in traditional characters, worded as in Taiwan (Hong Kong and Macau readers read it
+#: too): ``?lang=zh-Hant``, a script, not a region, as the catalogue is for every such reader.
+TRADITIONAL_CHINESE = Language("zh-Hant", "zh-Hant", "zh_Hant", "繁體中文")
 KOREAN = Language("ko", "ko", "ko", "한국어")
 #: The languages of the pages, in the switcher's order; the first is the default.
-LANGUAGES = (ENGLISH, CHINESE, KOREAN)
+LANGUAGES = (ENGLISH, CHINESE, TRADITIONAL_CHINESE, KOREAN)
+#: The regions whose Chinese is written in traditional characters when a tag names no script.
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
 #: The language the linkset's titles are in (``hreflang`` of its links): the catalogues' source.
 LANGUAGE = ENGLISH.tag
 #: The time zone dates are shown in (and said to be in): the chain's clock, whatever the
@@ -68,10 +75,17 @@ _speaking: ContextVar[Language] = ContextVar("chainpass_web_language", default=E
 
 def language_of(tag: str) -> Language | None:
     """The page language for a BCP 47 tag or a ``?lang=`` code (``zh``, ``zh-CN``, ``zh-TW``,
-    ``ko-KR``, ``en-GB`` …), by its primary subtag; ``None`` for a language without pages.
-    Every Chinese reads as Chinese (Simplified), the only Chinese catalogue so far."""
-    primary = tag.strip().replace("_", "-").partition("-")[0].lower()
-    return next((language for language in LANGUAGES if language.code == primary), None)
+    ``zh-Hant-HK``, ``ko-KR``, ``en-GB`` …), by its primary subtag; ``None`` for a language
+    without pages. A Chinese tag is read by its script first (``Hant`` traditional, ``Hans``
+    simplified), then by its region (Taiwan, Hong Kong and Macau traditional); any other
+    (``zh``, ``zh-CN``, ``zh-SG``) is Chinese (Simplified)."""
+    subtags = tag.strip().replace("_", "-").lower().split("-")
+    if subtags[0] == "zh":
+        scripts = {"hans", "hant"}.intersection(subtags[1:])
+        if scripts:
+            return TRADITIONAL_CHINESE if scripts == {"hant"} else CHINESE
+        return TRADITIONAL_CHINESE if TRADITIONAL_REGIONS.intersection(subtags[1:]) else CHINESE
+    return next((language for language in LANGUAGES if language.code == subtags[0]), None)
 
 
 def negotiate(accept_language: str) -> Language:
@@ -158,7 +172,7 @@ def N_(text: str) -> str:
 def moment(timestamp: int) -> str:
     """A time as the pages show it: in the reader's locale (CLDR's, through Babel), to the
     minute, with its time zone (:data:`TIME_ZONE`) named: "Jan 1, 2026, 3:30 PM UTC",
-    "2026年1月1日 15:30 UTC", "2026. 1. 1. 오후 3:30 UTC"."""
+    "2026年1月1日 15:30 UTC", "2026年1月1日 下午3:30 UTC", "2026. 1. 1. 오후 3:30 UTC"."""
     when = dt.datetime.fromtimestamp(timestamp, TIME_ZONE)
     locale = _speaking.get().locale
     date = format_date(when, "medium", locale=locale)
