@@ -19,6 +19,7 @@ from chainpass.deployment import Deployment
 from chainpass.node import free_port
 from chainpass.passport import ProductPassports
 from chainpass.web.app import create_app
+from chainpass.web.desk import Desk
 
 
 class Served:
@@ -32,13 +33,14 @@ class Served:
 
 
 @contextmanager
-def serving(chain: Chain, deployment: Deployment, folder: Path) -> Iterator[str]:
+def serving(chain: Chain, deployment: Deployment, folder: Path, desk: Desk | None = None) -> Iterator[str]:
     """The web service over ``deployment`` on ``chain``, served by uvicorn on 127.0.0.1 (a free
-    port) in a thread until the block ends, with its index in ``folder``: its base URL."""
+    port) in a thread until the block ends, with its index in ``folder`` (and the verification
+    desk ``desk``, if given): its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     passports = ProductPassports.from_deployment(chain, deployment)
-    app = create_app(passports, resolver_url=base, index_path=folder / "index.sqlite")
+    app = create_app(passports, resolver_url=base, index_path=folder / "index.sqlite", desk=desk)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
