@@ -14,7 +14,11 @@ import html
 import json
 import logging
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,7 @@ from web_world import serving
 from chainpass.attributes import Credential, Disclosure
 from chainpass.enums import Level, Standing, SuspensionReason
 from chainpass.identity import IdentityRegistry
+from chainpass.node import free_port
 from chainpass.web.desk import SESSION_COOKIE, Desk
 from chainpass.web.operators import Operators, operators_path
 from chainpass.web.wording import ENGLISH, moment, spoken
@@ -436,3 +441,40 @@ def test_serve_refuses_a_desk_for_an_account_that_is_no_relying_party(deployed: 
 
     assert "is not an appointed relying party" in not_party
     assert "The desk has no operator yet" in no_operator
+
+
+def test_chainpass_serve_runs_the_desk_as_the_relying_party(deployed: Operator) -> None:
+    secret = deployed.ok("desk", "add-operator", "ana", "--json").json()["secret"]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    home = ["--rpc", deployed.rpc, "--home", str(deployed.home)]
+    serve = ["serve", "--port", str(port), "--desk-as", "2", "--resolver-url", "https://desk.bank.example"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from chainpass.cli import main; main()", *home, *serve],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it answers: its start-up syncs the index
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "chainpass serve did not answer"
+            try:
+                anonymous = requests.get(base + "/desk", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        wrong = requests.post(base + "/desk/sign-in", data={"operator": "ana", "secret": "x"}, timeout=30)
+        right = requests.post(base + "/desk/sign-in", data={"operator": "ana", "secret": secret},
+                              allow_redirects=False, timeout=30)  # fmt: skip
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+
+    assert anonymous.status_code == 401 and deployed.accounts[2] in anonymous.text  # the bank's desk
+    assert wrong.status_code == 401
+    # Behind an https resolver URL (a TLS proxy in front), the session cookie is Secure too.
+    assert right.status_code == 303 and "Secure" in right.headers["Set-Cookie"]
+    assert "The verification desk is at https://desk.bank.example/desk" in out.decode()
+    assert process.returncode == 0 and b"Traceback" not in err
+    assert secret.encode() not in out + err
