@@ -308,7 +308,7 @@ class Disclosure:
         """The disclosure as short URL-safe text for a QR code: :data:`COMPACT_PREFIX`, then
         base64url (no padding) of: the holder (20 bytes), the commitment (32), then for each
         attribute its key (1 byte of length, UTF-8), value (2 bytes of length, big-endian,
-        UTF-8), salt (32) and proof (1 byte of count, 32 bytes each). Some 40 % of the JSON."""
+        UTF-8), salt (32) and proof (1 byte of count, 32 bytes each): about half its JSON."""
         out = bytearray(bytes.fromhex(self.holder[2:]) + self.commitment)
         for a in self.attributes:
             key, value = a.key.encode(), a.value.encode()
