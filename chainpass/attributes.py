@@ -326,7 +326,7 @@ class Disclosure:
             raise DisclosureInvalid("This is not a chainpass disclosure: neither its JSON nor its QR code's text.")
         payload = text[len(COMPACT_PREFIX) :]
         try:
-            data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise DisclosureInvalid("The disclosure's QR text is damaged: it is not base64url.") from None
         reader = _Reader(data)

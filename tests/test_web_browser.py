@@ -244,6 +244,25 @@ def outcome(page: Page) -> str | None:
     return page.locator("[data-outcome]").get_attribute("data-outcome")
 
 
+def signed_in(page: Page, desk: DeskSite) -> None:
+    """Open the desk and sign in."""
+    page.goto(desk.base + "/desk")
+    sign_in(page, desk)
+    page.wait_for_url("**/desk")
+
+
+def read_in_each_language(page: Page, desk: DeskSite) -> Iterator[str]:
+    """Read a genuine disclosure (typed into the box, as a handheld scanner does) in each
+    language, switching with the page's links: each language's tag, once its reading is shown."""
+    for tag in ("en", "zh-Hans", "ko"):
+        if tag != "en":
+            switch_to(page, tag)
+        page.locator("#text").fill(desk.credential.disclose(["name", "age_over_18"]).to_compact())
+        page.locator("form#read button").click()
+        page.wait_for_selector("[data-outcome]")
+        yield tag
+
+
 def test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one(page: Page, desk_site: DeskSite) -> None:
     # The resident's QR code, opened by the clerk's phone: the desk's link, the disclosure in its fragment.
     link = f"{desk_site.base}/desk#{desk_site.credential.disclose(['name', 'age_over_18']).to_compact()}"
@@ -267,18 +286,11 @@ def test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one(page: 
 
 
 def test_no_serious_accessibility_finding_on_the_desk(page: Page, desk_site: DeskSite) -> None:
-    found = {}
     page.goto(desk_site.base + "/desk")
-    found["sign-in"] = serious_violations(page)
-    sign_in(page, desk_site)
-    page.wait_for_url("**/desk")
+    found = {"sign-in": serious_violations(page)}
+    signed_in(page, desk_site)
     found["desk"] = serious_violations(page)
-    for tag in ("en", "zh-Hans", "ko"):
-        if tag != "en":
-            switch_to(page, tag)
-        page.locator("#text").fill(desk_site.credential.disclose(["name", "age_over_18"]).to_compact())
-        page.locator("form#read button").click()
-        page.wait_for_selector("[data-outcome]")
+    for tag in read_in_each_language(page, desk_site):
         found[f"accepted {tag}"] = serious_violations(page)
     page.locator("#text").fill("not a disclosure")
     page.locator("form#read button").click()
@@ -292,16 +304,9 @@ def test_desk_screenshots(page: Page, desk_site: DeskSite, tmp_path: Path) -> No
     """The desk showing a genuine disclosure, in each language (``make screenshots`` too)."""
     out = Path(os.environ.get("CHAINPASS_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    page.goto(desk_site.base + "/desk")
-    sign_in(page, desk_site)
-    page.wait_for_url("**/desk")
+    signed_in(page, desk_site)
     written = []
-    for tag in ("en", "zh-Hans", "ko"):
-        if tag != "en":
-            switch_to(page, tag)
-        page.locator("#text").fill(desk_site.credential.disclose(["name", "age_over_18"]).to_compact())
-        page.locator("form#read button").click()
-        page.wait_for_selector("[data-outcome]")
+    for tag in read_in_each_language(page, desk_site):
         path = out / f"desk-{tag.partition('-')[0]}.png"
         page.screenshot(path=str(path), full_page=True)
         written.append(path)

@@ -5,10 +5,14 @@ does not follow redirects."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -54,3 +58,43 @@ def serving(chain: Chain, deployment: Deployment, folder: Path, desk: Desk | Non
         server.should_exit = True
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@dataclass
+class Process:
+    """``chainpass serve`` run as a process: its base URL, the first answer it gave (to a GET
+    of the probe path), and once it stopped its exit code and output."""
+
+    base: str
+    first: requests.Response
+    returncode: int | None = None
+    out: bytes = b""
+    err: bytes = b""
+
+
+@contextmanager
+def serve_process(*args: str, probe: str) -> Iterator[Process]:
+    """``chainpass ARGS serve --port P`` (P free) as a process until the block ends, then
+    interrupted (Ctrl-C); it is ready once a GET of ``probe`` answers (its start-up syncs the index)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from chainpass.cli import main; main()", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "chainpass serve did not answer"
+            try:
+                served = Process(base, requests.get(base + probe, timeout=5))
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    served.returncode, served.out, served.err = process.returncode, out, err
