@@ -235,6 +235,13 @@ def test_a_suspended_holder_is_refused(web: Site, world: World) -> None:
     assert "Ada Lovelace" not in page.text and 'action="/desk/check"' not in page.text
 
 
+def test_a_wallet_never_verified_is_refused(web: Site, world: World) -> None:
+    page = clerk(web).read(disclosed(credential_for(world.roles.stranger)))
+
+    assert outcome(page) == "unverified" and "Refused: never verified" in page.text
+    assert "Ada Lovelace" not in page.text
+
+
 def test_what_is_not_a_disclosure_is_a_400_in_one_sentence(web: Site) -> None:
     desk = clerk(web)
 
@@ -281,6 +288,20 @@ def test_without_consent_the_audited_check_is_refused(web: Site, world: World) -
     (entry,) = registry.checks_of(roles.holder)  # the attempt joins the holder's audit trail
     assert entry.actor == roles.hotel and entry.details["standing"] == Standing.NO_CONSENT.label
     assert f'href="/tx/{entry.tx_hash}"' in checked.text
+
+
+def test_a_check_the_contract_refuses_is_not_sent_and_says_so(web: Site, world: World) -> None:
+    registry, roles = world.registry, world.roles
+    credential = verified(registry, roles, roles.holder)
+    desk = clerk(web)
+    read = desk.read(disclosed(credential))
+    registry.remove_relying_party(roles.hotel, sender=roles.governor)  # between the reading and the click
+
+    checked = desk.check(read)
+
+    assert outcome(checked) == "failed" and "The check was not sent" in checked.text
+    assert f"{roles.hotel} is not an appointed relying party" in checked.text  # the chain's sentence
+    assert registry.checks_of(roles.holder) == []
 
 
 # ------------------------------------------------------------------------- access control

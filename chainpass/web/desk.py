@@ -297,6 +297,9 @@ def _routes(desk: Desk, service: Service) -> list[Route]:
             await form.close()
         if not await asyncio.to_thread(desk.operators.check, name, secret):
             return sign_in_page(401, wrong=True)
+        now = time.time()
+        for ended in [token for token, session in desk.sessions.items() if session.ends < now]:
+            del desk.sessions[ended]  # sessions never used again do not pile up
         token = secrets.token_urlsafe(32)
         desk.sessions[token] = Session(name, secrets.token_urlsafe(32), time.time() + SESSION_SECONDS)
         response = RedirectResponse("/desk", status_code=303, headers=PRIVATE_HEADERS)
