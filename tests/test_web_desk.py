@@ -316,6 +316,8 @@ def test_only_a_signed_in_operator_reaches_the_desk(web: Site, world: World) -> 
     right = sign_in(web)
     desk = clerk(web)
     forged = desk.http.post(web.base + "/desk/disclosure", data={"csrf": "x" * 43, "text": disclosed(credential)})
+    not_ascii = desk.http.post(web.base + "/desk/disclosure", data={"csrf": "é", "text": disclosed(credential)})
+    too_large = desk.http.post(web.base + "/desk/disclosure", data={"csrf": desk.csrf, "text": "x" * 70_000})
     signed_out = desk.http.post(web.base + "/desk/sign-out", data={"csrf": desk.csrf}, allow_redirects=False)
     after = desk.http.get(web.base + "/desk", timeout=60)
 
@@ -330,6 +332,8 @@ def test_only_a_signed_in_operator_reaches_the_desk(web: Site, world: World) -> 
     assert all(part in cookie for part in ("HttpOnly", "SameSite=strict", "Path=/desk")), cookie
     assert "Secure" not in cookie  # http://127.0.0.1: a Secure cookie would never come back
     assert forged.status_code == 403 and "Ada Lovelace" not in forged.text
+    assert not_ascii.status_code == 403
+    assert too_large.status_code == 413 and "at most 64 KB" in too_large.text
     assert signed_out.status_code == 303 and after.status_code == 401
     # The public pages stay open.
     assert requests.get(web.base + "/.well-known/gs1resolver", timeout=60).status_code == 200

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -275,7 +276,7 @@ def _routes(desk: Desk, service: Service) -> list[Route]:
                 return page("error.html", 413, status=413, headline=None,
                             sentence=_("The desk reads disclosures of at most 64 KB."))  # fmt: skip
             try:
-                if not hmac.compare_digest(str(form.get("csrf", "")), session.csrf):
+                if not hmac.compare_digest(str(form.get("csrf", "")).encode(), session.csrf.encode()):
                     return page("error.html", 403, status=403, headline=_("This form has expired"),
                                 sentence=_("Open the desk again and repeat what you did."))  # fmt: skip
                 http.state.form = form
@@ -360,7 +361,7 @@ async def _form(http: Request) -> Any:
         return None
     try:
         return await http.form(max_files=1, max_fields=8, max_part_size=MAX_DISCLOSURE_BYTES)
-    except Exception:  # a part too large, or a body that is not a form
+    except HTTPException:  # Starlette's 400: a part too large, too many, or a body that is no form
         return None
 
 
