@@ -130,6 +130,9 @@ ANVIL_ONLY: dict[str, str] = {
     "test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language": "the pages in a browser",
     "test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404": "the pages in a browser",
     "test_screenshots": "the pages in a browser",
+    "test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one": "the desk in a browser",
+    "test_no_serious_accessibility_finding_on_the_desk": "the desk in a browser",
+    "test_desk_screenshots": "the desk in a browser",
 }
 
 #: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.
