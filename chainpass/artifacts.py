@@ -15,6 +15,9 @@ ARTIFACT_DIR = Path(str(resources.files("chainpass"))) / "contract_artifacts"
 
 #: The contracts the package deploys; `chainpass.compiler` writes one artifact each.
 DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
+#: Anchored batches of EPCIS events (chainpass.anchor): built from our sources too, deployed
+#: beside the passports without a proxy or a governor (append-only records).
+ANCHOR_CONTRACT = "EventAnchor"
 #: The governance contracts `chainpass.governance` deploys on request, not built from our
 #: sources: OpenZeppelin's TimelockController (compiled from its npm source with the settings
 #: below), and Safe 1.4.1's singleton, proxy factory and fallback handler (their npm package's

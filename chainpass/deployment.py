@@ -45,7 +45,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import BlockNotFound
 from web3.types import TxReceipt
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, Artifact, load_artifact
+from chainpass.artifacts import ANCHOR_CONTRACT, DEPLOYABLE_CONTRACTS, Artifact, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.files import write_json_atomic
@@ -271,7 +271,9 @@ def check_on_chain(chain: Chain, deployment: Deployment) -> None:
             f"The deployment record for chain {chain.chain_id} has no {', '.join(missing)}: run "
             "`chainpass deploy --replace` to deploy afresh."
         )
-    for name, record in deployment.contracts.items():
+    others = [name for name in deployment.contracts if name not in DEPLOYABLE_CONTRACTS]
+    for name in (*DEPLOYABLE_CONTRACTS, *others):  # the governed contracts first: they are the deployment
+        record = deployment.contracts[name]
         found = code_hash_at(chain, record.address)
         if found != record.code_hash:
             what = "no code" if found == "0x" + keccak(b"").hex() else "different code"
@@ -363,11 +365,20 @@ def deploy(
             # keyed copy; the old file stays (another node may have written it).
             existing = Deployment(existing.chain_id, existing.contracts, genesis_hash(chain))
             store.write(existing)
+        if ANCHOR_CONTRACT not in existing.contracts:
+            # A deployment from before the anchors: they are deployed beside it, once.
+            anchor = _deploy_anchor(chain, existing.contracts, sender)
+            existing = Deployment(
+                existing.chain_id, {**existing.contracts, ANCHOR_CONTRACT: anchor}, existing.genesis_hash
+            )
+            if store is not None:
+                store.write(existing)
         return existing, False
     contracts: dict[str, ContractDeployment] = {}
     for name in DEPLOYABLE_CONTRACTS:
         args = _implementation_args(name, recovery_delay, contracts)
         contracts[name] = _deploy_proxied(chain, name, args, wanted_governor, wanted_guardian, sender)
+    contracts[ANCHOR_CONTRACT] = _deploy_anchor(chain, contracts, sender)
     deployment = Deployment(chain_id=chain.chain_id, contracts=contracts, genesis_hash=genesis_hash(chain))
     if store is not None:
         store.write(deployment)
@@ -400,6 +411,21 @@ def _deploy_proxied(
         constructor_args={**args, "initialGovernor": governor, "initialGuardian": guardian},
         implementation=implementation,
         proxy_admin=proxy_admin_of(chain, address),
+    )
+
+
+def _deploy_anchor(chain: Chain, deployed: dict[str, ContractDeployment], sender: Sender) -> ContractDeployment:
+    """The anchored batches' contract (chainpass.anchor), beside the registry and the passports
+    it reads: no proxy and no governor (append-only records under rules that do not change)."""
+    args = {"registry": deployed["IdentityRegistry"].address, "passports": deployed["ProductPassport"].address}
+    receipt = chain.deploy(load_artifact(ANCHOR_CONTRACT), list(args.values()), sender)
+    address = _created(receipt, ANCHOR_CONTRACT)
+    return ContractDeployment(
+        address=address,
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+        block_number=int(receipt["blockNumber"]),
+        code_hash=code_hash_at(chain, address),
+        constructor_args=args,
     )
 
 

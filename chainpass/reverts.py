@@ -13,7 +13,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, PROXY_CONTRACTS, load_artifact
+from chainpass.artifacts import ANCHOR_CONTRACT, DEPLOYABLE_CONTRACTS, PROXY_CONTRACTS, load_artifact
 from chainpass.enums import STATUS_PHRASES, BizStep, Disposition, Level, Role, Sector, Standing, State, Status
 from chainpass.errors import ContractRevert
 
@@ -103,6 +103,14 @@ MESSAGES: dict[str, str] = {
     "PassportPaused": "Passports are paused (an emergency stop by their guardian): nothing that adds trust can "
     "be written until the governor unpauses them; recalls, prefix and licence revocations still work.",
     "PassportNotPaused": "Passports are not paused: there is nothing to unpause.",
+    # The anchored batches of EPCIS events (chainpass.anchor).
+    "AnchorNotAnOrganisation": "{account} holds no role in the passports: only an organisation known to them "
+    "(a producer, carrier, inspector ...) anchors events; ask the passport governor to grant it one.",
+    "AnchorNotVerified": "{account} has no identity in force in the registry (its standing is {standing}): have "
+    "an authority verify, renew or reinstate it before it anchors events.",
+    "AnchorAlreadyAnchored": "These events are anchored already, by {organisation}: the proof bundles of that "
+    "anchor hold; nothing was anchored again.",
+    "AnchorEmptyBatch": "A batch holds at least one event, and its root is a real hash: nothing was anchored.",
     "PassportMissingRole": "{account} does not hold the passport role this needs ({role}): ask the passport "
     "governor to grant it.",
     "PassportActorNotVerified": "{account} has no identity in force in the registry (its standing is {standing}): "
@@ -219,7 +227,7 @@ def _abi_type(entry: dict[str, Any]) -> str:
 @cache
 def _errors_by_selector() -> dict[bytes, _ErrorAbi]:
     errors: dict[bytes, _ErrorAbi] = {}
-    for name in (*DEPLOYABLE_CONTRACTS, *PROXY_CONTRACTS):
+    for name in (*DEPLOYABLE_CONTRACTS, ANCHOR_CONTRACT, *PROXY_CONTRACTS):
         for entry in load_artifact(name).abi:
             if entry["type"] != "error":
                 continue

@@ -1,4 +1,5 @@
-"""`chainpass epcis`: import EPCIS 2.0 documents into passports, export a passport's history."""
+"""`chainpass epcis`: import EPCIS 2.0 documents into passports, export a passport's history,
+anchor a document's events as evidence and check an anchored event's proof."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from chainpass.anchor import EventAnchors, ProofBundle, check_bundle
 from chainpass.bulk import steady
 from chainpass.chain import Sender
 from chainpass.cli.common import (
@@ -15,6 +17,7 @@ from chainpass.cli.common import (
     account_option,
     acting_on,
     emit,
+    iso_time,
     json_option,
     read_json,
     settings,
@@ -24,12 +27,13 @@ from chainpass.epcis_import import import_document, import_standing
 from chainpass.errors import ConfirmationTimeout, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
+from chainpass.standards.epcis import hash_uri
 from chainpass.standards.gs1 import parse_code
 
 
 @click.group()
 def epcis() -> None:
-    """EPCIS 2.0 documents: import events (with their CBV 2.0 hash ids), export histories."""
+    """EPCIS 2.0 documents: import events (with their CBV 2.0 hash ids), export histories, anchor events."""
 
 
 @epcis.command("import")
@@ -120,3 +124,52 @@ def export_command(code: str, tier: int, out: Path | None, schema: Path | None, 
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(f"Wrote {len(document['epcisBody']['eventList'])} event(s) to {out}")
+
+
+@epcis.command("anchor")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--proofs", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Write each event's proof bundle into this folder (made if missing).")  # fmt: skip
+@account_option
+@json_option
+def anchor_command(file: Path, folder: Path, account: str, as_json: bool) -> None:
+    """Anchor every event of the EPCIS 2.0 document FILE in one transaction (a Merkle root of
+    their CBV 2.0 hashes: evidence, changing no passport); a proof bundle per event in FOLDER."""
+    document = read_json(file, "EPCIS document")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"--proofs {folder} is a file: give a folder.")
+    anchors, sender = acting_on(EventAnchors, account)
+    anchored = anchors.anchor_document(document, file.read_bytes(), sender=sender)
+    paths = [
+        write_json_atomic(folder / f"{n:06d}-{bundle.digest.hex()[:16]}.json", bundle.to_json())
+        for n, bundle in enumerate(anchored.bundles, start=1)
+    ]
+    data = {
+        "root": "0x" + anchored.root.hex(),
+        "events": len(anchored.bundles),
+        "transaction": anchored.transaction,
+        "block": anchored.block_number,
+        "proofs": [str(path) for path in paths],
+    }
+    emit(data, f"Anchored {len(paths)} event(s) of {file} in block {anchored.block_number} "
+         f"(transaction {anchored.transaction}); their proof bundles are in {folder}.", as_json)  # fmt: skip
+
+
+@epcis.command("prove")
+@click.argument("bundle_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--on-chain", is_flag=True, help="Also ask the anchors' contract (the node in --rpc).")
+@json_option
+def prove_command(bundle_file: Path, on_chain: bool, as_json: bool) -> None:
+    """Check an anchored event's proof bundle: offline (the event hashes to its hash, the proof
+    leads to the root), and with --on-chain that the root is anchored by the organisation named."""
+    bundle = ProofBundle.from_json(read_json(bundle_file, "proof bundle"))
+    check_bundle(bundle)
+    data: dict[str, object] = {"eventHash": hash_uri(bundle.digest), "root": "0x" + bundle.root.hex(), "offline": True}
+    line = f"The event {hash_uri(bundle.digest)} is in the batch of root 0x{bundle.root.hex()}."
+    if on_chain:
+        record = settings().client(EventAnchors).check_on_chain(bundle)
+        data["anchor"] = record.to_json()
+        line += f" Anchored by {record.organisation} at {iso_time(record.anchored_at)} ({record.events} events)."
+    else:
+        line += " Add --on-chain to check that the root is anchored."
+    emit(data, line, as_json)
