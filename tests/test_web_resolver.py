@@ -28,7 +28,8 @@ from chainpass.node import AnvilNode
 from chainpass.passport import ProductPassports
 from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import ProductKey
-from chainpass.web.resolver import LINKSET_TYPE
+from chainpass.web.resolver import LINKSET_TYPE, PIP, TRACEABILITY, Link, chosen
+from chainpass.web.wording import preferences
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
 GS1_VOC = "https://gs1.org/voc/"
@@ -330,6 +331,116 @@ def test_shall_anchor_the_linkset_of_a_compressed_link_at_the_uncompressed_uri(
     (entry,) = compressed.json()["linkset"]
     assert entry["anchor"] == web.base + ITEM
     assert compressed.links["linkset"]["url"] == web.base + ITEM + "?linkType=linkset"
+
+
+# ------------------------------------------------------------ the reader's language
+
+#: The links' titles as the linkset gives them to a reader of each language (word for word).
+TITLES = {
+    "en": ("Passport: is it genuine, and its journey", "Its events, as EPCIS 2.0",
+           "Its inspections, with their certificates' hashes"),
+    "zh-Hans": ("产品护照：是否正品，以及它的流转记录", "它的事件记录（EPCIS 2.0 格式）", "它的检验记录及证书哈希值"),
+    "zh-Hant": ("產品護照：是否為真品，以及流通履歷", "事件紀錄（EPCIS 2.0 格式）", "檢驗紀錄及其證書雜湊值"),
+    "ko": ("제품 여권: 정품 여부와 유통 이력", "이벤트 기록 (EPCIS 2.0 형식)", "검사 기록과 인증서 해시"),
+}  # fmt: skip
+
+
+def titles(answer: requests.Response) -> tuple[str, ...]:
+    (entry,) = answer.json()["linkset"]
+    return tuple(entry[GS1_VOC + name][0]["title"] for name in ("pip", "traceability", "certificationInfo"))
+
+
+def test_the_linkset_titles_are_in_the_readers_language(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+    linkset = ITEM + "?linkType=linkset"
+
+    english = web.get(linkset)
+    chinese = web.get(linkset, headers={"Accept-Language": "fr;q=0.9, zh-CN;q=0.8, en;q=0.5"})
+    korean = web.get(linkset, headers={"Accept-Language": "ko-KR"})
+    taiwanese = web.get(linkset, headers={"Accept-Language": "zh-TW, en;q=0.5"})
+    asked = web.get(linkset + "&lang=ko", headers={"Accept-Language": "zh"})  # ?lang= beats Accept-Language
+    kept = web.get(linkset, headers={"Accept-Language": "en", "Cookie": "chainpass_lang=zh"})  # so does its cookie
+
+    readers = [(english, "en"), (chinese, "zh-Hans"), (taiwanese, "zh-Hant"), (korean, "ko"), (asked, "ko"),
+               (kept, "zh-Hans")]  # fmt: skip
+    for answer, tag in readers:
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(LINKSET_TYPE)
+        assert titles(answer) == TITLES[tag]
+        assert answer.headers["Content-Language"] == tag
+    assert "charset" not in chinese.headers["Content-Type"] and chinese.content.decode("utf-8")  # JSON: UTF-8
+    assert english.json()["linkset"][0]["anchor"] == chinese.json()["linkset"][0]["anchor"] == web.base + ITEM
+
+
+def test_each_link_lists_the_languages_its_target_is_in(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+
+    for reader in ("en", "ko"):  # the languages of the targets, whatever the reader's
+        (entry,) = web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": reader}).json()["linkset"]
+        assert entry[GS1_VOC + "pip"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
+        assert entry[GS1_VOC + "defaultLink"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
+        assert entry[GS1_VOC + "traceability"][0]["hreflang"] == ["en"]
+        assert entry[GS1_VOC + "certificationInfo"][0]["hreflang"] == ["en"]
+    # And the passport page is in each of the languages the link says.
+    for tag in ("en", "zh-Hans", "zh-Hant", "ko"):
+        page = web.get("/passport" + ITEM, headers={"Accept-Language": tag})
+        assert page.headers["Content-Language"] == tag
+
+
+def test_the_resolvers_answers_tell_caches_what_they_vary_with(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+
+    answers = {
+        "redirect": web.get(ITEM, headers={"Accept-Language": "ko"}),
+        "linkset": web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": "ko"}),
+        "linkset by Accept": web.get(ITEM, headers={"Accept": LINKSET_TYPE, "Cookie": "chainpass_lang=zh"}),
+    }
+
+    for name, answer in answers.items():
+        vary = [value.strip() for value in answer.headers["Vary"].split(",")]
+        assert sorted(vary) == ["Accept", "Accept-Language", "Cookie"], name  # each once, none missing
+    assert answers["redirect"].status_code == 307 and "Content-Language" not in answers["redirect"].headers
+    # A cache that kept the English linkset does not give it to a Korean reader: the answers differ.
+    assert titles(answers["linkset"]) != titles(web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": "en"}))
+
+
+def language_links(*languages: tuple[str, ...]) -> tuple[Link, ...]:
+    """One passport page link per language set (as a brand's own pages in one language each would be)."""
+    pages = [Link(PIP, f"https://example.org/{'-'.join(tags)}", "page", tags) for tags in languages]
+    return (*pages, Link(TRACEABILITY, "https://example.org/epcis", "events", ("en",)))
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "link_type", "expected"),
+    [
+        ("ko-KR", None, "https://example.org/ko"),  # the reader's language among the default's links
+        ("fr, ko;q=0.5, en;q=0.4", None, "https://example.org/ko"),  # by quality: French has no link
+        ("en;q=0.4, zh-TW;q=0.6", "gs1:pip", "https://example.org/zh-Hant"),  # Taiwan's Chinese: Traditional
+        ("zh-CN", None, "https://example.org/zh-Hans"),
+        ("zh-HK", None, "https://example.org/zh-Hant"),
+        ("de-AT, ko;q=0.1", None, "https://example.org/de"),  # a language without pages, by its subtag
+        ("fr", None, "https://example.org/en"),  # none in the reader's language: the first
+        ("", None, "https://example.org/en"),
+        ("*", "gs1:pip", "https://example.org/en"),  # any language: the first
+        ("ko", "gs1:traceability", "https://example.org/epcis"),  # the link type first, then the language
+    ],
+)
+def test_the_resolver_chooses_among_links_by_the_readers_language(
+    accept_language: str, link_type: str | None, expected: str
+) -> None:
+    links = language_links(("en",), ("zh-Hans",), ("zh-Hant",), ("de",), ("ko",))
+
+    assert chosen(links, link_type, preferences(accept_language)).href == expected
+
+
+def test_a_redirect_goes_to_the_one_passport_page_in_every_language(
+    web: Served, pp: ProductPassports, orgs: Orgs
+) -> None:
+    bag(pp, orgs)
+
+    for reader in ("ko", "zh-CN", "fr", "en"):  # one page in three languages: no choice to make
+        answer = web.get(ITEM + "?campaign=spring", headers={"Accept-Language": reader})
+        assert answer.status_code == 307
+        assert answer.headers["Location"] == web.base + "/passport" + ITEM + "?campaign=spring"
 
 
 # ------------------------------------------------------------ where the links lead

@@ -56,9 +56,7 @@ from chainpass.web.cache import CachedAnswers, Head
 from chainpass.web.desk import Desk
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
 from chainpass.web.wording import (
-    LANGUAGE,
     LANGUAGES,
-    N_,
     Language,
     Step,
     _,
@@ -68,6 +66,7 @@ from chainpass.web.wording import (
     load_catalogues,
     moment,
     negotiate,
+    preferences,
     speak,
     speaking,
     step_words,
@@ -96,6 +95,12 @@ T = TypeVar("T")
 #: The request being answered, as the switcher's links repeat it: its path (percent-encoded as
 #: it came) and its query string.
 _ASKED: ContextVar[tuple[str, str]] = ContextVar("chainpass_web_asked", default=("/", ""))
+#: The reader's languages, best first (BCP 47 tags): the one chosen on a page (``?lang=`` or its
+#: cookie) if any, then ``Accept-Language``'s; the resolver picks a link by them.
+_WANTED: ContextVar[tuple[str, ...]] = ContextVar("chainpass_web_wanted", default=())
+#: What a resolver's answer depends on besides its address: the media type asked for, and the
+#: reader's language (the linkset's titles; the link a redirect picks), chosen as the pages do.
+RESOLVER_VARY = ("Accept", "Accept-Language", "Cookie")
 
 
 def _templates() -> jinja2.Environment:
@@ -115,12 +120,12 @@ def _templates() -> jinja2.Environment:
 
 
 def _titles() -> dict[str, str]:
-    """The titles of a passport's links, in English (the linkset's language, ``LANGUAGE``); the
-    passport page shows them translated."""
+    """The titles of a passport's links in the reader's language, by link type: the linkset's
+    and the passport page's."""
     return {
-        "pip": N_("Passport: is it genuine, and its journey"),
-        "traceability": N_("Its events, as EPCIS 2.0"),
-        "certificationInfo": N_("Its inspections, with their certificates' hashes"),
+        "pip": _("Passport: is it genuine, and its journey"),
+        "traceability": _("Its events, as EPCIS 2.0"),
+        "certificationInfo": _("Its inspections, with their certificates' hashes"),
     }
 
 
@@ -148,7 +153,7 @@ class _Cors:
 class _Languages:
     """Chooses the language of the answer (an ASGI middleware): ``?lang=`` (a code or a tag,
     kept in a cookie for the next pages), else the cookie, else ``Accept-Language``; says it in
-    ``Content-Language`` and ``Vary`` on the pages."""
+    ``Content-Language`` and ``Vary`` on the pages and the linkset (the answers in words)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -161,25 +166,36 @@ class _Languages:
         asked = http.query_params.get("lang")
         chosen = language_of(asked) if asked else None
         kept = http.cookies.get(LANGUAGE_COOKIE)
-        language = chosen or (language_of(kept) if kept else None) or negotiate(http.headers.get("accept-language", ""))
+        picked = chosen or (language_of(kept) if kept else None)
+        ranked = preferences(http.headers.get("accept-language", ""))
+        language = picked or negotiate(ranked)
         # Set for the rest of this request's task, not reset on the way out: the 500 page is
         # rendered outside this middleware (Starlette's ServerErrorMiddleware), in the same task.
         speak(language)
+        _WANTED.set(((picked.tag,) if picked else ()) + tuple(ranked))
         _ASKED.set((_raw_path(http, ""), scope.get("query_string", b"").decode("latin-1")))
 
         async def with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
+                if headers.get("content-type", "").startswith(("text/html", LINKSET_TYPE)):
                     headers["Content-Language"] = language.tag
-                    headers.add_vary_header("Accept-Language")
-                    headers.add_vary_header("Cookie")
+                    _vary(headers, "Accept-Language", "Cookie")
                 if chosen is not None:
                     cookie = f"{LANGUAGE_COOKIE}={chosen.code}; Max-Age={LANGUAGE_COOKIE_AGE}"
                     headers.append("Set-Cookie", cookie + "; Path=/; SameSite=Lax; HttpOnly")
             await send(message)
 
         await self.app(scope, receive, with_language)
+
+
+def _vary(headers: MutableHeaders, *names: str) -> None:
+    """``names`` added to the answer's ``Vary``, each once."""
+    present = {name.strip().lower() for name in headers.get("vary", "").split(",")}
+    for name in names:
+        if name.lower() not in present:
+            headers.add_vary_header(name)
+            present.add(name.lower())
 
 
 def _switch(language: Language) -> list[tuple[Language, str | None]]:
@@ -363,15 +379,16 @@ def create_app(
         if not found[0]:
             return service.unknown(request)
         levels = [level for level, exists in zip(request.levels, found, strict=True) if exists]
-        headers = {"Link": service.linkset_link(request), "Vary": "Accept"}
+        headers = {"Link": service.linkset_link(request), "Vary": ", ".join(RESOLVER_VARY)}
         titles = _titles()
         links = resolver.links_of(root, levels[0], titles)
         if resolver.wants_linkset(request.link_type, http.headers.get("accept", "")):
             anchors = [(root + request.uri_path, links)]
             anchors += [(root + level.path, resolver.links_of(root, level, titles)) for level in levels[1:]]
-            body = json.dumps(resolver.linkset(anchors, LANGUAGE), indent=2)
+            body = json.dumps(resolver.linkset(anchors), indent=2, ensure_ascii=False)
             return Response(body, media_type=LINKSET_TYPE, headers=headers)
-        target = resolver.redirect_target(resolver.chosen(links, request.link_type), request.passed_on)
+        link = resolver.chosen(links, request.link_type, _WANTED.get())
+        target = resolver.redirect_target(link, request.passed_on)
         return RedirectResponse(target, status_code=307, headers=headers)
 
     async def passport_page(http: Request) -> Response:
@@ -399,8 +416,7 @@ def create_app(
         said = verdict_words(verdict, recall_source)
         status = 404 if verdict.producer is None else 200
         # The page is the default link: it lists the others.
-        titles = {name: _(title) for name, title in _titles().items()}
-        links = [] if status == 404 else list(resolver.links_of(root, level, titles)[1:])
+        links = [] if status == 404 else list(resolver.links_of(root, level, _titles())[1:])
         return service.page(
             "passport.html",
             status,

@@ -64,8 +64,8 @@ KOREAN = Language("ko", "ko", "ko", "한국어")
 LANGUAGES = (ENGLISH, CHINESE, TRADITIONAL_CHINESE, KOREAN)
 #: The regions whose Chinese is written in traditional characters when a tag names no script.
 TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
-#: The language the linkset's titles are in (``hreflang`` of its links): the catalogues' source.
-LANGUAGE = ENGLISH.tag
+#: The BCP 47 tags of the languages the pages are in (``hreflang`` of the links to them).
+TAGS = tuple(language.tag for language in LANGUAGES)
 #: The time zone dates are shown in (and said to be in): the chain's clock, whatever the
 #: reader's language (a language does not tell where its reader is).
 TIME_ZONE = dt.UTC
@@ -88,10 +88,14 @@ def language_of(tag: str) -> Language | None:
     return next((language for language in LANGUAGES if language.code == subtags[0]), None)
 
 
-def negotiate(accept_language: str) -> Language:
-    """The language for an ``Accept-Language`` header (RFC 9110: tags by quality, ``q=0``
-    refused, ``*`` any): the first with pages among the reader's, by quality then order;
-    English when none has."""
+def _primary(tag: str) -> str:
+    """A BCP 47 tag's primary language subtag, lower case (``zh`` of ``zh-Hans-CN``)."""
+    return tag.strip().replace("_", "-").partition("-")[0].lower()
+
+
+def preferences(accept_language: str) -> list[str]:
+    """The language tags of an ``Accept-Language`` header as the reader ranks them (RFC 9110: by
+    quality, then order; ``q=0`` refuses a language and is left out; ``*`` stays, meaning any)."""
     ranked: list[tuple[float, int, str]] = []
     for position, item in enumerate(accept_language.split(",")):
         tag, *parameters = (part.strip() for part in item.split(";"))
@@ -105,13 +109,31 @@ def negotiate(accept_language: str) -> Language:
                     quality = 0.0
         if tag and 0 < quality <= 1:
             ranked.append((-quality, position, tag))
-    for _quality, _position, tag in sorted(ranked):
+    return [tag for _quality, _position, tag in sorted(ranked)]
+
+
+def negotiate(ranked: list[str]) -> Language:
+    """The page language for the reader's tags (:func:`preferences`): the first with pages, ``*``
+    taking the default; English when none has."""
+    for tag in ranked:
         if tag == "*":
             return ENGLISH
         language = language_of(tag)
         if language is not None:
             return language
     return ENGLISH
+
+
+def same_language(tag: str, other: str) -> bool:
+    """Whether two BCP 47 tags name the same language: as the pages tell their languages apart
+    (:func:`language_of`: ``zh-CN`` is ``zh-Hans``'s, ``zh-TW`` ``zh-Hant``'s, ``en-GB``
+    ``en``'s), else by the primary subtag (``de-AT`` is ``de``'s); ``*`` is any."""
+    if "*" in (tag, other):
+        return True
+    mine, theirs = language_of(tag), language_of(other)
+    if mine is not None or theirs is not None:
+        return mine == theirs  # zh-TW is zh-Hant's, zh-CN zh-Hans's
+    return _primary(tag) == _primary(other)
 
 
 @functools.cache
