@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import aiohttp
 import jinja2
 import requests
 from hexbytes import HexBytes
@@ -43,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
-from chainpass.backend import NoAnswer, RpcError, as_int
+from chainpass.backend import NoAnswer, NodeBackend, as_int
 from chainpass.enums import BizStep
 from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
@@ -225,11 +226,13 @@ class Service:
         self._next_head: asyncio.Future[Head] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
         backend = passports.chain.backend
-        #: Where the head is read: a thread and connection of its own if the backend allows.
+        #: Where the head is read: on a node, over HTTP from the event loop itself (no thread:
+        #: a thread's read of the head waited for the interpreter's lock behind the requests it
+        #: was read for, docs/web.md "Under load"); on the embedded chain, in the worker.
+        self.node_url = backend.endpoint if isinstance(backend, NodeBackend) else None
+        self.node_timeout = backend.timeout if isinstance(backend, NodeBackend) else 0.0
+        self.head_session: aiohttp.ClientSession | None = None
         self.head_rpc = backend.rpc()
-        self.head_worker = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web-head") if backend.concurrent else None
-        )
         self.templates = _templates()
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -254,19 +257,28 @@ class Service:
             self.index = None
 
     def read_head(self) -> Head:
-        """The chain's head block now: on a connection of its own beside the worker, where the
-        backend allows it (a node), so that a request for a kept answer never waits behind a
-        page being made; else in the worker."""
-        block = self.head_rpc.call("eth_getBlockByNumber", ["latest", False])
-        return Head(as_int(block["number"]), bytes(HexBytes(block["hash"])))
+        """The chain's head block now (in the worker: the embedded chain)."""
+        return _head(self.head_rpc.call("eth_getBlockByNumber", ["latest", False]))
+
+    def open_head_session(self) -> None:
+        """The HTTP session the head is read on, on a node (in the event loop, at start)."""
+        if self.node_url is not None:
+            timeout = aiohttp.ClientTimeout(total=self.node_timeout)
+            # trust_env: the proxy settings of the environment, as the service's other reads.
+            self.head_session = aiohttp.ClientSession(timeout=timeout, trust_env=True)
 
     async def run_head(self) -> Head:
-        if self.head_worker is None:
+        if self.head_session is None or self.node_url is None:
             return await self.run(self.read_head)
+        asked = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": ["latest", False]}
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.head_worker, self.read_head)
-        except (RpcError, NoAnswer) as exc:
-            log.warning("the chain could not be read: %s", exc)
+            async with self.head_session.post(self.node_url, json=asked) as reply:
+                if reply.status >= 500 or reply.status == 429:
+                    raise NoAnswer(f"HTTP {reply.status}")
+                answer = await reply.json(content_type=None)
+            return _head(answer["result"])
+        except (aiohttp.ClientError, TimeoutError, NoAnswer, ValueError, KeyError, TypeError) as exc:
+            log.warning("the chain could not be read: %s", type(exc).__name__ + (f": {exc}" if str(exc) else ""))
             raise HTTPException(503) from None
 
     async def fresh_head(self) -> Head:
@@ -332,13 +344,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await service.run(service.open)
+        service.open_head_session()
         try:
             yield
         finally:
+            if service.head_session is not None:
+                await service.head_session.close()
             await service.run(service.close)
             service.worker.shutdown()
-            if service.head_worker is not None:
-                service.head_worker.shutdown()
 
     async def description(http: Request) -> Response:
         if http.method == "OPTIONS":
@@ -549,6 +562,11 @@ def create_app(
     app.add_middleware(_Cors)
     app.add_middleware(CachedAnswers, head=service.fresh_head)  # outermost: answers kept whole
     return app
+
+
+def _head(block: dict[str, Any]) -> Head:
+    """A block as ``eth_getBlockByNumber`` gives it, as the head answers are kept under."""
+    return Head(as_int(block["number"]), bytes(HexBytes(block["hash"])))
 
 
 def _raw_path(http: Request, prefix: str) -> str:

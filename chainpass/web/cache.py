@@ -2,11 +2,10 @@
 
 A passport page is the same for as long as the chain's head block is the same, so an answer
 is kept under its request and the head it was made at (:class:`Answers`, least recently used
-first out). The head itself is asked of the chain by the service in the background every
-:data:`HEAD_INTERVAL` seconds, not once per request: a page is at most
-that far behind the chain, and a page already made is answered without the chain, the index
-or a template. A reorganisation gives a new head hash, so nothing made before it is
-answered after it.
+first out). The head is read after each request came (``head()``: the service's
+``fresh_head``, one read shared by the requests that come while one is under way), so nothing
+kept is older than the request, and a page already made is answered without the index or a
+template. A reorganisation gives a new head hash, so nothing made before it is answered after it.
 """
 
 from __future__ import annotations
