@@ -13,7 +13,9 @@ request type has wrk's own figures). The first requests warm the service (its tr
 brought up to date at start); they are not counted. ``--runs`` (3) repeats the load on the same
 service (the spread between runs is reported: the machine may be shared), and ``--world DIR``
 keeps the built world (Anvil's state, the deployment, the index) in DIR for the next run, so
-that only the first builds it. Everything stays on 127.0.0.1.
+that only the first builds it. ``--block-every S`` mines an empty block every S seconds during
+each load (a moving chain: every page is made again at each block, as on a live chain).
+Everything stays on 127.0.0.1.
 
 Besides wrk's figures, each run says what each process cost: the CPU seconds that wrk, the
 service, Anvil and the machine's other processes used per second of load (1.0 is one core):
@@ -25,6 +27,7 @@ Goal (issue 16): p95 ≤ 50 ms for the warm passport page, and no error. Exits 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -32,7 +35,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +160,27 @@ def load(wrk: str, url: str, targets: list[Target], clients: int, seconds: float
     return figures
 
 
+@contextlib.contextmanager
+def mining(chain: Chain, every: float | None) -> Iterator[None]:
+    """An empty block mined every ``every`` seconds while the block runs (none if None)."""
+    if every is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def mine() -> None:
+        while not stop.wait(every):
+            chain.backend.mine()
+
+    miner = threading.Thread(target=mine, daemon=True)
+    miner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        miner.join()
+
+
 def world(directory: Path) -> tuple[AnvilNode, World]:
     """The benchmark world's node, started, and what the world file says (the item's path, notes):
     built in ``directory`` if it holds none, else the one kept there."""
@@ -188,6 +214,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3, help="loads run one after another on the same service")
     parser.add_argument("--world", type=Path, help="keep the built world in this folder and use it next time")
+    parser.add_argument("--block-every", type=float, help="mine an empty block every this many seconds during the load")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -228,7 +255,8 @@ def main() -> int:
             for _run in range(args.runs):
                 before = {"serve": cpu_seconds(server.pid), "anvil": cpu_seconds(node.process.pid)}
                 busy = machine_busy()
-                figures = load(wrk, url, targets, args.clients, args.seconds, Path(script.name))
+                with mining(Chain.connect(node.url), args.block_every):
+                    figures = load(wrk, url, targets, args.clients, args.seconds, Path(script.name))
                 cost = {
                     "serve": cpu_seconds(server.pid) - before["serve"],
                     "anvil": cpu_seconds(node.process.pid) - before["anvil"],
@@ -246,8 +274,9 @@ def main() -> int:
     for number, (figures, cost) in enumerate(runs, 1):
         print(f"run {number} of {len(runs)}:")
         print()
-        print(f"| request ({args.clients} clients, {args.seconds:.0f} s) | requests | per second | p50 | p95 | p99 "
-              "| max | errors |")  # fmt: skip
+        moving = f", a block every {args.block_every:g} s" if args.block_every else ""
+        print(f"| request ({args.clients} clients, {args.seconds:.0f} s{moving}) | requests | per second "
+              "| p50 | p95 | p99 | max | errors |")  # fmt: skip
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for target in targets:
             f = figures[target.name]
