@@ -169,13 +169,18 @@ def ask_together(app: CachedAnswers, path: str, count: int) -> list[tuple[int, b
     return asyncio.run(all_at_once())
 
 
-def test_requests_that_miss_together_wait_for_the_one_answer_being_made() -> None:
-    inner = Slow()
+def at_one(inner: Counting) -> CachedAnswers:
+    """The middleware over ``inner`` on a chain whose head stays at ``ONE``."""
 
     async def one() -> Head:
         return ONE
 
-    app = CachedAnswers(inner, one)
+    return CachedAnswers(inner, one)
+
+
+def test_requests_that_miss_together_wait_for_the_one_answer_being_made() -> None:
+    inner = Slow()
+    app = at_one(inner)
 
     answers = ask_together(app, "/passport/a", 20)
 
@@ -186,12 +191,7 @@ def test_requests_that_miss_together_wait_for_the_one_answer_being_made() -> Non
 def test_requests_that_miss_together_each_ask_when_the_answer_is_not_kept() -> None:
     inner = Slow()
 
-    async def one() -> Head:
-        return ONE
-
-    app = CachedAnswers(inner, one)
-
-    answers = ask_together(app, "/500", 5)
+    answers = ask_together(at_one(inner), "/500", 5)
 
     assert inner.calls == 5
     assert sorted(body for _status, body in answers) == [f"call {n}.".encode() for n in range(1, 6)]
