@@ -226,9 +226,9 @@ class Service:
         self._next_head: asyncio.Future[Head] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
         backend = passports.chain.backend
-        #: Where the head is read: on a node, over HTTP from the event loop itself (no thread:
-        #: a thread's read of the head waited for the interpreter's lock behind the requests it
-        #: was read for, docs/web.md "Under load"); on the embedded chain, in the worker.
+        #: Where the head is read: on a node, over HTTP from the event loop itself (no thread,
+        #: whose every step took the interpreter's lock from the loop, and less than half the
+        #: CPU a read: docs/web.md "Under load"); on the embedded chain, in the worker.
         self.node_url = backend.endpoint if isinstance(backend, NodeBackend) else None
         self.node_timeout = backend.timeout if isinstance(backend, NodeBackend) else 0.0
         self.head_session: aiohttp.ClientSession | None = None
