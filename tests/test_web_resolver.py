@@ -35,6 +35,8 @@ from chainpass.standards.gs1 import ProductKey
 from chainpass.web.resolver import LINKSET_TYPE
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
+#: A GTIN under a GS1 company prefix no brand registered here (4006381).
+UNBRANDED = "04006381333931"
 GS1_VOC = "https://gs1.org/voc/"
 
 
@@ -118,7 +120,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     bag(pp, orgs)
 
     unknown = web.get("/01/09506000134352/21/BAG2")
-    product = web.get("/01/09506000134352")
+    product = web.get("/01/" + UNBRANDED)
     page = web.get("/passport/01/09506000134352/21/BAG2")
     events = web.get("/epcis/01/09506000134352/21/BAG2")
     inspections = web.get("/certification/01/09506000134352/21/BAG2")
@@ -127,7 +129,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     answers = (unknown, product, page, events, inspections, transaction)
     assert [a.status_code for a in answers] == [404] * 6
     assert "<h1>Unknown code: possibly counterfeit</h1>" in unknown.text and "may be counterfeit" in unknown.text
-    assert "not one passport" in product.text
+    assert "<h1>Unknown product</h1>" in product.text and "No brand registered" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
     assert "Unknown code: possibly counterfeit" in page.text
 
@@ -148,10 +150,15 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
         assert answer.status_code == 200
         assert answer.headers["Content-Type"].startswith(LINKSET_TYPE)
         assert answer.json() == by_query.json()
-    item_links, lot_links = by_query.json()["linkset"]
-    # The subject is the uncompressed URI on this resolver; then the lot, the next level up.
+    item_links, lot_links, product_links = by_query.json()["linkset"]
+    # The subject is the uncompressed URI on this resolver; then the lot, the next level up;
+    # then the product (the GTIN), the primary key.
     assert item_links["anchor"] == web.base + path
     assert lot_links["anchor"] == web.base + "/01/09506000134352/10/LOT1"
+    assert product_links["anchor"] == web.base + "/01/09506000134352"
+    assert product_links[GS1_VOC + "pip"] == product_links[GS1_VOC + "defaultLink"]
+    assert product_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport/01/09506000134352"
+    assert sorted(product_links) == ["anchor", GS1_VOC + "defaultLink", GS1_VOC + "pip"]  # a product has no events
     assert item_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport" + path
     assert lot_links[GS1_VOC + "traceability"][0]["href"] == web.base + "/epcis/01/09506000134352/10/LOT1"
 
@@ -159,7 +166,7 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
 def test_shall_include_target_link_type_and_title_in_every_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     link_types = [key for key in entry if key != "anchor"]
     assert sorted(link_types) == [
@@ -185,7 +192,7 @@ def test_should_expose_the_linkset_in_a_link_header_even_when_redirecting(
 def test_shall_recognise_one_default_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     assert entry[GS1_VOC + "defaultLink"] == entry[GS1_VOC + "pip"]
     assert len(entry[GS1_VOC + "defaultLink"]) == 1
@@ -331,8 +338,8 @@ def test_shall_anchor_the_linkset_of_a_compressed_link_at_the_uncompressed_uri(
 
     assert compressed.status_code == by_accept.status_code == 200
     assert compressed.json() == by_accept.json() == plain.json()
-    (entry,) = compressed.json()["linkset"]
-    assert entry["anchor"] == web.base + ITEM
+    entry, product = compressed.json()["linkset"]
+    assert entry["anchor"] == web.base + ITEM and product["anchor"] == web.base + "/01/09506000134352"
     assert compressed.links["linkset"]["url"] == web.base + ITEM + "?linkType=linkset"
 
 
@@ -343,7 +350,7 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     item = bag(pp, orgs)
     pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
     page = requests.get(entry[GS1_VOC + "pip"][0]["href"], timeout=60)
     epcis = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
     certification = requests.get(entry[GS1_VOC + "certificationInfo"][0]["href"], timeout=60)
