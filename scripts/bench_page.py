@@ -27,7 +27,7 @@ from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from web_world import serving  # noqa: E402  (the web tests' uvicorn server in a thread)
+from web_world import serving  # the web tests' uvicorn server in a thread
 
 
 def timed(url: str, count: int, fresh: bool) -> tuple[list[float], int]:

@@ -198,6 +198,7 @@ def test_the_lineage_in_each_language(web: Served, pp: ProductPassports, orgs: O
     rice(pp, orgs)
     words = {
         "zh-Hans": ("装在", "原料", "已召回", "召回记录在此", "您扫描的产品"),
+        "zh-Hant": ("裝在", "原料", "已下架回收", "下架回收登錄在此", "您掃描的產品"),
         "ko": ("담긴 곳", "원료", "리콜된 제품", "리콜이 여기에 기록되었습니다", "스캔한 제품"),
     }
 
@@ -225,7 +226,7 @@ def test_a_product_made_of_nothing_and_packed_in_nothing_has_no_lineage(
 
 def test_the_timeline_marks_each_step_and_says_how_long_after(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     rice(pp, orgs)
-    later = {"en": "3 days later", "zh-Hans": "3天后", "ko": "3일 후"}
+    later = {"en": "3 days later", "zh-Hans": "3天后", "zh-Hant": "3 天後", "ko": "3일 후"}
 
     pages = {tag: web.get("/passport" + BAG, headers={"Accept-Language": tag}) for tag in later}
 

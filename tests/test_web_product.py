@@ -14,6 +14,8 @@ from accounts import World
 from passport_world import GTIN, Orgs, item_keys, last_receipt, recall
 from web_world import Served, serving
 
+from chainpass.errors import InvalidInput
+from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey
 from chainpass.web.product import PAGE_SIZE
@@ -24,6 +26,8 @@ PAGE = "/passport" + PRODUCT
 GS1_VOC = "https://gs1.org/voc/"
 #: A GTIN under a GS1 company prefix no brand registered here (4006381).
 UNBRANDED = "/01/04006381333931"
+#: Another GTIN under the producer's prefix.
+GTIN_B = "9506000134406"
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +84,13 @@ def test_the_product_page_names_the_brand_and_lists_the_passports(
     registered = pp.logs([pp.topic("PrefixRegistered"), "0x" + (9506000).to_bytes(32, "big").hex()])
     brand_tx = "0x" + bytes(registered[-1]["transactionHash"]).hex()
 
-    pages = {tag: web.get(PAGE, headers={"Accept-Language": tag}) for tag in ("en", "zh-Hans", "ko")}
+    pages = {tag: web.get(PAGE, headers={"Accept-Language": tag}) for tag in ("en", "zh-Hans", "zh-Hant", "ko")}
 
     english = pages["en"].text
     assert pages["en"].status_code == 200 and "<h1>A registered product</h1>" in english
-    assert pages["en"].headers["Link"] == f'<{web.base}{PRODUCT}?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"'
+    assert (
+        pages["en"].headers["Link"] == f'<{web.base}{PRODUCT}?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"'
+    )
     assert f"GS1 company prefix 9506000, owned by {orgs.producer}" in english
     assert f'Registered to the brand in transaction <a class="tx" href="/tx/{brand_tx}">' in english
     assert "Passports registered under this code: 2." in english
@@ -96,6 +102,7 @@ def test_the_product_page_names_the_brand_and_lists_the_passports(
     assert english.count(f'Registered in transaction <a class="tx" href="/tx/{commissioning}">') == 2
     assert "此代码下登记的产品护照：2 本。" in pages["zh-Hans"].text and "单件商品，已召回" in pages["zh-Hans"].text
     assert "이 코드로 등록된 제품 여권: 2개." in pages["ko"].text and "로트, 유통 중" in pages["ko"].text
+    assert "這個代碼下登錄的產品護照：2 本。" in pages["zh-Hant"].text and "批次，流通中" in pages["zh-Hant"].text
     for href, _code in listed(english):
         assert web.get(href).status_code == 200
     # The item's page links to its product's.
@@ -120,3 +127,23 @@ def test_the_product_page_lists_a_page_at_a_time(web: Served, pp: ProductPasspor
     assert beyond.status_code == 404 and "This product&#39;s list has 2 pages." in beyond.text
     assert zero.status_code == word.status_code == 400
     assert "The page must be a whole number from 1 to 500." in word.text
+
+
+def test_the_index_reads_a_gtins_passports_a_page_at_a_time_on_either_store(
+    pp: ProductPassports, orgs: Orgs, index_location: str
+) -> None:
+    ids = pp.commission([*item_keys(5), ProductKey.item(GTIN_B, "OTHER")], sender=orgs.producer)
+    commissioned = pp.topic("PassportCommissioned")
+    word = int(GTIN).to_bytes(32, "big")
+
+    with TraceIndex.for_client(pp, index_location) as index:
+        index.sync()
+        page, count = index.logs_with_first_word(commissioned, word, limit=2, offset=2, count_up_to=100)
+        capped = index.logs_with_first_word(commissioned, word, limit=1, count_up_to=3)[1]
+        other = index.logs_with_first_word(commissioned, int(GTIN_B).to_bytes(32, "big"), limit=10)
+        with pytest.raises(InvalidInput, match="32 bytes"):
+            index.logs_with_first_word(commissioned, b"short", limit=1)
+
+    assert [int.from_bytes(bytes(log["topics"][1]), "big") for log in page] == ids[2:4]  # in the chain's order
+    assert (count, capped) == (5, 3)  # counted up to the bound, never further
+    assert [int.from_bytes(bytes(log["topics"][1]), "big") for log in other[0]] == [ids[5]] and other[1] == 1
