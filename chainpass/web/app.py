@@ -49,7 +49,7 @@ from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
-from chainpass.standards.gs1 import check_resolver
+from chainpass.standards.gs1 import ProductKey, check_resolver
 from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import drawing, resolver
 from chainpass.web.cache import CachedAnswers, Head
@@ -407,7 +407,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_location
         def read() -> tuple[Any, list[Step], str | None, drawing.Node | None, drawing.Facts | None]:
             service.synced()
             verdict = passports.verify(level.key)
-            names = _codes(passports, verdict.journey, verdict.recall_source, verdict.id)
+            keys = _keys(passports, verdict.journey, verdict.recall_source, verdict.id)
+            names = _names(keys)
             times: dict[int, int] = {}
             for entry in verdict.journey:
                 if entry.block_number not in times:
@@ -416,7 +417,7 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_location
             source = verdict.recall_source
             if verdict.producer is None:
                 return verdict, steps, None, None, None
-            tree = drawing.lineage(passports, verdict, root)
+            tree = drawing.lineage(passports, verdict, root, keys)
             return (
                 verdict,
                 steps,
@@ -621,15 +622,21 @@ def _inspection(entry: TraceEntry, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _keys(
+    passports: ProductPassports, journey: Any, recall_source: int | None, own: int
+) -> dict[int, ProductKey | None]:
+    """The GS1 keys of the passports a journey reaches this one through (inputs, containers)."""
+    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
+    return {id_: passports.key_of(id_) for id_ in ids - {None, own} if id_ is not None}
+
+
 def _codes(passports: ProductPassports, journey: Any, recall_source: int | None, own: int) -> dict[int, str]:
     """The GS1 codes of the passports a journey reaches this one through (inputs, containers)."""
-    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
-    names: dict[int, str] = {}
-    for id_ in ids - {None, own}:
-        assert id_ is not None
-        key = passports.key_of(id_)
-        names[id_] = str(key) if key is not None else hex(id_)
-    return names
+    return _names(_keys(passports, journey, recall_source, own))
+
+
+def _names(keys: dict[int, ProductKey | None]) -> dict[int, str]:
+    return {id_: str(key) if key is not None else hex(id_) for id_, key in keys.items()}
 
 
 __all__ = ["LINK_TYPES", "create_app"]

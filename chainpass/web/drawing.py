@@ -19,8 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from hexbytes import HexBytes
+
+from chainpass.backend import NoAnswer, RpcError
+from chainpass.contract_client import calldata
 from chainpass.enums import BizStep, Disposition, State
-from chainpass.passport import Brand, ProductPassports, Verdict
+from chainpass.errors import NodeUnreachable
+from chainpass.passport import CONTRACT_NAME, Brand, ProductPassports, Verdict
 from chainpass.standards.gs1 import ProductKey
 from chainpass.trace import TraceEntry
 from chainpass.web.wording import Step, _, later, state_words
@@ -106,12 +111,18 @@ class Node:
     hidden: int = 0
 
 
-def lineage(passports: ProductPassports, verdict: Verdict, root: str) -> Node:
+def lineage(
+    passports: ProductPassports, verdict: Verdict, root: str, keys: dict[int, ProductKey | None] | None = None
+) -> Node:
     """The scanned passport of ``verdict`` and what it is made from (transformation inputs,
     back to the field) and packed in (cases, pallets, containers: those it was in, and theirs
     while it was inside), the passport the recall was recorded on marked, each linked to its
-    page on the service at ``root``."""
-    return _Drawer(passports, verdict, root).node(verdict.id, None, None, None)
+    page on the service at ``root``; ``keys`` are the keys of passports already read.
+
+    The scanned passport's events and its inputs' are in its journey already (a trace holds
+    each input's whole trace); only the containers' own events are read (their packings into
+    other containers are not in the journey)."""
+    return _Drawer(passports, verdict, root, keys or {}).draw()
 
 
 def _recall_tx(verdict: Verdict) -> str | None:
@@ -122,54 +133,105 @@ def _recall_tx(verdict: Verdict) -> str | None:
     return recalls[-1].tx_hash if recalls else None
 
 
+@dataclass
+class _Box:
+    """A box being drawn: its passport, how it hangs from the box above, and the boxes below."""
+
+    id: int
+    relation: str | None
+    relation_tx: str | None
+    below: list[_Box]
+    hidden: int = 0
+
+
 class _Drawer:
-    def __init__(self, passports: ProductPassports, verdict: Verdict, root: str) -> None:
+    def __init__(
+        self, passports: ProductPassports, verdict: Verdict, root: str, keys: dict[int, ProductKey | None]
+    ) -> None:
         self.passports = passports
         self.verdict = verdict
         self.root = root
+        self.keys = {**keys, verdict.id: verdict.key}
         self.recall_tx = _recall_tx(verdict)
         self.drawn: set[int] = set()
 
-    def node(self, id_: int, relation: str | None, tx: str | None, window: Window | None) -> Node:
+    def draw(self) -> Node:
+        """The tree, then every box's state in one batch of calls, then the boxes in words."""
+        top = self.box(self.verdict.id, None, None, None, in_journey=True)
+        others = [id_ for id_ in self.drawn if id_ != self.verdict.id]
+        states = dict(zip(others, effective_states(self.passports, others), strict=True))
+        states[self.verdict.id] = self.verdict.state
+        return self.node(top, states)
+
+    def box(self, id_: int, relation: str | None, tx: str | None, window: Window | None, *, in_journey: bool) -> _Box:
+        """The box of ``id_`` and those below it; ``in_journey``: its own events are in the
+        scanned passport's journey (itself, and the inputs back to the field)."""
         self.drawn.add(id_)
-        own = self.passports.tracer.own(id_)
-        below: list[tuple[int, str, str, Window | None]] = []
+        journey = self.verdict.journey
+        own = [e for e in journey if e.passport == id_] if in_journey else self.passports.tracer.own(id_, PACKINGS)
+        below: list[tuple[int, str, str, Window | None, bool]] = []
         for packed in (e for e in own if e.event == "PassportPacked"):
             start = packed.position
             end = next((e.position for e in own if e.event == "PassportUnpacked" and e.position > start), None)
             if window is not None and not _overlap(window, (start, end)):
                 continue
             words = _("Packed in") if end is None else _("Was packed in")
-            below.append((int(packed.details["container"], 16), words, packed.tx_hash, _within(window, (start, end))))
+            container = int(packed.details["container"], 16)
+            below.append((container, words, packed.tx_hash, _within(window, (start, end)), False))
         for produced in (e for e in own if e.event == "PassportProduced"):
             transformation = bytes.fromhex(produced.details["transformation_id"][2:])
             for input_id in self.passports.inputs_of(transformation):
-                below.append((input_id, _("Made from"), produced.tx_hash, None))
-        children: list[Node] = []
-        hidden = 0
-        for child, words, child_tx, child_window in below:
+                below.append((input_id, _("Made from"), produced.tx_hash, None, in_journey))
+        box = _Box(id_, relation, tx, [])
+        for child, words, child_tx, child_window, child_in_journey in below:
             if child in self.drawn:
                 continue
             if len(self.drawn) >= MAX_NODES:
-                hidden += 1
+                box.hidden += 1
                 continue
-            children.append(self.node(child, words, child_tx, child_window))
-        if id_ == self.verdict.id:
-            key: ProductKey | None = self.verdict.key
-            state = self.verdict.state
-        else:
-            key = self.passports.key_of(id_)
-            state = State(int(self.passports.contract.functions.effectiveState(id_).call()))
+            box.below.append(self.box(child, words, child_tx, child_window, in_journey=child_in_journey))
+        return box
+
+    def node(self, box: _Box, states: dict[int, State]) -> Node:
+        if box.id not in self.keys:
+            self.keys[box.id] = self.passports.key_of(box.id)
+        key = self.keys[box.id]
         return Node(
-            code=str(key) if key is not None else hex(id_),
-            state=state_words(state),
+            code=str(key) if key is not None else hex(box.id),
+            state=state_words(states[box.id]),
             href=passport_path(key, self.root) if key is not None else None,
-            relation=relation,
-            relation_tx=tx,
-            recall_tx=self.recall_tx if id_ == self.verdict.recall_source else None,
-            children=tuple(children),
-            hidden=hidden,
+            relation=box.relation,
+            relation_tx=box.relation_tx,
+            recall_tx=self.recall_tx if box.id == self.verdict.recall_source else None,
+            children=tuple(self.node(child, states) for child in box.below),
+            hidden=box.hidden,
         )
+
+
+#: The events of a container that the tree reads: its packings into other containers.
+PACKINGS = ("PassportPacked", "PassportUnpacked")
+
+
+def effective_states(passports: ProductPassports, ids: Sequence[int]) -> list[State]:
+    """Each passport's effective state (``effectiveState``: recalled through a container or an
+    input too), read in one JSON-RPC batch (one call at a time on the embedded chain)."""
+    calls = [
+        (
+            "eth_call",
+            [{"to": passports.address, "data": "0x" + calldata(CONTRACT_NAME, "effectiveState", id_).hex()}, "latest"],
+        )
+        for id_ in ids
+    ]
+    try:
+        answers = passports.chain.rpc.batch(calls)
+    except NoAnswer as exc:
+        raise NodeUnreachable(f"The node stopped answering: {exc}.") from None
+    states = []
+    for answer in answers:
+        if isinstance(answer, RpcError):
+            raise NodeUnreachable(f"The node would not read the passports' states: {answer}")
+        states.append(State(int.from_bytes(HexBytes(answer), "big")))
+    return states
 
 
 def _overlap(one: Window, other: Window) -> bool:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainpass.enums import Kind, State
+from chainpass.enums import Kind
 from chainpass.index import TraceIndex
 from chainpass.passport import Brand, ProductPassports
 from chainpass.standards.gs1 import ProductKey
-from chainpass.web.drawing import brand_tx, passport_path
+from chainpass.web.drawing import brand_tx, effective_states, passport_path
 from chainpass.web.wording import _, state_words
 
 #: Passports listed on one page of a product.
@@ -83,14 +83,13 @@ def product(passports: ProductPassports, index: TraceIndex, gtin: int, root: str
         offset=(page - 1) * PAGE_SIZE,
         count_up_to=COUNT_CAP + 1,
     )
-    event = passports.contract.events.PassportCommissioned()
+    ids = [int.from_bytes(bytes(log["topics"][1]), "big") for log in logs]
+    states = effective_states(passports, ids)  # one batch of calls
     listed = []
-    for log in logs:
-        id_ = int(event.process_log(log)["args"]["id"])
+    for id_, state, log in zip(ids, states, logs, strict=True):
         key = passports.key_of(id_)
         if key is None:
             continue
-        state = State(int(passports.contract.functions.effectiveState(id_).call()))
         tx_hash = "0x" + bytes(log["transactionHash"]).hex()
         listed.append(Listed(str(key), _kind(key), state_words(state), passport_path(key, root), tx_hash))
     shown = min(count, COUNT_CAP)
