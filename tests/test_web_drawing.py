@@ -7,14 +7,12 @@ on the module's chain; the page's HTML read with the standard library's parser.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-import pytest
 from accounts import World
 from passport_world import CASE_GTIN, GTIN, Orgs, enlist_producer, event, last_receipt, recall
-from web_world import Served, serving
+from web_world import Served, served_fixture, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.enums import BizStep, Disposition
 from chainpass.passport import ProductPassports, transformation_id
@@ -24,18 +22,6 @@ PADDY_GTIN = "9506000134406"
 RICE_GTIN = "9506000134413"
 BAG = f"/01/0{GTIN}/21/BAG1"
 DAY = 24 * 3600
-
-
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
-        yield Served(base)
-
-
-@pytest.fixture
-def web(served: Served, world: World) -> Served:
-    """The service, for a test isolated by the world's snapshot."""
-    return served
 
 
 def tx_of(receipt: object) -> str:

@@ -7,12 +7,10 @@ owns is a 404. Over real HTTP to the service (``web_world.serving``), on the mod
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from accounts import World
 from passport_world import GTIN, Orgs, item_keys, last_receipt, recall
-from web_world import Served, serving
+from web_world import Served, served_fixture, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.errors import InvalidInput
 from chainpass.index import TraceIndex
@@ -28,18 +26,6 @@ GS1_VOC = "https://gs1.org/voc/"
 UNBRANDED = "/01/04006381333931"
 #: Another GTIN under the producer's prefix.
 GTIN_B = "9506000134406"
-
-
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
-        yield Served(base)
-
-
-@pytest.fixture
-def web(served: Served, world: World) -> Served:
-    """The service, for a test isolated by the world's snapshot."""
-    return served
 
 
 def listed(html: str) -> list[tuple[str, str]]:
