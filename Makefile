@@ -105,7 +105,7 @@ bench-web: setup
 # A phone-sized PNG of the passport page (recalled, sold, unknown) in each language, taken in
 # Debian's Chromium by the browser tests' own world and service: docs/screenshots/, shown in docs/web.md.
 screenshots: setup debian-setup
-	CHAINPASS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q --backend anvil tests/test_web_browser.py::test_screenshots
+	CHAINPASS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q --backend anvil tests/test_web_browser.py::test_screenshots tests/test_web_browser.py::test_desk_screenshots
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
 # venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.37.

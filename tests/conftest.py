@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 
 import pytest
 from accounts import Roles, World
-from postgres import PostgresServer, start_postgres
 
 from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Sector
 from chainpass.identity import IdentityRegistry
+from chainpass.local_postgres import LocalPostgres, start_postgres
 from chainpass.node import AnvilNode, GanacheNode, free_port
 
 BACKENDS = ("embedded", "anvil", "ganache")
@@ -130,6 +130,9 @@ ANVIL_ONLY: dict[str, str] = {
     "test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language": "the pages in a browser",
     "test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404": "the pages in a browser",
     "test_screenshots": "the pages in a browser",
+    "test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one": "the desk in a browser",
+    "test_no_serious_accessibility_finding_on_the_desk": "the desk in a browser",
+    "test_desk_screenshots": "the desk in a browser",
 }
 
 #: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.
@@ -233,8 +236,8 @@ def anvil_node() -> Iterator[AnvilNode]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on loopback for the session (tests/postgres.py); each test that
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server on loopback for the session (chainpass.local_postgres); each test that
     uses it makes a database of its own."""
     server = start_postgres()
     yield server
@@ -252,7 +255,7 @@ def index_location(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A new trace index's location: a SQLite file in the test's folder, or a fresh database
     on the session's PostgreSQL server."""
     if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
+        server: LocalPostgres = request.getfixturevalue("postgres_server")
         return server.database()
     return str(tmp_path / "trace.sqlite")
 

@@ -38,11 +38,10 @@ from passport_world import (
     sell,
     ship,
 )
-from postgres import PostgresServer
 from web3 import Web3
-from web3.exceptions import Web3RPCError
 from web_world import serving
 
+from chainpass.backend import NoAnswer, Rpc, RpcError
 from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.deployment import Deployment, DeploymentStore, deploy, genesis_hash
@@ -51,6 +50,7 @@ from chainpass.errors import IndexMismatch, IndexUnreachable, InvalidInput, LogQ
 from chainpass.identity import IdentityRegistry
 from chainpass.index import TraceIndex, index_path
 from chainpass.index_store import is_postgres, schema_name
+from chainpass.local_postgres import LocalPostgres
 from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports, transformation_id
 from chainpass.standards.gs1 import ProductKey
@@ -104,6 +104,11 @@ def _comparable(log: Any) -> tuple[Any, ...]:
     )
 
 
+def _hex(value: Any) -> str:
+    """A hash as JSON-RPC writes it, from its text or its bytes (the embedded chain's shape)."""
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
 def mine(chain: Chain, blocks: int = 1) -> None:
     for _ in range(blocks):
         chain.advance_time(1)
@@ -149,25 +154,42 @@ def goods(pp: ProductPassports, orgs: Orgs) -> Goods:
     return Goods(paddy1, paddy2, milled, bag1, bag2, case)
 
 
+class LogQueries:
+    """The chain's JSON-RPC connection with its log queries (``eth_getLogs``) answered by
+    ``answer(params, ask)``, where ``ask()`` asks the node; every other request goes through."""
+
+    def __init__(self, real: Rpc, answer: Callable[[dict[str, Any], Callable[[], Any]], Any]) -> None:
+        self.real, self.answer = real, answer
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        if method == "eth_getLogs":
+            return self.answer(params[0], lambda: self.real.call(method, params))
+        return self.real.call(method, params)
+
+    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
+        return self.real.batch(requests_)
+
+
 class Refusing:
-    """A provider that refuses log queries wider than ``widest`` blocks: with an RPC error,
-    or a timeout for ranges at most ``timeout_above`` wider. Records every range asked."""
+    """A node that refuses log queries wider than ``widest`` blocks: with an RPC error, or a
+    timeout for ranges at most ``timeout_above`` wider. Records every range asked. For the
+    indexes made after it (each takes its connection from ``chain.backend.rpc()``)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, chain: Chain, widest: int, timeout_above: int = 0) -> None:
         self.asked: list[tuple[int, int]] = []
-        real = chain.w3.eth.get_logs
+        real = chain.backend.rpc()
 
-        def get_logs(params: Any) -> Any:
-            start, end = int(params["fromBlock"]), int(params["toBlock"])
+        def get_logs(params: dict[str, Any], ask: Callable[[], Any]) -> Any:
+            start, end = int(params["fromBlock"], 16), int(params["toBlock"], 16)
             self.asked.append((start, end))
             width = end - start + 1
             if width > widest:
                 if width <= timeout_above:
-                    raise requests.exceptions.ReadTimeout("read timed out")
-                raise Web3RPCError("query returned more than 10000 results")
-            return real(params)
+                    raise NoAnswer("ReadTimeout", timed_out=True)
+                raise RpcError("query returned more than 10000 results")
+            return ask()
 
-        monkeypatch.setattr(chain.w3.eth, "get_logs", get_logs)
+        monkeypatch.setattr(chain.backend, "rpc", lambda timeout=None: LogQueries(real, get_logs))
 
 
 # -------------------------------------------------------------------------- catch-up
@@ -431,12 +453,12 @@ def test_a_log_the_provider_marks_removed_is_kept_as_removed(
 ) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "IDX-1"))
     shipping = ship(pp, orgs, item)["transactionHash"]
-    real = chain.w3.eth.get_logs
+    shipping_hex = "0x" + bytes(shipping).hex()
 
-    def marking(params: Any) -> Any:
-        return [{**log, "removed": log["transactionHash"] == shipping} for log in real(params)]
+    def marking(_params: dict[str, Any], ask: Callable[[], Any]) -> Any:
+        return [{**log, "removed": _hex(log["transactionHash"]) == shipping_hex} for log in ask()]
 
-    monkeypatch.setattr(chain.w3.eth, "get_logs", marking)
+    monkeypatch.setattr(index, "rpc", LogQueries(index.rpc, marking))
     index.sync()
     monkeypatch.undo()
 
@@ -585,7 +607,7 @@ def test_cli_index_sync_status_and_trace(
 
 
 def test_syncs_at_once_on_a_shared_server_store_every_log_once(
-    chain: Chain, pp: ProductPassports, orgs: Orgs, postgres_server: PostgresServer
+    chain: Chain, pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
 ) -> None:
     """Three processes' indexes (each its own connection) sync one schema at the same time:
     they take turns, and the index holds each log once, as the node has them."""
@@ -606,7 +628,7 @@ def test_syncs_at_once_on_a_shared_server_store_every_log_once(
 
 
 def test_a_server_keeps_each_chain_and_contract_apart(
-    pp: ProductPassports, orgs: Orgs, postgres_server: PostgresServer
+    pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
 ) -> None:
     goods(pp, orgs)
     url = postgres_server.database()
@@ -640,7 +662,7 @@ def test_an_unreachable_server_or_an_unknown_store_is_one_sentence() -> None:
 
 
 def test_serve_workers_and_a_following_sync_share_one_server(
-    anvil_node: AnvilNode, tmp_path: Path, postgres_server: PostgresServer
+    anvil_node: AnvilNode, tmp_path: Path, postgres_server: LocalPostgres
 ) -> None:
     """The set-up docs/operations.md describes: one `index sync --follow` process and two
     `serve` workers over one PostgreSQL index. The follower indexes a recall nobody asked

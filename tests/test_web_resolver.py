@@ -10,10 +10,6 @@ its own trace index, which follows the chain as each test's snapshot is reverted
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,12 +19,12 @@ import requests
 from accounts import World
 from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
 from rpc_proxy import node_without_batches
-from web_world import Served, serving
+from web_world import Served, serve_process, serving
 
 from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.enums import BizStep, Disposition
-from chainpass.node import AnvilNode, free_port
+from chainpass.node import AnvilNode
 from chainpass.passport import ProductPassports
 from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import ProductKey
@@ -429,32 +425,14 @@ def _chainpass(*args: str) -> int:
 def test_chainpass_serve_serves_the_deployment_until_interrupted(anvil_node: AnvilNode, tmp_path: Path) -> None:
     home = ["--rpc", anvil_node.url, "--home", str(tmp_path / "home")]
     assert _chainpass(*home, "deploy") == 0
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from chainpass.cli import main; main()", *home, "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # until it answers: its start-up syncs the index
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "chainpass serve did not answer"
-            try:
-                description = requests.get(base + "/.well-known/gs1resolver", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        unknown = requests.get(base + "/01/09506000134352/21/NOBAG", timeout=30)
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
 
-    assert description.json()["resolverRoot"] == base
+    with serve_process(*home, "serve", probe="/.well-known/gs1resolver") as served:
+        unknown = requests.get(served.base + "/01/09506000134352/21/NOBAG", timeout=30)
+
+    assert served.first.json()["resolverRoot"] == served.base
     assert unknown.status_code == 404 and "may be counterfeit" in unknown.text
-    assert process.returncode == 0, err
-    assert f"on {base}" in out.decode() and b"Traceback" not in err
+    assert served.returncode == 0, served.err
+    assert f"on {served.base}" in served.out.decode() and b"Traceback" not in served.err
     assert (tmp_path / "home" / "index").is_dir()  # the trace index it keeps
 
 

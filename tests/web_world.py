@@ -5,10 +5,14 @@ does not follow redirects."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from chainpass.deployment import Deployment
 from chainpass.node import free_port
 from chainpass.passport import ProductPassports
 from chainpass.web.app import create_app
+from chainpass.web.desk import Desk
 
 
 class Served:
@@ -36,15 +41,22 @@ class Served:
 
 @contextmanager
 def serving(
-    chain: Chain, deployment: Deployment, folder: Path, *, index_location: Path | str | None = None
+    chain: Chain,
+    deployment: Deployment,
+    folder: Path,
+    desk: Desk | None = None,
+    *,
+    index_location: Path | str | None = None,
 ) -> Iterator[str]:
     """The web service over ``deployment`` on ``chain``, served by uvicorn on 127.0.0.1 (a free
     port) in a thread until the block ends, with its index in ``folder`` (or at
-    ``index_location``: a PostgreSQL server's URL): its base URL."""
+    ``index_location``: a PostgreSQL server's URL), and the verification desk ``desk`` if
+    given: its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     passports = ProductPassports.from_deployment(chain, deployment)
-    app = create_app(passports, resolver_url=base, index_location=index_location or folder / "index.sqlite")
+    location = index_location or folder / "index.sqlite"
+    app = create_app(passports, resolver_url=base, index_location=location, desk=desk)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -74,3 +86,43 @@ def served_fixture(
 def web_fixture(served: Served, world: World) -> Served:
     """The service, for a test isolated by the world's snapshot: ``web``."""
     return served
+
+
+@dataclass
+class Process:
+    """``chainpass serve`` run as a process: its base URL, the first answer it gave (to a GET
+    of the probe path), and once it stopped its exit code and output."""
+
+    base: str
+    first: requests.Response
+    returncode: int | None = None
+    out: bytes = b""
+    err: bytes = b""
+
+
+@contextmanager
+def serve_process(*args: str, probe: str) -> Iterator[Process]:
+    """``chainpass ARGS serve --port P`` (P free) as a process until the block ends, then
+    interrupted (Ctrl-C); it is ready once a GET of ``probe`` answers (its start-up syncs the index)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from chainpass.cli import main; main()", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "chainpass serve did not answer"
+            try:
+                served = Process(base, requests.get(base + probe, timeout=5))
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    served.returncode, served.out, served.err = process.returncode, out, err

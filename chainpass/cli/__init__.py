@@ -35,6 +35,7 @@ from chainpass.cli.common import (
     settings,
 )
 from chainpass.cli.consent import consent
+from chainpass.cli.desk import desk
 from chainpass.cli.emergency import emergency
 from chainpass.cli.epcis import epcis
 from chainpass.cli.governance import governance
@@ -290,6 +291,7 @@ for group in (
     emergency,
     upgrade_group,
     serve_command,
+    desk,
 ):
     cli.add_command(group)
 

@@ -53,6 +53,7 @@ from chainpass.standards.gs1 import ProductKey, check_resolver
 from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import drawing, resolver
 from chainpass.web.cache import CachedAnswers, Head
+from chainpass.web.desk import Desk
 from chainpass.web.product import LAST_PAGE, Product, product, read_page
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PIP, PRIMARY_KEYS, Level
 from chainpass.web.wording import (
@@ -317,10 +318,13 @@ class Service:
         )
 
 
-def create_app(passports: ProductPassports, *, resolver_url: str, index_location: Path | str) -> Starlette:
+def create_app(
+    passports: ProductPassports, *, resolver_url: str, index_location: Path | str, desk: Desk | None = None
+) -> Starlette:
     """The web service over ``passports``; its links point at ``resolver_url`` (where the
     public reaches it: ``https://`` and a domain, no path), and it keeps its trace index at
-    ``index_location``, a SQLite file or a PostgreSQL URL (created if missing)."""
+    ``index_location``, a SQLite file or a PostgreSQL URL (created if missing). With ``desk``,
+    the verification desk is served under ``/desk`` (chainpass.web.desk); without, there is none."""
     root = check_resolver(resolver_url)
     if urlsplit(root).path:
         raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
@@ -584,6 +588,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_location
         Route("/tx/{tx_hash}", transaction, methods=["GET", "HEAD"]),
         Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
     ]
+    if desk is not None:
+        routes = desk.routes(service) + routes
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

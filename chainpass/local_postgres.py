@@ -1,11 +1,13 @@
-"""A real PostgreSQL server for the tests, started on 127.0.0.1 and stopped by the session.
+"""A throwaway PostgreSQL server on 127.0.0.1, for the tests and the benchmarks (as
+:class:`~chainpass.node.AnvilNode` is a throwaway chain): started, given databases, stopped.
 
 Debian's ``postgresql`` package (``make test`` installs it when missing:
 scripts/debian_setup.sh). Its ``initdb`` and ``pg_ctl`` refuse to run as root, and CI runs as
 root: there they run as the ``postgres`` user that the package creates (``runuser``), on a
 data folder that user owns. The cluster trusts local connections (it listens on loopback
 only, on a free port, with its socket in its own folder) and is made for speed, not safety
-(``fsync=off``): it lives for one session.
+(``fsync=off``): it lives for one test session or benchmark run. Not for keeping an index in: run a real
+server for that (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 
+from chainpass.errors import ChainpassError
 from chainpass.node import free_port
 
 #: Where Debian puts each major version's server programs.
@@ -30,12 +33,12 @@ def binaries() -> Path:
     """The newest installed PostgreSQL's ``bin`` folder."""
     found = sorted(DEBIAN_BINARIES.glob("*/bin/initdb"), key=lambda path: int(path.parent.parent.name))
     if not found:
-        raise RuntimeError("No PostgreSQL server is installed: run `make test` (or `sh scripts/debian_setup.sh`).")
+        raise ChainpassError("No PostgreSQL server is installed: run `make debian-setup` (Debian's postgresql).")
     return found[-1].parent
 
 
 @dataclass
-class PostgresServer:
+class LocalPostgres:
     """One throwaway cluster; :meth:`database` makes a fresh database in it per test."""
 
     folder: Path
@@ -53,7 +56,7 @@ class PostgresServer:
         as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run([*as_postgres, *args], check=True, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> PostgresServer:
+    def start(self) -> LocalPostgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
@@ -77,5 +80,6 @@ class PostgresServer:
         return self.url(name)
 
 
-def start_postgres() -> PostgresServer:
-    return PostgresServer(Path(tempfile.mkdtemp(prefix="chainpass-pg-"))).start()
+def start_postgres() -> LocalPostgres:
+    """A new cluster in a temporary folder, started (stop it with :meth:`LocalPostgres.stop`)."""
+    return LocalPostgres(Path(tempfile.mkdtemp(prefix="chainpass-pg-"))).start()
