@@ -32,6 +32,8 @@ from chainpass.web.resolver import LINKSET_TYPE, PIP, TRACEABILITY, Link, chosen
 from chainpass.web.wording import preferences
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
+#: A GTIN under a GS1 company prefix no brand registered here (4006381).
+UNBRANDED = "04006381333931"
 GS1_VOC = "https://gs1.org/voc/"
 
 
@@ -115,7 +117,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     bag(pp, orgs)
 
     unknown = web.get("/01/09506000134352/21/BAG2")
-    product = web.get("/01/09506000134352")
+    product = web.get("/01/" + UNBRANDED)
     page = web.get("/passport/01/09506000134352/21/BAG2")
     events = web.get("/epcis/01/09506000134352/21/BAG2")
     inspections = web.get("/certification/01/09506000134352/21/BAG2")
@@ -124,7 +126,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     answers = (unknown, product, page, events, inspections, transaction)
     assert [a.status_code for a in answers] == [404] * 6
     assert "<h1>Unknown code: possibly counterfeit</h1>" in unknown.text and "may be counterfeit" in unknown.text
-    assert "not one passport" in product.text
+    assert "<h1>Unknown product</h1>" in product.text and "No brand registered" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
     assert "Unknown code: possibly counterfeit" in page.text
 
@@ -145,10 +147,15 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
         assert answer.status_code == 200
         assert answer.headers["Content-Type"].startswith(LINKSET_TYPE)
         assert answer.json() == by_query.json()
-    item_links, lot_links = by_query.json()["linkset"]
-    # The subject is the uncompressed URI on this resolver; then the lot, the next level up.
+    item_links, lot_links, product_links = by_query.json()["linkset"]
+    # The subject is the uncompressed URI on this resolver; then the lot, the next level up;
+    # then the product (the GTIN), the primary key.
     assert item_links["anchor"] == web.base + path
     assert lot_links["anchor"] == web.base + "/01/09506000134352/10/LOT1"
+    assert product_links["anchor"] == web.base + "/01/09506000134352"
+    assert product_links[GS1_VOC + "pip"] == product_links[GS1_VOC + "defaultLink"]
+    assert product_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport/01/09506000134352"
+    assert sorted(product_links) == ["anchor", GS1_VOC + "defaultLink", GS1_VOC + "pip"]  # a product has no events
     assert item_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport" + path
     assert lot_links[GS1_VOC + "traceability"][0]["href"] == web.base + "/epcis/01/09506000134352/10/LOT1"
 
@@ -156,7 +163,7 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
 def test_shall_include_target_link_type_and_title_in_every_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     link_types = [key for key in entry if key != "anchor"]
     assert sorted(link_types) == [
@@ -182,7 +189,7 @@ def test_should_expose_the_linkset_in_a_link_header_even_when_redirecting(
 def test_shall_recognise_one_default_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     assert entry[GS1_VOC + "defaultLink"] == entry[GS1_VOC + "pip"]
     assert len(entry[GS1_VOC + "defaultLink"]) == 1
@@ -328,8 +335,8 @@ def test_shall_anchor_the_linkset_of_a_compressed_link_at_the_uncompressed_uri(
 
     assert compressed.status_code == by_accept.status_code == 200
     assert compressed.json() == by_accept.json() == plain.json()
-    (entry,) = compressed.json()["linkset"]
-    assert entry["anchor"] == web.base + ITEM
+    entry, product = compressed.json()["linkset"]
+    assert entry["anchor"] == web.base + ITEM and product["anchor"] == web.base + "/01/09506000134352"
     assert compressed.links["linkset"]["url"] == web.base + ITEM + "?linkType=linkset"
 
 
@@ -345,9 +352,20 @@ TITLES = {
 }  # fmt: skip
 
 
+#: The title of the product level's page (the GTIN's), in each language.
+PRODUCT_TITLES = {
+    "en": "The product: its brand, and its passports",
+    "zh-Hans": "产品：品牌及其产品护照",
+    "zh-Hant": "產品：品牌及其產品護照",
+    "ko": "제품: 브랜드와 제품 여권",
+}
+
+
 def titles(answer: requests.Response) -> tuple[str, ...]:
-    (entry,) = answer.json()["linkset"]
-    return tuple(entry[GS1_VOC + name][0]["title"] for name in ("pip", "traceability", "certificationInfo"))
+    """The item's three titles and the product level's, as the linkset gives them."""
+    item, product = answer.json()["linkset"]
+    names = ("pip", "traceability", "certificationInfo")
+    return (*(item[GS1_VOC + name][0]["title"] for name in names), product[GS1_VOC + "pip"][0]["title"])
 
 
 def test_the_linkset_titles_are_in_the_readers_language(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
@@ -365,7 +383,7 @@ def test_the_linkset_titles_are_in_the_readers_language(web: Served, pp: Product
                (kept, "zh-Hans")]  # fmt: skip
     for answer, tag in readers:
         assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(LINKSET_TYPE)
-        assert titles(answer) == TITLES[tag]
+        assert titles(answer) == (*TITLES[tag], PRODUCT_TITLES[tag])
         assert answer.headers["Content-Language"] == tag
     assert "charset" not in chinese.headers["Content-Type"] and chinese.content.decode("utf-8")  # JSON: UTF-8
     assert english.json()["linkset"][0]["anchor"] == chinese.json()["linkset"][0]["anchor"] == web.base + ITEM
@@ -375,7 +393,8 @@ def test_each_link_lists_the_languages_its_target_is_in(web: Served, pp: Product
     bag(pp, orgs)
 
     for reader in ("en", "ko"):  # the languages of the targets, whatever the reader's
-        (entry,) = web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": reader}).json()["linkset"]
+        entry, product = web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": reader}).json()["linkset"]
+        assert product[GS1_VOC + "pip"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
         assert entry[GS1_VOC + "pip"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
         assert entry[GS1_VOC + "defaultLink"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
         assert entry[GS1_VOC + "traceability"][0]["hreflang"] == ["en"]
@@ -450,7 +469,7 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     item = bag(pp, orgs)
     pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
     page = requests.get(entry[GS1_VOC + "pip"][0]["href"], timeout=60)
     epcis = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
     certification = requests.get(entry[GS1_VOC + "certificationInfo"][0]["href"], timeout=60)

@@ -50,12 +50,13 @@ from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
-from chainpass.standards.gs1 import check_resolver
+from chainpass.standards.gs1 import ProductKey, check_resolver
 from chainpass.trace import TRACED_EVENTS, TraceEntry
-from chainpass.web import resolver
+from chainpass.web import drawing, resolver
 from chainpass.web.cache import CachedAnswers, Head
 from chainpass.web.desk import Desk
-from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
+from chainpass.web.product import LAST_PAGE, Product, product, read_page
+from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PIP, PRIMARY_KEYS, Level
 from chainpass.web.wording import (
     LANGUAGES,
     Language,
@@ -128,6 +129,11 @@ def _titles() -> dict[str, str]:
         "traceability": _("Its events, as EPCIS 2.0"),
         "certificationInfo": _("Its inspections, with their certificates' hashes"),
     }
+
+
+def _product_title() -> str:
+    """The title of a product's link (the product level of the linkset), in the reader's language."""
+    return _("The product: its brand, and its passports")
 
 
 class _Cors:
@@ -318,6 +324,18 @@ class Service:
         """An error as one sentence (no ``Link`` header: there is no linkset to point at)."""
         return self.page("error.html", status, status=status, sentence=sentence, headline=headline)
 
+    def unknown_product(self, request: resolver.Request) -> Response:
+        """A GTIN no brand registered the company prefix of: no product of this service."""
+        return self.error(
+            404,
+            _(
+                "No brand registered the GS1 company prefix of %(code)s here: the product is unknown, "
+                "and may be counterfeit."
+            )
+            % {"code": self.root + request.uri_path},
+            _("Unknown product"),
+        )
+
     def unknown(self, request: resolver.Request) -> Response:
         """A code with no passport: what a shopper who scanned a counterfeit reads."""
         return self.error(
@@ -382,22 +400,29 @@ def create_app(
 
     async def answer(http: Request, request: resolver.Request) -> Response:
         """The resolver's answer to ``request``, compressed or not."""
-        if not request.levels:
-            return service.error(
-                404,
-                _("%(code)s names a product, not one passport: its code needs a serial (/21/) or a lot (/10/).")
-                % {"code": root + request.uri_path},
-            )
-        found = await service.run(lambda: [_exists(passports, level) for level in request.levels])
-        if not found[0]:
+        product = request.product
+
+        def read() -> tuple[list[bool], bool]:
+            found = [_exists(passports, level) for level in request.levels]
+            return found, product is not None and passports.brand_of(product.gtin) is not None
+
+        found, branded = await service.run(read)
+        if request.levels and not found[0]:
             return service.unknown(request)
-        levels = [level for level, exists in zip(request.levels, found, strict=True) if exists]
-        headers = {"Link": service.linkset_link(request), "Vary": ", ".join(RESOLVER_VARY)}
+        if not request.levels and not branded:
+            return service.unknown_product(request)
         titles = _titles()
-        links = resolver.links_of(root, levels[0], titles)
+        anchors = [
+            (root + level.path, resolver.links_of(root, level, titles))
+            for level, exists in zip(request.levels, found, strict=True)
+            if exists
+        ]
+        if product is not None and branded:
+            anchors.append((root + product.path, resolver.product_links(root, product, _product_title())))
+        headers = {"Link": service.linkset_link(request), "Vary": ", ".join(RESOLVER_VARY)}
+        links = anchors[0][1]
         if resolver.wants_linkset(request.link_type, http.headers.get("accept", "")):
-            anchors = [(root + request.uri_path, links)]
-            anchors += [(root + level.path, resolver.links_of(root, level, titles)) for level in levels[1:]]
+            anchors[0] = (root + request.uri_path, links)  # the subject: the URI asked (with its data)
             body = json.dumps(resolver.linkset(anchors), indent=2, ensure_ascii=False)
             return Response(body, media_type=LINKSET_TYPE, headers=headers)
         link = resolver.chosen(links, request.link_type, _WANTED.get())
@@ -410,22 +435,32 @@ def create_app(
         except InvalidInput as exc:
             return service.error(400, str(exc))
         if not request.levels:
-            return service.unknown(request)
+            return await product_page(http, request)
         level = request.levels[0]
 
-        def read() -> tuple[Any, list[Step], str | None]:
+        def read() -> tuple[Any, list[Step], str | None, drawing.Node | None, drawing.Facts | None]:
             service.synced()
             verdict = passports.verify(level.key)
-            names = _codes(passports, verdict.journey, verdict.recall_source, verdict.id)
+            keys = _keys(passports, verdict.journey, verdict.recall_source, verdict.id)
+            names = _names(keys)
             times: dict[int, int] = {}
             for entry in verdict.journey:
                 if entry.block_number not in times:
                     times[entry.block_number] = int(passports.chain.w3.eth.get_block(entry.block_number)["timestamp"])
             steps = [step_words(e, times[e.block_number], names) for e in verdict.journey]
             source = verdict.recall_source
-            return verdict, steps, names.get(source) if source not in (None, verdict.id) else None
+            if verdict.producer is None:
+                return verdict, steps, None, None, None
+            tree = drawing.lineage(passports, verdict, root, keys)
+            return (
+                verdict,
+                steps,
+                names.get(source) if source not in (None, verdict.id) else None,
+                tree,
+                drawing.facts(passports, verdict),
+            )
 
-        verdict, steps, recall_source = await service.run(read)
+        verdict, steps, recall_source, tree, facts = await service.run(read)
         said = verdict_words(verdict, recall_source)
         status = 404 if verdict.producer is None else 200
         # The page is the default link: it lists the others.
@@ -438,8 +473,39 @@ def create_app(
             digital_link=root + request.uri_path,
             said=said,
             verdict=verdict,
-            steps=steps,
+            marks=drawing.timeline(verdict.journey, steps),
+            tree=tree,
+            facts=facts,
+            product_href=(PIP.prefix + request.product.path) if request.product is not None and verdict.brand else None,
             links=links,
+        )
+
+    async def product_page(http: Request, request: resolver.Request) -> Response:
+        """The page of a GTIN alone: its brand and its passports, a page at a time (``?page=``)."""
+        top = request.product
+        assert top is not None  # a request with no passport level names a GTIN
+        try:
+            page = read_page(http.query_params.get("page"))
+        except ValueError:
+            return service.error(400, _("The page must be a whole number from 1 to %(last)s.") % {"last": LAST_PAGE})
+
+        def read() -> Product | None:
+            service.synced()
+            assert service.index is not None
+            return product(passports, service.index, top.gtin, root, page)
+
+        found = await service.run(read)
+        if found is None:
+            return service.unknown_product(request)
+        if page > found.pages:
+            return service.error(404, _("This product's list has %(pages)s pages.") % {"pages": found.pages})
+        return service.page(
+            "product.html",
+            200,
+            {"Link": service.linkset_link(request)},
+            product=found,
+            digital_link=root + request.uri_path,
+            path=PIP.prefix + top.path,
         )
 
     async def epcis(http: Request) -> Response:
@@ -596,15 +662,21 @@ def _inspection(entry: TraceEntry, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _keys(
+    passports: ProductPassports, journey: Any, recall_source: int | None, own: int
+) -> dict[int, ProductKey | None]:
+    """The GS1 keys of the passports a journey reaches this one through (inputs, containers)."""
+    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
+    return {id_: passports.key_of(id_) for id_ in ids - {None, own} if id_ is not None}
+
+
 def _codes(passports: ProductPassports, journey: Any, recall_source: int | None, own: int) -> dict[int, str]:
     """The GS1 codes of the passports a journey reaches this one through (inputs, containers)."""
-    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
-    names: dict[int, str] = {}
-    for id_ in ids - {None, own}:
-        assert id_ is not None
-        key = passports.key_of(id_)
-        names[id_] = str(key) if key is not None else hex(id_)
-    return names
+    return _names(_keys(passports, journey, recall_source, own))
+
+
+def _names(keys: dict[int, ProductKey | None]) -> dict[int, str]:
+    return {id_: str(key) if key is not None else hex(id_) for id_, key in keys.items()}
 
 
 __all__ = ["LINK_TYPES", "create_app"]

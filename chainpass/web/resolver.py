@@ -77,6 +77,15 @@ class Level:
 
 
 @dataclass(frozen=True)
+class ProductLevel:
+    """The GTIN level of a request (``/01/{gtin}``): the product, above its lots and items. It
+    resolves when a brand owns the GTIN's company prefix; its one link is the product page."""
+
+    path: str
+    gtin: int
+
+
+@dataclass(frozen=True)
 class Request:
     """A request read as a Digital Link: its canonical, uncompressed path (with its GS1 data
     attributes as query), and the levels that may name passports, most specific first."""
@@ -91,6 +100,8 @@ class Request:
     link_type: str | None
     #: Whether the request came compressed (its answers then say which URI it is the same as).
     compressed: bool = False
+    #: The product level above the passport levels (a GTIN's request), the top one.
+    product: ProductLevel | None = None
 
     def same_as(self, root: str) -> str | None:
         """The ``Link`` header value that names the uncompressed URI on the resolver ``root``
@@ -133,7 +144,9 @@ def read_request(root: str, raw_path: str, query: str) -> Request:
     if link.serial is not None and link.lot is not None:
         lot = DigitalLink(link.gtin, lot=link.lot, cpv=link.cpv, resolver=link.resolver)
         levels.append(Level(urlsplit(str(lot)).path, lot.key()))
-    return Request(uri_path, tuple(levels), _passed_on(pairs), link_type)
+    product = DigitalLink(link.gtin, resolver=link.resolver)
+    top = ProductLevel(urlsplit(str(product)).path, int(link.gtin))
+    return Request(uri_path, tuple(levels), _passed_on(pairs), link_type, product=top)
 
 
 def _passed_on(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -165,6 +178,11 @@ def links_of(root: str, level: Level, titles: dict[str, str]) -> tuple[Link, ...
     (link type name to title, in the reader's language)."""
     base = check_resolver(root)
     return tuple(Link(t, f"{base}{t.prefix}{level.path}", titles[t.name], t.languages) for t in LINK_TYPES)
+
+
+def product_links(root: str, product: ProductLevel, title: str) -> tuple[Link, ...]:
+    """The links of the product level: its page (``gs1:pip``, the default), titled ``title``."""
+    return (Link(PIP, f"{check_resolver(root)}{PIP.prefix}{product.path}", title, PIP.languages),)
 
 
 def linkset(anchors: Sequence[tuple[str, Sequence[Link]]]) -> dict[str, object]:

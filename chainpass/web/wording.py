@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -322,6 +322,8 @@ class Step:
     what: str
     actor: str
     tx_hash: str
+    #: When, as a Unix time (the timeline spaces its steps by it).
+    time: int = 0
 
 
 def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Step:
@@ -345,9 +347,36 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
         when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
     else:
         when = block_time
-    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash)
+    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash, when)
 
 
 def iso(timestamp: int) -> str:
     """A time as ISO 8601 in UTC, to the second (``<time datetime>``)."""
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def later(seconds: int) -> str:
+    """How long after the step before a step came, in the reader's words: "3 days later"
+    (CLDR's rounded durations, through Babel)."""
+    duration = format_timedelta(dt.timedelta(seconds=seconds), threshold=1, locale=_speaking.get().locale)
+    return _("%(duration)s later") % {"duration": duration}
+
+
+#: A passport's state in words, as the lineage and the product page label each passport
+#: (recalled: :func:`state_words`).
+_STATES = {
+    State.ACTIVE: N_("In the trade"),
+    State.IN_TRANSIT: N_("On its way"),
+    State.QUARANTINED: N_("Held for inspection"),
+    State.SOLD: N_("Sold"),
+    State.DECOMMISSIONED: N_("Taken out of the trade"),
+    State.CONSUMED: N_("Processed into another product"),
+}
+
+
+def state_words(state: State) -> str:
+    """``state`` (a passport's effective state) in words (recalled as the verdict says it, not
+    as the journey's step); "Unknown" for one never commissioned."""
+    if state is State.RECALLED:
+        return pgettext("verdict", "Recalled")
+    return _(_STATES[state]) if state in _STATES else _("Unknown")
