@@ -37,6 +37,7 @@ from chainpass.cli.common import (
 from chainpass.cli.consent import consent
 from chainpass.cli.emergency import emergency
 from chainpass.cli.epcis import epcis
+from chainpass.cli.finance import finance
 from chainpass.cli.governance import governance
 from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
@@ -227,6 +228,8 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
         lines += [
             f"  {name}: {c.address} (block {c.block_number}; a proxy to {c.implementation}, upgraded through "
             f"its ProxyAdmin {c.proxy_admin})"
+            if c.implementation is not None
+            else f"  {name}: {c.address} (block {c.block_number}; no proxy: never upgraded)"
             for name, c in deployment.contracts.items()
         ]
         args = deployment.contracts["IdentityRegistry"].constructor_args
@@ -275,6 +278,7 @@ for group in (
     governance,
     emergency,
     upgrade_group,
+    finance,
     serve_command,
 ):
     cli.add_command(group)
