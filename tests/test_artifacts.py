@@ -116,7 +116,7 @@ def test_sources_hash_changes_with_any_source() -> None:
 
 
 def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    changed_name, *others = DEPLOYABLE_CONTRACTS
+    changed_name, *others = compiled
     for name in others:
         (tmp_path / f"{name}.json").write_text(compiler.render(compiled[name]), encoding="utf-8")
     changed = json.loads(compiler.render(compiled[changed_name]))
@@ -124,7 +124,7 @@ def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, d
     (tmp_path / f"{changed_name}.json").write_text(compiler.render(changed), encoding="utf-8")
 
     assert compiler.stale_artifacts(compiled, tmp_path) == [changed_name]
-    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == list(DEPLOYABLE_CONTRACTS)
+    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == list(compiled)
     (tmp_path / f"{changed_name}.json").write_text(compiler.render(compiled[changed_name]), encoding="utf-8")
     assert compiler.stale_artifacts(compiled, tmp_path) == []
 

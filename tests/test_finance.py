@@ -496,6 +496,17 @@ def hostile_order(fin: TradeFinance, token: Stablecoin, deal: Deal, ids: list[in
     return order
 
 
+def settled_part(
+    fin: TradeFinance, token: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal, prefix: str
+) -> int:
+    """The seller's part of a one-bag order in ``token``, delivered and settled: ready to claim."""
+    (bag,) = goods(pp, orgs, 1, prefix)
+    order = hostile_order(fin, token, deal, [bag])
+    deliver(pp, orgs, deal, bag)
+    fin.settle(order, [bag], sender=deal.seller)
+    return part_of(fin, order)
+
+
 def set_mode(token: Stablecoin, mode: int, sender: str) -> None:
     token.chain.transact(token.contract.functions.setMode(mode), sender)
 
@@ -523,11 +534,7 @@ def test_a_token_that_returns_false_is_refused(
 def test_a_token_that_reenters_on_transfer_pays_once(
     fin: TradeFinance, hostile: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
 ) -> None:
-    (bag,) = goods(pp, orgs, 1, "REENT")
-    order = hostile_order(fin, hostile, deal, [bag])
-    part = part_of(fin, order)
-    deliver(pp, orgs, deal, bag)
-    fin.settle(order, [bag], sender=deal.seller)
+    part = settled_part(fin, hostile, pp, orgs, deal, "REENT")
     payload = fin.contract.functions.claim(part)._encode_transaction_data()
     fin.chain.transact(hostile.contract.functions.setReentry(fin.address, payload), deal.governor)
     set_mode(hostile, 3, deal.governor)
@@ -544,11 +551,7 @@ def test_a_token_that_reenters_on_transfer_pays_once(
 def test_a_paused_or_blocklisting_token_loses_nothing(
     fin: TradeFinance, hostile: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
 ) -> None:
-    (bag,) = goods(pp, orgs, 1, "PAUSE")
-    order = hostile_order(fin, hostile, deal, [bag])
-    part = part_of(fin, order)
-    deliver(pp, orgs, deal, bag)
-    fin.settle(order, [bag], sender=deal.seller)
+    part = settled_part(fin, hostile, pp, orgs, deal, "PAUSE")
     set_mode(hostile, 4, deal.governor)
     with pytest.raises(ChainpassError, match="refused"):  # the token's own error, which chainpass cannot name
         fin.claim(part, sender=deal.seller)
