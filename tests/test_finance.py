@@ -277,6 +277,8 @@ def test_every_party_must_be_verified_when_it_acts(
     (bag,) = goods(pp, orgs, 1, "GATE")
     deadline = fin.chain.latest_timestamp() + DAY
     coin.mint(deal.stranger, PRICE, sender=deal.governor)
+    for account in (deal.stranger, deal.buyer):  # approved first: the refusals below must send nothing at all
+        coin.approve(fin.address, PRICE, sender=account)
 
     def opening(buyer: str, seller: str, arbiter: str | None = None) -> object:
         window = DAY if arbiter else 0
