@@ -243,7 +243,7 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s.
+    """Play the product's story, identity, passports, then trade finance, on the embedded chain (or --rpc); about 20 s.
 
     On a node, the demo's deployment is recorded under HOME/demo (never over the operator's
     own record), so that ``chainpass --home HOME/demo serve`` shows its passports' pages."""
@@ -258,10 +258,10 @@ def demo(demo_rpc: str | None) -> None:
     if url:
         home = options.home / "demo"
         DeploymentStore(home / "deployments").write(result.deployment)
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. Its page is {page}")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. Its page is {page}")
         click.echo(f"    once the service runs: chainpass --rpc {url} --home {home} serve")
     else:
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
         click.echo("    the embedded chain ends with this demo. Run `chainpass node`, then")
         click.echo(f"    `chainpass demo --rpc {DEFAULT_RPC}` and the serve command it prints.")
 
