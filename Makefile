@@ -99,7 +99,8 @@ bench-throughput: setup
 bench-bulk: setup
 	$(BIN)/python scripts/bench_bulk.py
 
-bench-web: setup
+# The load generator is wrk (Debian's: debian-setup installs it when missing); three loads on one service.
+bench-web: setup debian-setup
 	$(BIN)/python scripts/bench_web.py
 
 # A phone-sized PNG of the passport page (recalled, sold, unknown) in each language, taken in

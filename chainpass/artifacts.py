@@ -15,6 +15,10 @@ ARTIFACT_DIR = Path(str(resources.files("chainpass"))) / "contract_artifacts"
 
 #: The contracts the package deploys; `chainpass.compiler` writes one artifact each.
 DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
+#: The trade-finance contracts (docs/finance.md), built from our sources but deployed without
+#: a proxy (nobody may change the rules under escrowed money): the escrow and receivables, and
+#: the ERC-2612 dollar `chainpass deploy` creates on a development chain.
+FINANCE_CONTRACTS = ("TradeFinance", "DevStablecoin")
 #: Anchored batches of EPCIS events (chainpass.anchor): built from our sources too, deployed
 #: beside the passports without a proxy or a governor (append-only records).
 ANCHOR_CONTRACT = "EventAnchor"

@@ -383,6 +383,32 @@ class TraceIndex:
         where, params = _where(topics, include_removed)
         return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
 
+    def logs_with_first_word(
+        self, topic0: str | bytes, word: bytes, *, limit: int, offset: int = 0, count_up_to: int = 0
+    ) -> tuple[list[LogReceipt], int]:
+        """The live logs of event ``topic0`` whose data starts with the 32-byte ``word`` (an
+        event's first non-indexed argument: a GTIN in ``PassportCommissioned``), in chain order,
+        at most ``limit`` from ``offset`` on; and how many there are, counted up to
+        ``count_up_to`` (at least the rows read). Both read an index of (topic0, first word), so
+        neither scans the table, and neither reads more than it is bounded to."""
+        if len(word) != 32:
+            raise InvalidInput(f"A data word is 32 bytes, not {len(word)}.")
+        if limit < 1 or offset < 0:
+            raise InvalidInput(
+                f"A page of logs needs a limit of at least 1 and an offset of 0 or more, not {limit} and {offset}."
+            )
+        where = "WHERE topic0 = ? AND substr(data, 1, 32) = ? AND removed = 0"
+        params = (_topic_bytes(topic0), word)
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM logs {where} {_ORDER} LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        logs = [_receipt(row) for row in rows]
+        bound = max(count_up_to, offset + len(logs))
+        ((count,),) = self._db.query(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM logs {where} LIMIT ?) AS matching", (*params, bound)
+        )
+        return logs, int(count)
+
     def removed_logs(self) -> list[IndexedLog]:
         """The logs whose blocks left the chain (or that a provider returned as removed)."""
         return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]

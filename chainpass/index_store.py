@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_topic1 ON logs (topic1);
 CREATE INDEX IF NOT EXISTS logs_topic2 ON logs (topic2);
 CREATE INDEX IF NOT EXISTS logs_position ON logs (block_number, transaction_index, log_index);
+CREATE INDEX IF NOT EXISTS logs_first_word
+    ON logs (topic0, substr(data, 1, 32), block_number, transaction_index, log_index);
 """
 
 Row = tuple[Any, ...]

@@ -5,7 +5,8 @@
 #   Chromium (Playwright's own browser download never runs); the CJK fonts so that the
 #   Chinese and Korean pages render (docs/web.md, "In a browser");
 # - postgresql: the server the trace index's tests start on loopback (docs/operations.md,
-#   "A shared index"); its programs in /usr/lib/postgresql/<version>/bin.
+#   "A shared index"); its programs in /usr/lib/postgresql/<version>/bin;
+# - wrk: the HTTP load generator of `make bench-web` (docs/web.md, "Under load").
 set -eu
 CHROMIUM=/usr/bin/chromium
 FONT=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
@@ -13,6 +14,7 @@ missing=""
 command -v chromium >/dev/null 2>&1 && [ -x "$CHROMIUM" ] || missing="$missing chromium"
 [ -f "$FONT" ] || missing="$missing fonts-noto-cjk"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 [ -n "$missing" ] || exit 0
 missing="${missing# }"
 

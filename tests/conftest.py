@@ -55,6 +55,7 @@ GANACHE_MODULES = frozenset(
         "test_deployment",
         "test_demo",
         "test_passport_lifecycle",
+        "test_finance",
     }
 )
 #: Tests in those modules that do not run on Ganache, by test name (without parameters),
@@ -76,7 +77,7 @@ GANACHE_GAPS: dict[str, str] = {
 #: its largest part; Ganache's own paths are the same for every third test.
 MODULE_SAMPLES: dict[str, dict[str, int]] = {
     "embedded": {"*": 2, "test_chain": 1, "test_deployment": 1, "test_demo": 1, "test_faults": 1, "test_index": 1},
-    "ganache": dict.fromkeys(PASSPORT_MODULES, 3),
+    "ganache": {**dict.fromkeys(PASSPORT_MODULES, 3), "test_finance": 3},
 }
 #: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
 #: EVM and Ganache run a sample of: every k-th case (the first included) of each test

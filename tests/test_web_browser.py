@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 from accounts import YEAR, World, credential_for, fund, grant_consents, new_account
-from passport_world import GTIN, Orgs, commission_one, recall, sell
+from passport_world import GTIN, Orgs, commission_one, sell
 from playwright.sync_api import Browser, Page, sync_playwright
+from test_web_drawing import PADDY_GTIN, rice
 from test_web_pages import RECALLED, UNKNOWN
 from web_world import serving
 
@@ -45,11 +46,14 @@ PHONE = {"width": 390, "height": 844}
 #: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them
 #: (the two Chinese by their script, each in its own characters).
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文", "ko": "한국어"}
-#: The codes a shopper scans: a recalled bag, a sold one scanned again, and one never registered.
+#: The codes a shopper scans: a recalled bag (made from a milled lot made from paddy lots, one
+#: of them recalled; packed in a case on a pallet), a sold one scanned again, one never
+#: registered, and the product's GTIN alone.
 CODES = {
     "recalled": f"/01/0{GTIN}/21/BAG1",
     "sold": f"/01/0{GTIN}/21/BAG2",
     "unknown": f"/01/0{GTIN}/21/NOBAG",
+    "product": f"/01/0{GTIN}",
 }
 #: What a shopper reads on a sold bag's page (tests/test_web_pages.py reads the other languages).
 SOLD = "Already sold: this code may be a copy"
@@ -68,7 +72,7 @@ def site(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPa
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make debian-setup` installs Debian's chromium")
     pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
-    recall(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG1")))
+    rice(pp, orgs_setup)
     sell(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG2")))
     with (
         serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base,
@@ -171,6 +175,8 @@ def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page:
         found[f"recalled {tag}"] = serious_violations(page)
         scan(page, site, f"{CODES['unknown']}?lang={tag}")
         found[f"404 {tag}"] = serious_violations(page)
+        scan(page, site, f"{CODES['product']}?lang={tag}")
+        found[f"product {tag}"] = serious_violations(page)
     scan(page, site, f"{CODES['sold']}?lang=en")
     found["sold en"] = serious_violations(page)
     page.locator("ol.journey a.tx").first.click()  # the transaction behind the sold bag's first step
@@ -180,8 +186,28 @@ def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page:
     assert found == {key: [] for key in found}
 
 
+def test_the_drawing_fits_a_phone_and_marks_the_recall_source(page: Page, site: Site) -> None:
+    found = {}
+    for tag in LANGUAGE_NAMES:  # Korean last
+        scan(page, site, f"{CODES['recalled']}?lang={tag}")
+        source = page.locator("ul.tree .node.source")
+        found[tag] = (
+            page.evaluate("() => document.documentElement.scrollWidth"),  # nothing runs off the side
+            page.locator("ul.tree .node").count(),
+            source.count(),
+            source.locator("a.code").inner_text(),
+            page.locator("ol.journey li.alert").count(),
+        )
+
+    assert found == {tag: (PHONE["width"], 6, 1, f"(01)0{PADDY_GTIN}(10)P2", 1) for tag in found}
+    # A box's code leads to its passport page: the paddy lot's, itself recalled.
+    page.locator("ul.tree .node.source a.code").click()
+    page.wait_for_url("**/10/P2")
+    assert headline(page) == RECALLED["ko"][0]  # the language kept by the switcher's cookie
+
+
 def test_screenshots(page: Page, site: Site, tmp_path: Path) -> None:
-    """Each page (recalled, sold, unknown) in each language, as a phone shows it: into a
+    """Each page (recalled, sold, unknown, product) in each language, as a phone shows it: into a
     temporary folder in the suite, into docs/screenshots/ for ``make screenshots``
     (``CHAINPASS_SCREENSHOTS``)."""
     out = Path(os.environ.get("CHAINPASS_SCREENSHOTS") or tmp_path)

@@ -15,8 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 import uvicorn
+from accounts import World
+from passport_world import Orgs
 
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment
@@ -67,6 +70,22 @@ def serving(
         server.should_exit = True
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@pytest.fixture(scope="module", name="served")
+def served_fixture(
+    world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The service over the module's chain, for the module: ``served`` (a module imports
+    ``served_fixture`` and ``web_fixture`` to have them)."""
+    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
+        yield Served(base)
+
+
+@pytest.fixture(name="web")
+def web_fixture(served: Served, world: World) -> Served:
+    """The service, for a test isolated by the world's snapshot: ``web``."""
+    return served
 
 
 @dataclass

@@ -38,6 +38,7 @@ from chainpass.cli.consent import consent
 from chainpass.cli.desk import desk
 from chainpass.cli.emergency import emergency
 from chainpass.cli.epcis import epcis
+from chainpass.cli.finance import finance
 from chainpass.cli.governance import governance
 from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
@@ -242,6 +243,8 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
         lines += [
             f"  {name}: {c.address} (block {c.block_number}; a proxy to {c.implementation}, upgraded through "
             f"its ProxyAdmin {c.proxy_admin})"
+            if c.implementation is not None
+            else f"  {name}: {c.address} (block {c.block_number}; no proxy: never upgraded)"
             for name, c in deployment.contracts.items()
         ]
         args = deployment.contracts["IdentityRegistry"].constructor_args
@@ -255,7 +258,7 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s.
+    """Play the product's story, identity, passports, then trade finance, on the embedded chain (or --rpc); about 20 s.
 
     On a node, the demo's deployment is recorded under HOME/demo (never over the operator's
     own record), so that ``chainpass --home HOME/demo serve`` shows its passports' pages."""
@@ -270,10 +273,10 @@ def demo(demo_rpc: str | None) -> None:
     if url:
         home = options.home / "demo"
         DeploymentStore(home / "deployments").write(result.deployment)
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. Its page is {page}")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. Its page is {page}")
         click.echo(f"    once the service runs: chainpass --rpc {url} --home {home} serve")
     else:
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
         click.echo("    the embedded chain ends with this demo. Run `chainpass node`, then")
         click.echo(f"    `chainpass demo --rpc {DEFAULT_RPC}` and the serve command it prints.")
 
@@ -290,6 +293,7 @@ for group in (
     governance,
     emergency,
     upgrade_group,
+    finance,
     serve_command,
     desk,
 ):

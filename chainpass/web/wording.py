@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -64,8 +64,8 @@ KOREAN = Language("ko", "ko", "ko", "한국어")
 LANGUAGES = (ENGLISH, CHINESE, TRADITIONAL_CHINESE, KOREAN)
 #: The regions whose Chinese is written in traditional characters when a tag names no script.
 TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
-#: The language the linkset's titles are in (``hreflang`` of its links): the catalogues' source.
-LANGUAGE = ENGLISH.tag
+#: The BCP 47 tags of the languages the pages are in (``hreflang`` of the links to them).
+TAGS = tuple(language.tag for language in LANGUAGES)
 #: The time zone dates are shown in (and said to be in): the chain's clock, whatever the
 #: reader's language (a language does not tell where its reader is).
 TIME_ZONE = dt.UTC
@@ -88,10 +88,14 @@ def language_of(tag: str) -> Language | None:
     return next((language for language in LANGUAGES if language.code == subtags[0]), None)
 
 
-def negotiate(accept_language: str) -> Language:
-    """The language for an ``Accept-Language`` header (RFC 9110: tags by quality, ``q=0``
-    refused, ``*`` any): the first with pages among the reader's, by quality then order;
-    English when none has."""
+def _primary(tag: str) -> str:
+    """A BCP 47 tag's primary language subtag, lower case (``zh`` of ``zh-Hans-CN``)."""
+    return tag.strip().replace("_", "-").partition("-")[0].lower()
+
+
+def preferences(accept_language: str) -> list[str]:
+    """The language tags of an ``Accept-Language`` header as the reader ranks them (RFC 9110: by
+    quality, then order; ``q=0`` refuses a language and is left out; ``*`` stays, meaning any)."""
     ranked: list[tuple[float, int, str]] = []
     for position, item in enumerate(accept_language.split(",")):
         tag, *parameters = (part.strip() for part in item.split(";"))
@@ -105,13 +109,31 @@ def negotiate(accept_language: str) -> Language:
                     quality = 0.0
         if tag and 0 < quality <= 1:
             ranked.append((-quality, position, tag))
-    for _quality, _position, tag in sorted(ranked):
+    return [tag for _quality, _position, tag in sorted(ranked)]
+
+
+def negotiate(ranked: list[str]) -> Language:
+    """The page language for the reader's tags (:func:`preferences`): the first with pages, ``*``
+    taking the default; English when none has."""
+    for tag in ranked:
         if tag == "*":
             return ENGLISH
         language = language_of(tag)
         if language is not None:
             return language
     return ENGLISH
+
+
+def same_language(tag: str, other: str) -> bool:
+    """Whether two BCP 47 tags name the same language: as the pages tell their languages apart
+    (:func:`language_of`: ``zh-CN`` is ``zh-Hans``'s, ``zh-TW`` ``zh-Hant``'s, ``en-GB``
+    ``en``'s), else by the primary subtag (``de-AT`` is ``de``'s); ``*`` is any."""
+    if "*" in (tag, other):
+        return True
+    mine, theirs = language_of(tag), language_of(other)
+    if mine is not None or theirs is not None:
+        return mine == theirs  # zh-TW is zh-Hant's, zh-CN zh-Hans's
+    return _primary(tag) == _primary(other)
 
 
 @functools.cache
@@ -300,6 +322,8 @@ class Step:
     what: str
     actor: str
     tx_hash: str
+    #: When, as a Unix time (the timeline spaces its steps by it).
+    time: int = 0
 
 
 def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Step:
@@ -323,9 +347,36 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
         when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
     else:
         when = block_time
-    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash)
+    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash, when)
 
 
 def iso(timestamp: int) -> str:
     """A time as ISO 8601 in UTC, to the second (``<time datetime>``)."""
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def later(seconds: int) -> str:
+    """How long after the step before a step came, in the reader's words: "3 days later"
+    (CLDR's rounded durations, through Babel)."""
+    duration = format_timedelta(dt.timedelta(seconds=seconds), threshold=1, locale=_speaking.get().locale)
+    return _("%(duration)s later") % {"duration": duration}
+
+
+#: A passport's state in words, as the lineage and the product page label each passport
+#: (recalled: :func:`state_words`).
+_STATES = {
+    State.ACTIVE: N_("In the trade"),
+    State.IN_TRANSIT: N_("On its way"),
+    State.QUARANTINED: N_("Held for inspection"),
+    State.SOLD: N_("Sold"),
+    State.DECOMMISSIONED: N_("Taken out of the trade"),
+    State.CONSUMED: N_("Processed into another product"),
+}
+
+
+def state_words(state: State) -> str:
+    """``state`` (a passport's effective state) in words (recalled as the verdict says it, not
+    as the journey's step); "Unknown" for one never commissioned."""
+    if state is State.RECALLED:
+        return pgettext("verdict", "Recalled")
+    return _(_STATES[state]) if state in _STATES else _("Unknown")
