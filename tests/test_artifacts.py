@@ -17,6 +17,7 @@ from support import require_shared
 
 from chainpass import compiler
 from chainpass.artifacts import (
+    ANCHOR_CONTRACT,
     ARTIFACT_DIR,
     COMPILER_SETTINGS,
     DEPLOYABLE_CONTRACTS,
@@ -39,14 +40,14 @@ def test_shipped_artifacts_are_not_stale(compiled: dict[str, dict[str, Any]]) ->
     assert compiler.stale_artifacts(compiled) == []
 
 
-@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
+@pytest.mark.parametrize("name", (*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS, ANCHOR_CONTRACT))
 def test_recorded_sources_hash_matches_the_sources(name: str) -> None:
     artifact = load_artifact(name)
 
     assert artifact.sources_hash == compiler.sources_hash(compiler.source_files())
 
 
-@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
+@pytest.mark.parametrize("name", (*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS, ANCHOR_CONTRACT))
 def test_artifact_records_the_pinned_compiler(name: str) -> None:
     data = json.loads((ARTIFACT_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
@@ -60,6 +61,7 @@ def test_source_files_are_every_solidity_file_and_the_npm_files_they_import() ->
     ours = {name for name in sources if name.startswith("contracts/")}
     assert ours == {
         "contracts/DevStablecoin.sol",
+        "contracts/EventAnchor.sol",
         "contracts/IdentityRegistry.sol",
         "contracts/ProductPassport.sol",
         "contracts/TradeFinance.sol",
