@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from chainpass.artifacts import ANCHOR_CONTRACT, DEPLOYABLE_CONTRACTS, FINANCE_CONTRACTS
 from chainpass.chain import Chain
 from chainpass.deployment import DeploymentStore, check_on_chain, deploy, load_deployment
 from chainpass.identity import IdentityRegistry
@@ -52,7 +53,7 @@ def test_ape_deploys_and_chainpass_finds_it(
     result = ape_run_deploy(uri, tmp_path)
     assert result.returncode == 0, result.stderr
     printed = printed_addresses(result.stdout, "deployed")
-    assert set(printed) == {"IdentityRegistry", "ProductPassport"}
+    assert set(printed) == {*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS, ANCHOR_CONTRACT}
 
     # chainpass reads ape's deployment from its own record, checked against the chain.
     store = DeploymentStore(tmp_path / "deployments")
