@@ -131,8 +131,9 @@ ANVIL_ONLY: dict[str, str] = {
     "test_screenshots": "the pages in a browser",
 }
 
-#: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.
-pytest_plugins = ["passport_world", "cli_world"]
+#: Fixtures shared by the passport tests (orgs_setup, orgs, pp), the CLI tests and the web
+#: tests (served, web).
+pytest_plugins = ["passport_world", "cli_world", "web_world"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

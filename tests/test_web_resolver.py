@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -36,18 +35,6 @@ from chainpass.web.resolver import LINKSET_TYPE
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
 GS1_VOC = "https://gs1.org/voc/"
-
-
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
-        yield Served(base)
-
-
-@pytest.fixture
-def web(served: Served, world: World) -> Served:
-    """The service, for a test isolated by the world's snapshot."""
-    return served
 
 
 def bag(pp: ProductPassports, orgs: Orgs, serial: str = "BAG1") -> int:

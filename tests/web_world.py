@@ -1,7 +1,8 @@
 """The web service for the web tests (tests/test_web_resolver.py, tests/test_web_pages.py,
-tests/test_web_browser.py): a uvicorn server on 127.0.0.1 in a thread of the test process,
-over a deployment on the test's chain, with its own trace index; and a client of it that
-does not follow redirects."""
+tests/test_web_browser.py, tests/test_passport_metadata.py): a uvicorn server on 127.0.0.1 in
+a thread of the test process, over a deployment on the test's chain, with its own trace index
+(``serving``, and the module fixture ``served`` with its per-test view ``web``, through
+conftest's ``pytest_plugins``); and a client of it that does not follow redirects."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 import uvicorn
+from accounts import World
+from passport_world import Orgs
 
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment
@@ -52,3 +56,17 @@ def serving(chain: Chain, deployment: Deployment, folder: Path) -> Iterator[str]
         server.should_exit = True
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@pytest.fixture(scope="module")
+def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The service over the module's world, with the passport organisations (one a module:
+    tests take it as :func:`web`)."""
+    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
+        yield Served(base)
+
+
+@pytest.fixture
+def web(served: Served, world: World) -> Served:
+    """The service, for a test isolated by the world's snapshot."""
+    return served
