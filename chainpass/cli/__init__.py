@@ -50,7 +50,7 @@ from chainpass.deployment import DeploymentStore, deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, serve
-from chainpass.passport import METADATA_PATH, ProductPassports, metadata_id
+from chainpass.passport import METADATA_PATH, ProductPassports
 from chainpass.passport import metadata_base as check_metadata_base
 from chainpass.reverts import decode_revert, revert_data_from_exception
 from chainpass.standards.gs1 import parse_code
@@ -278,7 +278,7 @@ def demo(demo_rpc: str | None) -> None:
     # The passports' ERC-721 tokenURI points at the service's metadata (the demo's governor, account 0).
     passports = ProductPassports.from_deployment(chain, result.deployment)
     passports.set_base_uri(service + METADATA_PATH, sender=chain.dev_accounts()[0])
-    token = service + METADATA_PATH + metadata_id(ProductPassports.passport_id(bag))
+    token = passports.token_uri(ProductPassports.passport_id(bag))  # as the chain answers it
     if url:
         home = options.home / "demo"
         DeploymentStore(home / "deployments").write(result.deployment)
