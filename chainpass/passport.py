@@ -213,8 +213,12 @@ class ProductPassports(ContractClient):
         return self.send("setBaseURI", sender, "" if base is None else metadata_base(base))
 
     def base_uri(self) -> str | None:
-        """The base of the passports' ERC-721 metadata URIs, or None while none is set."""
-        return str(self.contract.functions.baseURI().call()) or None
+        """The base of the passports' ERC-721 metadata URIs, or None while none is set: the
+        last ``BaseURISet``'s (the contract has no getter, as OpenZeppelin's ERC721 has none)."""
+        logs = self.logs([self.topic("BaseURISet")])
+        if not logs:
+            return None
+        return str(self.contract.events.BaseURISet().process_log(logs[-1])["args"]["baseURI"]) or None
 
     def token_uri(self, id_: int) -> str:
         """Passport ``id_``'s ERC-721 ``tokenURI`` ("" while no base is set)."""

@@ -329,11 +329,6 @@ contract ProductPassport is IProductPassport {
         emit BaseURISet(newBaseURI);
     }
 
-    /// @inheritdoc IProductPassport
-    function baseURI() external view returns (string memory) {
-        return _metadataURI(0, false);
-    }
-
     /*//////////////////////////////////////////////////////////////
                                PASSPORTS
     //////////////////////////////////////////////////////////////*/
@@ -750,14 +745,14 @@ contract ProductPassport is IProductPassport {
         return "PASSPORT";
     }
 
-    /// @notice ERC-721 Metadata: where passport `id`'s metadata JSON is: {baseURI} followed
-    /// by the id as `0x` and 64 lower-case hex digits (the form chainpass prints, always the
-    /// same length); the empty string while no base URI is set. Reverts {PassportUnknown}
-    /// for an id never commissioned.
+    /// @notice ERC-721 Metadata: where passport `id`'s metadata JSON is: the base URI the
+    /// governor set ({setBaseURI}) followed by the id as `0x` and 64 lower-case hex digits
+    /// (the form chainpass prints, always the same length); the empty string while no base
+    /// URI is set. Reverts {PassportUnknown} for an id never commissioned.
     /// @param id The passport.
     function tokenURI(uint256 id) external view returns (string memory) {
         _existing(id);
-        return _metadataURI(id, true);
+        return _metadataURI(id);
     }
 
     /// @notice ERC-721: how many passports `owner` owns.
@@ -817,7 +812,7 @@ contract ProductPassport is IProductPassport {
         address owner = _resolve(passport.owner);
         if (owner != from) revert PassportWrongOwner(id, owner);
         if (!_isOwnerOrApproved(owner, id)) _refuseCaller(id);
-        if (to == address(0)) revert PassportInvalidReceiver(to);
+        if (to == address(0)) _refuseReceiver(to);
         _requireCurrent(to);
         State state = passport.state;
         if (state == State.Decommissioned) _refuseInactive(id, state);
@@ -853,9 +848,9 @@ contract ProductPassport is IProductPassport {
         transferFrom(from, to, id);
         if (to.code.length != 0) {
             try IERC721Receiver(to).onERC721Received(msg.sender, from, id, data) returns (bytes4 answer) {
-                if (answer != IERC721Receiver.onERC721Received.selector) revert PassportInvalidReceiver(to);
+                if (answer != IERC721Receiver.onERC721Received.selector) _refuseReceiver(to);
             } catch {
-                revert PassportInvalidReceiver(to);
+                _refuseReceiver(to);
             }
         }
     }
@@ -928,6 +923,11 @@ contract ProductPassport is IProductPassport {
     /// @dev Reverts {PassportPrefixNotRegistered}: prefix `prefix` of `length` digits is not registered.
     function _refuseUnregistered(uint64 prefix, uint8 length) private pure {
         revert PassportPrefixNotRegistered(prefix, length);
+    }
+
+    /// @dev Reverts {PassportInvalidReceiver}: `to` cannot receive passports.
+    function _refuseReceiver(address to) private pure {
+        revert PassportInvalidReceiver(to);
     }
 
     /// @dev Reverts {PassportNotOwnerNorApproved} for the caller and passport `id`.
@@ -1035,9 +1035,9 @@ contract ProductPassport is IProductPassport {
         return !_members[msg.sender].moved;
     }
 
-    /// @dev {baseURI}, followed when `withId` (and the base is not empty) by `id` as `0x` and
-    /// 64 lower-case hex digits. Read as Solidity stores a string (see {setBaseURI}).
-    function _metadataURI(uint256 id, bool withId) private view returns (string memory uri) {
+    /// @dev The base URI followed, unless it is empty, by `id` as `0x` and 64 lower-case hex
+    /// digits. Read as Solidity stores a string (see {setBaseURI}).
+    function _metadataURI(uint256 id) private view returns (string memory uri) {
         // prettier-ignore
         assembly ("memory-safe") {
             uri := mload(0x40)
@@ -1054,7 +1054,7 @@ contract ProductPassport is IProductPassport {
                     mstore(add(data, i), sload(add(from, shr(5, i))))
                 }
             }
-            if and(withId, iszero(iszero(length))) {
+            if length {
                 // "0x" and the id's 64 nibbles, each one byte of "0123456789abcdef".
                 let at := add(data, length)
                 mstore(at, "0x")

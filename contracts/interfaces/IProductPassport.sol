@@ -492,15 +492,12 @@ interface IProductPassport is IERC5267 {
 
     /// @notice Sets the base of every passport's ERC-721 metadata URI: {tokenURI} is
     /// `newBaseURI` followed by the passport's id (empty: no URI). The contract takes any string;
-    /// chainpass checks it is an http(s) URL before proposing it (docs/web.md).
+    /// chainpass checks it is an http(s) URL before proposing it (docs/web.md). As in
+    /// OpenZeppelin's ERC721 there is no getter: the last {BaseURISet} says it, and every {tokenURI}.
     /// @dev Only the governor. Emits {BaseURISet}.
     /// @param newBaseURI Where the metadata of passport `id` is found with the id appended,
     /// e.g. `https://id.example.org/metadata/`.
     function setBaseURI(string calldata newBaseURI) external;
-
-    /// @notice The base of every passport's ERC-721 metadata URI (see {setBaseURI}); empty
-    /// while none is set.
-    function baseURI() external view returns (string memory);
 
     /// @notice The passport id of GS1 keys `gtin` + `kind` + `serial`:
     /// uint256(keccak256(abi.encode(gtin, kind, serial))), with an item's kind for a
