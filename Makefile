@@ -6,10 +6,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The browser tests drive Debian's Chromium (browser-setup): Playwright's own download never runs.
+# The browser tests drive Debian's Chromium (debian-setup): Playwright's own download never runs.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables translations artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web browser-setup screenshots ape-setup ape-compile ape-check clean
+.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables translations artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web debian-setup screenshots ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -26,13 +26,14 @@ node_modules/.installed: package.json package-lock.json
 demo: setup
 	$(BIN)/chainpass demo
 
-# Debian's chromium and fonts-noto-cjk, with apt-get when missing (as root, or through sudo):
-# the browser tests' and the screenshots' browser (docs/web.md, "In a browser").
-browser-setup:
-	@sh scripts/browser_setup.sh
+# Debian's chromium, fonts-noto-cjk and postgresql, with apt-get when missing (as root, or
+# through sudo): the browser tests' and the screenshots' browser (docs/web.md, "In a browser"),
+# and the PostgreSQL server the trace index's tests start (docs/operations.md, "A shared index").
+debian-setup:
+	@sh scripts/debian_setup.sh
 
 # The checks share CI's two cores (each is mostly one process), then the suite has both.
-test: setup ape-setup browser-setup
+test: setup ape-setup debian-setup
 	$(MAKE) --no-print-directory -j2 --output-sync=target checks
 	$(MAKE) --no-print-directory unit
 
@@ -98,13 +99,14 @@ bench-throughput: setup
 bench-bulk: setup
 	$(BIN)/python scripts/bench_bulk.py
 
-bench-web: setup
+# The load generator is wrk (Debian's: debian-setup installs it when missing); three loads on one service.
+bench-web: setup debian-setup
 	$(BIN)/python scripts/bench_web.py
 
 # A phone-sized PNG of the passport page (recalled, sold, unknown) in each language, taken in
 # Debian's Chromium by the browser tests' own world and service: docs/screenshots/, shown in docs/web.md.
-screenshots: setup browser-setup
-	CHAINPASS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q --backend anvil tests/test_web_browser.py::test_screenshots
+screenshots: setup debian-setup
+	CHAINPASS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q --backend anvil tests/test_web_browser.py::test_screenshots tests/test_web_browser.py::test_desk_screenshots
 
 # ape (issue 6): the pinned ape extra (eth-ape, ape-solidity, ape-foundry) in the same
 # venv, and the solc-js shim linked where py-solc-x looks for an installed solc 0.8.37.

@@ -31,6 +31,7 @@ from chainpass.errors import (
     NodeUnreachable,
     TransactionFailed,
 )
+from chainpass.finance import Stablecoin, TradeFinance, invoice_commitment
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import EpcisEvent, ProductPassports, Verdict
 from chainpass.signatures import SignedAction, TypedAction
@@ -67,14 +68,17 @@ __all__ = [
     "Sector",
     "SignedAction",
     "SignedOffer",
+    "Stablecoin",
     "Standing",
     "State",
     "Status",
     "SuspensionReason",
+    "TradeFinance",
     "TransactionFailed",
     "TypedAction",
     "Verdict",
     "__version__",
     "deploy",
+    "invoice_commitment",
     "load_deployment",
 ]

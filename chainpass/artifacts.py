@@ -15,6 +15,10 @@ ARTIFACT_DIR = Path(str(resources.files("chainpass"))) / "contract_artifacts"
 
 #: The contracts the package deploys; `chainpass.compiler` writes one artifact each.
 DEPLOYABLE_CONTRACTS = ("IdentityRegistry", "ProductPassport")
+#: The trade-finance contracts (docs/finance.md), built from our sources but deployed without
+#: a proxy (nobody may change the rules under escrowed money): the escrow and receivables, and
+#: the ERC-2612 dollar `chainpass deploy` creates on a development chain.
+FINANCE_CONTRACTS = ("TradeFinance", "DevStablecoin")
 #: The governance contracts `chainpass.governance` deploys on request, not built from our
 #: sources: OpenZeppelin's TimelockController (compiled from its npm source with the settings
 #: below), and Safe 1.4.1's singleton, proxy factory and fallback handler (their npm package's

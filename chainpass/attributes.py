@@ -14,6 +14,8 @@ root (`IdentityRegistry.verifyAttribute` checks one on chain too).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import re
@@ -37,6 +39,9 @@ SALT_BYTES = 32
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CREDENTIAL_FORMAT = "chainpass-credential/1"
 DISCLOSURE_FORMAT = "chainpass-disclosure/1"
+#: The compact text form of a disclosure (what its QR code carries): this prefix, then
+#: base64url (no padding) of the binary form (see :meth:`Disclosure.to_compact`).
+COMPACT_PREFIX = "cpd1."
 
 
 @dataclass(frozen=True)
@@ -289,10 +294,78 @@ class Disclosure:
 
     @classmethod
     def from_text(cls, text: str) -> Disclosure:
+        """A disclosure from its JSON, its compact form (``cpd1.…``), or a link whose fragment
+        holds the compact form (what ``chainpass identity disclose --qr --desk URL`` encodes)."""
+        text = text.strip()
+        if not text.startswith("{"):
+            return cls.from_compact(text.rpartition("#")[2])
         try:
             return cls.from_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise DisclosureInvalid(f"The disclosure is not JSON: {exc.msg} at line {exc.lineno}.") from None
+
+    def to_compact(self) -> str:
+        """The disclosure as short URL-safe text for a QR code: :data:`COMPACT_PREFIX`, then
+        base64url (no padding) of: the holder (20 bytes), the commitment (32), then for each
+        attribute its key (1 byte of length, UTF-8), value (2 bytes of length, big-endian,
+        UTF-8), salt (32) and proof (1 byte of count, 32 bytes each): about half its JSON."""
+        out = bytearray(bytes.fromhex(self.holder[2:]) + self.commitment)
+        for a in self.attributes:
+            key, value = a.key.encode(), a.value.encode()
+            if len(key) > 0xFF or len(value) > 0xFFFF or len(a.proof) > 0xFF:
+                raise InvalidInput(f"Attribute {a.key!r} is too long for a compact disclosure.")
+            out += bytes([len(key)]) + key + len(value).to_bytes(2, "big") + value + a.salt
+            out += bytes([len(a.proof)]) + b"".join(a.proof)
+        return COMPACT_PREFIX + base64.urlsafe_b64encode(bytes(out)).rstrip(b"=").decode("ascii")
+
+    @classmethod
+    def from_compact(cls, text: str) -> Disclosure:
+        """The disclosure :meth:`to_compact` wrote; :class:`DisclosureInvalid` for anything else."""
+        text = text.strip()
+        if not text.startswith(COMPACT_PREFIX):
+            raise DisclosureInvalid("This is not a chainpass disclosure: neither its JSON nor its QR code's text.")
+        payload = text[len(COMPACT_PREFIX) :]
+        try:
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4), altchars=b"-_", validate=True)
+        except (binascii.Error, ValueError):
+            raise DisclosureInvalid("The disclosure's QR text is damaged: it is not base64url.") from None
+        reader = _Reader(data)
+        holder = parse_address("0x" + reader.take(20).hex(), "holder")
+        commitment = reader.take(32)
+        attributes = []
+        while not reader.done:
+            key = reader.text(reader.take(1)[0])
+            value = reader.text(int.from_bytes(reader.take(2), "big"))
+            salt = reader.take(32)
+            proof = tuple(reader.take(32) for _ in range(reader.take(1)[0]))
+            attributes.append(DisclosedAttribute(key, value, salt, proof))
+        if not attributes:
+            raise DisclosureInvalid("The disclosure's QR text reveals no attribute.")
+        return cls(holder, commitment, tuple(attributes))
+
+
+class _Reader:
+    """Reads a compact disclosure's bytes in order; running short is a :class:`DisclosureInvalid`."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    @property
+    def done(self) -> bool:
+        return self.at >= len(self.data)
+
+    def take(self, count: int) -> bytes:
+        if self.at + count > len(self.data):
+            raise DisclosureInvalid("The disclosure's QR text is cut short or damaged.")
+        self.at += count
+        return self.data[self.at - count : self.at]
+
+    def text(self, count: int) -> str:
+        try:
+            return self.take(count).decode("utf-8")
+        except UnicodeDecodeError:
+            raise DisclosureInvalid("The disclosure's QR text is damaged: a name or value is not UTF-8.") from None
 
 
 def _bytes32(text: Any, what: str) -> bytes:

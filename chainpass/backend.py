@@ -54,7 +54,12 @@ class RpcError(Exception):
 
 
 class NoAnswer(Exception):
-    """No answer from the node (connection refused, reset, timed out)."""
+    """No answer from the node (connection refused, reset, timed out); ``timed_out`` when it
+    was reached but did not answer in time (a node may be working on a request too large)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class Rpc(Protocol):
@@ -117,7 +122,7 @@ class HttpRpc:
                 time.sleep(pause)
                 pause *= 2
             except (requests.exceptions.RequestException, OSError) as exc:
-                raise NoAnswer(type(exc).__name__) from None
+                raise NoAnswer(type(exc).__name__, timed_out=isinstance(exc, requests.exceptions.Timeout)) from None
         if reply.status_code >= 500 or reply.status_code == 429:
             raise NoAnswer(f"HTTP {reply.status_code}")
         try:
@@ -178,6 +183,12 @@ class EmbeddedRpc:
                     return eth.get_transaction_count(params[0], params[1])
                 if method == "eth_getBlockByNumber":
                     return eth.get_block(params[0])
+                if method == "eth_getLogs":  # eth-tester reads its filter only as web3 passes it
+                    query = dict(params[0])
+                    for bound in ("fromBlock", "toBlock"):
+                        if isinstance(query.get(bound), str) and query[bound].startswith("0x"):
+                            query[bound] = as_int(query[bound])
+                    return eth.get_logs(cast(Any, query))
                 if method == "eth_maxPriorityFeePerGas":
                     return eth.max_priority_fee
                 if method == "eth_blockNumber":

@@ -30,6 +30,7 @@ from chainpass.artifacts import (
     ARTIFACT_DIR,
     COMPILER_SETTINGS,
     DEPLOYABLE_CONTRACTS,
+    FINANCE_CONTRACTS,
     PROXY_CONTRACTS,
     SAFE_CONTRACTS,
     TIMELOCK_CONTRACT,
@@ -242,7 +243,7 @@ def safe_artifacts(node_modules: Path = NODE_MODULES) -> dict[str, dict[str, Any
 def all_artifacts() -> dict[str, dict[str, Any]]:
     """Every artifact the package ships: our contracts, the proxy, the timelock and the Safe."""
     return {
-        **compile_contracts(source_files()),
+        **compile_contracts(source_files(), DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS),
         **compile_contracts(npm_sources(TIMELOCK_SOURCE), (TIMELOCK_CONTRACT,)),
         **compile_contracts(npm_sources(PROXY_SOURCE), PROXY_CONTRACTS),
         **safe_artifacts(),

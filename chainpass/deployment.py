@@ -45,7 +45,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import BlockNotFound
 from web3.types import TxReceipt
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, Artifact, load_artifact
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, FINANCE_CONTRACTS, Artifact, load_artifact
 from chainpass.chain import ZERO_ADDRESS, Chain, Sender, parse_address, sender_address
 from chainpass.errors import ChainIdMismatch, DeploymentError, InvalidInput
 from chainpass.files import write_json_atomic
@@ -64,6 +64,9 @@ IMPLEMENTATION_ARGS: dict[str, tuple[str, ...]] = {
     "IdentityRegistry": ("recoveryDelay",),
     "ProductPassport": ("registry",),
 }
+#: Chain ids of local development nodes (Anvil's and Ganache's), where `deploy` also creates
+#: the dev dollar that orders escrow (the embedded chain is one too).
+DEV_CHAIN_IDS = frozenset({31337, 1337})
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,17 @@ class Deployment:
                     implementation=_optional_address(c.get("implementation")),
                     proxy_admin=_optional_address(c.get("proxy_admin")),
                 )
-                for name, c in data["contracts"].items()
+                for name, c in sorted(data["contracts"].items(), key=lambda item: _deployment_order(item[0]))
             },
             genesis_hash=_genesis_text(data.get("genesis_hash")),
         )
+
+
+def _deployment_order(name: str) -> tuple[int, str]:
+    """Where contract ``name`` comes in a record: in the order of deployment (the proxied
+    contracts, then the trade-finance ones), whatever order the file keeps them in."""
+    order = (*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS)
+    return (order.index(name), "") if name in order else (len(order), name)
 
 
 def _optional_address(value: Any) -> ChecksumAddress | None:
@@ -358,6 +368,15 @@ def deploy(
                     "its governor names guardians (`chainpass emergency set-guardian`), or deploy afresh with "
                     "`chainpass deploy --replace`."
                 )
+        if "TradeFinance" not in existing.contracts:
+            # A record from before trade finance (docs/finance.md): add its contracts.
+            existing = Deployment(
+                existing.chain_id,
+                {**existing.contracts, **deploy_finance(chain, existing.contracts, sender)},
+                existing.genesis_hash,
+            )
+            if store is not None:
+                store.write(existing)
         if store is not None and existing.genesis_hash is None:
             # A record from before genesis hashes, whose code is here: this node's. Keep a
             # keyed copy; the old file stays (another node may have written it).
@@ -368,10 +387,39 @@ def deploy(
     for name in DEPLOYABLE_CONTRACTS:
         args = _implementation_args(name, recovery_delay, contracts)
         contracts[name] = _deploy_proxied(chain, name, args, wanted_governor, wanted_guardian, sender)
+    contracts.update(deploy_finance(chain, contracts, sender))
     deployment = Deployment(chain_id=chain.chain_id, contracts=contracts, genesis_hash=genesis_hash(chain))
     if store is not None:
         store.write(deployment)
     return deployment, True
+
+
+def deploy_finance(
+    chain: Chain, deployed: dict[str, ContractDeployment], sender: Sender
+) -> dict[str, ContractDeployment]:
+    """Deploy the trade-finance contract over ``deployed``'s registry and passports (no proxy:
+    nobody may change the rules under escrowed money; docs/finance.md), and on a development
+    chain the dev dollar (ERC-20 with ERC-2612 permit) its orders escrow, minted by ``sender``."""
+    added: dict[str, ContractDeployment] = {}
+    if chain.is_embedded or chain.chain_id in DEV_CHAIN_IDS:
+        added["DevStablecoin"] = _deploy_plain(chain, "DevStablecoin", {}, sender)
+    args = {"registry": deployed["IdentityRegistry"].address, "passports": deployed["ProductPassport"].address}
+    added["TradeFinance"] = _deploy_plain(chain, "TradeFinance", args, sender)
+    assert set(added) <= set(FINANCE_CONTRACTS)
+    return added
+
+
+def _deploy_plain(chain: Chain, name: str, args: dict[str, Any], sender: Sender) -> ContractDeployment:
+    """Deploy ``name`` without a proxy, with constructor ``args`` (by name, in order)."""
+    receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
+    address = _created(receipt, name)
+    return ContractDeployment(
+        address=address,
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+        block_number=int(receipt["blockNumber"]),
+        code_hash=code_hash_at(chain, address),
+        constructor_args=args,
+    )
 
 
 def _implementation_args(name: str, recovery_delay: int, deployed: dict[str, ContractDeployment]) -> dict[str, Any]:

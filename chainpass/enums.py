@@ -282,3 +282,39 @@ class Disposition(NamedEnum):
     def is_cbv(self) -> bool:
         """Whether the disposition is a CBV 2.0 standard value (``sellable`` is chainpass's own)."""
         return self not in (Disposition.NONE, Disposition.SELLABLE)
+
+
+# ---------------------------------------------------------------- TradeFinance
+
+
+class LineState(NamedEnum):
+    """Where one line of an order stands (docs/finance.md)."""
+
+    NONE = 0
+    OPEN = 1
+    DELIVERED = 2
+    DISPUTED = 3
+    SETTLED = 4
+    REFUNDED = 5
+
+
+class RefundReason(NamedEnum):
+    """Why a line of an order was refunded."""
+
+    RECALLED = 0
+    QUARANTINED = 1
+    OVERDUE = 2
+    CANCELLED = 3
+    ARBITRATED = 4
+
+    @classmethod
+    def zero_is_none(cls) -> bool:
+        return False
+
+
+class ReceivableKind(NamedEnum):
+    """What a receivable is a right to: an order's escrowed payment, or an accepted invoice."""
+
+    NONE = 0
+    ORDER = 1
+    INVOICE = 2

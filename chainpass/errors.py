@@ -62,6 +62,10 @@ class IndexMismatch(ChainpassError):
     """A local trace index file was made for another chain or contract, or is no index at all."""
 
 
+class IndexUnreachable(ChainpassError, ConnectionError):
+    """The PostgreSQL server that holds the trace index does not answer."""
+
+
 class LogQueryRefused(ChainpassError):
     """The node refused a log query even for a single block."""
 

@@ -22,7 +22,18 @@ def write_bytes_atomic(path: Path, data: bytes, *, private: bool = False) -> Pat
 
     With ``private`` the file is readable by its owner only (mode 0600) from the
     moment it exists: for credentials and keystores.
+
+    A ``path`` that is a device or a pipe (``/dev/null``, ``/dev/stdout``, a FIFO) is written
+    into, not replaced: a rename would put a regular file where the device was (as root, even
+    in ``/dev``).
     """
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with path.open("wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise FileNotWritable(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)

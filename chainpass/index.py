@@ -62,22 +62,23 @@ embedded chain for tests with short chains, and on a node for anything else.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import requests
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import BlockNotFound, Web3RPCError
-from web3.types import FilterParams, LogReceipt
+from web3.exceptions import BlockNotFound
+from web3.types import LogReceipt
 
+from chainpass.backend import NoAnswer, RpcError, as_int
 from chainpass.chain import Chain, parse_address
 from chainpass.contract_client import LOG_CHUNK, ContractClient
-from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
+from chainpass.deployment import genesis_hash
+from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused, NodeUnreachable
+from chainpass.index_store import IndexStore, open_store, schema_name
 from chainpass.records import JsonRecord
 
 #: The file layout's version, kept in the meta table.
@@ -87,34 +88,11 @@ MAX_RANGE = LOG_CHUNK
 #: Confirmations a block needs before its logs are indexed, unless told otherwise.
 DEFAULT_CONFIRMATIONS = 0
 #: What a refused log query raises: an error the node returns, or a timeout.
-REFUSALS: tuple[type[BaseException], ...] = (Web3RPCError, requests.exceptions.Timeout, TimeoutError)
+REFUSALS: tuple[type[BaseException], ...] = (RpcError, NoAnswer)
 
 #: A topic to match: one value (hex or bytes), any of several, or None for anything.
 Topic = str | bytes | Sequence[str | bytes] | None
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS logs (
-    id INTEGER PRIMARY KEY,
-    block_number INTEGER NOT NULL,
-    block_hash BLOB NOT NULL,
-    transaction_index INTEGER NOT NULL,
-    log_index INTEGER NOT NULL,
-    transaction_hash BLOB NOT NULL,
-    address TEXT NOT NULL,
-    topic0 BLOB,
-    topic1 BLOB,
-    topic2 BLOB,
-    topic3 BLOB,
-    data BLOB NOT NULL,
-    removed INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (block_hash, transaction_index, log_index)
-);
-CREATE INDEX IF NOT EXISTS logs_topic1 ON logs (topic1);
-CREATE INDEX IF NOT EXISTS logs_topic2 ON logs (topic2);
-CREATE INDEX IF NOT EXISTS logs_position ON logs (block_number, transaction_index, log_index);
-"""
 _COLUMNS = (
     "block_number, block_hash, transaction_index, log_index, transaction_hash, address, "
     "topic0, topic1, topic2, topic3, data, removed"
@@ -181,7 +159,8 @@ class IndexStatus(JsonRecord):
 
     JSON_PROPERTIES = ("behind",)
 
-    path: Path
+    #: The SQLite file, or the PostgreSQL server and schema (no password).
+    location: str
     chain_id: int
     address: ChecksumAddress
     deployment_block: int
@@ -199,15 +178,16 @@ class IndexStatus(JsonRecord):
 
 
 class TraceIndex:
-    """The logs of the contract at ``address`` on ``chain``, kept in the SQLite file ``path``.
+    """The logs of the contract at ``address`` on ``chain``, kept at ``location``: a SQLite
+    file's path, or a PostgreSQL server's ``postgresql://`` URL (:mod:`chainpass.index_store`).
 
-    Creates the file if it does not exist (unless ``create`` is false); refuses one made for
+    Creates the index if it does not exist (unless ``create`` is false); refuses one made for
     another chain or contract. Use it as a context manager, or :meth:`close` it.
     """
 
     def __init__(
         self,
-        path: Path,
+        location: Path | str,
         chain: Chain,
         address: str,
         *,
@@ -217,34 +197,33 @@ class TraceIndex:
     ) -> None:
         if max_range < 1:
             raise InvalidInput(f"The block range must be at least 1, not {max_range}.")
-        self.path = Path(path)
         self.chain = chain
+        #: The connection logs are asked on (the chain's JSON-RPC, without web3's formatting).
+        self.rpc = chain.backend.rpc()
         self.address = parse_address(address, "contract address")
         self.deployment_block = deployment_block
         self.max_range = max_range
         #: The block range asked next: halved on refusals, doubled back after successes.
         self.range = max_range
-        if not self.path.exists():
-            if not create:
-                raise InvalidInput(f"There is no trace index at {self.path}: run `chainpass index sync` first.")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        genesis = genesis_hash(chain)
+        self._db: IndexStore = open_store(
+            location,
+            schema=schema_name(chain.chain_id, genesis, self.address),
+            description=f"chain {chain.chain_id} (genesis {genesis}), contract {self.address}",
+            create=create,
+        )
+        #: Where the index is, as messages show it (a server's URL without its password).
+        self.location = self._db.location
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
             self._check_meta()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise IndexMismatch(f"{self.path} is not a chainpass trace index ({exc}): move it away.") from None
         except BaseException:
             self._db.close()
             raise
 
     @classmethod
-    def for_client(cls, client: ContractClient, path: Path, **options: Any) -> TraceIndex:
+    def for_client(cls, client: ContractClient, location: Path | str, **options: Any) -> TraceIndex:
         """The index of ``client``'s contract, from its deployment block."""
-        return cls(path, client.chain, client.address, deployment_block=client.first_block, **options)
+        return cls(location, client.chain, client.address, deployment_block=client.first_block, **options)
 
     def close(self) -> None:
         self._db.close()
@@ -264,14 +243,14 @@ class TraceIndex:
             "address": self.address,
             "deployment_block": str(self.deployment_block),
         }
-        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        if not stored:
-            with self._transaction():
-                self._db.executemany(
+        with self._db.transaction():  # a new index's meta is written once, whoever comes first
+            stored: dict[str, str] = dict(self._db.query("SELECT key, value FROM meta"))
+            if not stored:
+                self._db.execute_many(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [*expected.items(), ("checkpoint", str(self.deployment_block - 1))],
                 )
-            return
+                return
         described = {
             "format": "file format",
             "chain_id": "chain",
@@ -281,18 +260,15 @@ class TraceIndex:
         for key, value in expected.items():
             if stored.get(key) != value:
                 raise IndexMismatch(
-                    f"The trace index {self.path} was made for {described[key]} {stored.get(key)}, not "
+                    f"The trace index {self.location} was made for {described[key]} {stored.get(key)}, not "
                     f"{described[key]} {value}: use the index of this chain and contract, or move this one away."
                 )
 
     @property
     def checkpoint(self) -> int:
         """The last block indexed: the deployment block - 1 while nothing is."""
-        (value,) = self._db.execute("SELECT value FROM meta WHERE key = 'checkpoint'").fetchone()
+        ((value,),) = self._db.query("SELECT value FROM meta WHERE key = 'checkpoint'")
         return int(value)
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
 
     # -------------------------------------------------------------------- sync
 
@@ -301,6 +277,10 @@ class TraceIndex:
         ``confirmations`` confirmations (up to ``until`` at most); return what was done."""
         if confirmations < 0:
             raise InvalidInput(f"Confirmations must be 0 or more, not {confirmations}.")
+        with self._db.sync_turn():
+            return self._sync(confirmations, until)
+
+    def _sync(self, confirmations: int, until: int | None) -> SyncReport:
         head = int(self.chain.w3.eth.block_number)
         reorg = self._follow_reorg()
         target = head - confirmations if until is None else min(head - confirmations, until)
@@ -313,6 +293,8 @@ class TraceIndex:
             try:
                 logs = self._fetch(start, end)
             except REFUSALS as exc:
+                if isinstance(exc, NoAnswer) and not exc.timed_out:  # the node is gone, not busy
+                    raise NodeUnreachable(f"The node at {self.chain.endpoint} does not answer ({exc}).") from None
                 refused.append((start, end))
                 if start == end:
                     raise LogQueryRefused(
@@ -329,9 +311,11 @@ class TraceIndex:
             self.range = min(self.max_range, self.range * 2)
         return SyncReport(head, confirmations, self.checkpoint, tuple(ranges), tuple(refused), stored, reorg)
 
-    def _fetch(self, start: int, end: int) -> list[LogReceipt]:
-        params: FilterParams = {"address": self.address, "fromBlock": start, "toBlock": end}
-        return list(self.chain.w3.eth.get_logs(params))
+    def _fetch(self, start: int, end: int) -> list[Any]:
+        """The contract's logs in blocks ``start`` to ``end`` as the node sends them: JSON-RPC's
+        own shape, read by :func:`_row` without web3's formatting (which took most of a sync)."""
+        params = {"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}
+        return list(self.rpc.call("eth_getLogs", [params]))
 
     def _hash_at(self, number: int) -> bytes | None:
         try:
@@ -339,17 +323,22 @@ class TraceIndex:
         except BlockNotFound:
             return None
 
-    def _store(self, end: int, end_hash: bytes, logs: Iterable[LogReceipt]) -> int:
+    def _store(self, end: int, end_hash: bytes, logs: Iterable[Any]) -> int:
         """Store one range's logs and move the checkpoint to ``end``, all or nothing."""
-        rows = [_row(log) for log in logs if to_checksum_address(log["address"]) == self.address]
+        ours = self.address.lower()
+        rows = [_row(log, self.address) for log in logs if str(log["address"]).lower() == ours]
         blocks = {(row[0], row[1]) for row in rows} | {(end, end_hash)}
-        with self._transaction():
-            self._db.executemany(
+        with self._db.transaction():
+            self._db.execute_many(
                 f"INSERT INTO logs ({_COLUMNS}) VALUES ({', '.join('?' * 12)}) "
                 "ON CONFLICT (block_hash, transaction_index, log_index) DO UPDATE SET removed = excluded.removed",
                 rows,
             )
-            self._db.executemany("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", sorted(blocks))
+            self._db.execute_many(
+                "INSERT INTO blocks (number, hash) VALUES (?, ?) "
+                "ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+                sorted(blocks),
+            )
             self._set_checkpoint(end)
         return len(rows)
 
@@ -359,7 +348,7 @@ class TraceIndex:
     def _follow_reorg(self) -> Reorg | None:
         """If the checkpoint block is no longer the node's, go back to the fork point."""
         checkpoint = self.checkpoint
-        rows = self._db.execute("SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number", (checkpoint,))
+        rows = self._db.query("SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number", (checkpoint,))
         stored: list[tuple[int, bytes]] = [(int(n), bytes(h)) for n, h in rows]
         if not stored or self._hash_at(stored[-1][0]) == stored[-1][1]:
             return None
@@ -373,10 +362,8 @@ class TraceIndex:
             else:
                 high = middle
         fork = stored[low][0] if low >= 0 else self.deployment_block - 1
-        with self._transaction():
-            removed = self._db.execute(
-                "UPDATE logs SET removed = 1 WHERE block_number > ? AND removed = 0", (fork,)
-            ).rowcount
+        with self._db.transaction():
+            removed = self._db.execute("UPDATE logs SET removed = 1 WHERE block_number > ? AND removed = 0", (fork,))
             self._db.execute("DELETE FROM blocks WHERE number > ?", (fork,))
             self._set_checkpoint(fork)
         self.range = self.max_range
@@ -388,24 +375,50 @@ class TraceIndex:
         """The indexed logs matching ``topics`` (None matches anything, a list any of its
         values), in chain order, as web3 log receipts; removed logs only if asked."""
         where, params = _where(topics, include_removed)
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)
+        rows = self._db.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)
         return [_receipt(row) for row in rows]
 
     def logs(self, topics: Sequence[Topic] = (), *, include_removed: bool = False) -> list[IndexedLog]:
         """The indexed logs matching ``topics`` as records."""
         where, params = _where(topics, include_removed)
-        return [_record(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
+        return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
+
+    def logs_with_first_word(
+        self, topic0: str | bytes, word: bytes, *, limit: int, offset: int = 0, count_up_to: int = 0
+    ) -> tuple[list[LogReceipt], int]:
+        """The live logs of event ``topic0`` whose data starts with the 32-byte ``word`` (an
+        event's first non-indexed argument: a GTIN in ``PassportCommissioned``), in chain order,
+        at most ``limit`` from ``offset`` on; and how many there are, counted up to
+        ``count_up_to`` (at least the rows read). Both read an index of (topic0, first word), so
+        neither scans the table, and neither reads more than it is bounded to."""
+        if len(word) != 32:
+            raise InvalidInput(f"A data word is 32 bytes, not {len(word)}.")
+        if limit < 1 or offset < 0:
+            raise InvalidInput(
+                f"A page of logs needs a limit of at least 1 and an offset of 0 or more, not {limit} and {offset}."
+            )
+        where = "WHERE topic0 = ? AND substr(data, 1, 32) = ? AND removed = 0"
+        params = (_topic_bytes(topic0), word)
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM logs {where} {_ORDER} LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        logs = [_receipt(row) for row in rows]
+        bound = max(count_up_to, offset + len(logs))
+        ((count,),) = self._db.query(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM logs {where} LIMIT ?) AS matching", (*params, bound)
+        )
+        return logs, int(count)
 
     def removed_logs(self) -> list[IndexedLog]:
         """The logs whose blocks left the chain (or that a provider returned as removed)."""
-        return [_record(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]
+        return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]
 
     def status(self) -> IndexStatus:
-        live, removed = self._db.execute(
-            "SELECT COALESCE(SUM(removed = 0), 0), COALESCE(SUM(removed = 1), 0) FROM logs"
-        ).fetchone()
+        ((live, removed),) = self._db.query(
+            "SELECT COUNT(*) FILTER (WHERE removed = 0), COUNT(*) FILTER (WHERE removed = 1) FROM logs"
+        )
         return IndexStatus(
-            path=self.path,
+            location=self.location,
             chain_id=self.chain.chain_id,
             address=self.address,
             deployment_block=self.deployment_block,
@@ -416,32 +429,25 @@ class TraceIndex:
         )
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def _row(log: LogReceipt) -> tuple[Any, ...]:
-    topics = [bytes(t) for t in log["topics"]]
+def _row(log: Any, address: ChecksumAddress) -> tuple[Any, ...]:
+    """A log of the contract at ``address`` as a row: from JSON-RPC's hex text, or from web3's
+    shapes (the embedded chain's answers)."""
+    topics = [_bytes(t) for t in log["topics"]]
     return (
-        int(log["blockNumber"]),
-        bytes(log["blockHash"]),
-        int(log["transactionIndex"]),
-        int(log["logIndex"]),
-        bytes(log["transactionHash"]),
-        to_checksum_address(log["address"]),
+        as_int(log["blockNumber"]),
+        _bytes(log["blockHash"]),
+        as_int(log["transactionIndex"]),
+        as_int(log["logIndex"]),
+        _bytes(log["transactionHash"]),
+        address,
         *(topics + [None] * 4)[:4],
-        bytes(log["data"]),
+        _bytes(log["data"]),
         int(bool(log.get("removed", False))),
     )
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
 def _receipt(row: tuple[Any, ...]) -> LogReceipt:

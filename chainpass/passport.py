@@ -248,9 +248,11 @@ class ProductPassports(ContractClient):
             "setLicence", sender, digits, length, number, parse_address(manufacturer, "manufacturer"), granted
         )
 
-    def brand_of(self, key: ProductKey) -> Brand | None:
-        """The brand that owns ``key``'s GS1 company prefix, if one is registered."""
-        licensee, prefix, length = self.contract.functions.brandOf(key.gtin, key.serial_bytes).call()
+    def brand_of(self, key: ProductKey | int) -> Brand | None:
+        """The brand that owns ``key``'s GS1 company prefix (or a GTIN's, given as a number), if
+        one is registered."""
+        gtin, serial = (key, bytes(32)) if isinstance(key, int) else (key.gtin, key.serial_bytes)
+        licensee, prefix, length = self.contract.functions.brandOf(gtin, serial).call()
         if not length:
             return None
         return Brand(str(prefix).zfill(int(length)), to_checksum_address(licensee))

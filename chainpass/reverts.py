@@ -13,8 +13,19 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from chainpass.artifacts import DEPLOYABLE_CONTRACTS, PROXY_CONTRACTS, load_artifact
-from chainpass.enums import STATUS_PHRASES, BizStep, Disposition, Level, Role, Sector, Standing, State, Status
+from chainpass.artifacts import DEPLOYABLE_CONTRACTS, FINANCE_CONTRACTS, PROXY_CONTRACTS, load_artifact
+from chainpass.enums import (
+    STATUS_PHRASES,
+    BizStep,
+    Disposition,
+    Level,
+    LineState,
+    Role,
+    Sector,
+    Standing,
+    State,
+    Status,
+)
 from chainpass.errors import ContractRevert
 
 #: What each custom error means to the person who caused it. Keys are error names,
@@ -181,6 +192,64 @@ MESSAGES: dict[str, str] = {
     "PassportCustodianInForce": "{custodian}, who holds the goods of passport {id}, still stands in the registry: "
     "only the goods of a custodian whose identity was revoked can be taken back by the owner; ask the holder for "
     "an offer, or the governor for a repair.",
+    # TradeFinance (docs/finance.md) and the dev dollar.
+    "FinanceNotVerified": "{account} has no identity in force in the registry (it is {standing}): trade finance "
+    "deals only with verified organisations, at the moment they act.",
+    "FinanceNotBank": "{account} is not an appointed relying party of sector bank: only a bank finances receivables.",
+    "FinanceNotEligibleHolder": "{account} may not hold a receivable: it is neither verified in the registry nor a "
+    "bank.",
+    "FinanceNotParty": "Only {expected} can do this on the order or receivable, not {account}.",
+    "FinanceBadLines": "An order takes 1 to {max} passports with one price each, not {count} passports and "
+    "{prices} prices.",
+    "FinanceLinesNotAscending": "The order lists passport {id} twice or out of order: list each passport once.",
+    "FinanceZeroAmount": "A price, amount or part must be more than zero.",
+    "FinanceSameParty": "{account} cannot be two parties of one deal: buyer, seller and arbiter must differ.",
+    "FinanceNotInFuture": "The time {time} is not in the future (chain time is {nowTime}): give a later one.",
+    "FinanceBadWindow": "A dispute window of {window} s is not allowed: give 1 s to {max} s with an arbiter, and none "
+    "without one.",
+    "FinancePassportUnfit": "Passport {id} is {state}: an order takes only passports that are active or in transit.",
+    "FinanceAlreadyReceived": "The goods of passport {id} are in the buyer's custody already: invoice them instead "
+    "of escrowing their price.",
+    "FinancePassportTaken": "Passport {id} is in order {order}, which has not finished with it: settle or refund "
+    "that line first.",
+    "FinanceUnknownOrder": "There is no order {order}.",
+    "FinanceLineNotOpen": "Passport {id} has no line in order {order} that can do this (its line is {line}).",
+    "FinanceNotReceived": "The goods of passport {id} (order {order}) are not in the buyer's custody and usable "
+    "there (they are {state}): the line pays once the buyer has received them.",
+    "FinanceNotAccepted": "Order {order} waits for the seller to accept its arbiter (chainpass finance accept).",
+    "FinanceNothingToAccept": "Order {order} was accepted already, or has no arbiter to accept.",
+    "FinanceWindowOpen": "The dispute window of passport {id} in order {order} is open until {endsAt} (chain time "
+    "is {nowTime}): settle it after that.",
+    "FinanceWindowClosed": "The dispute window of passport {id} in order {order} closed at {endsAt} (chain time is "
+    "{nowTime}): it can no longer be disputed.",
+    "FinanceNotRefundable": "Passport {id} of order {order} cannot be refunded now: it is not recalled, not held on "
+    "its way, and its delivery deadline has not passed.",
+    "FinanceTransferShort": "The token {token} moved {received} where {expected} was due (a fee on transfer): trade "
+    "finance refuses such tokens, so nothing was moved.",
+    "FinanceInvoiceTaken": "This invoice's commitment backs receivable {receivable} already: an invoice is "
+    "registered, and financed, once only.",
+    "FinanceEmptyCommitment": "The invoice's commitment is empty: compute it from the invoice (chainpass finance "
+    "invoice accept).",
+    "FinanceInvalidSignature": "The signature is not {signer}'s (it recovers to {recovered}): a field was altered, "
+    "or it was signed for another chain or contract. Ask for a new one.",
+    "FinanceSignatureExpired": "The signed message expired at {deadline} (chain time is {nowTime}): ask for a new one.",
+    "FinanceInvalidNonce": "The offer carries nonce {given}, but {holder}'s next nonce is {expected}: it was used or "
+    "cancelled.",
+    "FinanceNotUnpaidInvoice": "Receivable {receivable} is not an unpaid invoice: nothing to pay.",
+    "FinanceUnknownPart": "There is no receivable part {part}.",
+    "FinanceNothingToClaim": "Part {part} has nothing to claim now: what it is owed has not been paid in yet.",
+    "FinanceBadSplit": "A split takes 2 to {max} amounts, each above zero, summing to {remaining} (what the part has "
+    "not been paid yet), not {count} amounts summing to {total}.",
+    "FinanceNotOwnerNorApproved": "{account} may not move part {part}: only its holder, or whom it approved.",
+    "FinanceWrongHolder": "Part {part} is held by {holder}, not by the account given.",
+    "FinanceInvalidReceiver": "{receiver} is a contract that does not accept ERC-721 tokens: send the part elsewhere.",
+    "FinanceAmountTooLarge": "The amount {amount} is too large.",
+    "ERC20InsufficientBalance": "{sender} holds {balance} of the token, not the {needed} needed.",
+    "ERC20InsufficientAllowance": "{spender} may spend {allowance} of the token, not the {needed} needed: approve it "
+    "first.",
+    "ERC2612ExpiredSignature": "The token permit expired at {deadline}: sign a new one.",
+    "ERC2612InvalidSigner": "The token permit is signed by {signer}, not {owner}.",
+    "DevStablecoinNotMinter": "{account} is not the dev dollar's minter (its deployer).",
 }
 
 #: Names for enum-typed error arguments, by argument name, from the contracts' enums
@@ -192,6 +261,7 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
     "status": tuple(STATUS_PHRASES[m] for m in Status),
     "standing": tuple(m.label for m in Standing),
     "state": tuple(m.label for m in State),
+    "line": tuple(m.label for m in LineState),
     "bizStep": tuple(m.label for m in BizStep),
     "disposition": tuple(m.label for m in Disposition),
 }
@@ -219,7 +289,7 @@ def _abi_type(entry: dict[str, Any]) -> str:
 @cache
 def _errors_by_selector() -> dict[bytes, _ErrorAbi]:
     errors: dict[bytes, _ErrorAbi] = {}
-    for name in (*DEPLOYABLE_CONTRACTS, *PROXY_CONTRACTS):
+    for name in (*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS, *PROXY_CONTRACTS):
         for entry in load_artifact(name).abi:
             if entry["type"] != "error":
                 continue
@@ -282,7 +352,9 @@ def decode_revert(data: bytes) -> ContractRevert | None:
 
 
 #: Error arguments that are Unix times: shown to people as dates (the args keep the numbers).
-TIME_ARGS = frozenset({"expiresAt", "nowTime", "until", "deadline", "readyAt", "since", "changedAt", "eventTime"})
+TIME_ARGS = frozenset(
+    {"expiresAt", "nowTime", "until", "deadline", "readyAt", "since", "changedAt", "eventTime", "time", "endsAt"}
+)
 
 
 def _time_text(value: Any) -> Any:

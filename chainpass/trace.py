@@ -8,6 +8,7 @@ packed in while it was inside, and the journeys of the inputs it was made from.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,7 @@ class Tracer:
         if id_ in seen:
             return seen[id_]
         seen[id_] = []  # a guard: lineage has no cycles, but a trace must end regardless
-        own = sorted(self._own(id_), key=lambda e: e.position)
+        own = self.own(id_)
         entries = list(own)
         for packed in (e for e in own if e.event == "PassportPacked"):
             container = int(packed.details["container"], 16)
@@ -109,9 +110,12 @@ class Tracer:
         seen[id_] = sorted(unique.values(), key=lambda e: e.position)
         return seen[id_]
 
-    def _own(self, id_: int) -> list[TraceEntry]:
+    def own(self, id_: int, events: Collection[str] = TRACED_EVENTS) -> list[TraceEntry]:
+        """The passport's own events (none of its containers' or inputs'), in the chain's order;
+        only those named in ``events`` (each log is decoded only if it is one of them)."""
         logs = self.passports.logs([None, "0x" + id_.to_bytes(32, "big").hex()])
-        return [self._entry(log) for log in logs if bytes(log["topics"][0]) in self._events]
+        wanted = {topic for topic, (name, _event) in self._events.items() if name in events}
+        return sorted((self._entry(log) for log in logs if bytes(log["topics"][0]) in wanted), key=lambda e: e.position)
 
     @cached_property
     def _events(self) -> dict[bytes, tuple[str, Any]]:

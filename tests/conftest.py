@@ -28,6 +28,7 @@ from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Sector
 from chainpass.identity import IdentityRegistry
+from chainpass.local_postgres import LocalPostgres, start_postgres
 from chainpass.node import AnvilNode, GanacheNode, free_port
 
 BACKENDS = ("embedded", "anvil", "ganache")
@@ -54,6 +55,7 @@ GANACHE_MODULES = frozenset(
         "test_deployment",
         "test_demo",
         "test_passport_lifecycle",
+        "test_finance",
     }
 )
 #: Tests in those modules that do not run on Ganache, by test name (without parameters),
@@ -75,7 +77,7 @@ GANACHE_GAPS: dict[str, str] = {
 #: its largest part; Ganache's own paths are the same for every third test.
 MODULE_SAMPLES: dict[str, dict[str, int]] = {
     "embedded": {"*": 2, "test_chain": 1, "test_deployment": 1, "test_demo": 1, "test_faults": 1, "test_index": 1},
-    "ganache": dict.fromkeys(PASSPORT_MODULES, 3),
+    "ganache": {**dict.fromkeys(PASSPORT_MODULES, 3), "test_finance": 3},
 }
 #: Tables of one rule's cases (parametrized tests) that Anvil runs whole and the embedded
 #: EVM and Ganache run a sample of: every k-th case (the first included) of each test
@@ -129,11 +131,13 @@ ANVIL_ONLY: dict[str, str] = {
     "test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language": "the pages in a browser",
     "test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404": "the pages in a browser",
     "test_screenshots": "the pages in a browser",
+    "test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one": "the desk in a browser",
+    "test_no_serious_accessibility_finding_on_the_desk": "the desk in a browser",
+    "test_desk_screenshots": "the desk in a browser",
 }
 
-#: Fixtures shared by the passport tests (orgs_setup, orgs, pp), the CLI tests and the web
-#: tests (served, web).
-pytest_plugins = ["passport_world", "cli_world", "web_world"]
+#: Fixtures shared by the passport tests (orgs_setup, orgs, pp) and the CLI tests.
+pytest_plugins = ["passport_world", "cli_world"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -182,6 +186,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = getattr(item, "originalname", item.name)
         if name in ANVIL_ONLY and _backend_of(item) not in (None, "anvil"):
             return True
+        on_postgres = _index_store_of(item) == "postgresql" or "postgres_server" in getattr(item, "fixturenames", ())
+        if on_postgres and _backend_of(item) not in (None, "anvil"):
+            return True
         if _backend_of(item) == "ganache":
             return not runs_on_ganache(item)
         # Ganache-only tests (test_ganache.py) follow --backend as well.
@@ -227,6 +234,36 @@ def anvil_node() -> Iterator[AnvilNode]:
     node = AnvilNode(port=free_port(), history_on_disk=False).start()
     yield node
     node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server on loopback for the session (chainpass.local_postgres); each test that
+    uses it makes a database of its own."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+#: Where a trace index is kept (chainpass.index_store): the index tests run on both. The
+#: store does not depend on the chain, so PostgreSQL's runs are on Anvil only, the backend
+#: whose reorgs the index tests make.
+INDEX_STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=INDEX_STORES)
+def index_location(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A new trace index's location: a SQLite file in the test's folder, or a fresh database
+    on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        server: LocalPostgres = request.getfixturevalue("postgres_server")
+        return server.database()
+    return str(tmp_path / "trace.sqlite")
+
+
+def _index_store_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("index_location") if callspec is not None else None
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from chainpass.artifacts import (
     ARTIFACT_DIR,
     COMPILER_SETTINGS,
     DEPLOYABLE_CONTRACTS,
+    FINANCE_CONTRACTS,
     SAFE_CONTRACTS,
     TIMELOCK_CONTRACT,
     event_topic,
@@ -30,22 +31,22 @@ from chainpass.artifacts import (
 @pytest.fixture(scope="module")
 def compiled() -> dict[str, dict[str, Any]]:
     """A fresh compilation of contracts/, once for the module."""
-    return compiler.compile_contracts(compiler.source_files())
+    return compiler.compile_contracts(compiler.source_files(), DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
 
 
 def test_shipped_artifacts_are_not_stale(compiled: dict[str, dict[str, Any]]) -> None:
-    assert sorted(compiled) == sorted(DEPLOYABLE_CONTRACTS)
+    assert sorted(compiled) == sorted(DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
     assert compiler.stale_artifacts(compiled) == []
 
 
-@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS)
+@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
 def test_recorded_sources_hash_matches_the_sources(name: str) -> None:
     artifact = load_artifact(name)
 
     assert artifact.sources_hash == compiler.sources_hash(compiler.source_files())
 
 
-@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS)
+@pytest.mark.parametrize("name", DEPLOYABLE_CONTRACTS + FINANCE_CONTRACTS)
 def test_artifact_records_the_pinned_compiler(name: str) -> None:
     data = json.loads((ARTIFACT_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
@@ -58,23 +59,49 @@ def test_source_files_are_every_solidity_file_and_the_npm_files_they_import() ->
 
     ours = {name for name in sources if name.startswith("contracts/")}
     assert ours == {
+        "contracts/DevStablecoin.sol",
         "contracts/IdentityRegistry.sol",
         "contracts/ProductPassport.sol",
+        "contracts/TradeFinance.sol",
         "contracts/interfaces/IIdentityRegistry.sol",
         "contracts/interfaces/IProductPassport.sol",
+        "contracts/interfaces/ITradeFinance.sol",
         "contracts/libraries/AttributeProof.sol",
         "contracts/libraries/SignatureCheck.sol",
     }
-    # OpenZeppelin's (audited) ECDSA, MerkleProof and interfaces, and what they import, from
-    # the pinned npm package.
-    assert set(sources) - ours == {
+    # OpenZeppelin's (audited) ECDSA, MerkleProof, ERC20, SafeERC20, ReentrancyGuard and
+    # interfaces, and what they import, from the pinned npm package: nothing that needs
+    # Cancun's mcopy (Strings, Bytes), which this build's Shanghai lacks.
+    identity_and_passports = {
         "@openzeppelin/contracts/interfaces/IERC1271.sol",
         "@openzeppelin/contracts/interfaces/IERC5267.sol",
         "@openzeppelin/contracts/utils/cryptography/ECDSA.sol",
         "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol",
         "@openzeppelin/contracts/utils/cryptography/Hashes.sol",
     }
+    assert set(sources) - ours == identity_and_passports | FINANCE_IMPORTS
     assert all("pragma solidity 0.8.37;" in sources[name] for name in ours)
+
+
+#: What the trade-finance contracts import from OpenZeppelin (issue 17).
+FINANCE_IMPORTS = {
+    "@openzeppelin/contracts/interfaces/IERC1363.sol",
+    "@openzeppelin/contracts/interfaces/IERC165.sol",
+    "@openzeppelin/contracts/interfaces/IERC20.sol",
+    "@openzeppelin/contracts/interfaces/IERC20Metadata.sol",
+    "@openzeppelin/contracts/interfaces/draft-IERC6093.sol",
+    "@openzeppelin/contracts/token/ERC20/ERC20.sol",
+    "@openzeppelin/contracts/token/ERC20/IERC20.sol",
+    "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol",
+    "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol",
+    "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol",
+    "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol",
+    "@openzeppelin/contracts/utils/Context.sol",
+    "@openzeppelin/contracts/utils/Nonces.sol",
+    "@openzeppelin/contracts/utils/ReentrancyGuard.sol",
+    "@openzeppelin/contracts/utils/StorageSlot.sol",
+    "@openzeppelin/contracts/utils/introspection/IERC165.sol",
+}
 
 
 def test_sources_hash_changes_with_any_source() -> None:
@@ -89,7 +116,7 @@ def test_sources_hash_changes_with_any_source() -> None:
 
 
 def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    changed_name, *others = DEPLOYABLE_CONTRACTS
+    changed_name, *others = compiled
     for name in others:
         (tmp_path / f"{name}.json").write_text(compiler.render(compiled[name]), encoding="utf-8")
     changed = json.loads(compiler.render(compiled[changed_name]))
@@ -97,7 +124,7 @@ def test_stale_artifacts_detects_a_changed_or_missing_file(compiled: dict[str, d
     (tmp_path / f"{changed_name}.json").write_text(compiler.render(changed), encoding="utf-8")
 
     assert compiler.stale_artifacts(compiled, tmp_path) == [changed_name]
-    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == list(DEPLOYABLE_CONTRACTS)
+    assert compiler.stale_artifacts(compiled, tmp_path / "missing") == list(compiled)
     (tmp_path / f"{changed_name}.json").write_text(compiler.render(compiled[changed_name]), encoding="utf-8")
     assert compiler.stale_artifacts(compiled, tmp_path) == []
 

@@ -357,3 +357,46 @@ def test_leaf_binds_salt_key_and_value() -> None:
     assert leaf != attribute_leaf(salt, "name", "Grace ")
     assert leaf != attribute_leaf(salt, "nam", "eGrace")
     assert leaf != attribute_leaf(flip_byte(salt, 0), "name", "Grace")
+
+
+# ------------------------------------------------------------------ the compact form (QR codes)
+
+
+@given(keys=st.lists(st.sampled_from(["name", "date_of_birth", "national_id", "address", "age_over_18"]),
+                     min_size=1, unique=True))  # fmt: skip
+@settings(max_examples=20, deadline=None)
+def test_the_compact_form_reads_back_as_the_same_disclosure(keys: list[str]) -> None:
+    disclosure = issue(name="李雷 Lǐ Léi").disclose(keys)
+
+    text = disclosure.to_compact()
+
+    assert text.startswith("cpd1.") and set(text[5:]) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )  # URL-safe: it travels in a link's fragment
+    assert Disclosure.from_compact(text) == disclosure
+    assert Disclosure.from_text(f"https://desk.example.org/desk#{text}\n") == disclosure
+    assert Disclosure.from_text(json.dumps(disclosure.to_json())) == disclosure
+    assert len(text) < len(json.dumps(disclosure.to_json(), separators=(",", ":")))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello", "neither its JSON nor its QR code's text"),
+        ("cpd1.", "cut short or damaged"),
+        ("cpd1.AAAA", "cut short or damaged"),
+        ("cpd1.@@@@!", "not base64url"),
+        ("https://desk.example.org/desk#", "neither its JSON nor its QR code's text"),
+    ],
+)
+def test_a_damaged_compact_form_is_refused_in_one_sentence(text: str, expected: str) -> None:
+    with pytest.raises(DisclosureInvalid, match=expected):
+        Disclosure.from_text(text)
+
+
+def test_a_cut_compact_form_is_refused() -> None:
+    text = issue().disclose(["name", "age_over_18"]).to_compact()
+
+    for end in (10, 40, len(text) // 2, len(text) - 3):
+        with pytest.raises(DisclosureInvalid):
+            Disclosure.from_compact(text[:end])

@@ -3,7 +3,6 @@ interrupted run to every passport and every event exactly once."""
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import io
 import json
@@ -12,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -588,20 +586,27 @@ def test_a_stop_while_waiting_for_confirmations_counts_what_was_mined(
     producer = watcher.dev_accounts()[3]
     expected = watcher.w3.eth.get_transaction_count(producer) + (4 if command == "commission" else 1)
 
-    def press_ctrl_c_once_all_is_mined() -> None:
-        deadline = time.monotonic() + 60
-        while watcher.w3.eth.get_transaction_count(producer) < expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # into the wait for confirmations (no block comes: Anvil mines on demand)
-        _thread.interrupt_main()
-
     batches = ["--batch-size", "10"] if command == "commission" else []
     args = ["bulk", command, str(csv), "--account", "3", *batches, "--confirmations", "2"]
     if how == "interrupt":
-        presser = threading.Thread(target=press_ctrl_c_once_all_is_mined, daemon=True)
-        presser.start()
-        code, out, err = cli.run(*args)
-        presser.join()
+        # A real Ctrl-C (SIGINT) to the command's own process once the chain shows every batch
+        # mined: it is then waiting for confirmations (no block comes: Anvil mines on demand).
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from chainpass.cli import main; main()", "--rpc", cli.rpc, "--home",
+             str(cli.home), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while watcher.w3.eth.get_transaction_count(producer) < expected and process.poll() is None:
+                assert time.monotonic() < deadline, "the batches were not mined in 2 minutes"
+                time.sleep(0.05)
+            time.sleep(0.5)  # into the wait for confirmations
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        code = process.returncode
     else:
         code, out, err = cli.run(*args, "--wait", "3")
     again = json.loads(cli.ok("bulk", command, str(csv), "--account", "3", "--json"))

@@ -20,6 +20,7 @@ from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.identity import IdentityRegistry
 from chainpass.node import AnvilNode, free_port
+from chainpass.standards.dl_compression import compress
 
 
 def test_deploy_is_safe_to_rerun(operator: Operator) -> None:
@@ -424,6 +425,22 @@ def test_a_recalled_container_flags_what_is_inside(supply_chain: Operator) -> No
 
     assert op.no("passport", "verify", BAG2, "--json").json()["recalled"] is True
     assert "RECALLED" in op.no("passport", "verify", BAG1).out
+
+
+def test_verify_reads_a_compressed_digital_link_as_its_uncompressed_one(supply_chain: Operator) -> None:
+    op = supply_chain
+    op.ok("passport", "commission", BAG1, "--account", "2")
+    op.ok("passport", "recall", BAG1, "--account", "2")
+    # BAG1 as a phone's camera reads it from a QR code carrying the compressed link (GS1 Digital Link compression).
+    compressed = "https://id.example.org/" + compress([("01", "09506000134352"), ("21", "BAG001")])
+
+    uncompressed_answer, compressed_answer = (op.no("passport", "verify", c, "--json") for c in (BAG1, compressed))
+    in_words = op.no("passport", "verify", compressed).out
+    malformed = op.run("passport", "verify", compressed[:-3])
+
+    assert compressed_answer.json() == uncompressed_answer.json()
+    assert compressed_answer.json()["recalled"] is True and "RECALLED" in in_words
+    assert_one_line_error(malformed, f"'{compressed[:-3]}' is not a GS1 Digital Link URI, compressed or not: ")
 
 
 PADDY, MILLED = "(01)09506000134352(10)PADDY-1", "(01)09506000134352(10)MILLED-1"

@@ -11,8 +11,10 @@ from eth_utils import keccak
 
 from chainpass.chain import Chain
 from chainpass.demo import RESIDENT, DemoResult, run_demo
+from chainpass.demo.finance import BAG_PRICE
 from chainpass.demo.passports import RICE_GTIN, RICE_PREFIX
-from chainpass.enums import Role, Standing
+from chainpass.enums import LineState, Role, Standing
+from chainpass.finance import TradeFinance
 from chainpass.identity import IdentityRegistry
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey
@@ -125,6 +127,23 @@ def _chain_data(chain: Chain, first_block: int) -> Iterator[tuple[str, bytes]]:
             for log in chain.w3.eth.get_transaction_receipt(tx_hash)["logs"]:
                 blob = b"".join(bytes(t) for t in log["topics"]) + bytes(log["data"])
                 yield f"log {log['logIndex']} of {tx_hash}", blob
+
+
+def test_demo_part_three_pays_the_bank_on_delivery_and_refunds_the_recalled_order(
+    demo_run: tuple[Chain, DemoResult, list[str], int],
+) -> None:
+    chain, result, lines, _ = demo_run
+    fin = TradeFinance.from_deployment(chain, result.deployment)
+    paid, refunded = fin.order(result.finance.paid_order), fin.order(result.finance.refunded_order)
+    (part,) = paid.receivable.parts if paid.receivable else ()
+
+    assert [line.state for line in paid.lines] == [LineState.SETTLED] * 3
+    assert [line.state for line in refunded.lines] == [LineState.REFUNDED] * 2
+    assert (paid.escrowed, refunded.escrowed) == (0, 0)
+    assert part.holder == result.cast.bank and part.claimed == 3 * BAG_PRICE
+    assert (result.finance.bank_paid, result.finance.bank_collected) == (3 * BAG_PRICE * 98 // 100, 3 * BAG_PRICE)
+    text = "\n".join(lines)
+    assert "pays 36.75 at once" in text and "pays the bank 37.50" in text and "gets its 25.00 back" in text
 
 
 def test_no_personal_data_on_chain(demo_run: tuple[Chain, DemoResult, list[str], int]) -> None:

@@ -23,6 +23,7 @@ from chainpass.standards.dl_compression import (
     decompress,
     decompress_digital_link,
     decompress_path,
+    is_compressed_digital_link,
     is_compressed_path,
     length_bits,
     parts_of,
@@ -216,6 +217,31 @@ def test_a_partially_compressed_link_keeps_its_primary_key_uncompressed() -> Non
 )
 def test_which_paths_have_a_compressed_shape(path: str, compressed: bool) -> None:
     assert is_compressed_path(path) is compressed
+
+
+@pytest.mark.parametrize(
+    ("uri", "compressed"),
+    [
+        ("https://dlnkd.tn.gg/HxHKVAdpQgZzjr-hCDKigI", True),
+        ("https://r.example/p/HxHKVAdpQgZzjr-hCDKigI?x=1", True),  # a resolver's path prefix
+        ("https://r.example/p/gtin/09506000134352/ARHK", True),
+        ("https://r.example/01/09506000134352/21/BAG1", False),  # BAG1 has the alphabet, after a key
+        ("https://r.example/01/09506000134352/22/01/21/BAG1", False),  # /01/ as a value, after the key
+        ("https://r.example/01/x/ARHKVAdpQg", True),  # partially, with a GTIN "x" (refused when read)
+        ("https://r.example/01/x/01/09506000134352/ARHK", False),  # a prefix naming a key: not compressed
+        ("https://r.example/8004/0614141WAGON7", False),
+        ("https://r.example/00/106141412345678908", False),
+        ("https://r.example/HxHKVAdpQgZzjr-hCDKigI/", False),  # a trailing slash, refused as uncompressed
+        ("urn:epc:id:sgtin:0614141.812345.6789", False),
+        ("https:///HxHKVAdpQgZzjr-hCDKigI", False),
+        ("(01)09506000134352(21)BAG1", False),
+    ],
+)
+def test_which_uris_have_a_compressed_shape(uri: str, compressed: bool) -> None:
+    assert is_compressed_digital_link(uri) is compressed
+    if not compressed:
+        with pytest.raises(InvalidInput, match="is no compressed GS1 Digital Link URI"):
+            decompress_digital_link(uri)
 
 
 # ---------------------------------------------------------------------------- malformed

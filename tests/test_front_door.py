@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import chainpass
-from chainpass import Chain, IdentityRegistry, ProductPassports, deploy
+from chainpass import Chain, IdentityRegistry, ProductPassports, TradeFinance, deploy
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "scripts" / "examples").glob("*.py"))
@@ -37,7 +37,7 @@ def test_one_version_for_the_package_and_the_contracts_it_deploys() -> None:
     assert importlib.metadata.version("chainpass") == chainpass.__version__
     chain = Chain.embedded()
     deployment, _ = deploy(chain, chain.dev_accounts()[0])
-    for client in (IdentityRegistry, ProductPassports):
+    for client in (IdentityRegistry, ProductPassports, TradeFinance):
         contract = client.from_deployment(chain, deployment).contract
         assert contract.functions.version().call() == chainpass.__version__
 

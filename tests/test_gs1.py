@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from chainpass.enums import Kind
 from chainpass.errors import InvalidInput
+from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import (
     DigitalLink,
     ProductKey,
@@ -23,6 +24,7 @@ from chainpass.standards.gs1 import (
     parse_epc_urn,
     parse_gtin,
     parse_serial,
+    resolver_of,
 )
 
 #: GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
@@ -679,3 +681,86 @@ def test_a_giai_is_an_item_keyed_by_gtin_0() -> None:
     with pytest.raises(InvalidInput, match="Company Prefix length"):
         key.epc_urn()
     assert key.digital_link() == "https://id.gs1.org/8004/952005385w2"
+
+
+# ------------------------------------------------------------- compressed Digital Links
+
+GTIN13 = "9506000134352"
+
+
+@given(gtin14s(), st.one_of(serials, awkward_serials), st.booleans(), st.booleans(), st.integers(0, 3))
+def test_a_compressed_link_reads_as_the_key_of_its_uncompressed_one(
+    gtin: str, serial: str, lot: bool, partial: bool, tier: int
+) -> None:
+    key = ProductKey.lot(gtin, serial) if lot else ProductKey.item(gtin, serial)
+    qualifier = ("10" if lot else "21", serial)
+    # As a phone's camera gives it: the resolver (a path prefix too), then the compressed data,
+    # all of it or all but the GTIN.
+    if partial:
+        compressed = f"https://r.example/p/01/{gtin}/{compress([qualifier, ('17', '261231')])}"
+    else:
+        compressed = f"https://r.example/p/{compress([('01', gtin), qualifier, ('17', '261231')])}"
+    uncompressed = DigitalLink.parse(key.digital_link("https://r.example/p") + "?17=261231")
+
+    assert parse_code(compressed) == parse_code(str(uncompressed)) == key
+    assert resolver_of(compressed) == "https://r.example/p"
+    if tier and not lot:
+        assert parse_code(compressed, container_tier=tier) == ProductKey.container(gtin, serial, tier)
+
+
+@pytest.mark.parametrize(
+    ("link", "key"),
+    [
+        # GS1's own vector (gs1/digital-link.js): optimisation 1F (01, 10, 15), then AI 21.
+        ("https://dlnkd.tn.gg/HxHKVAdpQgZzjr-hCDKigI", ProductKey.item("09780345418913", "345345")),
+        # With a non-GS1 pair compressed in (GS1's DATA.compressedWebUri) and a query string kept.
+        (
+            "https://gs1.evrythng.com/HxHKVAdpQhCTxbrOF_yEFcx_4a2GeAh1mFOZkChg6Z8pgcEMEWpMganmIQ?linkType=gs1:pip",
+            ProductKey.item("09780345418913", "58943"),
+        ),
+        ("https://r.example/" + compress([("00", "106141412345678908")]), ProductKey.sscc("106141412345678908")),
+        ("https://r.example/" + compress([("8004", "0614141WAGON7")]), ProductKey.giai("0614141WAGON7")),
+        ("HTTPS://R.EXAMPLE/" + compress([("01", "09506000134352"), ("10", "L1")]), ProductKey.lot(GTIN13, "L1")),
+    ],
+)
+def test_compressed_links_that_are_read(link: str, key: ProductKey) -> None:
+    assert parse_code(link) == key
+
+
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        # Malformed data: one sentence naming the link and where its bits go wrong.
+        (
+            "https://r.example/ARHKVAdp",
+            r"^'https://r.example/ARHKVAdp' is not a GS1 Digital Link URI, compressed or not: "
+            r"its data ends in the middle of the value of AI 01\.$",
+        ),
+        ("https://r.example/p/hello", r"compressed or not: it names an AI beginning 85, and no GS1 Application"),
+        ("https://r.example/ARHKVAdpQh", r"ends with bits that are no element and not the zero padding\.$"),
+        ("https://r.example/01/09506000134352/" + compress([("01", "09506000134352")]), r"primary key twice"),
+        ("https://r.example/" + compress([("21", "BAG1")]), r"0 GS1 primary keys \(none\)"),
+        # Well-formed data that names no passport: the refusal of its uncompressed link, which it names.
+        ("https://r.example/ARHKVAdpQg", r"'https://r.example/01/09780345418913' carries neither a serial"),
+        ("https://r.example/" + compress([("01", "09506000134353"), ("21", "B")]), r"Invalid GTIN check digit"),
+        ("https://r.example/" + compress([("8018", "952520840000000010")]), r"GSRN \(a service recipient.*personal"),
+        (
+            "https://r.example/" + compress([("01", "09506000134352"), ("21", "B"), ("17", "261331")]),
+            r"invalid data attribute 17='261331'",
+        ),
+    ],
+)
+def test_bad_compressed_links_are_refused_in_one_sentence(link: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem) as info:
+        parse_code(link)
+
+    assert "\n" not in str(info.value) and str(info.value).count(". ") == 0
+
+
+def test_an_uncompressed_link_is_never_read_as_a_compressed_one() -> None:
+    # Its last segment has the alphabet of compressed data; its path names its key before it.
+    link = "https://id.gs1.org/01/09506000134352/21/ARHKVAdpQg"
+    assert parse_code(link) == ProductKey.item("9506000134352", "ARHKVAdpQg")
+    assert parse_code("https://id.gs1.org/8004/0614141WAGON7") == ProductKey.giai("0614141WAGON7")
+    with pytest.raises(InvalidInput, match=r"Invalid GTIN check digit"):  # its own error, not a decompression's
+        parse_code("https://id.gs1.org/01/09506000134353/21/BAG1")

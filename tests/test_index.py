@@ -10,15 +10,19 @@ snapshot per test; the embedded chain is only ever asked for logs in small range
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import requests
 from accounts import credential_for
@@ -34,16 +38,20 @@ from passport_world import (
     sell,
     ship,
 )
-from web3.exceptions import Web3RPCError
+from web3 import Web3
+from web_world import serving
 
+from chainpass.backend import NoAnswer, Rpc, RpcError
 from chainpass.chain import Chain
 from chainpass.cli import main
-from chainpass.deployment import DeploymentStore, deploy, genesis_hash
+from chainpass.deployment import Deployment, DeploymentStore, deploy, genesis_hash
 from chainpass.enums import BizStep, Disposition, Level, Role, Sector
-from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused
+from chainpass.errors import IndexMismatch, IndexUnreachable, InvalidInput, LogQueryRefused
 from chainpass.identity import IdentityRegistry
 from chainpass.index import TraceIndex, index_path
-from chainpass.node import AnvilNode
+from chainpass.index_store import is_postgres, schema_name
+from chainpass.local_postgres import LocalPostgres
+from chainpass.node import AnvilNode, free_port
 from chainpass.passport import ProductPassports, transformation_id
 from chainpass.standards.gs1 import ProductKey
 
@@ -55,9 +63,14 @@ RICE_GTIN = "9506000134413"
 
 
 @pytest.fixture
-def index(pp: ProductPassports, tmp_path: Path) -> Iterator[TraceIndex]:
-    with TraceIndex.for_client(pp, tmp_path / "trace.sqlite") as trace_index:
+def index(pp: ProductPassports, index_location: str) -> Iterator[TraceIndex]:
+    with TraceIndex.for_client(pp, index_location) as trace_index:
         yield trace_index
+
+
+def stored_logs(trace_index: TraceIndex) -> int:
+    """Every log row the index holds, live or removed."""
+    return len(trace_index.logs(include_removed=True))
 
 
 def reading(pp: ProductPassports, trace_index: TraceIndex) -> ProductPassports:
@@ -89,6 +102,11 @@ def _comparable(log: Any) -> tuple[Any, ...]:
         tuple(bytes(t) for t in log["topics"]),
         bytes(log["data"]),
     )
+
+
+def _hex(value: Any) -> str:
+    """A hash as JSON-RPC writes it, from its text or its bytes (the embedded chain's shape)."""
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def mine(chain: Chain, blocks: int = 1) -> None:
@@ -136,25 +154,42 @@ def goods(pp: ProductPassports, orgs: Orgs) -> Goods:
     return Goods(paddy1, paddy2, milled, bag1, bag2, case)
 
 
+class LogQueries:
+    """The chain's JSON-RPC connection with its log queries (``eth_getLogs``) answered by
+    ``answer(params, ask)``, where ``ask()`` asks the node; every other request goes through."""
+
+    def __init__(self, real: Rpc, answer: Callable[[dict[str, Any], Callable[[], Any]], Any]) -> None:
+        self.real, self.answer = real, answer
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        if method == "eth_getLogs":
+            return self.answer(params[0], lambda: self.real.call(method, params))
+        return self.real.call(method, params)
+
+    def batch(self, requests_: list[tuple[str, list[Any]]]) -> list[Any]:
+        return self.real.batch(requests_)
+
+
 class Refusing:
-    """A provider that refuses log queries wider than ``widest`` blocks: with an RPC error,
-    or a timeout for ranges at most ``timeout_above`` wider. Records every range asked."""
+    """A node that refuses log queries wider than ``widest`` blocks: with an RPC error, or a
+    timeout for ranges at most ``timeout_above`` wider. Records every range asked. For the
+    indexes made after it (each takes its connection from ``chain.backend.rpc()``)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, chain: Chain, widest: int, timeout_above: int = 0) -> None:
         self.asked: list[tuple[int, int]] = []
-        real = chain.w3.eth.get_logs
+        real = chain.backend.rpc()
 
-        def get_logs(params: Any) -> Any:
-            start, end = int(params["fromBlock"]), int(params["toBlock"])
+        def get_logs(params: dict[str, Any], ask: Callable[[], Any]) -> Any:
+            start, end = int(params["fromBlock"], 16), int(params["toBlock"], 16)
             self.asked.append((start, end))
             width = end - start + 1
             if width > widest:
                 if width <= timeout_above:
-                    raise requests.exceptions.ReadTimeout("read timed out")
-                raise Web3RPCError("query returned more than 10000 results")
-            return real(params)
+                    raise NoAnswer("ReadTimeout", timed_out=True)
+                raise RpcError("query returned more than 10000 results")
+            return ask()
 
-        monkeypatch.setattr(chain.w3.eth, "get_logs", get_logs)
+        monkeypatch.setattr(chain.backend, "rpc", lambda timeout=None: LogQueries(real, get_logs))
 
 
 # -------------------------------------------------------------------------- catch-up
@@ -204,10 +239,10 @@ class Crash(BaseException):
 
 
 def test_an_interrupted_sync_resumes_with_every_log_once(
-    chain: Chain, pp: ProductPassports, orgs: Orgs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chain: Chain, pp: ProductPassports, orgs: Orgs, index_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     g = goods(pp, orgs)
-    path = tmp_path / "trace.sqlite"
+    path = index_location
     commits = 0
     real = TraceIndex._set_checkpoint
 
@@ -232,12 +267,11 @@ def test_an_interrupted_sync_resumes_with_every_log_once(
         assert partial == [row for row in everything if row[0] <= checkpoint]
         assert report.ranges[0][0] == checkpoint + 1
         assert indexed_logs(resumed) == everything
-        count = sqlite3.connect(path).execute("SELECT COUNT(*) FROM logs").fetchone()[0]
-        assert count == len(everything)
+        assert stored_logs(resumed) == len(everything)
         assert reading(pp, resumed).trace(g.bag2) == pp.trace(g.bag2)
 
 
-def test_a_sync_killed_mid_way_resumes_with_every_log_once(anvil_node: AnvilNode, tmp_path: Path) -> None:
+def test_a_sync_killed_mid_way_resumes_with_every_log_once(anvil_node: AnvilNode, index_location: str) -> None:
     """A real crash: the syncing process is killed (SIGKILL) between two ranges, or in one."""
     chain = Chain.connect(anvil_node.url)
     accounts = chain.dev_accounts()
@@ -245,13 +279,13 @@ def test_a_sync_killed_mid_way_resumes_with_every_log_once(anvil_node: AnvilNode
     registry = IdentityRegistry.from_deployment(chain, deployment)
     for account in accounts[1:]:  # a log in each of 9 blocks
         registry.appoint_relying_party(account, Sector.BANK, sender=accounts[0])
-    path = tmp_path / "registry.sqlite"
+    path = index_location
     first = registry.first_block
     script = f"""
 import time
 from chainpass.chain import Chain
 from chainpass.index import TraceIndex
-index = TraceIndex({str(path)!r}, Chain.connect({anvil_node.url!r}), {registry.address!r},
+index = TraceIndex({path!r}, Chain.connect({anvil_node.url!r}), {registry.address!r},
                    deployment_block={first}, max_range=1)
 fetch = index._fetch
 index._fetch = lambda start, end: (time.sleep(0.2), fetch(start, end))[1]
@@ -260,12 +294,16 @@ index.sync()
     child = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.monotonic() + 30
-        while _checkpoint(path) < first + 3 and time.monotonic() < deadline and child.poll() is None:
+        while (
+            _checkpoint(path, chain, registry.address) < first + 3
+            and time.monotonic() < deadline
+            and child.poll() is None
+        ):
             time.sleep(0.02)
     finally:
         child.kill()
         child.wait()
-    killed_at = _checkpoint(path)
+    killed_at = _checkpoint(path, chain, registry.address)
 
     with TraceIndex(path, chain, registry.address, deployment_block=first) as trace_index:
         report = trace_index.sync()
@@ -277,12 +315,20 @@ index.sync()
     assert len(set(logs)) == len(logs) >= 9
 
 
-def _checkpoint(path: Path) -> int:
+def _checkpoint(location: str, chain: Chain, address: str) -> int:
+    """The checkpoint another process's index has committed, read without opening a
+    TraceIndex (which would create the tables): -1 while there is none."""
+    query = "SELECT value FROM meta WHERE key = 'checkpoint'"
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'checkpoint'").fetchone()
+        if is_postgres(location):
+            schema = schema_name(chain.chain_id, genesis_hash(chain), address)
+            with psycopg.connect(location) as db:
+                row = db.execute(f"SELECT value FROM {schema}.meta WHERE key = 'checkpoint'").fetchone()
+        else:
+            with sqlite3.connect(f"file:{location}?mode=ro", uri=True) as lite:
+                row = lite.execute(query).fetchone()
         return int(row[0]) if row else -1
-    except sqlite3.OperationalError:  # not created yet
+    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):  # not created yet
         return -1
 
 
@@ -407,12 +453,12 @@ def test_a_log_the_provider_marks_removed_is_kept_as_removed(
 ) -> None:
     item = commission_one(pp, orgs, ProductKey.item(GTIN, "IDX-1"))
     shipping = ship(pp, orgs, item)["transactionHash"]
-    real = chain.w3.eth.get_logs
+    shipping_hex = "0x" + bytes(shipping).hex()
 
-    def marking(params: Any) -> Any:
-        return [{**log, "removed": log["transactionHash"] == shipping} for log in real(params)]
+    def marking(_params: dict[str, Any], ask: Callable[[], Any]) -> Any:
+        return [{**log, "removed": _hex(log["transactionHash"]) == shipping_hex} for log in ask()]
 
-    monkeypatch.setattr(chain.w3.eth, "get_logs", marking)
+    monkeypatch.setattr(index, "rpc", LogQueries(index.rpc, marking))
     index.sync()
     monkeypatch.undo()
 
@@ -489,12 +535,12 @@ def test_a_file_for_another_chain_or_contract_is_refused(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------- CLI
 
 
-def test_cli_index_sync_status_and_trace(
-    anvil_node: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def milled_bag(anvil_node: AnvilNode, home: Path) -> tuple[Chain, ProductPassports, Deployment, int, str]:
+    """A fresh deployment on Anvil recorded in ``home``, a paddy lot milled into the bag
+    (01)09506000134352(21)CLI-1: the chain, the passports, the deployment, the paddy lot's
+    passport and its producer."""
     chain = Chain.connect(anvil_node.url)
     governor, bureau, producer, registrar = chain.dev_accounts()[:4]
-    home = tmp_path / "home"
     deployment, _ = deploy(chain, governor, DeploymentStore(home / "deployments"))
     registry = IdentityRegistry.from_deployment(chain, deployment)
     registry.appoint_authority(bureau, Level.HIGH, sender=governor)
@@ -505,13 +551,22 @@ def test_cli_index_sync_status_and_trace(
     pp.register_prefix("9506000", producer, sender=registrar)
     (paddy,) = pp.commission([ProductKey.lot(PADDY_GTIN, "P-1")], sender=producer)
     pp.transform(transformation_id("mill-1"), [paddy], [ProductKey.item(GTIN, "CLI-1")], sender=producer)
-    recall_event = event(paddy, BizStep.RECALLING, Disposition.RECALLED)
-    pp.record([recall_event], sender=producer)
+    return chain, pp, deployment, paddy, producer
+
+
+def test_cli_index_sync_status_and_trace(
+    anvil_node: AnvilNode, tmp_path: Path, index_location: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the CLI: in HOME/index by default, on PostgreSQL with ``--index-db``."""
+    on_server = ["--index-db", index_location] if is_postgres(index_location) else []
+    home = tmp_path / "home"
+    chain, pp, _deployment, paddy, producer = milled_bag(anvil_node, home)
+    pp.record([event(paddy, BizStep.RECALLING, Disposition.RECALLED)], sender=producer)
     bag = "(01)09506000134352(21)CLI-1"
 
     def run(*args: str) -> tuple[int, str, str]:
         try:
-            main(["--rpc", anvil_node.url, "--home", str(home), *args])
+            main(["--rpc", anvil_node.url, "--home", str(home), *on_server, *args])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -528,9 +583,15 @@ def test_cli_index_sync_status_and_trace(
     human_status = run("index", "status")
 
     head = chain.w3.eth.block_number
-    path = index_path(home, chain.chain_id, pp.address, genesis_hash(chain))
+    genesis = genesis_hash(chain)
+    if on_server:
+        port = urlsplit(index_location).port
+        where = f"postgresql://chainpass@127.0.0.1:{port}/{urlsplit(index_location).path[1:]}#"
+        where += schema_name(chain.chain_id, genesis, pp.address)
+    else:
+        where = str(index_path(home, chain.chain_id, pp.address, genesis))
     assert no_index[0] == 1 and "run `chainpass index sync` first" in no_index[2]
-    assert synced[0] == 0 and json.loads(synced[1])["path"] == str(path)
+    assert synced[0] == 0 and json.loads(synced[1])["location"] == where
     assert json.loads(synced[1])["checkpoint"] == head - 3
     state = json.loads(status[1])
     assert (state["checkpoint"], state["behind"], state["removed_logs"]) == (head - 3, 0, 0)
@@ -539,4 +600,106 @@ def test_cli_index_sync_status_and_trace(
     assert [e.get("biz_step") for e in json.loads(from_index[1])][-1] == "recalling"
     assert waiting[0] == 0 and f"Indexed blocks {head - 2}-{head - 2}: 0 log(s)" in waiting[1]
     assert f"Checkpoint block {head - 2}; head {head}, 2 confirmation(s)" in waiting[1]
-    assert "2 block(s) behind" in human_status[1]
+    assert "2 block(s) behind" in human_status[1] and f"Trace index {where}" in human_status[1]
+
+
+# ------------------------------------------------------------------- a shared server
+
+
+def test_syncs_at_once_on_a_shared_server_store_every_log_once(
+    chain: Chain, pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
+) -> None:
+    """Three processes' indexes (each its own connection) sync one schema at the same time:
+    they take turns, and the index holds each log once, as the node has them."""
+    goods(pp, orgs)
+    url = postgres_server.database()
+    indexes = [TraceIndex.for_client(pp, url, max_range=4) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(len(indexes)) as pool:
+            reports = list(pool.map(lambda trace_index: trace_index.sync(), indexes))
+        everything = node_logs(chain, pp.address, pp.first_block)
+        assert all(indexed_logs(trace_index) == everything for trace_index in indexes)
+        assert stored_logs(indexes[0]) == len(everything)
+        assert sum(report.logs for report in reports) == len(everything)  # no range indexed twice
+        assert {report.checkpoint for report in reports} == {chain.w3.eth.block_number}
+    finally:
+        for trace_index in indexes:
+            trace_index.close()
+
+
+def test_a_server_keeps_each_chain_and_contract_apart(
+    pp: ProductPassports, orgs: Orgs, postgres_server: LocalPostgres
+) -> None:
+    goods(pp, orgs)
+    url = postgres_server.database()
+    other = "0x" + "22" * 20
+    with TraceIndex.for_client(pp, url) as passports_index, TraceIndex(url, pp.chain, other) as other_index:
+        passports_index.sync()
+        other_index.sync()
+        assert passports_index.logs() and other_index.logs() == []
+        assert passports_index.location != other_index.location
+    with psycopg.connect(url) as db:
+        comments = db.execute(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname LIKE 'chainpass%'"
+        ).fetchall()
+    assert sorted(comment for (comment,) in comments) == sorted(
+        f"chainpass trace index: chain {pp.chain.chain_id} (genesis {genesis_hash(pp.chain)}), contract {address}"
+        for address in (pp.address, Web3.to_checksum_address(other))
+    )
+
+
+def test_an_unreachable_server_or_an_unknown_store_is_one_sentence() -> None:
+    chain, address, port = Chain.embedded(), "0x" + "11" * 20, free_port()
+    with pytest.raises(IndexUnreachable) as unreachable:
+        TraceIndex(f"postgresql://me:secret@127.0.0.1:{port}/index", chain, address)
+    with pytest.raises(InvalidInput, match="a SQLite file or a postgresql:// URL, not mysql://"):
+        TraceIndex("mysql://127.0.0.1/index", chain, address)
+    message = str(unreachable.value)
+    assert message.startswith(
+        f"The trace index's PostgreSQL server at postgresql://me@127.0.0.1:{port}/index#chainpass_"
+    )
+    assert "did not answer" in message and "Connection refused" in message and "secret" not in message
+
+
+def test_serve_workers_and_a_following_sync_share_one_server(
+    anvil_node: AnvilNode, tmp_path: Path, postgres_server: LocalPostgres
+) -> None:
+    """The set-up docs/operations.md describes: one `index sync --follow` process and two
+    `serve` workers over one PostgreSQL index. The follower indexes a recall nobody asked
+    for yet; both workers' pages then show it; the index holds each log once."""
+    home = tmp_path / "home"
+    chain, pp, deployment, paddy, producer = milled_bag(anvil_node, home)
+    url = postgres_server.database()
+    follower = subprocess.Popen(
+        [sys.executable, "-c", "from chainpass.cli import main; main()", "--rpc", anvil_node.url, "--home", str(home),
+         "--index-db", url, "index", "sync", "--follow", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def until(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60
+        while not done():
+            assert follower.poll() is None and time.monotonic() < deadline, follower.communicate()
+            time.sleep(0.05)
+
+    try:
+        until(lambda: _checkpoint(url, chain, pp.address) >= chain.w3.eth.block_number)
+        with (
+            serving(chain, deployment, tmp_path, index_location=url) as first,
+            serving(chain, deployment, tmp_path, index_location=url) as second,
+            TraceIndex.for_client(pp, url, create=False) as reader,
+        ):
+            recalled = pp.record([event(paddy, BizStep.RECALLING, Disposition.RECALLED)], sender=producer)
+            tx = "0x" + bytes(recalled["transactionHash"]).hex()
+            until(lambda: tx in {log.transaction_hash for log in reader.logs()})  # the follower's sync alone
+            pages = [
+                requests.get(f"{base}/passport/01/09506000134352/21/CLI-1", timeout=60) for base in (first, second)
+            ]
+            logs = indexed_logs(reader)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=30)
+    assert all(page.status_code == 200 and f"/tx/{tx}" in page.text for page in pages)
+    assert logs == node_logs(chain, pp.address, pp.first_block)
+    assert follower.returncode == 0 and "Stopped following" in err, err
+    assert out.count("Indexed blocks") == 2, out  # the deployment's blocks, then the recall's

@@ -14,7 +14,7 @@ import requests
 from cli_world import Operator
 from passport_world import GTIN, Orgs, commission_one, hand_over, recall
 from support import assert_refused, logs, refused_by_client
-from web_world import Served
+from web_world import Served, served_fixture, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.chain import Chain
 from chainpass.errors import InvalidInput

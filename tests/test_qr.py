@@ -288,6 +288,23 @@ def test_cli_keeps_a_digital_links_own_resolver_and_reads_containers_with_a_tier
 
 
 @pytest.mark.parametrize(
+    ("code", "link"),
+    [
+        # A compressed link, as a phone's camera reads it: the uncompressed one on its resolver.
+        ("https://brand.example/p/DBFKk4XBoM4IA32mmo", "https://brand.example/p/01/09506000134352/21/BAG-001"),
+        # A logistic unit's and an asset's link keep their resolver too.
+        ("https://brand.example/p/00/106141412345678908", "https://brand.example/p/00/106141412345678908"),
+        ("https://brand.example/8004/0614141WAGON7", "https://brand.example/8004/0614141WAGON7"),
+    ],
+)
+def test_cli_keeps_the_resolver_of_a_compressed_link_and_of_other_keys(tmp_path: Path, code: str, link: str) -> None:
+    run = chainpass(tmp_path, "passport", "qr", code, "--out", str(tmp_path / "x.svg"), "--json")
+
+    assert run.code == 0, run.err
+    assert run.json()["digital_link"] == link
+
+
+@pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["(01)09506000134353(21)X", "--out", "x.svg"], "Invalid GTIN check digit"),

@@ -15,6 +15,7 @@ each page in each language there.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,27 +23,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from accounts import World
-from passport_world import GTIN, Orgs, commission_one, recall, sell
+from accounts import YEAR, World, credential_for, fund, grant_consents, new_account
+from passport_world import GTIN, Orgs, commission_one, sell
 from playwright.sync_api import Browser, Page, sync_playwright
+from test_web_drawing import PADDY_GTIN, rice
 from test_web_pages import RECALLED, UNKNOWN
 from web_world import serving
 
+from chainpass.attributes import Credential
 from chainpass.compiler import REPO_ROOT
+from chainpass.enums import Level
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey
+from chainpass.web.desk import Desk
+from chainpass.web.operators import Operators, operators_path
+from chainpass.web.wording import LANGUAGES, Language
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 #: A phone's viewport (CSS pixels), for the pages and their screenshots.
 PHONE = {"width": 390, "height": 844}
-#: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them.
-LANGUAGE_NAMES = {"en": "English", "zh-Hans": "中文", "ko": "한국어"}
-#: The codes a shopper scans: a recalled bag, a sold one scanned again, and one never registered.
+#: The language switcher's links, by the ``lang`` of the page they lead to, as the page names them
+#: (the two Chinese by their script, each in its own characters).
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文", "ko": "한국어"}
+#: The codes a shopper scans: a recalled bag (made from a milled lot made from paddy lots, one
+#: of them recalled; packed in a case on a pallet), a sold one scanned again, one never
+#: registered, and the product's GTIN alone.
 CODES = {
     "recalled": f"/01/0{GTIN}/21/BAG1",
     "sold": f"/01/0{GTIN}/21/BAG2",
     "unknown": f"/01/0{GTIN}/21/NOBAG",
+    "product": f"/01/0{GTIN}",
 }
 #: What a shopper reads on a sold bag's page (tests/test_web_pages.py reads the other languages).
 SOLD = "Already sold: this code may be a copy"
@@ -59,9 +70,9 @@ def site(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPa
     """The bags on the chain (kept for the module: the tests only read), the service over
     them, and one headless Chromium."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser-setup` installs Debian's chromium")
+        pytest.fail(f"{CHROMIUM} is missing: `make debian-setup` installs Debian's chromium")
     pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
-    recall(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG1")))
+    rice(pp, orgs_setup)
     sell(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG2")))
     with (
         serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base,
@@ -126,11 +137,11 @@ def test_a_recalled_bag_shows_the_recall_in_each_language_through_the_switcher(p
         headline(page),
         page.locator(".verdict p").first.inner_text(),
     )
-    for tag in ("zh-Hans", "ko", "en"):
+    for tag in ("zh-Hans", "zh-Hant", "ko", "en"):
         switch_to(page, tag)
         read[tag] = (tag, headline(page), page.locator(".verdict p").first.inner_text())
 
-    assert read == {tag: (tag, *RECALLED[tag]) for tag in ("en", "zh-Hans", "ko")}
+    assert read == {tag: (tag, *RECALLED[tag]) for tag in LANGUAGE_NAMES}
     # The choice is kept (its cookie): the bag's page opened again is in the last language picked.
     switch_to(page, "ko")
     scan(page, site, CODES["recalled"])
@@ -146,7 +157,7 @@ def test_a_cloned_code_shows_already_sold(page: Page, site: Site) -> None:
 
 def test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language(page: Page, site: Site) -> None:
     read = {}
-    for tag in ("en", "zh-Hans", "ko"):
+    for tag in LANGUAGE_NAMES:
         if tag != "en":
             switch_to(page, tag)
         else:
@@ -159,12 +170,13 @@ def test_an_unknown_serial_shows_the_counterfeit_warning_in_each_language(page: 
 
 def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page: Page, site: Site) -> None:
     found = {}
-    for tag in ("en", "zh-Hans", "ko"):
-        lang = tag.partition("-")[0]
-        scan(page, site, f"{CODES['recalled']}?lang={lang}")
+    for tag in LANGUAGE_NAMES:  # ?lang= takes a tag as well as a code
+        scan(page, site, f"{CODES['recalled']}?lang={tag}")
         found[f"recalled {tag}"] = serious_violations(page)
-        scan(page, site, f"{CODES['unknown']}?lang={lang}")
+        scan(page, site, f"{CODES['unknown']}?lang={tag}")
         found[f"404 {tag}"] = serious_violations(page)
+        scan(page, site, f"{CODES['product']}?lang={tag}")
+        found[f"product {tag}"] = serious_violations(page)
     scan(page, site, f"{CODES['sold']}?lang=en")
     found["sold en"] = serious_violations(page)
     page.locator("ol.journey a.tx").first.click()  # the transaction behind the sold bag's first step
@@ -174,17 +186,38 @@ def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page:
     assert found == {key: [] for key in found}
 
 
+def test_the_drawing_fits_a_phone_and_marks_the_recall_source(page: Page, site: Site) -> None:
+    found = {}
+    for tag in LANGUAGE_NAMES:  # Korean last
+        scan(page, site, f"{CODES['recalled']}?lang={tag}")
+        source = page.locator("ul.tree .node.source")
+        found[tag] = (
+            page.evaluate("() => document.documentElement.scrollWidth"),  # nothing runs off the side
+            page.locator("ul.tree .node").count(),
+            source.count(),
+            source.locator("a.code").inner_text(),
+            page.locator("ol.journey li.alert").count(),
+        )
+
+    assert found == {tag: (PHONE["width"], 6, 1, f"(01)0{PADDY_GTIN}(10)P2", 1) for tag in found}
+    # A box's code leads to its passport page: the paddy lot's, itself recalled.
+    page.locator("ul.tree .node.source a.code").click()
+    page.wait_for_url("**/10/P2")
+    assert headline(page) == RECALLED["ko"][0]  # the language kept by the switcher's cookie
+
+
 def test_screenshots(page: Page, site: Site, tmp_path: Path) -> None:
-    """Each page (recalled, sold, unknown) in each language, as a phone shows it: into a
+    """Each page (recalled, sold, unknown, product) in each language, as a phone shows it: into a
     temporary folder in the suite, into docs/screenshots/ for ``make screenshots``
     (``CHAINPASS_SCREENSHOTS``)."""
     out = Path(os.environ.get("CHAINPASS_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, code in CODES.items():
-        for tag in ("en", "zh-Hans", "ko"):
-            scan(page, site, f"/passport{code}?lang={tag.partition('-')[0]}")
-            path = out / f"{name}-{tag.partition('-')[0]}.png"
+        for language in LANGUAGES:  # named by the ?lang= code: recalled-zh.png, recalled-zh-Hant.png
+            scan(page, site, f"/passport{code}?lang={language.code}")
+            assert page.locator("html").get_attribute("lang") == language.tag
+            path = out / f"{name}-{language.code}.png"
             page.screenshot(path=str(path), full_page=True)
             written.append(path)
 
@@ -193,3 +226,119 @@ def test_screenshots(page: Page, site: Site, tmp_path: Path) -> None:
         assert (
             header[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(header[16:20], "big") == page.viewport_size["width"]
         )
+
+
+# ------------------------------------------------------------------- the verification desk
+
+
+@dataclass(frozen=True)
+class DeskSite:
+    base: str
+    browser: Browser
+    secret: str
+    credential: Credential
+
+
+@pytest.fixture(scope="module")
+def desk_site(site: Site, world_session: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskSite]:
+    """The hotel's desk (one operator, ana) beside the passports, and a resident verified at
+    level high who consents to the hotel's checks; the chain put back as it was afterwards."""
+    registry, roles = world_session.registry, world_session.roles
+    snapshot = world_session.chain.snapshot()
+    resident = new_account()  # the passport world's orgs hold the dev accounts' identities
+    fund(world_session.chain, resident.address)
+    credential = credential_for(resident.address)
+    registry.verify(credential, Level.HIGH, world_session.chain.latest_timestamp() + YEAR, sender=roles.bureau)
+    grant_consents(registry, resident, [roles.hotel])
+    home = tmp_path_factory.mktemp("desk-home")
+    operators = Operators(operators_path(home))
+    secret = operators.add("ana")
+    desk = Desk(registry, roles.hotel, operators)
+    try:
+        with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("desk"), desk) as base:
+            yield DeskSite(base, site.browser, secret, credential)
+    finally:
+        world_session.chain.revert(snapshot)
+
+
+def sign_in(page: Page, desk: DeskSite) -> None:
+    """Fill in and send the sign-in form the page shows."""
+    page.get_by_label("Operator name").fill("ana")
+    page.get_by_label("Secret").fill(desk.secret)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def outcome(page: Page) -> str | None:
+    return page.locator("[data-outcome]").get_attribute("data-outcome")
+
+
+def signed_in(page: Page, desk: DeskSite) -> None:
+    """Open the desk and sign in."""
+    page.goto(desk.base + "/desk")
+    sign_in(page, desk)
+    page.wait_for_url("**/desk")
+
+
+def read_in_each_language(page: Page, desk: DeskSite) -> Iterator[Language]:
+    """Read a genuine disclosure (typed into the box, as a handheld scanner does) in each
+    language, switching with the page's links: each language, once its reading is shown."""
+    for language in LANGUAGES:
+        if language.tag != "en":
+            switch_to(page, language.tag)
+        page.locator("#text").fill(desk.credential.disclose(["name", "age_over_18"]).to_compact())
+        page.locator("form#read button").click()
+        page.wait_for_selector("[data-outcome]")
+        yield language
+
+
+def test_the_desk_accepts_a_genuine_disclosure_and_refuses_an_altered_one(page: Page, desk_site: DeskSite) -> None:
+    # The resident's QR code, opened by the clerk's phone: the desk's link, the disclosure in its fragment.
+    link = f"{desk_site.base}/desk#{desk_site.credential.disclose(['name', 'age_over_18']).to_compact()}"
+    answer = page.goto(link)
+    assert answer is not None and answer.status == 401  # not signed in: the sign-in form first
+    sign_in(page, desk_site)
+    page.wait_for_selector("[data-outcome]")
+
+    accepted = (outcome(page), page.locator("main h2").first.inner_text(), page.locator("dl.attributes").inner_text())
+    assert "#" not in page.url  # the fragment read, and gone from the address
+    document = desk_site.credential.disclose(["name"]).to_json()
+    document["attributes"][0]["value"] = "Mallory Moriarty"
+    page.get_by_label("Or its text").fill(json.dumps(document))
+    page.get_by_role("button", name="Read the disclosure").click()
+    page.wait_for_selector("[data-outcome]")
+
+    assert accepted[:2] == ("accepted", "Genuine disclosure")
+    assert accepted[2].split() == ["Name", "Ada", "Lovelace", "18", "or", "older", "yes"]
+    assert outcome(page) == "altered" and page.locator("main h2").first.inner_text() == "Refused: altered"
+    assert "Mallory" not in page.content()
+
+
+def test_no_serious_accessibility_finding_on_the_desk(page: Page, desk_site: DeskSite) -> None:
+    page.goto(desk_site.base + "/desk")
+    found = {"sign-in": serious_violations(page)}
+    signed_in(page, desk_site)
+    found["desk"] = serious_violations(page)
+    for language in read_in_each_language(page, desk_site):
+        found[f"accepted {language.tag}"] = serious_violations(page)
+    page.locator("#text").fill("not a disclosure")
+    page.locator("form#read button").click()
+    page.wait_for_selector("[data-outcome]")
+    found["refused ko"] = serious_violations(page)
+
+    assert found == {key: [] for key in found}
+
+
+def test_desk_screenshots(page: Page, desk_site: DeskSite, tmp_path: Path) -> None:
+    """The desk showing a genuine disclosure, in each language (``make screenshots`` too)."""
+    out = Path(os.environ.get("CHAINPASS_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    signed_in(page, desk_site)
+    written = []
+    for language in read_in_each_language(page, desk_site):  # desk-zh.png, desk-zh-Hant.png ...
+        path = out / f"desk-{language.code}.png"
+        page.screenshot(path=str(path), full_page=True)
+        written.append(path)
+
+    for path in written:
+        header = path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(header[16:20], "big") == PHONE["width"]

@@ -136,3 +136,62 @@ def test_nothing_is_kept_while_the_head_cannot_be_read() -> None:
     ask(app, "/passport/a")
 
     assert inner.calls == 2
+
+
+class Slow(Counting):
+    """A Counting app that takes a while to answer (as a page being made does)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(0.05)
+        await super().__call__(scope, receive, send)
+
+
+def ask_together(app: CachedAnswers, path: str, count: int) -> list[tuple[int, bytes]]:
+    """``count`` requests for ``path`` at once."""
+
+    async def one() -> tuple[int, bytes]:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "headers": []}  # fmt: skip
+        await app(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    async def all_at_once() -> list[tuple[int, bytes]]:
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+    return asyncio.run(all_at_once())
+
+
+def at_one(inner: Counting) -> CachedAnswers:
+    """The middleware over ``inner`` on a chain whose head stays at ``ONE``."""
+
+    async def one() -> Head:
+        return ONE
+
+    return CachedAnswers(inner, one)
+
+
+def test_requests_that_miss_together_wait_for_the_one_answer_being_made() -> None:
+    inner = Slow()
+    app = at_one(inner)
+
+    answers = ask_together(app, "/passport/a", 20)
+
+    assert answers == [(200, b"call 1.")] * 20 and inner.calls == 1  # made once, for all twenty
+    assert ask_together(app, "/passport/a", 1) == [(200, b"call 1.")] and inner.calls == 1  # and kept
+
+
+def test_requests_that_miss_together_each_ask_when_the_answer_is_not_kept() -> None:
+    inner = Slow()
+
+    answers = ask_together(at_one(inner), "/500", 5)
+
+    assert inner.calls == 5
+    assert sorted(body for _status, body in answers) == [f"call {n}.".encode() for n in range(1, 6)]

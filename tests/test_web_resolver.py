@@ -10,10 +10,6 @@ its own trace index, which follows the chain as each test's snapshot is reverted
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -22,18 +18,21 @@ import requests
 from accounts import World
 from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
 from rpc_proxy import node_without_batches
-from web_world import Served, serving
+from web_world import Served, serve_process, served_fixture, serving, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.chain import Chain
 from chainpass.cli import main
 from chainpass.enums import BizStep, Disposition
-from chainpass.node import AnvilNode, free_port
+from chainpass.node import AnvilNode
 from chainpass.passport import ProductPassports
 from chainpass.standards.dl_compression import compress
 from chainpass.standards.gs1 import ProductKey
-from chainpass.web.resolver import LINKSET_TYPE
+from chainpass.web.resolver import LINKSET_TYPE, PIP, TRACEABILITY, Link, chosen
+from chainpass.web.wording import preferences
 
 ITEM = f"/01/0{GTIN}/21/BAG1"
+#: A GTIN under a GS1 company prefix no brand registered here (4006381).
+UNBRANDED = "04006381333931"
 GS1_VOC = "https://gs1.org/voc/"
 
 
@@ -105,7 +104,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     bag(pp, orgs)
 
     unknown = web.get("/01/09506000134352/21/BAG2")
-    product = web.get("/01/09506000134352")
+    product = web.get("/01/" + UNBRANDED)
     page = web.get("/passport/01/09506000134352/21/BAG2")
     events = web.get("/epcis/01/09506000134352/21/BAG2")
     inspections = web.get("/certification/01/09506000134352/21/BAG2")
@@ -114,7 +113,7 @@ def test_shall_not_answer_an_error_with_200(web: Served, pp: ProductPassports, o
     answers = (unknown, product, page, events, inspections, transaction)
     assert [a.status_code for a in answers] == [404] * 6
     assert "<h1>Unknown code: possibly counterfeit</h1>" in unknown.text and "may be counterfeit" in unknown.text
-    assert "not one passport" in product.text
+    assert "<h1>Unknown product</h1>" in product.text and "No brand registered" in product.text
     assert "Link" not in unknown.headers  # there is no linkset to point at
     assert "Unknown code: possibly counterfeit" in page.text
 
@@ -135,10 +134,15 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
         assert answer.status_code == 200
         assert answer.headers["Content-Type"].startswith(LINKSET_TYPE)
         assert answer.json() == by_query.json()
-    item_links, lot_links = by_query.json()["linkset"]
-    # The subject is the uncompressed URI on this resolver; then the lot, the next level up.
+    item_links, lot_links, product_links = by_query.json()["linkset"]
+    # The subject is the uncompressed URI on this resolver; then the lot, the next level up;
+    # then the product (the GTIN), the primary key.
     assert item_links["anchor"] == web.base + path
     assert lot_links["anchor"] == web.base + "/01/09506000134352/10/LOT1"
+    assert product_links["anchor"] == web.base + "/01/09506000134352"
+    assert product_links[GS1_VOC + "pip"] == product_links[GS1_VOC + "defaultLink"]
+    assert product_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport/01/09506000134352"
+    assert sorted(product_links) == ["anchor", GS1_VOC + "defaultLink", GS1_VOC + "pip"]  # a product has no events
     assert item_links[GS1_VOC + "pip"][0]["href"] == web.base + "/passport" + path
     assert lot_links[GS1_VOC + "traceability"][0]["href"] == web.base + "/epcis/01/09506000134352/10/LOT1"
 
@@ -146,7 +150,7 @@ def test_shall_return_the_linkset_with_each_level_up_to_the_primary_key(
 def test_shall_include_target_link_type_and_title_in_every_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     link_types = [key for key in entry if key != "anchor"]
     assert sorted(link_types) == [
@@ -172,7 +176,7 @@ def test_should_expose_the_linkset_in_a_link_header_even_when_redirecting(
 def test_shall_recognise_one_default_link(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
     bag(pp, orgs)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
 
     assert entry[GS1_VOC + "defaultLink"] == entry[GS1_VOC + "pip"]
     assert len(entry[GS1_VOC + "defaultLink"]) == 1
@@ -318,9 +322,131 @@ def test_shall_anchor_the_linkset_of_a_compressed_link_at_the_uncompressed_uri(
 
     assert compressed.status_code == by_accept.status_code == 200
     assert compressed.json() == by_accept.json() == plain.json()
-    (entry,) = compressed.json()["linkset"]
-    assert entry["anchor"] == web.base + ITEM
+    entry, product = compressed.json()["linkset"]
+    assert entry["anchor"] == web.base + ITEM and product["anchor"] == web.base + "/01/09506000134352"
     assert compressed.links["linkset"]["url"] == web.base + ITEM + "?linkType=linkset"
+
+
+# ------------------------------------------------------------ the reader's language
+
+#: The links' titles as the linkset gives them to a reader of each language (word for word).
+TITLES = {
+    "en": ("Passport: is it genuine, and its journey", "Its events, as EPCIS 2.0",
+           "Its inspections, with their certificates' hashes"),
+    "zh-Hans": ("产品护照：是否正品，以及它的流转记录", "它的事件记录（EPCIS 2.0 格式）", "它的检验记录及证书哈希值"),
+    "zh-Hant": ("產品護照：是否為真品，以及流通履歷", "事件紀錄（EPCIS 2.0 格式）", "檢驗紀錄及其證書雜湊值"),
+    "ko": ("제품 여권: 정품 여부와 유통 이력", "이벤트 기록 (EPCIS 2.0 형식)", "검사 기록과 인증서 해시"),
+}  # fmt: skip
+
+
+#: The title of the product level's page (the GTIN's), in each language.
+PRODUCT_TITLES = {
+    "en": "The product: its brand, and its passports",
+    "zh-Hans": "产品：品牌及其产品护照",
+    "zh-Hant": "產品：品牌及其產品護照",
+    "ko": "제품: 브랜드와 제품 여권",
+}
+
+
+def titles(answer: requests.Response) -> tuple[str, ...]:
+    """The item's three titles and the product level's, as the linkset gives them."""
+    item, product = answer.json()["linkset"]
+    names = ("pip", "traceability", "certificationInfo")
+    return (*(item[GS1_VOC + name][0]["title"] for name in names), product[GS1_VOC + "pip"][0]["title"])
+
+
+def test_the_linkset_titles_are_in_the_readers_language(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+    linkset = ITEM + "?linkType=linkset"
+
+    english = web.get(linkset)
+    chinese = web.get(linkset, headers={"Accept-Language": "fr;q=0.9, zh-CN;q=0.8, en;q=0.5"})
+    korean = web.get(linkset, headers={"Accept-Language": "ko-KR"})
+    taiwanese = web.get(linkset, headers={"Accept-Language": "zh-TW, en;q=0.5"})
+    asked = web.get(linkset + "&lang=ko", headers={"Accept-Language": "zh"})  # ?lang= beats Accept-Language
+    kept = web.get(linkset, headers={"Accept-Language": "en", "Cookie": "chainpass_lang=zh"})  # so does its cookie
+
+    readers = [(english, "en"), (chinese, "zh-Hans"), (taiwanese, "zh-Hant"), (korean, "ko"), (asked, "ko"),
+               (kept, "zh-Hans")]  # fmt: skip
+    for answer, tag in readers:
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(LINKSET_TYPE)
+        assert titles(answer) == (*TITLES[tag], PRODUCT_TITLES[tag])
+        assert answer.headers["Content-Language"] == tag
+    assert "charset" not in chinese.headers["Content-Type"] and chinese.content.decode("utf-8")  # JSON: UTF-8
+    assert english.json()["linkset"][0]["anchor"] == chinese.json()["linkset"][0]["anchor"] == web.base + ITEM
+
+
+def test_each_link_lists_the_languages_its_target_is_in(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+
+    for reader in ("en", "ko"):  # the languages of the targets, whatever the reader's
+        entry, product = web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": reader}).json()["linkset"]
+        assert product[GS1_VOC + "pip"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
+        assert entry[GS1_VOC + "pip"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
+        assert entry[GS1_VOC + "defaultLink"][0]["hreflang"] == ["en", "zh-Hans", "zh-Hant", "ko"]
+        assert entry[GS1_VOC + "traceability"][0]["hreflang"] == ["en"]
+        assert entry[GS1_VOC + "certificationInfo"][0]["hreflang"] == ["en"]
+    # And the passport page is in each of the languages the link says.
+    for tag in ("en", "zh-Hans", "zh-Hant", "ko"):
+        page = web.get("/passport" + ITEM, headers={"Accept-Language": tag})
+        assert page.headers["Content-Language"] == tag
+
+
+def test_the_resolvers_answers_tell_caches_what_they_vary_with(web: Served, pp: ProductPassports, orgs: Orgs) -> None:
+    bag(pp, orgs)
+
+    answers = {
+        "redirect": web.get(ITEM, headers={"Accept-Language": "ko"}),
+        "linkset": web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": "ko"}),
+        "linkset by Accept": web.get(ITEM, headers={"Accept": LINKSET_TYPE, "Cookie": "chainpass_lang=zh"}),
+    }
+
+    for name, answer in answers.items():
+        vary = [value.strip() for value in answer.headers["Vary"].split(",")]
+        assert sorted(vary) == ["Accept", "Accept-Language", "Cookie"], name  # each once, none missing
+    assert answers["redirect"].status_code == 307 and "Content-Language" not in answers["redirect"].headers
+    # A cache that kept the English linkset does not give it to a Korean reader: the answers differ.
+    assert titles(answers["linkset"]) != titles(web.get(ITEM + "?linkType=linkset", headers={"Accept-Language": "en"}))
+
+
+def language_links(*languages: tuple[str, ...]) -> tuple[Link, ...]:
+    """One passport page link per language set (as a brand's own pages in one language each would be)."""
+    pages = [Link(PIP, f"https://example.org/{'-'.join(tags)}", "page", tags) for tags in languages]
+    return (*pages, Link(TRACEABILITY, "https://example.org/epcis", "events", ("en",)))
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "link_type", "expected"),
+    [
+        ("ko-KR", None, "https://example.org/ko"),  # the reader's language among the default's links
+        ("fr, ko;q=0.5, en;q=0.4", None, "https://example.org/ko"),  # by quality: French has no link
+        ("en;q=0.4, zh-TW;q=0.6", "gs1:pip", "https://example.org/zh-Hant"),  # Taiwan's Chinese: Traditional
+        ("zh-CN", None, "https://example.org/zh-Hans"),
+        ("zh-HK", None, "https://example.org/zh-Hant"),
+        ("de-AT, ko;q=0.1", None, "https://example.org/de"),  # a language without pages, by its subtag
+        ("fr", None, "https://example.org/en"),  # none in the reader's language: the first
+        ("", None, "https://example.org/en"),
+        ("*", "gs1:pip", "https://example.org/en"),  # any language: the first
+        ("ko", "gs1:traceability", "https://example.org/epcis"),  # the link type first, then the language
+    ],
+)
+def test_the_resolver_chooses_among_links_by_the_readers_language(
+    accept_language: str, link_type: str | None, expected: str
+) -> None:
+    links = language_links(("en",), ("zh-Hans",), ("zh-Hant",), ("de",), ("ko",))
+
+    assert chosen(links, link_type, preferences(accept_language)).href == expected
+
+
+def test_a_redirect_goes_to_the_one_passport_page_in_every_language(
+    web: Served, pp: ProductPassports, orgs: Orgs
+) -> None:
+    bag(pp, orgs)
+
+    for reader in ("ko", "zh-CN", "fr", "en"):  # one page in three languages: no choice to make
+        answer = web.get(ITEM + "?campaign=spring", headers={"Accept-Language": reader})
+        assert answer.status_code == 307
+        assert answer.headers["Location"] == web.base + "/passport" + ITEM + "?campaign=spring"
 
 
 # ------------------------------------------------------------ where the links lead
@@ -330,7 +456,7 @@ def test_every_link_leads_to_a_real_answer(web: Served, pp: ProductPassports, or
     item = bag(pp, orgs)
     pp.record([event(item, BizStep.INSPECTING, Disposition.CONFORMANT, document=CERTIFICATE)], sender=orgs.inspector)
 
-    (entry,) = web.get(ITEM + "?linkType=linkset").json()["linkset"]
+    entry, _product = web.get(ITEM + "?linkType=linkset").json()["linkset"]
     page = requests.get(entry[GS1_VOC + "pip"][0]["href"], timeout=60)
     epcis = requests.get(entry[GS1_VOC + "traceability"][0]["href"], timeout=60)
     certification = requests.get(entry[GS1_VOC + "certificationInfo"][0]["href"], timeout=60)
@@ -409,32 +535,14 @@ def _chainpass(*args: str) -> int:
 def test_chainpass_serve_serves_the_deployment_until_interrupted(anvil_node: AnvilNode, tmp_path: Path) -> None:
     home = ["--rpc", anvil_node.url, "--home", str(tmp_path / "home")]
     assert _chainpass(*home, "deploy") == 0
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from chainpass.cli import main; main()", *home, "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # until it answers: its start-up syncs the index
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "chainpass serve did not answer"
-            try:
-                description = requests.get(base + "/.well-known/gs1resolver", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        unknown = requests.get(base + "/01/09506000134352/21/NOBAG", timeout=30)
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
 
-    assert description.json()["resolverRoot"] == base
+    with serve_process(*home, "serve", probe="/.well-known/gs1resolver") as served:
+        unknown = requests.get(served.base + "/01/09506000134352/21/NOBAG", timeout=30)
+
+    assert served.first.json()["resolverRoot"] == served.base
     assert unknown.status_code == 404 and "may be counterfeit" in unknown.text
-    assert process.returncode == 0, err
-    assert f"on {base}" in out.decode() and b"Traceback" not in err
+    assert served.returncode == 0, served.err
+    assert f"on {served.base}" in served.out.decode() and b"Traceback" not in served.err
     assert (tmp_path / "home" / "index").is_dir()  # the trace index it keeps
 
 

@@ -35,8 +35,10 @@ from chainpass.cli.common import (
     settings,
 )
 from chainpass.cli.consent import consent
+from chainpass.cli.desk import desk
 from chainpass.cli.emergency import emergency
 from chainpass.cli.epcis import epcis
+from chainpass.cli.finance import finance
 from chainpass.cli.governance import governance
 from chainpass.cli.governance import store as governance_store
 from chainpass.cli.identity import identity
@@ -110,6 +112,12 @@ MAX_WAIT = 86_400.0
     show_default=True,
     help="Seconds to wait for a transaction to be mined, and again for its confirmations, before stopping.",
 )
+@click.option(
+    "--index-db",
+    envvar="CHAINPASS_INDEX_DB",
+    help="Where the trace index is kept: a SQLite file, or a PostgreSQL server (postgresql://user@host:port/db) "
+    "that several machines share [default: a file in HOME/index].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (every command).")
 @click.version_option(package_name="chainpass")
 @click.pass_context
@@ -122,6 +130,7 @@ def cli(
     priority_fee_gwei: float | None,
     confirmations: int,
     wait: float,
+    index_db: str | None,
     as_json: bool,
 ) -> None:
     """chainpass: verified identity and product passports on an EVM chain."""
@@ -130,7 +139,14 @@ def cli(
         cap_per_gas=None if max_fee_gwei is None else round(max_fee_gwei * GWEI),
     )
     ctx.obj = Settings(
-        rpc=rpc, chain_id=chain_id, home=home, fees=fees, confirmations=confirmations, wait=wait, json=as_json
+        rpc=rpc,
+        chain_id=chain_id,
+        home=home,
+        fees=fees,
+        confirmations=confirmations,
+        wait=wait,
+        index_db=index_db,
+        json=as_json,
     )
 
 
@@ -247,6 +263,8 @@ def deploy_command(
         lines += [
             f"  {name}: {c.address} (block {c.block_number}; a proxy to {c.implementation}, upgraded through "
             f"its ProxyAdmin {c.proxy_admin})"
+            if c.implementation is not None
+            else f"  {name}: {c.address} (block {c.block_number}; no proxy: never upgraded)"
             for name, c in deployment.contracts.items()
         ]
         args = deployment.contracts["IdentityRegistry"].constructor_args
@@ -262,7 +280,7 @@ def deploy_command(
 @cli.command()
 @click.option("--rpc", "demo_rpc", help="Play on this node instead of the embedded chain.")
 def demo(demo_rpc: str | None) -> None:
-    """Play the product's story, identity then passports, on the embedded chain (or --rpc); about 20 s.
+    """Play the product's story, identity, passports, then trade finance, on the embedded chain (or --rpc); about 20 s.
 
     On a node, the demo's deployment is recorded under HOME/demo (never over the operator's
     own record), so that ``chainpass --home HOME/demo serve`` shows its passports' pages."""
@@ -282,11 +300,11 @@ def demo(demo_rpc: str | None) -> None:
     if url:
         home = options.home / "demo"
         DeploymentStore(home / "deployments").write(result.deployment)
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. Its page is {page}")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. Its page is {page}")
         click.echo(f"    once the service runs: chainpass --rpc {url} --home {home} serve")
         click.echo(f"    A wallet holding its passport (ERC-721) reads its metadata at its tokenURI, {token}")
     else:
-        click.echo(f"20. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
+        click.echo(f"24. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
         click.echo("    the embedded chain ends with this demo. Run `chainpass node`, then")
         click.echo(f"    `chainpass demo --rpc {DEFAULT_RPC}` and the serve command it prints.")
 
@@ -303,7 +321,9 @@ for group in (
     governance,
     emergency,
     upgrade_group,
+    finance,
     serve_command,
+    desk,
 ):
     cli.add_command(group)
 
@@ -319,6 +339,7 @@ _ROOT_VALUE_OPTIONS = (
     "--priority-fee-gwei",
     "--confirmations",
     "--wait",
+    "--index-db",
 )
 _ROOT_FLAGS = ("--json",)
 

@@ -17,10 +17,11 @@ from eth_account.signers.local import LocalAccount
 from chainpass.accounts import KeystoreDirectory
 from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, parse_address
 from chainpass.contract_client import ContractClient
-from chainpass.deployment import DeploymentStore, load_deployment
+from chainpass.deployment import DeploymentStore, genesis_hash, load_deployment
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.fees import FeePolicy
 from chainpass.identity import IdentityRegistry
+from chainpass.index import index_path
 from chainpass.node import DEFAULT_PORT
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import parse_code
@@ -51,8 +52,18 @@ class Settings:
     confirmations: int = 0
     #: Seconds to wait for a receipt, and for its confirmations (``--wait``).
     wait: float = RECEIPT_TIMEOUT
+    #: ``--index-db``: the trace index's SQLite file or PostgreSQL URL (None: a file in HOME/index).
+    index_db: str | None = None
     #: ``--json`` given before the subcommand: every command prints JSON.
     json: bool = False
+
+    def index_location(self, client: ContractClient) -> Path | str:
+        """Where the trace index of ``client``'s contract is: ``--index-db``, else its file in
+        HOME/index (one per node's chain: two local nodes share a chain id, never a genesis block)."""
+        if self.index_db is not None:
+            return self.index_db
+        chain = client.chain
+        return index_path(self.home, chain.chain_id, client.address, genesis_hash(chain))
 
     @property
     def store(self) -> DeploymentStore:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -32,8 +33,9 @@ from chainpass.cli.common import (
 from chainpass.enums import Level, Sector, Status, SuspensionReason
 from chainpass.errors import ContractRevert, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.fees import FeeCapExceeded
-from chainpass.files import write_json_atomic
+from chainpass.files import write_bytes_atomic, write_json_atomic
 from chainpass.identity import IdentityRegistry, SuspensionNote
+from chainpass.standards.qr import qr_code, qr_format, render
 
 
 @click.group()
@@ -440,17 +442,46 @@ def check(holder: str, account: str, as_json: bool) -> None:
 )
 @click.option("--attribute", "keys", required=True, multiple=True, help="An attribute to reveal (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the disclosure here instead of stdout.")
-def disclose(credential_file: Path, keys: tuple[str, ...], out: Path | None) -> None:
-    """Make a disclosure of some attributes from a credential (offline; always JSON)."""
+@click.option("--qr", "qr_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also draw it as a QR code to show a relying party's desk: FILE.svg or FILE.png.")  # fmt: skip
+@click.option("--desk", "desk_url", help="With --qr: the desk's address (https://desk.example.org); the QR "
+              "code is a link a phone's camera opens there, the disclosure in its fragment.")  # fmt: skip
+def disclose(credential_file: Path, keys: tuple[str, ...], out: Path | None, qr_file: Path | None,
+             desk_url: str | None) -> None:  # fmt: skip
+    """Make a disclosure of some attributes from a credential (offline; always JSON), and with
+    --qr its QR code: the disclosure in compact text, or with --desk a link to that desk."""
     if out is not None:
         output_path(out, "--out", overwrite=False)
+    if desk_url is not None and qr_file is None:
+        raise InvalidInput("--desk says where the QR code leads: give --qr FILE too.")
+    if qr_file is not None:
+        qr_format(qr_file)  # a wrong suffix refused before anything is made
+        output_path(qr_file, "--qr", overwrite=False)
     credential = Credential.from_json(read_json(credential_file, "credential"))
-    document = credential.disclose(keys).to_json()
+    disclosure = credential.disclose(keys)
+    document = disclosure.to_json()
+    if qr_file is not None:
+        content = disclosure.to_compact()
+        if desk_url is not None:
+            content = desk_link(desk_url) + "#" + content
+        # Personal data: readable by its owner only, as the disclosure's JSON file.
+        write_bytes_atomic(qr_file, render(content, qr_format(qr_file)), private=True)
+        version = qr_code(content).version
+        click.echo(f"Wrote a QR code (version {version}, level M) of the disclosure to {qr_file}", err=True)
     if out is None:
-        click.echo(json.dumps(document, indent=2))
+        if qr_file is None:
+            click.echo(json.dumps(document, indent=2))
     else:
         write_json_atomic(out, document, private=True)
         click.echo(f"Wrote a disclosure of {', '.join(keys)} to {out}", err=True)
+
+
+def desk_link(url: str) -> str:
+    """The desk's page at ``url`` (a service's root, http or https): ``URL/desk``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidInput(f"--desk {url!r} is not a web address such as https://desk.example.org.")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/').removesuffix('/desk')}/desk"
 
 
 @identity.command("verify-disclosure")

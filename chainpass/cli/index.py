@@ -1,27 +1,30 @@
-"""`chainpass index`: a local SQLite index of the passport contract's logs that follows
-the chain, for fast traces (``chainpass passport trace CODE --index``).
+"""`chainpass index`: an index of the passport contract's logs that follows the chain, for
+fast traces (``chainpass passport trace CODE --index``) and the web service.
 
-The file lives at ``HOME/index/<chain id>-<genesis hash, 16 hex digits>-<contract address>.sqlite``
-(one per node's chain: two local nodes share a chain id, never a genesis block); see
-:mod:`chainpass.index` for how it follows the chain (ranges, checkpoint, confirmations,
-reorgs).
+By default a SQLite file at ``HOME/index/<chain id>-<genesis hash, 16 hex digits>-<contract
+address>.sqlite`` (one per node's chain: two local nodes share a chain id, never a genesis
+block); with the root option ``--index-db postgresql://...`` a schema on a PostgreSQL server
+that several machines share (:mod:`chainpass.index_store`). See :mod:`chainpass.index` for how
+it follows the chain (ranges, checkpoint, confirmations, reorgs).
 """
 
 from __future__ import annotations
 
+import time
+
 import click
 
-from chainpass.cli.common import emit, json_option, settings
-from chainpass.deployment import genesis_hash
-from chainpass.index import DEFAULT_CONFIRMATIONS, TraceIndex, index_path
+from chainpass.cli.common import FiniteFloat, emit, json_option, settings
+from chainpass.index import DEFAULT_CONFIRMATIONS, SyncReport, TraceIndex
 from chainpass.passport import ProductPassports
+
+#: The longest pause ``index sync --follow`` takes between two syncs (an hour).
+MAX_FOLLOW = 3600.0
 
 
 def open_index(passports: ProductPassports, *, create: bool = True) -> TraceIndex:
-    """The trace index of ``passports``' contract in HOME/index, closed with the command."""
-    chain = passports.chain
-    path = index_path(settings().home, chain.chain_id, passports.address, genesis_hash(chain))
-    trace_index = TraceIndex.for_client(passports, path, create=create)
+    """The trace index of ``passports``' contract (``--index-db``, else HOME/index), closed with the command."""
+    trace_index = TraceIndex.for_client(passports, settings().index_location(passports), create=create)
     click.get_current_context().call_on_close(trace_index.close)
     return trace_index
 
@@ -40,12 +43,33 @@ def index() -> None:
     help="Index only blocks with at least N blocks after them: events in the last N blocks are not final "
     "and not shown yet. Use the chain's usual depth on a public chain (e.g. 12).",
 )
+@click.option(
+    "--follow",
+    "every",
+    type=FiniteFloat(MAX_FOLLOW, positive=True),
+    metavar="SECONDS",
+    help="Keep following the chain: sync again every SECONDS until Ctrl-C (the one syncing process beside "
+    "the `serve` workers of a shared index).",
+)
 @json_option
-def sync(confirmations: int, as_json: bool) -> None:
+def sync(confirmations: int, every: float | None, as_json: bool) -> None:
     """Bring the index up to date with the node: new blocks, and any reorg."""
     trace_index = open_index(settings().client(ProductPassports))
-    report = trace_index.sync(confirmations)
-    data = {"path": str(trace_index.path), **report.to_json()}
+    if every is None:
+        _show(trace_index, trace_index.sync(confirmations), as_json)
+        return
+    try:
+        while True:
+            report = trace_index.sync(confirmations)
+            if report.ranges or report.reorg:
+                _show(trace_index, report, as_json)
+            time.sleep(every)
+    except KeyboardInterrupt:
+        click.echo(f"Stopped following; the index is at block {trace_index.checkpoint}.", err=True)
+
+
+def _show(trace_index: TraceIndex, report: SyncReport, as_json: bool) -> None:
+    data = {"location": trace_index.location, **report.to_json()}
 
     def human() -> str:
         lines = []
@@ -61,7 +85,7 @@ def sync(confirmations: int, as_json: bool) -> None:
             lines.append("Nothing new to index.")
         lines.append(
             f"Checkpoint block {report.checkpoint}; head {report.head}, {report.confirmations} confirmation(s) "
-            f"needed. ({trace_index.path})"
+            f"needed. ({trace_index.location})"
         )
         return "\n".join(lines)
 
@@ -76,7 +100,7 @@ def status(as_json: bool) -> None:
     emit(
         state.to_json(),
         lambda: (
-            f"Trace index {state.path}\n"
+            f"Trace index {state.location}\n"
             f"  chain {state.chain_id}, contract {state.address} (deployed in block {state.deployment_block})\n"
             f"  checkpoint block {state.checkpoint}, node head {state.head}: {state.behind} block(s) behind\n"
             f"  {state.logs} log(s), {state.removed_logs} removed by reorgs"

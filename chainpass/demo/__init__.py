@@ -23,6 +23,7 @@ from eth_typing import ChecksumAddress
 
 from chainpass.attributes import Credential, Disclosure
 from chainpass.chain import Chain
+from chainpass.demo.finance import FinanceDemo, run_finance_demo
 from chainpass.demo.passports import run_passport_demo
 from chainpass.deployment import Deployment, deploy
 from chainpass.enums import Level, Sector, SuspensionReason
@@ -62,6 +63,8 @@ class DemoResult:
     hotel_disclosure: Disclosure
     #: Part 2: the codes a scan flags as recalled at the end.
     recalled_codes: tuple[str, ...]
+    #: Part 3: the orders paid on delivery and refunded, and what the bank paid and collected.
+    finance: FinanceDemo
 
 
 def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
@@ -156,8 +159,10 @@ def run_demo(chain: Chain, say: Callable[[str], None] = print) -> DemoResult:
     say(f"Done: one verification, {len(checks)} checks by {parties} parties, no gas paid by her, "
         "and no personal data on chain.")  # fmt: skip
     say("")
-    recalled = run_passport_demo(chain, deployment, say)
-    return DemoResult(deployment, cast, credential, disclosure, tuple(recalled))
+    recalled, wallets = run_passport_demo(chain, deployment, say)
+    say("")
+    trade = run_finance_demo(chain, deployment, wallets, bank, say)
+    return DemoResult(deployment, cast, credential, disclosure, tuple(recalled), trade)
 
 
 def _consent(registry: IdentityRegistry, holder: LocalAccount, party: ChecksumAddress) -> int:

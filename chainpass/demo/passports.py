@@ -21,6 +21,7 @@ import textwrap
 from collections.abc import Callable
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3.types import TxParams, Wei
 
 from chainpass.attributes import Credential
@@ -48,8 +49,11 @@ ORGANISATIONS = {
 COUNTERFEITER = ("Shangqiu Golden Grain Trading", Role.PRODUCER)
 
 
-def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str], None] = print) -> list[str]:
-    """Play part 2 on the registry and passports of ``deployment``; returns the codes a scan flags as recalled."""
+def run_passport_demo(
+    chain: Chain, deployment: Deployment, say: Callable[[str], None] = print
+) -> tuple[list[str], dict[str, LocalAccount]]:
+    """Play part 2 on the registry and passports of ``deployment``; returns the codes a scan flags
+    as recalled, and the organisations' wallets (part 3 trades with them)."""
     governor, authority = chain.dev_accounts()[:2]
     wallets = {key: Account.create() for key in [*ORGANISATIONS, "counterfeiter"]}
     for wallet in wallets.values():  # organisations pay their own gas
@@ -151,4 +155,4 @@ def run_passport_demo(chain: Chain, deployment: Deployment, say: Callable[[str],
     say(f"    the cooperative's next bag code {next_bag} to sell its rice as Lankao's. It is")
     for line in textwrap.wrap(refusal, width=100):
         say(f"    {line}")
-    return flagged
+    return flagged, wallets

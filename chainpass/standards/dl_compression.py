@@ -372,20 +372,50 @@ def is_compressed_path(path: str) -> bool:
     return bool(_SEGMENT.fullmatch(last)) and not last.isdigit() and last not in _PATH_WORDS
 
 
-def decompress_digital_link(uri: str) -> str:
-    """A compressed Digital Link URI (``https://id.example.org/HxHK…``, any uncompressed
-    query string kept after the decompressed one) as its uncompressed URI on the same
-    resolver (and path prefix)."""
+def _compressed_split(uri: str) -> tuple[str, str, str] | None:
+    """``uri`` split as a compressed Digital Link URI: its resolver (with any path prefix), its
+    compressed path (``/{compressed}`` or ``/01/{gtin}/{compressed}``) and its query; ``None``
+    when it has not that shape. The path prefix must name no GS1 key, so that an uncompressed
+    link (``…/01/{gtin}/21/BAG1``, whose last segment looks like compressed data) is never one."""
     value = str(uri).strip()
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"{uri!r} is no compressed GS1 Digital Link URI: it must start with https:// and a domain.")
+        return None
     segments = parts.path.split("/")
     partial = len(segments) >= 4 and _SHORT_NAMES.get(segments[-3], segments[-3]) in PRIMARY_KEYS
     keep = len(segments) - (3 if partial else 1)
-    uncompressed = decompress_path("/" + "/".join(segments[keep:]))
-    query = ("&" if "?" in uncompressed else "?") + parts.query if parts.query else ""
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{'/'.join(segments[:keep])}{uncompressed}{query}"
+    path = "/" + "/".join(segments[keep:])
+    if any(_SHORT_NAMES.get(s, s) in PRIMARY_KEYS for s in segments[:keep]) or not is_compressed_path(path):
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{'/'.join(segments[:keep])}", path, parts.query
+
+
+def is_compressed_digital_link(uri: str) -> bool:
+    """Whether ``uri`` has the shape of a compressed Digital Link URI: ``http(s)://``, a domain,
+    a path prefix that names no GS1 key, then a compressed path (:func:`is_compressed_path`).
+    Whether it decompresses is :func:`decompress_digital_link`'s to say."""
+    return _compressed_split(uri) is not None
+
+
+def decompress_digital_link(uri: str) -> str:
+    """A compressed Digital Link URI (``https://id.example.org/HxHK…``, as a phone's camera
+    reads it from a QR code; any uncompressed query string kept after the decompressed one) as
+    its uncompressed URI on the same resolver (and path prefix). :class:`InvalidInput` (one
+    sentence, naming ``uri``) for anything that is not one."""
+    split = _compressed_split(uri)
+    if split is None:
+        raise InvalidInput(
+            f"{uri!r} is no compressed GS1 Digital Link URI: it must be https://, a domain and a compressed path."
+        )
+    resolver, path, query = split
+    try:
+        uncompressed = _decompress_path(path)
+    except _Malformed as exc:
+        raise InvalidInput(f"{uri!r} is not a GS1 Digital Link URI, compressed or not: {exc}.") from None
+    return resolver + uncompressed + (("&" if "?" in uncompressed else "?") + query if query else "")
 
 
 # ------------------------------------------------------------------------- writing

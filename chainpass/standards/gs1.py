@@ -20,7 +20,9 @@ and an asset's GIAI (AI 8004: ``urn:epc:id:giai:...``, ``/8004/{giai}``) key pas
 GTIN 0, and the AI with its value as the serial (:meth:`ProductKey.sscc`,
 :meth:`ProductKey.giai`). A GSRN (AI 8018 or 8017) names a person and is refused.
 
-:func:`parse_code` reads any of them.
+:func:`parse_code` reads any of them, and a compressed Digital Link URI too
+(``https://id.example.org/ARHKVAdpQkIKqwo``, as a phone's camera reads a QR code that carries
+one: :mod:`chainpass.standards.dl_compression`), as the uncompressed link it stands for.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from biip.sscc import Sscc
 
 from chainpass.enums import Kind
 from chainpass.errors import InvalidInput
+from chainpass.standards.dl_compression import decompress_digital_link, is_compressed_digital_link
 
 #: GS1 AI encodable character set 82, which serial and lot numbers use.
 _CSET82_CHARS = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
@@ -464,7 +467,14 @@ def resolver_of(code: str) -> str | None:
     value = str(code).strip()
     if not value.lower().startswith(("http://", "https://")):
         return None
-    return DigitalLink.parse(value).resolver
+    value = _uncompressed(value)
+    other = _other_key_link(value, 0)
+    return other[1] if other is not None else DigitalLink.parse(value).resolver
+
+
+def _uncompressed(uri: str) -> str:
+    """``uri`` itself, or the uncompressed Digital Link URI it stands for if it is compressed."""
+    return decompress_digital_link(uri) if is_compressed_digital_link(uri) else uri
 
 
 def _key_start(segments: list[str], text: str) -> int:
@@ -686,9 +696,10 @@ def _giai_from_urn(value: str) -> ProductKey:
     return ProductKey.giai(prefix + "".join(chars))
 
 
-def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
-    """The key of a Digital Link whose primary key is an SSCC (/00/) or a GIAI (/8004/); None
-    for any other link. A GSRN (/8018/, /8017/) is refused: it names a person."""
+def _other_key_link(text: str, container_tier: int) -> tuple[ProductKey, str] | None:
+    """The key of a Digital Link whose primary key is an SSCC (/00/) or a GIAI (/8004/), and
+    its resolver (with any path prefix); None for any other link. A GSRN (/8018/, /8017/) is
+    refused: it names a person."""
     try:
         parts = urlsplit(text)
     except ValueError:
@@ -699,10 +710,11 @@ def _other_key_link(text: str, container_tier: int) -> ProductKey | None:
             return None  # a trade item's link: a key after /01/ is refused there
         if segment in PERSONAL_KEYS:
             raise _personal(segment, text)
-        if segment == SSCC_AI and i + 2 == len(segments):
-            return ProductKey.sscc(segments[i + 1], container_tier or SSCC_TIER)
-        if segment == GIAI_AI and i + 2 == len(segments):
-            return ProductKey.giai(segments[i + 1])
+        if segment in (SSCC_AI, GIAI_AI) and i + 2 == len(segments):
+            value = segments[i + 1]
+            key = ProductKey.sscc(value, container_tier or SSCC_TIER) if segment == SSCC_AI else ProductKey.giai(value)
+            prefix = "/".join(parts.path.split("/")[: i + 1])
+            return key, check_resolver(f"{parts.scheme}://{parts.netloc}{prefix}")
     return None
 
 
@@ -726,15 +738,19 @@ def parse_code(text: str, *, container_tier: int = 0) -> ProductKey:
     """The product key in a scanned code: a GS1 Digital Link URI
     (``https://id.example.org/01/{gtin}/21/{serial}`` or ``/10/{lot}``, see
     :class:`DigitalLink`), an EPC URN (``urn:epc:id:sgtin:...``, ``urn:epc:class:lgtin:...``),
-    a GS1 element string (``(01)...(21)...``) or its barcode form. With
-    ``container_tier`` the code is read as a container's (GTIN + serial)."""
+    a GS1 element string (``(01)...(21)...``) or its barcode form. A compressed Digital Link
+    URI (``https://id.example.org/{compressed}`` or ``…/01/{gtin}/{compressed}``) is read as the
+    uncompressed one it stands for; one that does not decompress is refused with a sentence that
+    says where its data goes wrong. With ``container_tier`` the code is read as a container's
+    (GTIN + serial)."""
     value = str(text).strip()
     lower = value.lower()
     if lower.startswith("urn:"):
         return parse_epc_urn(value, container_tier=container_tier)
     if lower.startswith(("http://", "https://")):
+        value = _uncompressed(value)
         other = _other_key_link(value, container_tier)
-        return other if other is not None else DigitalLink.parse(value).key(container_tier)
+        return other[0] if other is not None else DigitalLink.parse(value).key(container_tier)
     fields = _element_strings(value, text)
     for ai in PERSONAL_KEYS:
         if ai in fields:

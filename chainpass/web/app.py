@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import aiohttp
 import jinja2
 import requests
 from hexbytes import HexBytes
@@ -43,22 +44,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
-from chainpass.backend import NoAnswer, RpcError, as_int
+from chainpass.backend import NoAnswer, NodeBackend, as_int
 from chainpass.enums import BizStep
 from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
-from chainpass.standards.gs1 import check_resolver
+from chainpass.standards.gs1 import ProductKey, check_resolver
 from chainpass.trace import TRACED_EVENTS, TraceEntry
-from chainpass.web import resolver
+from chainpass.web import drawing, resolver
 from chainpass.web.cache import CachedAnswers, Head
+from chainpass.web.desk import Desk
 from chainpass.web.metadata import metadata, read_id
-from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PRIMARY_KEYS, Level
+from chainpass.web.product import LAST_PAGE, Product, product, read_page
+from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PIP, PRIMARY_KEYS, Level
 from chainpass.web.wording import (
-    LANGUAGE,
     LANGUAGES,
-    N_,
     Language,
     Step,
     _,
@@ -68,6 +69,7 @@ from chainpass.web.wording import (
     load_catalogues,
     moment,
     negotiate,
+    preferences,
     speak,
     speaking,
     step_words,
@@ -96,6 +98,12 @@ T = TypeVar("T")
 #: The request being answered, as the switcher's links repeat it: its path (percent-encoded as
 #: it came) and its query string.
 _ASKED: ContextVar[tuple[str, str]] = ContextVar("chainpass_web_asked", default=("/", ""))
+#: The reader's languages, best first (BCP 47 tags): the one chosen on a page (``?lang=`` or its
+#: cookie) if any, then ``Accept-Language``'s; the resolver picks a link by them.
+_WANTED: ContextVar[tuple[str, ...]] = ContextVar("chainpass_web_wanted", default=())
+#: What a resolver's answer depends on besides its address: the media type asked for, and the
+#: reader's language (the linkset's titles; the link a redirect picks), chosen as the pages do.
+RESOLVER_VARY = ("Accept", "Accept-Language", "Cookie")
 
 
 def _templates() -> jinja2.Environment:
@@ -115,13 +123,18 @@ def _templates() -> jinja2.Environment:
 
 
 def _titles() -> dict[str, str]:
-    """The titles of a passport's links, in English (the linkset's language, ``LANGUAGE``); the
-    passport page shows them translated."""
+    """The titles of a passport's links in the reader's language, by link type: the linkset's
+    and the passport page's."""
     return {
-        "pip": N_("Passport: is it genuine, and its journey"),
-        "traceability": N_("Its events, as EPCIS 2.0"),
-        "certificationInfo": N_("Its inspections, with their certificates' hashes"),
+        "pip": _("Passport: is it genuine, and its journey"),
+        "traceability": _("Its events, as EPCIS 2.0"),
+        "certificationInfo": _("Its inspections, with their certificates' hashes"),
     }
+
+
+def _product_title() -> str:
+    """The title of a product's link (the product level of the linkset), in the reader's language."""
+    return _("The product: its brand, and its passports")
 
 
 class _Cors:
@@ -148,7 +161,7 @@ class _Cors:
 class _Languages:
     """Chooses the language of the answer (an ASGI middleware): ``?lang=`` (a code or a tag,
     kept in a cookie for the next pages), else the cookie, else ``Accept-Language``; says it in
-    ``Content-Language`` and ``Vary`` on the pages."""
+    ``Content-Language`` and ``Vary`` on the pages and the linkset (the answers in words)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -161,25 +174,36 @@ class _Languages:
         asked = http.query_params.get("lang")
         chosen = language_of(asked) if asked else None
         kept = http.cookies.get(LANGUAGE_COOKIE)
-        language = chosen or (language_of(kept) if kept else None) or negotiate(http.headers.get("accept-language", ""))
+        picked = chosen or (language_of(kept) if kept else None)
+        ranked = preferences(http.headers.get("accept-language", ""))
+        language = picked or negotiate(ranked)
         # Set for the rest of this request's task, not reset on the way out: the 500 page is
         # rendered outside this middleware (Starlette's ServerErrorMiddleware), in the same task.
         speak(language)
+        _WANTED.set(((picked.tag,) if picked else ()) + tuple(ranked))
         _ASKED.set((_raw_path(http, ""), scope.get("query_string", b"").decode("latin-1")))
 
         async def with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
+                if headers.get("content-type", "").startswith(("text/html", LINKSET_TYPE)):
                     headers["Content-Language"] = language.tag
-                    headers.add_vary_header("Accept-Language")
-                    headers.add_vary_header("Cookie")
+                    _vary(headers, "Accept-Language", "Cookie")
                 if chosen is not None:
                     cookie = f"{LANGUAGE_COOKIE}={chosen.code}; Max-Age={LANGUAGE_COOKIE_AGE}"
                     headers.append("Set-Cookie", cookie + "; Path=/; SameSite=Lax; HttpOnly")
             await send(message)
 
         await self.app(scope, receive, with_language)
+
+
+def _vary(headers: MutableHeaders, *names: str) -> None:
+    """``names`` added to the answer's ``Vary``, each once."""
+    present = {name.strip().lower() for name in headers.get("vary", "").split(",")}
+    for name in names:
+        if name.lower() not in present:
+            headers.add_vary_header(name)
+            present.add(name.lower())
 
 
 def _switch(language: Language) -> list[tuple[Language, str | None]]:
@@ -198,10 +222,10 @@ class Service:
     """What the routes share: the passports client, the public root of the links, the trace
     index, and the one worker thread that touches the chain and the index."""
 
-    def __init__(self, passports: ProductPassports, root: str, index_path: Path) -> None:
+    def __init__(self, passports: ProductPassports, root: str, index_location: Path | str) -> None:
         self.passports = passports
         self.root = root
-        self.index_path = index_path
+        self.index_location = index_location
         self.index: TraceIndex | None = None
         #: The read of the chain's head under way, and the one that will start after it
         #: (:meth:`fresh_head`): answers are kept under the head (chainpass.web.cache).
@@ -209,11 +233,13 @@ class Service:
         self._next_head: asyncio.Future[Head] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web")
         backend = passports.chain.backend
-        #: Where the head is read: a thread and connection of its own if the backend allows.
+        #: Where the head is read: on a node, over HTTP from the event loop itself (no thread,
+        #: whose every step took the interpreter's lock from the loop, and less than half the
+        #: CPU a read: docs/web.md "Under load"); on the embedded chain, in the worker.
+        self.node_url = backend.endpoint if isinstance(backend, NodeBackend) else None
+        self.node_timeout = backend.timeout if isinstance(backend, NodeBackend) else 0.0
+        self.head_session: aiohttp.ClientSession | None = None
         self.head_rpc = backend.rpc()
-        self.head_worker = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainpass-web-head") if backend.concurrent else None
-        )
         self.templates = _templates()
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -227,7 +253,7 @@ class Service:
 
     def open(self) -> None:
         """Open (or create) the trace index and bring it up to date: in the worker."""
-        self.index = TraceIndex.for_client(self.passports, self.index_path)
+        self.index = TraceIndex.for_client(self.passports, self.index_location)
         self.passports.log_source = self.index
         self.index.sync()
 
@@ -238,19 +264,28 @@ class Service:
             self.index = None
 
     def read_head(self) -> Head:
-        """The chain's head block now: on a connection of its own beside the worker, where the
-        backend allows it (a node), so that a request for a kept answer never waits behind a
-        page being made; else in the worker."""
-        block = self.head_rpc.call("eth_getBlockByNumber", ["latest", False])
-        return Head(as_int(block["number"]), bytes(HexBytes(block["hash"])))
+        """The chain's head block now (in the worker: the embedded chain)."""
+        return _head(self.head_rpc.call("eth_getBlockByNumber", ["latest", False]))
+
+    def open_head_session(self) -> None:
+        """The HTTP session the head is read on, on a node (in the event loop, at start)."""
+        if self.node_url is not None:
+            timeout = aiohttp.ClientTimeout(total=self.node_timeout)
+            # trust_env: the proxy settings of the environment, as the service's other reads.
+            self.head_session = aiohttp.ClientSession(timeout=timeout, trust_env=True)
 
     async def run_head(self) -> Head:
-        if self.head_worker is None:
+        if self.head_session is None or self.node_url is None:
             return await self.run(self.read_head)
+        asked = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": ["latest", False]}
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.head_worker, self.read_head)
-        except (RpcError, NoAnswer) as exc:
-            log.warning("the chain could not be read: %s", exc)
+            async with self.head_session.post(self.node_url, json=asked) as reply:
+                if reply.status >= 500 or reply.status == 429:
+                    raise NoAnswer(f"HTTP {reply.status}")
+                answer = await reply.json(content_type=None)
+            return _head(answer["result"])
+        except (aiohttp.ClientError, TimeoutError, NoAnswer, ValueError, KeyError, TypeError) as exc:
+            log.warning("the chain could not be read: %s", type(exc).__name__ + (f": {exc}" if str(exc) else ""))
             raise HTTPException(503) from None
 
     async def fresh_head(self) -> Head:
@@ -290,6 +325,18 @@ class Service:
         """An error as one sentence (no ``Link`` header: there is no linkset to point at)."""
         return self.page("error.html", status, status=status, sentence=sentence, headline=headline)
 
+    def unknown_product(self, request: resolver.Request) -> Response:
+        """A GTIN no brand registered the company prefix of: no product of this service."""
+        return self.error(
+            404,
+            _(
+                "No brand registered the GS1 company prefix of %(code)s here: the product is unknown, "
+                "and may be counterfeit."
+            )
+            % {"code": self.root + request.uri_path},
+            _("Unknown product"),
+        )
+
     def unknown(self, request: resolver.Request) -> Response:
         """A code with no passport: what a shopper who scanned a counterfeit reads."""
         return self.error(
@@ -300,26 +347,30 @@ class Service:
         )
 
 
-def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Path) -> Starlette:
+def create_app(
+    passports: ProductPassports, *, resolver_url: str, index_location: Path | str, desk: Desk | None = None
+) -> Starlette:
     """The web service over ``passports``; its links point at ``resolver_url`` (where the
-    public reaches it: ``https://`` and a domain, no path), and it keeps its trace index in the
-    SQLite file ``index_path`` (created if missing)."""
+    public reaches it: ``https://`` and a domain, no path), and it keeps its trace index at
+    ``index_location``, a SQLite file or a PostgreSQL URL (created if missing). With ``desk``,
+    the verification desk is served under ``/desk`` (chainpass.web.desk); without, there is none."""
     root = check_resolver(resolver_url)
     if urlsplit(root).path:
         raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
     load_catalogues()
-    service = Service(passports, root, index_path)
+    service = Service(passports, root, index_location)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await service.run(service.open)
+        service.open_head_session()
         try:
             yield
         finally:
+            if service.head_session is not None:
+                await service.head_session.close()
             await service.run(service.close)
             service.worker.shutdown()
-            if service.head_worker is not None:
-                service.head_worker.shutdown()
 
     async def description(http: Request) -> Response:
         if http.method == "OPTIONS":
@@ -350,25 +401,33 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
 
     async def answer(http: Request, request: resolver.Request) -> Response:
         """The resolver's answer to ``request``, compressed or not."""
-        if not request.levels:
-            return service.error(
-                404,
-                _("%(code)s names a product, not one passport: its code needs a serial (/21/) or a lot (/10/).")
-                % {"code": root + request.uri_path},
-            )
-        found = await service.run(lambda: [_exists(passports, level) for level in request.levels])
-        if not found[0]:
+        product = request.product
+
+        def read() -> tuple[list[bool], bool]:
+            found = [_exists(passports, level) for level in request.levels]
+            return found, product is not None and passports.brand_of(product.gtin) is not None
+
+        found, branded = await service.run(read)
+        if request.levels and not found[0]:
             return service.unknown(request)
-        levels = [level for level, exists in zip(request.levels, found, strict=True) if exists]
-        headers = {"Link": service.linkset_link(request), "Vary": "Accept"}
+        if not request.levels and not branded:
+            return service.unknown_product(request)
         titles = _titles()
-        links = resolver.links_of(root, levels[0], titles)
+        anchors = [
+            (root + level.path, resolver.links_of(root, level, titles))
+            for level, exists in zip(request.levels, found, strict=True)
+            if exists
+        ]
+        if product is not None and branded:
+            anchors.append((root + product.path, resolver.product_links(root, product, _product_title())))
+        headers = {"Link": service.linkset_link(request), "Vary": ", ".join(RESOLVER_VARY)}
+        links = anchors[0][1]
         if resolver.wants_linkset(request.link_type, http.headers.get("accept", "")):
-            anchors = [(root + request.uri_path, links)]
-            anchors += [(root + level.path, resolver.links_of(root, level, titles)) for level in levels[1:]]
-            body = json.dumps(resolver.linkset(anchors, LANGUAGE), indent=2)
+            anchors[0] = (root + request.uri_path, links)  # the subject: the URI asked (with its data)
+            body = json.dumps(resolver.linkset(anchors), indent=2, ensure_ascii=False)
             return Response(body, media_type=LINKSET_TYPE, headers=headers)
-        target = resolver.redirect_target(resolver.chosen(links, request.link_type), request.passed_on)
+        link = resolver.chosen(links, request.link_type, _WANTED.get())
+        target = resolver.redirect_target(link, request.passed_on)
         return RedirectResponse(target, status_code=307, headers=headers)
 
     async def passport_page(http: Request) -> Response:
@@ -377,27 +436,36 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         except InvalidInput as exc:
             return service.error(400, str(exc))
         if not request.levels:
-            return service.unknown(request)
+            return await product_page(http, request)
         level = request.levels[0]
 
-        def read() -> tuple[Any, list[Step], str | None]:
+        def read() -> tuple[Any, list[Step], str | None, drawing.Node | None, drawing.Facts | None]:
             service.synced()
             verdict = passports.verify(level.key)
-            names = _codes(passports, verdict.journey, verdict.recall_source, verdict.id)
+            keys = _keys(passports, verdict.journey, verdict.recall_source, verdict.id)
+            names = _names(keys)
             times: dict[int, int] = {}
             for entry in verdict.journey:
                 if entry.block_number not in times:
                     times[entry.block_number] = int(passports.chain.w3.eth.get_block(entry.block_number)["timestamp"])
             steps = [step_words(e, times[e.block_number], names) for e in verdict.journey]
             source = verdict.recall_source
-            return verdict, steps, names.get(source) if source not in (None, verdict.id) else None
+            if verdict.producer is None:
+                return verdict, steps, None, None, None
+            tree = drawing.lineage(passports, verdict, root, keys)
+            return (
+                verdict,
+                steps,
+                names.get(source) if source not in (None, verdict.id) else None,
+                tree,
+                drawing.facts(passports, verdict),
+            )
 
-        verdict, steps, recall_source = await service.run(read)
+        verdict, steps, recall_source, tree, facts = await service.run(read)
         said = verdict_words(verdict, recall_source)
         status = 404 if verdict.producer is None else 200
         # The page is the default link: it lists the others.
-        titles = {name: _(title) for name, title in _titles().items()}
-        links = [] if status == 404 else list(resolver.links_of(root, level, titles)[1:])
+        links = [] if status == 404 else list(resolver.links_of(root, level, _titles())[1:])
         return service.page(
             "passport.html",
             status,
@@ -406,8 +474,39 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
             digital_link=root + request.uri_path,
             said=said,
             verdict=verdict,
-            steps=steps,
+            marks=drawing.timeline(verdict.journey, steps),
+            tree=tree,
+            facts=facts,
+            product_href=(PIP.prefix + request.product.path) if request.product is not None and verdict.brand else None,
             links=links,
+        )
+
+    async def product_page(http: Request, request: resolver.Request) -> Response:
+        """The page of a GTIN alone: its brand and its passports, a page at a time (``?page=``)."""
+        top = request.product
+        assert top is not None  # a request with no passport level names a GTIN
+        try:
+            page = read_page(http.query_params.get("page"))
+        except ValueError:
+            return service.error(400, _("The page must be a whole number from 1 to %(last)s.") % {"last": LAST_PAGE})
+
+        def read() -> Product | None:
+            service.synced()
+            assert service.index is not None
+            return product(passports, service.index, top.gtin, root, page)
+
+        found = await service.run(read)
+        if found is None:
+            return service.unknown_product(request)
+        if page > found.pages:
+            return service.error(404, _("This product's list has %(pages)s pages.") % {"pages": found.pages})
+        return service.page(
+            "product.html",
+            200,
+            {"Link": service.linkset_link(request)},
+            product=found,
+            digital_link=root + request.uri_path,
+            path=PIP.prefix + top.path,
         )
 
     async def epcis(http: Request) -> Response:
@@ -538,6 +637,8 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
         Route("/metadata/{id}", token_metadata, methods=["GET", "HEAD", "OPTIONS"]),
         Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
     ]
+    if desk is not None:
+        routes = desk.routes(service) + routes
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -547,6 +648,11 @@ def create_app(passports: ProductPassports, *, resolver_url: str, index_path: Pa
     app.add_middleware(_Cors)
     app.add_middleware(CachedAnswers, head=service.fresh_head)  # outermost: answers kept whole
     return app
+
+
+def _head(block: dict[str, Any]) -> Head:
+    """A block as ``eth_getBlockByNumber`` gives it, as the head answers are kept under."""
+    return Head(as_int(block["number"]), bytes(HexBytes(block["hash"])))
 
 
 def _raw_path(http: Request, prefix: str) -> str:
@@ -576,15 +682,21 @@ def _inspection(entry: TraceEntry, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _keys(
+    passports: ProductPassports, journey: Any, recall_source: int | None, own: int
+) -> dict[int, ProductKey | None]:
+    """The GS1 keys of the passports a journey reaches this one through (inputs, containers)."""
+    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
+    return {id_: passports.key_of(id_) for id_ in ids - {None, own} if id_ is not None}
+
+
 def _codes(passports: ProductPassports, journey: Any, recall_source: int | None, own: int) -> dict[int, str]:
     """The GS1 codes of the passports a journey reaches this one through (inputs, containers)."""
-    ids = {e.via_input for e in journey} | {e.via_container for e in journey} | {recall_source}
-    names: dict[int, str] = {}
-    for id_ in ids - {None, own}:
-        assert id_ is not None
-        key = passports.key_of(id_)
-        names[id_] = str(key) if key is not None else hex(id_)
-    return names
+    return _names(_keys(passports, journey, recall_source, own))
+
+
+def _names(keys: dict[int, ProductKey | None]) -> dict[int, str]:
+    return {id_: str(key) if key is not None else hex(id_) for id_, key in keys.items()}
 
 
 __all__ = ["LINK_TYPES", "create_app"]

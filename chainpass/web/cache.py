@@ -2,15 +2,17 @@
 
 A passport page is the same for as long as the chain's head block is the same, so an answer
 is kept under its request and the head it was made at (:class:`Answers`, least recently used
-first out). The head itself is asked of the chain by the service in the background every
-:data:`HEAD_INTERVAL` seconds, not once per request: a page is at most
-that far behind the chain, and a page already made is answered without the chain, the index
-or a template. A reorganisation gives a new head hash, so nothing made before it is
-answered after it.
+first out). The head is read after each request came (``head()``: the service's
+``fresh_head``, one read shared by the requests that come while one is under way), so nothing
+kept is older than the request, and a page already made is answered without the index or a
+template. A reorganisation gives a new head hash, so nothing made before it is answered after it.
+The requests that miss while the same answer is being made wait for it rather than each
+making it again (after a new block, a crowd of readers of one page costs one page made).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -89,6 +91,9 @@ class CachedAnswers:
         self.app = app
         self.head = head
         self.answers = answers if answers is not None else Answers()
+        #: The answers being made, by (request, head): what the requests that miss meanwhile
+        #: wait for (None if the answer made was not one to keep: they ask the app themselves).
+        self._making: dict[tuple[Hashable, Head], asyncio.Future[Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -103,11 +108,18 @@ class CachedAnswers:
         except Exception:  # the chain out of reach: the app says so (503), nothing is kept
             head = None
         kept = self.answers.get(request, head)
+        if kept is None and head is not None and (request, head) in self._making:
+            kept = await asyncio.shield(self._making[(request, head)])
         if kept is not None:
             await send({"type": "http.response.start", "status": kept.status,
                         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]})  # fmt: skip
             await send({"type": "http.response.body", "body": kept.body})
             return
+        if head is None:
+            await self.app(scope, receive, send)
+            return
+        making: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
+        self._making[(request, head)] = making
         started: Message = {}
         body: list[bytes] = []
 
@@ -116,12 +128,20 @@ class CachedAnswers:
                 started.update(message)
             elif message["type"] == "http.response.body":
                 body.append(message.get("body", b""))
-                if not message.get("more_body", False) and head is not None and _keepable(started):
+                if not message.get("more_body", False) and _keepable(started) and not making.done():
                     answer_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in started["headers"])
-                    self.answers.put(request, head, Answer(started["status"], answer_headers, b"".join(body)))
+                    made = Answer(started["status"], answer_headers, b"".join(body))
+                    self.answers.put(request, head, made)
+                    making.set_result(made)
             await send(message)
 
-        await self.app(scope, receive, keep)
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            if not making.done():
+                making.set_result(None)  # not one to keep (or it failed): the others ask the app
+            if self._making.get((request, head)) is making:
+                del self._making[(request, head)]
 
 
 def _keepable(started: Message) -> bool:

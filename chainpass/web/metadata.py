@@ -7,7 +7,7 @@ as ERC-721 tools write token ids). The JSON follows the ERC-721 Metadata JSON Sc
 ``description``, ``image``) and the ``external_url`` and ``attributes`` wallets and
 marketplaces read. It names the product, never a person: the brand's company prefix and
 account (an organisation's), the state, no owner or custodian (an owner may be a shopper).
-English only, like the linkset and the EPCIS export: machines read it, and the passport page
+English only, like the EPCIS export and the inspection record: programs read it, and the passport page
 it links to is in the reader's language.
 """
 

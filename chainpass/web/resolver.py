@@ -9,7 +9,9 @@ compressed Digital Link (``/{compressed}``, or ``/01/{gtin}/{compressed}``; GS1 
 compression, :mod:`chainpass.standards.dl_compression`) is decompressed first and read as the
 uncompressed one; a compressed path that does not decompress is a syntax error too. A
 trailing slash is tolerated. The links of a passport, each on this service, are
-:data:`LINK_TYPES`; the default one is the passport page.
+:data:`LINK_TYPES`; the default one is the passport page. A redirect goes to the link of the
+requested link type (else of the default's), and among several such links to the one in the
+reader's language (:func:`chosen`), as the standard selects by link type, then language.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from chainpass.errors import InvalidInput
 from chainpass.standards.dl_compression import decompress_path, is_compressed_path
 from chainpass.standards.gs1 import DigitalLink, ProductKey, check_resolver, parse_code
+from chainpass.web.wording import TAGS, same_language
 
 #: The media type of an RFC 9264 linkset in JSON.
 LINKSET_TYPE = "application/linkset+json"
@@ -38,11 +41,13 @@ PRIMARY_KEYS = ("01", "00", "8004")
 @dataclass(frozen=True)
 class LinkType:
     """A GS1 link type this service serves for every passport: where (a path prefix on this
-    service, followed by the passport's Digital Link path) and what (a media type)."""
+    service, followed by the passport's Digital Link path), what (a media type), and in which
+    languages (BCP 47 tags: ``hreflang``)."""
 
     name: str
     prefix: str
     media_type: str
+    languages: tuple[str, ...]
 
     @property
     def uri(self) -> str:
@@ -54,9 +59,11 @@ class LinkType:
 
 
 #: The link types of every passport; the first is the default.
-PIP = LinkType("pip", "/passport", "text/html")
-TRACEABILITY = LinkType("traceability", "/epcis", "application/ld+json")
-CERTIFICATION = LinkType("certificationInfo", "/certification", "application/json")
+#: The passport page is in every language of the pages (it answers in the reader's); the JSON
+#: answers in English (their keys, and the few words among their values).
+PIP = LinkType("pip", "/passport", "text/html", TAGS)
+TRACEABILITY = LinkType("traceability", "/epcis", "application/ld+json", ("en",))
+CERTIFICATION = LinkType("certificationInfo", "/certification", "application/json", ("en",))
 LINK_TYPES = (PIP, TRACEABILITY, CERTIFICATION)
 
 
@@ -67,6 +74,15 @@ class Level:
 
     path: str
     key: ProductKey
+
+
+@dataclass(frozen=True)
+class ProductLevel:
+    """The GTIN level of a request (``/01/{gtin}``): the product, above its lots and items. It
+    resolves when a brand owns the GTIN's company prefix; its one link is the product page."""
+
+    path: str
+    gtin: int
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,8 @@ class Request:
     link_type: str | None
     #: Whether the request came compressed (its answers then say which URI it is the same as).
     compressed: bool = False
+    #: The product level above the passport levels (a GTIN's request), the top one.
+    product: ProductLevel | None = None
 
     def same_as(self, root: str) -> str | None:
         """The ``Link`` header value that names the uncompressed URI on the resolver ``root``
@@ -126,7 +144,9 @@ def read_request(root: str, raw_path: str, query: str) -> Request:
     if link.serial is not None and link.lot is not None:
         lot = DigitalLink(link.gtin, lot=link.lot, cpv=link.cpv, resolver=link.resolver)
         levels.append(Level(urlsplit(str(lot)).path, lot.key()))
-    return Request(uri_path, tuple(levels), _passed_on(pairs), link_type)
+    product = DigitalLink(link.gtin, resolver=link.resolver)
+    top = ProductLevel(urlsplit(str(product)).path, int(link.gtin))
+    return Request(uri_path, tuple(levels), _passed_on(pairs), link_type, product=top)
 
 
 def _passed_on(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -136,33 +156,45 @@ def _passed_on(pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
 
 @dataclass(frozen=True)
 class Link:
-    """One link of a passport: its target, GS1 link type and human-readable title."""
+    """One link of a passport: its target, GS1 link type, human-readable title (in the reader's
+    language), and the languages of the target (BCP 47 tags)."""
 
     link_type: LinkType
     href: str
     title: str
+    languages: tuple[str, ...]
 
-    def to_json(self, language: str) -> dict[str, object]:
-        return {"href": self.href, "title": self.title, "type": self.link_type.media_type, "hreflang": [language]}
+    def to_json(self) -> dict[str, object]:
+        return {"href": self.href, "title": self.title, "type": self.link_type.media_type,
+                "hreflang": list(self.languages)}  # fmt: skip
+
+    def speaks(self, tag: str) -> bool:
+        """Whether the target is in the language of ``tag`` (``*``: any)."""
+        return any(same_language(tag, mine) for mine in self.languages)
 
 
 def links_of(root: str, level: Level, titles: dict[str, str]) -> tuple[Link, ...]:
     """The links of the passport at ``level`` on the service at ``root``, titled by ``titles``
     (link type name to title, in the reader's language)."""
     base = check_resolver(root)
-    return tuple(Link(t, f"{base}{t.prefix}{level.path}", titles[t.name]) for t in LINK_TYPES)
+    return tuple(Link(t, f"{base}{t.prefix}{level.path}", titles[t.name], t.languages) for t in LINK_TYPES)
 
 
-def linkset(anchors: Sequence[tuple[str, Sequence[Link]]], language: str) -> dict[str, object]:
+def product_links(root: str, product: ProductLevel, title: str) -> tuple[Link, ...]:
+    """The links of the product level: its page (``gs1:pip``, the default), titled ``title``."""
+    return (Link(PIP, f"{check_resolver(root)}{PIP.prefix}{product.path}", title, PIP.languages),)
+
+
+def linkset(anchors: Sequence[tuple[str, Sequence[Link]]]) -> dict[str, object]:
     """The RFC 9264 linkset (JSON) of ``anchors``: (anchor URI, its links) each, the first
     link of each anchor its default."""
     entries: list[dict[str, object]] = []
     for anchor, links in anchors:
         by_type: dict[str, list[dict[str, object]]] = {}
         for link in links:
-            by_type.setdefault(link.link_type.uri, []).append(link.to_json(language))
+            by_type.setdefault(link.link_type.uri, []).append(link.to_json())
         if links:
-            by_type[DEFAULT_LINK] = [links[0].to_json(language)]
+            by_type[DEFAULT_LINK] = [links[0].to_json()]
         entries.append({"anchor": anchor, **by_type})
     return {"linkset": entries}
 
@@ -175,14 +207,20 @@ def wants_linkset(link_type: str | None, accept: str) -> bool:
     return any(part.split(";")[0].strip().lower() == LINKSET_TYPE for part in accept.split(","))
 
 
-def chosen(links: Sequence[Link], link_type: str | None) -> Link:
-    """The link a request is redirected to: the one of the requested link type (as a CURIE,
-    ``gs1:pip``, or in full, ``https://gs1.org/voc/pip``), else the default (the first): the
-    standard redirects to the default link unless the request matches a better one."""
-    for link in links:
-        if link_type in (link.link_type.curie, link.link_type.uri):
-            return link
-    return links[0]
+def chosen(links: Sequence[Link], link_type: str | None, languages: Sequence[str] = ()) -> Link:
+    """The link a request is redirected to (the standard: the default link unless the request
+    matches a better one, by link type, then language): among the links of the requested link
+    type (as a CURIE, ``gs1:pip``, or in full, ``https://gs1.org/voc/pip``), else those of the
+    default's type (the first link's), the first in the reader's most wanted language
+    (``languages``, BCP 47 tags best first: :func:`chainpass.web.wording.preferences`), else the
+    first of them (a language the reader did not ask for beats no answer)."""
+    asked = [link for link in links if link_type in (link.link_type.curie, link.link_type.uri)]
+    candidates = asked or [link for link in links if link.link_type == links[0].link_type]
+    for tag in languages:
+        for link in candidates:
+            if link.speaks(tag):
+                return link
+    return candidates[0]
 
 
 def redirect_target(link: Link, passed_on: Sequence[tuple[str, str]]) -> str:

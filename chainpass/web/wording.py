@@ -2,7 +2,7 @@
 for a scanned code and the steps of its journey, and the dates they happened.
 
 Every sentence goes through :func:`_` (gettext) in the language of the request being answered
-(:func:`speaking`): English, Chinese (Simplified) or Korean, from the catalogues in
+(:func:`speaking`): English, Chinese (Simplified or Traditional) or Korean, from the catalogues in
 ``chainpass/web/locale/<language>/LC_MESSAGES/chainpass.po``, read with Babel when first needed
 (no compiled ``.mo`` files: ``make translations`` extracts and updates the ``.po`` files,
 docs/web.md). Outside a request, and for a string a catalogue lacks, English."""
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -53,12 +53,19 @@ class Language:
 
 
 ENGLISH = Language("en", "en", "en", "English")
-CHINESE = Language("zh", "zh-Hans", "zh_Hans", "中文")
+#: Chinese in simplified characters (mainland China, Singapore): ``?lang=zh``, as before there
+#: was a second Chinese. Named by its script in the switcher, so the two are told apart.
+CHINESE = Language("zh", "zh-Hans", "zh_Hans", "简体中文")
+#: Chinese in traditional characters, worded as in Taiwan (Hong Kong and Macau readers read it
+#: too): ``?lang=zh-Hant``, a script, not a region, as the catalogue is for every such reader.
+TRADITIONAL_CHINESE = Language("zh-Hant", "zh-Hant", "zh_Hant", "繁體中文")
 KOREAN = Language("ko", "ko", "ko", "한국어")
 #: The languages of the pages, in the switcher's order; the first is the default.
-LANGUAGES = (ENGLISH, CHINESE, KOREAN)
-#: The language the linkset's titles are in (``hreflang`` of its links): the catalogues' source.
-LANGUAGE = ENGLISH.tag
+LANGUAGES = (ENGLISH, CHINESE, TRADITIONAL_CHINESE, KOREAN)
+#: The regions whose Chinese is written in traditional characters when a tag names no script.
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+#: The BCP 47 tags of the languages the pages are in (``hreflang`` of the links to them).
+TAGS = tuple(language.tag for language in LANGUAGES)
 #: The time zone dates are shown in (and said to be in): the chain's clock, whatever the
 #: reader's language (a language does not tell where its reader is).
 TIME_ZONE = dt.UTC
@@ -68,16 +75,27 @@ _speaking: ContextVar[Language] = ContextVar("chainpass_web_language", default=E
 
 def language_of(tag: str) -> Language | None:
     """The page language for a BCP 47 tag or a ``?lang=`` code (``zh``, ``zh-CN``, ``zh-TW``,
-    ``ko-KR``, ``en-GB`` …), by its primary subtag; ``None`` for a language without pages.
-    Every Chinese reads as Chinese (Simplified), the only Chinese catalogue so far."""
-    primary = tag.strip().replace("_", "-").partition("-")[0].lower()
-    return next((language for language in LANGUAGES if language.code == primary), None)
+    ``zh-Hant-HK``, ``ko-KR``, ``en-GB`` …), by its primary subtag; ``None`` for a language
+    without pages. A Chinese tag is read by its script first (``Hant`` traditional, ``Hans``
+    simplified), then by its region (Taiwan, Hong Kong and Macau traditional); any other
+    (``zh``, ``zh-CN``, ``zh-SG``) is Chinese (Simplified)."""
+    subtags = tag.strip().replace("_", "-").lower().split("-")
+    if subtags[0] == "zh":
+        scripts = {"hans", "hant"}.intersection(subtags[1:])
+        if scripts:
+            return TRADITIONAL_CHINESE if scripts == {"hant"} else CHINESE
+        return TRADITIONAL_CHINESE if TRADITIONAL_REGIONS.intersection(subtags[1:]) else CHINESE
+    return next((language for language in LANGUAGES if language.code == subtags[0]), None)
 
 
-def negotiate(accept_language: str) -> Language:
-    """The language for an ``Accept-Language`` header (RFC 9110: tags by quality, ``q=0``
-    refused, ``*`` any): the first with pages among the reader's, by quality then order;
-    English when none has."""
+def _primary(tag: str) -> str:
+    """A BCP 47 tag's primary language subtag, lower case (``zh`` of ``zh-Hans-CN``)."""
+    return tag.strip().replace("_", "-").partition("-")[0].lower()
+
+
+def preferences(accept_language: str) -> list[str]:
+    """The language tags of an ``Accept-Language`` header as the reader ranks them (RFC 9110: by
+    quality, then order; ``q=0`` refuses a language and is left out; ``*`` stays, meaning any)."""
     ranked: list[tuple[float, int, str]] = []
     for position, item in enumerate(accept_language.split(",")):
         tag, *parameters = (part.strip() for part in item.split(";"))
@@ -91,13 +109,31 @@ def negotiate(accept_language: str) -> Language:
                     quality = 0.0
         if tag and 0 < quality <= 1:
             ranked.append((-quality, position, tag))
-    for _quality, _position, tag in sorted(ranked):
+    return [tag for _quality, _position, tag in sorted(ranked)]
+
+
+def negotiate(ranked: list[str]) -> Language:
+    """The page language for the reader's tags (:func:`preferences`): the first with pages, ``*``
+    taking the default; English when none has."""
+    for tag in ranked:
         if tag == "*":
             return ENGLISH
         language = language_of(tag)
         if language is not None:
             return language
     return ENGLISH
+
+
+def same_language(tag: str, other: str) -> bool:
+    """Whether two BCP 47 tags name the same language: as the pages tell their languages apart
+    (:func:`language_of`: ``zh-CN`` is ``zh-Hans``'s, ``zh-TW`` ``zh-Hant``'s, ``en-GB``
+    ``en``'s), else by the primary subtag (``de-AT`` is ``de``'s); ``*`` is any."""
+    if "*" in (tag, other):
+        return True
+    mine, theirs = language_of(tag), language_of(other)
+    if mine is not None or theirs is not None:
+        return mine == theirs  # zh-TW is zh-Hant's, zh-CN zh-Hans's
+    return _primary(tag) == _primary(other)
 
 
 @functools.cache
@@ -158,7 +194,7 @@ def N_(text: str) -> str:
 def moment(timestamp: int) -> str:
     """A time as the pages show it: in the reader's locale (CLDR's, through Babel), to the
     minute, with its time zone (:data:`TIME_ZONE`) named: "Jan 1, 2026, 3:30 PM UTC",
-    "2026年1月1日 15:30 UTC", "2026. 1. 1. 오후 3:30 UTC"."""
+    "2026年1月1日 15:30 UTC", "2026年1月1日 下午3:30 UTC", "2026. 1. 1. 오후 3:30 UTC"."""
     when = dt.datetime.fromtimestamp(timestamp, TIME_ZONE)
     locale = _speaking.get().locale
     date = format_date(when, "medium", locale=locale)
@@ -286,6 +322,8 @@ class Step:
     what: str
     actor: str
     tx_hash: str
+    #: When, as a Unix time (the timeline spaces its steps by it).
+    time: int = 0
 
 
 def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Step:
@@ -309,9 +347,36 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
         when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
     else:
         when = block_time
-    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash)
+    return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash, when)
 
 
 def iso(timestamp: int) -> str:
     """A time as ISO 8601 in UTC, to the second (``<time datetime>``)."""
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def later(seconds: int) -> str:
+    """How long after the step before a step came, in the reader's words: "3 days later"
+    (CLDR's rounded durations, through Babel)."""
+    duration = format_timedelta(dt.timedelta(seconds=seconds), threshold=1, locale=_speaking.get().locale)
+    return _("%(duration)s later") % {"duration": duration}
+
+
+#: A passport's state in words, as the lineage and the product page label each passport
+#: (recalled: :func:`state_words`).
+_STATES = {
+    State.ACTIVE: N_("In the trade"),
+    State.IN_TRANSIT: N_("On its way"),
+    State.QUARANTINED: N_("Held for inspection"),
+    State.SOLD: N_("Sold"),
+    State.DECOMMISSIONED: N_("Taken out of the trade"),
+    State.CONSUMED: N_("Processed into another product"),
+}
+
+
+def state_words(state: State) -> str:
+    """``state`` (a passport's effective state) in words (recalled as the verdict says it, not
+    as the journey's step); "Unknown" for one never commissioned."""
+    if state is State.RECALLED:
+        return pgettext("verdict", "Recalled")
+    return _(_STATES[state]) if state in _STATES else _("Unknown")

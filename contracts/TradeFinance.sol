@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
+import {IProductPassport} from "./interfaces/IProductPassport.sol";
+import {ITradeFinance} from "./interfaces/ITradeFinance.sol";
+import {SignatureCheck} from "./libraries/SignatureCheck.sol";
+
+/// @title TradeFinance
+/// @notice Orders paid on delivery the chain has seen, and receivables a bank finances once.
+/// See {ITradeFinance} and docs/finance.md.
+/// @dev Not behind a proxy and with no admin: it holds other people's money, and nobody
+/// (not the passports' governor either) can change the rules under an open order. It reads
+/// the passports and the registry it was built with (immutables; their proxies).
+/// `ReentrancyGuard`, not its transient variant: this build targets Shanghai (Ganache),
+/// which has no transient storage. OpenZeppelin's ERC721 and EIP712 import `Strings`, whose
+/// `mcopy` Shanghai lacks, so the parts' ERC-721 is written here (as the passports' is) and
+/// signatures go through {SignatureCheck}.
+contract TradeFinance is ITradeFinance, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The most lines an order takes: every loop runs over caller-given lines.
+    uint256 public constant MAX_LINES = 100;
+    /// @notice The most tranches a split makes.
+    uint256 public constant MAX_SPLIT = 16;
+    /// @notice The longest dispute window.
+    uint40 public constant MAX_WINDOW = 30 days;
+    string private constant _NAME = "chainpass TradeFinance";
+    string private constant _VERSION = "1";
+    bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
+    bytes32 private constant _VERSION_HASH = keccak256(bytes(_VERSION));
+    bytes32 private constant _INVOICE_TYPEHASH = keccak256(
+        "InvoiceAcceptance(bytes32 commitment,address seller,address buyer,address token,uint128 amount,"
+        "uint40 dueDate,uint40 deadline)"
+    );
+    bytes32 private constant _FINANCING_TYPEHASH = keccak256(
+        "FinancingOffer(uint256 part,address bank,uint256 price,uint256 nonce,uint256 deadline)"
+    );
+    // IProductPassport.State, as numbers (one comparison each).
+    uint8 private constant _ACTIVE = uint8(IProductPassport.State.Active);
+    uint8 private constant _QUARANTINED = uint8(IProductPassport.State.Quarantined);
+    uint8 private constant _RECALLED = uint8(IProductPassport.State.Recalled);
+    uint8 private constant _SOLD = uint8(IProductPassport.State.Sold);
+    uint8 private constant _DECOMMISSIONED = uint8(IProductPassport.State.Decommissioned);
+    uint8 private constant _CONSUMED = uint8(IProductPassport.State.Consumed);
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    IIdentityRegistry private immutable _registry;
+    IProductPassport private immutable _passports;
+    bytes32 private immutable _domainSeparator;
+    uint256 private immutable _chainId;
+
+    /// @dev Orders and invoices share one id space: a receivable's id is its order's.
+    uint64 private _lastReceivable;
+    uint256 private _lastPart;
+    mapping(uint256 order => Order record) private _orders;
+    mapping(uint256 passport => Line line) private _lines;
+    mapping(uint256 receivable => Receivable record) private _receivables;
+    mapping(uint256 part => Part record) private _parts;
+    mapping(bytes32 commitment => uint256 receivable) private _invoices;
+    mapping(address holder => uint256 nonce) private _nonces;
+    mapping(address holder => uint256 count) private _balances;
+    mapping(uint256 part => address approved) private _approvals;
+    mapping(address holder => mapping(address operator => bool approved)) private _operators;
+
+    /// @param registry The identity registry (its proxy).
+    /// @param passports The product passports (their proxy).
+    constructor(IIdentityRegistry registry, IProductPassport passports) {
+        _registry = registry;
+        _passports = passports;
+        _chainId = block.chainid;
+        _domainSeparator = SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ORDERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ITradeFinance
+    function openOrder(
+        OrderTerms calldata terms,
+        uint256[] calldata passports,
+        uint128[] calldata prices
+    ) external nonReentrant returns (uint256 order) {
+        return _openOrder(terms, passports, prices);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function openOrderWithPermit(
+        OrderTerms calldata terms,
+        uint256[] calldata passports,
+        uint128[] calldata prices,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 order) {
+        uint256 total = _sum(prices);
+        // A permit someone else submitted first (front-running) leaves the allowance in
+        // place: go on if it is there, and let transferFrom refuse if it is not.
+        try IERC20Permit(terms.token).permit(msg.sender, address(this), total, permitDeadline, v, r, s) {} catch {}
+        return _openOrder(terms, passports, prices);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function acceptOrder(uint256 order) external nonReentrant {
+        Order storage record = _order(order);
+        if (msg.sender != record.seller) revert FinanceNotParty(msg.sender, record.seller);
+        _requireVerified(msg.sender);
+        if (record.accepted) revert FinanceNothingToAccept(order);
+        record.accepted = true;
+        emit OrderAccepted(order, msg.sender);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function settle(uint256 order, uint256[] calldata passports) external nonReentrant {
+        Order storage record = _order(order);
+        if (!record.accepted) revert FinanceNotAccepted(order);
+        address buyer = record.buyer;
+        uint40 window = record.disputeWindow;
+        uint128 paid = 0;
+        uint16 finished = 0;
+        for (uint256 i; i < passports.length; ++i) {
+            uint256 id = passports[i];
+            Line storage line = _lines[id];
+            LineState state = line.state;
+            if (line.order != order || (state != LineState.Open && state != LineState.Delivered)) {
+                revert FinanceLineNotOpen(order, id, line.order == order ? state : LineState.None);
+            }
+            if (state == LineState.Open) {
+                _requireReceived(order, id, buyer);
+                if (window != 0) {
+                    line.state = LineState.Delivered;
+                    line.deliveredAt = uint40(block.timestamp);
+                    emit LineDelivered(order, id, uint40(block.timestamp));
+                    continue;
+                }
+            } else {
+                // Seen delivered: only the window and a recall (which refunds) stand in the way;
+                // where the buyer has taken the goods since does not matter.
+                uint256 endsAt = uint256(line.deliveredAt) + window;
+                if (block.timestamp < endsAt) revert FinanceWindowOpen(order, id, endsAt, block.timestamp);
+                uint8 goods = uint8(_passports.effectiveState(id));
+                if (goods == _RECALLED) revert FinanceNotReceived(order, id, goods);
+            }
+            line.state = LineState.Settled;
+            paid += line.price;
+            ++finished;
+            emit LineSettled(order, id, line.price);
+        }
+        if (paid != 0) _receivables[order].collected += paid;
+        if (finished != 0) record.pending -= finished;
+    }
+
+    /// @inheritdoc ITradeFinance
+    function refund(uint256 order, uint256[] calldata passports) external nonReentrant {
+        Order storage record = _order(order);
+        address buyer = record.buyer;
+        bool cancelling = !record.accepted && msg.sender == buyer;
+        uint128 returned = 0;
+        for (uint256 i; i < passports.length; ++i) {
+            uint256 id = passports[i];
+            Line storage line = _lines[id];
+            LineState state = line.state;
+            if (line.order != order || (state != LineState.Open && state != LineState.Delivered)) {
+                revert FinanceLineNotOpen(order, id, line.order == order ? state : LineState.None);
+            }
+            RefundReason reason = _refundReason(record, order, id, state, cancelling);
+            line.state = LineState.Refunded;
+            returned += line.price;
+            emit LineRefunded(order, id, line.price, reason);
+        }
+        _receivables[order].voided += returned;
+        record.pending -= uint16(passports.length);
+        if (returned != 0) IERC20(_receivables[order].token).safeTransfer(buyer, returned);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function dispute(uint256 order, uint256[] calldata passports) external nonReentrant {
+        Order storage record = _order(order);
+        if (msg.sender != record.buyer) revert FinanceNotParty(msg.sender, record.buyer);
+        _requireVerified(msg.sender);
+        for (uint256 i; i < passports.length; ++i) {
+            uint256 id = passports[i];
+            Line storage line = _lines[id];
+            if (line.order != order || line.state != LineState.Delivered) {
+                revert FinanceLineNotOpen(order, id, line.order == order ? line.state : LineState.None);
+            }
+            uint256 endsAt = uint256(line.deliveredAt) + record.disputeWindow;
+            if (block.timestamp >= endsAt) revert FinanceWindowClosed(order, id, endsAt, block.timestamp);
+            line.state = LineState.Disputed;
+            emit LineDisputed(order, id, msg.sender);
+        }
+    }
+
+    /// @inheritdoc ITradeFinance
+    function resolve(uint256 order, uint256 id, bool paySeller) external nonReentrant {
+        Order storage record = _order(order);
+        if (msg.sender != record.arbiter) revert FinanceNotParty(msg.sender, record.arbiter);
+        _requireVerified(msg.sender);
+        Line storage line = _lines[id];
+        if (line.order != order || line.state != LineState.Disputed) {
+            revert FinanceLineNotOpen(order, id, line.order == order ? line.state : LineState.None);
+        }
+        uint128 price = line.price;
+        record.pending -= 1;
+        if (paySeller) {
+            line.state = LineState.Settled;
+            _receivables[order].collected += price;
+            emit LineSettled(order, id, price);
+        } else {
+            line.state = LineState.Refunded;
+            _receivables[order].voided += price;
+            emit LineRefunded(order, id, price, RefundReason.Arbitrated);
+            IERC20(_receivables[order].token).safeTransfer(record.buyer, price);
+        }
+    }
+
+    /// @inheritdoc ITradeFinance
+    function orderOf(uint256 order) external view returns (Order memory) {
+        return _orders[order];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function lineOf(uint256 id) external view returns (Line memory) {
+        return _lines[id];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                         INVOICES AND RECEIVABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ITradeFinance
+    function registerInvoice(
+        InvoiceTerms calldata terms,
+        bytes calldata buyerSignature
+    ) external nonReentrant returns (uint256 receivable) {
+        if (terms.commitment == bytes32(0)) revert FinanceEmptyCommitment();
+        if (terms.amount == 0) revert FinanceZeroAmount();
+        if (terms.buyer == msg.sender) revert FinanceSameParty(msg.sender);
+        if (terms.deadline < block.timestamp) revert FinanceSignatureExpired(terms.deadline, block.timestamp);
+        uint256 taken = _invoices[terms.commitment];
+        if (taken != 0) revert FinanceInvoiceTaken(terms.commitment, taken);
+        _requireVerified(msg.sender);
+        _requireVerified(terms.buyer);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _INVOICE_TYPEHASH,
+                terms.commitment,
+                msg.sender,
+                terms.buyer,
+                terms.token,
+                terms.amount,
+                terms.dueDate,
+                terms.deadline
+            )
+        );
+        _requireSignature(terms.buyer, structHash, buyerSignature);
+        receivable = ++_lastReceivable;
+        _invoices[terms.commitment] = receivable;
+        _receivables[receivable] = Receivable({
+            token: terms.token,
+            kind: Kind.Invoice,
+            dueDate: terms.dueDate,
+            face: terms.amount,
+            collected: 0,
+            voided: 0
+        });
+        emit InvoiceRegistered(
+            terms.commitment,
+            receivable,
+            msg.sender,
+            terms.buyer,
+            terms.token,
+            terms.amount,
+            terms.dueDate
+        );
+        _issue(msg.sender, uint64(receivable), 0, terms.amount);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function payInvoice(uint256 receivable) external nonReentrant {
+        Receivable storage record = _receivables[receivable];
+        if (record.kind != Kind.Invoice || record.collected != 0) revert FinanceNotUnpaidInvoice(receivable);
+        uint128 amount = record.face;
+        record.collected = amount;
+        emit InvoicePaid(receivable, msg.sender, amount);
+        _pull(IERC20(record.token), msg.sender, amount);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function finance(uint256 part, uint256 price, uint256 deadline, bytes calldata signature) external nonReentrant {
+        IIdentityRegistry.RelyingParty memory bank = _registry.relyingPartyOf(msg.sender);
+        if (!bank.active || bank.sector != IIdentityRegistry.Sector.Bank) revert FinanceNotBank(msg.sender);
+        if (price == 0) revert FinanceZeroAmount();
+        if (block.timestamp > deadline) revert FinanceSignatureExpired(deadline, block.timestamp);
+        Part storage record = _part(part);
+        address seller = record.holder;
+        if (!_eligible(seller)) revert FinanceNotEligibleHolder(seller);
+        uint256 nonce = _nonces[seller];
+        bytes32 structHash = keccak256(abi.encode(_FINANCING_TYPEHASH, part, msg.sender, price, nonce, deadline));
+        _requireSignature(seller, structHash, signature);
+        _nonces[seller] = nonce + 1;
+        _move(seller, msg.sender, part);
+        emit PartFinanced(part, seller, msg.sender, price, nonce);
+        IERC20 token = IERC20(_receivables[record.receivable].token);
+        uint256 before = token.balanceOf(seller);
+        token.safeTransferFrom(msg.sender, seller, price);
+        uint256 received = token.balanceOf(seller) - before;
+        if (received != price) revert FinanceTransferShort(address(token), price, received);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function cancelFinancingOffers() external nonReentrant {
+        uint256 nonce = ++_nonces[msg.sender];
+        emit FinancingOffersCancelled(msg.sender, nonce);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function nonceOf(address holder) external view returns (uint256) {
+        return _nonces[holder];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function split(uint256 part, uint128[] calldata amounts) external nonReentrant returns (uint256[] memory parts) {
+        Part storage record = _part(part);
+        if (msg.sender != record.holder) revert FinanceNotParty(msg.sender, record.holder);
+        _requireVerified(msg.sender);
+        uint128 remaining = record.amount - record.claimed;
+        uint256 total = _sum(amounts);
+        if (amounts.length < 2 || amounts.length > MAX_SPLIT || total != remaining) {
+            revert FinanceBadSplit(amounts.length, total, remaining, MAX_SPLIT);
+        }
+        uint64 receivable = record.receivable;
+        uint128 offset = record.offset + record.claimed + amounts[0];
+        record.amount = record.claimed + amounts[0];
+        parts = new uint256[](amounts.length - 1);
+        for (uint256 i = 1; i < amounts.length; ++i) {
+            if (amounts[i] == 0) revert FinanceZeroAmount();
+            parts[i - 1] = _issue(msg.sender, receivable, offset, amounts[i]);
+            offset += amounts[i];
+        }
+        if (amounts[0] == 0) revert FinanceZeroAmount();
+        emit PartSplit(part, msg.sender, parts, amounts);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function claim(uint256 part) external nonReentrant returns (uint128 amount) {
+        Part storage record = _part(part);
+        amount = _claimable(record);
+        if (amount == 0) revert FinanceNothingToClaim(part);
+        record.claimed += amount;
+        address holder = record.holder;
+        emit PartClaimed(part, holder, amount);
+        IERC20(_receivables[record.receivable].token).safeTransfer(holder, amount);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function claimable(uint256 part) external view returns (uint128) {
+        return _claimable(_parts[part]);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function receivableOf(uint256 receivable) external view returns (Receivable memory) {
+        return _receivables[receivable];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function invoiceReceivable(bytes32 commitment) external view returns (uint256) {
+        return _invoices[commitment];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function partOf(uint256 part) external view returns (Part memory) {
+        return _parts[part];
+    }
+
+    /// @inheritdoc IERC5267
+    function eip712Domain()
+        external
+        view
+        returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
+    {
+        return (hex"0f", _NAME, _VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
+    /// @inheritdoc ITradeFinance
+    function version() external pure returns (string memory) {
+        return "0.7.0";
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERC-721
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice ERC-721's collection name.
+    /// @return The name.
+    function name() external pure returns (string memory) {
+        return "chainpass receivable part";
+    }
+
+    /// @notice ERC-721's symbol.
+    /// @return The symbol.
+    function symbol() external pure returns (string memory) {
+        return "CPRP";
+    }
+
+    /// @notice ERC-165: ERC-165, ERC-721 and ERC-721 metadata's name and symbol.
+    /// @param interfaceId The interface.
+    /// @return Whether it is supported.
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == 0x01ffc9a7 || interfaceId == 0x80ac58cd;
+    }
+
+    /// @inheritdoc ITradeFinance
+    function balanceOf(address owner) external view returns (uint256) {
+        return _balances[owner];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _part(tokenId).holder;
+    }
+
+    /// @inheritdoc ITradeFinance
+    function transferFrom(address from, address to, uint256 tokenId) external nonReentrant {
+        _transfer(from, to, tokenId);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function safeTransferFrom(address from, address to, uint256 tokenId) external nonReentrant {
+        _transfer(from, to, tokenId);
+        _checkReceiver(from, to, tokenId, "");
+    }
+
+    /// @inheritdoc ITradeFinance
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external nonReentrant {
+        _transfer(from, to, tokenId);
+        _checkReceiver(from, to, tokenId, data);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function approve(address approved, uint256 tokenId) external {
+        address holder = _part(tokenId).holder;
+        if (msg.sender != holder && !_operators[holder][msg.sender]) {
+            revert FinanceNotOwnerNorApproved(msg.sender, tokenId);
+        }
+        _approvals[tokenId] = approved;
+        emit Approval(holder, approved, tokenId);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function setApprovalForAll(address operator, bool approved) external {
+        _operators[msg.sender][operator] = approved;
+        emit ApprovalForAll(msg.sender, operator, approved);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _part(tokenId);
+        return _approvals[tokenId];
+    }
+
+    /// @inheritdoc ITradeFinance
+    function isApprovedForAll(address owner, address operator) external view returns (bool) {
+        return _operators[owner][operator];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _openOrder(
+        OrderTerms calldata terms,
+        uint256[] calldata passports,
+        uint128[] calldata prices
+    ) private returns (uint256 order) {
+        uint256 count = passports.length;
+        if (count == 0 || count > MAX_LINES || prices.length != count) {
+            revert FinanceBadLines(count, prices.length, MAX_LINES);
+        }
+        address buyer = msg.sender;
+        _checkParties(buyer, terms);
+        order = ++_lastReceivable;
+        uint256 previous = 0;
+        uint128 total = 0;
+        for (uint256 i; i < count; ++i) {
+            uint256 id = passports[i];
+            if (i != 0 && id <= previous) revert FinanceLinesNotAscending(id);
+            previous = id;
+            uint128 price = prices[i];
+            if (price == 0) revert FinanceZeroAmount();
+            _checkFit(id, buyer);
+            Line storage line = _lines[id];
+            LineState state = line.state;
+            if (state == LineState.Open || state == LineState.Delivered || state == LineState.Disputed) {
+                revert FinancePassportTaken(id, line.order);
+            }
+            _lines[id] = Line({order: uint64(order), price: price, state: LineState.Open, deliveredAt: 0});
+            total += price;
+        }
+        _orders[order] = Order({
+            buyer: buyer,
+            deadline: terms.deadline,
+            pending: uint16(count),
+            accepted: terms.arbiter == address(0),
+            seller: terms.seller,
+            disputeWindow: terms.disputeWindow,
+            arbiter: terms.arbiter
+        });
+        _receivables[order] = Receivable({
+            token: terms.token,
+            kind: Kind.Order,
+            dueDate: 0,
+            face: total,
+            collected: 0,
+            voided: 0
+        });
+        emit OrderOpened(
+            order,
+            buyer,
+            terms.seller,
+            terms.token,
+            total,
+            terms.deadline,
+            terms.arbiter,
+            terms.disputeWindow,
+            passports,
+            prices
+        );
+        _issue(terms.seller, uint64(order), 0, total);
+        _pull(IERC20(terms.token), buyer, total);
+    }
+
+    function _checkParties(address buyer, OrderTerms calldata terms) private view {
+        if (terms.seller == buyer) revert FinanceSameParty(buyer);
+        if (terms.deadline <= block.timestamp) revert FinanceNotInFuture(terms.deadline, block.timestamp);
+        _requireVerified(buyer);
+        _requireVerified(terms.seller);
+        if (terms.arbiter == address(0)) {
+            if (terms.disputeWindow != 0) revert FinanceBadWindow(terms.disputeWindow, MAX_WINDOW);
+        } else {
+            if (terms.arbiter == buyer || terms.arbiter == terms.seller) revert FinanceSameParty(terms.arbiter);
+            if (terms.disputeWindow == 0 || terms.disputeWindow > MAX_WINDOW) {
+                revert FinanceBadWindow(terms.disputeWindow, MAX_WINDOW);
+            }
+            _requireVerified(terms.arbiter);
+        }
+    }
+
+    /// @dev A passport an order can take: known, usable or on its way, not with the buyer yet.
+    function _checkFit(uint256 id, address buyer) private view {
+        uint8 state = uint8(_passports.effectiveState(id));
+        if (state != _ACTIVE && state != uint8(IProductPassport.State.InTransit))
+            revert FinancePassportUnfit(id, state);
+        if (_isBuyer(_passports.custodianOf(id), buyer)) revert FinanceAlreadyReceived(id);
+    }
+
+    /// @dev Whether `custodian` is the buyer, at the wallet it had or the one it was followed to.
+    function _isBuyer(address custodian, address buyer) private view returns (bool) {
+        return custodian == buyer || custodian == _passports.currentWalletOf(buyer);
+    }
+
+    /// @dev Reverts unless passport `id`'s goods are in the buyer's custody and usable there
+    /// (active, sold, consumed or decommissioned: not recalled, quarantined or travelling).
+    function _requireReceived(uint256 order, uint256 id, address buyer) private view {
+        uint8 state = uint8(_passports.effectiveState(id));
+        bool usable = state == _ACTIVE || state == _SOLD || state == _CONSUMED || state == _DECOMMISSIONED;
+        if (!usable || !_isBuyer(_passports.custodianOf(id), buyer)) revert FinanceNotReceived(order, id, state);
+    }
+
+    function _refundReason(
+        Order storage record,
+        uint256 order,
+        uint256 id,
+        LineState line,
+        bool cancelling
+    ) private view returns (RefundReason) {
+        if (cancelling) return RefundReason.Cancelled;
+        uint8 state = uint8(_passports.effectiveState(id));
+        if (state == _RECALLED) return RefundReason.Recalled;
+        if (line == LineState.Open) {
+            bool received = _isBuyer(_passports.custodianOf(id), record.buyer);
+            if (state == _QUARANTINED && !received) return RefundReason.Quarantined;
+            if (block.timestamp > record.deadline && !received) return RefundReason.Overdue;
+        }
+        revert FinanceNotRefundable(order, id);
+    }
+
+    function _issue(address holder, uint64 receivable, uint128 offset, uint128 amount) private returns (uint256 part) {
+        // `holder` is verified already: the seller at opening or registering, the holder splitting.
+        part = ++_lastPart;
+        _parts[part] = Part({holder: holder, receivable: receivable, offset: offset, amount: amount, claimed: 0});
+        ++_balances[holder];
+        emit Transfer(address(0), holder, part);
+        emit PartIssued(part, receivable, offset, amount);
+    }
+
+    /// @dev What the tranche has collected and not been paid: collection fills tranches from the bottom.
+    function _claimable(Part storage record) private view returns (uint128) {
+        uint128 collected = _receivables[record.receivable].collected;
+        uint128 offset = record.offset;
+        if (collected <= offset) return 0;
+        uint128 filled = collected - offset;
+        if (filled > record.amount) filled = record.amount;
+        return filled - record.claimed;
+    }
+
+    function _transfer(address from, address to, uint256 part) private {
+        address holder = _part(part).holder;
+        if (from != holder) revert FinanceWrongHolder(part, holder);
+        if (msg.sender != holder && _approvals[part] != msg.sender && !_operators[holder][msg.sender]) {
+            revert FinanceNotOwnerNorApproved(msg.sender, part);
+        }
+        if (!_eligible(from)) revert FinanceNotEligibleHolder(from);
+        _move(from, to, part);
+    }
+
+    /// @dev Moves part `part` from `from` to `to` (who must be eligible), clearing its approval.
+    function _move(address from, address to, uint256 part) private {
+        if (!_eligible(to)) revert FinanceNotEligibleHolder(to);
+        delete _approvals[part];
+        --_balances[from];
+        ++_balances[to];
+        _parts[part].holder = to;
+        emit Transfer(from, to, part);
+    }
+
+    function _checkReceiver(address from, address to, uint256 part, bytes memory data) private {
+        if (to.code.length == 0) return;
+        try IERC721Receiver(to).onERC721Received(msg.sender, from, part, data) returns (bytes4 answer) {
+            if (answer != IERC721Receiver.onERC721Received.selector) revert FinanceInvalidReceiver(to);
+        } catch {
+            revert FinanceInvalidReceiver(to);
+        }
+    }
+
+    /// @dev Whether `account` may hold a part: verified in the registry, or a bank.
+    function _eligible(address account) private view returns (bool) {
+        if (_registry.standingOf(account) == IIdentityRegistry.Standing.Valid) return true;
+        IIdentityRegistry.RelyingParty memory party = _registry.relyingPartyOf(account);
+        return party.active && party.sector == IIdentityRegistry.Sector.Bank;
+    }
+
+    /// @dev Pulls `amount` of `token` from `from`; refuses a token that delivers less (a fee on transfer).
+    function _pull(IERC20 token, address from, uint256 amount) private {
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(from, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert FinanceTransferShort(address(token), amount, received);
+    }
+
+    function _requireVerified(address account) private view {
+        IIdentityRegistry.Standing standing = _registry.standingOf(account);
+        if (standing != IIdentityRegistry.Standing.Valid) revert FinanceNotVerified(account, uint8(standing));
+    }
+
+    function _requireSignature(address signer, bytes32 structHash, bytes calldata signature) private view {
+        bytes32 separator =
+            block.chainid == _chainId
+                ? _domainSeparator
+                : SignatureCheck.domainSeparator(_NAME_HASH, _VERSION_HASH, address(this));
+        (SignatureCheck.Outcome outcome, address recovered) = SignatureCheck.check(
+            signer,
+            SignatureCheck.typedDataHash(separator, structHash),
+            signature
+        );
+        if (outcome != SignatureCheck.Outcome.Valid) revert FinanceInvalidSignature(signer, recovered);
+    }
+
+    function _order(uint256 order) private view returns (Order storage record) {
+        record = _orders[order];
+        if (record.buyer == address(0)) revert FinanceUnknownOrder(order);
+    }
+
+    function _part(uint256 part) private view returns (Part storage record) {
+        record = _parts[part];
+        if (record.holder == address(0)) revert FinanceUnknownPart(part);
+    }
+
+    function _sum(uint128[] calldata amounts) private pure returns (uint128 total) {
+        for (uint256 i; i < amounts.length; ++i) total += amounts[i];
+    }
+}
