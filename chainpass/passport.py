@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from eth_abi import encode as abi_encode
 from eth_typing import ChecksumAddress
@@ -30,6 +31,28 @@ from chainpass.standards.gs1 import ProductKey, parse_gtin
 from chainpass.trace import TraceEntry, Tracer
 
 CONTRACT_NAME = "ProductPassport"
+#: Where ``chainpass serve`` answers a passport's ERC-721 metadata: this path, then the id.
+METADATA_PATH = "/metadata/"
+
+
+def metadata_base(url: str) -> str:
+    """``url`` checked as the base of the passports' ERC-721 metadata URIs (``tokenURI`` is it
+    followed by the id): an http(s) URL with a host, ending in ``/``, no query or fragment."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not text.isascii() or " " in text:
+        raise InvalidInput(f"{url!r} is not a metadata base URL: give http(s)://, a host and a path, e.g. "
+                           f"https://id.example.org{METADATA_PATH}.")  # fmt: skip
+    if parts.query or parts.fragment or not text.endswith("/"):
+        raise InvalidInput(
+            f"The metadata base {url!r} must end with / (the passport's id is appended), with no ? or #."
+        )
+    return text
+
+
+def metadata_id(id_: int) -> str:
+    """Passport ``id_`` as ``tokenURI`` writes it after the base: ``0x`` and 64 hex digits."""
+    return f"0x{id_:064x}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +205,25 @@ class ProductPassports(ContractClient):
     def roles_of(self, account: str) -> Role:
         return Role(self.contract.functions.rolesOf(parse_address(account, "account")).call())
 
-    # -------------------------------------------------------------- passports
+    # --------------------------------------------------------- ERC-721 metadata
+
+    def set_base_uri(self, base: str | None, *, sender: Sender) -> TxReceipt:
+        """The governor sets where every passport's ERC-721 metadata is (``tokenURI`` is
+        ``base`` followed by :func:`metadata_id`); None clears it (``tokenURI`` is then "")."""
+        return self.send("setBaseURI", sender, "" if base is None else metadata_base(base))
+
+    def base_uri(self) -> str | None:
+        """The base of the passports' ERC-721 metadata URIs, or None while none is set: the
+        last ``BaseURISet``'s (the contract has no getter, as OpenZeppelin's ERC721 has none)."""
+        logs = self.logs([self.topic("BaseURISet")])
+        if not logs:
+            return None
+        return str(self.contract.events.BaseURISet().process_log(logs[-1])["args"]["baseURI"]) or None
+
+    def token_uri(self, id_: int) -> str:
+        """Passport ``id_``'s ERC-721 ``tokenURI`` ("" while no base is set)."""
+        self._existing(id_)
+        return str(self.contract.functions.tokenURI(id_).call())
 
     # ----------------------------------------------------------------- brands
 

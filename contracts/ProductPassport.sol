@@ -190,6 +190,9 @@ contract ProductPassport is IProductPassport {
     mapping(uint64 prefixKey => mapping(uint24 member => uint24 grantedBy)) private _prefixLicences;
     /// @dev The licensee that granted a member a licence for one GTIN.
     mapping(uint64 gtin => mapping(uint24 member => uint24 grantedBy)) private _gtinLicences;
+    /// @dev The base of the ERC-721 metadata URIs (see {tokenURI}), set by the governor; added
+    /// after release 0.6.0, last, as upgrades require (make upgrade-check).
+    string private _baseURI;
 
     /// @param registry The identity registry that vouches for every actor.
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -230,7 +233,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function transferGovernance(address newGovernor) external {
-        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        _requireGovernor();
         _pendingGovernor = newGovernor;
         emit GovernanceTransferStarted(msg.sender, newGovernor);
     }
@@ -256,7 +259,7 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function setGuardian(address newGuardian) external {
-        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        _requireGovernor();
         emit GuardianSet(_guardian, newGuardian);
         _guardian = newGuardian;
     }
@@ -279,10 +282,10 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function setRoles(address account, uint8 roles) external {
-        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        _requireGovernor();
         if (account == address(0)) revert PassportZeroAddress();
         Member storage member = _members[account];
-        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        if (member.moved) _refuseMoved(account, member.number);
         member.roles = roles;
         if (member.number == 0) {
             uint24 number = ++_memberCount;
@@ -297,6 +300,35 @@ contract ProductPassport is IProductPassport {
         return _members[account].roles;
     }
 
+    /// @inheritdoc IProductPassport
+    function setBaseURI(string calldata newBaseURI) external {
+        _requireGovernor();
+        // Stored as Solidity stores a string (under 32 bytes: the bytes and length * 2 in the
+        // slot; else length * 2 + 1 there and the bytes from keccak256(slot)), written here:
+        // `_baseURI = newBaseURI` costs 548 bytes of code. Words of a longer URI set before
+        // are left behind (never read: the length says where the string ends).
+        // prettier-ignore
+        assembly ("memory-safe") {
+            let length := newBaseURI.length
+            let slot := _baseURI.slot
+            switch lt(length, 0x20)
+            case 1 {
+                sstore(slot, or(and(calldataload(newBaseURI.offset), not(shr(shl(3, length), not(0)))), shl(1, length)))
+            }
+            default {
+                sstore(slot, add(shl(1, length), 1))
+                mstore(0, slot)
+                let to := keccak256(0, 0x20)
+                for { let i := 0 } lt(i, length) { i := add(i, 0x20) } {
+                    let word := calldataload(add(newBaseURI.offset, i))
+                    if lt(sub(length, i), 0x20) { word := and(word, not(shr(shl(3, sub(length, i)), not(0)))) }
+                    sstore(add(to, shr(5, i)), word)
+                }
+            }
+        }
+        emit BaseURISet(newBaseURI);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                PASSPORTS
     //////////////////////////////////////////////////////////////*/
@@ -306,7 +338,7 @@ contract ProductPassport is IProductPassport {
         _requireNotPaused();
         Member memory member = _members[account];
         if (member.number == 0) revert PassportNotMember(account);
-        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        if (member.moved) _refuseMoved(account, member.number);
         address successor = _registry.successorOf(account);
         if (successor == address(0)) revert PassportNotMoved(account);
         if (_members[successor].number != 0) revert PassportMemberExists(successor);
@@ -332,13 +364,13 @@ contract ProductPassport is IProductPassport {
         uint64 key = _prefixKey(prefix, length);
         uint24 number = _memberNumber(licensee);
         Prefix storage record = _prefixes[key];
-        if (record.licensee != 0) revert PassportPrefixTaken(prefix, length, _memberAccounts[record.licensee]);
+        if (record.licensee != 0) _refusePrefixTaken(prefix, length, record.licensee);
         if (record.nested != 0) revert PassportPrefixContainsRegistered(prefix, length, record.nested);
         // GS1 company prefixes never contain one another: no shorter one may be registered.
         for (uint8 shorter = 4; shorter < length; ++shorter) {
             uint64 head = uint64(prefix / 10 ** (length - shorter));
             Prefix storage outer = _prefixes[_prefixKey(head, shorter)];
-            if (outer.licensee != 0) revert PassportPrefixTaken(head, shorter, _memberAccounts[outer.licensee]);
+            if (outer.licensee != 0) _refusePrefixTaken(head, shorter, outer.licensee);
             ++outer.nested;
         }
         record.licensee = number;
@@ -349,7 +381,7 @@ contract ProductPassport is IProductPassport {
     function revokePrefix(uint64 prefix, uint8 length) external {
         _authorize(REGISTRAR);
         uint64 key = _prefixKey(prefix, length);
-        if (_prefixes[key].licensee == 0) revert PassportPrefixNotRegistered(prefix, length);
+        if (_prefixes[key].licensee == 0) _refuseUnregistered(prefix, length);
         for (uint8 shorter = 4; shorter < length; ++shorter) {
             --_prefixes[_prefixKey(uint64(prefix / 10 ** (length - shorter)), shorter)].nested;
         }
@@ -363,7 +395,7 @@ contract ProductPassport is IProductPassport {
         Member memory brand = _authorize(0);
         uint64 key = _prefixKey(prefix, length);
         uint24 licensee = _prefixes[key].licensee;
-        if (licensee == 0) revert PassportPrefixNotRegistered(prefix, length);
+        if (licensee == 0) _refuseUnregistered(prefix, length);
         if (licensee != brand.number) revert PassportNotBrand(prefix, length, _memberAccounts[licensee], msg.sender);
         if (gtin != 0 && (gtin >= 1e14 || ((gtin / 10) % _PREFIX_SPAN) / 10 ** (12 - length) != prefix)) {
             revert PassportNotUnderPrefix(gtin, prefix, length);
@@ -472,18 +504,18 @@ contract ProductPassport is IProductPassport {
         if (ids.length == 0) revert PassportEmptyBatch();
         Passport storage outer = _existing(container);
         State outerState = _effectiveState(container, outer);
-        if (outerState != State.Active) revert PassportInvalidTransition(container, outerState, BizStep.Packing);
+        if (outerState != State.Active) _refuseTransition(container, outerState, BizStep.Packing);
         address holder = _custodianOf(container, outer);
-        if (holder != msg.sender) revert PassportNotHolder(container, holder, msg.sender);
+        if (holder != msg.sender) _refuseHolder(container, holder);
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
             Passport storage inner = _existing(id);
             if (inner.tier >= outer.tier || outer.kind != Kind.Container) {
                 revert PassportCannotHold(container, outer.tier, id, inner.tier);
             }
-            if (inner.packed) revert PassportInContainer(id, _containers[id]);
+            if (inner.packed) _refusePacked(id);
             State innerState = _effectiveState(id, inner);
-            if (innerState != State.Active) revert PassportInvalidTransition(id, innerState, BizStep.Packing);
+            if (innerState != State.Active) _refuseTransition(id, innerState, BizStep.Packing);
             address innerHolder = _custodianOf(id, inner);
             if (innerHolder != holder) revert PassportHeldElsewhere(id, innerHolder, container, holder);
             inner.packed = true;
@@ -505,7 +537,7 @@ contract ProductPassport is IProductPassport {
             Passport storage box = _passports[container];
             // The goods come out with whoever holds the container, who alone unpacks it.
             address holder = _custodianOf(container, box);
-            if (holder != msg.sender) revert PassportNotHolder(container, holder, msg.sender);
+            if (holder != msg.sender) _refuseHolder(container, holder);
             // What comes out of a quarantined, sold or travelling container is so too, when
             // that outranks its own state (as in {effectiveState}); a recall of the container
             // passes on only to goods of the container's own producer: a producer recalls
@@ -520,9 +552,9 @@ contract ProductPassport is IProductPassport {
             }
             inner.packed = false;
             delete _containers[id];
-            Custody storage custody = _custody[id];
-            address before = _resolve(custody.custodian == address(0) ? inner.owner : custody.custodian);
+            address before = _custodianOf(id, inner);
             if (holder != before) {
+                Custody storage custody = _custody[id];
                 custody.custodian = holder;
                 ++custody.nonce;
                 inner.flags |= _CUSTODY_MOVED;
@@ -537,10 +569,10 @@ contract ProductPassport is IProductPassport {
         _requireNotPaused();
         _authorize(0);
         Passport storage passport = _existing(id);
-        if (passport.packed) revert PassportInContainer(id, _containers[id]);
+        if (passport.packed) _refusePacked(id);
         State state = passport.state;
-        if (state == State.Decommissioned) revert PassportInactive(id, state);
-        if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
+        if (state == State.Decommissioned) _refuseInactive(id, state);
+        if (_consumed(id, state)) _refuseInactive(id, State.Consumed);
         Custody storage custody = _custody[id];
         Custody memory current = custody;
         address from = current.custodian == address(0) ? passport.owner : current.custodian;
@@ -552,7 +584,7 @@ contract ProductPassport is IProductPassport {
             from = _resolve(from);
             standing = _registry.standingOf(from);
         }
-        if (from == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
+        if (from == msg.sender) _refuseCustodian(id, msg.sender);
         if (standing != IIdentityRegistry.Standing.Valid) revert PassportActorNotVerified(from, uint8(standing));
         bytes32 digest = SignatureCheck.typedDataHash(
             _domainSeparator(),
@@ -571,12 +603,12 @@ contract ProductPassport is IProductPassport {
     function reclaimCustody(uint256 id) external {
         _requireNotPaused();
         Passport storage passport = _existing(id);
-        if (passport.packed) revert PassportInContainer(id, _containers[id]);
-        if (msg.sender != _resolve(passport.owner)) revert PassportNotOwnerNorApproved(msg.sender, id);
+        if (passport.packed) _refusePacked(id);
+        if (msg.sender != _resolve(passport.owner)) _refuseCaller(id);
         _requireVerified(msg.sender);
         Custody storage custody = _custody[id];
         address custodian = _resolve(custody.custodian);
-        if (custody.custodian == address(0) || custodian == msg.sender) revert PassportAlreadyCustodian(id, msg.sender);
+        if (custody.custodian == address(0) || custodian == msg.sender) _refuseCustodian(id, msg.sender);
         if (_registry.standingOf(custodian) != IIdentityRegistry.Standing.Revoked) {
             revert PassportCustodianInForce(id, custodian);
         }
@@ -585,25 +617,23 @@ contract ProductPassport is IProductPassport {
 
     /// @inheritdoc IProductPassport
     function repairCustody(uint256 id, address to, bytes32 reason) external {
-        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+        _requireGovernor();
         if (to == address(0)) revert PassportZeroAddress();
         if (reason == bytes32(0)) revert PassportNoReason();
         _requireCurrent(to);
         Passport storage passport = _existing(id);
-        if (passport.packed) revert PassportInContainer(id, _containers[id]);
+        if (passport.packed) _refusePacked(id);
         address from = _custodianOf(id, passport);
-        if (from == to) revert PassportAlreadyCustodian(id, to);
+        if (from == to) _refuseCustodian(id, to);
         _reassign(id, passport, from, to, reason);
     }
 
     /// @inheritdoc IProductPassport
     function cancelCustodyOffers(uint256 id) external {
         Passport storage passport = _existing(id);
-        if (passport.packed) revert PassportInContainer(id, _containers[id]);
-        Custody storage custody = _custody[id];
-        address holder = _resolve(custody.custodian == address(0) ? passport.owner : custody.custodian);
-        if (msg.sender != holder) revert PassportNotOwnerNorApproved(msg.sender, id);
-        ++custody.nonce;
+        if (passport.packed) _refusePacked(id);
+        if (msg.sender != _custodianOf(id, passport)) _refuseCaller(id);
+        ++_custody[id].nonce;
         emit CustodyOffersCancelled(id, msg.sender);
     }
 
@@ -715,12 +745,14 @@ contract ProductPassport is IProductPassport {
         return "PASSPORT";
     }
 
-    /// @notice ERC-721 Metadata: no per-token URI is stored; the batch's URI is in
-    /// {BatchCommissioned}. Returns the empty string for an existing passport.
+    /// @notice ERC-721 Metadata: where passport `id`'s metadata JSON is: the base URI the
+    /// governor set ({setBaseURI}) followed by the id as `0x` and 64 lower-case hex digits
+    /// (the form chainpass prints, always the same length); the empty string while no base
+    /// URI is set. Reverts {PassportUnknown} for an id never commissioned.
     /// @param id The passport.
     function tokenURI(uint256 id) external view returns (string memory) {
         _existing(id);
-        return "";
+        return _metadataURI(id);
     }
 
     /// @notice ERC-721: how many passports `owner` owns.
@@ -742,7 +774,7 @@ contract ProductPassport is IProductPassport {
     function approve(address approved, uint256 id) external {
         _requireNotPaused();
         address owner = ownerOf(id);
-        if (msg.sender != owner && !_operators[owner][msg.sender]) revert PassportNotOwnerNorApproved(msg.sender, id);
+        if (msg.sender != owner && !_operators[owner][msg.sender]) _refuseCaller(id);
         _approvals[id][owner] = approved;
         emit Approval(owner, approved, id);
     }
@@ -750,7 +782,6 @@ contract ProductPassport is IProductPassport {
     /// @notice ERC-721: the account approved for passport `id`.
     /// @param id The passport.
     function getApproved(uint256 id) external view returns (address) {
-        _existing(id);
         return _approvals[id][ownerOf(id)];
     }
 
@@ -780,12 +811,12 @@ contract ProductPassport is IProductPassport {
         Passport storage passport = _existing(id);
         address owner = _resolve(passport.owner);
         if (owner != from) revert PassportWrongOwner(id, owner);
-        if (!_isOwnerOrApproved(owner, id)) revert PassportNotOwnerNorApproved(msg.sender, id);
-        if (to == address(0)) revert PassportInvalidReceiver(to);
+        if (!_isOwnerOrApproved(owner, id)) _refuseCaller(id);
+        if (to == address(0)) _refuseReceiver(to);
         _requireCurrent(to);
         State state = passport.state;
-        if (state == State.Decommissioned) revert PassportInactive(id, state);
-        if (_consumed(id, state)) revert PassportInactive(id, State.Consumed);
+        if (state == State.Decommissioned) _refuseInactive(id, state);
+        if (_consumed(id, state)) _refuseInactive(id, State.Consumed);
         delete _approvals[id][owner];
         // The seller still holds the goods until someone accepts custody of them.
         if (!passport.packed && _custody[id].custodian == address(0)) {
@@ -817,9 +848,9 @@ contract ProductPassport is IProductPassport {
         transferFrom(from, to, id);
         if (to.code.length != 0) {
             try IERC721Receiver(to).onERC721Received(msg.sender, from, id, data) returns (bytes4 answer) {
-                if (answer != IERC721Receiver.onERC721Received.selector) revert PassportInvalidReceiver(to);
+                if (answer != IERC721Receiver.onERC721Received.selector) _refuseReceiver(to);
             } catch {
-                revert PassportInvalidReceiver(to);
+                _refuseReceiver(to);
             }
         }
     }
@@ -834,10 +865,74 @@ contract ProductPassport is IProductPassport {
         member = _members[msg.sender];
         uint8 roles = member.roles;
         if (roles == 0 || (anyOf != 0 && roles & anyOf == 0)) {
-            if (member.moved) revert PassportMemberMoved(msg.sender, _memberAccounts[member.number]);
+            if (member.moved) _refuseMoved(msg.sender, member.number);
             revert PassportMissingRole(msg.sender, anyOf);
         }
         _requireVerified(msg.sender);
+    }
+
+    // The refusals below are shared by several functions: each is called on its refusal's
+    // branch only (the checks stay inline, costing no gas), so that its encoding is in the
+    // code once (docs/gas.md: the base URI's bytes were found here).
+
+    /// @dev Reverts unless the caller is the governor.
+    function _requireGovernor() private view {
+        if (msg.sender != _governor) revert PassportNotGovernor(msg.sender);
+    }
+
+    /// @dev Reverts {PassportMemberMoved}: wallet `account` of organisation `number` was followed away from.
+    function _refuseMoved(address account, uint24 number) private view {
+        revert PassportMemberMoved(account, _memberAccounts[number]);
+    }
+
+    /// @dev Reverts {PassportInContainer}: passport `id` is packed.
+    function _refusePacked(uint256 id) private view {
+        revert PassportInContainer(id, _containers[id]);
+    }
+
+    /// @dev Reverts {PassportNotHolder}: `holder`, not the caller, holds passport `id`'s goods.
+    function _refuseHolder(uint256 id, address holder) private view {
+        revert PassportNotHolder(id, holder, msg.sender);
+    }
+
+    /// @dev Reverts {PassportInvalidTransition}: passport `id` in `state` cannot take `step`.
+    function _refuseTransition(uint256 id, State state, BizStep step) private pure {
+        revert PassportInvalidTransition(id, state, step);
+    }
+
+    /// @dev Reverts {PassportInactive}: passport `id` is `state` (decommissioned or consumed).
+    function _refuseInactive(uint256 id, State state) private pure {
+        revert PassportInactive(id, state);
+    }
+
+    /// @dev Reverts {PassportInvalidDisposition}: `step` does not take `rule`'s disposition.
+    function _refuseDisposition(BizStep step, uint256 rule) private pure {
+        revert PassportInvalidDisposition(step, _ruleDisposition(rule));
+    }
+
+    /// @dev Reverts {PassportPrefixTaken}: prefix `prefix` of `length` digits is `licensee`'s.
+    function _refusePrefixTaken(uint64 prefix, uint8 length, uint24 licensee) private view {
+        revert PassportPrefixTaken(prefix, length, _memberAccounts[licensee]);
+    }
+
+    /// @dev Reverts {PassportAlreadyCustodian}: `account` holds passport `id`'s goods already.
+    function _refuseCustodian(uint256 id, address account) private pure {
+        revert PassportAlreadyCustodian(id, account);
+    }
+
+    /// @dev Reverts {PassportPrefixNotRegistered}: prefix `prefix` of `length` digits is not registered.
+    function _refuseUnregistered(uint64 prefix, uint8 length) private pure {
+        revert PassportPrefixNotRegistered(prefix, length);
+    }
+
+    /// @dev Reverts {PassportInvalidReceiver}: `to` cannot receive passports.
+    function _refuseReceiver(address to) private pure {
+        revert PassportInvalidReceiver(to);
+    }
+
+    /// @dev Reverts {PassportNotOwnerNorApproved} for the caller and passport `id`.
+    function _refuseCaller(uint256 id) private view {
+        revert PassportNotOwnerNorApproved(msg.sender, id);
     }
 
     /// @dev Refuses the writes that add trust while paused (see {paused}).
@@ -856,13 +951,13 @@ contract ProductPassport is IProductPassport {
     /// or goods given to it would land on a wallet nobody acts with any more.
     function _requireCurrent(address account) private view {
         Member memory member = _members[account];
-        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        if (member.moved) _refuseMoved(account, member.number);
     }
 
     /// @dev The member number of organisation `account`, which must be known and current.
     function _memberNumber(address account) private view returns (uint24 number) {
         Member memory member = _members[account];
-        if (member.moved) revert PassportMemberMoved(account, _memberAccounts[member.number]);
+        if (member.moved) _refuseMoved(account, member.number);
         number = member.number;
         if (number == 0) revert PassportNotMember(account);
     }
@@ -940,6 +1035,40 @@ contract ProductPassport is IProductPassport {
         return !_members[msg.sender].moved;
     }
 
+    /// @dev The base URI followed, unless it is empty, by `id` as `0x` and 64 lower-case hex
+    /// digits. Read as Solidity stores a string (see {setBaseURI}).
+    function _metadataURI(uint256 id) private view returns (string memory uri) {
+        // prettier-ignore
+        assembly ("memory-safe") {
+            uri := mload(0x40)
+            let data := add(uri, 0x20)
+            let word := sload(_baseURI.slot)
+            let length := shr(1, and(word, 0xff))
+            switch and(word, 1)
+            case 0 { mstore(data, and(word, not(0xff))) }
+            default {
+                length := shr(1, word)
+                mstore(0, _baseURI.slot)
+                let from := keccak256(0, 0x20)
+                for { let i := 0 } lt(i, length) { i := add(i, 0x20) } {
+                    mstore(add(data, i), sload(add(from, shr(5, i))))
+                }
+            }
+            if length {
+                // "0x" and the id's 64 nibbles, each one byte of "0123456789abcdef".
+                let at := add(data, length)
+                mstore(at, "0x")
+                for { let i := 0 } lt(i, 64) { i := add(i, 1) } {
+                    mstore8(add(at, add(2, i)), byte(and(shr(sub(252, shl(2, i)), id), 0xf), "0123456789abcdef"))
+                }
+                length := add(length, 66)
+            }
+            mstore(uri, length)
+            mstore(add(data, length), 0)
+            mstore(0x40, and(add(add(data, length), 0x3f), not(0x1f)))
+        }
+    }
+
     /// @dev Computed on every use: `address(this)` is the proxy's (a separator cached by
     /// the implementation's constructor would name the implementation).
     function _domainSeparator() private view returns (bytes32) {
@@ -1000,13 +1129,13 @@ contract ProductPassport is IProductPassport {
         for (uint256 i = 0; i < inputs.length; ++i) {
             uint256 id = inputs[i];
             Passport storage input = _existing(id);
-            if (!_isOwnerOrApproved(_resolve(input.owner), id)) revert PassportNotOwnerNorApproved(msg.sender, id);
+            if (!_isOwnerOrApproved(_resolve(input.owner), id)) _refuseCaller(id);
             State state = _effectiveState(id, input);
             if (state != State.Active || input.packed || input.kind == Kind.Container) {
                 revert PassportNotConsumable(id, state);
             }
             address holder = _custodianOf(id, input);
-            if (holder != msg.sender) revert PassportNotHolder(id, holder, msg.sender);
+            if (holder != msg.sender) _refuseHolder(id, holder);
             input.state = State.Consumed;
             _consumedBy[id] = number;
             uint32 origin = input.origin;
@@ -1158,30 +1287,30 @@ contract ProductPassport is IProductPassport {
         // A consumed input lives on in what was made from it: only a recall reaches it, and
         // after its recall nothing more does.
         if (_consumed(id, own) && step != BizStep.Recalling) {
-            revert PassportInvalidTransition(id, State.Consumed, step);
+            _refuseTransition(id, State.Consumed, step);
         }
         State current = _effectiveState(id, own, passport.origin, packed);
-        if (current == State.Decommissioned) revert PassportInvalidTransition(id, current, step);
+        if (current == State.Decommissioned) _refuseTransition(id, current, step);
         uint256 next;
         if (rule & _OBSERVATION != 0) {
             // An observation: any state; the disposition's class decides the next one, from
             // the passport's own state (a container's or an ancestor's state is theirs).
             uint256 class = _ruleClass(rule);
             next = _observedState(class, own);
-            if (next == 0) revert PassportInvalidDisposition(step, _ruleDisposition(rule));
+            if (next == 0) _refuseDisposition(step, rule);
             // Packed goods travel and arrive with their container, and a regulator's step under
             // way moves no goods it does not hold: a usable or in-transit disposition then leaves
             // the passport's own state as it is (a quarantining one still applies).
             if (class <= 2 && (packed || rule & _AS_REGULATOR != 0)) next = uint256(own);
         } else {
             // Commissioning, packing and unpacking have functions of their own: no from-states.
-            if (!_ruleRecordsFrom(rule, current)) revert PassportInvalidTransition(id, current, step);
-            if (rule & _WRONG_CLASS != 0) revert PassportInvalidDisposition(step, _ruleDisposition(rule));
+            if (!_ruleRecordsFrom(rule, current)) _refuseTransition(id, current, step);
+            if (rule & _WRONG_CLASS != 0) _refuseDisposition(step, rule);
             next = _ruleNextState(rule);
         }
         if (rule & _MISSING_ROLE != 0) revert PassportMissingRole(msg.sender, uint8(_ruleRoles(rule)));
-        if (_ruleRefusesDisposition(rule)) revert PassportInvalidDisposition(step, _ruleDisposition(rule));
-        if (packed && rule & _MOVES != 0) revert PassportInContainer(id, _containers[id]);
+        if (_ruleRefusesDisposition(rule)) _refuseDisposition(step, rule);
+        if (packed && rule & _MOVES != 0) _refusePacked(id);
         // Who may (docs/passport-rules.md): a regulator in its own step, the producer or a
         // food-safety authority to recall, and otherwise only whoever holds the goods.
         if (step == BizStep.Recalling) {
@@ -1206,7 +1335,7 @@ contract ProductPassport is IProductPassport {
             else holder = passport.owner;
             if (holder != msg.sender) {
                 holder = _resolve(holder);
-                if (holder != msg.sender) revert PassportNotHolder(id, holder, msg.sender);
+                if (holder != msg.sender) _refuseHolder(id, holder);
             }
         }
         if (next != uint256(own)) {

@@ -216,7 +216,8 @@ def test_demo_command_plays_the_story_and_ends_on_the_recalled_bag_s_page(
     assert "The bank's next check: suspended" in out
     page = re.search(r"Its page is (http://127\.0\.0\.1:8080(/passport/01/\d{14}/21/\S+))$", out, re.M)
     command = re.search(r"once the service runs: chainpass (.+ serve)$", out, re.M)
-    assert page is not None and command is not None, out
+    token = re.search(r"at its tokenURI, http://127\.0\.0\.1:8080(/metadata/0x[0-9a-f]{64})$", out, re.M)
+    assert page is not None and command is not None and token is not None, out
     assert "LK2026-M1-001" in page[1] and command[1].split() == [
         "--rpc", anvil_node.url, "--home", str(tmp_path / "demo"), "serve"
     ]  # fmt: skip
@@ -237,11 +238,15 @@ def test_demo_command_plays_the_story_and_ends_on_the_recalled_bag_s_page(
                 break
             except requests.ConnectionError:
                 time.sleep(0.05)
+        # The bag's tokenURI (the demo set the base to the service's) leads to its metadata.
+        described = requests.get(f"http://127.0.0.1:{port}{token[1]}", timeout=30)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
 
     assert shown.status_code == 200 and "Recalled" in shown.text and "Do not eat or use it" in shown.text
+    assert described.status_code == 200 and described.json()["external_url"].endswith(page[2])
+    assert {"trait_type": "State", "value": "recalled"} in described.json()["attributes"]
 
 
 # ------------------------------------------------------------ keys and consent

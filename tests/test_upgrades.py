@@ -157,6 +157,7 @@ def snapshot(v1: V1) -> dict[str, object]:
         "custody nonce": passports.custody_nonce(v1.milled),
         "paddy": [passports.passport(i) for i in v1.paddy],
         "roles": passports.roles_of(v1.producer),
+        "token uri": (passports.base_uri(), passports.token_uri(v1.milled)),
         "domain": (
             registry.contract.functions.DOMAIN_SEPARATOR().call(),
             passports.contract.functions.eip712Domain().call(),
@@ -224,6 +225,14 @@ def test_v1_state_is_intact_after_the_timelock_moves_both_proxies_to_v2(governed
     # And the fix is in: the timelock can no longer name itself guardian.
     assert not governor_may_guard(v1.registry.contract, timelock)
     assert not governor_may_guard(v1.passports.contract, timelock)
+    # A setting v1 left empty is set after the upgrade, by the timelock, as any setting is.
+    base = "https://id.example.org/metadata/"
+    (set_base,) = through_timelock(
+        g, call_action(g.chain, "ProductPassport", v1.passports.address, "setBaseURI", [base])
+    )
+    g.chain.advance_time(DELAY)
+    execute(g.chain, g.governance, set_base, g.stranger)
+    assert v1.passports.token_uri(v1.milled) == f"{base}0x{v1.milled:064x}"
 
 
 def test_only_the_timelock_upgrades(governed: Governed) -> None:
@@ -334,6 +343,14 @@ def test_cli_proposes_an_upgrade_through_the_timelock(
     assert "owner of IdentityRegistry's ProxyAdmin" in op.error(
         "upgrade", "apply", "registry", prepared, "--account", g.deployer
     )
+    # The passports' metadata base is proposed the same way (checked as a URL first).
+    base = tmp_path / "base.json"
+    assert "must end with /" in op.error("governance", "propose", "set-metadata-base", "https://x.example/m", "--out",
+                                         str(base))  # fmt: skip
+    op.ok("governance", "propose", "set-metadata-base", "https://id.example.org/metadata/", "--out", str(base))
+    action = read_proposal(base).action
+    assert (action.target, action.function) == (g.deployment.address("ProductPassport"), "setBaseURI")
+    assert action.args == ("https://id.example.org/metadata/",)
 
 
 def test_the_passports_follow_only_a_registry(governed: Governed) -> None:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import requests
-from accounts import World
 from babel.messages.pofile import read_po
 from passport_world import GTIN, T0, Orgs, commission_one, event, load, recall, ship
-from web_world import Served, serving
+from web_world import Served, served_fixture, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.compiler import REPO_ROOT
 from chainpass.enums import BizStep, Disposition
@@ -65,18 +63,6 @@ DATED = {
     "zh-Hant": "2026年1月1日 下午3:30 UTC",  # Taiwan's 12-hour clock, its day period written out
     "ko": "2026. 1. 1. 오후 3:30 UTC",
 }
-
-
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
-        yield Served(base)
-
-
-@pytest.fixture
-def web(served: Served, world: World) -> Served:
-    """The service, for a test isolated by the world's snapshot."""
-    return served
 
 
 def in_language(web: Served, path: str, accept_language: str) -> requests.Response:

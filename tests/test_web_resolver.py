@@ -10,7 +10,6 @@ its own trace index, which follows the chain as each test's snapshot is reverted
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import requests
 from accounts import World
 from passport_world import CERTIFICATE, GTIN, Orgs, commission_one, event, load, recall, receive, sell, ship
 from rpc_proxy import node_without_batches
-from web_world import Served, serve_process, serving
+from web_world import Served, serve_process, served_fixture, serving, web_fixture  # noqa: F401  (the fixtures served and web)
 
 from chainpass.chain import Chain
 from chainpass.cli import main
@@ -35,18 +34,6 @@ ITEM = f"/01/0{GTIN}/21/BAG1"
 #: A GTIN under a GS1 company prefix no brand registered here (4006381).
 UNBRANDED = "04006381333931"
 GS1_VOC = "https://gs1.org/voc/"
-
-
-@pytest.fixture(scope="module")
-def served(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base:
-        yield Served(base)
-
-
-@pytest.fixture
-def web(served: Served, world: World) -> Served:
-    """The service, for a test isolated by the world's snapshot."""
-    return served
 
 
 def bag(pp: ProductPassports, orgs: Orgs, serial: str = "BAG1") -> int:

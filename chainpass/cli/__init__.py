@@ -17,7 +17,7 @@ import click
 import requests
 from web3.exceptions import ContractLogicError, TimeExhausted
 
-from chainpass.chain import RECEIPT_TIMEOUT, Chain
+from chainpass.chain import RECEIPT_TIMEOUT, Chain, parse_address, sender_address
 from chainpass.cli.account import account
 from chainpass.cli.brand import brand
 from chainpass.cli.bulk import bulk_group
@@ -52,6 +52,8 @@ from chainpass.deployment import DeploymentStore, deploy
 from chainpass.errors import ChainpassError, ContractRevert, Interrupted, InvalidInput, NodeUnreachable
 from chainpass.fees import GWEI, FeePolicy
 from chainpass.node import DEFAULT_PORT, GANACHE_CHAIN_ID, AnvilNode, GanacheNode, serve
+from chainpass.passport import METADATA_PATH, ProductPassports
+from chainpass.passport import metadata_base as check_metadata_base
 from chainpass.reverts import decode_revert, revert_data_from_exception
 from chainpass.standards.gs1 import parse_code
 from chainpass.web.resolver import PIP
@@ -225,17 +227,35 @@ def accounts(as_json: bool) -> None:
     help="Who may pause both contracts in an incident (`chainpass emergency`); not the governor "
     "[default: nobody until the governor names one].",
 )
+@click.option(
+    "--metadata-base",
+    help="Point the passports' ERC-721 tokenURI at this URL followed by each id, e.g. "
+    "https://id.example.org/metadata/ where `chainpass serve` runs (a plain-key governor only; a timelock "
+    "governor: `chainpass governance propose set-metadata-base`).",
+)
 @json_option
-def deploy_command(account: str, replace: bool, governor: str | None, guardian: str | None, as_json: bool) -> None:
+def deploy_command(
+    account: str, replace: bool, governor: str | None, guardian: str | None, metadata_base: str | None, as_json: bool
+) -> None:
     """Deploy the contracts, or find them if already deployed; record where they live."""
     options = settings()
+    base = check_metadata_base(metadata_base) if metadata_base is not None else None
     chain = options.connect()
     if governor is not None and governor.strip().lower() == "timelock":
         governor = governance_store(options).load(chain).timelock
-    deployment, created = deploy(
-        chain, options.sender(chain, account), options.store, replace=replace, governor=governor, guardian=guardian
-    )
+    sender = options.sender(chain, account)
+    if base is not None and governor is not None and parse_address(governor, "governor") != sender_address(sender):
+        raise InvalidInput(
+            f"--metadata-base is set by the governor, and {governor} governs, not {sender_address(sender)}: deploy "
+            "without it, then `chainpass governance propose set-metadata-base URL --out FILE`."
+        )
+    deployment, created = deploy(chain, sender, options.store, replace=replace, governor=governor, guardian=guardian)
     data = {"created": created, "record": str(options.store.path_for(chain)), **deployment.to_json()}
+    if base is not None:
+        passports = ProductPassports.from_deployment(chain, deployment)
+        if passports.base_uri() != base:
+            passports.set_base_uri(base, sender=sender)
+        data["metadata_base"] = base
 
     def human() -> str:
         verb = "Deployed" if created else "Already deployed, nothing changed:"
@@ -250,6 +270,8 @@ def deploy_command(account: str, replace: bool, governor: str | None, guardian: 
         args = deployment.contracts["IdentityRegistry"].constructor_args
         lines += [f"  governor at deployment: {args.get('initialGovernor')}"]
         lines += [f"  guardian at deployment: {args.get('initialGuardian') or 'none'}"]
+        if base is not None:
+            lines += [f"  passports' tokenURI: {base}<id>"]
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -266,15 +288,21 @@ def demo(demo_rpc: str | None) -> None:
 
     options = settings()
     url = demo_rpc or options.rpc
-    result = run_demo(Chain.connect(url) if url else Chain.embedded(), say=click.echo)
+    chain = Chain.connect(url) if url else Chain.embedded()
+    result = run_demo(chain, say=click.echo)
     bag = parse_code(result.recalled_codes[0])
     service = f"http://{DEFAULT_HOST}:{DEFAULT_SERVICE_PORT}"
     page = service + PIP.prefix + bag.digital_link(service).removeprefix(service)
+    # The passports' ERC-721 tokenURI points at the service's metadata (the demo's governor, account 0).
+    passports = ProductPassports.from_deployment(chain, result.deployment)
+    passports.set_base_uri(service + METADATA_PATH, sender=chain.dev_accounts()[0])
+    token = passports.token_uri(ProductPassports.passport_id(bag))  # as the chain answers it
     if url:
         home = options.home / "demo"
         DeploymentStore(home / "deployments").write(result.deployment)
         click.echo(f"24. A shopper scans a recalled bag, {bag}. Its page is {page}")
         click.echo(f"    once the service runs: chainpass --rpc {url} --home {home} serve")
+        click.echo(f"    A wallet holding its passport (ERC-721) reads its metadata at its tokenURI, {token}")
     else:
         click.echo(f"24. A shopper scans a recalled bag, {bag}. On a node its page would be {page}:")
         click.echo("    the embedded chain ends with this demo. Run `chainpass node`, then")

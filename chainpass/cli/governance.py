@@ -50,6 +50,7 @@ from chainpass.governance import (
     upgrade_action,
     write_proposal,
 )
+from chainpass.passport import metadata_base
 
 
 def store(options: Settings) -> GovernanceStore:
@@ -239,6 +240,22 @@ def propose_appoint_relying_party(relying_party: str, sector: str, out: Path, **
             _address_of("IdentityRegistry", chain, record, s),
             "appointRelyingParty",
             [relying_party, sector],
+        ),
+        out,
+        **options,
+    )
+
+
+@propose_group.command("set-metadata-base")
+@click.argument("url")
+@proposal_options
+def propose_set_metadata_base(url: str, out: Path, **options: Any) -> None:
+    """Point every passport's ERC-721 tokenURI at URL followed by its id (ending in /, e.g.
+    https://id.example.org/metadata/); an empty URL sets none."""
+    base = metadata_base(url) if url else ""
+    _propose(
+        lambda chain, record, s: call_action(
+            chain, "ProductPassport", _address_of("ProductPassport", chain, record, s), "setBaseURI", [base]
         ),
         out,
         **options,

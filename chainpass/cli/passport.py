@@ -38,7 +38,14 @@ from chainpass.deployment import offline_target
 from chainpass.enums import BizStep, Disposition, Role, Standing, State
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
 from chainpass.files import write_json_atomic
-from chainpass.passport import Brand, EpcisEvent, ProductPassports, location_id, transformation_id
+from chainpass.passport import (
+    Brand,
+    EpcisEvent,
+    ProductPassports,
+    location_id,
+    metadata_base,
+    transformation_id,
+)
 from chainpass.reverts import PASSPORT_IDS
 from chainpass.standards.gs1 import DEFAULT_RESOLVER, ProductKey, parse_code, resolver_of
 from chainpass.standards.qr import DEFAULT_SCALE, write_qr
@@ -181,6 +188,42 @@ def follow(old_wallet: str, account: str, as_json: bool) -> None:
     new = passports.current_wallet_of(old_wallet)
     report(f"{old_wallet} is followed to {new}: its roles, licences, products and custody are {new}'s now",
            receipt, as_json, old_wallet=old_wallet, wallet=new)  # fmt: skip
+
+
+@passport.command("set-metadata-base")
+@click.argument("url", required=False)
+@click.option("--none", "clear", is_flag=True, help="Set no base: tokenURI is empty again.")
+@account_option
+@json_option
+def set_metadata_base(url: str | None, clear: bool, account: str, as_json: bool) -> None:
+    """Point every passport's ERC-721 tokenURI at URL followed by its id, e.g.
+    https://id.example.org/metadata/ for `chainpass serve` there (governor only; a timelock
+    governor through `chainpass governance propose set-metadata-base`)."""
+    if (url is None) == (not clear):
+        raise click.UsageError("Give the base URL (ending in /), or --none to set no base.")
+    base = metadata_base(url) if url is not None else None
+    passports, sender = _acting(account)
+    if passports.base_uri() == base:
+        unchanged(f"The metadata base is {base or 'not set'} already")
+    receipt = passports.set_base_uri(base, sender=sender)
+    said = f"tokenURI is {base}<id> now" if base else "tokenURI is empty now (no metadata base)"
+    report(said, receipt, as_json, metadata_base=base)
+
+
+@passport.command("token-uri")
+@click.argument("code")
+@_tier_option
+@json_option
+def token_uri(code: str, tier: int, as_json: bool) -> None:
+    """The ERC-721 tokenURI of CODE's passport: where its metadata JSON is (empty while the
+    governor has set no base)."""
+    key = _key(code, tier)
+    passports = _passports()
+    id_ = ProductPassports.passport_id(key)
+    uri = passports.token_uri(id_)
+    data = {"code": str(key), "id": hex(id_), "token_uri": uri}
+    emit(data, uri or f"{key} has no tokenURI: no metadata base is set (`chainpass passport set-metadata-base`).",
+         as_json)  # fmt: skip
 
 
 @passport.command("reclaim")

@@ -55,6 +55,7 @@ from chainpass.trace import TRACED_EVENTS, TraceEntry
 from chainpass.web import drawing, resolver
 from chainpass.web.cache import CachedAnswers, Head
 from chainpass.web.desk import Desk
+from chainpass.web.metadata import metadata, read_id
 from chainpass.web.product import LAST_PAGE, Product, product, read_page
 from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PIP, PRIMARY_KEYS, Level
 from chainpass.web.wording import (
@@ -554,6 +555,24 @@ def create_app(
         headers = {"Link": service.linkset_link(request)}
         return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
 
+    async def token_metadata(http: Request) -> Response:
+        """A passport's ERC-721 metadata JSON, where ``tokenURI`` points (chainpass.web.metadata)."""
+        if http.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        try:
+            id_ = read_id(http.path_params["id"])
+        except InvalidInput as exc:
+            return service.error(400, str(exc))
+
+        def read() -> dict[str, Any] | None:
+            service.synced()
+            return metadata(passports, id_, root)
+
+        body = await service.run(read)
+        if body is None:
+            return service.error(404, _("No passport has the id %(id)s.") % {"id": hex(id_)})
+        return Response(json.dumps(body, indent=2), media_type="application/json")
+
     async def transaction(http: Request) -> Response:
         tx_hash = http.path_params["tx_hash"].lower()
         if not _TX_HASH.fullmatch(tx_hash):
@@ -615,6 +634,7 @@ def create_app(
         Route("/epcis/{path:path}", epcis, methods=["GET", "HEAD"]),
         Route("/certification/{path:path}", certification, methods=["GET", "HEAD"]),
         Route("/tx/{tx_hash}", transaction, methods=["GET", "HEAD"]),
+        Route("/metadata/{id}", token_metadata, methods=["GET", "HEAD", "OPTIONS"]),
         Route("/{path:path}", resolve, methods=["GET", "HEAD", "OPTIONS"]),
     ]
     if desk is not None:

@@ -345,6 +345,9 @@ interface IProductPassport is IERC5267 {
     event Unpaused(address indexed governor);
     /// @notice The governor set `account`'s roles to `roles` (a bit set).
     event RolesSet(address indexed account, uint8 roles);
+    /// @notice The governor set the base of every passport's ERC-721 metadata URI to
+    /// `baseURI` (empty: none; see {tokenURI}).
+    event BaseURISet(string baseURI);
     /// @notice Organisation number `number` followed its identity in the registry from
     /// wallet `from` to `to`: its roles, licences, products, ownership and custody go with it.
     event MemberFollowed(uint24 indexed number, address indexed from, address indexed to);
@@ -486,6 +489,15 @@ interface IProductPassport is IERC5267 {
     /// @notice The roles of `account`, as a bit set.
     /// @param account The account.
     function rolesOf(address account) external view returns (uint8);
+
+    /// @notice Sets the base of every passport's ERC-721 metadata URI: {tokenURI} is
+    /// `newBaseURI` followed by the passport's id (empty: no URI). The contract takes any string;
+    /// chainpass checks it is an http(s) URL before proposing it (docs/web.md). As in
+    /// OpenZeppelin's ERC721 there is no getter: the last {BaseURISet} says it, and every {tokenURI}.
+    /// @dev Only the governor. Emits {BaseURISet}.
+    /// @param newBaseURI Where the metadata of passport `id` is found with the id appended,
+    /// e.g. `https://id.example.org/metadata/`.
+    function setBaseURI(string calldata newBaseURI) external;
 
     /// @notice The passport id of GS1 keys `gtin` + `kind` + `serial`:
     /// uint256(keccak256(abi.encode(gtin, kind, serial))), with an item's kind for a
