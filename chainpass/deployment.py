@@ -421,13 +421,21 @@ def deploy_finance(
 def _deploy_plain(chain: Chain, name: str, args: dict[str, Any], sender: Sender) -> ContractDeployment:
     """Deploy ``name`` without a proxy, with constructor ``args`` (by name, in order)."""
     receipt = chain.deploy(load_artifact(name), list(args.values()), sender)
-    address = _created(receipt, name)
+    return _recorded(chain, receipt, _created(receipt, name), args)
+
+
+def _recorded(
+    chain: Chain, receipt: Any, address: ChecksumAddress, args: dict[str, Any], **proxy: Any
+) -> ContractDeployment:
+    """The record of the contract ``receipt`` deployed at ``address`` (``proxy``: its
+    implementation and ProxyAdmin, for a proxied one)."""
     return ContractDeployment(
         address=address,
         tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
         block_number=int(receipt["blockNumber"]),
         code_hash=code_hash_at(chain, address),
         constructor_args=args,
+        **proxy,
     )
 
 
@@ -449,14 +457,9 @@ def _deploy_proxied(
     setup = keccak(text="initialize(address,address)")[:4] + abi_encode(["address", "address"], [governor, guardian])
     receipt = chain.deploy(load_artifact(PROXY), [implementation, governor, setup], sender)
     address = _created(receipt, PROXY)
-    return ContractDeployment(
-        address=address,
-        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-        block_number=int(receipt["blockNumber"]),
-        code_hash=code_hash_at(chain, address),
-        constructor_args={**args, "initialGovernor": governor, "initialGuardian": guardian},
-        implementation=implementation,
-        proxy_admin=proxy_admin_of(chain, address),
+    args = {**args, "initialGovernor": governor, "initialGuardian": guardian}
+    return _recorded(
+        chain, receipt, address, args, implementation=implementation, proxy_admin=proxy_admin_of(chain, address)
     )
 
 
