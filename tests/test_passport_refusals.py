@@ -16,7 +16,7 @@ from passport_world import (
 from support import assert_readable
 
 from chainpass import enums
-from chainpass.artifacts import load_artifact
+from chainpass.artifacts import ANCHOR_CONTRACT, DEPLOYABLE_CONTRACTS, FINANCE_CONTRACTS, load_artifact
 from chainpass.enums import Role, State
 from chainpass.reverts import ENUM_NAMES, FLAG_NAMES, MESSAGES, decode_revert
 
@@ -100,10 +100,10 @@ def test_hash_arguments_are_not_shown_as_raw_hex_or_addresses(entry: dict[str, A
 
 def test_every_enum_argument_of_an_error_is_decoded_by_its_own_enums_names() -> None:
     """Error decoding names enum arguments from chainpass.enums: each enum-typed argument
-    of every error in both ABIs is named from the enum its type names, by argument name."""
+    of every error in our contracts' ABIs is named from the enum its type names, by argument name."""
     enum_args = {
         (arg["name"], arg["internalType"].rpartition(".")[2])
-        for contract in ("IdentityRegistry", "ProductPassport")
+        for contract in (*DEPLOYABLE_CONTRACTS, *FINANCE_CONTRACTS, ANCHOR_CONTRACT)
         for entry in load_artifact(contract).abi
         if entry["type"] == "error"
         for arg in entry["inputs"]
