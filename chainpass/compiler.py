@@ -101,6 +101,22 @@ def with_imports(sources: dict[str, str], node_modules: Path) -> dict[str, str]:
     return dict(sorted(sources.items()))
 
 
+def imported_by(sources: dict[str, str], roots: tuple[str, ...]) -> dict[str, str]:
+    """The units of ``sources`` that ``roots`` need: themselves and what they import, directly
+    or not. A contract's bytecode depends on these alone (its metadata names no other unit), so
+    a build of some contracts need not compile the rest."""
+    needed = set(roots)
+    pending = list(roots)
+    while pending:
+        unit = pending.pop()
+        for imported in _IMPORT.findall(sources[unit]):
+            name = _unit_name(unit, imported)
+            if name not in needed:
+                needed.add(name)
+                pending.append(name)
+    return {unit: text for unit, text in sources.items() if unit in needed}
+
+
 def _unit_name(importer: str, imported: str) -> str:
     """The source unit name of ``imported`` as written in ``importer`` (relative or not)."""
     if not imported.startswith("."):
