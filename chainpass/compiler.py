@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -83,38 +84,40 @@ def npm_sources(unit: str, node_modules: Path = NODE_MODULES) -> dict[str, str]:
 
 def with_imports(sources: dict[str, str], node_modules: Path) -> dict[str, str]:
     """``sources`` and every npm file they import, directly or not, keyed by import name."""
-    sources = dict(sources)
-    pending = list(sources)
-    while pending:
-        unit = pending.pop()
-        for imported in _IMPORT.findall(sources[unit]):
-            name = _unit_name(unit, imported)
-            if name in sources:
-                continue
-            if not name.startswith(NPM_IMPORTS):
-                raise RuntimeError(f"{unit} imports {imported!r}: neither in contracts/ nor a pinned npm package")
-            path = node_modules / name
-            if not path.is_file():
-                raise RuntimeError(f"{unit} imports {name}, which is not installed: run `make setup` (npm ci)")
-            sources[name] = path.read_text(encoding="utf-8")
-            pending.append(name)
-    return dict(sorted(sources.items()))
+
+    def read(name: str, importer: str) -> str:
+        if name in sources:
+            return sources[name]
+        if not name.startswith(NPM_IMPORTS):
+            raise RuntimeError(f"{importer} imports {name!r}: neither in contracts/ nor a pinned npm package")
+        path = node_modules / name
+        if not path.is_file():
+            raise RuntimeError(f"{importer} imports {name}, which is not installed: run `make setup` (npm ci)")
+        return path.read_text(encoding="utf-8")
+
+    return dict(sorted(_closure(sources, read).items()))
 
 
 def imported_by(sources: dict[str, str], roots: tuple[str, ...]) -> dict[str, str]:
     """The units of ``sources`` that ``roots`` need: themselves and what they import, directly
     or not. A contract's bytecode depends on these alone (its metadata names no other unit), so
     a build of some contracts need not compile the rest."""
-    needed = set(roots)
-    pending = list(roots)
-    while pending:
-        unit = pending.pop()
-        for imported in _IMPORT.findall(sources[unit]):
-            name = _unit_name(unit, imported)
-            if name not in needed:
-                needed.add(name)
-                pending.append(name)
+    needed = _closure(roots, lambda name, _importer: sources[name])
     return {unit: text for unit, text in sources.items() if unit in needed}
+
+
+def _closure(roots: Iterable[str], read: Callable[[str, str], str]) -> dict[str, str]:
+    """``roots`` and every unit they import, directly or not, each read by ``read(name,
+    importer)`` (the root itself is its own importer)."""
+    found: dict[str, str] = {}
+    pending = [(root, root) for root in roots]
+    while pending:
+        name, importer = pending.pop()
+        if name in found:
+            continue
+        found[name] = text = read(name, importer)
+        pending += [(_unit_name(name, imported), name) for imported in _IMPORT.findall(text)]
+    return found
 
 
 def _unit_name(importer: str, imported: str) -> str:

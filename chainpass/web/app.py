@@ -137,17 +137,26 @@ def _product_title() -> str:
     return _("The product: its brand, and its passports")
 
 
-class _Cors:
-    """Adds the CORS headers to every answer (an ASGI middleware)."""
+class _HttpMiddleware:
+    """An ASGI middleware that sees HTTP requests (:meth:`http`) and passes anything else on."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
 
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class _Cors(_HttpMiddleware):
+    """Adds the CORS headers to every answer."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
@@ -158,18 +167,12 @@ class _Cors:
         await self.app(scope, receive, with_cors)
 
 
-class _Languages:
-    """Chooses the language of the answer (an ASGI middleware): ``?lang=`` (a code or a tag,
-    kept in a cookie for the next pages), else the cookie, else ``Accept-Language``; says it in
-    ``Content-Language`` and ``Vary`` on the pages and the linkset (the answers in words)."""
+class _Languages(_HttpMiddleware):
+    """Chooses the language of the answer: ``?lang=`` (a code or a tag, kept in a cookie for the
+    next pages), else the cookie, else ``Accept-Language``; says it in ``Content-Language`` and
+    ``Vary`` on the pages and the linkset (the answers in words)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         http = Request(scope)
         asked = http.query_params.get("lang")
         chosen = language_of(asked) if asked else None
