@@ -110,6 +110,8 @@ def schema_name(chain_id: int, genesis: str, address: str) -> str:
 def open_store(location: Path | str, *, schema: str, description: str, create: bool) -> IndexStore:
     """The store at ``location``: a PostgreSQL URL, else a SQLite file path. ``schema`` and
     ``description`` name the index's schema on a server (a file holds one index)."""
+    if not str(location).strip():
+        raise InvalidInput("The trace index needs a place: a SQLite file or a postgresql:// URL, not an empty value.")
     if is_postgres(location):
         return PostgresStore(str(location), schema=schema, description=description, create=create)
     if isinstance(location, str) and "://" in location:

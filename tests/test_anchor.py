@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from accounts import World, credential_for
+from eth_account import Account
 from passport_world import Orgs
 from support import assert_refused, refused_by_client
 
@@ -25,7 +26,7 @@ from chainpass.anchor import (
 from chainpass.artifacts import load_artifact
 from chainpass.chain import Chain
 from chainpass.cli import main
-from chainpass.deployment import Deployment, DeploymentStore, deploy
+from chainpass.deployment import DEFAULT_RECOVERY_DELAY, Deployment, DeploymentStore, deploy
 from chainpass.enums import Level, Role
 from chainpass.errors import DeploymentError, InvalidInput
 from chainpass.identity import IdentityRegistry
@@ -254,3 +255,16 @@ def test_cli_anchors_a_document_and_proves_its_events(
     assert len(refused[2].strip().splitlines()) == 1
     assert again[0] == 1 and f"These events are anchored already, by {carrier}" in again[2]
     assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
+
+
+def test_a_wallet_moved_away_from_anchors_nothing(anchors: EventAnchors, world: World, orgs: Orgs) -> None:
+    """The organisation's old key, after the bureau recovered its identity to a new wallet,
+    still holds its passport role but anchors nothing: its standing is moved."""
+    chain, registry, bureau = world.chain, world.registry, world.roles.bureau
+    registry.request_recovery(orgs.carrier, Account.create().address, sender=bureau)
+    chain.advance_time(DEFAULT_RECOVERY_DELAY)
+    registry.complete_recovery(orgs.carrier, sender=bureau)
+    root = MerkleTree.of([b"\x05" * 32]).root
+
+    assert_refused(chain, lambda: anchors.anchor(root, 1, bytes(32), sender=orgs.carrier),
+                   "AnchorNotVerified", account=orgs.carrier, standing="moved")  # fmt: skip

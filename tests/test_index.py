@@ -654,6 +654,8 @@ def test_an_unreachable_server_or_an_unknown_store_is_one_sentence() -> None:
         TraceIndex(f"postgresql://me:secret@127.0.0.1:{port}/index", chain, address)
     with pytest.raises(InvalidInput, match="a SQLite file or a postgresql:// URL, not mysql://"):
         TraceIndex("mysql://127.0.0.1/index", chain, address)
+    with pytest.raises(InvalidInput, match="not an empty value"):
+        TraceIndex("", chain, address)
     message = str(unreachable.value)
     assert message.startswith(
         f"The trace index's PostgreSQL server at postgresql://me@127.0.0.1:{port}/index#chainpass_"
