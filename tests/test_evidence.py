@@ -87,6 +87,13 @@ def index(pp: ProductPassports, anchors: EventAnchors, index_location: str) -> I
 
 
 @pytest.fixture
+def day(anchors: EventAnchors, orgs: Orgs, packed: tuple[int, int]) -> AnchoredDocument:
+    """The day's document (:func:`the_days_document`), anchored by the carrier while the bag is in its case."""
+    doc = the_days_document()
+    return anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+
+
+@pytest.fixture
 def packed(pp: ProductPassports, orgs: Orgs) -> tuple[int, int]:
     """The bag, packed in the case (both the producer's)."""
     bag = commission_one(pp, orgs, BAG)
@@ -99,11 +106,15 @@ def packed(pp: ProductPassports, orgs: Orgs) -> tuple[int, int]:
 
 
 def test_anchored_events_show_on_the_passports_they_name_as_evidence(
-    pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, index: TraceIndex, packed: tuple[int, int]
+    pp: ProductPassports,
+    orgs: Orgs,
+    anchors: EventAnchors,
+    index: TraceIndex,
+    day: AnchoredDocument,
+    packed: tuple[int, int],
 ) -> None:
     bag, case = packed
-    doc = the_days_document()
-    inside = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    inside = day
     pp.unpack([bag], sender=orgs.producer)
     later = document(observation(CASE.epc_urn(), 30, bizStep="storing"))  # the case, once the bag is out
     after = anchors.anchor_document(later, raw(later), sender=orgs.inspector)
@@ -126,7 +137,7 @@ def test_anchored_events_show_on_the_passports_they_name_as_evidence(
     assert all(isinstance(e, AnchoredEvent) and e.evidence for e in shown)
     assert {e.tx_hash for e in shown} == {inside.transaction}
     assert shown[0].organisation == orgs.carrier and shown[0].code == BAG.epc_urn()
-    assert parse_hash_uri(shown[0].event_hash) == event_hash(doc["epcisBody"]["eventList"][0])
+    assert parse_hash_uri(shown[0].event_hash) == event_hash(the_days_document()["epcisBody"]["eventList"][0])
     assert shown[0].event_id == shown[0].event_hash  # it had no eventID of its own
     assert [e.biz_step for e in of_case] == [None, "storing"]  # the case's own, before and after
     assert of_case[1].organisation == orgs.inspector and of_case[1].via_container is None
@@ -149,14 +160,13 @@ def test_the_codes_of_an_event_are_its_epcs_parent_inputs_outputs_and_classes() 
 
 
 def test_an_anchored_document_itself_teaches_the_index_its_events(
-    pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, index: TraceIndex, packed: tuple[int, int]
+    pp: ProductPassports, index: TraceIndex, day: AnchoredDocument, packed: tuple[int, int]
 ) -> None:
     bag, _case = packed
-    doc = the_days_document()
-    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    anchored = day
     index.sync()
 
-    from_document = add_anchored(index, [("day.jsonld", raw(doc))])
+    from_document = add_anchored(index, [("day.jsonld", raw(the_days_document()))])
     from_bundles = add_anchored(index, bundle_files(anchored))
     shown = evidence_of(index, pp.trace(bag), bag)
 
@@ -168,11 +178,10 @@ def test_an_anchored_document_itself_teaches_the_index_its_events(
 
 
 def test_what_is_not_proven_is_refused_whole_and_nothing_is_added(
-    pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, index: TraceIndex, packed: tuple[int, int]
+    pp: ProductPassports, orgs: Orgs, index: TraceIndex, day: AnchoredDocument, packed: tuple[int, int]
 ) -> None:
     bag, _case = packed
-    doc = the_days_document()
-    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    anchored = day
     good = bundle_files(anchored)
     changed = copy.deepcopy(anchored.bundles[0].to_json())
     changed["event"]["readPoint"] = {"id": "urn:epc:id:sgln:9506000.66666.0"}
@@ -243,11 +252,15 @@ def test_an_anchor_a_fork_took_away_takes_its_events_off_until_it_is_mined_again
 
 
 def test_an_index_of_layout_1_is_migrated_and_indexes_the_anchors_logs_from_their_block(
-    pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, index_location: str, packed: tuple[int, int]
+    pp: ProductPassports,
+    orgs: Orgs,
+    anchors: EventAnchors,
+    index_location: str,
+    day: AnchoredDocument,
+    packed: tuple[int, int],
 ) -> None:
     bag, _case = packed
-    doc = the_days_document()
-    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    anchored = day
     recall(pp, orgs, bag)
     with TraceIndex.for_client(pp, index_location) as old:  # no anchors: as a release before them
         old.sync()
@@ -257,7 +270,7 @@ def test_an_index_of_layout_1_is_migrated_and_indexes_the_anchors_logs_from_thei
         head = old.checkpoint
 
     with TraceIndex.for_client(pp, index_location, anchors=anchors) as migrated:
-        meta = dict(migrated.store.query("SELECT key, value FROM meta"))
+        meta: dict[str, str] = dict(migrated.store.query("SELECT key, value FROM meta"))
         checkpoint = migrated.checkpoint
         migrated.sync()
         report = add_anchored(migrated, bundle_files(anchored))
@@ -317,17 +330,10 @@ def _cli_home(world: Any, tmp_path: Path) -> Path:
 
 
 def test_cli_adds_anchored_events_and_traces_and_exports_them_as_evidence(
-    world: Any,
-    pp: ProductPassports,
-    orgs: Orgs,
-    anchors: EventAnchors,
-    packed: tuple[int, int],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    world: Any, orgs: Orgs, day: AnchoredDocument, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = _cli_home(world, tmp_path)
-    doc = the_days_document()
-    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    anchored = day
     proofs = tmp_path / "proofs"
     proofs.mkdir()
     for name, data in bundle_files(anchored):
@@ -363,10 +369,9 @@ def test_cli_adds_anchored_events_and_traces_and_exports_them_as_evidence(
 
 
 def test_the_passport_page_shows_anchored_events_as_evidence_with_their_anchor(
-    world: Any, pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, packed: tuple[int, int], tmp_path: Path
+    world: Any, pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, day: AnchoredDocument, tmp_path: Path
 ) -> None:
-    doc = the_days_document()
-    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.carrier)
+    anchored = day
     link = f"/01/{BAG.gtin14}/21/{BAG.serial}"
     with serving(world.chain, world.deployment, tmp_path) as base:
         before = _get(base, link, "en")
