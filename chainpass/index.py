@@ -8,9 +8,17 @@ slow; the index answers the same queries from a local file in milliseconds.
 
 **One file per chain and contract** (the CLI keeps it at
 ``<home>/index/<chain id>-<contract address>.sqlite``), SQLite in WAL mode. A meta table
-holds the chain id, the contract address, the deployment block and the checkpoint (the
-last block indexed); a file made for another chain or contract is refused with
-:class:`~chainpass.errors.IndexMismatch`. Tables: ``logs`` (block number and hash,
+holds the layout (``format``), the chain id, the contract address, the deployment block, the
+checkpoint (the last block indexed) and the anchors' contract; a file made for another chain,
+contract or anchors is refused with :class:`~chainpass.errors.IndexMismatch`; one of an older
+layout is migrated when opened (:data:`MIGRATIONS`).
+
+**The anchors** (``EventAnchor``, given with ``anchors``): their logs are indexed beside the
+passports', in the same ranges and under the same rules, for :mod:`chainpass.evidence`, which
+keeps the anchored events the index is told in tables of its own. Reads for a trace
+(:meth:`TraceIndex.get_logs`) return the passports' logs only. An index opened with anchors
+for the first time records them and moves its checkpoint back to their deployment block, so
+the next sync indexes their logs (the passports' logs met again are kept once). Tables: ``logs`` (block number and hash,
 transaction index and hash, log index, address, topic0..topic3, data, a ``removed``
 flag) and ``blocks`` (number, hash) for every block logs were stored from and for every
 checkpoint.
@@ -181,6 +189,10 @@ class IndexStatus(JsonRecord):
     head: int
     logs: int
     removed_logs: int
+    #: The anchors' contract whose logs are indexed too (None: none), and the anchored events
+    #: the index was told (:mod:`chainpass.evidence`).
+    anchors: str | None = None
+    anchored_events: int = 0
 
     @property
     def behind(self) -> int:
@@ -483,6 +495,8 @@ class TraceIndex:
             head=int(self.chain.w3.eth.block_number),
             logs=int(live),
             removed_logs=int(removed),
+            anchors=None if self.anchors is None else self.anchors[0],
+            anchored_events=int(self.store.query("SELECT COUNT(*) FROM anchored_events")[0][0]),
         )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from passport_world import CASE_GTIN, GTIN, Orgs, commission_one, recall
 from web_world import serving
 
@@ -349,13 +350,18 @@ def test_cli_adds_anchored_events_and_traces_and_exports_them_as_evidence(
         return code, out, err
 
     empty = run("index", "add-anchored", str(tmp_path / "home"))
+    unsynced = run("index", "add-anchored", str(proofs))
+    run("index", "sync")
     added = run("index", "add-anchored", str(proofs), "--json")
+    status = run("index", "status", "--json")
     human = run("passport", "trace", BAG.epc_urn(), "--index")
     traced = run("passport", "trace", BAG.epc_urn(), "--index", "--json")
     from_node = run("passport", "trace", BAG.epc_urn(), "--json")
     exported = run("epcis", "export", BAG.epc_urn(), "--index", "--schema", str(SCHEMA))
 
     assert empty[0] == 1 and "There is no .json file in" in empty[2]
+    assert unsynced[0] == 1 and "run `chainpass index sync` if it was anchored since." in unsynced[2]
+    assert json.loads(status[1])["anchored_events"] == 4 and json.loads(status[1])["anchors"] == day.bundles[0].contract
     assert added[0] == 0 and json.loads(added[1])["added"] == 4
     lines = human[1].splitlines()
     assert f"evidence: ObjectEvent OBSERVE inspecting at 2026-03-01T08:01:00Z, declared by {orgs.carrier}" in lines[-2]
@@ -382,6 +388,7 @@ def test_the_passport_page_shows_anchored_events_as_evidence_with_their_anchor(
         world.chain.advance_time(1)
         after = _get(base, link, "en")
         korean = _get(base, link, "ko")
+        events = requests.get(f"{base}/epcis{link}", timeout=60).json()
 
     assert '<li class="evidence' not in before and "Evidence, declared by" not in before
     assert unchanged == before and after.count('<li class="evidence') == 2
@@ -391,11 +398,10 @@ def test_the_passport_page_shows_anchored_events_as_evidence_with_their_anchor(
     assert "which it was in" in after  # the case's reading, while the bag was inside
     assert after.count('<li class="evidence') == korean.count('<li class="evidence') == 2
     assert "Evidence, declared by" not in korean
+    assert [p["anchor"]["transaction"] for p in events["chainpass:evidence"]] == [anchored.transaction] * 2
 
 
 def _get(base: str, link: str, language: str) -> str:
-    import requests
-
     answer = requests.get(f"{base}/passport{link}", headers={"Accept-Language": language}, timeout=60)
     assert answer.status_code == 200, answer.text[:300]
     return answer.text

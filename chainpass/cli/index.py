@@ -116,12 +116,11 @@ def add_anchored_command(paths: tuple[Path, ...], as_json: bool) -> None:
     """Teach the index anchored events, to show them beside the lifecycle (marked as evidence):
     PATHS are proof bundles (`epcis anchor --proofs`), anchored EPCIS documents, or folders of
     them (their *.json files). Each event is proven against an anchor in the blocks indexed;
-    if one is not, nothing is added."""
+    if one is not, nothing is added. Run `index sync` first (the anchors must be indexed)."""
     files = [f for path in paths for f in (sorted(path.glob("*.json")) if path.is_dir() else [path])]
     if not files:
         raise InvalidInput(f"There is no .json file in {', '.join(map(str, paths))}.")
-    trace_index = open_index(settings().client(ProductPassports))
-    trace_index.sync()
+    trace_index = open_index(settings().client(ProductPassports))  # as it stands: syncs keep their confirmations
     report = add_anchored(trace_index, [(str(f), f.read_bytes()) for f in files])
     emit(
         {"location": trace_index.location, **report.to_json()},
@@ -142,7 +141,8 @@ def status(as_json: bool) -> None:
             f"Trace index {state.location}\n"
             f"  chain {state.chain_id}, contract {state.address} (deployed in block {state.deployment_block})\n"
             f"  checkpoint block {state.checkpoint}, node head {state.head}: {state.behind} block(s) behind\n"
-            f"  {state.logs} log(s), {state.removed_logs} removed by reorgs"
+            f"  {state.logs} log(s), {state.removed_logs} removed by reorgs\n"
+            f"  anchors {state.anchors or 'none'}: {state.anchored_events} anchored event(s) told (index add-anchored)"
         ),
         as_json,
     )
