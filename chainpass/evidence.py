@@ -126,7 +126,7 @@ class AddReport(JsonRecord):
     added: int
     #: Events proven that the index held already.
     known: int
-    #: Of the events added, how many name at least one passport (and will show on its trace).
+    #: Of the events proven, how many name at least one passport (and show on its journey).
     on_passports: int
     #: The anchors (roots) the events were proven against.
     roots: tuple[bytes, ...]
@@ -203,9 +203,8 @@ def _store(index: TraceIndex, bundles: Sequence[ProofBundle]) -> AddReport:
          json.dumps(b.to_json(), separators=(",", ":"), sort_keys=True))
         for b in bundles
     ]  # fmt: skip
-    codes = [
-        (passport.to_bytes(32, "big"), code, b.root, b.digest) for b in bundles for code, passport in _named(b.event)
-    ]
+    named = {(b.root, b.digest): _named(b.event) for b in bundles}
+    codes = [(p.to_bytes(32, "big"), code, root, digest) for (root, digest), ps in named.items() for code, p in ps]
     store = index.store
     with store.transaction():
         ((before,),) = store.query("SELECT COUNT(*) FROM anchored_events")
@@ -220,13 +219,11 @@ def _store(index: TraceIndex, bundles: Sequence[ProofBundle]) -> AddReport:
             codes,
         )
         ((after,),) = store.query("SELECT COUNT(*) FROM anchored_events")
-    unique = {(b.root, b.digest) for b in bundles}
-    named = {(b.root, b.digest) for b in bundles if _named(b.event)}
     added = int(after) - int(before)
     return AddReport(
         added=added,
-        known=len(unique) - added,
-        on_passports=min(added, len(named)),
+        known=len(named) - added,
+        on_passports=sum(1 for passports in named.values() if passports),
         roots=tuple(sorted({b.root for b in bundles})),
     )
 

@@ -29,6 +29,8 @@ from chainpass.index import FORMAT, TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.standards.epcis import EPCIS_CONTEXT, event_hash, parse_hash_uri
 from chainpass.standards.gs1 import ProductKey
+from chainpass.web import drawing
+from chainpass.web.wording import evidence_words
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
 #: A read point of the anchored events: it may be in the index, never on chain.
@@ -144,6 +146,24 @@ def test_anchored_events_show_on_the_passports_they_name_as_evidence(
     assert of_case[1].organisation == orgs.inspector and of_case[1].via_container is None
     other = ProductPassports.passport_id(OTHER)
     assert [e.biz_step for e in anchored_on(index, {other})] == ["inspecting"]  # no passport, still kept
+
+
+def test_an_anchored_recall_is_evidence_of_a_declaration_not_a_recall(
+    pp: ProductPassports, orgs: Orgs, anchors: EventAnchors, index: TraceIndex, packed: tuple[int, int]
+) -> None:
+    bag, _case = packed
+    doc = document(observation(BAG.epc_urn(), 5, bizStep="recalling", disposition="recalled"))
+    anchored = anchors.anchor_document(doc, raw(doc), sender=orgs.producer)
+    index.sync()
+    add_anchored(index, bundle_files(anchored))
+
+    (shown,) = evidence_of(index, pp.trace(bag), bag)
+    verdict = pp.verify(BAG)
+    (mark,) = drawing.timeline([shown], [evidence_words(shown, 0, {})])
+
+    assert (shown.biz_step, shown.disposition, shown.organisation) == ("recalling", "recalled", orgs.producer)
+    assert not verdict.recalled and verdict.genuine  # the lifecycle alone decides
+    assert mark.shape == "evidence" and mark.step.evidence  # not the "!" of a recall
 
 
 def test_the_codes_of_an_event_are_its_epcs_parent_inputs_outputs_and_classes() -> None:
