@@ -259,24 +259,8 @@ class EventAnchors(ContractClient):
         receipt = self.anchor(tree.root, len(digests), document_digest(raw), sender=sender)
         transaction = "0x" + bytes(receipt["transactionHash"]).hex()
         block = int(receipt["blockNumber"])
-        organisation = to_checksum_address(receipt["from"])
-        bundles = tuple(
-            ProofBundle(
-                event=dict(event),
-                context=context,
-                digest=digest,
-                root=tree.root,
-                proof=tree.proof(index),
-                document_digest=document_digest(raw),
-                chain_id=self.chain.chain_id,
-                contract=self.address,
-                transaction=transaction,
-                block_number=block,
-                organisation=organisation,
-            )
-            for index, (event, digest) in enumerate(zip(events, digests, strict=True))
-        )
-        return AnchoredDocument(tree.root, transaction, block, bundles)
+        place = AnchorPlace(self.chain.chain_id, self.address, transaction, block, to_checksum_address(receipt["from"]))
+        return AnchoredDocument(tree.root, transaction, block, bundles_of(events, context, digests, raw, place))
 
     def check_on_chain(self, bundle: ProofBundle) -> AnchorRecord:
         """Check ``bundle`` offline (:func:`check_bundle`), then on this contract: its root is
@@ -296,3 +280,39 @@ class EventAnchors(ContractClient):
                 f"The root was anchored by {record.organisation}, not by {bundle.organisation} as the bundle says."
             )
         return record
+
+
+@dataclass(frozen=True)
+class AnchorPlace:
+    """Where a batch was anchored: the chain, the contract, the transaction, its block, and
+    the organisation that sent it."""
+
+    chain_id: int
+    contract: ChecksumAddress
+    transaction: str
+    block_number: int
+    organisation: ChecksumAddress
+
+
+def bundles_of(
+    events: Sequence[Any], context: Any, digests: Sequence[bytes], raw: bytes, place: AnchorPlace
+) -> tuple[ProofBundle, ...]:
+    """The proof bundles of a document's ``events`` (whose CBV 2.0 hashes are ``digests``, in
+    its order; ``raw`` its bytes) anchored at ``place``: one per event, in the same order."""
+    tree = MerkleTree.of(digests)
+    return tuple(
+        ProofBundle(
+            event=dict(event),
+            context=context,
+            digest=digest,
+            root=tree.root,
+            proof=tree.proof(index),
+            document_digest=document_digest(raw),
+            chain_id=place.chain_id,
+            contract=place.contract,
+            transaction=place.transaction,
+            block_number=place.block_number,
+            organisation=place.organisation,
+        )
+        for index, (event, digest) in enumerate(zip(events, digests, strict=True))
+    )
