@@ -716,6 +716,24 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
+    function goodsOf(uint256[] calldata ids) external view returns (bytes32[] memory goods) {
+        goods = new bytes32[](ids.length);
+        for (uint256 i = 0; i < goods.length; ++i) {
+            uint256 id;
+            // prettier-ignore
+            assembly ("memory-safe") { id := calldataload(add(ids.offset, shl(5, i))) }
+            Passport storage passport = _passports[id];
+            address custodian = _custodianOf(id, passport);
+            State state = _effectiveState(id, passport);
+            // prettier-ignore
+            assembly ("memory-safe") {
+                // The record's own tier and packed bytes (bits 176-191 of its slot, warm) as they are.
+                mstore(add(goods, shl(5, add(i, 1))), or(or(custodian, shl(160, state)), and(sload(passport.slot), shl(176, 0xffff))))
+            }
+        }
+    }
+
+    /// @inheritdoc IProductPassport
     function effectiveState(uint256 id) external view returns (State) {
         return _effectiveState(id, _passports[id]);
     }

@@ -175,6 +175,44 @@ def resolve(order: int, passport: str, pay_seller: bool, account: str, as_json: 
     report(f"Order {order}: the disputed line is {outcome}", receipt, as_json, order=order, pay_seller=pay_seller)
 
 
+@finance.command("succession")
+@click.argument("order", type=click.IntRange(1))
+@click.option("--arbiter", "successor", required=True, type=AddressType("arbiter"),
+              help="The verified organisation to arbitrate instead.")  # fmt: skip
+@click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=72, show_default=True,
+              help="How long the agreement stands.")  # fmt: skip
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed agreement here.")  # fmt: skip
+@account_option
+@json_option
+def succession(order: int, successor: str, valid_hours: int, out: Path, account: str, as_json: bool) -> None:
+    """--account, ORDER's buyer or seller, signs its agreement to --arbiter in place of the order's arbiter;
+    the other party submits it (replace-arbiter)."""
+    fin, sender = acting_on(TradeFinance, account)
+    output_path(out, "--out")
+    status = fin.order(order)
+    if sender_address(sender) not in (status.buyer, status.seller):
+        raise InvalidInput(f"Only order {order}'s buyer {status.buyer} or seller {status.seller} can name its arbiter.")
+    deadline = hours_from(fin.chain.latest_timestamp(), valid_hours, "--valid-hours")
+    signed = fin.sign(sender, fin.arbiter_succession(order, successor, deadline))
+    write_json_atomic(out, signed.to_json())
+    emit({"succession": str(out), **signed.to_json()},
+         f"Agreement to {successor} as order {order}'s arbiter written to {out}", as_json)  # fmt: skip
+
+
+@finance.command("replace-arbiter")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@account_option
+@json_option
+def replace_arbiter(file: Path, account: str, as_json: bool) -> None:
+    """--account, the order's other party, submits the signed agreement in FILE: its arbiter is replaced."""
+    fin, sender = acting_on(TradeFinance, account)
+    signed = SignedMessage.loads(read_text(file, "agreement"), "ArbiterSuccession")
+    receipt = fin.replace_arbiter(signed, sender=sender)
+    order, successor = int(signed.message["order"]), str(signed.message["successor"])
+    report(f"Order {order}'s arbiter is {successor} now", receipt, as_json, order=order, arbiter=successor)
+
+
 @finance.command("status")
 @click.argument("order", type=click.IntRange(1))
 @json_option

@@ -692,6 +692,15 @@ interface IProductPassport is IERC5267 {
     /// @param reason The hash of the decision.
     function repairCustody(uint256 id, address to, bytes32 reason) external;
 
+    /// @notice What a payment on delivery reads of many passports, in one call: for each,
+    /// one word with the custodian of its goods ({custodianOf}) in bits 0-159, its effective
+    /// state ({effectiveState}) in bits 160-167, its container tier (0 for goods) in bits
+    /// 176-183 and, in bits 184-191, 1 if it is packed in a container (see {containerOf}).
+    /// A passport never commissioned reads 0 (state None, no custodian).
+    /// @param ids The passports.
+    /// @return goods One word per passport, in the order of `ids`.
+    function goodsOf(uint256[] calldata ids) external view returns (bytes32[] memory goods);
+
     /// @notice The container passport `id` is packed in (0 if none).
     /// @param id The passport.
     function containerOf(uint256 id) external view returns (uint256);
