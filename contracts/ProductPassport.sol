@@ -643,11 +643,6 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
-    function custodianOf(uint256 id) external view returns (address) {
-        return _custodianOf(id, _existing(id));
-    }
-
-    /// @inheritdoc IProductPassport
     function custodyOf(uint256 id) external view returns (Custody memory) {
         return _custody[id];
     }
@@ -820,7 +815,7 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @notice ERC-721: transfers passport `id` from `from` to `to`: the title, not the goods,
-    /// which stay with whoever holds them (see {custodianOf}).
+    /// which stay with whoever holds them (see {goodsOf}).
     /// @param from The owner.
     /// @param to The new owner.
     /// @param id The passport.
