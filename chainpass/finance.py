@@ -40,6 +40,9 @@ MAX_LINES = 100
 MAX_SPLIT = 16
 #: The longest dispute window (the contract's MAX_WINDOW): 30 days.
 MAX_WINDOW = 30 * 24 * 3600
+#: How long after the delivery deadline goods quarantined in the buyer's custody count as
+#: delivered (the contract's QUARANTINE_GRACE): 30 days.
+QUARANTINE_GRACE = 30 * 24 * 3600
 _UINT128 = 2**128
 
 INVOICE_TYPE = [
@@ -56,6 +59,12 @@ FINANCING_TYPE = [
     {"name": "bank", "type": "address"},
     {"name": "price", "type": "uint256"},
     {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+SUCCESSION_TYPE = [
+    {"name": "order", "type": "uint256"},
+    {"name": "arbiter", "type": "address"},
+    {"name": "successor", "type": "address"},
     {"name": "deadline", "type": "uint256"},
 ]
 PERMIT_TYPE = [
@@ -330,6 +339,34 @@ class TradeFinance(ContractClient):
         """The arbiter decides a disputed line."""
         return self.send("resolve", sender, order, passport, pay_seller)
 
+    def arbiter_succession(self, order: int, successor: str, deadline: int) -> dict[str, Any]:
+        """The EIP-712 message by which one party of ``order`` agrees to ``successor`` as its arbiter
+        in place of the one named now; the other party submits it (`replace_arbiter`)."""
+        status = self.order(order)
+        if status.arbiter is None:
+            raise InvalidInput(f"Order {order} has no arbiter to replace.")
+        message = {
+            "order": order,
+            "arbiter": status.arbiter,
+            "successor": parse_address(successor, "successor"),
+            "deadline": deadline,
+        }
+        return _typed("ArbiterSuccession", SUCCESSION_TYPE, self._domain(), message)
+
+    def replace_arbiter(self, agreed: SignedMessage, *, sender: Sender) -> TxReceipt:
+        """The other party of the order, ``sender``, submits the signed succession: the successor
+        arbitrates the order from now on."""
+        self._check_domain(agreed)
+        m = agreed.message
+        return self.send(
+            "replaceArbiter",
+            sender,
+            int(m["order"]),
+            parse_address(m["successor"], "successor"),
+            int(m["deadline"]),
+            agreed.signature,
+        )
+
     def order(self, order: int) -> OrderStatus:
         """Order ``order`` now: its terms, each line (from its OrderOpened log and the chain) and its receivable."""
         buyer, deadline, pending, accepted, seller, window, arbiter = self.contract.functions.orderOf(order).call()
@@ -342,7 +379,7 @@ class TradeFinance(ContractClient):
         for log in logs[:1]:
             args = self.contract.events.OrderOpened().process_log(log)["args"]
             for passport, price in zip(args["passports"], args["prices"], strict=True):
-                line_order, _price, state, delivered = self.contract.functions.lineOf(passport).call()
+                line_order, _price, state, delivered, _depth, _inside = self.contract.functions.lineOf(passport).call()
                 if line_order != order:  # the passport's slot belongs to a later order: this line finished
                     state, delivered = _finished_state(self, order, passport), 0
                 lines.append(Line(int(passport), int(price), LineState(state), int(delivered)))

@@ -358,8 +358,7 @@ class ProductPassports(ContractClient):
 
     def custodian_of(self, id_: int) -> ChecksumAddress:
         """Who holds the goods of ``id_`` now."""
-        self._existing(id_)
-        return to_checksum_address(self.contract.functions.custodianOf(id_).call())
+        return self._existing(id_).custodian
 
     def custody_nonce(self, id_: int) -> int:
         """The custody nonce of ``id_``: the one its next offer must carry (every custody
@@ -471,14 +470,16 @@ class ProductPassports(ContractClient):
             return None
         functions = self.contract.functions
         container = int(functions.containerOf(id_).call()) if packed else 0
+        (word,) = functions.goodsOf([id_]).call()  # its custodian and effective state, in one word
+        goods = int.from_bytes(word, "big")
         return PassportRecord(
             id=id_,
             owner=to_checksum_address(functions.ownerOf(id_).call()),
-            custodian=to_checksum_address(functions.custodianOf(id_).call()),
+            custodian=to_checksum_address(bytes(word)[12:]),
             producer=to_checksum_address(functions.producerOf(id_).call()),
             kind=Kind(kind),
             state=State(state),
-            effective_state=State(functions.effectiveState(id_).call()),
+            effective_state=State((goods >> 160) & 0xFF),
             tier=int(tier),
             container=container or None,
             origin=bytes(functions.lineageOf(id_).call()[0]) if origin else None,

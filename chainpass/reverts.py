@@ -220,6 +220,11 @@ MESSAGES: dict[str, str] = {
     "of escrowing their price.",
     "FinancePassportTaken": "Passport {id} is in order {order}, which has not finished with it: settle or refund "
     "that line first.",
+    "FinanceContainerTaken": "The goods of passport {id} are packed in container {container}, which is in order "
+    "{order}, not finished yet: the same goods cannot be paid for twice, so order the container or its contents.",
+    "FinanceContentsTaken": "Passport {id} holds goods that are in {lines} unfinished order line(s): the same goods "
+    "cannot be paid for twice, so order the container or its contents.",
+    "FinanceNoArbiter": "Order {order} has no arbiter to replace.",
     "FinanceUnknownOrder": "There is no order {order}.",
     "FinanceLineNotOpen": "Passport {id} has no line in order {order} that can do this (its line is {line}).",
     "FinanceNotReceived": "The goods of passport {id} (order {order}) are not in the buyer's custody and usable "

@@ -643,11 +643,6 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @inheritdoc IProductPassport
-    function custodianOf(uint256 id) external view returns (address) {
-        return _custodianOf(id, _existing(id));
-    }
-
-    /// @inheritdoc IProductPassport
     function custodyOf(uint256 id) external view returns (Custody memory) {
         return _custody[id];
     }
@@ -713,6 +708,24 @@ contract ProductPassport is IProductPassport {
     /// @inheritdoc IProductPassport
     function containerOf(uint256 id) external view returns (uint256) {
         return _containers[id];
+    }
+
+    /// @inheritdoc IProductPassport
+    function goodsOf(uint256[] calldata ids) external view returns (bytes32[] memory goods) {
+        goods = new bytes32[](ids.length);
+        for (uint256 i = 0; i < goods.length; ++i) {
+            uint256 id;
+            // prettier-ignore
+            assembly ("memory-safe") { id := calldataload(add(ids.offset, shl(5, i))) }
+            Passport storage passport = _passports[id];
+            address custodian = _custodianOf(id, passport);
+            State state = _effectiveState(id, passport);
+            // prettier-ignore
+            assembly ("memory-safe") {
+                // The record's own tier and packed bytes (bits 176-191 of its slot, warm) as they are.
+                mstore(add(goods, shl(5, add(i, 1))), or(or(custodian, shl(160, state)), and(sload(passport.slot), shl(176, 0xffff))))
+            }
+        }
     }
 
     /// @inheritdoc IProductPassport
@@ -802,7 +815,7 @@ contract ProductPassport is IProductPassport {
     }
 
     /// @notice ERC-721: transfers passport `id` from `from` to `to`: the title, not the goods,
-    /// which stay with whoever holds them (see {custodianOf}).
+    /// which stay with whoever holds them (see {goodsOf}).
     /// @param from The owner.
     /// @param to The new owner.
     /// @param id The passport.

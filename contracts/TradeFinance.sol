@@ -35,6 +35,12 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     uint256 public constant MAX_SPLIT = 16;
     /// @notice The longest dispute window.
     uint40 public constant MAX_WINDOW = 30 days;
+    /// @notice How long after an order's delivery deadline goods quarantined in the buyer's
+    /// custody, with no inspector's decision, count as delivered (as long as the longest
+    /// dispute window: docs/finance.md).
+    uint40 public constant QUARANTINE_GRACE = 30 days;
+    /// @notice How deep goods nest in containers on the passports (their `_MAX_TIER`).
+    uint256 public constant MAX_DEPTH = 3;
     string private constant _NAME = "chainpass TradeFinance";
     string private constant _VERSION = "1";
     bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
@@ -46,6 +52,9 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     bytes32 private constant _FINANCING_TYPEHASH = keccak256(
         "FinancingOffer(uint256 part,address bank,uint256 price,uint256 nonce,uint256 deadline)"
     );
+    bytes32 private constant _SUCCESSION_TYPEHASH = keccak256(
+        "ArbiterSuccession(uint256 order,address arbiter,address successor,uint256 deadline)"
+    );
     // IProductPassport.State, as numbers (one comparison each).
     uint8 private constant _ACTIVE = uint8(IProductPassport.State.Active);
     uint8 private constant _QUARANTINED = uint8(IProductPassport.State.Quarantined);
@@ -53,6 +62,9 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     uint8 private constant _SOLD = uint8(IProductPassport.State.Sold);
     uint8 private constant _DECOMMISSIONED = uint8(IProductPassport.State.Decommissioned);
     uint8 private constant _CONSUMED = uint8(IProductPassport.State.Consumed);
+    uint8 private constant _IN_TRANSIT = uint8(IProductPassport.State.InTransit);
+    // IProductPassport.goodsOf's word: the packed flag's bit.
+    uint256 private constant _PACKED = 1 << 184;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -63,11 +75,22 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     bytes32 private immutable _domainSeparator;
     uint256 private immutable _chainId;
 
+    /// @dev An order's buyer: the wallet it opened with, and the one the passports follow it to
+    /// now (after a move of its identity): read once a call, and only if a custodian is not
+    /// the first (zero until then).
+    struct Buyer {
+        address wallet;
+        address current;
+    }
+
     /// @dev Orders and invoices share one id space: a receivable's id is its order's.
     uint64 private _lastReceivable;
     uint256 private _lastPart;
     mapping(uint256 order => Order record) private _orders;
     mapping(uint256 passport => Line line) private _lines;
+    /// @dev The containers (innermost first) a line's goods were packed in when it opened:
+    /// their `inside` counts it until it finishes. Written only for packed goods.
+    mapping(uint256 passport => uint256[MAX_DEPTH] containers) private _packedIn;
     mapping(uint256 receivable => Receivable record) private _receivables;
     mapping(uint256 part => Part record) private _parts;
     mapping(bytes32 commitment => uint256 receivable) private _invoices;
@@ -129,19 +152,25 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     function settle(uint256 order, uint256[] calldata passports) external nonReentrant {
         Order storage record = _order(order);
         if (!record.accepted) revert FinanceNotAccepted(order);
-        address buyer = record.buyer;
+        Buyer memory buyer = Buyer(record.buyer, address(0));
         uint40 window = record.disputeWindow;
+        // One call for every line's custodian and state (docs/finance.md, "Gas").
+        bytes32[] memory goods = _passports.goodsOf(passports);
         uint128 paid = 0;
         uint16 finished = 0;
         for (uint256 i; i < passports.length; ++i) {
             uint256 id = passports[i];
             Line storage line = _lines[id];
+            // The fields are read before the slot is written: one read of it.
             LineState state = line.state;
+            uint128 price = line.price;
+            uint8 depth = line.depth;
             if (line.order != order || (state != LineState.Open && state != LineState.Delivered)) {
                 revert FinanceLineNotOpen(order, id, line.order == order ? state : LineState.None);
             }
+            uint256 word = uint256(goods[i]);
             if (state == LineState.Open) {
-                _requireReceived(order, id, buyer);
+                _requireReceived(order, id, word, buyer);
                 if (window != 0) {
                     line.state = LineState.Delivered;
                     line.deliveredAt = uint40(block.timestamp);
@@ -153,13 +182,13 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
                 // where the buyer has taken the goods since does not matter.
                 uint256 endsAt = uint256(line.deliveredAt) + window;
                 if (block.timestamp < endsAt) revert FinanceWindowOpen(order, id, endsAt, block.timestamp);
-                uint8 goods = uint8(_passports.effectiveState(id));
-                if (goods == _RECALLED) revert FinanceNotReceived(order, id, goods);
+                if (uint8(word >> 160) == _RECALLED) revert FinanceNotReceived(order, id, _RECALLED);
             }
             line.state = LineState.Settled;
-            paid += line.price;
+            paid += price;
             ++finished;
-            emit LineSettled(order, id, line.price);
+            if (depth != 0) _release(id, depth);
+            emit LineSettled(order, id, price);
         }
         if (paid != 0) _receivables[order].collected += paid;
         if (finished != 0) record.pending -= finished;
@@ -170,6 +199,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         Order storage record = _order(order);
         address buyer = record.buyer;
         bool cancelling = !record.accepted && msg.sender == buyer;
+        bytes32[] memory goods = cancelling ? new bytes32[](0) : _passports.goodsOf(passports);
         uint128 returned = 0;
         for (uint256 i; i < passports.length; ++i) {
             uint256 id = passports[i];
@@ -178,9 +208,11 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             if (line.order != order || (state != LineState.Open && state != LineState.Delivered)) {
                 revert FinanceLineNotOpen(order, id, line.order == order ? state : LineState.None);
             }
-            RefundReason reason = _refundReason(record, order, id, state, cancelling);
+            RefundReason reason =
+                cancelling ? RefundReason.Cancelled : _refundReason(record, order, id, state, uint256(goods[i]));
             line.state = LineState.Refunded;
             returned += line.price;
+            if (line.depth != 0) _release(id, line.depth);
             emit LineRefunded(order, id, line.price, reason);
         }
         _receivables[order].voided += returned;
@@ -217,6 +249,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         }
         uint128 price = line.price;
         record.pending -= 1;
+        if (line.depth != 0) _release(id, line.depth);
         if (paySeller) {
             line.state = LineState.Settled;
             _receivables[order].collected += price;
@@ -227,6 +260,34 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             emit LineRefunded(order, id, price, RefundReason.Arbitrated);
             IERC20(_receivables[order].token).safeTransfer(record.buyer, price);
         }
+    }
+
+    /// @inheritdoc ITradeFinance
+    function replaceArbiter(
+        uint256 order,
+        address successor,
+        uint256 deadline,
+        bytes calldata signature
+    ) external nonReentrant {
+        Order storage record = _order(order);
+        address arbiter = record.arbiter;
+        if (arbiter == address(0)) revert FinanceNoArbiter(order);
+        address buyer = record.buyer;
+        address seller = record.seller;
+        address other = msg.sender == buyer ? seller : buyer;
+        if (msg.sender != buyer && msg.sender != seller) revert FinanceNotParty(msg.sender, buyer);
+        if (successor == buyer || successor == seller || successor == arbiter) revert FinanceSameParty(successor);
+        if (block.timestamp > deadline) revert FinanceSignatureExpired(deadline, block.timestamp);
+        _requireVerified(msg.sender);
+        _requireVerified(other);
+        _requireVerified(successor);
+        _requireSignature(
+            other,
+            keccak256(abi.encode(_SUCCESSION_TYPEHASH, order, arbiter, successor, deadline)),
+            signature
+        );
+        record.arbiter = successor;
+        emit ArbiterReplaced(order, arbiter, successor);
     }
 
     /// @inheritdoc ITradeFinance
@@ -492,9 +553,12 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         if (count == 0 || count > MAX_LINES || prices.length != count) {
             revert FinanceBadLines(count, prices.length, MAX_LINES);
         }
-        address buyer = msg.sender;
-        _checkParties(buyer, terms);
+        _checkParties(msg.sender, terms);
+        // The buyer acts now, verified at this wallet: the passports know it by it.
+        Buyer memory buyer = Buyer(msg.sender, msg.sender);
         order = ++_lastReceivable;
+        // One call for every line's custodian and state (docs/finance.md, "Gas").
+        bytes32[] memory goods = _passports.goodsOf(passports);
         uint256 previous = 0;
         uint128 total = 0;
         for (uint256 i; i < count; ++i) {
@@ -503,17 +567,25 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             previous = id;
             uint128 price = prices[i];
             if (price == 0) revert FinanceZeroAmount();
-            _checkFit(id, buyer);
+            uint256 word = uint256(goods[i]);
+            uint8 state = uint8(word >> 160);
+            if (state != _ACTIVE && state != _IN_TRANSIT) revert FinancePassportUnfit(id, state);
+            if (_isBuyer(word, buyer)) revert FinanceAlreadyReceived(id);
             Line storage line = _lines[id];
-            LineState state = line.state;
-            if (state == LineState.Open || state == LineState.Delivered || state == LineState.Disputed) {
-                revert FinancePassportTaken(id, line.order);
+            if (_unfinished(line.state)) revert FinancePassportTaken(id, line.order);
+            uint16 inside = line.inside;
+            if (inside != 0) revert FinanceContentsTaken(id, inside);
+            uint256 depth = word & _PACKED == 0 ? 0 : _holdContainers(id);
+            // Line({order, price, state: Open, deliveredAt: 0, depth, inside: 0}) in one write.
+            uint256 packed =
+                uint256(uint56(order)) | (uint256(price) << 56) | (uint256(LineState.Open) << 184) | (depth << 232);
+            assembly ("memory-safe") {
+                sstore(line.slot, packed)
             }
-            _lines[id] = Line({order: uint64(order), price: price, state: LineState.Open, deliveredAt: 0});
             total += price;
         }
         _orders[order] = Order({
-            buyer: buyer,
+            buyer: buyer.wallet,
             deadline: terms.deadline,
             pending: uint16(count),
             accepted: terms.arbiter == address(0),
@@ -531,7 +603,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         });
         emit OrderOpened(
             order,
-            buyer,
+            buyer.wallet,
             terms.seller,
             terms.token,
             total,
@@ -542,7 +614,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             prices
         );
         _issue(terms.seller, uint64(order), 0, total);
-        _pull(IERC20(terms.token), buyer, total);
+        _pull(IERC20(terms.token), buyer.wallet, total);
     }
 
     function _checkParties(address buyer, OrderTerms calldata terms) private view {
@@ -561,25 +633,28 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         }
     }
 
-    /// @dev A passport an order can take: known, usable or on its way, not with the buyer yet.
-    function _checkFit(uint256 id, address buyer) private view {
-        uint8 state = uint8(_passports.effectiveState(id));
-        if (state != _ACTIVE && state != uint8(IProductPassport.State.InTransit))
-            revert FinancePassportUnfit(id, state);
-        if (_isBuyer(_passports.custodianOf(id), buyer)) revert FinanceAlreadyReceived(id);
+    /// @dev Whether goods word `word` ({IProductPassport.goodsOf}) names the buyer as custodian,
+    /// at the wallet it had or the one it was followed to.
+    function _isBuyer(uint256 word, Buyer memory buyer) private view returns (bool) {
+        address custodian = address(uint160(word));
+        if (custodian == buyer.wallet) return true;
+        if (buyer.current == address(0)) buyer.current = _passports.currentWalletOf(buyer.wallet);
+        return custodian == buyer.current;
     }
 
-    /// @dev Whether `custodian` is the buyer, at the wallet it had or the one it was followed to.
-    function _isBuyer(address custodian, address buyer) private view returns (bool) {
-        return custodian == buyer || custodian == _passports.currentWalletOf(buyer);
+    /// @dev Whether a line in state `state` is unfinished (open, delivered or disputed).
+    function _unfinished(LineState state) private pure returns (bool) {
+        return state != LineState.None && state < LineState.Settled;
     }
 
-    /// @dev Reverts unless passport `id`'s goods are in the buyer's custody and usable there
-    /// (active, sold, consumed or decommissioned: not recalled, quarantined or travelling).
-    function _requireReceived(uint256 order, uint256 id, address buyer) private view {
-        uint8 state = uint8(_passports.effectiveState(id));
+    /// @dev Reverts unless passport `id`'s goods (word `word`) are in the buyer's custody and
+    /// usable there (active, sold, consumed or decommissioned: not recalled or travelling; and
+    /// quarantined only once the grace after the deadline has passed, `order`'s `lateAfter`).
+    function _requireReceived(uint256 order, uint256 id, uint256 word, Buyer memory buyer) private view {
+        uint8 state = uint8(word >> 160);
         bool usable = state == _ACTIVE || state == _SOLD || state == _CONSUMED || state == _DECOMMISSIONED;
-        if (!usable || !_isBuyer(_passports.custodianOf(id), buyer)) revert FinanceNotReceived(order, id, state);
+        if (state == _QUARANTINED) usable = block.timestamp > uint256(_orders[order].deadline) + QUARANTINE_GRACE;
+        if (!usable || !_isBuyer(word, buyer)) revert FinanceNotReceived(order, id, state);
     }
 
     function _refundReason(
@@ -587,17 +662,41 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         uint256 order,
         uint256 id,
         LineState line,
-        bool cancelling
+        uint256 word
     ) private view returns (RefundReason) {
-        if (cancelling) return RefundReason.Cancelled;
-        uint8 state = uint8(_passports.effectiveState(id));
+        uint8 state = uint8(word >> 160);
         if (state == _RECALLED) return RefundReason.Recalled;
         if (line == LineState.Open) {
-            bool received = _isBuyer(_passports.custodianOf(id), record.buyer);
+            bool received = _isBuyer(word, Buyer(record.buyer, address(0)));
             if (state == _QUARANTINED && !received) return RefundReason.Quarantined;
             if (block.timestamp > record.deadline && !received) return RefundReason.Overdue;
         }
         revert FinanceNotRefundable(order, id);
+    }
+
+    /// @dev For packed goods `id` opening a line: each container they are in (innermost first,
+    /// at most MAX_DEPTH) must be in no unfinished line, and counts this one in its `inside`
+    /// until it finishes ({_release}). Returns how many there are.
+    function _holdContainers(uint256 id) private returns (uint8 depth) {
+        uint256[MAX_DEPTH] storage path = _packedIn[id];
+        uint256 container = _passports.containerOf(id);
+        while (container != 0) {
+            Line storage outer = _lines[container];
+            if (_unfinished(outer.state)) revert FinanceContainerTaken(id, container, outer.order);
+            ++outer.inside;
+            path[depth] = container;
+            if (++depth == MAX_DEPTH) break;
+            container = _passports.containerOf(container);
+        }
+    }
+
+    /// @dev Line `id` finished: its `depth` containers no longer count it.
+    function _release(uint256 id, uint8 depth) private {
+        uint256[MAX_DEPTH] storage path = _packedIn[id];
+        for (uint256 level; level < depth; ++level) {
+            --_lines[path[level]].inside;
+            delete path[level];
+        }
     }
 
     function _issue(address holder, uint64 receivable, uint128 offset, uint128 amount) private returns (uint256 part) {

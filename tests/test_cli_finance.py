@@ -106,6 +106,27 @@ def test_an_invoice_is_accepted_registered_once_split_and_paid(op: Operator, tmp
     assert "COOP-2026-17" in acceptance.read_text()  # the number stays in the buyer's and seller's file
 
 
+def test_both_parties_name_a_new_arbiter_by_a_signed_agreement(op: Operator, tmp_path: Path) -> None:
+    op.ok("passport", "commission", BAG1, "--account", "2")
+    opened = op.ok("finance", "open", op.accounts[2], "--line", f"{BAG1}=250", "--arbiter", op.accounts[3],
+                   "--window-hours", "48", "--account", "4", "--json").json()  # fmt: skip
+    order = str(opened["order"])
+    agreement = tmp_path / "succession.json"
+    signed = op.ok("finance", "succession", order, "--arbiter", op.accounts[5], "--out", str(agreement),
+                   "--account", "2", "--json").json()  # fmt: skip
+    own = op.run("finance", "replace-arbiter", str(agreement), "--account", "2")  # the signer cannot submit it
+    stranger = op.run("finance", "succession", order, "--arbiter", op.accounts[5], "--out", str(tmp_path / "x.json"),
+                      "--account", "3")  # fmt: skip
+    replaced = op.ok("finance", "replace-arbiter", str(agreement), "--account", "4", "--json").json()
+    status = op.ok("finance", "status", order, "--json").json()
+
+    assert signed["typedData"]["message"]["arbiter"] == op.accounts[3]
+    assert_one_line_error(own, "signature")
+    assert_one_line_error(stranger, "buyer")
+    assert (replaced["order"], replaced["arbiter"]) == (opened["order"], op.accounts[5])
+    assert status["arbiter"] == op.accounts[5]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -11,15 +11,16 @@ from accounts import World
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from finance_world import DAY, FUNDS, Deal, deliver, dollar, finance_client, goods, hold_at_customs, set_up_deal
-from passport_world import Orgs, hand_over, recall, ship
+from passport_world import CASE_GTIN, Orgs, event, hand_over, recall, receive, ship, shown
 from solidity import compile_test_contract
 from support import assert_refused, logs, refused_by_client
 
 from chainpass.chain import sender_address
-from chainpass.enums import LineState, ReceivableKind, RefundReason
+from chainpass.enums import BizStep, Disposition, LineState, ReceivableKind, RefundReason
 from chainpass.errors import ChainIdMismatch, ChainpassError, ContractRevert, InvalidInput
-from chainpass.finance import SignedMessage, Stablecoin, TradeFinance, invoice_commitment
+from chainpass.finance import QUARANTINE_GRACE, SignedMessage, Stablecoin, TradeFinance, invoice_commitment
 from chainpass.passport import ProductPassports
+from chainpass.standards.gs1 import ProductKey
 
 PRICE = 250_000_000  # 250 dollars a bag
 
@@ -266,6 +267,135 @@ def test_orders_take_only_fit_passports_once_each(
     )
     past = (deal.seller, coin.address, fin.chain.latest_timestamp() - 1, "0x" + "00" * 20, 0)
     assert_refused(fin.chain, lambda: fin.send("openOrder", deal.buyer, past, [second], [PRICE]), "FinanceNotInFuture")
+
+
+def test_a_container_and_the_goods_in_it_are_never_in_two_unfinished_lines(
+    fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    first, second, third = goods(pp, orgs, 3, "NEST")
+    case, pallet = pp.commission(
+        [ProductKey.container(CASE_GTIN, "NESTCASE", 1), ProductKey.container(CASE_GTIN, "NESTPAL", 2)],
+        sender=orgs.producer,
+    )
+    pp.pack(case, [first, second, third], sender=orgs.producer)
+    pp.pack(pallet, [case], sender=orgs.producer)
+    deadline = fin.chain.latest_timestamp() + 30 * DAY
+    coin.approve(fin.address, 10 * PRICE, sender=deal.buyer)
+
+    def raw(ids: list[int]) -> object:
+        terms = (deal.seller, coin.address, deadline, "0x" + "00" * 20, 0)
+        return fin.send("openOrder", deal.buyer, terms, sorted(ids), [PRICE] * len(ids))
+
+    def line(id_: int) -> tuple[int, int]:  # (depth, inside)
+        return tuple(fin.contract.functions.lineOf(id_).call()[4:])  # type: ignore[return-value]
+
+    # A bag two containers deep: both count its line, and neither can be ordered meanwhile.
+    bags = open_order(fin, coin, deal, [first], arbiter=deal.arbiter, dispute_window=DAY)
+    assert (line(first), line(case), line(pallet)) == ((2, 0), (0, 1), (0, 1))
+    assert tuple(fin.contract.functions.lineOf(first).call()[:4]) == (bags, PRICE, int(LineState.OPEN), 0)
+    for box in (case, pallet):
+        assert_refused(fin.chain, lambda box=box: raw([box]), "FinanceContentsTaken", lines=1)  # type: ignore[misc]
+    assert_refused(fin.chain, lambda: raw([second, case]), "FinanceContentsTaken")  # both in one order
+    assert_refused(fin.chain, lambda: raw([first]), "FinancePassportTaken")
+    sibling = open_order(fin, coin, deal, [second])  # another bag of the case is other goods
+    assert line(case) == (0, 2)
+    # Unpacked while its line is open: it still counts where it was when it opened, until it finishes.
+    pp.unpack([first], sender=orgs.producer)
+    fin.refund(bags, [first], sender=deal.buyer)  # cancelled: the seller never accepted the arbiter
+    assert (line(first), line(case), line(pallet)) == ((2, 0), (0, 1), (0, 1))
+    assert_refused(fin.chain, lambda: raw([pallet]), "FinanceContentsTaken", lines=1)
+
+    # The sibling delivered in its pallet settles and frees both containers: the pallet is ordered.
+    ship(pp, orgs, pallet)
+    hand_over(pp, pallet, deal.seller, deal.buyer)
+    receive(pp, orgs, pallet, by=deal.buyer)
+    fin.settle(sibling, [second], sender=deal.stranger)
+    assert (line(case), line(pallet)) == ((0, 0), (0, 0))
+    hand_over(pp, pallet, deal.buyer, deal.seller)  # returned to the seller, who sells it on as a whole
+    whole = open_order(fin, coin, deal, [pallet])
+    # Now goods inside the ordered pallet cannot be ordered, at any depth.
+    assert_refused(fin.chain, lambda: raw([third]), "FinanceContainerTaken", container=shown(pallet), order=whole)
+    assert_refused(fin.chain, lambda: raw([case]), "FinanceContainerTaken", container=shown(pallet))
+    assert fin.order(whole).lines[0].state is LineState.OPEN
+    escrow_matches(fin, coin, bags, sibling, whole)
+
+
+def test_goods_quarantined_in_the_buyers_custody_pay_once_the_grace_after_the_deadline_has_passed(
+    fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    held, recalled, arbitrated = goods(pp, orgs, 3, "GRACE")
+    order = open_order(fin, coin, deal, [held, recalled], days=2)
+    disputed = open_order(fin, coin, deal, [arbitrated], days=2, arbiter=deal.arbiter, dispute_window=DAY)
+    fin.accept(disputed, sender=deal.seller)
+    deliver(pp, orgs, deal, held, recalled, arbitrated)
+    for id_ in (held, recalled, arbitrated):  # an inspector finds them non-conformant in the buyer's custody
+        pp.record([event(id_, BizStep.INSPECTING, Disposition.NON_CONFORMANT)], sender=orgs.inspector)
+
+    def neither_pays_nor_refunds() -> None:
+        assert_refused(fin.chain, lambda: fin.settle(order, [held], sender=deal.seller), "FinanceNotReceived")
+        assert_refused(fin.chain, lambda: fin.refund(order, [held], sender=deal.buyer), "FinanceNotRefundable")
+
+    neither_pays_nor_refunds()
+    fin.chain.advance_time(3 * DAY)  # past the deadline: the buyer took the goods, so no refund either
+    neither_pays_nor_refunds()
+    fin.chain.advance_time(QUARANTINE_GRACE - 2 * DAY)  # the grace ends 30 days after the deadline
+    neither_pays_nor_refunds()
+    recall(pp, orgs, recalled)  # a recall still refunds, before or after the grace
+    fin.chain.advance_time(2 * DAY)
+
+    receipt = fin.settle(order, [held], sender=deal.stranger)
+    assert logs(fin, "LineSettled", receipt) == [{"order": order, "id": held, "price": PRICE}]
+    refunded = fin.refund(order, [recalled], sender=deal.stranger)
+    assert logs(fin, "LineRefunded", refunded)[0]["reason"] == int(RefundReason.RECALLED)
+    # With an arbiter, such goods count as delivered: the window opens and the buyer may dispute.
+    seen = fin.settle(disputed, [arbitrated], sender=deal.stranger)
+    assert [e["id"] for e in logs(fin, "LineDelivered", seen)] == [arbitrated]
+    fin.dispute(disputed, [arbitrated], sender=deal.buyer)
+    fin.resolve(disputed, arbitrated, False, sender=deal.arbiter)
+    assert coin.balance_of(deal.buyer) == FUNDS - PRICE
+    escrow_matches(fin, coin, order, disputed)
+
+
+def test_both_parties_name_a_successor_to_an_arbiter_that_lost_its_verification(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    (bag,) = goods(pp, orgs, 1, "HEIR")
+    order = open_order(fin, coin, deal, [bag], arbiter=deal.arbiter, dispute_window=DAY)
+    fin.accept(order, sender=deal.seller)
+    deliver(pp, orgs, deal, bag)
+    fin.settle(order, [bag], sender=deal.seller)
+    fin.dispute(order, [bag], sender=deal.buyer)
+    world.registry.suspend(deal.arbiter, "under_review", sender=world.roles.bureau)
+    assert_refused(fin.chain, lambda: fin.resolve(order, bag, True, sender=deal.arbiter), "FinanceNotVerified")
+
+    deadline = fin.chain.latest_timestamp() + DAY
+    agreed = fin.sign(deal.seller, fin.arbiter_succession(order, deal.supplier, deadline))
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(agreed, sender=deal.seller), "FinanceInvalidSignature")
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(agreed, sender=deal.stranger), "FinanceNotParty")
+    to_buyer = fin.sign(deal.seller, fin.arbiter_succession(order, deal.buyer, deadline))
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(to_buyer, sender=deal.buyer), "FinanceSameParty")
+    altered = SignedMessage({**agreed.typed_data, "message": {**agreed.message, "deadline": deadline + 1}},
+                            agreed.signature)  # fmt: skip
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(altered, sender=deal.buyer), "FinanceInvalidSignature")
+
+    receipt = fin.replace_arbiter(agreed, sender=deal.buyer)
+
+    assert logs(fin, "ArbiterReplaced", receipt) == [
+        {"order": order, "arbiter": deal.arbiter, "successor": deal.supplier}
+    ]
+    assert fin.order(order).arbiter == deal.supplier
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(agreed, sender=deal.buyer), "FinanceSameParty")
+    # An agreement names the arbiter it replaces: one signed before a succession serves no more.
+    stale = fin.sign(deal.seller, {**to_buyer.typed_data, "message": {**agreed.message, "successor": orgs.customs}})
+    assert_refused(fin.chain, lambda: fin.replace_arbiter(stale, sender=deal.buyer), "FinanceInvalidSignature")
+    assert_refused(fin.chain, lambda: fin.resolve(order, bag, True, sender=deal.arbiter), "FinanceNotParty")
+    fin.resolve(order, bag, True, sender=deal.supplier)
+    assert fin.receivable(order).collected == PRICE
+    plain = open_order(fin, coin, deal, goods(pp, orgs, 1, "HEIR2"))
+    refused_by_client(fin.chain, lambda: fin.arbiter_succession(plain, deal.supplier, deadline), InvalidInput,
+                      "no arbiter")  # fmt: skip
+    no_arbiter = fin.contract.functions.replaceArbiter(plain, deal.supplier, deadline, agreed.signature)
+    assert_refused(fin.chain, lambda: fin.chain.transact(no_arbiter, deal.buyer), "FinanceNoArbiter")
 
 
 # ------------------------------------------------------------------ identity gating

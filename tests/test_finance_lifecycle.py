@@ -1,7 +1,8 @@
 """Stateful property test of trade finance (issue 17) against a Python model.
 
-Hypothesis drives random sequences of orders, shipments, deliveries, customs holds, recalls,
-deadlines passing, settlements, refunds, invoices (some registered twice), financing by the
+Hypothesis drives random sequences of orders, shipments, deliveries, customs holds,
+inspections that quarantine goods in the buyer's custody, recalls, deadlines passing (and the
+grace after them), settlements, refunds, invoices (some registered twice), financing by the
 bank, splits, hand-overs of parts and claims. The model predicts each step's success or its
 custom error, and after every step the chain must agree with it and these must hold:
 
@@ -26,12 +27,13 @@ from finance_world import DAY, Deal, deliver, dollar, finance_client, goods, hol
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from passport_world import Orgs, recall, ship
+from passport_world import Orgs, event, recall, ship
 from web3.logs import DISCARD
 
 from chainpass.chain import sender_address
+from chainpass.enums import BizStep, Disposition
 from chainpass.errors import ContractRevert
-from chainpass.finance import Stablecoin, TradeFinance, invoice_commitment
+from chainpass.finance import QUARANTINE_GRACE, Stablecoin, TradeFinance, invoice_commitment
 from chainpass.passport import ProductPassports
 
 T = TypeVar("T")
@@ -77,7 +79,8 @@ class FinanceLifecycle(RuleBasedStateMachine):
         self.life, self.fin, self.coin, self.deal = life, life.fin, life.coin, life.deal
         self.chain = life.world.chain
         self.snapshot = self.chain.snapshot()
-        #: Where each pooled passport's goods are: seller, transit, buyer, held (at customs), recalled.
+        #: Where each pooled passport's goods are: seller, transit, buyer, held (at customs),
+        #: inspected (quarantined in the buyer's custody), recalled.
         self.goods = dict.fromkeys(life.pool, "seller")
         self.orders: dict[int, OrderModel] = {}
         self.open_line: dict[int, int] = {}  # passport -> the order whose line is unfinished
@@ -136,6 +139,14 @@ class FinanceLifecycle(RuleBasedStateMachine):
             self.goods[id_] = "held"
 
     @rule(index=st.integers(0, POOL - 1))
+    def inspect(self, index: int) -> None:
+        id_ = self.life.pool[index]
+        if self.goods[id_] == "buyer":
+            event_ = event(id_, BizStep.INSPECTING, Disposition.NON_CONFORMANT)
+            self.life.pp.record([event_], sender=self.life.orgs.inspector)
+            self.goods[id_] = "inspected"
+
+    @rule(index=st.integers(0, POOL - 1))
     def recall(self, index: int) -> None:
         id_ = self.life.pool[index]
         if self.goods[id_] != "recalled":
@@ -154,7 +165,7 @@ class FinanceLifecycle(RuleBasedStateMachine):
         deadline = self.chain.latest_timestamp() + days * DAY
         error: str | None = None
         for i in sorted(ids):  # the contract checks each passport in turn: fit first, then free
-            if self.goods[i] in ("held", "recalled"):
+            if self.goods[i] in ("held", "inspected", "recalled"):
                 error = "FinancePassportUnfit"
             elif self.goods[i] == "buyer":
                 error = "FinanceAlreadyReceived"
@@ -192,8 +203,14 @@ class FinanceLifecycle(RuleBasedStateMachine):
         if picked is None:
             return
         order, id_ = picked
+        # Quarantined in the buyer's custody, the goods count as delivered once the grace has passed.
+        graced = order.deadline + QUARANTINE_GRACE
         if order.state[id_] != "open":
             error: str | None = "FinanceLineNotOpen"
+        elif self.goods[id_] == "inspected":
+            if abs(graced - self.chain.latest_timestamp()) < 30:
+                return  # too near the end of the grace to predict the next block's time
+            error = None if self.chain.latest_timestamp() + 1 > graced else "FinanceNotReceived"
         elif self.goods[id_] != "buyer":
             error = "FinanceNotReceived"
         else:
@@ -214,11 +231,12 @@ class FinanceLifecycle(RuleBasedStateMachine):
         overdue = self.chain.latest_timestamp() + 1 > order.deadline  # the next block's time is later
         if order.state[id_] != "open":
             error: str | None = "FinanceLineNotOpen"
-        elif where in ("recalled", "held") or (overdue and where != "buyer"):
+        elif where in ("recalled", "held") or (overdue and where not in ("buyer", "inspected")):
             error = None
         else:
             error = "FinanceNotRefundable"
-        if error == "FinanceNotRefundable" and where != "buyer" and order.deadline - self.chain.latest_timestamp() < 30:
+        near = order.deadline - self.chain.latest_timestamp() < 30
+        if error == "FinanceNotRefundable" and where not in ("buyer", "inspected") and near:
             return  # too near the deadline to predict the next block's time
         if self.expect(error, lambda: self.fin.refund(order.id, [id_], sender=self.deal.stranger)) is None:
             return

@@ -41,7 +41,7 @@ followed, and what it holds cannot change hands until then.
 
 Invariants (checked after every step, for every passport):
 
-1. One owner and one holder: ``ownerOf`` and ``custodianOf`` are org wallets (never
+1. One owner and one holder: ``ownerOf`` and the custodian (``goodsOf``) are org wallets (never
    zero) equal to the model's (an org at its wallet now, the stored records at the wallet
    they were written with); the custody record (custodian and offer nonce) matches; each
    wallet's ``balanceOf`` equals the number of passports the model gives its org there
@@ -816,7 +816,7 @@ interface IPassports {
     function passportOf(uint256 id) external view returns (Passport memory);
     function ownerOf(uint256 id) external view returns (address);
     function effectiveState(uint256 id) external view returns (uint8);
-    function custodianOf(uint256 id) external view returns (address);
+    function goodsOf(uint256[] calldata ids) external view returns (bytes32[] memory);
     function custodyOf(uint256 id) external view returns (Custody memory);
     function producerOf(uint256 id) external view returns (address);
     function containerOf(uint256 id) external view returns (uint256);
@@ -848,13 +848,15 @@ contract PassportLens {
         returns (Row[] memory rows, uint256[] memory balances)
     {
         rows = new Row[](ids.length);
+        bytes32[] memory goods = passports.goodsOf(ids);
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
             Row memory row = rows[i];
             row.stored = passports.passportOf(id);
             row.ownerOf = passports.ownerOf(id);
             row.effective = passports.effectiveState(id);
-            row.custodian = passports.custodianOf(id);
+            row.custodian = address(uint160(uint256(goods[i])));
+            require(uint8(uint256(goods[i]) >> 160) == row.effective, "goodsOf's state is effectiveState");
             row.custody = passports.custodyOf(id);
             if (row.stored.packed) row.container = passports.containerOf(id);
             if (row.stored.origin != 0) {

@@ -279,7 +279,7 @@ def footprint(pp: ProductPassports, id_: int) -> dict[str, Any]:
         },
         "custody": tuple(functions.custodyOf(id_).call()),
         "container": functions.containerOf(id_).call(),
-        "holder": functions.custodianOf(id_).call(),
+        "holder": functions.goodsOf([id_]).call()[0][12:],  # the word's custodian
     }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from chainpass.chain import sender_address
+from chainpass.chain import Sender, sender_address
 from chainpass.cli.common import (
     AddressType,
     account_option,
@@ -90,6 +90,18 @@ def _deadline_date(text: str) -> int:
     except ValueError:
         raise InvalidInput(f"--due {text!r} is not a date in the form YYYY-MM-DD.") from None
     return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+
+
+def _write_signed(signed: SignedMessage, out: Path, key: str, what: str, as_json: bool) -> None:
+    """Writes a signed message to ``out`` for the other party, and says so."""
+    write_json_atomic(out, signed.to_json())
+    emit({key: str(out), **signed.to_json()}, f"{what} written to {out}", as_json)
+
+
+def _signed_file(file: Path, what: str, primary: str, account: str) -> tuple[TradeFinance, Sender, SignedMessage]:
+    """The client acting as ``account``, and the signed ``primary`` message in ``file``."""
+    fin, sender = acting_on(TradeFinance, account)
+    return fin, sender, SignedMessage.loads(read_text(file, what), primary)
 
 
 @click.group()
@@ -175,6 +187,41 @@ def resolve(order: int, passport: str, pay_seller: bool, account: str, as_json: 
     report(f"Order {order}: the disputed line is {outcome}", receipt, as_json, order=order, pay_seller=pay_seller)
 
 
+@finance.command("succession")
+@click.argument("order", type=click.IntRange(1))
+@click.option("--arbiter", "successor", required=True, type=AddressType("arbiter"),
+              help="The verified organisation to arbitrate instead.")  # fmt: skip
+@click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=72, show_default=True,
+              help="How long the agreement stands.")  # fmt: skip
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed agreement here.")  # fmt: skip
+@account_option
+@json_option
+def succession(order: int, successor: str, valid_hours: int, out: Path, account: str, as_json: bool) -> None:
+    """--account, ORDER's buyer or seller, signs its agreement to --arbiter in place of the order's arbiter;
+    the other party submits it (replace-arbiter)."""
+    fin, sender = acting_on(TradeFinance, account)
+    output_path(out, "--out")
+    status = fin.order(order)
+    if sender_address(sender) not in (status.buyer, status.seller):
+        raise InvalidInput(f"Only order {order}'s buyer {status.buyer} or seller {status.seller} can name its arbiter.")
+    deadline = hours_from(fin.chain.latest_timestamp(), valid_hours, "--valid-hours")
+    signed = fin.sign(sender, fin.arbiter_succession(order, successor, deadline))
+    _write_signed(signed, out, "succession", f"Agreement to {successor} as order {order}'s arbiter", as_json)
+
+
+@finance.command("replace-arbiter")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@account_option
+@json_option
+def replace_arbiter(file: Path, account: str, as_json: bool) -> None:
+    """--account, the order's other party, submits the signed agreement in FILE: its arbiter is replaced."""
+    fin, sender, signed = _signed_file(file, "agreement", "ArbiterSuccession", account)
+    receipt = fin.replace_arbiter(signed, sender=sender)
+    order, successor = int(signed.message["order"]), str(signed.message["successor"])
+    report(f"Order {order}'s arbiter is {successor} now", receipt, as_json, order=order, arbiter=successor)
+
+
 @finance.command("status")
 @click.argument("order", type=click.IntRange(1))
 @json_option
@@ -248,8 +295,7 @@ def offer(part: int, bank: str, price: str, valid_hours: int, out: Path, account
     decimals = _decimals(Stablecoin(fin.chain, fin.receivable(fin.part(part).receivable).token))
     deadline = hours_from(fin.chain.latest_timestamp(), valid_hours, "--valid-hours")
     signed = fin.sign(sender, fin.financing_offer(part, bank, _units(price, decimals, "price"), deadline))
-    write_json_atomic(out, signed.to_json())
-    emit({"offer": str(out), **signed.to_json()}, f"Offer of part {part} to {bank} written to {out}", as_json)
+    _write_signed(signed, out, "offer", f"Offer of part {part} to {bank}", as_json)
 
 
 @finance.command("finance")
@@ -258,8 +304,7 @@ def offer(part: int, bank: str, price: str, valid_hours: int, out: Path, account
 @json_option
 def finance_part(file: Path, account: str, as_json: bool) -> None:
     """--account, a bank, takes the signed offer in FILE: pays the holder and receives the part."""
-    fin, sender = acting_on(TradeFinance, account)
-    signed = SignedMessage.loads(read_text(file, "offer"), "FinancingOffer")
+    fin, sender, signed = _signed_file(file, "offer", "FinancingOffer", account)
     receipt = fin.finance(signed, sender=sender)
     part = int(signed.message["part"])
     report(
@@ -363,8 +408,7 @@ def accept_invoice(seller: str, number: str, value: str, due: str, salt: str | N
 @json_option
 def register_invoice(file: Path, account: str, as_json: bool) -> None:
     """--account, the seller, registers the invoice the buyer accepted in FILE: it becomes a receivable."""
-    fin, sender = acting_on(TradeFinance, account)
-    signed = SignedMessage.loads(read_text(file, "acceptance"), "InvoiceAcceptance")
+    fin, sender, signed = _signed_file(file, "acceptance", "InvoiceAcceptance", account)
     number, receipt = fin.register_invoice(signed, sender=sender)
     part = fin.receivable(number).parts[0].part
     report(f"Invoice registered as receivable {number}; you hold its part {part}", receipt, as_json,

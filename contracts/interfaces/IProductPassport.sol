@@ -592,11 +592,6 @@ interface IProductPassport is IERC5267 {
     /// @param id The passport.
     function passportOf(uint256 id) external view returns (Passport memory);
 
-    /// @notice Who holds passport `id`'s goods: its custodian, or its owner if it has none;
-    /// for packed goods, whoever holds their outermost container.
-    /// @param id The passport.
-    function custodianOf(uint256 id) external view returns (address);
-
     /// @notice The custody record of passport `id` (custodian and offer nonce).
     /// @param id The passport.
     function custodyOf(uint256 id) external view returns (Custody memory);
@@ -691,6 +686,18 @@ interface IProductPassport is IERC5267 {
     /// @param to The new custodian.
     /// @param reason The hash of the decision.
     function repairCustody(uint256 id, address to, bytes32 reason) external;
+
+    /// @notice What a payment on delivery reads of many passports, in one call: for each,
+    /// one word with who holds its goods (its custodian, or its owner if it has none; for
+    /// packed goods, whoever holds their outermost container) in bits 0-159, its effective
+    /// state ({effectiveState}) in bits 160-167, its container tier (0 for goods) in bits
+    /// 176-183 and, in bits 184-191, 1 if it is packed in a container (see {containerOf}).
+    /// A passport never commissioned reads 0 (state None, no custodian). For one passport,
+    /// pass one id (or read {verdictOf}): the single-id `custodianOf` of release 0.7.0 made
+    /// way for this view under the 24,576-byte code limit.
+    /// @param ids The passports.
+    /// @return goods One word per passport, in the order of `ids`.
+    function goodsOf(uint256[] calldata ids) external view returns (bytes32[] memory goods);
 
     /// @notice The container passport `id` is packed in (0 if none).
     /// @param id The passport.

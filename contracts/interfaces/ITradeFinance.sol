@@ -68,12 +68,15 @@ interface ITradeFinance is IERC5267 {
         address arbiter; // zero: none
     }
 
-    /// @notice A line of an order, kept under its passport (one unfinished line per passport). One slot.
+    /// @notice A line of an order, kept under its passport (one unfinished line per passport),
+    /// with the count of unfinished lines for goods packed in this passport's. One slot.
     struct Line {
-        uint64 order; // the order it belongs to
+        uint56 order; // the order it belongs to
         uint128 price; // its price in the order's token
         LineState state; // where it stands
         uint40 deliveredAt; // when it was seen delivered (with a dispute window)
+        uint8 depth; // how many containers its goods were packed in when it opened (0-3)
+        uint16 inside; // unfinished lines, of any order, for goods that were packed in these when they opened
     }
 
     /// @notice A receivable: what a seller is owed, and how much of it was collected. Two slots.
@@ -135,6 +138,14 @@ interface ITradeFinance is IERC5267 {
     error FinanceAlreadyReceived(uint256 id);
     /// @notice Passport `id` is in order `order`'s unfinished line already.
     error FinancePassportTaken(uint256 id, uint64 order);
+    /// @notice Passport `id`'s goods are packed in container `container`, which is in order
+    /// `order`'s unfinished line: the same goods cannot be paid for twice.
+    error FinanceContainerTaken(uint256 id, uint256 container, uint64 order);
+    /// @notice Passport `id` holds goods that are in `lines` unfinished lines: the same goods
+    /// cannot be paid for twice.
+    error FinanceContentsTaken(uint256 id, uint16 lines);
+    /// @notice Order `order` has no arbiter to replace.
+    error FinanceNoArbiter(uint256 order);
     /// @notice Order `order` does not exist.
     error FinanceUnknownOrder(uint256 order);
     /// @notice Passport `id` has no line in order `order` that can do this (its line is `line`).
@@ -203,6 +214,8 @@ interface ITradeFinance is IERC5267 {
     event OrderAccepted(uint256 indexed order, address indexed seller);
     /// @notice Passport `id` of order `order` was seen in the buyer's custody; it pays when the window ends.
     event LineDelivered(uint256 indexed order, uint256 indexed id, uint40 deliveredAt);
+    /// @notice The buyer and the seller of order `order` named `successor` its arbiter in place of `arbiter`.
+    event ArbiterReplaced(uint256 indexed order, address indexed arbiter, address indexed successor);
     /// @notice `buyer` disputed passport `id`'s line of order `order`.
     event LineDisputed(uint256 indexed order, uint256 indexed id, address indexed buyer);
     /// @notice Passport `id`'s line of order `order` paid `price` into the order's receivable.
@@ -251,7 +264,8 @@ interface ITradeFinance is IERC5267 {
     /// @notice The caller, a verified buyer, opens an order with a verified seller for
     /// `passports` at `prices`, escrowing their sum (the caller approved it to this contract).
     /// @dev Passports strictly ascending; each known, not recalled, quarantined, sold or
-    /// consumed, not in the buyer's custody, and in no other unfinished line. Emits
+    /// consumed, not in the buyer's custody, and in no other unfinished line; nor packed in a
+    /// container (at any depth) that is in one, nor holding goods that are in one. Emits
     /// {OrderOpened}, {Transfer} and {PartIssued}.
     /// @param terms The seller, token, deadline and optional arbiter and window.
     /// @param passports The passports (items, lots or containers), ascending.
@@ -289,7 +303,8 @@ interface ITradeFinance is IERC5267 {
     function acceptOrder(uint256 order) external;
 
     /// @notice Pays each of `passports`' lines of `order` whose goods are in the buyer's custody
-    /// (active, sold, consumed or decommissioned there; not recalled): into the order's
+    /// (active, sold, consumed or decommissioned there; not recalled; quarantined there only
+    /// once the grace after the delivery deadline, 30 days, has passed): into the order's
     /// receivable at once, or, with a dispute window, once it has passed since the line was
     /// first seen delivered. Anyone may call it.
     /// @dev Emits {LineSettled}, or {LineDelivered} the first time with a window.
@@ -318,6 +333,18 @@ interface ITradeFinance is IERC5267 {
     /// @param id The passport whose line is disputed.
     /// @param paySeller True to pay the seller, false to refund the buyer.
     function resolve(uint256 order, uint256 id, bool paySeller) external;
+
+    /// @notice The buyer or the seller of order `order`, each verified, name `successor` (a
+    /// verified organisation, neither of them) its arbiter in place of the one they named:
+    /// the caller by calling, the other by its EIP-712 signature. For an arbiter that lost
+    /// its verification (it cannot decide), or any other reason both parties share.
+    /// @dev EIP-712 `ArbiterSuccession(uint256 order,address arbiter,address successor,uint256
+    /// deadline)`, `arbiter` the one replaced (so a signature serves once). Emits {ArbiterReplaced}.
+    /// @param order The order.
+    /// @param successor The new arbiter.
+    /// @param deadline The signature's deadline.
+    /// @param signature The other party's signature.
+    function replaceArbiter(uint256 order, address successor, uint256 deadline, bytes calldata signature) external;
 
     /// @notice Order `order` (all zero if none).
     /// @param order The order.
