@@ -36,6 +36,7 @@ every event exactly once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,16 +45,19 @@ from typing import Any
 # it first, then install ours (see _offline_loader), which never leaves the process.
 from eth_utils import keccak
 
+from chainpass.anchor import AnchoredDocument, EventAnchors, anchor_events
 from chainpass.chain import Sender
 from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.records import JsonRecord
 from chainpass.standards.epcis import (
+    EPCIS_CONTEXT,
     EVENT_TYPES,
     IMPLIED_DISPOSITION,
     NEEDS_DISPOSITION,
-    event_hash,
+    OTHER_EVENT_TYPES,
+    EventHasher,
     event_time,
     events_of,
     hash_uri,
@@ -61,7 +65,7 @@ from chainpass.standards.epcis import (
     parse_disposition,
     parse_hash_uri,
 )
-from chainpass.standards.gs1 import SSCC_TIER, ProductKey, parse_code
+from chainpass.standards.gs1 import PERSONAL_KEYS, SSCC_TIER, ProductKey, parse_code
 
 # ---------------------------------------------------------------------------- planning
 
@@ -85,6 +89,8 @@ class Planned:
     adopt: tuple[ProductKey, ...] = ()
     #: What the report says besides the status (entries skipped, fields not recorded).
     notes: tuple[str, ...] = ()
+    #: Why the lifecycle does not model the event (action ``anchor``): the field and what it says.
+    anchor_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +110,19 @@ class EventOutcome(JsonRecord):
     #: Identifiers this import commissioned right before the event (``adopt_unknown``).
     adopted: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: The transaction of the anchor that holds the event (action ``anchor``).
+    anchored_in: str | None = None
 
     def describe(self) -> str:
         head = f"event {self.index} ({self.type}, {self.event_id or 'no id'})"
         if self.status == "refused":
             return f"{head}: refused, {self.field}: {self.reason}"
         text = f"{head}: {self.status.replace('_', ' ')}"
+        if self.action == "anchor" and self.status in ("anchored", "already_on_chain"):
+            text += f" (anchored as evidence, transaction {self.anchored_in}"
+            text += f"; not a lifecycle event: {self.reason})" if self.reason else ")"
+        elif self.action and self.status in ("recorded", "already_on_chain"):
+            text += f" ({self.action})"
         if self.adopted:
             text += "; adopted (commissioned first): " + ", ".join(self.adopted)
         return text + "".join(f"; note: {n}" for n in self.notes)
@@ -118,6 +131,9 @@ class EventOutcome(JsonRecord):
 @dataclass(frozen=True)
 class ImportResult:
     outcomes: tuple[EventOutcome, ...]
+    #: The anchor of the events the lifecycle does not model (or of all, ``anchor_only``), with
+    #: a proof bundle for each; None if none was anchored (or the import stopped before).
+    anchor: AnchoredDocument | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -135,8 +151,12 @@ class ImportResult:
         return self.count("refused")
 
     @property
+    def anchored(self) -> int:
+        return self.count("anchored")
+
+    @property
     def nothing_new(self) -> bool:
-        return self.recorded == 0
+        return self.recorded == 0 and self.anchored == 0
 
     @property
     def tx_hashes(self) -> list[str]:
@@ -149,6 +169,7 @@ class ImportResult:
     def summary(self) -> str:
         parts = [
             f"{self.recorded} recorded",
+            f"{self.anchored} anchored",
             f"{self.already_on_chain} already on chain",
             f"{self.refused} refused",
         ]
@@ -163,13 +184,19 @@ class ImportResult:
         return {
             "events": [o.to_json() for o in self.outcomes],
             "recorded": self.recorded,
+            "anchored": self.anchored,
             "already_on_chain": self.already_on_chain,
             "refused": self.refused,
             "not_sent": self.count("not_sent"),
             "adopted": self.adopted,
             "nothing_new": self.nothing_new,
             "tx_hashes": self.tx_hashes,
+            "anchor": None if self.anchor is None else self._anchor_json(self.anchor),
         }
+
+    @staticmethod
+    def _anchor_json(anchor: AnchoredDocument) -> dict[str, Any]:
+        return {"root": "0x" + anchor.root.hex(), "transaction": anchor.transaction, "block": anchor.block_number}
 
 
 class _Refusal(Exception):
@@ -179,9 +206,33 @@ class _Refusal(Exception):
         self.reason = reason
 
 
+class _Unmodelled(_Refusal):
+    """A valid event that the passports' lifecycle does not model: anchored as evidence
+    (when the import anchors), refused otherwise."""
+
+
+#: Identifier forms of the keys passports take: one of them that does not parse is a mistake
+#: (refused); any other identifier (a GRAI, an SGLN, a GDTI, a person's GSRN ...) names
+#: something the lifecycle does not model, and its event is anchored.
+_PASSPORT_FORMS = ("urn:epc:id:sgtin:", "urn:epc:class:lgtin:", "urn:epc:id:sscc:", "urn:epc:id:giai:", "(01)",
+                   "(00)", "(8004)", "01")  # fmt: skip
+_PASSPORT_LINK_KEYS = ("/01/", "/00/", "/8004/", "/gtin/")
+
+
+def _disposition_refusal(where: str, value: Any, exc: InvalidInput) -> _Refusal:
+    """A disposition outside the CBV (an extension URI) is valid EPCIS that the chain's rules
+    cannot read (they depend on what a disposition means): its event is anchored. A bare word
+    that is no CBV disposition is a mistake."""
+    if ":" in str(value):
+        return _Unmodelled(where, str(exc))
+    return _Refusal(where, str(exc))
+
+
 @dataclass
 class _Planner:
     pp: ProductPassports
+    #: The CBV 2.0 hasher of the document's ``@context``.
+    hasher: EventHasher
     #: Whether identifiers first seen in the document are commissioned (adopted).
     adopt_unknown: bool = False
     #: ids that exist on chain or are commissioned earlier in the document, by id
@@ -208,7 +259,12 @@ class _Planner:
         try:
             key = parse_code(value)
         except InvalidInput as exc:
-            raise _Refusal(
+            lower = value.strip().lower()
+            link = lower.startswith(("http://", "https://"))
+            ours = any(k in lower for k in _PASSPORT_LINK_KEYS) if link else lower.startswith(_PASSPORT_FORMS)
+            if ours and not any(f"/{ai}/" in lower or f"({ai})" in lower for ai in PERSONAL_KEYS):
+                raise _Refusal(where, f"{value!r} is not a valid identifier: {exc}") from None
+            raise _Unmodelled(
                 where,
                 f"{value!r} is not an identifier passports take (SGTIN, LGTIN, SSCC, GIAI or GS1 Digital Link): {exc}",
             ) from None
@@ -240,12 +296,18 @@ class _Planner:
             for i, element in enumerate(values):
                 where = f"{name}[{i}].epcClass"
                 cls = element.get("epcClass") if isinstance(element, dict) else None
-                if isinstance(cls, str) and cls.lower().startswith("urn:epc:idpat:") and cls.endswith(".*"):
-                    notes.append(f"{where} {cls} is a quantity of a product with no lot: no passport names it")
+                if not isinstance(cls, str):
+                    raise _Refusal(where, "a quantity element needs an epcClass string")
+                # A class-level quantity names a passport when its class is a lot; any other
+                # class (a product with no lot, a pattern) is noted, wherever it stands, and
+                # the event's hash id (recorded with its passports, or anchored) keeps it.
+                try:
+                    key: ProductKey | None = parse_code(cls)
+                except InvalidInput:
+                    key = None
+                if key is None or key.kind is not Kind.LOT:
+                    notes.append(f"{where} {cls} is a quantity of a class with no lot: no passport names it")
                     continue
-                key = self.parse(cls, where)
-                if key.kind is not Kind.LOT:
-                    raise _Refusal(where, f"{cls!r} is not a lot (LGTIN class)")
                 keys.append(key)
         return keys
 
@@ -275,25 +337,52 @@ class _Planner:
             self.packed_in[id_] = int(self.pp.contract.functions.containerOf(id_).call()) if id_ in self.on_chain else 0
         return self.packed_in[id_]
 
-    def plan(self, index: int, event: Any, context: Any) -> Planned:
+    def plan(self, index: int, event: Any) -> Planned:
+        """What ``event`` does on chain: a lifecycle action, or (when the lifecycle does not
+        model it) ``anchor``, with the reason in ``anchor_reason``."""
+        digest, notes = self.digest(event)
+        try:
+            return self._planned(index, event, digest, notes)
+        except _Unmodelled as unmodelled:
+            # Anchored: by the hash its proof bundle holds (an own eventID is not recomputed).
+            anchored = digest if parse_hash_uri(str(event.get("eventID"))) is None else self.computed(event)[0]
+            return Planned(index, anchored, str(event.get("type")), "anchor", notes=tuple(notes),
+                           anchor_reason=f"{unmodelled.field}: {unmodelled.reason}")  # fmt: skip
+
+    def everything(self, index: int, event: Any) -> Planned:
+        """``anchor_only``: every event that hashes is anchored."""
+        digest, notes = self.computed(event)
+        return Planned(index, digest, str(event.get("type")), "anchor", notes=tuple(notes),
+                       anchor_reason="anchor only: every event of the document is anchored")  # fmt: skip
+
+    def computed(self, event: Any) -> tuple[bytes, list[str]]:
+        """The event's CBV 2.0 hash, computed (what an anchor and its proof bundles hold), and
+        how, if not with the document's own context."""
         if not isinstance(event, dict):
             raise _Refusal("event", "is not a JSON object")
+        try:
+            digest, fallback = self.hasher.digest(event)
+        except InvalidInput as exc:
+            raise _Refusal("eventID", str(exc)) from None
+        return digest, [fallback] if fallback else []
+
+    def digest(self, event: Any) -> tuple[bytes, list[str]]:
+        """The event's id, and the notes on how it was computed. An event that carries a CBV 2.0
+        hash id (as every export of this system does) is recognised by it: the id it was
+        recorded under, wherever it was recorded first. Recomputing it from an exported event
+        would give another hash (the export renders the event from the chain) and record the
+        event a second time."""
+        own_id = event.get("eventID") if isinstance(event, dict) else None
+        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
+        return (digest, []) if digest is not None else self.computed(event)
+
+    def _planned(self, index: int, event: dict[str, Any], digest: bytes, notes: list[str]) -> Planned:
         kind = event.get("type")
         if kind not in EVENT_TYPES:
-            raise _Refusal("type", f"{kind!r} is not an EPCIS event type passports take")
-        # An event that carries a CBV 2.0 hash id (as every export of this system does) is
-        # recognised by it: the id it was recorded under, wherever it was recorded first.
-        # Recomputing it from an exported event would give another hash (the export
-        # renders the event from the chain) and record the event a second time.
-        own_id = event.get("eventID")
-        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
-        if digest is None:
-            try:
-                digest = event_hash(event, context)
-            except InvalidInput as exc:
-                raise _Refusal("eventID", str(exc)) from None
+            if kind in OTHER_EVENT_TYPES:
+                raise _Unmodelled("type", f"passports have no {kind}")
+            raise _Refusal("type", f"{kind!r} is not an EPCIS 2.0 event type")
         action = event.get("action")
-        notes: list[str] = []
         try:
             step = parse_biz_step(event["bizStep"]) if event.get("bizStep") else BizStep.NONE
         except InvalidInput as exc:
@@ -305,7 +394,7 @@ class _Planner:
         try:
             disposition = parse_disposition(event["disposition"]) if event.get("disposition") else None
         except InvalidInput as exc:
-            raise _Refusal("disposition", str(exc)) from None
+            raise _disposition_refusal("disposition", event["disposition"], exc) from None
         disposition = self.persistent(event, disposition, notes)
         try:
             when = event_time(event)
@@ -338,7 +427,7 @@ class _Planner:
                 try:
                     parsed = parse_disposition(value)
                 except InvalidInput as exc:
-                    raise _Refusal(f"persistentDisposition.{name}", str(exc)) from None
+                    raise _disposition_refusal(f"persistentDisposition.{name}", value, exc) from None
                 if name == "set" and disposition is None:
                     disposition = parsed
                     notes.append(f"persistentDisposition set {parsed.label}: recorded as the event's disposition")
@@ -367,7 +456,7 @@ class _Planner:
                 raise _Refusal("action", f"{action!r} is not an EPCIS action")
             children = self.identifiers(event, ["childEPCs"], ["childQuantityList"], notes)
             if not children and action != "OBSERVE":
-                raise _Refusal("childEPCs", "names nothing to pack or unpack")
+                raise _Unmodelled("childEPCs", "names no passport to pack or unpack")
             if action == "DELETE":
                 child_ids = tuple(self.resolve(k) for k in children)
                 for i, id_ in enumerate(child_ids):
@@ -378,7 +467,7 @@ class _Planner:
                 return base
             parent = self.parse(event.get("parentID"), "parentID")
             if parent.kind is Kind.LOT:
-                raise _Refusal("parentID", f"{parent} is a lot, not a container")
+                raise _Unmodelled("parentID", f"{parent} is a lot, not a container")
             if parent.kind is Kind.ITEM:  # a GTIN + serial parent: a container, a tier above its children
                 parent = ProductKey(
                     parent.gtin, Kind.CONTAINER, parent.serial, self.tiers.get((parent.gtin, parent.serial), 1)
@@ -396,8 +485,9 @@ class _Planner:
             adopted = {self.pp.passport_id(k) for k in adopt}
             for i, id_ in enumerate(child_ids):
                 if id_ not in adopted and self.container_of(id_) != container:
-                    raise _Refusal(
-                        f"childEPCs[{i}]", f"{children[i]} is not packed in {parent}: record its packing (ADD) first"
+                    raise _Unmodelled(
+                        f"childEPCs[{i}]",
+                        f"{children[i]} is not packed in {parent} on chain (its packing, an ADD, records that)",
                     )
                 self.packed_in[id_] = container
             base.action, base.container = "observe", container
@@ -410,7 +500,13 @@ class _Planner:
             inputs = self.identifiers(event, ["inputEPCList"], ["inputQuantityList"], notes)
             outputs = self.identifiers(event, ["outputEPCList"], ["outputQuantityList"], notes)
             if not inputs and not outputs:
-                raise _Refusal("inputEPCList", "the transformation names no inputs and no outputs")
+                raise _Unmodelled("inputEPCList", "the transformation names no passport among its inputs and outputs")
+            if not inputs:  # nothing with a passport consumed: new goods, commissioned
+                notes.append("the inputs name no passport: the outputs are commissioned")
+                base.action, base.keys = "commission", tuple(outputs)
+                for key in outputs:
+                    self.known[self.pp.passport_id(key)] = key
+                return base
             input_ids = self.need(inputs, "inputEPCList", adopt)
             tid_text = event.get("transformationID")
             base.transformation = transformation_id(str(tid_text)) if tid_text else keccak(base.event_id)
@@ -422,7 +518,7 @@ class _Planner:
         # ObjectEvent, TransactionEvent
         keys = self.identifiers(event, ["epcList"], ["quantityList"], notes)
         if not keys:
-            raise _Refusal("epcList", "names no identifier")
+            raise _Unmodelled("epcList", "names no passport")
         if kind == "ObjectEvent" and action == "ADD" and step in (BizStep.COMMISSIONING, BizStep.NONE):
             tiered = []
             for key in keys:
@@ -440,10 +536,20 @@ class _Planner:
         if action not in ("OBSERVE", "ADD", "DELETE"):
             raise _Refusal("action", f"{action!r} is not an EPCIS action")
         if kind == "ObjectEvent" and action == "DELETE" and step is not BizStep.DECOMMISSIONING:
-            raise _Refusal("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+            raise _Unmodelled("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+        if step is BizStep.NONE and event.get("sensorElementList"):
+            step = BizStep.SENSOR_REPORTING
+            notes.append("no bizStep: a sensor report, recorded as sensor_reporting (an observation)")
+        if disposition is None and step in NEEDS_DISPOSITION:
+            disposition = Disposition.IN_PROGRESS
+            notes.append(
+                f"no disposition: the {step.label} is recorded as under way (in_progress), an observation; "
+                "the event hash id keeps the event as written"
+            )
+        base.record = self.record(step, disposition, (), when, read_point, base.event_id)
         ids = self.need(keys, "epcList", adopt)
         base.action, base.ids = "record", ids
-        base.record = self.record(step, disposition, ids, when, read_point, base.event_id)
+        base.record = replace(base.record, passports=ids)
         return base
 
     def record(
@@ -456,7 +562,7 @@ class _Planner:
         digest: bytes,
     ) -> EpcisEvent:
         if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
-            raise _Refusal("bizStep", f"{step.label!r} is not recorded as an event by passports")
+            raise _Unmodelled("bizStep", f"{step.label!r} is not recorded as an event by passports")
         disposition = disposition or IMPLIED_DISPOSITION.get(step)
         if disposition is None and step in NEEDS_DISPOSITION:
             raise _Refusal("disposition", f"a {step.label} event needs a disposition")
@@ -499,30 +605,46 @@ def import_document(
     sender: Sender | SenderFor,
     partial: bool = False,
     adopt_unknown: bool = False,
+    anchors: EventAnchors | None = None,
+    raw: bytes | None = None,
+    anchor_only: bool = False,
 ) -> ImportResult:
     """Import an EPCIS 2.0 document's events (see the module's description). ``sender``
     sends every transaction, or is a function choosing the sender per planned event (for
     the commissioning of adopted identifiers it is asked with a plan whose action is
     ``adopt``: a producer's). With ``adopt_unknown``, identifiers that have no passport are
-    commissioned right before the event that first names them."""
+    commissioned right before the event that first names them.
+
+    With ``anchors``, the events the lifecycle does not model are anchored, after the
+    lifecycle events, in one transaction sent by the sender of the first of them (``raw``:
+    the document's bytes, whose hash the anchor records; by default its JSON as given,
+    compact); with ``anchor_only`` every event is. Without ``anchors`` they are refused."""
     events = events_of(document)
     context = document.get("@context")
-    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    planner = _Planner(pp, EventHasher.of(context), adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
     outcomes: dict[int, EventOutcome] = {}
-    plans: list[Planned] = []
+    lifecycle: list[Planned] = []
+    to_anchor: list[Planned] = []
     for index, event in enumerate(events):
         kind = str(event.get("type")) if isinstance(event, dict) else "?"
         own_id = event.get("eventID") if isinstance(event, dict) else None
         try:
-            planned = planner.plan(index, event, context)
+            planned = planner.everything(index, event) if anchor_only else planner.plan(index, event)
         except _Refusal as refusal:
             outcomes[index] = EventOutcome(index, own_id, kind, None, "refused", refusal.field, refusal.reason)
             continue
-        plans.append(planned)
+        if planned.action != "anchor":
+            lifecycle.append(planned)
+        elif anchors is None:
+            where, _, why = (planned.anchor_reason or "").partition(": ")
+            outcomes[index] = EventOutcome(index, hash_uri(planned.event_id), planned.type, None, "refused", where,
+                                           f"{why} (the lifecycle does not model this event: anchor it)")  # fmt: skip
+        else:
+            to_anchor.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
     adoptions: Sent = {}
-    for batch in _batches(plans, choose):
+    for batch in _batches(lifecycle, choose):
         if stop:
             for planned in batch:
                 outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
@@ -558,7 +680,53 @@ def import_document(
                 outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
                                                        planned.action, status, tx_hashes=tuple(hashes),
                                                        adopted=adopted, notes=planned.notes)  # fmt: skip
-    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
+    anchored = None
+    if to_anchor and anchors is not None:
+        anchored = _anchor(anchors, document, raw, to_anchor, choose, outcomes, stop=stop)
+    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)), anchored)
+
+
+def _anchor(
+    anchors: EventAnchors,
+    document: Any,
+    raw: bytes | None,
+    plans: Sequence[Planned],
+    choose: SenderFor,
+    outcomes: dict[int, EventOutcome],
+    *,
+    stop: bool,
+) -> AnchoredDocument | None:
+    """Anchor the events of ``plans`` in one transaction (none if the import stopped), their
+    outcomes into ``outcomes``; the anchor and its proof bundles."""
+
+    def outcome(planned: Planned, status: str, **fields: Any) -> EventOutcome:
+        return EventOutcome(planned.index, hash_uri(planned.event_id), planned.type, "anchor", status,
+                            notes=planned.notes, **fields)  # fmt: skip
+
+    if stop:
+        for planned in plans:
+            outcomes[planned.index] = outcome(planned, "not_sent", reason="another event of the document was refused")
+        return None
+    events = events_of(document)
+    if raw is None:
+        raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        context = document.get("@context", [EPCIS_CONTEXT])
+        chosen = [events[p.index] for p in plans]
+        anchored, fresh = anchor_events(
+            anchors, chosen, [p.event_id for p in plans], context, raw, sender=choose(plans[0])
+        )
+    except ConfirmationTimeout:
+        raise
+    except ChainpassError as exc:
+        for planned in plans:
+            outcomes[planned.index] = outcome(planned, "refused", field="chain", reason=str(exc))
+        return None
+    for planned in plans:
+        outcomes[planned.index] = outcome(planned, "anchored" if fresh else "already_on_chain",
+                                          reason=planned.anchor_reason, anchored_in=anchored.transaction,
+                                          tx_hashes=(anchored.transaction,) if fresh else ())  # fmt: skip
+    return anchored
 
 
 @dataclass(frozen=True)
@@ -579,13 +747,15 @@ def import_standing(pp: ProductPassports, document: Any, *, adopt_unknown: bool 
     confirmations came)."""
     events = events_of(document)
     context = document.get("@context")
-    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    planner = _Planner(pp, EventHasher.of(context), adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
     valid = on_chain = 0
     first_missing: int | None = None
     for index, event in enumerate(events):
         try:
-            planned = planner.plan(index, event, context)
+            planned = planner.plan(index, event)
         except _Refusal:
+            continue
+        if planned.action == "anchor":  # sent last, in one transaction: not counted here
             continue
         valid += 1
         if _held(pp, planned):
