@@ -15,7 +15,8 @@ nothing twice:
 - AggregationEvent ADD / DELETE: pack / unpack, the event hash as ``eventId``;
 - TransformationEvent: transform (id: keccak of transformationID, else of the event hash);
 - TransactionEvent: recorded like an ObjectEvent;
-- AggregationEvent OBSERVE: the event recorded on the parent, whose children must be in it.
+- AggregationEvent OBSERVE: the event recorded on the parent, whose children must be in it;
+- TransformationEvent whose inputs name no passport: its outputs commissioned.
 
 bizStep and disposition take the whole CBV 2.0 vocabulary (short names, ``https://ref.gs1.org/cbv/``
 URIs or the old ``urn:epcglobal:cbv:`` URNs); a bizStep outside the CBV (an extension URI) is
@@ -24,9 +25,16 @@ recorded as ``other``, the exact URI provable through the event hash id recorded
 the rest of it is noted in the report (the chain keeps one disposition per event).
 
 Identifiers: SGTIN and LGTIN URNs, SSCC and GIAI URNs, GS1 Digital Link URIs; class-level
-quantities of a product without a lot (``urn:epc:idpat:sgtin:...*``) name no passport and are
+quantities of a class without a lot (``urn:epc:idpat:sgtin:...*``) name no passport and are
 noted. By default an identifier with no passport is refused; with ``adopt_unknown=True`` the
 importing producer commissions it right before the event (the report lists each one).
+
+Events the lifecycle does not model (an AssociationEvent, identifiers passports do not take, a
+disposition outside the CBV, no bizStep, only class-level quantities with no lot ...) are
+anchored as evidence with ``anchors`` (:mod:`chainpass.anchor`: one transaction, after the
+lifecycle events, a proof bundle each); ``anchor_only`` anchors every event. An inspection or a
+receiving without a disposition is recorded as under way (``in_progress``, an observation), a
+sensor report without a bizStep as ``sensor_reporting``. docs/epcis.md has the table.
 
 Everything is validated before anything is sent; by default an invalid event stops the
 whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
@@ -38,6 +46,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -246,6 +255,20 @@ class _Planner:
     on_chain: set[int] = field(default_factory=set)
     #: ids found to have no passport when the document was read (:meth:`prefetch`)
     absent: set[int] = field(default_factory=set)
+    #: The events' ids computed ahead (:meth:`read`), by index: taken by :meth:`plan`.
+    hashed: dict[int, tuple[bytes, list[str]]] = field(default_factory=dict)
+
+    def read(self, events: Sequence[Any]) -> None:
+        """Hash the events while the chain is asked which passports they name (:meth:`prefetch`,
+        in a thread: it waits on the node while this one computes)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            asked = pool.submit(self.prefetch, events)
+            for index, event in enumerate(events):
+                try:
+                    self.hashed[index] = self.digest(event)
+                except _Refusal:
+                    continue  # planned again, refused then
+            asked.result()
 
     def exists(self, id_: int) -> bool:
         if id_ in self.known or id_ in self.on_chain:
@@ -365,7 +388,8 @@ class _Planner:
     def plan(self, index: int, event: Any) -> Planned:
         """What ``event`` does on chain: a lifecycle action, or (when the lifecycle does not
         model it) ``anchor``, with the reason in ``anchor_reason``."""
-        digest, notes = self.digest(event)
+        ahead = self.hashed.pop(index, None)
+        digest, notes = ahead if ahead is not None else self.digest(event)
         try:
             return self._planned(index, event, digest, notes)
         except _Unmodelled as unmodelled:
@@ -667,7 +691,7 @@ def import_document(
     context = document.get("@context")
     planner = _Planner(pp, EventHasher.of(context), adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
     if not anchor_only:
-        planner.prefetch(events)
+        planner.read(events)
     outcomes: dict[int, EventOutcome] = {}
     lifecycle: list[Planned] = []
     to_anchor: list[Planned] = []
@@ -683,8 +707,8 @@ def import_document(
             lifecycle.append(planned)
         elif anchors is None:
             where, _, why = (planned.anchor_reason or "").partition(": ")
-            outcomes[index] = EventOutcome(index, hash_uri(planned.event_id), planned.type, None, "refused", where,
-                                           f"{why} (the lifecycle does not model this event: anchor it)")  # fmt: skip
+            why += " (the lifecycle does not model this event: it can only be anchored as evidence)"
+            outcomes[index] = EventOutcome(index, hash_uri(planned.event_id), planned.type, None, "refused", where, why)
         else:
             to_anchor.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
