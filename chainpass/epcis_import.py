@@ -228,6 +228,24 @@ _PASSPORT_FORMS = ("urn:epc:id:sgtin:", "urn:epc:class:lgtin:", "urn:epc:id:sscc
 _PASSPORT_LINK_KEYS = ("/01/", "/00/", "/8004/", "/gtin/")
 
 
+def _observed(
+    event: Mapping[str, Any], step: BizStep, disposition: Disposition | None, notes: list[str]
+) -> tuple[BizStep, Disposition | None]:
+    """The step and disposition an event is recorded with: a sensor report without a bizStep is
+    ``sensor_reporting``; an inspection or a receiving without a disposition is the step under
+    way (``in_progress``), an observation. Both noted: the event hash id keeps the event as written."""
+    if step is BizStep.NONE and event.get("sensorElementList"):
+        step = BizStep.SENSOR_REPORTING
+        notes.append("no bizStep: a sensor report, recorded as sensor_reporting (an observation)")
+    if disposition is None and step in NEEDS_DISPOSITION:
+        disposition = Disposition.IN_PROGRESS
+        notes.append(
+            f"no disposition: the {step.label} is recorded as under way (in_progress), an observation; "
+            "the event hash id keeps the event as written"
+        )
+    return step, disposition
+
+
 def _disposition_refusal(where: str, value: Any, exc: InvalidInput) -> _Refusal:
     """A disposition outside the CBV (an extension URI) is valid EPCIS that the chain's rules
     cannot read (they depend on what a disposition means): its event is anchored. A bare word
@@ -541,6 +559,7 @@ class _Planner:
                 self.packed_in[id_] = container
             base.action, base.container = "observe", container
             base.ids = tuple(i for i in child_ids if i in adopted)
+            step, disposition = _observed(event, step, disposition, notes)
             if step is not BizStep.NONE:
                 base.record = self.record(step, disposition, (container,), when, read_point, base.event_id)
             return base
@@ -586,15 +605,7 @@ class _Planner:
             raise _Refusal("action", f"{action!r} is not an EPCIS action")
         if kind == "ObjectEvent" and action == "DELETE" and step is not BizStep.DECOMMISSIONING:
             raise _Unmodelled("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
-        if step is BizStep.NONE and event.get("sensorElementList"):
-            step = BizStep.SENSOR_REPORTING
-            notes.append("no bizStep: a sensor report, recorded as sensor_reporting (an observation)")
-        if disposition is None and step in NEEDS_DISPOSITION:
-            disposition = Disposition.IN_PROGRESS
-            notes.append(
-                f"no disposition: the {step.label} is recorded as under way (in_progress), an observation; "
-                "the event hash id keeps the event as written"
-            )
+        step, disposition = _observed(event, step, disposition, notes)
         base.record = self.record(step, disposition, (), when, read_point, base.event_id)
         ids = self.need(keys, "epcList", adopt)
         base.action, base.ids = "record", ids
@@ -714,6 +725,8 @@ def import_document(
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
     adoptions: Sent = {}
+    records = [p.event_id for p in lifecycle if p.action == "record"]
+    recorded = _Recorded.read(pp, records if not stop else [])
     for batch in _batches(lifecycle, choose):
         if stop:
             for planned in batch:
@@ -722,7 +735,7 @@ def import_document(
                                                        reason="another event of the document is invalid")  # fmt: skip
             continue
         try:
-            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions)
+            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions, recorded)
         except ConfirmationTimeout:
             raise  # mined, not refused: the caller says what the chain holds (see import_standing)
         except ChainpassError:
@@ -736,7 +749,7 @@ def import_document(
                                                            reason="an earlier event was refused")  # fmt: skip
                     continue
                 try:
-                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions))
+                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions, recorded))
                 except ConfirmationTimeout:
                     raise
                 except ChainpassError as exc:
@@ -909,8 +922,37 @@ def _adopt(
     return adopted
 
 
+@dataclass
+class _Recorded:
+    """Which passports a document's events are recorded on: read for all of them once, then,
+    before each transaction, in the blocks since only (so a re-run, or another importer of the
+    same document, is still seen, without reading the whole chain's logs again each time)."""
+
+    pp: ProductPassports
+    seen: set[tuple[bytes, int]]
+    #: The last block of the first read.
+    read_to: int
+
+    @classmethod
+    def read(cls, pp: ProductPassports, event_ids: Sequence[bytes]) -> _Recorded:
+        head = pp.chain.w3.eth.block_number
+        seen: set[tuple[bytes, int]] = set()
+        for start in range(0, len(event_ids), RECORD_PASSPORTS):
+            seen |= recorded_with(pp, event_ids[start : start + RECORD_PASSPORTS], head)
+        return cls(pp, seen, head)
+
+    def of(self, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
+        """(event id, passport) of ``event_ids`` on chain now."""
+        return self.seen | recorded_with(self.pp, event_ids, first=self.read_to + 1)
+
+
 def _send_batch(
-    pp: ProductPassports, batch: Sequence[Planned], sender: Sender, choose: SenderFor, adoptions: Sent
+    pp: ProductPassports,
+    batch: Sequence[Planned],
+    sender: Sender,
+    choose: SenderFor,
+    adoptions: Sent,
+    recorded: _Recorded,
 ) -> Sent:
     """Send what of ``batch`` the chain does not hold yet: {plan index: (tx hashes (none if
     it was all on chain), identifiers adopted)}. A run of ObjectEvents goes in one transaction,
@@ -925,7 +967,7 @@ def _send_batch(
 
     if len(batch) == 1 and batch[0].action != "record":
         return {batch[0].index: with_adopted(batch[0].index, _send(pp, batch[0], sender))}
-    done = recorded_with(pp, [p.event_id for p in batch])
+    done = recorded.of([p.event_id for p in batch])
     records = []
     for planned in batch:
         assert planned.record is not None
@@ -986,11 +1028,14 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
     raise AssertionError(planned.action)
 
 
-def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes], last: int | None = None) -> set[tuple[bytes, int]]:
+def recorded_with(
+    pp: ProductPassports, event_ids: Sequence[bytes], last: int | None = None, first: int | None = None
+) -> set[tuple[bytes, int]]:
     """(event hash id, passport) of each passport the events ``event_ids`` are recorded on
-    already (up to block ``last``, by default the latest): one log query for them all."""
+    already (up to block ``last``, by default the latest; from block ``first``, by default the
+    contract's first): one log query for them all."""
     if not event_ids:
         return set()
     topics: list[Any] = [pp.topic("PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
-    logs = pp.logs(topics, last)
+    logs = pp.logs(topics, last, first)
     return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}
