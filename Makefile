@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # The browser tests drive Debian's Chromium (debian-setup): Playwright's own download never runs.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables translations artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web debian-setup screenshots ape-setup ape-compile ape-check clean
+.PHONY: setup demo test checks lint typecheck unit slither upgrade-check rule-tables translations artifacts check-artifacts bench bench-trace bench-throughput bench-bulk bench-web capacity debian-setup screenshots ape-setup ape-compile ape-check clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -89,6 +89,11 @@ check-artifacts: setup
 
 bench: setup
 	$(BIN)/python scripts/bench_gas.py
+
+# The capacity plan's tables (docs/capacity.md): make bench's gas, sizes and logs times a county's
+# and a port's day, on an L1 and an L2 (assumptions as options: scripts/capacity_plan.py --help).
+capacity: setup
+	$(BIN)/python scripts/capacity_plan.py
 
 bench-trace: setup
 	$(BIN)/python scripts/bench_trace.py

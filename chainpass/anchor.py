@@ -22,7 +22,7 @@ storage. No event data goes on chain: hashes only.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -255,7 +255,12 @@ class EventAnchors(ContractClient):
         events = events_of(document)
         context = document.get("@context", [EPCIS_CONTEXT])
         digests = [event_hash(event, context) for event in events]
-        return anchor_events(self, events, digests, context, raw, sender=sender, again=False)[0]
+        tree = MerkleTree.of(digests)
+        receipt = self.anchor(tree.root, len(digests), document_digest(raw), sender=sender)
+        transaction = "0x" + bytes(receipt["transactionHash"]).hex()
+        block = int(receipt["blockNumber"])
+        place = AnchorPlace(self.chain.chain_id, self.address, transaction, block, to_checksum_address(receipt["from"]))
+        return AnchoredDocument(tree.root, transaction, block, bundles_of(events, context, digests, raw, place))
 
     def check_on_chain(self, bundle: ProofBundle) -> AnchorRecord:
         """Check ``bundle`` offline (:func:`check_bundle`), then on this contract: its root is
@@ -277,33 +282,25 @@ class EventAnchors(ContractClient):
         return record
 
 
-def anchor_events(
-    anchors: EventAnchors,
-    events: Sequence[Mapping[str, Any]],
-    digests: Sequence[bytes],
-    context: Any,
-    raw: bytes,
-    *,
-    sender: Sender,
-    again: bool = True,
-) -> tuple[AnchoredDocument, bool]:
-    """Anchor ``events`` (some or all of a document's, their CBV 2.0 hashes ``digests``, read
-    with the document's ``context``; ``raw`` the document's bytes) in one transaction, and a
-    proof bundle for each; whether the anchor was sent now. With ``again`` a batch whose root
-    is anchored already (a re-run of an import) is not sent a second time: its bundles are
-    made from the anchor's log, by whoever anchored it."""
+@dataclass(frozen=True)
+class AnchorPlace:
+    """Where a batch was anchored: the chain, the contract, the transaction, its block, and
+    the organisation that sent it."""
+
+    chain_id: int
+    contract: ChecksumAddress
+    transaction: str
+    block_number: int
+    organisation: ChecksumAddress
+
+
+def bundles_of(
+    events: Sequence[Any], context: Any, digests: Sequence[bytes], raw: bytes, place: AnchorPlace
+) -> tuple[ProofBundle, ...]:
+    """The proof bundles of a document's ``events`` (whose CBV 2.0 hashes are ``digests``, in
+    its order; ``raw`` its bytes) anchored at ``place``: one per event, in the same order."""
     tree = MerkleTree.of(digests)
-    record = anchors.anchor_of(tree.root) if again else None
-    if record is None:
-        receipt = anchors.anchor(tree.root, len(digests), document_digest(raw), sender=sender)
-        transaction, block = "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"])
-        organisation = to_checksum_address(receipt["from"])
-    else:
-        topics = [anchors.topic("BatchAnchored"), "0x" + tree.root.hex()]
-        log = anchors.logs(topics)[0]
-        transaction, block = "0x" + bytes(log["transactionHash"]).hex(), int(log["blockNumber"])
-        organisation = record.organisation
-    bundles = tuple(
+    return tuple(
         ProofBundle(
             event=dict(event),
             context=context,
@@ -311,12 +308,41 @@ def anchor_events(
             root=tree.root,
             proof=tree.proof(index),
             document_digest=document_digest(raw),
-            chain_id=anchors.chain.chain_id,
-            contract=anchors.address,
-            transaction=transaction,
-            block_number=block,
-            organisation=organisation,
+            chain_id=place.chain_id,
+            contract=place.contract,
+            transaction=place.transaction,
+            block_number=place.block_number,
+            organisation=place.organisation,
         )
         for index, (event, digest) in enumerate(zip(events, digests, strict=True))
     )
-    return AnchoredDocument(tree.root, transaction, block, bundles), record is None
+
+
+def anchor_events(
+    anchors: EventAnchors,
+    events: Sequence[Any],
+    digests: Sequence[bytes],
+    context: Any,
+    raw: bytes,
+    *,
+    sender: Sender,
+) -> tuple[AnchoredDocument, bool]:
+    """Anchor ``events`` (some or all of a document's, their CBV 2.0 hashes ``digests``, read
+    with the document's ``context``; ``raw`` the document's bytes) in one transaction, and a
+    proof bundle for each; whether the anchor was sent now. A batch whose root is anchored
+    already (a re-run of an import) is not sent a second time: its bundles are made from the
+    anchor's log, by whoever anchored it."""
+    tree = MerkleTree.of(digests)
+    record = anchors.anchor_of(tree.root)
+    if record is None:
+        receipt = anchors.anchor(tree.root, len(digests), document_digest(raw), sender=sender)
+        transaction, block = "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"])
+        organisation = to_checksum_address(receipt["from"])
+    else:
+        log = anchors.logs([anchors.topic("BatchAnchored"), "0x" + tree.root.hex()])[0]
+        transaction, block = "0x" + bytes(log["transactionHash"]).hex(), int(log["blockNumber"])
+        organisation = record.organisation
+    place = AnchorPlace(anchors.chain.chain_id, anchors.address, transaction, block, organisation)
+    return AnchoredDocument(
+        tree.root, transaction, block, bundles_of(events, context, digests, raw, place)
+    ), record is None

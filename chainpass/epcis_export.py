@@ -1,8 +1,18 @@
 """A passport's history as an EPCIS 2.0 document: every event with its CBV 2.0 hash id as
-``eventID``, so importing the export, on this chain or another, records nothing twice."""
+``eventID``, so importing the export, on this chain or another, records nothing twice.
+
+With a trace index, the anchored events it holds about the passport (:mod:`chainpass.evidence`)
+are in it too, in the chain's order by their anchor: each **as declared** (so its CBV 2.0 hash
+is still the one anchored: anyone can hash it again and check the proof), with its ``eventID``
+(its own, else its hash). What proves it is beside the events, in the document's extension
+``chainpass:evidence`` (one entry per anchored event: its eventID and hash, the path to the
+root, the document's hash and the anchor), not in the event, whose hash an extension would
+change. The namespaces their documents declared join the export's ``@context``.
+"""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -11,6 +21,8 @@ from typing import Any
 from web3.logs import DISCARD
 
 from chainpass.errors import InvalidInput
+from chainpass.evidence import AnchoredEvent, evidence_of
+from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.records import iso
 from chainpass.standards.epcis import EPCIS_CONTEXT, hash_uri
@@ -19,8 +31,13 @@ from chainpass.standards.gs1 import ProductKey
 # ---------------------------------------------------------------------------- export
 
 
-def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
-    """An EPCIS 2.0 EPCISDocument with the passport's history (see :meth:`ProductPassports.trace`)."""
+#: The prefix of the export's extensions, and the namespace it stands for.
+NAMESPACE = ("chainpass", "urn:chainpass:epcis:")
+
+
+def export(pp: ProductPassports, passport_id: int, *, evidence: TraceIndex | None = None) -> dict[str, Any]:
+    """An EPCIS 2.0 EPCISDocument with the passport's history (see :meth:`ProductPassports.trace`)
+    and, with ``evidence``, the anchored events that index holds about it (see the module)."""
     if pp.passport(passport_id) is None:
         raise InvalidInput(f"No passport has id {hex(passport_id)}.")
     trace = pp.trace(passport_id)
@@ -73,7 +90,7 @@ def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
         moment = declared if declared is not None else block_time(entry.block_number)
         return {"eventTime": iso(moment), "eventTimeZoneOffset": "+00:00"}
 
-    out: list[dict[str, Any]] = []
+    out: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     seen: set[tuple[str, ...]] = set()
     for entry in trace:
         d = entry.details
@@ -114,11 +131,42 @@ def export(pp: ProductPassports, passport_id: int) -> dict[str, Any]:
         seen.add(key_)
         if eid:
             ev = {"eventID": eid, **ev}
-        out.append(ev)
-    return {
-        "@context": [EPCIS_CONTEXT],
+        out.append((entry.position, ev))
+    anchored = evidence_of(evidence, trace, passport_id) if evidence is not None else []
+    out += [(e.position, {"eventID": e.event_id, **copy.deepcopy(e.bundle["event"])}) for e in anchored]
+    document: dict[str, Any] = {
+        "@context": _context(anchored),
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": iso(int(dt.datetime.now(dt.UTC).timestamp())),
-        "epcisBody": {"eventList": out},
+        "epcisBody": {"eventList": [ev for _position, ev in sorted(out, key=lambda each: each[0])]},
+    }
+    if anchored:
+        document[f"{NAMESPACE[0]}:evidence"] = [_proof(e) for e in anchored]
+    return document
+
+
+def _context(anchored: list[AnchoredEvent]) -> list[Any]:
+    """GS1's context, and the namespaces the anchored events' documents declared (the first
+    meaning of a prefix wins) with the export's own."""
+    if not anchored:
+        return [EPCIS_CONTEXT]
+    extra: list[Any] = []
+    names: dict[str, Any] = {}
+    for event in anchored:
+        context = event.bundle.get("context") or []
+        for part in context if isinstance(context, list) else [context]:
+            if isinstance(part, dict):
+                names = {**part, **names}
+            elif part != EPCIS_CONTEXT and part not in extra:
+                extra.append(part)
+    return [EPCIS_CONTEXT, *extra, {**names, NAMESPACE[0]: NAMESPACE[1]}]
+
+
+def _proof(event: AnchoredEvent) -> dict[str, Any]:
+    """What proves an anchored event, as its proof bundle says it, without the event."""
+    bundle = event.bundle
+    return {
+        "eventID": event.event_id,
+        **{k: bundle[k] for k in ("eventHash", "root", "proof", "documentHash", "anchor")},
     }

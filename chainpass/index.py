@@ -8,9 +8,17 @@ slow; the index answers the same queries from a local file in milliseconds.
 
 **One file per chain and contract** (the CLI keeps it at
 ``<home>/index/<chain id>-<contract address>.sqlite``), SQLite in WAL mode. A meta table
-holds the chain id, the contract address, the deployment block and the checkpoint (the
-last block indexed); a file made for another chain or contract is refused with
-:class:`~chainpass.errors.IndexMismatch`. Tables: ``logs`` (block number and hash,
+holds the layout (``format``), the chain id, the contract address, the deployment block, the
+checkpoint (the last block indexed) and the anchors' contract; a file made for another chain,
+contract or anchors is refused with :class:`~chainpass.errors.IndexMismatch`; one of an older
+layout is migrated when opened (:data:`MIGRATIONS`).
+
+**The anchors** (``EventAnchor``, given with ``anchors``): their logs are indexed beside the
+passports', in the same ranges and under the same rules, for :mod:`chainpass.evidence`, which
+keeps the anchored events the index is told in tables of its own. Reads for a trace
+(:meth:`TraceIndex.get_logs`) return the passports' logs only. An index opened with anchors
+for the first time records them and moves its checkpoint back to their deployment block, so
+the next sync indexes their logs (the passports' logs met again are kept once). Tables: ``logs`` (block number and hash,
 transaction index and hash, log index, address, topic0..topic3, data, a ``removed``
 flag) and ``blocks`` (number, hash) for every block logs were stored from and for every
 checkpoint.
@@ -81,8 +89,8 @@ from chainpass.errors import IndexMismatch, InvalidInput, LogQueryRefused, NodeU
 from chainpass.index_store import IndexStore, open_store, schema_name
 from chainpass.records import JsonRecord
 
-#: The file layout's version, kept in the meta table.
-FORMAT = 1
+#: The layout's version, kept in the meta table (:data:`MIGRATIONS` bring older ones to it).
+FORMAT = 2
 #: The widest block range asked at once (and the first one).
 MAX_RANGE = LOG_CHUNK
 #: Confirmations a block needs before its logs are indexed, unless told otherwise.
@@ -98,6 +106,17 @@ _COLUMNS = (
     "topic0, topic1, topic2, topic3, data, removed"
 )
 _ORDER = "ORDER BY block_number, transaction_index, log_index"
+#: The meta rows of an index that follows no anchors' contract (yet).
+_NO_ANCHORS = (("anchors", ""), ("anchors_block", "0"))
+#: The statements that bring a layout to the next: ``{from: (statements, to)}``, run in one
+#: transaction under the write lock when an index is opened. The tables themselves are
+#: created by the store (``CREATE TABLE IF NOT EXISTS``) before.
+#:
+#: - 1 to 2: the anchors' contract (none until a client names it: see ``_check_anchors``),
+#:   and the tables of anchored events (:mod:`chainpass.evidence`).
+MIGRATIONS: dict[str, tuple[tuple[tuple[str, tuple[str, ...]], ...], str]] = {
+    "1": (tuple(("INSERT INTO meta (key, value) VALUES (?, ?)", row) for row in _NO_ANCHORS), "2"),
+}
 
 
 def index_path(home: Path, chain_id: int, address: str, genesis: str | None = None) -> Path:
@@ -170,6 +189,10 @@ class IndexStatus(JsonRecord):
     head: int
     logs: int
     removed_logs: int
+    #: The anchors' contract whose logs are indexed too (None: none), and the anchored events
+    #: the index was told (:mod:`chainpass.evidence`).
+    anchors: str | None = None
+    anchored_events: int = 0
 
     @property
     def behind(self) -> int:
@@ -192,6 +215,7 @@ class TraceIndex:
         address: str,
         *,
         deployment_block: int = 0,
+        anchors: tuple[str, int] | None = None,
         max_range: int = MAX_RANGE,
         create: bool = True,
     ) -> None:
@@ -202,31 +226,43 @@ class TraceIndex:
         self.rpc = chain.backend.rpc()
         self.address = parse_address(address, "contract address")
         self.deployment_block = deployment_block
+        #: The anchors' contract (``EventAnchor``) whose logs are indexed beside the passports',
+        #: and its deployment block: as given, else as the index recorded it (None: no anchors).
+        self.anchors: tuple[str, int] | None = None
+        if anchors is not None:
+            self.anchors = (parse_address(anchors[0], "anchors' address"), anchors[1])
         self.max_range = max_range
         #: The block range asked next: halved on refusals, doubled back after successes.
         self.range = max_range
         genesis = genesis_hash(chain)
-        self._db: IndexStore = open_store(
+        #: The tables (:mod:`chainpass.index_store`): :mod:`chainpass.evidence` keeps its own there.
+        self.store: IndexStore = open_store(
             location,
             schema=schema_name(chain.chain_id, genesis, self.address),
             description=f"chain {chain.chain_id} (genesis {genesis}), contract {self.address}",
             create=create,
         )
         #: Where the index is, as messages show it (a server's URL without its password).
-        self.location = self._db.location
+        self.location = self.store.location
         try:
             self._check_meta()
         except BaseException:
-            self._db.close()
+            self.store.close()
             raise
 
     @classmethod
-    def for_client(cls, client: ContractClient, location: Path | str, **options: Any) -> TraceIndex:
-        """The index of ``client``'s contract, from its deployment block."""
-        return cls(location, client.chain, client.address, deployment_block=client.first_block, **options)
+    def for_client(
+        cls, client: ContractClient, location: Path | str, *, anchors: ContractClient | None = None, **options: Any
+    ) -> TraceIndex:
+        """The index of ``client``'s contract, from its deployment block; with ``anchors`` (the
+        deployment's ``EventAnchor``), the anchors' logs too."""
+        anchored = None if anchors is None else (anchors.address, anchors.first_block)
+        return cls(
+            location, client.chain, client.address, deployment_block=client.first_block, anchors=anchored, **options
+        )
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()
 
     def __enter__(self) -> TraceIndex:
         return self
@@ -243,31 +279,58 @@ class TraceIndex:
             "address": self.address,
             "deployment_block": str(self.deployment_block),
         }
-        with self._db.transaction():  # a new index's meta is written once, whoever comes first
-            stored: dict[str, str] = dict(self._db.query("SELECT key, value FROM meta"))
+        with self.store.transaction():  # a new index's meta is written once, whoever comes first
+            stored: dict[str, str] = dict(self.store.query("SELECT key, value FROM meta"))
             if not stored:
-                self._db.execute_many(
+                self.store.execute_many(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [*expected.items(), ("checkpoint", str(self.deployment_block - 1))],
+                    [*expected.items(), ("checkpoint", str(self.deployment_block - 1)), *_NO_ANCHORS],
                 )
-                return
-        described = {
-            "format": "file format",
-            "chain_id": "chain",
-            "address": "contract",
-            "deployment_block": "contract deployed in block",
-        }
-        for key, value in expected.items():
-            if stored.get(key) != value:
-                raise IndexMismatch(
-                    f"The trace index {self.location} was made for {described[key]} {stored.get(key)}, not "
-                    f"{described[key]} {value}: use the index of this chain and contract, or move this one away."
-                )
+                stored = dict(self.store.query("SELECT key, value FROM meta"))
+            described = {
+                "format": "layout",
+                "chain_id": "chain",
+                "address": "contract",
+                "deployment_block": "contract deployed in block",
+            }
+            for key, value in expected.items():
+                if key == "format" and stored.get(key) in MIGRATIONS:
+                    continue
+                if stored.get(key) != value:
+                    raise IndexMismatch(
+                        f"The trace index {self.location} was made for {described[key]} {stored.get(key)}, not "
+                        f"{described[key]} {value}: use the index of this chain and contract, or move this one away."
+                    )
+            while stored["format"] in MIGRATIONS:  # under the write lock: one process migrates
+                statements, stored["format"] = MIGRATIONS[stored["format"]]
+                for statement, params in statements:
+                    self.store.execute(statement, params)
+                self.store.execute("UPDATE meta SET value = ? WHERE key = 'format'", (stored["format"],))
+                stored = dict(self.store.query("SELECT key, value FROM meta"))
+            self._check_anchors(stored)
+
+    def _check_anchors(self, stored: dict[str, str]) -> None:
+        """Record the anchors' contract the first time it is given (indexing its logs from its
+        deployment block: the checkpoint moves back there if it is beyond); refuse another."""
+        recorded = (stored["anchors"], int(stored["anchors_block"])) if stored["anchors"] else None
+        if self.anchors is None or recorded == self.anchors:
+            self.anchors = recorded
+            return
+        if recorded is not None:
+            raise IndexMismatch(
+                f"The trace index {self.location} follows the anchors at {recorded[0]} (block {recorded[1]}), not "
+                f"{self.anchors[0]} (block {self.anchors[1]}): use the index of this deployment, or move this one away."
+            )
+        address, block = self.anchors
+        self.store.execute("UPDATE meta SET value = ? WHERE key = 'anchors'", (address,))
+        self.store.execute("UPDATE meta SET value = ? WHERE key = 'anchors_block'", (str(block),))
+        if self.checkpoint >= block:
+            self._set_checkpoint(block - 1)
 
     @property
     def checkpoint(self) -> int:
         """The last block indexed: the deployment block - 1 while nothing is."""
-        ((value,),) = self._db.query("SELECT value FROM meta WHERE key = 'checkpoint'")
+        ((value,),) = self.store.query("SELECT value FROM meta WHERE key = 'checkpoint'")
         return int(value)
 
     # -------------------------------------------------------------------- sync
@@ -277,7 +340,7 @@ class TraceIndex:
         ``confirmations`` confirmations (up to ``until`` at most); return what was done."""
         if confirmations < 0:
             raise InvalidInput(f"Confirmations must be 0 or more, not {confirmations}.")
-        with self._db.sync_turn():
+        with self.store.sync_turn():
             return self._sync(confirmations, until)
 
     def _sync(self, confirmations: int, until: int | None) -> SyncReport:
@@ -312,9 +375,10 @@ class TraceIndex:
         return SyncReport(head, confirmations, self.checkpoint, tuple(ranges), tuple(refused), stored, reorg)
 
     def _fetch(self, start: int, end: int) -> list[Any]:
-        """The contract's logs in blocks ``start`` to ``end`` as the node sends them: JSON-RPC's
+        """The contracts' logs in blocks ``start`` to ``end`` as the node sends them: JSON-RPC's
         own shape, read by :func:`_row` without web3's formatting (which took most of a sync)."""
-        params = {"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}
+        addresses = [self.address] if self.anchors is None else [self.address, self.anchors[0]]
+        params = {"address": addresses, "fromBlock": hex(start), "toBlock": hex(end)}
         return list(self.rpc.call("eth_getLogs", [params]))
 
     def _hash_at(self, number: int) -> bytes | None:
@@ -325,16 +389,18 @@ class TraceIndex:
 
     def _store(self, end: int, end_hash: bytes, logs: Iterable[Any]) -> int:
         """Store one range's logs and move the checkpoint to ``end``, all or nothing."""
-        ours = self.address.lower()
-        rows = [_row(log, self.address) for log in logs if str(log["address"]).lower() == ours]
+        ours: dict[str, str] = {self.address.lower(): self.address}
+        if self.anchors is not None:
+            ours[self.anchors[0].lower()] = self.anchors[0]
+        rows = [_row(log, ours[str(log["address"]).lower()]) for log in logs if str(log["address"]).lower() in ours]
         blocks = {(row[0], row[1]) for row in rows} | {(end, end_hash)}
-        with self._db.transaction():
-            self._db.execute_many(
+        with self.store.transaction():
+            self.store.execute_many(
                 f"INSERT INTO logs ({_COLUMNS}) VALUES ({', '.join('?' * 12)}) "
                 "ON CONFLICT (block_hash, transaction_index, log_index) DO UPDATE SET removed = excluded.removed",
                 rows,
             )
-            self._db.execute_many(
+            self.store.execute_many(
                 "INSERT INTO blocks (number, hash) VALUES (?, ?) "
                 "ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
                 sorted(blocks),
@@ -343,12 +409,12 @@ class TraceIndex:
         return len(rows)
 
     def _set_checkpoint(self, number: int) -> None:
-        self._db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(number),))
+        self.store.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(number),))
 
     def _follow_reorg(self) -> Reorg | None:
         """If the checkpoint block is no longer the node's, go back to the fork point."""
         checkpoint = self.checkpoint
-        rows = self._db.query("SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number", (checkpoint,))
+        rows = self.store.query("SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number", (checkpoint,))
         stored: list[tuple[int, bytes]] = [(int(n), bytes(h)) for n, h in rows]
         if not stored or self._hash_at(stored[-1][0]) == stored[-1][1]:
             return None
@@ -362,9 +428,9 @@ class TraceIndex:
             else:
                 high = middle
         fork = stored[low][0] if low >= 0 else self.deployment_block - 1
-        with self._db.transaction():
-            removed = self._db.execute("UPDATE logs SET removed = 1 WHERE block_number > ? AND removed = 0", (fork,))
-            self._db.execute("DELETE FROM blocks WHERE number > ?", (fork,))
+        with self.store.transaction():
+            removed = self.store.execute("UPDATE logs SET removed = 1 WHERE block_number > ? AND removed = 0", (fork,))
+            self.store.execute("DELETE FROM blocks WHERE number > ?", (fork,))
             self._set_checkpoint(fork)
         self.range = self.max_range
         return Reorg(fork_block=fork, old_checkpoint=checkpoint, removed_logs=removed)
@@ -374,14 +440,17 @@ class TraceIndex:
     def get_logs(self, topics: Sequence[Topic], *, include_removed: bool = False) -> list[LogReceipt]:
         """The indexed logs matching ``topics`` (None matches anything, a list any of its
         values), in chain order, as web3 log receipts; removed logs only if asked."""
-        where, params = _where(topics, include_removed)
-        rows = self._db.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)
+        where, params = _where(self.address, topics, include_removed)
+        rows = self.store.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)
         return [_receipt(row) for row in rows]
 
-    def logs(self, topics: Sequence[Topic] = (), *, include_removed: bool = False) -> list[IndexedLog]:
-        """The indexed logs matching ``topics`` as records."""
-        where, params = _where(topics, include_removed)
-        return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
+    def logs(
+        self, topics: Sequence[Topic] = (), *, include_removed: bool = False, address: str | None = None
+    ) -> list[IndexedLog]:
+        """The indexed logs of the passports (or of the contract at ``address``: the anchors')
+        matching ``topics``, as records."""
+        where, params = _where(address or self.address, topics, include_removed)
+        return [_record(row) for row in self.store.query(f"SELECT {_COLUMNS} FROM logs {where} {_ORDER}", params)]
 
     def logs_with_first_word(
         self, topic0: str | bytes, word: bytes, *, limit: int, offset: int = 0, count_up_to: int = 0
@@ -399,22 +468,22 @@ class TraceIndex:
             )
         where = "WHERE topic0 = ? AND substr(data, 1, 32) = ? AND removed = 0"
         params = (_topic_bytes(topic0), word)
-        rows = self._db.query(
+        rows = self.store.query(
             f"SELECT {_COLUMNS} FROM logs {where} {_ORDER} LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         logs = [_receipt(row) for row in rows]
         bound = max(count_up_to, offset + len(logs))
-        ((count,),) = self._db.query(
+        ((count,),) = self.store.query(
             f"SELECT COUNT(*) FROM (SELECT 1 FROM logs {where} LIMIT ?) AS matching", (*params, bound)
         )
         return logs, int(count)
 
     def removed_logs(self) -> list[IndexedLog]:
         """The logs whose blocks left the chain (or that a provider returned as removed)."""
-        return [_record(row) for row in self._db.query(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]
+        return [_record(row) for row in self.store.query(f"SELECT {_COLUMNS} FROM logs WHERE removed = 1 {_ORDER}")]
 
     def status(self) -> IndexStatus:
-        ((live, removed),) = self._db.query(
+        ((live, removed),) = self.store.query(
             "SELECT COUNT(*) FILTER (WHERE removed = 0), COUNT(*) FILTER (WHERE removed = 1) FROM logs"
         )
         return IndexStatus(
@@ -426,10 +495,12 @@ class TraceIndex:
             head=int(self.chain.w3.eth.block_number),
             logs=int(live),
             removed_logs=int(removed),
+            anchors=None if self.anchors is None else self.anchors[0],
+            anchored_events=int(self.store.query("SELECT COUNT(*) FROM anchored_events")[0][0]),
         )
 
 
-def _row(log: Any, address: ChecksumAddress) -> tuple[Any, ...]:
+def _row(log: Any, address: str) -> tuple[Any, ...]:
     """A log of the contract at ``address`` as a row: from JSON-RPC's hex text, or from web3's
     shapes (the embedded chain's answers)."""
     topics = [_bytes(t) for t in log["topics"]]
@@ -483,18 +554,18 @@ def _record(row: tuple[Any, ...]) -> IndexedLog:
     )
 
 
-def _where(topics: Sequence[Topic], include_removed: bool) -> tuple[str, list[bytes]]:
+def _where(address: str, topics: Sequence[Topic], include_removed: bool) -> tuple[str, list[Any]]:
     if len(topics) > 4:
         raise InvalidInput(f"A log has at most 4 topics; {len(topics)} were given.")
-    clauses = [] if include_removed else ["removed = 0"]
-    params: list[bytes] = []
+    clauses = ["address = ?"] if include_removed else ["address = ?", "removed = 0"]
+    params: list[Any] = [parse_address(address, "contract address")]
     for position, topic in enumerate(topics):
         if topic is None:
             continue
         values = [topic] if isinstance(topic, str | bytes) else list(topic)
         clauses.append(f"topic{position} IN ({', '.join('?' * len(values))})")
         params += [_topic_bytes(value) for value in values]
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return "WHERE " + " AND ".join(clauses), params
 
 
 def _topic_bytes(value: str | bytes) -> bytes:

@@ -2,7 +2,8 @@
 one per chain and contract, for one machine) or a PostgreSQL server (shared by several
 ``chainpass serve`` workers and a syncing process, on as many machines).
 
-Both hold the same tables (``meta``, ``blocks``, ``logs``) and answer the same SQL: the index
+Both hold the same tables (``meta``, ``blocks``, ``logs``; ``anchored_events`` and
+``anchored_codes`` for :mod:`chainpass.evidence`) and answer the same SQL: the index
 writes its statements once, with ``?`` placeholders and standard upserts (``INSERT ... ON
 CONFLICT ... DO UPDATE``), and a store only adapts the placeholders and the column types.
 
@@ -61,6 +62,21 @@ CREATE INDEX IF NOT EXISTS logs_topic2 ON logs (topic2);
 CREATE INDEX IF NOT EXISTS logs_position ON logs (block_number, transaction_index, log_index);
 CREATE INDEX IF NOT EXISTS logs_first_word
     ON logs (topic0, substr(data, 1, 32), block_number, transaction_index, log_index);
+CREATE TABLE IF NOT EXISTS anchored_events (
+    root {blob} NOT NULL,
+    event_hash {blob} NOT NULL,
+    organisation {blob} NOT NULL,
+    event_time TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    PRIMARY KEY (root, event_hash)
+);
+CREATE TABLE IF NOT EXISTS anchored_codes (
+    passport {blob} NOT NULL,
+    code TEXT NOT NULL,
+    root {blob} NOT NULL,
+    event_hash {blob} NOT NULL,
+    PRIMARY KEY (passport, root, event_hash)
+);
 """
 
 Row = tuple[Any, ...]

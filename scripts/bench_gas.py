@@ -33,11 +33,21 @@ PREFIX = "9506000"
 
 
 @dataclass(frozen=True)
+class Footprint:
+    """A transaction's size signed, in bytes, and its logs; per passport or event where its row's gas is."""
+
+    size: float
+    logs: float
+
+
+@dataclass(frozen=True)
 class Row:
     operation: str
     gas: int
     target: str = ""
     reference: str = ""
+    #: What the transaction puts in a block beside its gas (scripts/capacity_plan.py).
+    footprint: Footprint | None = None
 
     @property
     def verdict(self) -> str:
@@ -48,13 +58,24 @@ class Row:
         return "ok" if self.gas <= limit else "OVER"
 
 
+def _footprint(chain: Chain, receipt: TxReceipt, per: int = 1) -> Footprint:
+    """``receipt``'s transaction's size signed (as an EIP-1559 transaction on a main network:
+    the embedded chain's own encoding is not the wire's) and its logs, each divided by ``per``."""
+    data = bytes(chain.w3.eth.get_transaction(receipt["transactionHash"])["input"])
+    fees = {"maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9, "gas": int(receipt["gasUsed"])}
+    fields = {"type": 2, "chainId": 1, "nonce": 100_000, "to": receipt["to"], "value": 0, "data": data, **fees}
+    signed = Account.sign_transaction(fields, b"\x01" * 32)
+    return Footprint(len(signed.raw_transaction) / per, len(receipt["logs"]) / per)
+
+
 def measure() -> list[Row]:
     chain = Chain.embedded()
     governor, bureau, bank, holder, other, successor, hotel, relayer, new_key, clinic = chain.dev_accounts()[:10]
     rows: list[Row] = []
 
     def record(operation: str, send: Callable[[], TxReceipt], target: str = "", reference: str = "") -> None:
-        rows.append(Row(operation, int(send()["gasUsed"]), target, reference))
+        receipt = send()
+        rows.append(Row(operation, int(receipt["gasUsed"]), target, reference, footprint=_footprint(chain, receipt)))
 
     deployment, _ = deploy(chain, governor)
     rows += [
@@ -172,12 +193,18 @@ def measure_passports() -> list[Row]:
         action()
         return int(chain.w3.eth.get_block("latest")["gasUsed"])
 
+    def footprint(per: int = 1) -> Footprint:
+        """The latest block's one transaction's size and logs (``_footprint``), per item."""
+        (tx_hash,) = chain.w3.eth.get_block("latest")["transactions"]
+        return _footprint(chain, chain.w3.eth.get_transaction_receipt(tx_hash), per)  # type: ignore[arg-type]
+
     rows: list[Row] = []
     passports.commission(keys(1), sender=producer)  # the producer's balance slot exists from here on
     rows.append(Row("commission one passport", gas(lambda: passports.commission(keys(1), sender=producer)),
                     "≤ 80k", "OpenZeppelin ERC-721 mint to a new owner ≈ 73.6k"))  # fmt: skip
     batch = gas(lambda: passports.commission(keys(100), sender=producer))
-    rows.append(Row("commission 100 in one batch, per passport", batch // 100, "≤ 30k", "ERC721A batch ≈ 7.4k/token"))
+    rows.append(Row("commission 100 in one batch, per passport", batch // 100, "≤ 30k", "ERC721A batch ≈ 7.4k/token",
+                    footprint=footprint(100)))  # fmt: skip
     now = chain.latest_timestamp()
     twenty = keys(20)
     passports.commission(twenty, sender=producer)
@@ -192,9 +219,16 @@ def measure_passports() -> list[Row]:
                     gas(lambda: passports.commission(keys(1), sender=maker))))  # fmt: skip
     rows.append(Row("record one event (shipping, by the holder)",
                     int(passports.record([ship(goods[:1])], sender=producer)["gasUsed"]), "≤ 46k",
-                    "event-only record with a role check ≈ 26.3k"))  # fmt: skip
+                    "event-only record with a role check ≈ 26.3k", footprint=footprint()))  # fmt: skip
     batch = int(passports.record([ship(goods[1:11])], sender=producer)["gasUsed"]) // 10
-    rows.append(Row("record a batch of 10 (one EPCIS event, 10 passports), per passport", batch, "≤ 10k"))
+    rows.append(
+        Row(
+            "record a batch of 10 (one EPCIS event, 10 passports), per passport",
+            batch,
+            "≤ 10k",
+            footprint=footprint(10),
+        )
+    )
     several = int(passports.record([ship([i]) for i in goods[11:20]], sender=producer)["gasUsed"]) // 9
     rows.append(Row("record 9 separate events in one transaction, per event", several))
     for size in (10, 1_000):
@@ -209,10 +243,10 @@ def measure_passports() -> list[Row]:
             for s in range(0, size, 200)
         )
         if size == 10:
-            rows.append(Row("pack into a container, per item", packed // size))
+            rows.append(Row("pack into a container, per item", packed // size, footprint=footprint(size)))
         container_event = int(passports.record([ship([passports.passport_id(container)])], sender=producer)["gasUsed"])
         rows.append(Row(f"event on a container of {size:,} items", container_event, "",
-                        "as one item: only the id's calldata differs"))  # fmt: skip
+                        "as one item: only the id's calldata differs", footprint=footprint()))  # fmt: skip
 
     paddy = [ProductKey.lot(GTIN, f"PADDY-{n}") for n in range(3)]
     paddy_ids = passports.commission(paddy, sender=producer)
@@ -292,13 +326,15 @@ def measure_anchors() -> list[Row]:
     for size in (1, 100, 10_000):
         digests = [hashlib.sha256(f"{size}:{n}".encode()).digest() for n in range(size)]
         tree = MerkleTree.of(digests)
-        used = int(anchors.anchor(tree.root, size, bytes(32), sender=carrier)["gasUsed"])
+        receipt = anchors.anchor(tree.root, size, bytes(32), sender=carrier)
+        used = int(receipt["gasUsed"])
         proofs[size] = (tree, digests)
         if size == 1:
             rows.append(Row("anchor a batch of 1 event", used))
         else:
             rows.append(Row(f"anchor a batch of {size:,} events, per event", round(used / size),
-                            "≤ 100" if size == 10_000 else "", f"{used:,} for the batch"))  # fmt: skip
+                            "≤ 100" if size == 10_000 else "", f"{used:,} for the batch",
+                            footprint=_footprint(chain, receipt, size)))  # fmt: skip
     for size in (100, 10_000):
         tree, digests = proofs[size]
         proof = list(tree.proof(size // 2))

@@ -132,6 +132,8 @@ ANVIL_ONLY: dict[str, str] = {
     "test_a_blend_of_twenty_lots_is_recalled_through_any_of_them_and_touches_no_other_rice": "a 20-lot blend",
     "test_a_recall_after_merges_of_merged_groups_reaches_every_descendant": "two padded chains merged twice",
     "test_the_over_approximation_a_buyer_can_cause_stays_downstream_of_the_overflow": "a padded chain and a buyer",
+    "test_cli_adds_anchored_events_and_traces_and_exports_them_as_evidence": "the CLI reaches a node over "
+    "JSON-RPC: the embedded chain is in this process only (the same library runs on both in test_evidence)",
     "test_a_chain_out_of_reach_is_answered_503": "the web service loses its node (a proxy in front of it, "
     "stopped): the embedded chain is in process, with no connection to lose",
     # tests/test_web_browser.py: a browser reading pages the chain does not change (test_web_pages

@@ -30,10 +30,14 @@ from test_web_drawing import PADDY_GTIN, rice
 from test_web_pages import RECALLED, UNKNOWN
 from web_world import serving
 
+from chainpass.anchor import EventAnchors
 from chainpass.attributes import Credential
 from chainpass.compiler import REPO_ROOT
 from chainpass.enums import Level
+from chainpass.evidence import add_anchored
+from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
+from chainpass.standards.epcis import EPCIS_CONTEXT
 from chainpass.standards.gs1 import ProductKey
 from chainpass.web.desk import Desk
 from chainpass.web.operators import Operators, operators_path
@@ -67,15 +71,28 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(world_session: World, orgs_setup: Orgs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The bags on the chain (kept for the module: the tests only read), the service over
-    them, and one headless Chromium."""
+    """The bags on the chain (kept for the module: the tests only read; the sold one with an
+    anchored inspection the index is told, shown as evidence), the service over them, and one
+    headless Chromium."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make debian-setup` installs Debian's chromium")
     pp = ProductPassports.from_deployment(world_session.chain, world_session.deployment)
     rice(pp, orgs_setup)
-    sell(pp, orgs_setup, commission_one(pp, orgs_setup, ProductKey.item(GTIN, "BAG2")))
+    sold = ProductKey.item(GTIN, "BAG2")
+    sell(pp, orgs_setup, commission_one(pp, orgs_setup, sold))
+    anchors = EventAnchors.from_deployment(world_session.chain, world_session.deployment)
+    inspection = {"type": "ObjectEvent", "eventTime": "2026-03-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+                  "epcList": [sold.epc_urn()], "action": "OBSERVE", "bizStep": "inspecting"}  # fmt: skip
+    document = {"@context": [EPCIS_CONTEXT], "type": "EPCISDocument", "schemaVersion": "2.0",
+                "creationDate": "2026-03-01T09:00:00Z", "epcisBody": {"eventList": [inspection]}}  # fmt: skip
+    raw = json.dumps(document).encode()
+    anchors.anchor_document(document, raw, sender=orgs_setup.inspector)
+    folder = tmp_path_factory.mktemp("web")
+    with TraceIndex.for_client(pp, folder / "index.sqlite", anchors=anchors) as index:
+        index.sync()
+        add_anchored(index, [("inspection.jsonld", raw)])
     with (
-        serving(world_session.chain, world_session.deployment, tmp_path_factory.mktemp("web")) as base,
+        serving(world_session.chain, world_session.deployment, folder) as base,
         sync_playwright() as playwright,
     ):
         # --no-sandbox: Chromium's sandbox refuses to run as root (CI's machine runs as root).
@@ -179,11 +196,13 @@ def test_no_serious_accessibility_finding_on_the_passport_pages_or_the_404(page:
         found[f"product {tag}"] = serious_violations(page)
     scan(page, site, f"{CODES['sold']}?lang=en")
     found["sold en"] = serious_violations(page)
+    evidence = page.locator("ol.journey li.evidence").count()  # the anchored inspection, as evidence
     page.locator("ol.journey a.tx").first.click()  # the transaction behind the sold bag's first step
     page.wait_for_url("**/tx/0x*")
     found["transaction en"] = serious_violations(page)
 
     assert found == {key: [] for key in found}
+    assert evidence == 1
 
 
 def test_the_drawing_fits_a_phone_and_marks_the_recall_source(page: Page, site: Site) -> None:

@@ -21,6 +21,7 @@ import uvicorn
 from accounts import World
 from passport_world import Orgs
 
+from chainpass.anchor import EventAnchors
 from chainpass.chain import Chain
 from chainpass.deployment import Deployment
 from chainpass.node import free_port
@@ -48,15 +49,16 @@ def serving(
     *,
     index_location: Path | str | None = None,
 ) -> Iterator[str]:
-    """The web service over ``deployment`` on ``chain``, served by uvicorn on 127.0.0.1 (a free
-    port) in a thread until the block ends, with its index in ``folder`` (or at
+    """The web service over ``deployment`` on ``chain`` (its passports and anchors), served by
+    uvicorn on 127.0.0.1 (a free port) in a thread until the block ends, with its index in ``folder`` (or at
     ``index_location``: a PostgreSQL server's URL), and the verification desk ``desk`` if
     given: its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     passports = ProductPassports.from_deployment(chain, deployment)
     location = index_location or folder / "index.sqlite"
-    app = create_app(passports, resolver_url=base, index_location=location, desk=desk)
+    anchors = EventAnchors.from_deployment(chain, deployment)
+    app = create_app(passports, resolver_url=base, index_location=location, desk=desk, anchors=anchors)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -15,6 +15,8 @@ import click
 from eth_account.signers.local import LocalAccount
 
 from chainpass.accounts import KeystoreDirectory
+from chainpass.anchor import EventAnchors
+from chainpass.artifacts import ANCHOR_CONTRACT
 from chainpass.chain import RECEIPT_TIMEOUT, Chain, Sender, parse_address
 from chainpass.contract_client import ContractClient
 from chainpass.deployment import DeploymentStore, genesis_hash, load_deployment
@@ -86,6 +88,11 @@ class Settings:
         """A client of the deployed contract ``kind`` on the node, its record checked."""
         chain = self.connect()
         return kind.from_deployment(chain, load_deployment(chain, self.store))
+
+    def anchors(self, chain: Chain) -> EventAnchors | None:
+        """The deployment's anchors on ``chain`` (None for a deployment from before them)."""
+        deployment = load_deployment(chain, self.store)
+        return EventAnchors.from_deployment(chain, deployment) if ANCHOR_CONTRACT in deployment.contracts else None
 
     def registry(self) -> IdentityRegistry:
         return self.client(IdentityRegistry)

@@ -23,6 +23,7 @@ from chainpass.cli.common import (
     read_json,
     settings,
 )
+from chainpass.cli.index import evidence_index
 from chainpass.deployment import load_deployment
 from chainpass.epcis_export import export
 from chainpass.epcis_import import import_document, import_standing
@@ -149,11 +150,15 @@ def _stopped(
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the document here.")
 @click.option("--schema", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Validate the document against this JSON schema (GS1's EPCIS-JSON-Schema.json).")  # fmt: skip
+@click.option("--index", "use_index", is_flag=True, help="Read the local trace index (`chainpass index sync`).")
 @json_option
-def export_command(code: str, tier: int, out: Path | None, schema: Path | None, as_json: bool) -> None:
-    """Export the history of the passport of CODE as an EPCIS 2.0 document."""
+def export_command(code: str, tier: int, out: Path | None, schema: Path | None, use_index: bool, as_json: bool) -> None:
+    """Export the history of the passport of CODE as an EPCIS 2.0 document, with the anchored
+    events the index holds about it (as evidence: docs/epcis.md)."""
     passports = settings().client(ProductPassports)
-    document = export(passports, passports.passport_id(parse_code(code, container_tier=tier)))
+    trace_index = evidence_index(passports, use_index)
+    passports.log_source = trace_index if use_index else None
+    document = export(passports, passports.passport_id(parse_code(code, container_tier=tier)), evidence=trace_index)
     if schema is not None:
         import jsonschema
 

@@ -11,10 +11,13 @@ it follows the chain (ranges, checkpoint, confirmations, reorgs).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
 from chainpass.cli.common import FiniteFloat, emit, json_option, settings
+from chainpass.errors import InvalidInput
+from chainpass.evidence import add_anchored
 from chainpass.index import DEFAULT_CONFIRMATIONS, SyncReport, TraceIndex
 from chainpass.passport import ProductPassports
 
@@ -23,10 +26,24 @@ MAX_FOLLOW = 3600.0
 
 
 def open_index(passports: ProductPassports, *, create: bool = True) -> TraceIndex:
-    """The trace index of ``passports``' contract (``--index-db``, else HOME/index), closed with the command."""
-    trace_index = TraceIndex.for_client(passports, settings().index_location(passports), create=create)
+    """The trace index of ``passports``' contract (``--index-db``, else HOME/index), with the
+    deployment's anchors if it has them, closed with the command."""
+    options = settings()
+    anchors = options.anchors(passports.chain)
+    trace_index = TraceIndex.for_client(passports, options.index_location(passports), anchors=anchors, create=create)
     click.get_current_context().call_on_close(trace_index.close)
     return trace_index
+
+
+def evidence_index(passports: ProductPassports, use_index: bool) -> TraceIndex | None:
+    """The index a command reads anchored events from: the one it reads logs from
+    (``use_index``), else the index as it stands if there is one (the node holds no events)."""
+    try:
+        return open_index(passports, create=False)
+    except InvalidInput:
+        if use_index:
+            raise
+        return None  # no index yet: nobody has told it anchored events either
 
 
 @click.group()
@@ -92,6 +109,27 @@ def _show(trace_index: TraceIndex, report: SyncReport, as_json: bool) -> None:
     emit(data, human, as_json)
 
 
+@index.command("add-anchored")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@json_option
+def add_anchored_command(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Teach the index anchored events, to show them beside the lifecycle (marked as evidence):
+    PATHS are proof bundles (`epcis anchor --proofs`), anchored EPCIS documents, or folders of
+    them (their *.json files). Each event is proven against an anchor in the blocks indexed;
+    if one is not, nothing is added. Run `index sync` first (the anchors must be indexed)."""
+    files = [f for path in paths for f in (sorted(path.glob("*.json")) if path.is_dir() else [path])]
+    if not files:
+        raise InvalidInput(f"There is no .json file in {', '.join(map(str, paths))}.")
+    trace_index = open_index(settings().client(ProductPassports))  # as it stands: syncs keep their confirmations
+    report = add_anchored(trace_index, [(str(f), f.read_bytes()) for f in files])
+    emit(
+        {"location": trace_index.location, **report.to_json()},
+        f"Proven against {len(report.roots)} anchor(s): {report.added} anchored event(s) added "
+        f"({report.on_passports} naming a passport), {report.known} known already. ({trace_index.location})",
+        as_json,
+    )
+
+
 @index.command("status")
 @json_option
 def status(as_json: bool) -> None:
@@ -103,7 +141,8 @@ def status(as_json: bool) -> None:
             f"Trace index {state.location}\n"
             f"  chain {state.chain_id}, contract {state.address} (deployed in block {state.deployment_block})\n"
             f"  checkpoint block {state.checkpoint}, node head {state.head}: {state.behind} block(s) behind\n"
-            f"  {state.logs} log(s), {state.removed_logs} removed by reorgs"
+            f"  {state.logs} log(s), {state.removed_logs} removed by reorgs\n"
+            f"  anchors {state.anchors or 'none'}: {state.anchored_events} anchored event(s) told (index add-anchored)"
         ),
         as_json,
     )

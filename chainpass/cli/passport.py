@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,12 @@ from chainpass.cli.common import (
     settings,
     unchanged,
 )
-from chainpass.cli.index import open_index
+from chainpass.cli.index import evidence_index
 from chainpass.custody import CustodyOffer, SignedOffer
 from chainpass.deployment import offline_target
 from chainpass.enums import BizStep, Disposition, Role, Standing, State
 from chainpass.errors import ChainpassError, ContractRevert, InvalidInput
+from chainpass.evidence import AnchoredEvent, evidence_of
 from chainpass.files import write_json_atomic
 from chainpass.passport import (
     Brand,
@@ -536,9 +537,12 @@ class _Steps:
     def to_json(self, e: TraceEntry) -> dict[str, Any]:
         return {**e.to_json(), "actor": self.actor(e), "relation": self.relation(e)}
 
-    def lines(self, entries: list[TraceEntry]) -> list[str]:
+    def lines(self, entries: Sequence[TraceEntry | AnchoredEvent]) -> list[str]:
         lines = []
         for e in entries:
+            if isinstance(e, AnchoredEvent):
+                lines.append(self.evidence_line(e))
+                continue
             d = e.details
             what = {
                 "PassportCommissioned": "commissioned",
@@ -559,6 +563,16 @@ class _Steps:
             lines.append(f"block {e.block_number:>6}  {what}{by}{via}")
         return lines
 
+    def evidence_line(self, e: AnchoredEvent) -> str:
+        """An anchored event: what it declares, by whom, and that it is evidence only."""
+        what = " ".join(filter(None, [e.event_type, e.action, e.biz_step, e.disposition and f"-> {e.disposition}"]))
+        via = f" (on container {self.names(e.via_container)})" if e.via_container else ""
+        via += f" (on input {self.names(e.via_input)})" if e.via_input else ""
+        return (
+            f"block {e.block_number:>6}  evidence: {what} at {e.event_time or 'no declared time'}, declared by "
+            f"{e.organisation}{via}; anchored in {e.tx_hash}, changes no state"
+        )
+
 
 def _state_label(value: Any) -> str:
     try:
@@ -577,13 +591,18 @@ def trace(code: str, tier: int, use_index: bool, as_json: bool) -> None:
     them, and the journeys of the inputs it was made from."""
     key = _key(code, tier)
     passports = _passports()
-    passports.log_source = open_index(passports, create=False) if use_index else None
-    entries = passports.trace(ProductPassports.passport_id(key))
+    trace_index = evidence_index(passports, use_index)
+    passports.log_source = trace_index if use_index else None
+    id_ = ProductPassports.passport_id(key)
+    entries = passports.trace(id_)
     if not entries:
         raise InvalidInput(f"No passport for {key}: it was never commissioned.")
-    steps = _Steps(passports, _Names(passports, {ProductPassports.passport_id(key): code}))
-    data = [steps.to_json(e) for e in entries]
-    emit(data, lambda: "\n".join([f"{key}: {_brand_text(passports.brand_of(key))}", *steps.lines(entries)]),
+    evidence = evidence_of(trace_index, entries, id_) if trace_index is not None else []
+    # Sorted stably: an anchored event after the steps at its anchor's position (it changes no state).
+    journey: list[TraceEntry | AnchoredEvent] = sorted([*entries, *evidence], key=lambda e: e.position)
+    steps = _Steps(passports, _Names(passports, {id_: code}))
+    data = [e.to_json() if isinstance(e, AnchoredEvent) else steps.to_json(e) for e in journey]
+    emit(data, lambda: "\n".join([f"{key}: {_brand_text(passports.brand_of(key))}", *steps.lines(journey)]),
          as_json)  # fmt: skip
 
 

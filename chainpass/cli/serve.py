@@ -46,7 +46,13 @@ def serve(host: str, port: int, resolver_url: str | None, desk_as: str | None) -
             raise InvalidInput(f"{desk.address} is not an appointed relying party: the desk's checks would be refused.")
         if not desk.operators.all():
             raise InvalidInput("The desk has no operator yet: add one with `chainpass desk add-operator NAME`.")
-    app = create_app(passports, resolver_url=root, index_location=options.index_location(passports), desk=desk)
+    app = create_app(
+        passports,
+        resolver_url=root,
+        index_location=options.index_location(passports),
+        desk=desk,
+        anchors=options.anchors(passports.chain),
+    )
     click.echo(
         f"Serving the passports of {passports.address} on http://{host}:{port}; links point at {root}. "
         f"Try {root}/.well-known/gs1resolver; Ctrl-C stops it."

@@ -44,10 +44,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
+from chainpass.anchor import EventAnchors
 from chainpass.backend import NoAnswer, NodeBackend, as_int
 from chainpass.enums import BizStep
 from chainpass.epcis_export import export
 from chainpass.errors import ChainpassError, InvalidInput
+from chainpass.evidence import AnchoredEvent, evidence_of
 from chainpass.index import TraceIndex
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey, check_resolver
@@ -61,9 +63,9 @@ from chainpass.web.resolver import LINK_TYPES, LINKSET_TYPE, PIP, PRIMARY_KEYS, 
 from chainpass.web.wording import (
     LANGUAGES,
     Language,
-    Step,
     _,
     event_words,
+    evidence_words,
     iso,
     language_of,
     load_catalogues,
@@ -225,10 +227,14 @@ class Service:
     """What the routes share: the passports client, the public root of the links, the trace
     index, and the one worker thread that touches the chain and the index."""
 
-    def __init__(self, passports: ProductPassports, root: str, index_location: Path | str) -> None:
+    def __init__(
+        self, passports: ProductPassports, root: str, index_location: Path | str, anchors: EventAnchors | None
+    ) -> None:
         self.passports = passports
         self.root = root
         self.index_location = index_location
+        #: The deployment's anchors, whose logs the index follows too (anchored events: chainpass.evidence).
+        self.anchors = anchors
         self.index: TraceIndex | None = None
         #: The read of the chain's head under way, and the one that will start after it
         #: (:meth:`fresh_head`): answers are kept under the head (chainpass.web.cache).
@@ -256,7 +262,7 @@ class Service:
 
     def open(self) -> None:
         """Open (or create) the trace index and bring it up to date: in the worker."""
-        self.index = TraceIndex.for_client(self.passports, self.index_location)
+        self.index = TraceIndex.for_client(self.passports, self.index_location, anchors=self.anchors)
         self.passports.log_source = self.index
         self.index.sync()
 
@@ -351,17 +357,24 @@ class Service:
 
 
 def create_app(
-    passports: ProductPassports, *, resolver_url: str, index_location: Path | str, desk: Desk | None = None
+    passports: ProductPassports,
+    *,
+    resolver_url: str,
+    index_location: Path | str,
+    desk: Desk | None = None,
+    anchors: EventAnchors | None = None,
 ) -> Starlette:
     """The web service over ``passports``; its links point at ``resolver_url`` (where the
     public reaches it: ``https://`` and a domain, no path), and it keeps its trace index at
     ``index_location``, a SQLite file or a PostgreSQL URL (created if missing). With ``desk``,
-    the verification desk is served under ``/desk`` (chainpass.web.desk); without, there is none."""
+    the verification desk is served under ``/desk`` (chainpass.web.desk); without, there is none.
+    With ``anchors`` (the deployment's ``EventAnchor``), the passport page shows the anchored
+    events the index was told (``chainpass index add-anchored``) beside the journey, as evidence."""
     root = check_resolver(resolver_url)
     if urlsplit(root).path:
         raise InvalidInput(f"The resolver URL {resolver_url!r} must be a domain with no path (https://id.example.org).")
     load_catalogues()
-    service = Service(passports, root, index_location)
+    service = Service(passports, root, index_location, anchors)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -442,29 +455,39 @@ def create_app(
             return await product_page(http, request)
         level = request.levels[0]
 
-        def read() -> tuple[Any, list[Step], str | None, drawing.Node | None, drawing.Facts | None]:
+        def read() -> tuple[Any, list[drawing.Mark], str | None, drawing.Node | None, drawing.Facts | None]:
             service.synced()
+            assert service.index is not None
             verdict = passports.verify(level.key)
-            keys = _keys(passports, verdict.journey, verdict.recall_source, verdict.id)
+            evidence = evidence_of(service.index, verdict.journey, verdict.id) if verdict.journey else []
+            # In the chain's order; an anchored event after the steps at its anchor's position.
+            journey: list[TraceEntry | AnchoredEvent] = sorted([*verdict.journey, *evidence], key=lambda e: e.position)
+            keys = _keys(passports, journey, verdict.recall_source, verdict.id)
             names = _names(keys)
             times: dict[int, int] = {}
-            for entry in verdict.journey:
+            for entry in journey:
                 if entry.block_number not in times:
                     times[entry.block_number] = int(passports.chain.w3.eth.get_block(entry.block_number)["timestamp"])
-            steps = [step_words(e, times[e.block_number], names) for e in verdict.journey]
+            steps = [
+                evidence_words(e, times[e.block_number], names)
+                if isinstance(e, AnchoredEvent)
+                else step_words(e, times[e.block_number], names)
+                for e in journey
+            ]
+            marks = drawing.timeline(journey, steps)
             source = verdict.recall_source
             if verdict.producer is None:
-                return verdict, steps, None, None, None
+                return verdict, marks, None, None, None
             tree = drawing.lineage(passports, verdict, root, keys)
             return (
                 verdict,
-                steps,
+                marks,
                 names.get(source) if source not in (None, verdict.id) else None,
                 tree,
                 drawing.facts(passports, verdict),
             )
 
-        verdict, steps, recall_source, tree, facts = await service.run(read)
+        verdict, marks, recall_source, tree, facts = await service.run(read)
         said = verdict_words(verdict, recall_source)
         status = 404 if verdict.producer is None else 200
         # The page is the default link: it lists the others.
@@ -477,7 +500,7 @@ def create_app(
             digital_link=root + request.uri_path,
             said=said,
             verdict=verdict,
-            marks=drawing.timeline(verdict.journey, steps),
+            marks=marks,
             tree=tree,
             facts=facts,
             product_href=(PIP.prefix + request.product.path) if request.product is not None and verdict.brand else None,
@@ -525,7 +548,7 @@ def create_app(
             if not passports.exists(id_):
                 return None
             service.synced()
-            return export(passports, id_)
+            return export(passports, id_, evidence=service.index)
 
         document = await service.run(read)
         if document is None:

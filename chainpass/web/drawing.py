@@ -25,6 +25,7 @@ from chainpass.backend import NoAnswer, RpcError
 from chainpass.contract_client import calldata
 from chainpass.enums import BizStep, Disposition, State
 from chainpass.errors import NodeUnreachable
+from chainpass.evidence import AnchoredEvent
 from chainpass.passport import CONTRACT_NAME, Brand, ProductPassports, Verdict
 from chainpass.standards.gs1 import ProductKey
 from chainpass.trace import TraceEntry
@@ -56,8 +57,9 @@ def passport_path(key: ProductKey, root: str) -> str:
 class Mark:
     """A step on the timeline: the step, its mark's shape (``own``: a disc; ``other``: a ring,
     the step of an input or a container; ``alert``: a square with "!", a recall or a failed
-    inspection), the time since the step before in words (None when under a minute, or when
-    the declared times run backwards), and the space above it (rem)."""
+    inspection; ``evidence``: a hollow diamond, an anchored event), the time since the step
+    before in words (None when under a minute, or when the declared times run backwards), and
+    the space above it (rem)."""
 
     step: Step
     shape: str
@@ -65,7 +67,7 @@ class Mark:
     space: float
 
 
-def timeline(journey: Sequence[TraceEntry], steps: Sequence[Step]) -> list[Mark]:
+def timeline(journey: Sequence[TraceEntry | AnchoredEvent], steps: Sequence[Step]) -> list[Mark]:
     """The journey's steps as the timeline draws them (``steps[i]`` is ``journey[i]`` in words)."""
     marks: list[Mark] = []
     before: int | None = None
@@ -77,7 +79,9 @@ def timeline(journey: Sequence[TraceEntry], steps: Sequence[Step]) -> list[Mark]
     return marks
 
 
-def _shape(entry: TraceEntry) -> str:
+def _shape(entry: TraceEntry | AnchoredEvent) -> str:
+    if isinstance(entry, AnchoredEvent):  # evidence, even of a recall: it changed no state
+        return "evidence"
     if _alarming(entry):
         return "alert"
     return "other" if entry.via_input is not None or entry.via_container is not None else "own"

@@ -27,6 +27,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from chainpass.enums import State
+from chainpass.evidence import AnchoredEvent
 from chainpass.passport import Verdict
 from chainpass.trace import TraceEntry
 
@@ -315,7 +316,7 @@ def event_words(event: str, biz_step: str | None) -> str:
 @dataclass(frozen=True)
 class Step:
     """One step of the journey on the page: when (in words, and as ISO 8601 for ``<time>``),
-    what, who, and the transaction behind it."""
+    what, who, and the transaction behind it (an anchored event's: its anchor's)."""
 
     when: str
     at: str
@@ -324,6 +325,35 @@ class Step:
     tx_hash: str
     #: When, as a Unix time (the timeline spaces its steps by it).
     time: int = 0
+    #: An anchored event: evidence that ``actor`` declared it, not a step that changed the passport.
+    evidence: bool = False
+
+
+#: EPCIS event types in words, for an anchored event that names no business step.
+_EVENT_TYPES = {
+    "ObjectEvent": N_("Observed"),
+    "AggregationEvent": N_("Packed or unpacked"),
+    "TransactionEvent": N_("Part of a business transaction"),
+    "TransformationEvent": N_("Transformed"),
+    "AssociationEvent": N_("Associated with an asset"),
+}
+
+
+def _via(what: str, via_input: int | None, via_container: int | None, names: dict[int, str]) -> str:
+    """``what`` of the step, saying which input or container it happened to."""
+    if via_input is not None:
+        return _("%(what)s (of %(code)s, which it was made from)") % {"what": what, "code": names.get(via_input, "?")}
+    if via_container is not None:
+        return _("%(what)s (of %(code)s, which it was in)") % {"what": what, "code": names.get(via_container, "?")}
+    return what
+
+
+def _declared(text: object, fallback: int) -> int:
+    """The time an event declares (ISO 8601), else ``fallback``."""
+    if isinstance(text, str):
+        with contextlib.suppress(ValueError):
+            return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    return fallback
 
 
 def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Step:
@@ -331,23 +361,23 @@ def step_words(entry: TraceEntry, block_time: int, names: dict[int, str]) -> Ste
     ``names`` gives the codes of the passports it may reach this one through."""
     details = entry.details
     step = details.get("biz_step")
-    what = event_words(entry.event, step if isinstance(step, str) else None)
-    if entry.via_input is not None:
-        what = _("%(what)s (of %(code)s, which it was made from)") % {
-            "what": what,
-            "code": names.get(entry.via_input, "?"),
-        }
-    elif entry.via_container is not None:
-        what = _("%(what)s (of %(code)s, which it was in)") % {
-            "what": what,
-            "code": names.get(entry.via_container, "?"),
-        }
-    declared = details.get("event_time")
-    if isinstance(declared, str):
-        when = int(dt.datetime.fromisoformat(declared.replace("Z", "+00:00")).timestamp())
-    else:
-        when = block_time
+    what = _via(
+        event_words(entry.event, step if isinstance(step, str) else None), entry.via_input, entry.via_container, names
+    )
+    when = _declared(details.get("event_time"), block_time)
     return Step(moment(when), iso(when), what, entry.actor, entry.tx_hash, when)
+
+
+def evidence_words(event: AnchoredEvent, block_time: int, names: dict[int, str]) -> Step:
+    """An anchored event in words: its business step (else its type), dated by the time it
+    declares (else its anchor's block time), by the organisation that declared it."""
+    if event.biz_step is not None:
+        what = event_words("PassportEventRecorded", event.biz_step)
+    else:
+        what = _(_EVENT_TYPES[event.event_type]) if event.event_type in _EVENT_TYPES else event.event_type
+    when = _declared(event.event_time, block_time)
+    what = _via(what, event.via_input, event.via_container, names)
+    return Step(moment(when), iso(when), what, event.organisation, event.tx_hash, when, evidence=True)
 
 
 def iso(timestamp: int) -> str:
