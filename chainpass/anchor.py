@@ -316,3 +316,33 @@ def bundles_of(
         )
         for index, (event, digest) in enumerate(zip(events, digests, strict=True))
     )
+
+
+def anchor_events(
+    anchors: EventAnchors,
+    events: Sequence[Any],
+    digests: Sequence[bytes],
+    context: Any,
+    raw: bytes,
+    *,
+    sender: Sender,
+) -> tuple[AnchoredDocument, bool]:
+    """Anchor ``events`` (some or all of a document's, their CBV 2.0 hashes ``digests``, read
+    with the document's ``context``; ``raw`` the document's bytes) in one transaction, and a
+    proof bundle for each; whether the anchor was sent now. A batch whose root is anchored
+    already (a re-run of an import) is not sent a second time: its bundles are made from the
+    anchor's log, by whoever anchored it."""
+    tree = MerkleTree.of(digests)
+    record = anchors.anchor_of(tree.root)
+    if record is None:
+        receipt = anchors.anchor(tree.root, len(digests), document_digest(raw), sender=sender)
+        transaction, block = "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"])
+        organisation = to_checksum_address(receipt["from"])
+    else:
+        log = anchors.logs([anchors.topic("BatchAnchored"), "0x" + tree.root.hex()])[0]
+        transaction, block = "0x" + bytes(log["transactionHash"]).hex(), int(log["blockNumber"])
+        organisation = record.organisation
+    place = AnchorPlace(anchors.chain.chain_id, anchors.address, transaction, block, organisation)
+    return AnchoredDocument(
+        tree.root, transaction, block, bundles_of(events, context, digests, raw, place)
+    ), record is None

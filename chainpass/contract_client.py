@@ -129,16 +129,21 @@ class ContractClient:
         """The topic (``0x`` hex) of the contract's ``event``, for :meth:`logs` queries."""
         return "0x" + event_topic(load_artifact(self.CONTRACT_NAME).abi, event).hex()
 
-    def logs(self, topics: Sequence[str | None], last: int | None = None) -> list[LogReceipt]:
-        """This contract's logs matching ``topics``, from its deployment block to ``last``
-        (the latest block by default), queried in chunks of :data:`LOG_CHUNK` blocks.
-        The embedded chain is only ever asked for this contract's logs this way.
-        With a :class:`LogSource`, the logs come from it instead."""
+    def logs(self, topics: Sequence[str | None], last: int | None = None, first: int | None = None) -> list[LogReceipt]:
+        """This contract's logs matching ``topics``, from its deployment block (or ``first``,
+        if later) to ``last`` (the latest block by default), queried in chunks of
+        :data:`LOG_CHUNK` blocks. The embedded chain is only ever asked for this contract's
+        logs this way. With a :class:`LogSource`, the logs come from it instead."""
+        begin = self.first_block if first is None else max(first, self.first_block)
         if self.log_source is not None:
-            return [log for log in self.log_source.get_logs(topics) if last is None or log["blockNumber"] <= last]
+            return [
+                log
+                for log in self.log_source.get_logs(topics)
+                if (last is None or log["blockNumber"] <= last) and (first is None or log["blockNumber"] >= first)
+            ]
         end = self.chain.w3.eth.block_number if last is None else last
         logs: list[LogReceipt] = []
-        for start in range(self.first_block, end + 1, LOG_CHUNK):
+        for start in range(begin, end + 1, LOG_CHUNK):
             logs += self.chain.w3.eth.get_logs(
                 {
                     "address": self.address,

@@ -15,7 +15,8 @@ nothing twice:
 - AggregationEvent ADD / DELETE: pack / unpack, the event hash as ``eventId``;
 - TransformationEvent: transform (id: keccak of transformationID, else of the event hash);
 - TransactionEvent: recorded like an ObjectEvent;
-- AggregationEvent OBSERVE: the event recorded on the parent, whose children must be in it.
+- AggregationEvent OBSERVE: the event recorded on the parent, whose children must be in it;
+- TransformationEvent whose inputs name no passport: its outputs commissioned.
 
 bizStep and disposition take the whole CBV 2.0 vocabulary (short names, ``https://ref.gs1.org/cbv/``
 URIs or the old ``urn:epcglobal:cbv:`` URNs); a bizStep outside the CBV (an extension URI) is
@@ -24,9 +25,16 @@ recorded as ``other``, the exact URI provable through the event hash id recorded
 the rest of it is noted in the report (the chain keeps one disposition per event).
 
 Identifiers: SGTIN and LGTIN URNs, SSCC and GIAI URNs, GS1 Digital Link URIs; class-level
-quantities of a product without a lot (``urn:epc:idpat:sgtin:...*``) name no passport and are
+quantities of a class without a lot (``urn:epc:idpat:sgtin:...*``) name no passport and are
 noted. By default an identifier with no passport is refused; with ``adopt_unknown=True`` the
 importing producer commissions it right before the event (the report lists each one).
+
+Events the lifecycle does not model (an AssociationEvent, identifiers passports do not take, a
+disposition outside the CBV, no bizStep, only class-level quantities with no lot ...) are
+anchored as evidence with ``anchors`` (:mod:`chainpass.anchor`: one transaction, after the
+lifecycle events, a proof bundle each); ``anchor_only`` anchors every event. An inspection or a
+receiving without a disposition is recorded as under way (``in_progress``, an observation), a
+sensor report without a bizStep as ``sensor_reporting``. docs/epcis.md has the table.
 
 Everything is validated before anything is sent; by default an invalid event stops the
 whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
@@ -36,7 +44,9 @@ every event exactly once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,16 +54,19 @@ from typing import Any
 # it first, then install ours (see _offline_loader), which never leaves the process.
 from eth_utils import keccak
 
+from chainpass.anchor import AnchoredDocument, EventAnchors, anchor_events
 from chainpass.chain import Sender
 from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.records import JsonRecord
 from chainpass.standards.epcis import (
+    EPCIS_CONTEXT,
     EVENT_TYPES,
     IMPLIED_DISPOSITION,
     NEEDS_DISPOSITION,
-    event_hash,
+    OTHER_EVENT_TYPES,
+    EventHasher,
     event_time,
     events_of,
     hash_uri,
@@ -61,7 +74,7 @@ from chainpass.standards.epcis import (
     parse_disposition,
     parse_hash_uri,
 )
-from chainpass.standards.gs1 import SSCC_TIER, ProductKey, parse_code
+from chainpass.standards.gs1 import PERSONAL_KEYS, SSCC_TIER, ProductKey, parse_code
 
 # ---------------------------------------------------------------------------- planning
 
@@ -85,6 +98,8 @@ class Planned:
     adopt: tuple[ProductKey, ...] = ()
     #: What the report says besides the status (entries skipped, fields not recorded).
     notes: tuple[str, ...] = ()
+    #: Why the lifecycle does not model the event (action ``anchor``): the field and what it says.
+    anchor_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +119,19 @@ class EventOutcome(JsonRecord):
     #: Identifiers this import commissioned right before the event (``adopt_unknown``).
     adopted: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: The transaction of the anchor that holds the event (action ``anchor``).
+    anchored_in: str | None = None
 
     def describe(self) -> str:
         head = f"event {self.index} ({self.type}, {self.event_id or 'no id'})"
         if self.status == "refused":
             return f"{head}: refused, {self.field}: {self.reason}"
         text = f"{head}: {self.status.replace('_', ' ')}"
+        if self.action == "anchor" and self.status in ("anchored", "already_on_chain"):
+            text += f" (anchored as evidence, transaction {self.anchored_in}"
+            text += f"; not a lifecycle event: {self.reason})" if self.reason else ")"
+        elif self.action and self.status in ("recorded", "already_on_chain"):
+            text += f" ({self.action})"
         if self.adopted:
             text += "; adopted (commissioned first): " + ", ".join(self.adopted)
         return text + "".join(f"; note: {n}" for n in self.notes)
@@ -118,6 +140,9 @@ class EventOutcome(JsonRecord):
 @dataclass(frozen=True)
 class ImportResult:
     outcomes: tuple[EventOutcome, ...]
+    #: The anchor of the events the lifecycle does not model (or of all, ``anchor_only``), with
+    #: a proof bundle for each; None if none was anchored (or the import stopped before).
+    anchor: AnchoredDocument | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -135,8 +160,12 @@ class ImportResult:
         return self.count("refused")
 
     @property
+    def anchored(self) -> int:
+        return self.count("anchored")
+
+    @property
     def nothing_new(self) -> bool:
-        return self.recorded == 0
+        return self.recorded == 0 and self.anchored == 0
 
     @property
     def tx_hashes(self) -> list[str]:
@@ -149,6 +178,7 @@ class ImportResult:
     def summary(self) -> str:
         parts = [
             f"{self.recorded} recorded",
+            f"{self.anchored} anchored",
             f"{self.already_on_chain} already on chain",
             f"{self.refused} refused",
         ]
@@ -163,13 +193,19 @@ class ImportResult:
         return {
             "events": [o.to_json() for o in self.outcomes],
             "recorded": self.recorded,
+            "anchored": self.anchored,
             "already_on_chain": self.already_on_chain,
             "refused": self.refused,
             "not_sent": self.count("not_sent"),
             "adopted": self.adopted,
             "nothing_new": self.nothing_new,
             "tx_hashes": self.tx_hashes,
+            "anchor": None if self.anchor is None else self._anchor_json(self.anchor),
         }
+
+    @staticmethod
+    def _anchor_json(anchor: AnchoredDocument) -> dict[str, Any]:
+        return {"root": "0x" + anchor.root.hex(), "transaction": anchor.transaction, "block": anchor.block_number}
 
 
 class _Refusal(Exception):
@@ -179,9 +215,51 @@ class _Refusal(Exception):
         self.reason = reason
 
 
+class _Unmodelled(_Refusal):
+    """A valid event that the passports' lifecycle does not model: anchored as evidence
+    (when the import anchors), refused otherwise."""
+
+
+#: Identifier forms of the keys passports take: one of them that does not parse is a mistake
+#: (refused); any other identifier (a GRAI, an SGLN, a GDTI, a person's GSRN ...) names
+#: something the lifecycle does not model, and its event is anchored.
+_PASSPORT_FORMS = ("urn:epc:id:sgtin:", "urn:epc:class:lgtin:", "urn:epc:id:sscc:", "urn:epc:id:giai:", "(01)",
+                   "(00)", "(8004)", "01")  # fmt: skip
+_PASSPORT_LINK_KEYS = ("/01/", "/00/", "/8004/", "/gtin/")
+
+
+def _observed(
+    event: Mapping[str, Any], step: BizStep, disposition: Disposition | None, notes: list[str]
+) -> tuple[BizStep, Disposition | None]:
+    """The step and disposition an event is recorded with: a sensor report without a bizStep is
+    ``sensor_reporting``; an inspection or a receiving without a disposition is the step under
+    way (``in_progress``), an observation. Both noted: the event hash id keeps the event as written."""
+    if step is BizStep.NONE and event.get("sensorElementList"):
+        step = BizStep.SENSOR_REPORTING
+        notes.append("no bizStep: a sensor report, recorded as sensor_reporting (an observation)")
+    if disposition is None and step in NEEDS_DISPOSITION:
+        disposition = Disposition.IN_PROGRESS
+        notes.append(
+            f"no disposition: the {step.label} is recorded as under way (in_progress), an observation; "
+            "the event hash id keeps the event as written"
+        )
+    return step, disposition
+
+
+def _disposition_refusal(where: str, value: Any, exc: InvalidInput) -> _Refusal:
+    """A disposition outside the CBV (an extension URI) is valid EPCIS that the chain's rules
+    cannot read (they depend on what a disposition means): its event is anchored. A bare word
+    that is no CBV disposition is a mistake."""
+    if ":" in str(value):
+        return _Unmodelled(where, str(exc))
+    return _Refusal(where, str(exc))
+
+
 @dataclass
 class _Planner:
     pp: ProductPassports
+    #: The CBV 2.0 hasher of the document's ``@context``.
+    hasher: EventHasher
     #: Whether identifiers first seen in the document are commissioned (adopted).
     adopt_unknown: bool = False
     #: ids that exist on chain or are commissioned earlier in the document, by id
@@ -193,14 +271,53 @@ class _Planner:
 
     #: ids found on chain already
     on_chain: set[int] = field(default_factory=set)
+    #: ids found to have no passport when the document was read (:meth:`prefetch`)
+    absent: set[int] = field(default_factory=set)
+    #: The events' ids computed ahead (:meth:`read`), by index: taken by :meth:`plan`.
+    hashed: dict[int, tuple[bytes, list[str]]] = field(default_factory=dict)
+
+    def read(self, events: Sequence[Any]) -> None:
+        """Hash the events while the chain is asked which passports they name (:meth:`prefetch`,
+        in a thread: it waits on the node while this one computes)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            asked = pool.submit(self.prefetch, events)
+            for index, event in enumerate(events):
+                try:
+                    self.hashed[index] = self.digest(event)
+                except _Refusal:
+                    continue  # planned again, refused then
+            asked.result()
 
     def exists(self, id_: int) -> bool:
         if id_ in self.known or id_ in self.on_chain:
             return True
+        if id_ in self.absent:
+            return False
         if self.pp.exists(id_):
             self.on_chain.add(id_)
             return True
         return False
+
+    def prefetch(self, events: Sequence[Any]) -> None:
+        """Ask the chain which of the passports the document's events name exist, all at once
+        (JSON-RPC batches), rather than one call per event while planning."""
+        from chainpass.bulk import existing  # bulk reads this module's batching: imported here
+
+        keys: dict[int, ProductKey] = {}
+        for event in events:
+            for code in _codes(event):
+                try:
+                    key = parse_code(code)
+                except InvalidInput:
+                    continue
+                keys[self.pp.passport_id(key)] = key
+        # An item's code with no passport may name a container (see resolve): asked next.
+        found = existing(self.pp, keys)
+        missing = {i: k for i, k in keys.items() if i not in found and k.kind is Kind.ITEM}
+        containers = {self.pp.passport_id(ProductKey(k.gtin, Kind.CONTAINER, k.serial, 1)) for k in missing.values()}
+        found |= existing(self.pp, containers)
+        self.on_chain |= found
+        self.absent |= (set(keys) | containers) - found
 
     def parse(self, value: Any, where: str) -> ProductKey:
         if not isinstance(value, str):
@@ -208,7 +325,12 @@ class _Planner:
         try:
             key = parse_code(value)
         except InvalidInput as exc:
-            raise _Refusal(
+            lower = value.strip().lower()
+            link = lower.startswith(("http://", "https://"))
+            ours = any(k in lower for k in _PASSPORT_LINK_KEYS) if link else lower.startswith(_PASSPORT_FORMS)
+            if ours and not any(f"/{ai}/" in lower or f"({ai})" in lower for ai in PERSONAL_KEYS):
+                raise _Refusal(where, f"{value!r} is not a valid identifier: {exc}") from None
+            raise _Unmodelled(
                 where,
                 f"{value!r} is not an identifier passports take (SGTIN, LGTIN, SSCC, GIAI or GS1 Digital Link): {exc}",
             ) from None
@@ -240,12 +362,18 @@ class _Planner:
             for i, element in enumerate(values):
                 where = f"{name}[{i}].epcClass"
                 cls = element.get("epcClass") if isinstance(element, dict) else None
-                if isinstance(cls, str) and cls.lower().startswith("urn:epc:idpat:") and cls.endswith(".*"):
-                    notes.append(f"{where} {cls} is a quantity of a product with no lot: no passport names it")
+                if not isinstance(cls, str):
+                    raise _Refusal(where, "a quantity element needs an epcClass string")
+                # A class-level quantity names a passport when its class is a lot; any other
+                # class (a product with no lot, a pattern) is noted, wherever it stands, and
+                # the event's hash id (recorded with its passports, or anchored) keeps it.
+                try:
+                    key: ProductKey | None = parse_code(cls)
+                except InvalidInput:
+                    key = None
+                if key is None or key.kind is not Kind.LOT:
+                    notes.append(f"{where} {cls} is a quantity of a class with no lot: no passport names it")
                     continue
-                key = self.parse(cls, where)
-                if key.kind is not Kind.LOT:
-                    raise _Refusal(where, f"{cls!r} is not a lot (LGTIN class)")
                 keys.append(key)
         return keys
 
@@ -275,25 +403,53 @@ class _Planner:
             self.packed_in[id_] = int(self.pp.contract.functions.containerOf(id_).call()) if id_ in self.on_chain else 0
         return self.packed_in[id_]
 
-    def plan(self, index: int, event: Any, context: Any) -> Planned:
+    def plan(self, index: int, event: Any) -> Planned:
+        """What ``event`` does on chain: a lifecycle action, or (when the lifecycle does not
+        model it) ``anchor``, with the reason in ``anchor_reason``."""
+        ahead = self.hashed.pop(index, None)
+        digest, notes = ahead if ahead is not None else self.digest(event)
+        try:
+            return self._planned(index, event, digest, notes)
+        except _Unmodelled as unmodelled:
+            # Anchored: by the hash its proof bundle holds (an own eventID is not recomputed).
+            anchored = digest if parse_hash_uri(str(event.get("eventID"))) is None else self.computed(event)[0]
+            return Planned(index, anchored, str(event.get("type")), "anchor", notes=tuple(notes),
+                           anchor_reason=f"{unmodelled.field}: {unmodelled.reason}")  # fmt: skip
+
+    def everything(self, index: int, event: Any) -> Planned:
+        """``anchor_only``: every event that hashes is anchored."""
+        digest, notes = self.computed(event)
+        return Planned(index, digest, str(event.get("type")), "anchor", notes=tuple(notes),
+                       anchor_reason="anchor only: every event of the document is anchored")  # fmt: skip
+
+    def computed(self, event: Any) -> tuple[bytes, list[str]]:
+        """The event's CBV 2.0 hash, computed (what an anchor and its proof bundles hold), and
+        how, if not with the document's own context."""
         if not isinstance(event, dict):
             raise _Refusal("event", "is not a JSON object")
+        try:
+            digest, fallback = self.hasher.digest(event)
+        except InvalidInput as exc:
+            raise _Refusal("eventID", str(exc)) from None
+        return digest, [fallback] if fallback else []
+
+    def digest(self, event: Any) -> tuple[bytes, list[str]]:
+        """The event's id, and the notes on how it was computed. An event that carries a CBV 2.0
+        hash id (as every export of this system does) is recognised by it: the id it was
+        recorded under, wherever it was recorded first. Recomputing it from an exported event
+        would give another hash (the export renders the event from the chain) and record the
+        event a second time."""
+        own_id = event.get("eventID") if isinstance(event, dict) else None
+        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
+        return (digest, []) if digest is not None else self.computed(event)
+
+    def _planned(self, index: int, event: dict[str, Any], digest: bytes, notes: list[str]) -> Planned:
         kind = event.get("type")
         if kind not in EVENT_TYPES:
-            raise _Refusal("type", f"{kind!r} is not an EPCIS event type passports take")
-        # An event that carries a CBV 2.0 hash id (as every export of this system does) is
-        # recognised by it: the id it was recorded under, wherever it was recorded first.
-        # Recomputing it from an exported event would give another hash (the export
-        # renders the event from the chain) and record the event a second time.
-        own_id = event.get("eventID")
-        digest = parse_hash_uri(own_id) if isinstance(own_id, str) else None
-        if digest is None:
-            try:
-                digest = event_hash(event, context)
-            except InvalidInput as exc:
-                raise _Refusal("eventID", str(exc)) from None
+            if kind in OTHER_EVENT_TYPES:
+                raise _Unmodelled("type", f"passports have no {kind}")
+            raise _Refusal("type", f"{kind!r} is not an EPCIS 2.0 event type")
         action = event.get("action")
-        notes: list[str] = []
         try:
             step = parse_biz_step(event["bizStep"]) if event.get("bizStep") else BizStep.NONE
         except InvalidInput as exc:
@@ -305,7 +461,7 @@ class _Planner:
         try:
             disposition = parse_disposition(event["disposition"]) if event.get("disposition") else None
         except InvalidInput as exc:
-            raise _Refusal("disposition", str(exc)) from None
+            raise _disposition_refusal("disposition", event["disposition"], exc) from None
         disposition = self.persistent(event, disposition, notes)
         try:
             when = event_time(event)
@@ -338,7 +494,7 @@ class _Planner:
                 try:
                     parsed = parse_disposition(value)
                 except InvalidInput as exc:
-                    raise _Refusal(f"persistentDisposition.{name}", str(exc)) from None
+                    raise _disposition_refusal(f"persistentDisposition.{name}", value, exc) from None
                 if name == "set" and disposition is None:
                     disposition = parsed
                     notes.append(f"persistentDisposition set {parsed.label}: recorded as the event's disposition")
@@ -367,7 +523,7 @@ class _Planner:
                 raise _Refusal("action", f"{action!r} is not an EPCIS action")
             children = self.identifiers(event, ["childEPCs"], ["childQuantityList"], notes)
             if not children and action != "OBSERVE":
-                raise _Refusal("childEPCs", "names nothing to pack or unpack")
+                raise _Unmodelled("childEPCs", "names no passport to pack or unpack")
             if action == "DELETE":
                 child_ids = tuple(self.resolve(k) for k in children)
                 for i, id_ in enumerate(child_ids):
@@ -378,7 +534,7 @@ class _Planner:
                 return base
             parent = self.parse(event.get("parentID"), "parentID")
             if parent.kind is Kind.LOT:
-                raise _Refusal("parentID", f"{parent} is a lot, not a container")
+                raise _Unmodelled("parentID", f"{parent} is a lot, not a container")
             if parent.kind is Kind.ITEM:  # a GTIN + serial parent: a container, a tier above its children
                 parent = ProductKey(
                     parent.gtin, Kind.CONTAINER, parent.serial, self.tiers.get((parent.gtin, parent.serial), 1)
@@ -396,12 +552,14 @@ class _Planner:
             adopted = {self.pp.passport_id(k) for k in adopt}
             for i, id_ in enumerate(child_ids):
                 if id_ not in adopted and self.container_of(id_) != container:
-                    raise _Refusal(
-                        f"childEPCs[{i}]", f"{children[i]} is not packed in {parent}: record its packing (ADD) first"
+                    raise _Unmodelled(
+                        f"childEPCs[{i}]",
+                        f"{children[i]} is not packed in {parent} on chain (its packing, an ADD, records that)",
                     )
                 self.packed_in[id_] = container
             base.action, base.container = "observe", container
             base.ids = tuple(i for i in child_ids if i in adopted)
+            step, disposition = _observed(event, step, disposition, notes)
             if step is not BizStep.NONE:
                 base.record = self.record(step, disposition, (container,), when, read_point, base.event_id)
             return base
@@ -410,7 +568,13 @@ class _Planner:
             inputs = self.identifiers(event, ["inputEPCList"], ["inputQuantityList"], notes)
             outputs = self.identifiers(event, ["outputEPCList"], ["outputQuantityList"], notes)
             if not inputs and not outputs:
-                raise _Refusal("inputEPCList", "the transformation names no inputs and no outputs")
+                raise _Unmodelled("inputEPCList", "the transformation names no passport among its inputs and outputs")
+            if not inputs:  # nothing with a passport consumed: new goods, commissioned
+                notes.append("the inputs name no passport: the outputs are commissioned")
+                base.action, base.keys = "commission", tuple(outputs)
+                for key in outputs:
+                    self.known[self.pp.passport_id(key)] = key
+                return base
             input_ids = self.need(inputs, "inputEPCList", adopt)
             tid_text = event.get("transformationID")
             base.transformation = transformation_id(str(tid_text)) if tid_text else keccak(base.event_id)
@@ -422,7 +586,7 @@ class _Planner:
         # ObjectEvent, TransactionEvent
         keys = self.identifiers(event, ["epcList"], ["quantityList"], notes)
         if not keys:
-            raise _Refusal("epcList", "names no identifier")
+            raise _Unmodelled("epcList", "names no passport")
         if kind == "ObjectEvent" and action == "ADD" and step in (BizStep.COMMISSIONING, BizStep.NONE):
             tiered = []
             for key in keys:
@@ -440,10 +604,12 @@ class _Planner:
         if action not in ("OBSERVE", "ADD", "DELETE"):
             raise _Refusal("action", f"{action!r} is not an EPCIS action")
         if kind == "ObjectEvent" and action == "DELETE" and step is not BizStep.DECOMMISSIONING:
-            raise _Refusal("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+            raise _Unmodelled("bizStep", "an ObjectEvent DELETE is recorded as decommissioning only")
+        step, disposition = _observed(event, step, disposition, notes)
+        base.record = self.record(step, disposition, (), when, read_point, base.event_id)
         ids = self.need(keys, "epcList", adopt)
         base.action, base.ids = "record", ids
-        base.record = self.record(step, disposition, ids, when, read_point, base.event_id)
+        base.record = replace(base.record, passports=ids)
         return base
 
     def record(
@@ -456,11 +622,30 @@ class _Planner:
         digest: bytes,
     ) -> EpcisEvent:
         if step in (BizStep.NONE, BizStep.COMMISSIONING, BizStep.PACKING, BizStep.UNPACKING):
-            raise _Refusal("bizStep", f"{step.label!r} is not recorded as an event by passports")
+            raise _Unmodelled("bizStep", f"{step.label!r} is not recorded as an event by passports")
         disposition = disposition or IMPLIED_DISPOSITION.get(step)
         if disposition is None and step in NEEDS_DISPOSITION:
             raise _Refusal("disposition", f"a {step.label} event needs a disposition")
         return EpcisEvent(ids, step, disposition or Disposition.NONE, when, read_point, bytes(32), digest)
+
+
+_CODE_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def _codes(event: Any) -> list[str]:
+    """The identifiers an event names (instances, parents, classes), as written."""
+    if not isinstance(event, dict):
+        return []
+    codes = [event["parentID"]] if isinstance(event.get("parentID"), str) else []
+    for name in _CODE_LISTS:
+        values = event.get(name)
+        codes += [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    for name in _QUANTITY_LISTS:
+        values = event.get(name)
+        elements = values if isinstance(values, list) else []
+        codes += [e["epcClass"] for e in elements if isinstance(e, dict) and isinstance(e.get("epcClass"), str)]
+    return codes
 
 
 def _parent_tiers(events: Sequence[Any]) -> dict[tuple[int, str], int]:
@@ -499,30 +684,50 @@ def import_document(
     sender: Sender | SenderFor,
     partial: bool = False,
     adopt_unknown: bool = False,
+    anchors: EventAnchors | None = None,
+    raw: bytes | None = None,
+    anchor_only: bool = False,
 ) -> ImportResult:
     """Import an EPCIS 2.0 document's events (see the module's description). ``sender``
     sends every transaction, or is a function choosing the sender per planned event (for
     the commissioning of adopted identifiers it is asked with a plan whose action is
     ``adopt``: a producer's). With ``adopt_unknown``, identifiers that have no passport are
-    commissioned right before the event that first names them."""
+    commissioned right before the event that first names them.
+
+    With ``anchors``, the events the lifecycle does not model are anchored, after the
+    lifecycle events, in one transaction sent by the sender of the first of them (``raw``:
+    the document's bytes, whose hash the anchor records; by default its JSON as given,
+    compact); with ``anchor_only`` every event is. Without ``anchors`` they are refused."""
     events = events_of(document)
     context = document.get("@context")
-    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    planner = _Planner(pp, EventHasher.of(context), adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    if not anchor_only:
+        planner.read(events)
     outcomes: dict[int, EventOutcome] = {}
-    plans: list[Planned] = []
+    lifecycle: list[Planned] = []
+    to_anchor: list[Planned] = []
     for index, event in enumerate(events):
         kind = str(event.get("type")) if isinstance(event, dict) else "?"
         own_id = event.get("eventID") if isinstance(event, dict) else None
         try:
-            planned = planner.plan(index, event, context)
+            planned = planner.everything(index, event) if anchor_only else planner.plan(index, event)
         except _Refusal as refusal:
             outcomes[index] = EventOutcome(index, own_id, kind, None, "refused", refusal.field, refusal.reason)
             continue
-        plans.append(planned)
+        if planned.action != "anchor":
+            lifecycle.append(planned)
+        elif anchors is None:
+            where, _, why = (planned.anchor_reason or "").partition(": ")
+            why += " (the lifecycle does not model this event: it can only be anchored as evidence)"
+            outcomes[index] = EventOutcome(index, hash_uri(planned.event_id), planned.type, None, "refused", where, why)
+        else:
+            to_anchor.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
     adoptions: Sent = {}
-    for batch in _batches(plans, choose):
+    records = [p.event_id for p in lifecycle if p.action == "record"]
+    recorded = _Recorded.read(pp, records if not stop else [])
+    for batch in _batches(lifecycle, choose):
         if stop:
             for planned in batch:
                 outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
@@ -530,7 +735,7 @@ def import_document(
                                                        reason="another event of the document is invalid")  # fmt: skip
             continue
         try:
-            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions)
+            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions, recorded)
         except ConfirmationTimeout:
             raise  # mined, not refused: the caller says what the chain holds (see import_standing)
         except ChainpassError:
@@ -544,7 +749,7 @@ def import_document(
                                                            reason="an earlier event was refused")  # fmt: skip
                     continue
                 try:
-                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions))
+                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions, recorded))
                 except ConfirmationTimeout:
                     raise
                 except ChainpassError as exc:
@@ -558,7 +763,53 @@ def import_document(
                 outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
                                                        planned.action, status, tx_hashes=tuple(hashes),
                                                        adopted=adopted, notes=planned.notes)  # fmt: skip
-    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)))
+    anchored = None
+    if to_anchor and anchors is not None:
+        anchored = _anchor(anchors, document, raw, to_anchor, choose, outcomes, stop=stop)
+    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)), anchored)
+
+
+def _anchor(
+    anchors: EventAnchors,
+    document: Any,
+    raw: bytes | None,
+    plans: Sequence[Planned],
+    choose: SenderFor,
+    outcomes: dict[int, EventOutcome],
+    *,
+    stop: bool,
+) -> AnchoredDocument | None:
+    """Anchor the events of ``plans`` in one transaction (none if the import stopped), their
+    outcomes into ``outcomes``; the anchor and its proof bundles."""
+
+    def outcome(planned: Planned, status: str, **fields: Any) -> EventOutcome:
+        return EventOutcome(planned.index, hash_uri(planned.event_id), planned.type, "anchor", status,
+                            notes=planned.notes, **fields)  # fmt: skip
+
+    if stop:
+        for planned in plans:
+            outcomes[planned.index] = outcome(planned, "not_sent", reason="another event of the document was refused")
+        return None
+    events = events_of(document)
+    if raw is None:
+        raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        context = document.get("@context", [EPCIS_CONTEXT])
+        chosen = [events[p.index] for p in plans]
+        anchored, fresh = anchor_events(
+            anchors, chosen, [p.event_id for p in plans], context, raw, sender=choose(plans[0])
+        )
+    except ConfirmationTimeout:
+        raise
+    except ChainpassError as exc:
+        for planned in plans:
+            outcomes[planned.index] = outcome(planned, "refused", field="chain", reason=str(exc))
+        return None
+    for planned in plans:
+        outcomes[planned.index] = outcome(planned, "anchored" if fresh else "already_on_chain",
+                                          reason=planned.anchor_reason, anchored_in=anchored.transaction,
+                                          tx_hashes=(anchored.transaction,) if fresh else ())  # fmt: skip
+    return anchored
 
 
 @dataclass(frozen=True)
@@ -579,13 +830,15 @@ def import_standing(pp: ProductPassports, document: Any, *, adopt_unknown: bool 
     confirmations came)."""
     events = events_of(document)
     context = document.get("@context")
-    planner = _Planner(pp, adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
+    planner = _Planner(pp, EventHasher.of(context), adopt_unknown=adopt_unknown, tiers=_parent_tiers(events))
     valid = on_chain = 0
     first_missing: int | None = None
     for index, event in enumerate(events):
         try:
-            planned = planner.plan(index, event, context)
+            planned = planner.plan(index, event)
         except _Refusal:
+            continue
+        if planned.action == "anchor":  # sent last, in one transaction: not counted here
             continue
         valid += 1
         if _held(pp, planned):
@@ -619,7 +872,9 @@ def _held(pp: ProductPassports, planned: Planned) -> bool:
 
 
 def _tx(pp: ProductPassports, function: str, sender: Sender, *args: Any) -> str:
-    receipt = pp.send(function, sender, *args)
+    # Encoded by eth-abi directly (ContractClient.call): web3's contract functions took about
+    # a seventh of a second to encode a batch of 50 events.
+    receipt = pp.chain.transact(pp.call(function, *args), sender)
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
@@ -667,8 +922,37 @@ def _adopt(
     return adopted
 
 
+@dataclass
+class _Recorded:
+    """Which passports a document's events are recorded on: read for all of them once, then,
+    before each transaction, in the blocks since only (so a re-run, or another importer of the
+    same document, is still seen, without reading the whole chain's logs again each time)."""
+
+    pp: ProductPassports
+    seen: set[tuple[bytes, int]]
+    #: The last block of the first read.
+    read_to: int
+
+    @classmethod
+    def read(cls, pp: ProductPassports, event_ids: Sequence[bytes]) -> _Recorded:
+        head = pp.chain.w3.eth.block_number
+        seen: set[tuple[bytes, int]] = set()
+        for start in range(0, len(event_ids), RECORD_PASSPORTS):
+            seen |= recorded_with(pp, event_ids[start : start + RECORD_PASSPORTS], head)
+        return cls(pp, seen, head)
+
+    def of(self, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
+        """(event id, passport) of ``event_ids`` on chain now."""
+        return self.seen | recorded_with(self.pp, event_ids, first=self.read_to + 1)
+
+
 def _send_batch(
-    pp: ProductPassports, batch: Sequence[Planned], sender: Sender, choose: SenderFor, adoptions: Sent
+    pp: ProductPassports,
+    batch: Sequence[Planned],
+    sender: Sender,
+    choose: SenderFor,
+    adoptions: Sent,
+    recorded: _Recorded,
 ) -> Sent:
     """Send what of ``batch`` the chain does not hold yet: {plan index: (tx hashes (none if
     it was all on chain), identifiers adopted)}. A run of ObjectEvents goes in one transaction,
@@ -683,7 +967,7 @@ def _send_batch(
 
     if len(batch) == 1 and batch[0].action != "record":
         return {batch[0].index: with_adopted(batch[0].index, _send(pp, batch[0], sender))}
-    done = recorded_with(pp, [p.event_id for p in batch])
+    done = recorded.of([p.event_id for p in batch])
     records = []
     for planned in batch:
         assert planned.record is not None
@@ -744,11 +1028,14 @@ def _send(pp: ProductPassports, planned: Planned, sender: Sender) -> list[str]:
     raise AssertionError(planned.action)
 
 
-def recorded_with(pp: ProductPassports, event_ids: Sequence[bytes], last: int | None = None) -> set[tuple[bytes, int]]:
+def recorded_with(
+    pp: ProductPassports, event_ids: Sequence[bytes], last: int | None = None, first: int | None = None
+) -> set[tuple[bytes, int]]:
     """(event hash id, passport) of each passport the events ``event_ids`` are recorded on
-    already (up to block ``last``, by default the latest): one log query for them all."""
+    already (up to block ``last``, by default the latest; from block ``first``, by default the
+    contract's first): one log query for them all."""
     if not event_ids:
         return set()
     topics: list[Any] = [pp.topic("PassportEventRecorded"), None, None, ["0x" + e.hex() for e in event_ids]]
-    logs = pp.logs(topics, last)
+    logs = pp.logs(topics, last, first)
     return {(bytes(log["topics"][3]), int.from_bytes(bytes(log["topics"][1]), "big")) for log in logs}

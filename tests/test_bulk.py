@@ -832,7 +832,6 @@ def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(
     """`chainpass epcis import` while the node is SIGKILLed after a few transactions: the
     command stops with a clear error; the node restarts from its state file (losing what it
     mined since its last write), and the same import again ends with every event once."""
-    from chainpass.contract_client import ContractClient
 
     items = [f"urn:epc:id:sgtin:9506000.013435.K{i:03d}" for i in range(60)]
     events = [
@@ -849,20 +848,20 @@ def test_an_epcis_import_with_its_node_killed_reruns_to_every_event_once(
                 "epcisBody": {"eventList": events}}  # fmt: skip
     path = write(tmp_path / "scans.jsonld", json.dumps(document))
     node = AnvilNode(port=free_port(), state_file=tmp_path / "state.json").start()
-    original = ContractClient.send
-    sends: list[str] = []
+    original = Chain.transact
+    sends: list[Any] = []
 
-    def crashing(self: ContractClient, function: str, sender: Sender, *args: Any) -> Any:
-        sends.append(function)
+    def crashing(self: Chain, call: Any, sender: Sender) -> Any:
+        sends.append(call)
         if len(sends) == 7:  # the commissioning done, a run of events in
             wait_until_saved(node, tmp_path / "state.json")  # what was mined so far is on disk
             node.kill()
-        return original(self, function, sender, *args)
+        return original(self, call, sender)
 
     try:
         op = deployed(Cli(capsys, node.url, tmp_path / "home"), tmp_path)
         node.restart()  # a clean stop writes the state: the deployment survives the crash to come
-        monkeypatch.setattr(ContractClient, "send", crashing)
+        monkeypatch.setattr(Chain, "transact", crashing)
         code, out, err = op.run("epcis", "import", str(path), "--account", "3")
         monkeypatch.undo()
         node.start()

@@ -15,7 +15,7 @@ import pytest
 from accounts import World
 from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
-from chainpass.chain import Sender
+from chainpass.chain import Chain, Sender
 from chainpass.enums import BizStep, Kind, State
 from chainpass.epcis_export import export
 from chainpass.epcis_import import Planned, import_document
@@ -110,19 +110,19 @@ def test_import_trace_and_reimport(pp: ProductPassports, orgs: Orgs) -> None:
 
 def test_interrupted_import_resumes(pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch) -> None:
     document = story()
-    original = ProductPassports.send
-    sent: list[str] = []
+    original = Chain.transact
+    sent: list[Any] = []
 
-    def flaky(self: ProductPassports, function: str, sender: Sender, *args: Any) -> Any:
+    def flaky(self: Chain, call: Any, sender: Sender) -> Any:
         if sent:
             raise KeyboardInterrupt("killed between transactions")
-        sent.append(function)
-        return original(self, function, sender, *args)
+        sent.append(call)
+        return original(self, call, sender)
 
-    monkeypatch.setattr(ProductPassports, "send", flaky)
+    monkeypatch.setattr(Chain, "transact", flaky)
     with pytest.raises(KeyboardInterrupt):
         import_document(pp, document, sender=senders(orgs))
-    monkeypatch.setattr(ProductPassports, "send", original)
+    monkeypatch.setattr(Chain, "transact", original)
     result = import_document(pp, document, sender=senders(orgs))
     assert [o.status for o in result.outcomes] == ["already_on_chain"] + ["recorded"] * 6
     trace = pp.trace(ids(pp)["bag1"])

@@ -4,6 +4,7 @@ anchor a document's events as evidence and check an anchored event's proof."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -23,9 +24,10 @@ from chainpass.cli.common import (
     settings,
 )
 from chainpass.cli.index import evidence_index
+from chainpass.deployment import load_deployment
 from chainpass.epcis_export import export
 from chainpass.epcis_import import import_document, import_standing
-from chainpass.errors import ConfirmationTimeout, InsufficientFunds, Interrupted, InvalidInput
+from chainpass.errors import ConfirmationTimeout, DeploymentError, InsufficientFunds, Interrupted, InvalidInput
 from chainpass.files import write_json_atomic
 from chainpass.passport import ProductPassports
 from chainpass.standards.epcis import hash_uri
@@ -46,20 +48,61 @@ def epcis() -> None:
     help="Commission identifiers first seen in FILE (as this account, a producer) right before their event, "
     "instead of refusing them.",
 )
+@click.option(
+    "--anchor-only",
+    is_flag=True,
+    help="Anchor every event as evidence (one transaction) instead of recording any as a lifecycle event.",
+)
+@click.option(
+    "--proofs",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the proof bundles of the anchored events here (default: FILE.proofs beside FILE).",
+)
 @account_option
 @json_option
-def import_command(file: Path, partial: bool, adopt_unknown: bool, account: str, as_json: bool) -> None:
-    """Import the events of an EPCIS 2.0 JSON(-LD) document FILE; re-running records nothing twice."""
+def import_command(file: Path, partial: bool, adopt_unknown: bool, anchor_only: bool, folder: Path | None,
+                   account: str, as_json: bool) -> None:  # fmt: skip
+    """Import the events of an EPCIS 2.0 JSON(-LD) document FILE: lifecycle events are recorded on
+    their passports, the others anchored as evidence in one transaction (a proof bundle each in
+    --proofs); re-running records and anchors nothing twice."""
     document = read_json(file, "EPCIS document")
+    folder = _proofs_folder(file, folder)
     passports, sender = acting_on(ProductPassports, account)
     try:
-        result = import_document(passports, document, sender=sender, partial=partial, adopt_unknown=adopt_unknown)
+        anchors: EventAnchors | None = EventAnchors.from_deployment(
+            passports.chain, load_deployment(passports.chain, settings().store)
+        )
+    except DeploymentError:
+        anchors = None  # a deployment from before the anchors: what it cannot record is refused
+    try:
+        result = import_document(passports, document, sender=sender, partial=partial, adopt_unknown=adopt_unknown,
+                                 anchors=anchors, raw=file.read_bytes(), anchor_only=anchor_only)  # fmt: skip
     except (KeyboardInterrupt, ConfirmationTimeout, InsufficientFunds) as exc:
         raise _stopped(passports, document, sender, file, adopt_unknown, exc) from None
+    data = result.to_json()
     lines = [result.summary(), *(f"  {o.describe()}" for o in result.outcomes)]
-    emit(result.to_json(), "\n".join(lines), as_json)
+    if result.anchor is not None:
+        data["proofs"] = [str(path) for path in _write_bundles(folder, result.anchor.bundles)]
+        lines.append(f"The proof bundles of the {len(result.anchor.bundles)} anchored event(s) are in {folder}.")
+    emit(data, "\n".join(lines), as_json)
     if result.refused:
         raise SystemExit(1)
+
+
+def _proofs_folder(file: Path, folder: Path | None) -> Path:
+    """Where an import's or an anchor's proof bundles go (checked before anything is sent)."""
+    folder = folder if folder is not None else file.with_name(file.name + ".proofs")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"--proofs {folder} is a file: give a folder.")
+    return folder
+
+
+def _write_bundles(folder: Path, bundles: Sequence[ProofBundle]) -> list[Path]:
+    return [
+        write_json_atomic(folder / f"{n:06d}-{bundle.digest.hex()[:16]}.json", bundle.to_json())
+        for n, bundle in enumerate(bundles, start=1)
+    ]
 
 
 def _stopped(
@@ -141,14 +184,10 @@ def anchor_command(file: Path, folder: Path, account: str, as_json: bool) -> Non
     """Anchor every event of the EPCIS 2.0 document FILE in one transaction (a Merkle root of
     their CBV 2.0 hashes: evidence, changing no passport); a proof bundle per event in FOLDER."""
     document = read_json(file, "EPCIS document")
-    if folder.exists() and not folder.is_dir():
-        raise InvalidInput(f"--proofs {folder} is a file: give a folder.")
+    folder = _proofs_folder(file, folder)
     anchors, sender = acting_on(EventAnchors, account)
     anchored = anchors.anchor_document(document, file.read_bytes(), sender=sender)
-    paths = [
-        write_json_atomic(folder / f"{n:06d}-{bundle.digest.hex()[:16]}.json", bundle.to_json())
-        for n, bundle in enumerate(anchored.bundles, start=1)
-    ]
+    paths = _write_bundles(folder, anchored.bundles)
     data = {
         "root": "0x" + anchored.root.hex(),
         "events": len(anchored.bundles),

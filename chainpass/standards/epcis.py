@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import importlib.resources
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 # The hash generator installs a document loader that falls back to the internet: import
@@ -27,6 +29,7 @@ from typing import Any
 from epcis_event_hash_generator import hash_generator, json_to_py
 from epcis_event_hash_generator import json_xml_model_mismatch_correction as _correction
 from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 from chainpass.enums import CBV, BizStep, Disposition
 from chainpass.errors import InvalidInput
@@ -56,6 +59,8 @@ IMPLIED_DISPOSITION = {
 #: Lifecycle steps whose next state their disposition decides: they need one.
 NEEDS_DISPOSITION = (BizStep.INSPECTING, BizStep.RECEIVING)
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent")
+#: EPCIS 2.0's other event type, which passports do not model (its events can be anchored).
+OTHER_EVENT_TYPES = ("AssociationEvent",)
 
 
 def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
@@ -68,7 +73,15 @@ def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
             code="loading document failed",
         )
     text = importlib.resources.files("epcis_event_hash_generator").joinpath(name).read_text(encoding="utf-8")
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": json.loads(text)}
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": json.loads(text),
+        # "static": pyld keeps the resolved context between calls instead of re-reading
+        # (and canonicalising, to key its cache) the whole context for every expansion.
+        "tag": "static",
+    }
 
 
 jsonld.set_document_loader(_offline_loader)
@@ -98,19 +111,164 @@ def event_hash(event: Mapping[str, Any], context: Any = None) -> bytes:
     """The CBV 2.0 event hash (sha-256 digest) of one EPCIS event, read with ``context``
     (the document's ``@context``; GS1's EPCIS context if None). The event's own eventID
     is ignored. :class:`InvalidInput` if the event cannot be canonicalised."""
+    return EventHasher.of(context).digest(event)[0]
+
+
+@dataclass(frozen=True)
+class EventHasher:
+    """The CBV 2.0 event hashes of the events of documents with one ``@context``, computed as
+    GS1's reference implementation computes them, with what it needs from the context worked
+    out once (see :meth:`of`) rather than per event.
+
+    The algorithm reads two things from a context: the CBV vocabulary URIs that bare values
+    (``"bizStep": "shipping"``) expand to (JSON-LD expansion with GS1's EPCIS context) and the
+    namespaces of extension fields (the string-valued entries of inline context objects). A
+    context the JSON-LD library cannot expand (a remote context other than GS1's, which is
+    never fetched; an inline one it refuses) is replaced, for the expansion only, by its
+    canonical form: GS1's EPCIS context and the inline namespaces (``canonical``); the
+    namespaces are read from the document's context as always, so the ids are those the
+    reference implementation computes from the same document wherever it can expand it
+    (tests/test_epcis_conformance.py shows it with GS1's examples)."""
+
+    #: The document's ``@context`` (a list), which the namespaces are read from.
+    context: tuple[Any, ...]
+    #: The context the events are expanded with: the document's, or its canonical form.
+    expand_with: tuple[Any, ...]
+    #: Why the document's context was replaced by its canonical form (None: it was not).
+    fallback: str | None = None
+    #: The JSON-LD context resolver its expansions share.
+    resolver: _ContextResolver = field(default_factory=lambda: _ContextResolver(), compare=False, repr=False)
+
+    @classmethod
+    def of(cls, context: Any = None) -> EventHasher:
+        """The hasher of documents whose ``@context`` is ``context`` (GS1's if None)."""
+        contexts = tuple(context if isinstance(context, list) else [context if context is not None else EPCIS_CONTEXT])
+        try:
+            key = json.dumps(contexts, sort_keys=True)
+        except (TypeError, ValueError):
+            return cls._probe(contexts)
+        return _hashers(key)
+
+    @classmethod
+    def _probe(cls, contexts: tuple[Any, ...]) -> EventHasher:
+        try:
+            _expand({"@context": list(contexts), "type": "EPCISDocument"})
+        except jsonld.JsonLdError as exc:
+            reason = _jsonld_reason(exc)
+            canonical = canonical_context(contexts)
+            return cls(contexts, canonical, f"its @context cannot be expanded ({reason}): hashed with its canonical "
+                       f"form, GS1's EPCIS context and its namespaces")  # fmt: skip
+        return cls(contexts, contexts)
+
+    def digest(self, event: Mapping[str, Any]) -> tuple[bytes, str | None]:
+        """The event's CBV 2.0 hash (its own eventID ignored), and why it was computed with the
+        canonical context (None if with the document's). :class:`InvalidInput` if the event
+        cannot be canonicalised."""
+        body = {k: v for k, v in _copy(event).items() if k != "eventID"}
+        fallback = self.fallback
+        try:
+            doc = _bare_strings_expanded(self.expand_with, body, self.resolver)
+        except jsonld.JsonLdError as exc:
+            canonical = canonical_context(self.context)
+            if canonical == self.expand_with:
+                raise InvalidInput(f"its CBV 2.0 event hash cannot be computed: {_jsonld_reason(exc)}") from None
+            fallback = f"its @context cannot expand it ({_jsonld_reason(exc)}): hashed with the canonical context"
+            try:
+                doc = _bare_strings_expanded(canonical, body, self.resolver)
+            except jsonld.JsonLdError as again:
+                raise InvalidInput(f"its CBV 2.0 event hash cannot be computed: {_jsonld_reason(again)}") from None
+        return _digest_of(doc, self.context), fallback
+
+
+def _copy(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``event`` the canonicalisation may change: through JSON, five times faster
+    than ``copy.deepcopy`` (an event read from a document is JSON), else deep-copied."""
+    try:
+        copied: dict[str, Any] = json.loads(json.dumps(event))
+    except (TypeError, ValueError):
+        return copy.deepcopy(dict(event))
+    return copied
+
+
+@functools.lru_cache(maxsize=64)
+def _hashers(key: str) -> EventHasher:
+    return EventHasher._probe(tuple(json.loads(key)))
+
+
+def canonical_context(contexts: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
+    """The canonical form of a ``@context`` for the event hash: GS1's EPCIS context, and the
+    namespace prefixes of its inline objects (string-valued entries that are absolute IRIs,
+    under names GS1's context does not define: its terms are protected)."""
+    terms = _epcis_terms()
+    namespaces = {
+        key: value
+        for c in contexts
+        if isinstance(c, dict)
+        for key, value in c.items()
+        if isinstance(key, str) and not key.startswith("@") and ":" not in key and key not in terms
+        and isinstance(value, str) and ":" in value and not value.startswith(("@", "_:"))
+    }  # fmt: skip
+    return (EPCIS_CONTEXT, namespaces) if namespaces else (EPCIS_CONTEXT,)
+
+
+@functools.cache
+def _epcis_terms() -> frozenset[str]:
+    """The terms GS1's EPCIS context defines."""
+    context = _offline_loader(EPCIS_CONTEXT)["document"]["@context"]
+    return frozenset(k for c in (context if isinstance(context, list) else [context]) if isinstance(c, dict) for k in c)
+
+
+def _jsonld_reason(exc: jsonld.JsonLdError) -> str:
+    return str(getattr(exc, "code", None) or getattr(exc, "type", None) or exc).split("\n", 1)[0]
+
+
+class _ContextResolver(ContextResolver):  # type: ignore[misc]  # pyld is untyped
+    """pyld's context resolver for the expansions of one :class:`EventHasher`: the inline
+    contexts of GS1's context (the bare values of bizStep and disposition, say) are known by
+    the object, where pyld keys them by their canonical JSON, which it computed again for
+    every event (a fifth of the hash's time)."""
+
+    def __init__(self) -> None:
+        super().__init__({}, _offline_loader)
+        self._inline: dict[int, tuple[Any, Any]] = {}
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> Any:
+        if not isinstance(context, Mapping) or "@context" in context:
+            return super().resolve(active_ctx, context, base, cycles)
+        known = self._inline.get(id(context))
+        if known is not None and known[0] is context:  # the very object: not another at its address
+            return [known[1]]
+        resolved = super().resolve(active_ctx, context, base, cycles)
+        self._inline[id(context)] = (context, resolved[0])
+        return resolved
+
+
+def _expand(doc: Any, resolver: _ContextResolver | None = None) -> Any:
     jsonld.set_document_loader(_offline_loader)
-    body = {k: v for k, v in copy.deepcopy(dict(event)).items() if k != "eventID"}
-    ctx = context if context is not None else [EPCIS_CONTEXT]
-    doc = {"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": [body]}}
+    if resolver is None:
+        return jsonld.expand(doc)
+    return jsonld.expand(doc, {"documentLoader": _offline_loader, "contextResolver": resolver})
+
+
+def _bare_strings_expanded(contexts: tuple[Any, ...], body: dict[str, Any], resolver: _ContextResolver) -> Any:
+    """The one-event document with its bare vocabulary values replaced by the CBV URIs they
+    expand to: the reference implementation's ``_bare_string_pre_preocessing``, without its
+    debug logging, which serialised the whole document three times per event."""
+    doc = {"@context": list(contexts), "type": "EPCISDocument", "epcisBody": {"eventList": [body]}}
+    values: list[str] = []
+    json_to_py._find_expanded_values(_expand(doc, resolver), values)
+    vocabulary = {v for v in values if v.startswith(("https://ref.gs1.org/cbv", "https://gs1.org/voc"))}
+    return json_to_py._replace_bare_string_values(doc, vocabulary)
+
+
+def _digest_of(doc: Any, contexts: tuple[Any, ...]) -> bytes:
     try:
         json_to_py._namespaces.clear()
-        expanded = json_to_py._bare_string_pre_preocessing(doc)
-        contexts = ctx if isinstance(ctx, list) else [ctx]
         # The library reads namespace prefixes from string-valued context entries only.
         named = [c if isinstance(c, str) else {k: v for k, v in c.items() if isinstance(v, str)} for c in contexts]
         json_to_py._collect_namespaces_from_jsonld_context(named)
         py_event = _correction.deep_structure_correction(
-            _pad_single_lists(json_to_py._json_to_py(expanded["epcisBody"]["eventList"][0]))
+            _pad_single_lists(json_to_py._json_to_py(doc["epcisBody"]["eventList"][0]))
         )
         prehashes = hash_generator.derive_prehashes_from_events(("EventList", "", [py_event]))
     except Exception as exc:  # the reference implementation raises anything on odd input
