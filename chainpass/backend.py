@@ -349,13 +349,7 @@ class EmbeddedBackend(Backend):
         return self.tester.take_snapshot()
 
     def revert(self, snapshot: Any) -> None:
-        """Back to ``snapshot``, its clock too, as Anvil's revert does: the next block
-        follows the snapshot's head by a second, not by the wall time since it was taken
-        (which would turn a deadline set from the head's time into one already past)."""
         self.tester.revert_to_snapshot(snapshot)
-        chain = self.tester.backend.chain
-        head_time = int(self.tester.get_block_by_number("latest")["timestamp"])
-        chain.header = chain.header.copy(timestamp=head_time + 1)
 
     def advance_time(self, seconds: int, latest_timestamp: int) -> None:
         # The pending block may already be ahead (its time is taken from the wall clock,

@@ -495,6 +495,13 @@ class TradeFinance(ContractClient):
         (event,) = self.contract.events.PartClaimed().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["amount"]), receipt
 
+    def follow(self, part: int, *, sender: Sender) -> tuple[ChecksumAddress, TxReceipt]:
+        """Moves ``part`` to the wallet its holder's identity moved to (anyone may send it);
+        returns that wallet. ``claim`` does this by itself before it pays."""
+        receipt = self.send("followPart", sender, part)
+        events = self.contract.events.PartFollowed().process_receipt(receipt, errors=DISCARD)
+        return to_checksum_address(events[-1]["args"]["to"]), receipt
+
     def part(self, part: int) -> Part:
         holder, receivable, offset, value, claimed = self.contract.functions.partOf(part).call()
         if int(holder, 16) == 0:

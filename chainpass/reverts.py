@@ -257,6 +257,11 @@ MESSAGES: dict[str, str] = {
     "FinanceWrongHolder": "Part {part} is held by {holder}, not by the account given.",
     "FinanceInvalidReceiver": "{receiver} is a contract that does not accept ERC-721 tokens: send the part elsewhere.",
     "FinanceAmountTooLarge": "The amount {amount} is too large.",
+    "FinanceHolderMoved": "Part {part}'s holder {holder} moved its identity to {successor}: the old wallet no "
+    "longer acts for it. Move the part there first (`chainpass finance follow {part}`, anyone may).",
+    "FinanceHolderNotMoved": "Part {part}'s holder {holder} has not moved its identity: there is nothing to follow.",
+    "FinanceTooManyMoves": "{account}'s identity moved more than 8 times: follow its parts "
+    "(`chainpass finance follow`) a few times over, then try again.",
     "ERC20InsufficientBalance": "{sender} holds {balance} of the token, not the {needed} needed.",
     "ERC20InsufficientAllowance": "{spender} may spend {allowance} of the token, not the {needed} needed: approve it "
     "first.",

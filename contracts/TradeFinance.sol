@@ -41,6 +41,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     uint40 public constant QUARANTINE_GRACE = 30 days;
     /// @notice How deep goods nest in containers on the passports (their `_MAX_TIER`).
     uint256 public constant MAX_DEPTH = 3;
+    /// @notice The most moves of an identity (rotations, recoveries) one call follows.
+    uint256 public constant MAX_MOVES = 8;
     string private constant _NAME = "chainpass TradeFinance";
     string private constant _VERSION = "1";
     bytes32 private constant _NAME_HASH = keccak256(bytes(_NAME));
@@ -141,7 +143,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function acceptOrder(uint256 order) external nonReentrant {
         Order storage record = _order(order);
-        if (msg.sender != record.seller) revert FinanceNotParty(msg.sender, record.seller);
+        address seller = _currentWallet(record.seller);
+        if (msg.sender != seller) revert FinanceNotParty(msg.sender, seller);
         _requireVerified(msg.sender);
         if (record.accepted) revert FinanceNothingToAccept(order);
         record.accepted = true;
@@ -197,7 +200,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function refund(uint256 order, uint256[] calldata passports) external nonReentrant {
         Order storage record = _order(order);
-        address buyer = record.buyer;
+        // Paid where the buyer's identity is now: a wallet it left may be a thief's.
+        address buyer = _currentWallet(record.buyer);
         bool cancelling = !record.accepted && msg.sender == buyer;
         bytes32[] memory goods = cancelling ? new bytes32[](0) : _passports.goodsOf(passports);
         uint128 returned = 0;
@@ -223,7 +227,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function dispute(uint256 order, uint256[] calldata passports) external nonReentrant {
         Order storage record = _order(order);
-        if (msg.sender != record.buyer) revert FinanceNotParty(msg.sender, record.buyer);
+        address buyer = _currentWallet(record.buyer);
+        if (msg.sender != buyer) revert FinanceNotParty(msg.sender, buyer);
         _requireVerified(msg.sender);
         for (uint256 i; i < passports.length; ++i) {
             uint256 id = passports[i];
@@ -258,7 +263,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             line.state = LineState.Refunded;
             _receivables[order].voided += price;
             emit LineRefunded(order, id, price, RefundReason.Arbitrated);
-            IERC20(_receivables[order].token).safeTransfer(record.buyer, price);
+            IERC20(_receivables[order].token).safeTransfer(_currentWallet(record.buyer), price);
         }
     }
 
@@ -272,8 +277,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         Order storage record = _order(order);
         address arbiter = record.arbiter;
         if (arbiter == address(0)) revert FinanceNoArbiter(order);
-        address buyer = record.buyer;
-        address seller = record.seller;
+        address buyer = _currentWallet(record.buyer);
+        address seller = _currentWallet(record.seller);
         address other = msg.sender == buyer ? seller : buyer;
         if (msg.sender != buyer && msg.sender != seller) revert FinanceNotParty(msg.sender, buyer);
         if (successor == buyer || successor == seller || successor == arbiter) revert FinanceSameParty(successor);
@@ -370,7 +375,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         if (block.timestamp > deadline) revert FinanceSignatureExpired(deadline, block.timestamp);
         Part storage record = _part(part);
         address seller = record.holder;
-        if (!_eligible(seller)) revert FinanceNotEligibleHolder(seller);
+        if (!_eligible(seller)) _refuseHolder(part, seller, FinanceNotEligibleHolder.selector);
         uint256 nonce = _nonces[seller];
         bytes32 structHash = keccak256(abi.encode(_FINANCING_TYPEHASH, part, msg.sender, price, nonce, deadline));
         _requireSignature(seller, structHash, signature);
@@ -398,7 +403,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function split(uint256 part, uint128[] calldata amounts) external nonReentrant returns (uint256[] memory parts) {
         Part storage record = _part(part);
-        if (msg.sender != record.holder) revert FinanceNotParty(msg.sender, record.holder);
+        if (msg.sender != record.holder) _refuseHolder(part, record.holder, FinanceNotParty.selector);
         _requireVerified(msg.sender);
         uint128 remaining = record.amount - record.claimed;
         uint256 total = _sum(amounts);
@@ -424,9 +429,18 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         amount = _claimable(record);
         if (amount == 0) revert FinanceNothingToClaim(part);
         record.claimed += amount;
-        address holder = record.holder;
+        // Anyone may call this: the holder's identity may have left this wallet (a recovery
+        // from a thief), and the money goes where the identity is.
+        address holder = _follow(part, record.holder);
         emit PartClaimed(part, holder, amount);
         IERC20(_receivables[record.receivable].token).safeTransfer(holder, amount);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function followPart(uint256 part) external nonReentrant returns (address holder) {
+        address from = _part(part).holder;
+        holder = _follow(part, from);
+        if (holder == from) revert FinanceHolderNotMoved(part, from);
     }
 
     /// @inheritdoc ITradeFinance
@@ -722,15 +736,30 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         address holder = _part(part).holder;
         if (from != holder) revert FinanceWrongHolder(part, holder);
         if (msg.sender != holder && _approvals[part] != msg.sender && !_operators[holder][msg.sender]) {
-            revert FinanceNotOwnerNorApproved(msg.sender, part);
+            _refuseHolder(part, holder, FinanceNotOwnerNorApproved.selector);
         }
-        if (!_eligible(from)) revert FinanceNotEligibleHolder(from);
+        if (!_eligible(from)) _refuseHolder(part, from, FinanceNotEligibleHolder.selector);
         _move(from, to, part);
     }
 
     /// @dev Moves part `part` from `from` to `to` (who must be eligible), clearing its approval.
     function _move(address from, address to, uint256 part) private {
         if (!_eligible(to)) revert FinanceNotEligibleHolder(to);
+        _relocate(from, to, part);
+    }
+
+    /// @dev Part `part`'s holder `holder`, moved first to the wallet its identity is at now
+    /// if that is another ({PartFollowed}).
+    function _follow(uint256 part, address holder) private returns (address current) {
+        current = _currentWallet(holder);
+        if (current != holder) {
+            _relocate(holder, current, part);
+            emit PartFollowed(part, holder, current);
+        }
+    }
+
+    /// @dev Moves part `part` from `from` to `to`, clearing its approval: no check of `to`.
+    function _relocate(address from, address to, uint256 part) private {
         delete _approvals[part];
         --_balances[from];
         ++_balances[to];
@@ -745,6 +774,31 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         } catch {
             revert FinanceInvalidReceiver(to);
         }
+    }
+
+    /// @dev The wallet `account`'s identity is at now: followed through the registry's moves
+    /// (rotations and recoveries), at most MAX_MOVES of them.
+    function _currentWallet(address account) private view returns (address current) {
+        current = account;
+        for (uint256 hop; hop < MAX_MOVES; ++hop) {
+            address next = _registry.successorOf(current);
+            if (next == address(0)) return current;
+            current = next;
+        }
+        if (_registry.successorOf(current) != address(0)) revert FinanceTooManyMoves(account);
+    }
+
+    /// @dev The refusal of an act on part `part` that its holder `holder` cannot make:
+    /// {FinanceHolderMoved} if `holder`'s identity moved (the part must follow it first),
+    /// else the error `refusal` (FinanceNotParty, FinanceNotOwnerNorApproved or
+    /// FinanceNotEligibleHolder: each named by its selector, its arguments rebuilt here).
+    /// Called on the refusing branch only.
+    function _refuseHolder(uint256 part, address holder, bytes4 refusal) private view {
+        address successor = _registry.successorOf(holder);
+        if (successor != address(0)) revert FinanceHolderMoved(part, holder, successor);
+        if (refusal == FinanceNotParty.selector) revert FinanceNotParty(msg.sender, holder);
+        if (refusal == FinanceNotOwnerNorApproved.selector) revert FinanceNotOwnerNorApproved(msg.sender, part);
+        revert FinanceNotEligibleHolder(holder);
     }
 
     /// @dev Whether `account` may hold a part: verified in the registry, or a bank.

@@ -116,39 +116,36 @@ class OrgsLayer:
     the set-up, so each starts from that state, as if the organisations were set up for it
     alone (some 2 s a module on the three backends, most of it on Ganache).
 
-    The layer does not take that on trust: it keeps the head block right after the set-up,
-    and a chain whose head is another block has been moved under it. That happens when a
-    module's own snapshot is older than the set-up (a module-scoped fixture on the node,
-    set up before the first test that uses the organisations) and is reverted after it:
-    the organisations, and the snapshot taken before them, are gone. Then the organisations
-    are set up anew on the chain as it is, instead of being assumed (a producer without its
-    role) or taken away by a revert to a snapshot the node no longer has."""
+    The layer does not take that on trust: a module's own snapshot older than the set-up (a
+    module-scoped fixture on the node, set up before the first test that uses the
+    organisations), reverted after it, takes the organisations away, and the snapshot taken
+    before them too. So it asks the chain: are the organisations there (the food-safety
+    authority, the set-up's last role, holds its role)? If not, they are set up anew on the
+    chain as it is, instead of being assumed (a producer without its role) or taken away by a
+    revert to a snapshot the node no longer has. Blocks added on top of them (a test on the
+    node outside the snapshots) change nothing."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.orgs: Orgs | None = None
         self._before: Any = None  # the chain's snapshot before the set-up, while it stands
-        self._head: bytes = b""  # the head block's hash right after the set-up
 
     def enter(self) -> Orgs:
         """The organisations, set up first unless they stand on the chain already."""
-        if self.orgs is None or not self._standing():
+        if self.orgs is None or not self._standing(self.orgs):
             self._before = self.world.chain.snapshot()
             self.orgs = set_up_orgs(self.world)
-            self._head = self._head_hash()
         return self.orgs
 
     def leave(self) -> None:
         """The chain back to the world without the organisations (if they stand)."""
-        if self.orgs is not None and self._standing():
+        if self.orgs is not None and self._standing(self.orgs):
             self.world.chain.revert(self._before)
         self.orgs = None
 
-    def _standing(self) -> bool:
-        return self._head_hash() == self._head
-
-    def _head_hash(self) -> bytes:
-        return bytes(self.world.chain.w3.eth.get_block("latest")["hash"])
+    def _standing(self, orgs: Orgs) -> bool:
+        passports = ProductPassports.from_deployment(self.world.chain, self.world.deployment)
+        return passports.roles_of(orgs.food_safety.address) == Role.FOOD_SAFETY
 
 
 #: Each backend's layer, once made (``orgs_layer``): kept for the session, like the world.

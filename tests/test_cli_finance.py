@@ -106,6 +106,27 @@ def test_an_invoice_is_accepted_registered_once_split_and_paid(op: Operator, tmp
     assert "COOP-2026-17" in acceptance.read_text()  # the number stays in the buyer's and seller's file
 
 
+def test_a_part_follows_its_holders_rotated_key(op: Operator, tmp_path: Path) -> None:
+    """The carrier (3) holds a part and rotates its key to dev account 8: anyone moves the
+    part there, and only once."""
+    acceptance = tmp_path / "invoice.json"
+    op.ok("finance", "invoice", "accept", "--seller", op.accounts[2], "--number", "COOP-2026-18",
+          "--amount", "300", "--due", "2030-01-31", "--out", str(acceptance), "--account", "4")  # fmt: skip
+    part = op.ok("finance", "invoice", "register", str(acceptance), "--account", "2", "--json").json()["part"]
+    op.ok("finance", "transfer", str(part), op.accounts[3], "--account", "2")
+    op.ok("identity", "rotate", op.accounts[8], "--account", "3")
+    by_old_key = op.run("finance", "transfer", str(part), op.accounts[2], "--account", "3")
+
+    followed = op.ok("finance", "follow", str(part), "--account", "5", "--json").json()
+    again = op.run("finance", "follow", str(part), "--account", "5")
+
+    assert_one_line_error(by_old_key, "finance follow")
+    assert (followed["part"], followed["holder"]) == (part, op.accounts[8])
+    assert_one_line_error(again, "has not moved")
+    shown = op.ok("finance", "receivable", str(part), "--json").json()  # an invoice's receivable id is its part's
+    assert [p["holder"] for p in shown["parts"]] == [op.accounts[8]]
+
+
 def test_both_parties_name_a_new_arbiter_by_a_signed_agreement(op: Operator, tmp_path: Path) -> None:
     op.ok("passport", "commission", BAG1, "--account", "2")
     opened = op.ok("finance", "open", op.accounts[2], "--line", f"{BAG1}=250", "--arbiter", op.accounts[3],
@@ -136,6 +157,7 @@ def test_both_parties_name_a_new_arbiter_by_a_signed_agreement(op: Operator, tmp
         (["open", "0x" + "11" * 20, "--line", f"{BAG1}=5", "--arbiter", "0x" + "22" * 20], "go together"),
         (["status", "99"], "no order 99"),
         (["claim", "99", "--account", "4"], "no receivable part 99"),
+        (["follow", "99", "--account", "4"], "no receivable part 99"),
         (["finance", "missing.json", "--account", "6"], "does not exist"),
     ],
 )

@@ -7,19 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from accounts import World
+from accounts import World, fund, new_account
 from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from finance_world import DAY, FUNDS, Deal, deliver, dollar, finance_client, goods, hold_at_customs, set_up_deal
 from passport_world import CASE_GTIN, Orgs, event, hand_over, recall, receive, ship, shown
 from solidity import compile_test_contract
 from support import assert_refused, logs, refused_by_client
 
+from chainpass.artifacts import load_artifact
 from chainpass.chain import sender_address
+from chainpass.deployment import DEFAULT_RECOVERY_DELAY
 from chainpass.enums import BizStep, Disposition, LineState, ReceivableKind, RefundReason
 from chainpass.errors import ChainIdMismatch, ChainpassError, ContractRevert, InvalidInput
 from chainpass.finance import QUARANTINE_GRACE, SignedMessage, Stablecoin, TradeFinance, invoice_commitment
 from chainpass.passport import ProductPassports
+from chainpass.reverts import MESSAGES
 from chainpass.standards.gs1 import ProductKey
 
 PRICE = 250_000_000  # 250 dollars a bag
@@ -528,6 +532,141 @@ def test_a_supplier_splits_its_receivable_and_passes_a_part_on(
     fin.claim(part, sender=deal.seller)
     assert coin.balance_of(deal.seller) == 3 * PRICE
     escrow_matches(fin, coin, order)
+
+
+# ------------------------------------------------- identities that move to a new wallet
+
+
+def recover(world: World, wallet: str) -> LocalAccount:
+    """The bureau recovers ``wallet``'s identity to a new key (funded): the old key, say a
+    thief's now, no longer acts for it."""
+    new = new_account()
+    fund(world.chain, new.address)
+    world.registry.request_recovery(wallet, new.address, sender=world.roles.bureau)
+    world.chain.advance_time(DEFAULT_RECOVERY_DELAY)
+    world.registry.complete_recovery(wallet, sender=world.roles.bureau)
+    return new
+
+
+def test_a_claim_pays_the_wallet_a_stolen_sellers_identity_was_recovered_to(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    """Anyone may claim: after a recovery the part follows the identity first, so the money
+    never reaches the wallet it left, and an offer the old key signed is worth nothing."""
+    (bag,) = goods(pp, orgs, 1, "STOLEN")
+    order = open_order(fin, coin, deal, [bag], days=60)
+    part = part_of(fin, order)
+    deliver(pp, orgs, deal, bag)
+    fin.settle(order, [bag], sender=deal.stranger)
+    signed_before = fin.sign(
+        deal.seller, fin.financing_offer(part, deal.bank.address, PRICE // 2, fin.chain.latest_timestamp() + 60 * DAY)
+    )
+
+    new = recover(world, deal.seller)
+
+    assert_refused(
+        fin.chain,
+        lambda: fin.finance(signed_before, sender=deal.bank),
+        "FinanceHolderMoved",
+        part=part,
+        holder=deal.seller,
+        successor=new.address,
+    )
+    assert_refused(fin.chain, lambda: fin.transfer(part, deal.supplier, sender=deal.seller), "FinanceHolderMoved")
+    receipt = fin.chain.transact(fin.contract.functions.claim(part), deal.stranger)
+
+    assert logs(fin, "PartFollowed", receipt) == [{"part": part, "from": deal.seller, "to": new.address}]
+    assert logs(fin, "Transfer", receipt) == [{"from": deal.seller, "to": new.address, "tokenId": part}]
+    assert logs(fin, "PartClaimed", receipt) == [{"part": part, "holder": new.address, "amount": PRICE}]
+    assert (coin.balance_of(new.address), coin.balance_of(deal.seller)) == (PRICE, 0)
+    assert (fin.part(part).holder, fin.contract.functions.balanceOf(deal.seller).call()) == (new.address, 0)
+    assert_refused(fin.chain, lambda: fin.claim(part, sender=deal.stranger), "FinanceNothingToClaim")
+    escrow_matches(fin, coin, order)
+
+
+def test_a_part_follows_a_rotated_key_and_only_the_new_wallet_acts_for_it(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    bags = goods(pp, orgs, 2, "ROTATE")
+    part = part_of(fin, open_order(fin, coin, deal, bags))
+    new = new_account()
+    fund(fin.chain, new.address)
+    world.registry.rotate(new.address, sender=deal.seller)
+
+    assert_refused(
+        fin.chain, lambda: fin.split(part, [PRICE, PRICE], sender=deal.seller), "FinanceNotVerified", standing="moved"
+    )
+    for refused in (
+        lambda: fin.transfer(part, deal.supplier, sender=deal.seller),  # the old key
+        lambda: fin.split(part, [PRICE, PRICE], sender=new),  # the new one, before the part follows
+        lambda: fin.send("transferFrom", new, deal.seller, deal.supplier, part),
+    ):
+        assert_refused(fin.chain, refused, "FinanceHolderMoved", successor=new.address)
+
+    holder, receipt = fin.follow(part, sender=deal.stranger)  # anyone may
+
+    assert holder == new.address == fin.part(part).holder
+    assert logs(fin, "PartFollowed", receipt) == [{"part": part, "from": deal.seller, "to": new.address}]
+    assert_refused(fin.chain, lambda: fin.follow(part, sender=deal.stranger), "FinanceHolderNotMoved", part=part)
+    (top,), _ = fin.split(part, [PRICE, PRICE], sender=new)
+    fin.transfer(top, deal.supplier, sender=new)
+    offer = fin.sign(
+        new, fin.financing_offer(part, deal.bank.address, PRICE * 9 // 10, fin.chain.latest_timestamp() + DAY)
+    )
+    fin.finance(offer, sender=deal.bank)
+    assert (coin.balance_of(new.address), fin.part(part).holder, fin.part(top).holder) == (
+        PRICE * 9 // 10,
+        deal.bank.address,
+        deal.supplier,
+    )
+
+
+def test_a_refund_anyone_asks_for_reaches_the_wallet_a_moved_buyers_identity_is_at(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    (bag,) = goods(pp, orgs, 1, "MOVEDBUY")
+    order = open_order(fin, coin, deal, [bag], days=60, arbiter=deal.arbiter, dispute_window=DAY)
+    recall(pp, orgs, bag)
+    spent = coin.balance_of(deal.buyer)
+
+    new = recover(world, deal.buyer)
+
+    receipt = fin.refund(order, [bag], sender=deal.buyer)  # recalled: anyone may, the old key too
+    assert logs(fin, "LineRefunded", receipt)[0]["reason"] == int(RefundReason.RECALLED)
+    assert (coin.balance_of(new.address), coin.balance_of(deal.buyer)) == (PRICE, spent)
+    escrow_matches(fin, coin, order)
+
+
+def test_a_moved_buyer_disputes_and_the_arbiters_refund_reaches_its_new_wallet(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    (bag,) = goods(pp, orgs, 1, "ARBMOVED")
+    order = open_order(fin, coin, deal, [bag], days=60, arbiter=deal.arbiter, dispute_window=30 * DAY)
+    deliver(pp, orgs, deal, bag)
+    new_seller = new_account()
+    fund(fin.chain, new_seller.address)
+    world.registry.rotate(new_seller.address, sender=deal.seller)
+    assert_refused(
+        fin.chain, lambda: fin.accept(order, sender=deal.seller), "FinanceNotParty", expected=new_seller.address
+    )
+    fin.accept(order, sender=new_seller)
+    fin.settle(order, [bag], sender=deal.stranger)
+    spent = coin.balance_of(deal.buyer)
+
+    new = recover(world, deal.buyer)  # the recovery waits days: still inside the 30-day window
+    assert_refused(
+        fin.chain, lambda: fin.dispute(order, [bag], sender=deal.buyer), "FinanceNotParty", expected=new.address
+    )
+    fin.dispute(order, [bag], sender=new)
+    fin.resolve(order, bag, False, sender=deal.arbiter)
+
+    assert (coin.balance_of(new.address), coin.balance_of(deal.buyer)) == (PRICE, spent)
+    escrow_matches(fin, coin, order)
+
+
+def test_every_finance_error_reads_as_a_sentence() -> None:
+    names = {e["name"] for e in load_artifact("TradeFinance").abi if e["type"] == "error"}
+    assert {n for n in names if n.startswith("Finance")} == {n for n in MESSAGES if n.startswith("Finance")}
 
 
 # ---------------------------------------------------------------------- invoices

@@ -3,7 +3,8 @@
 Hypothesis drives random sequences of orders, shipments, deliveries, customs holds,
 inspections that quarantine goods in the buyer's custody, recalls, deadlines passing (and the
 grace after them), settlements, refunds, invoices (some registered twice), financing by the
-bank, splits, hand-overs of parts and claims. The model predicts each step's success or its
+bank, splits, hand-overs of parts, the supplier's key rotating to a new wallet (its parts
+follow it, by a claim or by anyone's call) and claims. The model predicts each step's success or its
 custom error, and after every step the chain must agree with it and these must hold:
 
 - tokens are conserved: the contract holds exactly what the orders still escrow plus what
@@ -12,7 +13,8 @@ custom error, and after every step the chain must agree with it and these must h
   refunded plus what is still escrowed is its face, the buyer got back exactly the refunds,
   and the parts were paid no more than was collected;
 - the parts of each receivable tile its face exactly;
-- no invoice commitment backs two receivables.
+- no invoice commitment backs two receivables;
+- nothing is ever paid to a wallet an identity left.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import pytest
-from accounts import World
+from accounts import World, fund, new_account
 from finance_world import DAY, Deal, deliver, dollar, finance_client, goods, hold_at_customs, set_up_deal
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -30,7 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from passport_world import Orgs, event, recall, ship
 from web3.logs import DISCARD
 
-from chainpass.chain import sender_address
+from chainpass.chain import Sender, sender_address
 from chainpass.enums import BizStep, Disposition
 from chainpass.errors import ContractRevert
 from chainpass.finance import QUARANTINE_GRACE, Stablecoin, TradeFinance, invoice_commitment
@@ -92,6 +94,9 @@ class FinanceLifecycle(RuleBasedStateMachine):
         self.refunds_to_buyer = 0
         self.paid_in = 0  # what invoices' payers paid in
         self.buyer_start = self.coin.balance_of(self.deal.buyer)
+        #: The supplier's wallet now (its key may rotate once), and the one it left with its balance then.
+        self.supplier: Sender = self.deal.supplier
+        self.left: tuple[str, int] | None = None
 
     def teardown(self) -> None:
         self.chain.revert(self.snapshot)
@@ -110,6 +115,9 @@ class FinanceLifecycle(RuleBasedStateMachine):
 
     def issue(self, receivable: int, holder: str, offset: int, amount: int, part: int) -> None:
         self.parts[part] = PartModel(receivable, holder, offset, amount)
+
+    def moved(self, holder: str) -> bool:
+        return self.left is not None and holder == self.left[0]
 
     def claimable(self, part: PartModel) -> int:
         filled = min(max(self.collected[part.receivable] - part.offset, 0), part.amount)
@@ -286,14 +294,15 @@ class FinanceLifecycle(RuleBasedStateMachine):
         part = self.pick_part(data)
         if part is None or self.parts[part].holder == self.deal.bank.address:
             return
-        holder = self.parts[part].holder
         model = self.parts[part]
+        signer = self.supplier if model.holder == sender_address(self.supplier) else model.holder
         price = max((model.amount - model.claimed) * discount // 100, 1)
         offer = self.fin.sign(
-            holder, self.fin.financing_offer(part, self.deal.bank.address, price, self.chain.latest_timestamp() + DAY)
+            signer, self.fin.financing_offer(part, self.deal.bank.address, price, self.chain.latest_timestamp() + DAY)
         )
-        self.fin.finance(offer, sender=self.deal.bank)
-        model.holder = self.deal.bank.address
+        error = "FinanceHolderMoved" if self.moved(model.holder) else None
+        if self.expect(error, lambda: self.fin.finance(offer, sender=self.deal.bank)) is not None:
+            model.holder = self.deal.bank.address
 
     @rule(data=st.data())
     def split(self, data: st.DataObject) -> None:
@@ -305,7 +314,12 @@ class FinanceLifecycle(RuleBasedStateMachine):
         if model.holder == self.deal.bank.address or remaining < 2:
             return
         first = remaining // 3 or 1
-        (new,), _ = self.fin.split(part, [first, remaining - first], sender=model.holder)
+        signer = self.supplier if model.holder == sender_address(self.supplier) else model.holder
+        error = "FinanceNotVerified" if self.moved(model.holder) else None  # the old key acts for nobody
+        result = self.expect(error, lambda: self.fin.split(part, [first, remaining - first], sender=signer))
+        if result is None:
+            return
+        (new,), _ = result
         model.amount = model.claimed + first
         self.issue(model.receivable, model.holder, model.offset + model.amount, remaining - first, new)
 
@@ -314,8 +328,27 @@ class FinanceLifecycle(RuleBasedStateMachine):
         part = self.pick_part(data)
         if part is None or self.parts[part].holder != self.deal.seller:
             return
-        self.fin.transfer(part, self.deal.supplier, sender=self.deal.seller)
-        self.parts[part].holder = self.deal.supplier
+        self.fin.transfer(part, sender_address(self.supplier), sender=self.deal.seller)
+        self.parts[part].holder = sender_address(self.supplier)
+
+    @rule()
+    def supplier_key_rotates(self) -> None:
+        if self.left is not None:
+            return
+        old, new = self.deal.supplier, new_account()
+        fund(self.chain, new.address)
+        self.life.world.registry.rotate(new.address, sender=old)
+        self.supplier, self.left = new, (old, self.coin.balance_of(old))
+
+    @rule(data=st.data())
+    def follow(self, data: st.DataObject) -> None:
+        part = self.pick_part(data)
+        if part is None:
+            return
+        model = self.parts[part]
+        error = None if self.moved(model.holder) else "FinanceHolderNotMoved"
+        if self.expect(error, lambda: self.fin.follow(part, sender=self.deal.stranger)) is not None:
+            model.holder = sender_address(self.supplier)
 
     @rule(data=st.data())
     def claim(self, data: st.DataObject) -> None:
@@ -331,6 +364,8 @@ class FinanceLifecycle(RuleBasedStateMachine):
         paid, _receipt = result
         assert paid == due
         model.claimed += due
+        if self.moved(model.holder):  # the part followed the identity first
+            model.holder = sender_address(self.supplier)
 
     # -------------------------------------------------------------- invariants
 
@@ -371,6 +406,11 @@ class FinanceLifecycle(RuleBasedStateMachine):
                 model.amount,
                 model.claimed,
             )
+
+    @invariant()
+    def nothing_reaches_a_wallet_an_identity_left(self) -> None:
+        if self.left is not None:
+            assert self.coin.balance_of(self.left[0]) == self.left[1]
 
     @invariant()
     def no_invoice_backs_two_receivables(self) -> None:

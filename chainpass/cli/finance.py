@@ -347,6 +347,19 @@ def claim(part: int, account: str, as_json: bool) -> None:
     report(f"Part {part} paid {paid} units to its holder", receipt, as_json, part=part, paid=paid)
 
 
+@finance.command("follow")
+@click.argument("part", type=click.IntRange(1))
+@account_option
+@json_option
+def follow(part: int, account: str, as_json: bool) -> None:
+    """Move PART to the wallet its holder's identity moved to, by a key rotation or a recovery (anyone may)."""
+    fin, sender = acting_on(TradeFinance, account)
+    holder, receipt = fin.follow(part, sender=sender)
+    report(
+        f"Part {part} now held by {holder}, where its holder's identity is", receipt, as_json, part=part, holder=holder
+    )
+
+
 @finance.command("mint")
 @click.argument("to", type=AddressType("receiver"))
 @click.argument("amount")

@@ -191,6 +191,14 @@ interface ITradeFinance is IERC5267 {
     error FinanceInvalidReceiver(address receiver);
     /// @notice An amount of `amount` does not fit in 128 bits.
     error FinanceAmountTooLarge(uint256 amount);
+    /// @notice Part `part`'s holder `holder` moved its identity to `successor` (a key rotation
+    /// or a recovery): the old wallet no longer acts for it. Anyone may {followPart} first.
+    error FinanceHolderMoved(uint256 part, address holder, address successor);
+    /// @notice Part `part`'s holder `holder` has not moved its identity: nothing to follow.
+    error FinanceHolderNotMoved(uint256 part, address holder);
+    /// @notice `account`'s identity moved more than MAX_MOVES times: {followPart} moves a
+    /// part that far at a time; call it again.
+    error FinanceTooManyMoves(address account);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -248,6 +256,9 @@ interface ITradeFinance is IERC5267 {
     );
     /// @notice Part `part` paid `amount` to its holder `holder`.
     event PartClaimed(uint256 indexed part, address indexed holder, uint128 amount);
+    /// @notice Part `part` followed its holder's identity from wallet `from` to wallet `to`
+    /// (a {Transfer} too): what it collects is paid to `to` from now on.
+    event PartFollowed(uint256 indexed part, address indexed from, address indexed to);
     /// @notice `holder` voided its outstanding financing offers; its next nonce is `nonce`.
     event FinancingOffersCancelled(address indexed holder, uint256 nonce);
     /// @notice ERC-721: part `tokenId` moved from `from` to `to`.
@@ -298,6 +309,7 @@ interface ITradeFinance is IERC5267 {
     ) external returns (uint256 order);
 
     /// @notice The seller, verified, accepts order `order`'s arbiter; its lines may settle from now on.
+    /// A party whose identity moved (rotation or recovery) acts at its new wallet only.
     /// @dev Emits {OrderAccepted}.
     /// @param order The order.
     function acceptOrder(uint256 order) external;
@@ -314,7 +326,8 @@ interface ITradeFinance is IERC5267 {
 
     /// @notice Refunds each of `passports`' lines of `order` to the buyer: recalled before it
     /// was paid, quarantined before reaching the buyer, not received by the deadline, or (the
-    /// buyer calling) not yet accepted by the seller. Anyone may call it.
+    /// buyer calling) not yet accepted by the seller. Anyone may call it. The money goes to
+    /// the wallet the buyer's identity is at now (not one it left: a recovered key).
     /// @dev Emits {LineRefunded} per line; one transfer to the buyer.
     /// @param order The order.
     /// @param passports The passports whose lines to refund.
@@ -327,7 +340,7 @@ interface ITradeFinance is IERC5267 {
     function dispute(uint256 order, uint256[] calldata passports) external;
 
     /// @notice The arbiter, verified, decides a disputed line: paid to the seller's
-    /// receivable, or refunded to the buyer.
+    /// receivable, or refunded to the buyer (at the wallet its identity is at now).
     /// @dev Emits {LineSettled} or {LineRefunded}.
     /// @param order The order.
     /// @param id The passport whose line is disputed.
@@ -337,7 +350,8 @@ interface ITradeFinance is IERC5267 {
     /// @notice The buyer or the seller of order `order`, each verified, name `successor` (a
     /// verified organisation, neither of them) its arbiter in place of the one they named:
     /// the caller by calling, the other by its EIP-712 signature. For an arbiter that lost
-    /// its verification (it cannot decide), or any other reason both parties share.
+    /// its verification (it cannot decide), or any other reason both parties share. Each
+    /// party acts, and signs, at the wallet its identity is at now.
     /// @dev EIP-712 `ArbiterSuccession(uint256 order,address arbiter,address successor,uint256
     /// deadline)`, `arbiter` the one replaced (so a signature serves once). Emits {ArbiterReplaced}.
     /// @param order The order.
@@ -411,11 +425,22 @@ interface ITradeFinance is IERC5267 {
     function split(uint256 part, uint128[] calldata amounts) external returns (uint256[] memory parts);
 
     /// @notice Pays part `part`'s holder what its tranche has collected and it has not been
-    /// paid yet. Anyone may call it.
-    /// @dev Emits {PartClaimed}.
+    /// paid yet. Anyone may call it. If the holder's identity moved to another wallet (a
+    /// rotation, or a recovery from a thief), the part follows it there first and the new
+    /// wallet is paid: never the wallet the identity left.
+    /// @dev Emits {PartClaimed} (and {PartFollowed} and {Transfer} if the part followed).
     /// @param part The part.
     /// @return amount What was paid.
     function claim(uint256 part) external returns (uint128 amount);
+
+    /// @notice Moves part `part` to the wallet its holder's identity moved to (following the
+    /// registry's {IIdentityRegistry-successorOf}, at most MAX_MOVES hops a call), so that the
+    /// new wallet may transfer, split and finance it and the old one no longer can. Anyone
+    /// may call it.
+    /// @dev Emits {PartFollowed} and {Transfer}.
+    /// @param part The part.
+    /// @return holder The part's holder now.
+    function followPart(uint256 part) external returns (address holder);
 
     /// @notice What part `part` could claim now.
     /// @param part The part.
