@@ -477,9 +477,11 @@ def measure_finance() -> list[FloorRow]:
         _paid, claimed = fin.claim(part, sender=carrier)
         if n == 1:
             # the part's claimed written from zero (its first claim), its other 2 slots and the
-            # receivable's 2 read, one transfer out
-            row("claim a part (pays its holder)", claimed, GUARD + NEW_SLOT + 4 * COLD_READ + PUSH,
-                "1 new slot (its first claim), 4 read, 1 transfer out")  # fmt: skip
+            # receivable's 2 read, one transfer out; where the holder's identity is now (one
+            # registry call reading its identity: a wallet it left is never paid)
+            row("claim a part (pays its holder)", claimed,
+                GUARD + NEW_SLOT + 4 * COLD_READ + PUSH + FIRST_PROXY_CALL + COLD_READ,
+                "1 new slot (its first claim), 4 read, 1 registry read, 1 transfer out")  # fmt: skip
 
     container = ProductKey.container(GTIN, next(serials), 3)
     (box,) = passports.commission([container], sender=seller)
@@ -519,9 +521,12 @@ def measure_finance() -> list[FloorRow]:
                      sender=seller)  # fmt: skip
     refunded = fin.refund(opened, ids, sender=carrier)
     # the line and the order's pending rewritten, the receivable's voided written from zero (the
-    # order's first refund) and its token read; the passport's state read; one transfer out.
+    # order's first refund) and its token read; the passport's state read; where the buyer's
+    # identity is now (one registry call reading its identity); one transfer out.
     floor = GUARD + 2 * UPDATE_SLOT + NEW_SLOT + COLD_READ + FIRST_PROXY_CALL + COLD_READ + PUSH
-    row("refund a recalled line", refunded, floor, "1 new slot, 2 rewritten, 1 passport read, 1 transfer out")
+    floor += FIRST_PROXY_CALL + COLD_READ
+    row("refund a recalled line", refunded, floor,
+        "1 new slot, 2 rewritten, 1 passport read, 1 registry read, 1 transfer out")  # fmt: skip
     return rows
 
 
