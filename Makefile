@@ -32,8 +32,10 @@ demo: setup
 debian-setup:
 	@sh scripts/debian_setup.sh
 
-# The checks share CI's two cores (each is mostly one process), then the suite has both.
-test: setup ape-setup debian-setup
+# The set-up two at a time (pip's installs beside npm's and apt's: each mostly waits on one
+# thing), the checks sharing CI's two cores (each is mostly one process), then the suite has both.
+test:
+	$(MAKE) --no-print-directory -j2 --output-sync=target setup ape-setup debian-setup
 	$(MAKE) --no-print-directory -j2 --output-sync=target checks
 	$(MAKE) --no-print-directory unit
 

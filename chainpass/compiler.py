@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -141,17 +143,29 @@ def sources_hash(sources: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-#: What the shipped artifacts need from solc.
-ARTIFACT_OUTPUT: dict[str, dict[str, list[str]]] = {
+#: What the builds ask solc for: the shipped artifacts (ABI, bytecode, immutables) and the
+#: upgrade check (``scripts/upgrade_check.py``: every source's AST, storage layouts, link
+#: references) in one selection, so that both make the same standard-JSON input for the same
+#: sources and the second is read from the first's cached output (``run_compiler``): the
+#: artifacts' staleness test reads the build `make upgrade-check` made before the suite.
+BUILD_OUTPUT: dict[str, dict[str, list[str]]] = {
     "*": {
+        "": ["ast"],
         "*": [
             "abi",
+            "storageLayout",
             "evm.bytecode.object",
+            "evm.bytecode.linkReferences",
             "evm.deployedBytecode.object",
             "evm.deployedBytecode.immutableReferences",
-        ]
+        ],
     }
 }
+#: What the shipped artifacts need from solc (with the upgrade check's, ``BUILD_OUTPUT``).
+ARTIFACT_OUTPUT = BUILD_OUTPUT
+#: Where ``run_compiler`` keeps the outputs of recent inputs, and how many.
+CACHE_DIR = REPO_ROOT / ".build" / "solc-cache"
+CACHE_SIZE = 8
 
 #: What static analysis (Slither, through crytic-compile) reads: every source's AST, and
 #: each contract's ABI and NatSpec. No bytecode is asked for, so solc stops after its
@@ -181,14 +195,46 @@ def standard_input(sources: dict[str, str], output_selection: dict[str, dict[str
 
 
 def run_compiler(standard_json: dict[str, Any]) -> dict[str, Any]:
-    """Run solc (the solc-js shim) on a standard-JSON input; its output, or RuntimeError on errors."""
+    """Run solc (the solc-js shim) on a standard-JSON input; its output, or RuntimeError on errors.
+
+    A successful output is kept in ``CACHE_DIR`` under a hash of the input and the pinned
+    solc package's version (the viaIR build takes a minute or more), and read from there
+    when the same input comes again; the ``CACHE_SIZE`` used last are kept."""
+    key = hashlib.sha256(json.dumps([_solc_version(), standard_json], sort_keys=True).encode()).hexdigest()[:32]
+    cached = CACHE_DIR / f"{key}.json"
+    if cached.is_file():
+        cached.touch()  # used: kept longest
+        output: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+        return output
     import solcx  # only this module needs the compiler
 
-    output: dict[str, Any] = solcx.compile_standard(standard_json, solc_binary=SOLC_SHIM, allow_empty=False)
+    output = solcx.compile_standard(standard_json, solc_binary=SOLC_SHIM, allow_empty=False)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise RuntimeError("\n".join(e["formattedMessage"] for e in errors))
+    _keep(cached, output)
     return output
+
+
+def _solc_version() -> str:
+    """The pinned solc-js package's version (``node_modules/solc/package.json``)."""
+    version: str = json.loads((NODE_MODULES / "solc" / "package.json").read_text(encoding="utf-8"))["version"]
+    return version
+
+
+def _keep(cached: Path, output: dict[str, Any]) -> None:
+    """Write ``output`` to ``cached`` whole or not at all (parallel test workers compile too),
+    and drop all but the ``CACHE_SIZE`` outputs used last. A cache that cannot be written is
+    only a slower next build."""
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(json.dumps(output), encoding="utf-8")
+        partial.replace(cached)
+        for old in sorted(CACHE_DIR.glob("*.json"), key=lambda path: path.stat().st_mtime)[:-CACHE_SIZE]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def compile_for_analysis(sources: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -57,6 +57,7 @@ from solcx.exceptions import SolcError
 
 from chainpass.artifacts import COMPILER_SETTINGS
 from chainpass.compiler import (
+    BUILD_OUTPUT,
     CONTRACTS_DIR,
     NODE_MODULES,
     REPO_ROOT,
@@ -85,13 +86,9 @@ CACHE_SIZE = 8
 #: What upgrades-core 1.46 reads from a build (src/cli/validate and src/validate/run.ts): each
 #: source's AST; each contract's storageLayout (its build-info check insists on it for
 #: every contract); evm.bytecode.object (hashed as the contract's version, empty meaning
-#: abstract) and evm.bytecode.linkReferences (external libraries). Nothing else.
-UPGRADE_OUTPUT: dict[str, dict[str, list[str]]] = {
-    "*": {
-        "": ["ast"],
-        "*": ["storageLayout", "evm.bytecode.object", "evm.bytecode.linkReferences"],
-    }
-}
+#: abstract) and evm.bytecode.linkReferences (external libraries). It asks for the artifacts'
+#: outputs too (``BUILD_OUTPUT``, one selection): the artifacts' test then reads this build.
+UPGRADE_OUTPUT = BUILD_OUTPUT
 
 BUILD_INFO_FORMAT = "hh-sol-build-info-1"
 
