@@ -471,7 +471,7 @@ class Cli:
 
     def ok(self, *args: str) -> str:
         code, out, err = self.run(*args)
-        assert code == 0, err
+        assert code == 0, err + out
         return out
 
 
@@ -707,9 +707,10 @@ def test_cli_events_rerun_records_nothing(cli: Cli, tmp_path: Path) -> None:
 
 def test_a_killed_commission_process_reruns_to_every_passport_once(cli: Cli, tmp_path: Path) -> None:
     """The process is killed (SIGKILL) mid-run, with transactions possibly in flight."""
-    csv = serial_csv(tmp_path / "k.csv", 1500, "KILL")
+    # 600 transactions of 5 passports: more than the sender's window, so that the kill lands mid-run.
+    csv = serial_csv(tmp_path / "k.csv", 3000, "KILL")
     args = ["--rpc", cli.rpc, "--home", str(cli.home), "bulk", "commission", str(csv), "--account", "3",
-            "--batch-size", "25", "--quiet"]  # fmt: skip
+            "--batch-size", "5", "--quiet"]  # fmt: skip
     producer = json.loads(cli.ok("accounts", "--json"))[3]["address"]
     chain = Chain.connect(cli.rpc)
     pp = ProductPassports.from_deployment(chain, _deployment(cli, chain))
@@ -724,9 +725,9 @@ def test_a_killed_commission_process_reruns_to_every_passport_once(cli: Cli, tmp
     before = commissioned_count(pp, producer)
     resumed = json.loads(cli.ok("bulk", "commission", str(csv), "--account", "3", "--json"))
 
-    assert 200 <= before < 1500
-    assert resumed["done"] + resumed["already"] == 1500 and resumed["refused"] == []
-    assert commissioned_count(pp, producer) == 1500
+    assert 200 <= before < 3000
+    assert resumed["done"] + resumed["already"] == 3000 and resumed["refused"] == []
+    assert commissioned_count(pp, producer) == 3000
 
 
 def _deployment(cli: Cli, chain: Chain) -> Any:

@@ -177,6 +177,20 @@ def test_items_that_are_neither_calls_nor_fields_are_refused(chain: Chain, opera
         BulkSender(chain, operator).send([transfers(1)[0], "0x1234"])  # type: ignore[list-item]
     with pytest.raises(InvalidInput, match="window"):
         BulkSender(chain, operator, window=0)
+    with pytest.raises(InvalidInput, match="batch"):
+        BulkSender(chain, operator, batch=0)
+
+
+@pytest.mark.parametrize(("window", "batch"), [(1, 100), (7, 3), (400, 100)])
+def test_any_window_and_batch_send_every_item_once_in_nonce_order(
+    chain: Chain, operator: LocalAccount, window: int, batch: int
+) -> None:
+    """Signed transactions go out ``batch`` to a request, the window topped up a batch at a
+    time; windows smaller than a batch still move (one under two batches: half a window)."""
+    sent = BulkSender(chain, operator, window=window, batch=batch).send(transfers(23))
+
+    assert all(s.ok for s in sent) and [s.nonce for s in sent] == list(range(23))
+    assert len({s.tx_hash for s in sent}) == 23
 
 
 def test_a_key_without_eth_is_told_to_fund_it(chain: Chain) -> None:
