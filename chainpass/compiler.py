@@ -19,12 +19,11 @@ bytecode itself. Neither touches the sources hash of our contracts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
-import os
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from chainpass.artifacts import (
     SAFE_CONTRACTS,
     TIMELOCK_CONTRACT,
 )
+from chainpass.files import write_bytes_atomic
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -212,7 +212,8 @@ def run_compiler(standard_json: dict[str, Any]) -> dict[str, Any]:
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise RuntimeError("\n".join(e["formattedMessage"] for e in errors))
-    _keep(cached, output)
+    with contextlib.suppress(OSError):  # a cache not written is only a slower next build
+        keep_in_cache(cached, output, CACHE_SIZE)
     return output
 
 
@@ -222,19 +223,13 @@ def _solc_version() -> str:
     return version
 
 
-def _keep(cached: Path, output: dict[str, Any]) -> None:
-    """Write ``output`` to ``cached`` whole or not at all (parallel test workers compile too),
-    and drop all but the ``CACHE_SIZE`` outputs used last. A cache that cannot be written is
-    only a slower next build."""
-    try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_text(json.dumps(output), encoding="utf-8")
-        partial.replace(cached)
-        for old in sorted(CACHE_DIR.glob("*.json"), key=lambda path: path.stat().st_mtime)[:-CACHE_SIZE]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+def keep_in_cache(path: Path, data: Any, keep: int) -> Path:
+    """Write ``data`` as JSON to ``path`` whole or not at all (parallel processes write there
+    too), and drop all but the ``keep`` JSON files of its folder used last."""
+    write_bytes_atomic(path, json.dumps(data).encode("utf-8"))
+    for old in sorted(path.parent.glob("*.json"), key=lambda each: each.stat().st_mtime)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
 
 
 def compile_for_analysis(sources: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:

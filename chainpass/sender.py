@@ -2,7 +2,8 @@
 or one at a time for a key the node holds.
 
 :class:`BulkSender` signs transactions here (EIP-1559, with a fee cap the operator sets),
-keeps up to ``window`` of them in flight and waits for their receipts in bulk. It keeps its
+sends them ``batch`` to a JSON-RPC request, keeps up to ``window`` of them in flight and
+waits for their receipts in bulk. It keeps its
 own nonce counter behind a lock, so several threads may share one sender (and one key);
 the counter is resynced from the node when the node says a nonce is taken. A broadcast
 that fails for want of a node is retried with backoff by sending the *same signed bytes*
@@ -202,7 +203,7 @@ class BulkSender:
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
         self._fees_cache: tuple[float, int, int] | None = None  # (when, base fee, tip)
-        self._anvil: bool | None = None  # whether the node is Anvil (``_wake_anvil``), once asked
+        self._anvil: bool | None = None  # whether the node is Anvil (``_on_anvil``), once asked
 
     # ------------------------------------------------------------------ public
 
@@ -405,10 +406,8 @@ class BulkSender:
 
     def _broadcast(self, versions: list[_Version]) -> list[Any]:
         """Send signed transactions in nonce order, ``batch`` to a JSON-RPC request (one request
-        each cost Anvil some 2.5 ms, a batch of 100 some 30 ms: docs/bulk.md). A node may take
-        the parts of a batch out of order, and Anvil now and then leaves a transaction that
-        arrived before its predecessor in its pool until something else wakes it up:
-        ``_chase`` broadcasts the lowest waiting one again after ``NUDGE_AFTER``."""
+        each cost Anvil some 2.5 ms, a batch of 100 some 30 ms: docs/bulk.md). A transaction a
+        node leaves waiting is seen to by ``_chase`` after ``NUDGE_AFTER``."""
         answers: list[Any] = []
         for start in range(0, len(versions), self.batch):
             chunk = versions[start : start + self.batch]

@@ -439,8 +439,10 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function followPart(uint256 part) external nonReentrant returns (address holder) {
         address from = _part(part).holder;
-        holder = _follow(part, from);
+        (holder, ) = _walk(from);
         if (holder == from) revert FinanceHolderNotMoved(part, from);
+        _relocate(from, holder, part);
+        emit PartFollowed(part, from, holder);
     }
 
     /// @inheritdoc ITradeFinance
@@ -779,13 +781,21 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @dev The wallet `account`'s identity is at now: followed through the registry's moves
     /// (rotations and recoveries), at most MAX_MOVES of them.
     function _currentWallet(address account) private view returns (address current) {
+        bool further;
+        (current, further) = _walk(account);
+        if (further) revert FinanceTooManyMoves(account);
+    }
+
+    /// @dev The wallet `account`'s identity is at after at most MAX_MOVES of its moves, and
+    /// whether it moved further still ({followPart} goes on from there when called again).
+    function _walk(address account) private view returns (address current, bool further) {
         current = account;
         for (uint256 hop; hop < MAX_MOVES; ++hop) {
             address next = _registry.successorOf(current);
-            if (next == address(0)) return current;
+            if (next == address(0)) return (current, false);
             current = next;
         }
-        if (_registry.successorOf(current) != address(0)) revert FinanceTooManyMoves(account);
+        further = _registry.successorOf(current) != address(0);
     }
 
     /// @dev The refusal of an act on part `part` that its holder `holder` cannot make:

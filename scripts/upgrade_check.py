@@ -46,7 +46,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from chainpass.compiler import (
     NODE_MODULES,
     REPO_ROOT,
     SOLC_SHIM,
+    keep_in_cache,
     run_compiler,
     source_files,
     standard_input,
@@ -163,13 +163,7 @@ def cached_build(sources: dict[str, str], cache: Path, long_version: str) -> Pat
         "input": standard_json,
         "output": output,
     }
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(f"{digest}.{os.getpid()}.{threading.get_ident()}.tmp")
-    partial.write_text(json.dumps(build_info), encoding="utf-8")
-    partial.replace(cached)
-    for old in sorted(cache.glob("*.json"), key=lambda path: path.stat().st_mtime)[:-CACHE_SIZE]:
-        old.unlink(missing_ok=True)
-    return cached
+    return keep_in_cache(cached, build_info, CACHE_SIZE)
 
 
 def write_build_info(sources: dict[str, str], directory: Path, long_version: str) -> Path:

@@ -621,6 +621,35 @@ def test_a_part_follows_a_rotated_key_and_only_the_new_wallet_acts_for_it(
     )
 
 
+def test_an_identity_moved_more_than_eight_times_is_followed_eight_moves_a_call(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    """A claim refuses to pay a wallet the identity left, however far it went: ``followPart``
+    goes MAX_MOVES at a time, then the claim pays the last wallet."""
+    (bag,) = goods(pp, orgs, 1, "NINE")
+    order = open_order(fin, coin, deal, [bag])
+    part = part_of(fin, order)
+    deliver(pp, orgs, deal, bag)
+    fin.settle(order, [bag], sender=deal.stranger)
+    wallets: list[LocalAccount] = []
+    holder: str | LocalAccount = deal.seller
+    for _ in range(9):
+        new = new_account()
+        fund(fin.chain, new.address)
+        world.registry.rotate(new.address, sender=holder)
+        wallets.append(new)
+        holder = new
+
+    assert_refused(fin.chain, lambda: fin.claim(part, sender=deal.stranger), "FinanceTooManyMoves")
+    first, _ = fin.follow(part, sender=deal.stranger)
+    second, _ = fin.follow(part, sender=deal.stranger)
+    fin.claim(part, sender=deal.stranger)
+
+    assert (first, second) == (wallets[7].address, wallets[8].address)
+    assert coin.balance_of(wallets[8].address) == PRICE
+    assert all(coin.balance_of(w.address) == 0 for w in wallets[:8]) and coin.balance_of(deal.seller) == 0
+
+
 def test_a_refund_anyone_asks_for_reaches_the_wallet_a_moved_buyers_identity_is_at(
     world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
 ) -> None:
