@@ -502,6 +502,13 @@ class TradeFinance(ContractClient):
         events = self.contract.events.PartFollowed().process_receipt(receipt, errors=DISCARD)
         return to_checksum_address(events[-1]["args"]["to"]), receipt
 
+    def follow_buyer(self, order: int, *, sender: Sender) -> tuple[ChecksumAddress, TxReceipt]:
+        """Follows ``order``'s buyer's identity up to 8 moves and keeps the wallet reached (anyone
+        may send it; refunds go on from there); returns that wallet."""
+        receipt = self.send("followBuyer", sender, order)
+        events = self.contract.events.BuyerFollowed().process_receipt(receipt, errors=DISCARD)
+        return to_checksum_address(events[-1]["args"]["to"]), receipt
+
     def part(self, part: int) -> Part:
         holder, receivable, offset, value, claimed = self.contract.functions.partOf(part).call()
         if int(holder, 16) == 0:

@@ -261,7 +261,10 @@ MESSAGES: dict[str, str] = {
     "longer acts for it. Move the part there first (`chainpass finance follow {part}`, anyone may).",
     "FinanceHolderNotMoved": "Part {part}'s holder {holder} has not moved its identity: there is nothing to follow.",
     "FinanceTooManyMoves": "{account}'s identity moved more than 8 times: follow its parts "
-    "(`chainpass finance follow`) a few times over, then try again.",
+    "(`chainpass finance follow PART`) or orders (`chainpass finance follow-buyer ORDER`) until they "
+    "reach it, then try again.",
+    "FinanceBuyerNotMoved": "Order {order}'s buyer, at {buyer}, has not moved its identity: there is nothing to "
+    "follow.",
     "ERC20InsufficientBalance": "{sender} holds {balance} of the token, not the {needed} needed.",
     "ERC20InsufficientAllowance": "{spender} may spend {allowance} of the token, not the {needed} needed: approve it "
     "first.",

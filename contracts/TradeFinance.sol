@@ -100,6 +100,8 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     mapping(address holder => uint256 count) private _balances;
     mapping(uint256 part => address approved) private _approvals;
     mapping(address holder => mapping(address operator => bool approved)) private _operators;
+    /// @dev Where {followBuyer} reached an order's buyer (zero: the wallet the order opened with).
+    mapping(uint256 order => address wallet) private _buyerFollowed;
 
     /// @param registry The identity registry (its proxy).
     /// @param passports The product passports (their proxy).
@@ -201,7 +203,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     function refund(uint256 order, uint256[] calldata passports) external nonReentrant {
         Order storage record = _order(order);
         // Paid where the buyer's identity is now: a wallet it left may be a thief's.
-        address buyer = _currentWallet(record.buyer);
+        address buyer = _currentBuyer(order, record);
         bool cancelling = !record.accepted && msg.sender == buyer;
         bytes32[] memory goods = cancelling ? new bytes32[](0) : _passports.goodsOf(passports);
         uint128 returned = 0;
@@ -227,7 +229,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
     /// @inheritdoc ITradeFinance
     function dispute(uint256 order, uint256[] calldata passports) external nonReentrant {
         Order storage record = _order(order);
-        address buyer = _currentWallet(record.buyer);
+        address buyer = _currentBuyer(order, record);
         if (msg.sender != buyer) revert FinanceNotParty(msg.sender, buyer);
         _requireVerified(msg.sender);
         for (uint256 i; i < passports.length; ++i) {
@@ -263,7 +265,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
             line.state = LineState.Refunded;
             _receivables[order].voided += price;
             emit LineRefunded(order, id, price, RefundReason.Arbitrated);
-            IERC20(_receivables[order].token).safeTransfer(_currentWallet(record.buyer), price);
+            IERC20(_receivables[order].token).safeTransfer(_currentBuyer(order, record), price);
         }
     }
 
@@ -277,7 +279,7 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         Order storage record = _order(order);
         address arbiter = record.arbiter;
         if (arbiter == address(0)) revert FinanceNoArbiter(order);
-        address buyer = _currentWallet(record.buyer);
+        address buyer = _currentBuyer(order, record);
         address seller = _currentWallet(record.seller);
         address other = msg.sender == buyer ? seller : buyer;
         if (msg.sender != buyer && msg.sender != seller) revert FinanceNotParty(msg.sender, buyer);
@@ -443,6 +445,17 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         if (holder == from) revert FinanceHolderNotMoved(part, from);
         _relocate(from, holder, part);
         emit PartFollowed(part, from, holder);
+    }
+
+    /// @inheritdoc ITradeFinance
+    function followBuyer(uint256 order) external nonReentrant returns (address buyer) {
+        Order storage record = _order(order);
+        address from = _buyerFollowed[order];
+        if (from == address(0)) from = record.buyer;
+        (buyer, ) = _walk(from);
+        if (buyer == from) revert FinanceBuyerNotMoved(order, from);
+        _buyerFollowed[order] = buyer;
+        emit BuyerFollowed(order, from, buyer);
     }
 
     /// @inheritdoc ITradeFinance
@@ -776,6 +789,13 @@ contract TradeFinance is ITradeFinance, ReentrancyGuard {
         } catch {
             revert FinanceInvalidReceiver(to);
         }
+    }
+
+    /// @dev The wallet order `order`'s buyer's identity is at now: from the wallet {followBuyer}
+    /// reached, if it was called, else the one the order opened with.
+    function _currentBuyer(uint256 order, Order storage record) private view returns (address) {
+        address from = _buyerFollowed[order];
+        return _currentWallet(from == address(0) ? record.buyer : from);
     }
 
     /// @dev The wallet `account`'s identity is at now: followed through the registry's moves

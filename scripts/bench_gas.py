@@ -522,11 +522,12 @@ def measure_finance() -> list[FloorRow]:
     refunded = fin.refund(opened, ids, sender=carrier)
     # the line and the order's pending rewritten, the receivable's voided written from zero (the
     # order's first refund) and its token read; the passport's state read; where the buyer's
-    # identity is now (one registry call reading its identity); one transfer out.
+    # identity is now (the wallet followBuyer reached, if any, and one registry call reading
+    # its identity); one transfer out.
     floor = GUARD + 2 * UPDATE_SLOT + NEW_SLOT + COLD_READ + FIRST_PROXY_CALL + COLD_READ + PUSH
-    floor += FIRST_PROXY_CALL + COLD_READ
+    floor += COLD_READ + FIRST_PROXY_CALL + COLD_READ
     row("refund a recalled line", refunded, floor,
-        "1 new slot, 2 rewritten, 1 passport read, 1 registry read, 1 transfer out")  # fmt: skip
+        "1 new slot, 2 rewritten, the followed buyer, 1 passport read, 1 registry read, 1 transfer out")  # fmt: skip
     return rows
 
 

@@ -158,6 +158,7 @@ def test_both_parties_name_a_new_arbiter_by_a_signed_agreement(op: Operator, tmp
         (["status", "99"], "no order 99"),
         (["claim", "99", "--account", "4"], "no receivable part 99"),
         (["follow", "99", "--account", "4"], "no receivable part 99"),
+        (["follow-buyer", "99", "--account", "4"], "no order 99"),
         (["finance", "missing.json", "--account", "6"], "does not exist"),
     ],
 )

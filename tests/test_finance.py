@@ -650,6 +650,33 @@ def test_an_identity_moved_more_than_eight_times_is_followed_eight_moves_a_call(
     assert all(coin.balance_of(w.address) == 0 for w in wallets[:8]) and coin.balance_of(deal.seller) == 0
 
 
+def test_a_buyer_moved_more_than_eight_times_is_followed_then_refunded(
+    world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
+) -> None:
+    (bag,) = goods(pp, orgs, 1, "NINEBUY")
+    order = open_order(fin, coin, deal, [bag], days=60)
+    recall(pp, orgs, bag)
+    assert_refused(fin.chain, lambda: fin.follow_buyer(order, sender=deal.stranger), "FinanceBuyerNotMoved")
+    wallets: list[LocalAccount] = []
+    holder: str | LocalAccount = deal.buyer
+    for _ in range(9):
+        new = new_account()
+        fund(fin.chain, new.address)
+        world.registry.rotate(new.address, sender=holder)
+        wallets.append(new)
+        holder = new
+
+    assert_refused(fin.chain, lambda: fin.refund(order, [bag], sender=deal.stranger), "FinanceTooManyMoves")
+    reached, receipt = fin.follow_buyer(order, sender=deal.stranger)
+    fin.refund(order, [bag], sender=deal.stranger)
+
+    assert reached == wallets[7].address
+    assert logs(fin, "BuyerFollowed", receipt) == [{"order": order, "from": deal.buyer, "to": wallets[7].address}]
+    assert coin.balance_of(wallets[8].address) == PRICE  # one move past the followed wallet: followed again
+    assert all(coin.balance_of(w.address) == 0 for w in wallets[:8])
+    escrow_matches(fin, coin, order)
+
+
 def test_a_refund_anyone_asks_for_reaches_the_wallet_a_moved_buyers_identity_is_at(
     world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
 ) -> None:

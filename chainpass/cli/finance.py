@@ -360,6 +360,17 @@ def follow(part: int, account: str, as_json: bool) -> None:
     )
 
 
+@finance.command("follow-buyer")
+@click.argument("order", type=click.IntRange(1))
+@account_option
+@json_option
+def follow_buyer(order: int, account: str, as_json: bool) -> None:
+    """Follow ORDER's buyer's identity when it moved more than 8 times (anyone may): refunds then reach it."""
+    fin, sender = acting_on(TradeFinance, account)
+    buyer, receipt = fin.follow_buyer(order, sender=sender)
+    report(f"Order {order}'s buyer followed to {buyer}", receipt, as_json, order=order, buyer=buyer)
+
+
 @finance.command("mint")
 @click.argument("to", type=AddressType("receiver"))
 @click.argument("amount")

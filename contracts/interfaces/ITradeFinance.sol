@@ -197,8 +197,10 @@ interface ITradeFinance is IERC5267 {
     /// @notice Part `part`'s holder `holder` has not moved its identity: nothing to follow.
     error FinanceHolderNotMoved(uint256 part, address holder);
     /// @notice `account`'s identity moved more than MAX_MOVES times: {followPart} moves a
-    /// part that far at a time; call it again.
+    /// part, {followBuyer} an order's buyer, that far at a time; call it again.
     error FinanceTooManyMoves(address account);
+    /// @notice Order `order`'s buyer, at `buyer`, has not moved its identity: nothing to follow.
+    error FinanceBuyerNotMoved(uint256 order, address buyer);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -259,6 +261,9 @@ interface ITradeFinance is IERC5267 {
     /// @notice Part `part` followed its holder's identity from wallet `from` to wallet `to`
     /// (a {Transfer} too): what it collects is paid to `to` from now on.
     event PartFollowed(uint256 indexed part, address indexed from, address indexed to);
+    /// @notice Order `order`'s buyer is followed from wallet `from` to wallet `to`, as far as
+    /// one call goes ({followBuyer}): its refunds are sent on from there.
+    event BuyerFollowed(uint256 indexed order, address indexed from, address indexed to);
     /// @notice `holder` voided its outstanding financing offers; its next nonce is `nonce`.
     event FinancingOffersCancelled(address indexed holder, uint256 nonce);
     /// @notice ERC-721: part `tokenId` moved from `from` to `to`.
@@ -441,6 +446,15 @@ interface ITradeFinance is IERC5267 {
     /// @param part The part.
     /// @return holder The part's holder now.
     function followPart(uint256 part) external returns (address holder);
+
+    /// @notice Follows order `order`'s buyer's identity, at most MAX_MOVES moves a call, and
+    /// keeps the wallet reached beside the order: for a buyer that moved more than MAX_MOVES
+    /// times (refunds, disputes and arbiter successions go on from that wallet). Anyone may
+    /// call it; the custody of the goods is still matched by the wallet the order opened with.
+    /// @dev Emits {BuyerFollowed}.
+    /// @param order The order.
+    /// @return buyer The wallet reached.
+    function followBuyer(uint256 order) external returns (address buyer);
 
     /// @notice What part `part` could claim now.
     /// @param part The part.
