@@ -548,6 +548,20 @@ def recover(world: World, wallet: str) -> LocalAccount:
     return new
 
 
+def rotate_nine_times(world: World, wallet: str) -> list[LocalAccount]:
+    """``wallet``'s identity rotated to a new key 9 times, one more than a call follows
+    (MAX_MOVES): the new keys (funded), in order."""
+    wallets: list[LocalAccount] = []
+    holder: str | LocalAccount = wallet
+    for _ in range(9):
+        new = new_account()
+        fund(world.chain, new.address)
+        world.registry.rotate(new.address, sender=holder)
+        wallets.append(new)
+        holder = new
+    return wallets
+
+
 def test_a_claim_pays_the_wallet_a_stolen_sellers_identity_was_recovered_to(
     world: World, fin: TradeFinance, coin: Stablecoin, pp: ProductPassports, orgs: Orgs, deal: Deal
 ) -> None:
@@ -631,14 +645,7 @@ def test_an_identity_moved_more_than_eight_times_is_followed_eight_moves_a_call(
     part = part_of(fin, order)
     deliver(pp, orgs, deal, bag)
     fin.settle(order, [bag], sender=deal.stranger)
-    wallets: list[LocalAccount] = []
-    holder: str | LocalAccount = deal.seller
-    for _ in range(9):
-        new = new_account()
-        fund(fin.chain, new.address)
-        world.registry.rotate(new.address, sender=holder)
-        wallets.append(new)
-        holder = new
+    wallets = rotate_nine_times(world, deal.seller)
 
     assert_refused(fin.chain, lambda: fin.claim(part, sender=deal.stranger), "FinanceTooManyMoves")
     first, _ = fin.follow(part, sender=deal.stranger)
@@ -657,14 +664,7 @@ def test_a_buyer_moved_more_than_eight_times_is_followed_then_refunded(
     order = open_order(fin, coin, deal, [bag], days=60)
     recall(pp, orgs, bag)
     assert_refused(fin.chain, lambda: fin.follow_buyer(order, sender=deal.stranger), "FinanceBuyerNotMoved")
-    wallets: list[LocalAccount] = []
-    holder: str | LocalAccount = deal.buyer
-    for _ in range(9):
-        new = new_account()
-        fund(fin.chain, new.address)
-        world.registry.rotate(new.address, sender=holder)
-        wallets.append(new)
-        holder = new
+    wallets = rotate_nine_times(world, deal.buyer)
 
     assert_refused(fin.chain, lambda: fin.refund(order, [bag], sender=deal.stranger), "FinanceTooManyMoves")
     reached, receipt = fin.follow_buyer(order, sender=deal.stranger)
