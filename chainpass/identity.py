@@ -357,6 +357,15 @@ class IdentityRegistry(ContractClient):
         """The wallet ``holder``'s identity moved to (one hop), if it moved."""
         return _optional_address(self.contract.functions.successorOf(parse_address(holder, "holder")).call())
 
+    def current_wallet(self, holder: str) -> ChecksumAddress:
+        """The wallet ``holder``'s identity is at now: ``holder`` followed through every move
+        (rotation or recovery). The registry never moves an identity onto a wallet that was
+        one before, so the walk ends."""
+        current = parse_address(holder, "holder")
+        while (successor := self.successor_of(current)) is not None:
+            current = successor
+        return current
+
     def check(self, holder: str, *, sender: Sender) -> CheckResult:
         """Check ``holder`` as relying party ``sender``; the check joins the holder's audit trail."""
         address = parse_address(holder, "holder")

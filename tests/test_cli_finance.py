@@ -148,6 +148,25 @@ def test_both_parties_name_a_new_arbiter_by_a_signed_agreement(op: Operator, tmp
     assert status["arbiter"] == op.accounts[5]
 
 
+def test_a_party_whose_identity_moved_signs_the_succession_from_its_new_wallet(op: Operator, tmp_path: Path) -> None:
+    """The seller (2) rotates its key to dev account 8: the old key is told where to sign,
+    the new one signs, and the buyer (4) submits the agreement."""
+    op.ok("passport", "commission", BAG2, "--account", "2")
+    opened = op.ok("finance", "open", op.accounts[2], "--line", f"{BAG2}=250", "--arbiter", op.accounts[3],
+                   "--window-hours", "48", "--account", "4", "--json").json()  # fmt: skip
+    order = str(opened["order"])
+    op.ok("identity", "rotate", op.accounts[8], "--account", "2")
+    agreement = tmp_path / "succession.json"
+    old_key = op.run("finance", "succession", order, "--arbiter", op.accounts[5], "--out", str(agreement),
+                     "--account", "2")  # fmt: skip
+    op.ok("finance", "succession", order, "--arbiter", op.accounts[5], "--out", str(agreement), "--account", "8")
+    replaced = op.ok("finance", "replace-arbiter", str(agreement), "--account", "4", "--json").json()
+
+    assert_one_line_error(old_key, f"moved to {op.accounts[8]}")
+    assert replaced["arbiter"] == op.accounts[5]
+    assert op.ok("finance", "status", order, "--json").json()["arbiter"] == op.accounts[5]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

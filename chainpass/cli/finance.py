@@ -202,9 +202,13 @@ def succession(order: int, successor: str, valid_hours: int, out: Path, account:
     the other party submits it (replace-arbiter)."""
     fin, sender = acting_on(TradeFinance, account)
     output_path(out, "--out")
-    status = fin.order(order)
-    if sender_address(sender) not in (status.buyer, status.seller):
-        raise InvalidInput(f"Only order {order}'s buyer {status.buyer} or seller {status.seller} can name its arbiter.")
+    status, registry = fin.order(order), settings().registry()
+    signer = sender_address(sender)
+    parties = [registry.current_wallet(party) for party in (status.buyer, status.seller)]
+    if signer in (status.buyer, status.seller) and signer not in parties:
+        raise InvalidInput(f"Account {signer}'s identity moved to {registry.current_wallet(signer)}: sign with that.")
+    if signer not in parties:
+        raise InvalidInput(f"Only order {order}'s buyer {parties[0]} or seller {parties[1]} can name its arbiter.")
     deadline = hours_from(fin.chain.latest_timestamp(), valid_hours, "--valid-hours")
     signed = fin.sign(sender, fin.arbiter_succession(order, successor, deadline))
     _write_signed(signed, out, "succession", f"Agreement to {successor} as order {order}'s arbiter", as_json)
