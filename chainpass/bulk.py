@@ -58,21 +58,28 @@ _Value = TypeVar("_Value")
 
 
 def existing(pp: ProductPassports, ids: Iterable[int], block: int | None = None) -> set[int]:
-    """Which of ``ids`` are passports already (or were at ``block``): ``passportOf`` read in
-    JSON-RPC batches of :data:`READ_BATCH` (one call at a time on the embedded chain, which
-    has no batches)."""
+    """Which of ``ids`` are passports already (or were at ``block``)."""
+    return set(passport_kinds(pp, ids, block))
+
+
+def passport_kinds(pp: ProductPassports, ids: Iterable[int], block: int | None = None) -> dict[int, Kind]:
+    """The kind of each of ``ids`` that is a passport (or was at ``block``): ``passportOf``
+    read in JSON-RPC batches of :data:`READ_BATCH` (one call at a time on the embedded chain,
+    which has no batches)."""
     wanted = list(dict.fromkeys(ids))
-    found: set[int] = set()
+    found: dict[int, Kind] = {}
     for start in range(0, len(wanted), READ_BATCH):
         chunk = wanted[start : start + READ_BATCH]
-        states = _states(pp, chunk, block)
-        found.update(id_ for id_, state in zip(chunk, states, strict=True) if state != State.NONE)
+        for id_, (kind, state) in zip(chunk, _kinds_and_states(pp, chunk, block), strict=True):
+            if state != State.NONE:
+                found[id_] = Kind(kind)
     return found
 
 
-def _states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) -> list[int]:
-    """The state of each passport (the third word of `passportOf`), read in one batch request
-    (one call at a time on the embedded chain, or from a node that refuses batches)."""
+def _kinds_and_states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) -> list[tuple[int, int]]:
+    """The kind and state of each passport (the second and third words of `passportOf`), read
+    in one batch request (one call at a time on the embedded chain, or from a node that
+    refuses batches)."""
     selector = calldata(pp.CONTRACT_NAME, "passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
     tag = "latest" if block is None else hex(block)
     calls = [("eth_call", [{"to": pp.address, "data": f"0x{selector}{id_:064x}"}, tag]) for id_ in ids]
@@ -83,7 +90,8 @@ def _states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) 
     for answer in answers:
         if isinstance(answer, RpcError):
             raise TransactionFailed(f"The node would not read the passports: {answer}")
-    return [int.from_bytes(bytes.fromhex(str(answer).removeprefix("0x"))[64:96], "big") for answer in answers]
+    words = [bytes.fromhex(str(answer).removeprefix("0x")) for answer in answers]
+    return [(int.from_bytes(w[32:64], "big"), int.from_bytes(w[64:96], "big")) for w in words]
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,17 @@ every event exactly once.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 # The hash generator installs a document loader that falls back to the internet: import
 # it first, then install ours (see _offline_loader), which never leaves the process.
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3.types import TxParams
 
 from chainpass.anchor import AnchoredDocument, EventAnchors, anchor_events
 from chainpass.chain import Sender
@@ -60,6 +63,7 @@ from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.records import JsonRecord
+from chainpass.sender import BulkSender
 from chainpass.standards.epcis import (
     EPCIS_CONTEXT,
     EVENT_TYPES,
@@ -100,6 +104,10 @@ class Planned:
     notes: tuple[str, ...] = ()
     #: Why the lifecycle does not model the event (action ``anchor``): the field and what it says.
     anchor_reason: str | None = None
+    #: ``record`` only: its effect stays on its own passports (none is a container, whose
+    #: contents follow its state, and it is no recall, which reaches what was made from the
+    #: goods), so it may be sent beside events on other passports (:func:`_wave`).
+    independent: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +281,8 @@ class _Planner:
     on_chain: set[int] = field(default_factory=set)
     #: ids found to have no passport when the document was read (:meth:`prefetch`)
     absent: set[int] = field(default_factory=set)
+    #: the kind of each passport :meth:`prefetch` found on chain, by id
+    kinds: dict[int, Kind] = field(default_factory=dict)
     #: The events' ids computed ahead (:meth:`read`), by index: taken by :meth:`plan`.
     hashed: dict[int, tuple[bytes, list[str]]] = field(default_factory=dict)
 
@@ -301,7 +311,7 @@ class _Planner:
     def prefetch(self, events: Sequence[Any]) -> None:
         """Ask the chain which of the passports the document's events name exist, all at once
         (JSON-RPC batches), rather than one call per event while planning."""
-        from chainpass.bulk import existing  # bulk reads this module's batching: imported here
+        from chainpass.bulk import passport_kinds  # bulk reads this module's batching: imported here
 
         keys: dict[int, ProductKey] = {}
         for event in events:
@@ -312,12 +322,19 @@ class _Planner:
                     continue
                 keys[self.pp.passport_id(key)] = key
         # An item's code with no passport may name a container (see resolve): asked next.
-        found = existing(self.pp, keys)
+        found = passport_kinds(self.pp, keys)
         missing = {i: k for i, k in keys.items() if i not in found and k.kind is Kind.ITEM}
         containers = {self.pp.passport_id(ProductKey(k.gtin, Kind.CONTAINER, k.serial, 1)) for k in missing.values()}
-        found |= existing(self.pp, containers)
-        self.on_chain |= found
-        self.absent |= (set(keys) | containers) - found
+        found |= passport_kinds(self.pp, containers)
+        self.kinds |= found
+        self.on_chain |= set(found)
+        self.absent |= (set(keys) | containers) - set(found)
+
+    def stands_alone(self, id_: int) -> bool:
+        """Whether an event on passport ``id_`` changes no other passport: an item or a lot
+        (a container's contents follow its state). A kind not known here counts as no."""
+        kind = self.kinds.get(id_) or (self.known[id_].kind if id_ in self.known else None)
+        return kind in (Kind.ITEM, Kind.LOT)
 
     def parse(self, value: Any, where: str) -> ProductKey:
         if not isinstance(value, str):
@@ -610,6 +627,7 @@ class _Planner:
         ids = self.need(keys, "epcList", adopt)
         base.action, base.ids = "record", ids
         base.record = replace(base.record, passports=ids)
+        base.independent = step is not BizStep.RECALLING and all(self.stands_alone(i) for i in ids)
         return base
 
     def record(
@@ -724,49 +742,105 @@ def import_document(
             to_anchor.append(planned)
     choose: SenderFor = sender if callable(sender) else (lambda _planned: sender)  # type: ignore[assignment,return-value]
     stop = bool(outcomes) and not partial
-    adoptions: Sent = {}
     records = [p.event_id for p in lifecycle if p.action == "record"]
-    recorded = _Recorded.read(pp, records if not stop else [])
-    for batch in _batches(lifecycle, choose):
-        if stop:
-            for planned in batch:
-                outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
-                                                       planned.action, "not_sent",
-                                                       reason="another event of the document is invalid")  # fmt: skip
-            continue
+    sending = _Sending(pp, choose, _Recorded.read(pp, records if not stop else []), outcomes, partial, stop=stop)
+    sending.run(_batches(lifecycle, choose))
+    anchored = None
+    if to_anchor and anchors is not None:
+        anchored = _anchor(anchors, document, raw, to_anchor, choose, outcomes, stop=sending.stop)
+    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)), anchored)
+
+
+@dataclass
+class _Sending:
+    """Sends an import's lifecycle events, batch after batch, and writes each one's outcome."""
+
+    pp: ProductPassports
+    choose: SenderFor
+    recorded: _Recorded
+    outcomes: dict[int, EventOutcome]
+    partial: bool
+    #: Set once nothing more may be sent (an invalid event, or one the chain refused).
+    stop: bool = False
+    #: The identifiers commissioned for each plan (kept so that a retry still reports them).
+    adoptions: Sent = field(default_factory=dict)
+
+    def run(self, batches: Sequence[list[Planned]]) -> None:
+        """Send ``batches`` in order: a wave of independent ones at a time where the sender's
+        key is here (:func:`_wave`), else one transaction each, waited for."""
+        queue = deque(batches)
+        while queue:
+            batch = queue.popleft()
+            if self.stop:
+                for planned in batch:
+                    self.not_sent(planned, "another event of the document is invalid")
+                continue
+            key = self.pp.chain.local_key(self.choose(batch[0]))
+            wave = _wave(batch, queue, self.choose) if key is not None else [batch]
+            if key is None or len(wave) == 1:
+                self.one(batch)
+                continue
+            try:
+                sent, left = _send_wave(self.pp, wave, key, self.recorded)
+            except ConfirmationTimeout:
+                raise
+            except ChainpassError:
+                # The node refused a broadcast: each batch again on its own (the chain is
+                # asked first what it holds, so nothing goes in twice).
+                for each in wave:
+                    self.one(each)
+                continue
+            self.report(wave, sent)
+            if left:
+                self.one_by_one(left[0])
+                queue.extendleft(reversed(left[1:]))
+
+    def one(self, batch: list[Planned]) -> None:
+        """Send ``batch`` in one transaction (a run of ObjectEvents) or one event's; if the
+        chain refuses it, event by event."""
         try:
-            sent = _send_batch(pp, batch, choose(batch[0]), choose, adoptions, recorded)
+            sent = _send_batch(self.pp, batch, self.choose(batch[0]), self.choose, self.adoptions, self.recorded)
         except ConfirmationTimeout:
             raise  # mined, not refused: the caller says what the chain holds (see import_standing)
         except ChainpassError:
-            # One transaction for the batch was refused: send its events one by one, so the
-            # report names the event the chain refuses (those before it go in).
-            sent = {}
-            for planned in batch:
-                if stop:
-                    outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
-                                                           planned.action, "not_sent",
-                                                           reason="an earlier event was refused")  # fmt: skip
-                    continue
-                try:
-                    sent.update(_send_batch(pp, [planned], choose(planned), choose, adoptions, recorded))
-                except ConfirmationTimeout:
-                    raise
-                except ChainpassError as exc:
-                    outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
-                                                           planned.action, "refused", "chain", str(exc))  # fmt: skip
-                    stop = not partial
+            self.one_by_one(batch)
+            return
+        self.report([batch], sent)
+
+    def one_by_one(self, batch: list[Planned]) -> None:
+        """Send ``batch``'s events one by one, so that the report names the event the chain
+        refuses: those before it go in (and, with ``partial``, those after it)."""
+        sent: Sent = {}
         for planned in batch:
-            if planned.index in sent:
-                hashes, adopted = sent[planned.index]
-                status = "recorded" if hashes else "already_on_chain"
-                outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
-                                                       planned.action, status, tx_hashes=tuple(hashes),
-                                                       adopted=adopted, notes=planned.notes)  # fmt: skip
-    anchored = None
-    if to_anchor and anchors is not None:
-        anchored = _anchor(anchors, document, raw, to_anchor, choose, outcomes, stop=stop)
-    return ImportResult(tuple(outcomes[i] for i in sorted(outcomes)), anchored)
+            if self.stop:
+                self.not_sent(planned, "an earlier event was refused")
+                continue
+            try:
+                sent.update(
+                    _send_batch(self.pp, [planned], self.choose(planned), self.choose, self.adoptions, self.recorded)
+                )
+            except ConfirmationTimeout:
+                raise
+            except ChainpassError as exc:
+                self.outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                            planned.action, "refused", "chain", str(exc))  # fmt: skip
+                self.stop = not self.partial
+        self.report([batch], sent)
+
+    def report(self, batches: Sequence[list[Planned]], sent: Sent) -> None:
+        for batch in batches:
+            for planned in batch:
+                if planned.index in sent:
+                    hashes, adopted = sent[planned.index]
+                    status = "recorded" if hashes else "already_on_chain"
+                    self.outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id),
+                                                                planned.type, planned.action, status,
+                                                                tx_hashes=tuple(hashes), adopted=adopted,
+                                                                notes=planned.notes)  # fmt: skip
+
+    def not_sent(self, planned: Planned, reason: str) -> None:
+        self.outcomes[planned.index] = EventOutcome(planned.index, hash_uri(planned.event_id), planned.type,
+                                                    planned.action, "not_sent", reason=reason)  # fmt: skip
 
 
 def _anchor(
@@ -906,6 +980,78 @@ def _batches(plans: Sequence[Planned], choose: SenderFor) -> list[list[Planned]]
 
 Sent = dict[int, tuple[list[str], tuple[str, ...]]]
 
+#: The most `recordEvents` transactions a wave sends together (:func:`_wave`).
+WAVE_BATCHES = 100
+
+
+def _wave(first: list[Planned], queue: deque[list[Planned]], choose: SenderFor) -> list[list[Planned]]:
+    """``first`` and the batches after it in ``queue`` (taken from it) that may be sent with
+    it in one wave: runs of independent ObjectEvents (:attr:`Planned.independent`) that adopt
+    nothing, from one sender, on passports no other batch of the wave names. The chain mines
+    them in order (one key's nonces), but each is estimated before any of them is mined: on
+    other passports, unaffected by the others, the estimate is what the chain then finds."""
+
+    def fits(batch: list[Planned]) -> bool:
+        return all(p.action == "record" and p.independent and not p.adopt for p in batch)
+
+    if not fits(first):
+        return [first]
+    wave, sender = [first], choose(first[0])
+    named = {i for p in first for i in p.ids}
+    while queue and len(wave) < WAVE_BATCHES:
+        ids = {i for p in queue[0] for i in p.ids}
+        if not fits(queue[0]) or choose(queue[0][0]) != sender or ids & named:
+            break
+        wave.append(queue.popleft())
+        named |= ids
+    return wave
+
+
+def _send_wave(
+    pp: ProductPassports, wave: Sequence[list[Planned]], key: LocalAccount, recorded: _Recorded
+) -> tuple[Sent, list[list[Planned]]]:
+    """Send the batches of ``wave`` (:func:`_wave`) from ``key`` together: all estimated in one
+    request, then those before the first the contract refuses signed here and sent through a
+    :class:`~chainpass.sender.BulkSender` (JSON-RPC batches, receipts read in bulk). What went
+    in (as :func:`_send_batch` says it), and the batches that did not, in order: the first
+    refused, then the rest (refused when mined, or not sent)."""
+    done = recorded.of([p.event_id for batch in wave for p in batch])
+    sent: Sent = {}
+    todo: list[tuple[list[Planned], set[int], TxParams]] = []
+    for batch in wave:
+        rows = _missing(batch, done)
+        if rows:
+            todo.append((batch, {index for index, _ in rows}, pp.call("recordEvents", [row for _, row in rows])))
+        else:
+            sent.update({p.index: ([], ()) for p in batch})
+    if not todo:
+        return sent, []
+    bulk = BulkSender(pp.chain, key)
+    limits = bulk.estimate([call for _, _, call in todo])
+    cut = next((n for n, gas in enumerate(limits) if isinstance(gas, ChainpassError)), len(todo))
+    calls = [cast(TxParams, {**call, "gas": gas}) for (_, _, call), gas in zip(todo[:cut], limits[:cut], strict=True)]
+    left: list[list[Planned]] = []
+    for (batch, indices, _), result in zip(todo[:cut], bulk.send(calls), strict=True):
+        if result.error is None:
+            sent.update({p.index: ([result.tx_hash] if p.index in indices else [], ()) for p in batch})
+        elif result.receipt is None:  # not mined in time: it may still be, so never sent again here
+            raise ConfirmationTimeout(f"{result.error} Re-running the import records nothing twice.")
+        else:
+            left.append(batch)
+    return sent, left + [batch for batch, _, _ in todo[cut:]]
+
+
+def _missing(batch: Sequence[Planned], done: set[tuple[bytes, int]]) -> list[tuple[int, tuple[Any, ...]]]:
+    """(plan index, the contract's Event) of each event of ``batch`` on the passports that do
+    not carry its id yet (``done``: (event id, passport) on chain)."""
+    rows = []
+    for planned in batch:
+        assert planned.record is not None
+        todo = tuple(i for i in planned.ids if (planned.event_id, i) not in done)
+        if todo:
+            rows.append((planned.index, replace(planned.record, passports=todo).as_tuple()))
+    return rows
+
 
 def _adopt(
     pp: ProductPassports, batch: Sequence[Planned], choose: SenderFor
@@ -943,7 +1089,10 @@ class _Recorded:
 
     def of(self, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
         """(event id, passport) of ``event_ids`` on chain now."""
-        return self.seen | recorded_with(self.pp, event_ids, first=self.read_to + 1)
+        found = set(self.seen)
+        for start in range(0, len(event_ids), RECORD_PASSPORTS):
+            found |= recorded_with(self.pp, event_ids[start : start + RECORD_PASSPORTS], first=self.read_to + 1)
+        return found
 
 
 def _send_batch(
@@ -967,13 +1116,7 @@ def _send_batch(
 
     if len(batch) == 1 and batch[0].action != "record":
         return {batch[0].index: with_adopted(batch[0].index, _send(pp, batch[0], sender))}
-    done = recorded.of([p.event_id for p in batch])
-    records = []
-    for planned in batch:
-        assert planned.record is not None
-        todo = tuple(i for i in planned.ids if (planned.event_id, i) not in done)
-        if todo:
-            records.append((planned.index, replace(planned.record, passports=todo).as_tuple()))
+    records = _missing(batch, recorded.of([p.event_id for p in batch]))
     if not records:
         return {p.index: with_adopted(p.index, []) for p in batch}
     tx_hash = _tx(pp, "recordEvents", sender, [row for _, row in records])

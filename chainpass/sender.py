@@ -256,6 +256,12 @@ class BulkSender:
             self.on_progress(total, total)
         return [run.results[n] for n in range(total)]
 
+    def estimate(self, calls: Sequence[ContractFunction | TxParams]) -> list[int | ChainpassError]:
+        """The gas limit :meth:`send` would give each call, estimated on the chain's state now
+        (all in one request), or the refusal (decoded) of a call the contract would refuse.
+        Calls given to :meth:`send` with these limits (``gas``) are not estimated again."""
+        return self._gas_limits([self._flight(n, call) for n, call in enumerate(calls)])
+
     # -------------------------------------------------------------- building
 
     def _flight(self, index: int, call: ContractFunction | TxParams) -> _Flight:
@@ -327,22 +333,26 @@ class BulkSender:
         base, tip = self._current_fees()
         max_fee, tip = self.fees.fees(base, tip)
         need_gas = [f for f in chunk if f.gas == 0]
-        estimates = self._retrying_batch([("eth_estimateGas", [self._call_fields(f)]) for f in need_gas])
-        ready: list[_Flight] = []
-        estimated = dict(zip((f.index for f in need_gas), estimates, strict=True))
-        for flight in chunk:
-            answer = estimated.get(flight.index)
-            if isinstance(answer, RpcError):
-                results[flight.index] = Sent(flight.index, "", -1, None, self._refusal(answer))
-                continue
-            if answer is not None:
-                flight.gas = as_int(answer) * (100 + GAS_MARGIN_PERCENT) // 100
-            ready.append(flight)
+        for flight, gas in zip(need_gas, self._gas_limits(need_gas), strict=True):
+            if isinstance(gas, ChainpassError):
+                results[flight.index] = Sent(flight.index, "", -1, None, gas)
+            else:
+                flight.gas = gas
+        ready = [f for f in chunk if f.gas]
         if not ready:
             return []
         with self._lock:
             self._sign_and_broadcast(ready, max_fee, tip)
         return ready
+
+    def _gas_limits(self, flights: Sequence[_Flight]) -> list[int | ChainpassError]:
+        """Each flight's gas limit (its estimate on the node's state now, plus
+        GAS_MARGIN_PERCENT), or why the contract refuses it: one request for all."""
+        if not flights:
+            return []
+        answers = self._retrying_batch([("eth_estimateGas", [self._call_fields(f)]) for f in flights])
+        margin = 100 + GAS_MARGIN_PERCENT
+        return [self._refusal(a) if isinstance(a, RpcError) else as_int(a) * margin // 100 for a in answers]
 
     def _call_fields(self, flight: _Flight) -> dict[str, Any]:
         fields: dict[str, Any] = {"from": self.address, "data": "0x" + flight.data.hex(), "value": hex(flight.value)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 from chainpass.chain import Chain, Sender
 from chainpass.enums import BizStep, Kind, State
 from chainpass.epcis_export import export
-from chainpass.epcis_import import Planned, import_document
+from chainpass.epcis_import import Planned, _Planner, _wave, import_document
 from chainpass.passport import ProductPassports
-from chainpass.standards.epcis import event_hash, hash_uri, parse_biz_step
+from chainpass.standards.epcis import EventHasher, event_hash, hash_uri, parse_biz_step
 from chainpass.standards.gs1 import ProductKey
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "epcis" / "EPCIS-JSON-Schema.json"
@@ -206,6 +207,84 @@ def test_object_events_go_in_one_transaction_and_a_refusal_names_its_event(pp: P
     assert [(o.status, o.field) for o in stopped.outcomes] == [("recorded", None), ("refused", "chain"),
                                                                 ("not_sent", None)]  # fmt: skip
     assert "retail" in (stopped.outcomes[1].reason or "") or "role" in (stopped.outcomes[1].reason or "")
+
+
+def inspections(codes: list[str], day: int) -> list[dict[str, Any]]:
+    return [_event("ObjectEvent", f"2026-05-{day:02d}T{n // 60:02d}:{n % 60:02d}:00+08:00", epcList=[code],
+                   action="OBSERVE", bizStep="inspecting", disposition="conformant")
+            for n, code in enumerate(codes)]  # fmt: skip
+
+
+def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_still_stops_the_import(
+    pp: ProductPassports, orgs: Orgs
+) -> None:
+    """120 inspections of 120 bags: three `recordEvents` transactions sent as one wave (no
+    other transaction). When the chain refuses the 71st event, the first 70 go in, and
+    nothing after it: as one transaction at a time did."""
+    keys = [ProductKey.item("9506000134352", f"WAVE{n:03d}") for n in range(120)]
+    pp.commission(keys, sender=orgs.producer)
+    codes = [f"urn:epc:id:sgtin:9506000.013435.WAVE{n:03d}" for n in range(120)]
+    nonce = pp.chain.w3.eth.get_transaction_count(orgs.inspector)
+    document = {**story(), "epcisBody": {"eventList": inspections(codes, 1)}}
+
+    result = import_document(pp, document, sender=orgs.inspector)
+    sent = pp.chain.w3.eth.get_transaction_count(orgs.inspector) - nonce
+    again = import_document(pp, document, sender=orgs.inspector)
+    events = inspections(codes, 2)
+    events[70] = _event("ObjectEvent", "2026-05-02T12:00:00+08:00", epcList=[codes[70]], action="OBSERVE",
+                        bizStep="retail_selling", disposition="retail_sold")  # the retailer's step  # fmt: skip
+    before_refusal = pp.chain.w3.eth.get_transaction_count(orgs.inspector)
+    stopped = import_document(pp, {**document, "epcisBody": {"eventList": events}}, sender=orgs.inspector)
+    stopped_sent = pp.chain.w3.eth.get_transaction_count(orgs.inspector) - before_refusal
+    partial = import_document(pp, {**document, "epcisBody": {"eventList": events}}, sender=orgs.inspector,
+                              partial=True)  # fmt: skip
+
+    assert result.recorded == 120 and len(set(result.tx_hashes)) == sent == 3
+    assert again.nothing_new and before_refusal == nonce + 3  # the re-import sent nothing
+    assert [o.status for o in stopped.outcomes] == ["recorded"] * 70 + ["refused"] + ["not_sent"] * 49
+    assert stopped.outcomes[70].field == "chain"
+    assert stopped_sent == 1 + 20  # the first 50 together; the next 20 one by one, to find the refused one
+    assert [o.status for o in partial.outcomes] == ["already_on_chain"] * 70 + ["refused"] + ["recorded"] * 49
+
+
+def test_events_that_reach_other_passports_are_not_sent_beside_them(pp: ProductPassports, orgs: Orgs) -> None:
+    """A wave is estimated before any of it is mined, so it takes only events whose effect
+    stays on their own passports: not one on a container (its contents follow its state),
+    not a recall (what was made from the goods follows it), not one naming a passport
+    another batch of the wave names, nor another sender's."""
+
+    def batch(*ids: int, independent: bool = True, sender: str = "a") -> list[Planned]:
+        return [Planned(n, bytes(32), "ObjectEvent", "record", ids=(i,), independent=independent,
+                        notes=(sender,)) for n, i in enumerate(ids)]  # fmt: skip
+
+    def waves(*batches: list[Planned]) -> list[int]:
+        queue = deque(batches)
+        sizes = []
+        while queue:
+            sizes.append(len(_wave(queue.popleft(), queue, lambda p: p.notes[0])))
+        return sizes
+
+    assert waves(batch(1, 2), batch(3), batch(4, 5)) == [3]
+    assert waves(batch(1, 2), batch(2, 3), batch(4)) == [1, 2]
+    assert waves(batch(1), batch(2, independent=False), batch(3)) == [1, 1, 1]
+    assert waves(batch(1), batch(2, sender="b"), batch(3, sender="b")) == [1, 2]
+    adopting = batch(7)
+    adopting[0].adopt = (ProductKey.item("9506000134352", "NEW"),)
+    assert waves(batch(1), adopting) == [1, 1]
+
+    import_document(pp, story(), sender=senders(orgs))  # BAG1 and BAG2 packed in CASE
+    planner_doc = {**story(), "epcisBody": {"eventList": [
+        _event("ObjectEvent", "2026-05-03T09:00:00+08:00", epcList=[BAG1], action="OBSERVE",
+               bizStep="inspecting", disposition="conformant"),
+        _event("ObjectEvent", "2026-05-03T09:00:00+08:00", epcList=[CASE], action="OBSERVE",
+               bizStep="inspecting", disposition="conformant"),
+        _event("ObjectEvent", "2026-05-03T09:00:00+08:00", epcList=[BAG2], action="OBSERVE",
+               bizStep="recalling", disposition="recalled"),
+    ]}}  # fmt: skip
+    planner = _Planner(pp, EventHasher.of(CONTEXT))
+    planner.read(planner_doc["epcisBody"]["eventList"])
+    plans = [planner.plan(n, e) for n, e in enumerate(planner_doc["epcisBody"]["eventList"])]
+    assert [(p.action, p.independent) for p in plans] == [("record", True), ("record", False), ("record", False)]
 
 
 # ------------------------------------------------------------------------- adoption
