@@ -31,7 +31,7 @@ from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.datastructures import AttributeDict
 from web3.exceptions import TransactionNotFound
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from chainpass.errors import ChainpassError, InvalidInput
 from chainpass.node import ANVIL_CHAIN_ID
@@ -407,7 +407,16 @@ class NodeBackend(Backend):
         self.endpoint = url
         #: Seconds per request.
         self.timeout = timeout
-        self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=_RETRY))
+        # The chain id is cached (web3's validation asks for it before every call it checks:
+        # 2 of a contract call's 3 requests); a node never changes its chain id.
+        provider = HTTPProvider(
+            url,
+            request_kwargs={"timeout": timeout},
+            exception_retry_configuration=_RETRY,
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+        )
+        self.w3 = Web3(provider)
 
     def rpc(self, timeout: float | None = None) -> Rpc:
         return HttpRpc(self.endpoint, self.timeout if timeout is None else timeout)

@@ -22,12 +22,10 @@ from typing import Any, TypeVar, cast
 
 from web3.types import TxParams, TxReceipt
 
-from chainpass.backend import NoAnswer, RpcError
 from chainpass.chain import Chain, Sender, sender_address
-from chainpass.contract_client import calldata
 from chainpass.enums import Kind, State
 from chainpass.epcis_import import RECORD_BATCH, RECORD_PASSPORTS, recorded_with
-from chainpass.errors import ChainpassError, ContractRevert, NodeUnreachable, TransactionFailed
+from chainpass.errors import ChainpassError, ContractRevert, TransactionFailed
 from chainpass.passport import Brand, EpcisEvent, ProductPassports
 from chainpass.rows import BadRows, CommissionRow, EventRow, RowProblem
 from chainpass.sender import Progress, SenderFactory, SentTx, settle
@@ -77,20 +75,8 @@ def passport_kinds(pp: ProductPassports, ids: Iterable[int], block: int | None =
 
 
 def _kinds_and_states(pp: ProductPassports, ids: Sequence[int], block: int | None = None) -> list[tuple[int, int]]:
-    """The kind and state of each passport (the second and third words of `passportOf`), read
-    in one batch request (one call at a time on the embedded chain, or from a node that
-    refuses batches)."""
-    selector = calldata(pp.CONTRACT_NAME, "passportOf", 0)[:4].hex()  # the argument is one word: no encoder needed
-    tag = "latest" if block is None else hex(block)
-    calls = [("eth_call", [{"to": pp.address, "data": f"0x{selector}{id_:064x}"}, tag]) for id_ in ids]
-    try:
-        answers = pp.chain.rpc.batch(calls)
-    except NoAnswer as exc:
-        raise NodeUnreachable(f"The node stopped answering: {exc}.") from None
-    for answer in answers:
-        if isinstance(answer, RpcError):
-            raise TransactionFailed(f"The node would not read the passports: {answer}")
-    words = [bytes.fromhex(str(answer).removeprefix("0x")) for answer in answers]
+    """The kind and state of each passport (the second and third words of `passportOf`)."""
+    words = pp.views("passportOf", ids, block)
     return [(int.from_bytes(w[32:64], "big"), int.from_bytes(w[64:96], "big")) for w in words]
 
 

@@ -432,7 +432,11 @@ class ProductPassports(ContractClient):
     def _producer(self, id_: int) -> ChecksumAddress:
         """The producer of an existing passport, at its current wallet (asked each time: an
         organisation followed through a key change has a new one)."""
-        return to_checksum_address(self.contract.functions.producerOf(id_).call())
+        return self.producers_of([id_])[0]
+
+    def producers_of(self, ids: Sequence[int]) -> list[ChecksumAddress]:
+        """The producer of each of the existing passports ``ids``, at its current wallet: one request."""
+        return [to_checksum_address(word[12:32]) for word in self.views("producerOf", ids)]
 
     def lineage_of(self, id_: int) -> Lineage:
         """The transformation that produced ``id_``, and those it descends from."""

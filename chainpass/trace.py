@@ -8,7 +8,7 @@ packed in while it was inside, and the journeys of the inputs it was made from.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,10 @@ TRACED_EVENTS = (
     "CustodyReassigned",
     "PassportStateInherited",
 )
+
+
+#: The arguments that name who acted, in the order they are looked for in a traced log.
+_ACTOR_KEYS = ("actor", "producer", "to", "custodian", "by")
 
 
 @dataclass(frozen=True)
@@ -113,22 +117,41 @@ class Tracer:
     def own(self, id_: int, events: Collection[str] = TRACED_EVENTS) -> list[TraceEntry]:
         """The passport's own events (none of its containers' or inputs'), in the chain's order;
         only those named in ``events`` (each log is decoded only if it is one of them)."""
-        logs = self.passports.logs([None, "0x" + id_.to_bytes(32, "big").hex()])
         wanted = {topic for topic, (name, _event) in self._events.items() if name in events}
-        return sorted((self._entry(log) for log in logs if bytes(log["topics"][0]) in wanted), key=lambda e: e.position)
+        logs = [
+            log
+            for log in self.passports.logs([None, "0x" + id_.to_bytes(32, "big").hex()])
+            if bytes(log["topics"][0]) in wanted
+        ]
+        commissioned = [_first_word(log) for log in logs if bytes(log["topics"][0]) in self._actorless]
+        producers = dict(zip(commissioned, self.passports.producers_of(commissioned), strict=True))
+        return sorted((self._entry(log, producers) for log in logs), key=lambda e: e.position)
 
     @cached_property
     def _events(self) -> dict[bytes, tuple[str, Any]]:
         abi = load_artifact(self.passports.CONTRACT_NAME).abi
         return {event_topic(abi, n): (n, getattr(self.passports.contract.events, n)()) for n in TRACED_EVENTS}
 
-    def _entry(self, log: Any) -> TraceEntry:
+    @cached_property
+    def _actorless(self) -> set[bytes]:
+        """The topics of the traced events whose log names no actor (commissioning: the
+        producer is kept on the passport)."""
+        abi = load_artifact(self.passports.CONTRACT_NAME).abi
+        named = {
+            str(item["name"])
+            for item in abi
+            if item.get("type") == "event" and any(i["name"] in _ACTOR_KEYS for i in item.get("inputs", []))
+        }
+        return {topic for topic, (name, _event) in self._events.items() if name not in named}
+
+    def _entry(self, log: Any, producers: Mapping[int, ChecksumAddress] | None = None) -> TraceEntry:
+        """The entry of ``log``; ``producers``: the producers of commissioned passports, read ahead."""
         name, event = self._events[bytes(log["topics"][0])]
         args = dict(event.process_log(log)["args"])
-        passport = int(args.get("id", int.from_bytes(bytes(log["topics"][1]), "big")))
-        actor = next((args.pop(k) for k in ("actor", "producer", "to", "custodian", "by") if k in args), None)
+        passport = int(args.get("id", _first_word(log)))
+        actor = next((args.pop(k) for k in _ACTOR_KEYS if k in args), None)
         if actor is None:  # commissioning: the producer is kept on the passport, not in the log
-            actor = self.passports.contract.functions.producerOf(passport).call()
+            actor = (producers or {}).get(passport) or self.passports.producers_of([passport])[0]
         details: dict[str, Any] = {}
         for key, value in args.items():
             if key == "bizStep":
@@ -153,6 +176,11 @@ class Tracer:
             actor=to_checksum_address(actor),
             details=details,
         )
+
+
+def _first_word(log: Any) -> int:
+    """The passport id a traced log names (its first indexed argument)."""
+    return int.from_bytes(bytes(log["topics"][1]), "big")
 
 
 def _snake(name: str) -> str:

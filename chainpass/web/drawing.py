@@ -19,14 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hexbytes import HexBytes
-
-from chainpass.backend import NoAnswer, RpcError
-from chainpass.contract_client import calldata
 from chainpass.enums import BizStep, Disposition, State
-from chainpass.errors import NodeUnreachable
 from chainpass.evidence import AnchoredEvent
-from chainpass.passport import CONTRACT_NAME, Brand, ProductPassports, Verdict
+from chainpass.passport import Brand, ProductPassports, Verdict
 from chainpass.standards.gs1 import ProductKey
 from chainpass.trace import TraceEntry
 from chainpass.web.wording import Step, _, later, state_words
@@ -219,23 +214,7 @@ PACKINGS = ("PassportPacked", "PassportUnpacked")
 def effective_states(passports: ProductPassports, ids: Sequence[int]) -> list[State]:
     """Each passport's effective state (``effectiveState``: recalled through a container or an
     input too), read in one JSON-RPC batch (one call at a time on the embedded chain)."""
-    calls = [
-        (
-            "eth_call",
-            [{"to": passports.address, "data": "0x" + calldata(CONTRACT_NAME, "effectiveState", id_).hex()}, "latest"],
-        )
-        for id_ in ids
-    ]
-    try:
-        answers = passports.chain.rpc.batch(calls)
-    except NoAnswer as exc:
-        raise NodeUnreachable(f"The node stopped answering: {exc}.") from None
-    states = []
-    for answer in answers:
-        if isinstance(answer, RpcError):
-            raise NodeUnreachable(f"The node would not read the passports' states: {answer}")
-        states.append(State(int.from_bytes(HexBytes(answer), "big")))
-    return states
+    return [State(int.from_bytes(word, "big")) for word in passports.views("effectiveState", ids)]
 
 
 def _overlap(one: Window, other: Window) -> bool:
