@@ -415,6 +415,7 @@ class NodeBackend(Backend):
             exception_retry_configuration=_RETRY,
             cache_allowed_requests=True,
             cacheable_requests={RPCEndpoint("eth_chainId")},
+            request_cache_validation_threshold=None,  # nothing block-bound is cached: no threshold to ask for
         )
         self.w3 = Web3(provider)
 

@@ -39,7 +39,10 @@ sensor report without a bizStep as ``sensor_reporting``. docs/epcis.md has the t
 Everything is validated before anything is sent; by default an invalid event stops the
 whole import (``partial=True`` sends the valid ones). Before each transaction the chain is
 asked what is there already, so re-importing, or re-running an interrupted import, records
-every event exactly once.
+every event exactly once. Runs of ObjectEvents on different passports go out together, in
+waves through a :class:`~chainpass.sender.BulkSender`, where the sender's key is here
+(:func:`_wave`; docs/epcis.md): a refusal still stops the import where it would one
+transaction at a time.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
 from chainpass.records import JsonRecord
-from chainpass.sender import BulkSender
+from chainpass.sender import BulkSender, settle
 from chainpass.standards.epcis import (
     EPCIS_CONTEXT,
     EVENT_TYPES,
@@ -785,8 +788,10 @@ class _Sending:
             except ConfirmationTimeout:
                 raise
             except ChainpassError:
-                # The node refused a broadcast: each batch again on its own (the chain is
-                # asked first what it holds, so nothing goes in twice).
+                # The node refused a broadcast: each batch again on its own, once what was
+                # broadcast before is mined (the chain is then asked what it holds, so
+                # nothing goes in twice).
+                settle(self.pp.chain, key)
                 for each in wave:
                     self.one(each)
                 continue

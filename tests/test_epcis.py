@@ -19,8 +19,10 @@ from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 from chainpass.chain import Chain, Sender
 from chainpass.enums import BizStep, Kind, State
 from chainpass.epcis_export import export
-from chainpass.epcis_import import Planned, _Planner, _wave, import_document
+from chainpass.epcis_import import Planned, _Planner, _wave, import_document, recorded_with
+from chainpass.errors import TransactionFailed
 from chainpass.passport import ProductPassports
+from chainpass.sender import BulkSender
 from chainpass.standards.epcis import EventHasher, event_hash, hash_uri, parse_biz_step
 from chainpass.standards.gs1 import ProductKey
 
@@ -245,6 +247,32 @@ def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_
     assert stopped.outcomes[70].field == "chain"
     assert stopped_sent == 1 + 20  # the first 50 together; the next 20 one by one, to find the refused one
     assert [o.status for o in partial.outcomes] == ["already_on_chain"] * 70 + ["refused"] + ["recorded"] * 49
+
+
+def test_a_wave_the_node_stops_taking_part_way_is_finished_one_batch_at_a_time_and_nothing_goes_in_twice(
+    pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node takes the wave's first transaction, then refuses the rest (a full pool): the
+    import waits for what it took, asks the chain again, and sends the other batches one
+    at a time. Every event is on its passport once."""
+    keys = [ProductKey.item("9506000134352", f"FULL{n:03d}") for n in range(120)]
+    pp.commission(keys, sender=orgs.producer)
+    codes = [f"urn:epc:id:sgtin:9506000.013435.FULL{n:03d}" for n in range(120)]
+    document = {**story(), "epcisBody": {"eventList": inspections(codes, 3)}}
+    original = BulkSender.send
+
+    def full_pool(self: BulkSender, calls: Any, **options: Any) -> Any:
+        original(self, calls[:1], **options)
+        raise TransactionFailed("The node refused transaction 0x00: txpool is full")
+
+    monkeypatch.setattr(BulkSender, "send", full_pool)
+    nonce = pp.chain.w3.eth.get_transaction_count(orgs.inspector)
+    result = import_document(pp, document, sender=orgs.inspector)
+    once = recorded_with(pp, [bytes.fromhex(h.split(";")[1][:64]) for h in hashes(document)])
+
+    assert [o.status for o in result.outcomes] == ["already_on_chain"] * 50 + ["recorded"] * 70
+    assert len(once) == 120 and {passport for _, passport in once} == {pp.passport_id(k) for k in keys}
+    assert pp.chain.w3.eth.get_transaction_count(orgs.inspector) == nonce + 3
 
 
 def test_events_that_reach_other_passports_are_not_sent_beside_them(pp: ProductPassports, orgs: Orgs) -> None:
