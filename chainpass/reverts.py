@@ -271,6 +271,11 @@ MESSAGES: dict[str, str] = {
     "ERC2612ExpiredSignature": "The token permit expired at {deadline}: sign a new one.",
     "ERC2612InvalidSigner": "The token permit is signed by {signer}, not {owner}.",
     "DevStablecoinNotMinter": "{account} is not the dev dollar's minter (its deployer).",
+    # OpenZeppelin's SafeERC20 and ReentrancyGuard, in TradeFinance.
+    "SafeERC20FailedOperation": "The token {token} refused a transfer (it failed, or returned false): check that "
+    "the payer holds the amount and has approved it, and that the token is an ordinary ERC-20.",
+    "ReentrancyGuardReentrantCall": "The call came back into the contract before its first call had finished (a "
+    "token or a receiving contract calling in): refused, and nothing changed.",
 }
 
 #: Names for enum-typed error arguments, by argument name, from the contracts' enums

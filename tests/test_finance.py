@@ -721,8 +721,10 @@ def test_a_moved_buyer_disputes_and_the_arbiters_refund_reaches_its_new_wallet(
 
 
 def test_every_finance_error_reads_as_a_sentence() -> None:
+    """TradeFinance's own errors, and those of the OpenZeppelin parts it is built on."""
     names = {e["name"] for e in load_artifact("TradeFinance").abi if e["type"] == "error"}
     assert {n for n in names if n.startswith("Finance")} == {n for n in MESSAGES if n.startswith("Finance")}
+    assert {"SafeERC20FailedOperation", "ReentrancyGuardReentrantCall"} <= names <= set(MESSAGES)
 
 
 # ---------------------------------------------------------------------- invoices
