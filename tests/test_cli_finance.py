@@ -178,8 +178,14 @@ def test_a_party_whose_identity_moved_signs_the_succession_from_its_new_wallet(o
         (["claim", "99", "--account", "4"], "no receivable part 99"),
         (["follow", "99", "--account", "4"], "no receivable part 99"),
         (["follow-buyer", "99", "--account", "4"], "no order 99"),
+        (["settle", "1", "0x1" + "0" * 64, "--account", "4"], "1 to 64 hex digits"),
         (["finance", "missing.json", "--account", "6"], "does not exist"),
     ],
 )
 def test_mistakes_are_one_sentence(op: Operator, args: list[str], expected: str) -> None:
     assert_one_line_error(op.run("finance", *args), expected)
+
+
+def test_a_number_beyond_the_contracts_range_is_a_usage_error(op: Operator) -> None:
+    result = op.run("finance", "follow", str(2**256), "--account", "4")
+    assert result.code == 2 and "is not in the range 1<=x<=" in result.err and "Traceback" not in result.err

@@ -16,6 +16,7 @@ import pytest
 from accounts import World
 from passport_world import PRODUCER_PREFIXES, Orgs, enlist_producer, hand_over
 
+from chainpass import epcis_import
 from chainpass.chain import Chain, Sender
 from chainpass.enums import BizStep, Kind, State
 from chainpass.epcis_export import export
@@ -217,15 +218,26 @@ def inspections(codes: list[str], day: int) -> list[dict[str, Any]]:
             for n, code in enumerate(codes)]  # fmt: skip
 
 
-def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_still_stops_the_import(
-    pp: ProductPassports, orgs: Orgs
-) -> None:
-    """120 inspections of 120 bags: three `recordEvents` transactions sent as one wave (no
-    other transaction). When the chain refuses the 71st event, the first 70 go in, and
-    nothing after it: as one transaction at a time did."""
-    keys = [ProductKey.item("9506000134352", f"WAVE{n:03d}") for n in range(120)]
+#: Events per `recordEvents` batch in the wave tests (the import's is 50): 3 batches of 10.
+SMALL_BATCH = 10
+
+
+def bags(pp: ProductPassports, orgs: Orgs, name: str) -> tuple[list[ProductKey], list[str]]:
+    """30 bags commissioned, and their codes."""
+    keys = [ProductKey.item("9506000134352", f"{name}{n:03d}") for n in range(3 * SMALL_BATCH)]
     pp.commission(keys, sender=orgs.producer)
-    codes = [f"urn:epc:id:sgtin:9506000.013435.WAVE{n:03d}" for n in range(120)]
+    return keys, [f"urn:epc:id:sgtin:9506000.013435.{name}{n:03d}" for n in range(3 * SMALL_BATCH)]
+
+
+def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_still_stops_the_import(
+    pp: ProductPassports, orgs: Orgs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """30 inspections of 30 bags, 10 to a batch: three `recordEvents` transactions sent as
+    one wave (no other transaction). When the chain refuses the 18th event, the first 17 go
+    in, and nothing after it: as one transaction at a time did (on Ganache, whose keys are
+    not here, the same outcomes come from that path)."""
+    monkeypatch.setattr(epcis_import, "RECORD_BATCH", SMALL_BATCH)
+    _keys, codes = bags(pp, orgs, "WAVE")
     nonce = pp.chain.w3.eth.get_transaction_count(orgs.inspector)
     document = {**story(), "epcisBody": {"eventList": inspections(codes, 1)}}
 
@@ -233,7 +245,7 @@ def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_
     sent = pp.chain.w3.eth.get_transaction_count(orgs.inspector) - nonce
     again = import_document(pp, document, sender=orgs.inspector)
     events = inspections(codes, 2)
-    events[70] = _event("ObjectEvent", "2026-05-02T12:00:00+08:00", epcList=[codes[70]], action="OBSERVE",
+    events[17] = _event("ObjectEvent", "2026-05-02T12:00:00+08:00", epcList=[codes[17]], action="OBSERVE",
                         bizStep="retail_selling", disposition="retail_sold")  # the retailer's step  # fmt: skip
     before_refusal = pp.chain.w3.eth.get_transaction_count(orgs.inspector)
     stopped = import_document(pp, {**document, "epcisBody": {"eventList": events}}, sender=orgs.inspector)
@@ -241,12 +253,12 @@ def test_runs_of_object_events_on_other_passports_go_out_together_and_a_refusal_
     partial = import_document(pp, {**document, "epcisBody": {"eventList": events}}, sender=orgs.inspector,
                               partial=True)  # fmt: skip
 
-    assert result.recorded == 120 and len(set(result.tx_hashes)) == sent == 3
+    assert result.recorded == 30 and len(set(result.tx_hashes)) == sent == 3
     assert again.nothing_new and before_refusal == nonce + 3  # the re-import sent nothing
-    assert [o.status for o in stopped.outcomes] == ["recorded"] * 70 + ["refused"] + ["not_sent"] * 49
-    assert stopped.outcomes[70].field == "chain"
-    assert stopped_sent == 1 + 20  # the first 50 together; the next 20 one by one, to find the refused one
-    assert [o.status for o in partial.outcomes] == ["already_on_chain"] * 70 + ["refused"] + ["recorded"] * 49
+    assert [o.status for o in stopped.outcomes] == ["recorded"] * 17 + ["refused"] + ["not_sent"] * 12
+    assert stopped.outcomes[17].field == "chain"
+    assert stopped_sent == 1 + 7  # the first 10 together; the next 7 one by one, to find the refused one
+    assert [o.status for o in partial.outcomes] == ["already_on_chain"] * 17 + ["refused"] + ["recorded"] * 12
 
 
 def test_a_wave_the_node_stops_taking_part_way_is_finished_one_batch_at_a_time_and_nothing_goes_in_twice(
@@ -255,9 +267,8 @@ def test_a_wave_the_node_stops_taking_part_way_is_finished_one_batch_at_a_time_a
     """The node takes the wave's first transaction, then refuses the rest (a full pool): the
     import waits for what it took, asks the chain again, and sends the other batches one
     at a time. Every event is on its passport once."""
-    keys = [ProductKey.item("9506000134352", f"FULL{n:03d}") for n in range(120)]
-    pp.commission(keys, sender=orgs.producer)
-    codes = [f"urn:epc:id:sgtin:9506000.013435.FULL{n:03d}" for n in range(120)]
+    monkeypatch.setattr(epcis_import, "RECORD_BATCH", SMALL_BATCH)
+    keys, codes = bags(pp, orgs, "FULL")
     document = {**story(), "epcisBody": {"eventList": inspections(codes, 3)}}
     original = BulkSender.send
 
@@ -270,8 +281,8 @@ def test_a_wave_the_node_stops_taking_part_way_is_finished_one_batch_at_a_time_a
     result = import_document(pp, document, sender=orgs.inspector)
     once = recorded_with(pp, [bytes.fromhex(h.split(";")[1][:64]) for h in hashes(document)])
 
-    assert [o.status for o in result.outcomes] == ["already_on_chain"] * 50 + ["recorded"] * 70
-    assert len(once) == 120 and {passport for _, passport in once} == {pp.passport_id(k) for k in keys}
+    assert [o.status for o in result.outcomes] == ["already_on_chain"] * 10 + ["recorded"] * 20
+    assert len(once) == 30 and {passport for _, passport in once} == {pp.passport_id(k) for k in keys}
     assert pp.chain.w3.eth.get_transaction_count(orgs.inspector) == nonce + 3
 
 

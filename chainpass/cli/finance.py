@@ -43,14 +43,21 @@ from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import parse_code
 
 
+#: An order, receivable or part number: the contract's uint256 (from 1).
+ID = click.IntRange(1, 2**256 - 1)
+
+
 def _passport(text: str) -> int:
     """A passport by its GS1 code, or its id in ``0x`` hex."""
     value = text.strip()
     if value.lower().startswith("0x"):
         try:
-            return int(value, 16)
+            id_ = int(value, 16)
         except ValueError:
-            raise InvalidInput(f"{value!r} is neither a GS1 code nor a passport id (0x and hex digits).") from None
+            id_ = -1
+        if not 0 < id_ < 2**256:
+            raise InvalidInput(f"{value!r} is neither a GS1 code nor a passport id (0x and 1 to 64 hex digits).")
+        return id_
     return ProductPassports.passport_id(parse_code(value))
 
 
@@ -145,7 +152,7 @@ def open_order(seller: str, lines: tuple[str, ...], days: int, token: str | None
 
 
 @finance.command("accept")
-@click.argument("order", type=click.IntRange(1))
+@click.argument("order", type=ID)
 @account_option
 @json_option
 def accept(order: int, account: str, as_json: bool) -> None:
@@ -156,7 +163,7 @@ def accept(order: int, account: str, as_json: bool) -> None:
 
 def _line_command(verb: str, doc: str) -> None:
     @finance.command(verb, help=doc)
-    @click.argument("order", type=click.IntRange(1))
+    @click.argument("order", type=ID)
     @click.argument("passports", nargs=-1, required=True)
     @account_option
     @json_option
@@ -174,7 +181,7 @@ _line_command("dispute", "--account, the buyer, disputes delivered lines of ORDE
 
 
 @finance.command("resolve")
-@click.argument("order", type=click.IntRange(1))
+@click.argument("order", type=ID)
 @click.argument("passport")
 @click.option("--pay-seller/--refund-buyer", required=True, help="The arbiter's decision.")
 @account_option
@@ -188,7 +195,7 @@ def resolve(order: int, passport: str, pay_seller: bool, account: str, as_json: 
 
 
 @finance.command("succession")
-@click.argument("order", type=click.IntRange(1))
+@click.argument("order", type=ID)
 @click.option("--arbiter", "successor", required=True, type=AddressType("arbiter"),
               help="The verified organisation to arbitrate instead.")  # fmt: skip
 @click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=72, show_default=True,
@@ -227,7 +234,7 @@ def replace_arbiter(file: Path, account: str, as_json: bool) -> None:
 
 
 @finance.command("status")
-@click.argument("order", type=click.IntRange(1))
+@click.argument("order", type=ID)
 @json_option
 def status(order: int, as_json: bool) -> None:
     """ORDER: its parties, lines, escrow and receivable parts."""
@@ -269,7 +276,7 @@ def _receivable_text(record: Receivable, decimals: int) -> str:
 
 
 @finance.command("receivable")
-@click.argument("receivable", type=click.IntRange(1))
+@click.argument("receivable", type=ID)
 @json_option
 def receivable(receivable: int, as_json: bool) -> None:
     """RECEIVABLE (an order's id or an invoice's): what it is worth, collected, and who holds its parts."""
@@ -280,7 +287,7 @@ def receivable(receivable: int, as_json: bool) -> None:
 
 
 @finance.command("offer")
-@click.argument("part", type=click.IntRange(1))
+@click.argument("part", type=ID)
 @click.option("--bank", required=True, type=AddressType("bank"), help="The bank the offer is made out to.")
 @click.option("--price", required=True, help="What the bank pays for the part.")
 @click.option("--valid-hours", type=click.IntRange(1, 24 * 365), default=72, show_default=True,
@@ -317,7 +324,7 @@ def finance_part(file: Path, account: str, as_json: bool) -> None:
 
 
 @finance.command("split")
-@click.argument("part", type=click.IntRange(1))
+@click.argument("part", type=ID)
 @click.argument("amounts", nargs=-1, required=True)
 @account_option
 @json_option
@@ -330,7 +337,7 @@ def split(part: int, amounts: tuple[str, ...], account: str, as_json: bool) -> N
 
 
 @finance.command("transfer")
-@click.argument("part", type=click.IntRange(1))
+@click.argument("part", type=ID)
 @click.argument("to", type=AddressType("receiver"))
 @account_option
 @json_option
@@ -341,7 +348,7 @@ def transfer(part: int, to: str, account: str, as_json: bool) -> None:
 
 
 @finance.command("claim")
-@click.argument("part", type=click.IntRange(1))
+@click.argument("part", type=ID)
 @account_option
 @json_option
 def claim(part: int, account: str, as_json: bool) -> None:
@@ -352,7 +359,7 @@ def claim(part: int, account: str, as_json: bool) -> None:
 
 
 @finance.command("follow")
-@click.argument("part", type=click.IntRange(1))
+@click.argument("part", type=ID)
 @account_option
 @json_option
 def follow(part: int, account: str, as_json: bool) -> None:
@@ -365,7 +372,7 @@ def follow(part: int, account: str, as_json: bool) -> None:
 
 
 @finance.command("follow-buyer")
-@click.argument("order", type=click.IntRange(1))
+@click.argument("order", type=ID)
 @account_option
 @json_option
 def follow_buyer(order: int, account: str, as_json: bool) -> None:
@@ -444,7 +451,7 @@ def register_invoice(file: Path, account: str, as_json: bool) -> None:
 
 
 @invoice.command("pay")
-@click.argument("receivable", type=click.IntRange(1))
+@click.argument("receivable", type=ID)
 @account_option
 @json_option
 def pay_invoice(receivable: int, account: str, as_json: bool) -> None:
