@@ -42,7 +42,6 @@ from chainpass.finance import (
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import parse_code
 
-
 #: An order, receivable or part number: the contract's uint256 (from 1).
 ID = click.IntRange(1, 2**256 - 1)
 
