@@ -6,11 +6,13 @@ lifecycle: docs/how-it-works.md, "Building blocks"). Here both take the same ran
 sequences of approvals and transfers, from the same accounts, on the same tokens, and
 must agree on every call (refused or not) and every answer after it: owners, balances,
 approvals and operators. OpenZeppelin 5.7's ERC721 needs `mcopy` (Cancun), so this runs
-on the embedded EVM (Prague).
+on Anvil (Prague; not Ganache, whose EVM is shanghai), in a deployment of its own that the
+module takes away after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from chainpass.chain import Chain
 from chainpass.deployment import deploy
 from chainpass.enums import Level, Role
 from chainpass.identity import IdentityRegistry
+from chainpass.node import AnvilNode
 from chainpass.passport import ProductPassports
 from chainpass.standards.gs1 import ProductKey
 
@@ -48,8 +51,15 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair() -> Pair:
-    chain = Chain.embedded()
+def pair(anvil_node: AnvilNode) -> Iterator[Pair]:
+    """A deployment of its own on the session's Anvil, taken away after the module."""
+    chain = Chain.connect(anvil_node.url)
+    before = chain.snapshot()
+    yield _pair(chain)
+    chain.revert(before)
+
+
+def _pair(chain: Chain) -> Pair:
     governor, bureau, registrar, producer, *others = chain.dev_accounts()[:7]
     deployment, _ = deploy(chain, governor)
     registry = IdentityRegistry.from_deployment(chain, deployment)
