@@ -56,7 +56,7 @@ typecheck: setup
 # module and in all. The report by line: .build/coverage.txt.
 unit: setup
 	@mkdir -p .build
-	$(BIN)/python -m slipcover --source chainpass --out .build/coverage.txt -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m slipcover --source chainpass --out .build/coverage.txt -m pytest -n 2 --dist loadfile --durations=15
 	@awk '$$1 ~ /^chainpass\// { printf "%-30s %5s lines %5s not run %4s%%\n", $$1, $$2, $$3, $$4 } \
 	  $$1 == "(summary)" { printf "chainpass: %s%% of its %s lines run by the suite (%s not); by line: .build/coverage.txt\n", $$4, $$2, $$3 }' \
 	  .build/coverage.txt

@@ -58,23 +58,6 @@ GANACHE_MODULES = frozenset(
         "test_finance",
     }
 )
-#: Modules that take long for their few tests, run first: `make unit` hands the workers whole
-#: files in collection order (``--dist loadfile --no-loadscope-reorder``; xdist's own order,
-#: by test count, left these few-test files for the end, where one worker ran them alone:
-#: the last 4% of the tests took 90 s of a 7-minute run). Heaviest first (CI, 2026-12-05).
-SLOW_FIRST = (
-    "test_node",
-    "test_upgrades",
-    "test_passport_lifecycle",
-    "test_demo",
-    "test_web_browser",
-    "test_identity_lifecycle",
-    "test_upgrade_check",
-    "test_artifacts",
-    "test_erc721_conformance",
-    "test_faults",
-    "test_signature_conformance",
-)
 #: Tests in those modules that do not run on Ganache, by test name (without parameters),
 #: and why.
 GANACHE_GAPS: dict[str, str] = {
@@ -210,9 +193,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Ganache, not skipped; the cases of a ``SAMPLED`` table outside its sample, on the
     embedded EVM and Ganache; the tests outside a backend's ``MODULE_SAMPLES``, there;
     ``ANVIL_ONLY`` tests, on the other backends.
-    The sort puts the ``SLOW_FIRST`` modules first, and each module's tests by backend. It is
-    stable, after pytest's own ordering: pytest's fixture-based reordering interleaves the
-    backends once tests carry other parameters too.
+    The sort is stable, after pytest's own ordering: pytest's fixture-based reordering
+    interleaves the backends once tests carry other parameters too, and every switch
+    rebuilds the session's chain and deployment.
     """
     chosen = config.getoption("backend") or list(BACKENDS)
 
@@ -259,11 +242,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         backend = _backend_of(item)
         return BACKENDS.index(backend) if backend in BACKENDS else -1
 
-    def first_rank(item: pytest.Item) -> int:
-        module = item.module.__name__.rpartition(".")[2] if item.module is not None else ""
-        return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
-
-    items.sort(key=lambda item: (first_rank(item), backend_rank(item)))
+    items.sort(key=backend_rank)
 
 
 @pytest.fixture(scope="session")
