@@ -32,11 +32,11 @@ demo: setup
 debian-setup:
 	@sh scripts/debian_setup.sh
 
-# The set-up two at a time (pip's installs beside npm's and apt's: each mostly waits on one
-# thing), the checks sharing CI's two cores (each is mostly one process), then the suite has both.
+# The set-up and the checks two at a time, on CI's two cores (each is mostly one process):
+# pip's installs beside npm's and apt's, then ape's install beside the first checks (it only
+# adds packages: see ape-setup), then the suite has both cores.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target setup ape-setup debian-setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target checks
+	$(MAKE) --no-print-directory -j2 --output-sync=target debian-setup ape-setup checks
 	$(MAKE) --no-print-directory unit
 
 checks: lint typecheck rule-tables slither upgrade-check ape-check
@@ -125,8 +125,11 @@ APE_PRIVATE := $(APE_ENV) APE_FOUNDRY_HOST=auto
 ape-setup: $(VENV)/.ape-installed
 	@mkdir -p .build/solcx && ln -sfn ../../tools/solc .build/solcx/solc-v0.8.37
 
+# ape's extras only (pyproject's `ape` list), not chainpass again: the checks that run beside
+# this install import chainpass, whose editable install must not be rewritten under them.
 $(VENV)/.ape-installed: $(VENV)/.installed pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,ape]'
+	$(BIN)/pip install --quiet -c constraints.txt $$($(BIN)/python -c \
+	  "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['ape']))")
 	touch $@
 
 ape-compile: setup ape-setup
