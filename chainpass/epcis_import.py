@@ -61,7 +61,7 @@ from eth_utils import keccak
 from web3.types import TxParams
 
 from chainpass.anchor import AnchoredDocument, EventAnchors, anchor_events
-from chainpass.chain import Sender
+from chainpass.chain import Sender, sender_address
 from chainpass.enums import BizStep, Disposition, Kind
 from chainpass.errors import ChainpassError, ConfirmationTimeout, InvalidInput
 from chainpass.passport import EpcisEvent, ProductPassports, location_id, transformation_id
@@ -767,6 +767,15 @@ class _Sending:
     stop: bool = False
     #: The identifiers commissioned for each plan (kept so that a retry still reports them).
     adoptions: Sent = field(default_factory=dict)
+    #: Each sender's key, if it is here (:meth:`key_of`), by address.
+    keys: dict[str, LocalAccount | None] = field(default_factory=dict)
+
+    def key_of(self, sender: Sender) -> LocalAccount | None:
+        """The key that signs for ``sender`` here, if any (asked once per sender)."""
+        address = sender_address(sender)
+        if address not in self.keys:
+            self.keys[address] = self.pp.chain.local_key(sender)
+        return self.keys[address]
 
     def run(self, batches: Sequence[list[Planned]]) -> None:
         """Send ``batches`` in order: a wave of independent ones at a time where the sender's
@@ -778,9 +787,10 @@ class _Sending:
                 for planned in batch:
                     self.not_sent(planned, "another event of the document is invalid")
                 continue
-            key = self.pp.chain.local_key(self.choose(batch[0]))
-            wave = _wave(batch, queue, self.choose) if key is not None else [batch]
-            if key is None or len(wave) == 1:
+            wave = _wave(batch, queue, self.choose)
+            key = self.key_of(self.choose(batch[0])) if len(wave) > 1 else None
+            if key is None:
+                queue.extendleft(reversed(wave[1:]))
                 self.one(batch)
                 continue
             try:
@@ -1093,11 +1103,11 @@ class _Recorded:
         return cls(pp, seen, head)
 
     def of(self, event_ids: Sequence[bytes]) -> set[tuple[bytes, int]]:
-        """(event id, passport) of ``event_ids`` on chain now."""
-        found = set(self.seen)
+        """(event id, passport) on chain now, of ``event_ids`` and of all found before (what
+        the blocks since the first read hold joins them: not a copy for every batch)."""
         for start in range(0, len(event_ids), RECORD_PASSPORTS):
-            found |= recorded_with(self.pp, event_ids[start : start + RECORD_PASSPORTS], first=self.read_to + 1)
-        return found
+            self.seen |= recorded_with(self.pp, event_ids[start : start + RECORD_PASSPORTS], first=self.read_to + 1)
+        return self.seen
 
 
 def _send_batch(

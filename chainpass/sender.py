@@ -527,10 +527,7 @@ class BulkSender:
     def _on_anvil(self) -> bool:
         """Whether the node is Anvil (asked once): see ``_chase``."""
         if self._anvil is None:
-            try:
-                self._anvil = str(self._node.call("web3_clientVersion", [])).lower().startswith("anvil")
-            except (RpcError, NoAnswer):
-                self._anvil = False
+            self._anvil = _is_anvil(self._node)
         return self._anvil
 
     def _mined(self, tx_hash: str) -> bool:
@@ -771,11 +768,11 @@ def settle(chain: Chain, sender: Sender, *, timeout: float = 60.0) -> None:
 
 def _drop_on_anvil(chain: Chain, address: str) -> bool:
     """On Anvil, drop ``address``'s transactions from the pool; whether any were dropped."""
-    w3 = chain.w3
+    node = chain.rpc
+    if not _is_anvil(node):
+        return False
     try:
-        if not str(w3.provider.make_request(cast(Any, "web3_clientVersion"), []).get("result", "")).startswith("anvil"):
-            return False
-        content = w3.provider.make_request(cast(Any, "txpool_content"), []).get("result") or {}
+        content = node.call("txpool_content", []) or {}
         ours = [
             tx["hash"]
             for part in ("pending", "queued")
@@ -783,8 +780,15 @@ def _drop_on_anvil(chain: Chain, address: str) -> bool:
             if holder.lower() == address.lower()
             for tx in by_nonce.values()
         ]
-        for tx_hash in ours:
-            w3.provider.make_request(cast(Any, "anvil_dropTransaction"), [tx_hash])
-    except (OSError, ValueError, KeyError, AttributeError):
+        node.batch([("anvil_dropTransaction", [tx_hash]) for tx_hash in ours])
+    except (RpcError, NoAnswer, KeyError, AttributeError):
         return False
     return bool(ours)
+
+
+def _is_anvil(node: Rpc) -> bool:
+    """Whether ``node`` is Anvil (by its client version)."""
+    try:
+        return str(node.call("web3_clientVersion", [])).lower().startswith("anvil")
+    except (RpcError, NoAnswer):
+        return False
